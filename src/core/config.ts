@@ -1,0 +1,147 @@
+/**
+ * The typed configuration (SPEC §2). Times are epoch milliseconds UTC; a date
+ * `2026-10-15` means its midnight UTC. `until` is exclusive everywhere.
+ * Parsing and validation of the raw YAML value lives in `config-schema.ts`.
+ */
+import type { Money } from './money.js';
+
+export interface Dated {
+  from: number | null;
+  until: number | null;
+}
+
+export interface CostCenter {
+  id: string;
+  name: string;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  costCenter: Array<Dated & { costCenter: string }>;
+  offboarded: number | null;
+}
+
+export interface Application {
+  id: string;
+  name: string;
+  owner: Array<Dated & { team: string }>;
+  retired: number | null;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+}
+
+export type IdentityKind = 'api_key' | 'service_account' | 'agent' | 'workload';
+export type LifecycleEventKind = 'created' | 'rotated' | 'revoked' | 'expired' | 'leaked' | 'compromised';
+
+/** A selector: every field present must equal the event's. */
+export interface Selector {
+  api_key?: string;
+  service?: string;
+  agent?: string;
+  project?: string;
+}
+export const SELECTOR_FIELDS = ['api_key', 'service', 'agent', 'project'] as const;
+
+export interface Identity {
+  id: string;
+  kind: IdentityKind;
+  application: string | null;
+  environment: string;
+  shared: boolean;
+  /** null = none allowed; ['*'] = any. */
+  tenants: string[] | null;
+  /** null = any model; else globs. */
+  models: string[] | null;
+  match: Selector[];
+  lifecycle: Array<{ at: number; event: LifecycleEventKind }>;
+}
+
+export interface ModelPrice extends Dated {
+  provider: string;
+  /** Exact name or glob. */
+  model: string;
+  /** Money per million tokens. */
+  inputPerMtok: Money;
+  outputPerMtok: Money;
+  cacheReadPerMtok: Money | null;
+  cacheWritePerMtok: Money | null;
+  reasoningPerMtok: Money | null;
+}
+
+export interface Discount extends Dated {
+  provider: string;
+  /** Per cent as an exact decimal (10 = 10 %), in Money units of 10^-12 to stay exact. */
+  percent: Money;
+}
+
+export interface UnitPrice {
+  operation: string;
+  tool: string | null;
+  dataSource: string | null;
+  perCall: Money;
+}
+
+export type PoolLevel = 'team' | 'application' | 'tenant' | 'cost_center';
+export type PoolMethod = 'proportional' | 'even' | 'weighted';
+export type PoolBasis = 'inference' | 'embedding' | 'retrieval' | 'tool' | 'orchestration' | 'cost' | 'tokens' | 'requests';
+
+export interface SharedPool {
+  id: string;
+  amount: Money;
+  level: PoolLevel;
+  method: PoolMethod;
+  basis: PoolBasis;
+  weights: Record<string, bigint>;
+}
+
+export interface SignalThresholds {
+  spikeZ: number;
+  spikeFloor: Money;
+  baselineDays: number;
+  historyDays: number;
+  [rule: string]: unknown;
+}
+
+export interface Policy {
+  workflowRollup: 'invoker' | 'executor';
+  experimentation: 'showback' | 'charge';
+  disputed: 'hold' | 'charge';
+  signals: Record<string, unknown>;
+}
+
+export type Role = 'admin' | 'finance' | 'team' | 'ingest';
+export interface AccessToken {
+  tokenSha256: string;
+  role: Role;
+  team: string | null;
+}
+
+export interface Budget {
+  scope: 'team' | 'application' | 'tenant';
+  id: string;
+  monthly: Money;
+  alertAt: number[];
+}
+
+export interface Config {
+  store: string;
+  currency: string;
+  costCenters: CostCenter[];
+  teams: Team[];
+  applications: Application[];
+  tenants: Tenant[];
+  identities: Identity[];
+  prices: { models: ModelPrice[]; discounts: Discount[]; units: UnitPrice[] };
+  sharedPools: SharedPool[];
+  policy: Policy;
+  access: AccessToken[];
+  budgets: Budget[];
+  /** Webhook for budget alerts (server). */
+  alertWebhook: string | null;
+  /** SHA-256 over the bytes of the file and its includes, in order. */
+  sha256: string;
+}
