@@ -87,7 +87,15 @@ export interface UnitPrice {
 
 export type PoolLevel = 'team' | 'application' | 'tenant' | 'cost_center';
 export type PoolMethod = 'proportional' | 'even' | 'weighted';
-export type PoolBasis = 'inference' | 'embedding' | 'retrieval' | 'tool' | 'orchestration' | 'cost' | 'tokens' | 'requests';
+export type PoolBasis =
+  | 'inference'
+  | 'embedding'
+  | 'retrieval'
+  | 'tool'
+  | 'orchestration'
+  | 'cost'
+  | 'tokens'
+  | 'requests';
 
 export interface SharedPool {
   id: string;

@@ -43,7 +43,10 @@ export function formatProblem(p: Problem): string {
 /** Bad configuration: every problem found, the file rejected as a whole. */
 export class ConfigError extends TallyError {
   constructor(readonly problems: Problem[]) {
-    super('invalid_config', `invalid configuration:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    super(
+      'invalid_config',
+      `invalid configuration:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }

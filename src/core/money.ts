@@ -61,10 +61,7 @@ export function formatMoney(m: Money, minPlaces = 2): string {
 
 /** Formats with exactly `places` decimals, rounding half away from zero. */
 export function formatFixed(m: Money, places: number): string {
-  return formatMoney(roundTo(m, places), places).replace(
-    new RegExp(`(\\.\\d{${places}})\\d*$`),
-    '$1',
-  );
+  return formatMoney(roundTo(m, places), places).replace(new RegExp(`(\\.\\d{${places}})\\d*$`), '$1');
 }
 
 /** Rounds to `places` decimals, half away from zero. */
