@@ -1,0 +1,11 @@
+import { ingestCommand } from './commands/ingest.js';
+import { initCommand } from './commands/init.js';
+import { verifyCommand } from './commands/verify.js';
+
+export type Command = (argv: string[]) => Promise<number>;
+
+export const COMMANDS: Record<string, Command> = {
+  init: initCommand,
+  ingest: ingestCommand,
+  verify: verifyCommand,
+};

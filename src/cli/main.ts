@@ -1,0 +1,38 @@
+/**
+ * The command line: registers the commands and maps errors to exit codes in
+ * one place (0 ok, 1 findings, 2 usage or input errors).
+ */
+import { TallyError } from '../core/errors.js';
+import { COMMANDS } from './commands.js';
+import { HELP } from './help.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write('tally 0.1.0\n');
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`tally: unknown command '${name}'\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function reportError(err: unknown): number {
+  if (err instanceof TallyError) {
+    process.stderr.write(`tally: ${err.message}\n`);
+    return err.code === 'tampered' ? 1 : err.code === 'store_failure' || err.code === 'not_found' ? 1 : 2;
+  }
+  process.stderr.write(`tally: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+}

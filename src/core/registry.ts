@@ -1,0 +1,171 @@
+/**
+ * The registry: identities, their applications, owner teams and cost centers,
+ * each effective-dated (SPEC §4.1, §4.2, §4.4, §4.7).
+ */
+import type { Application, Config, Dated, Identity, Team } from './config.js';
+import { SELECTOR_FIELDS } from './config.js';
+import { globMatch } from './glob.js';
+import type { SelectorTuple } from './usage.js';
+import { tupleKey } from './usage.js';
+
+export type Resolution =
+  | { kind: 'identity'; identity: Identity }
+  | { kind: 'unknown' }
+  | { kind: 'ambiguous'; candidates: string[] };
+
+export type UnattributedReason =
+  | 'unknown_identity'
+  | 'ambiguous_identity'
+  | 'no_application'
+  | 'no_owner_at_time'
+  | 'no_cost_center_at_time'
+  | 'pool_without_consumers';
+
+export type DisputedReason = 'use_after_compromise' | 'use_after_revocation' | 'unauthorized_model';
+
+export interface OwnerChain {
+  application: string;
+  team: string;
+  costCenter: string;
+}
+
+export type OwnerResult =
+  | { ok: true; chain: OwnerChain; offboarded: boolean; retired: boolean }
+  | { ok: false; reason: 'no_application' | 'no_owner_at_time' | 'no_cost_center_at_time'; partial: Partial<OwnerChain> };
+
+export function inEffect(d: Dated, t: number): boolean {
+  return (d.from === null || d.from <= t) && (d.until === null || t < d.until);
+}
+
+export class Registry {
+  private readonly applications = new Map<string, Application>();
+  private readonly teams = new Map<string, Team>();
+  private readonly tenants: Set<string>;
+  private readonly cache = new Map<string, Resolution>();
+
+  constructor(readonly config: Config) {
+    for (const a of config.applications) this.applications.set(a.id, a);
+    for (const t of config.teams) this.teams.set(t.id, t);
+    this.tenants = new Set(config.tenants.map((t) => t.id));
+  }
+
+  /** SPEC §4.1: the identity whose matching selector has the most fields; a tie is ambiguous. */
+  resolve(tuple: SelectorTuple): Resolution {
+    const key = tupleKey(tuple);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    let best = 0;
+    let winners: Identity[] = [];
+    for (const identity of this.config.identities) {
+      let score = 0;
+      for (const selector of identity.match) {
+        let fields = 0;
+        let matches = true;
+        for (const f of SELECTOR_FIELDS) {
+          const want = selector[f];
+          if (want === undefined) continue;
+          if (tuple[f] !== want) {
+            matches = false;
+            break;
+          }
+          fields++;
+        }
+        if (matches && fields > score) score = fields;
+      }
+      if (score === 0) continue;
+      if (score > best) {
+        best = score;
+        winners = [identity];
+      } else if (score === best) {
+        winners.push(identity);
+      }
+    }
+    const result: Resolution =
+      winners.length === 0
+        ? { kind: 'unknown' }
+        : winners.length === 1 && winners[0]
+          ? { kind: 'identity', identity: winners[0] }
+          : { kind: 'ambiguous', candidates: winners.map((w) => w.id).sort() };
+    this.cache.set(key, result);
+    return result;
+  }
+
+  /** SPEC §4.2: identity → application → team → cost center, each as of `t`. */
+  owner(identity: Identity, t: number): OwnerResult {
+    if (!identity.application) return { ok: false, reason: 'no_application', partial: {} };
+    const app = this.applications.get(identity.application);
+    if (!app) return { ok: false, reason: 'no_application', partial: {} };
+    return this.applicationOwner(app.id, t);
+  }
+
+  applicationOwner(applicationId: string, t: number): OwnerResult {
+    const app = this.applications.get(applicationId);
+    if (!app) return { ok: false, reason: 'no_application', partial: {} };
+    const entry = app.owner.find((o) => inEffect(o, t));
+    if (!entry) return { ok: false, reason: 'no_owner_at_time', partial: { application: app.id } };
+    const costCenter = this.teamCostCenter(entry.team, t);
+    if (!costCenter) {
+      return { ok: false, reason: 'no_cost_center_at_time', partial: { application: app.id, team: entry.team } };
+    }
+    const team = this.teams.get(entry.team);
+    return {
+      ok: true,
+      chain: { application: app.id, team: entry.team, costCenter },
+      offboarded: team?.offboarded != null && team.offboarded <= t,
+      retired: app.retired !== null && app.retired <= t,
+    };
+  }
+
+  teamCostCenter(teamId: string, t: number): string | null {
+    const team = this.teams.get(teamId);
+    return team?.costCenter.find((c) => inEffect(c, t))?.costCenter ?? null;
+  }
+
+  /** SPEC §4.7, in its order of precedence. */
+  disputed(identity: Identity, t: number, model: string | null): DisputedReason | null {
+    let compromised = false;
+    let revoked = false;
+    for (const l of identity.lifecycle) {
+      if (l.at > t) continue;
+      if (l.event === 'leaked' || l.event === 'compromised') compromised = true;
+      if (l.event === 'revoked' || l.event === 'expired') revoked = true;
+    }
+    if (compromised) return 'use_after_compromise';
+    if (revoked) return 'use_after_revocation';
+    if (!this.modelAllowed(identity, model)) return 'unauthorized_model';
+    return null;
+  }
+
+  modelAllowed(identity: Identity, model: string | null): boolean {
+    if (identity.models === null || model === null) return true;
+    return identity.models.some((g) => globMatch(g, model));
+  }
+
+  /** SPEC §4.4: may this identity act for the tenant, and does the tenant exist? */
+  tenantAllowed(identity: Identity, tenant: string): boolean {
+    if (!this.tenants.has(tenant)) return false;
+    const allowed = identity.tenants;
+    return allowed !== null && (allowed.includes('*') || allowed.includes(tenant));
+  }
+
+  /** Every instant at which an attribution answer can change. */
+  boundaries(): number[] {
+    const out = new Set<number>();
+    const add = (d: Dated) => {
+      if (d.from !== null) out.add(d.from);
+      if (d.until !== null) out.add(d.until);
+    };
+    for (const a of this.config.applications) {
+      a.owner.forEach(add);
+      if (a.retired !== null) out.add(a.retired);
+    }
+    for (const t of this.config.teams) {
+      t.costCenter.forEach(add);
+      if (t.offboarded !== null) out.add(t.offboarded);
+    }
+    for (const i of this.config.identities) for (const l of i.lifecycle) out.add(l.at);
+    this.config.prices.models.forEach(add);
+    this.config.prices.discounts.forEach(add);
+    return [...out].sort((a, b) => a - b);
+  }
+}

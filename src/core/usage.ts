@@ -1,0 +1,68 @@
+/**
+ * Usage groups: what the store hands to attribution. The store sums events
+ * that attribution cannot tell apart (same selectors, invoker, tenant claim,
+ * model, operation, and the same stretch of time between two configuration
+ * changes), so that a month of events prices and attributes in one pass over
+ * a few thousand groups instead of millions of rows.
+ */
+export interface SelectorTuple {
+  api_key: string | null;
+  service: string | null;
+  agent: string | null;
+  project: string | null;
+}
+
+/**
+ * How the payer of a group was found (SPEC §4.3): `self` — the span pays for
+ * itself; `invoker` — a shared identity's span paid by the nearest ancestor
+ * span whose identity is not shared (`payer`); `no_invoker` — a shared
+ * identity's span with no such ancestor.
+ */
+export type Rollup = 'self' | 'invoker' | 'no_invoker';
+
+export interface UsageGroup {
+  own: SelectorTuple;
+  payer: SelectorTuple | null;
+  rollup: Rollup;
+  /** The tenant claim, the span's own or inherited from its nearest ancestor with one. */
+  tenant: string | null;
+  /** The environment the events claimed. */
+  environment: string | null;
+  provider: string | null;
+  model: string | null;
+  operation: string;
+  tool: string | null;
+  data_source: string | null;
+  project: string | null;
+  /** The earliest event time in the group; every event of a group lies in one configuration segment. */
+  time: number;
+  /** Start of the UTC day, when grouped by day. */
+  day: number | null;
+  events: number;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  errors: number;
+}
+
+/** A query for usage groups over [from, to). */
+export interface UsageQuery {
+  from: number;
+  to: number;
+  /** Instants where the configuration or a price changes; groups never straddle one. */
+  boundaries: number[];
+  /** Selector tuples whose identity is `shared: true` (empty under `workflow_rollup: executor`). */
+  sharedTuples: SelectorTuple[];
+  /** Selector tuples whose identity can pay for shared work (a registered, not shared identity). */
+  payerTuples: SelectorTuple[];
+  byDay: boolean;
+  /** Input-token thresholds of tiered prices: a group never mixes requests below and above one. */
+  tierThresholds?: number[];
+}
+
+export function tupleKey(t: SelectorTuple): string {
+  return `${t.api_key ?? ''}\u0000${t.service ?? ''}\u0000${t.agent ?? ''}\u0000${t.project ?? ''}`;
+}

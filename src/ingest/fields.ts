@@ -1,0 +1,246 @@
+/**
+ * Validation shared by every format. Field helpers throw `FieldError`; the
+ * record loop turns it into a `Problem` with the record's location, so a
+ * mapper reads as a straight sequence of field reads.
+ */
+import type { Problem } from '../core/errors.js';
+import { MAX_FUTURE_MS, type UsageEvent } from '../core/event.js';
+import { redactSecret } from '../core/secrets.js';
+
+export type RecordKind = NonNullable<Problem['recordKind']>;
+
+/** Where a record sits in its input: the location every problem names. */
+export interface Where {
+  file: string;
+  record: number;
+  recordKind: RecordKind;
+}
+
+export class FieldError extends Error {
+  constructor(
+    readonly field: string | undefined,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export function fail(field: string | undefined, reason: string): never {
+  throw new FieldError(field, reason);
+}
+
+export function problemAt(where: Where, field: string | undefined, reason: string): Problem {
+  const p: Problem = { file: where.file, record: where.record, recordKind: where.recordKind, reason };
+  if (field) p.field = field;
+  return p;
+}
+
+/** A FieldError becomes a Problem at `where`; anything else is a bug and is rethrown. */
+export function toProblem(e: unknown, where: Where, fieldPrefix = ''): Problem {
+  if (e instanceof FieldError) {
+    const field = e.field === undefined ? fieldPrefix || undefined : fieldPrefix + e.field;
+    return problemAt(where, field, e.reason);
+  }
+  throw e;
+}
+
+export function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const DIGITS = /^[0-9]+$/;
+
+/** A token or request count: a whole number ≥ 0. `text` accepts the decimal digits of CSV cells. */
+export function count(v: unknown, field: string, text: boolean): number {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) fail(field, `must be a whole number, got ${v}`);
+    if (v < 0) fail(field, `must not be negative, got ${v}`);
+    if (!Number.isSafeInteger(v)) fail(field, `must be a whole number, got ${v}`);
+    return v;
+  }
+  if (typeof v === 'string' && text) return countText(v, field);
+  return fail(field, `must be a whole number, got ${typeName(v)}${typeof v === 'string' ? ` "${clip(v)}"` : ''}`);
+}
+
+export function countText(s: string, field: string): number {
+  const t = s.trim();
+  if (DIGITS.test(t)) {
+    const n = Number(t);
+    if (Number.isSafeInteger(n)) return n;
+    return fail(field, `is too large: ${clip(t)}`);
+  }
+  if (/^-\s*[0-9]/.test(t)) return fail(field, `must not be negative, got ${clip(t)}`);
+  if (/^[0-9]*\.[0-9]+$/.test(t)) return fail(field, `must be a whole number, got ${clip(t)}`);
+  return fail(field, `is not a number: "${clip(t)}"`);
+}
+
+/** `undefined`/`null` (and an empty CSV cell) mean absent. */
+export function optCount(v: unknown, field: string, text: boolean, absent: number): number {
+  if (v === undefined || v === null) return absent;
+  if (text && v === '') return absent;
+  return count(v, field, text);
+}
+
+/** A nullable string field: absent or empty → null; any other JSON type is an error. */
+export function optString(v: unknown, field: string): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string') fail(field, `must be a string, got ${typeName(v)}`);
+  return v;
+}
+
+export function reqString(v: unknown, field: string): string {
+  if (v === undefined || v === null || v === '') fail(field, 'is required');
+  if (typeof v !== 'string') fail(field, `must be a string, got ${typeName(v)}`);
+  return v;
+}
+
+// Zone optional in the pattern; `zoneRequired` decides. Seconds and fraction optional.
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+
+/**
+ * Parses an ISO-8601 / RFC 3339 timestamp to epoch ms UTC, strictly: the
+ * calendar date must exist, and fractions below a millisecond are truncated.
+ */
+export function parseTime(s: string, field: string, zoneRequired: boolean): number {
+  const m = ISO.exec(s.trim());
+  if (!m) return fail(field, `is not an ISO-8601 time: "${clip(s)}"`);
+  const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', z, sign, oh, om] = m;
+  const hasZone = z !== undefined || sign !== undefined;
+  if (zoneRequired && (!hasZone || m[4] === undefined)) {
+    return fail(field, `must be an ISO-8601 time with a time zone (e.g. 2026-10-01T12:00:00Z), got "${clip(s)}"`);
+  }
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(sec);
+  const ms = frac === '' ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'));
+  const base = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  const check = new Date(base);
+  if (
+    month < 1 ||
+    month > 12 ||
+    check.getUTCDate() !== day ||
+    check.getUTCMonth() !== month - 1 ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
+    return fail(field, `is not a valid time: "${clip(s)}"`);
+  }
+  if (sign === undefined) return base;
+  const offset = (Number(oh) * 60 + Number(om)) * 60_000;
+  return sign === '+' ? base - offset : base + offset;
+}
+
+/** Rejects a time more than MAX_FUTURE_MS after `now`. */
+export function notFuture(ms: number, field: string, now: number): number {
+  if (ms > now + MAX_FUTURE_MS) {
+    fail(field, `is far in the future: ${new Date(ms).toISOString()} is more than 24 hours after the time of ingestion`);
+  }
+  return ms;
+}
+
+const DECIMAL = /^([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/;
+
+/**
+ * A non-negative decimal amount as a plain decimal string, by string
+ * manipulation only (no float arithmetic): exponent forms are expanded.
+ */
+export function decimalText(s: string, field: string): string {
+  const t = s.trim();
+  const m = DECIMAL.exec(t);
+  if (!m) {
+    if (/^-/.test(t)) return fail(field, `must not be negative, got ${clip(t)}`);
+    return fail(field, `is not a decimal amount: "${clip(t)}"`);
+  }
+  const [, int = '', frac = '', exp] = m;
+  const digits = int + frac;
+  const point = int.length + (exp === undefined ? 0 : Number(exp));
+  let whole: string;
+  let fraction: string;
+  if (point <= 0) {
+    whole = '0';
+    fraction = '0'.repeat(-point) + digits;
+  } else if (point >= digits.length) {
+    whole = digits + '0'.repeat(point - digits.length);
+    fraction = '';
+  } else {
+    whole = digits.slice(0, point);
+    fraction = digits.slice(point);
+  }
+  whole = whole.replace(/^0+(?=[0-9])/, '');
+  fraction = fraction.replace(/0+$/, '');
+  return fraction === '' ? whole : `${whole}.${fraction}`;
+}
+
+/**
+ * A JSON number as a decimal string. JSON.parse has already made it a double;
+ * its shortest round-trip text is the text that Python, JavaScript and Go
+ * writers emit for a float, so for those sources this is the exact text of
+ * the file. (A number written with more than 17 significant digits would be
+ * shortened.)
+ */
+export function decimalNumber(n: number, field: string): string {
+  if (!Number.isFinite(n)) fail(field, `is not a decimal amount: ${n}`);
+  if (n < 0) fail(field, `must not be negative, got ${n}`);
+  return decimalText(String(n), field);
+}
+
+export function optDecimal(v: unknown, field: string): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v === 'number') return decimalNumber(v, field);
+  if (typeof v === 'string') return decimalText(v, field);
+  return fail(field, `must be a decimal amount, got ${typeName(v)}`);
+}
+
+export function clip(s: string, max = 60): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+const STRING_FIELDS = [
+  'id',
+  'source',
+  'provider',
+  'model',
+  'operation',
+  'tool',
+  'data_source',
+  'api_key',
+  'service',
+  'agent',
+  'project',
+  'tenant',
+  'environment',
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'error_type',
+  'client_address',
+] as const satisfies readonly (keyof UsageEvent)[];
+
+/**
+ * Every pattern in core/secrets.ts starts with `sk-`, `AKIA`/`ASIA` or
+ * `[Bb]earer` (a test keeps this list true); checking the first letter keeps
+ * the regular expressions off the hot path for the other values.
+ */
+export const SECRET_FIRST_LETTERS = ['s', 'A', 'B', 'b'] as const;
+const SECRET_FIRST = new Set<number>(SECRET_FIRST_LETTERS.map((c) => c.charCodeAt(0)));
+
+/** Replaces every string field that looks like a raw secret by its fingerprint (SPEC §3). */
+export function redactEvent(e: UsageEvent): UsageEvent {
+  for (const f of STRING_FIELDS) {
+    const v = e[f];
+    if (v !== null && SECRET_FIRST.has(v.charCodeAt(0))) (e as unknown as Record<string, string>)[f] = redactSecret(v);
+  }
+  return e;
+}
+

@@ -1,0 +1,97 @@
+/**
+ * Ingesting a file: detect its format, parse it into canonical events and
+ * store them as one atomic batch. Canonical files take the store's bulk path
+ * when it has one; if that path finds the file invalid, the streaming parser
+ * runs over it to say exactly which record and field are wrong.
+ */
+import { createReadStream } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { UsageEvent } from '../core/event.js';
+import { TallyError } from '../core/errors.js';
+import { detectFormat, type Format, parseStream, type Rejected } from '../ingest/index.js';
+import type { Store } from '../store/store.js';
+
+export interface IngestOptions {
+  format: Format | 'auto';
+  skipInvalid: boolean;
+  now: number;
+  /** Called with the running count of parsed records. */
+  onProgress?: (records: number) => void;
+}
+
+export interface FileReport {
+  file: string;
+  format: Format;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  quarantine: string | null;
+  batch: number | null;
+}
+
+const HEAD_BYTES = 64 * 1024;
+
+async function readHead(file: string): Promise<string> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads stdin whole: its format must be detected before parsing, and it cannot be read twice. */
+async function readStdin(): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of process.stdin) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+export async function ingestFile(store: Store, file: string, opts: IngestOptions): Promise<FileReport> {
+  const isStdin = file === '-';
+  const stdin = isStdin ? await readStdin() : null;
+  const name = isStdin ? 'stdin' : file;
+  const format =
+    opts.format === 'auto'
+      ? detectFormat(stdin ? stdin.subarray(0, HEAD_BYTES).toString('utf8') : await readHead(file), name)
+      : opts.format;
+  const label = `${format}:${isStdin ? 'stdin' : path.basename(file)}`;
+  const source = () => (stdin ? [stdin] : createReadStream(file));
+
+  if (!isStdin && !opts.skipInvalid && (format === 'jsonl' || format === 'csv') && store.ingestCanonicalFile) {
+    try {
+      const r = await store.ingestCanonicalFile(file, format, { label, now: opts.now });
+      return { file: name, format, ...r, rejected: 0, quarantine: null };
+    } catch (err) {
+      if (!(err instanceof TallyError) || err.code !== 'invalid_input') throw err;
+      // The bulk path only knows that something is wrong; the parser says where.
+      for await (const _ of parseStream(source(), format, { file: name, now: opts.now, skipInvalid: false })) {
+        // parsing for its errors only
+      }
+      throw err;
+    }
+  }
+
+  const rejected: Rejected[] = [];
+  let parsed = 0;
+  async function* events(): AsyncIterable<UsageEvent[]> {
+    for await (const chunk of parseStream(source(), format, { file: name, now: opts.now, skipInvalid: opts.skipInvalid })) {
+      rejected.push(...chunk.rejected);
+      parsed += chunk.events.length + chunk.rejected.length;
+      opts.onProgress?.(parsed);
+      if (chunk.events.length > 0) yield chunk.events;
+    }
+  }
+  const result = await store.ingest(label, events());
+  let quarantine: string | null = null;
+  if (rejected.length > 0) {
+    quarantine = `${isStdin ? 'stdin' : file}.quarantine.jsonl`;
+    const lines = rejected.map((r) => JSON.stringify({ ...r.problem, raw: r.raw }));
+    await writeFile(quarantine, `${lines.join('\n')}\n`);
+    await store.countRejected(rejected.length);
+  }
+  return { file: name, format, ...result, rejected: rejected.length, quarantine };
+}
