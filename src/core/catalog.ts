@@ -37,10 +37,10 @@ const ALIASES: Readonly<Record<string, string>> = {
   fireworks_ai: 'fireworks',
 };
 
-/** A price per million tokens (or per thousand requests), possibly tiered by the request's input tokens. */
+/** A price per million tokens (or per thousand requests), possibly tiered by a request's input tokens. */
 export interface Rate {
   base: Money;
-  /** Ascending by `start`; a tier applies when the input tokens exceed its start. */
+  /** Ascending by `start`; a tier applies when a request's input tokens exceed its start. */
   tiers: ReadonlyArray<{ start: number; price: Money }>;
 }
 
@@ -73,6 +73,32 @@ export interface CatalogModel {
 
 const byId = new Map(providers.map((p) => [p.id, p]));
 
+/**
+ * Where catalog prices change: start dates (epoch ms), time-of-day switches
+ * (seconds after midnight UTC) and tier starts (input tokens per request).
+ * Usage summed into groups must not straddle one of these to price exactly.
+ */
+export const catalogChanges: { dates: number[]; timesOfDay: number[]; tierStarts: number[] } = (() => {
+  const dates = new Set<number>();
+  const times = new Set<number>();
+  const tiers = new Set<number>();
+  for (const p of providers) {
+    for (const m of p.models) {
+      for (const entry of Array.isArray(m.prices)
+        ? m.prices
+        : [{ constraint: undefined, prices: m.prices }]) {
+        const c = compileCondition(entry.constraint);
+        if (c.kind === 'since') dates.add(c.at);
+        if (c.kind === 'time_of_day') for (const sec of [c.startSec, c.endSec]) times.add(sec);
+        for (const v of Object.values(entry.prices))
+          if (typeof v === 'object') for (const t of v.tiers) tiers.add(t.start);
+      }
+    }
+  }
+  const sorted = (set: Set<number>) => [...set].filter(Number.isFinite).sort((a, b) => a - b);
+  return { dates: sorted(dates), timesOfDay: sorted(times), tierStarts: sorted(tiers) };
+})();
+
 /** The catalog's provider id for a provider name, or null when the catalog does not know it. */
 export function catalogProvider(name: string): string | null {
   return providerByName(name)?.id ?? null;
@@ -101,14 +127,18 @@ export function findCatalogModel(provider: string | null, model: string): Catalo
     found = providerByModel(name);
   }
   if (!found) return null;
-  const info = modelIn(found, name) ?? (withDashedDates(name) !== name ? modelIn(found, withDashedDates(name)) : undefined);
-  return info ? compileModel(found.id, info) : null;
+  const info =
+    modelIn(found, name) ??
+    (withDashedDates(name) !== name ? modelIn(found, withDashedDates(name)) : undefined);
+  return info ? { provider: found.id, model: info.id, at: ratesOf(info) } : null;
 }
 
 function providerByName(name: string): Provider | undefined {
   const key = name.toLowerCase().trim();
   const id = ALIASES[key] ?? key;
-  return byId.get(id) ?? providers.find((p) => p.provider_match !== undefined && matches(p.provider_match, id));
+  return (
+    byId.get(id) ?? providers.find((p) => p.provider_match !== undefined && matches(p.provider_match, id))
+  );
 }
 
 function providerByModel(model: string): Provider | undefined {
@@ -139,39 +169,40 @@ function matches(logic: MatchLogic, value: string): boolean {
 
 /** `claude-x-20250514` is also tried as `claude-x-2025-05-14`, as the package does. */
 function withDashedDates(model: string): string {
-  return model.replace(/(-)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?=-|:|$)/g, (whole, dash, y, m, d) => {
-    const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
-    return date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d) ? `${dash}${y}-${m}-${d}` : whole;
-  });
+  return model.replace(
+    /(-)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?=-|:|$)/g,
+    (whole, dash, y, m, d) => {
+      const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+      return date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d)
+        ? `${dash}${y}-${m}-${d}`
+        : whole;
+    },
+  );
 }
 
-const compiledModels = new WeakMap<ModelInfo, CatalogModel>();
+const compiled = new WeakMap<ModelInfo, (time: number) => RateSet>();
 
-function compileModel(provider: string, info: ModelInfo): CatalogModel {
-  const cached = compiledModels.get(info);
+function ratesOf(info: ModelInfo): (time: number) => RateSet {
+  const cached = compiled.get(info);
   if (cached) return cached;
   const entries = Array.isArray(info.prices)
     ? info.prices.map((c) => ({ condition: compileCondition(c.constraint), rates: compileRates(c.prices) }))
     : [{ condition: { kind: 'always' } as Condition, rates: compileRates(info.prices) }];
   const first = entries[0]?.rates ?? compileRates({});
-  const only = entries.length === 1 ? first : null;
-  const model: CatalogModel = {
-    provider,
-    model: info.id,
-    // The package scans the conditional prices from the last and takes the
-    // first whose condition holds, else the first entry.
-    at: only
-      ? () => only
-      : (time) => {
+  // The package scans conditional prices from the last and takes the first
+  // whose condition holds, else the first entry.
+  const at =
+    entries.length === 1
+      ? () => first
+      : (time: number) => {
           for (let i = entries.length - 1; i >= 0; i--) {
             const entry = entries[i];
             if (entry && holds(entry.condition, time)) return entry.rates;
           }
           return first;
-        },
-  };
-  compiledModels.set(info, model);
-  return model;
+        };
+  compiled.set(info, at);
+  return at;
 }
 
 function compileCondition(constraint: unknown): Condition {
@@ -179,7 +210,11 @@ function compileCondition(constraint: unknown): Condition {
   const c = constraint as { start_date?: string; start_time?: string; end_time?: string };
   if (typeof c.start_date === 'string') return { kind: 'since', at: Date.parse(c.start_date) };
   if (typeof c.start_time === 'string' && typeof c.end_time === 'string') {
-    return { kind: 'time_of_day', startSec: secondsOfDayUtc(c.start_time), endSec: secondsOfDayUtc(c.end_time) };
+    return {
+      kind: 'time_of_day',
+      startSec: secondsOfDayUtc(c.start_time),
+      endSec: secondsOfDayUtc(c.end_time),
+    };
   }
   return { kind: 'never' };
 }
@@ -192,7 +227,9 @@ function holds(c: Condition, time: number): boolean {
       return time >= c.at;
     case 'time_of_day': {
       const sec = (((time % 86_400_000) + 86_400_000) % 86_400_000) / 1000;
-      return c.endSec < c.startSec ? sec >= c.startSec || sec < c.endSec : sec >= c.startSec && sec < c.endSec;
+      return c.endSec < c.startSec
+        ? sec >= c.startSec || sec < c.endSec
+        : sec >= c.startSec && sec < c.endSec;
     }
     case 'never':
       return false;
@@ -222,7 +259,9 @@ function compileRates(prices: PackagePrice): RateSet {
 function rate(value: PackagePrice[string]): Rate | null {
   if (value === undefined) return null;
   if (typeof value === 'number') return { base: exact(value), tiers: [] };
-  const tiers = [...value.tiers].sort((a, b) => a.start - b.start).map((t) => ({ start: t.start, price: exact(t.price) }));
+  const tiers = [...value.tiers]
+    .sort((a, b) => a.start - b.start)
+    .map((t) => ({ start: t.start, price: exact(t.price) }));
   return { base: exact(value.base), tiers };
 }
 

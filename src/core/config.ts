@@ -103,6 +103,7 @@ export interface SharedPool {
   level: PoolLevel;
   method: PoolMethod;
   basis: PoolBasis;
+  /** Relative weights by consumer id: the configured numbers × 10^12, so that decimal weights stay exact. */
   weights: Record<string, bigint>;
 }
 

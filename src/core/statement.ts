@@ -55,7 +55,7 @@ const KEY_FIELDS = [
 ] as const satisfies readonly (keyof LineKey)[];
 
 /** Which key fields survive a roll-up to each level; status and reason always do. */
-const LEVEL_FIELDS: Record<Level, readonly (keyof LineKey)[]> = {
+export const LEVEL_FIELDS: Record<Level, readonly (keyof LineKey)[]> = {
   line: KEY_FIELDS,
   cost_center: ['cost_center', 'status', 'reason'],
   team: ['cost_center', 'team', 'status', 'reason'],

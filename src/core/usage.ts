@@ -61,6 +61,8 @@ export interface UsageQuery {
   byDay: boolean;
   /** Input-token thresholds of tiered prices: a group never mixes requests below and above one. */
   tierThresholds?: number[];
+  /** Seconds after midnight UTC where a time-of-day price switches: a group never straddles one. */
+  timeOfDayCuts?: number[];
 }
 
 export function tupleKey(t: SelectorTuple): string {

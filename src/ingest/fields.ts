@@ -38,7 +38,7 @@ export function problemAt(where: Where, field: string | undefined, reason: strin
 /** A FieldError becomes a Problem at `where`; anything else is a bug and is rethrown. */
 export function toProblem(e: unknown, where: Where, fieldPrefix = ''): Problem {
   if (e instanceof FieldError) {
-    const field = e.field === undefined ? fieldPrefix || undefined : fieldPrefix + e.field;
+    const field = e.field === undefined ? fieldPrefix.replace(/\.$/, '') || undefined : fieldPrefix + e.field;
     return problemAt(where, field, e.reason);
   }
   throw e;
@@ -65,7 +65,10 @@ export function count(v: unknown, field: string, text: boolean): number {
     return v;
   }
   if (typeof v === 'string' && text) return countText(v, field);
-  return fail(field, `must be a whole number, got ${typeName(v)}${typeof v === 'string' ? ` "${clip(v)}"` : ''}`);
+  return fail(
+    field,
+    `must be a whole number, got ${typeName(v)}${typeof v === 'string' ? ` "${clip(v)}"` : ''}`,
+  );
 }
 
 export function countText(s: string, field: string): number {
@@ -114,7 +117,10 @@ export function parseTime(s: string, field: string, zoneRequired: boolean): numb
   const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', z, sign, oh, om] = m;
   const hasZone = z !== undefined || sign !== undefined;
   if (zoneRequired && (!hasZone || m[4] === undefined)) {
-    return fail(field, `must be an ISO-8601 time with a time zone (e.g. 2026-10-01T12:00:00Z), got "${clip(s)}"`);
+    return fail(
+      field,
+      `must be an ISO-8601 time with a time zone (e.g. 2026-10-01T12:00:00Z), got "${clip(s)}"`,
+    );
   }
   const year = Number(y);
   const month = Number(mo);
@@ -144,7 +150,10 @@ export function parseTime(s: string, field: string, zoneRequired: boolean): numb
 /** Rejects a time more than MAX_FUTURE_MS after `now`. */
 export function notFuture(ms: number, field: string, now: number): number {
   if (ms > now + MAX_FUTURE_MS) {
-    fail(field, `is far in the future: ${new Date(ms).toISOString()} is more than 24 hours after the time of ingestion`);
+    fail(
+      field,
+      `is far in the future: ${new Date(ms).toISOString()} is more than 24 hours after the time of ingestion`,
+    );
   }
   return ms;
 }
@@ -239,8 +248,8 @@ const SECRET_FIRST = new Set<number>(SECRET_FIRST_LETTERS.map((c) => c.charCodeA
 export function redactEvent(e: UsageEvent): UsageEvent {
   for (const f of STRING_FIELDS) {
     const v = e[f];
-    if (v !== null && SECRET_FIRST.has(v.charCodeAt(0))) (e as unknown as Record<string, string>)[f] = redactSecret(v);
+    if (v !== null && SECRET_FIRST.has(v.charCodeAt(0)))
+      (e as unknown as Record<string, string>)[f] = redactSecret(v);
   }
   return e;
 }
-

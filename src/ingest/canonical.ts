@@ -1,0 +1,77 @@
+/**
+ * The canonical event (SPEC §3) as JSON (`jsonl`, `POST /v1/events`) or as a
+ * CSV row (`csv`). Strict on purpose: an unknown field or column is an error,
+ * because a misspelt `input_token` column would otherwise drop tokens
+ * without a word.
+ */
+import { EVENT_FIELDS, type UsageEvent } from '../core/event.js';
+import {
+  fail,
+  isObject,
+  notFuture,
+  optCount,
+  optDecimal,
+  optString,
+  parseTime,
+  redactEvent,
+  reqString,
+  typeName,
+} from './fields.js';
+
+const KNOWN: ReadonlySet<string> = new Set(EVENT_FIELDS);
+const REQUIRED = ['id', 'source', 'time', 'operation'] as const;
+
+/**
+ * One canonical record to an event; throws FieldError. `text` is true for
+ * CSV cells, where every value is a string and counts are decimal digits.
+ */
+export function canonicalEvent(rec: unknown, text: boolean, now: number): UsageEvent {
+  if (!isObject(rec)) return fail(undefined, `a canonical event must be a JSON object, got ${typeName(rec)}`);
+  for (const k in rec) if (!KNOWN.has(k)) fail(k, 'unknown field (see the canonical event in SPEC §3)');
+  const rawTime = rec.time;
+  if (rawTime === undefined || rawTime === null || rawTime === '') fail('time', 'is required');
+  if (typeof rawTime !== 'string') fail('time', `must be an ISO-8601 string, got ${typeName(rawTime)}`);
+  const status = optString(rec.status, 'status') ?? 'ok';
+  if (status !== 'ok' && status !== 'error') fail('status', `must be "ok" or "error", got "${status}"`);
+  const e: UsageEvent = {
+    id: reqString(rec.id, 'id'),
+    source: reqString(rec.source, 'source'),
+    time: notFuture(parseTime(rawTime, 'time', true), 'time', now),
+    provider: optString(rec.provider, 'provider'),
+    model: optString(rec.model, 'model'),
+    operation: reqString(rec.operation, 'operation'),
+    input_tokens: optCount(rec.input_tokens, 'input_tokens', text, 0),
+    output_tokens: optCount(rec.output_tokens, 'output_tokens', text, 0),
+    cache_read_tokens: optCount(rec.cache_read_tokens, 'cache_read_tokens', text, 0),
+    cache_write_tokens: optCount(rec.cache_write_tokens, 'cache_write_tokens', text, 0),
+    reasoning_tokens: optCount(rec.reasoning_tokens, 'reasoning_tokens', text, 0),
+    requests: optCount(rec.requests, 'requests', text, 1),
+    tool: optString(rec.tool, 'tool'),
+    data_source: optString(rec.data_source, 'data_source'),
+    api_key: optString(rec.api_key, 'api_key'),
+    service: optString(rec.service, 'service'),
+    agent: optString(rec.agent, 'agent'),
+    project: optString(rec.project, 'project'),
+    tenant: optString(rec.tenant, 'tenant'),
+    environment: optString(rec.environment, 'environment'),
+    trace_id: optString(rec.trace_id, 'trace_id'),
+    span_id: optString(rec.span_id, 'span_id'),
+    parent_span_id: optString(rec.parent_span_id, 'parent_span_id'),
+    status,
+    error_type: optString(rec.error_type, 'error_type'),
+    client_address: optString(rec.client_address, 'client_address'),
+    reported_cost: optDecimal(rec.reported_cost, 'reported_cost'),
+  };
+  return redactEvent(e);
+}
+
+/** Checks a canonical CSV header: every column known, none twice, the required ones present. */
+export function checkCanonicalHeader(columns: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const c of columns) {
+    if (!KNOWN.has(c)) fail(c, 'unknown column (the header must use the canonical field names of SPEC §3)');
+    if (seen.has(c)) fail(c, 'column appears twice');
+    seen.add(c);
+  }
+  for (const r of REQUIRED) if (!seen.has(r)) fail(r, 'required column is missing');
+}
