@@ -1,3 +1,4 @@
+import { demoCommand } from './commands/demo.js';
 import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
 import { verifyCommand } from './commands/verify.js';
@@ -6,6 +7,7 @@ export type Command = (argv: string[]) => Promise<number>;
 
 export const COMMANDS: Record<string, Command> = {
   init: initCommand,
+  demo: demoCommand,
   ingest: ingestCommand,
   verify: verifyCommand,
 };

@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../core/config.js';
-import type { Store } from '../store/store.js';
 import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
 import { str } from './args.js';
 
 export interface Context {
@@ -26,7 +26,10 @@ export function resolveStorePath(store: string, configPath: string): string {
   return path.resolve(path.dirname(configPath), store);
 }
 
-export async function withContext<T>(values: Record<string, unknown>, fn: (ctx: Context) => Promise<T>): Promise<T> {
+export async function withContext<T>(
+  values: Record<string, unknown>,
+  fn: (ctx: Context) => Promise<T>,
+): Promise<T> {
   const ctx = await openContext(values);
   try {
     return await fn(ctx);

@@ -33,6 +33,8 @@ function reportError(err: unknown): number {
     process.stderr.write(`tally: ${err.message}\n`);
     return err.code === 'tampered' ? 1 : err.code === 'store_failure' || err.code === 'not_found' ? 1 : 2;
   }
-  process.stderr.write(`tally: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `tally: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   return 1;
 }

@@ -4,7 +4,11 @@ export interface Progress {
   done(): void;
 }
 
-export function progress(label: string, total: number | null, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function progress(
+  label: string,
+  total: number | null,
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress {
   if (!stream.isTTY) return { update() {}, done() {} };
   let last = 0;
   return {
@@ -17,7 +21,9 @@ export function progress(label: string, total: number | null, stream: NodeJS.Wri
         total && total > 0
           ? `[${'#'.repeat(Math.min(width, Math.round((done / total) * width))).padEnd(width, '.')}] `
           : '';
-      stream.write(`\r${label} ${bar}${done.toLocaleString('en-US')}${total ? `/${total.toLocaleString('en-US')}` : ''} ${note ?? ''}\u001b[K`);
+      stream.write(
+        `\r${label} ${bar}${done.toLocaleString('en-US')}${total ? `/${total.toLocaleString('en-US')}` : ''} ${note ?? ''}\u001b[K`,
+      );
     },
     done() {
       stream.write('\r\u001b[K');

@@ -11,7 +11,8 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     format: { type: 'string', default: 'auto' },
     'skip-invalid': { type: 'boolean', default: false },
   });
-  if (positionals.length === 0) throw new UsageError('ingest: name at least one FILE (or - for standard input)');
+  if (positionals.length === 0)
+    throw new UsageError('ingest: name at least one FILE (or - for standard input)');
   const format = str(values, 'format') ?? 'auto';
   if (format !== 'auto' && !FORMATS.includes(format as Format)) {
     throw new UsageError(`ingest: unknown --format '${format}' (one of auto, ${FORMATS.join(', ')})`);

@@ -1,0 +1,339 @@
+/**
+ * FOCUS export (SPEC §5.1): the charges and pool shares behind a statement as
+ * FOCUS 1.2 rows, with the FOCUS 1.3 allocation columns on shared-pool rows
+ * and tally's x_ columns after them. Usage rows are one per UTC day, line,
+ * identity, provider, model and provider project; a pool row is one share and
+ * covers the whole billing period. Amounts are exact decimal strings, so
+ * EffectiveCost summed by any x_ column gives the JSON statement's figures.
+ * docs/focus.md explains each choice.
+ */
+import type { PoolShare } from '../core/allocation.js';
+import { type Amounts, addAmounts, type Charge, emptyAmounts, type LineKey } from '../core/attribution.js';
+import type { SharedPool } from '../core/config.js';
+import { allocateLargestRemainder, formatMoney, type Money, ONE } from '../core/money.js';
+import { iso, poolShareAsLine } from '../core/statement.js';
+import { csvTable } from './csv.js';
+import { type Names, nameOf } from './names.js';
+
+export type FocusColumnType = 'varchar' | 'decimal' | 'timestamp' | 'json' | 'bigint';
+
+/** FOCUS 1.2 columns in the spec's (alphabetical) order, then the 1.3 allocation columns, then ours. */
+export const FOCUS_COLUMNS = [
+  ['AvailabilityZone', 'varchar'],
+  ['BilledCost', 'decimal'],
+  ['BillingAccountId', 'varchar'],
+  ['BillingAccountName', 'varchar'],
+  ['BillingAccountType', 'varchar'],
+  ['BillingCurrency', 'varchar'],
+  ['BillingPeriodEnd', 'timestamp'],
+  ['BillingPeriodStart', 'timestamp'],
+  ['CapacityReservationId', 'varchar'],
+  ['CapacityReservationStatus', 'varchar'],
+  ['ChargeCategory', 'varchar'],
+  ['ChargeClass', 'varchar'],
+  ['ChargeDescription', 'varchar'],
+  ['ChargeFrequency', 'varchar'],
+  ['ChargePeriodEnd', 'timestamp'],
+  ['ChargePeriodStart', 'timestamp'],
+  ['CommitmentDiscountCategory', 'varchar'],
+  ['CommitmentDiscountId', 'varchar'],
+  ['CommitmentDiscountName', 'varchar'],
+  ['CommitmentDiscountQuantity', 'decimal'],
+  ['CommitmentDiscountStatus', 'varchar'],
+  ['CommitmentDiscountType', 'varchar'],
+  ['CommitmentDiscountUnit', 'varchar'],
+  ['ConsumedQuantity', 'decimal'],
+  ['ConsumedUnit', 'varchar'],
+  ['ContractedCost', 'decimal'],
+  ['ContractedUnitPrice', 'decimal'],
+  ['EffectiveCost', 'decimal'],
+  ['InvoiceId', 'varchar'],
+  ['InvoiceIssuerName', 'varchar'],
+  ['ListCost', 'decimal'],
+  ['ListUnitPrice', 'decimal'],
+  ['PricingCategory', 'varchar'],
+  ['PricingCurrency', 'varchar'],
+  ['PricingCurrencyContractedUnitPrice', 'decimal'],
+  ['PricingCurrencyEffectiveCost', 'decimal'],
+  ['PricingCurrencyListUnitPrice', 'decimal'],
+  ['PricingQuantity', 'decimal'],
+  ['PricingUnit', 'varchar'],
+  ['ProviderName', 'varchar'],
+  ['PublisherName', 'varchar'],
+  ['RegionId', 'varchar'],
+  ['RegionName', 'varchar'],
+  ['ResourceId', 'varchar'],
+  ['ResourceName', 'varchar'],
+  ['ResourceType', 'varchar'],
+  ['ServiceCategory', 'varchar'],
+  ['ServiceName', 'varchar'],
+  ['ServiceSubcategory', 'varchar'],
+  ['SkuId', 'varchar'],
+  ['SkuMeter', 'varchar'],
+  ['SkuPriceDetails', 'json'],
+  ['SkuPriceId', 'varchar'],
+  ['SubAccountId', 'varchar'],
+  ['SubAccountName', 'varchar'],
+  ['SubAccountType', 'varchar'],
+  ['Tags', 'json'],
+  ['AllocatedMethodDetails', 'json'],
+  ['AllocatedMethodId', 'varchar'],
+  ['AllocatedResourceId', 'varchar'],
+  ['AllocatedResourceName', 'varchar'],
+  ['x_CostCenterId', 'varchar'],
+  ['x_TeamId', 'varchar'],
+  ['x_ApplicationId', 'varchar'],
+  ['x_TenantId', 'varchar'],
+  ['x_Environment', 'varchar'],
+  ['x_CostCategory', 'varchar'],
+  ['x_AttributionStatus', 'varchar'],
+  ['x_AttributionReason', 'varchar'],
+  ['x_IdentityId', 'varchar'],
+  ['x_SharedPoolId', 'varchar'],
+  ['x_InputTokens', 'bigint'],
+  ['x_OutputTokens', 'bigint'],
+  ['x_Events', 'bigint'],
+] as const satisfies readonly (readonly [string, FocusColumnType])[];
+
+export type FocusColumn = (typeof FOCUS_COLUMNS)[number][0];
+
+/** Decimals and timestamps as strings (exact decimal, ISO 8601 UTC), JSON serialised, counts as numbers. */
+export type FocusRow = Record<FocusColumn, string | number | null>;
+
+export interface FocusMeta {
+  period: { start: number; end: number };
+  currency: string;
+  /** The configured pools: a share's level, method and basis. */
+  pools: readonly SharedPool[];
+  /** Display names for AllocatedResourceName; ids are used without them. */
+  names?: Names;
+  /** The account the chargeback is issued under (default id and name `tally`). */
+  billingAccount?: { id: string; name: string };
+  /** `Correction` for a restatement run (SPEC §5.3). */
+  chargeClass?: 'Correction';
+}
+
+const DAY_MS = 86_400_000;
+
+const SERVICE_NAMES: Record<string, string> = {
+  openai: 'OpenAI API',
+  anthropic: 'Anthropic API',
+  azure: 'Azure OpenAI',
+  bedrock: 'Amazon Bedrock',
+  google: 'Gemini API',
+  'google-vertex': 'Vertex AI',
+  mistral: 'Mistral AI API',
+};
+
+export function focusRows(
+  charges: readonly Charge[],
+  shares: readonly PoolShare[],
+  meta: FocusMeta,
+): FocusRow[] {
+  return [
+    ...usageRows(charges).map((u) => usageRow(u, meta)),
+    ...poolRatios(shares).map(([share, ratio]) => poolRow(share, ratio, meta)),
+  ];
+}
+
+export function renderFocusCsv(rows: readonly FocusRow[]): string {
+  const names = FOCUS_COLUMNS.map(([name]) => name);
+  return csvTable(
+    names,
+    rows.map((r) => names.map((n) => r[n])),
+  );
+}
+
+/** What makes a usage row: the day, the line, and what FOCUS needs single-valued on a row. */
+const ROW_FIELDS = [
+  'day',
+  'cost_center',
+  'team',
+  'application',
+  'tenant',
+  'environment',
+  'category',
+  'status',
+  'reason',
+  'pool',
+  'identity',
+  'provider',
+  'model',
+  'project',
+] as const satisfies readonly (keyof Charge)[];
+
+type UsageRow = Pick<Charge, (typeof ROW_FIELDS)[number]> & Amounts;
+
+/** Charges summed per day, line, identity, provider, model and project, in a stable order. */
+function usageRows(charges: readonly Charge[]): UsageRow[] {
+  const byKey = new Map<string, UsageRow>();
+  for (const c of charges) {
+    const key = JSON.stringify(ROW_FIELDS.map((f) => c[f]));
+    let row = byKey.get(key);
+    if (!row) {
+      row = emptyAmounts() as UsageRow;
+      for (const f of ROW_FIELDS) (row as unknown as Record<string, unknown>)[f] = c[f];
+      byKey.set(key, row);
+    }
+    addAmounts(row, c);
+  }
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, u]) => u);
+}
+
+function usageRow(u: UsageRow, meta: FocusMeta): FocusRow {
+  const provider = u.provider ?? account(meta).name;
+  const tokens = u.input_tokens + u.output_tokens;
+  const [quantity, unit] = tokens > 0 ? [tokens, 'Tokens'] : [u.requests || u.events, 'Requests'];
+  const start = u.day ?? meta.period.start;
+  const what = u.model ?? u.category ?? 'usage';
+  return {
+    ...NULL_ROW,
+    ...common(u, meta),
+    ChargeCategory: 'Usage',
+    ChargeDescription: `${what} (${u.category ?? 'usage'}) used by ${u.identity ?? 'an unknown identity'}`,
+    ChargeFrequency: 'Usage-Based',
+    ChargePeriodStart: iso(start),
+    ChargePeriodEnd: iso(u.day === null ? meta.period.end : u.day + DAY_MS),
+    ConsumedQuantity: String(quantity),
+    ConsumedUnit: unit,
+    InvoiceIssuerName: provider,
+    PricingCategory: 'Standard',
+    PricingQuantity: String(quantity),
+    PricingUnit: unit,
+    ProviderName: provider,
+    PublisherName: provider,
+    ResourceId: u.identity,
+    ResourceName: u.identity,
+    ResourceType: u.identity === null ? null : 'Non-Human Identity',
+    ServiceName: SERVICE_NAMES[provider] ?? `${provider} API`,
+    SkuId: what,
+    SubAccountId: u.project,
+    SubAccountName: u.project,
+    SubAccountType: u.project === null ? null : 'Project',
+    x_IdentityId: u.identity,
+  };
+}
+
+/** Each share with its AllocatedRatio, in pico-units: exact, and summing to 1 within each pool. */
+function poolRatios(shares: readonly PoolShare[]): [PoolShare, Money][] {
+  const byPool = new Map<string | null, PoolShare[]>();
+  for (const s of shares) byPool.set(s.pool, [...(byPool.get(s.pool) ?? []), s]);
+  return [...byPool.values()].flatMap((group) => {
+    const weights = group.map((s) => BigInt(s.basisValue));
+    const ratios = weights.some((w) => w > 0n)
+      ? allocateLargestRemainder(ONE, weights, 1n)
+      : group.map(() => ONE);
+    return group.map((s, i): [PoolShare, Money] => [s, ratios[i] ?? 0n]);
+  });
+}
+
+function poolRow(share: PoolShare, ratio: Money, meta: FocusMeta): FocusRow {
+  const pool = meta.pools.find((p) => p.id === share.pool);
+  if (!pool) throw new RangeError(`pool share for a pool not in the configuration: ${share.pool}`);
+  const line = poolShareAsLine(share);
+  const org = account(meta).name;
+  const amount = formatMoney(line.effective_cost);
+  return {
+    ...NULL_ROW,
+    ...common(line, meta),
+    AllocatedMethodDetails: methodDetails(share, pool, ratio),
+    AllocatedMethodId: pool.method,
+    AllocatedResourceId: share.consumer,
+    AllocatedResourceName: share.consumer === null ? null : nameOf(meta.names, pool.level, share.consumer),
+    ChargeCategory: 'Usage',
+    ChargeDescription: `Share of shared pool ${pool.id} (${pool.method} by ${pool.level})`,
+    ChargeFrequency: 'Recurring',
+    ChargePeriodStart: iso(meta.period.start),
+    ChargePeriodEnd: iso(meta.period.end),
+    ContractedUnitPrice: amount,
+    InvoiceIssuerName: org,
+    ListUnitPrice: amount,
+    PricingCategory: 'Other',
+    PricingCurrencyContractedUnitPrice: amount,
+    PricingCurrencyListUnitPrice: amount,
+    PricingQuantity: '1',
+    PricingUnit: 'Pool Share',
+    ProviderName: org,
+    PublisherName: org,
+    ResourceId: pool.id,
+    ResourceName: pool.id,
+    ResourceType: 'Shared Pool',
+    ServiceName: pool.id,
+    SkuId: pool.id,
+  };
+}
+
+/** The FOCUS AllocatedMethodDetails object: the share's ratio and the basis quantity behind it. */
+function methodDetails(share: PoolShare, pool: SharedPool, ratio: Money): string {
+  const [unit, quantity] = basisOf(pool, BigInt(share.basisValue));
+  const element =
+    share.consumer === null
+      ? `{"AllocatedRatio":1}`
+      : `{"AllocatedRatio":${formatMoney(ratio, 0)},"UsageUnit":${JSON.stringify(unit)},"UsageQuantity":${quantity}}`;
+  const [, total] = basisOf(pool, BigInt(share.basisTotal));
+  return `{"Elements":[${element}],"x_Basis":${JSON.stringify(unit)},"x_BasisTotal":${total}}`;
+}
+
+/** The basis unit and a value of it as a JSON number (weights and costs are stored × 10^12). */
+function basisOf(pool: SharedPool, value: bigint): [string, string] {
+  if (pool.method === 'even') return ['Consumer', value.toString()];
+  if (pool.method === 'weighted') return ['Weight', formatMoney(value, 0)];
+  if (pool.basis === 'tokens') return ['Tokens', value.toString()];
+  if (pool.basis === 'requests') return ['Requests', value.toString()];
+  if (pool.basis === 'cost') return ['Effective Cost', formatMoney(value, 0)];
+  return [`${pool.basis} Effective Cost`, formatMoney(value, 0)];
+}
+
+/** Every column null; rows are spread from it, which is much faster than building one per row. */
+const NULL_ROW = Object.fromEntries(FOCUS_COLUMNS.map(([name]) => [name, null])) as FocusRow;
+
+/** The columns every row fills the same way from its line and amounts. */
+function common(line: LineKey & Amounts, meta: FocusMeta): Partial<FocusRow> {
+  const effective = formatMoney(line.effective_cost);
+  const { id, name } = account(meta);
+  return {
+    BilledCost: formatMoney(line.billed_cost),
+    BillingAccountId: id,
+    BillingAccountName: name,
+    BillingAccountType: 'Chargeback',
+    BillingCurrency: meta.currency,
+    BillingPeriodStart: iso(meta.period.start),
+    BillingPeriodEnd: iso(meta.period.end),
+    ChargeClass: meta.chargeClass ?? null,
+    ContractedCost: effective,
+    EffectiveCost: effective,
+    ListCost: formatMoney(line.list_cost),
+    PricingCurrency: meta.currency,
+    PricingCurrencyEffectiveCost: effective,
+    ServiceCategory: 'AI and Machine Learning',
+    ServiceSubcategory: 'Generative AI',
+    Tags: tags(line),
+    x_CostCenterId: line.cost_center,
+    x_TeamId: line.team,
+    x_ApplicationId: line.application,
+    x_TenantId: line.tenant,
+    x_Environment: line.environment,
+    x_CostCategory: line.category,
+    x_AttributionStatus: line.status,
+    x_AttributionReason: line.reason,
+    x_SharedPoolId: line.pool,
+    x_InputTokens: line.input_tokens,
+    x_OutputTokens: line.output_tokens,
+    x_Events: line.events,
+  };
+}
+
+function tags(k: LineKey): string {
+  const tags: Record<string, string> = {};
+  for (const f of TAGS) {
+    const v = k[f];
+    if (v !== null) tags[f] = v;
+  }
+  return JSON.stringify(tags);
+}
+
+const TAGS = ['cost_center', 'team', 'application', 'tenant'] as const;
+
+function account(meta: FocusMeta): { id: string; name: string } {
+  return meta.billingAccount ?? { id: 'tally', name: 'tally' };
+}

@@ -1,0 +1,13 @@
+/** Display forms shared by the human-readable writers; machine formats keep every decimal. */
+import { formatFixed, mulDiv, ONE } from '../core/money.js';
+import type { Totals } from '../core/statement.js';
+
+export function cents(m: bigint): string {
+  return formatFixed(m, 2);
+}
+
+/** Coverage as a percentage to two places, computed from the exact parts; "n/a" without direct cost. */
+export function coveragePercent(t: Totals): string {
+  if (t.coverage.direct === 0n) return 'n/a';
+  return `${formatFixed(mulDiv(100n * ONE, t.coverage.attributed, t.coverage.direct), 2)} %`;
+}

@@ -1,0 +1,87 @@
+/**
+ * The terminal form of a statement: the totals, then the lines in aligned
+ * columns, one block per status so that disputed and unattributed money
+ * stands apart. Amounts are shown to the cent; the exact figures are in the
+ * JSON and CSV forms.
+ */
+import type { Status } from '../core/attribution.js';
+import type { Money } from '../core/money.js';
+import { iso, LEVEL_FIELDS, type Line, type Statement } from '../core/statement.js';
+import { cents, coveragePercent } from './format.js';
+
+const STATUSES: readonly Status[] = ['attributed', 'disputed', 'unattributed'];
+
+const AMOUNTS = [
+  ['direct', 'direct_cost'],
+  ['shared', 'shared_cost'],
+  ['effective', 'effective_cost'],
+  ['list', 'list_cost'],
+  ['billed', 'billed_cost'],
+] as const satisfies readonly (readonly [string, keyof Line])[];
+
+export function renderTable(s: Statement): string {
+  const blocks = [header(s)];
+  for (const status of STATUSES) {
+    const lines = s.lines.filter((l) => l.status === status);
+    if (lines.length > 0) blocks.push(`${status.toUpperCase()} (${lines.length})\n${linesTable(s, lines)}`);
+  }
+  if (s.lines.length === 0) blocks.push('no lines');
+  return `${blocks.join('\n\n')}\n`;
+}
+
+function header(s: Statement): string {
+  const t = s.totals;
+  const pairs: [string, string][] = [
+    ['period', `${iso(s.period.start)} .. ${iso(s.period.end)} (end exclusive)`],
+    ['currency', s.currency],
+    ['level', s.level],
+    ['effective', cents(t.effective_cost)],
+    ['billed', cents(t.billed_cost)],
+    ['attributed', cents(t.attributed_cost)],
+    ['unattributed', cents(t.unattributed_cost)],
+    ['disputed', cents(t.disputed_cost)],
+    ['shared', cents(t.shared_cost)],
+    ['coverage', coveragePercent(t)],
+    ['events', String(t.events)],
+    ['unpriced events', String(t.unpriced_events)],
+  ];
+  return align(
+    pairs,
+    pairs.map(() => false),
+  );
+}
+
+function linesTable(s: Statement, lines: readonly Line[]): string {
+  const keys = LEVEL_FIELDS[s.level].filter((f) => f !== 'status');
+  const head = [...keys, ...AMOUNTS.map(([h]) => h), 'events'];
+  const rows = lines.map((l) => [
+    ...keys.map((k) => l[k] ?? '-'),
+    ...AMOUNTS.map(([, f]) => cents(l[f] as Money)),
+    String(l.events),
+  ]);
+  const subtotal = [
+    ...keys.map((_, i) => (i === 0 ? 'total' : '')),
+    ...AMOUNTS.map(([, f]) => cents(lines.reduce((sum, l) => sum + (l[f] as Money), 0n))),
+    String(lines.reduce((n, l) => n + l.events, 0)),
+  ];
+  const right = head.map((_, i) => i >= keys.length);
+  const [top = '', ...rest] = align([head, ...rows, subtotal], right).split('\n');
+  const rule = '-'.repeat(Math.max(top.length, ...rest.map((r) => r.length)));
+  return [top, rule, ...rest.slice(0, -1), rule, rest.at(-1)].join('\n');
+}
+
+/** Pads every cell to its column's width; right-aligned columns for numbers. */
+function align(rows: readonly (readonly string[])[], right: readonly boolean[]): string {
+  const widths: number[] = [];
+  for (const r of rows) {
+    for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  }
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (right[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
