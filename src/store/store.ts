@@ -1,9 +1,10 @@
 /**
  * The Store port. Every adapter (duckdb/, later postgres/) implements it and
- * passes the same contract suite (test/store-contract.ts). SQL lives only in
+ * passes the same contract suite (test/store/contract.ts). SQL lives only in
  * the adapters.
  */
 import type { UsageEvent } from '../core/event.js';
+import type { SelectorTuple, UsageGroup, UsageQuery } from '../core/usage.js';
 
 export interface IngestResult {
   /** Sequence number of the batch recorded, or null when nothing new was stored. */
@@ -48,6 +49,21 @@ export interface Store {
    * (same source and id, also within the batch) are counted as duplicates.
    */
   ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult>;
+  /**
+   * Optional bulk path for canonical `jsonl`/`csv` files: the database parses
+   * and validates the file itself. Same contract as `ingest`; when any record
+   * is invalid nothing is stored and a TallyError `invalid_input` is thrown
+   * without locations (run the parser to get them).
+   */
+  ingestCanonicalFile?(
+    path: string,
+    format: 'jsonl' | 'csv',
+    opts: { label: string; now: number },
+  ): Promise<IngestResult>;
+  /** Every distinct selector tuple (api_key, service, agent, project) in the events. */
+  selectorTuples(): Promise<SelectorTuple[]>;
+  /** The usage groups of a window (see core/usage.ts). */
+  usageGroups(q: UsageQuery): Promise<UsageGroup[]>;
   /** Adds to the rejected-record counter (records quarantined with --skip-invalid or refused by the server). */
   countRejected(n: number): Promise<void>;
   counters(): Promise<StoreCounters>;

@@ -13,13 +13,14 @@ export function sqlString(v: string | null): string {
   return v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`;
 }
 
-/** One key per selector tuple; chr(1) stands for a missing field so that NULL and '' differ. */
+/** One key per selector tuple; chr(30) stands for a missing field so that NULL and '' differ. */
 export const TUPLE_KEY = (p = '') =>
-  `concat_ws(chr(0), coalesce(${p}api_key, chr(1)), coalesce(${p}service, chr(1)), coalesce(${p}agent, chr(1)), coalesce(${p}project, chr(1)))`;
+  `concat_ws(chr(31), coalesce(${p}api_key, chr(30)), coalesce(${p}service, chr(30)), coalesce(${p}agent, chr(30)), coalesce(${p}project, chr(30)))`;
 
+/** The same key for a tuple, as a constant SQL expression (no control characters inside literals). */
 export function tupleKeyLiteral(t: SelectorTuple): string {
-  const f = (v: string | null) => v ?? '\u0001';
-  return sqlString([f(t.api_key), f(t.service), f(t.agent), f(t.project)].join('\u0000'));
+  const f = (v: string | null) => (v === null ? 'chr(30)' : sqlString(v));
+  return `concat_ws(chr(31), ${f(t.api_key)}, ${f(t.service)}, ${f(t.agent)}, ${f(t.project)})`;
 }
 
 function keyList(tuples: readonly SelectorTuple[]): string {
@@ -28,10 +29,10 @@ function keyList(tuples: readonly SelectorTuple[]): string {
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
-function bandCase(column: string, cuts: readonly number[], asTime: boolean): string {
+/** Which of the stretches between `cuts` a value falls in; `op` says on which side a cut itself lies. */
+function bandCase(column: string, cuts: readonly string[], op: '<' | '<='): string {
   if (cuts.length === 0) return '0';
-  const lit = (v: number) => (asTime ? ts(v) : String(Math.trunc(v)));
-  const whens = cuts.map((c, i) => `WHEN ${column} < ${lit(c)} THEN ${i}`).join(' ');
+  const whens = cuts.map((c, i) => `WHEN ${column} ${op} ${c} THEN ${i}`).join(' ');
   return `CASE ${whens} ELSE ${cuts.length} END`;
 }
 
@@ -41,6 +42,7 @@ export function usageGroupsSql(q: UsageQuery): string {
   const shared = keyList(q.sharedTuples);
   const payers = keyList(q.payerTuples);
   const tiers = [...new Set(q.tierThresholds ?? [])].sort((a, b) => a - b);
+  const clock = [...new Set(q.timeOfDayCuts ?? [])].filter((c) => c > 0 && c < 86_400).sort((a, b) => a - b);
   return `
 WITH RECURSIVE
 win AS (
@@ -91,8 +93,9 @@ SELECT w.api_key, w.service, w.agent, w.project,
        coalesce(w.tenant, r.tenant_found) AS tenant,
        w.environment, w.provider, w.model, w.operation, w.tool, w.data_source,
        ${q.byDay ? 'epoch_ms(date_trunc(\'day\', w.time))' : 'NULL::BIGINT'} AS day,
-       ${bandCase('w.time', cuts, true)} AS segment,
-       ${bandCase('w.input_tokens', tiers, false)} AS tier,
+       ${bandCase('w.time', cuts.map(ts), '<')} AS segment,
+       ${bandCase('w.input_tokens / greatest(w.requests, 1)', tiers.map(String), '<=')} AS tier,
+       ${bandCase("(epoch_ms(w.time) % 86400000) / 1000.0", clock.map(String), '<')} AS clock,
        epoch_ms(min(w.time)) AS time,
        count(*) AS events, sum(w.requests) AS requests,
        sum(w.input_tokens) AS input_tokens, sum(w.output_tokens) AS output_tokens,

@@ -1,0 +1,118 @@
+// B1: bulk ingest of a canonical JSON lines file. 1M events with every field
+// present, generated once into the temp directory and reused. Compares
+// DuckDB's own load of the same file (CREATE TABLE AS SELECT * FROM
+// read_json) with tally's validated, fingerprinted, deduplicated and
+// hash-chained ingest, both into fresh database files, then times verify.
+import { existsSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { openStore } from '../dist/store/open.js';
+
+const BASE = Date.UTC(2026, 9, 1);
+
+/** One canonical event with every field set; every 100th carries a raw key that must be fingerprinted. */
+export function eventLine(i) {
+  const err = i % 50 === 0;
+  return JSON.stringify({
+    id: `evt-${i.toString().padStart(10, '0')}`,
+    source: 'gateway-eu-west-1-production',
+    time: new Date(BASE + (i % 2_500_000) * 997).toISOString(),
+    provider: 'openai',
+    model: 'gpt-4o-2024-08-06',
+    operation: 'chat',
+    input_tokens: 1200 + (i % 5000),
+    output_tokens: 300 + (i % 700),
+    cache_read_tokens: i % 200,
+    cache_write_tokens: i % 13,
+    reasoning_tokens: i % 17,
+    requests: 1,
+    tool: 'web_search',
+    data_source: 'kb-main-vector-index',
+    api_key: i % 100 === 0 ? `sk-proj-${'a'.repeat(20)}${i}` : `88dc28d0f030c5${(i % 97).toString(16).padStart(2, '0')}`,
+    service: 'support-bot-frontend',
+    agent: 'research-agent-v2',
+    project: 'proj_9f8e7d6c5b4a3210',
+    tenant: `tenant-${i % 50}`,
+    environment: 'production',
+    trace_id: `4bf92f3577b34da6a3ce929d${(i >>> 4).toString(16).padStart(8, '0')}`,
+    span_id: i.toString(16).padStart(16, '0'),
+    parent_span_id: i % 16 === 0 ? null : (i - (i % 16)).toString(16).padStart(16, '0'),
+    status: err ? 'error' : 'ok',
+    error_type: err ? 'rate_limit_exceeded' : null,
+    client_address: `10.1.${i % 256}.${(i >> 8) % 256}`,
+    reported_cost: `0.00${(i % 9973).toString().padStart(4, '0')}125`,
+  });
+}
+
+/** Writes n events to file in blocks, so that memory stays flat whatever n is. */
+export function generate(file, n) {
+  const fd = openSync(file, 'w');
+  try {
+    for (let i = 0; i < n; i += 10_000) {
+      const lines = [];
+      for (let j = i; j < Math.min(n, i + 10_000); j++) lines.push(eventLine(j));
+      writeSync(fd, `${lines.join('\n')}\n`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const seconds = (ms) => Math.round(ms) / 1000;
+
+async function main() {
+  const n = 1_000_000;
+  const file = path.join(os.tmpdir(), `tally-b1-${n}.jsonl`);
+  if (!existsSync(file)) {
+    const t = performance.now();
+    generate(file, n);
+    process.stderr.write(`generated ${file} in ${seconds(performance.now() - t)} s\n`);
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tally-b1-'));
+  try {
+    const db = await DuckDBInstance.create(path.join(dir, 'duckdb.duckdb'));
+    const conn = await db.connect();
+    let t = performance.now();
+    await conn.run(`CREATE TABLE t AS SELECT * FROM read_json('${file}', format = 'newline_delimited')`);
+    const duckdbMs = performance.now() - t;
+    conn.closeSync();
+    db.closeSync();
+
+    const store = await openStore(path.join(dir, 'tally.duckdb'));
+    t = performance.now();
+    const r = await store.ingestCanonicalFile(file, 'jsonl', { label: 'jsonl:b1', now: Date.now() });
+    const tallyMs = performance.now() - t;
+    if (r.stored !== n) throw new Error(`stored ${r.stored} of ${n}`);
+    t = performance.now();
+    const v = await store.verify();
+    const verifyMs = performance.now() - t;
+    if (!v.ok) throw new Error(`verify failed: ${JSON.stringify(v.firstBad)}`);
+    await store.close();
+
+    const ratio = duckdbMs / tallyMs;
+    const verifyRate = n / (verifyMs / 1000);
+    console.log(
+      JSON.stringify({
+        name: 'B1 canonical ingest',
+        target: 'duckdb/tally time ratio >= 0.5; verify >= 1M events/s',
+        figures: {
+          events: n,
+          file_mb: Math.round(statSync(file).size / 2 ** 20),
+          duckdb_read_json_s: seconds(duckdbMs),
+          tally_ingest_s: seconds(tallyMs),
+          ratio: Math.round(ratio * 100) / 100,
+          tally_events_per_s: Math.round(n / (tallyMs / 1000)),
+          verify_s: seconds(verifyMs),
+          verify_events_per_s: Math.round(verifyRate),
+        },
+        pass: ratio >= 0.5 && verifyRate >= 1_000_000,
+      }),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -1,0 +1,74 @@
+import { writeFile } from 'node:fs/promises';
+import { UsageError } from '../../core/errors.js';
+import { LEVELS, type Level, statementJson } from '../../core/statement.js';
+import { renderCsv } from '../../export/csv.js';
+import { focusRows, renderFocusCsv } from '../../export/focus.js';
+import { writeFocusParquet } from '../../export/focus-parquet.js';
+import { renderHtml } from '../../export/html.js';
+import { namesOf } from '../../export/names.js';
+import { renderTable } from '../../export/table.js';
+import { computeStatement } from '../../service/statement.js';
+import { COMMON_OPTIONS, parse, str, windowFrom } from '../args.js';
+import { withContext } from '../context.js';
+
+const FORMATS = ['table', 'json', 'csv', 'html', 'focus', 'focus-parquet'] as const;
+type StatementFormat = (typeof FORMATS)[number];
+
+export async function statementCommand(argv: string[]): Promise<number> {
+  const { values } = parse('statement', argv, {
+    ...COMMON_OPTIONS,
+    period: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    level: { type: 'string', default: 'line' },
+    format: { type: 'string', default: 'table' },
+    out: { type: 'string' },
+    issue: { type: 'boolean', default: false },
+  });
+  const window = windowFrom(values);
+  const level = str(values, 'level') as Level;
+  if (!LEVELS.includes(level)) throw new UsageError(`statement: --level must be one of ${LEVELS.join(', ')}`);
+  const format = str(values, 'format') as StatementFormat;
+  if (!FORMATS.includes(format)) throw new UsageError(`statement: --format must be one of ${FORMATS.join(', ')}`);
+  const out = str(values, 'out');
+  if (format === 'focus-parquet' && !out) throw new UsageError('statement: --format focus-parquet needs --out FILE');
+
+  return withContext(values, async ({ store, config }) => {
+    const focus = format === 'focus' || format === 'focus-parquet';
+    const computed = await computeStatement(store, config, window, { level, byDay: focus });
+    const { statement, charges, shares } = computed;
+    if (values.issue) {
+      const issued = await store.issueStatement(window.label, statementJson({ ...statement, level: 'line' }));
+      process.stderr.write(`issued statement ${window.label}: content ${issued.contentSha256}\n`);
+    }
+    if (focus) {
+      const rows = focusRows(charges, shares, {
+        period: statement.period,
+        currency: config.currency,
+        pools: config.sharedPools,
+        names: namesOf(config),
+      });
+      if (format === 'focus-parquet') {
+        await writeFocusParquet(rows, out as string);
+        process.stderr.write(`wrote ${rows.length} FOCUS rows to ${out}\n`);
+        return 0;
+      }
+      return emit(renderFocusCsv(rows), out);
+    }
+    const text =
+      format === 'json'
+        ? `${JSON.stringify(statementJson(statement), null, 2)}\n`
+        : format === 'csv'
+          ? renderCsv(statement)
+          : format === 'html'
+            ? renderHtml(statement, { names: namesOf(config) })
+            : renderTable(statement);
+    return emit(text, out);
+  });
+}
+
+async function emit(text: string, out: string | undefined): Promise<number> {
+  if (out) await writeFile(out, text);
+  else process.stdout.write(text);
+  return 0;
+}

@@ -1,0 +1,118 @@
+/**
+ * The bulk path for canonical files (SPEC §3 `jsonl`, `csv`): DuckDB parses
+ * the file and the checks of src/ingest/canonical.ts run in SQL. It is
+ * deliberately no looser than the JS parser: whatever it cannot decide
+ * exactly as the parser would (a JSON float for a count, a time without
+ * seconds, padded numbers…) counts as invalid, and the caller then runs the
+ * parser, which either reports the exact problems or ingests the file itself.
+ * It never guesses: a file it accepts gives the events the parser gives.
+ */
+import { EVENT_FIELDS, MAX_FUTURE_MS, TOKEN_FIELDS, type UsageEvent } from '../../core/event.js';
+import { SECRET_PATTERNS_SQL } from '../../core/secrets.js';
+
+export type CanonicalFormat = 'jsonl' | 'csv';
+
+const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+/** Integers above this are not exact in a JS number; the parser refuses them. */
+const MAX_SAFE = '9007199254740991';
+
+/** Fields whose values may be raw secrets and are fingerprinted (src/ingest/fields.ts STRING_FIELDS). */
+const PLAIN_FIELDS = new Set(['time', 'status', 'reported_cost', ...TOKEN_FIELDS]);
+const REQUIRED: ReadonlySet<string> = new Set(['id', 'source', 'operation']);
+
+/** The secret rule of core/secrets.ts: the first pattern that matches replaces the value by its fingerprint. */
+function fingerprintSql(v: string): string {
+  const whens = SECRET_PATTERNS_SQL.map(
+    (p) => `WHEN regexp_matches(${v}, ${lit(p)}) THEN left(sha256(regexp_extract(${v}, ${lit(p)}, 1)), 16)`,
+  );
+  // One combined match first: almost no value is a secret, and one regular expression is cheaper than three.
+  return `CASE WHEN NOT regexp_matches(${v}, ${lit(ANY_SECRET)}) THEN ${v} ${whens.join(' ')} ELSE ${v} END`;
+}
+
+const ANY_SECRET = SECRET_PATTERNS_SQL.map((p) => `(?:${p})`).join('|');
+
+/**
+ * Per field: the cleaned value (`v_<field>`, as the parser would produce it
+ * before fingerprinting) and whether the raw value is acceptable
+ * (`ok_<field>`). JSON columns arrive as JSON so that a number is not taken
+ * for a string; CSV cells arrive as text, an empty cell as NULL.
+ */
+function fieldSql(f: keyof UsageEvent, format: CanonicalFormat, present: boolean, now: number): [string, string] {
+  if (!present) {
+    if (REQUIRED.has(f) || f === 'time') return ['NULL', 'false'];
+    if (f === 'requests') return ['1::BIGINT', 'true'];
+    if ((TOKEN_FIELDS as readonly string[]).includes(f)) return ['0::BIGINT', 'true'];
+    if (f === 'status') return [`'ok'`, 'true'];
+    return ['NULL::VARCHAR', 'true'];
+  }
+  const json = format === 'jsonl';
+  // A JSON value arrives as its JSON text: a string starts with a quote, a whole number is bare digits.
+  // Cutting the quotes off is exact when the text has no escape, and much cheaper than ->>'$'.
+  const raw = `${f}::VARCHAR`;
+  const isText = json ? `starts_with(${raw}, '"')` : 'true';
+  const unquoted = `CASE WHEN contains(${raw}, '\\') THEN ${f}->>'$' ELSE substr(${raw}, 2, length(${raw}) - 2) END`;
+  const text = json ? `nullif(CASE WHEN ${isText} THEN ${unquoted} END, '')` : `nullif(${f}, '')`;
+  const typedOk = `(${f} IS NULL OR ${isText})`;
+
+  if ((TOKEN_FIELDS as readonly string[]).includes(f)) {
+    const digits = json ? raw : text;
+    const absent = f === 'requests' ? '1' : '0';
+    const ok = `(${digits} IS NULL OR (regexp_full_match(${digits}, '[0-9]{1,16}') AND TRY_CAST(${digits} AS BIGINT) <= ${MAX_SAFE}))`;
+    return [`coalesce(TRY_CAST(${digits} AS BIGINT), ${absent})`, ok];
+  }
+  if (f === 'time') {
+    const tz = `TRY_CAST(${text} AS TIMESTAMPTZ)`;
+    const shape = `regexp_full_match(${text}, '[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?(Z|[+-][0-9]{2}:[0-9]{2})')`;
+    const ok = `(${typedOk} AND coalesce(${shape}, false) AND epoch_ms(${tz}) <= ${Math.trunc(now) + MAX_FUTURE_MS})`;
+    return [`epoch_ms(epoch_ms(${tz}))`, ok];
+  }
+  if (f === 'status') return [`coalesce(${text}, 'ok')`, `(${typedOk} AND coalesce(${text}, 'ok') IN ('ok', 'error'))`];
+  if (f === 'reported_cost') {
+    const t = json ? `CASE WHEN ${isText} THEN ${text} ELSE ${raw} END` : text;
+    const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
+    const frac = `rtrim(split_part(${t}, '.', 2), '0')`;
+    const decimal = `(${text} IS NULL OR regexp_full_match(${text}, '[0-9]+(\\.[0-9]+)?'))`;
+    // A JSON number is taken only when whole: the parser's text for a fraction is JavaScript's shortest form.
+    const ok = json
+      ? `(${f} IS NULL OR CASE WHEN ${isText} THEN ${decimal} ELSE regexp_full_match(${raw}, '[0-9]{1,15}') END)`
+      : decimal;
+    return [`CASE WHEN ${t} IS NOT NULL THEN ${whole} || CASE WHEN ${frac} = '' THEN '' ELSE '.' || ${frac} END END`, ok];
+  }
+  const ok = REQUIRED.has(f) ? `(${typedOk} AND ${text} IS NOT NULL)` : typedOk;
+  return [text, ok];
+}
+
+/**
+ * The SELECT that yields the file's events in file order, fingerprinted, with
+ * the store's column types; it raises an error at the first invalid record.
+ * `columns` are the fields the file has (CSV: its header; JSON: all).
+ */
+export function canonicalSelectSql(path: string, format: CanonicalFormat, columns: readonly string[], now: number): string {
+  const present = new Set(columns);
+  const parts = EVENT_FIELDS.map((f) => fieldSql(f, format, present.has(f), now));
+  const inner = EVENT_FIELDS.map((f, i) => `${parts[i]?.[0]} AS v_${f}`).join(',\n    ');
+  const ok = parts.map((p) => p[1]).join(' AND ');
+  const outer = EVENT_FIELDS.map((f) => (PLAIN_FIELDS.has(f) ? `v_${f} AS ${f}` : `${fingerprintSql(`v_${f}`)} AS ${f}`)).join(
+    ',\n  ',
+  );
+  const reader =
+    format === 'jsonl'
+      ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${EVENT_FIELDS.map((f) => `${f}: 'JSON'`).join(', ')}})`
+      : `read_csv(${lit(path)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = {${columns.map((c) => `${lit(c)}: 'VARCHAR'`).join(', ')}})`;
+  return `
+SELECT
+  ${outer}
+FROM (
+  SELECT
+    ${inner},
+    ${ok} AS ok
+  FROM ${reader}
+)
+WHERE CASE WHEN ok THEN true ELSE error('invalid canonical event') END`;
+}
+
+/** The columns DuckDB sees in a JSON lines file (from its sample of the first records). */
+export function sniffJsonKeysSql(path: string): string {
+  return `DESCRIBE SELECT * FROM read_json(${lit(path)}, format = 'newline_delimited')`;
+}

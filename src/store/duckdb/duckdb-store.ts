@@ -1,0 +1,407 @@
+/**
+ * The embedded DuckDB adapter of the Store port (SPEC §7, §10): one file, one
+ * connection, operations run one at a time.
+ */
+import { open } from 'node:fs/promises';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTimestampValue,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { StoreError, TallyError } from '../../core/errors.js';
+import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
+import { redactSecret } from '../../core/secrets.js';
+import type { SelectorTuple, UsageGroup, UsageQuery } from '../../core/usage.js';
+import type { BatchRecord, IngestResult, Store, StoreCounters, VerifyResult } from '../store.js';
+import { chainSql, contentHashSql, GENESIS, VERIFY_SQL } from './audit-sql.js';
+import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
+import { columnType, EVENT_COLUMNS_DDL, MIGRATIONS } from './schema.js';
+import { usageGroupsSql } from './usage-sql.js';
+
+export interface DuckDBOptions {
+  /** DuckDB settings passed at open, e.g. `memory_limit`, `threads`, `temp_directory`. */
+  settings?: Record<string, string>;
+}
+
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(EVENT_FIELDS);
+const FIELD_LIST = EVENT_FIELDS.join(', ');
+const STAGE = 'tally_stage';
+
+type Row = Record<string, unknown>;
+
+export class DuckDBStore implements Store {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+  ) {}
+
+  static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, opts.settings);
+    } catch (e) {
+      throw new StoreError(`cannot open the store ${path}: ${message(e)}`, undefined, e);
+    }
+    const store = new DuckDBStore(instance, await instance.connect());
+    await store.migrate();
+    return store;
+  }
+
+  ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult> {
+    return this.serial(() =>
+      this.transaction(async () => {
+        await this.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} (${EVENT_COLUMNS_DDL})`);
+        const appender = await this.conn.createAppender(STAGE);
+        try {
+          for await (const chunk of chunks) for (const e of chunk) appendEvent(appender, e);
+          appender.flushSync();
+        } finally {
+          closeQuietly(appender);
+        }
+        const result = await this.appendBatch(label, Date.now(), (seq) => `INSERT INTO events SELECT *, ${seq} FROM ${STAGE}`);
+        await this.run(`DROP TABLE ${STAGE}`);
+        return result;
+      }),
+    );
+  }
+
+  /**
+   * Ingests a canonical `jsonl` or `csv` file with DuckDB's own reader. Any
+   * invalid record, or a file DuckDB cannot read, rolls everything back and
+   * throws a TallyError `invalid_input`; the JS parser then tells where.
+   */
+  ingestCanonicalFile(
+    path: string,
+    format: CanonicalFormat,
+    opts: { label: string; now: number },
+  ): Promise<IngestResult> {
+    return this.serial(async () => {
+      const columns = format === 'csv' ? await csvHeader(path) : await this.jsonKeys(path);
+      const select = canonicalSelectSql(path, format, columns, opts.now);
+      return this.transaction(() =>
+        this.appendBatch(opts.label, opts.now, (seq) => `INSERT INTO events SELECT *, ${seq} FROM (${select})`).catch(
+          (e: unknown) => {
+            // Only the first statement reads the file; its failures are the file's.
+            if (e instanceof StoreError && e.query?.includes(select)) throw invalid(path, format, message(e.cause));
+            throw e;
+          },
+        ),
+      );
+    });
+  }
+
+  countRejected(n: number): Promise<void> {
+    return this.serial(async () => {
+      await this.run(`UPDATE counters SET value = value + ${int(n)} WHERE name = 'rejected'`);
+    });
+  }
+
+  counters(): Promise<StoreCounters> {
+    return this.serial(async () => {
+      const [row] = await this.rows(`
+        SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM batches) AS batches,
+               (SELECT value FROM counters WHERE name = 'duplicates') AS duplicates,
+               (SELECT value FROM counters WHERE name = 'rejected') AS rejected`);
+      return {
+        events: num(row?.events),
+        duplicates: num(row?.duplicates),
+        rejected: num(row?.rejected),
+        batches: num(row?.batches),
+      };
+    });
+  }
+
+  batches(): Promise<BatchRecord[]> {
+    return this.serial(async () => {
+      const rows = await this.rows(
+        `SELECT seq, label, count, content_sha256, chain_sha256, epoch_ms(ingested_at) AS ingested_at FROM batches ORDER BY seq`,
+      );
+      return rows.map((r) => ({
+        seq: num(r.seq),
+        label: String(r.label),
+        count: num(r.count),
+        contentSha256: String(r.content_sha256),
+        chainSha256: String(r.chain_sha256),
+        ingestedAt: num(r.ingested_at),
+      }));
+    });
+  }
+
+  auditHead(): Promise<string | null> {
+    return this.serial(() => this.head());
+  }
+
+  verify(): Promise<VerifyResult> {
+    return this.serial(async () => {
+      const rows = await this.rows(VERIFY_SQL);
+      let batches = 0;
+      let events = 0;
+      let firstBad: VerifyResult['firstBad'] = null;
+      let head: string | null = null;
+      for (const r of rows) {
+        const seq = num(r.seq);
+        const actual = num(r.actual_count);
+        events += actual;
+        if (r.unknown === true) {
+          firstBad ??= { seq, reason: `events reference unknown batch ${seq}` };
+          continue;
+        }
+        batches++;
+        head = String(r.chain);
+        const stored = num(r.stored_count);
+        if (firstBad) continue;
+        if (stored !== actual) {
+          firstBad = {
+            seq,
+            reason: `count mismatch: batch ${seq} recorded ${stored} events, the store holds ${actual} (an event was deleted or inserted)`,
+          };
+        } else if (r.content_ok !== true) {
+          firstBad = { seq, reason: 'content hash mismatch: an event was edited, deleted or inserted' };
+        } else if (r.chain_ok !== true) {
+          firstBad = {
+            seq,
+            reason: `chain broken at batch ${seq}: its chain hash does not follow from the previous batch (batches reordered, removed or rewritten)`,
+          };
+        }
+      }
+      return { ok: firstBad === null, batches, events, firstBad, head };
+    });
+  }
+
+  /** Every distinct selector tuple seen in the events, for resolving identities once per tuple. */
+  selectorTuples(): Promise<SelectorTuple[]> {
+    return this.serial(async () => {
+      const rows = await this.rows(`SELECT DISTINCT api_key, service, agent, project FROM events`);
+      return rows.map((r) => ({
+        api_key: str(r.api_key),
+        service: str(r.service),
+        agent: str(r.agent),
+        project: str(r.project),
+      }));
+    });
+  }
+
+  usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
+    return this.serial(async () => {
+      const rows = await this.rows(usageGroupsSql(q));
+      return rows.map((r) => ({
+        own: { api_key: str(r.api_key), service: str(r.service), agent: str(r.agent), project: str(r.project) },
+        payer:
+          r.rollup === 'invoker'
+            ? { api_key: str(r.p_api_key), service: str(r.p_service), agent: str(r.p_agent), project: str(r.p_project) }
+            : null,
+        rollup: r.rollup as UsageGroup['rollup'],
+        tenant: str(r.tenant),
+        environment: str(r.environment),
+        provider: str(r.provider),
+        model: str(r.model),
+        operation: String(r.operation),
+        tool: str(r.tool),
+        data_source: str(r.data_source),
+        project: str(r.project),
+        time: num(r.time),
+        day: r.day === null || r.day === undefined ? null : num(r.day),
+        events: num(r.events),
+        requests: num(r.requests),
+        input_tokens: num(r.input_tokens),
+        output_tokens: num(r.output_tokens),
+        cache_read_tokens: num(r.cache_read_tokens),
+        cache_write_tokens: num(r.cache_write_tokens),
+        reasoning_tokens: num(r.reasoning_tokens),
+        errors: num(r.errors),
+      }));
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serial(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.conn.closeSync();
+      this.instance.closeSync();
+    });
+  }
+
+  /**
+   * Appends the events `insert` selects as batch `seq`, then removes again,
+   * inside the same transaction, every row that is not the first occurrence
+   * of its (source, id) in the batch or whose (source, id) was already
+   * stored: those are the duplicates. Stored events are never touched. Last,
+   * records the batch and its hashes when anything new was stored.
+   */
+  private async appendBatch(label: string, now: number, insert: (seq: number) => string): Promise<IngestResult> {
+    const [last] = await this.rows(`SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
+    const seq = last ? num(last.seq) + 1 : 1;
+    const prev = last ? String(last.chain_sha256) : GENESIS;
+    const total = await this.run(insert(seq));
+    const [check] = await this.rows(`
+      SELECT EXISTS (SELECT 1 FROM events WHERE batch_seq <> ${seq}) AS earlier,
+             EXISTS (SELECT 1 FROM events WHERE batch_seq = ${seq} GROUP BY source, id HAVING count(*) > 1) AS repeated`);
+    let duplicates = 0;
+    if (check?.earlier === true || check?.repeated === true) {
+      duplicates = await this.run(`
+        DELETE FROM events WHERE batch_seq = ${seq} AND (
+          rowid NOT IN (SELECT min(rowid) FROM events WHERE batch_seq = ${seq} GROUP BY source, id)
+          OR EXISTS (SELECT 1 FROM events e WHERE e.batch_seq <> ${seq} AND e.source = events.source AND e.id = events.id))`);
+    }
+    const stored = total - duplicates;
+    if (stored > 0) {
+      await this.run(`
+        INSERT INTO batches
+        SELECT ${seq}, ${sqlText(label)}, n, content, ${chainSql(sqlText(prev), String(seq), 'n', 'content')},
+               epoch_ms(${int(now)}::BIGINT)
+        FROM (${contentHashSql(`WHERE batch_seq = ${seq}`)})`);
+    }
+    if (duplicates > 0) await this.run(`UPDATE counters SET value = value + ${duplicates} WHERE name = 'duplicates'`);
+    return { batch: stored > 0 ? seq : null, stored, duplicates };
+  }
+
+  private async migrate(): Promise<void> {
+    await this.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)`);
+    const [row] = await this.rows(`SELECT coalesce(max(version), 0) AS v FROM schema_migrations`);
+    for (let v = num(row?.v) + 1; v <= MIGRATIONS.length; v++) {
+      await this.transaction(async () => {
+        await this.run(MIGRATIONS[v - 1] as string);
+        await this.run(`INSERT INTO schema_migrations VALUES (${v}, now()::TIMESTAMP)`);
+      });
+    }
+  }
+
+  private async head(): Promise<string | null> {
+    const [row] = await this.rows(`SELECT chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
+    return row ? String(row.chain_sha256) : null;
+  }
+
+  private async jsonKeys(path: string): Promise<string[]> {
+    let rows: Row[];
+    try {
+      rows = await this.rows(sniffJsonKeysSql(path));
+    } catch (e) {
+      throw invalid(path, 'jsonl', message(e));
+    }
+    const names = rows.map((r) => String(r.column_name));
+    const unknown = names.filter((n) => !KNOWN_FIELDS.has(n));
+    if (unknown.length > 0) throw invalid(path, 'jsonl', `unknown field ${unknown.join(', ')}`);
+    return [...EVENT_FIELDS];
+  }
+
+  /** Runs `body` in a transaction; on any error rolls back and rethrows the error unchanged. */
+  private async transaction<T>(body: () => Promise<T>): Promise<T> {
+    await this.run('BEGIN TRANSACTION');
+    let result: T;
+    try {
+      result = await body();
+    } catch (e) {
+      await this.run('ROLLBACK');
+      throw e;
+    }
+    await this.run('COMMIT');
+    return result;
+  }
+
+  /** Operations share one connection, so they run one after another. */
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(op, op);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Runs a statement; returns the number of rows it changed. */
+  private async run(sql: string, values?: DuckDBValue[]): Promise<number> {
+    try {
+      const r = await this.conn.run(sql, values);
+      return Number(r.rowsChanged);
+    } catch (e) {
+      throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+    }
+  }
+
+  private async rows(sql: string): Promise<Row[]> {
+    try {
+      const reader = await this.conn.runAndReadAll(sql);
+      return reader.getRowObjectsJS() as Row[];
+    } catch (e) {
+      throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+    }
+  }
+}
+
+/** Closing after a failed append must not hide the failure; the transaction is rolled back anyway. */
+function closeQuietly(a: DuckDBAppender): void {
+  try {
+    a.closeSync();
+  } catch {
+    // the rollback discards whatever the appender held
+  }
+}
+
+function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
+  for (const f of EVENT_FIELDS) {
+    const v = e[f];
+    if (v === null) a.appendNull();
+    else if (f === 'time') a.appendTimestamp(new DuckDBTimestampValue(BigInt(v) * 1000n));
+    else if (typeof v === 'number') a.appendBigInt(BigInt(v));
+    // The parsers fingerprint secrets already; the store makes sure none slips through.
+    else a.appendVarchar(columnType(f) === 'VARCHAR' && f !== 'status' && f !== 'reported_cost' ? redactSecret(v) : v);
+  }
+  a.endRow();
+}
+
+/** The header of a canonical CSV file; a header the bulk reader cannot take as is counts as invalid. */
+async function csvHeader(path: string): Promise<string[]> {
+  let head: string;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      head = buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw new StoreError(`cannot read ${path}: ${message(e)}`, undefined, e);
+  }
+  const end = head.indexOf('\n');
+  if (end < 0) throw invalid(path, 'csv', 'no header line');
+  const names = head.slice(0, end).replace(/\r$/, '').split(',');
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (!KNOWN_FIELDS.has(n) || seen.has(n)) throw invalid(path, 'csv', `header column "${n}" is unknown or repeated`);
+    seen.add(n);
+  }
+  return names;
+}
+
+function invalid(path: string, format: CanonicalFormat, detail: string): TallyError {
+  return new TallyError('invalid_input', `invalid input: ${path} is not a valid canonical ${format} file (${detail})`);
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function num(v: unknown): number {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number') return v;
+  if (v === null || v === undefined) return 0;
+  return Number(v);
+}
+
+function str(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new StoreError(`not an integer: ${n}`);
+  return String(n);
+}
+
+function sqlText(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}

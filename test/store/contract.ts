@@ -1,0 +1,258 @@
+/**
+ * The contract every Store adapter passes (SPEC §7, §10). `newStore` returns
+ * a fresh, empty store each time; the suite closes it.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InputError, TallyError } from '../../src/core/errors.js';
+import { EVENT_FIELDS, emptyEvent, type UsageEvent } from '../../src/core/event.js';
+import { fingerprint } from '../../src/core/secrets.js';
+import type { Store } from '../../src/store/store.js';
+
+const T0 = Date.UTC(2026, 9, 1, 12);
+const NOW = Date.UTC(2026, 9, 15);
+const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+export function event(id: string, fields: Partial<UsageEvent> = {}): UsageEvent {
+  return { ...emptyEvent(id, 'gw', T0), provider: 'openai', model: 'gpt-4o', input_tokens: 100, ...fields };
+}
+
+/** The batch content hash, reimplemented from its definition in src/store/duckdb/audit-sql.ts. */
+export function contentHash(events: readonly UsageEvent[]): string {
+  const rows = events
+    .map((e) => sha(EVENT_FIELDS.map((f) => (e[f] === null ? '\u001e' : String(e[f]))).join('\u001f')))
+    .sort();
+  const buckets = new Map<string, string[]>();
+  for (const h of rows) buckets.set(h.slice(0, 2), [...(buckets.get(h.slice(0, 2)) ?? []), h]);
+  const keys = [...buckets.keys()].sort();
+  return sha(keys.map((k) => sha((buckets.get(k) ?? []).join(''))).join(''));
+}
+
+export function chainHash(prev: string, seq: number, count: number, content: string): string {
+  return sha(`${prev}|${seq}|${count}|${content}`);
+}
+
+/** Sum of input tokens stored in October 2026, read back through the port. */
+async function inputTokens(store: Store): Promise<number> {
+  const groups = await store.usageGroups({
+    from: Date.UTC(2026, 9, 1),
+    to: Date.UTC(2026, 10, 1),
+    boundaries: [],
+    sharedTuples: [],
+    payerTuples: [],
+    byDay: false,
+  });
+  return groups.reduce((s, g) => s + g.input_tokens, 0);
+}
+
+function jsonLine(e: UsageEvent): string {
+  return JSON.stringify({ ...e, time: new Date(e.time).toISOString() });
+}
+
+function csvText(events: readonly UsageEvent[]): string {
+  const cell = (v: unknown) => (v === null ? '' : typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : String(v));
+  const rows = events.map((e) =>
+    EVENT_FIELDS.map((f) => (f === 'time' ? new Date(e.time).toISOString() : cell(e[f]))).join(','),
+  );
+  return `${EVENT_FIELDS.join(',')}\n${rows.join('\n')}\n`;
+}
+
+export function storeContract(name: string, newStore: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    let dir: string;
+    beforeEach(async () => {
+      store = await newStore();
+      dir = await mkdtemp(path.join(os.tmpdir(), 'tally-contract-'));
+    });
+    afterEach(async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('stores a batch and counts it', async () => {
+      const r = await store.ingest('test:a', [[event('a'), event('b')], [event('c')]]);
+      expect(r).toEqual({ batch: 1, stored: 3, duplicates: 0 });
+      expect(await store.counters()).toEqual({ events: 3, duplicates: 0, rejected: 0, batches: 1 });
+      const [b] = await store.batches();
+      expect(b).toMatchObject({ seq: 1, label: 'test:a', count: 3 });
+      expect(await inputTokens(store)).toBe(300);
+    });
+
+    it('stores the same events once and counts the rest as duplicates', async () => {
+      await store.ingest('first', [[event('a'), event('b')]]);
+      const head = await store.auditHead();
+      const r = await store.ingest('again', [[event('a', { input_tokens: 999 }), event('b')]]);
+      expect(r).toEqual({ batch: null, stored: 0, duplicates: 2 });
+      expect(await store.counters()).toEqual({ events: 2, duplicates: 2, rejected: 0, batches: 1 });
+      expect(await store.auditHead()).toBe(head);
+      expect(await inputTokens(store)).toBe(200);
+    });
+
+    it('keeps the first occurrence of an event repeated within a batch', async () => {
+      const r = await store.ingest('dups', [[event('a', { input_tokens: 7 }), event('b')], [event('a', { input_tokens: 1000 })]]);
+      expect(r).toEqual({ batch: 1, stored: 2, duplicates: 1 });
+      expect(await inputTokens(store)).toBe(107);
+    });
+
+    it('tells events apart by source and id together', async () => {
+      const r = await store.ingest('x', [[event('a'), event('a', { source: 'other' })]]);
+      expect(r.stored).toBe(2);
+    });
+
+    it('stores nothing when the events fail mid-way, and rethrows the failure unchanged', async () => {
+      await store.ingest('before', [[event('a')]]);
+      const failure = new InputError([{ file: 'f.jsonl', record: 3, recordKind: 'line', reason: 'bad' }]);
+      async function* chunks(): AsyncIterable<UsageEvent[]> {
+        yield [event('b'), event('c')];
+        throw failure;
+      }
+      await expect(store.ingest('broken', chunks())).rejects.toBe(failure);
+      expect(await store.counters()).toEqual({ events: 1, duplicates: 0, rejected: 0, batches: 1 });
+      expect(await store.ingest('after', [[event('b')]])).toEqual({ batch: 2, stored: 1, duplicates: 0 });
+    });
+
+    it('counts rejected records', async () => {
+      await store.countRejected(3);
+      await store.countRejected(2);
+      expect((await store.counters()).rejected).toBe(5);
+    });
+
+    it('never stores a raw secret', async () => {
+      const secret = 'sk-proj-abcdefghijklmnopqrstuvwxyz';
+      await store.ingest('s', [[event('a', { api_key: secret, service: `Bearer ${secret}` })]]);
+      const tuples = await store.selectorTuples();
+      expect(tuples).toEqual([{ api_key: fingerprint(secret), service: fingerprint(secret), agent: null, project: null }]);
+    });
+
+    it('hashes each batch and chains it to the previous one', async () => {
+      const one = [event('a'), event('b', { reported_cost: '0.0125', tenant: 'acme', status: 'error' })];
+      const two = [event('c', { time: T0 + 1 }), event('a')];
+      await store.ingest('one', [one]);
+      await store.ingest('two', [two]);
+      const [b1, b2] = await store.batches();
+      expect(b1?.contentSha256).toBe(contentHash(one));
+      expect(b1?.chainSha256).toBe(chainHash('0'.repeat(64), 1, 2, contentHash(one)));
+      expect(b2).toMatchObject({ seq: 2, count: 1, contentSha256: contentHash([two[0] as UsageEvent]) });
+      expect(b2?.chainSha256).toBe(chainHash(b1?.chainSha256 ?? '', 2, 1, b2?.contentSha256 ?? ''));
+      expect(await store.auditHead()).toBe(b2?.chainSha256);
+    });
+
+    it('verifies an untouched store', async () => {
+      expect(await store.verify()).toEqual({ ok: true, batches: 0, events: 0, firstBad: null, head: null });
+      await store.ingest('one', [[event('a'), event('b')]]);
+      await store.ingest('two', [[event('c')]]);
+      const v = await store.verify();
+      expect(v).toEqual({ ok: true, batches: 2, events: 3, firstBad: null, head: await store.auditHead() });
+    });
+
+    describe('bulk path for canonical files', () => {
+      const secret = 'sk-live-0123456789abcdefghij';
+      const events = [
+        event('e1', { api_key: secret, reported_cost: '0.0012', tenant: 'acme', trace_id: 't1', span_id: 's1' }),
+        event('e2', { time: T0 + 1500, status: 'error', error_type: 'timeout', model: null, requests: 3 }),
+        event('e3', { source: 'otlp', operation: 'embeddings', output_tokens: 0, input_tokens: 9007199254740991 }),
+        event('e4', { client_address: 'a "quoted", value', tool: 'web_search', reported_cost: '12' }),
+      ];
+      // What the parser makes of the file: the secret fingerprinted.
+      const parsed = events.map((e) => (e.api_key === secret ? { ...e, api_key: fingerprint(secret) } : e));
+
+      it.runIf(true)('ingests a JSON lines file exactly as the event path does', async () => {
+        if (!store.ingestCanonicalFile) return;
+        const file = path.join(dir, 'events.jsonl');
+        const lines = events.map(jsonLine);
+        // A cost written with padding zeros is the same amount.
+        lines[0] = (lines[0] ?? '').replace('"0.0012"', '"0.00120"');
+        await writeFile(file, `${lines.join('\n')}\n${jsonLine(events[1] as UsageEvent)}\n`);
+        const r = await store.ingestCanonicalFile(file, 'jsonl', { label: 'jsonl:events.jsonl', now: NOW });
+        expect(r).toEqual({ batch: 1, stored: 4, duplicates: 1 });
+        const [b] = await store.batches();
+        expect(b?.contentSha256).toBe(contentHash(parsed));
+
+        const other = await newStore();
+        try {
+          await other.ingest('events', [events]);
+          expect((await other.batches())[0]?.contentSha256).toBe(b?.contentSha256);
+        } finally {
+          await other.close();
+        }
+        expect((await store.verify()).ok).toBe(true);
+      });
+
+      it('ingests a CSV file exactly as the event path does', async () => {
+        if (!store.ingestCanonicalFile) return;
+        const file = path.join(dir, 'events.csv');
+        await writeFile(file, csvText(events));
+        const r = await store.ingestCanonicalFile(file, 'csv', { label: 'csv:events.csv', now: NOW });
+        expect(r).toEqual({ batch: 1, stored: 4, duplicates: 0 });
+        expect((await store.batches())[0]?.contentSha256).toBe(contentHash(parsed));
+      });
+
+      it('fills absent optional fields as the parser does', async () => {
+        if (!store.ingestCanonicalFile) return;
+        const file = path.join(dir, 'min.jsonl');
+        await writeFile(file, '{"id":"m1","source":"gw","time":"2026-10-01T14:00:00+02:00","operation":"chat"}\n');
+        await store.ingestCanonicalFile(file, 'jsonl', { label: 'min', now: NOW });
+        const expected = { ...emptyEvent('m1', 'gw', T0), operation: 'chat' };
+        expect((await store.batches())[0]?.contentSha256).toBe(contentHash([expected]));
+      });
+
+      it('skips events already stored', async () => {
+        if (!store.ingestCanonicalFile) return;
+        await store.ingest('first', [[events[0] as UsageEvent]]);
+        const file = path.join(dir, 'events.jsonl');
+        await writeFile(file, `${events.map(jsonLine).join('\n')}\n`);
+        const r = await store.ingestCanonicalFile(file, 'jsonl', { label: 'again', now: NOW });
+        expect(r).toEqual({ batch: 2, stored: 3, duplicates: 1 });
+        expect((await store.verify()).ok).toBe(true);
+      });
+
+      const bad: Array<[string, string]> = [
+        ['negative tokens', '"input_tokens":-5'],
+        ['fractional tokens', '"input_tokens":1.5'],
+        ['tokens as text', '"input_tokens":"12"'],
+        ['an unparseable time', '"time":"2026-10-01 noon"'],
+        ['a time without zone', '"time":"2026-10-01T12:00:00"'],
+        ['an impossible date', '"time":"2026-02-30T12:00:00Z"'],
+        ['a time far in the future', '"time":"2026-10-20T00:00:00Z"'],
+        ['a missing id', '"id":null'],
+        ['an unknown status', '"status":"weird"'],
+        ['a negative cost', '"reported_cost":"-1.5"'],
+        ['a number for a string field', '"model":42'],
+        ['an unknown field', '"input_token":5'],
+        ['broken JSON', '"id":'],
+      ];
+      for (const [what, field] of bad) {
+        it(`rejects a JSON lines file with ${what} and stores nothing`, async () => {
+          if (!store.ingestCanonicalFile) return;
+          await store.ingest('before', [[event('x')]]);
+          const before = { counters: await store.counters(), batches: await store.batches() };
+          const good = jsonLine(event('ok'));
+          const key = field.slice(0, field.indexOf(':'));
+          const line = good.includes(key) ? good.replace(new RegExp(`${key}:("[^"]*"|[^,}]*)`), field) : good.replace('{', `{${field},`);
+          const file = path.join(dir, 'bad.jsonl');
+          await writeFile(file, `${good.replace('"ok"', '"ok0"')}\n${line}\n`);
+          const err = await store.ingestCanonicalFile(file, 'jsonl', { label: 'bad', now: NOW }).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(TallyError);
+          expect((err as TallyError).code).toBe('invalid_input');
+          expect((err as TallyError).message).toMatch(/invalid/);
+          expect(await store.counters()).toEqual(before.counters);
+          expect(await store.batches()).toEqual(before.batches);
+        });
+      }
+
+      it('rejects a CSV file with an unknown column or a bad cell', async () => {
+        if (!store.ingestCanonicalFile) return;
+        const file = path.join(dir, 'bad.csv');
+        await writeFile(file, 'id,source,time,operation,input_token\ne1,gw,2026-10-01T12:00:00Z,chat,5\n');
+        await expect(store.ingestCanonicalFile(file, 'csv', { label: 'bad', now: NOW })).rejects.toMatchObject({ code: 'invalid_input' });
+        await writeFile(file, 'id,source,time,operation,input_tokens\ne1,gw,2026-10-01T12:00:00Z,chat,-5\n');
+        await expect(store.ingestCanonicalFile(file, 'csv', { label: 'bad', now: NOW })).rejects.toMatchObject({ code: 'invalid_input' });
+        expect((await store.counters()).events).toBe(0);
+      });
+    });
+  });
+}

@@ -1,0 +1,130 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/core/errors.js';
+import { contentHashSql } from '../../src/store/duckdb/audit-sql.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/store.js';
+import { event, storeContract } from './contract.js';
+
+const dirs: string[] = [];
+async function tempFile(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-duckdb-'));
+  dirs.push(dir);
+  return path.join(dir, 'tally.duckdb');
+}
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+storeContract('DuckDB', async () => openStore(await tempFile()));
+
+/** Runs statements on the store's file through a raw connection, as an attacker with file access would. */
+async function tamper(file: string, ...sql: string[]): Promise<void> {
+  const db = await DuckDBInstance.create(file);
+  const conn = await db.connect();
+  try {
+    for (const s of sql) await conn.run(s);
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
+
+describe('DuckDB store file', () => {
+  let file: string;
+  let store: Store;
+  beforeEach(async () => {
+    file = await tempFile();
+    store = await openStore(`duckdb:${file}`);
+    await store.ingest('one', [[event('a'), event('b')]]);
+    await store.ingest('two', [[event('c'), event('d')]]);
+    await store.ingest('three', [[event('e')]]);
+    await store.close();
+  });
+  afterEach(async () => {
+    await store.close().catch(() => undefined);
+  });
+
+  async function verifyAfter(...sql: string[]) {
+    await tamper(file, ...sql);
+    store = await openStore(file);
+    return store.verify();
+  }
+
+  it('keeps its data and migrations across reopening', async () => {
+    store = await openStore(file);
+    expect(await store.counters()).toEqual({ events: 5, duplicates: 0, rejected: 0, batches: 3 });
+    expect((await store.verify()).ok).toBe(true);
+    await store.close();
+    const db = await DuckDBInstance.create(file);
+    const conn = await db.connect();
+    const rows = (await conn.runAndReadAll('SELECT version FROM schema_migrations')).getRowsJS();
+    conn.closeSync();
+    db.closeSync();
+    expect(rows).toEqual([[1]]);
+  });
+
+  it('verifies an untouched file', async () => {
+    const v = await verifyAfter();
+    expect(v).toMatchObject({ ok: true, batches: 3, events: 5, firstBad: null });
+  });
+
+  it('finds an edited token count', async () => {
+    const v = await verifyAfter(`UPDATE events SET input_tokens = 1 WHERE id = 'c'`);
+    expect(v.firstBad).toEqual({ seq: 2, reason: 'content hash mismatch: an event was edited, deleted or inserted' });
+    expect(v.ok).toBe(false);
+  });
+
+  it('finds a deleted event', async () => {
+    const v = await verifyAfter(`DELETE FROM events WHERE id = 'b'`);
+    expect(v.firstBad?.seq).toBe(1);
+    expect(v.firstBad?.reason).toMatch(/^count mismatch/);
+  });
+
+  it('finds an inserted event', async () => {
+    const v = await verifyAfter(`INSERT INTO events SELECT * REPLACE ('z' AS id) FROM events WHERE id = 'e'`);
+    expect(v.firstBad?.seq).toBe(3);
+    expect(v.firstBad?.reason).toMatch(/^count mismatch/);
+  });
+
+  it('finds an edited event whose batch hash was rewritten to match', async () => {
+    const v = await verifyAfter(
+      `UPDATE events SET input_tokens = 1 WHERE id = 'c'`,
+      `UPDATE batches SET content_sha256 = (SELECT content FROM (${contentHashSql('WHERE batch_seq = 2')})) WHERE seq = 2`,
+    );
+    expect(v.firstBad).toMatchObject({ seq: 2 });
+    expect(v.firstBad?.reason).toMatch(/^chain broken/);
+  });
+
+  it('finds batches reordered', async () => {
+    const v = await verifyAfter(
+      `UPDATE batches SET seq = -1 WHERE seq = 1`,
+      `UPDATE batches SET seq = 1 WHERE seq = 2`,
+      `UPDATE batches SET seq = 2 WHERE seq = -1`,
+      `UPDATE events SET batch_seq = CASE batch_seq WHEN 1 THEN 2 WHEN 2 THEN 1 ELSE batch_seq END`,
+    );
+    expect(v.firstBad).toMatchObject({ seq: 1 });
+    expect(v.firstBad?.reason).toMatch(/^chain broken/);
+  });
+
+  it('finds events of a batch that does not exist', async () => {
+    const v = await verifyAfter(`INSERT INTO events SELECT * REPLACE ('z' AS id, 9 AS batch_seq) FROM events WHERE id = 'e'`);
+    expect(v.firstBad).toEqual({ seq: 9, reason: 'events reference unknown batch 9' });
+  });
+
+  it('finds a batch removed with its events', async () => {
+    const v = await verifyAfter(`DELETE FROM events WHERE batch_seq = 2`, `DELETE FROM batches WHERE seq = 2`);
+    expect(v.firstBad).toMatchObject({ seq: 3 });
+    expect(v.firstBad?.reason).toMatch(/^chain broken/);
+  });
+});
+
+describe('openStore', () => {
+  it('refuses PostgreSQL for now', async () => {
+    await expect(openStore('postgres://u@localhost/db')).rejects.toBeInstanceOf(UsageError);
+    await expect(openStore('postgres://u@localhost/db')).rejects.toThrow('PostgreSQL store not available yet');
+  });
+});
