@@ -1,6 +1,8 @@
 import { demoCommand } from './commands/demo.js';
 import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
+import { reconcileCommand } from './commands/reconcile.js';
+import { restateCommand } from './commands/restate.js';
 import { statementCommand } from './commands/statement.js';
 import { verifyCommand } from './commands/verify.js';
 
@@ -11,5 +13,7 @@ export const COMMANDS: Record<string, Command> = {
   demo: demoCommand,
   ingest: ingestCommand,
   statement: statementCommand,
+  reconcile: reconcileCommand,
+  restate: restateCommand,
   verify: verifyCommand,
 };

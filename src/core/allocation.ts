@@ -43,7 +43,12 @@ function basisOf(c: Charge, pool: SharedPool): bigint {
   }
 }
 
-export function allocatePool(pool: SharedPool, charges: readonly Charge[], registry: Registry, periodEnd: number): PoolShare[] {
+export function allocatePool(
+  pool: SharedPool,
+  charges: readonly Charge[],
+  registry: Registry,
+  periodEnd: number,
+): PoolShare[] {
   const weights = new Map<string, bigint>();
   if (pool.method === 'weighted') {
     for (const [id, w] of Object.entries(pool.weights)) weights.set(id, w);
@@ -60,7 +65,9 @@ export function allocatePool(pool: SharedPool, charges: readonly Charge[], regis
       }
     }
   }
-  const consumers = [...weights.entries()].filter(([, w]) => w > 0n).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const consumers = [...weights.entries()]
+    .filter(([, w]) => w > 0n)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (consumers.length === 0) {
     return [
       {

@@ -50,6 +50,8 @@ export interface Charge extends LineKey, Amounts {
   provider: string | null;
   model: string | null;
   project: string | null;
+  /** The api key selector the events carried (a fingerprint), for bills itemised by key. */
+  api_key: string | null;
   day: number | null;
   time: number;
   /** The tenant the events claimed, when it was refused (S04). */
@@ -131,6 +133,7 @@ export class Attributor {
       provider: g.provider,
       model: g.model,
       project: g.project,
+      api_key: g.own.api_key,
       day: g.day,
       time: g.time,
       refusedTenant: null,
@@ -189,7 +192,8 @@ export class Attributor {
     if (this.policy.workflowRollup === 'executor' || !own.shared) return { identity: own, noInvoker: false };
     if (g.rollup === 'invoker' && g.payer) {
       const invoker = this.registry.resolve(g.payer);
-      if (invoker.kind === 'identity' && !invoker.identity.shared) return { identity: invoker.identity, noInvoker: false };
+      if (invoker.kind === 'identity' && !invoker.identity.shared)
+        return { identity: invoker.identity, noInvoker: false };
     }
     return { identity: own, noInvoker: true };
   }

@@ -31,7 +31,11 @@ export interface OwnerChain {
 
 export type OwnerResult =
   | { ok: true; chain: OwnerChain; offboarded: boolean; retired: boolean }
-  | { ok: false; reason: 'no_application' | 'no_owner_at_time' | 'no_cost_center_at_time'; partial: Partial<OwnerChain> };
+  | {
+      ok: false;
+      reason: 'no_application' | 'no_owner_at_time' | 'no_cost_center_at_time';
+      partial: Partial<OwnerChain>;
+    };
 
 export function inEffect(d: Dated, t: number): boolean {
   return (d.from === null || d.from <= t) && (d.until === null || t < d.until);
@@ -105,7 +109,11 @@ export class Registry {
     if (!entry) return { ok: false, reason: 'no_owner_at_time', partial: { application: app.id } };
     const costCenter = this.teamCostCenter(entry.team, t);
     if (!costCenter) {
-      return { ok: false, reason: 'no_cost_center_at_time', partial: { application: app.id, team: entry.team } };
+      return {
+        ok: false,
+        reason: 'no_cost_center_at_time',
+        partial: { application: app.id, team: entry.team },
+      };
     }
     const team = this.teams.get(entry.team);
     return {

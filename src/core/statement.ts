@@ -3,8 +3,9 @@
  * the versions of every input. The JSON form is byte-stable: lines are sorted
  * by their key and amounts are exact decimal strings.
  */
-import { addAmounts, type Amounts, type Charge, emptyAmounts, type LineKey } from './attribution.js';
+
 import type { PoolShare } from './allocation.js';
+import { type Amounts, addAmounts, type Charge, emptyAmounts, type LineKey } from './attribution.js';
 import { formatMoney, type Money } from './money.js';
 
 export interface Line extends LineKey, Amounts {}
@@ -147,6 +148,12 @@ export function buildStatement(
 ): Statement {
   const lines = sumLines([...charges, ...shares.map(poolShareAsLine)], level);
   return { ...meta, level, lines, totals: totalsOf(lines) };
+}
+
+/** The same statement with its lines rolled up to a level; totals do not change. */
+export function rollUp(s: Statement, level: Level): Statement {
+  if (level === s.level) return s;
+  return { ...s, level, lines: sumLines(s.lines, level) };
 }
 
 /** Coverage as a number for display (4 decimals); the exact parts stay in the totals. */

@@ -7,8 +7,8 @@
 import { createReadStream } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { UsageEvent } from '../core/event.js';
 import { TallyError } from '../core/errors.js';
+import type { UsageEvent } from '../core/event.js';
 import { detectFormat, type Format, parseStream, type Rejected } from '../ingest/index.js';
 import type { Store } from '../store/store.js';
 
@@ -61,14 +61,23 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
   const label = `${format}:${isStdin ? 'stdin' : path.basename(file)}`;
   const source = () => (stdin ? [stdin] : createReadStream(file));
 
-  if (!isStdin && !opts.skipInvalid && (format === 'jsonl' || format === 'csv') && store.ingestCanonicalFile) {
+  if (
+    !isStdin &&
+    !opts.skipInvalid &&
+    (format === 'jsonl' || format === 'csv') &&
+    store.ingestCanonicalFile
+  ) {
     try {
       const r = await store.ingestCanonicalFile(file, format, { label, now: opts.now });
       return { file: name, format, ...r, rejected: 0, quarantine: null };
     } catch (err) {
       if (!(err instanceof TallyError) || err.code !== 'invalid_input') throw err;
       // The bulk path only knows that something is wrong; the parser says where.
-      for await (const _ of parseStream(source(), format, { file: name, now: opts.now, skipInvalid: false })) {
+      for await (const _ of parseStream(source(), format, {
+        file: name,
+        now: opts.now,
+        skipInvalid: false,
+      })) {
         // parsing for its errors only
       }
       throw err;
@@ -78,7 +87,11 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
   const rejected: Rejected[] = [];
   let parsed = 0;
   async function* events(): AsyncIterable<UsageEvent[]> {
-    for await (const chunk of parseStream(source(), format, { file: name, now: opts.now, skipInvalid: opts.skipInvalid })) {
+    for await (const chunk of parseStream(source(), format, {
+      file: name,
+      now: opts.now,
+      skipInvalid: opts.skipInvalid,
+    })) {
       rejected.push(...chunk.rejected);
       parsed += chunk.events.length + chunk.rejected.length;
       opts.onProgress?.(parsed);

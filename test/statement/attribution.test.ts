@@ -17,7 +17,11 @@ describe('owner at event time (4.2)', () => {
   it('charges the team that owned the application when the event happened', async () => {
     s = await scenario(BASE, [
       [
-        ev('e1', '2026-10-10T12:00:00Z', { api_key: 'key-one', input_tokens: 1_000_000, output_tokens: 500_000 }),
+        ev('e1', '2026-10-10T12:00:00Z', {
+          api_key: 'key-one',
+          input_tokens: 1_000_000,
+          output_tokens: 500_000,
+        }),
         ev('e2', '2026-10-20T12:00:00Z', { api_key: 'key-one', input_tokens: 2_000_000 }),
       ],
     ]);
@@ -113,11 +117,15 @@ describe('workflow rollup (4.3) and tenant inheritance (4.4)', () => {
     await s.close();
     s = await scenario(BASE, [[root], [child], [grandchild]]);
     const rootFirst = JSON.stringify(statementJson((await s.compute()).statement));
-    expect(rootFirst.replace(/"audit_head":"[0-9a-f]+"/, '')).toBe(childFirst.replace(/"audit_head":"[0-9a-f]+"/, ''));
+    expect(rootFirst.replace(/"audit_head":"[0-9a-f]+"/, '')).toBe(
+      childFirst.replace(/"audit_head":"[0-9a-f]+"/, ''),
+    );
   });
 
   it('keeps no_invoker when a shared span has no paying ancestor', async () => {
-    s = await scenario(BASE, [[ev('x', '2026-10-07T00:00:00Z', { service: 'rag', input_tokens: 1_000_000 })]]);
+    s = await scenario(BASE, [
+      [ev('x', '2026-10-07T00:00:00Z', { service: 'rag', input_tokens: 1_000_000 })],
+    ]);
     const l = line(await s.compute(), { application: 'app-rag' });
     expect(l.reason).toBe('no_invoker');
     expect(l.status).toBe('attributed');
@@ -136,8 +144,16 @@ describe('tenant claims (4.4)', () => {
     s = await scenario(BASE, [
       [
         ev('ok', '2026-10-05T00:00:00Z', { api_key: 'key-one', tenant: 'tenant-x', input_tokens: 1_000_000 }),
-        ev('spoof', '2026-10-05T00:00:00Z', { api_key: 'key-one', tenant: 'tenant-y', input_tokens: 2_000_000 }),
-        ev('ghost', '2026-10-05T00:00:00Z', { service: 'svc-two', tenant: 'tenant-zzz', input_tokens: 3_000_000 }),
+        ev('spoof', '2026-10-05T00:00:00Z', {
+          api_key: 'key-one',
+          tenant: 'tenant-y',
+          input_tokens: 2_000_000,
+        }),
+        ev('ghost', '2026-10-05T00:00:00Z', {
+          service: 'svc-two',
+          tenant: 'tenant-zzz',
+          input_tokens: 3_000_000,
+        }),
       ],
     ]);
     const c = await s.compute();
@@ -154,7 +170,11 @@ describe('tenant claims (4.4)', () => {
 describe('environment (4.6)', () => {
   it('shows experimentation under showback without billing it, and bills it under charge', async () => {
     const events = [
-      ev('lab', '2026-10-05T00:00:00Z', { api_key: 'key-lab', environment: 'production', input_tokens: 1_000_000 }),
+      ev('lab', '2026-10-05T00:00:00Z', {
+        api_key: 'key-lab',
+        environment: 'production',
+        input_tokens: 1_000_000,
+      }),
     ];
     s = await scenario(BASE, [events]);
     let l = line(await s.compute(), { environment: 'experimentation' });

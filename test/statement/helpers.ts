@@ -5,9 +5,9 @@ import YAML from 'yaml';
 import type { Config } from '../../src/core/config.js';
 import { parseConfig } from '../../src/core/config-schema.js';
 import { emptyEvent, type UsageEvent } from '../../src/core/event.js';
+import { type Computed, computeStatement } from '../../src/service/statement.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
-import { type Computed, computeStatement } from '../../src/service/statement.js';
 
 export const OCT = { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 10, 1) };
 
@@ -24,7 +24,10 @@ export interface Scenario {
   store: Store;
   config: Config;
   dir: string;
-  compute(opts?: Parameters<typeof computeStatement>[3], window?: { start: number; end: number }): Promise<Computed>;
+  compute(
+    opts?: Parameters<typeof computeStatement>[3],
+    window?: { start: number; end: number },
+  ): Promise<Computed>;
   close(): Promise<void>;
 }
 

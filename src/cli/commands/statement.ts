@@ -1,12 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../../core/errors.js';
-import { LEVELS, type Level, statementJson } from '../../core/statement.js';
+import { LEVELS, type Level, rollUp, statementJson } from '../../core/statement.js';
 import { renderCsv } from '../../export/csv.js';
 import { focusRows, renderFocusCsv } from '../../export/focus.js';
 import { writeFocusParquet } from '../../export/focus-parquet.js';
 import { renderHtml } from '../../export/html.js';
 import { namesOf } from '../../export/names.js';
 import { renderTable } from '../../export/table.js';
+import { issueStatement } from '../../service/issue.js';
 import { computeStatement } from '../../service/statement.js';
 import { COMMON_OPTIONS, parse, str, windowFrom } from '../args.js';
 import { withContext } from '../context.js';
@@ -29,17 +30,25 @@ export async function statementCommand(argv: string[]): Promise<number> {
   const level = str(values, 'level') as Level;
   if (!LEVELS.includes(level)) throw new UsageError(`statement: --level must be one of ${LEVELS.join(', ')}`);
   const format = str(values, 'format') as StatementFormat;
-  if (!FORMATS.includes(format)) throw new UsageError(`statement: --format must be one of ${FORMATS.join(', ')}`);
+  if (!FORMATS.includes(format))
+    throw new UsageError(`statement: --format must be one of ${FORMATS.join(', ')}`);
   const out = str(values, 'out');
-  if (format === 'focus-parquet' && !out) throw new UsageError('statement: --format focus-parquet needs --out FILE');
+  if (format === 'focus-parquet' && !out)
+    throw new UsageError('statement: --format focus-parquet needs --out FILE');
 
   return withContext(values, async ({ store, config }) => {
     const focus = format === 'focus' || format === 'focus-parquet';
-    const computed = await computeStatement(store, config, window, { level, byDay: focus });
-    const { statement, charges, shares } = computed;
+    const {
+      statement: lines,
+      charges,
+      shares,
+    } = await computeStatement(store, config, window, { byDay: focus });
+    const statement = rollUp(lines, level);
     if (values.issue) {
-      const issued = await store.issueStatement(window.label, statementJson({ ...statement, level: 'line' }));
-      process.stderr.write(`issued statement ${window.label}: content ${issued.contentSha256}\n`);
+      const issued = await issueStatement(store, window.label, lines, Date.now());
+      process.stderr.write(
+        `issued statement ${issued.period} v${issued.version}: content ${issued.contentSha256}, config ${issued.configSha256}, audit head ${issued.auditHead ?? '(empty)'}\n`,
+      );
     }
     if (focus) {
       const rows = focusRows(charges, shares, {

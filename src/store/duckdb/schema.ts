@@ -3,10 +3,11 @@
  * once released; a schema change is a new entry at the end.
  *
  * Events carry no PRIMARY KEY on (source, id): DuckDB keeps such a key in an
- * in-memory ART index that costs about 2× the load time on bulk ingest and
- * grows with the table. Uniqueness is enforced by ingest instead (an anti-join
- * against the stored events inside the ingest transaction, which is the only
- * writer), and the store never updates or deletes events.
+ * ART index that made a 1M-event insert about 27% slower when measured
+ * (6.2 s against 4.9 s) and that grows with the table. Uniqueness is
+ * enforced by ingest instead (an anti-join against the stored events inside
+ * the ingest transaction, the only writer), and the store never updates or
+ * deletes stored events.
  */
 import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 
@@ -33,4 +34,7 @@ export const MIGRATIONS: readonly string[] = [
      content_sha256 VARCHAR NOT NULL, chain_sha256 VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL);
    CREATE TABLE counters (name VARCHAR PRIMARY KEY, value BIGINT NOT NULL);
    INSERT INTO counters VALUES ('duplicates', 0), ('rejected', 0);`,
+  `CREATE TABLE issued_statements (period VARCHAR NOT NULL, version INTEGER NOT NULL, issued_at TIMESTAMP NOT NULL,
+     content_sha256 VARCHAR NOT NULL, config_sha256 VARCHAR NOT NULL, audit_head VARCHAR, body VARCHAR NOT NULL);`,
+  `CREATE TABLE alerts_sent (key VARCHAR PRIMARY KEY, sent_at TIMESTAMP NOT NULL);`,
 ];

@@ -1,0 +1,123 @@
+/**
+ * Issuing and restating statements (SPEC §5.3). An issued statement is the
+ * line-level JSON, frozen with its content hash, the configuration hash and
+ * the audit head. A restatement recomputes the period with a corrected
+ * configuration and reports, per line, what changed since the issue.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from '../core/config.js';
+import { TallyError } from '../core/errors.js';
+import { type Money, parseMoney } from '../core/money.js';
+import { type Statement, statementJson } from '../core/statement.js';
+import type { IssuedStatement, Store } from '../store/store.js';
+import { computeStatement } from './statement.js';
+
+export async function issueStatement(
+  store: Store,
+  period: string,
+  statement: Statement,
+  now: number,
+): Promise<IssuedStatement> {
+  const body = JSON.stringify(statementJson({ ...statement, level: 'line' }));
+  return store.issueStatement(
+    {
+      period,
+      contentSha256: createHash('sha256').update(body).digest('hex'),
+      configSha256: statement.inputs.config_sha256,
+      auditHead: statement.inputs.audit_head,
+      body,
+    },
+    now,
+  );
+}
+
+const KEY = [
+  'cost_center',
+  'team',
+  'application',
+  'tenant',
+  'environment',
+  'category',
+  'status',
+  'reason',
+  'pool',
+];
+
+export interface Correction {
+  key: Record<string, string | null>;
+  issued: { effective_cost: Money; billed_cost: Money; events: number };
+  restated: { effective_cost: Money; billed_cost: Money; events: number };
+  effective_difference: Money;
+  billed_difference: Money;
+}
+
+export interface Restatement {
+  period: string;
+  issued: { version: number; content_sha256: string; config_sha256: string };
+  restated_config_sha256: string;
+  corrections: Correction[];
+  total_effective_difference: Money;
+  total_billed_difference: Money;
+}
+
+type JsonLine = Record<string, unknown>;
+
+function keyOf(l: JsonLine): string {
+  return KEY.map((k) => l[k] ?? '').join('\u0000');
+}
+
+function amounts(l: JsonLine | undefined) {
+  return {
+    effective_cost: l ? parseMoney(String(l.effective_cost)) : 0n,
+    billed_cost: l ? parseMoney(String(l.billed_cost)) : 0n,
+    events: l ? Number(l.events) : 0,
+  };
+}
+
+export async function restate(
+  store: Store,
+  config: Config,
+  period: string,
+  window: { start: number; end: number },
+): Promise<Restatement> {
+  const issued = await store.issuedStatement(period);
+  if (!issued) {
+    throw new TallyError(
+      'not_found',
+      `no statement issued for ${period}: issue one with 'tally statement --period ${period} --issue'`,
+    );
+  }
+  const { statement } = await computeStatement(store, config, window);
+  const before = new Map<string, JsonLine>();
+  for (const l of (JSON.parse(issued.body) as { lines: JsonLine[] }).lines) before.set(keyOf(l), l);
+  const after = new Map<string, JsonLine>();
+  for (const l of (statementJson(statement) as { lines: JsonLine[] }).lines) after.set(keyOf(l), l);
+  const keys = [...new Set([...before.keys(), ...after.keys()])].sort();
+  const corrections: Correction[] = [];
+  for (const k of keys) {
+    const a = amounts(before.get(k));
+    const b = amounts(after.get(k));
+    if (a.effective_cost === b.effective_cost && a.billed_cost === b.billed_cost && a.events === b.events)
+      continue;
+    const line = (before.get(k) ?? after.get(k)) as JsonLine;
+    corrections.push({
+      key: Object.fromEntries(KEY.map((f) => [f, (line[f] as string | null) ?? null])),
+      issued: a,
+      restated: b,
+      effective_difference: b.effective_cost - a.effective_cost,
+      billed_difference: b.billed_cost - a.billed_cost,
+    });
+  }
+  return {
+    period,
+    issued: {
+      version: issued.version,
+      content_sha256: issued.contentSha256,
+      config_sha256: issued.configSha256,
+    },
+    restated_config_sha256: config.sha256,
+    corrections,
+    total_effective_difference: corrections.reduce((s, c) => s + c.effective_difference, 0n),
+    total_billed_difference: corrections.reduce((s, c) => s + c.billed_difference, 0n),
+  };
+}
