@@ -4,7 +4,7 @@
  * statement equal the bill to the cent.
  */
 import type { Charge, LineKey } from './attribution.js';
-import { allocateLargestRemainder, CENT, type Money, mulDiv } from './money.js';
+import { allocateLargestRemainder, CENT, type Money, mulDiv, ONE, roundTo } from './money.js';
 
 export interface BillRow {
   provider: string;
@@ -52,7 +52,7 @@ function matches(bill: BillRow, c: Charge): boolean {
 /** Per cent with two decimals, as Money so it stays exact (1 % = 1.00). */
 function percent(variance: Money, base: Money): Money | null {
   if (base === 0n) return null;
-  return mulDiv(variance * 100n, 1n, base);
+  return roundTo(mulDiv(variance * 100n, ONE, base), 2);
 }
 
 /**
@@ -84,7 +84,7 @@ export function reconcile(
     }
     const variance = b.amount - telemetry;
     const pct = percent(variance, telemetry);
-    const tolerance = mulDiv(telemetry, tolerancePct, 100n * 10n ** 12n);
+    const tolerance = mulDiv(telemetry, tolerancePct, 100n * ONE);
     const status: ReconcileStatus =
       telemetry === 0n && b.amount !== 0n
         ? 'not_in_telemetry'
