@@ -1,14 +1,24 @@
 /**
- * Opens the store named by `store:` or `--store`: a file path or a
- * `duckdb:PATH` URL opens the embedded DuckDB store.
+ * Opens the store named by `store:` or `--store`: a file path, or a
+ * `duckdb:PATH` URL whose query sets DuckDB options
+ * (`duckdb:/data/tally.duckdb?memory_limit=512MB&threads=4`).
  */
 import { UsageError } from '../core/errors.js';
 import { DuckDBStore } from './duckdb/duckdb-store.js';
 import type { Store } from './store.js';
 
+/** Caps DuckDB's buffer memory so that a large ingest spills to disk instead of growing without bound. */
+const DEFAULT_SETTINGS: Record<string, string> = { memory_limit: '512MB' };
+
 export async function openStore(url: string): Promise<Store> {
   if (/^postgres(ql)?:\/\//i.test(url)) throw new UsageError('PostgreSQL store not available yet');
-  const path = url.startsWith('duckdb:') ? url.slice('duckdb:'.length) : url;
-  if (path === '') throw new UsageError('the store path is empty');
-  return DuckDBStore.open(path);
+  let path = url;
+  const settings = { ...DEFAULT_SETTINGS };
+  if (url.startsWith('duckdb:')) {
+    const q = url.indexOf('?');
+    path = url.slice('duckdb:'.length, q < 0 ? undefined : q);
+    if (q >= 0) for (const [k, v] of new URLSearchParams(url.slice(q + 1))) settings[k] = v;
+  }
+  if (path === '') throw new UsageError(`no store path in ${url}`);
+  return DuckDBStore.open(path, { settings });
 }

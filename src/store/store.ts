@@ -3,7 +3,9 @@
  * passes the same contract suite (test/store/contract.ts). SQL lives only in
  * the adapters.
  */
+import type { Selector } from '../core/config.js';
 import type { UsageEvent } from '../core/event.js';
+import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../core/signals/facts.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../core/usage.js';
 
 export interface IngestResult {
@@ -42,6 +44,64 @@ export interface StoreCounters {
   batches: number;
 }
 
+/** A statement frozen with `--issue` (SPEC §5.3). */
+export interface IssuedStatement {
+  period: string;
+  /** 1 for the first issue of a period, then 2, 3, … */
+  version: number;
+  issuedAt: number;
+  contentSha256: string;
+  configSha256: string;
+  auditHead: string | null;
+  /** The statement JSON as issued. */
+  body: string;
+}
+
+/** Keyset cursor of the drill-down: the last event of the previous page. */
+export interface EventKey {
+  time: number;
+  source: string;
+  id: string;
+}
+
+export interface EventsPageQuery {
+  from: number;
+  to: number;
+  /** Only this trace. */
+  trace?: string | null;
+  after?: EventKey | null;
+  limit: number;
+}
+
+/** One span of a trace: what walking up to an invoker or an inherited tenant needs. */
+export interface TraceSpan {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  tenant: string | null;
+  api_key: string | null;
+  service: string | null;
+  agent: string | null;
+  project: string | null;
+}
+
+/** Events of [from, to) for a replay: those matching any of the selectors, or all of them without selectors. */
+export interface EventWindowQuery {
+  from: number;
+  to: number;
+  /** Registry selectors: an event matches one when every field the selector names equals the event's. */
+  match?: readonly Selector[];
+}
+
+/** Events per selector tuple and claimed environment (posture). */
+export interface SelectorUsage {
+  tuple: SelectorTuple;
+  environment: string | null;
+  events: number;
+  first: number;
+  last: number;
+}
+
 export interface Store {
   /**
    * Stores the events as one atomic batch: either every new event is stored
@@ -72,5 +132,34 @@ export interface Store {
   auditHead(): Promise<string | null>;
   /** Recomputes every batch hash and the chain from the stored events. */
   verify(): Promise<VerifyResult>;
+  /** Freezes a statement; issuing a period again adds a new version. */
+  issueStatement(s: Omit<IssuedStatement, 'version' | 'issuedAt'>, now: number): Promise<IssuedStatement>;
+  /** The latest issued version of a period, or null. */
+  issuedStatement(period: string): Promise<IssuedStatement | null>;
+  /**
+   * A page of the events of [from, to), newest first (time, source, id
+   * descending), strictly after `after` in that order; for the server's drill-down.
+   */
+  eventsPage(q: EventsPageQuery): Promise<UsageEvent[]>;
+  /** The spans of the given traces (every stored event with a span id), to walk a trace tree. */
+  traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]>;
+  /** The time of the newest stored event, or null for an empty store. */
+  latestEventTime(): Promise<number | null>;
+  /** Records that a budget alert is being sent; false when `key` was recorded before (never send twice). */
+  claimAlert(key: string, now: number): Promise<boolean>;
+  /** Forgets a claimed alert whose delivery failed, so that it is tried again. */
+  releaseAlert(key: string): Promise<void>;
+  /** The events of a window, oldest first (replay). */
+  eventsInWindow(q: EventWindowQuery): Promise<UsageEvent[]>;
+  /** Every stored event of these traces, whatever its time, oldest first (replay shows whole trees). */
+  traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]>;
+  /** Event counts per selector tuple and claimed environment in [from, to). */
+  selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]>;
+  /** Distinct (provider, model) of the events in [from, to): what the signal rules need prices for. */
+  modelPairs(from: number, to: number): Promise<Array<{ provider: string | null; model: string | null }>>;
+  /** The aggregates behind the behavioural signal rules (core/signals/facts.ts). */
+  signalFacts(q: SignalQuery): Promise<SignalFacts>;
+  /** First and last time, count and the earliest `limit` ids of the events each filter selects. */
+  signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]>;
   close(): Promise<void>;
 }

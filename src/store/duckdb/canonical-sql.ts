@@ -38,7 +38,12 @@ const ANY_SECRET = SECRET_PATTERNS_SQL.map((p) => `(?:${p})`).join('|');
  * (`ok_<field>`). JSON columns arrive as JSON so that a number is not taken
  * for a string; CSV cells arrive as text, an empty cell as NULL.
  */
-function fieldSql(f: keyof UsageEvent, format: CanonicalFormat, present: boolean, now: number): [string, string] {
+function fieldSql(
+  f: keyof UsageEvent,
+  format: CanonicalFormat,
+  present: boolean,
+  now: number,
+): [string, string] {
   if (!present) {
     if (REQUIRED.has(f) || f === 'time') return ['NULL', 'false'];
     if (f === 'requests') return ['1::BIGINT', 'true'];
@@ -67,7 +72,8 @@ function fieldSql(f: keyof UsageEvent, format: CanonicalFormat, present: boolean
     const ok = `(${typedOk} AND coalesce(${shape}, false) AND epoch_ms(${tz}) <= ${Math.trunc(now) + MAX_FUTURE_MS})`;
     return [`epoch_ms(epoch_ms(${tz}))`, ok];
   }
-  if (f === 'status') return [`coalesce(${text}, 'ok')`, `(${typedOk} AND coalesce(${text}, 'ok') IN ('ok', 'error'))`];
+  if (f === 'status')
+    return [`coalesce(${text}, 'ok')`, `(${typedOk} AND coalesce(${text}, 'ok') IN ('ok', 'error'))`];
   if (f === 'reported_cost') {
     const t = json ? `CASE WHEN ${isText} THEN ${text} ELSE ${raw} END` : text;
     const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
@@ -77,7 +83,10 @@ function fieldSql(f: keyof UsageEvent, format: CanonicalFormat, present: boolean
     const ok = json
       ? `(${f} IS NULL OR CASE WHEN ${isText} THEN ${decimal} ELSE regexp_full_match(${raw}, '[0-9]{1,15}') END)`
       : decimal;
-    return [`CASE WHEN ${t} IS NOT NULL THEN ${whole} || CASE WHEN ${frac} = '' THEN '' ELSE '.' || ${frac} END END`, ok];
+    return [
+      `CASE WHEN ${t} IS NOT NULL THEN ${whole} || CASE WHEN ${frac} = '' THEN '' ELSE '.' || ${frac} END END`,
+      ok,
+    ];
   }
   const ok = REQUIRED.has(f) ? `(${typedOk} AND ${text} IS NOT NULL)` : typedOk;
   return [text, ok];
@@ -88,14 +97,19 @@ function fieldSql(f: keyof UsageEvent, format: CanonicalFormat, present: boolean
  * the store's column types; it raises an error at the first invalid record.
  * `columns` are the fields the file has (CSV: its header; JSON: all).
  */
-export function canonicalSelectSql(path: string, format: CanonicalFormat, columns: readonly string[], now: number): string {
+export function canonicalSelectSql(
+  path: string,
+  format: CanonicalFormat,
+  columns: readonly string[],
+  now: number,
+): string {
   const present = new Set(columns);
   const parts = EVENT_FIELDS.map((f) => fieldSql(f, format, present.has(f), now));
   const inner = EVENT_FIELDS.map((f, i) => `${parts[i]?.[0]} AS v_${f}`).join(',\n    ');
   const ok = parts.map((p) => p[1]).join(' AND ');
-  const outer = EVENT_FIELDS.map((f) => (PLAIN_FIELDS.has(f) ? `v_${f} AS ${f}` : `${fingerprintSql(`v_${f}`)} AS ${f}`)).join(
-    ',\n  ',
-  );
+  const outer = EVENT_FIELDS.map((f) =>
+    PLAIN_FIELDS.has(f) ? `v_${f} AS ${f}` : `${fingerprintSql(`v_${f}`)} AS ${f}`,
+  ).join(',\n  ');
   const reader =
     format === 'jsonl'
       ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${EVENT_FIELDS.map((f) => `${f}: 'JSON'`).join(', ')}})`

@@ -13,11 +13,26 @@ import {
 import { StoreError, TallyError } from '../../core/errors.js';
 import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import { redactSecret } from '../../core/secrets.js';
+import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../../core/usage.js';
-import type { BatchRecord, IngestResult, Store, StoreCounters, VerifyResult } from '../store.js';
-import { chainSql, contentHashSql, GENESIS, VERIFY_SQL } from './audit-sql.js';
+import type {
+  BatchRecord,
+  EventsPageQuery,
+  EventWindowQuery,
+  IngestResult,
+  IssuedStatement,
+  SelectorUsage,
+  Store,
+  StoreCounters,
+  TraceSpan,
+  VerifyResult,
+} from '../store.js';
+import { type BatchContent, CHAIN_SQL, ContentHasher, chainSql, GENESIS, rowHashesSql } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
+import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
+import { eventsInWindowSql, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { columnType, EVENT_COLUMNS_DDL, MIGRATIONS } from './schema.js';
+import { readSignalFacts, readSignalEvidence } from './signals-sql.js';
 import { usageGroupsSql } from './usage-sql.js';
 
 export interface DuckDBOptions {
@@ -26,7 +41,6 @@ export interface DuckDBOptions {
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(EVENT_FIELDS);
-const FIELD_LIST = EVENT_FIELDS.join(', ');
 const STAGE = 'tally_stage';
 
 type Row = Record<string, unknown>;
@@ -63,7 +77,11 @@ export class DuckDBStore implements Store {
         } finally {
           closeQuietly(appender);
         }
-        const result = await this.appendBatch(label, Date.now(), (seq) => `INSERT INTO events SELECT *, ${seq} FROM ${STAGE}`);
+        const result = await this.appendBatch(
+          label,
+          Date.now(),
+          (seq) => `INSERT INTO events SELECT *, ${seq} FROM ${STAGE}`,
+        );
         await this.run(`DROP TABLE ${STAGE}`);
         return result;
       }),
@@ -84,13 +102,16 @@ export class DuckDBStore implements Store {
       const columns = format === 'csv' ? await csvHeader(path) : await this.jsonKeys(path);
       const select = canonicalSelectSql(path, format, columns, opts.now);
       return this.transaction(() =>
-        this.appendBatch(opts.label, opts.now, (seq) => `INSERT INTO events SELECT *, ${seq} FROM (${select})`).catch(
-          (e: unknown) => {
-            // Only the first statement reads the file; its failures are the file's.
-            if (e instanceof StoreError && e.query?.includes(select)) throw invalid(path, format, message(e.cause));
-            throw e;
-          },
-        ),
+        this.appendBatch(
+          opts.label,
+          opts.now,
+          (seq) => `INSERT INTO events SELECT *, ${seq} FROM (${select})`,
+        ).catch((e: unknown) => {
+          // Only the first statement reads the file; its failures are the file's.
+          if (e instanceof StoreError && e.query?.includes(select))
+            throw invalid(path, format, message(e.cause));
+          throw e;
+        }),
       );
     });
   }
@@ -138,29 +159,25 @@ export class DuckDBStore implements Store {
 
   verify(): Promise<VerifyResult> {
     return this.serial(async () => {
-      const rows = await this.rows(VERIFY_SQL);
-      let batches = 0;
+      const actual = await this.contentHashes();
+      const recorded = await this.rows(CHAIN_SQL);
+      const seqs = [...new Set([...recorded.map((r) => num(r.seq)), ...actual.keys()])].sort((a, b) => a - b);
+      const bySeq = new Map(recorded.map((r) => [num(r.seq), r]));
       let events = 0;
       let firstBad: VerifyResult['firstBad'] = null;
-      let head: string | null = null;
-      for (const r of rows) {
-        const seq = num(r.seq);
-        const actual = num(r.actual_count);
-        events += actual;
-        if (r.unknown === true) {
-          firstBad ??= { seq, reason: `events reference unknown batch ${seq}` };
-          continue;
-        }
-        batches++;
-        head = String(r.chain);
-        const stored = num(r.stored_count);
+      for (const seq of seqs) {
+        const a = actual.get(seq) ?? { count: 0, content: null };
+        events += a.count;
         if (firstBad) continue;
-        if (stored !== actual) {
+        const r = bySeq.get(seq);
+        if (!r) {
+          firstBad = { seq, reason: `events reference unknown batch ${seq}` };
+        } else if (num(r.count) !== a.count) {
           firstBad = {
             seq,
-            reason: `count mismatch: batch ${seq} recorded ${stored} events, the store holds ${actual} (an event was deleted or inserted)`,
+            reason: `count mismatch: batch ${seq} recorded ${num(r.count)} events, the store holds ${a.count} (an event was deleted or inserted)`,
           };
-        } else if (r.content_ok !== true) {
+        } else if (r.content_sha256 !== a.content) {
           firstBad = { seq, reason: 'content hash mismatch: an event was edited, deleted or inserted' };
         } else if (r.chain_ok !== true) {
           firstBad = {
@@ -169,7 +186,14 @@ export class DuckDBStore implements Store {
           };
         }
       }
-      return { ok: firstBad === null, batches, events, firstBad, head };
+      const last = recorded.at(-1);
+      return {
+        ok: firstBad === null,
+        batches: recorded.length,
+        events,
+        firstBad,
+        head: last ? String(last.chain_sha256) : null,
+      };
     });
   }
 
@@ -190,10 +214,20 @@ export class DuckDBStore implements Store {
     return this.serial(async () => {
       const rows = await this.rows(usageGroupsSql(q));
       return rows.map((r) => ({
-        own: { api_key: str(r.api_key), service: str(r.service), agent: str(r.agent), project: str(r.project) },
+        own: {
+          api_key: str(r.api_key),
+          service: str(r.service),
+          agent: str(r.agent),
+          project: str(r.project),
+        },
         payer:
           r.rollup === 'invoker'
-            ? { api_key: str(r.p_api_key), service: str(r.p_service), agent: str(r.p_agent), project: str(r.p_project) }
+            ? {
+                api_key: str(r.p_api_key),
+                service: str(r.p_service),
+                agent: str(r.p_agent),
+                project: str(r.p_project),
+              }
             : null,
         rollup: r.rollup as UsageGroup['rollup'],
         tenant: str(r.tenant),
@@ -218,6 +252,116 @@ export class DuckDBStore implements Store {
     });
   }
 
+  eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
+    return this.serial(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
+  }
+
+  traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
+    if (traceIds.length === 0) return Promise.resolve([]);
+    return this.serial(async () => (await this.rows(traceSpansSql(traceIds))).map(rowToSpan));
+  }
+
+  latestEventTime(): Promise<number | null> {
+    return this.serial(async () => {
+      const [row] = await this.rows(`SELECT epoch_ms(max(time)) AS t FROM events`);
+      return row?.t === null || row?.t === undefined ? null : num(row.t);
+    });
+  }
+
+  claimAlert(key: string, now: number): Promise<boolean> {
+    return this.serial(
+      async () =>
+        (await this.run(
+          `INSERT INTO alerts_sent VALUES (${sqlText(key)}, epoch_ms(${int(now)}::BIGINT)) ON CONFLICT DO NOTHING`,
+        )) === 1,
+    );
+  }
+
+  releaseAlert(key: string): Promise<void> {
+    return this.serial(async () => {
+      await this.run(`DELETE FROM alerts_sent WHERE key = ${sqlText(key)}`);
+    });
+  }
+
+  eventsInWindow(q: EventWindowQuery): Promise<UsageEvent[]> {
+    return this.serial(async () => (await this.rows(eventsInWindowSql(q))).map(rowToEvent));
+  }
+
+  traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]> {
+    if (traceIds.length === 0) return Promise.resolve([]);
+    return this.serial(async () => (await this.rows(traceEventsSql(traceIds))).map(rowToEvent));
+  }
+
+  selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]> {
+    return this.serial(async () =>
+      (await this.rows(selectorUsageSql(window))).map((r) => ({
+        tuple: {
+          api_key: str(r.api_key),
+          service: str(r.service),
+          agent: str(r.agent),
+          project: str(r.project),
+        },
+        environment: str(r.environment),
+        events: num(r.events),
+        first: num(r.first),
+        last: num(r.last),
+      })),
+    );
+  }
+
+  modelPairs(from: number, to: number): Promise<Array<{ provider: string | null; model: string | null }>> {
+    return this.serial(async () => {
+      const rows = await this.rows(
+        `SELECT DISTINCT provider, model FROM events WHERE time >= epoch_ms(${int(from)}::BIGINT) AND time < epoch_ms(${int(to)}::BIGINT)`,
+      );
+      return rows.map((r) => ({ provider: str(r.provider), model: str(r.model) }));
+    });
+  }
+
+  signalFacts(q: SignalQuery): Promise<SignalFacts> {
+    return this.serial(() => readSignalFacts(q, (sql) => this.rows(sql), (sql) => this.run(sql)));
+  }
+
+  signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
+    return this.serial(() => readSignalEvidence(filters, limit, (sql) => this.rows(sql)));
+  }
+
+  issueStatement(st: Omit<IssuedStatement, 'version' | 'issuedAt'>, now: number): Promise<IssuedStatement> {
+    return this.serial(() =>
+      this.transaction(async () => {
+        const [row] = await this.rows(
+          `SELECT coalesce(max(version), 0) + 1 AS v FROM issued_statements WHERE period = ${sqlText(st.period)}`,
+        );
+        const version = num(row?.v);
+        await this.run(
+          `INSERT INTO issued_statements VALUES (${sqlText(st.period)}, ${version}, epoch_ms(${int(now)}::BIGINT),
+             ${sqlText(st.contentSha256)}, ${sqlText(st.configSha256)},
+             ${st.auditHead === null ? 'NULL' : sqlText(st.auditHead)}, ${sqlText(st.body)})`,
+        );
+        return { ...st, version, issuedAt: now };
+      }),
+    );
+  }
+
+  issuedStatement(period: string): Promise<IssuedStatement | null> {
+    return this.serial(async () => {
+      const [r] = await this.rows(
+        `SELECT period, version, epoch_ms(issued_at) AS issued_at, content_sha256, config_sha256, audit_head, body
+         FROM issued_statements WHERE period = ${sqlText(period)} ORDER BY version DESC LIMIT 1`,
+      );
+      if (!r) return null;
+      return {
+        period: String(r.period),
+        version: num(r.version),
+        issuedAt: num(r.issued_at),
+        contentSha256: String(r.content_sha256),
+        configSha256: String(r.config_sha256),
+        auditHead: r.audit_head === null ? null : String(r.audit_head),
+        body: String(r.body),
+      };
+    });
+  }
+
   close(): Promise<void> {
     return this.serial(async () => {
       if (this.closed) return;
@@ -234,7 +378,11 @@ export class DuckDBStore implements Store {
    * stored: those are the duplicates. Stored events are never touched. Last,
    * records the batch and its hashes when anything new was stored.
    */
-  private async appendBatch(label: string, now: number, insert: (seq: number) => string): Promise<IngestResult> {
+  private async appendBatch(
+    label: string,
+    now: number,
+    insert: (seq: number) => string,
+  ): Promise<IngestResult> {
     const [last] = await this.rows(`SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
     const seq = last ? num(last.seq) + 1 : 1;
     const prev = last ? String(last.chain_sha256) : GENESIS;
@@ -251,18 +399,44 @@ export class DuckDBStore implements Store {
     }
     const stored = total - duplicates;
     if (stored > 0) {
+      const c = (await this.contentHashes(`WHERE batch_seq = ${seq}`)).get(seq);
+      if (c?.count !== stored)
+        throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
+      const content = sqlText(c.content);
       await this.run(`
-        INSERT INTO batches
-        SELECT ${seq}, ${sqlText(label)}, n, content, ${chainSql(sqlText(prev), String(seq), 'n', 'content')},
-               epoch_ms(${int(now)}::BIGINT)
-        FROM (${contentHashSql(`WHERE batch_seq = ${seq}`)})`);
+        INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${content},
+          ${chainSql(sqlText(prev), String(seq), String(stored), content)}, epoch_ms(${int(now)}::BIGINT))`);
     }
-    if (duplicates > 0) await this.run(`UPDATE counters SET value = value + ${duplicates} WHERE name = 'duplicates'`);
+    if (duplicates > 0)
+      await this.run(`UPDATE counters SET value = value + ${duplicates} WHERE name = 'duplicates'`);
     return { batch: stored > 0 ? seq : null, stored, duplicates };
   }
 
+  /** Count and content hash of each batch, recomputed from the stored events. */
+  private async contentHashes(where = ''): Promise<Map<number, BatchContent>> {
+    const sql = rowHashesSql(where);
+    const hasher = new ContentHasher();
+    try {
+      const result = await this.conn.stream(sql);
+      for (
+        let chunk = await result.fetchChunk();
+        chunk && chunk.rowCount > 0;
+        chunk = await result.fetchChunk()
+      ) {
+        const seqs = chunk.getColumnValues(0);
+        const hashes = chunk.getColumnValues(1);
+        for (let i = 0; i < hashes.length; i++) hasher.add(Number(seqs[i]), String(hashes[i]));
+      }
+    } catch (e) {
+      throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+    }
+    return hasher.finish();
+  }
+
   private async migrate(): Promise<void> {
-    await this.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)`);
+    await this.run(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)`,
+    );
     const [row] = await this.rows(`SELECT coalesce(max(version), 0) AS v FROM schema_migrations`);
     for (let v = num(row?.v) + 1; v <= MIGRATIONS.length; v++) {
       await this.transaction(async () => {
@@ -347,7 +521,10 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
     else if (f === 'time') a.appendTimestamp(new DuckDBTimestampValue(BigInt(v) * 1000n));
     else if (typeof v === 'number') a.appendBigInt(BigInt(v));
     // The parsers fingerprint secrets already; the store makes sure none slips through.
-    else a.appendVarchar(columnType(f) === 'VARCHAR' && f !== 'status' && f !== 'reported_cost' ? redactSecret(v) : v);
+    else
+      a.appendVarchar(
+        columnType(f) === 'VARCHAR' && f !== 'status' && f !== 'reported_cost' ? redactSecret(v) : v,
+      );
   }
   a.endRow();
 }
@@ -372,14 +549,18 @@ async function csvHeader(path: string): Promise<string[]> {
   const names = head.slice(0, end).replace(/\r$/, '').split(',');
   const seen = new Set<string>();
   for (const n of names) {
-    if (!KNOWN_FIELDS.has(n) || seen.has(n)) throw invalid(path, 'csv', `header column "${n}" is unknown or repeated`);
+    if (!KNOWN_FIELDS.has(n) || seen.has(n))
+      throw invalid(path, 'csv', `header column "${n}" is unknown or repeated`);
     seen.add(n);
   }
   return names;
 }
 
 function invalid(path: string, format: CanonicalFormat, detail: string): TallyError {
-  return new TallyError('invalid_input', `invalid input: ${path} is not a valid canonical ${format} file (${detail})`);
+  return new TallyError(
+    'invalid_input',
+    `invalid input: ${path} is not a valid canonical ${format} file (${detail})`,
+  );
 }
 
 function message(e: unknown): string {

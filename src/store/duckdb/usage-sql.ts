@@ -24,7 +24,9 @@ export function tupleKeyLiteral(t: SelectorTuple): string {
 }
 
 function keyList(tuples: readonly SelectorTuple[]): string {
-  return tuples.length === 0 ? `(SELECT NULL::VARCHAR WHERE false)` : `(${tuples.map(tupleKeyLiteral).join(', ')})`;
+  return tuples.length === 0
+    ? `(SELECT NULL::VARCHAR WHERE false)`
+    : `(${tuples.map(tupleKeyLiteral).join(', ')})`;
 }
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
@@ -92,10 +94,10 @@ SELECT w.api_key, w.service, w.agent, w.project,
        CASE WHEN NOT w.is_shared THEN 'self' WHEN coalesce(r.payer_found, false) THEN 'invoker' ELSE 'no_invoker' END AS rollup,
        coalesce(w.tenant, r.tenant_found) AS tenant,
        w.environment, w.provider, w.model, w.operation, w.tool, w.data_source,
-       ${q.byDay ? 'epoch_ms(date_trunc(\'day\', w.time))' : 'NULL::BIGINT'} AS day,
+       ${q.byDay ? "epoch_ms(date_trunc('day', w.time))" : 'NULL::BIGINT'} AS day,
        ${bandCase('w.time', cuts.map(ts), '<')} AS segment,
        ${bandCase('w.input_tokens / greatest(w.requests, 1)', tiers.map(String), '<=')} AS tier,
-       ${bandCase("(epoch_ms(w.time) % 86400000) / 1000.0", clock.map(String), '<')} AS clock,
+       ${bandCase('(epoch_ms(w.time) % 86400000) / 1000.0', clock.map(String), '<')} AS clock,
        epoch_ms(min(w.time)) AS time,
        count(*) AS events, sum(w.requests) AS requests,
        sum(w.input_tokens) AS input_tokens, sum(w.output_tokens) AS output_tokens,

@@ -1,0 +1,374 @@
+/**
+ * The aggregates behind the signal rules (core/signals/facts.ts). Events are
+ * first summed per selector tuple (a handful of columns over the raw rows),
+ * then mapped to identities and priced on those sums, so the per-row work is
+ * one grouped scan. Three scans in all: the hourly series of the window and
+ * its history, the all-time profile of models, addresses and claims, and the
+ * evidence samples of the statement's findings.
+ *
+ * Hours are priced with per-token rates of the price book (see RateRow):
+ * exact integers in pico-units, truncated once per summed group.
+ */
+import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import type { SelectorTuple } from '../../core/usage.js';
+import { sqlString } from './usage-sql.js';
+
+export const HOURLY = 'tally_signal_hours';
+export const DENSE = 'tally_signal_series';
+export const PROFILE = 'tally_signal_profile';
+
+const HOUR_MS = 3_600_000;
+const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
+const int = (n: bigint | number) => `${BigInt(n)}::HUGEINT`;
+
+function identityMap(q: SignalQuery): string {
+  if (q.identities.length === 0) {
+    return `SELECT NULL::VARCHAR AS api_key, NULL::VARCHAR AS service, NULL::VARCHAR AS agent, NULL::VARCHAR AS project, NULL::VARCHAR AS ident WHERE false`;
+  }
+  const rows = q.identities.map(
+    ({ tuple: t, identity }) =>
+      `(${sqlString(t.api_key)}, ${sqlString(t.service)}, ${sqlString(t.agent)}, ${sqlString(t.project)}, ${sqlString(identity)})`,
+  );
+  return `SELECT api_key::VARCHAR AS api_key, service::VARCHAR AS service, agent::VARCHAR AS agent, project::VARCHAR AS project, ident::VARCHAR AS ident FROM (VALUES ${rows.join(', ')}) v(api_key, service, agent, project, ident)`;
+}
+
+function rateTable(q: SignalQuery): string {
+  if (q.rates.length === 0) {
+    return `SELECT NULL::VARCHAR AS provider, NULL::VARCHAR AS model, 0::BIGINT AS rfrom, 0::BIGINT AS runtil, 0::HUGEINT AS r_in, 0::HUGEINT AS r_out, 0::HUGEINT AS r_cr, 0::HUGEINT AS r_cw, 0::HUGEINT AS r_rs WHERE false`;
+  }
+  const clamp = (t: number) => Math.max(-1e15, Math.min(1e15, t));
+  const rows = q.rates.map(
+    (r) =>
+      `(${sqlString(r.provider)}, ${sqlString(r.model)}, ${Math.trunc(clamp(r.from))}::BIGINT, ${Math.trunc(clamp(r.until))}::BIGINT, ${int(r.input)}, ${int(r.output)}, ${int(r.cacheRead)}, ${int(r.cacheWrite)}, ${int(r.reasoning)})`,
+  );
+  return `SELECT provider::VARCHAR AS provider, model::VARCHAR AS model, rfrom, runtil, r_in, r_out, r_cr, r_cw, r_rs FROM (VALUES ${rows.join(', ')}) v(provider, model, rfrom, runtil, r_in, r_out, r_cr, r_cw, r_rs)`;
+}
+
+/** Per-call unit price of an event, most specific first (as the price book picks it). */
+function unitCase(q: SignalQuery): string {
+  if (q.units.length === 0) return '0';
+  const whens = q.units.map((u) => {
+    const cond = [`operation = ${sqlString(u.operation)}`];
+    if (u.tool !== null) cond.push(`tool = ${sqlString(u.tool)}`);
+    if (u.dataSource !== null) cond.push(`data_source = ${sqlString(u.dataSource)}`);
+    return `WHEN ${cond.join(' AND ')} THEN ${int(u.perCall)}`;
+  });
+  return `CASE ${whens.join(' ')} ELSE 0::HUGEINT END`;
+}
+
+/** Token sums that price a group; orchestration spans report their children's usage and are not priced as tokens. */
+function tokenSums(q: SignalQuery, filter = ''): string {
+  const agg =
+    q.aggregateOperations.length === 0
+      ? 'false'
+      : `operation IN (${q.aggregateOperations.map((o) => sqlString(o)).join(', ')})`;
+  const f = filter === '' ? '' : ` FILTER (WHERE ${filter})`;
+  const t = (expr: string) => `coalesce(sum(CASE WHEN ${agg} THEN 0 ELSE ${expr} END)${f}, 0)::HUGEINT`;
+  return `${t('greatest(0, input_tokens - cache_read_tokens - cache_write_tokens)')} AS unc,
+    ${t('cache_read_tokens')} AS cr, ${t('cache_write_tokens')} AS cw,
+    ${t('greatest(0, output_tokens - reasoning_tokens)')} AS outn, ${t('reasoning_tokens')} AS rs,
+    coalesce(sum((${unitCase(q)}) * requests)${f}, 0)::HUGEINT AS unit`;
+}
+
+const PRICED = `(r.unit + coalesce((r.unc * rt.r_in + r.cr * rt.r_cr + r.cw * rt.r_cw + r.outn * rt.r_out + r.rs * rt.r_rs) // 1000000, 0))`;
+const TUPLE_JOIN = `m.api_key IS NOT DISTINCT FROM r.api_key AND m.service IS NOT DISTINCT FROM r.service
+  AND m.agent IS NOT DISTINCT FROM r.agent AND m.project IS NOT DISTINCT FROM r.project`;
+const RATE_JOIN = (time: string) => `rt.provider IS NOT DISTINCT FROM r.provider AND rt.model IS NOT DISTINCT FROM r.model
+  AND ${time} >= rt.rfrom AND ${time} < rt.runtil`;
+
+/** Hourly sums per identity over [historyStart, end). */
+export function hourlySql(q: SignalQuery): string {
+  const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
+  return `
+CREATE OR REPLACE TEMP TABLE ${HOURLY} AS
+WITH idmap AS (${identityMap(q)}), rates AS (${rateTable(q)}),
+raw AS (
+  SELECT api_key, service, agent, project, provider, model,
+         epoch_ms(date_trunc('hour', time)) AS h,
+         count(*) AS events, sum(requests) AS requests,
+         sum(CASE WHEN operation IN (${q.aggregateOperations.map((o) => sqlString(o)).join(', ') || "''"}) THEN 0 ELSE input_tokens END) AS tin,
+         sum(CASE WHEN operation IN (${q.aggregateOperations.map((o) => sqlString(o)).join(', ') || "''"}) THEN 0 ELSE output_tokens END) AS tout,
+         ${tokenSums(q)},
+         count(*) FILTER (WHERE ${probe}) AS probes,
+         count(DISTINCT client_address) AS addrs,
+         min(time) AS first_t, max(time) AS last_t, min_by(id, time) AS first_id
+  FROM events
+  WHERE time >= ${ts(q.historyStart)} AND time < ${ts(q.end)}
+  GROUP BY ALL
+)
+SELECT m.ident, r.h, sum(r.events)::BIGINT AS events, sum(r.requests)::BIGINT AS requests,
+       sum(r.tin)::DOUBLE AS tin, sum(r.tout)::DOUBLE AS tout, sum(${PRICED})::HUGEINT AS cost,
+       sum(r.probes)::BIGINT AS probes, sum(r.addrs)::BIGINT AS addrs,
+       epoch_ms(min(r.first_t)) AS first_t, epoch_ms(max(r.last_t)) AS last_t, min_by(r.first_id, r.first_t) AS first_id
+FROM raw r JOIN idmap m ON ${TUPLE_JOIN}
+LEFT JOIN rates rt ON ${RATE_JOIN('r.h')}
+GROUP BY m.ident, r.h`;
+}
+
+/**
+ * The all-time profile per identity: each (service, provider, model, client
+ * address, claimed environment) with its first time ever and what it did in
+ * the window.
+ */
+export function profileSql(q: SignalQuery): string {
+  const inWindow = `time >= ${ts(q.start)}`;
+  return `
+CREATE OR REPLACE TEMP TABLE ${PROFILE} AS
+WITH idmap AS (${identityMap(q)}), rates AS (${rateTable(q)}),
+raw AS (
+  SELECT api_key, service, agent, project, provider, model, client_address, environment,
+         min(time) AS first_t,
+         count(*) FILTER (WHERE ${inWindow}) AS events,
+         min(time) FILTER (WHERE ${inWindow}) AS first_w, max(time) FILTER (WHERE ${inWindow}) AS last_w,
+         min_by(id, time, 3) FILTER (WHERE ${inWindow}) AS ids,
+         ${tokenSums(q, inWindow)}
+  FROM events
+  WHERE time < ${ts(q.end)}
+  GROUP BY ALL
+)
+SELECT m.ident, r.service, r.provider, r.model, r.client_address, r.environment,
+       epoch_ms(r.first_t) AS first_t, r.events::BIGINT AS events,
+       epoch_ms(r.first_w) AS first_w, epoch_ms(r.last_w) AS last_w, coalesce(r.ids, []) AS ids,
+       ${PRICED}::HUGEINT AS cost
+FROM raw r JOIN idmap m ON ${TUPLE_JOIN}
+LEFT JOIN rates rt ON ${RATE_JOIN('epoch_ms(r.first_w)')}`;
+}
+
+/**
+ * The hourly series made dense (an hour without events is a zero, from the
+ * identity's first event or the history start), with the rolling baselines
+ * as window functions: one row per identity and hour, one row per day in a
+ * partition by hour of day.
+ */
+export function denseSql(q: SignalQuery): string {
+  const startH = Math.floor(q.historyStart / HOUR_MS) * HOUR_MS;
+  const endH = Math.ceil(q.end / HOUR_MS) * HOUR_MS;
+  const baseH = q.baselineDays * 24;
+  const lags: string[] = [];
+  for (let k = 1; k <= q.baselineWeeks; k++)
+    for (const j of [-1, 0, 1]) lags.push(`lag(cost, ${k * 168 + j}) OVER w`);
+  const minReq = Math.max(1, q.prefilter.shapeMinRequests);
+  return `
+CREATE OR REPLACE TEMP TABLE ${DENSE} AS
+WITH firsts AS (SELECT ident, min(first_t) AS t FROM ${PROFILE} GROUP BY ident),
+grid AS (
+  SELECT f.ident, unnest(range(greatest(${startH}::BIGINT, f.t // ${HOUR_MS} * ${HOUR_MS}), ${endH}::BIGINT, ${HOUR_MS}::BIGINT)) AS h
+  FROM firsts f WHERE f.ident IN (SELECT ident FROM ${HOURLY})
+),
+d AS (
+  SELECT g.ident, g.h, coalesce(x.events, 0) AS events, coalesce(x.requests, 0) AS requests,
+         coalesce(x.cost, 0)::HUGEINT AS cost, coalesce(x.probes, 0) AS probes, coalesce(x.addrs, 0) AS addrs,
+         x.tin, x.tout, x.first_t, x.last_t, x.first_id, (g.h // ${HOUR_MS}) % 24 AS hod
+  FROM grid g LEFT JOIN ${HOURLY} x ON x.ident = g.ident AND x.h = g.h
+),
+w1 AS (
+  SELECT *,
+         list_filter([${lags.join(', ')}], v -> v IS NOT NULL) AS lags,
+         max(cost) OVER (w ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) AS c5,
+         max(events) OVER (w ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) AS e5,
+         sum(events) OVER (w ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS s3,
+         max(events) OVER (w ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS m3,
+         coalesce(sum(events) OVER (w ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING), 0) AS base_events,
+         coalesce(max(probes) OVER (w ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING), 0) AS base_probes,
+         coalesce(max(addrs) OVER (w ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING), 0) AS base_addrs,
+         CASE WHEN requests >= ${minReq} AND tin > 0 AND tout > 0 THEN ln(tout / tin) END AS lr,
+         CASE WHEN requests >= ${minReq} AND tin > 0 THEN ln(tin / requests) END AS ls
+  FROM d
+  WINDOW w AS (PARTITION BY ident ORDER BY h)
+),
+w2 AS (
+  SELECT *,
+         coalesce(max(c5) OVER month_ago, 0)::HUGEINT AS month_cost,
+         coalesce(max(e5) OVER month_ago, 0) AS month_events,
+         coalesce(sum(s3) OVER recent_days, 0) AS hod_events,
+         coalesce(max(m3) OVER recent_days, 0) AS hod_max,
+         median(lr) OVER base AS lr_med, mad(lr) OVER base AS lr_mad, count(lr) OVER base AS lr_n,
+         median(ls) OVER base AS ls_med, mad(ls) OVER base AS ls_mad, count(ls) OVER base AS ls_n
+  FROM w1
+  WINDOW month_ago AS (PARTITION BY ident, hod ORDER BY h ROWS BETWEEN 34 PRECEDING AND 27 PRECEDING),
+         recent_days AS (PARTITION BY ident, hod ORDER BY h ROWS BETWEEN ${q.baselineDays} PRECEDING AND 1 PRECEDING),
+         base AS (PARTITION BY ident ORDER BY h ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING)
+)
+SELECT * EXCLUDE (c5, e5, s3, m3) FROM w2 WHERE h >= ${Math.floor(q.start / HOUR_MS) * HOUR_MS} AND events > 0`;
+}
+
+const HOUR_COLUMNS = `ident, h, events, cost, first_t, last_t, first_id`;
+
+export function candidatesSql(q: SignalQuery): Record<'spikes' | 'offHours' | 'errors' | 'addresses' | 'shapes', string> {
+  const p = q.prefilter;
+  return {
+    spikes: `SELECT ${HOUR_COLUMNS}, lags, month_cost FROM ${DENSE}
+      WHERE cost::DOUBLE - coalesce(list_aggregate(lags, 'median'), 0) >= ${Number(p.spikeFloor)} - 1`,
+    offHours: `SELECT ${HOUR_COLUMNS}, hod_max, hod_events, base_events, month_events FROM ${DENSE}
+      WHERE events >= ${p.offHoursMinEvents} AND events > hod_max`,
+    errors: `SELECT ${HOUR_COLUMNS}, probes, base_probes FROM ${DENSE} WHERE probes >= ${p.errorBurstMin}`,
+    addresses: `SELECT ${HOUR_COLUMNS}, addrs, base_addrs FROM ${DENSE} WHERE addrs >= ${p.addressBurstMin}`,
+    shapes: `SELECT ${HOUR_COLUMNS}, requests, lr, lr_med, lr_mad, lr_n, ls, ls_med, ls_mad, ls_n FROM ${DENSE}
+      WHERE abs(lr - lr_med) >= ${p.shapeMinLogDistance} OR abs(ls - ls_med) >= ${p.shapeMinLogDistance}`,
+  };
+}
+
+/** IPv4 /16, IPv6 /48, else the address as given. */
+const NETWORK = `CASE
+  WHEN regexp_matches(client_address, '^\\d+\\.\\d+\\.\\d+\\.\\d+$') THEN regexp_extract(client_address, '^(\\d+\\.\\d+)\\.', 1) || '.0.0/16'
+  WHEN contains(client_address, ':') THEN array_to_string(string_split(lower(client_address), ':')[1:3], ':') || '::/48'
+  ELSE client_address END`;
+
+export function profileQueries(q: SignalQuery): Record<'firstSeen' | 'models' | 'networks' | 'claims', string> {
+  return {
+    firstSeen: `SELECT ident, min(first_t) AS first_t FROM ${PROFILE} GROUP BY ident`,
+    models: `SELECT ident, provider, model, min(first_t) AS first_t, sum(events)::BIGINT AS events,
+        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost
+      FROM ${PROFILE} GROUP BY ident, provider, model`,
+    networks: `SELECT ident, ${NETWORK} AS network, min(first_t) AS first_t, sum(events)::BIGINT AS events,
+        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost,
+        list(DISTINCT client_address ORDER BY client_address) FILTER (WHERE events > 0)[1:5] AS addresses
+      FROM ${PROFILE} WHERE client_address IS NOT NULL
+      GROUP BY ident, network HAVING min(first_t) >= ${q.start} AND sum(events) > 0`,
+    claims: `SELECT ident, environment, service, min(first_t) AS first_t, sum(events)::BIGINT AS events,
+        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost
+      FROM ${PROFILE} WHERE events > 0 GROUP BY ident, environment, service`,
+  };
+}
+
+/** First and last time, count and the earliest ids of the events each filter selects. */
+export function evidenceSql(filters: readonly EvidenceFilter[], limit: number): string {
+  const rows: string[] = [];
+  const tuple = (t: SelectorTuple) =>
+    `${sqlString(t.api_key)}, ${sqlString(t.service)}, ${sqlString(t.agent)}, ${sqlString(t.project)}`;
+  for (const f of filters) {
+    const models = f.models && f.models.length > 0 ? f.models : [null];
+    const tenants = f.tenants && f.tenants.length > 0 ? f.tenants : [null];
+    for (const t of f.tuples)
+      for (const m of models)
+        for (const tn of tenants)
+          rows.push(
+            `(${sqlString(f.key)}, ${tuple(t)}, ${Math.trunc(f.from)}::BIGINT, ${Math.trunc(f.to)}::BIGINT, ${sqlString(m)}, ${sqlString(tn)})`,
+          );
+  }
+  return `
+WITH f AS (
+  SELECT k::VARCHAR AS k, api_key::VARCHAR AS api_key, service::VARCHAR AS service, agent::VARCHAR AS agent,
+         project::VARCHAR AS project, f_from, f_to, f_model::VARCHAR AS f_model, f_tenant::VARCHAR AS f_tenant
+  FROM (VALUES ${rows.join(', ')}) v(k, api_key, service, agent, project, f_from, f_to, f_model, f_tenant)
+)
+SELECT f.k, epoch_ms(min(e.time)) AS first_t, epoch_ms(max(e.time)) AS last_t, count(*)::BIGINT AS events,
+       min_by(e.id, e.time, ${Math.max(1, Math.trunc(limit))}) AS ids
+FROM events e JOIN f ON f.api_key IS NOT DISTINCT FROM e.api_key AND f.service IS NOT DISTINCT FROM e.service
+  AND f.agent IS NOT DISTINCT FROM e.agent AND f.project IS NOT DISTINCT FROM e.project
+WHERE e.time >= epoch_ms(f.f_from) AND e.time < epoch_ms(f.f_to)
+  AND (f.f_model IS NULL OR e.model = f.f_model) AND (f.f_tenant IS NULL OR e.tenant = f.f_tenant)
+GROUP BY f.k`;
+}
+
+type Row = Record<string, unknown>;
+type Rows = (sql: string) => Promise<Row[]>;
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const opt = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const money = (v: unknown): bigint => (typeof v === 'bigint' ? v : v === null || v === undefined ? 0n : BigInt(String(v)));
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => x !== null).map(String) : []);
+
+function hourBase(r: Row) {
+  return {
+    identity: String(r.ident),
+    hour: num(r.h),
+    events: num(r.events),
+    cost: money(r.cost),
+    firstSeen: num(r.first_t),
+    lastSeen: num(r.last_t),
+    eventId: str(r.first_id),
+  };
+}
+
+function useBase(r: Row) {
+  return {
+    identity: String(r.ident),
+    firstEver: num(r.first_t),
+    events: num(r.events),
+    cost: money(r.cost),
+    firstSeen: opt(r.first_w),
+    lastSeen: opt(r.last_w),
+    eventIds: strings(r.ids),
+  };
+}
+
+export async function readSignalFacts(
+  q: SignalQuery,
+  rows: Rows,
+  run: (sql: string) => Promise<number>,
+): Promise<SignalFacts> {
+  try {
+    await run(hourlySql(q));
+    await run(profileSql(q));
+    await run(denseSql(q));
+    const c = candidatesSql(q);
+    const p = profileQueries(q);
+    return {
+      firstSeen: (await rows(p.firstSeen)).map((r) => ({ identity: String(r.ident), time: num(r.first_t) })),
+      spikes: (await rows(c.spikes)).map((r) => ({
+        ...hourBase(r),
+        baseline: Array.isArray(r.lags) ? r.lags.map(money) : [],
+        monthAgoMax: money(r.month_cost),
+      })),
+      offHours: (await rows(c.offHours)).map((r) => ({
+        ...hourBase(r),
+        recentMax: num(r.hod_max),
+        hourOfDayEvents: num(r.hod_events),
+        baselineEvents: num(r.base_events),
+        monthAgoMax: num(r.month_events),
+      })),
+      errors: (await rows(c.errors)).map((r) => ({
+        ...hourBase(r),
+        errors: num(r.probes),
+        baselineMax: num(r.base_probes),
+      })),
+      addresses: (await rows(c.addresses)).map((r) => ({
+        ...hourBase(r),
+        addresses: num(r.addrs),
+        baselineMax: num(r.base_addrs),
+      })),
+      shapes: (await rows(c.shapes)).map((r) => ({
+        ...hourBase(r),
+        requests: num(r.requests),
+        ratio: opt(r.lr),
+        ratioMedian: opt(r.lr_med),
+        ratioMad: opt(r.lr_mad),
+        ratioHours: num(r.lr_n),
+        size: opt(r.ls),
+        sizeMedian: opt(r.ls_med),
+        sizeMad: opt(r.ls_mad),
+        sizeHours: num(r.ls_n),
+      })),
+      models: (await rows(p.models)).map((r) => ({ ...useBase(r), provider: str(r.provider), model: str(r.model) })),
+      networks: (await rows(p.networks)).map((r) => ({
+        ...useBase(r),
+        network: String(r.network),
+        addresses: strings(r.addresses),
+      })),
+      claims: (await rows(p.claims)).map((r) => ({
+        ...useBase(r),
+        environment: str(r.environment),
+        service: str(r.service),
+      })),
+    };
+  } finally {
+    await run(`DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`);
+  }
+}
+
+export async function readSignalEvidence(
+  filters: readonly EvidenceFilter[],
+  limit: number,
+  rows: Rows,
+): Promise<EvidenceSample[]> {
+  if (filters.every((f) => f.tuples.length === 0)) return [];
+  return (await rows(evidenceSql(filters, limit))).map((r) => ({
+    key: String(r.k),
+    firstSeen: num(r.first_t),
+    lastSeen: num(r.last_t),
+    events: num(r.events),
+    eventIds: strings(r.ids),
+  }));
+}
