@@ -105,7 +105,7 @@ export class Attributor {
   ) {}
 
   attribute(g: UsageGroup): Charge {
-    const quote = this.prices.price({ ...g, time: g.time });
+    const quote = this.prices.price({ ...g, tierUnits: g.tier_units });
     const hasTokens = g.input_tokens + g.output_tokens > 0;
     const cost = quote.priced ? quote.cost : 0n;
     const charge: Charge = {

@@ -53,6 +53,13 @@ export interface PricingInput {
   requests: number;
   tool: string | null;
   data_source: string | null;
+  /**
+   * How many requests the input tokens are spread over when choosing a tier:
+   * for a group of events, the sum of each event's requests with an event
+   * that reports none (a usage-report bucket) counting as one. Defaults to
+   * `requests`.
+   */
+  tierUnits?: number;
 }
 
 /** Rates in units of 10^-(12+d) per token (per request for `requests`), picked by the request's input tokens. */
@@ -367,25 +374,26 @@ function evaluate(c: Compiled, e: PricingInput): bigint {
   const uncached = Math.max(0, input - cacheRead - cacheWrite);
   const output = Math.max(0, e.output_tokens - reasoning);
   const requests = c.requests === null ? 0 : e.requests;
+  const spread = e.tierUnits ?? e.requests;
   if (c.safe) {
     // Products and sums of non-negative integers are exact as doubles up to
     // 2^53; a larger total means some term may have rounded.
     const total =
-      uncached * at(c.input, input, e.requests) +
-      output * at(c.output, input, e.requests) +
-      cacheRead * at(c.cacheRead, input, e.requests) +
-      cacheWrite * at(c.cacheWrite, input, e.requests) +
-      reasoning * at(c.reasoning, input, e.requests) +
-      requests * at(c.requests, input, e.requests);
+      uncached * at(c.input, input, spread) +
+      output * at(c.output, input, spread) +
+      cacheRead * at(c.cacheRead, input, spread) +
+      cacheWrite * at(c.cacheWrite, input, spread) +
+      reasoning * at(c.reasoning, input, spread) +
+      requests * at(c.requests, input, spread);
     if (total <= Number.MAX_SAFE_INTEGER) return BigInt(total);
   }
   return (
-    BigInt(uncached) * atBig(c.input, input, e.requests) +
-    BigInt(output) * atBig(c.output, input, e.requests) +
-    BigInt(cacheRead) * atBig(c.cacheRead, input, e.requests) +
-    BigInt(cacheWrite) * atBig(c.cacheWrite, input, e.requests) +
-    BigInt(reasoning) * atBig(c.reasoning, input, e.requests) +
-    BigInt(requests) * atBig(c.requests, input, e.requests)
+    BigInt(uncached) * atBig(c.input, input, spread) +
+    BigInt(output) * atBig(c.output, input, spread) +
+    BigInt(cacheRead) * atBig(c.cacheRead, input, spread) +
+    BigInt(cacheWrite) * atBig(c.cacheWrite, input, spread) +
+    BigInt(reasoning) * atBig(c.reasoning, input, spread) +
+    BigInt(requests) * atBig(c.requests, input, spread)
   );
 }
 

@@ -40,6 +40,8 @@ export interface UsageGroup {
   day: number | null;
   events: number;
   requests: number;
+  /** Σ max(requests, 1) over the events: what a tiered price spreads the input tokens over. */
+  tier_units: number;
   input_tokens: number;
   output_tokens: number;
   cache_read_tokens: number;

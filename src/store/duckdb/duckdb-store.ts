@@ -12,6 +12,7 @@ import {
 } from '@duckdb/node-api';
 import { StoreError, TallyError } from '../../core/errors.js';
 import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
+import type { SelectorUsage } from '../../core/posture.js';
 import { redactSecret } from '../../core/secrets.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../../core/usage.js';
@@ -21,7 +22,6 @@ import type {
   EventWindowQuery,
   IngestResult,
   IssuedStatement,
-  SelectorUsage,
   Store,
   StoreCounters,
   TraceSpan,
@@ -30,7 +30,7 @@ import type {
 import { type BatchContent, CHAIN_SQL, ContentHasher, chainSql, GENESIS, rowHashesSql } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
 import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
-import { eventsInWindowSql, selectorUsageSql, traceEventsSql } from './replay-sql.js';
+import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { columnType, EVENT_COLUMNS_DDL, MIGRATIONS } from './schema.js';
 import { readSignalFacts, readSignalEvidence } from './signals-sql.js';
 import { usageGroupsSql } from './usage-sql.js';
@@ -242,6 +242,7 @@ export class DuckDBStore implements Store {
         day: r.day === null || r.day === undefined ? null : num(r.day),
         events: num(r.events),
         requests: num(r.requests),
+        tier_units: num(r.tier_units),
         input_tokens: num(r.input_tokens),
         output_tokens: num(r.output_tokens),
         cache_read_tokens: num(r.cache_read_tokens),
@@ -284,12 +285,12 @@ export class DuckDBStore implements Store {
   }
 
   eventsInWindow(q: EventWindowQuery): Promise<UsageEvent[]> {
-    return this.serial(async () => (await this.rows(eventsInWindowSql(q))).map(rowToEvent));
+    return this.serial(() => this.events(eventsInWindowSql(q)));
   }
 
   traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]> {
     if (traceIds.length === 0) return Promise.resolve([]);
-    return this.serial(async () => (await this.rows(traceEventsSql(traceIds))).map(rowToEvent));
+    return this.serial(() => this.events(traceEventsSql(traceIds)));
   }
 
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]> {
@@ -490,6 +491,14 @@ export class DuckDBStore implements Store {
     try {
       const r = await this.conn.run(sql, values);
       return Number(r.rowsChanged);
+    } catch (e) {
+      throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+    }
+  }
+
+  private async events(sql: string): Promise<UsageEvent[]> {
+    try {
+      return eventsOf(await this.conn.runAndReadAll(sql));
     } catch (e) {
       throw new StoreError(`store query failed: ${message(e)}`, sql, e);
     }
