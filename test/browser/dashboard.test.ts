@@ -1,0 +1,262 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium through playwright-core)
+ * against the real server on the demo month: what it shows must be the API's
+ * numbers to the cent, and a team lead must never see another team's.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { formatFixed, parseMoney } from '../../src/core/money.js';
+import { CHROMIUM, hasChromium, PERIOD, startWorld, type World } from './harness.js';
+
+interface Totals {
+  effective_cost: string;
+  billed_cost: string;
+  unattributed_cost: string;
+  disputed_cost: string;
+  shared_cost: string;
+  coverage: number;
+  events: number;
+}
+interface Line {
+  team: string | null;
+  application: string | null;
+  category: string | null;
+  status: string;
+  effective_cost: string;
+  events: number;
+}
+interface Statement {
+  totals: Totals;
+  lines: Line[];
+}
+interface Daily {
+  series: Array<{ team: string | null; costs: string[] }>;
+}
+
+/** What the dashboard must print for an amount: dollars and cents, half away from zero, grouped. */
+function dollars(amount: string | bigint): string {
+  const fixed = formatFixed(typeof amount === 'string' ? parseMoney(amount) : amount, 2);
+  const [whole = '', frac = ''] = fixed.split('.');
+  return `$${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac}`;
+}
+
+if (!hasChromium) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
+  let w: World;
+
+  beforeAll(async () => {
+    w = await startWorld();
+  }, 180_000);
+
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  async function signIn(token: string): Promise<Page> {
+    const page = await w.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(w.url);
+    await page.getByLabel('Access token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForSelector('#view[data-route]');
+    return page;
+  }
+
+  /** Navigates by URL, as a user pasting a link would, and waits for that route's view. */
+  async function go(page: Page, hash: string): Promise<void> {
+    await page.evaluate((h) => {
+      location.hash = h;
+    }, hash);
+    await page.waitForFunction((h) => document.getElementById('view')?.dataset.route === h, hash);
+  }
+
+  const text = async (page: Page, testId: string) =>
+    (await page.getByTestId(testId).first().textContent())?.trim();
+
+  test('finance: the overview shows the statement totals and a stacked chart with one series per team', async () => {
+    const page = await signIn(w.tokens.finance);
+    await go(page, `#/overview?period=${PERIOD}`);
+    const st = await w.api<Statement>(w.tokens.finance, `/v1/statements?period=${PERIOD}&level=team`);
+    const t = st.totals;
+
+    expect(await text(page, 'total-effective')).toBe(dollars(t.effective_cost));
+    expect(await page.getByTestId('total-effective').getAttribute('data-value')).toBe(t.effective_cost);
+    expect(await text(page, 'total-billed')).toBe(dollars(t.billed_cost));
+    expect(await text(page, 'total-unattributed')).toBe(dollars(t.unattributed_cost));
+    expect(await text(page, 'total-disputed')).toBe(dollars(t.disputed_cost));
+    expect(await text(page, 'total-coverage')).toBe(`${(t.coverage * 100).toFixed(1)} %`);
+    expect(parseMoney(t.disputed_cost)).toBeGreaterThan(0n);
+
+    const daily = await w.api<Daily>(w.tokens.finance, `/v1/spend/daily?period=${PERIOD}`);
+    const chart = page.getByTestId('chart-daily');
+    const teams = daily.series.map((s) => s.team ?? '(no team)');
+    expect(teams.length).toBeGreaterThan(3);
+    expect(JSON.parse((await chart.getAttribute('data-series')) ?? '[]')).toEqual(teams);
+    const plotted = parseMoney((await chart.getAttribute('data-total')) ?? '');
+    expect(plotted).toBe(daily.series.flatMap((s) => s.costs).reduce((a, c) => a + parseMoney(c), 0n));
+    expect(await chart.locator('svg path').count()).toBeGreaterThan(teams.length);
+    for (const team of teams)
+      expect(await chart.locator('svg text', { hasText: team }).count()).toBeGreaterThan(0);
+
+    const apps = await w.api<Statement>(
+      w.tokens.finance,
+      `/v1/statements?period=${PERIOD}&level=application`,
+    );
+    const byApp = new Map<string, bigint>();
+    for (const l of apps.lines) {
+      if (l.application)
+        byApp.set(l.application, (byApp.get(l.application) ?? 0n) + parseMoney(l.effective_cost));
+    }
+    const [topApp, topAmount] = [...byApp].sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0))[0] ?? [];
+    const firstRow = page.getByTestId('top-applications').locator('tbody tr').first();
+    expect(await firstRow.locator('td').allTextContents()).toEqual([topApp, dollars(topAmount ?? 0n)]);
+    expect(await page.getByTestId('chart-applications').locator('svg path').count()).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  test('the daily chart adds up to the statement: all of its usage, pool shares aside', async () => {
+    const st = await w.api<Statement>(w.tokens.finance, `/v1/statements?period=${PERIOD}&level=team`);
+    const daily = await w.api<Daily>(w.tokens.finance, `/v1/spend/daily?period=${PERIOD}`);
+    const plotted = daily.series.flatMap((s) => s.costs).reduce((a, c) => a + parseMoney(c), 0n);
+    expect(plotted).toBe(parseMoney(st.totals.effective_cost) - parseMoney(st.totals.shared_cost));
+  });
+
+  test('finance: a statement line drills down to exactly its events', async () => {
+    const page = await signIn(w.tokens.finance);
+    const st = await w.api<Statement>(w.tokens.finance, `/v1/statements?period=${PERIOD}&level=line`);
+    const index = st.lines.findIndex(
+      (l) => l.status === 'attributed' && l.team && l.application && l.events >= 3 && l.events <= 150,
+    );
+    const line = st.lines[index]!;
+    expect(line).toBeDefined();
+
+    await go(page, `#/statement?period=${PERIOD}`);
+    expect(await text(page, 'statement-effective')).toBe(dollars(st.totals.effective_cost));
+    const rows = page.getByTestId('statement-lines').locator('tbody tr');
+    expect(await rows.count()).toBe(st.lines.length);
+    await rows.nth(index).getByTestId('drill').click();
+    await page.waitForFunction(() => document.getElementById('view')?.dataset.route?.startsWith('#/events'));
+
+    const events = page.getByTestId('events-table').locator('tbody tr');
+    expect(await events.count()).toBe(line.events);
+    expect(await page.getByTestId('load-more').isHidden()).toBe(true);
+    expect(await text(page, 'events-count')).toBe(`${line.events} events, newest first.`);
+    for (const row of await events.all()) {
+      const cells = await row.locator('td').allTextContents();
+      expect([cells[2], cells[3]]).toEqual([line.team, line.application]);
+    }
+    await page.close();
+  });
+
+  test('finance: a signal links to the replay of its incident, a trace tree with costs', async () => {
+    const page = await signIn(w.tokens.finance);
+    await go(page, `#/signals?period=${PERIOD}`);
+    const critical = page
+      .locator('[data-testid=signal]', { has: page.locator('.badge.sev-critical') })
+      .first();
+    expect(await critical.count()).toBe(1);
+    await critical.locator('details summary').click();
+    expect(await critical.locator('details').textContent()).toContain('Events');
+
+    const link = (await critical.getByTestId('replay-link').getAttribute('href')) ?? '';
+    await critical.getByTestId('replay-link').click();
+    await page.waitForFunction((h) => document.getElementById('view')?.dataset.route === h, link);
+
+    const query = new URLSearchParams(link.split('?')[1]);
+    query.delete('period');
+    const replay = await w.api<{ totals: { disputed_cost: string } }>(
+      w.tokens.finance,
+      `/v1/replay?${query}`,
+    );
+    expect(parseMoney(replay.totals.disputed_cost)).toBeGreaterThan(0n);
+    expect(await text(page, 'replay-disputed')).toBe(dollars(replay.totals.disputed_cost));
+    expect(await page.getByTestId('trace').count()).toBeGreaterThan(0);
+    const costs = await page.getByTestId('span-cost').allTextContents();
+    expect(costs.length).toBeGreaterThan(0);
+    expect(costs.every((c) => /^\$\d+\.\d{2,6}$|^unpriced$/.test(c))).toBe(true);
+    expect(await page.locator('.verdict.disputed').count()).toBeGreaterThan(0);
+
+    // An agent run: the tree nests the spans it invoked, each with its cost.
+    const agent = await w.api<{ events: Array<{ trace_id: string }> }>(
+      w.tokens.finance,
+      `/v1/events?period=${PERIOD}&category=orchestration&limit=1`,
+    );
+    const traceId = agent.events[0]?.trace_id;
+    expect(traceId).toBeDefined();
+    await go(page, `#/replay?period=${PERIOD}&trace=${traceId}`);
+    const tree = await w.api<{ totals: { effective_cost: string } }>(
+      w.tokens.finance,
+      `/v1/replay?trace=${traceId}`,
+    );
+    expect(await text(page, 'replay-effective')).toBe(dollars(tree.totals.effective_cost));
+    expect(await page.locator('.tree li ul li[data-testid=span]').count()).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  test('team lead: sees only the own team, and no other team by URL', async () => {
+    const own = w.tokens.teamName;
+    const org = await w.api<Statement>(w.tokens.finance, `/v1/statements?period=${PERIOD}&level=team`);
+    const mine = await w.api<Statement>(w.tokens.team, `/v1/statements?period=${PERIOD}&level=line`);
+    const perTeam = new Map<string, bigint>();
+    for (const l of org.lines)
+      if (l.team) perTeam.set(l.team, (perTeam.get(l.team) ?? 0n) + parseMoney(l.effective_cost));
+    const [other, otherAmount] = [...perTeam]
+      .filter(([team]) => team !== own)
+      .sort((a, b) => (a[1] > b[1] ? -1 : 1))[0]!;
+    const foreign = [dollars(otherAmount), dollars(org.totals.effective_cost)];
+    expect(foreign).not.toContain(dollars(mine.totals.effective_cost));
+
+    const page = await signIn(w.tokens.team);
+    expect(await text(page, 'who')).toContain(own);
+    expect(await page.getByRole('link', { name: 'Posture' }).count()).toBe(0);
+    await go(page, `#/overview?period=${PERIOD}`);
+    expect(await text(page, 'total-effective')).toBe(dollars(mine.totals.effective_cost));
+    expect(JSON.parse((await page.getByTestId('chart-daily').getAttribute('data-series')) ?? '')).toEqual([
+      own,
+    ]);
+    expect(parseMoney((await page.getByTestId('chart-daily').getAttribute('data-total')) ?? '')).toBe(
+      parseMoney(mine.totals.effective_cost) - parseMoney(mine.totals.shared_cost),
+    );
+
+    await go(page, `#/statement?period=${PERIOD}`);
+    const teams = await page
+      .getByTestId('statement-lines')
+      .locator('tbody tr td:nth-child(2)')
+      .allTextContents();
+    expect(new Set(teams)).toEqual(new Set([own]));
+
+    const theirs = await w.api<{ events: Array<{ identity: string }> }>(
+      w.tokens.finance,
+      `/v1/events?period=${PERIOD}&team=${other}&limit=1`,
+    );
+    const theirIdentity = theirs.events[0]?.identity;
+    expect(theirIdentity).toBeDefined();
+    await go(page, `#/replay?period=${PERIOD}&identity=${theirIdentity}`);
+    expect(await text(page, 'replay-effective')).toBe('$0.00');
+    expect(await page.getByTestId('trace').count()).toBe(0);
+
+    for (const hash of [
+      `#/events?period=${PERIOD}&team=${other}`,
+      `#/statement?period=${PERIOD}&team=${other}`,
+      `#/budgets?period=${PERIOD}&team=${other}`,
+      `#/posture?period=${PERIOD}`,
+    ]) {
+      await go(page, hash);
+      if (!hash.includes('budgets')) expect(await page.getByTestId('forbidden').isVisible()).toBe(true);
+      const body = (await page.locator('main').textContent()) ?? '';
+      for (const amount of foreign) expect(body, hash).not.toContain(amount);
+    }
+    await page.close();
+  });
+
+  test('an unknown token is refused and not kept', async () => {
+    const page = await w.browser.newPage();
+    await page.goto(w.url);
+    await page.getByLabel('Access token').fill('tally_not_a_token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('signin-error').waitFor();
+    expect(await text(page, 'signin-error')).toContain('not known');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.close();
+  });
+});

@@ -1,0 +1,203 @@
+/** The dashboard's only way to the server: `/v1/*` with the signed-in token. */
+
+type Role = 'admin' | 'finance' | 'team' | 'ingest';
+
+export interface Session {
+  token: string;
+  role: Role;
+  team: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type Query = Record<string, string | null | undefined>;
+
+/** Absolute URLs would break when the dashboard is served behind a path prefix; the API sits beside it. */
+function url(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null) params.set(k, v);
+  const qs = params.toString();
+  return `${new URL(`.${path}`, document.baseURI).pathname}${qs ? `?${qs}` : ''}`;
+}
+
+export async function get<T>(token: string, path: string, query?: Query): Promise<T> {
+  const res = await fetch(url(path, query), {
+    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+  });
+  const body = (await res.json().catch(() => null)) as { error?: string; message?: string } | null;
+  if (!res.ok) {
+    throw new ApiError(
+      res.status,
+      body?.error ?? 'http_error',
+      body?.message ?? `${res.status} ${res.statusText}`,
+    );
+  }
+  return body as T;
+}
+
+export async function whoami(token: string): Promise<Session> {
+  const me = await get<{ role: Role; team: string | null }>(token, '/v1/whoami');
+  return { token, role: me.role, team: me.team ?? null };
+}
+
+interface Totals {
+  effective_cost: string;
+  billed_cost: string;
+  attributed_cost: string;
+  unattributed_cost: string;
+  disputed_cost: string;
+  shared_cost: string;
+  coverage: number | null;
+  events: number;
+  unpriced_events: number;
+}
+
+export const DIMENSIONS = [
+  'cost_center',
+  'team',
+  'application',
+  'tenant',
+  'environment',
+  'category',
+  'status',
+  'reason',
+  'pool',
+] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+export type Line = Record<Dimension, string | null> & {
+  direct_cost: string;
+  shared_cost: string;
+  effective_cost: string;
+  list_cost: string;
+  billed_cost: string;
+  events: number;
+  unpriced_events: number;
+  input_tokens: number;
+  output_tokens: number;
+};
+
+export interface Statement {
+  period: { start: string; end: string };
+  currency: string;
+  level: string;
+  scope: { team: string } | null;
+  totals: Totals;
+  lines: Line[];
+  inputs: Record<string, unknown>;
+}
+
+export interface DailySpend {
+  currency: string;
+  days: string[];
+  series: Array<{ team: string | null; costs: string[] }>;
+}
+
+export interface EventRow {
+  id: string;
+  time: string;
+  provider: string | null;
+  model: string | null;
+  operation: string;
+  input_tokens: number;
+  output_tokens: number;
+  trace_id: string | null;
+  span_id: string | null;
+  status: string;
+  identity: string | null;
+  payer: string | null;
+  cost_center: string | null;
+  team: string | null;
+  application: string | null;
+  tenant: string | null;
+  environment: string | null;
+  category: string;
+  attribution: string;
+  reason: string | null;
+  cost: string | null;
+  billed_cost: string | null;
+  priced: boolean;
+}
+
+export interface EventPage {
+  events: EventRow[];
+  next_cursor: string | null;
+}
+
+export interface Signal {
+  rule: string;
+  severity: 'critical' | 'high' | 'medium' | 'low';
+  identity: string;
+  team: string | null;
+  title: string;
+  first_seen: string;
+  last_seen: string;
+  events: number;
+  cost: string;
+  evidence: { events?: string[]; [figure: string]: unknown };
+  refs: string[];
+}
+
+export interface Signals {
+  window: { start: string; end: string } | null;
+  signals: Signal[];
+}
+
+export interface ReplaySpan {
+  id: string;
+  time: string;
+  operation: string;
+  provider: string | null;
+  model: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  status: string;
+  selected: boolean;
+  identity: string | null;
+  payer: string | null;
+  team: string | null;
+  application: string | null;
+  tenant: string | null;
+  cost: string;
+  billed_cost: string;
+  priced: boolean;
+  verdict: {
+    lifecycle: string;
+    lifecycle_since: string | null;
+    model_allowed: boolean | null;
+    tenant_claim: string | null;
+    tenant_allowed: boolean | null;
+    owner_stale: boolean;
+    status: string;
+    reason: string | null;
+  };
+  /** Indices into the replay's `signals`. */
+  signals: number[];
+  children: ReplaySpan[];
+}
+
+export interface Replay {
+  window: { start: string; end: string };
+  selection: { identity: string | null; trace: string | null };
+  currency: string;
+  totals: {
+    events: number;
+    effective_cost: string;
+    legitimate_cost: string;
+    disputed_cost: string;
+    unattributed_cost: string;
+    billed_cost: string;
+    unpriced_events: number;
+    by_reason: Array<{ status: string; reason: string | null; events: number; cost: string }>;
+  };
+  signals: Signal[];
+  traces: Array<{ trace_id: string | null; start: string; cost: string; spans: ReplaySpan[] }>;
+}
