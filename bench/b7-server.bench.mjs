@@ -1,0 +1,206 @@
+// B7: `tally serve` under load on loopback. Starts the built server as a
+// child process on a fresh store, then a load generator in this process
+// (fetch with keep-alive, a few concurrent connections) posts batches of
+// 1,000 canonical events to POST /v1/events for ~10 s, then OTLP/HTTP
+// protobuf requests of 1,000 spans to POST /v1/traces. Every 200 is a
+// durably committed batch. Reports events/s, spans/s and request latency
+// percentiles. Run `npm run build` first.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BATCH = 1_000;
+const SECONDS = 10;
+const CONNECTIONS = 4;
+const TARGET_EPS = 50_000;
+const TARGET_P99_MS = 100;
+const TOKEN = 'bench-ingest-token';
+const SERVICES = ['svc-a', 'svc-b', 'svc-c', 'svc-d'];
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tally-b7-'));
+writeFileSync(
+  path.join(dir, 'tally.yaml'),
+  `store: ./tally.duckdb
+currency: USD
+cost_centers: [{ id: cc, name: CC }]
+teams: [{ id: team-a, name: A, cost_center: cc }]
+applications: [{ id: app-a, name: A, owner: [{ team: team-a, from: 2026-01-01 }] }]
+identities:
+${SERVICES.map((s) => `  - { id: nhi-${s}, kind: api_key, application: app-a, environment: production, match: [{ service: ${s} }] }`).join('\n')}
+access:
+  - { token_sha256: "${createHash('sha256').update(TOKEN).digest('hex')}", role: ingest }
+`,
+);
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+const port = await freePort();
+const child = spawn(
+  process.execPath,
+  [
+    path.join(ROOT, 'bin/tally.js'),
+    'serve',
+    '--config',
+    path.join(dir, 'tally.yaml'),
+    '--port',
+    String(port),
+    '--rate-limit',
+    '0',
+  ],
+  { stdio: ['ignore', 'ignore', 'pipe'] },
+);
+await new Promise((resolve, reject) => {
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += d;
+    if (err.includes('listening on')) resolve();
+  });
+  child.on('exit', () => reject(new Error(`server exited: ${err}`)));
+});
+const base = `http://127.0.0.1:${port}`;
+
+let seq = 0;
+const now = Date.now();
+function eventsBody() {
+  const n = seq++;
+  const parts = [];
+  for (let i = 0; i < BATCH; i++) {
+    const t = new Date(now - 3_600_000 + ((n * BATCH + i) % 3_000_000)).toISOString();
+    parts.push(
+      `{"id":"b${n}-${i}","source":"bench","time":"${t}","provider":"openai","model":"gpt-4o","operation":"chat","input_tokens":${1000 + i},"output_tokens":${200 + (i % 50)},"service":"${SERVICES[i % 4]}"}`,
+    );
+  }
+  return `[${parts.join(',')}]`;
+}
+
+// A minimal protobuf writer for ExportTraceServiceRequest (opentelemetry-proto trace/v1).
+const varint = (n) => {
+  const out = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+};
+const field = (no, bytes) => Buffer.concat([varint((no << 3) | 2), varint(bytes.length), bytes]);
+const str = (no, s) => field(no, Buffer.from(s));
+const kvStr = (k, v) => field(9, Buffer.concat([str(1, k), field(2, str(1, v))]));
+const kvInt = (k, v) =>
+  field(9, Buffer.concat([str(1, k), field(2, Buffer.concat([varint(3 << 3), varint(v)]))]));
+function spansBody() {
+  const n = seq++;
+  const spans = [];
+  for (let i = 0; i < BATCH; i++) {
+    const start = Buffer.alloc(9);
+    start[0] = (7 << 3) | 1;
+    start.writeBigUInt64LE(BigInt(now - 3_600_000 + ((n * BATCH + i) % 3_000_000)) * 1_000_000n, 1);
+    spans.push(
+      field(
+        2,
+        Buffer.concat([
+          field(1, randomBytes(16)),
+          field(2, randomBytes(8)),
+          str(5, 'chat gpt-4o'),
+          start,
+          kvStr('gen_ai.operation.name', 'chat'),
+          kvStr('gen_ai.provider.name', 'openai'),
+          kvStr('gen_ai.request.model', 'gpt-4o'),
+          kvInt('gen_ai.usage.input_tokens', 1000 + i),
+          kvInt('gen_ai.usage.output_tokens', 200 + (i % 50)),
+        ]),
+      ),
+    );
+  }
+  const resource = field(
+    1,
+    Buffer.concat([field(1, Buffer.concat([str(1, 'service.name'), field(2, str(1, SERVICES[n % 4]))]))]),
+  );
+  return field(1, Buffer.concat([resource, field(2, Buffer.concat(spans))]));
+}
+
+async function load(pathName, contentType, makeBody) {
+  const latencies = [];
+  let items = 0;
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + SECONDS * 1000;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const body = makeBody();
+      const t0 = performance.now();
+      const r = await fetch(base + pathName, {
+        method: 'POST',
+        headers: { 'content-type': contentType, authorization: `Bearer ${TOKEN}` },
+        body,
+      });
+      await r.arrayBuffer();
+      latencies.push(performance.now() - t0);
+      if (r.status === 200) items += BATCH;
+      else errors++;
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return {
+    perSecond: Math.round(items / seconds),
+    requests: latencies.length,
+    errors,
+    p50: Number(q(0.5).toFixed(1)),
+    p99: Number(q(0.99).toFixed(1)),
+  };
+}
+
+let events;
+let spans;
+try {
+  events = await load('/v1/events', 'application/json', eventsBody);
+  spans = await load('/v1/traces', 'application/x-protobuf', spansBody);
+  const m = await (await fetch(`${base}/metrics`)).text();
+  const stored = Number(/^tally_events_ingested_total (\d+)$/m.exec(m)?.[1]);
+  const expected = (events.requests - events.errors + spans.requests - spans.errors) * BATCH;
+  if (stored !== expected) throw new Error(`stored ${stored} events, acknowledged ${expected}`);
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+process.stderr.write(`events: ${JSON.stringify(events)}\nspans: ${JSON.stringify(spans)}\n`);
+console.log(
+  JSON.stringify({
+    name: 'b7-server',
+    target: `POST /v1/events ≥ ${TARGET_EPS} events/s with p99 < ${TARGET_P99_MS} ms; OTLP protobuf ≥ ${TARGET_EPS} spans/s`,
+    figures: {
+      events_per_s: events.perSecond,
+      events_p50_ms: events.p50,
+      events_p99_ms: events.p99,
+      events_requests: events.requests,
+      spans_per_s: spans.perSecond,
+      spans_p50_ms: spans.p50,
+      spans_p99_ms: spans.p99,
+      connections: CONNECTIONS,
+      batch: BATCH,
+    },
+    pass:
+      events.errors === 0 &&
+      spans.errors === 0 &&
+      events.perSecond >= TARGET_EPS &&
+      events.p99 < TARGET_P99_MS &&
+      spans.perSecond >= TARGET_EPS,
+  }),
+);

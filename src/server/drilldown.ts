@@ -1,0 +1,236 @@
+/**
+ * The events drill-down: stored events, each attributed on its own exactly
+ * as its usage group is in the statement (the same trace walk for the
+ * invoker of shared work and the inherited tenant claim, SPEC §4.3–4.4), then
+ * filtered. Filters on attribution results (team, status, …) cannot run in
+ * SQL, so a page scans a bounded number of events and hands back a cursor.
+ */
+import { Attributor, type Charge } from '../core/attribution.js';
+import type { Config } from '../core/config.js';
+import type { UsageEvent } from '../core/event.js';
+import { formatMoney } from '../core/money.js';
+import { PriceBook } from '../core/pricing.js';
+import { Registry } from '../core/registry.js';
+import type { SelectorTuple, UsageGroup } from '../core/usage.js';
+import type { EventKey, Store, TraceSpan } from '../store/store.js';
+import { HttpError } from './errors.js';
+
+export interface EventFilter {
+  team?: string;
+  application?: string;
+  tenant?: string;
+  category?: string;
+  status?: string;
+  reason?: string;
+  /** The identity whose usage it is, or the one that pays. */
+  identity?: string;
+  trace?: string;
+}
+
+export interface DrilldownPage {
+  events: Array<Record<string, unknown>>;
+  next_cursor: string | null;
+}
+
+const CHUNK = 2_000;
+/** Events looked at per request, whatever the filters: a sparse filter pages through cursors instead. */
+const SCAN_LIMIT = 50_000;
+/** The store's trace walk stops at the same depth. */
+const MAX_DEPTH = 64;
+
+export function encodeCursor(k: EventKey): string {
+  return Buffer.from(JSON.stringify([k.time, k.source, k.id])).toString('base64url');
+}
+
+export function decodeCursor(s: string): EventKey {
+  try {
+    const [time, source, id] = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown[];
+    if (typeof time === 'number' && typeof source === 'string' && typeof id === 'string')
+      return { time, source, id };
+  } catch {
+    // reported below
+  }
+  throw new HttpError('usage', 'cursor is not one this server handed out');
+}
+
+const tupleOf = (e: {
+  api_key: string | null;
+  service: string | null;
+  agent: string | null;
+  project: string | null;
+}) => ({
+  api_key: e.api_key,
+  service: e.service,
+  agent: e.agent,
+  project: e.project,
+});
+
+export class Drilldown {
+  private readonly registry: Registry;
+  private readonly attributor: Attributor;
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: Config,
+  ) {
+    this.registry = new Registry(config);
+    this.attributor = new Attributor(this.registry, new PriceBook(config.prices), config.policy);
+  }
+
+  async page(
+    window: { start: number; end: number },
+    filter: EventFilter,
+    cursor: EventKey | null,
+    limit: number,
+  ): Promise<DrilldownPage> {
+    const out: Array<Record<string, unknown>> = [];
+    let after = cursor;
+    let scanned = 0;
+    while (out.length < limit && scanned < SCAN_LIMIT) {
+      const events = await this.store.eventsPage({
+        from: window.start,
+        to: window.end,
+        trace: filter.trace ?? null,
+        after,
+        limit: CHUNK,
+      });
+      if (events.length === 0) return { events: out, next_cursor: null };
+      const charges = await this.attribute(events);
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i] as UsageEvent;
+        after = { time: e.time, source: e.source, id: e.id };
+        scanned++;
+        const c = charges[i] as Charge;
+        if (matches(c, filter)) {
+          out.push(eventJson(e, c));
+          if (out.length === limit) break;
+        }
+      }
+      if (events.length < CHUNK && out.length < limit) return { events: out, next_cursor: null };
+    }
+    return { events: out, next_cursor: after ? encodeCursor(after) : null };
+  }
+
+  /** Each event as a usage group of one. */
+  private async attribute(events: readonly UsageEvent[]): Promise<Charge[]> {
+    const invoker = this.config.policy.workflowRollup === 'invoker';
+    const shared = events.map((e) => invoker && e.trace_id !== null && this.isShared(tupleOf(e)));
+    const walkTraces = new Set<string>();
+    events.forEach((e, i) => {
+      if (e.trace_id !== null && e.parent_span_id !== null && (shared[i] || e.tenant === null))
+        walkTraces.add(e.trace_id);
+    });
+    const spans = new Map<string, { span: TraceSpan; canPay: boolean }>();
+    for (const s of await this.store.traceSpans([...walkTraces])) {
+      const k = `${s.trace_id}:${s.span_id}`;
+      const canPay = this.canPay(tupleOf(s));
+      const seen = spans.get(k);
+      if (seen) seen.canPay ||= canPay;
+      else spans.set(k, { span: s, canPay });
+    }
+    return events.map((e, i) => {
+      let payer: SelectorTuple | null = null;
+      let tenant = e.tenant;
+      const wantPayer = shared[i] as boolean;
+      if (e.trace_id !== null && e.parent_span_id !== null && (wantPayer || tenant === null)) {
+        let next: string | null = e.parent_span_id;
+        for (
+          let depth = 1;
+          depth < MAX_DEPTH && next !== null && ((wantPayer && !payer) || tenant === null);
+          depth++
+        ) {
+          const s = spans.get(`${e.trace_id}:${next}`);
+          if (!s) break;
+          if (wantPayer && !payer && s.canPay) payer = tupleOf(s.span);
+          tenant ??= s.span.tenant;
+          next = s.span.parent_span_id;
+        }
+      }
+      const g: UsageGroup = {
+        own: tupleOf(e),
+        payer,
+        rollup: !wantPayer ? 'self' : payer ? 'invoker' : 'no_invoker',
+        tenant,
+        environment: e.environment,
+        provider: e.provider,
+        model: e.model,
+        operation: e.operation,
+        tool: e.tool,
+        data_source: e.data_source,
+        project: e.project,
+        time: e.time,
+        day: null,
+        events: 1,
+        requests: e.requests,
+        tier_units: Math.max(e.requests, 1),
+        input_tokens: e.input_tokens,
+        output_tokens: e.output_tokens,
+        cache_read_tokens: e.cache_read_tokens,
+        cache_write_tokens: e.cache_write_tokens,
+        reasoning_tokens: e.reasoning_tokens,
+        errors: e.status === 'error' ? 1 : 0,
+      };
+      return this.attributor.attribute(g);
+    });
+  }
+
+  private isShared(t: SelectorTuple): boolean {
+    const r = this.registry.resolve(t);
+    return r.kind === 'identity' && r.identity.shared;
+  }
+
+  private canPay(t: SelectorTuple): boolean {
+    const r = this.registry.resolve(t);
+    return r.kind === 'identity' && !r.identity.shared;
+  }
+}
+
+function matches(c: Charge, f: EventFilter): boolean {
+  return (
+    (f.team === undefined || c.team === f.team) &&
+    (f.application === undefined || c.application === f.application) &&
+    (f.tenant === undefined || c.tenant === f.tenant) &&
+    (f.category === undefined || c.category === f.category) &&
+    (f.status === undefined || c.status === f.status) &&
+    (f.reason === undefined || c.reason === f.reason) &&
+    (f.identity === undefined || c.identity === f.identity || c.payer === f.identity)
+  );
+}
+
+function eventJson(e: UsageEvent, c: Charge): Record<string, unknown> {
+  return {
+    id: e.id,
+    source: e.source,
+    time: new Date(e.time).toISOString(),
+    provider: e.provider,
+    model: e.model,
+    operation: e.operation,
+    input_tokens: e.input_tokens,
+    output_tokens: e.output_tokens,
+    cache_read_tokens: e.cache_read_tokens,
+    cache_write_tokens: e.cache_write_tokens,
+    reasoning_tokens: e.reasoning_tokens,
+    requests: e.requests,
+    tool: e.tool,
+    data_source: e.data_source,
+    trace_id: e.trace_id,
+    span_id: e.span_id,
+    parent_span_id: e.parent_span_id,
+    status: e.status,
+    error_type: e.error_type,
+    tenant_claim: e.tenant,
+    identity: c.identity,
+    payer: c.payer,
+    cost_center: c.cost_center,
+    team: c.team,
+    application: c.application,
+    tenant: c.tenant,
+    environment: c.environment,
+    category: c.category,
+    attribution: c.status,
+    reason: c.reason,
+    cost: c.unpriced_events > 0 ? null : formatMoney(c.effective_cost),
+    billed_cost: c.unpriced_events > 0 ? null : formatMoney(c.billed_cost),
+    priced: c.unpriced_events === 0,
+  };
+}

@@ -1,0 +1,178 @@
+// POST /v1/traces: OTLP/HTTP protobuf and JSON (as the OpenTelemetry JS SDK
+// serialises them), gzip, partial success, error replies.
+import { gzipSync } from 'node:zlib';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { otlpRequestToEvents } from '../../src/ingest/index.js';
+import { decodeTraceRequest } from '../../src/server/otlp-proto.js';
+import { type Harness, harness, NOW, TOKENS } from './helpers.js';
+import { spansOf } from './spans.js';
+
+const AT = Date.UTC(2026, 9, 10, 12);
+let h: Harness;
+
+beforeEach(async () => {
+  h = await harness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+function post(body: Uint8Array | string, contentType: string, extra: Record<string, string> = {}) {
+  return h.call('POST', '/v1/traces', TOKENS.ingest, {
+    body: typeof body === 'string' ? body : Buffer.from(body),
+    headers: { 'content-type': contentType, ...extra },
+  });
+}
+
+async function teamCost(team: string): Promise<string> {
+  const s = (await (
+    await h.call('GET', '/v1/statements?period=2026-10&level=team', TOKENS.finance)
+  ).json()) as {
+    lines: Array<{ team: string; effective_cost: string }>;
+  };
+  return s.lines.find((l) => l.team === team)?.effective_cost ?? 'none';
+}
+
+describe('protobuf decoding', () => {
+  it('gives the same events as the JSON encoding of the same spans', () => {
+    const spans = spansOf(
+      [
+        {
+          service: 'svc-a',
+          input: 1234,
+          output: 56,
+          tenant: 'tenant-x',
+          extra: { 'gen_ai.agent.id': 'ag-1', flag: true, ratio: 0.5, tags: ['x', 'y'] },
+        },
+        { service: 'svc-b', input: 9_007_199_254, output: 1 },
+      ],
+      AT,
+    );
+    const proto = ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array;
+    const json = JSON.parse(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)));
+    const opts = { file: 'x', now: NOW, skipInvalid: true };
+    const fromProto = otlpRequestToEvents(decodeTraceRequest(Buffer.from(proto)), opts);
+    const fromJson = otlpRequestToEvents(json, opts);
+    expect(fromProto.rejected).toEqual([]);
+    expect(fromProto.events).toHaveLength(4);
+    expect(fromProto.events).toEqual(fromJson.events);
+    const chat = fromProto.events.find((e) => e.operation === 'chat' && e.service === 'svc-a');
+    expect(chat).toMatchObject({
+      input_tokens: 1234,
+      output_tokens: 56,
+      tenant: 'tenant-x',
+      agent: 'ag-1',
+      time: AT,
+    });
+  });
+
+  it('refuses bytes that are not a protobuf message', () => {
+    expect(() => decodeTraceRequest(Buffer.from([0x0a, 0xff, 0xff, 0x01]))).toThrow(
+      /not a valid OTLP protobuf/,
+    );
+    expect(() => decodeTraceRequest(Buffer.from([0x0f]))).toThrow(/not a valid OTLP protobuf/);
+  });
+});
+
+describe('POST /v1/traces', () => {
+  it('takes protobuf, plain and gzip, and prices and attributes the spans', async () => {
+    const proto = ProtobufTraceSerializer.serializeRequest(
+      spansOf([{ service: 'svc-a', input: 1_000_000 }], AT),
+    ) as Uint8Array;
+    const r = await post(proto, 'application/x-protobuf');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/x-protobuf');
+    expect((await r.arrayBuffer()).byteLength).toBe(0);
+    const gz = gzipSync(
+      ProtobufTraceSerializer.serializeRequest(
+        spansOf([{ service: 'svc-b', input: 3_000_000 }], AT),
+      ) as Uint8Array,
+    );
+    expect((await post(gz, 'application/x-protobuf', { 'content-encoding': 'gzip' })).status).toBe(200);
+    expect(await teamCost('team-a')).toBe('1.00');
+    expect(await teamCost('team-b')).toBe('3.00');
+  });
+
+  it('takes JSON and answers in JSON; a retried export is not counted twice', async () => {
+    const body = new TextDecoder().decode(
+      JsonTraceSerializer.serializeRequest(spansOf([{ service: 'svc-a', input: 2_000_000 }], AT)),
+    );
+    for (let i = 0; i < 2; i++) {
+      const r = await post(body, 'application/json');
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('application/json');
+      expect(await r.json()).toEqual({});
+    }
+    expect(
+      (await post(gzipSync(body), 'application/json; charset=utf-8', { 'content-encoding': 'gzip' })).status,
+    ).toBe(200);
+    expect(await teamCost('team-a')).toBe('2.00');
+    expect((await h.store.counters()).duplicates).toBe(4);
+  });
+
+  it('answers partial success for invalid spans and keeps the valid ones (JSON)', async () => {
+    const req = JSON.parse(
+      new TextDecoder().decode(
+        JsonTraceSerializer.serializeRequest(
+          spansOf(
+            [
+              { service: 'svc-a', input: 1_000_000 },
+              { service: 'svc-b', input: 1_000_000 },
+            ],
+            AT,
+          ),
+        ),
+      ),
+    );
+    const bad = req.resourceSpans[1].scopeSpans[0].spans.find((s: { name: string }) =>
+      s.name.startsWith('chat'),
+    );
+    bad.traceId = 'not-hex';
+    const r = await post(JSON.stringify(req), 'application/json');
+    expect(r.status).toBe(200);
+    const b = (await r.json()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } };
+    expect(b.partialSuccess.rejectedSpans).toBe('1');
+    expect(b.partialSuccess.errorMessage).toMatch(/traceId/);
+    expect(await teamCost('team-a')).toBe('1.00');
+    // only the root span of that trace is left, and it has no cost
+    expect(await teamCost('team-b')).toBe('0.00');
+    expect((await h.store.counters()).rejected).toBe(1);
+  });
+
+  it('answers partial success in protobuf', async () => {
+    const spans = spansOf(
+      [
+        { service: 'svc-a', input: 1_000_000 },
+        { service: 'svc-b', input: -5 },
+      ],
+      AT,
+    );
+    const r = await post(
+      ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array,
+      'application/x-protobuf',
+    );
+    expect(r.status).toBe(200);
+    const bytes = Buffer.from(await r.arrayBuffer());
+    // ExportTraceServiceResponse { partial_success (1) { rejected_spans (1): 1, error_message (2): … } }
+    expect(bytes[0]).toBe(0x0a);
+    const inner = bytes.subarray((bytes[1] as number) >= 0x80 ? 3 : 2);
+    expect([...inner.subarray(0, 3)]).toEqual([0x08, 1, 0x12]);
+    expect(inner.toString('utf8')).toMatch(/input_tokens/);
+    expect(await teamCost('team-a')).toBe('1.00');
+  });
+
+  it('400 for an undecodable body in the encoding of the request, 415 for other types', async () => {
+    const r = await post(new Uint8Array([0x0a, 0xff, 0xff, 0x01]), 'application/x-protobuf');
+    expect(r.status).toBe(400);
+    expect(r.headers.get('content-type')).toBe('application/x-protobuf');
+    const status = Buffer.from(await r.arrayBuffer());
+    expect(status[0]).toBe(0x08); // google.rpc.Status code
+    expect(status[1]).toBe(3); // INVALID_ARGUMENT
+    const j = await post('{"resourceSpans": [', 'application/json');
+    expect(j.status).toBe(400);
+    expect(await j.json()).toEqual({ error: 'invalid_input', message: 'the body is not valid JSON' });
+    expect((await post('x', 'text/plain')).status).toBe(415);
+    expect((await post('x', 'application/x-protobuf', { 'content-encoding': 'deflate' })).status).toBe(415);
+  });
+});
