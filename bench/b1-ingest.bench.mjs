@@ -3,7 +3,7 @@
 // DuckDB's own load of the same file (CREATE TABLE AS SELECT * FROM
 // read_json) with tally's validated, fingerprinted, deduplicated and
 // hash-chained ingest, both into fresh database files, then times verify.
-import { existsSync, mkdtempSync, openSync, closeSync, writeSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,7 +30,10 @@ export function eventLine(i) {
     requests: 1,
     tool: 'web_search',
     data_source: 'kb-main-vector-index',
-    api_key: i % 100 === 0 ? `sk-proj-${'a'.repeat(20)}${i}` : `88dc28d0f030c5${(i % 97).toString(16).padStart(2, '0')}`,
+    api_key:
+      i % 100 === 0
+        ? `sk-proj-${'a'.repeat(20)}${i}`
+        : `88dc28d0f030c5${(i % 97).toString(16).padStart(2, '0')}`,
     service: 'support-bot-frontend',
     agent: 'research-agent-v2',
     project: 'proj_9f8e7d6c5b4a3210',

@@ -5,6 +5,7 @@
  */
 import type { Selector } from '../core/config.js';
 import type { UsageEvent } from '../core/event.js';
+import type { SelectorUsage } from '../core/posture.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../core/signals/facts.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../core/usage.js';
 
@@ -91,15 +92,11 @@ export interface EventWindowQuery {
   to: number;
   /** Registry selectors: an event matches one when every field the selector names equals the event's. */
   match?: readonly Selector[];
-}
-
-/** Events per selector tuple and claimed environment (posture). */
-export interface SelectorUsage {
-  tuple: SelectorTuple;
-  environment: string | null;
-  events: number;
-  first: number;
-  last: number;
+  /**
+   * Also return the other spans of the traces of those events that lie within
+   * this many milliseconds of the window (spans may repeat in the result).
+   */
+  traceMargin?: number;
 }
 
 export interface Store {
@@ -149,9 +146,9 @@ export interface Store {
   claimAlert(key: string, now: number): Promise<boolean>;
   /** Forgets a claimed alert whose delivery failed, so that it is tried again. */
   releaseAlert(key: string): Promise<void>;
-  /** The events of a window, oldest first (replay). */
+  /** The events of a window, in no particular order (replay). */
   eventsInWindow(q: EventWindowQuery): Promise<UsageEvent[]>;
-  /** Every stored event of these traces, whatever its time, oldest first (replay shows whole trees). */
+  /** Every stored event of these traces, whatever its time, in no particular order. */
   traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]>;
   /** Event counts per selector tuple and claimed environment in [from, to). */
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]>;

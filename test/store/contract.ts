@@ -53,7 +53,8 @@ function jsonLine(e: UsageEvent): string {
 }
 
 function csvText(events: readonly UsageEvent[]): string {
-  const cell = (v: unknown) => (v === null ? '' : typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : String(v));
+  const cell = (v: unknown) =>
+    v === null ? '' : typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : String(v);
   const rows = events.map((e) =>
     EVENT_FIELDS.map((f) => (f === 'time' ? new Date(e.time).toISOString() : cell(e[f]))).join(','),
   );
@@ -93,7 +94,10 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
     });
 
     it('keeps the first occurrence of an event repeated within a batch', async () => {
-      const r = await store.ingest('dups', [[event('a', { input_tokens: 7 }), event('b')], [event('a', { input_tokens: 1000 })]]);
+      const r = await store.ingest('dups', [
+        [event('a', { input_tokens: 7 }), event('b')],
+        [event('a', { input_tokens: 1000 })],
+      ]);
       expect(r).toEqual({ batch: 1, stored: 2, duplicates: 1 });
       expect(await inputTokens(store)).toBe(107);
     });
@@ -125,7 +129,9 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
       const secret = 'sk-proj-abcdefghijklmnopqrstuvwxyz';
       await store.ingest('s', [[event('a', { api_key: secret, service: `Bearer ${secret}` })]]);
       const tuples = await store.selectorTuples();
-      expect(tuples).toEqual([{ api_key: fingerprint(secret), service: fingerprint(secret), agent: null, project: null }]);
+      expect(tuples).toEqual([
+        { api_key: fingerprint(secret), service: fingerprint(secret), agent: null, project: null },
+      ]);
     });
 
     it('hashes each batch and chains it to the previous one', async () => {
@@ -152,15 +158,26 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
     describe('bulk path for canonical files', () => {
       const secret = 'sk-live-0123456789abcdefghij';
       const events = [
-        event('e1', { api_key: secret, reported_cost: '0.0012', tenant: 'acme', trace_id: 't1', span_id: 's1' }),
+        event('e1', {
+          api_key: secret,
+          reported_cost: '0.0012',
+          tenant: 'acme',
+          trace_id: 't1',
+          span_id: 's1',
+        }),
         event('e2', { time: T0 + 1500, status: 'error', error_type: 'timeout', model: null, requests: 3 }),
-        event('e3', { source: 'otlp', operation: 'embeddings', output_tokens: 0, input_tokens: 9007199254740991 }),
+        event('e3', {
+          source: 'otlp',
+          operation: 'embeddings',
+          output_tokens: 0,
+          input_tokens: 9007199254740991,
+        }),
         event('e4', { client_address: 'a "quoted", value', tool: 'web_search', reported_cost: '12' }),
       ];
       // What the parser makes of the file: the secret fingerprinted.
       const parsed = events.map((e) => (e.api_key === secret ? { ...e, api_key: fingerprint(secret) } : e));
 
-      it.runIf(true)('ingests a JSON lines file exactly as the event path does', async () => {
+      it('ingests a JSON lines file exactly as the event path does', async () => {
         if (!store.ingestCanonicalFile) return;
         const file = path.join(dir, 'events.jsonl');
         const lines = events.map(jsonLine);
@@ -194,7 +211,10 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
       it('fills absent optional fields as the parser does', async () => {
         if (!store.ingestCanonicalFile) return;
         const file = path.join(dir, 'min.jsonl');
-        await writeFile(file, '{"id":"m1","source":"gw","time":"2026-10-01T14:00:00+02:00","operation":"chat"}\n');
+        await writeFile(
+          file,
+          '{"id":"m1","source":"gw","time":"2026-10-01T14:00:00+02:00","operation":"chat"}\n',
+        );
         await store.ingestCanonicalFile(file, 'jsonl', { label: 'min', now: NOW });
         const expected = { ...emptyEvent('m1', 'gw', T0), operation: 'chat' };
         expect((await store.batches())[0]?.contentSha256).toBe(contentHash([expected]));
@@ -232,10 +252,14 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
           const before = { counters: await store.counters(), batches: await store.batches() };
           const good = jsonLine(event('ok'));
           const key = field.slice(0, field.indexOf(':'));
-          const line = good.includes(key) ? good.replace(new RegExp(`${key}:("[^"]*"|[^,}]*)`), field) : good.replace('{', `{${field},`);
+          const line = good.includes(key)
+            ? good.replace(new RegExp(`${key}:("[^"]*"|[^,}]*)`), field)
+            : good.replace('{', `{${field},`);
           const file = path.join(dir, 'bad.jsonl');
           await writeFile(file, `${good.replace('"ok"', '"ok0"')}\n${line}\n`);
-          const err = await store.ingestCanonicalFile(file, 'jsonl', { label: 'bad', now: NOW }).catch((e: unknown) => e);
+          const err = await store
+            .ingestCanonicalFile(file, 'jsonl', { label: 'bad', now: NOW })
+            .catch((e: unknown) => e);
           expect(err).toBeInstanceOf(TallyError);
           expect((err as TallyError).code).toBe('invalid_input');
           expect((err as TallyError).message).toMatch(/invalid/);
@@ -248,9 +272,13 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
         if (!store.ingestCanonicalFile) return;
         const file = path.join(dir, 'bad.csv');
         await writeFile(file, 'id,source,time,operation,input_token\ne1,gw,2026-10-01T12:00:00Z,chat,5\n');
-        await expect(store.ingestCanonicalFile(file, 'csv', { label: 'bad', now: NOW })).rejects.toMatchObject({ code: 'invalid_input' });
+        await expect(
+          store.ingestCanonicalFile(file, 'csv', { label: 'bad', now: NOW }),
+        ).rejects.toMatchObject({ code: 'invalid_input' });
         await writeFile(file, 'id,source,time,operation,input_tokens\ne1,gw,2026-10-01T12:00:00Z,chat,-5\n');
-        await expect(store.ingestCanonicalFile(file, 'csv', { label: 'bad', now: NOW })).rejects.toMatchObject({ code: 'invalid_input' });
+        await expect(
+          store.ingestCanonicalFile(file, 'csv', { label: 'bad', now: NOW }),
+        ).rejects.toMatchObject({ code: 'invalid_input' });
         expect((await store.counters()).events).toBe(0);
       });
     });

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
-import { contentHashSql } from '../../src/store/duckdb/audit-sql.js';
+import { MIGRATIONS } from '../../src/store/duckdb/schema.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
-import { event, storeContract } from './contract.js';
+import { contentHash, event, storeContract } from './contract.js';
 
 const dirs: string[] = [];
 async function tempFile(): Promise<string> {
@@ -61,10 +61,12 @@ describe('DuckDB store file', () => {
     await store.close();
     const db = await DuckDBInstance.create(file);
     const conn = await db.connect();
-    const rows = (await conn.runAndReadAll('SELECT version FROM schema_migrations')).getRowsJS();
+    const rows = (
+      await conn.runAndReadAll('SELECT version FROM schema_migrations ORDER BY version')
+    ).getRowsJS();
     conn.closeSync();
     db.closeSync();
-    expect(rows).toEqual([[1]]);
+    expect(rows).toEqual(MIGRATIONS.map((_, i) => [i + 1]));
   });
 
   it('verifies an untouched file', async () => {
@@ -74,7 +76,10 @@ describe('DuckDB store file', () => {
 
   it('finds an edited token count', async () => {
     const v = await verifyAfter(`UPDATE events SET input_tokens = 1 WHERE id = 'c'`);
-    expect(v.firstBad).toEqual({ seq: 2, reason: 'content hash mismatch: an event was edited, deleted or inserted' });
+    expect(v.firstBad).toEqual({
+      seq: 2,
+      reason: 'content hash mismatch: an event was edited, deleted or inserted',
+    });
     expect(v.ok).toBe(false);
   });
 
@@ -93,7 +98,7 @@ describe('DuckDB store file', () => {
   it('finds an edited event whose batch hash was rewritten to match', async () => {
     const v = await verifyAfter(
       `UPDATE events SET input_tokens = 1 WHERE id = 'c'`,
-      `UPDATE batches SET content_sha256 = (SELECT content FROM (${contentHashSql('WHERE batch_seq = 2')})) WHERE seq = 2`,
+      `UPDATE batches SET content_sha256 = '${contentHash([event('c', { input_tokens: 1 }), event('d')])}' WHERE seq = 2`,
     );
     expect(v.firstBad).toMatchObject({ seq: 2 });
     expect(v.firstBad?.reason).toMatch(/^chain broken/);
@@ -111,12 +116,17 @@ describe('DuckDB store file', () => {
   });
 
   it('finds events of a batch that does not exist', async () => {
-    const v = await verifyAfter(`INSERT INTO events SELECT * REPLACE ('z' AS id, 9 AS batch_seq) FROM events WHERE id = 'e'`);
+    const v = await verifyAfter(
+      `INSERT INTO events SELECT * REPLACE ('z' AS id, 9 AS batch_seq) FROM events WHERE id = 'e'`,
+    );
     expect(v.firstBad).toEqual({ seq: 9, reason: 'events reference unknown batch 9' });
   });
 
   it('finds a batch removed with its events', async () => {
-    const v = await verifyAfter(`DELETE FROM events WHERE batch_seq = 2`, `DELETE FROM batches WHERE seq = 2`);
+    const v = await verifyAfter(
+      `DELETE FROM events WHERE batch_seq = 2`,
+      `DELETE FROM batches WHERE seq = 2`,
+    );
     expect(v.firstBad).toMatchObject({ seq: 3 });
     expect(v.firstBad?.reason).toMatch(/^chain broken/);
   });
@@ -125,6 +135,8 @@ describe('DuckDB store file', () => {
 describe('openStore', () => {
   it('refuses PostgreSQL for now', async () => {
     await expect(openStore('postgres://u@localhost/db')).rejects.toBeInstanceOf(UsageError);
-    await expect(openStore('postgres://u@localhost/db')).rejects.toThrow('PostgreSQL store not available yet');
+    await expect(openStore('postgres://u@localhost/db')).rejects.toThrow(
+      'PostgreSQL store not available yet',
+    );
   });
 });

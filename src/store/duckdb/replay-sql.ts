@@ -1,16 +1,24 @@
 /**
  * Reading single events for `tally replay` and the selector census of
  * `tally posture`. Replay filters on time first: events arrive roughly in
- * time order, so DuckDB's min/max zone maps on `time` skip most row groups.
+ * time order, so DuckDB's min/max zone maps on `time` skip most row groups,
+ * and the spans completing the traces are looked for near the window, not
+ * in the whole table. Events are read column by column: building row
+ * objects value by value costs more than the query itself.
  */
-import { SELECTOR_FIELDS, type Selector } from '../../core/config.js';
-import { EVENT_FIELDS } from '../../core/event.js';
+import type { DuckDBResultReader } from '@duckdb/node-api';
+import { type Selector, SELECTOR_FIELDS } from '../../core/config.js';
+import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import type { EventWindowQuery } from '../store.js';
+import { columnType } from './schema.js';
 import { sqlString } from './usage-sql.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
-const COLUMNS = EVENT_FIELDS.map((f) => (f === 'time' ? 'epoch_ms(time) AS time' : f)).join(', ');
+/** Counts and times as DOUBLE: exact below 2^53, and read back as numbers rather than bigints. */
+const COLUMNS = EVENT_FIELDS.map((f) =>
+  f === 'time' ? 'epoch_ms(time)::DOUBLE AS time' : columnType(f) === 'BIGINT' ? `${f}::DOUBLE AS ${f}` : f,
+).join(', ');
 
 function selectorSql(s: Selector): string {
   const parts = SELECTOR_FIELDS.flatMap((f) => {
@@ -23,12 +31,18 @@ function selectorSql(s: Selector): string {
 export function eventsInWindowSql(q: EventWindowQuery): string {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
   if (q.match) where.push(q.match.length === 0 ? 'false' : `(${q.match.map(selectorSql).join(' OR ')})`);
-  return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY time, source, id`;
+  const selected = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}`;
+  if (q.traceMargin === undefined) return selected;
+  return `WITH sel AS (${selected})
+SELECT * FROM sel
+UNION ALL
+SELECT ${COLUMNS} FROM events
+WHERE time >= ${ts(q.from - q.traceMargin)} AND time < ${ts(q.to + q.traceMargin)}
+  AND trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)`;
 }
 
 export function traceEventsSql(traceIds: readonly string[]): string {
-  return `SELECT ${COLUMNS} FROM events WHERE trace_id IN (${traceIds.map(sqlString).join(', ')})
-ORDER BY time, source, id`;
+  return `SELECT ${COLUMNS} FROM events WHERE trace_id IN (${traceIds.map(sqlString).join(', ')})`;
 }
 
 export function selectorUsageSql(window: { from: number; to: number }): string {
@@ -36,4 +50,79 @@ export function selectorUsageSql(window: { from: number; to: number }): string {
        epoch_ms(min(time)) AS first, epoch_ms(max(time)) AS last
 FROM events WHERE time >= ${ts(window.from)} AND time < ${ts(window.to)}
 GROUP BY ALL ORDER BY ALL`;
+}
+
+/** The rows of a query over COLUMNS as events, each built as one literal so that all share one shape. */
+export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
+  const columns = result.getColumnsJS() as unknown[][];
+  const col = (f: (typeof EVENT_FIELDS)[number]) => columns[EVENT_FIELDS.indexOf(f)] ?? [];
+  const [id, source, time, provider, model, operation] = [
+    col('id'),
+    col('source'),
+    col('time'),
+    col('provider'),
+    col('model'),
+    col('operation'),
+  ];
+  const [input, output, cacheRead, cacheWrite, reasoning, requests] = [
+    col('input_tokens'),
+    col('output_tokens'),
+    col('cache_read_tokens'),
+    col('cache_write_tokens'),
+    col('reasoning_tokens'),
+    col('requests'),
+  ];
+  const [tool, dataSource, apiKey, service, agent, project, tenant, environment] = [
+    col('tool'),
+    col('data_source'),
+    col('api_key'),
+    col('service'),
+    col('agent'),
+    col('project'),
+    col('tenant'),
+    col('environment'),
+  ];
+  const [traceId, spanId, parentSpanId, status, errorType, clientAddress, reportedCost] = [
+    col('trace_id'),
+    col('span_id'),
+    col('parent_span_id'),
+    col('status'),
+    col('error_type'),
+    col('client_address'),
+    col('reported_cost'),
+  ];
+  const n = id.length;
+  const events = new Array<UsageEvent>(n);
+  for (let i = 0; i < n; i++) {
+    events[i] = {
+      id: id[i] as string,
+      source: source[i] as string,
+      time: time[i] as number,
+      provider: provider[i] as string | null,
+      model: model[i] as string | null,
+      operation: operation[i] as string,
+      input_tokens: input[i] as number,
+      output_tokens: output[i] as number,
+      cache_read_tokens: cacheRead[i] as number,
+      cache_write_tokens: cacheWrite[i] as number,
+      reasoning_tokens: reasoning[i] as number,
+      requests: requests[i] as number,
+      tool: tool[i] as string | null,
+      data_source: dataSource[i] as string | null,
+      api_key: apiKey[i] as string | null,
+      service: service[i] as string | null,
+      agent: agent[i] as string | null,
+      project: project[i] as string | null,
+      tenant: tenant[i] as string | null,
+      environment: environment[i] as string | null,
+      trace_id: traceId[i] as string | null,
+      span_id: spanId[i] as string | null,
+      parent_span_id: parentSpanId[i] as string | null,
+      status: status[i] as UsageEvent['status'],
+      error_type: errorType[i] as string | null,
+      client_address: clientAddress[i] as string | null,
+      reported_cost: reportedCost[i] as string | null,
+    };
+  }
+  return events;
 }

@@ -73,7 +73,9 @@ function tokenSums(q: SignalQuery, filter = ''): string {
 const PRICED = `(r.unit + coalesce((r.unc * rt.r_in + r.cr * rt.r_cr + r.cw * rt.r_cw + r.outn * rt.r_out + r.rs * rt.r_rs) // 1000000, 0))`;
 const TUPLE_JOIN = `m.api_key IS NOT DISTINCT FROM r.api_key AND m.service IS NOT DISTINCT FROM r.service
   AND m.agent IS NOT DISTINCT FROM r.agent AND m.project IS NOT DISTINCT FROM r.project`;
-const RATE_JOIN = (time: string) => `rt.provider IS NOT DISTINCT FROM r.provider AND rt.model IS NOT DISTINCT FROM r.model
+const RATE_JOIN = (
+  time: string,
+) => `rt.provider IS NOT DISTINCT FROM r.provider AND rt.model IS NOT DISTINCT FROM r.model
   AND ${time} >= rt.rfrom AND ${time} < rt.runtil`;
 
 /** Hourly sums per identity over [historyStart, end). */
@@ -194,7 +196,9 @@ SELECT * EXCLUDE (c5, e5, s3, m3) FROM w2 WHERE h >= ${Math.floor(q.start / HOUR
 
 const HOUR_COLUMNS = `ident, h, events, cost, first_t, last_t, first_id`;
 
-export function candidatesSql(q: SignalQuery): Record<'spikes' | 'offHours' | 'errors' | 'addresses' | 'shapes', string> {
+export function candidatesSql(
+  q: SignalQuery,
+): Record<'spikes' | 'offHours' | 'errors' | 'addresses' | 'shapes', string> {
   const p = q.prefilter;
   return {
     spikes: `SELECT ${HOUR_COLUMNS}, lags, month_cost FROM ${DENSE}
@@ -214,7 +218,9 @@ const NETWORK = `CASE
   WHEN contains(client_address, ':') THEN array_to_string(string_split(lower(client_address), ':')[1:3], ':') || '::/48'
   ELSE client_address END`;
 
-export function profileQueries(q: SignalQuery): Record<'firstSeen' | 'models' | 'networks' | 'claims', string> {
+export function profileQueries(
+  q: SignalQuery,
+): Record<'firstSeen' | 'models' | 'networks' | 'claims', string> {
   return {
     firstSeen: `SELECT ident, min(first_t) AS first_t FROM ${PROFILE} GROUP BY ident`,
     models: `SELECT ident, provider, model, min(first_t) AS first_t, sum(events)::BIGINT AS events,
@@ -267,7 +273,8 @@ type Rows = (sql: string) => Promise<Row[]>;
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const opt = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const money = (v: unknown): bigint => (typeof v === 'bigint' ? v : v === null || v === undefined ? 0n : BigInt(String(v)));
+const money = (v: unknown): bigint =>
+  typeof v === 'bigint' ? v : v === null || v === undefined ? 0n : BigInt(String(v));
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => x !== null).map(String) : []);
 
 function hourBase(r: Row) {
@@ -341,7 +348,11 @@ export async function readSignalFacts(
         sizeMad: opt(r.ls_mad),
         sizeHours: num(r.ls_n),
       })),
-      models: (await rows(p.models)).map((r) => ({ ...useBase(r), provider: str(r.provider), model: str(r.model) })),
+      models: (await rows(p.models)).map((r) => ({
+        ...useBase(r),
+        provider: str(r.provider),
+        model: str(r.model),
+      })),
       networks: (await rows(p.networks)).map((r) => ({
         ...useBase(r),
         network: String(r.network),
@@ -354,7 +365,9 @@ export async function readSignalFacts(
       })),
     };
   } finally {
-    await run(`DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`);
+    await run(
+      `DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
+    );
   }
 }
 
