@@ -72,15 +72,9 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
       return { file: name, format, ...r, rejected: 0, quarantine: null };
     } catch (err) {
       if (!(err instanceof TallyError) || err.code !== 'invalid_input') throw err;
-      // The bulk path only knows that something is wrong; the parser says where.
-      for await (const _ of parseStream(source(), format, {
-        file: name,
-        now: opts.now,
-        skipInvalid: false,
-      })) {
-        // parsing for its errors only
-      }
-      throw err;
+      // The bulk path refuses whatever it cannot decide exactly; the streaming
+      // parser below either names the record and field that are wrong or
+      // finds the file valid and stores it.
     }
   }
 

@@ -71,12 +71,12 @@ function tokenSums(q: SignalQuery, filter = ''): string {
 }
 
 const PRICED = `(r.unit + coalesce((r.unc * rt.r_in + r.cr * rt.r_cr + r.cw * rt.r_cw + r.outn * rt.r_out + r.rs * rt.r_rs) // 1000000, 0))`;
-const TUPLE_JOIN = `m.api_key IS NOT DISTINCT FROM r.api_key AND m.service IS NOT DISTINCT FROM r.service
-  AND m.agent IS NOT DISTINCT FROM r.agent AND m.project IS NOT DISTINCT FROM r.project`;
-const RATE_JOIN = (
-  time: string,
-) => `rt.provider IS NOT DISTINCT FROM r.provider AND rt.model IS NOT DISTINCT FROM r.model
-  AND ${time} >= rt.rfrom AND ${time} < rt.runtil`;
+/** Equalities on coalesced columns, so that the join is a hash join (NULL selector fields match NULL). */
+const eq = (a: string, b: string, col: string) =>
+  `coalesce(${a}.${col}, chr(30)) = coalesce(${b}.${col}, chr(30))`;
+const TUPLE_JOIN = ['api_key', 'service', 'agent', 'project'].map((c) => eq('m', 'r', c)).join(' AND ');
+const RATE_JOIN = (time: string) =>
+  `${eq('rt', 'r', 'provider')} AND ${eq('rt', 'r', 'model')} AND ${time} >= rt.rfrom AND ${time} < rt.runtil`;
 
 /** Hourly sums per identity over [historyStart, end). */
 export function hourlySql(q: SignalQuery): string {
@@ -155,7 +155,12 @@ CREATE OR REPLACE TEMP TABLE ${DENSE} AS
 WITH firsts AS (SELECT ident, min(first_t) AS t FROM ${PROFILE} GROUP BY ident),
 grid AS (
   SELECT f.ident, unnest(range(greatest(${startH}::BIGINT, f.t // ${HOUR_MS} * ${HOUR_MS}), ${endH}::BIGINT, ${HOUR_MS}::BIGINT)) AS h
-  FROM firsts f WHERE f.ident IN (SELECT ident FROM ${HOURLY})
+  FROM firsts f WHERE f.ident IN (
+    -- Only identities with an hour that some rule could flag: the rest cannot produce a finding.
+    SELECT ident FROM ${HOURLY}
+    WHERE h >= ${Math.floor(q.start / HOUR_MS) * HOUR_MS} AND (cost >= ${int(q.prefilter.spikeFloor)}
+      OR events >= ${q.prefilter.offHoursMinEvents} OR probes >= ${q.prefilter.errorBurstMin}
+      OR addrs >= ${q.prefilter.addressBurstMin} OR requests >= ${minReq}))
 ),
 d AS (
   SELECT g.ident, g.h, coalesce(x.events, 0) AS events, coalesce(x.requests, 0) AS requests,
@@ -260,8 +265,7 @@ WITH f AS (
 )
 SELECT f.k, epoch_ms(min(e.time)) AS first_t, epoch_ms(max(e.time)) AS last_t, count(*)::BIGINT AS events,
        min_by(e.id, e.time, ${Math.max(1, Math.trunc(limit))}) AS ids
-FROM events e JOIN f ON f.api_key IS NOT DISTINCT FROM e.api_key AND f.service IS NOT DISTINCT FROM e.service
-  AND f.agent IS NOT DISTINCT FROM e.agent AND f.project IS NOT DISTINCT FROM e.project
+FROM events e JOIN f ON ${['api_key', 'service', 'agent', 'project'].map((c) => eq('f', 'e', c)).join(' AND ')}
 WHERE e.time >= epoch_ms(f.f_from) AND e.time < epoch_ms(f.f_to)
   AND (f.f_model IS NULL OR e.model = f.f_model) AND (f.f_tenant IS NULL OR e.tenant = f.f_tenant)
 GROUP BY f.k`;
