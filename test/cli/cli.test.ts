@@ -1,0 +1,164 @@
+// The command line end to end, in-process: exit codes, messages, and what
+// reaches the store (SPEC §8).
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { openStore } from '../../src/store/open.js';
+
+let dir: string;
+let out: string;
+let err: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tally-cli-'));
+  out = '';
+  err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const CONFIG = `
+store: ./tally.duckdb
+cost_centers: [{ id: cc-a, name: A }]
+teams: [{ id: team-a, name: A, cost_center: cc-a }]
+applications: [{ id: app-a, name: A, owner: [{ team: team-a, from: 2026-01-01 }] }]
+identities:
+  - { id: nhi-a, kind: api_key, application: app-a, environment: production, match: [{ api_key: k1 }] }
+prices:
+  models:
+    - { provider: acme, model: m1, from: 2026-01-01, input_per_mtok: 1.00, output_per_mtok: 2.00 }
+`;
+
+const line = (id: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    id,
+    source: 'gw',
+    time: '2026-10-02T10:00:00Z',
+    provider: 'acme',
+    model: 'm1',
+    operation: 'chat',
+    input_tokens: 1_000_000,
+    output_tokens: 0,
+    api_key: 'k1',
+    ...extra,
+  });
+
+async function run(...args: string[]): Promise<number> {
+  return main([...args, '--config', path.join(dir, 'tally.yaml')]);
+}
+
+async function eventCount(): Promise<number> {
+  const store = await openStore(path.join(dir, 'tally.duckdb'));
+  try {
+    return (await store.counters()).events;
+  } finally {
+    await store.close();
+  }
+}
+
+describe('tally ingest', () => {
+  beforeEach(async () => {
+    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(dir, 'good.jsonl'), `${line('a')}\n${line('b')}\n`);
+  });
+
+  it('stores a file once; ingesting it again only counts duplicates', async () => {
+    expect(await run('ingest', path.join(dir, 'good.jsonl'))).toBe(0);
+    expect(out).toMatch(/2 stored, 0 duplicates/);
+    expect(await run('ingest', path.join(dir, 'good.jsonl'))).toBe(0);
+    expect(out).toMatch(/0 stored, 2 duplicates/);
+    const store = await openStore(path.join(dir, 'tally.duckdb'));
+    const counters = await store.counters();
+    await store.close();
+    expect(counters).toMatchObject({ events: 2, duplicates: 2, batches: 1 });
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['truncated JSON', `${line('a')}\n{"id": "b", "source": "gw", "ti`, /bad\.jsonl, line 2: .*JSON/i],
+    [
+      'a negative token count',
+      `${line('a')}\n${line('b', { input_tokens: -5 })}\n`,
+      /line 2, field input_tokens: .*negative/i,
+    ],
+    ['an unparseable time', `${line('a', { time: 'yesterday' })}\n`, /line 1, field time/],
+    [
+      'a time years in the future',
+      `${line('a', { time: '2031-01-01T00:00:00Z' })}\n`,
+      /line 1, field time: .*future/i,
+    ],
+    ['a wrong type', `${line('a', { model: 42 })}\n`, /line 1, field model/],
+  ];
+  for (const [what, text, message] of bad) {
+    it(`rejects ${what} with exit code 2, naming the place, and stores nothing`, async () => {
+      await writeFile(path.join(dir, 'bad.jsonl'), text);
+      expect(await run('ingest', path.join(dir, 'bad.jsonl'))).toBe(2);
+      expect(err).toMatch(message);
+      expect(await eventCount()).toBe(0);
+    });
+  }
+
+  it('rejects an unknown format', async () => {
+    await writeFile(path.join(dir, 'notes.txt'), 'hello world\n');
+    expect(await run('ingest', path.join(dir, 'notes.txt'))).toBe(2);
+    expect(err).toMatch(/notes\.txt.*format/i);
+    expect(await run('ingest', '--format', 'xml', path.join(dir, 'good.jsonl'))).toBe(2);
+    expect(err).toMatch(/unknown --format 'xml'/);
+  });
+
+  it('with --skip-invalid stores the valid records and quarantines the rest with reasons', async () => {
+    await writeFile(
+      path.join(dir, 'mixed.jsonl'),
+      `${line('a')}\n${line('b', { input_tokens: -1 })}\n${line('c')}\n`,
+    );
+    expect(await run('ingest', '--skip-invalid', path.join(dir, 'mixed.jsonl'))).toBe(0);
+    expect(out).toMatch(/2 stored, 0 duplicates, 1 invalid/);
+    const q = await readFile(path.join(dir, 'mixed.jsonl.quarantine.jsonl'), 'utf8');
+    expect(JSON.parse(q.trim())).toMatchObject({ record: 2, field: 'input_tokens' });
+    expect(await eventCount()).toBe(2);
+  });
+
+  it('reports an invalid configuration as a whole, with exit code 2', async () => {
+    await writeFile(path.join(dir, 'tally.yaml'), `${CONFIG}\nteams: oops\n`);
+    expect(await run('statement', '--period', '2026-10')).toBe(2);
+    expect(err).toMatch(/invalid configuration/);
+  });
+});
+
+describe('tally statement, verify', () => {
+  it('prints the statement as JSON with decimal strings and verifies the chain', async () => {
+    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(dir, 'good.jsonl'), `${line('a')}\n`);
+    await run('ingest', path.join(dir, 'good.jsonl'));
+    out = '';
+    expect(await run('statement', '--period', '2026-10', '--format', 'json')).toBe(0);
+    const s = JSON.parse(out);
+    expect(s.totals.effective_cost).toBe('1.00');
+    expect(s.lines[0]).toMatchObject({ team: 'team-a', application: 'app-a', status: 'attributed' });
+    expect(await run('verify')).toBe(0);
+    expect(await run('statement', '--period', '2026-13')).toBe(2);
+  });
+});
+
+describe('tally demo', () => {
+  it('generates, ingests and summarises a month', async () => {
+    const demoDir = path.join(dir, 'demo');
+    expect(await main(['demo', '--events', '3000', '--dir', demoDir])).toBe(0);
+    expect(out).toMatch(/events stored/);
+    expect(out).toMatch(/total \(effective\)\s+\$\d+\.\d\d/);
+    expect(out).toMatch(/use_after_compromise/);
+    // a second run starts from a fresh folder
+    expect(await main(['demo', '--events', '3000', '--dir', demoDir])).toBe(0);
+  });
+});
