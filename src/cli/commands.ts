@@ -1,8 +1,13 @@
+import { budgetsCommand } from './commands/budgets.js';
 import { demoCommand } from './commands/demo.js';
 import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
+import { postureCommand } from './commands/posture.js';
 import { reconcileCommand } from './commands/reconcile.js';
+import { replayCommand } from './commands/replay.js';
 import { restateCommand } from './commands/restate.js';
+import { serveCommand } from './commands/serve.js';
+import { signalsCommand } from './commands/signals.js';
 import { statementCommand } from './commands/statement.js';
 import { verifyCommand } from './commands/verify.js';
 
@@ -15,5 +20,10 @@ export const COMMANDS: Record<string, Command> = {
   statement: statementCommand,
   reconcile: reconcileCommand,
   restate: restateCommand,
+  replay: replayCommand,
+  posture: postureCommand,
+  budgets: budgetsCommand,
+  signals: signalsCommand,
   verify: verifyCommand,
+  serve: serveCommand,
 };

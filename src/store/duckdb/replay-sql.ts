@@ -7,7 +7,7 @@
  * objects value by value costs more than the query itself.
  */
 import type { DuckDBResultReader } from '@duckdb/node-api';
-import { type Selector, SELECTOR_FIELDS } from '../../core/config.js';
+import { SELECTOR_FIELDS, type Selector } from '../../core/config.js';
 import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import type { EventWindowQuery } from '../store.js';
 import { columnType } from './schema.js';

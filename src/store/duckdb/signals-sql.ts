@@ -19,7 +19,9 @@ export const PROFILE = 'tally_signal_profile';
 
 const HOUR_MS = 3_600_000;
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
-const int = (n: bigint | number) => `${BigInt(n)}::HUGEINT`;
+const int = (n: bigint | number) => `${BigInt(n)}::BIGINT`;
+/** Money per million tokens → pico-units per token: exact for prices with up to six decimals per million. */
+const perToken = (m: bigint) => `${m / 1_000_000n}::BIGINT`;
 
 function identityMap(q: SignalQuery): string {
   if (q.identities.length === 0) {
@@ -34,12 +36,12 @@ function identityMap(q: SignalQuery): string {
 
 function rateTable(q: SignalQuery): string {
   if (q.rates.length === 0) {
-    return `SELECT NULL::VARCHAR AS provider, NULL::VARCHAR AS model, 0::BIGINT AS rfrom, 0::BIGINT AS runtil, 0::HUGEINT AS r_in, 0::HUGEINT AS r_out, 0::HUGEINT AS r_cr, 0::HUGEINT AS r_cw, 0::HUGEINT AS r_rs WHERE false`;
+    return `SELECT NULL::VARCHAR AS provider, NULL::VARCHAR AS model, 0::BIGINT AS rfrom, 0::BIGINT AS runtil, 0::BIGINT AS r_in, 0::BIGINT AS r_out, 0::BIGINT AS r_cr, 0::BIGINT AS r_cw, 0::BIGINT AS r_rs WHERE false`;
   }
   const clamp = (t: number) => Math.max(-1e15, Math.min(1e15, t));
   const rows = q.rates.map(
     (r) =>
-      `(${sqlString(r.provider)}, ${sqlString(r.model)}, ${Math.trunc(clamp(r.from))}::BIGINT, ${Math.trunc(clamp(r.until))}::BIGINT, ${int(r.input)}, ${int(r.output)}, ${int(r.cacheRead)}, ${int(r.cacheWrite)}, ${int(r.reasoning)})`,
+      `(${sqlString(r.provider)}, ${sqlString(r.model)}, ${Math.trunc(clamp(r.from))}::BIGINT, ${Math.trunc(clamp(r.until))}::BIGINT, ${perToken(r.input)}, ${perToken(r.output)}, ${perToken(r.cacheRead)}, ${perToken(r.cacheWrite)}, ${perToken(r.reasoning)})`,
   );
   return `SELECT provider::VARCHAR AS provider, model::VARCHAR AS model, rfrom, runtil, r_in, r_out, r_cr, r_cw, r_rs FROM (VALUES ${rows.join(', ')}) v(provider, model, rfrom, runtil, r_in, r_out, r_cr, r_cw, r_rs)`;
 }
@@ -53,7 +55,7 @@ function unitCase(q: SignalQuery): string {
     if (u.dataSource !== null) cond.push(`data_source = ${sqlString(u.dataSource)}`);
     return `WHEN ${cond.join(' AND ')} THEN ${int(u.perCall)}`;
   });
-  return `CASE ${whens.join(' ')} ELSE 0::HUGEINT END`;
+  return `CASE ${whens.join(' ')} ELSE 0::BIGINT END`;
 }
 
 /** Token sums that price a group; orchestration spans report their children's usage and are not priced as tokens. */
@@ -63,14 +65,14 @@ function tokenSums(q: SignalQuery, filter = ''): string {
       ? 'false'
       : `operation IN (${q.aggregateOperations.map((o) => sqlString(o)).join(', ')})`;
   const f = filter === '' ? '' : ` FILTER (WHERE ${filter})`;
-  const t = (expr: string) => `coalesce(sum(CASE WHEN ${agg} THEN 0 ELSE ${expr} END)${f}, 0)::HUGEINT`;
+  const t = (expr: string) => `coalesce(sum(CASE WHEN ${agg} THEN 0 ELSE ${expr} END)${f}, 0)::BIGINT`;
   return `${t('greatest(0, input_tokens - cache_read_tokens - cache_write_tokens)')} AS unc,
     ${t('cache_read_tokens')} AS cr, ${t('cache_write_tokens')} AS cw,
     ${t('greatest(0, output_tokens - reasoning_tokens)')} AS outn, ${t('reasoning_tokens')} AS rs,
-    coalesce(sum((${unitCase(q)}) * requests)${f}, 0)::HUGEINT AS unit`;
+    coalesce(sum((${unitCase(q)}) * requests)${f}, 0)::BIGINT AS unit`;
 }
 
-const PRICED = `(r.unit + coalesce((r.unc * rt.r_in + r.cr * rt.r_cr + r.cw * rt.r_cw + r.outn * rt.r_out + r.rs * rt.r_rs) // 1000000, 0))`;
+const PRICED = `(r.unit + coalesce(r.unc * rt.r_in + r.cr * rt.r_cr + r.cw * rt.r_cw + r.outn * rt.r_out + r.rs * rt.r_rs, 0))`;
 /** Equalities on coalesced columns, so that the join is a hash join (NULL selector fields match NULL). */
 const eq = (a: string, b: string, col: string) =>
   `coalesce(${a}.${col}, chr(30)) = coalesce(${b}.${col}, chr(30))`;

@@ -1,0 +1,80 @@
+import { UsageError } from '../../core/errors.js';
+import { formatFixed } from '../../core/money.js';
+import { iso } from '../../core/statement.js';
+import {
+  type BudgetReport,
+  budgetJson,
+  computeBudgets,
+  crossingJson,
+  percentOf,
+} from '../../service/budgets.js';
+import { COMMON_OPTIONS, monthWindow, parse, str } from '../args.js';
+import { withContext } from '../context.js';
+
+/** `tally budgets [--period YYYY-MM] [--format table|json]`; the default period is the month of the latest event. */
+export async function budgetsCommand(argv: string[]): Promise<number> {
+  const { values } = parse('budgets', argv, {
+    ...COMMON_OPTIONS,
+    period: { type: 'string' },
+    format: { type: 'string', default: 'table' },
+  });
+  const format = str(values, 'format');
+  if (format !== 'table' && format !== 'json')
+    throw new UsageError('budgets: --format must be table or json');
+  return withContext(values, async ({ store, config }) => {
+    const label =
+      str(values, 'period') ??
+      new Date((await store.latestEventTime()) ?? Date.now()).toISOString().slice(0, 7);
+    const report = await computeBudgets(store, config, { label, ...monthWindow(label) });
+    process.stdout.write(
+      format === 'json'
+        ? `${JSON.stringify(
+            {
+              period: { label, start: iso(report.start), end: iso(report.end) },
+              currency: report.currency,
+              budgets: report.budgets.map(budgetJson),
+              crossings: report.crossings.map(crossingJson),
+            },
+            null,
+            2,
+          )}\n`
+        : renderTable(report),
+    );
+    return 0;
+  });
+}
+
+function renderTable(r: BudgetReport): string {
+  const money = (m: bigint) => formatFixed(m, 2);
+  const head = ['scope', 'id', 'budget', 'actual', '%', 'forecast', '%', 'crossed', 'forecast to cross'];
+  const rows = r.budgets.map((b) => [
+    b.scope,
+    b.id,
+    money(b.budget),
+    money(b.actual),
+    percentOf(b.actual, b.budget) ?? '',
+    money(b.forecast),
+    percentOf(b.forecast, b.budget) ?? '',
+    b.thresholds
+      .filter((t) => t.crossedAt !== null)
+      .map((t) => `${t.percent}% on ${iso(t.crossedAt as number).slice(0, 10)}`)
+      .join(', '),
+    b.thresholds
+      .filter((t) => t.forecastToCross)
+      .map((t) => `${t.percent}%`)
+      .join(', '),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const numeric = new Set([2, 3, 4, 5, 6]);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const observed = r.budgets[0] ? `${r.budgets[0].observedDays} of ${r.budgets[0].days} days observed` : '';
+  const out = [`Budgets ${r.period} (${r.currency})${observed ? `, ${observed}` : ''}`, ''];
+  if (rows.length === 0) out.push('No budgets in the configuration (budgets: in tally.yaml).');
+  else out.push(line(head), ...rows.map(line));
+  out.push('');
+  return out.join('\n');
+}

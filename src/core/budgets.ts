@@ -1,0 +1,155 @@
+/**
+ * Budgets (SPEC §6.1): actual spend of a team, application or tenant in a
+ * month against its budget, a forecast to the month's end, and the alert
+ * thresholds crossed.
+ *
+ * Actual is the effective cost of the statement lines at that scope that are
+ * charged to it: attributed lines, and disputed ones when `policy.disputed`
+ * is `charge` (held disputed spend is not the owner's until resolved). Shared
+ * pool shares count too, spread evenly over the month's days, so that the
+ * month's actual ends equal to the statement's effective cost at that scope.
+ *
+ * Forecast: the days after the last observed day are each expected to cost
+ * the mean of the observed days that fall on the same weekday (the mean of
+ * all observed days when none does), plus their part of the pool shares. A
+ * month observed to its end forecasts its actual.
+ */
+import type { Budget } from './config.js';
+import { allocateLargestRemainder, type Money, mulDiv, ONE, parseMoney } from './money.js';
+
+export const DAY_MS = 86_400_000;
+
+export interface BudgetSeries {
+  budget: Budget;
+  /** `YYYY-MM`. */
+  period: string;
+  /** The month, [start, end). */
+  start: number;
+  end: number;
+  /** Usage cost per observed day, from the month's first day on; days after the last observed one are unknown. */
+  usage: Money[];
+  /** Shared pool cost of the scope for the whole month. */
+  pools: Money;
+}
+
+export interface ThresholdStatus {
+  percent: number;
+  amount: Money;
+  /** The first day on which the cumulative actual reached the threshold, or null. */
+  crossedAt: number | null;
+  /** Not crossed yet, but the forecast reaches it. */
+  forecastToCross: boolean;
+}
+
+export interface BudgetStatus {
+  scope: Budget['scope'];
+  id: string;
+  period: string;
+  budget: Money;
+  actual: Money;
+  forecast: Money;
+  observedDays: number;
+  days: number;
+  thresholds: ThresholdStatus[];
+}
+
+/** A threshold crossed: what the server posts to the webhook, once per (period, scope, id, threshold). */
+export interface Crossing {
+  period: string;
+  scope: Budget['scope'];
+  id: string;
+  threshold: number;
+  crossedAt: number;
+  /** The cumulative actual at the end of that day. */
+  actual: Money;
+  budget: Money;
+}
+
+export function daysIn(start: number, end: number): number {
+  return Math.round((end - start) / DAY_MS);
+}
+
+/** The pool cost of each day of the month: the month's pools split evenly, exactly. */
+function poolDays(s: BudgetSeries): Money[] {
+  const days = daysIn(s.start, s.end);
+  if (s.pools === 0n || days === 0) return Array.from({ length: days }, () => 0n);
+  return allocateLargestRemainder(
+    s.pools,
+    Array.from({ length: days }, () => 1n),
+    1n,
+  );
+}
+
+/** Cumulative actual at the end of each observed day. */
+function cumulative(s: BudgetSeries): Money[] {
+  const pools = poolDays(s);
+  let running = 0n;
+  return s.usage.map((u, i) => {
+    running += u + (pools[i] ?? 0n);
+    return running;
+  });
+}
+
+export function thresholdAmount(budget: Budget, percent: number): Money {
+  return mulDiv(budget.monthly, parseMoney(percent), 100n * ONE);
+}
+
+/** Every threshold the cumulative actual reached, with the first day it did, in threshold order. */
+export function budgetCrossings(s: BudgetSeries): Crossing[] {
+  const running = cumulative(s);
+  const out: Crossing[] = [];
+  for (const percent of s.budget.alertAt) {
+    const amount = thresholdAmount(s.budget, percent);
+    const day = running.findIndex((v) => v >= amount && v > 0n);
+    if (day < 0) continue;
+    out.push({
+      period: s.period,
+      scope: s.budget.scope,
+      id: s.budget.id,
+      threshold: percent,
+      crossedAt: s.start + day * DAY_MS,
+      actual: running[day] as Money,
+      budget: s.budget.monthly,
+    });
+  }
+  return out;
+}
+
+export function assessBudget(s: BudgetSeries): BudgetStatus {
+  const days = daysIn(s.start, s.end);
+  const pools = poolDays(s);
+  const running = cumulative(s);
+  const actual = running.at(-1) ?? 0n;
+  let forecast = actual;
+  for (let d = s.usage.length; d < days; d++) forecast += expectedUsage(s, d) + (pools[d] ?? 0n);
+  const crossed = new Map(budgetCrossings(s).map((c) => [c.threshold, c.crossedAt]));
+  return {
+    scope: s.budget.scope,
+    id: s.budget.id,
+    period: s.period,
+    budget: s.budget.monthly,
+    actual,
+    forecast,
+    observedDays: s.usage.length,
+    days,
+    thresholds: s.budget.alertAt.map((percent) => {
+      const amount = thresholdAmount(s.budget, percent);
+      const crossedAt = crossed.get(percent) ?? null;
+      return {
+        percent,
+        amount,
+        crossedAt,
+        forecastToCross: crossedAt === null && forecast >= amount && forecast > 0n,
+      };
+    }),
+  };
+}
+
+/** The mean usage of the observed days on the same weekday as day `d`, else of all observed days. */
+function expectedUsage(s: BudgetSeries, d: number): Money {
+  const weekday = (i: number) => new Date(s.start + i * DAY_MS).getUTCDay();
+  const same = s.usage.filter((_, i) => weekday(i) === weekday(d));
+  const pool = same.length > 0 ? same : s.usage;
+  if (pool.length === 0) return 0n;
+  return pool.reduce((a, b) => a + b, 0n) / BigInt(pool.length);
+}

@@ -1,0 +1,360 @@
+/**
+ * `tally posture` (SPEC §6): NHI and asset hygiene, from the registry, the
+ * selector tuples seen in telemetry and the statement's charges. Each finding
+ * carries its framework references:
+ *
+ * | finding | NIST CSF 2.0 | OWASP NHI Top 10 (2025) |
+ * |---|---|---|
+ * | unregistered_identity: telemetry from selectors no identity matches | ID.AM-02, ID.AM-08 | NHI1 Improper Offboarding |
+ * | ambiguous_identity: selectors two identities claim equally | ID.AM-02 | NHI9 NHI Reuse |
+ * | identity_without_owner: no application, or no owner team now | ID.AM-02, ID.AM-08 | NHI1 |
+ * | application_without_team: no owner team in effect now | ID.AM-02, ID.AM-08 | NHI1 |
+ * | key_not_rotated: no `created`/`rotated` within N days | ID.AM-08 | NHI7 Long-Lived Secrets |
+ * | compromised_not_revoked: leaked or compromised, still not revoked | ID.AM-08 | NHI2 Secret Leakage, NHI1 |
+ * | identity_across_environments: events claiming another environment | ID.AM-02 | NHI8 Environment Isolation, NHI9 |
+ * | identity_across_services: one identity in several services | ID.AM-02 | NHI9 NHI Reuse |
+ * | unrestricted_identity: in use with no model allowlist | — | NHI5 Overprivileged NHI |
+ * | unpriced_model: a model with no price anywhere | ID.AM-04 (services provided by suppliers) | — |
+ * | attribution_coverage: spend not tied to an owner | ID.AM-02 | — |
+ *
+ * ID.AM-02: inventories of software, services and systems are maintained;
+ * ID.AM-04: inventories of services provided by suppliers are maintained;
+ * ID.AM-08: systems, hardware, software, services and data are managed
+ * throughout their life cycles.
+ */
+import { type Charge, selectorLabel } from './attribution.js';
+import type { Config, Identity } from './config.js';
+import type { Money } from './money.js';
+import { inEffect, type Registry } from './registry.js';
+import type { Severity } from './signals/signal.js';
+import { SEVERITIES } from './signals/signal.js';
+import { iso, type Totals } from './statement.js';
+import { type SelectorTuple, tupleKey } from './usage.js';
+
+/** Events per selector tuple and claimed environment. */
+export interface SelectorUsage {
+  tuple: SelectorTuple;
+  environment: string | null;
+  events: number;
+  first: number;
+  last: number;
+}
+
+export type FindingKind =
+  | 'unregistered_identity'
+  | 'ambiguous_identity'
+  | 'identity_without_owner'
+  | 'application_without_team'
+  | 'key_not_rotated'
+  | 'compromised_not_revoked'
+  | 'identity_across_environments'
+  | 'identity_across_services'
+  | 'unrestricted_identity'
+  | 'unpriced_model'
+  | 'attribution_coverage';
+
+export interface Finding {
+  kind: FindingKind;
+  severity: Severity;
+  /** What the finding is about: an identity id, an application id, a selector as seen, `provider/model`. */
+  subject: string;
+  detail: string;
+  /** Telemetry behind it in the window; 0 when the finding comes from the registry alone. */
+  events: number;
+  /** Effective cost of those events; null when unknown (unpriced) or not applicable. */
+  cost: Money | null;
+  figures: Record<string, string | number | null>;
+  refs: string[];
+}
+
+export interface Posture {
+  window: { start: number; end: number };
+  /** The instant "now" for ownership and key age: the window's last instant. */
+  asOf: number;
+  rotationDays: number;
+  coverage: { attributed: Money; direct: Money };
+  findings: Finding[];
+}
+
+export interface PostureInput {
+  config: Config;
+  registry: Registry;
+  window: { start: number; end: number };
+  usage: readonly SelectorUsage[];
+  /** The statement's charges over the window. */
+  charges: readonly Charge[];
+  totals: Totals;
+  rotationDays: number;
+}
+
+export const DEFAULT_ROTATION_DAYS = 90;
+/** Below this attribution coverage the coverage finding is medium; below the second, high. */
+const COVERAGE_MEDIUM = 95n;
+const COVERAGE_HIGH = 80n;
+const DAY_MS = 86_400_000;
+const KEY_KINDS: ReadonlySet<Identity['kind']> = new Set(['api_key', 'service_account']);
+
+const REFS: Record<FindingKind, string[]> = {
+  unregistered_identity: ['NIST CSF ID.AM-02', 'NIST CSF ID.AM-08', 'OWASP NHI1'],
+  ambiguous_identity: ['NIST CSF ID.AM-02', 'OWASP NHI9'],
+  identity_without_owner: ['NIST CSF ID.AM-02', 'NIST CSF ID.AM-08', 'OWASP NHI1'],
+  application_without_team: ['NIST CSF ID.AM-02', 'NIST CSF ID.AM-08', 'OWASP NHI1'],
+  key_not_rotated: ['NIST CSF ID.AM-08', 'OWASP NHI7'],
+  compromised_not_revoked: ['NIST CSF ID.AM-08', 'OWASP NHI2', 'OWASP NHI1'],
+  identity_across_environments: ['NIST CSF ID.AM-02', 'OWASP NHI8', 'OWASP NHI9'],
+  identity_across_services: ['NIST CSF ID.AM-02', 'OWASP NHI9'],
+  unrestricted_identity: ['OWASP NHI5'],
+  unpriced_model: ['NIST CSF ID.AM-04'],
+  attribution_coverage: ['NIST CSF ID.AM-02'],
+};
+
+export function assessPosture(input: PostureInput): Posture {
+  const { config, registry, window } = input;
+  const asOf = window.end - 1;
+  const findings: Finding[] = [];
+  const add = (f: Omit<Finding, 'refs'>) => findings.push({ ...f, refs: REFS[f.kind] });
+
+  const costByLabel = new Map<string, Money>();
+  for (const c of input.charges) {
+    if (c.reason !== 'unknown_identity' && c.reason !== 'ambiguous_identity') continue;
+    const label = c.identity ?? 'none';
+    costByLabel.set(label, (costByLabel.get(label) ?? 0n) + c.effective_cost);
+  }
+
+  // Per identity: the tuples and environments seen; per unmatched tuple: its usage.
+  const seen = new Map<
+    string,
+    { events: number; services: Set<string>; claims: Map<string, number>; last: number }
+  >();
+  const unmatched = new Map<
+    string,
+    { kind: 'unknown' | 'ambiguous'; label: string; candidates: string[]; usage: SelectorUsage[] }
+  >();
+  for (const u of input.usage) {
+    const r = registry.resolve(u.tuple);
+    if (r.kind === 'identity') {
+      const s = seen.get(r.identity.id) ?? {
+        events: 0,
+        services: new Set(),
+        claims: new Map(),
+        last: u.last,
+      };
+      s.events += u.events;
+      s.last = Math.max(s.last, u.last);
+      if (u.tuple.service !== null) s.services.add(u.tuple.service);
+      if (u.environment !== null && u.environment !== r.identity.environment) {
+        s.claims.set(u.environment, (s.claims.get(u.environment) ?? 0) + u.events);
+      }
+      seen.set(r.identity.id, s);
+      continue;
+    }
+    const key = tupleKey(u.tuple);
+    const entry = unmatched.get(key) ?? {
+      kind: r.kind,
+      label: selectorLabel(u.tuple),
+      candidates: r.kind === 'ambiguous' ? r.candidates : [],
+      usage: [],
+    };
+    entry.usage.push(u);
+    unmatched.set(key, entry);
+  }
+
+  for (const u of unmatched.values()) {
+    const events = u.usage.reduce((n, x) => n + x.events, 0);
+    const figures = {
+      first_seen: iso(Math.min(...u.usage.map((x) => x.first))),
+      last_seen: iso(Math.max(...u.usage.map((x) => x.last))),
+      ...(u.kind === 'ambiguous' ? { candidates: u.candidates.join(', ') } : {}),
+    };
+    add({
+      kind: u.kind === 'unknown' ? 'unregistered_identity' : 'ambiguous_identity',
+      severity: u.kind === 'unknown' ? 'high' : 'medium',
+      subject: u.label,
+      detail:
+        u.kind === 'unknown'
+          ? 'seen in telemetry but matched by no identity in the registry'
+          : `matched equally by ${u.candidates.join(' and ')}`,
+      events,
+      cost: costByLabel.get(u.label) ?? 0n,
+      figures,
+    });
+  }
+
+  for (const app of config.applications) {
+    if (app.owner.some((o) => inEffect(o, asOf))) continue;
+    add({
+      kind: 'application_without_team',
+      severity: 'medium',
+      subject: app.id,
+      detail: app.owner.length === 0 ? 'has no owner team' : 'has no owner team in effect now',
+      events: 0,
+      cost: null,
+      figures: {},
+    });
+  }
+
+  for (const identity of config.identities) {
+    const use = seen.get(identity.id);
+    const events = use?.events ?? 0;
+    const owner = registry.owner(identity, asOf);
+    if (!owner.ok) {
+      add({
+        kind: 'identity_without_owner',
+        severity: events > 0 ? 'high' : 'medium',
+        subject: identity.id,
+        detail: ownerGap(owner.reason),
+        events,
+        cost: null,
+        figures: { reason: owner.reason, application: identity.application },
+      });
+    } else if (owner.offboarded || owner.retired) {
+      add({
+        kind: 'identity_without_owner',
+        severity: events > 0 ? 'high' : 'medium',
+        subject: identity.id,
+        detail: owner.retired ? 'its application is retired' : 'its owner team is offboarded',
+        events,
+        cost: null,
+        figures: { application: owner.chain.application, team: owner.chain.team },
+      });
+    }
+    lifecycleFindings(identity, asOf, input.rotationDays, events, add);
+    if (use && use.claims.size > 0) {
+      const claimed = [...use.claims.keys()].sort();
+      add({
+        kind: 'identity_across_environments',
+        severity: 'medium',
+        subject: identity.id,
+        detail: `registered for ${identity.environment}, seen claiming ${claimed.join(', ')}`,
+        events: [...use.claims.values()].reduce((a, b) => a + b, 0),
+        cost: null,
+        figures: { environment: identity.environment, claimed: claimed.join(', ') },
+      });
+    }
+    if (use && use.services.size > 1) {
+      const services = [...use.services].sort();
+      add({
+        kind: 'identity_across_services',
+        severity: 'medium',
+        subject: identity.id,
+        detail: `one identity used by ${services.length} services: ${services.join(', ')}`,
+        events,
+        cost: null,
+        figures: { services: services.join(', ') },
+      });
+    }
+    if (use && identity.models === null && !identity.shared) {
+      add({
+        kind: 'unrestricted_identity',
+        severity: 'low',
+        subject: identity.id,
+        detail: 'in use with no model allowlist: any model, however costly, is authorised',
+        events,
+        cost: null,
+        figures: {},
+      });
+    }
+  }
+
+  const unpriced = new Map<string, { events: number; input: number; output: number }>();
+  for (const c of input.charges) {
+    if (c.unpriced_events === 0) continue;
+    const key = `${c.provider ?? '?'}/${c.model ?? '?'}`;
+    const u = unpriced.get(key) ?? { events: 0, input: 0, output: 0 };
+    u.events += c.unpriced_events;
+    u.input += c.input_tokens;
+    u.output += c.output_tokens;
+    unpriced.set(key, u);
+  }
+  for (const [model, u] of unpriced) {
+    add({
+      kind: 'unpriced_model',
+      severity: 'medium',
+      subject: model,
+      detail: 'no organisation or catalog price: its cost is unknown, not 0',
+      events: u.events,
+      cost: null,
+      figures: { input_tokens: u.input, output_tokens: u.output },
+    });
+  }
+
+  const { attributed, direct } = input.totals.coverage;
+  if (direct > 0n && attributed < direct) {
+    const percent = (attributed * 100n) / direct;
+    add({
+      kind: 'attribution_coverage',
+      severity: percent < COVERAGE_HIGH ? 'high' : percent < COVERAGE_MEDIUM ? 'medium' : 'low',
+      subject: 'telemetry',
+      detail: `${percentText(attributed, direct)} of direct cost is attributed to an owner`,
+      events: input.totals.events,
+      cost: direct - attributed,
+      figures: { attributed: String(attributed), direct: String(direct) },
+    });
+  }
+
+  const rank = (s: Severity) => SEVERITIES.indexOf(s);
+  findings.sort(
+    (a, b) => rank(a.severity) - rank(b.severity) || cmp(a.kind, b.kind) || cmp(a.subject, b.subject),
+  );
+  return { window, asOf, rotationDays: input.rotationDays, coverage: { attributed, direct }, findings };
+}
+
+function lifecycleFindings(
+  identity: Identity,
+  asOf: number,
+  rotationDays: number,
+  events: number,
+  add: (f: Omit<Finding, 'refs'>) => void,
+): void {
+  const past = identity.lifecycle.filter((l) => l.at <= asOf);
+  const ended = past.some((l) => l.event === 'revoked' || l.event === 'expired');
+  if (ended) return;
+  const exposed = past.filter((l) => l.event === 'leaked' || l.event === 'compromised').at(-1);
+  if (exposed) {
+    add({
+      kind: 'compromised_not_revoked',
+      severity: 'critical',
+      subject: identity.id,
+      detail: `${exposed.event} at ${iso(exposed.at)} and not revoked since`,
+      events,
+      cost: null,
+      figures: { [exposed.event]: iso(exposed.at) },
+    });
+  }
+  if (!KEY_KINDS.has(identity.kind)) return;
+  const renewed = past.filter((l) => l.event === 'created' || l.event === 'rotated').at(-1);
+  const ageDays = renewed ? Math.floor((asOf - renewed.at) / DAY_MS) : null;
+  if (ageDays !== null && ageDays <= rotationDays) return;
+  add({
+    kind: 'key_not_rotated',
+    severity: events > 0 ? 'medium' : 'low',
+    subject: identity.id,
+    detail:
+      ageDays === null
+        ? 'no creation or rotation on record'
+        : `last ${renewed?.event} ${ageDays} days ago (policy: ${rotationDays})`,
+    events,
+    cost: null,
+    figures: { age_days: ageDays, last_renewed: renewed ? iso(renewed.at) : null },
+  });
+}
+
+function ownerGap(reason: 'no_application' | 'no_owner_at_time' | 'no_cost_center_at_time'): string {
+  switch (reason) {
+    case 'no_application':
+      return 'belongs to no application in the registry';
+    case 'no_owner_at_time':
+      return 'its application has no owner team now';
+    case 'no_cost_center_at_time':
+      return 'its owner team has no cost center now';
+  }
+}
+
+function percentText(part: Money, whole: Money): string {
+  const basisPoints = (part * 10_000n) / whole;
+  return `${basisPoints / 100n}.${String(basisPoints % 100n).padStart(2, '0')} %`;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

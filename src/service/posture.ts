@@ -1,0 +1,44 @@
+/**
+ * `tally posture` (SPEC §6): the registry against what telemetry shows over
+ * a window, by default the 30 days up to the latest event (as `tally
+ * signals`). Ownership and key age are judged as of the window's end.
+ */
+import type { Config } from '../core/config.js';
+import { assessPosture, DEFAULT_ROTATION_DAYS, type Posture } from '../core/posture.js';
+import type { Store } from '../store/store.js';
+import { computeStatement } from './statement.js';
+
+export interface PostureOptions {
+  window?: { start: number; end: number } | null;
+  /** Days a key may go without `created` or `rotated`; default `policy.signals.rotation_days`, else 90. */
+  rotationDays?: number;
+}
+
+const DEFAULT_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export async function computePosture(
+  store: Store,
+  config: Config,
+  opts: PostureOptions = {},
+): Promise<Posture> {
+  const window = opts.window ?? (await defaultWindow(store));
+  const { statement, charges, registry } = await computeStatement(store, config, window);
+  const usage = await store.selectorUsage({ from: window.start, to: window.end });
+  const configured = config.policy.signals.rotation_days;
+  return assessPosture({
+    config,
+    registry,
+    window,
+    usage,
+    charges,
+    totals: statement.totals,
+    rotationDays: opts.rotationDays ?? (typeof configured === 'number' ? configured : DEFAULT_ROTATION_DAYS),
+  });
+}
+
+async function defaultWindow(store: Store): Promise<{ start: number; end: number }> {
+  const latest = await store.latestEventTime();
+  const end = (latest ?? Date.now()) + 1;
+  return { start: end - DEFAULT_DAYS * DAY_MS, end };
+}

@@ -1,0 +1,130 @@
+/**
+ * `tally replay` (SPEC §6): reads the events of the window for an identity or
+ * a trace, every other span of their traces, and the configuration, nothing
+ * derived, so that a replay after a breach with corrected facts (a
+ * compromise dated earlier, a revoked key) shows the corrected verdicts.
+ */
+import type { Config, Selector } from '../core/config.js';
+import { SELECTOR_FIELDS } from '../core/config.js';
+import { UsageError } from '../core/errors.js';
+import type { UsageEvent } from '../core/event.js';
+import { PriceBook } from '../core/pricing.js';
+import { Registry } from '../core/registry.js';
+import { belongsTo, buildReplay, type Replay } from '../core/replay.js';
+import type { Signal } from '../core/signals/signal.js';
+import type { Store } from '../store/store.js';
+
+export interface ReplayOptions {
+  /** [start, end); optional with a trace (then the whole trace). */
+  window: { start: number; end: number } | null;
+  /** A registry identity id, or an unregistered caller as signals name it (`api_key:…`). */
+  identity?: string | null;
+  trace?: string | null;
+  /** Signals over the window, to tell which ones each span fed. */
+  signals?: (window: { start: number; end: number }) => Promise<Signal[]>;
+}
+
+/**
+ * Spans of the selected traces are looked for this far around the window:
+ * ancestors further away are still found (see tracesMissingAncestors), but
+ * descendants of a selected span that started more than this after the
+ * window are left out of the tree.
+ */
+const TRACE_MARGIN_MS = 3_600_000;
+
+export async function computeReplay(store: Store, config: Config, opts: ReplayOptions): Promise<Replay> {
+  const registry = new Registry(config);
+  const prices = new PriceBook(config.prices);
+  const identity = opts.identity ?? null;
+  const trace = opts.trace ?? null;
+  const w = opts.window;
+  let rows: UsageEvent[];
+  if (trace !== null) {
+    rows = await store.traceEvents([trace]);
+  } else if (w !== null) {
+    rows = await store.eventsInWindow({
+      from: w.start,
+      to: w.end,
+      ...(identity === null ? {} : { match: selectorsOf(config, identity) }),
+      traceMargin: TRACE_MARGIN_MS,
+    });
+    rows.push(...(await store.traceEvents(tracesMissingAncestors(rows))));
+  } else {
+    throw new UsageError('replay: a window (--from and --to) is needed without --trace');
+  }
+  const chosen = rows.filter(
+    (e) =>
+      (w === null || (e.time >= w.start && e.time < w.end)) &&
+      (trace === null || e.trace_id === trace) &&
+      (identity === null || belongsTo(registry, identity, e)),
+  );
+  const window = w ?? spanOf(chosen);
+
+  const keys = new Set(chosen.map(eventKey));
+  return buildReplay({
+    events: rows,
+    isSelected: (e) => keys.has(eventKey(e)),
+    window,
+    selection: { identity, trace },
+    registry,
+    prices,
+    config,
+    signals: opts.signals ? await opts.signals(window) : [],
+    auditHead: await store.auditHead(),
+  });
+}
+
+/**
+ * Traces with a span whose parent was not found near the window: the payer
+ * and the inherited tenant need every ancestor, so those traces are read
+ * whole (a parent that was never exported costs one look through the table).
+ */
+function tracesMissingAncestors(rows: readonly UsageEvent[]): string[] {
+  const spans = new Set<string>();
+  for (const e of rows)
+    if (e.trace_id !== null && e.span_id !== null) spans.add(`${e.trace_id}\u0000${e.span_id}`);
+  const missing = new Set<string>();
+  for (const e of rows) {
+    if (
+      e.trace_id !== null &&
+      e.parent_span_id !== null &&
+      !spans.has(`${e.trace_id}\u0000${e.parent_span_id}`)
+    ) {
+      missing.add(e.trace_id);
+    }
+  }
+  return [...missing];
+}
+
+function eventKey(e: UsageEvent): string {
+  return `${e.source}\u0000${e.id}`;
+}
+
+function spanOf(events: readonly UsageEvent[]): { start: number; end: number } {
+  if (events.length === 0) throw new UsageError('replay: no stored event belongs to that trace');
+  let start = Number.POSITIVE_INFINITY;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const e of events) {
+    start = Math.min(start, e.time);
+    end = Math.max(end, e.time + 1);
+  }
+  return { start, end };
+}
+
+/** The selectors to look an identity up by: the registry's, or the unmatched selector as signals name it. */
+function selectorsOf(config: Config, id: string): Selector[] {
+  const identity = config.identities.find((i) => i.id === id);
+  if (identity) return identity.match;
+  const selector: Selector = {};
+  for (const part of id.split(',')) {
+    const at = part.indexOf(':');
+    const field = part.slice(0, at) as (typeof SELECTOR_FIELDS)[number];
+    if (at <= 0 || !SELECTOR_FIELDS.includes(field)) {
+      throw new UsageError(
+        `replay: unknown identity '${id}': give a registry identity id or an unmatched selector such as api_key:…`,
+      );
+    }
+    selector[field] = part.slice(at + 1);
+  }
+  return [selector];
+}
