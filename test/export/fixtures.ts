@@ -34,6 +34,7 @@ export function charge(fields: Partial<Charge> = {}): Charge {
     provider: 'openai',
     model: 'gpt-4o',
     project: null,
+    api_key: null,
     day: OCT.start + DAY,
     time: OCT.start + DAY + 3_600_000,
     refusedTenant: null,
