@@ -35,24 +35,45 @@ const instance = await DuckDBInstance.create(storePath);
 const conn = await instance.connect();
 const registry = new Registry(config);
 const prices = new PriceBook(config.prices);
-const tuples = (await conn.runAndReadAll('SELECT DISTINCT api_key, service, agent, project FROM events')).getRowObjectsJS();
+const tuples = (
+  await conn.runAndReadAll('SELECT DISTINCT api_key, service, agent, project FROM events')
+).getRowObjectsJS();
 const owners = [];
 for (const t of tuples) {
   const r = registry.resolve(t);
   const owner = r.kind === 'identity' ? registry.owner(r.identity, OCT.start + 15 * 86_400_000) : null;
-  owners.push(`(${q(t.api_key)}, ${q(t.service)}, ${q(t.agent)}, ${q(t.project)}, ${q(owner?.ok ? owner.chain.team : null)})`);
+  owners.push(
+    `(${q(t.api_key)}, ${q(t.service)}, ${q(t.agent)}, ${q(t.project)}, ${q(owner?.ok ? owner.chain.team : null)})`,
+  );
 }
-await conn.run(`CREATE TEMP TABLE owner_map (api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR, team VARCHAR)`);
+await conn.run(
+  `CREATE TEMP TABLE owner_map (api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR, team VARCHAR)`,
+);
 await conn.run(`INSERT INTO owner_map VALUES ${owners.join(',')}`);
 const models = (await conn.runAndReadAll('SELECT DISTINCT provider, model FROM events')).getRowObjectsJS();
 const rates = models.map((m) => {
   const per = (field) => {
-    const quote = prices.price({ time: OCT.start, provider: m.provider, model: m.model, operation: 'chat', input_tokens: field === 'in' ? 1_000_000 : 0, output_tokens: field === 'out' ? 1_000_000 : 0, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, requests: 0, tool: null, data_source: null });
+    const quote = prices.price({
+      time: OCT.start,
+      provider: m.provider,
+      model: m.model,
+      operation: 'chat',
+      input_tokens: field === 'in' ? 1_000_000 : 0,
+      output_tokens: field === 'out' ? 1_000_000 : 0,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+      reasoning_tokens: 0,
+      requests: 0,
+      tool: null,
+      data_source: null,
+    });
     return quote.priced ? (Number(quote.tokenCost) / 1e12 / 1e6).toFixed(15) : '0';
   };
   return `(${q(m.provider)}, ${q(m.model)}, ${per('in')}::DECIMAL(38,18), ${per('out')}::DECIMAL(38,18))`;
 });
-await conn.run(`CREATE TEMP TABLE rates (provider VARCHAR, model VARCHAR, in_rate DECIMAL(38,18), out_rate DECIMAL(38,18))`);
+await conn.run(
+  `CREATE TEMP TABLE rates (provider VARCHAR, model VARCHAR, in_rate DECIMAL(38,18), out_rate DECIMAL(38,18))`,
+);
 await conn.run(`INSERT INTO rates VALUES ${rates.join(',')}`);
 const reference = `
   SELECT o.team, sum(e.input_tokens * r.in_rate + e.output_tokens * r.out_rate) AS cost

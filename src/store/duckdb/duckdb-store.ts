@@ -32,7 +32,7 @@ import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './ca
 import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { columnType, EVENT_COLUMNS_DDL, MIGRATIONS } from './schema.js';
-import { readSignalFacts, readSignalEvidence } from './signals-sql.js';
+import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { usageGroupsSql } from './usage-sql.js';
 
 export interface DuckDBOptions {
@@ -320,7 +320,13 @@ export class DuckDBStore implements Store {
   }
 
   signalFacts(q: SignalQuery): Promise<SignalFacts> {
-    return this.serial(() => readSignalFacts(q, (sql) => this.rows(sql), (sql) => this.run(sql)));
+    return this.serial(() =>
+      readSignalFacts(
+        q,
+        (sql) => this.rows(sql),
+        (sql) => this.run(sql),
+      ),
+    );
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
