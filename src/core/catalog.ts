@@ -69,6 +69,10 @@ export interface CatalogModel {
   model: string;
   /** The rates in effect at `time` (epoch ms): start-date and time-of-day conditions. */
   at(time: number): RateSet;
+  /** Some price depends on the request's input tokens. */
+  tiered: boolean;
+  /** Some price depends on the time of day. */
+  timeOfDay: boolean;
 }
 
 const byId = new Map(providers.map((p) => [p.id, p]));
@@ -130,7 +134,15 @@ export function findCatalogModel(provider: string | null, model: string): Catalo
   const info =
     modelIn(found, name) ??
     (withDashedDates(name) !== name ? modelIn(found, withDashedDates(name)) : undefined);
-  return info ? { provider: found.id, model: info.id, at: ratesOf(info) } : null;
+  if (!info) return null;
+  const entries = Array.isArray(info.prices) ? info.prices : [{ constraint: undefined, prices: info.prices }];
+  return {
+    provider: found.id,
+    model: info.id,
+    at: ratesOf(info),
+    tiered: entries.some((e) => Object.values(e.prices).some((v) => typeof v === 'object' && v.tiers.length > 0)),
+    timeOfDay: entries.some((e) => compileCondition(e.constraint).kind === 'time_of_day'),
+  };
 }
 
 function providerByName(name: string): Provider | undefined {

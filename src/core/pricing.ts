@@ -190,6 +190,12 @@ export class PriceBook {
     return [...catalogChanges.tierStarts];
   }
 
+  /** Whether a model's catalog price depends on the request's size or the time of day. */
+  varies(provider: string | null, model: string | null): { tiered: boolean; timeOfDay: boolean } {
+    const found = model === null ? null : findCatalogModel(provider, model);
+    return { tiered: found?.tiered ?? false, timeOfDay: found?.timeOfDay ?? false };
+  }
+
   /** Seconds after midnight UTC where a time-of-day catalog price switches. */
   timeOfDayCuts(): number[] {
     return [...catalogChanges.timesOfDay];

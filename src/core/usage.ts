@@ -65,6 +65,12 @@ export interface UsageQuery {
   tierThresholds?: number[];
   /** Seconds after midnight UTC where a time-of-day price switches: a group never straddles one. */
   timeOfDayCuts?: number[];
+  /**
+   * Whether a model's price depends on the request's size (tiers) or the
+   * time of day; only such models' groups are split by those bands.
+   * Omitted: every model is split.
+   */
+  varies?: (provider: string | null, model: string | null) => { tiered: boolean; timeOfDay: boolean };
 }
 
 export function tupleKey(t: SelectorTuple): string {

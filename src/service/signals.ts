@@ -59,22 +59,55 @@ export async function evaluateSignals(
   const computed = opts.computed ?? (await computeStatement(store, config, window));
   const { registry, prices, charges } = computed;
 
-  const identities: SignalQuery['identities'] = [];
+  const historyStart =
+    Math.floor((window.start - Math.max(MONTH_AGO_DAYS, settings.baselineDays + 1) * DAY_MS) / HOUR_MS) *
+    HOUR_MS;
+  const byId = new Map(config.identities.map((i) => [i.id, i]));
   const tuplesOf = new Map<string, SelectorTuple[]>();
-  const add = (key: string, t: SelectorTuple) => {
+  const remember = (key: string, t: SelectorTuple) => {
     const list = tuplesOf.get(key) ?? [];
     list.push(t);
     tuplesOf.set(key, list);
   };
-  for (const t of await store.selectorTuples()) {
-    const r = registry.resolve(t);
-    if (r.kind === 'identity') {
-      identities.push({ tuple: t, identity: r.identity.id });
-      add(r.identity.id, t);
-    } else if (r.kind === 'unknown') add(selectorLabel(t), t);
-  }
+  const identify = (tuples: SelectorTuple[]) => {
+    const out: Array<{ tuple: SelectorTuple; identity: string }> = [];
+    for (const t of tuples) {
+      const r = registry.resolve(t);
+      if (r.kind === 'identity') {
+        out.push({ tuple: t, identity: r.identity.id });
+        remember(r.identity.id, t);
+      } else if (r.kind === 'unknown') remember(selectorLabel(t), t);
+    }
+    return out;
+  };
+  const output = new Map<string, Money>();
+  const price = (pairs: Array<{ provider: string | null; model: string | null }>) => {
+    const rates = rateRows(prices, pairs, historyStart, window.end);
+    for (const r of rates) {
+      const k = `${r.provider ?? ''}\u0000${r.model ?? ''}`;
+      if (r.output > (output.get(k) ?? -1n)) output.set(k, r.output);
+    }
+    return rates;
+  };
 
-  const byId = new Map(config.identities.map((i) => [i.id, i]));
+  const facts = await store.signalFacts({
+    start: window.start,
+    end: window.end,
+    historyStart,
+    baselineWeeks: Math.max(1, Math.floor(settings.baselineDays / 7)),
+    baselineDays: settings.baselineDays,
+    identify,
+    price,
+    units: unitRates(config),
+    aggregateOperations: [...AGGREGATE_OPERATIONS],
+    probeErrors: PROBE_ERRORS,
+    prefilter: prefilter(settings),
+  });
+  const signals = factSignals(facts, window, settings, {
+    environmentOf: (id) => byId.get(id)?.environment ?? null,
+    outputPerMtok: (provider, model) => output.get(`${provider ?? ''}\u0000${model ?? ''}`) ?? null,
+  });
+
   const findings = chargeFindings(charges, byId, window.end);
   const filters: EvidenceFilter[] = findings.map((f, i) => ({
     key: String(i),
@@ -85,37 +118,7 @@ export async function evaluateSignals(
     tenants: f.tenants,
   }));
   const samples = new Map((await store.signalEvidence(filters, EVIDENCE_IDS)).map((s) => [s.key, s]));
-  const signals = findings.map((f, i) => findingSignal(f, samples.get(String(i))));
-
-  const historyStart =
-    Math.floor((window.start - Math.max(MONTH_AGO_DAYS, settings.baselineDays + 1) * DAY_MS) / HOUR_MS) *
-    HOUR_MS;
-  const pairs = await store.modelPairs(historyStart, window.end);
-  const rates = rateRows(prices, pairs, historyStart, window.end);
-  const facts = await store.signalFacts({
-    start: window.start,
-    end: window.end,
-    historyStart,
-    baselineWeeks: Math.max(1, Math.floor(settings.baselineDays / 7)),
-    baselineDays: settings.baselineDays,
-    identities,
-    rates,
-    units: unitRates(config),
-    aggregateOperations: [...AGGREGATE_OPERATIONS],
-    probeErrors: PROBE_ERRORS,
-    prefilter: prefilter(settings),
-  });
-  const output = new Map<string, Money>();
-  for (const r of rates) {
-    const k = `${r.provider ?? ''}\u0000${r.model ?? ''}`;
-    if (r.output > (output.get(k) ?? -1n)) output.set(k, r.output);
-  }
-  signals.push(
-    ...factSignals(facts, window, settings, {
-      environmentOf: (id) => byId.get(id)?.environment ?? null,
-      outputPerMtok: (provider, model) => output.get(`${provider ?? ''}\u0000${model ?? ''}`) ?? null,
-    }),
-  );
+  signals.push(...findings.map((f, i) => findingSignal(f, samples.get(String(i)))));
 
   if (opts.invoice) {
     const tolerance = BigInt(Math.round(settings.reconcileTolerancePct * 1e6)) * 1_000_000n;

@@ -53,6 +53,7 @@ export async function computeStatement(
     byDay: opts.byDay ?? false,
     tierThresholds: prices.tierThresholds(),
     timeOfDayCuts: prices.timeOfDayCuts(),
+    varies: (provider, model) => prices.varies(provider, model),
   });
   const attributor = new Attributor(registry, prices, config.policy);
   const charges = groups.map((g) => attributor.attribute(g));

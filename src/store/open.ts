@@ -7,8 +7,12 @@ import { UsageError } from '../core/errors.js';
 import { DuckDBStore } from './duckdb/duckdb-store.js';
 import type { Store } from './store.js';
 
-/** Caps DuckDB's buffer memory so that a large ingest spills to disk instead of growing without bound. */
-const DEFAULT_SETTINGS: Record<string, string> = { memory_limit: '512MB' };
+/**
+ * Caps DuckDB's buffer memory so that large queries spill to disk instead of
+ * growing without bound. Bulk ingest runs under a lower cap of its own
+ * (`DuckDBStore.BULK_MEMORY_LIMIT`).
+ */
+const DEFAULT_SETTINGS: Record<string, string> = { memory_limit: '4GB' };
 
 export async function openStore(url: string): Promise<Store> {
   if (/^postgres(ql)?:\/\//i.test(url)) throw new UsageError('PostgreSQL store not available yet');

@@ -152,8 +152,6 @@ export interface Store {
   traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]>;
   /** Event counts per selector tuple and claimed environment in [from, to). */
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]>;
-  /** Distinct (provider, model) of the events in [from, to): what the signal rules need prices for. */
-  modelPairs(from: number, to: number): Promise<Array<{ provider: string | null; model: string | null }>>;
   /** The aggregates behind the behavioural signal rules (core/signals/facts.ts). */
   signalFacts(q: SignalQuery): Promise<SignalFacts>;
   /** First and last time, count and the earliest `limit` ids of the events each filter selects. */

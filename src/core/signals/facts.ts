@@ -9,8 +9,9 @@ import type { SelectorTuple } from '../usage.js';
 /**
  * Per-token rates of one (provider, model) while they are in effect, in Money
  * per million tokens, discounts applied. Signal thresholds price hours with
- * these: tiered and time-of-day prices are taken at their base rate, which is
- * close enough to judge a spike. Statement amounts never use them.
+ * these: tiered and time-of-day prices are taken at their base rate and
+ * per-request catalog fees are left out, which is close enough to judge a
+ * spike. Statement amounts never use them.
  */
 export interface RateRow {
   provider: string | null;
@@ -40,9 +41,14 @@ export interface SignalQuery {
   /** Weeks of the hour-of-week baseline (S06) and days of the rolling baselines (S08, S09, S10, S14). */
   baselineWeeks: number;
   baselineDays: number;
-  /** Selector tuple → identity id, for every tuple that resolves to one registered identity. */
-  identities: Array<{ tuple: SelectorTuple; identity: string }>;
-  rates: RateRow[];
+  /**
+   * Given every selector tuple of the events, the identity of each that
+   * resolves to one registered identity (the store scans the events once and
+   * asks; resolution stays in core).
+   */
+  identify(tuples: SelectorTuple[]): Array<{ tuple: SelectorTuple; identity: string }>;
+  /** Given the (provider, model) pairs of the history, their rates. */
+  price(pairs: Array<{ provider: string | null; model: string | null }>): RateRow[];
   /** Most specific first, as the price book picks them. */
   units: UnitRate[];
   aggregateOperations: string[];

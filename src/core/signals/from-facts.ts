@@ -139,7 +139,8 @@ export function s06Spikes(
         cost: formatMoney(h.cost),
         median: formatMoney(h.median),
         mad: formatMoney(h.mad),
-        z: round(h.z),
+        // A flat zero baseline has no spread to measure against: the floor decided, not z.
+        z: h.median === 0n && h.mad === 0n ? null : round(h.z),
       })),
       threshold: { z: s.spikeZ, floor: formatMoney(s.spikeFloor) },
     });

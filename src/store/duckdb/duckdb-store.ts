@@ -33,7 +33,7 @@ import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { columnType, EVENT_COLUMNS_DDL, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
-import { usageGroupsSql } from './usage-sql.js';
+import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
 export interface DuckDBOptions {
   /** DuckDB settings passed at open, e.g. `memory_limit`, `threads`, `temp_directory`. */
@@ -44,6 +44,9 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set(EVENT_FIELDS);
 const STAGE = 'tally_stage';
 
 type Row = Record<string, unknown>;
+
+/** The buffer cap while bulk-loading a file, so that ingesting 10M events stays within 1 GiB of memory. */
+const BULK_MEMORY_LIMIT = '512MB';
 
 export class DuckDBStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
@@ -101,18 +104,25 @@ export class DuckDBStore implements Store {
     return this.serial(async () => {
       const columns = format === 'csv' ? await csvHeader(path) : await this.jsonKeys(path);
       const select = canonicalSelectSql(path, format, columns, opts.now);
-      return this.transaction(() =>
-        this.appendBatch(
-          opts.label,
-          opts.now,
-          (seq) => `INSERT INTO events SELECT *, ${seq} FROM (${select})`,
-        ).catch((e: unknown) => {
-          // Only the first statement reads the file; its failures are the file's.
-          if (e instanceof StoreError && e.query?.includes(select))
-            throw invalid(path, format, message(e.cause));
-          throw e;
-        }),
-      );
+      // A file of any size loads in bounded memory: DuckDB spills what does not fit.
+      const [limit] = await this.rows(`SELECT current_setting('memory_limit') AS v`);
+      await this.run(`SET memory_limit = '${BULK_MEMORY_LIMIT}'`);
+      try {
+        return await this.transaction(() =>
+          this.appendBatch(
+            opts.label,
+            opts.now,
+            (seq) => `INSERT INTO events SELECT *, ${seq} FROM (${select})`,
+          ).catch((e: unknown) => {
+            // Only the first statement reads the file; its failures are the file's.
+            if (e instanceof StoreError && e.query?.includes(select))
+              throw invalid(path, format, message(e.cause));
+            throw e;
+          }),
+        );
+      } finally {
+        await this.run(`SET memory_limit = ${sqlText(String(limit?.v))}`);
+      }
     });
   }
 
@@ -212,7 +222,14 @@ export class DuckDBStore implements Store {
 
   usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
     return this.serial(async () => {
-      const rows = await this.rows(usageGroupsSql(q));
+      const pairs = (await this.rows(modelPairsSql(q))).map((r) => ({ provider: str(r.provider), model: str(r.model) }));
+      const flags = pairs.map((p) => ({ p, v: q.varies?.(p.provider, p.model) ?? { tiered: true, timeOfDay: true } }));
+      const varying = {
+        tiered: flags.filter((f) => f.v.tiered).map((f) => f.p),
+        timeOfDay: flags.filter((f) => f.v.timeOfDay).map((f) => f.p),
+      };
+      for (const sql of usageSetupSql(q)) await this.run(sql);
+      const rows = await this.rows(usageGroupsSql(q, varying));
       return rows.map((r) => ({
         own: {
           api_key: str(r.api_key),
@@ -308,15 +325,6 @@ export class DuckDBStore implements Store {
         last: num(r.last),
       })),
     );
-  }
-
-  modelPairs(from: number, to: number): Promise<Array<{ provider: string | null; model: string | null }>> {
-    return this.serial(async () => {
-      const rows = await this.rows(
-        `SELECT DISTINCT provider, model FROM events WHERE time >= epoch_ms(${int(from)}::BIGINT) AND time < epoch_ms(${int(to)}::BIGINT)`,
-      );
-      return rows.map((r) => ({ provider: str(r.provider), model: str(r.model) }));
-    });
   }
 
   signalFacts(q: SignalQuery): Promise<SignalFacts> {

@@ -1,21 +1,31 @@
 /**
- * The aggregates behind the signal rules (core/signals/facts.ts). Events are
- * first summed per selector tuple (a handful of columns over the raw rows),
- * then mapped to identities and priced on those sums, so the per-row work is
- * one grouped scan. Three scans in all: the hourly series of the window and
- * its history, the all-time profile of models, addresses and claims, and the
- * evidence samples of the statement's findings.
+ * The aggregates behind the signal rules (core/signals/facts.ts). One scan
+ * of the events sums them per selector tuple, provider, model, client
+ * address, claimed environment and hour; the store then asks core which
+ * identity each tuple is and what each model costs, and everything else
+ * (the hourly series with its baselines, the all-time profile of models,
+ * networks and claims) is a rollup of that one table. A second, narrow scan
+ * samples the evidence of the statement's findings.
  *
- * Hours are priced with per-token rates of the price book (see RateRow):
- * exact integers in pico-units, truncated once per summed group.
+ * Hours are priced with whole pico-units per token (exact for any price with
+ * up to six decimals per million tokens) and the price book's base rates:
+ * close enough to judge a threshold, never used for a statement amount.
  */
-import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import type {
+  EvidenceFilter,
+  EvidenceSample,
+  RateRow,
+  SignalFacts,
+  SignalQuery,
+} from '../../core/signals/facts.js';
 import type { SelectorTuple } from '../../core/usage.js';
 import { sqlString } from './usage-sql.js';
 
 export const HOURLY = 'tally_signal_hours';
 export const DENSE = 'tally_signal_series';
 export const PROFILE = 'tally_signal_profile';
+export const FINE = 'tally_signal_fine';
+export const RAW = 'tally_signal_raw';
 
 const HOUR_MS = 3_600_000;
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
@@ -23,23 +33,23 @@ const int = (n: bigint | number) => `${BigInt(n)}::BIGINT`;
 /** Money per million tokens → pico-units per token: exact for prices with up to six decimals per million. */
 const perToken = (m: bigint) => `${m / 1_000_000n}::BIGINT`;
 
-function identityMap(q: SignalQuery): string {
-  if (q.identities.length === 0) {
+function identityMap(identities: ReturnType<SignalQuery['identify']>): string {
+  if (identities.length === 0) {
     return `SELECT NULL::VARCHAR AS api_key, NULL::VARCHAR AS service, NULL::VARCHAR AS agent, NULL::VARCHAR AS project, NULL::VARCHAR AS ident WHERE false`;
   }
-  const rows = q.identities.map(
+  const rows = identities.map(
     ({ tuple: t, identity }) =>
       `(${sqlString(t.api_key)}, ${sqlString(t.service)}, ${sqlString(t.agent)}, ${sqlString(t.project)}, ${sqlString(identity)})`,
   );
   return `SELECT api_key::VARCHAR AS api_key, service::VARCHAR AS service, agent::VARCHAR AS agent, project::VARCHAR AS project, ident::VARCHAR AS ident FROM (VALUES ${rows.join(', ')}) v(api_key, service, agent, project, ident)`;
 }
 
-function rateTable(q: SignalQuery): string {
-  if (q.rates.length === 0) {
+function rateTable(rates: RateRow[]): string {
+  if (rates.length === 0) {
     return `SELECT NULL::VARCHAR AS provider, NULL::VARCHAR AS model, 0::BIGINT AS rfrom, 0::BIGINT AS runtil, 0::BIGINT AS r_in, 0::BIGINT AS r_out, 0::BIGINT AS r_cr, 0::BIGINT AS r_cw, 0::BIGINT AS r_rs WHERE false`;
   }
   const clamp = (t: number) => Math.max(-1e15, Math.min(1e15, t));
-  const rows = q.rates.map(
+  const rows = rates.map(
     (r) =>
       `(${sqlString(r.provider)}, ${sqlString(r.model)}, ${Math.trunc(clamp(r.from))}::BIGINT, ${Math.trunc(clamp(r.until))}::BIGINT, ${perToken(r.input)}, ${perToken(r.output)}, ${perToken(r.cacheRead)}, ${perToken(r.cacheWrite)}, ${perToken(r.reasoning)})`,
   );
@@ -80,62 +90,76 @@ const TUPLE_JOIN = ['api_key', 'service', 'agent', 'project'].map((c) => eq('m',
 const RATE_JOIN = (time: string) =>
   `${eq('rt', 'r', 'provider')} AND ${eq('rt', 'r', 'model')} AND ${time} >= rt.rfrom AND ${time} < rt.runtil`;
 
-/** Hourly sums per identity over [historyStart, end). */
-export function hourlySql(q: SignalQuery): string {
+const aggList = (q: SignalQuery) => q.aggregateOperations.map((o) => sqlString(o)).join(', ') || "''";
+
+/**
+ * The one scan of the events: sums per identity, hour, provider, model,
+ * client address and claimed environment, priced. The hourly series and the
+ * all-time profile are both rollups of it.
+ */
+export function rawSql(q: SignalQuery): string {
   const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
   return `
+CREATE OR REPLACE TEMP TABLE ${RAW} AS
+SELECT api_key, service, agent, project, provider, model, client_address, environment,
+       epoch_ms(date_trunc('hour', time)) AS h,
+       count(*) AS events, sum(requests) AS requests,
+       -- Failed calls carry no tokens: token shape looks only at calls that used some.
+       coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND operation NOT IN (${aggList(q)})), 0) AS treq,
+       sum(CASE WHEN operation IN (${aggList(q)}) THEN 0 ELSE input_tokens END) AS tin,
+       sum(CASE WHEN operation IN (${aggList(q)}) THEN 0 ELSE output_tokens END) AS tout,
+       ${tokenSums(q)},
+       count(*) FILTER (WHERE ${probe}) AS probes,
+       epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
+FROM events
+WHERE time < ${ts(q.end)}
+GROUP BY ALL`;
+}
+
+export const RAW_TUPLES = `SELECT DISTINCT api_key, service, agent, project FROM ${RAW}`;
+export const rawPairsSql = (q: SignalQuery) =>
+  `SELECT DISTINCT provider, model FROM ${RAW} WHERE h >= ${Math.floor(q.historyStart / HOUR_MS) * HOUR_MS}`;
+
+/** The raw sums mapped to identities and priced. */
+export function fineSql(identities: ReturnType<SignalQuery['identify']>, rates: RateRow[]): string {
+  return `
+CREATE OR REPLACE TEMP TABLE ${FINE} AS
+WITH idmap AS (${identityMap(identities)}), rates AS (${rateTable(rates)})
+SELECT m.ident, r.service, r.provider, r.model, r.client_address, r.environment, r.h,
+       r.events, r.requests, r.treq, r.tin, r.tout, r.probes, r.first_t, r.last_t, r.first_id,
+       ${PRICED} AS cost
+FROM ${RAW} r JOIN idmap m ON ${TUPLE_JOIN}
+LEFT JOIN rates rt ON ${RATE_JOIN('r.h')}`;
+}
+
+/** Hourly sums per identity over [historyStart, end). */
+export function hourlySql(q: SignalQuery): string {
+  return `
 CREATE OR REPLACE TEMP TABLE ${HOURLY} AS
-WITH idmap AS (${identityMap(q)}), rates AS (${rateTable(q)}),
-raw AS (
-  SELECT api_key, service, agent, project, provider, model,
-         epoch_ms(date_trunc('hour', time)) AS h,
-         count(*) AS events, sum(requests) AS requests,
-         sum(CASE WHEN operation IN (${q.aggregateOperations.map((o) => sqlString(o)).join(', ') || "''"}) THEN 0 ELSE input_tokens END) AS tin,
-         sum(CASE WHEN operation IN (${q.aggregateOperations.map((o) => sqlString(o)).join(', ') || "''"}) THEN 0 ELSE output_tokens END) AS tout,
-         ${tokenSums(q)},
-         count(*) FILTER (WHERE ${probe}) AS probes,
-         count(DISTINCT client_address) AS addrs,
-         min(time) AS first_t, max(time) AS last_t, min_by(id, time) AS first_id
-  FROM events
-  WHERE time >= ${ts(q.historyStart)} AND time < ${ts(q.end)}
-  GROUP BY ALL
-)
-SELECT m.ident, r.h, sum(r.events)::BIGINT AS events, sum(r.requests)::BIGINT AS requests,
-       sum(r.tin)::DOUBLE AS tin, sum(r.tout)::DOUBLE AS tout, sum(${PRICED})::HUGEINT AS cost,
-       sum(r.probes)::BIGINT AS probes, sum(r.addrs)::BIGINT AS addrs,
-       epoch_ms(min(r.first_t)) AS first_t, epoch_ms(max(r.last_t)) AS last_t, min_by(r.first_id, r.first_t) AS first_id
-FROM raw r JOIN idmap m ON ${TUPLE_JOIN}
-LEFT JOIN rates rt ON ${RATE_JOIN('r.h')}
-GROUP BY m.ident, r.h`;
+SELECT ident, h, sum(events)::BIGINT AS events, sum(requests)::BIGINT AS requests, sum(treq)::BIGINT AS treq,
+       sum(tin)::DOUBLE AS tin, sum(tout)::DOUBLE AS tout, sum(cost)::HUGEINT AS cost,
+       sum(probes)::BIGINT AS probes, count(DISTINCT client_address) AS addrs,
+       min(first_t) AS first_t, max(last_t) AS last_t, min_by(first_id, first_t) AS first_id
+FROM ${FINE} WHERE h >= ${Math.floor(q.historyStart / HOUR_MS) * HOUR_MS}
+GROUP BY ident, h`;
 }
 
 /**
  * The all-time profile per identity: each (service, provider, model, client
  * address, claimed environment) with its first time ever and what it did in
- * the window.
+ * the window (whole hours).
  */
 export function profileSql(q: SignalQuery): string {
-  const inWindow = `time >= ${ts(q.start)}`;
+  const w = `FILTER (WHERE h >= ${Math.floor(q.start / HOUR_MS) * HOUR_MS})`;
   return `
 CREATE OR REPLACE TEMP TABLE ${PROFILE} AS
-WITH idmap AS (${identityMap(q)}), rates AS (${rateTable(q)}),
-raw AS (
-  SELECT api_key, service, agent, project, provider, model, client_address, environment,
-         min(time) AS first_t,
-         count(*) FILTER (WHERE ${inWindow}) AS events,
-         min(time) FILTER (WHERE ${inWindow}) AS first_w, max(time) FILTER (WHERE ${inWindow}) AS last_w,
-         min_by(id, time, 3) FILTER (WHERE ${inWindow}) AS ids,
-         ${tokenSums(q, inWindow)}
-  FROM events
-  WHERE time < ${ts(q.end)}
-  GROUP BY ALL
-)
-SELECT m.ident, r.service, r.provider, r.model, r.client_address, r.environment,
-       epoch_ms(r.first_t) AS first_t, r.events::BIGINT AS events,
-       epoch_ms(r.first_w) AS first_w, epoch_ms(r.last_w) AS last_w, coalesce(r.ids, []) AS ids,
-       ${PRICED}::HUGEINT AS cost
-FROM raw r JOIN idmap m ON ${TUPLE_JOIN}
-LEFT JOIN rates rt ON ${RATE_JOIN('epoch_ms(r.first_w)')}`;
+SELECT ident, service, provider, model, client_address, environment,
+       min(first_t) AS first_t, coalesce(sum(events) ${w}, 0)::BIGINT AS events,
+       min(first_t) ${w} AS first_w, max(last_t) ${w} AS last_w,
+       coalesce(list(first_id ORDER BY first_t) ${w}, [])[1:3] AS ids,
+       coalesce(sum(cost) ${w}, 0)::HUGEINT AS cost
+FROM ${FINE}
+GROUP BY ident, service, provider, model, client_address, environment`;
 }
 
 /**
@@ -162,10 +186,10 @@ grid AS (
     SELECT ident FROM ${HOURLY}
     WHERE h >= ${Math.floor(q.start / HOUR_MS) * HOUR_MS} AND (cost >= ${int(q.prefilter.spikeFloor)}
       OR events >= ${q.prefilter.offHoursMinEvents} OR probes >= ${q.prefilter.errorBurstMin}
-      OR addrs >= ${q.prefilter.addressBurstMin} OR requests >= ${minReq}))
+      OR addrs >= ${q.prefilter.addressBurstMin} OR treq >= ${minReq}))
 ),
 d AS (
-  SELECT g.ident, g.h, coalesce(x.events, 0) AS events, coalesce(x.requests, 0) AS requests,
+  SELECT g.ident, g.h, coalesce(x.events, 0) AS events, coalesce(x.requests, 0) AS requests, coalesce(x.treq, 0) AS treq,
          coalesce(x.cost, 0)::HUGEINT AS cost, coalesce(x.probes, 0) AS probes, coalesce(x.addrs, 0) AS addrs,
          x.tin, x.tout, x.first_t, x.last_t, x.first_id, (g.h // ${HOUR_MS}) % 24 AS hod
   FROM grid g LEFT JOIN ${HOURLY} x ON x.ident = g.ident AND x.h = g.h
@@ -180,23 +204,37 @@ w1 AS (
          coalesce(sum(events) OVER (w ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING), 0) AS base_events,
          coalesce(max(probes) OVER (w ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING), 0) AS base_probes,
          coalesce(max(addrs) OVER (w ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING), 0) AS base_addrs,
-         CASE WHEN requests >= ${minReq} AND tin > 0 AND tout > 0 THEN ln(tout / tin) END AS lr,
-         CASE WHEN requests >= ${minReq} AND tin > 0 THEN ln(tin / requests) END AS ls
+         CASE WHEN treq >= ${minReq} AND tin > 0 AND tout > 0 THEN ln(tout / tin) END AS lr,
+         CASE WHEN treq >= ${minReq} AND tin > 0 THEN ln(tin / treq) END AS ls
   FROM d
   WINDOW w AS (PARTITION BY ident ORDER BY h)
 ),
+days AS (
+  -- S14's baseline by day: each day's median and spread of its judged hours, then over the baseline days
+  -- the median of those medians and the larger of the typical daily spread and the spread between days.
+  SELECT ident, h // 86400000 AS d, median(lr) AS dm_lr, mad(lr) AS dd_lr, count(lr) AS n_lr,
+         median(ls) AS dm_ls, mad(ls) AS dd_ls, count(ls) AS n_ls
+  FROM w1 GROUP BY ident, d
+),
+dbase AS (
+  SELECT ident, d,
+         median(dm_lr) OVER wd AS lr_med, greatest(median(dd_lr) OVER wd, mad(dm_lr) OVER wd) AS lr_mad,
+         coalesce(sum(n_lr) OVER wd, 0) AS lr_n,
+         median(dm_ls) OVER wd AS ls_med, greatest(median(dd_ls) OVER wd, mad(dm_ls) OVER wd) AS ls_mad,
+         coalesce(sum(n_ls) OVER wd, 0) AS ls_n
+  FROM days
+  WINDOW wd AS (PARTITION BY ident ORDER BY d RANGE BETWEEN ${q.baselineDays} PRECEDING AND 1 PRECEDING)
+),
 w2 AS (
-  SELECT *,
+  SELECT w1.*,
          coalesce(max(c5) OVER month_ago, 0)::HUGEINT AS month_cost,
          coalesce(max(e5) OVER month_ago, 0) AS month_events,
          coalesce(sum(s3) OVER recent_days, 0) AS hod_events,
          coalesce(max(m3) OVER recent_days, 0) AS hod_max,
-         median(lr) OVER base AS lr_med, mad(lr) OVER base AS lr_mad, count(lr) OVER base AS lr_n,
-         median(ls) OVER base AS ls_med, mad(ls) OVER base AS ls_mad, count(ls) OVER base AS ls_n
-  FROM w1
-  WINDOW month_ago AS (PARTITION BY ident, hod ORDER BY h ROWS BETWEEN 34 PRECEDING AND 27 PRECEDING),
-         recent_days AS (PARTITION BY ident, hod ORDER BY h ROWS BETWEEN ${q.baselineDays} PRECEDING AND 1 PRECEDING),
-         base AS (PARTITION BY ident ORDER BY h ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING)
+         b.lr_med, b.lr_mad, b.lr_n, b.ls_med, b.ls_mad, b.ls_n
+  FROM w1 LEFT JOIN dbase b ON b.ident = w1.ident AND b.d = w1.h // 86400000
+  WINDOW month_ago AS (PARTITION BY w1.ident, hod ORDER BY h ROWS BETWEEN 34 PRECEDING AND 27 PRECEDING),
+         recent_days AS (PARTITION BY w1.ident, hod ORDER BY h ROWS BETWEEN ${q.baselineDays} PRECEDING AND 1 PRECEDING)
 )
 SELECT * EXCLUDE (c5, e5, s3, m3) FROM w2 WHERE h >= ${Math.floor(q.start / HOUR_MS) * HOUR_MS} AND events > 0`;
 }
@@ -214,7 +252,7 @@ export function candidatesSql(
       WHERE events >= ${p.offHoursMinEvents} AND events > hod_max`,
     errors: `SELECT ${HOUR_COLUMNS}, probes, base_probes FROM ${DENSE} WHERE probes >= ${p.errorBurstMin}`,
     addresses: `SELECT ${HOUR_COLUMNS}, addrs, base_addrs FROM ${DENSE} WHERE addrs >= ${p.addressBurstMin}`,
-    shapes: `SELECT ${HOUR_COLUMNS}, requests, lr, lr_med, lr_mad, lr_n, ls, ls_med, ls_mad, ls_n FROM ${DENSE}
+    shapes: `SELECT ${HOUR_COLUMNS}, treq AS requests, lr, lr_med, lr_mad, lr_n, ls, ls_med, ls_mad, ls_n FROM ${DENSE}
       WHERE abs(lr - lr_med) >= ${p.shapeMinLogDistance} OR abs(ls - ls_med) >= ${p.shapeMinLogDistance}`,
   };
 }
@@ -313,6 +351,18 @@ export async function readSignalFacts(
   run: (sql: string) => Promise<number>,
 ): Promise<SignalFacts> {
   try {
+    await run(rawSql(q));
+    const tuples = (await rows(RAW_TUPLES)).map((r) => ({
+      api_key: str(r.api_key),
+      service: str(r.service),
+      agent: str(r.agent),
+      project: str(r.project),
+    }));
+    const pairs = (await rows(rawPairsSql(q))).map((r) => ({
+      provider: str(r.provider),
+      model: str(r.model),
+    }));
+    await run(fineSql(q.identify(tuples), q.price(pairs)));
     await run(hourlySql(q));
     await run(profileSql(q));
     await run(denseSql(q));
