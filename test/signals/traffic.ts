@@ -72,7 +72,10 @@ prices:
 
 /** The same registry without the incidents: no revocation, no leak, no offboarded team. */
 export const STEADY_REGISTRY = REGISTRY.replace('      - { at: 2026-10-21T00:00:00Z, event: revoked }\n', '')
-  .replace('      - { at: 2026-10-21T00:00:00Z, event: leaked }\n', '      - { at: 2026-01-01T00:00:00Z, event: created }\n')
+  .replace(
+    '      - { at: 2026-10-21T00:00:00Z, event: leaked }\n',
+    '      - { at: 2026-01-01T00:00:00Z, event: created }\n',
+  )
   .replace(', offboarded: 2026-10-20', '');
 
 /** Mulberry32: small, fast and the same everywhere. */
@@ -121,7 +124,9 @@ export interface Stream {
   errorRate?: number;
 }
 
-const BUSINESS = [0, 0, 0, 0, 0, 0, 0.05, 0.3, 0.8, 1, 1, 0.95, 0.85, 0.95, 1, 1, 0.9, 0.6, 0.3, 0.1, 0.05, 0, 0, 0];
+const BUSINESS = [
+  0, 0, 0, 0, 0, 0, 0.05, 0.3, 0.8, 1, 1, 0.95, 0.85, 0.95, 1, 1, 0.9, 0.6, 0.3, 0.1, 0.05, 0, 0, 0,
+];
 const weekend = (t: number) => [0, 6].includes(new Date(t).getUTCDay());
 const hourOf = (t: number) => new Date(t).getUTCHours();
 const lastNights = (t: number) => {
@@ -193,7 +198,13 @@ export const STREAMS: Stream[] = [
   ),
 ];
 
-export function eventOf(s: Stream, id: string, t: number, rng: Rng, over: Partial<UsageEvent> = {}): UsageEvent {
+export function eventOf(
+  s: Stream,
+  id: string,
+  t: number,
+  rng: Rng,
+  over: Partial<UsageEvent> = {},
+): UsageEvent {
   const failed = rng.next() < (s.errorRate ?? 0);
   return {
     ...emptyEvent(id, 'test', t),
