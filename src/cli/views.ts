@@ -1,5 +1,6 @@
 /** Terminal renderings that are not statement formats: the demo summary. */
 import { formatFixed, type Money } from '../core/money.js';
+import type { Signal } from '../core/signals/signal.js';
 import { coverageRatio } from '../core/statement.js';
 import type { Computed } from '../service/statement.js';
 
@@ -72,5 +73,16 @@ export function renderDemoSummary(
     `  npx tally statement --period ${ctx.month} --format focus --out focus.csv`,
     '  npx tally verify',
   );
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line a signal: what `tally signals` shows in full, for the demo's closing summary. */
+export function renderSignalsSummary(signals: readonly Signal[]): string {
+  const lines = ['', `Signals (${signals.length}; \`npx tally signals\` shows their evidence)`];
+  for (const s of signals) {
+    lines.push(
+      `  ${s.severity.padEnd(9)} ${s.rule}  ${s.identity.padEnd(28)} ${String(s.events).padStart(6)} events  ${usd(s.cost).padStart(10)}  ${s.title}`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -4,12 +4,13 @@ import { loadConfig } from '../../config/load.js';
 import { UsageError } from '../../core/errors.js';
 import { DEMO_DEFAULTS, generateDemo } from '../../demo/index.js';
 import { ingestFile } from '../../service/ingest.js';
+import { evaluateSignals } from '../../service/signals.js';
 import { computeStatement } from '../../service/statement.js';
 import { openStore } from '../../store/open.js';
 import { monthWindow, parse, str } from '../args.js';
 import { resolveStorePath } from '../context.js';
 import { progress } from '../progress.js';
-import { renderDemoSummary } from '../views.js';
+import { renderDemoSummary, renderSignalsSummary } from '../views.js';
 
 export async function demoCommand(argv: string[]): Promise<number> {
   const { values } = parse('demo', argv, {
@@ -54,6 +55,12 @@ export async function demoCommand(argv: string[]): Promise<number> {
     );
     const computed = await computeStatement(store, config, window);
     out.write(renderDemoSummary(computed, { month, dir, incident: demo.incident }));
+    const signals = await evaluateSignals(store, config, window, { computed });
+    out.write(renderSignalsSummary(signals));
+    out.write(
+      `\nThe incident: ${demo.incident.identity} was compromised at ${demo.incident.compromisedAt}. Replay it:\n` +
+        `  npx tally replay --config ${path.join(dir, 'tally.yaml')} --from ${month}-19 --to ${month}-23 --identity ${demo.incident.identity}\n`,
+    );
     out.write(`\n(${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
   } finally {
     await store.close();
