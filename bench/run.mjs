@@ -2,6 +2,7 @@
 // its own process so that one's memory does not weigh on the next, and writes
 // their figures into BENCHMARKS.md. Benchmarks import the built code (dist/).
 // `npm run bench -- b1` runs only the benchmarks whose file name contains b1.
+// B3 (a 6.75 GB file) runs only when named: `npm run bench -- b3`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +13,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const files = readdirSync(here)
   .filter((f) => /^b.*\.bench\.mjs$/.test(f))
-  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .filter((f) => (only.length === 0 ? !f.startsWith('b3-') : only.some((o) => f.includes(o))))
   .sort();
 
 const results = [];
@@ -60,13 +61,13 @@ let text = '';
 try {
   text = readFileSync(md, 'utf8');
 } catch {
-  text = `# Benchmarks\n\n${header}\n`;
+  text = `# Benchmarks\n\n${header}\n<!-- bench:end -->\n`;
 }
 const at = text.indexOf(header);
 const end = text.indexOf('<!-- bench:end -->');
 const next =
-  only.length === 0 && at >= 0
-    ? `${text.slice(0, at)}${table}${end >= 0 ? text.slice(end) : '<!-- bench:end -->\n'}`
+  at >= 0 && end > at
+    ? `${text.slice(0, at)}${table}${text.slice(end)}`
     : `${text}\n${table}<!-- bench:end -->\n`;
 writeFileSync(md, next);
 for (const r of results) console.log(JSON.stringify(r));

@@ -140,7 +140,9 @@ export function findCatalogModel(provider: string | null, model: string): Catalo
     provider: found.id,
     model: info.id,
     at: ratesOf(info),
-    tiered: entries.some((e) => Object.values(e.prices).some((v) => typeof v === 'object' && v.tiers.length > 0)),
+    tiered: entries.some((e) =>
+      Object.values(e.prices).some((v) => typeof v === 'object' && v.tiers.length > 0),
+    ),
     timeOfDay: entries.some((e) => compileCondition(e.constraint).kind === 'time_of_day'),
   };
 }

@@ -222,8 +222,14 @@ export class DuckDBStore implements Store {
 
   usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
     return this.serial(async () => {
-      const pairs = (await this.rows(modelPairsSql(q))).map((r) => ({ provider: str(r.provider), model: str(r.model) }));
-      const flags = pairs.map((p) => ({ p, v: q.varies?.(p.provider, p.model) ?? { tiered: true, timeOfDay: true } }));
+      const pairs = (await this.rows(modelPairsSql(q))).map((r) => ({
+        provider: str(r.provider),
+        model: str(r.model),
+      }));
+      const flags = pairs.map((p) => ({
+        p,
+        v: q.varies?.(p.provider, p.model) ?? { tiered: true, timeOfDay: true },
+      }));
       const varying = {
         tiered: flags.filter((f) => f.v.tiered).map((f) => f.p),
         timeOfDay: flags.filter((f) => f.v.timeOfDay).map((f) => f.p),

@@ -30,7 +30,10 @@ function bandCase(column: string, cuts: readonly string[], op: '<' | '<='): stri
 }
 
 /** A band that only splits the events of the listed (provider, model) pairs; the rest stay in band 0. */
-function pairBand(pairs: ReadonlyArray<{ provider: string | null; model: string | null }>, band: string): string {
+function pairBand(
+  pairs: ReadonlyArray<{ provider: string | null; model: string | null }>,
+  band: string,
+): string {
   if (pairs.length === 0 || band === '0') return '0';
   const list = pairs.map((p) => `(${sqlString(p.provider)}, ${sqlString(p.model)})`).join(', ');
   return `CASE WHEN (w.provider, w.model) IN (${list}) THEN ${band} ELSE 0 END`;
@@ -42,10 +45,13 @@ function pairBand(pairs: ReadonlyArray<{ provider: string | null; model: string 
  * walk several times faster; a collision among a month's spans is about as
  * likely as a meteorite hitting the machine.
  */
-const NODE = (span: string, trace = 'e.trace_id') => `(hash(${trace}, ${span})::UHUGEINT << 64) + hash(${span}, ${trace})`;
+const NODE = (span: string, trace = 'e.trace_id') =>
+  `(hash(${trace}, ${span})::UHUGEINT << 64) + hash(${span}, ${trace})`;
 
 const SAME_TUPLE = (a: string, b: string) =>
-  ['api_key', 'service', 'agent', 'project'].map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ');
+  ['api_key', 'service', 'agent', 'project']
+    .map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`)
+    .join(' AND ');
 
 function tuplesValues(shared: readonly SelectorTuple[], payers: readonly SelectorTuple[]): string {
   const row = (t: SelectorTuple, isShared: boolean) =>
