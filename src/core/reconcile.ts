@@ -5,6 +5,7 @@
  */
 import type { Charge, LineKey } from './attribution.js';
 import { allocateLargestRemainder, CENT, type Money, mulDiv, ONE, roundTo } from './money.js';
+import { KEY_FIELDS } from './statement.js';
 
 export interface BillRow {
   provider: string;
@@ -135,18 +136,6 @@ export function reconcile(
   );
 }
 
-const LINE_FIELDS = [
-  'cost_center',
-  'team',
-  'application',
-  'tenant',
-  'environment',
-  'category',
-  'status',
-  'reason',
-  'pool',
-] as const satisfies readonly (keyof LineKey)[];
-
 /**
  * The true-up: for each billed provider, the bill is split over that
  * provider's statement lines in proportion to their telemetry cost, to the
@@ -164,11 +153,11 @@ export function trueUp(bill: readonly BillRow[], charges: readonly Charge[]): Ad
     const lines = new Map<string, Adjustment>();
     for (const c of charges) {
       if (c.pool !== null || norm(c.provider) !== k) continue;
-      const key = LINE_FIELDS.map((f) => c[f] ?? '').join('\u0000');
+      const key = KEY_FIELDS.map((f) => c[f] ?? '').join('\u0000');
       const line =
         lines.get(key) ??
         ({
-          ...Object.fromEntries(LINE_FIELDS.map((f) => [f, c[f]])),
+          ...Object.fromEntries(KEY_FIELDS.map((f) => [f, c[f]])),
           provider,
           telemetry: 0n,
           adjustment: 0n,

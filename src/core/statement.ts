@@ -43,7 +43,8 @@ export interface Totals {
   unpriced_events: number;
 }
 
-const KEY_FIELDS = [
+/** The fields that make a line, in the spec's order. */
+export const KEY_FIELDS = [
   'cost_center',
   'team',
   'application',

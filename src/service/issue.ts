@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../core/config.js';
 import { TallyError } from '../core/errors.js';
 import { type Money, parseMoney } from '../core/money.js';
-import { type Statement, statementJson } from '../core/statement.js';
+import { KEY_FIELDS, type Statement, statementJson } from '../core/statement.js';
 import type { IssuedStatement, Store } from '../store/store.js';
 import { computeStatement } from './statement.js';
 
@@ -31,18 +31,6 @@ export async function issueStatement(
   );
 }
 
-const KEY = [
-  'cost_center',
-  'team',
-  'application',
-  'tenant',
-  'environment',
-  'category',
-  'status',
-  'reason',
-  'pool',
-];
-
 export interface Correction {
   key: Record<string, string | null>;
   issued: { effective_cost: Money; billed_cost: Money; events: number };
@@ -63,7 +51,7 @@ export interface Restatement {
 type JsonLine = Record<string, unknown>;
 
 function keyOf(l: JsonLine): string {
-  return KEY.map((k) => l[k] ?? '').join('\u0000');
+  return KEY_FIELDS.map((k) => l[k] ?? '').join('\u0000');
 }
 
 function amounts(l: JsonLine | undefined) {
@@ -101,7 +89,7 @@ export async function restate(
       continue;
     const line = (before.get(k) ?? after.get(k)) as JsonLine;
     corrections.push({
-      key: Object.fromEntries(KEY.map((f) => [f, (line[f] as string | null) ?? null])),
+      key: Object.fromEntries(KEY_FIELDS.map((f) => [f, (line[f] as string | null) ?? null])),
       issued: a,
       restated: b,
       effective_difference: b.effective_cost - a.effective_cost,
