@@ -216,7 +216,7 @@ export function buildReplay(input: ReplayInput): Replay {
     currency: config.currency,
     traces,
     spans: nodes.length,
-    totals: totalsOf(nodes.filter((n) => n.selected)),
+    totals: replayTotals(nodes.filter((n) => n.selected)),
     signals: fed,
     inputs: {
       config_sha256: config.sha256,
@@ -516,7 +516,8 @@ function isAncestor(n: ReplayNode, candidate: ReplayNode, bySpan: ReadonlyMap<st
   return false;
 }
 
-function totalsOf(selected: readonly ReplayNode[]): ReplayTotals {
+/** Legitimate, disputed and unattributed totals of the selected spans, by status and reason. */
+export function replayTotals(selected: readonly ReplayNode[]): ReplayTotals {
   const t: ReplayTotals = {
     events: 0,
     effective: 0n,
