@@ -4,6 +4,7 @@
  * statement equal the bill to the cent.
  */
 import type { Charge, LineKey } from './attribution.js';
+import { normalizeModel } from './models.js';
 import { allocateLargestRemainder, CENT, type Money, mulDiv, ONE, roundTo } from './money.js';
 import { KEY_FIELDS } from './statement.js';
 
@@ -44,7 +45,8 @@ const norm = (s: string | null) => (s === null ? null : s.trim().toLowerCase());
 
 function matches(bill: BillRow, c: Charge): boolean {
   if (norm(c.provider) !== norm(bill.provider)) return false;
-  if (bill.model !== null && c.model !== bill.model) return false;
+  if (bill.model !== null && c.model !== bill.model && normalizeModel(c.model) !== bill.model.toLowerCase())
+    return false;
   if (bill.project !== null && c.project !== bill.project) return false;
   if (bill.apiKey !== null && c.api_key !== bill.apiKey) return false;
   return true;
@@ -57,7 +59,9 @@ function percent(variance: Money, base: Money): Money | null {
 }
 
 /**
- * Compares each bill row with the telemetry it covers. Bill rows that name
+ * Compares each bill row with the telemetry it covers. A bill line that
+ * names a model family (`gpt-4o`) covers its dated releases
+ * (`gpt-4o-2024-08-06`); one that names a release covers only that release. Bill rows that name
  * the same provider, model and project are summed first. Telemetry of a
  * billed provider that no bill row covers is reported as `not_on_bill`.
  */
@@ -111,10 +115,11 @@ export function reconcile(
   const missing = new Map<string, ReconcileRow>();
   for (const c of charges) {
     if (c.pool !== null || covered.has(c) || !billedProviders.has(norm(c.provider))) continue;
-    const k = [norm(c.provider), c.model, c.project].join('\u0000');
+    const model = normalizeModel(c.model);
+    const k = [norm(c.provider), model, c.project].join('\u0000');
     const row = missing.get(k) ?? {
       provider: c.provider ?? '',
-      model: c.model,
+      model,
       project: c.project,
       api_key: null,
       billed: 0n,

@@ -20,10 +20,10 @@
 import { Attributor, type Charge, type Reason, type Status, selectorLabel } from './attribution.js';
 import type { Config, Identity } from './config.js';
 import type { UsageEvent } from './event.js';
+import { normalizeModel } from './models.js';
 import { allocateLargestRemainder, type Money } from './money.js';
 import type { PriceBook } from './pricing.js';
 import type { Registry } from './registry.js';
-import { normalizeModel } from './signals/from-facts.js';
 import type { RuleId, Signal } from './signals/signal.js';
 import { type SelectorTuple, tupleKey, type UsageGroup } from './usage.js';
 

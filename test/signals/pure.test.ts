@@ -1,8 +1,9 @@
 // The pure parts of the rules: robust statistics, the spike verdict, the
 // settings, model names and S13 over reconciliation rows.
 import { describe, expect, it } from 'vitest';
+import { normalizeModel } from '../../src/core/models.js';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
-import { normalizeModel, s06Spikes } from '../../src/core/signals/from-facts.js';
+import { s06Spikes } from '../../src/core/signals/from-facts.js';
 import { s13FromReconciliation } from '../../src/core/signals/reconciliation.js';
 import { signalSettings } from '../../src/core/signals/settings.js';
 import { mad, median, robustZ } from '../../src/core/signals/stats.js';

@@ -90,3 +90,26 @@ describe('issue and restate', () => {
     );
   });
 });
+
+describe('bill lines by model family', () => {
+  it('lets a bill line naming a family cover its dated releases', async () => {
+    s = await scenario(BASE.replace('model: m1, from', 'model: "m1*", from'), [
+      [
+        ev('a', '2026-10-05T00:00:00Z', {
+          api_key: 'key-one',
+          model: 'm1-2026-09-01',
+          input_tokens: 1_000_000,
+        }),
+        ev('b', '2026-10-05T00:00:00Z', {
+          api_key: 'key-one',
+          model: 'm1-20260901',
+          input_tokens: 1_000_000,
+        }),
+      ],
+    ]);
+    const { charges } = await s.compute();
+    const bill = [{ provider: 'acme', model: 'm1', project: null, apiKey: null, amount: parseMoney('2.00') }];
+    const [row] = reconcile(bill, charges, parseMoney('2'));
+    expect([formatMoney(row!.telemetry), row!.status]).toEqual(['2.00', 'matched']);
+  });
+});

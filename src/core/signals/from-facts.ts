@@ -4,6 +4,7 @@
  * own pattern explains (the same hour in earlier weeks, the same time of day
  * about a month earlier for month-end work) is not a finding.
  */
+import { normalizeModel } from '../models.js';
 import { formatMoney, type Money } from '../money.js';
 import type {
   AddressHour,
@@ -220,19 +221,6 @@ export function s07NewModels(
     );
   }
   return out;
-}
-
-/**
- * Model names as providers answer them carry a release date
- * (`gpt-4o-2024-08-06`, `claude-sonnet-4-5-20250929`) or `-latest`, while
- * requests name the family: the same model for S07.
- */
-export function normalizeModel(model: string | null): string | null {
-  if (model === null) return null;
-  return model
-    .trim()
-    .toLowerCase()
-    .replace(/-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$/, '');
 }
 
 /** S08: real activity in an hour of day that is quiet for the identity, well above anything seen there lately. */
