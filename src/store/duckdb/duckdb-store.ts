@@ -80,10 +80,19 @@ export class DuckDBStore implements Store {
         } finally {
           closeQuietly(appender);
         }
+        // The staged rows are deduplicated while they are inserted: the first
+        // occurrence of a (source, id) in the batch, and none already stored.
+        const [staged] = await this.rows(`SELECT count(*) AS n FROM ${STAGE}`);
         const result = await this.appendBatch(
           label,
           Date.now(),
-          (seq) => `INSERT INTO events SELECT *, ${seq} FROM ${STAGE}`,
+          (seq) => `INSERT INTO events
+            SELECT s.* EXCLUDE (first), ${seq} FROM (
+              SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY rowid) = 1 AS first FROM ${STAGE}) s
+            ANTI JOIN (SELECT source, id FROM events WHERE id IN (SELECT id FROM ${STAGE})) e
+              ON e.source = s.source AND e.id = s.id
+            WHERE s.first`,
+          num(staged?.n),
         );
         await this.run(`DROP TABLE ${STAGE}`);
         return result;
@@ -399,26 +408,36 @@ export class DuckDBStore implements Store {
    * stored: those are the duplicates. Stored events are never touched. Last,
    * records the batch and its hashes when anything new was stored.
    */
+  /**
+   * Inserts a batch and records it in the chain. `insert` either stores every
+   * row it reads (the bulk path; repeats are then deleted here) or, given
+   * `offered`, deduplicates as it inserts and the difference is the count of
+   * duplicates.
+   */
   private async appendBatch(
     label: string,
     now: number,
     insert: (seq: number) => string,
+    offered?: number,
   ): Promise<IngestResult> {
     const [last] = await this.rows(`SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
     const seq = last ? num(last.seq) + 1 : 1;
     const prev = last ? String(last.chain_sha256) : GENESIS;
     const total = await this.run(insert(seq));
-    const [check] = await this.rows(`
+    let duplicates = offered === undefined ? 0 : offered - total;
+    const [check] =
+      offered === undefined
+        ? await this.rows(`
       SELECT EXISTS (SELECT 1 FROM events WHERE batch_seq <> ${seq}) AS earlier,
-             EXISTS (SELECT 1 FROM events WHERE batch_seq = ${seq} GROUP BY source, id HAVING count(*) > 1) AS repeated`);
-    let duplicates = 0;
+             EXISTS (SELECT 1 FROM events WHERE batch_seq = ${seq} GROUP BY source, id HAVING count(*) > 1) AS repeated`)
+        : [];
     if (check?.earlier === true || check?.repeated === true) {
       duplicates = await this.run(`
         DELETE FROM events WHERE batch_seq = ${seq} AND (
           rowid NOT IN (SELECT min(rowid) FROM events WHERE batch_seq = ${seq} GROUP BY source, id)
           OR EXISTS (SELECT 1 FROM events e WHERE e.batch_seq <> ${seq} AND e.source = events.source AND e.id = events.id))`);
     }
-    const stored = total - duplicates;
+    const stored = offered === undefined ? total - duplicates : total;
     if (stored > 0) {
       const c = (await this.contentHashes(`WHERE batch_seq = ${seq}`)).get(seq);
       if (c?.count !== stored)
