@@ -5,6 +5,7 @@
  * configuration and reports, per line, what changed since the issue.
  */
 import { createHash } from 'node:crypto';
+import { type Charge, emptyAmounts, type LineKey } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
 import { TallyError } from '../core/errors.js';
 import { type Money, parseMoney } from '../core/money.js';
@@ -108,4 +109,35 @@ export async function restate(
     total_effective_difference: corrections.reduce((s, c) => s + c.effective_difference, 0n),
     total_billed_difference: corrections.reduce((s, c) => s + c.billed_difference, 0n),
   };
+}
+
+/**
+ * The corrections as charges for the FOCUS writer: one row per changed line
+ * over the whole period, carrying the differences (SPEC §5.3: a correction
+ * run, `ChargeClass: Correction`).
+ */
+export function correctionCharges(r: Restatement, period: { start: number }): Charge[] {
+  return r.corrections.map((c) => {
+    const shared = c.key.pool !== null;
+    return {
+      ...(c.key as unknown as LineKey),
+      ...emptyAmounts(),
+      direct_cost: shared ? 0n : c.effective_difference,
+      shared_cost: shared ? c.effective_difference : 0n,
+      effective_cost: c.effective_difference,
+      list_cost: c.effective_difference,
+      billed_cost: c.billed_difference,
+      events: c.restated.events - c.issued.events,
+      identity: null,
+      payer: null,
+      provider: null,
+      model: null,
+      project: null,
+      api_key: null,
+      day: null,
+      time: period.start,
+      refusedTenant: null,
+      staleOwner: false,
+    };
+  });
 }

@@ -4,8 +4,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
 import { reconcile, trueUp } from '../../src/core/reconcile.js';
+import { focusRows } from '../../src/export/focus.js';
 import { readInvoice } from '../../src/ingest/invoice.js';
-import { issueStatement, restate } from '../../src/service/issue.js';
+import { correctionCharges, issueStatement, restate } from '../../src/service/issue.js';
 import { BASE, config, ev, OCT, type Scenario, scenario } from './helpers.js';
 
 let s: Scenario | undefined;
@@ -111,5 +112,29 @@ describe('bill lines by model family', () => {
     const bill = [{ provider: 'acme', model: 'm1', project: null, apiKey: null, amount: parseMoney('2.00') }];
     const [row] = reconcile(bill, charges, parseMoney('2'));
     expect([formatMoney(row!.telemetry), row!.status]).toEqual(['2.00', 'matched']);
+  });
+});
+
+describe('restatement as FOCUS corrections', () => {
+  it('writes one Correction row per changed line carrying the difference', async () => {
+    s = await scenario(BASE, [usage]);
+    const { statement } = await s.compute();
+    await issueStatement(s.store, '2026-10', statement, Date.UTC(2026, 10, 2));
+    const corrected = config(
+      BASE.replace(
+        '- { team: team-a, from: 2026-01-01, until: 2026-10-15 }',
+        '- { team: team-b, from: 2026-01-01, until: 2026-10-15 }',
+      ),
+    );
+    const r = await restate(s.store, corrected, '2026-10', OCT);
+    const rows = focusRows(correctionCharges(r, OCT), [], {
+      period: OCT,
+      currency: 'USD',
+      pools: [],
+      chargeClass: 'Correction',
+    });
+    expect(rows.map((row) => row.ChargeClass)).toEqual(rows.map(() => 'Correction'));
+    const byTeam = Object.fromEntries(rows.map((row) => [row.x_TeamId, row.EffectiveCost]));
+    expect(byTeam).toMatchObject({ 'team-a': '-1.00', 'team-b': '1.00' });
   });
 });

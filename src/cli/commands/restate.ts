@@ -1,8 +1,11 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { UsageError } from '../../core/errors.js';
 import { formatFixed, formatMoney } from '../../core/money.js';
-import { restate } from '../../service/issue.js';
+import { focusRows, renderFocusCsv } from '../../export/focus.js';
+import { namesOf } from '../../export/names.js';
+import { correctionCharges, restate } from '../../service/issue.js';
 import { openStore } from '../../store/open.js';
 import { monthWindow, parse, str } from '../args.js';
 import { resolveStorePath } from '../context.js';
@@ -13,20 +16,36 @@ export async function restateCommand(argv: string[]): Promise<number> {
     config: { type: 'string' },
     store: { type: 'string' },
     format: { type: 'string', default: 'table' },
+    out: { type: 'string' },
   });
   const period = str(values, 'period');
   const configPath = str(values, 'config');
   if (!period || !configPath)
     throw new UsageError('restate: --period YYYY-MM and --config NEW.yaml are required');
   const format = str(values, 'format');
-  if (format !== 'table' && format !== 'json')
-    throw new UsageError('restate: --format must be table or json');
+  if (format !== 'table' && format !== 'json' && format !== 'focus')
+    throw new UsageError('restate: --format must be table, json or focus');
   const { config } = await loadConfig(path.resolve(configPath));
   const store = await openStore(
     str(values, 'store') ?? resolveStorePath(config.store, path.resolve(configPath)),
   );
   try {
-    const r = await restate(store, config, period, monthWindow(period));
+    const window = monthWindow(period);
+    const r = await restate(store, config, period, window);
+    if (format === 'focus') {
+      const rows = focusRows(correctionCharges(r, window), [], {
+        period: window,
+        currency: config.currency,
+        pools: config.sharedPools,
+        names: namesOf(config),
+        chargeClass: 'Correction',
+      });
+      const text = renderFocusCsv(rows);
+      const out = str(values, 'out');
+      if (out) await writeFile(out, text);
+      else process.stdout.write(text);
+      return 0;
+    }
     if (format === 'json') {
       const m = (v: bigint) => formatMoney(v);
       process.stdout.write(
