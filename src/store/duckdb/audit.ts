@@ -40,6 +40,44 @@ export function rowHashesSql(where = ''): string {
   return `SELECT batch_seq, sha256(${ROW_TEXT}) AS h FROM events ${where} ORDER BY batch_seq, h`;
 }
 
+/**
+ * The bucket hashes of every batch, computed by DuckDB in one grouped pass:
+ * what `verify` reads (256 rows a batch instead of one a event). It holds a
+ * batch's row hashes in memory while it aggregates, so ingest, which runs
+ * under a small memory cap, folds them in a stream instead (`ContentHasher`).
+ */
+export function bucketHashesSql(): string {
+  return `SELECT batch_seq, substr(h, 1, 2) AS bucket, sha256(string_agg(h, '' ORDER BY h)) AS bucket_hash, count(*) AS n
+FROM (SELECT batch_seq, sha256(${ROW_TEXT}) AS h FROM events)
+GROUP BY batch_seq, bucket
+ORDER BY batch_seq, bucket`;
+}
+
+/** Folds the rows of `bucketHashesSql` into each batch's count and content hash. */
+export function contentFromBuckets(
+  rows: Iterable<{ seq: number; bucketHash: string; count: number }>,
+): Map<number, BatchContent> {
+  const out = new Map<number, BatchContent>();
+  let seq: number | null = null;
+  let count = 0;
+  let content: Hash | null = null;
+  const end = () => {
+    if (seq !== null && content) out.set(seq, { count, content: content.digest('hex') });
+  };
+  for (const r of rows) {
+    if (r.seq !== seq) {
+      end();
+      seq = r.seq;
+      count = 0;
+      content = createHash('sha256');
+    }
+    content?.update(r.bucketHash);
+    count += r.count;
+  }
+  end();
+  return out;
+}
+
 export interface BatchContent {
   count: number;
   content: string;

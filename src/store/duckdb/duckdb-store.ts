@@ -27,7 +27,16 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
-import { type BatchContent, CHAIN_SQL, ContentHasher, chainSql, GENESIS, rowHashesSql } from './audit.js';
+import {
+  type BatchContent,
+  bucketHashesSql,
+  CHAIN_SQL,
+  ContentHasher,
+  chainSql,
+  contentFromBuckets,
+  GENESIS,
+  rowHashesSql,
+} from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
 import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
@@ -178,7 +187,13 @@ export class DuckDBStore implements Store {
 
   verify(): Promise<VerifyResult> {
     return this.serial(async () => {
-      const actual = await this.contentHashes();
+      const actual = contentFromBuckets(
+        (await this.rows(bucketHashesSql())).map((r) => ({
+          seq: num(r.batch_seq),
+          bucketHash: String(r.bucket_hash),
+          count: num(r.n),
+        })),
+      );
       const recorded = await this.rows(CHAIN_SQL);
       const seqs = [...new Set([...recorded.map((r) => num(r.seq)), ...actual.keys()])].sort((a, b) => a - b);
       const bySeq = new Map(recorded.map((r) => [num(r.seq), r]));
