@@ -40,13 +40,25 @@ const md = path.join(here, '..', 'BENCHMARKS.md');
 const header = '<!-- bench:results -->';
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
 const stamp = `Run ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`;
-const rows = results.map((r) => {
+const fresh = results.map((r) => {
   const figures = Object.entries(r.figures ?? {})
     .map(([k, v]) => `${k}: ${v}`)
     .join('<br>');
   const verdict = r.failed ? `failed (${r.failed})` : r.pass ? 'met' : 'NOT met';
   return `| ${r.name} | ${r.target ?? ''} | ${figures} | ${verdict} |`;
 });
+// A partial run (`npm run bench -- b2`) keeps the earlier rows of the benchmarks it did not run.
+const previous = (() => {
+  try {
+    const old = readFileSync(path.join(here, '..', 'BENCHMARKS.md'), 'utf8');
+    const block = old.slice(old.indexOf('<!-- bench:results -->'), old.indexOf('<!-- bench:end -->'));
+    return block.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| benchmark'));
+  } catch {
+    return [];
+  }
+})();
+const names = new Set(results.map((r) => r.name));
+const rows = [...previous.filter((l) => !names.has(l.split('|')[1]?.trim())), ...fresh].sort();
 const table = [
   header,
   '',

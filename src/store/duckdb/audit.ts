@@ -42,13 +42,14 @@ export function rowHashesSql(where = ''): string {
 
 /**
  * The bucket hashes of every batch, computed by DuckDB in one grouped pass:
- * what `verify` reads (256 rows a batch instead of one a event). It holds a
- * batch's row hashes in memory while it aggregates, so ingest, which runs
- * under a small memory cap, folds them in a stream instead (`ContentHasher`).
+ * what `verify` reads (256 rows a batch instead of one an event). It holds a
+ * batch's row hashes in memory while it aggregates (64 bytes an event), so
+ * ingest of a very large batch, which runs under a small memory cap, folds
+ * them in a stream instead (`ContentHasher`).
  */
-export function bucketHashesSql(): string {
+export function bucketHashesSql(where = ''): string {
   return `SELECT batch_seq, substr(h, 1, 2) AS bucket, sha256(string_agg(h, '' ORDER BY h)) AS bucket_hash, count(*) AS n
-FROM (SELECT batch_seq, sha256(${ROW_TEXT}) AS h FROM events)
+FROM (SELECT batch_seq, sha256(${ROW_TEXT}) AS h FROM events ${where})
 GROUP BY batch_seq, bucket
 ORDER BY batch_seq, bucket`;
 }

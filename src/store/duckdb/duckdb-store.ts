@@ -47,12 +47,17 @@ import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 export interface DuckDBOptions {
   /** DuckDB settings passed at open, e.g. `memory_limit`, `threads`, `temp_directory`. */
   settings?: Record<string, string>;
+  /** Batches up to this many events are hashed in SQL, larger ones by streaming their row hashes. */
+  hashInSqlMax?: number;
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(EVENT_FIELDS);
 const STAGE = 'tally_stage';
 
 type Row = Record<string, unknown>;
+
+/** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
+const HASH_IN_SQL_MAX = 2_000_000;
 
 /** The buffer cap while bulk-loading a file, so that ingesting 10M events stays within 1 GiB of memory. */
 const BULK_MEMORY_LIMIT = '512MB';
@@ -64,6 +69,7 @@ export class DuckDBStore implements Store {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
+    private readonly hashInSqlMax: number,
   ) {}
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
@@ -73,7 +79,7 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw new StoreError(`cannot open the store ${path}: ${message(e)}`, undefined, e);
     }
-    const store = new DuckDBStore(instance, await instance.connect());
+    const store = new DuckDBStore(instance, await instance.connect(), opts.hashInSqlMax ?? HASH_IN_SQL_MAX);
     await store.migrate();
     return store;
   }
@@ -187,13 +193,7 @@ export class DuckDBStore implements Store {
 
   verify(): Promise<VerifyResult> {
     return this.serial(async () => {
-      const actual = contentFromBuckets(
-        (await this.rows(bucketHashesSql())).map((r) => ({
-          seq: num(r.batch_seq),
-          bucketHash: String(r.bucket_hash),
-          count: num(r.n),
-        })),
-      );
+      const actual = await this.bucketContent();
       const recorded = await this.rows(CHAIN_SQL);
       const seqs = [...new Set([...recorded.map((r) => num(r.seq)), ...actual.keys()])].sort((a, b) => a - b);
       const bySeq = new Map(recorded.map((r) => [num(r.seq), r]));
@@ -454,7 +454,10 @@ export class DuckDBStore implements Store {
     }
     const stored = offered === undefined ? total - duplicates : total;
     if (stored > 0) {
-      const c = (await this.contentHashes(`WHERE batch_seq = ${seq}`)).get(seq);
+      const where = `WHERE batch_seq = ${seq}`;
+      const c = (
+        stored <= HASH_IN_SQL_MAX ? await this.bucketContent(where) : await this.contentHashes(where)
+      ).get(seq);
       if (c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
       const content = sqlText(c.content);
@@ -468,6 +471,13 @@ export class DuckDBStore implements Store {
   }
 
   /** Count and content hash of each batch, recomputed from the stored events. */
+  private async bucketContent(where = ''): Promise<Map<number, BatchContent>> {
+    const rows = await this.rows(bucketHashesSql(where));
+    return contentFromBuckets(
+      rows.map((r) => ({ seq: num(r.batch_seq), bucketHash: String(r.bucket_hash), count: num(r.n) })),
+    );
+  }
+
   private async contentHashes(where = ''): Promise<Map<number, BatchContent>> {
     const sql = rowHashesSql(where);
     const hasher = new ContentHasher();
