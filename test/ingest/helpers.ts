@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { UsageEvent } from '../../src/core/event.js';
+import { emptyEvent, type UsageEvent } from '../../src/core/event.js';
 import {
   type Format,
   type ParsedChunk,
@@ -61,31 +61,5 @@ export function parseText(
 
 /** An event with the defaults of an absent field, for exact expectations. */
 export function ev(fields: Partial<UsageEvent> & Pick<UsageEvent, 'id' | 'source' | 'time'>): UsageEvent {
-  return {
-    provider: null,
-    model: null,
-    operation: 'chat',
-    input_tokens: 0,
-    output_tokens: 0,
-    cache_read_tokens: 0,
-    cache_write_tokens: 0,
-    reasoning_tokens: 0,
-    requests: 1,
-    tool: null,
-    data_source: null,
-    api_key: null,
-    service: null,
-    agent: null,
-    project: null,
-    tenant: null,
-    environment: null,
-    trace_id: null,
-    span_id: null,
-    parent_span_id: null,
-    status: 'ok',
-    error_type: null,
-    client_address: null,
-    reported_cost: null,
-    ...fields,
-  };
+  return { ...emptyEvent(fields.id, fields.source, fields.time), ...fields };
 }
