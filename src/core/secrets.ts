@@ -21,6 +21,13 @@ export const SECRET_PATTERNS_SQL: readonly string[] = [
   '^[Bb]earer\\s+(\\S+)$',
 ];
 
+/**
+ * Every pattern above starts with `sk-`, `AKIA`/`ASIA` or `[Bb]earer` (a test
+ * keeps this list true); checking the first letter keeps the regular
+ * expressions off the hot path for all other values, in JS and in SQL.
+ */
+export const SECRET_FIRST_LETTERS = ['s', 'A', 'B', 'b'] as const;
+
 export const FINGERPRINT_HEX_DIGITS = 16;
 
 export function fingerprint(secret: string): string {

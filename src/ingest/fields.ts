@@ -5,7 +5,7 @@
  */
 import type { Problem } from '../core/errors.js';
 import { MAX_FUTURE_MS, type UsageEvent } from '../core/event.js';
-import { redactSecret } from '../core/secrets.js';
+import { redactSecret, SECRET_FIRST_LETTERS } from '../core/secrets.js';
 
 export type RecordKind = NonNullable<Problem['recordKind']>;
 
@@ -236,12 +236,6 @@ const STRING_FIELDS = [
   'client_address',
 ] as const satisfies readonly (keyof UsageEvent)[];
 
-/**
- * Every pattern in core/secrets.ts starts with `sk-`, `AKIA`/`ASIA` or
- * `[Bb]earer` (a test keeps this list true); checking the first letter keeps
- * the regular expressions off the hot path for the other values.
- */
-export const SECRET_FIRST_LETTERS = ['s', 'A', 'B', 'b'] as const;
 const SECRET_FIRST = new Set<number>(SECRET_FIRST_LETTERS.map((c) => c.charCodeAt(0)));
 
 /** Replaces every string field that looks like a raw secret by its fingerprint (SPEC §3). */

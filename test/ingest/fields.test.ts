@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SECRET_PATTERNS } from '../../src/core/secrets.js';
-import {
-  decimalNumber,
-  decimalText,
-  FieldError,
-  parseTime,
-  SECRET_FIRST_LETTERS,
-} from '../../src/ingest/fields.js';
+import { SECRET_FIRST_LETTERS, SECRET_PATTERNS } from '../../src/core/secrets.js';
+import { decimalNumber, decimalText, FieldError, parseTime } from '../../src/ingest/fields.js';
 
 describe('parseTime', () => {
   it.each([
