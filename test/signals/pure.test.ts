@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeModel } from '../../src/core/models.js';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
-import { s06Spikes } from '../../src/core/signals/from-facts.js';
+import { s06Spikes, s10Addresses } from '../../src/core/signals/from-facts.js';
 import { s13FromReconciliation } from '../../src/core/signals/reconciliation.js';
 import { signalSettings } from '../../src/core/signals/settings.js';
 import { mad, median, robustZ } from '../../src/core/signals/stats.js';
@@ -122,5 +122,38 @@ describe('S13 from reconciliation', () => {
     const [s] = s13FromReconciliation([row('12.50', '0')], 2, window);
     expect(s?.identity).toBe('provider:openai');
     expect(s?.evidence.excess_pct).toBeNull();
+  });
+});
+
+describe('S10 several addresses at once', () => {
+  const seen = new Map([['nhi-x', T - 30 * 86_400_000]]);
+  const window = { start: T - 86_400_000, end: T + 86_400_000 };
+  const hour = (addresses: number, baselineMax: number) => ({
+    identity: 'nhi-x',
+    hour: T,
+    events: 40,
+    cost: $('3'),
+    firstSeen: T,
+    lastSeen: T + 1000,
+    eventId: 'e1',
+    addresses,
+    baselineMax,
+  });
+
+  it('fires when an hour sees many more addresses than the identity ever does', () => {
+    const [s] = s10Addresses([], [hour(12, 2)], seen, window, settings);
+    expect(s).toMatchObject({ rule: 'S10', identity: 'nhi-x', severity: 'medium' });
+    expect(s?.evidence).toMatchObject({ hours: [{ addresses: 12, baseline_max: 2 }] });
+  });
+
+  it('stays quiet for a pool of workers the identity always uses, and for a few addresses', () => {
+    expect(s10Addresses([], [hour(12, 10)], seen, window, settings)).toEqual([]);
+    expect(s10Addresses([], [hour(4, 0)], seen, window, settings)).toEqual([]);
+  });
+
+  it('needs history first', () => {
+    expect(s10Addresses([], [hour(12, 2)], new Map([['nhi-x', T - 86_400_000]]), window, settings)).toEqual(
+      [],
+    );
   });
 });
