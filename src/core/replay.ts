@@ -25,6 +25,7 @@ import { allocateLargestRemainder, type Money } from './money.js';
 import type { PriceBook } from './pricing.js';
 import type { Registry } from './registry.js';
 import type { RuleId, Signal } from './signals/signal.js';
+import { TraceIndex, tupleOf } from './trace-walk.js';
 import { type SelectorTuple, tupleKey, type UsageGroup } from './usage.js';
 
 /** An identity's state at an instant: the most serious lifecycle event at or before it (SPEC §4.7). */
@@ -122,13 +123,6 @@ export interface ReplayInput {
 const MAX_DEPTH = 64;
 const DAY_MS = 86_400_000;
 
-interface SpanInfo {
-  parent: string | null;
-  tenant: string | null;
-  tuple: SelectorTuple;
-  canPay: boolean;
-}
-
 /** What the statement's query derives per span before grouping. */
 interface Placed {
   event: UsageEvent;
@@ -141,10 +135,6 @@ interface Placed {
   payer: SelectorTuple | null;
   rollup: UsageGroup['rollup'];
   tenant: string | null;
-}
-
-export function tupleOf(e: UsageEvent): SelectorTuple {
-  return { api_key: e.api_key, service: e.service, agent: e.agent, project: e.project };
 }
 
 /**
@@ -246,44 +236,22 @@ function place(
   registry: Registry,
   config: Config,
 ): Placed[] {
-  const invoker = config.policy.workflowRollup === 'invoker';
-  const identityOf = (t: SelectorTuple): Identity | null => {
-    const r = registry.resolve(t);
-    return r.kind === 'identity' ? r.identity : null;
-  };
-  const spans = new Map<string, SpanInfo>();
-  for (const e of events) {
-    if (e.trace_id === null || e.span_id === null) continue;
-    const key = `${e.trace_id}\u0000${e.span_id}`;
-    const tuple = tupleOf(e);
-    const id = identityOf(tuple);
-    const canPay = id !== null && !id.shared;
-    const known = spans.get(key);
-    if (known) known.canPay ||= canPay;
-    else spans.set(key, { parent: e.parent_span_id, tenant: e.tenant, tuple, canPay });
-  }
+  const index = new TraceIndex(registry, config.policy.workflowRollup === 'invoker').add(events);
   return events.map((e, order) => {
     const own = tupleOf(e);
-    const identity = identityOf(own);
-    const shared = invoker && e.trace_id !== null && identity?.shared === true;
-    let payer: SelectorTuple | null = null;
-    let tenant = e.tenant;
-    if (e.trace_id !== null && e.parent_span_id !== null && (shared || tenant === null)) {
-      let next: string | null = e.parent_span_id;
-      for (
-        let depth = 1;
-        depth < MAX_DEPTH && next !== null && ((shared && payer === null) || tenant === null);
-        depth++
-      ) {
-        const s = spans.get(`${e.trace_id}\u0000${next}`);
-        if (!s) break;
-        if (shared && payer === null && s.canPay) payer = s.tuple;
-        tenant ??= s.tenant;
-        next = s.parent;
-      }
-    }
+    const r = registry.resolve(own);
+    const { shared, payer, tenant } = index.walk(e);
     const rollup: UsageGroup['rollup'] = !shared ? 'self' : payer !== null ? 'invoker' : 'no_invoker';
-    return { event: e, order, selected: isSelected(e), own, identity, payer, rollup, tenant };
+    return {
+      event: e,
+      order,
+      selected: isSelected(e),
+      own,
+      identity: r.kind === 'identity' ? r.identity : null,
+      payer,
+      rollup,
+      tenant,
+    };
   });
 }
 

@@ -5,14 +5,16 @@
  * filtered. Filters on attribution results (team, status, …) cannot run in
  * SQL, so a page scans a bounded number of events and hands back a cursor.
  */
+
 import { Attributor, type Charge } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
 import type { UsageEvent } from '../core/event.js';
 import { formatMoney } from '../core/money.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
-import type { SelectorTuple, UsageGroup } from '../core/usage.js';
-import type { EventKey, Store, TraceSpan } from '../store/store.js';
+import { TraceIndex, tupleOf } from '../core/trace-walk.js';
+import type { UsageGroup } from '../core/usage.js';
+import type { EventKey, Store } from '../store/store.js';
 import { HttpError } from './errors.js';
 
 export interface EventFilter {
@@ -35,8 +37,6 @@ export interface DrilldownPage {
 const CHUNK = 2_000;
 /** Events looked at per request, whatever the filters: a sparse filter pages through cursors instead. */
 const SCAN_LIMIT = 50_000;
-/** The store's trace walk stops at the same depth. */
-const MAX_DEPTH = 64;
 
 export function encodeCursor(k: EventKey): string {
   return Buffer.from(JSON.stringify([k.time, k.source, k.id])).toString('base64url');
@@ -52,18 +52,6 @@ export function decodeCursor(s: string): EventKey {
   }
   throw new HttpError('usage', 'cursor is not one this server handed out');
 }
-
-const tupleOf = (e: {
-  api_key: string | null;
-  service: string | null;
-  agent: string | null;
-  project: string | null;
-}) => ({
-  api_key: e.api_key,
-  service: e.service,
-  agent: e.agent,
-  project: e.project,
-});
 
 export class Drilldown {
   private readonly registry: Registry;
@@ -111,45 +99,17 @@ export class Drilldown {
     return { events: out, next_cursor: after ? encodeCursor(after) : null };
   }
 
-  /** Each event as a usage group of one. */
+  /** Each event as a usage group of one, with its payer and tenant found the way the statement finds them. */
   private async attribute(events: readonly UsageEvent[]): Promise<Charge[]> {
-    const invoker = this.config.policy.workflowRollup === 'invoker';
-    const shared = events.map((e) => invoker && e.trace_id !== null && this.isShared(tupleOf(e)));
-    const walkTraces = new Set<string>();
-    events.forEach((e, i) => {
-      if (e.trace_id !== null && e.parent_span_id !== null && (shared[i] || e.tenant === null))
-        walkTraces.add(e.trace_id);
-    });
-    const spans = new Map<string, { span: TraceSpan; canPay: boolean }>();
-    for (const s of await this.store.traceSpans([...walkTraces])) {
-      const k = `${s.trace_id}:${s.span_id}`;
-      const canPay = this.canPay(tupleOf(s));
-      const seen = spans.get(k);
-      if (seen) seen.canPay ||= canPay;
-      else spans.set(k, { span: s, canPay });
-    }
-    return events.map((e, i) => {
-      let payer: SelectorTuple | null = null;
-      let tenant = e.tenant;
-      const wantPayer = shared[i] as boolean;
-      if (e.trace_id !== null && e.parent_span_id !== null && (wantPayer || tenant === null)) {
-        let next: string | null = e.parent_span_id;
-        for (
-          let depth = 1;
-          depth < MAX_DEPTH && next !== null && ((wantPayer && !payer) || tenant === null);
-          depth++
-        ) {
-          const s = spans.get(`${e.trace_id}:${next}`);
-          if (!s) break;
-          if (wantPayer && !payer && s.canPay) payer = tupleOf(s.span);
-          tenant ??= s.span.tenant;
-          next = s.span.parent_span_id;
-        }
-      }
+    const index = new TraceIndex(this.registry, this.config.policy.workflowRollup === 'invoker');
+    const walkTraces = new Set(events.filter((e) => index.needsWalk(e)).map((e) => e.trace_id as string));
+    index.add(await this.store.traceSpans([...walkTraces]));
+    return events.map((e) => {
+      const { shared, payer, tenant } = index.walk(e);
       const g: UsageGroup = {
         own: tupleOf(e),
         payer,
-        rollup: !wantPayer ? 'self' : payer ? 'invoker' : 'no_invoker',
+        rollup: !shared ? 'self' : payer ? 'invoker' : 'no_invoker',
         tenant,
         environment: e.environment,
         provider: e.provider,
@@ -172,16 +132,6 @@ export class Drilldown {
       };
       return this.attributor.attribute(g);
     });
-  }
-
-  private isShared(t: SelectorTuple): boolean {
-    const r = this.registry.resolve(t);
-    return r.kind === 'identity' && r.identity.shared;
-  }
-
-  private canPay(t: SelectorTuple): boolean {
-    const r = this.registry.resolve(t);
-    return r.kind === 'identity' && !r.identity.shared;
   }
 }
 
