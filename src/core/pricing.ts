@@ -22,7 +22,8 @@ import {
   type RateSet,
 } from './catalog.js';
 import type { Config, ModelPrice, UnitPrice } from './config.js';
-import { AGGREGATE_OPERATIONS } from './event.js';
+import type { UsageEvent } from './event.js';
+import { AGGREGATE_OPERATIONS, type UsageEvent } from './event.js';
 import { globMatch, isGlob } from './glob.js';
 import type { Money } from './money.js';
 import { mulDiv, ONE } from './money.js';
@@ -40,19 +41,23 @@ export interface PriceQuote {
   source: 'organisation' | 'catalog' | 'none';
 }
 
-export interface PricingInput {
-  time: number;
-  provider: string | null;
-  model: string | null;
-  operation: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  requests: number;
-  tool: string | null;
-  data_source: string | null;
+/** What a price depends on: an event's, or a group of events' summed, usage. */
+export interface PricingInput
+  extends Pick<
+    UsageEvent,
+    | 'time'
+    | 'provider'
+    | 'model'
+    | 'operation'
+    | 'input_tokens'
+    | 'output_tokens'
+    | 'cache_read_tokens'
+    | 'cache_write_tokens'
+    | 'reasoning_tokens'
+    | 'requests'
+    | 'tool'
+    | 'data_source'
+  > {
   /**
    * How many requests the input tokens are spread over when choosing a tier:
    * for a group of events, the sum of each event's requests with an event
