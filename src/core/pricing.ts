@@ -22,7 +22,6 @@ import {
   type RateSet,
 } from './catalog.js';
 import type { Config, ModelPrice, UnitPrice } from './config.js';
-import type { UsageEvent } from './event.js';
 import { AGGREGATE_OPERATIONS, type UsageEvent } from './event.js';
 import { globMatch, isGlob } from './glob.js';
 import type { Money } from './money.js';
