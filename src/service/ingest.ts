@@ -7,7 +7,8 @@
 import { createReadStream } from 'node:fs';
 import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TallyError } from '../core/errors.js';
+import zlib, { createGunzip } from 'node:zlib';
+import { InputError, TallyError } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import { detectFormat, type Format, parseStream, type Rejected } from '../ingest/index.js';
 import type { Store } from '../store/store.js';
@@ -32,15 +33,34 @@ export interface FileReport {
 
 const HEAD_BYTES = 64 * 1024;
 
-async function readHead(file: string): Promise<string> {
-  const fh = await open(file, 'r');
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+async function readStart(file: string): Promise<Buffer> {
+  const fh = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw new InputError([
+      { file, reason: `cannot read the file (${e.code === 'ENOENT' ? 'no such file' : e.code})` },
+    ]);
+  });
   try {
     const buf = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
-    return buf.subarray(0, bytesRead).toString('utf8');
+    return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
+}
+
+/** The first bytes of the text, decompressed when the file is gzip. */
+async function textHead(start: Buffer, gzipped: boolean, file: string): Promise<string> {
+  if (!gzipped) return start.toString('utf8');
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of createReadStream(file).pipe(createGunzip())) {
+    parts.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size >= HEAD_BYTES) break;
+  }
+  return Buffer.concat(parts).subarray(0, HEAD_BYTES).toString('utf8');
 }
 
 /** Reads stdin whole: its format must be detected before parsing, and it cannot be read twice. */
@@ -54,15 +74,24 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
   const isStdin = file === '-';
   const stdin = isStdin ? await readStdin() : null;
   const name = isStdin ? 'stdin' : file;
+  const start = stdin ?? (await readStart(file));
+  // Gzip input (`.jsonl.gz`, a Collector's compressed export) is read through gunzip, whatever its name.
+  const gzipped = start.subarray(0, 2).equals(GZIP_MAGIC);
+  const input = stdin && gzipped ? zlib.gunzipSync(stdin) : stdin;
   const format =
     opts.format === 'auto'
-      ? detectFormat(stdin ? stdin.subarray(0, HEAD_BYTES).toString('utf8') : await readHead(file), name)
+      ? detectFormat(
+          input ? input.subarray(0, HEAD_BYTES).toString('utf8') : await textHead(start, gzipped, file),
+          name,
+        )
       : opts.format;
   const label = `${format}:${isStdin ? 'stdin' : path.basename(file)}`;
-  const source = () => (stdin ? [stdin] : createReadStream(file));
+  const source = () =>
+    input ? [input] : gzipped ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
 
   if (
     !isStdin &&
+    !gzipped &&
     !opts.skipInvalid &&
     (format === 'jsonl' || format === 'csv') &&
     store.ingestCanonicalFile

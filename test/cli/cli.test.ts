@@ -162,3 +162,19 @@ describe('tally demo', () => {
     expect(await main(['demo', '--events', '3000', '--dir', demoDir])).toBe(0);
   });
 });
+
+describe('tally ingest, more inputs', () => {
+  beforeEach(async () => {
+    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
+  });
+
+  it('reads gzip files, whatever their name, and names a missing file', async () => {
+    const { gzipSync } = await import('node:zlib');
+    await writeFile(path.join(dir, 'events.jsonl.gz'), gzipSync(`${line('a')}\n${line('b')}\n`));
+    expect(await run('ingest', path.join(dir, 'events.jsonl.gz'))).toBe(0);
+    expect(out).toMatch(/\(jsonl\): 2 stored/);
+    expect(await eventCount()).toBe(2);
+    expect(await run('ingest', path.join(dir, 'nope.jsonl'))).toBe(2);
+    expect(err).toMatch(/nope\.jsonl: cannot read the file \(no such file\)/);
+  });
+});
