@@ -69,7 +69,8 @@ function keyOf(k: LineKey, fields: readonly (keyof LineKey)[]): string {
   return fields.map((f) => k[f] ?? '').join('\u0000');
 }
 
-function blankKey(): LineKey {
+/** A line key with nothing set, attributed. */
+export function blankKey(): LineKey {
   return {
     cost_center: null,
     team: null,

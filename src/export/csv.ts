@@ -3,7 +3,7 @@
  * comma, a quote or a line break, quotes doubled inside. null is an empty field.
  */
 import { emptyAmounts } from '../core/attribution.js';
-import { type Line, type Statement, statementJson } from '../core/statement.js';
+import { blankKey, type Line, type Statement, statementJson } from '../core/statement.js';
 
 export type CsvValue = string | number | null;
 
@@ -31,15 +31,4 @@ export function renderCsv(s: Statement): string {
 }
 
 /** Only its keys are used: they give the header even when the statement has no lines. */
-const BLANK: Line = {
-  ...emptyAmounts(),
-  cost_center: null,
-  team: null,
-  application: null,
-  tenant: null,
-  environment: null,
-  category: null,
-  status: 'attributed',
-  reason: null,
-  pool: null,
-};
+const BLANK: Line = { ...blankKey(), ...emptyAmounts() };

@@ -11,7 +11,7 @@ import type { PoolShare } from '../core/allocation.js';
 import { type Amounts, addAmounts, type Charge, emptyAmounts, type LineKey } from '../core/attribution.js';
 import type { SharedPool } from '../core/config.js';
 import { allocateLargestRemainder, formatMoney, type Money, ONE } from '../core/money.js';
-import { iso, poolShareAsLine } from '../core/statement.js';
+import { iso, KEY_FIELDS, poolShareAsLine } from '../core/statement.js';
 import { csvTable } from './csv.js';
 import { type Names, nameOf } from './names.js';
 
@@ -147,15 +147,7 @@ export function renderFocusCsv(rows: readonly FocusRow[]): string {
 /** What makes a usage row: the day, the line, and what FOCUS needs single-valued on a row. */
 const ROW_FIELDS = [
   'day',
-  'cost_center',
-  'team',
-  'application',
-  'tenant',
-  'environment',
-  'category',
-  'status',
-  'reason',
-  'pool',
+  ...KEY_FIELDS,
   'identity',
   'provider',
   'model',

@@ -23,6 +23,7 @@ import {
   optString,
   parseTime,
   redactEvent,
+  reportData,
   reqString,
   toProblem,
   typeName,
@@ -73,20 +74,10 @@ export function mapAnthropicReport(
   now: number,
   sink: Sink,
 ): void {
-  if (!isObject(report) || !Array.isArray(report.data)) {
-    const got = isObject(report) ? `data is ${typeName(report.data)}` : typeName(report);
-    sink.reject(
-      {
-        ...where,
-        field: 'data',
-        reason: `an Anthropic usage report must be an object with a data array (${got})`,
-      },
-      raw,
-    );
-    return;
-  }
-  for (let i = 0; i < report.data.length; i++) {
-    const bucket = report.data[i];
+  const data = reportData(report, 'an Anthropic usage report', (p) => sink.reject(p, raw), where);
+  if (data === null) return;
+  for (let i = 0; i < data.length; i++) {
+    const bucket = data[i];
     let bucketKey: string;
     let start: number;
     let results: unknown[];

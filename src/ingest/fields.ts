@@ -4,7 +4,7 @@
  * mapper reads as a straight sequence of field reads.
  */
 import type { Problem } from '../core/errors.js';
-import { MAX_FUTURE_MS, type UsageEvent } from '../core/event.js';
+import { EVENT_FIELDS, MAX_FUTURE_MS, TOKEN_FIELDS, type UsageEvent } from '../core/event.js';
 import { redactSecret, SECRET_FIRST_LETTERS } from '../core/secrets.js';
 
 export type RecordKind = NonNullable<Problem['recordKind']>;
@@ -215,26 +215,16 @@ export function clip(s: string, max = 60): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
-const STRING_FIELDS = [
-  'id',
-  'source',
-  'provider',
-  'model',
-  'operation',
-  'tool',
-  'data_source',
-  'api_key',
-  'service',
-  'agent',
-  'project',
-  'tenant',
-  'environment',
-  'trace_id',
-  'span_id',
-  'parent_span_id',
-  'error_type',
-  'client_address',
-] as const satisfies readonly (keyof UsageEvent)[];
+/** The free-text fields of the event: every one may carry a raw secret. */
+const NOT_TEXT: ReadonlySet<string> = new Set(['time', 'status', 'reported_cost', ...TOKEN_FIELDS]);
+const STRING_FIELDS = EVENT_FIELDS.filter(
+  (
+    f,
+  ): f is Exclude<
+    (typeof EVENT_FIELDS)[number],
+    'time' | 'status' | 'reported_cost' | (typeof TOKEN_FIELDS)[number]
+  > => !NOT_TEXT.has(f),
+);
 
 const SECRET_FIRST = new Set<number>(SECRET_FIRST_LETTERS.map((c) => c.charCodeAt(0)));
 
@@ -246,4 +236,20 @@ export function redactEvent(e: UsageEvent): UsageEvent {
       (e as unknown as Record<string, string>)[f] = redactSecret(v);
   }
   return e;
+}
+
+/**
+ * The `data` array of a usage report page (OpenAI, Anthropic), or null after
+ * rejecting the page whole with the reason.
+ */
+export function reportData(
+  page: unknown,
+  what: string,
+  reject: (problem: Problem) => void,
+  where: Where,
+): unknown[] | null {
+  if (isObject(page) && Array.isArray(page.data)) return page.data;
+  const got = isObject(page) ? `data is ${typeName(page.data)}` : typeName(page);
+  reject({ ...where, field: 'data', reason: `${what} must be an object with a data array (${got})` });
+  return null;
 }

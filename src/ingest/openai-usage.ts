@@ -18,6 +18,7 @@ import {
   optCount,
   optString,
   redactEvent,
+  reportData,
   toProblem,
   typeName,
   type Where,
@@ -72,20 +73,10 @@ function resultEvent(r: unknown, start: number, end: number, now: number): Usage
 
 /** Maps one page; an invalid result is rejected alone, the rest of the page is kept. */
 export function mapOpenAiPage(page: unknown, where: Where, raw: string, now: number, sink: Sink): void {
-  if (!isObject(page) || !Array.isArray(page.data)) {
-    const got = isObject(page) ? `data is ${typeName(page.data)}` : typeName(page);
-    sink.reject(
-      {
-        ...where,
-        field: 'data',
-        reason: `an OpenAI usage page must be an object with a data array (${got})`,
-      },
-      raw,
-    );
-    return;
-  }
-  for (let i = 0; i < page.data.length; i++) {
-    const bucket = page.data[i];
+  const data = reportData(page, 'an OpenAI usage page', (p) => sink.reject(p, raw), where);
+  if (data === null) return;
+  for (let i = 0; i < data.length; i++) {
+    const bucket = data[i];
     let start: number;
     let end: number;
     let results: unknown[];
