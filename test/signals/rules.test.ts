@@ -280,4 +280,31 @@ describe('rule by rule, whatever the statement line says (SPEC §4.7, §6)', () 
       await local.close();
     }
   });
+
+  it('S11 ignores unset environments (the OpenLIT default `default`, empty)', async () => {
+    const s = stream('nhi-api');
+    const r = new Rng(6);
+    const events = Array.from({ length: 40 }, (_, i) =>
+      eventOf(s, `env-${i}`, at('2026-10-22T12:00:00Z') + i * 60_000, r, {
+        environment: i % 2 === 0 ? 'default' : '',
+      }),
+    );
+    const local = await world([
+      ...events,
+      ...Array.from({ length: 40 }, (_, i) =>
+        eventOf(s, `exp-${i}`, at('2026-10-23T12:00:00Z') + i * 60_000, r, {
+          environment: 'experimentation',
+        }),
+      ),
+    ]);
+    try {
+      const found = (await local.signals()).filter((x) => x.rule === 'S11' && x.identity === 'nhi-api');
+      // Only the 40 events that claim `experimentation` count, none of the 40 unset ones.
+      expect(found).toHaveLength(1);
+      expect(found[0]?.evidence.claimed_environments).toEqual(['experimentation']);
+      expect(found[0]?.events).toBe(40);
+    } finally {
+      await local.close();
+    }
+  });
 });
