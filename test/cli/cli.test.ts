@@ -178,3 +178,51 @@ describe('tally ingest, more inputs', () => {
     expect(err).toMatch(/nope\.jsonl: cannot read the file \(no such file\)/);
   });
 });
+
+describe('a store that is missing or held (SPEC §8)', () => {
+  beforeEach(async () => {
+    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
+  });
+
+  it('a reading command on a missing store exits 2 naming the path and creates nothing', async () => {
+    const missing = path.join(dir, 'typo.duckdb');
+    for (const args of [['verify'], ['statement', '--period', '2026-10'], ['signals'], ['posture']]) {
+      err = '';
+      expect(await run(...args, '--store', missing)).toBe(2);
+      expect(err).toContain(`no store at ${missing}`);
+    }
+    await expect(readFile(missing)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a command on a store held by another process says so, exit 2', async () => {
+    const file = path.join(dir, 'tally.duckdb');
+    expect(await run('ingest', '--store', file, await jsonl('a.jsonl', [line('a')]))).toBe(0);
+    const { spawn } = await import('node:child_process');
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { DuckDBInstance } from '@duckdb/node-api';
+         const db = await DuckDBInstance.create(${JSON.stringify(file)});
+         await db.connect(); console.log('ready'); setInterval(() => {}, 1000);`,
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+      err = '';
+      expect(await run('verify', '--store', file)).toBe(2);
+      expect(err).toMatch(/is held by another process \(PID \d+/);
+      expect(err).toContain('tally serve');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+});
+
+async function jsonl(name: string, lines: string[]): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
+}

@@ -8,7 +8,7 @@ import { namesOf } from '../../export/names.js';
 import { correctionCharges, restate } from '../../service/issue.js';
 import { openStore } from '../../store/open.js';
 import { monthWindow, parse, str } from '../args.js';
-import { resolveStorePath } from '../context.js';
+import { mustExist, resolveStorePath } from '../context.js';
 
 export async function restateCommand(argv: string[]): Promise<number> {
   const { values } = parse('restate', argv, {
@@ -26,9 +26,9 @@ export async function restateCommand(argv: string[]): Promise<number> {
   if (format !== 'table' && format !== 'json' && format !== 'focus')
     throw new UsageError('restate: --format must be table, json or focus');
   const { config } = await loadConfig(path.resolve(configPath));
-  const store = await openStore(
-    str(values, 'store') ?? resolveStorePath(config.store, path.resolve(configPath)),
-  );
+  const storeUrl = str(values, 'store') ?? resolveStorePath(config.store, path.resolve(configPath));
+  mustExist(storeUrl);
+  const store = await openStore(storeUrl);
   try {
     const window = monthWindow(period);
     const r = await restate(store, config, period, window);

@@ -32,7 +32,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const rate = number(values, 'rate-limit', 100);
   const bodyMb = number(values, 'max-body-mb', 16);
 
-  const { store, config } = await openContext(values);
+  const { store, config } = await openContext(values, { create: true });
   const alerts = config.alertWebhook ? new BudgetAlerts(store, config, config.alertWebhook) : null;
   const app = createApp({
     store,
