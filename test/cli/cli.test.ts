@@ -114,7 +114,7 @@ describe('tally ingest', () => {
     expect(await run('ingest', path.join(dir, 'notes.txt'))).toBe(2);
     expect(err).toMatch(/notes\.txt.*format/i);
     expect(await run('ingest', '--format', 'xml', path.join(dir, 'good.jsonl'))).toBe(2);
-    expect(err).toMatch(/unknown --format 'xml'/);
+    expect(err).toMatch(/--format must be one of auto, otlp, .*, got 'xml'/);
   });
 
   it('with --skip-invalid stores the valid records and quarantines the rest with reasons', async () => {
@@ -226,3 +226,72 @@ async function jsonl(name: string, lines: string[]): Promise<string> {
   await writeFile(file, `${lines.join('\n')}\n`);
   return file;
 }
+
+describe('help, values and clear errors (issue 12 item 3)', () => {
+  beforeEach(async () => {
+    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(dir, 'good.jsonl'), `${line('a')}\n`);
+  });
+
+  it('every command has --help with its options, values and an example, exit 0', async () => {
+    const { COMMANDS } = await import('../../src/cli/commands.js');
+    for (const name of Object.keys(COMMANDS)) {
+      out = '';
+      expect(await main([name, '--help']), name).toBe(0);
+      expect(out, name).toContain(`usage: tally ${name}`);
+      expect(out, name).toContain('example:');
+    }
+    out = '';
+    await main(['statement', '--help']);
+    expect(out).toContain('focus-parquet');
+    expect(out).toContain('--level L');
+    out = '';
+    await main(['--help']);
+    for (const name of Object.keys(COMMANDS)) expect(out).toContain(`  ${name}`);
+  });
+
+  it('an unknown option is named with the nearest one, no raw parser text', async () => {
+    expect(await run('statement', '--perod', '2026-10')).toBe(2);
+    expect(err).toContain('unknown option --perod (did you mean --period?)');
+    expect(err).toContain('tally statement --help');
+    expect(err).not.toContain('positional argument');
+  });
+
+  it('values are case-insensitive; a wrong one gets a suggestion', async () => {
+    expect(await run('ingest', path.join(dir, 'good.jsonl'), '--format', 'JSONL')).toBe(0);
+    out = '';
+    expect(await run('statement', '--period', '2026-10', '--format', 'JSON')).toBe(0);
+    expect(JSON.parse(out).lines).toHaveLength(1);
+    err = '';
+    expect(await run('statement', '--period', '2026-10', '--format', 'jsn')).toBe(2);
+    expect(err).toContain(
+      "--format must be one of table, json, csv, html, focus, focus-parquet, got 'jsn' (did you mean json?)",
+    );
+    err = '';
+    expect(await main(['statment'])).toBe(2);
+    expect(err).toContain('did you mean statement?');
+  });
+
+  it('--out into a missing folder is a usage error naming it, not a stack trace', async () => {
+    expect(await run('ingest', path.join(dir, 'good.jsonl'))).toBe(0);
+    err = '';
+    const missing = path.join(dir, 'no-such-folder', 'october.csv');
+    expect(await run('statement', '--period', '2026-10', '--format', 'csv', '--out', missing)).toBe(2);
+    expect(err).toContain(`the folder of --out does not exist: ${path.dirname(missing)}`);
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it('serve on a busy port says so and how to pick another, exit 2', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      expect(await run('serve', '--port', String(port), '--store', path.join(dir, 'tally.duckdb'))).toBe(2);
+      expect(err).toContain(`127.0.0.1:${port} is already in use`);
+      expect(err).toContain('--port');
+    } finally {
+      blocker.close();
+    }
+  });
+});

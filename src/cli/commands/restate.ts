@@ -7,7 +7,7 @@ import { focusRows, renderFocusCsv } from '../../export/focus.js';
 import { namesOf } from '../../export/names.js';
 import { correctionCharges, restate } from '../../service/issue.js';
 import { openStore } from '../../store/open.js';
-import { monthWindow, parse, str } from '../args.js';
+import { checkOut, monthWindow, parse, str } from '../args.js';
 import { mustExist, resolveStorePath } from '../context.js';
 
 export async function restateCommand(argv: string[]): Promise<number> {
@@ -42,6 +42,7 @@ export async function restateCommand(argv: string[]): Promise<number> {
       });
       const text = renderFocusCsv(rows);
       const out = str(values, 'out');
+      checkOut('restate', out);
       if (out) await writeFile(out, text);
       else process.stdout.write(text);
       return 0;

@@ -44,6 +44,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
     process.stderr.write(`tally serve: listening on http://${host}:${info.port}\n`);
   });
+  try {
+    await listening(server, host, port);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   alerts?.start();
 
   await new Promise<void>((resolve) => {
@@ -59,4 +65,26 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await alerts?.stop();
   await store.close();
   return 0;
+}
+
+/** Resolves once the server listens; a busy or forbidden address is a usage error that says what to do. */
+function listening(server: ReturnType<typeof serve>, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      if (err.code === 'EADDRINUSE')
+        reject(
+          new UsageError(
+            `serve: ${where} is already in use (4318 is also the OpenTelemetry Collector's OTLP/HTTP port); ` +
+              'pick another with --port, e.g. --port 4319, or --port 0 for any free port',
+          ),
+        );
+      else if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL')
+        reject(
+          new UsageError(`serve: cannot listen on ${where} (${err.code}); pick another --host or --port`),
+        );
+      else reject(err);
+    });
+  });
 }
