@@ -1,67 +1,426 @@
-/** The OpenAPI 3.1 document, generated from the route table. */
+/**
+ * The OpenAPI 3.1 document, generated from the route table: each route's
+ * parameters, request body, success response and errors. The statement and
+ * canonical event schemas are the ones shipped in `schemas/` (read once);
+ * the other response shapes are described here. test/reference/openapi.test.ts
+ * calls every endpoint and checks its body against this document.
+ */
+import { readFileSync } from 'node:fs';
+import { LEVELS } from '../core/statement.js';
 import type { Route } from './routes.js';
 
-const ERROR_SCHEMA = {
-  type: 'object',
-  required: ['error', 'message'],
-  properties: {
-    error: { type: 'string' },
-    message: { type: 'string' },
-    problems: { type: 'array', items: { type: 'object' } },
+type JsonSchema = Record<string, unknown>;
+
+const REFERENCE = 'docs/reference/ in the tally repository';
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
+const MONEY: JsonSchema = {
+  type: 'string',
+  pattern: '^-?[0-9]+\\.[0-9]{2,12}$',
+  description: 'An exact decimal amount (2 to 12 decimals).',
+};
+const TIME: JsonSchema = {
+  type: 'string',
+  pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{3})?Z$',
+};
+const TEXT: JsonSchema = { type: 'string' };
+const ID: JsonSchema = { type: ['string', 'null'] };
+const COUNT: JsonSchema = { type: 'integer', minimum: 0 };
+const SEVERITY: JsonSchema = { enum: ['critical', 'high', 'medium', 'low'] };
+const STATUS: JsonSchema = { enum: ['attributed', 'unattributed', 'disputed'] };
+const WINDOW: JsonSchema = strict({ start: TIME, end: TIME });
+const SCOPE: JsonSchema = nullable(strict({ team: TEXT }));
+
+/** An object with exactly these properties, all required but the `optional` ones. */
+function strict(properties: Record<string, JsonSchema>, optional: readonly string[] = []): JsonSchema {
+  const required = Object.keys(properties).filter((k) => !optional.includes(k));
+  return { type: 'object', required, properties, additionalProperties: false };
+}
+
+const shippedCache = new Map<string, JsonSchema>();
+
+/** A schema of `schemas/`, with its `$defs` reachable from inside the document's components. */
+function shipped(file: string, name: string): JsonSchema {
+  const cached = shippedCache.get(file);
+  if (cached) return cached;
+  const text = readFileSync(new URL(`../../schemas/${file}`, import.meta.url), 'utf8');
+  const {
+    $schema: _s,
+    $id: _i,
+    ...schema
+  } = JSON.parse(text.replaceAll('"#/$defs/', `"#/components/schemas/${name}/$defs/`)) as JsonSchema;
+  shippedCache.set(file, schema);
+  return schema;
+}
+
+const SIGNAL = strict({
+  rule: { type: 'string', pattern: '^S[0-9]{2}$', description: 'S01–S14, see docs/signals.md' },
+  severity: SEVERITY,
+  identity: { type: 'string', description: 'A registry identity, or the unmatched selector as seen' },
+  team: ID,
+  title: TEXT,
+  first_seen: TIME,
+  last_seen: TIME,
+  events: COUNT,
+  cost: MONEY,
+  evidence: { type: 'object', description: 'A few event ids (`events`) and the figures behind the verdict' },
+  refs: { type: 'array', items: TEXT },
+});
+
+const REPLAY_NODE = strict({
+  id: TEXT,
+  source: TEXT,
+  time: TIME,
+  span_id: ID,
+  parent_span_id: ID,
+  operation: TEXT,
+  provider: ID,
+  model: ID,
+  input_tokens: COUNT,
+  output_tokens: COUNT,
+  requests: COUNT,
+  status: { enum: ['ok', 'error'] },
+  error_type: ID,
+  client_address: ID,
+  selected: { type: 'boolean' },
+  identity: ID,
+  payer: ID,
+  team: ID,
+  application: ID,
+  tenant: ID,
+  cost: MONEY,
+  billed_cost: MONEY,
+  priced: { type: 'boolean' },
+  verdict: strict({
+    lifecycle: { enum: ['active', 'compromised', 'leaked', 'revoked', 'expired', 'unregistered'] },
+    lifecycle_since: nullable(TIME),
+    model_allowed: { type: ['boolean', 'null'] },
+    tenant_claim: ID,
+    tenant_allowed: { type: ['boolean', 'null'] },
+    owner_stale: { type: 'boolean' },
+    status: STATUS,
+    reason: ID,
+  }),
+  signals: { type: 'array', items: COUNT, description: 'Indices into the replay’s signals' },
+  children: { type: 'array', items: ref('ReplayNode') },
+});
+
+const DRILLDOWN_EVENT = strict({
+  id: TEXT,
+  source: TEXT,
+  time: TIME,
+  provider: ID,
+  model: ID,
+  operation: TEXT,
+  input_tokens: COUNT,
+  output_tokens: COUNT,
+  cache_read_tokens: COUNT,
+  cache_write_tokens: COUNT,
+  reasoning_tokens: COUNT,
+  requests: COUNT,
+  tool: ID,
+  data_source: ID,
+  trace_id: ID,
+  span_id: ID,
+  parent_span_id: ID,
+  status: { enum: ['ok', 'error'], description: 'The request’s own outcome' },
+  error_type: ID,
+  tenant_claim: { ...ID, description: 'The tenant the event claimed' },
+  identity: { ...ID, description: 'The identity whose usage it is, or the unmatched selector' },
+  payer: { ...ID, description: 'The identity that pays (the invoker of shared work)' },
+  cost_center: ID,
+  team: ID,
+  application: ID,
+  tenant: { ...ID, description: 'The accepted tenant' },
+  environment: ID,
+  category: ID,
+  attribution: STATUS,
+  reason: ID,
+  cost: nullable(MONEY),
+  billed_cost: nullable(MONEY),
+  priced: { type: 'boolean' },
+});
+
+const SCHEMAS: Record<string, JsonSchema> = {
+  Error: {
+    ...strict({ error: TEXT, message: TEXT, problems: { type: 'array', items: ref('Problem') } }, [
+      'problems',
+    ]),
+    description:
+      'Every error body. `error` is a stable code: unauthorized, forbidden, invalid_input, usage, unknown_format, not_found, payload_too_large, unsupported_media_type, rate_limited, store_failure, internal.',
   },
+  Problem: strict(
+    {
+      record: { type: 'integer', description: '1-based line (NDJSON) or 0-based index (JSON array)' },
+      recordKind: { enum: ['line', 'record', 'row', 'span'] },
+      field: TEXT,
+      reason: TEXT,
+    },
+    ['record', 'recordKind', 'field'],
+  ),
+  IngestResult: strict(
+    {
+      stored: COUNT,
+      duplicates: COUNT,
+      batch: { type: ['integer', 'null'], description: 'The audit batch; null when nothing new was stored' },
+      requests: { type: 'integer', minimum: 1, description: 'Requests committed together with this one' },
+      superseded: { ...COUNT, description: 'Added in this release' },
+      rejected: { ...COUNT, description: 'Added in this release' },
+      ignored: { ...COUNT, description: 'Added in this release' },
+    },
+    ['superseded', 'rejected', 'ignored'],
+  ),
+  OtlpExportResponse: {
+    ...strict({ partialSuccess: strict({ rejectedSpans: TEXT, errorMessage: TEXT }) }, ['partialSuccess']),
+    description: 'ExportTraceServiceResponse in OTLP/JSON: `{}` when every span was accepted',
+  },
+  Whoami: strict({ role: { enum: ['admin', 'finance', 'team', 'ingest'] }, team: ID }),
+  DailySpend: strict({
+    period: WINDOW,
+    currency: TEXT,
+    scope: SCOPE,
+    days: { type: 'array', items: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' } },
+    series: { type: 'array', items: strict({ team: ID, costs: { type: 'array', items: MONEY } }) },
+  }),
+  EventPage: strict({ events: { type: 'array', items: ref('DrilldownEvent') }, next_cursor: ID }),
+  DrilldownEvent: DRILLDOWN_EVENT,
+  Signal: SIGNAL,
+  Signals: strict({
+    window: nullable(WINDOW),
+    scope: SCOPE,
+    signals: { type: 'array', items: ref('Signal') },
+  }),
+  ReplayNode: REPLAY_NODE,
+  Replay: strict({
+    window: WINDOW,
+    selection: strict({ identity: ID, trace: ID }),
+    currency: TEXT,
+    totals: strict({
+      events: COUNT,
+      effective_cost: MONEY,
+      legitimate_cost: MONEY,
+      disputed_cost: MONEY,
+      unattributed_cost: MONEY,
+      billed_cost: MONEY,
+      unpriced_events: COUNT,
+      by_reason: {
+        type: 'array',
+        items: strict({ status: STATUS, reason: ID, events: COUNT, cost: MONEY }),
+      },
+    }),
+    signals: { type: 'array', items: ref('Signal') },
+    spans: COUNT,
+    traces: {
+      type: 'array',
+      items: strict({
+        trace_id: ID,
+        start: TIME,
+        cost: MONEY,
+        spans: { type: 'array', items: ref('ReplayNode') },
+      }),
+    },
+    inputs: strict({ config_sha256: TEXT, catalog_version: TEXT, audit_head: ID }),
+    scope: SCOPE,
+  }),
+  Budgets: strict({
+    period: TEXT,
+    start: TIME,
+    end: TIME,
+    currency: TEXT,
+    scope: SCOPE,
+    budgets: {
+      type: 'array',
+      items: strict({
+        scope: { enum: ['team', 'application', 'tenant'] },
+        id: TEXT,
+        period: TEXT,
+        budget: MONEY,
+        actual: MONEY,
+        forecast: MONEY,
+        observed_days: COUNT,
+        days: COUNT,
+        thresholds: {
+          type: 'array',
+          items: strict({
+            percent: { type: 'number' },
+            amount: MONEY,
+            crossed_at: nullable(TIME),
+            forecast_to_cross: { type: 'boolean' },
+          }),
+        },
+      }),
+    },
+  }),
+  Posture: strict({
+    window: WINDOW,
+    as_of: TIME,
+    rotation_days: { type: 'number' },
+    coverage: strict({ attributed: MONEY, direct: MONEY }),
+    findings: {
+      type: 'array',
+      items: strict({
+        kind: TEXT,
+        severity: SEVERITY,
+        subject: TEXT,
+        detail: TEXT,
+        events: COUNT,
+        cost: nullable(MONEY),
+        figures: { type: 'object' },
+        refs: { type: 'array', items: TEXT },
+      }),
+    },
+  }),
+  Health: strict({ status: { const: 'ok' } }),
+};
+
+const OTLP_PROTOBUF: JsonSchema = {
+  type: 'string',
+  contentMediaType: 'application/x-protobuf',
+  description:
+    'Opaque protobuf, as the OTLP specification defines it (opentelemetry-proto, collector/trace/v1)',
+};
+
+/** Success bodies by route, per content type. */
+const RESPONSES: Record<string, Record<string, JsonSchema>> = {
+  'POST /v1/traces': {
+    'application/x-protobuf': {
+      ...OTLP_PROTOBUF,
+      description: `ExportTraceServiceResponse: ${OTLP_PROTOBUF.description}`,
+    },
+    'application/json': ref('OtlpExportResponse'),
+  },
+  'POST /v1/events': { 'application/json': ref('IngestResult') },
+  'GET /v1/whoami': { 'application/json': ref('Whoami') },
+  'GET /v1/statements': { 'application/json': ref('Statement') },
+  'GET /v1/spend/daily': { 'application/json': ref('DailySpend') },
+  'GET /v1/events': { 'application/json': ref('EventPage') },
+  'GET /v1/signals': { 'application/json': ref('Signals') },
+  'GET /v1/replay': { 'application/json': ref('Replay') },
+  'GET /v1/budgets': { 'application/json': ref('Budgets') },
+  'GET /v1/posture': { 'application/json': ref('Posture') },
+  'GET /healthz': { 'application/json': ref('Health') },
+  'GET /metrics': { 'text/plain; version=0.0.4': { type: 'string', description: 'Prometheus text format' } },
+  'GET /openapi.json': {
+    'application/json': {
+      type: 'object',
+      required: ['openapi', 'info', 'paths'],
+      description: 'This document',
+    },
+  },
+};
+
+/** Request bodies by route, per content type. */
+const REQUESTS: Record<string, Record<string, JsonSchema>> = {
+  'POST /v1/traces': {
+    'application/x-protobuf': {
+      ...OTLP_PROTOBUF,
+      description: `ExportTraceServiceRequest: ${OTLP_PROTOBUF.description}`,
+    },
+    'application/json': {
+      type: 'object',
+      description: 'ExportTraceServiceRequest in OTLP/JSON; spans follow the OpenTelemetry GenAI conventions',
+      properties: { resourceSpans: { type: 'array', items: { type: 'object' } } },
+    },
+  },
+  'POST /v1/events': {
+    'application/json': { oneOf: [ref('CanonicalEvent'), { type: 'array', items: ref('CanonicalEvent') }] },
+    'application/x-ndjson': { type: 'string', description: 'One CanonicalEvent (JSON) per line' },
+  },
+};
+
+const PARAMETERS: Record<string, JsonSchema> = {
+  period: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}$' },
+  level: { enum: [...LEVELS] },
+  limit: { type: 'integer', minimum: 1, maximum: 1000 },
 };
 
 const STATUS_TEXT: Record<string, string> = {
   '400': 'bad parameters or records',
   '401': 'missing or unknown token',
   '403': 'beyond the role or its team',
+  '404': 'no such endpoint or object',
   '413': 'body too large',
   '415': 'unsupported content type or encoding',
   '429': 'rate limit of the token exceeded (see Retry-After)',
+  '500': 'internal error',
+  '503': 'the store could not complete the request',
 };
+
+function errorStatuses(r: Route): string[] {
+  if (r.roles === 'public') return ['500'];
+  return ['400', '401', '403', '404', '429', ...(r.accepts ? ['413', '415'] : []), '500', '503'];
+}
+
+function operation(r: Route, path: string): Record<string, unknown> {
+  const key = `${r.method} ${r.path}`;
+  const success = RESPONSES[key] ?? { [r.produces]: {} };
+  const responses: Record<string, unknown> = {
+    '200': {
+      description: 'success',
+      content: Object.fromEntries(Object.entries(success).map(([type, schema]) => [type, { schema }])),
+    },
+  };
+  for (const s of errorStatuses(r))
+    responses[s] = { description: STATUS_TEXT[s], content: { 'application/json': { schema: ref('Error') } } };
+  const op: Record<string, unknown> = {
+    summary: r.summary,
+    operationId: `${r.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    responses,
+  };
+  if (r.roles !== 'public') {
+    op.security = [{ bearer: [] }];
+    op['x-roles'] = [...r.roles];
+  }
+  const inPath = [...r.path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] as string);
+  const parameters = [
+    ...inPath.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    ...(r.query ?? []).map((p) => ({
+      name: p.name,
+      in: 'query',
+      required: p.required ?? false,
+      description: p.description,
+      schema: PARAMETERS[p.name] ?? { type: 'string' },
+    })),
+  ];
+  if (parameters.length > 0) op.parameters = parameters;
+  if (r.accepts) {
+    const bodies = REQUESTS[key] ?? {};
+    op.requestBody = {
+      required: true,
+      content: Object.fromEntries(r.accepts.map((t) => [t, bodies[t] ? { schema: bodies[t] } : {}])),
+    };
+  }
+  return op;
+}
 
 export function openApiDocument(routes: readonly Route[], version: string): unknown {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
-    const errors = r.roles === 'public' ? [] : ['400', '401', '403', '429'];
-    if (r.accepts) errors.push('413', '415');
-    const responses: Record<string, unknown> = {
-      '200': { description: 'success', content: { [r.produces]: {} } },
-    };
-    for (const s of errors)
-      responses[s] = {
-        description: STATUS_TEXT[s],
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-      };
-    const op: Record<string, unknown> = {
-      summary: r.summary,
-      operationId: `${r.method.toLowerCase()}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
-      responses,
-    };
-    if (r.roles !== 'public') {
-      op.security = [{ bearer: [] }];
-      op['x-roles'] = [...r.roles];
-    }
-    if (r.query && r.query.length > 0)
-      op.parameters = r.query.map((p) => ({
-        name: p.name,
-        in: 'query',
-        required: p.required ?? false,
-        description: p.description,
-        schema: { type: 'string' },
-      }));
-    if (r.accepts)
-      op.requestBody = { required: true, content: Object.fromEntries(r.accepts.map((t) => [t, {}])) };
-    paths[r.path] ??= {};
-    (paths[r.path] as Record<string, unknown>)[r.method.toLowerCase()] = op;
+    const path = r.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
+    paths[path] ??= {};
+    (paths[path] as Record<string, unknown>)[r.method.toLowerCase()] = operation(r, path);
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'tally', version, description: 'AI chargeback: ingest usage, read statements (SPEC §9).' },
+    info: {
+      title: 'tally',
+      version,
+      description: `AI chargeback: ingest usage, read statements, signals and replays. The statement, the canonical event and every reason code are described in ${REFERENCE}; the server in docs/server.md.`,
+    },
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: { Error: ERROR_SCHEMA },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A token whose SHA-256 is listed under `access:` in tally.yaml, with its role',
+        },
+      },
+      schemas: {
+        ...SCHEMAS,
+        Statement: shipped('statement.schema.json', 'Statement'),
+        CanonicalEvent: shipped('canonical-event.schema.json', 'CanonicalEvent'),
+      },
     },
   };
 }
