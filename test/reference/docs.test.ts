@@ -95,8 +95,8 @@ describe('user-facing text', () => {
         expect(line, `${file}:${i + 1}`).not.toMatch(NOT_SHIPPED);
   });
 
-  it('in the strings of src/ (messages, help, the OpenAPI description) names no SPEC section', () => {
-    for (const file of files('src', /\.ts$/)) {
+  it('in the strings of src/ and the dashboard (messages, help, the OpenAPI description) names no SPEC section', () => {
+    for (const file of [...files('src', /\.ts$/), ...files('web/src', /\.ts$/), 'web/index.html']) {
       const code = read(file)
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/^\s*\/\/.*$/gm, '')
