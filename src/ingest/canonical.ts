@@ -27,9 +27,7 @@ const REQUIRED = ['id', 'source', 'time', 'operation'] as const;
  */
 export function canonicalEvent(rec: unknown, text: boolean, now: number): UsageEvent {
   if (!isObject(rec)) return fail(undefined, `a canonical event must be a JSON object, got ${typeName(rec)}`);
-  for (const k in rec)
-    if (!KNOWN.has(k))
-      fail(k, 'unknown field (the canonical event fields are listed in docs/reference/canonical-event.md)');
+  for (const k in rec) if (!KNOWN.has(k)) fail(k, 'unknown field (see docs/reference/canonical-event.md)');
   const rawTime = rec.time;
   if (rawTime === undefined || rawTime === null || rawTime === '') fail('time', 'is required');
   if (typeof rawTime !== 'string') fail('time', `must be an ISO-8601 string, got ${typeName(rawTime)}`);
@@ -71,11 +69,7 @@ export function canonicalEvent(rec: unknown, text: boolean, now: number): UsageE
 export function checkCanonicalHeader(columns: readonly string[]): void {
   const seen = new Set<string>();
   for (const c of columns) {
-    if (!KNOWN.has(c))
-      fail(
-        c,
-        'unknown column (the header must use the canonical field names of docs/reference/canonical-event.md)',
-      );
+    if (!KNOWN.has(c)) fail(c, 'unknown column (use the field names of docs/reference/canonical-event.md)');
     if (seen.has(c)) fail(c, 'column appears twice');
     seen.add(c);
   }
