@@ -43,6 +43,17 @@ describe('the canonical event schema', () => {
       expect(() => checkCanonicalHeader(required.filter((f) => f !== field))).toThrow();
   });
 
+  it('accepts the events tally reads from both canonical fixtures, written back as records', async () => {
+    let n = 0;
+    for (const name of ['events.jsonl', 'events.csv']) {
+      for await (const chunk of parseFile(fixture(name).pathname, 'auto', { now: NOW, skipInvalid: false })) {
+        for (const e of chunk.events) expectValid(schema, asRecord(e), `${name} ${e.id}`);
+        n += chunk.events.length;
+      }
+    }
+    expect(n).toBe(6);
+  });
+
   it('accepts every line the benchmark generator writes', async () => {
     const file = path.join(tempDir('bench-events'), 'events.jsonl');
     await writeCanonicalJsonl(file, {
