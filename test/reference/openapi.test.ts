@@ -87,6 +87,29 @@ describe('/openapi.json', () => {
     }
   });
 
+  it('is well formed: unique operation ids, described responses, typed parameters, bearer on every /v1 route', () => {
+    const ids: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops) as Array<
+        [string, Operation & Record<string, unknown>]
+      >) {
+        ids.push(op.operationId as string);
+        for (const [status, r] of Object.entries(op.responses))
+          expect((r as { description?: string }).description, `${method} ${path} ${status}`).toBeTruthy();
+        for (const p of op.parameters ?? [])
+          expect(p, `${method} ${path}`).toMatchObject({ schema: expect.any(Object) });
+        if (path.startsWith('/v1/')) expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
+        else expect(op.security, `${method} ${path}`).toBeUndefined();
+      }
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(
+      (doc as unknown as { components: { securitySchemes: unknown } }).components.securitySchemes,
+    ).toEqual({
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    });
+  });
+
   it('resolves every $ref it holds', () => {
     const refs: string[] = [];
     JSON.stringify(doc, (k, v) => (k === '$ref' ? refs.push(v) && v : v));
