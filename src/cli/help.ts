@@ -160,6 +160,26 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     example: 'tally serve --port 4319 --config tally.yaml',
   },
+  import: {
+    usage:
+      'tally import backstage FILE|DIR… [--out FILE] [--cost-centers FILE] [--date YYYY-MM-DD] [--skip-invalid]',
+    summary: 'Write teams, applications and identities from a Backstage catalog into a tally.yaml include.',
+    options: [
+      [
+        '--out FILE',
+        'the include to write (default ./backstage.yaml); an existing one is updated, only appending',
+      ],
+      ['--cost-centers FILE', 'YAML mapping of group name to cost center id (wins over annotations)'],
+      [
+        '--date YYYY-MM-DD',
+        'the date of owner changes without a tally.dev/owner-since annotation (default today)',
+      ],
+      ['--skip-invalid', 'write the valid entities and list the invalid ones'],
+      ['--config FILE', 'the main tally.yaml, whose cost centers are not written again'],
+    ],
+    example: 'tally import backstage ./catalog --out backstage.yaml --cost-centers cost-centers.yaml',
+    store: false,
+  },
 };
 
 const COMMON = [

@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { UsageError } from '../../core/errors.js';
 import { BudgetAlerts } from '../../server/alerts.js';
 import { createApp } from '../../server/app.js';
+import { SignalNotices } from '../../server/notify.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
 import { openContext } from '../context.js';
 
@@ -34,12 +35,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const { store, config } = await openContext(values, { create: true });
   const alerts = config.alertWebhook ? new BudgetAlerts(store, config, config.alertWebhook) : null;
+  const notices = config.notify ? new SignalNotices(store, config, config.notify) : null;
   const app = createApp({
     store,
     config,
     webDir: str(values, 'web'),
     limits: { bodyBytes: Math.floor(bodyMb * 1024 * 1024), rate: { perSecond: rate, burst: rate * 2 } },
-    onIngest: () => alerts?.poke(),
+    onIngest: () => {
+      alerts?.poke();
+      notices?.poke();
+    },
   });
   const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
     process.stderr.write(`tally serve: listening on http://${host}:${info.port}\n`);
@@ -51,6 +56,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     throw err;
   }
   alerts?.start();
+  notices?.start();
 
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -63,6 +69,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.on('SIGTERM', stop);
   });
   await alerts?.stop();
+  await notices?.stop();
   await store.close();
   return 0;
 }
