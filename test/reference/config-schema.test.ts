@@ -72,6 +72,8 @@ describe('the configuration schema', () => {
     ['a budget of 0', (c) => (c.budgets[0].monthly = 0)],
     ['an alert threshold of 0', (c) => (c.budgets[0].alert_at = [0, 50])],
     ['a webhook that is not http(s)', (c) => (c.alerts.webhook = 'ftp://example.com')],
+    ['a notification without its webhook', (c) => delete c.notify.webhook],
+    ['an unknown notification severity', (c) => (c.notify.min_severity = 'urgent')],
   ];
 
   it.each(mistakes)('rejects %s, as tally does', (_what, mutate) => {
