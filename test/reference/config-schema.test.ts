@@ -1,10 +1,11 @@
 // schemas/tally-config.schema.json is true to tally's own validator: the files
 // tally writes (`tally init`, the demo) validate, and the mistakes tally
 // rejects are rejected by the schema too.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
+import { main } from '../../src/cli/main.js';
 import { EXAMPLE_CONFIG, initConfig } from '../../src/config/example.js';
 import { parseConfig } from '../../src/core/config-schema.js';
 import { ConfigError } from '../../src/core/errors.js';
@@ -40,6 +41,32 @@ describe('the configuration schema', () => {
     });
     expectValid(schema, YAML.parse(bench), 'benchmark tally.yaml');
     expectValid(schema, YAML.parse(configYaml()), 'test/server configuration');
+  });
+
+  it('accepts the include `tally import backstage` writes, also after a re-run appends dated changes', async () => {
+    const dir = tempDir('backstage');
+    const fixtures = path.join(import.meta.dirname, '../fixtures/backstage');
+    const include = path.join(dir, 'backstage.yaml');
+    await writeFile(
+      path.join(dir, 'tally.yaml'),
+      'include: [backstage.yaml]\ntenants: [{ id: tenant-acme }]\n',
+    );
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      for (const [catalog, date] of [
+        ['catalog', '2026-10-01'],
+        ['changed', '2026-11-01'],
+      ] as const) {
+        const args = ['import', 'backstage', path.join(fixtures, catalog), '--out', include];
+        expect(
+          await main([...args, '--config', path.join(dir, 'tally.yaml'), '--date', date, '--skip-invalid']),
+        ).toBe(0);
+        expectValid(schema, YAML.parse(await readFile(include, 'utf8')), `backstage include (${catalog})`);
+      }
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   // Each mistake is made on the example; tally must refuse it and so must the schema.
