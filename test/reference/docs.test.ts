@@ -16,6 +16,16 @@ function files(dir: string, ext: RegExp): string[] {
 
 const USER_DOCS = ['README.md', 'CHANGELOG.md', ...files('docs', /\.md$/)];
 
+/** GitHub's anchors of a Markdown file's headings. */
+function headings(file: string): string[] {
+  return [...read(file).matchAll(/^#+ (.*)$/gm)].map(([, h]) =>
+    (h as string)
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-'),
+  );
+}
+
 /** Every property name of a schema, at any depth. */
 function keys(schema: unknown, out = new Set<string>()): Set<string> {
   if (Array.isArray(schema)) for (const s of schema) keys(s, out);
@@ -68,12 +78,14 @@ describe('the reference docs', () => {
       expect(text).toMatch(new RegExp(`^\\| S${String(i).padStart(2, '0')} \\|`, 'm'));
   });
 
-  it('has no relative link that leads nowhere', () => {
+  it('has no relative link that leads nowhere, nor to a heading that does not exist', () => {
     for (const file of USER_DOCS) {
-      for (const [, target] of read(file).matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+      for (const [, target, anchor] of read(file).matchAll(/\]\(([^)#\s]*)(?:#([^)\s]*))?\)/g)) {
         if (/^[a-z]+:/.test(target as string)) continue;
-        const resolved = path.resolve(ROOT, path.dirname(file), target as string);
+        const resolved = path.resolve(ROOT, path.dirname(file), (target as string) || path.basename(file));
         expect(existsSync(resolved), `${file} → ${target}`).toBe(true);
+        if (anchor && resolved.endsWith('.md'))
+          expect(headings(path.relative(ROOT, resolved)), `${file} → ${target}#${anchor}`).toContain(anchor);
       }
     }
   });
