@@ -115,6 +115,8 @@ describe('anthropic-usage', () => {
         output_tokens: 45000,
         cache_read_tokens: 60000,
         cache_write_tokens: 30000,
+        cache_write_1h_tokens: 10000,
+        units: { web_search: 12 },
         requests: 0, // the report has no request count
         api_key: 'apikey_01Rj2N8SVvo6BePZj99NhmiT',
         project: 'wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ',
