@@ -11,7 +11,13 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { StoreError, TallyError } from '../../core/errors.js';
-import { ALL_EVENT_FIELDS, EVENT_FIELDS, RICH_COUNT_FIELDS, type UsageEvent, unitsText } from '../../core/event.js';
+import {
+  ALL_EVENT_FIELDS,
+  EVENT_FIELDS,
+  RICH_COUNT_FIELDS,
+  type UsageEvent,
+  unitsText,
+} from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
 import { redactSecret } from '../../core/secrets.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
@@ -253,7 +259,10 @@ export class DuckDBStore implements Store {
     if (r?.bad_marker !== null && r?.bad_marker !== undefined)
       return { seq: num(r.bad_marker), reason: 'a superseded marker names no version the log replaced' };
     if (r?.twice !== null && r?.twice !== undefined)
-      return { seq: num(r.twice), reason: 'an event has two live versions (a superseded marker was removed)' };
+      return {
+        seq: num(r.twice),
+        reason: 'an event has two live versions (a superseded marker was removed)',
+      };
     return null;
   }
 
