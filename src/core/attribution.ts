@@ -7,7 +7,7 @@ import type { UsageCategory } from './category.js';
 import { categoryOf } from './category.js';
 import type { Config, Identity } from './config.js';
 import type { Money } from './money.js';
-import type { PriceBook } from './pricing.js';
+import type { PriceBook, PriceFallback } from './pricing.js';
 import type { DisputedReason, Registry, UnattributedReason } from './registry.js';
 import type { UsageGroup } from './usage.js';
 
@@ -58,6 +58,8 @@ export interface Charge extends LineKey, Amounts {
   refusedTenant: string | null;
   /** The owner team was offboarded or the application retired before the event (S12). */
   staleOwner: boolean;
+  /** Parts of the usage priced at a fallback rate or not at all (SPEC §3); absent when none. */
+  fallbacks?: PriceFallback[];
 }
 
 export function emptyAmounts(): Amounts {
@@ -139,6 +141,7 @@ export class Attributor {
       refusedTenant: null,
       staleOwner: false,
     };
+    if (quote.fallbacks) charge.fallbacks = quote.fallbacks;
 
     const own = this.registry.resolve(g.own);
     if (own.kind !== 'identity') {

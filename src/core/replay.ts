@@ -26,7 +26,7 @@ import type { PriceBook } from './pricing.js';
 import type { Registry } from './registry.js';
 import type { RuleId, Signal } from './signals/signal.js';
 import { TraceIndex, tupleOf } from './trace-walk.js';
-import { type SelectorTuple, tupleKey, type UsageGroup } from './usage.js';
+import { addRichUsage, type SelectorTuple, tupleKey, type UsageGroup } from './usage.js';
 
 /** An identity's state at an instant: the most serious lifecycle event at or before it (SPEC §4.7). */
 export type LifecycleState = 'active' | 'compromised' | 'leaked' | 'revoked' | 'expired' | 'unregistered';
@@ -322,6 +322,7 @@ function sumGroup(group: readonly Placed[]): UsageGroup {
     g.cache_read_tokens += e.cache_read_tokens;
     g.cache_write_tokens += e.cache_write_tokens;
     g.reasoning_tokens += e.reasoning_tokens;
+    addRichUsage(g, e);
     if (e.status === 'error') g.errors++;
   }
   return g;

@@ -13,8 +13,10 @@ import {
 import { StoreError, TallyError } from '../../core/errors.js';
 import {
   ALL_EVENT_FIELDS,
+  addUnits,
   EVENT_FIELDS,
   RICH_COUNT_FIELDS,
+  type Units,
   type UsageEvent,
   unitsText,
 } from '../../core/event.js';
@@ -331,6 +333,7 @@ export class DuckDBStore implements Store {
         cache_write_tokens: num(r.cache_write_tokens),
         reasoning_tokens: num(r.reasoning_tokens),
         errors: num(r.errors),
+        ...richGroupUsage(r),
       }));
     });
   }
@@ -663,6 +666,18 @@ export class DuckDBStore implements Store {
       throw new StoreError(`store query failed: ${message(e)}`, sql, e);
     }
   }
+}
+
+/** The richer usage of a usage-group row, set only where non-zero (SPEC §3). */
+function richGroupUsage(r: Row): Partial<UsageGroup> {
+  const out: Partial<UsageGroup> = {};
+  for (const f of RICH_COUNT_FIELDS) if (num(r[f]) > 0) out[f] = num(r[f]);
+  if (typeof r.units === 'string') {
+    const units: Record<string, number> = {};
+    addUnits(units, JSON.parse(r.units) as Units, num(r.events));
+    out.units = units;
+  }
+  return out;
 }
 
 /** Closing after a failed append must not hide the failure; the transaction is rolled back anyway. */

@@ -12,7 +12,9 @@
  *  2. `tally_needs`: spans of the window that need their ancestors;
  *  3. `tally_spans`: every stored span of those traces;
  *  4. `tally_resolved`: the walk up the tree, one row per span in need;
- *  5. the grouping of the window's events.
+ *  5. the grouping of the window's events. Events with units (rare) are
+ *     grouped by their units too, so a group's units are its events' units
+ *     times its event count.
  */
 import type { SelectorTuple, UsageQuery } from '../../core/usage.js';
 
@@ -138,6 +140,9 @@ SELECT w.api_key, w.service, w.agent, w.project,
        sum(w.input_tokens) AS input_tokens, sum(w.output_tokens) AS output_tokens,
        sum(w.cache_read_tokens) AS cache_read_tokens, sum(w.cache_write_tokens) AS cache_write_tokens,
        sum(w.reasoning_tokens) AS reasoning_tokens,
+       sum(w.cache_write_1h_tokens) AS cache_write_1h_tokens,
+       sum(w.input_audio_tokens) AS input_audio_tokens, sum(w.output_audio_tokens) AS output_audio_tokens,
+       w.units,
        count(*) FILTER (WHERE w.status = 'error') AS errors
 FROM events w LEFT JOIN tally_resolved r ON r.node = ${NODE('w.span_id', 'w.trace_id')}
 WHERE w.time >= ${ts(q.from)} AND w.time < ${ts(q.to)}
