@@ -8,7 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError, TallyError } from '../../src/core/errors.js';
-import { EVENT_FIELDS, emptyEvent, type UsageEvent } from '../../src/core/event.js';
+import {
+  EVENT_FIELDS,
+  emptyEvent,
+  RICH_COUNT_FIELDS,
+  type UsageEvent,
+  unitsText,
+} from '../../src/core/event.js';
 import { fingerprint } from '../../src/core/secrets.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -22,13 +28,20 @@ export function event(id: string, fields: Partial<UsageEvent> = {}): UsageEvent 
 
 /** The batch content hash, reimplemented from its definition in src/store/duckdb/audit-sql.ts. */
 export function contentHash(events: readonly UsageEvent[]): string {
-  const rows = events
-    .map((e) => sha(EVENT_FIELDS.map((f) => (e[f] === null ? '\u001e' : String(e[f]))).join('\u001f')))
-    .sort();
+  const rows = events.map((e) => sha(rowText(e))).sort();
   const buckets = new Map<string, string[]>();
   for (const h of rows) buckets.set(h.slice(0, 2), [...(buckets.get(h.slice(0, 2)) ?? []), h]);
   const keys = [...buckets.keys()].sort();
   return sha(keys.map((k) => sha((buckets.get(k) ?? []).join(''))).join(''));
+}
+
+/** The row text: the 27 base fields, then the richer-usage fields only when any is set. */
+function rowText(e: UsageEvent): string {
+  const base = EVENT_FIELDS.map((f) => (e[f] === null ? '\u001e' : String(e[f]))).join('\u001f');
+  const counts = RICH_COUNT_FIELDS.map((f) => e[f] ?? 0);
+  const units = unitsText(e.units);
+  if (counts.every((n) => n === 0) && units === null) return base;
+  return `${base}\u001f${[...counts.map(String), units ?? '\u001e'].join('\u001f')}`;
 }
 
 export function chainHash(prev: string, seq: number, count: number, content: string): string {

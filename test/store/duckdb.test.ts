@@ -95,7 +95,9 @@ describe('DuckDB store file', () => {
   });
 
   it('finds an inserted event', async () => {
-    const v = await verifyAfter(`INSERT INTO event_log SELECT * REPLACE ('z' AS id) FROM event_log WHERE id = 'e'`);
+    const v = await verifyAfter(
+      `INSERT INTO event_log SELECT * REPLACE ('z' AS id) FROM event_log WHERE id = 'e'`,
+    );
     expect(v.firstBad?.seq).toBe(3);
     expect(v.firstBad?.reason).toMatch(/^count mismatch/);
   });
