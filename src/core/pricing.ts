@@ -26,6 +26,7 @@ import { AGGREGATE_OPERATIONS, type Units, type UsageEvent } from './event.js';
 import { globMatch, isGlob } from './glob.js';
 import type { Money } from './money.js';
 import { mulDiv, ONE } from './money.js';
+import { tierUnitsOf } from './usage.js';
 
 export interface PriceQuote {
   /** Effective cost: after organisation prices and discounts, unit prices included. When unpriced, only the unit prices (the token part is unknown). */
@@ -559,7 +560,7 @@ function evaluate(c: Compiled, e: PricingInput, units: Units | null): bigint {
   const uncached = Math.max(0, input - cacheRead - cacheWrite - inAudio);
   const output = Math.max(0, e.output_tokens - reasoning - outAudio);
   const requests = c.requests === null ? 0 : e.requests;
-  const spread = e.tierUnits ?? e.requests;
+  const spread = e.tierUnits ?? tierUnitsOf(e);
   const terms: Array<[number, Slot | null]> = [
     [uncached, c.input],
     [output, c.output],

@@ -42,7 +42,7 @@ export interface UsageGroup {
   day: number | null;
   events: number;
   requests: number;
-  /** Σ max(requests, 1) over the events: what a tiered price spreads the input tokens over. */
+  /** Σ tierUnitsOf(event) over the events: what a tiered price spreads the input tokens over. */
   tier_units: number;
   input_tokens: number;
   output_tokens: number;
@@ -94,4 +94,16 @@ export function addRichUsage(g: UsageGroup, e: UsageEvent): void {
     g.units ??= {};
     addUnits(g.units, e.units);
   }
+}
+
+/**
+ * What a tiered price spreads an event's input tokens over: its requests, or,
+ * for a usage-report bucket that does not count its requests (Anthropic), its
+ * input tokens themselves, so that it prices at the base tier. A provider
+ * bills the higher tiers per request above a size, and one day's bucket is
+ * not one request: Anthropic reports such requests as rows of their own
+ * (`context_window: 200k-1M`).
+ */
+export function tierUnitsOf(e: Pick<UsageEvent, 'requests' | 'input_tokens'>): number {
+  return e.requests > 0 ? e.requests : Math.max(e.input_tokens, 1);
 }

@@ -199,3 +199,31 @@ describe('Anthropic usage re-fetched (SPEC §3.3)', () => {
     expect(await run('verify')).toBe(0);
   });
 });
+
+describe('Anthropic buckets of a model priced by request size', () => {
+  it('prices a day of requests under 200k tokens at the base tier, not as one huge request', async () => {
+    const day = {
+      data: [
+        {
+          starting_at: '2026-10-05T00:00:00Z',
+          ending_at: '2026-10-06T00:00:00Z',
+          results: [
+            {
+              uncached_input_tokens: 5_000_000,
+              cache_read_input_tokens: 0,
+              output_tokens: 100_000,
+              api_key_id: 'apikey_01Rj2N8SVvo6BePZj99NhmiT',
+              model: 'claude-sonnet-4-5-20250929',
+              context_window: '0-200k',
+            },
+          ],
+        },
+      ],
+    };
+    expect(await ingest(await file('sonnet.json', day))).toMatchObject({ stored: 1 });
+    // claude-sonnet-4-5 below 200k input tokens per request: $3 input, $15 output per million.
+    //   5,000,000 × 3 + 100,000 × 15 = 15.00 + 1.50 = 16.50
+    // (Taken as one request of 5M tokens it was priced at the >200k tier: 30.00 + 2.25 = 32.25.)
+    expect(await statementTotals()).toMatchObject({ effective: '16.50', list: '16.50', events: 1 });
+  });
+});

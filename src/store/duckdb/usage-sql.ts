@@ -123,7 +123,12 @@ export function usageGroupsSql(q: UsageQuery, varying: VaryingPairs): string {
   const cuts = q.boundaries.filter((b) => b > q.from && b < q.to);
   const tiers = [...new Set(q.tierThresholds ?? [])].sort((a, b) => a - b);
   const clock = [...new Set(q.timeOfDayCuts ?? [])].filter((c) => c > 0 && c < 86_400).sort((a, b) => a - b);
-  const tier = bandCase('w.input_tokens / greatest(w.requests, 1)', tiers.map(String), '<=');
+  // An event without a request count (a usage-report bucket) is at the base tier (core/usage.ts tierUnitsOf).
+  const tier = bandCase(
+    'CASE WHEN w.requests > 0 THEN w.input_tokens / w.requests ELSE 0 END',
+    tiers.map(String),
+    '<=',
+  );
   const clockBand = bandCase('(epoch_ms(w.time) % 86400000) / 1000.0', clock.map(String), '<');
   return `
 SELECT w.api_key, w.service, w.agent, w.project,
@@ -136,7 +141,7 @@ SELECT w.api_key, w.service, w.agent, w.project,
        ${pairBand(varying.tiered, tier)} AS tier,
        ${pairBand(varying.timeOfDay, clockBand)} AS clock,
        epoch_ms(min(w.time)) AS time,
-       count(*) AS events, sum(w.requests) AS requests, sum(greatest(w.requests, 1)) AS tier_units,
+       count(*) AS events, sum(w.requests) AS requests, sum(CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END) AS tier_units,
        sum(w.input_tokens) AS input_tokens, sum(w.output_tokens) AS output_tokens,
        sum(w.cache_read_tokens) AS cache_read_tokens, sum(w.cache_write_tokens) AS cache_write_tokens,
        sum(w.reasoning_tokens) AS reasoning_tokens,
