@@ -13,8 +13,10 @@
  *   of `cache_write_tokens`), priced at their own rate (SPEC §3).
  * - `server_tool_use.web_search_requests` → `units: {"web_search": n}`,
  *   priced per search.
- * - The report has no request count, so `requests` is 0: a made-up count
- *   would skew per-request figures, and tokens carry the cost.
+ * - The report has no request count, so `requests` is 0 (a made-up count
+ *   would skew per-request figures, and tokens carry the cost) and the bucket
+ *   prices at the base tier; a `context_window: 200k-1M` row counts as one
+ *   request, so that its tokens price at the long-context tier.
  * - The event id is the bucket's slot (buckets.ts) and every grouping
  *   field, each part redacted: a later fetch of the same bucket with newer
  *   numbers supersedes the earlier one (SPEC §3.3).
@@ -38,6 +40,9 @@ import {
   type Where,
 } from './fields.js';
 import type { Sink } from './sink.js';
+
+/** The `context_window` of requests above 200k input tokens, which Anthropic bills at its long-context rates. */
+const LONG_CONTEXT = '200k-1M';
 
 /** Every field a report can be grouped by: all of them make the event id. */
 const GROUP_FIELDS = ['workspace_id', 'api_key_id', 'model', 'service_tier', 'context_window'] as const;
@@ -72,7 +77,10 @@ function resultEvent(r: unknown, key: readonly string[], start: number): UsageEv
   const e = emptyEvent(bucketId(['messages', ...key, ...group]), 'anthropic-usage', start);
   e.provider = 'anthropic';
   e.operation = 'chat';
-  e.requests = 0;
+  // Without a request count a bucket prices at the base tier (core/usage.ts
+  // tierUnitsOf); a row of requests above 200k input tokens counts as one
+  // request, which keeps all of its tokens at the long-context rate, as billed.
+  e.requests = r.context_window === LONG_CONTEXT ? 1 : 0;
   e.model = optString(r.model, 'model');
   e.project = optString(r.workspace_id, 'workspace_id');
   e.api_key = optString(r.api_key_id, 'api_key_id');

@@ -227,3 +227,29 @@ describe('Anthropic buckets of a model priced by request size', () => {
     expect(await statementTotals()).toMatchObject({ effective: '16.50', list: '16.50', events: 1 });
   });
 });
+
+describe('Anthropic long-context rows', () => {
+  it('prices a 200k-1M row at the long-context tier', async () => {
+    const row = (window: string, uncached: number) => ({
+      uncached_input_tokens: uncached,
+      output_tokens: 10_000,
+      api_key_id: 'apikey_01Rj2N8SVvo6BePZj99NhmiT',
+      model: 'claude-sonnet-4-5-20250929',
+      context_window: window,
+    });
+    const day = {
+      data: [
+        {
+          starting_at: '2026-10-05T00:00:00Z',
+          ending_at: '2026-10-06T00:00:00Z',
+          results: [row('0-200k', 1_000_000), row('200k-1M', 600_000)],
+        },
+      ],
+    };
+    expect(await ingest(await file('sonnet.json', day))).toMatchObject({ stored: 2 });
+    // 0-200k:  1,000,000 × 3 + 10,000 × 15    = 3.00 + 0.15  = 3.15
+    // 200k-1M:   600,000 × 6 + 10,000 × 22.50 = 3.60 + 0.225 = 3.825
+    // 3.15 + 3.825 = 6.975
+    expect(await statementTotals()).toMatchObject({ effective: '6.975', list: '6.975', events: 2 });
+  });
+});
