@@ -253,3 +253,20 @@ describe('Anthropic long-context rows', () => {
     expect(await statementTotals()).toMatchObject({ effective: '6.975', list: '6.975', events: 2 });
   });
 });
+
+describe('tally posture on richer usage', () => {
+  it('lists audio priced at the text rate for a model without an audio price', async () => {
+    const fixture = path.join(import.meta.dirname, '..', 'fixtures', 'openai-usage', 'bucket-list.json');
+    expect(await ingest(fixture)).toMatchObject({ stored: 2 });
+    expect(await run('posture', '--period', '2026-10', '--format', 'json')).toBe(0);
+    const findings = (JSON.parse(out) as { findings: Array<Record<string, unknown>> }).findings;
+    expect(findings.filter((f) => f.kind === 'price_fallback')).toEqual([
+      expect.objectContaining({
+        severity: 'low',
+        subject: 'openai/gpt-4o-mini-2024-07-18 input_audio',
+        events: 1,
+        figures: { part: 'input_audio', quantity: 100 },
+      }),
+    ]);
+  });
+});

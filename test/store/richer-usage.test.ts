@@ -98,6 +98,26 @@ describe('richer usage in the store', () => {
     expect(await hashesOf(store)).toEqual([contentHash([rich]), contentHash([audio])]);
   });
 
+  it('reads units from a CSV cell of JSON text', async () => {
+    store = await openStore(file);
+    const csv = path.join(dir, 'units.csv');
+    await writeFile(
+      csv,
+      'id,source,time,operation,model,input_tokens,cache_write_tokens,cache_write_1h_tokens,units\n' +
+        'c1,gw,2026-10-01T12:00:00Z,chat,gpt-4o,100,40,30,"{""web_search"":3}"\n' +
+        'c2,gw,2026-10-01T12:00:00Z,chat,gpt-4o,100,0,,\n',
+    );
+    expect(await ingestFile(store, csv, { format: 'auto', skipInvalid: false, now: NOW })).toMatchObject({
+      stored: 2,
+    });
+    const all = await store.eventsInWindow({ from: 0, to: NOW });
+    expect(all.find((e) => e.id === 'c1')).toMatchObject({
+      cache_write_1h_tokens: 30,
+      units: { web_search: 3 },
+    });
+    expect(all.find((e) => e.id === 'c2')?.units).toBeUndefined();
+  });
+
   it('refuses a part larger than its total, on the bulk path and in the parser', async () => {
     store = await openStore(file);
     const bad = path.join(dir, 'bad.jsonl');
