@@ -554,10 +554,13 @@ function evaluate(c: Compiled, e: PricingInput, units: Units | null): bigint {
   const write1h =
     cacheWrite === 0 || c.cacheWrite1h === null ? 0 : Math.min(e.cache_write_1h_tokens ?? 0, cacheWrite);
   const reasoning = c.reasoning === null ? 0 : e.reasoning_tokens;
-  const inAudio = c.inputAudio === null ? 0 : (e.input_audio_tokens ?? 0);
+  // Audio input may be cached too (OpenAI counts it in both): the audio that
+  // does not fit beside the cache is taken as cached, at the cache-read rate.
+  const notCached = Math.max(0, input - cacheRead - cacheWrite);
+  const inAudio = c.inputAudio === null ? 0 : Math.min(e.input_audio_tokens ?? 0, notCached);
   const outAudio = c.outputAudio === null ? 0 : (e.output_audio_tokens ?? 0);
   // Inconsistent counts (more cache than input) are not priced below zero.
-  const uncached = Math.max(0, input - cacheRead - cacheWrite - inAudio);
+  const uncached = notCached - inAudio;
   const output = Math.max(0, e.output_tokens - reasoning - outAudio);
   const requests = c.requests === null ? 0 : e.requests;
   const spread = e.tierUnits ?? tierUnitsOf(e);

@@ -258,3 +258,24 @@ describe('posture lists prices that fell back', () => {
     ]);
   });
 });
+
+describe('cached audio', () => {
+  it('prices no token twice when the cached tokens include audio', () => {
+    // gpt-4o-realtime-preview: text input 5, cached 2.50, audio input 40 per million.
+    // 1,000 input of which 900 cached and 300 audio: at most 100 can be uncached audio;
+    // the other 200 audio tokens are within the cache.
+    //   uncached audio  100 × 40   = 0.004
+    //   cached          900 × 2.50 = 0.00225
+    //   uncached text     0
+    const q = CATALOG_ONLY.price(
+      ev({
+        provider: 'openai',
+        model: 'gpt-4o-realtime-preview-2024-12-17',
+        input_tokens: 1000,
+        cache_read_tokens: 900,
+        input_audio_tokens: 300,
+      }),
+    );
+    expect(q.listCost).toBe(parseMoney('0.00625'));
+  });
+});
