@@ -7,7 +7,7 @@ import type { UsageCategory } from './category.js';
 import { categoryOf } from './category.js';
 import type { Config, Identity } from './config.js';
 import type { Money } from './money.js';
-import type { PriceBook } from './pricing.js';
+import type { PriceBook, PriceFallback } from './pricing.js';
 import type { DisputedReason, Registry, UnattributedReason } from './registry.js';
 import type { UsageGroup } from './usage.js';
 
@@ -60,6 +60,8 @@ export interface Charge extends LineKey, Amounts {
   staleOwner: boolean;
   /** Every §4.7 rule that applies to the events, in precedence order; `reason` shows only the first. */
   disputes: DisputedReason[];
+  /** Parts of the usage priced at a fallback rate or not at all (SPEC §3); absent when none. */
+  fallbacks?: PriceFallback[];
 }
 
 export function emptyAmounts(): Amounts {
@@ -142,6 +144,7 @@ export class Attributor {
       staleOwner: false,
       disputes: [],
     };
+    if (quote.fallbacks) charge.fallbacks = quote.fallbacks;
 
     const own = this.registry.resolve(g.own);
     if (own.kind !== 'identity') {

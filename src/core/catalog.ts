@@ -56,7 +56,20 @@ export interface RateSet {
   reasoning: Rate | null;
   /** Per thousand requests. */
   requests: Rate | null;
+  /** Richer usage (SPEC §3): a null rate means those tokens are priced within their total. */
+  cacheWrite1h?: Rate | null;
+  inputAudio?: Rate | null;
+  outputAudio?: Rate | null;
+  /** Per thousand units of server-side tool use, by tally's unit name (`web_search`). */
+  units?: Readonly<Record<string, Rate>>;
 }
+
+/** tally's unit names (the canonical event's `units`) → the catalog's per-thousand price keys. */
+export const CATALOG_UNIT_KEYS: Readonly<Record<string, string>> = {
+  web_search: 'web_searches_kcount',
+  code_execution: 'code_executions_kcount',
+  file_search: 'storage_searches_kcount',
+};
 
 type Condition =
   | { kind: 'always' }
@@ -267,7 +280,20 @@ function compileRates(prices: PackagePrice): RateSet {
     cacheWrite: rate(prices.cache_write_mtok),
     reasoning: rate(prices.output_reasoning_mtok),
     requests: rate(prices.requests_kcount),
+    cacheWrite1h: rate(prices.cache_write_1h_mtok),
+    inputAudio: rate(prices.input_audio_mtok),
+    outputAudio: rate(prices.output_audio_mtok),
+    units: unitRates(prices),
   };
+}
+
+function unitRates(prices: PackagePrice): Record<string, Rate> {
+  const out: Record<string, Rate> = {};
+  for (const [unit, key] of Object.entries(CATALOG_UNIT_KEYS)) {
+    const r = rate(prices[key]);
+    if (r !== null) out[unit] = r;
+  }
+  return out;
 }
 
 function rate(value: PackagePrice[string]): Rate | null {

@@ -26,9 +26,11 @@ import type {
   Team,
   Tenant,
   UnitPrice,
+  UnitRate,
 } from './config.js';
 import { SELECTOR_FIELDS } from './config.js';
 import { ConfigError, type Problem } from './errors.js';
+import { UNIT_NAME } from './event.js';
 import { type Money, ONE, parseMoney } from './money.js';
 import { SEVERITIES } from './signals/signal.js';
 
@@ -299,6 +301,9 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
       'cache_read_per_mtok',
       'cache_write_per_mtok',
       'reasoning_per_mtok',
+      'cache_write_1h_per_mtok',
+      'input_audio_per_mtok',
+      'output_audio_per_mtok',
     ]);
     return {
       path: p,
@@ -310,6 +315,9 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
       cacheReadPerMtok: e.money('cache_read_per_mtok'),
       cacheWritePerMtok: e.money('cache_write_per_mtok'),
       reasoningPerMtok: e.money('reasoning_per_mtok'),
+      cacheWrite1hPerMtok: e.money('cache_write_1h_per_mtok'),
+      inputAudioPerMtok: e.money('input_audio_per_mtok'),
+      outputAudioPerMtok: e.money('output_audio_per_mtok'),
     };
   });
   duplicates(
@@ -329,29 +337,50 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
     checkOverlaps(c, group, (d) => `overlaps ${d.path}: one discount per provider at a time`);
   }
 
-  const units = f.list('units').map(([p, v]): At<UnitPrice> => {
-    const e = c.fields(p, v, ['operation', 'tool', 'data_source', 'per_call', 'per_query']);
-    if (e.has('per_call') && e.has('per_query')) c.report(p, 'give per_call or per_query, not both');
-    else if (e.ok && !e.has('per_call') && !e.has('per_query')) c.report(p, 'needs per_call or per_query');
-    return {
-      path: p,
-      operation: e.str('operation', true) ?? '',
-      tool: e.str('tool'),
-      dataSource: e.str('data_source'),
-      perCall: e.money('per_call') ?? e.money('per_query') ?? 0n,
-    };
-  });
+  // `units` holds per-span prices ({operation, per_call}) and per-unit prices ({unit, per_unit}).
+  const entries = f.list('units');
+  const isRate = (v: unknown) => typeof v === 'object' && v !== null && 'unit' in v;
+  const units = entries
+    .filter(([, v]) => !isRate(v))
+    .map(([p, v]): At<UnitPrice> => {
+      const e = c.fields(p, v, ['operation', 'tool', 'data_source', 'per_call', 'per_query']);
+      if (e.has('per_call') && e.has('per_query')) c.report(p, 'give per_call or per_query, not both');
+      else if (e.ok && !e.has('per_call') && !e.has('per_query')) c.report(p, 'needs per_call or per_query');
+      return {
+        path: p,
+        operation: e.str('operation', true) ?? '',
+        tool: e.str('tool'),
+        dataSource: e.str('data_source'),
+        perCall: e.money('per_call') ?? e.money('per_query') ?? 0n,
+      };
+    });
   duplicates(
     c,
     units,
     (u) => `${u.operation}\0${u.tool}\0${u.dataSource}`,
     'the same operation, tool and data source as',
   );
+  const unitRates = entries
+    .filter(([, v]) => isRate(v))
+    .map(([p, v]): At<UnitRate> => {
+      const e = c.fields(p, v, ['unit', 'per_unit', 'provider']);
+      const unit = e.str('unit', true) ?? '';
+      if (unit !== '' && !UNIT_NAME.test(unit))
+        c.report(e.at('unit'), 'must be a unit name (lower-case letters, digits, _ . -), e.g. web_search');
+      return { path: p, unit, provider: e.str('provider'), perUnit: e.money('per_unit', true) ?? 0n };
+    });
+  duplicates(
+    c,
+    unitRates,
+    (u) => `${u.unit}\0${u.provider?.toLowerCase() ?? ''}`,
+    'the same unit and provider as',
+  );
 
   return {
     models: models.map(({ path: _, ...m }) => m),
     discounts: discounts.map(({ path: _, ...d }) => d),
     units: units.map(({ path: _, ...u }) => u),
+    unitRates: unitRates.map(({ path: _, ...u }) => u),
   };
 }
 

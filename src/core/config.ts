@@ -71,12 +71,26 @@ export interface ModelPrice extends Dated {
   cacheReadPerMtok: Money | null;
   cacheWritePerMtok: Money | null;
   reasoningPerMtok: Money | null;
+  /** One-hour cache writes; omitted: priced at the cache-write rate (SPEC §3). */
+  cacheWrite1hPerMtok?: Money | null;
+  /** Audio input tokens; omitted: priced at the input rate. */
+  inputAudioPerMtok?: Money | null;
+  /** Audio output tokens; omitted: priced at the output rate. */
+  outputAudioPerMtok?: Money | null;
 }
 
 export interface Discount extends Dated {
   provider: string;
   /** Per cent as an exact decimal (10 = 10 %), in Money units of 10^-12 to stay exact. */
   percent: Money;
+}
+
+/** A price per unit of server-side tool use (`units: [{unit: web_search, per_unit: 0.01}]`, SPEC §3). */
+export interface UnitRate {
+  unit: string;
+  /** Only events of this provider; null: any. */
+  provider: string | null;
+  perUnit: Money;
 }
 
 export interface UnitPrice {
@@ -145,7 +159,7 @@ export interface Config {
   applications: Application[];
   tenants: Tenant[];
   identities: Identity[];
-  prices: { models: ModelPrice[]; discounts: Discount[]; units: UnitPrice[] };
+  prices: { models: ModelPrice[]; discounts: Discount[]; units: UnitPrice[]; unitRates?: UnitRate[] };
   sharedPools: SharedPool[];
   policy: Policy;
   access: AccessToken[];

@@ -35,7 +35,20 @@ export interface UsageEvent {
   client_address: string | null;
   /** What the source said it cost, as a decimal string; kept for reconciliation, never the price. */
   reported_cost: string | null;
+  // Richer usage (SPEC §3), where a source reports it. Absent means 0 / none,
+  // so that events written before these fields existed keep their shape.
+  /** The part of `cache_write_tokens` written with a one-hour lifetime. */
+  cache_write_1h_tokens?: number;
+  /** The audio part of `input_tokens`. */
+  input_audio_tokens?: number;
+  /** The audio part of `output_tokens`. */
+  output_audio_tokens?: number;
+  /** Counts of server-side tool use priced per unit, e.g. `{"web_search": 10}`; null or absent: none. */
+  units?: Units | null;
 }
+
+/** Unit name → count (a non-negative safe integer). */
+export type Units = Readonly<Record<string, number>>;
 
 /** Column order of the canonical event: CSV header, storage and the batch hash use it. */
 export const EVENT_FIELDS = [
@@ -67,6 +80,47 @@ export const EVENT_FIELDS = [
   'client_address',
   'reported_cost',
 ] as const satisfies readonly (keyof UsageEvent)[];
+
+/**
+ * The richer-usage fields (SPEC §3), after EVENT_FIELDS in every column
+ * order. They are stored and hashed only where set (the batch hash of an
+ * event without them is what it was before they existed).
+ */
+export const RICH_FIELDS = [
+  'cache_write_1h_tokens',
+  'input_audio_tokens',
+  'output_audio_tokens',
+  'units',
+] as const satisfies readonly (keyof UsageEvent)[];
+
+export const RICH_COUNT_FIELDS = [
+  'cache_write_1h_tokens',
+  'input_audio_tokens',
+  'output_audio_tokens',
+] as const satisfies readonly (keyof UsageEvent)[];
+
+/** Every field of the canonical event: the canonical formats' field names and the stored columns. */
+export const ALL_EVENT_FIELDS = [...EVENT_FIELDS, ...RICH_FIELDS] as const;
+
+export type EventField = (typeof ALL_EVENT_FIELDS)[number];
+
+/** A unit name: lower-case letters, digits and `_ - .`, up to 64 characters. */
+export const UNIT_NAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+/** The units as stored: JSON with sorted keys and no zero counts, or null when there are none. */
+export function unitsText(units: Units | null | undefined): string | null {
+  if (!units) return null;
+  const keys = Object.keys(units)
+    .filter((k) => (units[k] ?? 0) > 0)
+    .sort();
+  if (keys.length === 0) return null;
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${units[k]}`).join(',')}}`;
+}
+
+/** Adds `b` to `a` times `times` (a group of events that all carry `b`). */
+export function addUnits(a: Record<string, number>, b: Units, times = 1): void {
+  for (const [k, v] of Object.entries(b)) a[k] = (a[k] ?? 0) + v * times;
+}
 
 export const TOKEN_FIELDS = [
   'input_tokens',

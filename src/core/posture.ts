@@ -15,6 +15,7 @@
  * | identity_across_services: one identity in several services | ID.AM-02 | NHI9 NHI Reuse |
  * | unrestricted_identity: in use with no model allowlist | — | NHI5 Overprivileged NHI |
  * | unpriced_model: a model with no price anywhere | ID.AM-04 (services provided by suppliers) | — |
+ * | price_fallback: usage priced at a more general rate (1h cache writes, audio), or units with no price | ID.AM-04 | — |
  * | attribution_coverage: spend not tied to an owner | ID.AM-02 | — |
  *
  * ID.AM-02: inventories of software, services and systems are maintained;
@@ -51,6 +52,7 @@ export type FindingKind =
   | 'identity_across_services'
   | 'unrestricted_identity'
   | 'unpriced_model'
+  | 'price_fallback'
   | 'attribution_coverage';
 
 export interface Finding {
@@ -105,6 +107,7 @@ const REFS: Record<FindingKind, string[]> = {
   identity_across_services: ['NIST CSF ID.AM-02', 'OWASP NHI9'],
   unrestricted_identity: ['OWASP NHI5'],
   unpriced_model: ['NIST CSF ID.AM-04'],
+  price_fallback: ['NIST CSF ID.AM-04'],
   attribution_coverage: ['NIST CSF ID.AM-02'],
 };
 
@@ -278,6 +281,8 @@ export function assessPosture(input: PostureInput): Posture {
     });
   }
 
+  for (const f of priceFallbacks(input.charges)) add(f);
+
   const { attributed, direct } = input.totals.coverage;
   if (direct > 0n && attributed < direct) {
     const percent = (attributed * 100n) / direct;
@@ -357,4 +362,40 @@ function percentText(part: Money, whole: Money): string {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const FALLBACK_DETAIL: Readonly<Record<string, string>> = {
+  cache_write_1h: 'one-hour cache writes have no price of their own: priced at the cache-write rate',
+  input_audio: 'audio input tokens have no price of their own: priced at the input rate',
+  output_audio: 'audio output tokens have no price of their own: priced at the output rate',
+};
+
+/** Usage priced at a fallback rate, or units with no price, per provider/model and part (SPEC §3). */
+function priceFallbacks(charges: readonly Charge[]): Array<Omit<Finding, 'refs'>> {
+  const by = new Map<string, { model: string; part: string; events: number; quantity: number }>();
+  for (const c of charges) {
+    for (const f of c.fallbacks ?? []) {
+      const model = `${c.provider ?? '?'}/${c.model ?? '?'}`;
+      const key = `${model}\0${f.part}`;
+      const x = by.get(key) ?? { model, part: f.part, events: 0, quantity: 0 };
+      x.events += c.events;
+      x.quantity += f.quantity;
+      by.set(key, x);
+    }
+  }
+  return [...by.values()].map((x) => {
+    const unit = x.part.startsWith('unit:') ? x.part.slice(5) : null;
+    return {
+      kind: 'price_fallback' as const,
+      severity: unit === null ? ('low' as const) : ('medium' as const),
+      subject: `${x.model} ${x.part}`,
+      detail:
+        unit === null
+          ? (FALLBACK_DETAIL[x.part] ?? `${x.part} priced at a more general rate`)
+          : `"${unit}" units have no organisation or catalog price: left out of the cost, which is too low by their price`,
+      events: x.events,
+      cost: null,
+      figures: { part: x.part, quantity: x.quantity },
+    };
+  });
 }

@@ -21,11 +21,12 @@ import {
   type Rate,
   type RateSet,
 } from './catalog.js';
-import type { Config, ModelPrice, UnitPrice } from './config.js';
-import { AGGREGATE_OPERATIONS, type UsageEvent } from './event.js';
+import type { Config, ModelPrice, UnitPrice, UnitRate } from './config.js';
+import { AGGREGATE_OPERATIONS, type Units, type UsageEvent } from './event.js';
 import { globMatch, isGlob } from './glob.js';
 import type { Money } from './money.js';
 import { mulDiv, ONE } from './money.js';
+import { tierUnitsOf } from './usage.js';
 
 export interface PriceQuote {
   /** Effective cost: after organisation prices and discounts, unit prices included. When unpriced, only the unit prices (the token part is unknown). */
@@ -38,6 +39,19 @@ export interface PriceQuote {
   priced: boolean;
   /** Where the token price came from; for events without a token price, `organisation` when a unit price applied. */
   source: 'organisation' | 'catalog' | 'none';
+  /**
+   * Parts of the usage without a price of their own (SPEC §3): one-hour cache
+   * writes priced at the cache-write rate, audio at the text rate, units with
+   * no price at all (left out of the cost). Absent when there are none.
+   */
+  fallbacks?: PriceFallback[];
+}
+
+export interface PriceFallback {
+  /** `cache_write_1h`, `input_audio`, `output_audio`, or `unit:<name>`. */
+  part: string;
+  /** Tokens (or units) priced by the fallback. */
+  quantity: number;
 }
 
 /** What a price depends on: an event's, or a group of events' summed, usage. */
@@ -56,6 +70,10 @@ export interface PricingInput
     | 'requests'
     | 'tool'
     | 'data_source'
+    | 'cache_write_1h_tokens'
+    | 'input_audio_tokens'
+    | 'output_audio_tokens'
+    | 'units'
   > {
   /**
    * How many requests the input tokens are spread over when choosing a tier:
@@ -82,6 +100,11 @@ interface Compiled {
   cacheWrite: Slot | null;
   reasoning: Slot | null;
   requests: Slot | null;
+  cacheWrite1h: Slot | null;
+  inputAudio: Slot | null;
+  outputAudio: Slot | null;
+  /** Per single unit, by unit name. */
+  units: ReadonlyMap<string, Slot>;
   /** 10^d: the rates are scaled so that every one of them is an integer. */
   scale: bigint;
   /** Every rate is a safe integer, so products can be taken as doubles. */
@@ -118,6 +141,8 @@ export class PriceBook {
   readonly #compiledCatalog = new WeakMap<RateSet, Compiled | null>();
   readonly #units = new Map<string, UnitPrice[]>();
   readonly #unitCache = new Map<string, UnitPrice | null>();
+  /** Per-unit prices (`{unit, per_unit}`) by unit name. */
+  readonly #unitRates = new Map<string, UnitRate[]>();
 
   constructor(prices: Config['prices']) {
     this.#prices = prices;
@@ -126,37 +151,99 @@ export class PriceBook {
       list.push(unit);
       this.#units.set(unit.operation, list);
     }
+    for (const rate of prices.unitRates ?? []) {
+      const list = this.#unitRates.get(rate.unit) ?? [];
+      list.push(rate);
+      this.#unitRates.set(rate.unit, list);
+    }
   }
 
   price(e: PricingInput): PriceQuote {
     const unit = this.#unitPrice(e);
     // Unit prices are per span: an aggregated event stands for `requests` spans.
-    const unitCost = unit === null ? 0n : unit.perCall * BigInt(e.requests);
+    const aggregate = AGGREGATE_OPERATIONS.has(e.operation);
+    const units = aggregate ? null : this.#splitUnits(e);
+    const unitCost = (unit === null ? 0n : unit.perCall * BigInt(e.requests)) + (units?.orgCost ?? 0n);
+    const unitSource = unit === null && units?.orgCost === undefined ? 'none' : 'organisation';
     const hasTokens =
       e.input_tokens > 0 ||
       e.output_tokens > 0 ||
       e.cache_read_tokens > 0 ||
       e.cache_write_tokens > 0 ||
       e.reasoning_tokens > 0;
+    const rest = units?.rest ?? null;
     // Orchestration spans report their children's usage (priced there), and an
     // event without tokens, such as a tool call, has no token cost to find.
-    if (AGGREGATE_OPERATIONS.has(e.operation) || !hasTokens) {
-      return quote(unitCost, unitCost, 0n, unitCost, true, unit === null ? 'none' : 'organisation');
+    if (aggregate || (!hasTokens && rest === null)) {
+      return quote(unitCost, unitCost, 0n, unitCost, true, unitSource);
     }
-    if (e.model === null) return quote(unitCost, unitCost, 0n, unitCost, false, 'none');
+    // Units that no organisation price covers and no model rate can price: listed, not priced.
+    const onlyUnits = () =>
+      withFallbacks(unitFallbacks(rest, null), quote(unitCost, unitCost, 0n, unitCost, true, unitSource));
+    if (e.model === null)
+      return hasTokens ? quote(unitCost, unitCost, 0n, unitCost, false, 'none') : onlyUnits();
 
     const resolved = this.#resolve(e.provider, e.model);
     const catalog = this.#catalogAt(resolved, e.time);
     const rates = inEffect(resolved.org, e.time) ?? catalog;
-    if (rates === null) return quote(unitCost, unitCost, 0n, unitCost, false, 'none');
+    if (rates === null)
+      return hasTokens ? quote(unitCost, unitCost, 0n, unitCost, false, 'none') : onlyUnits();
 
-    const scaled = evaluate(rates, e);
-    const tokenCost = finish(scaled, rates.scale, inEffect(resolved.discounts, e.time));
+    // An organisation model price without a unit's rate leaves that unit to the catalog's rate.
+    const [own, toCatalog] =
+      rates === catalog || catalog === null ? [rest, null] : splitByRates(rest, rates, catalog);
+    const discount = inEffect(resolved.discounts, e.time);
+    const scaled = evaluate(rates, e, own);
+    const tokenCost =
+      finish(scaled, rates.scale, discount) +
+      (toCatalog === null || catalog === null
+        ? 0n
+        : finish(evaluate(catalog, NO_USAGE, toCatalog), catalog.scale, discount));
     // The list price is the catalog's, else the organisation's, before discounts.
     const listRates = catalog ?? rates;
-    const listTokens = finish(listRates === rates ? scaled : evaluate(listRates, e), listRates.scale, null);
+    const listTokens = finish(
+      listRates === rates ? scaled : evaluate(listRates, e, rest),
+      listRates.scale,
+      null,
+    );
     const source = rates === catalog ? 'catalog' : 'organisation';
-    return quote(tokenCost + unitCost, listTokens + unitCost, tokenCost, unitCost, true, source);
+    const q = quote(tokenCost + unitCost, listTokens + unitCost, tokenCost, unitCost, true, source);
+    const unpricedUnits = unitFallbacks(own, rates).filter((f) => !catalog?.units.has(f.part.slice(5)));
+    return withFallbacks([...partFallbacks(rates, e), ...unpricedUnits], q);
+  }
+
+  /**
+   * The event's units: those with an organisation per-unit price are priced
+   * here (`orgCost`, no discount, like other unit prices); the rest are left
+   * for the model's catalog rates.
+   */
+  #splitUnits(e: PricingInput): { orgCost?: Money; rest: Record<string, number> | null } | null {
+    if (!e.units) return null;
+    let orgCost: Money | undefined;
+    let rest: Record<string, number> | null = null;
+    for (const [name, n] of Object.entries(e.units)) {
+      if (!(n > 0)) continue;
+      const rate = this.#unitRate(name, e.provider);
+      if (rate === null) {
+        rest ??= {};
+        rest[name] = n;
+      } else orgCost = (orgCost ?? 0n) + rate.perUnit * BigInt(n);
+    }
+    return orgCost === undefined ? { rest } : { orgCost, rest };
+  }
+
+  /** The organisation's per-unit price: one for the event's provider over one for any provider. */
+  #unitRate(unit: string, provider: string | null): UnitRate | null {
+    const list = this.#unitRates.get(unit);
+    if (list === undefined) return null;
+    const canonical = provider === null ? null : canonicalProvider(provider);
+    return (
+      list.find(
+        (r) => r.provider !== null && canonical !== null && canonicalProvider(r.provider) === canonical,
+      ) ??
+      list.find((r) => r.provider === null) ??
+      null
+    );
   }
 
   /**
@@ -281,6 +368,60 @@ export class PriceBook {
   }
 }
 
+const NO_USAGE: PricingInput = {
+  time: 0,
+  provider: null,
+  model: null,
+  operation: 'chat',
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_tokens: 0,
+  cache_write_tokens: 0,
+  reasoning_tokens: 0,
+  requests: 0,
+  tool: null,
+  data_source: null,
+};
+
+/** Units the rates price, and those left to the catalog's rates (null when none). */
+function splitByRates(rest: Units | null, rates: Compiled, catalog: Compiled): [Units | null, Units | null] {
+  if (rest === null) return [null, null];
+  const own: Record<string, number> = {};
+  const other: Record<string, number> = {};
+  for (const [name, n] of Object.entries(rest)) {
+    if (!rates.units.has(name) && catalog.units.has(name)) other[name] = n;
+    else own[name] = n;
+  }
+  const orNull = (u: Record<string, number>) => (Object.keys(u).length > 0 ? u : null);
+  return [orNull(own), orNull(other)];
+}
+
+/** Parts priced at a more general rate because the rates have none of their own. */
+function partFallbacks(c: Compiled, e: PricingInput): PriceFallback[] {
+  const out: PriceFallback[] = [];
+  const write1h = Math.min(e.cache_write_1h_tokens ?? 0, e.cache_write_tokens);
+  if (write1h > 0 && (c.cacheWrite1h === null || c.cacheWrite === null))
+    out.push({ part: 'cache_write_1h', quantity: write1h });
+  if ((e.input_audio_tokens ?? 0) > 0 && c.inputAudio === null)
+    out.push({ part: 'input_audio', quantity: e.input_audio_tokens ?? 0 });
+  if ((e.output_audio_tokens ?? 0) > 0 && c.outputAudio === null)
+    out.push({ part: 'output_audio', quantity: e.output_audio_tokens ?? 0 });
+  return out;
+}
+
+/** Units that neither the organisation nor the rates price: left out of the cost, and said so. */
+function unitFallbacks(rest: Units | null, c: Compiled | null): PriceFallback[] {
+  if (rest === null) return [];
+  return Object.entries(rest)
+    .filter(([name]) => c === null || !c.units.has(name))
+    .map(([name, n]) => ({ part: `unit:${name}`, quantity: n }));
+}
+
+function withFallbacks(fallbacks: PriceFallback[], q: PriceQuote): PriceQuote {
+  if (fallbacks.length > 0) q.fallbacks = fallbacks;
+  return q;
+}
+
 function quote(
   cost: Money,
   listCost: Money,
@@ -314,6 +455,7 @@ function inEffect<T>(list: Dated<T>[], time: number): T | null {
 
 function compileOrg(p: ModelPrice): Compiled {
   const flat = (m: Money): Rate => ({ base: m, tiers: [] });
+  const opt = (m: Money | null | undefined): Rate | null => (m === null || m === undefined ? null : flat(m));
   return compile({
     input: flat(p.inputPerMtok),
     output: flat(p.outputPerMtok),
@@ -321,18 +463,32 @@ function compileOrg(p: ModelPrice): Compiled {
     cacheWrite: flat(p.cacheWritePerMtok ?? p.inputPerMtok),
     reasoning: flat(p.reasoningPerMtok ?? p.outputPerMtok),
     requests: null,
+    // Without a rate of their own these parts are priced within their total (SPEC §3).
+    cacheWrite1h: opt(p.cacheWrite1hPerMtok),
+    inputAudio: opt(p.inputAudioPerMtok),
+    outputAudio: opt(p.outputAudioPerMtok),
   });
 }
 
 function compile(r: RateSet): Compiled {
-  const perToken = [r.input, r.output, r.cacheRead, r.cacheWrite, r.reasoning];
+  const perToken = [
+    r.input,
+    r.output,
+    r.cacheRead,
+    r.cacheWrite,
+    r.reasoning,
+    r.cacheWrite1h ?? null,
+    r.inputAudio ?? null,
+    r.outputAudio ?? null,
+  ];
+  const perKilo = [r.requests, ...Object.values(r.units ?? {})];
   const amounts = (rate: Rate | null) =>
     rate === null ? [] : [rate.base, ...rate.tiers.map((t) => t.price)];
   // The smallest 10^d that makes every rate per single token (or request) an integer.
   let scale = 1n;
   const fits = (s: bigint) =>
     perToken.every((rate) => amounts(rate).every((m) => (m * s) % PER_MTOK === 0n)) &&
-    amounts(r.requests).every((m) => (m * s) % PER_KCOUNT === 0n);
+    perKilo.every((rate) => amounts(rate).every((m) => (m * s) % PER_KCOUNT === 0n));
   while (!fits(scale)) scale *= 10n;
   const slot = (rate: Rate | null, per: bigint): Slot | null => {
     if (rate === null) return null;
@@ -346,6 +502,12 @@ function compile(r: RateSet): Compiled {
     cacheWrite: slot(r.cacheWrite, PER_MTOK),
     reasoning: slot(r.reasoning, PER_MTOK),
     requests: slot(r.requests, PER_KCOUNT),
+    cacheWrite1h: slot(r.cacheWrite1h ?? null, PER_MTOK),
+    inputAudio: slot(r.inputAudio ?? null, PER_MTOK),
+    outputAudio: slot(r.outputAudio ?? null, PER_MTOK),
+    units: new Map(
+      Object.entries(r.units ?? {}).map(([name, rate]) => [name, slot(rate, PER_KCOUNT) as Slot]),
+    ),
     scale,
     safe: true,
   };
@@ -356,6 +518,10 @@ function compile(r: RateSet): Compiled {
     compiled.cacheWrite,
     compiled.reasoning,
     compiled.requests,
+    compiled.cacheWrite1h,
+    compiled.inputAudio,
+    compiled.outputAudio,
+    ...compiled.units.values(),
   ];
   compiled.safe = slots.every((s) => s === null || s.big.every((b) => b <= BigInt(Number.MAX_SAFE_INTEGER)));
   return compiled;
@@ -374,37 +540,53 @@ function tier(slot: Slot, inputTokens: number, requests: number): number {
   return i;
 }
 
-/** The token (and per-request) cost in units of 10^-(12+d), before any discount. */
-function evaluate(c: Compiled, e: PricingInput): bigint {
+/**
+ * The token (and per-request, per-unit) cost in units of 10^-(12+d), before
+ * any discount. Each part is priced at its own rate where the rates have
+ * one, else within its total: one-hour cache writes within cache writes,
+ * audio within input or output (SPEC §3). `units`: the units left to the
+ * rates (those without an organisation per-unit price).
+ */
+function evaluate(c: Compiled, e: PricingInput, units: Units | null): bigint {
   const input = e.input_tokens;
   const cacheRead = c.cacheRead === null ? 0 : e.cache_read_tokens;
   const cacheWrite = c.cacheWrite === null ? 0 : e.cache_write_tokens;
+  const write1h =
+    cacheWrite === 0 || c.cacheWrite1h === null ? 0 : Math.min(e.cache_write_1h_tokens ?? 0, cacheWrite);
   const reasoning = c.reasoning === null ? 0 : e.reasoning_tokens;
+  // Audio input may be cached too (OpenAI counts it in both): the audio that
+  // does not fit beside the cache is taken as cached, at the cache-read rate.
+  const notCached = Math.max(0, input - cacheRead - cacheWrite);
+  const inAudio = c.inputAudio === null ? 0 : Math.min(e.input_audio_tokens ?? 0, notCached);
+  const outAudio = c.outputAudio === null ? 0 : (e.output_audio_tokens ?? 0);
   // Inconsistent counts (more cache than input) are not priced below zero.
-  const uncached = Math.max(0, input - cacheRead - cacheWrite);
-  const output = Math.max(0, e.output_tokens - reasoning);
+  const uncached = notCached - inAudio;
+  const output = Math.max(0, e.output_tokens - reasoning - outAudio);
   const requests = c.requests === null ? 0 : e.requests;
-  const spread = e.tierUnits ?? e.requests;
+  const spread = e.tierUnits ?? tierUnitsOf(e);
+  const terms: Array<[number, Slot | null]> = [
+    [uncached, c.input],
+    [output, c.output],
+    [cacheRead, c.cacheRead],
+    [cacheWrite - write1h, c.cacheWrite],
+    [reasoning, c.reasoning],
+    [requests, c.requests],
+  ];
+  if (write1h > 0) terms.push([write1h, c.cacheWrite1h]);
+  if (inAudio > 0) terms.push([inAudio, c.inputAudio]);
+  if (outAudio > 0) terms.push([outAudio, c.outputAudio]);
+  if (units !== null)
+    for (const [name, n] of Object.entries(units)) terms.push([n, c.units.get(name) ?? null]);
   if (c.safe) {
     // Products and sums of non-negative integers are exact as doubles up to
     // 2^53; a larger total means some term may have rounded.
-    const total =
-      uncached * at(c.input, input, spread) +
-      output * at(c.output, input, spread) +
-      cacheRead * at(c.cacheRead, input, spread) +
-      cacheWrite * at(c.cacheWrite, input, spread) +
-      reasoning * at(c.reasoning, input, spread) +
-      requests * at(c.requests, input, spread);
+    let total = 0;
+    for (const [n, slot] of terms) total += n * at(slot, input, spread);
     if (total <= Number.MAX_SAFE_INTEGER) return BigInt(total);
   }
-  return (
-    BigInt(uncached) * atBig(c.input, input, spread) +
-    BigInt(output) * atBig(c.output, input, spread) +
-    BigInt(cacheRead) * atBig(c.cacheRead, input, spread) +
-    BigInt(cacheWrite) * atBig(c.cacheWrite, input, spread) +
-    BigInt(reasoning) * atBig(c.reasoning, input, spread) +
-    BigInt(requests) * atBig(c.requests, input, spread)
-  );
+  let big = 0n;
+  for (const [n, slot] of terms) big += BigInt(n) * atBig(slot, input, spread);
+  return big;
 }
 
 function at(slot: Slot | null, inputTokens: number, requests: number): number {

@@ -26,7 +26,7 @@ import type { PriceBook } from './pricing.js';
 import type { Registry } from './registry.js';
 import type { RuleId, Signal } from './signals/signal.js';
 import { TraceIndex, tupleOf } from './trace-walk.js';
-import { type SelectorTuple, tupleKey, type UsageGroup } from './usage.js';
+import { addRichUsage, type SelectorTuple, tierUnitsOf, tupleKey, type UsageGroup } from './usage.js';
 
 /** An identity's state at an instant: the most serious lifecycle event at or before it (SPEC §4.7). */
 export type LifecycleState = 'active' | 'compromised' | 'leaked' | 'revoked' | 'expired' | 'unregistered';
@@ -315,12 +315,13 @@ function sumGroup(group: readonly Placed[]): UsageGroup {
     g.time = Math.min(g.time, e.time);
     g.events++;
     g.requests += e.requests;
-    g.tier_units += Math.max(e.requests, 1);
+    g.tier_units += tierUnitsOf(e);
     g.input_tokens += e.input_tokens;
     g.output_tokens += e.output_tokens;
     g.cache_read_tokens += e.cache_read_tokens;
     g.cache_write_tokens += e.cache_write_tokens;
     g.reasoning_tokens += e.reasoning_tokens;
+    addRichUsage(g, e);
     if (e.status === 'error') g.errors++;
   }
   return g;

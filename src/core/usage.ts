@@ -5,6 +5,8 @@
  * changes), so that a month of events prices and attributes in one pass over
  * a few thousand groups instead of millions of rows.
  */
+import { addUnits, type UsageEvent } from './event.js';
+
 export interface SelectorTuple {
   api_key: string | null;
   service: string | null;
@@ -40,7 +42,7 @@ export interface UsageGroup {
   day: number | null;
   events: number;
   requests: number;
-  /** Σ max(requests, 1) over the events: what a tiered price spreads the input tokens over. */
+  /** Σ tierUnitsOf(event) over the events: what a tiered price spreads the input tokens over. */
   tier_units: number;
   input_tokens: number;
   output_tokens: number;
@@ -48,6 +50,11 @@ export interface UsageGroup {
   cache_write_tokens: number;
   reasoning_tokens: number;
   errors: number;
+  /** Richer usage (SPEC §3), summed; absent means 0 / none. */
+  cache_write_1h_tokens?: number;
+  input_audio_tokens?: number;
+  output_audio_tokens?: number;
+  units?: Record<string, number> | null;
 }
 
 /** A query for usage groups over [from, to). */
@@ -75,4 +82,28 @@ export interface UsageQuery {
 
 export function tupleKey(t: SelectorTuple): string {
   return `${t.api_key ?? ''}\u0000${t.service ?? ''}\u0000${t.agent ?? ''}\u0000${t.project ?? ''}`;
+}
+
+/** Adds an event's richer usage (SPEC §3) to a group, leaving absent what stays 0. */
+export function addRichUsage(g: UsageGroup, e: UsageEvent): void {
+  if (e.cache_write_1h_tokens)
+    g.cache_write_1h_tokens = (g.cache_write_1h_tokens ?? 0) + e.cache_write_1h_tokens;
+  if (e.input_audio_tokens) g.input_audio_tokens = (g.input_audio_tokens ?? 0) + e.input_audio_tokens;
+  if (e.output_audio_tokens) g.output_audio_tokens = (g.output_audio_tokens ?? 0) + e.output_audio_tokens;
+  if (e.units) {
+    g.units ??= {};
+    addUnits(g.units, e.units);
+  }
+}
+
+/**
+ * What a tiered price spreads an event's input tokens over: its requests, or,
+ * for a usage-report bucket that does not count its requests (Anthropic), its
+ * input tokens themselves, so that it prices at the base tier. A provider
+ * bills the higher tiers per request above a size, and one day's bucket is
+ * not one request: Anthropic reports such requests as rows of their own
+ * (`context_window: 200k-1M`).
+ */
+export function tierUnitsOf(e: Pick<UsageEvent, 'requests' | 'input_tokens'>): number {
+  return e.requests > 0 ? e.requests : Math.max(e.input_tokens, 1);
 }

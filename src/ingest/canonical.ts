@@ -4,8 +4,9 @@
  * because a misspelt `input_token` column would otherwise drop tokens
  * without a word.
  */
-import { EVENT_FIELDS, type UsageEvent } from '../core/event.js';
+import { ALL_EVENT_FIELDS, UNIT_NAME, type Units, type UsageEvent } from '../core/event.js';
 import {
+  count,
   fail,
   isObject,
   notFuture,
@@ -18,7 +19,7 @@ import {
   typeName,
 } from './fields.js';
 
-const KNOWN: ReadonlySet<string> = new Set(EVENT_FIELDS);
+const KNOWN: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
 const REQUIRED = ['id', 'source', 'time', 'operation'] as const;
 
 /**
@@ -62,7 +63,52 @@ export function canonicalEvent(rec: unknown, text: boolean, now: number): UsageE
     client_address: optString(rec.client_address, 'client_address'),
     reported_cost: optDecimal(rec.reported_cost, 'reported_cost'),
   };
+  richUsage(e, rec, text);
   return redactEvent(e);
+}
+
+/**
+ * The richer-usage fields (SPEC §3): each is a part of a total, so it may
+ * not exceed it. Set on the event only when non-zero, as the store reads
+ * them back.
+ */
+function richUsage(e: UsageEvent, rec: Record<string, unknown>, text: boolean): void {
+  const part = (
+    field: 'cache_write_1h_tokens' | 'input_audio_tokens' | 'output_audio_tokens',
+    of: keyof UsageEvent,
+  ) => {
+    const n = optCount(rec[field], field, text, 0);
+    if (n > (e[of] as number)) fail(field, `is a part of ${of} and must not exceed it (${n} > ${e[of]})`);
+    if (n > 0) e[field] = n;
+  };
+  part('cache_write_1h_tokens', 'cache_write_tokens');
+  part('input_audio_tokens', 'input_tokens');
+  part('output_audio_tokens', 'output_tokens');
+  const units = parseUnits(rec.units, text);
+  if (units !== null) e.units = units;
+}
+
+/** `units`: an object of unit name → count (in CSV, that object as JSON text); null when empty. */
+export function parseUnits(v: unknown, text: boolean): Units | null {
+  if (v === undefined || v === null || v === '') return null;
+  let obj: unknown = v;
+  if (typeof v === 'string') {
+    if (!text) fail('units', 'must be an object of unit name → count, got string');
+    try {
+      obj = JSON.parse(v);
+    } catch {
+      fail('units', 'must be a JSON object of unit name → count');
+    }
+  }
+  if (!isObject(obj) || Array.isArray(obj))
+    fail('units', `must be an object of unit name → count, got ${typeName(obj)}`);
+  const out: Record<string, number> = {};
+  for (const [k, n] of Object.entries(obj)) {
+    if (!UNIT_NAME.test(k)) fail(`units.${k}`, 'is not a unit name (lower-case letters, digits, _ . -)');
+    const c = count(n, `units.${k}`, false);
+    if (c > 0) out[k] = c;
+  }
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 /** Checks a canonical CSV header: every column known, none twice, the required ones present. */

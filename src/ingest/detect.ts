@@ -34,9 +34,11 @@ export function detectFormat(head: string, fileName: string): Format {
   if (c === '{' || c === '[') {
     const has = (key: string) => new RegExp(`"${key}"\\s*:`).test(s);
     if (has('resourceSpans')) return 'otlp';
+    // A page, or a list of buckets collected across pages (the official cookbook's `all_data`).
     if (
       /"object"\s*:\s*"page"/.test(s) ||
-      /"organization\.usage\.(?:completions|embeddings)\.result"/.test(s)
+      /"organization\.usage\.(?:completions|embeddings)\.result"/.test(s) ||
+      (/"object"\s*:\s*"bucket"/.test(s) && has('start_time'))
     ) {
       return 'openai-usage';
     }

@@ -4,12 +4,23 @@
  * each bucket `{start_time, end_time, results: [...]}` with times in unix
  * seconds. One event per bucket and result (SPEC §3).
  *
- * The event id is built from the bucket's start and end, the result kind and
- * every grouping field, so fetching the same page again gives the same ids
- * (idempotent), while a 1h and a 1d bucket starting at the same time do not
- * collide. `input_tokens` already includes cached tokens in this API.
+ * The event id is built from the bucket's slot (its aligned start and end,
+ * see buckets.ts), the result kind and every grouping field, each part
+ * redacted: fetching the same bucket again gives the same id, whether the
+ * earlier fetch saw it whole or cut at the query's edge, so the later fetch
+ * supersedes the earlier (SPEC §3.3); a 1h and a 1d bucket starting at the
+ * same time do not collide. The event's time is the slot's start.
+ *
+ * `input_tokens` already includes cached, cache-write and audio tokens in
+ * this API; `input_audio_tokens`, `output_audio_tokens`,
+ * `input_cached_tokens` and, where present, `input_cache_write_tokens` are
+ * kept as the parts they are.
+ *
+ * Accepted as input: a page, NDJSON or an array of pages, and a list of
+ * buckets (what the official cookbook collects across pages).
  */
 import { emptyEvent, type UsageEvent } from '../core/event.js';
+import { bucketId, bucketSlot, pageWidth } from './buckets.js';
 import {
   count,
   fail,
@@ -43,7 +54,7 @@ function optText(v: unknown, field: string): string {
   return optString(v, field) ?? '';
 }
 
-function resultEvent(r: unknown, start: number, end: number, now: number): UsageEvent {
+function resultEvent(r: unknown, slot: Slot, now: number): UsageEvent {
   if (!isObject(r)) return fail(undefined, `must be an object, got ${typeName(r)}`);
   const kind = typeof r.object === 'string' ? KINDS[r.object] : undefined;
   if (!kind) {
@@ -54,11 +65,11 @@ function resultEvent(r: unknown, start: number, end: number, now: number): Usage
   }
   const group = GROUP_FIELDS.map((k) => optText(r[k], k));
   const e = emptyEvent(
-    `${kind.kind}|${start / 1000}|${end / 1000}|${group.join('|')}`,
+    bucketId([kind.kind, String(slot.start / 1000), String(slot.end / 1000), ...group]),
     'openai-usage',
-    start,
+    slot.start,
   );
-  notFuture(start, 'start_time', now);
+  notFuture(slot.start, 'start_time', now);
   e.provider = 'openai';
   e.operation = kind.operation;
   e.model = optString(r.model, 'model');
@@ -67,38 +78,62 @@ function resultEvent(r: unknown, start: number, end: number, now: number): Usage
   e.input_tokens = count(r.input_tokens, 'input_tokens', false);
   e.output_tokens = optCount(r.output_tokens, 'output_tokens', false, 0);
   e.cache_read_tokens = optCount(r.input_cached_tokens, 'input_cached_tokens', false, 0);
+  e.cache_write_tokens = optCount(r.input_cache_write_tokens, 'input_cache_write_tokens', false, 0);
+  const inAudio = optCount(r.input_audio_tokens, 'input_audio_tokens', false, 0);
+  const outAudio = optCount(r.output_audio_tokens, 'output_audio_tokens', false, 0);
+  if (inAudio > 0) e.input_audio_tokens = inAudio;
+  if (outAudio > 0) e.output_audio_tokens = outAudio;
   e.requests = count(r.num_model_requests, 'num_model_requests', false);
   return redactEvent(e);
 }
 
-/** Maps one page; an invalid result is rejected alone, the rest of the page is kept. */
+interface Slot {
+  start: number;
+  end: number;
+}
+
+/** A bucket's times and results; throws FieldError. */
+function readBucket(bucket: unknown): { start: number; end: number; results: unknown[] } {
+  if (!isObject(bucket)) return fail(undefined, `must be an object, got ${typeName(bucket)}`);
+  const start = seconds(bucket.start_time, 'start_time');
+  const end =
+    bucket.end_time === undefined || bucket.end_time === null ? start : seconds(bucket.end_time, 'end_time');
+  if (!Array.isArray(bucket.results)) fail('results', `must be an array, got ${typeName(bucket.results)}`);
+  return { start, end, results: bucket.results as unknown[] };
+}
+
+/** A record that is one bucket (an element of a cookbook list) rather than a page. */
+function isBucket(v: unknown): boolean {
+  return isObject(v) && v.data === undefined && (v.object === 'bucket' || v.start_time !== undefined);
+}
+
+/**
+ * Maps one page, or one bucket of a bucket list; an invalid bucket or
+ * result is rejected alone, the rest of the page is kept.
+ */
 export function mapOpenAiPage(page: unknown, where: Where, raw: string, now: number, sink: Sink): void {
-  const data = reportData(page, 'an OpenAI usage page', (p) => sink.reject(p, raw), where);
+  const single = isBucket(page);
+  const data = single ? [page] : reportData(page, 'an OpenAI usage page', (p) => sink.reject(p, raw), where);
   if (data === null) return;
-  for (let i = 0; i < data.length; i++) {
-    const bucket = data[i];
-    let start: number;
-    let end: number;
-    let results: unknown[];
+  const buckets: Array<{ start: number; end: number; results: unknown[] } | null> = data.map((bucket, i) => {
     try {
-      if (!isObject(bucket)) fail(undefined, `must be an object, got ${typeName(bucket)}`);
-      start = seconds(bucket.start_time, 'start_time');
-      end =
-        bucket.end_time === undefined || bucket.end_time === null
-          ? start
-          : seconds(bucket.end_time, 'end_time');
-      if (!Array.isArray(bucket.results))
-        fail('results', `must be an array, got ${typeName(bucket.results)}`);
-      results = bucket.results;
+      return readBucket(bucket);
     } catch (e) {
-      sink.reject(toProblem(e, where, `data[${i}].`), JSON.stringify(bucket) ?? '');
-      continue;
+      sink.reject(toProblem(e, where, single ? '' : `data[${i}].`), JSON.stringify(bucket) ?? '');
+      return null;
     }
-    for (let j = 0; j < results.length; j++) {
+  });
+  const width = pageWidth(buckets.filter((b) => b !== null));
+  for (let i = 0; i < buckets.length; i++) {
+    const b = buckets[i];
+    if (!b) continue;
+    const slot = bucketSlot(b.start, b.end, width);
+    for (let j = 0; j < b.results.length; j++) {
       try {
-        sink.event(resultEvent(results[j], start, end, now));
+        sink.event(resultEvent(b.results[j], slot, now));
       } catch (e) {
-        sink.reject(toProblem(e, where, `data[${i}].results[${j}].`), JSON.stringify(results[j]) ?? '');
+        const prefix = single ? `results[${j}].` : `data[${i}].results[${j}].`;
+        sink.reject(toProblem(e, where, prefix), JSON.stringify(b.results[j]) ?? '');
       }
     }
   }

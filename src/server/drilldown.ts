@@ -13,7 +13,7 @@ import { formatMoney } from '../core/money.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
 import { TraceIndex, tupleOf } from '../core/trace-walk.js';
-import type { UsageGroup } from '../core/usage.js';
+import { addRichUsage, tierUnitsOf, type UsageGroup } from '../core/usage.js';
 import type { EventKey, Store } from '../store/store.js';
 import { HttpError } from './errors.js';
 
@@ -122,7 +122,7 @@ export class Drilldown {
         day: null,
         events: 1,
         requests: e.requests,
-        tier_units: Math.max(e.requests, 1),
+        tier_units: tierUnitsOf(e),
         input_tokens: e.input_tokens,
         output_tokens: e.output_tokens,
         cache_read_tokens: e.cache_read_tokens,
@@ -130,6 +130,7 @@ export class Drilldown {
         reasoning_tokens: e.reasoning_tokens,
         errors: e.status === 'error' ? 1 : 0,
       };
+      addRichUsage(g, e);
       return this.attributor.attribute(g);
     });
   }

@@ -55,7 +55,7 @@ export async function ingestTraces(
   const result =
     events.length > 0
       ? await writer.write('otlp:http', events)
-      : { batch: null, stored: 0, duplicates: 0, requests: 1 };
+      : { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };
   if (rejected.length > 0) await store.countRejected(rejected.length);
   const message =
     rejected.length === 0
@@ -133,6 +133,6 @@ export async function ingestEvents(
     await store.countRejected(problems.length);
     throw new InputError(problems);
   }
-  if (events.length === 0) return { batch: null, stored: 0, duplicates: 0, requests: 1 };
+  if (events.length === 0) return { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };
   return writer.write('events:http', events);
 }

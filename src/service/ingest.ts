@@ -26,6 +26,8 @@ export interface FileReport {
   format: Format;
   stored: number;
   duplicates: number;
+  /** Records that replaced a stored version of the same event (SPEC §3.3). */
+  superseded: number;
   rejected: number;
   quarantine: string | null;
   batch: number | null;

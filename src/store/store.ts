@@ -14,6 +14,13 @@ export interface IngestResult {
   batch: number | null;
   stored: number;
   duplicates: number;
+  /**
+   * Records that replaced a stored event of the same source and id with
+   * different content (a re-fetched usage bucket, a corrected event; SPEC
+   * §3.3), or an earlier record of the same input: the log keeps every
+   * version, statements use the latest.
+   */
+  superseded: number;
 }
 
 /** One recorded ingest batch (SPEC §7). */
@@ -103,7 +110,8 @@ export interface Store {
   /**
    * Stores the events as one atomic batch: either every new event is stored
    * and the batch recorded in the chain, or nothing is. Events already stored
-   * (same source and id, also within the batch) are counted as duplicates.
+   * (same source and id, also within the batch) are counted as duplicates
+   * when identical, and supersede the stored version when different.
    */
   ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult>;
   /**

@@ -115,6 +115,8 @@ describe('anthropic-usage', () => {
         output_tokens: 45000,
         cache_read_tokens: 60000,
         cache_write_tokens: 30000,
+        cache_write_1h_tokens: 10000,
+        units: { web_search: 12 },
         requests: 0, // the report has no request count
         api_key: 'apikey_01Rj2N8SVvo6BePZj99NhmiT',
         project: 'wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ',
@@ -152,6 +154,42 @@ describe('anthropic-usage', () => {
     const report = JSON.stringify({ data: [{ starting_at: 'soon', results: [] }] });
     await expect(parseText(report, 'anthropic-usage', { file: 'r.json' })).rejects.toThrow(
       'r.json, line 1, field data[0].starting_at: is not an ISO-8601 time: "soon"',
+    );
+  });
+});
+
+describe('lists of buckets', () => {
+  it('detects and reads an Anthropic list of buckets like a report', async () => {
+    const list = [
+      {
+        starting_at: '2026-10-01T00:00:00Z',
+        ending_at: '2026-10-02T00:00:00Z',
+        results: [{ uncached_input_tokens: 7, output_tokens: 3, model: 'claude-3-5-haiku-20241022' }],
+      },
+      { starting_at: '2026-10-02T00:00:00Z', ending_at: '2026-10-03T00:00:00Z', results: [] },
+    ];
+    const { events, rejected } = await parseText(JSON.stringify(list), 'auto');
+    expect(rejected).toEqual([]);
+    expect(events).toEqual([
+      ev({
+        id: 'messages|2026-10-01T00:00:00.000Z|2026-10-02T00:00:00.000Z|||claude-3-5-haiku-20241022||',
+        source: 'anthropic-usage',
+        time: DAY1,
+        provider: 'anthropic',
+        model: 'claude-3-5-haiku-20241022',
+        input_tokens: 7,
+        output_tokens: 3,
+        requests: 0,
+      }),
+    ]);
+  });
+
+  it('detects an OpenAI list of empty buckets, and names a bad bucket of a list by its fields', async () => {
+    const empty = [{ object: 'bucket', start_time: 1790812800, end_time: 1790899200, results: [] }];
+    expect((await parseText(JSON.stringify(empty), 'auto')).events).toEqual([]);
+    const bad = [{ object: 'bucket', start_time: 1790812800, end_time: 1790899200, results: 'none' }];
+    await expect(parseText(JSON.stringify(bad), 'auto', { file: 'l.json' })).rejects.toThrow(
+      /l\.json, record \d+, field results: must be an array, got string/,
     );
   });
 });

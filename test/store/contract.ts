@@ -8,7 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError, TallyError } from '../../src/core/errors.js';
-import { EVENT_FIELDS, emptyEvent, type UsageEvent } from '../../src/core/event.js';
+import {
+  EVENT_FIELDS,
+  emptyEvent,
+  RICH_COUNT_FIELDS,
+  type UsageEvent,
+  unitsText,
+} from '../../src/core/event.js';
 import { fingerprint } from '../../src/core/secrets.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -22,13 +28,20 @@ export function event(id: string, fields: Partial<UsageEvent> = {}): UsageEvent 
 
 /** The batch content hash, reimplemented from its definition in src/store/duckdb/audit-sql.ts. */
 export function contentHash(events: readonly UsageEvent[]): string {
-  const rows = events
-    .map((e) => sha(EVENT_FIELDS.map((f) => (e[f] === null ? '\u001e' : String(e[f]))).join('\u001f')))
-    .sort();
+  const rows = events.map((e) => sha(rowText(e))).sort();
   const buckets = new Map<string, string[]>();
   for (const h of rows) buckets.set(h.slice(0, 2), [...(buckets.get(h.slice(0, 2)) ?? []), h]);
   const keys = [...buckets.keys()].sort();
   return sha(keys.map((k) => sha((buckets.get(k) ?? []).join(''))).join(''));
+}
+
+/** The row text: the 27 base fields, then the richer-usage fields only when any is set. */
+function rowText(e: UsageEvent): string {
+  const base = EVENT_FIELDS.map((f) => (e[f] === null ? '\u001e' : String(e[f]))).join('\u001f');
+  const counts = RICH_COUNT_FIELDS.map((f) => e[f] ?? 0);
+  const units = unitsText(e.units);
+  if (counts.every((n) => n === 0) && units === null) return base;
+  return `${base}\u001f${[...counts.map(String), units ?? '\u001e'].join('\u001f')}`;
 }
 
 export function chainHash(prev: string, seq: number, count: number, content: string): string {
@@ -76,7 +89,7 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
 
     it('stores a batch and counts it', async () => {
       const r = await store.ingest('test:a', [[event('a'), event('b')], [event('c')]]);
-      expect(r).toEqual({ batch: 1, stored: 3, duplicates: 0 });
+      expect(r).toEqual({ batch: 1, stored: 3, duplicates: 0, superseded: 0 });
       expect(await store.counters()).toEqual({ events: 3, duplicates: 0, rejected: 0, batches: 1 });
       const [b] = await store.batches();
       expect(b).toMatchObject({ seq: 1, label: 'test:a', count: 3 });
@@ -86,20 +99,38 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
     it('stores the same events once and counts the rest as duplicates', async () => {
       await store.ingest('first', [[event('a'), event('b')]]);
       const head = await store.auditHead();
-      const r = await store.ingest('again', [[event('a', { input_tokens: 999 }), event('b')]]);
-      expect(r).toEqual({ batch: null, stored: 0, duplicates: 2 });
+      const r = await store.ingest('again', [[event('a'), event('b')]]);
+      expect(r).toEqual({ batch: null, stored: 0, duplicates: 2, superseded: 0 });
       expect(await store.counters()).toEqual({ events: 2, duplicates: 2, rejected: 0, batches: 1 });
       expect(await store.auditHead()).toBe(head);
       expect(await inputTokens(store)).toBe(200);
     });
 
-    it('keeps the first occurrence of an event repeated within a batch', async () => {
+    it('keeps every version in the log and uses the latest (SPEC §3.3)', async () => {
+      await store.ingest('first', [[event('a'), event('b')]]);
+      const r = await store.ingest('again', [[event('a', { input_tokens: 999 }), event('b')]]);
+      expect(r).toEqual({ batch: 2, stored: 1, duplicates: 1, superseded: 1 });
+      // 999 (a, second version) + 100 (b): the first version of a no longer counts.
+      expect(await inputTokens(store)).toBe(1099);
+      expect(await store.verify()).toMatchObject({ ok: true, batches: 2, events: 3 });
+      expect((await store.counters()).events).toBe(2);
+      // The first version again is a new version again: the latest fetch wins.
+      const back = await store.ingest('third', [[event('a')]]);
+      expect(back).toEqual({ batch: 3, stored: 1, duplicates: 0, superseded: 1 });
+      expect(await inputTokens(store)).toBe(200);
+      // Unchanged now: a duplicate.
+      expect(await store.ingest('fourth', [[event('a')]])).toMatchObject({ stored: 0, duplicates: 1 });
+      expect(await store.verify()).toMatchObject({ ok: true, batches: 3, events: 4 });
+    });
+
+    it('keeps the last occurrence of an event repeated within a batch', async () => {
       const r = await store.ingest('dups', [
-        [event('a', { input_tokens: 7 }), event('b')],
+        [event('a', { input_tokens: 7 }), event('b'), event('b')],
         [event('a', { input_tokens: 1000 })],
       ]);
-      expect(r).toEqual({ batch: 1, stored: 2, duplicates: 1 });
-      expect(await inputTokens(store)).toBe(107);
+      expect(r).toEqual({ batch: 1, stored: 2, duplicates: 1, superseded: 1 });
+      // 1000 (the last a) + 100 (b)
+      expect(await inputTokens(store)).toBe(1100);
     });
 
     it('tells events apart by source and id together', async () => {
@@ -116,7 +147,12 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
       }
       await expect(store.ingest('broken', chunks())).rejects.toBe(failure);
       expect(await store.counters()).toEqual({ events: 1, duplicates: 0, rejected: 0, batches: 1 });
-      expect(await store.ingest('after', [[event('b')]])).toEqual({ batch: 2, stored: 1, duplicates: 0 });
+      expect(await store.ingest('after', [[event('b')]])).toEqual({
+        batch: 2,
+        stored: 1,
+        duplicates: 0,
+        superseded: 0,
+      });
     });
 
     it('counts rejected records', async () => {
@@ -185,7 +221,7 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
         lines[0] = (lines[0] ?? '').replace('"0.0012"', '"0.00120"');
         await writeFile(file, `${lines.join('\n')}\n${jsonLine(events[1] as UsageEvent)}\n`);
         const r = await store.ingestCanonicalFile(file, 'jsonl', { label: 'jsonl:events.jsonl', now: NOW });
-        expect(r).toEqual({ batch: 1, stored: 4, duplicates: 1 });
+        expect(r).toEqual({ batch: 1, stored: 4, duplicates: 1, superseded: 0 });
         const [b] = await store.batches();
         expect(b?.contentSha256).toBe(contentHash(parsed));
 
@@ -204,7 +240,7 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
         const file = path.join(dir, 'events.csv');
         await writeFile(file, csvText(events));
         const r = await store.ingestCanonicalFile(file, 'csv', { label: 'csv:events.csv', now: NOW });
-        expect(r).toEqual({ batch: 1, stored: 4, duplicates: 0 });
+        expect(r).toEqual({ batch: 1, stored: 4, duplicates: 0, superseded: 0 });
         expect((await store.batches())[0]?.contentSha256).toBe(contentHash(parsed));
       });
 
@@ -226,7 +262,7 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
         const file = path.join(dir, 'events.jsonl');
         await writeFile(file, `${events.map(jsonLine).join('\n')}\n`);
         const r = await store.ingestCanonicalFile(file, 'jsonl', { label: 'again', now: NOW });
-        expect(r).toEqual({ batch: 2, stored: 3, duplicates: 1 });
+        expect(r).toEqual({ batch: 2, stored: 3, duplicates: 1, superseded: 0 });
         expect((await store.verify()).ok).toBe(true);
       });
 

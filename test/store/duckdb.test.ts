@@ -80,7 +80,7 @@ describe('DuckDB store file', () => {
   });
 
   it('finds an edited token count', async () => {
-    const v = await verifyAfter(`UPDATE events SET input_tokens = 1 WHERE id = 'c'`);
+    const v = await verifyAfter(`UPDATE event_log SET input_tokens = 1 WHERE id = 'c'`);
     expect(v.firstBad).toEqual({
       seq: 2,
       reason: 'content hash mismatch: an event was edited, deleted or inserted',
@@ -89,20 +89,22 @@ describe('DuckDB store file', () => {
   });
 
   it('finds a deleted event', async () => {
-    const v = await verifyAfter(`DELETE FROM events WHERE id = 'b'`);
+    const v = await verifyAfter(`DELETE FROM event_log WHERE id = 'b'`);
     expect(v.firstBad?.seq).toBe(1);
     expect(v.firstBad?.reason).toMatch(/^count mismatch/);
   });
 
   it('finds an inserted event', async () => {
-    const v = await verifyAfter(`INSERT INTO events SELECT * REPLACE ('z' AS id) FROM events WHERE id = 'e'`);
+    const v = await verifyAfter(
+      `INSERT INTO event_log SELECT * REPLACE ('z' AS id) FROM event_log WHERE id = 'e'`,
+    );
     expect(v.firstBad?.seq).toBe(3);
     expect(v.firstBad?.reason).toMatch(/^count mismatch/);
   });
 
   it('finds an edited event whose batch hash was rewritten to match', async () => {
     const v = await verifyAfter(
-      `UPDATE events SET input_tokens = 1 WHERE id = 'c'`,
+      `UPDATE event_log SET input_tokens = 1 WHERE id = 'c'`,
       `UPDATE batches SET content_sha256 = '${contentHash([event('c', { input_tokens: 1 }), event('d')])}' WHERE seq = 2`,
     );
     expect(v.firstBad).toMatchObject({ seq: 2 });
@@ -114,7 +116,7 @@ describe('DuckDB store file', () => {
       `UPDATE batches SET seq = -1 WHERE seq = 1`,
       `UPDATE batches SET seq = 1 WHERE seq = 2`,
       `UPDATE batches SET seq = 2 WHERE seq = -1`,
-      `UPDATE events SET batch_seq = CASE batch_seq WHEN 1 THEN 2 WHEN 2 THEN 1 ELSE batch_seq END`,
+      `UPDATE event_log SET batch_seq = CASE batch_seq WHEN 1 THEN 2 WHEN 2 THEN 1 ELSE batch_seq END`,
     );
     expect(v.firstBad).toMatchObject({ seq: 1 });
     expect(v.firstBad?.reason).toMatch(/^chain broken/);
@@ -122,14 +124,14 @@ describe('DuckDB store file', () => {
 
   it('finds events of a batch that does not exist', async () => {
     const v = await verifyAfter(
-      `INSERT INTO events SELECT * REPLACE ('z' AS id, 9 AS batch_seq) FROM events WHERE id = 'e'`,
+      `INSERT INTO event_log SELECT * REPLACE ('z' AS id, 9 AS batch_seq) FROM event_log WHERE id = 'e'`,
     );
     expect(v.firstBad).toEqual({ seq: 9, reason: 'events reference unknown batch 9' });
   });
 
   it('finds a batch removed with its events', async () => {
     const v = await verifyAfter(
-      `DELETE FROM events WHERE batch_seq = 2`,
+      `DELETE FROM event_log WHERE batch_seq = 2`,
       `DELETE FROM batches WHERE seq = 2`,
     );
     expect(v.firstBad).toMatchObject({ seq: 3 });

@@ -7,7 +7,11 @@
  * encode(sha256(convert_to(x, 'UTF8')), 'hex')):
  *   field text   strings as stored; counts in decimal; `time` as epoch
  *                milliseconds in decimal; NULL as the single character U+001E
- *   row text     the 27 field texts in EVENT_FIELDS order, joined by U+001F
+ *   row text     the 27 field texts in EVENT_FIELDS order, joined by U+001F;
+ *                when any richer-usage field is set (a count other than 0,
+ *                units not NULL), followed by U+001F and the texts of the
+ *                RICH_FIELDS in order, joined by U+001F (so an event without
+ *                them hashes as it did before they existed)
  *   row hash     lower-hex SHA-256 of the UTF-8 row text
  *   bucket       the first two hex digits of the row hash
  *   bucket hash  lower-hex SHA-256 of the bucket's row hashes, sorted
@@ -24,7 +28,7 @@
  * otherwise be a 640 MB string).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { EVENT_FIELDS } from '../../core/event.js';
+import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS } from '../../core/event.js';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -33,11 +37,14 @@ function fieldText(f: string): string {
   return `CAST(${f} AS VARCHAR)`;
 }
 
-const ROW_TEXT = `concat_ws(chr(31), ${EVENT_FIELDS.map((f) => `coalesce(${fieldText(f)}, chr(30))`).join(', ')})`;
+const texts = (fields: readonly string[]) =>
+  fields.map((f) => `coalesce(${fieldText(f)}, chr(30))`).join(', ');
+const RICH_SET = `(${RICH_COUNT_FIELDS.map((f) => `coalesce(${f}, 0) <> 0`).join(' OR ')} OR units IS NOT NULL)`;
+const ROW_TEXT = `concat_ws(chr(31), ${texts(EVENT_FIELDS)}) || CASE WHEN ${RICH_SET} THEN chr(31) || concat_ws(chr(31), ${texts(RICH_FIELDS)}) ELSE '' END`;
 
 /** Every event's row hash, ordered as the batch hash reads them; DuckDB sorts out of core, so memory stays flat. */
 export function rowHashesSql(where = ''): string {
-  return `SELECT batch_seq, sha256(${ROW_TEXT}) AS h FROM events ${where} ORDER BY batch_seq, h`;
+  return `SELECT batch_seq, sha256(${ROW_TEXT}) AS h FROM event_log ${where} ORDER BY batch_seq, h`;
 }
 
 /**
@@ -49,7 +56,7 @@ export function rowHashesSql(where = ''): string {
  */
 export function bucketHashesSql(where = ''): string {
   return `SELECT batch_seq, substr(h, 1, 2) AS bucket, sha256(string_agg(h, '' ORDER BY h)) AS bucket_hash, count(*) AS n
-FROM (SELECT batch_seq, sha256(${ROW_TEXT}) AS h FROM events ${where})
+FROM (SELECT batch_seq, sha256(${ROW_TEXT}) AS h FROM event_log ${where})
 GROUP BY batch_seq, bucket
 ORDER BY batch_seq, bucket`;
 }

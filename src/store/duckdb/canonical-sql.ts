@@ -7,7 +7,13 @@
  * parser, which either reports the exact problems or ingests the file itself.
  * It never guesses: a file it accepts gives the events the parser gives.
  */
-import { EVENT_FIELDS, MAX_FUTURE_MS, TOKEN_FIELDS, type UsageEvent } from '../../core/event.js';
+import {
+  ALL_EVENT_FIELDS,
+  MAX_FUTURE_MS,
+  RICH_COUNT_FIELDS,
+  TOKEN_FIELDS,
+  type UsageEvent,
+} from '../../core/event.js';
 import { SECRET_FIRST_LETTERS, SECRET_PATTERNS_SQL } from '../../core/secrets.js';
 
 export type CanonicalFormat = 'jsonl' | 'csv';
@@ -17,8 +23,18 @@ const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 /** Integers above this are not exact in a JS number; the parser refuses them. */
 const MAX_SAFE = '9007199254740991';
 
+/** Counts: the token fields and the richer-usage parts. */
+const COUNT_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...RICH_COUNT_FIELDS];
+
 /** Fields whose values may be raw secrets and are fingerprinted (src/ingest/fields.ts STRING_FIELDS). */
-const PLAIN_FIELDS = new Set(['time', 'status', 'reported_cost', ...TOKEN_FIELDS]);
+const PLAIN_FIELDS = new Set(['time', 'status', 'reported_cost', 'units', ...COUNT_FIELDS]);
+
+/** A richer-usage part may not exceed its total (src/ingest/canonical.ts). */
+const PARTS: ReadonlyArray<[string, string]> = [
+  ['cache_write_1h_tokens', 'cache_write_tokens'],
+  ['input_audio_tokens', 'input_tokens'],
+  ['output_audio_tokens', 'output_tokens'],
+];
 const REQUIRED: ReadonlySet<string> = new Set(['id', 'source', 'operation']);
 
 /** The secret rule of core/secrets.ts: the first pattern that matches replaces the value by its fingerprint. */
@@ -48,7 +64,7 @@ function fieldSql(
   if (!present) {
     if (REQUIRED.has(f) || f === 'time') return ['NULL', 'false'];
     if (f === 'requests') return ['1::BIGINT', 'true'];
-    if ((TOKEN_FIELDS as readonly string[]).includes(f)) return ['0::BIGINT', 'true'];
+    if (COUNT_FIELDS.includes(f)) return ['0::BIGINT', 'true'];
     if (f === 'status') return [`'ok'`, 'true'];
     return ['NULL::VARCHAR', 'true'];
   }
@@ -61,7 +77,9 @@ function fieldSql(
   const text = json ? `nullif(CASE WHEN ${isText} THEN ${unquoted} END, '')` : `nullif(${f}, '')`;
   const typedOk = `(${f} IS NULL OR ${isText})`;
 
-  if ((TOKEN_FIELDS as readonly string[]).includes(f)) {
+  // Units (a JSON object) are left to the parser: a file that has any is not taken here.
+  if (f === 'units') return ['NULL::VARCHAR', json ? `(${f} IS NULL OR ${raw} = 'null')` : `${text} IS NULL`];
+  if (COUNT_FIELDS.includes(f)) {
     const digits = json ? raw : text;
     const absent = f === 'requests' ? '1' : '0';
     const ok = `(${digits} IS NULL OR (regexp_full_match(${digits}, '[0-9]{1,16}') AND TRY_CAST(${digits} AS BIGINT) <= ${MAX_SAFE}))`;
@@ -105,26 +123,29 @@ export function canonicalSelectSql(
   now: number,
 ): string {
   const present = new Set(columns);
-  const parts = EVENT_FIELDS.map((f) => fieldSql(f, format, present.has(f), now));
-  const inner = EVENT_FIELDS.map((f, i) => `${parts[i]?.[0]} AS v_${f}`).join(',\n    ');
+  const parts = ALL_EVENT_FIELDS.map((f) => fieldSql(f, format, present.has(f), now));
+  const inner = ALL_EVENT_FIELDS.map((f, i) => `${parts[i]?.[0]} AS v_${f}`).join(',\n    ');
   const ok = parts.map((p) => p[1]).join(' AND ');
-  const outer = EVENT_FIELDS.map((f) =>
+  const partsOk = PARTS.map(([p, of]) => `v_${p} <= v_${of}`).join(' AND ');
+  const outer = ALL_EVENT_FIELDS.map((f) =>
     PLAIN_FIELDS.has(f) ? `v_${f} AS ${f}` : `${fingerprintSql(`v_${f}`)} AS ${f}`,
   ).join(',\n  ');
   const reader =
     format === 'jsonl'
-      ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${EVENT_FIELDS.map((f) => `${f}: 'JSON'`).join(', ')}})`
+      ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${ALL_EVENT_FIELDS.map((f) => `${f}: 'JSON'`).join(', ')}})`
       : `read_csv(${lit(path)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = {${columns.map((c) => `${lit(c)}: 'VARCHAR'`).join(', ')}})`;
   return `
 SELECT
   ${outer}
 FROM (
-  SELECT
-    ${inner},
-    ${ok} AS ok
-  FROM ${reader}
+  SELECT *, ok AND ${partsOk} AS ok_all FROM (
+    SELECT
+      ${inner},
+      ${ok} AS ok
+    FROM ${reader}
+  )
 )
-WHERE CASE WHEN ok THEN true ELSE error('invalid canonical event') END`;
+WHERE CASE WHEN ok_all THEN true ELSE error('invalid canonical event') END`;
 }
 
 /** The columns DuckDB sees in a JSON lines file (from its sample of the first records). */

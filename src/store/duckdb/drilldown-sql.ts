@@ -2,14 +2,15 @@
  * Reading events back for the server's drill-down and trace walks; the
  * rest of the store reads usage groups, never single events.
  */
-import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
+import { ALL_EVENT_FIELDS, EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import type { EventsPageQuery, TraceSpan } from '../store.js';
+import { withRichUsage } from './replay-sql.js';
 import { columnType } from './schema.js';
 import { sqlString } from './usage-sql.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
-const COLUMNS = EVENT_FIELDS.map((f) => (f === 'time' ? 'epoch_ms(time) AS time' : f)).join(', ');
+const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? 'epoch_ms(time) AS time' : f)).join(', ');
 
 export function eventsPageSql(q: EventsPageQuery): string {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
@@ -37,7 +38,13 @@ export function rowToEvent(r: Record<string, unknown>): UsageEvent {
     else if (f === 'time' || columnType(f) === 'BIGINT') e[f] = Number(v);
     else e[f] = String(v);
   }
-  return e as unknown as UsageEvent;
+  return withRichUsage(
+    e as unknown as UsageEvent,
+    r.cache_write_1h_tokens,
+    r.input_audio_tokens,
+    r.output_audio_tokens,
+    r.units,
+  );
 }
 
 export function rowToSpan(r: Record<string, unknown>): TraceSpan {

@@ -11,7 +11,15 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { StoreError, TallyError, UsageError } from '../../core/errors.js';
-import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
+import {
+  ALL_EVENT_FIELDS,
+  addUnits,
+  EVENT_FIELDS,
+  RICH_COUNT_FIELDS,
+  type Units,
+  type UsageEvent,
+  unitsText,
+} from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
 import { redactSecret } from '../../core/secrets.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
@@ -40,7 +48,7 @@ import {
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
 import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
-import { columnType, EVENT_COLUMNS_DDL, MIGRATIONS } from './schema.js';
+import { ALL_EVENT_COLUMNS_DDL, columnType, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
@@ -51,8 +59,14 @@ export interface DuckDBOptions {
   hashInSqlMax?: number;
 }
 
-const KNOWN_FIELDS: ReadonlySet<string> = new Set(EVENT_FIELDS);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
 const STAGE = 'tally_stage';
+/** The formats whose buckets are restated by design (SPEC §3.3). */
+const RESTATABLE_SOURCES = `('openai-usage', 'anthropic-usage')`;
+
+/** Two rows of the log (or staging) hold the same event: every canonical field equal. */
+const SAME_CONTENT = (a: string, b: string) =>
+  `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
 
 type Row = Record<string, unknown>;
 
@@ -87,7 +101,7 @@ export class DuckDBStore implements Store {
   ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult> {
     return this.serial(() =>
       this.transaction(async () => {
-        await this.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} (${EVENT_COLUMNS_DDL})`);
+        await this.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} (${ALL_EVENT_COLUMNS_DDL})`);
         const appender = await this.conn.createAppender(STAGE);
         try {
           for await (const chunk of chunks) for (const e of chunk) appendEvent(appender, e);
@@ -95,18 +109,15 @@ export class DuckDBStore implements Store {
         } finally {
           closeQuietly(appender);
         }
-        // The staged rows are deduplicated while they are inserted: the first
-        // occurrence of a (source, id) in the batch, and none already stored.
+        // Of the records with the same (source, id) in one input, the last is the one stored.
         const [staged] = await this.rows(`SELECT count(*) AS n FROM ${STAGE}`);
         const result = await this.appendBatch(
           label,
           Date.now(),
-          (seq) => `INSERT INTO events
-            SELECT s.* EXCLUDE (first), ${seq} FROM (
-              SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY rowid) = 1 AS first FROM ${STAGE}) s
-            ANTI JOIN (SELECT source, id FROM events WHERE id IN (SELECT id FROM ${STAGE})) e
-              ON e.source = s.source AND e.id = s.id
-            WHERE s.first`,
+          (seq) => `INSERT INTO event_log BY NAME
+            SELECT * EXCLUDE (last), ${seq} AS batch_seq FROM (
+              SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY rowid DESC) = 1 AS last FROM ${STAGE})
+            WHERE last`,
           num(staged?.n),
         );
         await this.run(`DROP TABLE ${STAGE}`);
@@ -136,7 +147,7 @@ export class DuckDBStore implements Store {
           this.appendBatch(
             opts.label,
             opts.now,
-            (seq) => `INSERT INTO events SELECT *, ${seq} FROM (${select})`,
+            (seq) => `INSERT INTO event_log BY NAME SELECT *, ${seq} AS batch_seq FROM (${select})`,
           ).catch((e: unknown) => {
             // Only the first statement reads the file; its failures are the file's.
             if (e instanceof StoreError && e.query?.includes(select))
@@ -220,6 +231,7 @@ export class DuckDBStore implements Store {
           };
         }
       }
+      if (firstBad === null) firstBad = await this.checkSuperseded();
       const last = recorded.at(-1);
       return {
         ok: firstBad === null,
@@ -229,6 +241,31 @@ export class DuckDBStore implements Store {
         head: last ? String(last.chain_sha256) : null,
       };
     });
+  }
+
+  /**
+   * The markers of superseded versions are not hashed (they follow from the
+   * log), so verify checks that they do: each names a logged version that a
+   * later batch replaced, and no event has two live versions (checked among
+   * the usage-report sources and the sources with markers, not the whole
+   * log, to keep verify within the memory of a large store).
+   */
+  private async checkSuperseded(): Promise<VerifyResult['firstBad']> {
+    const [r] = await this.rows(`
+      SELECT (SELECT min(s.by_seq) FROM superseded s WHERE s.by_seq <= s.batch_seq
+                OR NOT EXISTS (SELECT 1 FROM event_log l WHERE l.batch_seq = s.batch_seq AND l.source = s.source AND l.id = s.id)
+                OR NOT EXISTS (SELECT 1 FROM event_log l WHERE l.batch_seq = s.by_seq AND l.source = s.source AND l.id = s.id)) AS bad_marker,
+             (SELECT max(batch_seq) FROM (SELECT max(batch_seq) AS batch_seq FROM events
+                WHERE source IN (SELECT source FROM superseded) OR source IN ${RESTATABLE_SOURCES}
+                GROUP BY source, id HAVING count(*) > 1)) AS twice`);
+    if (r?.bad_marker !== null && r?.bad_marker !== undefined)
+      return { seq: num(r.bad_marker), reason: 'a superseded marker names no version the log replaced' };
+    if (r?.twice !== null && r?.twice !== undefined)
+      return {
+        seq: num(r.twice),
+        reason: 'an event has two live versions (a superseded marker was removed)',
+      };
+    return null;
   }
 
   /** Every distinct selector tuple seen in the events, for resolving identities once per tuple. */
@@ -296,6 +333,7 @@ export class DuckDBStore implements Store {
         cache_write_tokens: num(r.cache_write_tokens),
         reasoning_tokens: num(r.reasoning_tokens),
         errors: num(r.errors),
+        ...richGroupUsage(r),
       }));
     });
   }
@@ -417,17 +455,14 @@ export class DuckDBStore implements Store {
   }
 
   /**
-   * Appends the events `insert` selects as batch `seq`, then removes again,
-   * inside the same transaction, every row that is not the first occurrence
-   * of its (source, id) in the batch or whose (source, id) was already
-   * stored: those are the duplicates. Stored events are never touched. Last,
-   * records the batch and its hashes when anything new was stored.
-   */
-  /**
    * Inserts a batch and records it in the chain. `insert` either stores every
-   * row it reads (the bulk path; repeats are then deleted here) or, given
-   * `offered`, deduplicates as it inserts and the difference is the count of
-   * duplicates.
+   * row it reads (the bulk path: repeats within the batch are then deleted
+   * here, the last in input order kept) or, given `offered`, keeps only the
+   * last row of each (source, id) as it inserts. Then each new row whose
+   * (source, id) is already live is a duplicate when identical (deleted
+   * again) or a new version that supersedes the live one (SPEC §3.3). Stored
+   * events are never changed. Last, records the batch and its hashes when
+   * anything new was stored.
    */
   private async appendBatch(
     label: string,
@@ -438,21 +473,12 @@ export class DuckDBStore implements Store {
     const [last] = await this.rows(`SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
     const seq = last ? num(last.seq) + 1 : 1;
     const prev = last ? String(last.chain_sha256) : GENESIS;
-    const total = await this.run(insert(seq));
-    let duplicates = offered === undefined ? 0 : offered - total;
-    const [check] =
-      offered === undefined
-        ? await this.rows(`
-      SELECT EXISTS (SELECT 1 FROM events WHERE batch_seq <> ${seq}) AS earlier,
-             EXISTS (SELECT 1 FROM events WHERE batch_seq = ${seq} GROUP BY source, id HAVING count(*) > 1) AS repeated`)
-        : [];
-    if (check?.earlier === true || check?.repeated === true) {
-      duplicates = await this.run(`
-        DELETE FROM events WHERE batch_seq = ${seq} AND (
-          rowid NOT IN (SELECT min(rowid) FROM events WHERE batch_seq = ${seq} GROUP BY source, id)
-          OR EXISTS (SELECT 1 FROM events e WHERE e.batch_seq <> ${seq} AND e.source = events.source AND e.id = events.id))`);
-    }
-    const stored = offered === undefined ? total - duplicates : total;
+    const inserted = await this.run(insert(seq));
+    const within = await this.repeatsWithin(seq, inserted, offered);
+    const prior = await this.priorVersions(seq);
+    const stored = inserted - within.removed - prior.duplicates;
+    const duplicates = within.duplicates + prior.duplicates;
+    const superseded = within.superseded + prior.superseded;
     if (stored > 0) {
       const where = `WHERE batch_seq = ${seq}`;
       const c = (
@@ -467,7 +493,71 @@ export class DuckDBStore implements Store {
     }
     if (duplicates > 0)
       await this.run(`UPDATE counters SET value = value + ${duplicates} WHERE name = 'duplicates'`);
-    return { batch: stored > 0 ? seq : null, stored, duplicates };
+    if (superseded > 0)
+      await this.run(`UPDATE counters SET value = value + ${superseded} WHERE name = 'superseded'`);
+    return { batch: stored > 0 ? seq : null, stored, duplicates, superseded };
+  }
+
+  /**
+   * Records of one input with the same (source, id): an identical repeat is
+   * a duplicate, a different one an earlier version the last supersedes.
+   * `offered`: the records were already reduced to the last as they were
+   * inserted (the staging table still holds them all).
+   */
+  private async repeatsWithin(
+    seq: number,
+    inserted: number,
+    offered: number | undefined,
+  ): Promise<{ removed: number; duplicates: number; superseded: number }> {
+    const batch = `batch_seq = ${seq}`;
+    if (offered !== undefined) {
+      const repeats = offered - inserted;
+      if (repeats === 0) return { removed: 0, duplicates: 0, superseded: 0 };
+      const [same] = await this.rows(`SELECT count(*) AS n FROM ${STAGE} s JOIN event_log l
+        ON l.${batch} AND l.source = s.source AND l.id = s.id AND ${SAME_CONTENT('l', 's')}`);
+      const duplicates = num(same?.n) - inserted;
+      return { removed: 0, duplicates, superseded: repeats - duplicates };
+    }
+    const [check] = await this.rows(
+      `SELECT EXISTS (SELECT 1 FROM event_log WHERE ${batch} GROUP BY source, id HAVING count(*) > 1) AS repeated`,
+    );
+    if (check?.repeated !== true) return { removed: 0, duplicates: 0, superseded: 0 };
+    await this.run(`CREATE OR REPLACE TEMP TABLE tally_kept AS
+      SELECT *, rowid AS krow FROM event_log WHERE rowid IN (SELECT max(rowid) FROM event_log WHERE ${batch} GROUP BY source, id)`);
+    const [same] = await this.rows(`SELECT count(*) AS n FROM event_log l JOIN tally_kept k
+      ON l.${batch} AND l.source = k.source AND l.id = k.id AND l.rowid <> k.krow AND ${SAME_CONTENT('l', 'k')}`);
+    const removed = await this.run(`DELETE FROM event_log WHERE ${batch}
+      AND rowid NOT IN (SELECT max(rowid) FROM event_log WHERE ${batch} GROUP BY source, id)`);
+    await this.run(`DROP TABLE tally_kept`);
+    const duplicates = num(same?.n);
+    return { removed, duplicates, superseded: removed - duplicates };
+  }
+
+  /**
+   * New rows whose (source, id) is live from an earlier batch: identical
+   * ones are duplicates and removed again; different ones supersede the live
+   * version, which stays in the log, marked.
+   */
+  private async priorVersions(seq: number): Promise<{ duplicates: number; superseded: number }> {
+    const [check] = await this.rows(
+      `SELECT EXISTS (SELECT 1 FROM event_log WHERE batch_seq <> ${seq}) AS earlier`,
+    );
+    if (check?.earlier !== true) return { duplicates: 0, superseded: 0 };
+    await this.run(`CREATE OR REPLACE TEMP TABLE tally_prior AS
+      SELECT o.source, o.id, o.batch_seq, ${SAME_CONTENT('o', 'n')} AS same
+      FROM event_log n JOIN events o ON o.source = n.source AND o.id = n.id
+      WHERE n.batch_seq = ${seq} AND o.batch_seq <> ${seq}`);
+    const duplicates = await this.run(`DELETE FROM event_log WHERE batch_seq = ${seq} AND EXISTS (
+      SELECT 1 FROM tally_prior p WHERE p.same AND p.source = event_log.source AND p.id = event_log.id)`);
+    const superseded = await this.run(
+      `INSERT INTO superseded SELECT source, id, batch_seq, ${seq} FROM tally_prior WHERE NOT same`,
+    );
+    await this.run(`DROP TABLE tally_prior`);
+    if (superseded > 0) {
+      const marked = await this.rows(`SELECT DISTINCT batch_seq FROM superseded ORDER BY batch_seq`);
+      await this.run(liveEventsViewSql(marked.map((r) => num(r.batch_seq))));
+    }
+    return { duplicates, superseded };
   }
 
   /** Count and content hash of each batch, recomputed from the stored events. */
@@ -526,7 +616,7 @@ export class DuckDBStore implements Store {
     const names = rows.map((r) => String(r.column_name));
     const unknown = names.filter((n) => !KNOWN_FIELDS.has(n));
     if (unknown.length > 0) throw invalid(path, 'jsonl', `unknown field ${unknown.join(', ')}`);
-    return [...EVENT_FIELDS];
+    return [...ALL_EVENT_FIELDS];
   }
 
   /** Runs `body` in a transaction; on any error rolls back and rethrows the error unchanged. */
@@ -578,6 +668,18 @@ export class DuckDBStore implements Store {
   }
 }
 
+/** The richer usage of a usage-group row, set only where non-zero (SPEC §3). */
+function richGroupUsage(r: Row): Partial<UsageGroup> {
+  const out: Partial<UsageGroup> = {};
+  for (const f of RICH_COUNT_FIELDS) if (num(r[f]) > 0) out[f] = num(r[f]);
+  if (typeof r.units === 'string') {
+    const units: Record<string, number> = {};
+    addUnits(units, JSON.parse(r.units) as Units, num(r.events));
+    out.units = units;
+  }
+  return out;
+}
+
 /** Closing after a failed append must not hide the failure; the transaction is rolled back anyway. */
 function closeQuietly(a: DuckDBAppender): void {
   try {
@@ -599,6 +701,10 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
         columnType(f) === 'VARCHAR' && f !== 'status' && f !== 'reported_cost' ? redactSecret(v) : v,
       );
   }
+  for (const f of RICH_COUNT_FIELDS) a.appendBigInt(BigInt(e[f] ?? 0));
+  const units = unitsText(e.units);
+  if (units === null) a.appendNull();
+  else a.appendVarchar(units);
   a.endRow();
 }
 

@@ -8,7 +8,7 @@
  */
 import type { DuckDBResultReader } from '@duckdb/node-api';
 import { SELECTOR_FIELDS, type Selector } from '../../core/config.js';
-import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
+import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import type { EventWindowQuery } from '../store.js';
 import { columnType } from './schema.js';
 import { sqlString } from './usage-sql.js';
@@ -16,7 +16,7 @@ import { sqlString } from './usage-sql.js';
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
 /** Counts and times as DOUBLE: exact below 2^53, and read back as numbers rather than bigints. */
-const COLUMNS = EVENT_FIELDS.map((f) =>
+const COLUMNS = ALL_EVENT_FIELDS.map((f) =>
   f === 'time' ? 'epoch_ms(time)::DOUBLE AS time' : columnType(f) === 'BIGINT' ? `${f}::DOUBLE AS ${f}` : f,
 ).join(', ');
 
@@ -55,7 +55,7 @@ GROUP BY ALL ORDER BY ALL`;
 /** The rows of a query over COLUMNS as events, each built as one literal so that all share one shape. */
 export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
   const columns = result.getColumnsJS() as unknown[][];
-  const col = (f: (typeof EVENT_FIELDS)[number]) => columns[EVENT_FIELDS.indexOf(f)] ?? [];
+  const col = (f: (typeof ALL_EVENT_FIELDS)[number]) => columns[ALL_EVENT_FIELDS.indexOf(f)] ?? [];
   const [id, source, time, provider, model, operation] = [
     col('id'),
     col('source'),
@@ -91,6 +91,12 @@ export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
     col('client_address'),
     col('reported_cost'),
   ];
+  const rich = [
+    col('cache_write_1h_tokens'),
+    col('input_audio_tokens'),
+    col('output_audio_tokens'),
+    col('units'),
+  ];
   const n = id.length;
   const events = new Array<UsageEvent>(n);
   for (let i = 0; i < n; i++) {
@@ -123,6 +129,23 @@ export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
       client_address: clientAddress[i] as string | null,
       reported_cost: reportedCost[i] as string | null,
     };
+    withRichUsage(events[i] as UsageEvent, rich[0]?.[i], rich[1]?.[i], rich[2]?.[i], rich[3]?.[i]);
   }
   return events;
+}
+
+/** Sets the richer-usage fields a stored row has (absent when 0 or NULL, as the parsers leave them). */
+export function withRichUsage(
+  e: UsageEvent,
+  cacheWrite1h: unknown,
+  inputAudio: unknown,
+  outputAudio: unknown,
+  units: unknown,
+): UsageEvent {
+  const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+  if (n(cacheWrite1h) > 0) e.cache_write_1h_tokens = n(cacheWrite1h);
+  if (n(inputAudio) > 0) e.input_audio_tokens = n(inputAudio);
+  if (n(outputAudio) > 0) e.output_audio_tokens = n(outputAudio);
+  if (typeof units === 'string') e.units = JSON.parse(units) as Record<string, number>;
+  return e;
 }

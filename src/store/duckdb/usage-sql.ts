@@ -12,7 +12,9 @@
  *  2. `tally_needs`: spans of the window that need their ancestors;
  *  3. `tally_spans`: every stored span of those traces;
  *  4. `tally_resolved`: the walk up the tree, one row per span in need;
- *  5. the grouping of the window's events.
+ *  5. the grouping of the window's events. Events with units (rare) are
+ *     grouped by their units too, so a group's units are its events' units
+ *     times its event count.
  */
 import type { SelectorTuple, UsageQuery } from '../../core/usage.js';
 
@@ -121,7 +123,12 @@ export function usageGroupsSql(q: UsageQuery, varying: VaryingPairs): string {
   const cuts = q.boundaries.filter((b) => b > q.from && b < q.to);
   const tiers = [...new Set(q.tierThresholds ?? [])].sort((a, b) => a - b);
   const clock = [...new Set(q.timeOfDayCuts ?? [])].filter((c) => c > 0 && c < 86_400).sort((a, b) => a - b);
-  const tier = bandCase('w.input_tokens / greatest(w.requests, 1)', tiers.map(String), '<=');
+  // An event without a request count (a usage-report bucket) is at the base tier (core/usage.ts tierUnitsOf).
+  const tier = bandCase(
+    'CASE WHEN w.requests > 0 THEN w.input_tokens / w.requests ELSE 0 END',
+    tiers.map(String),
+    '<=',
+  );
   const clockBand = bandCase('(epoch_ms(w.time) % 86400000) / 1000.0', clock.map(String), '<');
   return `
 SELECT w.api_key, w.service, w.agent, w.project,
@@ -134,10 +141,13 @@ SELECT w.api_key, w.service, w.agent, w.project,
        ${pairBand(varying.tiered, tier)} AS tier,
        ${pairBand(varying.timeOfDay, clockBand)} AS clock,
        epoch_ms(min(w.time)) AS time,
-       count(*) AS events, sum(w.requests) AS requests, sum(greatest(w.requests, 1)) AS tier_units,
+       count(*) AS events, sum(w.requests) AS requests, sum(CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END) AS tier_units,
        sum(w.input_tokens) AS input_tokens, sum(w.output_tokens) AS output_tokens,
        sum(w.cache_read_tokens) AS cache_read_tokens, sum(w.cache_write_tokens) AS cache_write_tokens,
        sum(w.reasoning_tokens) AS reasoning_tokens,
+       sum(w.cache_write_1h_tokens) AS cache_write_1h_tokens,
+       sum(w.input_audio_tokens) AS input_audio_tokens, sum(w.output_audio_tokens) AS output_audio_tokens,
+       w.units,
        count(*) FILTER (WHERE w.status = 'error') AS errors
 FROM events w LEFT JOIN tally_resolved r ON r.node = ${NODE('w.span_id', 'w.trace_id')}
 WHERE w.time >= ${ts(q.from)} AND w.time < ${ts(q.to)}
