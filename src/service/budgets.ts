@@ -16,7 +16,7 @@ import {
 } from '../core/budgets.js';
 import type { Budget, Config } from '../core/config.js';
 import { formatMoney, type Money } from '../core/money.js';
-import { iso } from '../core/statement.js';
+import { centsText, iso, rollUp } from '../core/statement.js';
 import type { Store } from '../store/store.js';
 import { computeStatement } from './statement.js';
 
@@ -38,10 +38,12 @@ export async function computeBudgets(
   const days = daysIn(period.start, period.end);
   const observed =
     latest === null ? 0 : Math.max(0, Math.min(days, Math.floor((latest - period.start) / DAY_MS) + 1));
-  const { charges, shares } =
-    config.budgets.length > 0
-      ? await computeStatement(store, config, period, { byDay: true })
-      : { charges: [], shares: [] };
+  const computed =
+    config.budgets.length > 0 ? await computeStatement(store, config, period, { byDay: true }) : null;
+  const charges = computed?.charges ?? [];
+  const shares = computed?.shares ?? [];
+  const lines = computed?.statement.lines ?? [];
+  const tenants = computed ? rollUp(computed.statement, 'tenant').lines : [];
   const counts = (status: Charge['status']) =>
     status === 'attributed' || (status === 'disputed' && config.policy.disputed === 'charge');
   const series = config.budgets.map((budget): BudgetSeries => {
@@ -54,7 +56,18 @@ export async function computeBudgets(
     const pools = shares
       .filter((s) => counts(s.status) && scopeOf(s, budget) === budget.id)
       .reduce((a, s) => a + s.amount, 0n);
-    return { budget, period: period.label, start: period.start, end: period.end, usage, pools };
+    const statementCents = (budget.scope === 'tenant' ? tenants : lines)
+      .filter((l) => counts(l.status) && scopeOf(l, budget) === budget.id)
+      .reduce((a, l) => a + l.cents.effective_cost, 0n);
+    return {
+      budget,
+      period: period.label,
+      start: period.start,
+      end: period.end,
+      usage,
+      pools,
+      statementCents,
+    };
   });
   return {
     period: period.label,
@@ -87,6 +100,7 @@ export function budgetJson(b: BudgetStatus): unknown {
     period: b.period,
     budget: formatMoney(b.budget),
     actual: formatMoney(b.actual),
+    actual_cents: centsText(b.actualCents),
     forecast: formatMoney(b.forecast),
     percent: percentOf(b.actual, b.budget),
     forecast_percent: percentOf(b.forecast, b.budget),

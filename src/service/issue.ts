@@ -4,32 +4,43 @@
  * the audit head. A restatement recomputes the period with a corrected
  * configuration and reports, per line, what changed since the issue.
  */
-import { createHash } from 'node:crypto';
 import { type Charge, emptyAmounts, type LineKey } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
 import { TallyError } from '../core/errors.js';
 import { type Money, parseMoney } from '../core/money.js';
 import { KEY_FIELDS, type Statement, statementJson } from '../core/statement.js';
 import type { IssuedStatement, Store } from '../store/store.js';
+import { issuedBody, statementSha256 } from './content.js';
 import { computeStatement } from './statement.js';
 
+/** An issued statement, and whether this call created it (false: identical to the latest issue, SPEC §5.3). */
+export type IssueResult = IssuedStatement & { created: boolean };
+
+/**
+ * Freezes a line-level statement as the next version of its period, unless
+ * it is identical (same content hash) to the latest version issued: then that
+ * version is returned and nothing is stored.
+ */
 export async function issueStatement(
   store: Store,
   period: string,
   statement: Statement,
   now: number,
-): Promise<IssuedStatement> {
-  const body = JSON.stringify(statementJson({ ...statement, level: 'line' }));
-  return store.issueStatement(
+): Promise<IssueResult> {
+  const contentSha256 = statementSha256(statement);
+  const latest = await store.issuedStatement(period);
+  if (latest && latest.contentSha256 === contentSha256) return { ...latest, created: false };
+  const issued = await store.issueStatement(
     {
       period,
-      contentSha256: createHash('sha256').update(body).digest('hex'),
+      contentSha256,
       configSha256: statement.inputs.config_sha256,
       auditHead: statement.inputs.audit_head,
-      body,
+      body: issuedBody(statement),
     },
     now,
   );
+  return { ...issued, created: true };
 }
 
 export interface Correction {
