@@ -204,7 +204,13 @@ export class DuckDBStore implements Store {
    * meanwhile (SPEC §5.3).
    */
   async snapshot<T>(body: (s: StoreSnapshot) => Promise<T>): Promise<T> {
-    const conn = await this.instance.connect();
+    if (this.closed) throw new StoreError('the store is closed');
+    let conn: DuckDBConnection;
+    try {
+      conn = await this.instance.connect();
+    } catch (e) {
+      throw new StoreError(`cannot read the store: ${message(e)}`, undefined, e);
+    }
     const db: Db = { rows: (sql) => this.rows(sql, conn), run: (sql) => this.run(sql, undefined, conn) };
     let queue: Promise<unknown> = Promise.resolve();
     const serial = <R>(op: () => Promise<R>): Promise<R> => {
