@@ -8,8 +8,10 @@
  * application at each step down by largest remainder, down to the lines. So
  * every roll-up level is a sum of the cents below it, each within a cent of its
  * exact amount, and the rounded lines add up to the rounded total at every
- * level. The tenant level has its own tree (status, reason, tenant), whose top
- * (total, status, reason) is the same as the organisation's.
+ * level. The tenant level cuts across teams, so it is rounded again, tenant by
+ * tenant, within each group of lines with the same status, reason and kind
+ * (billed in full or not, usage or pool), each group keeping the cents the
+ * organisation's tree gave it: so its totals of every column are the same.
  *
  * The other columns follow from the effective cents of a line, so that no
  * line ever shows two cents for the same money: a usage line's direct cost is
@@ -75,15 +77,60 @@ export function tenantPath(l: LineKey): string[] {
 /** The cents of each line (same order), rounded in the tree that `path` gives. */
 export function centsOfLines(lines: readonly Keyed[], path: (l: LineKey) => string[]): LineCents[] {
   const paths = lines.map(path);
+  const all = lines.map((_, i) => i);
+  const total = (f: (l: Keyed) => Money) =>
+    roundTo(
+      lines.reduce((a, l) => a + f(l), 0n),
+      2,
+    );
   const effective = nested(
     lines.map((l) => l.effective_cost),
     paths,
+    [[all, total((l) => l.effective_cost)]],
   );
   const list = nested(
     lines.map((l) => l.list_cost),
     paths,
+    [[all, total((l) => l.list_cost)]],
   );
   return lines.map((l, i) => derive(l, effective[i] ?? 0n, list[i] ?? 0n));
+}
+
+/**
+ * The cents of lines that have them, rounded again in another tree (the
+ * tenant level): within each group of the same status, reason and kind, the
+ * group's cents are kept and split anew along `path`.
+ */
+export function recentLines(
+  lines: readonly (Keyed & { cents: LineCents })[],
+  path: (l: LineKey) => string[],
+): LineCents[] {
+  const groups = new Map<string, number[]>();
+  lines.forEach((l, i) => {
+    const k = [l.status, l.reason ?? '', kindOf(l)].join('\u0000');
+    groups.set(k, [...(groups.get(k) ?? []), i]);
+  });
+  const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
+  const target = (g: number[], f: (c: LineCents) => Money) => g.reduce((a, i) => a + f(lines[i]!.cents), 0n);
+  const paths = lines.map(path);
+  const effective = nested(
+    lines.map((l) => l.effective_cost),
+    paths,
+    sorted.map((g) => [g, target(g, (c) => c.effective_cost)]),
+  );
+  const list = nested(
+    lines.map((l) => l.list_cost),
+    paths,
+    sorted.map((g) => [g, target(g, (c) => c.list_cost)]),
+  );
+  return lines.map((l, i) => derive(l, effective[i] ?? 0n, list[i] ?? 0n));
+}
+
+/** What decides a line's other columns from its effective cents: billed in full, not or in part; usage or pool. */
+function kindOf(l: Amounts): string {
+  const billed = l.billed_cost === l.effective_cost ? 'full' : l.billed_cost === 0n ? 'none' : 'part';
+  const shared = l.shared_cost === 0n ? 'usage' : l.direct_cost === 0n ? 'pool' : 'both';
+  return `${billed}/${shared}`;
 }
 
 /** Direct, shared and billed cents from a line's effective cents. */
@@ -113,17 +160,17 @@ function clamp(v: Money, top: Money): Money {
 }
 
 /**
- * Rounds amounts to cents top-down: the total, then each group at every depth
- * of the paths, by largest remainder, groups in key order.
+ * Rounds amounts to cents top-down: each of the given groups to its cents,
+ * then the subgroups at every depth of the paths, by largest remainder,
+ * subgroups in key order.
  */
-function nested(amounts: readonly Money[], paths: readonly string[][]): Money[] {
+function nested(
+  amounts: readonly Money[],
+  paths: readonly string[][],
+  tops: readonly (readonly [readonly number[], Money])[],
+): Money[] {
   const out: Money[] = amounts.map(() => 0n);
-  const all = amounts.map((_, i) => i);
-  const total = roundTo(
-    amounts.reduce((a, b) => a + b, 0n),
-    2,
-  );
-  split(all, total, 0);
+  for (const [members, cents] of tops) if (members.length > 0) split(members, cents, 0);
   return out;
 
   function split(members: readonly number[], target: Money, depth: number): void {

@@ -6,7 +6,15 @@
 
 import type { PoolShare } from './allocation.js';
 import { type Amounts, addAmounts, type Charge, emptyAmounts, type LineKey } from './attribution.js';
-import { addCents, centsOfLines, type LineCents, orgPath, tenantPath, zeroCents } from './cents.js';
+import {
+  addCents,
+  centsOfLines,
+  type LineCents,
+  orgPath,
+  recentLines,
+  tenantPath,
+  zeroCents,
+} from './cents.js';
 import { formatFixed, formatMoney, type Money } from './money.js';
 
 export interface Line extends LineKey, Amounts {
@@ -201,7 +209,15 @@ export function rollUp(s: Statement, level: Level): Statement {
   if (s.level !== 'line' && (level === 'line' || level === 'tenant'))
     throw new RangeError(`a statement at level ${s.level} cannot be rolled up to ${level}`);
   if (level === 'tenant') {
-    return { ...s, level, lines: sumLines(withCents(s.lines, tenantPath), level) };
+    const cents = recentLines(s.lines, tenantPath);
+    return {
+      ...s,
+      level,
+      lines: sumLines(
+        s.lines.map((l, i) => ({ ...l, cents: cents[i] ?? zeroCents() })),
+        level,
+      ),
+    };
   }
   return { ...s, level, lines: sumLines(s.lines, level) };
 }

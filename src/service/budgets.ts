@@ -16,7 +16,7 @@ import {
 } from '../core/budgets.js';
 import type { Budget, Config } from '../core/config.js';
 import { formatMoney, type Money } from '../core/money.js';
-import { centsText, iso, rollUp } from '../core/statement.js';
+import { centsText, iso, rollUp, type Statement } from '../core/statement.js';
 import type { Store } from '../store/store.js';
 import { computeStatement } from './statement.js';
 
@@ -42,8 +42,7 @@ export async function computeBudgets(
     config.budgets.length > 0 ? await computeStatement(store, config, period, { byDay: true }) : null;
   const charges = computed?.charges ?? [];
   const shares = computed?.shares ?? [];
-  const lines = computed?.statement.lines ?? [];
-  const tenants = computed ? rollUp(computed.statement, 'tenant').lines : [];
+
   const counts = (status: Charge['status']) =>
     status === 'attributed' || (status === 'disputed' && config.policy.disputed === 'charge');
   const series = config.budgets.map((budget): BudgetSeries => {
@@ -56,9 +55,7 @@ export async function computeBudgets(
     const pools = shares
       .filter((s) => counts(s.status) && scopeOf(s, budget) === budget.id)
       .reduce((a, s) => a + s.amount, 0n);
-    const statementCents = (budget.scope === 'tenant' ? tenants : lines)
-      .filter((l) => counts(l.status) && scopeOf(l, budget) === budget.id)
-      .reduce((a, l) => a + l.cents.effective_cost, 0n);
+    const statementCents = computed ? budgetCents(computed.statement, budget, config.policy.disputed) : 0n;
     return {
       budget,
       period: period.label,
@@ -77,6 +74,23 @@ export async function computeBudgets(
     budgets: series.map(assessBudget),
     crossings: series.flatMap(budgetCrossings),
   };
+}
+
+/**
+ * The statement's cents of a budget's scope: the effective cents of its
+ * lines that count (attributed, and disputed under `disputed: charge`), at
+ * the line level for teams and applications and at the tenant level for
+ * tenants, so they are the cents every other output shows for that scope.
+ */
+export function budgetCents(statement: Statement, budget: Budget, disputed: 'hold' | 'charge'): Money {
+  const lines = budget.scope === 'tenant' ? rollUp(statement, 'tenant').lines : statement.lines;
+  return lines
+    .filter(
+      (l) =>
+        (l.status === 'attributed' || (l.status === 'disputed' && disputed === 'charge')) &&
+        scopeOf(l, budget) === budget.id,
+    )
+    .reduce((a, l) => a + l.cents.effective_cost, 0n);
 }
 
 function scopeOf(
