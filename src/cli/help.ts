@@ -7,8 +7,9 @@ usage: tally <command> [options]   (--config FILE, default ./tally.yaml; --store
   ingest FILE… [--format F] [--skip-invalid]
                                    formats: auto, otlp, litellm, openai-usage, anthropic-usage, jsonl, csv
   statement --period YYYY-MM [--level L] [--format F] [--out FILE] [--issue]
-  reconcile --period YYYY-MM --invoice FILE [--true-up]
-  restate --period YYYY-MM --config NEW.yaml
+  reconcile --period YYYY-MM --invoice FILE [--true-up] [--tolerance PCT]
+                                   exit 1 when a variance is beyond the tolerance (default 2 %)
+  restate --period YYYY-MM --config NEW.yaml [--issue]
   signals [--from T] [--to T] [--severity S] [--format F] [--fail-on S]
   replay --from T --to T [--identity ID] [--trace ID] [--format F]
   posture [--format F]

@@ -126,6 +126,33 @@ prices:
     expect(JSON.parse(out).differs_from_issued).toEqual({ version: 1, effective_cost_delta: '0.50' });
   });
 
+  it('issues a restatement with a corrected configuration as the next version', async () => {
+    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(dir, 'a.jsonl'), `${event('e1', '2026-10-02T10:00:00Z', 1_000_000)}\n`);
+    expect(await run('ingest', path.join(dir, 'a.jsonl'))).toBe(0);
+    expect(await run('statement', '--period', '2026-10', '--issue')).toBe(0);
+    // the corrected price: $3 per million input tokens → 3.00 instead of 1.00
+    await writeFile(
+      path.join(dir, 'new.yaml'),
+      CONFIG.replace('input_per_mtok: 1.00', 'input_per_mtok: 3.00'),
+    );
+    err = '';
+    expect(
+      await main([
+        'restate',
+        '--period',
+        '2026-10',
+        '--config',
+        path.join(dir, 'new.yaml'),
+        '--store',
+        path.join(dir, 'tally.duckdb'),
+        '--issue',
+      ]),
+    ).toBe(0);
+    expect(err).toMatch(/issued the restatement of 2026-10 as v2/);
+    expect(out).toMatch(/total effective difference 2\.00/);
+  });
+
   it('exits 1 when a variance is beyond the tolerance, 0 when every bill line matches', async () => {
     await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
     await writeFile(path.join(dir, 'a.jsonl'), `${event('e1', '2026-10-02T10:00:00Z', 1_000_000)}\n`);
