@@ -68,6 +68,20 @@ export async function overviewView(ctx: Ctx): Promise<Node> {
   if (t.events === 0 && byTeam.lines.length === 0) {
     return h('div', {}, kpis, notice('empty', `No usage in ${period}. Pick another period above.`));
   }
+  if (t.events === 0) {
+    // a month without usage still carries its shared pools, unallocated (SPEC §4.9)
+    return h(
+      'div',
+      {},
+      differsNotice(byTeam),
+      kpis,
+      notice(
+        'empty',
+        `No usage in ${period}: its shared pools (${cents(c.shared_cost, cur)}) are carried as unattributed, pool without consumers.`,
+      ),
+      teamTable(ctx, byTeam),
+    );
+  }
   return h(
     'div',
     { class: 'overview' },
