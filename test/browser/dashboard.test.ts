@@ -329,6 +329,19 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.close();
   });
 
+  test('a month without usage still carries its pools, unattributed', async () => {
+    const st = await w.api<Statement>(w.tokens.finance, '/v1/statements?period=2026-11&level=team');
+    expect(st.totals.events).toBe(0);
+    expect(st.totals.cents.unattributed_cost).toBe(st.totals.cents.shared_cost);
+    expect(parseMoney(st.totals.shared_cost)).toBeGreaterThan(0n);
+    const page = await signIn(w.tokens.finance);
+    await go(page, '#/overview?period=2026-11');
+    expect(await text(page, 'total-unattributed')).toBe(dollars(st.totals.cents.shared_cost!));
+    expect(await text(page, 'total-attributed')).toBe('$0.00');
+    expect((await page.locator('main').textContent()) ?? '').toContain('carried as unattributed');
+    await page.close();
+  });
+
   // Last: it changes the world the other tests read.
   test('late data after an issue: the overview and the statement say the period differs', async () => {
     const window = { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 10, 1), label: PERIOD };
