@@ -17,8 +17,9 @@
  * line ever shows two cents for the same money: a usage line's direct cost is
  * its effective cost, a pool line's shared cost is; billed is the effective
  * cents when the line is billed in full, 0 when it is not billed, and never
- * above the effective cents. List cost is rounded like effective cost, in its
- * own tree.
+ * above the effective cents. List cost is the effective cents plus the
+ * discount (list − effective) rounded like effective cost in its own tree, so
+ * a line without a discount shows the same list and effective cents.
  */
 import type { Amounts, LineKey } from './attribution.js';
 import { type Money, roundTo, roundToCentsLargestRemainder } from './money.js';
@@ -88,12 +89,12 @@ export function centsOfLines(lines: readonly Keyed[], path: (l: LineKey) => stri
     paths,
     [[all, total((l) => l.effective_cost)]],
   );
-  const list = nested(
-    lines.map((l) => l.list_cost),
+  const discount = nested(
+    lines.map((l) => l.list_cost - l.effective_cost),
     paths,
-    [[all, total((l) => l.list_cost)]],
+    [[all, total((l) => l.list_cost - l.effective_cost)]],
   );
-  return lines.map((l, i) => derive(l, effective[i] ?? 0n, list[i] ?? 0n));
+  return lines.map((l, i) => derive(l, effective[i] ?? 0n, discount[i] ?? 0n));
 }
 
 /**
@@ -118,12 +119,12 @@ export function recentLines(
     paths,
     sorted.map((g) => [g, target(g, (c) => c.effective_cost)]),
   );
-  const list = nested(
-    lines.map((l) => l.list_cost),
+  const discount = nested(
+    lines.map((l) => l.list_cost - l.effective_cost),
     paths,
-    sorted.map((g) => [g, target(g, (c) => c.list_cost)]),
+    sorted.map((g) => [g, target(g, (c) => c.list_cost - c.effective_cost)]),
   );
-  return lines.map((l, i) => derive(l, effective[i] ?? 0n, list[i] ?? 0n));
+  return lines.map((l, i) => derive(l, effective[i] ?? 0n, discount[i] ?? 0n));
 }
 
 /** What decides a line's other columns from its effective cents: billed in full, not or in part; usage or pool. */
@@ -133,8 +134,8 @@ function kindOf(l: Amounts): string {
   return `${billed}/${shared}`;
 }
 
-/** Direct, shared and billed cents from a line's effective cents. */
-function derive(l: Amounts, effective: Money, list: Money): LineCents {
+/** Direct, shared, billed and list cents from a line's effective cents (and its discount's). */
+function derive(l: Amounts, effective: Money, discount: Money): LineCents {
   let direct: Money;
   if (l.shared_cost === 0n) direct = effective;
   else if (l.direct_cost === 0n) direct = 0n;
@@ -147,7 +148,7 @@ function derive(l: Amounts, effective: Money, list: Money): LineCents {
     direct_cost: direct,
     shared_cost: effective - direct,
     effective_cost: effective,
-    list_cost: list,
+    list_cost: effective + discount,
     billed_cost: billed,
   };
 }

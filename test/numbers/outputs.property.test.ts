@@ -90,6 +90,8 @@ function checkLevels(line: Statement): void {
       for (const f of CENT_COLUMNS) expect(l.cents[f] % CENT).toBe(0n);
       expect(l.cents.billed_cost <= l.cents.effective_cost).toBe(true);
       expect(l.cents.direct_cost + l.cents.shared_cost).toBe(l.cents.effective_cost);
+      // list is never below effective when the exact list is not (no markup here)
+      expect(l.cents.list_cost >= l.cents.effective_cost).toBe(true);
       // the organisation's levels are nodes of the rounding tree: each within a cent of its exact amount
       // (the tenant level cuts across it and keeps the same totals instead, core/cents.ts)
       const diff = l.cents.effective_cost - l.effective_cost;
