@@ -72,6 +72,8 @@ const BULK_MEMORY_LIMIT = '512MB';
 export class DuckDBStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Snapshots still reading: closing waits for them. */
+  private readonly reading = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -203,8 +205,16 @@ export class DuckDBStore implements Store {
    * state committed when it starts, whatever the store's connection commits
    * meanwhile (SPEC §5.3).
    */
-  async snapshot<T>(body: (s: StoreSnapshot) => Promise<T>): Promise<T> {
-    if (this.closed) throw new StoreError('the store is closed');
+  snapshot<T>(body: (s: StoreSnapshot) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError('the store is closed'));
+    const read = this.read(body);
+    const settled = read.catch(() => undefined);
+    this.reading.add(settled);
+    void settled.then(() => this.reading.delete(settled));
+    return read;
+  }
+
+  private async read<T>(body: (s: StoreSnapshot) => Promise<T>): Promise<T> {
     let conn: DuckDBConnection;
     try {
       conn = await this.instance.connect();
@@ -434,6 +444,7 @@ export class DuckDBStore implements Store {
     return this.serial(async () => {
       if (this.closed) return;
       this.closed = true;
+      await Promise.all(this.reading);
       this.conn.closeSync();
       this.instance.closeSync();
     });
