@@ -18,7 +18,7 @@ import type { Budget, Config } from '../core/config.js';
 import { formatMoney, type Money } from '../core/money.js';
 import { centsText, iso, rollUp, type Statement } from '../core/statement.js';
 import type { Store } from '../store/store.js';
-import { computeStatement } from './statement.js';
+import { computeIn } from './statement.js';
 
 export interface BudgetReport {
   period: string;
@@ -34,12 +34,14 @@ export async function computeBudgets(
   config: Config,
   period: { label: string; start: number; end: number },
 ): Promise<BudgetReport> {
-  const latest = await store.latestEventTime();
+  // the latest event and the statement from one snapshot, so that the days observed match the spend
+  const { latest, computed } = await store.snapshot(async (snap) => ({
+    latest: await snap.latestEventTime(),
+    computed: config.budgets.length > 0 ? await computeIn(snap, config, period, { byDay: true }) : null,
+  }));
   const days = daysIn(period.start, period.end);
   const observed =
     latest === null ? 0 : Math.max(0, Math.min(days, Math.floor((latest - period.start) / DAY_MS) + 1));
-  const computed =
-    config.budgets.length > 0 ? await computeStatement(store, config, period, { byDay: true }) : null;
   const charges = computed?.charges ?? [];
   const shares = computed?.shares ?? [];
 

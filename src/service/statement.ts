@@ -44,7 +44,8 @@ export function computeStatement(
   return store.snapshot((snap) => computeIn(snap, config, window, opts));
 }
 
-async function computeIn(
+/** The statement of a window, read from a snapshot the caller holds (to read more from the same one). */
+export async function computeIn(
   store: StoreSnapshot,
   config: Config,
   window: { start: number; end: number; label?: string },
