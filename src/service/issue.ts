@@ -7,7 +7,7 @@
 import { type Charge, emptyAmounts, type LineKey } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
 import { TallyError } from '../core/errors.js';
-import { type Money, parseMoney } from '../core/money.js';
+import { type Money, parseMoney, roundTo } from '../core/money.js';
 import { KEY_FIELDS, type Statement, statementJson } from '../core/statement.js';
 import type { IssuedStatement, Store } from '../store/store.js';
 import { issuedBody, statementSha256 } from './content.js';
@@ -45,8 +45,9 @@ export async function issueStatement(
 
 export interface Correction {
   key: Record<string, string | null>;
-  issued: { effective_cost: Money; billed_cost: Money; events: number };
-  restated: { effective_cost: Money; billed_cost: Money; events: number };
+  /** Exact amounts, and the effective cents each statement shows for the line. */
+  issued: { effective_cost: Money; billed_cost: Money; events: number; effective_cents: Money };
+  restated: { effective_cost: Money; billed_cost: Money; events: number; effective_cents: Money };
   effective_difference: Money;
   billed_difference: Money;
 }
@@ -66,9 +67,17 @@ function keyOf(l: JsonLine): string {
   return KEY_FIELDS.map((k) => l[k] ?? '').join('\u0000');
 }
 
+/** The line's effective cents as its statement showed them (statements issued before cents: rounded). */
+function centsOf(l: JsonLine | undefined): Money {
+  if (!l) return 0n;
+  const c = l.cents as { effective_cost?: string } | undefined;
+  return c?.effective_cost ? parseMoney(c.effective_cost) : roundTo(parseMoney(String(l.effective_cost)), 2);
+}
+
 function amounts(l: JsonLine | undefined) {
   return {
     effective_cost: l ? parseMoney(String(l.effective_cost)) : 0n,
+    effective_cents: centsOf(l),
     billed_cost: l ? parseMoney(String(l.billed_cost)) : 0n,
     events: l ? Number(l.events) : 0,
   };

@@ -101,12 +101,15 @@ export async function restateCommand(argv: string[]): Promise<number> {
         c.key.reason ?? '',
       ].join(' / ');
       out.push(
-        `${who.padEnd(70)} ${formatFixed(c.issued.effective_cost, 2).padStart(12)} → ${formatFixed(c.restated.effective_cost, 2).padStart(12)}  (${formatFixed(c.effective_difference, 2)})`,
+        `${who.padEnd(70)} ${formatFixed(c.issued.effective_cents, 2).padStart(12)} → ${formatFixed(c.restated.effective_cents, 2).padStart(12)}  (${formatFixed(c.restated.effective_cents - c.issued.effective_cents, 2)})`,
       );
     }
     out.push(
       '',
-      `total effective difference ${formatFixed(r.total_effective_difference, 2)}, billed ${formatFixed(r.total_billed_difference, 2)}`,
+      `total effective difference ${formatFixed(
+        r.corrections.reduce((t, c) => t + c.restated.effective_cents - c.issued.effective_cents, 0n),
+        2,
+      )}, billed ${formatFixed(r.total_billed_difference, 2)}`,
     );
     process.stdout.write(`${out.join('\n')}\n`);
     return 0;
