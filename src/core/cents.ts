@@ -109,7 +109,9 @@ export function recentLines(
   const groups = new Map<string, number[]>();
   lines.forEach((l, i) => {
     const k = [l.status, l.reason ?? '', kindOf(l)].join('\u0000');
-    groups.set(k, [...(groups.get(k) ?? []), i]);
+    const g = groups.get(k);
+    if (g) g.push(i);
+    else groups.set(k, [i]);
   });
   const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
   const target = (g: number[], f: (c: LineCents) => Money) => g.reduce((a, i) => a + f(lines[i]!.cents), 0n);
