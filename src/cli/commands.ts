@@ -1,5 +1,6 @@
 import { budgetsCommand } from './commands/budgets.js';
 import { demoCommand } from './commands/demo.js';
+import { importCommand } from './commands/import.js';
 import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
 import { postureCommand } from './commands/posture.js';
@@ -26,4 +27,5 @@ export const COMMANDS: Record<string, Command> = {
   signals: signalsCommand,
   verify: verifyCommand,
   serve: serveCommand,
+  import: importCommand,
 };

@@ -1,21 +1,224 @@
+/**
+ * What `tally --help` and `tally <command> --help` print, and the allowed
+ * values of each option (args.ts checks values against them, case-insensitively,
+ * so a command's help and its validation cannot drift apart).
+ */
+
+export interface CommandHelp {
+  usage: string;
+  summary: string;
+  /** Each option with what it does; `--config` and `--store` are added for commands that read a store. */
+  options: [flag: string, text: string][];
+  /** Allowed values per option name (without dashes); the first is not necessarily the default. */
+  choices?: Record<string, readonly string[]>;
+  example: string;
+  /** false for commands without `--config`/`--store`. */
+  store?: boolean;
+}
+
+const FORMATS_IN = ['auto', 'otlp', 'litellm', 'openai-usage', 'anthropic-usage', 'jsonl', 'csv'];
+const SEVERITIES = ['critical', 'high', 'medium', 'low'];
+
+export const COMMAND_HELP: Record<string, CommandHelp> = {
+  init: {
+    usage: 'tally init [DIR]',
+    summary: 'Write a commented example tally.yaml (that validates) into DIR (default: the current folder).',
+    options: [],
+    example: 'tally init ./chargeback',
+    store: false,
+  },
+  demo: {
+    usage: 'tally demo [--events N] [--dir DIR] [--month YYYY-MM]',
+    summary: 'Generate a realistic synthetic month, ingest it into an embedded store and print a summary.',
+    options: [
+      ['--events N', 'events to generate (default 50000, at least 500)'],
+      ['--dir DIR', 'where to write it (default ./tally-demo)'],
+      ['--month YYYY-MM', 'the month to generate'],
+    ],
+    example: 'tally demo --events 200000',
+    store: false,
+  },
+  ingest: {
+    usage: 'tally ingest FILE… [--format F] [--skip-invalid]',
+    summary: 'Ingest usage files (- for standard input); each file is stored whole or not at all.',
+    options: [
+      ['--format F', `input format (default auto): ${FORMATS_IN.join(', ')}`],
+      ['--skip-invalid', 'store the valid records and write the invalid ones to FILE.quarantine.jsonl'],
+    ],
+    choices: { format: FORMATS_IN },
+    example: 'tally ingest spans.json spend-logs.csv --format auto',
+  },
+  statement: {
+    usage:
+      'tally statement --period YYYY-MM | --from T --to T [--level L] [--format F] [--out FILE] [--issue]',
+    summary: 'The chargeback statement of a month or a window.',
+    options: [
+      ['--period YYYY-MM', 'the calendar month (UTC)'],
+      ['--from T, --to T', 'another window (dates or RFC 3339 times; --to exclusive)'],
+      ['--level L', 'line (default), team, application, tenant or cost_center'],
+      ['--format F', 'table (default), json, csv, html, focus, focus-parquet (needs --out)'],
+      ['--out FILE', 'write to FILE instead of standard output (its folder must exist)'],
+      ['--issue', 'freeze the statement in the store (no new version when nothing changed)'],
+    ],
+    choices: {
+      level: ['line', 'team', 'application', 'tenant', 'cost_center'],
+      format: ['table', 'json', 'csv', 'html', 'focus', 'focus-parquet'],
+    },
+    example: 'tally statement --period 2026-10 --level team --format csv --out october.csv',
+  },
+  reconcile: {
+    usage: 'tally reconcile --period YYYY-MM --invoice FILE [--true-up] [--tolerance PCT] [--format F]',
+    summary: "Compare the provider's bill with the telemetry-priced cost; exit 1 past the tolerance.",
+    options: [
+      ['--period YYYY-MM', 'the billed month'],
+      ['--invoice FILE', 'FOCUS CSV, or CSV of provider,model,amount[,project|api_key]'],
+      [
+        '--true-up',
+        'scale attributed and unattributed lines to the bill, to the cent (disputed lines never; bill money without telemetry: unattributed / uninstrumented)',
+      ],
+      ['--tolerance PCT', 'allowed variance in per cent (default 2)'],
+      ['--format F', 'table (default) or json'],
+    ],
+    choices: { format: ['table', 'json'] },
+    example: 'tally reconcile --period 2026-10 --invoice openai-october.csv --true-up',
+  },
+  restate: {
+    usage: 'tally restate --period YYYY-MM --config NEW.yaml [--format F] [--out FILE] [--issue]',
+    summary: 'Recompute an issued period with a corrected configuration; print the per-line correction.',
+    options: [
+      ['--period YYYY-MM', 'the issued month'],
+      ['--config NEW.yaml', 'the corrected configuration'],
+      ['--format F', 'table (default), json or focus (rows with ChargeClass Correction)'],
+      ['--out FILE', 'write to FILE (its folder must exist)'],
+      ['--issue', 'issue the restated statement as the period’s next version'],
+    ],
+    choices: { format: ['table', 'json', 'focus'] },
+    example: 'tally restate --period 2026-10 --config tally-fixed.yaml --format focus --out correction.csv',
+    store: false,
+  },
+  signals: {
+    usage: 'tally signals [--from T] [--to T] [--severity S] [--format F] [--fail-on S] [--invoice FILE]',
+    summary: 'Security and hygiene signals S01–S14 (default: the 30 days up to the latest event).',
+    options: [
+      ['--from T, --to T', 'the window'],
+      ['--severity S', `only this severity and above: ${SEVERITIES.join(', ')}`],
+      ['--format F', 'table (default) or json'],
+      ['--fail-on S', 'exit 1 when a signal of this severity or above is found'],
+      ['--invoice FILE', "the provider's bill, for S13"],
+    ],
+    choices: { severity: SEVERITIES, 'fail-on': SEVERITIES, format: ['table', 'json'] },
+    example: 'tally signals --from 2026-10-01 --to 2026-11-01 --fail-on high',
+  },
+  replay: {
+    usage: 'tally replay --from T --to T [--identity ID] [--trace ID] [--format F] [--out FILE]',
+    summary: 'Reconstruct an incident from the event log: trace trees with costs, verdicts and signals.',
+    options: [
+      ['--from T, --to T', 'the window'],
+      ['--identity ID', 'only this registry identity'],
+      ['--trace ID', 'only this trace'],
+      ['--format F', 'md (default), json or html'],
+      ['--out FILE', 'write to FILE (its folder must exist)'],
+    ],
+    choices: { format: ['md', 'json', 'html'] },
+    example:
+      'tally replay --from 2026-10-19 --to 2026-10-23 --identity nhi-storefront-prod --format html --out incident.html',
+  },
+  posture: {
+    usage: 'tally posture [--period YYYY-MM | --from T --to T] [--rotation-days N] [--format F]',
+    summary: 'NHI and asset hygiene against NIST CSF 2.0 ID.AM and the OWASP NHI Top 10.',
+    options: [
+      ['--period, --from, --to', 'the window (default: the 30 days up to the latest event)'],
+      ['--rotation-days N', 'keys not rotated in N days are a finding'],
+      ['--format F', 'table (default) or json'],
+    ],
+    choices: { format: ['table', 'json'] },
+    example: 'tally posture --format json',
+  },
+  budgets: {
+    usage: 'tally budgets [--period YYYY-MM] [--format F]',
+    summary: 'Actual, forecast and thresholds per budget.',
+    options: [
+      ['--period YYYY-MM', 'the month (default: the latest month with events)'],
+      ['--format F', 'table (default) or json'],
+    ],
+    choices: { format: ['table', 'json'] },
+    example: 'tally budgets --period 2026-10',
+  },
+  verify: {
+    usage: 'tally verify [--format F]',
+    summary:
+      'Recompute every batch hash and the chain; exit 1 naming the first batch that no longer matches.',
+    options: [['--format F', 'table (default) or json']],
+    choices: { format: ['table', 'json'] },
+    example: 'tally verify --store ./tally.duckdb',
+  },
+  serve: {
+    usage: 'tally serve [--port 4318] [--host 127.0.0.1] [--rate-limit N] [--max-body-mb N] [--web DIR]',
+    summary: 'The HTTP API (OTLP/HTTP ingest, scoped reads) and the dashboard.',
+    options: [
+      ['--port N', 'port to listen on (default 4318, the OTLP/HTTP port; 0 picks a free one)'],
+      ['--host H', 'address to listen on (default 127.0.0.1)'],
+      ['--rate-limit N', 'requests per second per token (default 100)'],
+      ['--max-body-mb N', 'largest request body, also after decompression (default 16)'],
+      ['--web DIR', 'serve the dashboard from DIR instead of the built one'],
+    ],
+    example: 'tally serve --port 4319 --config tally.yaml',
+  },
+  import: {
+    usage:
+      'tally import backstage FILE|DIR… [--out FILE] [--cost-centers FILE] [--date YYYY-MM-DD] [--skip-invalid]',
+    summary: 'Write teams, applications and identities from a Backstage catalog into a tally.yaml include.',
+    options: [
+      [
+        '--out FILE',
+        'the include to write (default ./backstage.yaml); an existing one is updated, only appending',
+      ],
+      ['--cost-centers FILE', 'YAML mapping of group name to cost center id (wins over annotations)'],
+      [
+        '--date YYYY-MM-DD',
+        'the date of owner changes without a tally.dev/owner-since annotation (default today)',
+      ],
+      ['--skip-invalid', 'write the valid entities and list the invalid ones'],
+      ['--config FILE', 'the main tally.yaml, whose cost centers are not written again'],
+    ],
+    example: 'tally import backstage ./catalog --out backstage.yaml --cost-centers cost-centers.yaml',
+    store: false,
+  },
+};
+
+const COMMON = [
+  ['--config FILE', 'the configuration (default ./tally.yaml)'],
+  ['--store URL', 'the store, overriding `store:` in the configuration'],
+] as const;
+
+export function commandHelp(name: string): string {
+  const h = COMMAND_HELP[name];
+  if (!h) return HELP;
+  const options = h.store === false ? h.options : [...h.options, ...COMMON];
+  const width = Math.max(0, ...options.map(([flag]) => flag.length)) + 2;
+  const lines = options.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`);
+  return [
+    `usage: ${h.usage}`,
+    '',
+    h.summary,
+    ...(lines.length > 0 ? ['', 'options:', ...lines] : []),
+    '',
+    'example:',
+    `  ${h.example}`,
+    '',
+    'exit codes: 0 ok, 1 findings, 2 usage or input errors',
+    '',
+  ].join('\n');
+}
+
 export const HELP = `tally: AI chargeback engine
 
 usage: tally <command> [options]   (--config FILE, default ./tally.yaml; --store URL overrides store:)
 
-  init [DIR]                       write an example tally.yaml
-  demo [--events N]                generate a realistic synthetic month, run every stage, print a summary
-  ingest FILE… [--format F] [--skip-invalid]
-                                   formats: auto, otlp, litellm, openai-usage, anthropic-usage, jsonl, csv
-  statement --period YYYY-MM [--level L] [--format F] [--out FILE] [--issue]
-  reconcile --period YYYY-MM --invoice FILE [--true-up] [--tolerance PCT]
-                                   exit 1 when a variance is beyond the tolerance (default 2 %)
-  restate --period YYYY-MM --config NEW.yaml [--issue]
-  signals [--from T] [--to T] [--severity S] [--format F] [--fail-on S]
-  replay --from T --to T [--identity ID] [--trace ID] [--format F]
-  posture [--format F]
-  budgets [--period YYYY-MM]
-  verify                           recompute the audit chain; exit 1 when tampered
-  serve [--port 4318] [--host 127.0.0.1]
+${Object.entries(COMMAND_HELP)
+  .map(([name, h]) => `  ${name.padEnd(11)}${h.summary}`)
+  .join('\n')}
 
+Run \`tally <command> --help\` for a command's options, allowed values and an example.
 exit codes: 0 ok, 1 findings, 2 usage or input errors
 `;

@@ -3,6 +3,7 @@
  * one place (0 ok, 1 findings, 2 usage or input errors).
  */
 import { TallyError } from '../core/errors.js';
+import { HelpRequested, nearest } from './args.js';
 import { COMMANDS } from './commands.js';
 import { HELP } from './help.js';
 
@@ -18,7 +19,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`tally: unknown command '${name}'\n\n${HELP}`);
+    const near = nearest(name, Object.keys(COMMANDS));
+    process.stderr.write(
+      `tally: unknown command '${name}'${near ? ` (did you mean ${near}?)` : ''}\n\n${HELP}`,
+    );
     return 2;
   }
   try {
@@ -29,6 +33,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function reportError(err: unknown): number {
+  if (err instanceof HelpRequested) {
+    process.stdout.write(err.text);
+    return 0;
+  }
   if (err instanceof TallyError) {
     process.stderr.write(`tally: ${err.message}\n`);
     return err.code === 'tampered' ? 1 : err.code === 'store_failure' || err.code === 'not_found' ? 1 : 2;

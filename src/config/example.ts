@@ -149,6 +149,12 @@ budgets:
 
 alerts:
   webhook: https://hooks.example.com/tally   # receives a JSON body (Slack-compatible) per crossed threshold
+
+# New security signals at or above a severity, posted once each (Slack-compatible JSON).
+notify:
+  webhook: https://hooks.example.com/tally-signals
+  min_severity: high                         # critical | high | medium | low
+  # dashboard_url: https://tally.example.com # adds a link to the incident's replay
 `;
 
 /** Writes the example to DIR/tally.yaml and returns its path; never overwrites a file. */

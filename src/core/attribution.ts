@@ -64,6 +64,8 @@ export interface Charge extends LineKey, Amounts {
   refusedTenant: string | null;
   /** The owner team was offboarded or the application retired before the event (S12). */
   staleOwner: boolean;
+  /** Every §4.7 rule that applies to the events, in precedence order; `reason` shows only the first. */
+  disputes: DisputedReason[];
 }
 
 export function emptyAmounts(): Amounts {
@@ -144,6 +146,7 @@ export class Attributor {
       time: g.time,
       refusedTenant: null,
       staleOwner: false,
+      disputes: [],
     };
 
     const own = this.registry.resolve(g.own);
@@ -160,7 +163,8 @@ export class Attributor {
     charge.payer = payer.identity.id;
     charge.environment = payer.identity.environment;
 
-    const disputed = this.registry.disputed(own.identity, g.time, g.model);
+    charge.disputes = this.registry.disputes(own.identity, g.time, g.model);
+    const disputed = charge.disputes[0] ?? null;
     // Disputed spend is shown against the identity that made the call, never rolled up to an invoker.
     const accountable = disputed ? own.identity : payer.identity;
     const owner = this.registry.owner(accountable, g.time);

@@ -30,6 +30,7 @@ import type {
 import { SELECTOR_FIELDS } from './config.js';
 import { ConfigError, type Problem } from './errors.js';
 import { type Money, ONE, parseMoney } from './money.js';
+import { SEVERITIES } from './signals/signal.js';
 
 /** Where a path of the configuration was written; `text` is a scalar's source text. */
 export interface SourceLocation {
@@ -93,6 +94,7 @@ const TOP_KEYS = [
   'access',
   'budgets',
   'alerts',
+  'notify',
 ] as const;
 
 type Obj = Record<string, unknown>;
@@ -121,6 +123,7 @@ export function parseConfig(raw: unknown, opts: ParseConfigOptions): Config {
   const alerts = top.object('alerts');
   alerts?.allow(['webhook']);
   const alertWebhook = alerts ? (alerts.url('webhook') ?? null) : null;
+  const notify = parseNotify(top.object('notify'));
 
   const sections: Array<Array<At<{ id: string }>>> = [
     costCenters,
@@ -155,11 +158,28 @@ export function parseConfig(raw: unknown, opts: ParseConfigOptions): Config {
     access: access.map(({ path: _, ...a }) => a),
     budgets: budgets.map(({ path: _, ...b }) => b),
     alertWebhook,
+    notify,
     sha256: opts.sha256,
   };
 }
 
 type At<T> = T & { path: string };
+
+/** `notify: { webhook, min_severity, dashboard_url }`: new signals posted to a webhook (server). */
+function parseNotify(f: Fields | null): Config['notify'] {
+  if (f === null) return null;
+  f.allow(['webhook', 'min_severity', 'dashboard_url']);
+  const webhook = f.url('webhook');
+  if (webhook === null) {
+    if (f.get('webhook') === undefined) f.str('webhook', true);
+    return null;
+  }
+  return {
+    webhook,
+    minSeverity: f.oneOf('min_severity', SEVERITIES) ?? 'high',
+    dashboardUrl: f.url('dashboard_url'),
+  };
+}
 
 function parseNamed(c: Checker, path: string, v: unknown): At<CostCenter | Tenant> {
   const f = c.fields(path, v, ['id', 'name']);

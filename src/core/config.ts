@@ -4,6 +4,7 @@
  * Parsing and validation of the raw YAML value lives in `config-schema.ts`.
  */
 import type { Money } from './money.js';
+import type { Severity } from './signals/signal.js';
 
 export interface Dated {
   from: number | null;
@@ -151,6 +152,8 @@ export interface Config {
   budgets: Budget[];
   /** Webhook for budget alerts (server). */
   alertWebhook: string | null;
+  /** New signals at or above a severity, posted to a webhook by the server (SPEC §12). */
+  notify: { webhook: string; minSeverity: Severity; dashboardUrl: string | null } | null;
   /** SHA-256 over the bytes of the file and its includes, in order. */
   sha256: string;
 }

@@ -129,8 +129,16 @@ export class Registry {
     return team?.costCenter.find((c) => inEffect(c, t))?.costCenter ?? null;
   }
 
-  /** SPEC §4.7, in its order of precedence. */
+  /** SPEC §4.7: the reason a statement line shows, the first in order of precedence. */
   disputed(identity: Identity, t: number, model: string | null): DisputedReason | null {
+    return this.disputes(identity, t, model)[0] ?? null;
+  }
+
+  /**
+   * Every §4.7 rule that applies, in order of precedence. Signals read all of
+   * them (a compromised key calling a model outside its allowlist is S02 and S05).
+   */
+  disputes(identity: Identity, t: number, model: string | null): DisputedReason[] {
     let compromised = false;
     let revoked = false;
     for (const l of identity.lifecycle) {
@@ -138,10 +146,11 @@ export class Registry {
       if (l.event === 'leaked' || l.event === 'compromised') compromised = true;
       if (l.event === 'revoked' || l.event === 'expired') revoked = true;
     }
-    if (compromised) return 'use_after_compromise';
-    if (revoked) return 'use_after_revocation';
-    if (!this.modelAllowed(identity, model)) return 'unauthorized_model';
-    return null;
+    const out: DisputedReason[] = [];
+    if (compromised) out.push('use_after_compromise');
+    if (revoked) out.push('use_after_revocation');
+    if (!this.modelAllowed(identity, model)) out.push('unauthorized_model');
+    return out;
   }
 
   modelAllowed(identity: Identity, model: string | null): boolean {

@@ -316,7 +316,6 @@ function sumGroup(group: readonly Placed[]): UsageGroup {
     g.events++;
     g.requests += e.requests;
     g.tier_units += Math.max(e.requests, 1);
-    g.tier_units += Math.max(e.requests, 1);
     g.input_tokens += e.input_tokens;
     g.output_tokens += e.output_tokens;
     g.cache_read_tokens += e.cache_read_tokens;

@@ -82,7 +82,9 @@ export function litellmEvent(row: unknown, now: number): UsageEvent {
   const id = reqString(row.request_id, 'request_id');
   const start = reqString(row.startTime, 'startTime');
   const e = emptyEvent(id, 'litellm', notFuture(parseTime(start, 'startTime', false), 'startTime', now));
-  e.operation = operationOf(reqString(row.call_type, 'call_type'));
+  const callType = optString(row.call_type, 'call_type');
+  // LiteLLM writes failed requests with an empty call_type (SPEC §3): an error event, not an invalid row.
+  e.operation = callType === null ? 'unknown' : operationOf(callType);
 
   const metadata = optObject(jsonColumn(row.metadata, 'metadata'), 'metadata');
   const tags = jsonColumn(row.request_tags, 'request_tags');
@@ -136,7 +138,7 @@ export function litellmEvent(row: unknown, now: number): UsageEvent {
   e.client_address =
     optString(row.requester_ip_address, 'requester_ip_address') ??
     optString(metadata?.requester_ip_address, 'metadata.requester_ip_address');
-  const failed = row.status === 'failure' || metadata?.status === 'failure';
+  const failed = callType === null || row.status === 'failure' || metadata?.status === 'failure';
   if (failed) e.status = 'error';
   const errorInfo = nested(metadata, 'error_information');
   const errorType = errorInfo?.error_class ?? errorInfo?.error_code;

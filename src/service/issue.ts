@@ -158,6 +158,7 @@ export function correctionCharges(r: Restatement, period: { start: number }): Ch
       time: period.start,
       refusedTenant: null,
       staleOwner: false,
+      disputes: [],
     };
   });
 }

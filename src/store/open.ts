@@ -14,8 +14,17 @@ import type { Store } from './store.js';
  */
 const DEFAULT_SETTINGS: Record<string, string> = { memory_limit: '4GB' };
 
+const isPostgres = (url: string) => /^postgres(ql)?:\/\//i.test(url);
+
+/** The embedded store's file, or null for a store that is not a file (PostgreSQL, `:memory:`). */
+export function storeFilePath(url: string): string | null {
+  if (isPostgres(url)) return null;
+  const path = url.startsWith('duckdb:') ? (url.slice('duckdb:'.length).split('?')[0] ?? '') : url;
+  return path === '' || path === ':memory:' ? null : path;
+}
+
 export async function openStore(url: string): Promise<Store> {
-  if (/^postgres(ql)?:\/\//i.test(url)) throw new UsageError('PostgreSQL store not available yet');
+  if (isPostgres(url)) throw new UsageError('PostgreSQL store not available yet');
   let path = url;
   const settings = { ...DEFAULT_SETTINGS };
   if (url.startsWith('duckdb:')) {

@@ -114,7 +114,7 @@ describe('tally ingest', () => {
     expect(await run('ingest', path.join(dir, 'notes.txt'))).toBe(2);
     expect(err).toMatch(/notes\.txt.*format/i);
     expect(await run('ingest', '--format', 'xml', path.join(dir, 'good.jsonl'))).toBe(2);
-    expect(err).toMatch(/unknown --format 'xml'/);
+    expect(err).toMatch(/--format must be one of auto, otlp, .*, got 'xml'/);
   });
 
   it('with --skip-invalid stores the valid records and quarantines the rest with reasons', async () => {
@@ -176,5 +176,122 @@ describe('tally ingest, more inputs', () => {
     expect(await eventCount()).toBe(2);
     expect(await run('ingest', path.join(dir, 'nope.jsonl'))).toBe(2);
     expect(err).toMatch(/nope\.jsonl: cannot read the file \(no such file\)/);
+  });
+});
+
+describe('a store that is missing or held (SPEC §8)', () => {
+  beforeEach(async () => {
+    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
+  });
+
+  it('a reading command on a missing store exits 2 naming the path and creates nothing', async () => {
+    const missing = path.join(dir, 'typo.duckdb');
+    for (const args of [['verify'], ['statement', '--period', '2026-10'], ['signals'], ['posture']]) {
+      err = '';
+      expect(await run(...args, '--store', missing)).toBe(2);
+      expect(err).toContain(`no store at ${missing}`);
+    }
+    await expect(readFile(missing)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a command on a store held by another process says so, exit 2', async () => {
+    const file = path.join(dir, 'tally.duckdb');
+    expect(await run('ingest', '--store', file, await jsonl('a.jsonl', [line('a')]))).toBe(0);
+    const { spawn } = await import('node:child_process');
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { DuckDBInstance } from '@duckdb/node-api';
+         const db = await DuckDBInstance.create(${JSON.stringify(file)});
+         await db.connect(); console.log('ready'); setInterval(() => {}, 1000);`,
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+      err = '';
+      expect(await run('verify', '--store', file)).toBe(2);
+      expect(err).toMatch(/is held by another process \(PID \d+/);
+      expect(err).toContain('tally serve');
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+});
+
+async function jsonl(name: string, lines: string[]): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+describe('help, values and clear errors (issue 12 item 3)', () => {
+  beforeEach(async () => {
+    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(dir, 'good.jsonl'), `${line('a')}\n`);
+  });
+
+  it('every command has --help with its options, values and an example, exit 0', async () => {
+    const { COMMANDS } = await import('../../src/cli/commands.js');
+    for (const name of Object.keys(COMMANDS)) {
+      out = '';
+      expect(await main([name, '--help']), name).toBe(0);
+      expect(out, name).toContain(`usage: tally ${name}`);
+      expect(out, name).toContain('example:');
+    }
+    out = '';
+    await main(['statement', '--help']);
+    expect(out).toContain('focus-parquet');
+    expect(out).toContain('--level L');
+    out = '';
+    await main(['--help']);
+    for (const name of Object.keys(COMMANDS)) expect(out).toContain(`  ${name}`);
+  });
+
+  it('an unknown option is named with the nearest one, no raw parser text', async () => {
+    expect(await run('statement', '--perod', '2026-10')).toBe(2);
+    expect(err).toContain('unknown option --perod (did you mean --period?)');
+    expect(err).toContain('tally statement --help');
+    expect(err).not.toContain('positional argument');
+  });
+
+  it('values are case-insensitive; a wrong one gets a suggestion', async () => {
+    expect(await run('ingest', path.join(dir, 'good.jsonl'), '--format', 'JSONL')).toBe(0);
+    out = '';
+    expect(await run('statement', '--period', '2026-10', '--format', 'JSON')).toBe(0);
+    expect(JSON.parse(out).lines).toHaveLength(1);
+    err = '';
+    expect(await run('statement', '--period', '2026-10', '--format', 'jsn')).toBe(2);
+    expect(err).toContain(
+      "--format must be one of table, json, csv, html, focus, focus-parquet, got 'jsn' (did you mean json?)",
+    );
+    err = '';
+    expect(await main(['statment'])).toBe(2);
+    expect(err).toContain('did you mean statement?');
+  });
+
+  it('--out into a missing folder is a usage error naming it, not a stack trace', async () => {
+    expect(await run('ingest', path.join(dir, 'good.jsonl'))).toBe(0);
+    err = '';
+    const missing = path.join(dir, 'no-such-folder', 'october.csv');
+    expect(await run('statement', '--period', '2026-10', '--format', 'csv', '--out', missing)).toBe(2);
+    expect(err).toContain(`the folder of --out does not exist: ${path.dirname(missing)}`);
+    expect(err).not.toMatch(/\n\s+at /);
+  });
+
+  it('serve on a busy port says so and how to pick another, exit 2', async () => {
+    const net = await import('node:net');
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      expect(await run('serve', '--port', String(port), '--store', path.join(dir, 'tally.duckdb'))).toBe(2);
+      expect(err).toContain(`127.0.0.1:${port} is already in use`);
+      expect(err).toContain('--port');
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -39,6 +39,7 @@ export function charge(fields: Partial<Charge> = {}): Charge {
     time: OCT.start + DAY + 3_600_000,
     refusedTenant: null,
     staleOwner: false,
+    disputes: [],
     ...fields,
   };
 }

@@ -126,7 +126,7 @@ describe('litellm', () => {
       'c,completion,2026-10-01 00:00:00,3,1,{not json,0.1',
       'd,completion,01/10/2026,3,1,,0.1',
       'e,completion,2026-10-01 00:00:00,3,1,,-0.5',
-      'f,,2026-10-01 00:00:00,3,1,,0.1',
+      ',completion,2026-10-01 00:00:00,3,1,,0.1',
     ].join('\n');
     const { events, rejected } = await parseText(csv, 'litellm', { skipInvalid: true, file: 'spend.csv' });
     expect(events).toEqual([]);
@@ -160,8 +160,43 @@ describe('litellm', () => {
         field: 'spend',
         reason: 'must not be negative, got -0.5',
       },
-      { file: 'spend.csv', record: 7, recordKind: 'line', field: 'call_type', reason: 'is required' },
+      { file: 'spend.csv', record: 7, recordKind: 'line', field: 'request_id', reason: 'is required' },
     ]);
     expect(rejected[0]?.raw).toBe('a,completion,2026-10-01 00:00:00,-3,1,,0.1');
+  });
+
+  it('reads a failure row (empty call_type, as LiteLLM writes failed requests) as an error event', async () => {
+    // Shape of a failed request in LiteLLM_SpendLogs: status "failure", call_type "", no usage,
+    // metadata.error_information with the exception's class and HTTP code.
+    const row = {
+      request_id: 'failed-1',
+      call_type: '',
+      api_key: '88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b',
+      spend: 0,
+      total_tokens: 0,
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      startTime: '2026-10-01T00:00:00Z',
+      endTime: '2026-10-01T00:00:01Z',
+      model: 'gpt-4o',
+      custom_llm_provider: 'openai',
+      status: 'failure',
+      metadata: {
+        status: 'failure',
+        error_information: { error_code: '401', error_class: 'AuthenticationError', llm_provider: 'openai' },
+      },
+    };
+    const { events, rejected } = await parseText(JSON.stringify([row]), 'litellm');
+    expect(rejected).toEqual([]);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      id: 'failed-1',
+      operation: 'unknown',
+      status: 'error',
+      error_type: 'AuthenticationError',
+      input_tokens: 0,
+      output_tokens: 0,
+      model: 'gpt-4o',
+    });
   });
 });

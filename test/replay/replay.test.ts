@@ -260,3 +260,23 @@ describe('replay writers', () => {
     expect(html).toContain('<ul class="tree">');
   });
 });
+
+describe('replay prices like the statement', () => {
+  it('a tiered model above its threshold costs the same in replay and statement', async () => {
+    // gemini-1.5-pro: input $1.25/M up to 128k tokens per request, $2.50/M above; output $5/M, $10/M above.
+    // One request of 150,000 input and 1,000 output tokens is in the upper tier:
+    // 150,000 × $2.50/M + 1,000 × $10/M = $0.375 + $0.01 = $0.385.
+    const e = ev('big', '2026-10-05T10:00:00Z', {
+      api_key: 'key-one',
+      provider: 'google',
+      model: 'gemini-1.5-pro',
+      input_tokens: 150_000,
+      output_tokens: 1_000,
+    });
+    s = await scenario(BASE, [[e]]);
+    const r = await computeReplay(s.store, s.config, { window: OCT });
+    expect(formatMoney(byId(r, 'big').cost)).toBe('0.385');
+    const { charges } = await s.compute();
+    expect(charges.reduce((a, c) => a + c.effective_cost, 0n)).toBe(parseMoney('0.385'));
+  });
+});

@@ -247,3 +247,64 @@ async function billedTelemetry(): Promise<bigint> {
   const c = await computeStatement(w.store, w.config, WINDOW);
   return c.charges.filter((x) => x.model === 'm-batch').reduce((m, x) => m + x.direct_cost, 0n);
 }
+
+describe('rule by rule, whatever the statement line says (SPEC §4.7, §6)', () => {
+  it('a compromised key calling a model outside its allowlist raises S02 and S05', async () => {
+    // nhi-leaked may use m-std only; after its leak on 10-21 it calls m-premium 4 times.
+    const yaml = REGISTRY.replace(
+      '    match: [{ api_key: key-leaked }]\n',
+      '    match: [{ api_key: key-leaked }]\n    models: ["m-std*"]\n',
+    );
+    const s = stream('nhi-leaked');
+    const r = new Rng(5);
+    const events = [0, 1, 2, 3].map((i) =>
+      eventOf(s, `leak-premium-${i}`, at('2026-10-22T12:00:00Z') + i * 60_000, r, {
+        model: 'm-premium',
+        status: 'ok',
+        input_tokens: 1000,
+        output_tokens: 100,
+      }),
+    );
+    const local = await world(events, yaml);
+    try {
+      const found = (await local.signals()).filter((x) => x.identity === 'nhi-leaked');
+      const rules = found.map((x) => x.rule).sort();
+      expect(rules).toContain('S02');
+      expect(rules).toContain('S05');
+      const s05 = found.find((x) => x.rule === 'S05') as Signal;
+      expect(s05.events).toBe(4);
+      // 4 × (1000 × $15 + 100 × $75) / 1M = 4 × $0.0225 = $0.09
+      expect(formatMoney(s05.cost)).toBe(formatMoney(parseMoney('0.09')));
+      expect(s05.evidence.models).toEqual(['m-premium']);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('S11 ignores unset environments (the OpenLIT default `default`, empty)', async () => {
+    const s = stream('nhi-api');
+    const r = new Rng(6);
+    const events = Array.from({ length: 40 }, (_, i) =>
+      eventOf(s, `env-${i}`, at('2026-10-22T12:00:00Z') + i * 60_000, r, {
+        environment: i % 2 === 0 ? 'default' : '',
+      }),
+    );
+    const local = await world([
+      ...events,
+      ...Array.from({ length: 40 }, (_, i) =>
+        eventOf(s, `exp-${i}`, at('2026-10-23T12:00:00Z') + i * 60_000, r, {
+          environment: 'experimentation',
+        }),
+      ),
+    ]);
+    try {
+      const found = (await local.signals()).filter((x) => x.rule === 'S11' && x.identity === 'nhi-api');
+      // Only the 40 events that claim `experimentation` count, none of the 40 unset ones.
+      expect(found).toHaveLength(1);
+      expect(found[0]?.evidence.claimed_environments).toEqual(['experimentation']);
+      expect(found[0]?.events).toBe(40);
+    } finally {
+      await local.close();
+    }
+  });
+});

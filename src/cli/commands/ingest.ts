@@ -17,21 +17,25 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   if (format !== 'auto' && !FORMATS.includes(format as Format)) {
     throw new UsageError(`ingest: unknown --format '${format}' (one of auto, ${FORMATS.join(', ')})`);
   }
-  return withContext(values, async ({ store }) => {
-    for (const file of positionals) {
-      const bar = progress(`ingest ${file}`, null);
-      const r = await ingestFile(store, file, {
-        format: format as Format | 'auto',
-        skipInvalid: values['skip-invalid'] === true,
-        now: Date.now(),
-        onProgress: (n) => bar.update(n),
-      });
-      bar.done();
-      const parts = [`${r.file} (${r.format}): ${r.stored} stored, ${r.duplicates} duplicates`];
-      if (values['skip-invalid']) parts.push(`${r.rejected} invalid`);
-      if (r.quarantine) parts.push(`quarantined in ${r.quarantine}`);
-      process.stdout.write(`${parts.join(', ')}\n`);
-    }
-    return 0;
-  });
+  return withContext(
+    values,
+    async ({ store }) => {
+      for (const file of positionals) {
+        const bar = progress(`ingest ${file}`, null);
+        const r = await ingestFile(store, file, {
+          format: format as Format | 'auto',
+          skipInvalid: values['skip-invalid'] === true,
+          now: Date.now(),
+          onProgress: (n) => bar.update(n),
+        });
+        bar.done();
+        const parts = [`${r.file} (${r.format}): ${r.stored} stored, ${r.duplicates} duplicates`];
+        if (values['skip-invalid']) parts.push(`${r.rejected} invalid`);
+        if (r.quarantine) parts.push(`quarantined in ${r.quarantine}`);
+        process.stdout.write(`${parts.join(', ')}\n`);
+      }
+      return 0;
+    },
+    { create: true },
+  );
 }

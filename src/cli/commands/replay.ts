@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { renderReplayHtml, renderReplayMarkdown, replayJson } from '../../export/replay.js';
 import { computeReplay } from '../../service/replay.js';
 import { evaluateSignals } from '../../service/signals.js';
-import { COMMON_OPTIONS, parse, parseTime, str } from '../args.js';
+import { COMMON_OPTIONS, checkOut, parse, parseTime, str } from '../args.js';
 import { withContext } from '../context.js';
 
 const FORMATS = ['md', 'json', 'html'] as const;
@@ -54,6 +54,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
           ? renderReplayHtml(replay)
           : renderReplayMarkdown(replay);
     const out = str(values, 'out');
+    checkOut('replay', out);
     if (out) await writeFile(out, text);
     else process.stdout.write(text);
     return 0;

@@ -8,8 +8,8 @@ import { namesOf } from '../../export/names.js';
 import { correctionCharges, issueStatement, restate } from '../../service/issue.js';
 import { computeStatement } from '../../service/statement.js';
 import { openStore } from '../../store/open.js';
-import { monthWindow, parse, str } from '../args.js';
-import { resolveStorePath } from '../context.js';
+import { checkOut, monthWindow, parse, str } from '../args.js';
+import { mustExist, resolveStorePath } from '../context.js';
 
 export async function restateCommand(argv: string[]): Promise<number> {
   const { values } = parse('restate', argv, {
@@ -28,9 +28,9 @@ export async function restateCommand(argv: string[]): Promise<number> {
   if (format !== 'table' && format !== 'json' && format !== 'focus')
     throw new UsageError('restate: --format must be table, json or focus');
   const { config } = await loadConfig(path.resolve(configPath));
-  const store = await openStore(
-    str(values, 'store') ?? resolveStorePath(config.store, path.resolve(configPath)),
-  );
+  const storeUrl = str(values, 'store') ?? resolveStorePath(config.store, path.resolve(configPath));
+  mustExist(storeUrl);
+  const store = await openStore(storeUrl);
   try {
     const window = monthWindow(period);
     const r = await restate(store, config, period, window);
@@ -54,6 +54,7 @@ export async function restateCommand(argv: string[]): Promise<number> {
       });
       const text = renderFocusCsv(rows);
       const out = str(values, 'out');
+      checkOut('restate', out);
       if (out) await writeFile(out, text);
       else process.stdout.write(text);
       return 0;

@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { UsageError } from '../../core/errors.js';
 import { BudgetAlerts } from '../../server/alerts.js';
 import { createApp } from '../../server/app.js';
+import { SignalNotices } from '../../server/notify.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
 import { openContext } from '../context.js';
 
@@ -32,19 +33,30 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const rate = number(values, 'rate-limit', 100);
   const bodyMb = number(values, 'max-body-mb', 16);
 
-  const { store, config } = await openContext(values);
+  const { store, config } = await openContext(values, { create: true });
   const alerts = config.alertWebhook ? new BudgetAlerts(store, config, config.alertWebhook) : null;
+  const notices = config.notify ? new SignalNotices(store, config, config.notify) : null;
   const app = createApp({
     store,
     config,
     webDir: str(values, 'web'),
     limits: { bodyBytes: Math.floor(bodyMb * 1024 * 1024), rate: { perSecond: rate, burst: rate * 2 } },
-    onIngest: () => alerts?.poke(),
+    onIngest: () => {
+      alerts?.poke();
+      notices?.poke();
+    },
   });
   const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
     process.stderr.write(`tally serve: listening on http://${host}:${info.port}\n`);
   });
+  try {
+    await listening(server, host, port);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   alerts?.start();
+  notices?.start();
 
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -57,6 +69,29 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.on('SIGTERM', stop);
   });
   await alerts?.stop();
+  await notices?.stop();
   await store.close();
   return 0;
+}
+
+/** Resolves once the server listens; a busy or forbidden address is a usage error that says what to do. */
+function listening(server: ReturnType<typeof serve>, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      if (err.code === 'EADDRINUSE')
+        reject(
+          new UsageError(
+            `serve: ${where} is already in use (4318 is also the OpenTelemetry Collector's OTLP/HTTP port); ` +
+              'pick another with --port, e.g. --port 4319, or --port 0 for any free port',
+          ),
+        );
+      else if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL')
+        reject(
+          new UsageError(`serve: cannot listen on ${where} (${err.code}); pick another --host or --port`),
+        );
+      else reject(err);
+    });
+  });
 }

@@ -10,7 +10,7 @@ import { namesOf } from '../../export/names.js';
 import { renderTable } from '../../export/table.js';
 import { issueStatement } from '../../service/issue.js';
 import { computeStatement } from '../../service/statement.js';
-import { COMMON_OPTIONS, parse, str, windowFrom } from '../args.js';
+import { COMMON_OPTIONS, checkOut, parse, str, windowFrom } from '../args.js';
 import { withContext } from '../context.js';
 
 const FORMATS = ['table', 'json', 'csv', 'html', 'focus', 'focus-parquet'] as const;
@@ -34,6 +34,7 @@ export async function statementCommand(argv: string[]): Promise<number> {
   if (!FORMATS.includes(format))
     throw new UsageError(`statement: --format must be one of ${FORMATS.join(', ')}`);
   const out = str(values, 'out');
+  checkOut('statement', out);
   if (format === 'focus-parquet' && !out)
     throw new UsageError('statement: --format focus-parquet needs --out FILE');
 

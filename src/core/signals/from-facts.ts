@@ -350,6 +350,16 @@ export function s10Addresses(
   return out;
 }
 
+/**
+ * Environments that say nothing (SPEC §6): unset, empty, or a producer's
+ * placeholder such as OpenLIT's `default`. They never count as a claim for S11.
+ */
+const UNSET_ENVIRONMENTS: ReadonlySet<string> = new Set(['', 'default', 'unknown', 'none', 'null', 'unset']);
+
+export function claimsEnvironment(environment: string | null): environment is string {
+  return environment !== null && !UNSET_ENVIRONMENTS.has(environment.trim().toLowerCase());
+}
+
 /** S11: events claiming another environment than the identity's, or one identity used by several services. */
 export function s11Claims(
   claims: readonly ClaimUse[],
@@ -366,7 +376,9 @@ export function s11Claims(
   const out: Signal[] = [];
   for (const [identity, list] of byIdentity) {
     const own = environmentOf(identity);
-    const foreign = list.filter((c) => c.environment !== null && own !== null && c.environment !== own);
+    const foreign = list.filter(
+      (c) => claimsEnvironment(c.environment) && own !== null && c.environment !== own,
+    );
     const foreignEvents = foreign.reduce((n, c) => n + c.events, 0);
     const services = [...new Set(list.map((c) => c.service).filter((x): x is string => x !== null))].sort();
     const badEnv = foreignEvents >= s.environmentMinEvents;

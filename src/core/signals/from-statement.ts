@@ -52,8 +52,11 @@ export function chargeFindings(
   };
   for (const c of charges) {
     if (c.pool !== null || c.identity === null) continue;
-    const r = c.reason === null ? undefined : BY_REASON[c.reason];
-    if (r) add(r.rule, r.severity, c.identity, c);
+    // Rule by rule (SPEC §6): every dispute that applies raises its signal, not only the line's reason.
+    for (const reason of c.reason === 'unknown_identity' ? [c.reason] : c.disputes) {
+      const r = BY_REASON[reason];
+      if (r) add(r.rule, r.severity, c.identity, c);
+    }
     const payer = c.payer ?? c.identity;
     if (c.refusedTenant !== null) add('S04', 'high', payer, c);
     if (c.staleOwner) add('S12', 'medium', payer, c);
@@ -88,16 +91,10 @@ export function chargeFindings(
         finding.figures = { lifecycle: event ? { event: event.event, at: iso(event.at) } : null, models };
         break;
       }
-      case 'S05': {
-        // Only the calls made before the key was revoked or compromised: later ones are S01/S02.
-        const cut = lifecycle
-          .filter((l) => l.event !== 'created' && l.event !== 'rotated' && l.at > from)
-          .reduce((m, l) => Math.min(m, l.at), end);
-        finding.to = cut;
+      case 'S05':
         finding.models = models;
         finding.figures = { models, allowed: identity?.models ?? null };
         break;
-      }
       case 'S03':
         finding.team = null;
         finding.figures = { selector: g.identity, models };

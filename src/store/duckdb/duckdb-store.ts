@@ -10,7 +10,7 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { StoreError, TallyError } from '../../core/errors.js';
+import { StoreError, TallyError, UsageError } from '../../core/errors.js';
 import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
 import { redactSecret } from '../../core/secrets.js';
@@ -86,7 +86,7 @@ export class DuckDBStore implements Store {
     try {
       instance = await DuckDBInstance.create(path, opts.settings);
     } catch (e) {
-      throw new StoreError(`cannot open the store ${path}: ${message(e)}`, undefined, e);
+      throw heldOrFailed(path, e);
     }
     const store = new DuckDBStore(instance, await instance.connect(), opts.hashInSqlMax ?? HASH_IN_SQL_MAX);
     await store.migrate();
@@ -728,4 +728,17 @@ function int(n: number): string {
 
 function sqlText(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
+}
+
+/**
+ * DuckDB lets one process write a file at a time. When `tally serve` (or
+ * another command) holds it, say so and what to do instead of a raw lock error.
+ */
+function heldOrFailed(path: string, e: unknown): TallyError {
+  const m = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message(e));
+  if (!m) return new StoreError(`cannot open the store ${path}: ${message(e)}`, undefined, e);
+  return new UsageError(
+    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\`: ` +
+      'stop it, or read the same numbers through its HTTP API (see docs/server.md)',
+  );
 }

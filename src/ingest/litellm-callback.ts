@@ -1,0 +1,60 @@
+/**
+ * LiteLLM's standard logging payload (`StandardLoggingPayload`, what its
+ * `generic_api` callback posts: one object, a JSON array, or NDJSON), read as
+ * the spend-log row LiteLLM itself derives from it, so that both sources map
+ * through one rule (litellm.ts) and the same request counts once: the
+ * payload's `id` is the spend log's `request_id`, and
+ * `metadata.user_api_key_hash` its `api_key`.
+ *
+ * Fields: `id`, `call_type`, `startTime` (epoch seconds, a float), `model`,
+ * `model_group`, `custom_llm_provider`, `prompt_tokens`, `completion_tokens`,
+ * `response_cost`, `status` (`success`/`failure`), `request_tags`,
+ * `end_user`, `requester_ip_address`, `error_information`, and under
+ * `metadata`: `user_api_key_hash`, `user_api_key_end_user_id`,
+ * `spend_logs_metadata`, `usage_object`, `requester_ip_address`.
+ * `messages` and `response` (prompts and completions) are never read.
+ */
+import type { UsageEvent } from '../core/event.js';
+import { fail, isObject, typeName } from './fields.js';
+import { litellmEvent } from './litellm.js';
+
+/** One payload to an event; throws FieldError naming the payload's own fields. */
+export function litellmPayloadEvent(payload: unknown, now: number): UsageEvent {
+  return litellmEvent(spendLogRow(payload), now);
+}
+
+function spendLogRow(p: unknown): Record<string, unknown> {
+  if (!isObject(p)) return fail(undefined, `a LiteLLM logging payload must be an object, got ${typeName(p)}`);
+  if (typeof p.id !== 'string' || p.id === '') fail('id', 'is required');
+  const metadata = isObject(p.metadata) ? p.metadata : {};
+  return {
+    request_id: p.id,
+    call_type: p.call_type,
+    startTime: startTimeOf(p.startTime),
+    api_key: metadata.user_api_key_hash ?? null,
+    model: p.model,
+    model_group: p.model_group,
+    custom_llm_provider: p.custom_llm_provider,
+    prompt_tokens: p.prompt_tokens,
+    completion_tokens: p.completion_tokens,
+    spend: p.response_cost,
+    status: p.status,
+    request_tags: p.request_tags,
+    end_user: p.end_user ?? metadata.user_api_key_end_user_id ?? null,
+    requester_ip_address: p.requester_ip_address ?? metadata.requester_ip_address ?? null,
+    metadata: {
+      spend_logs_metadata: metadata.spend_logs_metadata ?? null,
+      usage_object: metadata.usage_object ?? null,
+      status: p.status,
+      error_information: p.error_information ?? null,
+    },
+  };
+}
+
+/** Epoch seconds (LiteLLM's float) to an ISO time; an ISO string passes through. */
+function startTimeOf(v: unknown): string {
+  if (typeof v === 'string' && v !== '') return v;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 32_503_680_000)
+    return fail('startTime', `must be epoch seconds, got ${typeName(v)}`);
+  return new Date(Math.round(v * 1000)).toISOString();
+}
