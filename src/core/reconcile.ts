@@ -99,10 +99,14 @@ function percent(variance: Money, base: Money): Money | null {
   return roundTo(mulDiv(variance * 100n, ONE, base), 2);
 }
 
-/** Whether a variance is beyond the tolerance (a per cent of the telemetry; any variance without telemetry). */
+/**
+ * Whether a variance is beyond the tolerance: a per cent of the telemetry,
+ * and never less than half a cent, since a bill is itself rounded to the cent.
+ */
 function exceeds(variance: Money, telemetry: Money, tolerancePct: Money): boolean {
   const abs = variance < 0n ? -variance : variance;
-  return abs > mulDiv(telemetry, tolerancePct, 100n * ONE);
+  const allowed = mulDiv(telemetry, tolerancePct, 100n * ONE);
+  return abs > (allowed > CENT / 2n ? allowed : CENT / 2n);
 }
 
 /**
@@ -174,7 +178,7 @@ export function reconcile(
     };
     row.telemetry += c.direct_cost;
     row.variance = -row.telemetry;
-    row.exceeds = row.telemetry !== 0n;
+    row.exceeds = exceeds(row.variance, 0n, 0n);
     row.unpricedEvents += c.unpriced_events;
     missing.set(k, row);
   }

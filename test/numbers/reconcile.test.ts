@@ -100,6 +100,25 @@ describe('a bill with a family line and a release line', () => {
   });
 });
 
+describe('tolerance', () => {
+  it('lets a bill rounded to the cent match telemetry of a fraction of a cent', async () => {
+    // 14,600 input tokens at $1 per million: $0.0146, billed $0.01 (−31 %, but within the bill's own half cent)
+    s = await scenario(BASE, [
+      [ev('a', '2026-10-05T00:00:00Z', { service: 'svc-two', input_tokens: 14_600 })],
+    ]);
+    const { charges } = await s.compute();
+    const [row] = reconcile([bill('acme', 'm1', '0.01')], charges, $('2'));
+    expect([formatMoney(row!.variancePct ?? 0n), row!.status, row!.exceeds]).toEqual([
+      '-31.51',
+      'matched',
+      false,
+    ]);
+    // billed $0.02: 0.02 − 0.0146 = 0.0054, more than half a cent over
+    const [over] = reconcile([bill('acme', 'm1', '0.02')], charges, $('2'));
+    expect([over!.status, over!.exceeds]).toEqual(['over_billed', true]);
+  });
+});
+
 describe('true-up', () => {
   const usage = [
     ev('a', '2026-10-05T00:00:00Z', { api_key: 'key-one', input_tokens: 1_000_000 }), // $1.00 team-a, attributed
