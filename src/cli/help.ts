@@ -72,7 +72,10 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: [
       ['--period YYYY-MM', 'the billed month'],
       ['--invoice FILE', 'FOCUS CSV, or CSV of provider,model,amount[,project|api_key]'],
-      ['--true-up', 'distribute the bill over the statement lines to the cent'],
+      [
+        '--true-up',
+        'scale attributed and unattributed lines to the bill, to the cent (disputed lines never; bill money without telemetry: unattributed / uninstrumented)',
+      ],
       ['--tolerance PCT', 'allowed variance in per cent (default 2)'],
       ['--format F', 'table (default) or json'],
     ],
@@ -80,13 +83,14 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     example: 'tally reconcile --period 2026-10 --invoice openai-october.csv --true-up',
   },
   restate: {
-    usage: 'tally restate --period YYYY-MM --config NEW.yaml [--format F] [--out FILE]',
+    usage: 'tally restate --period YYYY-MM --config NEW.yaml [--format F] [--out FILE] [--issue]',
     summary: 'Recompute an issued period with a corrected configuration; print the per-line correction.',
     options: [
       ['--period YYYY-MM', 'the issued month'],
       ['--config NEW.yaml', 'the corrected configuration'],
       ['--format F', 'table (default), json or focus (rows with ChargeClass Correction)'],
       ['--out FILE', 'write to FILE (its folder must exist)'],
+      ['--issue', 'issue the restated statement as the period’s next version'],
     ],
     choices: { format: ['table', 'json', 'focus'] },
     example: 'tally restate --period 2026-10 --config tally-fixed.yaml --format focus --out correction.csv',

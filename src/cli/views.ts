@@ -1,7 +1,8 @@
 /** Terminal renderings that are not statement formats: the demo summary. */
 import { formatFixed, type Money } from '../core/money.js';
 import type { Signal } from '../core/signals/signal.js';
-import { coverageRatio } from '../core/statement.js';
+import { type Level, type Line, rollUp } from '../core/statement.js';
+import { coveragePercent } from '../export/format.js';
 import type { Computed } from '../service/statement.js';
 
 const usd = (m: Money) => `$${formatFixed(m, 2)}`;
@@ -12,55 +13,50 @@ function top(rows: Iterable<[string, Money]>, n: number): Array<[string, Money]>
     .slice(0, n);
 }
 
-function sumBy<T extends { effective_cost: Money }>(
-  rows: readonly T[],
-  key: (r: T) => string | null,
-): Map<string, Money> {
+/** The effective cents of the lines, summed by a key (lines without it left out). */
+function centsBy(lines: readonly Line[], key: (l: Line) => string | null): Map<string, Money> {
   const out = new Map<string, Money>();
-  for (const c of rows) {
-    const k = key(c);
+  for (const l of lines) {
+    const k = key(l);
     if (k === null) continue;
-    out.set(k, (out.get(k) ?? 0n) + c.effective_cost);
+    out.set(k, (out.get(k) ?? 0n) + l.cents.effective_cost);
   }
   return out;
 }
 
+/**
+ * The demo's closing summary, in the statement's own figures and words
+ * (docs/vocabulary.md): totals and the top teams, applications and tenants
+ * by attributed effective cost, to the same cents as `tally statement`.
+ */
 export function renderDemoSummary(
   c: Computed,
   ctx: { month: string; dir: string; incident: { identity: string } },
 ): string {
   const t = c.statement.totals;
-  const cov = coverageRatio(t);
   const lines: string[] = [];
   lines.push('', `Statement ${ctx.month} (${c.statement.currency})`);
-  lines.push(`  total (effective)  ${usd(t.effective_cost)}`);
-  lines.push(`  billed             ${usd(t.billed_cost)}`);
-  lines.push(`  shared pools       ${usd(t.shared_cost)}`);
-  lines.push(`  coverage           ${cov === null ? 'n/a' : `${(cov * 100).toFixed(1)} %`}`);
+  lines.push(`  effective          ${usd(t.cents.effective_cost)}`);
+  lines.push(`  billed             ${usd(t.cents.billed_cost)}`);
+  lines.push(`  shared (pools)     ${usd(t.cents.shared_cost)}`);
+  lines.push(`  coverage           ${coveragePercent(t)}`);
   lines.push(`  unpriced events    ${t.unpriced_events}`);
-  const lineRows = c.statement.lines;
-  const attributed = lineRows.filter((l) => l.status === 'attributed');
-  lines.push('', 'Top teams');
-  for (const [k, v] of top(
-    sumBy(attributed, (l) => l.team),
-    5,
-  ))
-    lines.push(`  ${k.padEnd(28)} ${usd(v)}`);
-  lines.push('', 'Top applications');
-  for (const [k, v] of top(
-    sumBy(
-      attributed.filter((l) => l.pool === null),
-      (l) => l.application,
-    ),
-    5,
-  ))
-    lines.push(`  ${k.padEnd(28)} ${usd(v)}`);
+  const attributed = (level: Level) =>
+    rollUp(c.statement, level).lines.filter((l) => l.status === 'attributed');
+  const tops: [string, Level, (l: Line) => string | null][] = [
+    ['Top teams', 'team', (l) => l.team],
+    ['Top applications', 'application', (l) => l.application],
+    ['Top tenants', 'tenant', (l) => l.tenant],
+  ];
+  for (const [title, level, key] of tops) {
+    lines.push('', `${title} (attributed effective cost)`);
+    for (const [k, v] of top(centsBy(attributed(level), key), 5)) lines.push(`  ${k.padEnd(28)} ${usd(v)}`);
+  }
   for (const status of ['unattributed', 'disputed'] as const) {
-    const rows = lineRows.filter((l) => l.status === status);
-    const total = rows.reduce((s, l) => s + l.effective_cost, 0n);
-    lines.push('', `${status[0]?.toUpperCase()}${status.slice(1)}: ${usd(total)}`);
+    const rows = c.statement.lines.filter((l) => l.status === status);
+    lines.push('', `${status[0]?.toUpperCase()}${status.slice(1)}: ${usd(t.cents[`${status}_cost`])}`);
     for (const [k, v] of top(
-      sumBy(rows, (l) => l.reason),
+      centsBy(rows, (l) => l.reason),
       10,
     ))
       lines.push(`  ${k.padEnd(28)} ${usd(v)}`);

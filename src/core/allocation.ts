@@ -2,10 +2,15 @@
  * Shared pools (SPEC §4.9): each pool's amount is split among the consumers
  * at its level, to the cent by largest remainder, ties broken by consumer id
  * ascending, so the shares always add up to the pool exactly.
+ *
+ * A pool's amount is per calendar month (UTC); a window gets each month's
+ * amount prorated by the share of that month's time it covers
+ * (`poolAmountIn`). A window without any event carries its pools
+ * unallocated, as `pool_without_consumers`.
  */
 import type { Charge, LineKey } from './attribution.js';
 import type { PoolLevel, SharedPool } from './config.js';
-import { allocateLargestRemainder, type Money } from './money.js';
+import { allocateLargestRemainder, CENT, type Money } from './money.js';
 import type { Registry } from './registry.js';
 
 export interface PoolShare extends LineKey {
@@ -43,14 +48,60 @@ function basisOf(c: Charge, pool: SharedPool): bigint {
   }
 }
 
+/**
+ * The part of a monthly amount that falls in [start, end): for each calendar
+ * month the window touches, the amount to the cent at the window's end in that
+ * month minus the amount to the cent at its start, where the amount to the
+ * cent at an instant is the month's amount × the elapsed part of the month,
+ * rounded half up to the cent (exact bigint arithmetic). A whole month gets
+ * exactly its amount, and windows that tile a month (days, two-day windows,
+ * budgets' days) add up to it exactly, each within a cent of its exact share.
+ */
+export function poolAmountIn(amount: Money, window: { start: number; end: number }): Money {
+  let total = 0n;
+  for (let m = monthStart(window.start); m < window.end; m = nextMonth(m)) {
+    const next = nextMonth(m);
+    const from = Math.max(window.start, m);
+    const to = Math.min(window.end, next);
+    total += elapsed(amount, m, next, to) - elapsed(amount, m, next, from);
+  }
+  return total;
+}
+
+/** The month's amount accrued at instant `t`, to the cent (the whole amount at the month's end). */
+function elapsed(amount: Money, start: number, end: number, t: number): Money {
+  if (t <= start) return 0n;
+  if (t >= end) return amount;
+  const num = amount * BigInt(t - start);
+  const den = BigInt(end - start) * CENT;
+  const neg = num < 0n;
+  const q = ((neg ? -num : num) * 2n + den) / (2n * den);
+  return (neg ? -q : q) * CENT;
+}
+
+function monthStart(t: number): number {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+function nextMonth(t: number): number {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+}
+
+/** The pool's shares for a window: its prorated amount split among the eligible consumers. */
 export function allocatePool(
   pool: SharedPool,
   charges: readonly Charge[],
   registry: Registry,
-  periodEnd: number,
+  window: { start: number; end: number },
 ): PoolShare[] {
+  const periodEnd = window.end;
+  const amount = poolAmountIn(pool.amount, window);
   const weights = new Map<string, bigint>();
-  if (pool.method === 'weighted') {
+  if (charges.length === 0) {
+    // no event in the window: nobody consumed anything, weighted pools included
+  } else if (pool.method === 'weighted') {
     for (const [id, w] of Object.entries(pool.weights)) weights.set(id, w);
   } else {
     for (const c of charges) {
@@ -74,7 +125,7 @@ export function allocatePool(
         ...lineFor(pool, null, registry, periodEnd),
         status: 'unattributed',
         reason: 'pool_without_consumers',
-        amount: pool.amount,
+        amount,
         consumer: null,
         basisValue: '0',
         basisTotal: '0',
@@ -83,7 +134,7 @@ export function allocatePool(
   }
   const total = consumers.reduce((s, [, w]) => s + w, 0n);
   const shares = allocateLargestRemainder(
-    pool.amount,
+    amount,
     consumers.map(([, w]) => w),
   );
   return consumers.map(([consumer, w], i) => ({

@@ -12,7 +12,13 @@ import type { DisputedReason, Registry, UnattributedReason } from './registry.js
 import type { UsageGroup } from './usage.js';
 
 export type Status = 'attributed' | 'unattributed' | 'disputed';
-export type Reason = UnattributedReason | DisputedReason | 'no_invoker' | 'tenant_unverified';
+/** `uninstrumented`: money on the provider's bill with no telemetry behind it (reconcile --true-up, SPEC §5.2). */
+export type Reason =
+  | UnattributedReason
+  | DisputedReason
+  | 'no_invoker'
+  | 'tenant_unverified'
+  | 'uninstrumented';
 
 /** The fields that make a statement line (SPEC §5), shared by usage and pool lines. */
 export interface LineKey {

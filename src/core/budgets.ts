@@ -6,16 +6,18 @@
  * Actual is the effective cost of the statement lines at that scope that are
  * charged to it: attributed lines, and disputed ones when `policy.disputed`
  * is `charge` (held disputed spend is not the owner's until resolved). Shared
- * pool shares count too, spread evenly over the month's days, so that the
- * month's actual ends equal to the statement's effective cost at that scope.
+ * pool shares count too, accrued day by day by the rule of SPEC §4.9
+ * (`poolAmountIn`), so that the month's actual ends equal to the statement's
+ * effective cost at that scope, and its cents are the statement's cents.
  *
  * Forecast: the days after the last observed day are each expected to cost
  * the mean of the observed days that fall on the same weekday (the mean of
  * all observed days when none does), plus their part of the pool shares. A
  * month observed to its end forecasts its actual.
  */
+import { poolAmountIn } from './allocation.js';
 import type { Budget } from './config.js';
-import { allocateLargestRemainder, type Money, mulDiv, ONE, parseMoney } from './money.js';
+import { type Money, mulDiv, ONE, parseMoney } from './money.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -30,6 +32,8 @@ export interface BudgetSeries {
   usage: Money[];
   /** Shared pool cost of the scope for the whole month. */
   pools: Money;
+  /** The statement's cents for the scope's counted lines over the whole month, pools included (core/cents.ts). */
+  statementCents: Money;
 }
 
 export interface ThresholdStatus {
@@ -47,6 +51,8 @@ export interface BudgetStatus {
   period: string;
   budget: Money;
   actual: Money;
+  /** The actual to the cent, as the statement shows it (the month's pools not yet accrued left out). */
+  actualCents: Money;
   forecast: Money;
   observedDays: number;
   days: number;
@@ -69,14 +75,10 @@ export function daysIn(start: number, end: number): number {
   return Math.round((end - start) / DAY_MS);
 }
 
-/** The pool cost of each day of the month: the month's pools split evenly, exactly. */
+/** The pool cost of each day of the month: the month's pools prorated by time, to the cent (SPEC §4.9). */
 function poolDays(s: BudgetSeries): Money[] {
-  const days = daysIn(s.start, s.end);
-  if (s.pools === 0n || days === 0) return Array.from({ length: days }, () => 0n);
-  return allocateLargestRemainder(
-    s.pools,
-    Array.from({ length: days }, () => 1n),
-    1n,
+  return Array.from({ length: daysIn(s.start, s.end) }, (_, d) =>
+    poolAmountIn(s.pools, { start: s.start + d * DAY_MS, end: s.start + (d + 1) * DAY_MS }),
   );
 }
 
@@ -120,6 +122,7 @@ export function assessBudget(s: BudgetSeries): BudgetStatus {
   const pools = poolDays(s);
   const running = cumulative(s);
   const actual = running.at(-1) ?? 0n;
+  const accrued = pools.slice(0, s.usage.length).reduce((a, b) => a + b, 0n);
   let forecast = actual;
   for (let d = s.usage.length; d < days; d++) forecast += expectedUsage(s, d) + (pools[d] ?? 0n);
   const crossed = new Map(budgetCrossings(s).map((c) => [c.threshold, c.crossedAt]));
@@ -129,6 +132,7 @@ export function assessBudget(s: BudgetSeries): BudgetStatus {
     period: s.period,
     budget: s.budget.monthly,
     actual,
+    actualCents: s.statementCents - (s.pools - accrued),
     forecast,
     observedDays: s.usage.length,
     days,

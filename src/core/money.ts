@@ -132,10 +132,14 @@ export function allocateLargestRemainder(
 
 /**
  * Rounds each amount to cents so that the rounded parts add up to the rounded
- * total (largest remainder). Used for invoice lines.
+ * total (largest remainder), or to `total` (whole cents) when given: a parent
+ * already rounded is split over its children, each of them then its floor or
+ * ceiling as long as `total` is within a cent of their exact sum.
  */
-export function roundToCentsLargestRemainder(amounts: readonly Money[]): Money[] {
-  const total = roundTo(sum(amounts), 2);
+export function roundToCentsLargestRemainder(
+  amounts: readonly Money[],
+  total: Money = roundTo(sum(amounts), 2),
+): Money[] {
   const floors = amounts.map((a) => floorTo(a, CENT));
   let left = (total - sum(floors)) / CENT;
   const order = amounts

@@ -6,7 +6,7 @@
 import type { Charge, LineKey } from './attribution.js';
 import { normalizeModel } from './models.js';
 import { allocateLargestRemainder, CENT, type Money, mulDiv, ONE, roundTo } from './money.js';
-import { KEY_FIELDS } from './statement.js';
+import { blankKey, KEY_FIELDS } from './statement.js';
 
 export interface BillRow {
   provider: string;
@@ -32,6 +32,8 @@ export interface ReconcileRow {
   /** Events whose model has no price: their cost is unknown, so the variance is too. */
   unpricedEvents: number;
   status: ReconcileStatus;
+  /** The variance is beyond the tolerance: `reconcile` exits 1. */
+  exceeds: boolean;
 }
 
 export interface Adjustment extends LineKey {
@@ -43,13 +45,52 @@ export interface Adjustment extends LineKey {
 
 const norm = (s: string | null) => (s === null ? null : s.trim().toLowerCase());
 
-function matches(bill: BillRow, c: Charge): boolean {
-  if (norm(c.provider) !== norm(bill.provider)) return false;
-  if (bill.model !== null && c.model !== bill.model && normalizeModel(c.model) !== bill.model.toLowerCase())
-    return false;
-  if (bill.project !== null && c.project !== bill.project) return false;
-  if (bill.apiKey !== null && c.api_key !== bill.apiKey) return false;
-  return true;
+/**
+ * How specifically a bill row covers a charge, or -1 when it does not: the
+ * model first (the release's own name over its family's over no model), then
+ * a named project, then a named key. A charge belongs to the most specific
+ * row that covers it, so bill rows never overlap.
+ */
+function specificity(bill: BillRow, c: Charge): number {
+  if (norm(c.provider) !== norm(bill.provider)) return -1;
+  if (bill.project !== null && c.project !== bill.project) return -1;
+  if (bill.apiKey !== null && c.api_key !== bill.apiKey) return -1;
+  let model: number;
+  if (bill.model === null) model = 0;
+  else if (norm(c.model) === norm(bill.model)) model = 2;
+  else if (normalizeModel(c.model) === norm(bill.model)) model = 1;
+  else return -1;
+  return model * 4 + (bill.project !== null ? 2 : 0) + (bill.apiKey !== null ? 1 : 0);
+}
+
+/** Bill rows naming the same provider, model, project and key, summed, in bill order. */
+function mergeBill(bill: readonly BillRow[]): BillRow[] {
+  const merged = new Map<string, BillRow>();
+  for (const b of bill) {
+    const k = [norm(b.provider), norm(b.model), b.project, b.apiKey].join('\u0000');
+    const prev = merged.get(k);
+    merged.set(k, prev ? { ...prev, amount: prev.amount + b.amount } : { ...b });
+  }
+  return [...merged.values()];
+}
+
+/** Each usage charge with the bill row it belongs to (index into `rows`), or -1. */
+function assign(rows: readonly BillRow[], charges: readonly Charge[]): Map<Charge, number> {
+  const out = new Map<Charge, number>();
+  for (const c of charges) {
+    if (c.pool !== null) continue;
+    let best = -1;
+    let bestScore = -1;
+    rows.forEach((b, i) => {
+      const score = specificity(b, c);
+      if (score > bestScore) {
+        best = i;
+        bestScore = score;
+      }
+    });
+    out.set(c, best);
+  }
+  return out;
 }
 
 /** Per cent with two decimals, as Money so it stays exact (1 % = 1.00). */
@@ -59,46 +100,50 @@ function percent(variance: Money, base: Money): Money | null {
 }
 
 /**
- * Compares each bill row with the telemetry it covers. A bill line that
- * names a model family (`gpt-4o`) covers its dated releases
- * (`gpt-4o-2024-08-06`); one that names a release covers only that release. Bill rows that name
- * the same provider, model and project are summed first. Telemetry of a
- * billed provider that no bill row covers is reported as `not_on_bill`.
+ * Whether a variance is beyond the tolerance: a per cent of the telemetry,
+ * and never less than half a cent, since a bill is itself rounded to the cent.
+ */
+function exceeds(variance: Money, telemetry: Money, tolerancePct: Money): boolean {
+  const abs = variance < 0n ? -variance : variance;
+  const allowed = mulDiv(telemetry, tolerancePct, 100n * ONE);
+  return abs > (allowed > CENT / 2n ? allowed : CENT / 2n);
+}
+
+/**
+ * Compares each bill row with the telemetry it covers (SPEC §5.2). Bill rows
+ * that name the same provider, model and project are summed first; each
+ * usage charge then counts for one bill row only, the most specific that
+ * covers it: a row naming a release (`gpt-4o-2024-08-06`) takes that
+ * release, a row naming its family (`gpt-4o`) the family's other releases.
+ * Telemetry of a billed provider that no bill row covers is reported as
+ * `not_on_bill`.
  */
 export function reconcile(
   bill: readonly BillRow[],
   charges: readonly Charge[],
   tolerancePct: Money,
 ): ReconcileRow[] {
-  const merged = new Map<string, BillRow>();
-  for (const b of bill) {
-    const k = [norm(b.provider), b.model, b.project, b.apiKey].join('\u0000');
-    const prev = merged.get(k);
-    merged.set(k, prev ? { ...prev, amount: prev.amount + b.amount } : { ...b });
-  }
-  const covered = new Set<Charge>();
-  const rows: ReconcileRow[] = [];
-  for (const b of merged.values()) {
+  const merged = mergeBill(bill);
+  const owner = assign(merged, charges);
+  const rows: ReconcileRow[] = merged.map((b) => {
     let telemetry = 0n;
     let unpriced = 0;
-    for (const c of charges) {
-      if (c.pool !== null || !matches(b, c)) continue;
-      covered.add(c);
+    for (const [c, i] of owner) {
+      if (merged[i] !== b) continue;
       telemetry += c.direct_cost;
       unpriced += c.unpriced_events;
     }
     const variance = b.amount - telemetry;
-    const pct = percent(variance, telemetry);
-    const tolerance = mulDiv(telemetry, tolerancePct, 100n * ONE);
+    const beyond = exceeds(variance, telemetry, tolerancePct);
     const status: ReconcileStatus =
       telemetry === 0n && b.amount !== 0n
         ? 'not_in_telemetry'
-        : variance > tolerance
-          ? 'over_billed'
-          : -variance > tolerance
-            ? 'under_billed'
-            : 'matched';
-    rows.push({
+        : !beyond
+          ? 'matched'
+          : variance > 0n
+            ? 'over_billed'
+            : 'under_billed';
+    return {
       provider: b.provider,
       model: b.model,
       project: b.project,
@@ -106,15 +151,16 @@ export function reconcile(
       billed: b.amount,
       telemetry,
       variance,
-      variancePct: pct,
+      variancePct: percent(variance, telemetry),
       unpricedEvents: unpriced,
       status,
-    });
-  }
-  const billedProviders = new Set([...merged.values()].map((b) => norm(b.provider)));
+      exceeds: beyond,
+    };
+  });
+  const billedProviders = new Set(merged.map((b) => norm(b.provider)));
   const missing = new Map<string, ReconcileRow>();
-  for (const c of charges) {
-    if (c.pool !== null || covered.has(c) || !billedProviders.has(norm(c.provider))) continue;
+  for (const [c, i] of owner) {
+    if (i >= 0 || !billedProviders.has(norm(c.provider))) continue;
     const model = normalizeModel(c.model);
     const k = [norm(c.provider), model, c.project].join('\u0000');
     const row = missing.get(k) ?? {
@@ -128,9 +174,11 @@ export function reconcile(
       variancePct: null,
       unpricedEvents: 0,
       status: 'not_on_bill' as const,
+      exceeds: false,
     };
     row.telemetry += c.direct_cost;
     row.variance = -row.telemetry;
+    row.exceeds = exceeds(row.variance, 0n, 0n);
     row.unpricedEvents += c.unpriced_events;
     missing.set(k, row);
   }
@@ -141,62 +189,77 @@ export function reconcile(
   );
 }
 
+/** A line of the statement as the true-up leaves it. */
+function adjustmentLine(key: LineKey, provider: string): Adjustment {
+  return { ...key, provider, telemetry: 0n, adjustment: 0n, adjusted: 0n };
+}
+
 /**
- * The true-up: for each billed provider, the bill is split over that
- * provider's statement lines in proportion to their telemetry cost, to the
- * cent by largest remainder, so the adjusted lines add up to the bill
- * exactly. Each line's adjustment is the difference.
+ * The true-up (SPEC §5.2), per billed provider. Bill rows that no telemetry
+ * covers become one `unattributed / uninstrumented` line; disputed lines keep
+ * their telemetry cost; the rest of the bill is split over the provider's
+ * attributed and unattributed lines in proportion to their telemetry cost,
+ * to the cent by largest remainder. So each provider's adjusted lines add up
+ * to its bill exactly; each line's adjustment is adjusted − telemetry.
  */
 export function trueUp(bill: readonly BillRow[], charges: readonly Charge[]): Adjustment[] {
-  const billed = new Map<string, { provider: string; amount: Money }>();
-  for (const b of bill) {
-    const k = norm(b.provider) ?? '';
-    billed.set(k, { provider: b.provider, amount: (billed.get(k)?.amount ?? 0n) + b.amount });
-  }
+  const merged = mergeBill(bill);
+  const owner = assign(merged, charges);
+  const covered = new Set([...owner.values()]);
+  const providers = new Map<string, string>();
+  for (const b of merged)
+    if (!providers.has(norm(b.provider) ?? '')) providers.set(norm(b.provider) ?? '', b.provider);
   const out: Adjustment[] = [];
-  for (const [k, { provider, amount }] of [...billed.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const lines = new Map<string, Adjustment>();
-    for (const c of charges) {
-      if (c.pool !== null || norm(c.provider) !== k) continue;
-      const key = KEY_FIELDS.map((f) => c[f] ?? '').join('\u0000');
-      const line =
-        lines.get(key) ??
-        ({
-          ...Object.fromEntries(KEY_FIELDS.map((f) => [f, c[f]])),
-          provider,
-          telemetry: 0n,
-          adjustment: 0n,
-          adjusted: 0n,
-        } as Adjustment);
-      line.telemetry += c.direct_cost;
-      lines.set(key, line);
-    }
-    const sorted = [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
-    const weights = sorted.map((l) => (l.telemetry > 0n ? l.telemetry : 0n));
-    if (weights.every((w) => w === 0n)) {
-      out.push({
-        cost_center: null,
-        team: null,
-        application: null,
-        tenant: null,
-        environment: null,
-        category: null,
-        status: 'unattributed',
-        reason: null,
-        pool: null,
-        provider,
-        telemetry: 0n,
-        adjustment: amount,
-        adjusted: amount,
+  for (const [k, provider] of [...providers].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const rows = merged.filter((b) => norm(b.provider) === k);
+    const billed = rows.reduce((t, b) => t + b.amount, 0n);
+    let uninstrumented = rows
+      .filter((b) => !covered.has(merged.indexOf(b)))
+      .reduce((t, b) => t + b.amount, 0n);
+    const lines = providerLines(charges, k, provider);
+    const disputed = lines.filter((l) => l.status === 'disputed');
+    const scaled = lines.filter((l) => l.status !== 'disputed');
+    for (const l of disputed) l.adjusted = l.telemetry;
+    const target = billed - uninstrumented - disputed.reduce((t, l) => t + l.telemetry, 0n);
+    const weights = scaled.map((l) => (l.telemetry > 0n ? l.telemetry : 0n));
+    if (weights.some((w) => w > 0n)) {
+      const shares = allocateLargestRemainder(target, weights, CENT);
+      scaled.forEach((l, i) => {
+        l.adjusted = shares[i] ?? 0n;
       });
-      continue;
+    } else {
+      uninstrumented += target;
     }
-    const targets = allocateLargestRemainder(amount, weights, CENT);
-    sorted.forEach((l, i) => {
-      l.adjusted = targets[i] ?? 0n;
-      l.adjustment = l.adjusted - l.telemetry;
-      out.push(l);
-    });
+    for (const l of lines) l.adjustment = l.adjusted - l.telemetry;
+    out.push(...lines);
+    if (uninstrumented !== 0n) {
+      const line = adjustmentLine(
+        { ...blankKey(), status: 'unattributed', reason: 'uninstrumented' },
+        provider,
+      );
+      line.adjustment = uninstrumented;
+      line.adjusted = uninstrumented;
+      out.push(line);
+    }
   }
   return out;
+}
+
+/** The provider's usage charges summed by statement line, in line order. */
+function providerLines(charges: readonly Charge[], k: string, provider: string): Adjustment[] {
+  const lines = new Map<string, Adjustment>();
+  for (const c of charges) {
+    if (c.pool !== null || norm(c.provider) !== k) continue;
+    const key = KEY_FIELDS.map((f) => c[f] ?? '').join('\u0000');
+    let line = lines.get(key);
+    if (!line) {
+      line = adjustmentLine(
+        Object.fromEntries(KEY_FIELDS.map((f) => [f, c[f]])) as unknown as LineKey,
+        provider,
+      );
+      lines.set(key, line);
+    }
+    line.telemetry += c.direct_cost;
+  }
+  return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
 }

@@ -6,9 +6,21 @@
 
 import type { PoolShare } from './allocation.js';
 import { type Amounts, addAmounts, type Charge, emptyAmounts, type LineKey } from './attribution.js';
-import { formatMoney, type Money } from './money.js';
+import {
+  addCents,
+  centsOfLines,
+  type LineCents,
+  orgPath,
+  recentLines,
+  tenantPath,
+  zeroCents,
+} from './cents.js';
+import { formatFixed, formatMoney, type Money } from './money.js';
 
-export interface Line extends LineKey, Amounts {}
+export interface Line extends LineKey, Amounts {
+  /** The line's money in whole cents, as every output that shows cents shows it (core/cents.ts). */
+  cents: LineCents;
+}
 
 export type Level = 'line' | 'team' | 'application' | 'tenant' | 'cost_center';
 export const LEVELS: readonly Level[] = ['line', 'team', 'application', 'tenant', 'cost_center'];
@@ -20,6 +32,15 @@ export interface StatementInputs {
   audit_head: string | null;
 }
 
+/** Set when the period was issued and the statement no longer equals the latest issue (SPEC §5.3). */
+export interface DiffersFromIssued {
+  version: number;
+  /** Effective cost now − effective cost as issued, exact. */
+  effective_cost_delta: Money;
+  /** The issued lines (JSON form), for views scoped to one team; not part of the JSON. */
+  issuedLines?: readonly { team: string | null; effective_cost: string }[];
+}
+
 export interface Statement {
   period: { start: number; end: number };
   currency: string;
@@ -27,6 +48,14 @@ export interface Statement {
   lines: Line[];
   totals: Totals;
   inputs: StatementInputs;
+  differs_from_issued?: DiffersFromIssued | null;
+}
+
+/** The totals in whole cents: each the sum of the lines' cents, the effective total the rounded exact total. */
+export interface TotalCents extends LineCents {
+  attributed_cost: Money;
+  unattributed_cost: Money;
+  disputed_cost: Money;
 }
 
 export interface Totals {
@@ -37,6 +66,7 @@ export interface Totals {
   disputed_cost: Money;
   shared_cost: Money;
   direct_cost: Money;
+  cents: TotalCents;
   /** Attributed direct cost ÷ all direct cost, as an exact ratio (null when there is no direct cost). */
   coverage: { attributed: Money; direct: Money };
   events: number;
@@ -89,6 +119,7 @@ export function poolShareAsLine(s: PoolShare): Line {
   return {
     ...key,
     ...emptyAmounts(),
+    cents: zeroCents(),
     shared_cost: amount,
     effective_cost: amount,
     list_cost: amount,
@@ -96,19 +127,26 @@ export function poolShareAsLine(s: PoolShare): Line {
   };
 }
 
-/** Sums rows with equal keys (at a level) into lines, in a stable order. */
-export function sumLines(rows: Iterable<LineKey & Amounts>, level: Level = 'line'): Line[] {
+/**
+ * Sums rows with equal keys (at a level) into lines, in a stable order; the
+ * cents of rows that have them are summed too (a roll-up of lines).
+ */
+export function sumLines(
+  rows: Iterable<LineKey & Amounts & { cents?: LineCents }>,
+  level: Level = 'line',
+): Line[] {
   const fields = LEVEL_FIELDS[level];
   const byKey = new Map<string, Line>();
   for (const row of rows) {
     const k = keyOf(row, fields);
     let line = byKey.get(k);
     if (!line) {
-      line = { ...blankKey(), ...emptyAmounts() };
+      line = { ...blankKey(), ...emptyAmounts(), cents: zeroCents() };
       for (const f of fields) (line as unknown as Record<string, unknown>)[f] = row[f];
       byKey.set(k, line);
     }
     addAmounts(line, row);
+    if (row.cents) addCents(line.cents, row.cents);
   }
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
 }
@@ -122,11 +160,14 @@ export function totalsOf(lines: readonly Line[]): Totals {
     disputed_cost: 0n,
     shared_cost: 0n,
     direct_cost: 0n,
+    cents: { ...zeroCents(), attributed_cost: 0n, unattributed_cost: 0n, disputed_cost: 0n },
     coverage: { attributed: 0n, direct: 0n },
     events: 0,
     unpriced_events: 0,
   };
   for (const l of lines) {
+    addCents(t.cents, l.cents);
+    t.cents[`${l.status}_cost`] += l.cents.effective_cost;
     t.effective_cost += l.effective_cost;
     t.billed_cost += l.billed_cost;
     t.shared_cost += l.shared_cost;
@@ -148,14 +189,49 @@ export function buildStatement(
   meta: { period: { start: number; end: number }; currency: string; inputs: StatementInputs },
   level: Level = 'line',
 ): Statement {
-  const lines = sumLines([...charges, ...shares.map(poolShareAsLine)], level);
-  return { ...meta, level, lines, totals: totalsOf(lines) };
+  const lines = withCents(sumLines([...charges, ...shares.map(poolShareAsLine)]), orgPath);
+  return rollUp({ ...meta, level: 'line', lines, totals: totalsOf(lines) }, level);
 }
 
-/** The same statement with its lines rolled up to a level; totals do not change. */
+/** The lines with their cents rounded in the tree that `path` gives (core/cents.ts). */
+function withCents(lines: readonly Line[], path: (l: LineKey) => string[]): Line[] {
+  const cents = centsOfLines(lines, path);
+  return lines.map((l, i) => ({ ...l, cents: cents[i] ?? zeroCents() }));
+}
+
+/**
+ * The same statement with its lines rolled up to a level; totals do not
+ * change. The cents of a rolled-up line are the sum of its lines' cents; the
+ * tenant level, which cuts across teams, has its own rounding tree.
+ */
 export function rollUp(s: Statement, level: Level): Statement {
   if (level === s.level) return s;
+  if (s.level !== 'line' && (level === 'line' || level === 'tenant'))
+    throw new RangeError(`a statement at level ${s.level} cannot be rolled up to ${level}`);
+  if (level === 'tenant') {
+    const cents = recentLines(s.lines, tenantPath);
+    return {
+      ...s,
+      level,
+      lines: sumLines(
+        s.lines.map((l, i) => ({ ...l, cents: cents[i] ?? zeroCents() })),
+        level,
+      ),
+    };
+  }
   return { ...s, level, lines: sumLines(s.lines, level) };
+}
+
+/** Whole cents as a decimal string with two places. */
+export function centsText(m: Money): string {
+  return formatFixed(m, 2);
+}
+
+function centsJson<T extends object>(c: T): Record<keyof T, string> {
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, centsText(v as Money)])) as Record<
+    keyof T,
+    string
+  >;
 }
 
 /** Coverage as a number for display (4 decimals); the exact parts stay in the totals. */
@@ -185,6 +261,7 @@ export function statementJson(s: Statement): unknown {
       coverage: coverageRatio(s.totals),
       events: s.totals.events,
       unpriced_events: s.totals.unpriced_events,
+      cents: centsJson(s.totals.cents),
     },
     lines: s.lines.map((l) => ({
       cost_center: l.cost_center,
@@ -205,7 +282,14 @@ export function statementJson(s: Statement): unknown {
       unpriced_events: l.unpriced_events,
       input_tokens: l.input_tokens,
       output_tokens: l.output_tokens,
+      cents: centsJson(l.cents),
     })),
     inputs: s.inputs,
+    differs_from_issued: s.differs_from_issued
+      ? {
+          version: s.differs_from_issued.version,
+          effective_cost_delta: money(s.differs_from_issued.effective_cost_delta),
+        }
+      : null,
   };
 }

@@ -2,8 +2,8 @@
  * CSV as RFC 4180 says: CRLF between records, a field quoted when it holds a
  * comma, a quote or a line break, quotes doubled inside. null is an empty field.
  */
-import { emptyAmounts } from '../core/attribution.js';
-import { blankKey, type Line, type Statement, statementJson } from '../core/statement.js';
+import { CENT_COLUMNS } from '../core/cents.js';
+import { centsText, KEY_FIELDS, type Statement } from '../core/statement.js';
 
 export type CsvValue = string | number | null;
 
@@ -19,16 +19,21 @@ export function csvTable(header: readonly string[], rows: Iterable<readonly CsvV
   return `${out.join('\r\n')}\r\n`;
 }
 
-/** One row per statement line; the columns and values are those of the JSON form (SPEC §5). */
+const COUNTS = ['events', 'unpriced_events', 'input_tokens', 'output_tokens'] as const;
+
+/**
+ * One row per statement line, with the JSON line fields (SPEC §5). Amounts
+ * are the statement's cents (SPEC §4.8: the same cents as the table, the HTML
+ * report and the dashboard, and the rows add up to the totals); the exact
+ * amounts are in the JSON and FOCUS forms.
+ */
 export function renderCsv(s: Statement): string {
-  const json = statementJson({ ...s, lines: [BLANK, ...s.lines] }) as { lines: Record<string, CsvValue>[] };
-  const [blank, ...lines] = json.lines;
-  const header = Object.keys(blank ?? {});
   return csvTable(
-    header,
-    lines.map((l) => header.map((h) => l[h] ?? null)),
+    [...KEY_FIELDS, ...CENT_COLUMNS, ...COUNTS],
+    s.lines.map((l) => [
+      ...KEY_FIELDS.map((f) => l[f]),
+      ...CENT_COLUMNS.map((f) => centsText(l.cents[f])),
+      ...COUNTS.map((f) => l[f]),
+    ]),
   );
 }
-
-/** Only its keys are used: they give the header even when the statement has no lines. */
-const BLANK: Line = { ...blankKey(), ...emptyAmounts() };

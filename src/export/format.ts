@@ -11,3 +11,9 @@ export function coveragePercent(t: Totals): string {
   if (t.coverage.direct === 0n) return 'n/a';
   return `${formatFixed(mulDiv(100n * ONE, t.coverage.attributed, t.coverage.direct), 2)} %`;
 }
+
+/** A difference to the cent with its sign: "+1.23", "-0.05", "0.00". */
+export function signedCents(m: bigint): string {
+  const text = formatFixed(m, 2);
+  return m > 0n && text !== '0.00' ? `+${text}` : text;
+}

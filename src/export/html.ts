@@ -1,14 +1,15 @@
 /**
  * The printable chargeback report (SPEC §5, `--format html`): a cover with the
  * totals and one section per team, each starting on a new page. Amounts are
- * rounded to the cent by largest remainder over the whole statement, so every
- * team's lines add up to its total and the teams add up to the cover.
+ * the statement's cents (core/cents.ts), the same as in the table and the
+ * dashboard, so every team's lines add up to its total and the teams add up
+ * to the cover.
  * Self-contained: inline CSS, no scripts, no external assets.
  */
 import type { Reason } from '../core/attribution.js';
-import { type Money, roundToCentsLargestRemainder } from '../core/money.js';
-import { iso, type Line, type Statement } from '../core/statement.js';
-import { cents, coveragePercent } from './format.js';
+import type { Money } from '../core/money.js';
+import { centsText as cents, iso, type Line, type Statement } from '../core/statement.js';
+import { coveragePercent, signedCents } from './format.js';
 import { type Names, nameOf } from './names.js';
 
 export interface HtmlOptions {
@@ -23,6 +24,7 @@ const EXPLAIN: Record<Reason, string> = {
   no_owner_at_time: 'the application had no owner team at the time of use',
   no_cost_center_at_time: 'the team had no cost center at the time of use',
   pool_without_consumers: 'the shared pool had no eligible consumer',
+  uninstrumented: 'the provider billed it, but no telemetry shows the usage',
   use_after_compromise: 'used after the key was reported leaked or compromised',
   use_after_revocation: 'used after the key was revoked or expired',
   unauthorized_model: 'a model outside the identity’s allowlist',
@@ -73,9 +75,11 @@ interface Shown {
 }
 
 function roundedLines(lines: readonly Line[]): Shown[] {
-  const effective = roundToCentsLargestRemainder(lines.map((l) => l.effective_cost));
-  const billed = roundToCentsLargestRemainder(lines.map((l) => l.billed_cost));
-  return lines.map((line, i) => ({ line, effective: effective[i] ?? 0n, billed: billed[i] ?? 0n }));
+  return lines.map((line) => ({
+    line,
+    effective: line.cents.effective_cost,
+    billed: line.cents.billed_cost,
+  }));
 }
 
 /** Lines by team id, teams in id order, lines without a team last. */
@@ -96,12 +100,12 @@ function teamOrder(a: string | null, b: string | null): number {
 function cover(s: Statement, title: string, teams: Map<string | null, Shown[]>, names?: Names): string {
   const t = s.totals;
   const totals: [string, string][] = [
-    ['Effective cost', cents(t.effective_cost)],
-    ['Billed cost', cents(t.billed_cost)],
-    ['Attributed', cents(t.attributed_cost)],
-    ['Unattributed', cents(t.unattributed_cost)],
-    ['Disputed', cents(t.disputed_cost)],
-    ['Shared pools', cents(t.shared_cost)],
+    ['Effective cost', cents(t.cents.effective_cost)],
+    ['Billed cost', cents(t.cents.billed_cost)],
+    ['Attributed', cents(t.cents.attributed_cost)],
+    ['Unattributed', cents(t.cents.unattributed_cost)],
+    ['Disputed', cents(t.cents.disputed_cost)],
+    ['Shared pools', cents(t.cents.shared_cost)],
     ['Coverage', coveragePercent(t)],
     ['Events', String(t.events)],
     ['Unpriced events', String(t.unpriced_events)],
@@ -122,6 +126,11 @@ function cover(s: Statement, title: string, teams: Map<string | null, Shown[]>, 
     '<section class="cover">',
     `<h1>${escapeHtml(title)}</h1>`,
     `<p class="meta">${periodText(s)} · currency ${escapeHtml(s.currency)}</p>`,
+    s.differs_from_issued
+      ? `<div class="callout"><p>This period differs from issued statement v${s.differs_from_issued.version}: effective ${escapeHtml(
+          signedCents(s.differs_from_issued.effective_cost_delta),
+        )} since it was issued (late data or a changed configuration).</p></div>`
+      : '',
     `<table>${totals.map(([k, v]) => row([escapeHtml(k), num(v)])).join('')}</table>`,
     '<h2>Teams</h2>',
     '<table><thead>',

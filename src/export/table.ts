@@ -1,13 +1,14 @@
 /**
  * The terminal form of a statement: the totals, then the lines in aligned
  * columns, one block per status so that disputed and unattributed money
- * stands apart. Amounts are shown to the cent; the exact figures are in the
- * JSON and CSV forms.
+ * stands apart. Amounts are the statement's cents (core/cents.ts), so the
+ * lines add up to each subtotal and the subtotals to the totals; the exact
+ * figures are in the JSON and FOCUS forms.
  */
 import type { Status } from '../core/attribution.js';
-import type { Money } from '../core/money.js';
-import { iso, LEVEL_FIELDS, type Line, type Statement } from '../core/statement.js';
-import { cents, coveragePercent } from './format.js';
+import type { LineCents } from '../core/cents.js';
+import { centsText, iso, LEVEL_FIELDS, type Line, type Statement } from '../core/statement.js';
+import { coveragePercent, signedCents } from './format.js';
 
 const STATUSES: readonly Status[] = ['attributed', 'disputed', 'unattributed'];
 
@@ -17,7 +18,7 @@ const AMOUNTS = [
   ['effective', 'effective_cost'],
   ['list', 'list_cost'],
   ['billed', 'billed_cost'],
-] as const satisfies readonly (readonly [string, keyof Line])[];
+] as const satisfies readonly (readonly [string, keyof LineCents])[];
 
 export function renderTable(s: Statement): string {
   const blocks = [header(s)];
@@ -35,16 +36,22 @@ function header(s: Statement): string {
     ['period', `${iso(s.period.start)} .. ${iso(s.period.end)} (end exclusive)`],
     ['currency', s.currency],
     ['level', s.level],
-    ['effective', cents(t.effective_cost)],
-    ['billed', cents(t.billed_cost)],
-    ['attributed', cents(t.attributed_cost)],
-    ['unattributed', cents(t.unattributed_cost)],
-    ['disputed', cents(t.disputed_cost)],
-    ['shared', cents(t.shared_cost)],
+    ['effective', centsText(t.cents.effective_cost)],
+    ['billed', centsText(t.cents.billed_cost)],
+    ['attributed', centsText(t.cents.attributed_cost)],
+    ['unattributed', centsText(t.cents.unattributed_cost)],
+    ['disputed', centsText(t.cents.disputed_cost)],
+    ['shared', centsText(t.cents.shared_cost)],
     ['coverage', coveragePercent(t)],
     ['events', String(t.events)],
     ['unpriced events', String(t.unpriced_events)],
   ];
+  const d = s.differs_from_issued;
+  if (d)
+    pairs.push([
+      'DIFFERS FROM ISSUED',
+      `v${d.version}: effective ${signedCents(d.effective_cost_delta)} since it was issued (late data or a changed configuration); restate or issue again`,
+    ]);
   return align(
     pairs,
     pairs.map(() => false),
@@ -56,12 +63,12 @@ function linesTable(s: Statement, lines: readonly Line[]): string {
   const head = [...keys, ...AMOUNTS.map(([h]) => h), 'events'];
   const rows = lines.map((l) => [
     ...keys.map((k) => l[k] ?? '-'),
-    ...AMOUNTS.map(([, f]) => cents(l[f] as Money)),
+    ...AMOUNTS.map(([, f]) => centsText(l.cents[f])),
     String(l.events),
   ]);
   const subtotal = [
     ...keys.map((_, i) => (i === 0 ? 'total' : '')),
-    ...AMOUNTS.map(([, f]) => cents(lines.reduce((sum, l) => sum + (l[f] as Money), 0n))),
+    ...AMOUNTS.map(([, f]) => centsText(lines.reduce((sum, l) => sum + l.cents[f], 0n))),
     String(lines.reduce((n, l) => n + l.events, 0)),
   ];
   const right = head.map((_, i) => i >= keys.length);

@@ -2,7 +2,7 @@
 
 import type { BudgetStatus } from '../core/budgets.js';
 import type { Budget, Config } from '../core/config.js';
-import { formatMoney } from '../core/money.js';
+import { formatFixed, formatMoney } from '../core/money.js';
 import { iso } from '../core/statement.js';
 
 export function budgetStatusJson(b: BudgetStatus): unknown {
@@ -12,6 +12,7 @@ export function budgetStatusJson(b: BudgetStatus): unknown {
     period: b.period,
     budget: formatMoney(b.budget),
     actual: formatMoney(b.actual),
+    actual_cents: formatFixed(b.actualCents, 2),
     forecast: formatMoney(b.forecast),
     observed_days: b.observedDays,
     days: b.days,

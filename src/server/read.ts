@@ -3,9 +3,20 @@
  * token sees only lines, events and figures charged to its own team, and
  * totals recomputed from those alone — never the organisation's.
  */
+
+import type { Status } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
-import { formatMoney, type Money } from '../core/money.js';
-import { iso, type Level, statementJson, sumLines, totalsOf } from '../core/statement.js';
+import { formatMoney, type Money, parseMoney } from '../core/money.js';
+import {
+  centsText,
+  type DiffersFromIssued,
+  iso,
+  type Level,
+  type Statement,
+  statementJson,
+  sumLines,
+  totalsOf,
+} from '../core/statement.js';
 import { computeStatement } from '../service/statement.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './access.js';
@@ -36,10 +47,8 @@ export async function statementFor(
     level: team === null ? level : 'line',
   });
   if (team === null) return { ...(statementJson(statement) as object), scope: null };
-  const lines = sumLines(
-    statement.lines.filter((l) => l.team === team),
-    level,
-  );
+  const mine = statement.lines.filter((l) => l.team === team);
+  const lines = sumLines(mine, level);
   const totals = totalsOf(lines);
   const scoped = {
     ...statement,
@@ -47,49 +56,79 @@ export async function statementFor(
     lines,
     totals,
     inputs: { ...statement.inputs, events: totals.events },
+    differs_from_issued: teamDiffers(statement, team, totals.effective_cost),
   };
   return { ...(statementJson(scoped) as object), scope: { team } };
 }
 
+/**
+ * What a team sees of `differs_from_issued`: its own change only (its lines
+ * now against its lines as issued), never the organisation's.
+ */
+function teamDiffers(s: Statement, team: string, now: Money): DiffersFromIssued | null {
+  const d = s.differs_from_issued;
+  if (!d?.issuedLines) return null;
+  const then = d.issuedLines
+    .filter((l) => l.team === team)
+    .reduce((a, l) => a + parseMoney(l.effective_cost), 0n);
+  return now === then ? null : { version: d.version, effective_cost_delta: now - then };
+}
+
 const DAY = 86_400_000;
 
-/** Effective cost per UTC day and team; pool shares are per period, not per day, so they are left out. */
+type Series = { team: string | null; status: Status; costs: Money[] };
+
+/**
+ * Direct cost per UTC day: one series per team for its attributed usage, and
+ * disputed and unattributed money as series of their own (SPEC §9), never
+ * stacked into a team's spend. Pool shares are per month, not per day, so
+ * they are left out; `total_cents` is the statement's direct cost in cents.
+ */
 export async function dailySpend(
   store: Store,
   config: Config,
   window: Window,
   team: string | null,
 ): Promise<unknown> {
-  const { charges } = await computeStatement(store, config, window, { byDay: true });
+  const { charges, statement } = await computeStatement(store, config, window, { byDay: true });
   const first = Math.floor(window.start / DAY) * DAY;
   const days: number[] = [];
   for (let d = first; d < window.end; d += DAY) days.push(d);
   const index = new Map(days.map((d, i) => [d, i]));
-  const series = new Map<string | null, Money[]>();
+  const series = new Map<string, Series>();
+  const seriesOf = (t: string | null, status: Status): Series => {
+    const k = `${status}\u0000${t ?? ''}`;
+    let s = series.get(k);
+    if (!s) {
+      s = { team: t, status, costs: days.map(() => 0n) };
+      series.set(k, s);
+    }
+    return s;
+  };
+  if (team !== null) seriesOf(team, 'attributed');
   for (const c of charges) {
     if (team !== null && c.team !== team) continue;
     const i = index.get(c.day ?? Math.floor(c.time / DAY) * DAY);
     if (i === undefined) continue;
-    let costs = series.get(c.team);
-    if (!costs) {
-      costs = days.map(() => 0n);
-      series.set(c.team, costs);
-    }
-    costs[i] = (costs[i] as Money) + c.effective_cost;
+    const s = seriesOf(c.status === 'attributed' ? c.team : null, c.status);
+    s.costs[i] = (s.costs[i] as Money) + c.direct_cost;
   }
-  if (team !== null && !series.has(team))
-    series.set(
-      team,
-      days.map(() => 0n),
-    );
-  const order = [...series.keys()].sort((a, b) =>
-    a === null ? 1 : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0,
+  const rank = (s: Series) =>
+    s.status === 'attributed' ? (s.team === null ? 1 : 0) : s.status === 'disputed' ? 2 : 3;
+  const order = [...series.values()].sort((a, b) =>
+    rank(a) !== rank(b) ? rank(a) - rank(b) : (a.team ?? '') < (b.team ?? '') ? -1 : 1,
   );
+  const lines = team === null ? statement.lines : statement.lines.filter((l) => l.team === team);
   return {
     period: { start: iso(window.start), end: iso(window.end) },
     currency: config.currency,
     scope: team === null ? null : { team },
     days: days.map((d) => new Date(d).toISOString().slice(0, 10)),
-    series: order.map((t) => ({ team: t, costs: (series.get(t) as Money[]).map((m) => formatMoney(m)) })),
+    series: order.map((s) => ({
+      team: s.team,
+      status: s.status,
+      costs: s.costs.map((m) => formatMoney(m)),
+    })),
+    total_cents: centsText(lines.reduce((a, l) => a + l.cents.direct_cost, 0n)),
   };
 }

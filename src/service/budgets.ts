@@ -16,9 +16,9 @@ import {
 } from '../core/budgets.js';
 import type { Budget, Config } from '../core/config.js';
 import { formatMoney, type Money } from '../core/money.js';
-import { iso } from '../core/statement.js';
+import { centsText, iso, rollUp, type Statement } from '../core/statement.js';
 import type { Store } from '../store/store.js';
-import { computeStatement } from './statement.js';
+import { computeIn } from './statement.js';
 
 export interface BudgetReport {
   period: string;
@@ -34,14 +34,17 @@ export async function computeBudgets(
   config: Config,
   period: { label: string; start: number; end: number },
 ): Promise<BudgetReport> {
-  const latest = await store.latestEventTime();
+  // the latest event and the statement from one snapshot, so that the days observed match the spend
+  const { latest, computed } = await store.snapshot(async (snap) => ({
+    latest: await snap.latestEventTime(),
+    computed: config.budgets.length > 0 ? await computeIn(snap, config, period, { byDay: true }) : null,
+  }));
   const days = daysIn(period.start, period.end);
   const observed =
     latest === null ? 0 : Math.max(0, Math.min(days, Math.floor((latest - period.start) / DAY_MS) + 1));
-  const { charges, shares } =
-    config.budgets.length > 0
-      ? await computeStatement(store, config, period, { byDay: true })
-      : { charges: [], shares: [] };
+  const charges = computed?.charges ?? [];
+  const shares = computed?.shares ?? [];
+
   const counts = (status: Charge['status']) =>
     status === 'attributed' || (status === 'disputed' && config.policy.disputed === 'charge');
   const series = config.budgets.map((budget): BudgetSeries => {
@@ -54,7 +57,16 @@ export async function computeBudgets(
     const pools = shares
       .filter((s) => counts(s.status) && scopeOf(s, budget) === budget.id)
       .reduce((a, s) => a + s.amount, 0n);
-    return { budget, period: period.label, start: period.start, end: period.end, usage, pools };
+    const statementCents = computed ? budgetCents(computed.statement, budget, config.policy.disputed) : 0n;
+    return {
+      budget,
+      period: period.label,
+      start: period.start,
+      end: period.end,
+      usage,
+      pools,
+      statementCents,
+    };
   });
   return {
     period: period.label,
@@ -64,6 +76,23 @@ export async function computeBudgets(
     budgets: series.map(assessBudget),
     crossings: series.flatMap(budgetCrossings),
   };
+}
+
+/**
+ * The statement's cents of a budget's scope: the effective cents of its
+ * lines that count (attributed, and disputed under `disputed: charge`), at
+ * the line level for teams and applications and at the tenant level for
+ * tenants, so they are the cents every other output shows for that scope.
+ */
+export function budgetCents(statement: Statement, budget: Budget, disputed: 'hold' | 'charge'): Money {
+  const lines = budget.scope === 'tenant' ? rollUp(statement, 'tenant').lines : statement.lines;
+  return lines
+    .filter(
+      (l) =>
+        (l.status === 'attributed' || (l.status === 'disputed' && disputed === 'charge')) &&
+        scopeOf(l, budget) === budget.id,
+    )
+    .reduce((a, l) => a + l.cents.effective_cost, 0n);
 }
 
 function scopeOf(
@@ -87,6 +116,7 @@ export function budgetJson(b: BudgetStatus): unknown {
     period: b.period,
     budget: formatMoney(b.budget),
     actual: formatMoney(b.actual),
+    actual_cents: centsText(b.actualCents),
     forecast: formatMoney(b.forecast),
     percent: percentOf(b.actual, b.budget),
     forecast_percent: percentOf(b.forecast, b.budget),

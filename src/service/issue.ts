@@ -4,38 +4,50 @@
  * the audit head. A restatement recomputes the period with a corrected
  * configuration and reports, per line, what changed since the issue.
  */
-import { createHash } from 'node:crypto';
 import { type Charge, emptyAmounts, type LineKey } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
 import { TallyError } from '../core/errors.js';
-import { type Money, parseMoney } from '../core/money.js';
+import { type Money, parseMoney, roundTo } from '../core/money.js';
 import { KEY_FIELDS, type Statement, statementJson } from '../core/statement.js';
 import type { IssuedStatement, Store } from '../store/store.js';
+import { issuedBody, statementSha256 } from './content.js';
 import { computeStatement } from './statement.js';
 
+/** An issued statement, and whether this call created it (false: identical to the latest issue, SPEC §5.3). */
+export type IssueResult = IssuedStatement & { created: boolean };
+
+/**
+ * Freezes a line-level statement as the next version of its period, unless
+ * it is identical (same content hash) to the latest version issued: then that
+ * version is returned and nothing is stored.
+ */
 export async function issueStatement(
   store: Store,
   period: string,
   statement: Statement,
   now: number,
-): Promise<IssuedStatement> {
-  const body = JSON.stringify(statementJson({ ...statement, level: 'line' }));
-  return store.issueStatement(
+): Promise<IssueResult> {
+  const contentSha256 = statementSha256(statement);
+  const latest = await store.issuedStatement(period);
+  if (latest && latest.contentSha256 === contentSha256) return { ...latest, created: false };
+  const issued = await store.issueStatement(
     {
       period,
-      contentSha256: createHash('sha256').update(body).digest('hex'),
+      contentSha256,
       configSha256: statement.inputs.config_sha256,
       auditHead: statement.inputs.audit_head,
-      body,
+      body: issuedBody(statement),
     },
     now,
   );
+  return { ...issued, created: true };
 }
 
 export interface Correction {
   key: Record<string, string | null>;
-  issued: { effective_cost: Money; billed_cost: Money; events: number };
-  restated: { effective_cost: Money; billed_cost: Money; events: number };
+  /** Exact amounts, and the effective cents each statement shows for the line. */
+  issued: { effective_cost: Money; billed_cost: Money; events: number; effective_cents: Money };
+  restated: { effective_cost: Money; billed_cost: Money; events: number; effective_cents: Money };
   effective_difference: Money;
   billed_difference: Money;
 }
@@ -55,9 +67,17 @@ function keyOf(l: JsonLine): string {
   return KEY_FIELDS.map((k) => l[k] ?? '').join('\u0000');
 }
 
+/** The line's effective cents as its statement showed them (statements issued before cents: rounded). */
+function centsOf(l: JsonLine | undefined): Money {
+  if (!l) return 0n;
+  const c = l.cents as { effective_cost?: string } | undefined;
+  return c?.effective_cost ? parseMoney(c.effective_cost) : roundTo(parseMoney(String(l.effective_cost)), 2);
+}
+
 function amounts(l: JsonLine | undefined) {
   return {
     effective_cost: l ? parseMoney(String(l.effective_cost)) : 0n,
+    effective_cents: centsOf(l),
     billed_cost: l ? parseMoney(String(l.billed_cost)) : 0n,
     events: l ? Number(l.events) : 0,
   };

@@ -2,16 +2,19 @@
  * Computing a statement: the use case that wires the store's usage groups to
  * attribution, pricing and allocation. Shared by the CLI, the server and the
  * demo; recomputed from the stored events and the configuration every time,
- * so a corrected configuration needs no re-ingestion.
+ * so a corrected configuration needs no re-ingestion. Everything a statement
+ * reads (events, batches, audit head, the issued statement) comes from one
+ * snapshot of the store (SPEC §5.3).
  */
 import { allocatePool, type PoolShare } from '../core/allocation.js';
 import { Attributor, type Charge } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
-import { buildStatement, type Level, type Statement } from '../core/statement.js';
+import { buildStatement, type DiffersFromIssued, type Level, type Statement } from '../core/statement.js';
 import type { SelectorTuple } from '../core/usage.js';
-import type { Store } from '../store/store.js';
+import type { IssuedStatement, Store, StoreSnapshot } from '../store/store.js';
+import { issuedLines, issuedTotal, statementSha256 } from './content.js';
 
 export interface Computed {
   statement: Statement;
@@ -27,11 +30,26 @@ export interface ComputeOptions {
   byDay?: boolean;
 }
 
-export async function computeStatement(
+/**
+ * The statement of a window. With a `label` (the period, e.g. `2026-10`) it
+ * is compared with the latest statement issued for that period and carries
+ * `differs_from_issued` when they differ.
+ */
+export function computeStatement(
   store: Store,
   config: Config,
-  window: { start: number; end: number },
+  window: { start: number; end: number; label?: string },
   opts: ComputeOptions = {},
+): Promise<Computed> {
+  return store.snapshot((snap) => computeIn(snap, config, window, opts));
+}
+
+/** The statement of a window, read from a snapshot the caller holds (to read more from the same one). */
+export async function computeIn(
+  store: StoreSnapshot,
+  config: Config,
+  window: { start: number; end: number; label?: string },
+  opts: ComputeOptions,
 ): Promise<Computed> {
   const registry = new Registry(config);
   const prices = new PriceBook(config.prices);
@@ -57,12 +75,12 @@ export async function computeStatement(
   });
   const attributor = new Attributor(registry, prices, config.policy);
   const charges = groups.map((g) => attributor.attribute(g));
-  const shares = config.sharedPools.flatMap((p) => allocatePool(p, charges, registry, window.end));
+  const shares = config.sharedPools.flatMap((p) => allocatePool(p, charges, registry, window));
   const statement = buildStatement(
     charges,
     shares,
     {
-      period: window,
+      period: { start: window.start, end: window.end },
       currency: config.currency,
       inputs: {
         config_sha256: config.sha256,
@@ -73,5 +91,21 @@ export async function computeStatement(
     },
     opts.level ?? 'line',
   );
+  const issued = window.label === undefined ? null : await store.issuedStatement(window.label);
+  statement.differs_from_issued = issued ? differsFrom(issued, lineLevel(charges, shares, statement)) : null;
   return { statement, charges, shares, registry, prices };
+}
+
+/** The line-level form of a statement (what is issued), from the same charges and shares. */
+function lineLevel(charges: readonly Charge[], shares: readonly PoolShare[], s: Statement): Statement {
+  return s.level === 'line' ? s : buildStatement(charges, shares, s, 'line');
+}
+
+function differsFrom(issued: IssuedStatement, now: Statement): DiffersFromIssued | null {
+  if (statementSha256(now) === issued.contentSha256) return null;
+  return {
+    version: issued.version,
+    effective_cost_delta: now.totals.effective_cost - issuedTotal(issued),
+    issuedLines: issuedLines(issued),
+  };
 }

@@ -106,7 +106,25 @@ export interface EventWindowQuery {
   traceMargin?: number;
 }
 
+/**
+ * What one statement reads (SPEC §5.3): every call sees the same committed
+ * state of the store, so an ingest that commits meanwhile is either wholly in
+ * or wholly out.
+ */
+export interface StoreSnapshot {
+  selectorTuples(): Promise<SelectorTuple[]>;
+  usageGroups(q: UsageQuery): Promise<UsageGroup[]>;
+  auditHead(): Promise<string | null>;
+  issuedStatement(period: string): Promise<IssuedStatement | null>;
+  latestEventTime(): Promise<number | null>;
+}
+
 export interface Store {
+  /**
+   * Runs `body` against one consistent snapshot of the store (a read
+   * transaction of its own); writers are not held up meanwhile.
+   */
+  snapshot<T>(body: (s: StoreSnapshot) => Promise<T>): Promise<T>;
   /**
    * Stores the events as one atomic batch: either every new event is stored
    * and the batch recorded in the chain, or nothing is. Events already stored
@@ -137,7 +155,7 @@ export interface Store {
   auditHead(): Promise<string | null>;
   /** Recomputes every batch hash and the chain from the stored events. */
   verify(): Promise<VerifyResult>;
-  /** Freezes a statement; issuing a period again adds a new version. */
+  /** Freezes a statement; issuing a period again adds a new version (service/issue.ts skips identical ones). */
   issueStatement(s: Omit<IssuedStatement, 'version' | 'issuedAt'>, now: number): Promise<IssuedStatement>;
   /** The latest issued version of a period, or null. */
   issuedStatement(period: string): Promise<IssuedStatement | null>;

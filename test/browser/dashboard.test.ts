@@ -5,9 +5,12 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { formatFixed, parseMoney } from '../../src/core/money.js';
+import { formatFixed, formatMoney, parseMoney } from '../../src/core/money.js';
+import { issueStatement } from '../../src/service/issue.js';
+import { computeStatement } from '../../src/service/statement.js';
 import { CHROMIUM, hasChromium, PERIOD, startWorld, type World } from './harness.js';
 
+type Cents = Record<string, string>;
 interface Totals {
   effective_cost: string;
   billed_cost: string;
@@ -16,22 +19,31 @@ interface Totals {
   shared_cost: string;
   coverage: number;
   events: number;
+  cents: Cents;
 }
 interface Line {
   team: string | null;
   application: string | null;
+  tenant: string | null;
   category: string | null;
   status: string;
   effective_cost: string;
   events: number;
+  cents: Cents;
 }
 interface Statement {
   totals: Totals;
   lines: Line[];
+  differs_from_issued: { version: number; effective_cost_delta: string } | null;
 }
 interface Daily {
-  series: Array<{ team: string | null; costs: string[] }>;
+  series: Array<{ team: string | null; status: string; costs: string[] }>;
+  total_cents: string;
 }
+
+/** The name the chart gives a daily series: the team for attributed usage, else the status. */
+const seriesName = (s: Daily['series'][number]) =>
+  s.status === 'attributed' ? (s.team ?? '(no team)') : s.status;
 
 /** What the dashboard must print for an amount: dollars and cents, half away from zero, grouped. */
 function dollars(amount: string | bigint): string {
@@ -79,18 +91,32 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     const st = await w.api<Statement>(w.tokens.finance, `/v1/statements?period=${PERIOD}&level=team`);
     const t = st.totals;
 
-    expect(await text(page, 'total-effective')).toBe(dollars(t.effective_cost));
+    // the statement's own cents (SPEC §4.8), never a rounding of its own
+    expect(await text(page, 'total-effective')).toBe(dollars(t.cents.effective_cost!));
     expect(await page.getByTestId('total-effective').getAttribute('data-value')).toBe(t.effective_cost);
-    expect(await text(page, 'total-billed')).toBe(dollars(t.billed_cost));
-    expect(await text(page, 'total-unattributed')).toBe(dollars(t.unattributed_cost));
-    expect(await text(page, 'total-disputed')).toBe(dollars(t.disputed_cost));
+    expect(await text(page, 'total-billed')).toBe(dollars(t.cents.billed_cost!));
+    expect(await text(page, 'total-attributed')).toBe(dollars(t.cents.attributed_cost!));
+    expect(await text(page, 'total-unattributed')).toBe(dollars(t.cents.unattributed_cost!));
+    expect(await text(page, 'total-disputed')).toBe(dollars(t.cents.disputed_cost!));
     expect(await text(page, 'total-coverage')).toBe(`${(t.coverage * 100).toFixed(1)} %`);
     expect(parseMoney(t.disputed_cost)).toBeGreaterThan(0n);
 
+    // the team table: each row the statement line's cents, adding up to the total shown
+    const rows = await page.getByTestId('team-table').locator('tbody tr').all();
+    const sorted = [...st.lines].sort((a, b) => (a.team ?? '~').localeCompare(b.team ?? '~'));
+    expect(rows.length).toBe(sorted.length);
+    for (const [i, row] of rows.entries())
+      expect((await row.locator('td').allTextContents())[2]).toBe(dollars(sorted[i]!.cents.effective_cost!));
+    const rowSum = sorted.reduce((a, l) => a + parseMoney(l.cents.effective_cost!), 0n);
+    expect(dollars(rowSum)).toBe(dollars(t.cents.effective_cost!));
+
     const daily = await w.api<Daily>(w.tokens.finance, `/v1/spend/daily?period=${PERIOD}`);
     const chart = page.getByTestId('chart-daily');
-    const teams = daily.series.map((s) => s.team ?? '(no team)');
+    const teams = daily.series.map(seriesName);
     expect(teams.length).toBeGreaterThan(3);
+    // disputed money is a series of its own, never inside a team's
+    expect(teams).toContain('disputed');
+    expect(daily.series.filter((s) => s.status !== 'attributed').every((s) => s.team === null)).toBe(true);
     expect(JSON.parse((await chart.getAttribute('data-series')) ?? '[]')).toEqual(teams);
     const plotted = parseMoney((await chart.getAttribute('data-total')) ?? '');
     expect(plotted).toBe(daily.series.flatMap((s) => s.costs).reduce((a, c) => a + parseMoney(c), 0n));
@@ -102,10 +128,11 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
       w.tokens.finance,
       `/v1/statements?period=${PERIOD}&level=application`,
     );
+    // an application's spend is its attributed effective cost, in the statement's cents
     const byApp = new Map<string, bigint>();
     for (const l of apps.lines) {
-      if (l.application)
-        byApp.set(l.application, (byApp.get(l.application) ?? 0n) + parseMoney(l.effective_cost));
+      if (l.application && l.status === 'attributed')
+        byApp.set(l.application, (byApp.get(l.application) ?? 0n) + parseMoney(l.cents.effective_cost!));
     }
     const [topApp, topAmount] = [...byApp].sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0))[0] ?? [];
     const firstRow = page.getByTestId('top-applications').locator('tbody tr').first();
@@ -131,9 +158,11 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     expect(line).toBeDefined();
 
     await go(page, `#/statement?period=${PERIOD}`);
-    expect(await text(page, 'statement-effective')).toBe(dollars(st.totals.effective_cost));
+    expect(await text(page, 'statement-effective')).toBe(dollars(st.totals.cents.effective_cost!));
     const rows = page.getByTestId('statement-lines').locator('tbody tr');
     expect(await rows.count()).toBe(st.lines.length);
+    const cells = await rows.nth(index).locator('td').allTextContents();
+    expect(cells).toContain(dollars(line.cents.effective_cost!));
     await rows.nth(index).getByTestId('drill').click();
     await page.waitForFunction(() => document.getElementById('view')?.dataset.route?.startsWith('#/events'));
 
@@ -199,21 +228,30 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     const mine = await w.api<Statement>(w.tokens.team, `/v1/statements?period=${PERIOD}&level=line`);
     const perTeam = new Map<string, bigint>();
     for (const l of org.lines)
-      if (l.team) perTeam.set(l.team, (perTeam.get(l.team) ?? 0n) + parseMoney(l.effective_cost));
+      if (l.team) perTeam.set(l.team, (perTeam.get(l.team) ?? 0n) + parseMoney(l.cents.effective_cost!));
     const [other, otherAmount] = [...perTeam]
       .filter(([team]) => team !== own)
       .sort((a, b) => (a[1] > b[1] ? -1 : 1))[0]!;
-    const foreign = [dollars(otherAmount), dollars(org.totals.effective_cost)];
-    expect(foreign).not.toContain(dollars(mine.totals.effective_cost));
+    const foreign = [dollars(otherAmount), dollars(org.totals.cents.effective_cost!)];
+    expect(foreign).not.toContain(dollars(mine.totals.cents.effective_cost!));
+    // the team's cents are the organisation's cents for the team's lines
+    expect(mine.totals.cents.effective_cost).toBe(
+      formatFixed(
+        org.lines.filter((l) => l.team === own).reduce((a, l) => a + parseMoney(l.cents.effective_cost!), 0n),
+        2,
+      ),
+    );
 
     const page = await signIn(w.tokens.team);
     expect(await text(page, 'who')).toContain(own);
     expect(await page.getByRole('link', { name: 'Posture' }).count()).toBe(0);
     await go(page, `#/overview?period=${PERIOD}`);
-    expect(await text(page, 'total-effective')).toBe(dollars(mine.totals.effective_cost));
-    expect(JSON.parse((await page.getByTestId('chart-daily').getAttribute('data-series')) ?? '')).toEqual([
-      own,
-    ]);
+    expect(await text(page, 'total-effective')).toBe(dollars(mine.totals.cents.effective_cost!));
+    const myDaily = await w.api<Daily>(w.tokens.team, `/v1/spend/daily?period=${PERIOD}`);
+    const mySeries = JSON.parse((await page.getByTestId('chart-daily').getAttribute('data-series')) ?? '');
+    expect(mySeries).toEqual(myDaily.series.map(seriesName));
+    expect(mySeries[0]).toBe(own);
+    expect(mySeries.filter((n: string) => n !== own && n !== 'disputed' && n !== 'unattributed')).toEqual([]);
     expect(parseMoney((await page.getByTestId('chart-daily').getAttribute('data-total')) ?? '')).toBe(
       parseMoney(mine.totals.effective_cost) - parseMoney(mine.totals.shared_cost),
     );
@@ -249,6 +287,37 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.close();
   });
 
+  test('finance: a tenant’s spend is the same cents on the overview, in the statement and in its budget', async () => {
+    const tenants = await w.api<Statement>(w.tokens.finance, `/v1/statements?period=${PERIOD}&level=tenant`);
+    const budgets = await w.api<{
+      budgets: Array<{
+        scope: string;
+        id: string;
+        actual_cents: string;
+        observed_days: number;
+        days: number;
+      }>;
+    }>(w.tokens.finance, `/v1/budgets?period=${PERIOD}`);
+    const tenantBudget = budgets.budgets.find((b) => b.scope === 'tenant');
+    expect(tenantBudget).toBeDefined();
+    const b = tenantBudget!;
+    const spend = tenants.lines
+      .filter((l) => l.tenant === b.id && l.status === 'attributed')
+      .reduce((a, l) => a + parseMoney(l.cents.effective_cost!), 0n);
+    if (b.observed_days === b.days) expect(b.actual_cents).toBe(formatFixed(spend, 2));
+
+    const page = await signIn(w.tokens.finance);
+    await go(page, `#/overview?period=${PERIOD}`);
+    const row = page.getByTestId('top-tenants').locator('tbody tr', { hasText: b.id });
+    if ((await row.count()) > 0) expect((await row.locator('td').allTextContents())[1]).toBe(dollars(spend));
+    await go(page, `#/budgets?period=${PERIOD}`);
+    expect(await text(page, `budget-actual-${b.id}`)).toBe(dollars(b.actual_cents));
+    expect(await page.getByTestId('glossary').count()).toBe(0);
+    await go(page, `#/overview?period=${PERIOD}`);
+    expect(await text(page, 'glossary')).toContain('Disputed');
+    await page.close();
+  });
+
   test('an unknown token is refused and not kept', async () => {
     const page = await w.browser.newPage();
     await page.goto(w.url);
@@ -257,6 +326,44 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.getByTestId('signin-error').waitFor();
     expect(await text(page, 'signin-error')).toContain('not known');
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.close();
+  });
+
+  test('a month without usage still carries its pools, unattributed', async () => {
+    const st = await w.api<Statement>(w.tokens.finance, '/v1/statements?period=2026-11&level=team');
+    expect(st.totals.events).toBe(0);
+    expect(st.totals.cents.unattributed_cost).toBe(st.totals.cents.shared_cost);
+    expect(parseMoney(st.totals.shared_cost)).toBeGreaterThan(0n);
+    const page = await signIn(w.tokens.finance);
+    await go(page, '#/overview?period=2026-11');
+    expect(await text(page, 'total-unattributed')).toBe(dollars(st.totals.cents.shared_cost!));
+    expect(await text(page, 'total-attributed')).toBe('$0.00');
+    expect((await page.locator('main').textContent()) ?? '').toContain('carried as unattributed');
+    await page.close();
+  });
+
+  // Last: it changes the world the other tests read.
+  test('late data after an issue: the overview and the statement say the period differs', async () => {
+    const window = { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 10, 1), label: PERIOD };
+    const { statement } = await computeStatement(w.store, w.config, window);
+    const issued = await issueStatement(w.store, PERIOD, statement, Date.now());
+    const before = await w.api<Statement>(w.tokens.finance, `/v1/statements?period=${PERIOD}`);
+    expect(before.differs_from_issued).toBeNull();
+    // one late event: a copy of a stored one under a new id, in the last minute of the month
+    const late = (await w.store.eventsPage({ from: window.start, to: window.end, limit: 1 }))[0]!;
+    await w.store.ingest('late', [
+      [{ ...late, id: 'late-after-issue', source: 'late', time: window.end - 60_000 }],
+    ]);
+    const after = await w.api<Statement>(w.tokens.finance, `/v1/statements?period=${PERIOD}`);
+    expect(after.differs_from_issued?.version).toBe(issued.version);
+    const delta = parseMoney(after.totals.effective_cost) - parseMoney(before.totals.effective_cost);
+    expect(after.differs_from_issued?.effective_cost_delta).toBe(formatMoney(delta));
+
+    const page = await signIn(w.tokens.finance);
+    await go(page, `#/overview?period=${PERIOD}`);
+    expect(await text(page, 'differs-from-issued')).toContain(`issued statement v${issued.version}`);
+    await go(page, `#/statement?period=${PERIOD}`);
+    expect(await text(page, 'differs-from-issued')).toContain(`v${issued.version}`);
     await page.close();
   });
 });

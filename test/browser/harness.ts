@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { serve } from '@hono/node-server';
 import { type Browser, chromium } from 'playwright-core';
 import { loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/core/config.js';
 import { generateDemo } from '../../src/demo/index.js';
 import { createApp } from '../../src/server/app.js';
 import { ingestFile } from '../../src/service/ingest.js';
@@ -28,6 +29,9 @@ export interface World {
   url: string;
   tokens: { admin: string; finance: string; team: string; teamName: string };
   browser: Browser;
+  /** The server's store and configuration, for tests that change what it serves (late data). */
+  store: Store;
+  config: Config;
   /** GET against the API as a given token, parsed JSON. */
   api<T>(token: string, pathAndQuery: string): Promise<T>;
   close(): Promise<void>;
@@ -101,6 +105,8 @@ export async function startWorld(events = 5000): Promise<World> {
     url,
     tokens: readTokens(path.join(path.dirname(demo.config), 'tokens.txt')),
     browser,
+    store,
+    config,
     async api<T>(token: string, pathAndQuery: string): Promise<T> {
       const res = await fetch(new URL(pathAndQuery, url), { headers: { Authorization: `Bearer ${token}` } });
       if (!res.ok) throw new Error(`${pathAndQuery}: ${res.status} ${await res.text()}`);

@@ -21,6 +21,7 @@ const series = (b: Budget, usage = WEEK, pools = 0n): BudgetSeries => ({
   end: OCT.end,
   usage,
   pools,
+  statementCents: 0n,
 });
 
 describe('budget forecast', () => {

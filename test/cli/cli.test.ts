@@ -156,7 +156,7 @@ describe('tally demo', () => {
     const demoDir = path.join(dir, 'demo');
     expect(await main(['demo', '--events', '3000', '--dir', demoDir])).toBe(0);
     expect(out).toMatch(/events stored/);
-    expect(out).toMatch(/total \(effective\)\s+\$\d+\.\d\d/);
+    expect(out).toMatch(/^ +effective\s+\$\d+\.\d\d$/m);
     expect(out).toMatch(/use_after_compromise/);
     // a second run starts from a fresh folder
     expect(await main(['demo', '--events', '3000', '--dir', demoDir])).toBe(0);

@@ -14,10 +14,10 @@ describe('CSV', () => {
     expect(csvField(42)).toBe('42');
   });
 
-  it('writes one row per statement line with the JSON line fields and exact amounts, CRLF-terminated', () => {
+  it('writes one row per statement line with the JSON line fields and the statement’s cents, CRLF-terminated', () => {
     const odd = parseMoney('0.123456789012');
     const s = statement(
-      [charge({ team: 'team "a", the best', effective_cost: odd, direct_cost: odd })],
+      [charge({ team: 'team "a", the best', effective_cost: odd, direct_cost: odd, billed_cost: odd })],
       [share()],
     );
     const csv = renderCsv(s);
@@ -29,7 +29,8 @@ describe('CSV', () => {
     );
     expect(records).toHaveLength(s.lines.length + 2);
     expect(csv).toContain(
-      'cc-a,"team ""a"", the best",app-a,,production,inference,attributed,,,0.123456789012,0.00,0.123456789012,',
+      // 0.123456789012 and the pool's 100.00: the total 100.123456789012 rounds to 100.12, the line to 0.12
+      'cc-a,"team ""a"", the best",app-a,,production,inference,attributed,,,0.12,0.00,0.12,1.50,0.12,3,0,1000,200',
     );
     expect(csv).toContain(
       'cc-a,team-a,,,,shared,attributed,,pool-vectordb,0.00,100.00,100.00,100.00,100.00,0,0,0,0',

@@ -96,6 +96,30 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
       expect(await inputTokens(store)).toBe(300);
     });
 
+    it('reads a snapshot: an ingest that commits meanwhile is wholly out of it (SPEC §5.3)', async () => {
+      await store.ingest('first', [[event('a'), event('b')]]);
+      const head = await store.auditHead();
+      const seen = await store.snapshot(async (snap) => {
+        await store.ingest('meanwhile', [[event('c'), event('d')]]);
+        const groups = await snap.usageGroups({
+          from: Date.UTC(2026, 9, 1),
+          to: Date.UTC(2026, 10, 1),
+          boundaries: [],
+          sharedTuples: [],
+          payerTuples: [],
+          byDay: false,
+        });
+        return [
+          await snap.auditHead(),
+          groups.reduce((n, g) => n + g.events, 0),
+          await snap.latestEventTime(),
+        ];
+      });
+      // 2 events of 100 input tokens before; the 2 committed meanwhile show only afterwards
+      expect(seen).toEqual([head, 2, T0]);
+      expect(await inputTokens(store)).toBe(400);
+    });
+
     it('stores the same events once and counts the rest as duplicates', async () => {
       await store.ingest('first', [[event('a'), event('b')]]);
       const head = await store.auditHead();

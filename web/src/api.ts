@@ -58,6 +58,18 @@ interface Totals {
   coverage: number | null;
   events: number;
   unpriced_events: number;
+  /** The statement's cents (SPEC §4.8): what every view shows. */
+  cents: Record<
+    | 'direct_cost'
+    | 'shared_cost'
+    | 'effective_cost'
+    | 'list_cost'
+    | 'billed_cost'
+    | 'attributed_cost'
+    | 'unattributed_cost'
+    | 'disputed_cost',
+    string
+  >;
 }
 
 export const DIMENSIONS = [
@@ -83,6 +95,8 @@ export type Line = Record<Dimension, string | null> & {
   unpriced_events: number;
   input_tokens: number;
   output_tokens: number;
+  /** The line's cents, as the statement computed them. */
+  cents: Record<'direct_cost' | 'shared_cost' | 'effective_cost' | 'list_cost' | 'billed_cost', string>;
 };
 
 export interface Statement {
@@ -93,12 +107,36 @@ export interface Statement {
   totals: Totals;
   lines: Line[];
   inputs: Record<string, unknown>;
+  /** Set when the period was issued and has changed since (late data): the version and the change. */
+  differs_from_issued: { version: number; effective_cost_delta: string } | null;
 }
 
 export interface DailySpend {
   currency: string;
   days: string[];
-  series: Array<{ team: string | null; costs: string[] }>;
+  /** Attributed usage per team; disputed and unattributed money as series of their own (team null). */
+  series: Array<{ team: string | null; status: 'attributed' | 'disputed' | 'unattributed'; costs: string[] }>;
+  /** The statement's direct cost in cents. */
+  total_cents: string;
+}
+
+export interface BudgetStatus {
+  scope: string;
+  id: string;
+  period: string;
+  budget: string;
+  actual: string;
+  /** The actual to the cent, as the statement shows it. */
+  actual_cents: string;
+  forecast: string;
+  observed_days: number;
+  days: number;
+  thresholds: Array<{
+    percent: number;
+    amount: string;
+    crossed_at: string | null;
+    forecast_to_cross: boolean;
+  }>;
 }
 
 export interface EventRow {

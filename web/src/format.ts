@@ -33,6 +33,12 @@ function centsOf(m: Money, currency: string): string {
   return `${neg ? '−' : ''}${symbol(currency)}${group(whole)}.${frac}`;
 }
 
+/** A change with its sign: `+$1.23`, `−$0.05`. */
+export function signedCents(amount: string, currency = 'USD'): string {
+  const m = parseMoney(amount);
+  return m > 0n ? `+${cents(m, currency)}` : cents(m, currency);
+}
+
 /** Per-event costs are fractions of a cent: show up to six decimals, at least two. */
 export function precise(amount: string | null, currency = 'USD'): string {
   if (amount === null) return 'unpriced';

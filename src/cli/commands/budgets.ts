@@ -51,7 +51,7 @@ function renderTable(r: BudgetReport): string {
     b.scope,
     b.id,
     money(b.budget),
-    money(b.actual),
+    money(b.actualCents),
     percentOf(b.actual, b.budget) ?? '',
     money(b.forecast),
     percentOf(b.forecast, b.budget) ?? '',

@@ -34,6 +34,8 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
     const { charges } = await computeStatement(store, config, window);
     const rows = reconcile(bill, charges, tolerance);
     const adjustments = values['true-up'] ? trueUp(bill, charges) : [];
+    // SPEC §5.2: a variance beyond the tolerance is a finding (exit 1), true-up or not.
+    const code = rows.some((r) => r.exceeds) ? 1 : 0;
     if (format === 'json') {
       const m = (v: bigint | null) => (v === null ? null : formatMoney(v));
       process.stdout.write(
@@ -59,7 +61,7 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
           2,
         )}\n`,
       );
-      return 0;
+      return code;
     }
     const usd = (v: bigint) => formatFixed(v, 2).padStart(14);
     const out = [`Reconciliation ${period} (tolerance ${formatMoney(tolerance, 0)} %)`, ''];
@@ -74,7 +76,11 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
       );
     }
     if (adjustments.length > 0) {
-      out.push('', 'True-up adjustments (the statement now equals the bill to the cent):');
+      out.push(
+        '',
+        'True-up adjustments (ChargeCategory Adjustment; each provider now equals its bill to the cent, disputed lines unscaled):',
+        `  ${'provider / team / application / tenant / category / status'.padEnd(70)} ${'telemetry'.padStart(14)} ${'adjustment'.padStart(14)} ${'adjusted'.padStart(14)}`,
+      );
       for (const a of adjustments) {
         const who = [
           a.provider,
@@ -82,12 +88,19 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
           a.application ?? '-',
           a.tenant ?? '-',
           a.category ?? '-',
-          a.status,
+          a.reason ? `${a.status} (${a.reason})` : a.status,
         ].join(' / ');
         out.push(`  ${who.padEnd(70)} ${usd(a.telemetry)} ${usd(a.adjustment)} ${usd(a.adjusted)}`);
       }
     }
+    const beyond = rows.filter((r) => r.exceeds).length;
+    out.push(
+      '',
+      beyond > 0
+        ? `${beyond} row(s) beyond the tolerance of ${formatMoney(tolerance, 0)} %`
+        : 'every row within the tolerance',
+    );
     process.stdout.write(`${out.join('\n')}\n`);
-    return 0;
+    return code;
   });
 }

@@ -5,7 +5,8 @@ import { UsageError } from '../../core/errors.js';
 import { formatFixed, formatMoney } from '../../core/money.js';
 import { focusRows, renderFocusCsv } from '../../export/focus.js';
 import { namesOf } from '../../export/names.js';
-import { correctionCharges, restate } from '../../service/issue.js';
+import { correctionCharges, issueStatement, restate } from '../../service/issue.js';
+import { computeStatement } from '../../service/statement.js';
 import { openStore } from '../../store/open.js';
 import { checkOut, monthWindow, parse, str } from '../args.js';
 import { mustExist, resolveStorePath } from '../context.js';
@@ -17,6 +18,7 @@ export async function restateCommand(argv: string[]): Promise<number> {
     store: { type: 'string' },
     format: { type: 'string', default: 'table' },
     out: { type: 'string' },
+    issue: { type: 'boolean', default: false },
   });
   const period = str(values, 'period');
   const configPath = str(values, 'config');
@@ -32,6 +34,16 @@ export async function restateCommand(argv: string[]): Promise<number> {
   try {
     const window = monthWindow(period);
     const r = await restate(store, config, period, window);
+    if (values.issue) {
+      // the restatement becomes the period's next issued version (SPEC §5.3)
+      const { statement } = await computeStatement(store, config, window);
+      const issued = await issueStatement(store, period, statement, Date.now());
+      process.stderr.write(
+        issued.created
+          ? `issued the restatement of ${period} as v${issued.version}: content ${issued.contentSha256}\n`
+          : `the restatement of ${period} is identical to issued v${issued.version}: no new version\n`,
+      );
+    }
     if (format === 'focus') {
       const rows = focusRows(correctionCharges(r, window), [], {
         period: window,
@@ -90,12 +102,15 @@ export async function restateCommand(argv: string[]): Promise<number> {
         c.key.reason ?? '',
       ].join(' / ');
       out.push(
-        `${who.padEnd(70)} ${formatFixed(c.issued.effective_cost, 2).padStart(12)} → ${formatFixed(c.restated.effective_cost, 2).padStart(12)}  (${formatFixed(c.effective_difference, 2)})`,
+        `${who.padEnd(70)} ${formatFixed(c.issued.effective_cents, 2).padStart(12)} → ${formatFixed(c.restated.effective_cents, 2).padStart(12)}  (${formatFixed(c.restated.effective_cents - c.issued.effective_cents, 2)})`,
       );
     }
     out.push(
       '',
-      `total effective difference ${formatFixed(r.total_effective_difference, 2)}, billed ${formatFixed(r.total_billed_difference, 2)}`,
+      `total effective difference ${formatFixed(
+        r.corrections.reduce((t, c) => t + c.restated.effective_cents - c.issued.effective_cents, 0n),
+        2,
+      )}, billed ${formatFixed(r.total_billed_difference, 2)}`,
     );
     process.stdout.write(`${out.join('\n')}\n`);
     return 0;

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../../core/errors.js';
+import { formatMoney } from '../../core/money.js';
 import { LEVELS, type Level, rollUp, statementJson } from '../../core/statement.js';
 import { renderCsv } from '../../export/csv.js';
 import { focusRows, renderFocusCsv } from '../../export/focus.js';
@@ -44,13 +45,21 @@ export async function statementCommand(argv: string[]): Promise<number> {
       charges,
       shares,
     } = await computeStatement(store, config, window, { byDay: focus });
-    const statement = rollUp(lines, level);
     if (values.issue) {
       const issued = await issueStatement(store, window.label, lines, Date.now());
       process.stderr.write(
-        `issued statement ${issued.period} v${issued.version}: content ${issued.contentSha256}, config ${issued.configSha256}, audit head ${issued.auditHead ?? '(empty)'}\n`,
+        issued.created
+          ? `issued statement ${issued.period} v${issued.version}: content ${issued.contentSha256}, config ${issued.configSha256}, audit head ${issued.auditHead ?? '(empty)'}\n`
+          : `statement ${issued.period} is identical to issued v${issued.version} (content ${issued.contentSha256}): no new version\n`,
+      );
+      lines.differs_from_issued = null;
+    } else if (lines.differs_from_issued && format !== 'table') {
+      const d = lines.differs_from_issued;
+      process.stderr.write(
+        `note: ${window.label} differs from issued v${d.version} (effective ${formatMoney(d.effective_cost_delta)}); issue a restatement with --issue\n`,
       );
     }
+    const statement = rollUp(lines, level);
     if (focus) {
       const rows = focusRows(charges, shares, {
         period: statement.period,

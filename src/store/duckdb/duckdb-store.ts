@@ -32,6 +32,7 @@ import type {
   IssuedStatement,
   Store,
   StoreCounters,
+  StoreSnapshot,
   TraceSpan,
   VerifyResult,
 } from '../store.js';
@@ -70,6 +71,12 @@ const SAME_CONTENT = (a: string, b: string) =>
 
 type Row = Record<string, unknown>;
 
+/** A connection to read from: the store's own, or a snapshot's. */
+interface Db {
+  rows(sql: string): Promise<Row[]>;
+  run(sql: string): Promise<number>;
+}
+
 /** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
 const HASH_IN_SQL_MAX = 2_000_000;
 
@@ -79,6 +86,8 @@ const BULK_MEMORY_LIMIT = '512MB';
 export class DuckDBStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Snapshots still reading: closing waits for them. */
+  private readonly reading = new Set<Promise<unknown>>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -202,6 +211,52 @@ export class DuckDBStore implements Store {
     return this.serial(() => this.head());
   }
 
+  /**
+   * A read transaction on a connection of its own: DuckDB's MVCC gives it the
+   * state committed when it starts, whatever the store's connection commits
+   * meanwhile (SPEC §5.3).
+   */
+  snapshot<T>(body: (s: StoreSnapshot) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError('the store is closed'));
+    const read = this.read(body);
+    const settled = read.catch(() => undefined);
+    this.reading.add(settled);
+    void settled.then(() => this.reading.delete(settled));
+    return read;
+  }
+
+  private async read<T>(body: (s: StoreSnapshot) => Promise<T>): Promise<T> {
+    let conn: DuckDBConnection;
+    try {
+      conn = await this.instance.connect();
+    } catch (e) {
+      throw new StoreError(`cannot read the store: ${message(e)}`, undefined, e);
+    }
+    const db: Db = { rows: (sql) => this.rows(sql, conn), run: (sql) => this.run(sql, undefined, conn) };
+    let queue: Promise<unknown> = Promise.resolve();
+    const serial = <R>(op: () => Promise<R>): Promise<R> => {
+      const next = queue.then(op, op);
+      queue = next.catch(() => undefined);
+      return next;
+    };
+    try {
+      await db.run('BEGIN TRANSACTION');
+      // DuckDB fixes a transaction's snapshot at its first read.
+      await db.rows('SELECT count(*) AS n FROM batches');
+      return await body({
+        selectorTuples: () => serial(() => readSelectorTuples(db)),
+        usageGroups: (q) => serial(() => this.readUsageGroups(db, q)),
+        auditHead: () => serial(() => readHead(db)),
+        issuedStatement: (period) => serial(() => readIssued(db, period)),
+        latestEventTime: () => serial(() => readLatestEventTime(db)),
+      });
+    } finally {
+      await queue;
+      await db.run('ROLLBACK').catch(() => undefined);
+      conn.closeSync();
+    }
+  }
+
   verify(): Promise<VerifyResult> {
     return this.serial(async () => {
       const actual = await this.bucketContent();
@@ -270,72 +325,68 @@ export class DuckDBStore implements Store {
 
   /** Every distinct selector tuple seen in the events, for resolving identities once per tuple. */
   selectorTuples(): Promise<SelectorTuple[]> {
-    return this.serial(async () => {
-      const rows = await this.rows(`SELECT DISTINCT api_key, service, agent, project FROM events`);
-      return rows.map((r) => ({
+    return this.serial(() => readSelectorTuples(this.db));
+  }
+
+  usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
+    return this.serial(() => this.readUsageGroups(this.db, q));
+  }
+
+  private readonly db: Db = { rows: (sql) => this.rows(sql), run: (sql) => this.run(sql) };
+
+  private async readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {
+    const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
+      provider: str(r.provider),
+      model: str(r.model),
+    }));
+    const flags = pairs.map((p) => ({
+      p,
+      v: q.varies?.(p.provider, p.model) ?? { tiered: true, timeOfDay: true },
+    }));
+    const varying = {
+      tiered: flags.filter((f) => f.v.tiered).map((f) => f.p),
+      timeOfDay: flags.filter((f) => f.v.timeOfDay).map((f) => f.p),
+    };
+    for (const sql of usageSetupSql(q)) await db.run(sql);
+    const rows = await db.rows(usageGroupsSql(q, varying));
+    return rows.map((r) => ({
+      own: {
         api_key: str(r.api_key),
         service: str(r.service),
         agent: str(r.agent),
         project: str(r.project),
-      }));
-    });
-  }
-
-  usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
-    return this.serial(async () => {
-      const pairs = (await this.rows(modelPairsSql(q))).map((r) => ({
-        provider: str(r.provider),
-        model: str(r.model),
-      }));
-      const flags = pairs.map((p) => ({
-        p,
-        v: q.varies?.(p.provider, p.model) ?? { tiered: true, timeOfDay: true },
-      }));
-      const varying = {
-        tiered: flags.filter((f) => f.v.tiered).map((f) => f.p),
-        timeOfDay: flags.filter((f) => f.v.timeOfDay).map((f) => f.p),
-      };
-      for (const sql of usageSetupSql(q)) await this.run(sql);
-      const rows = await this.rows(usageGroupsSql(q, varying));
-      return rows.map((r) => ({
-        own: {
-          api_key: str(r.api_key),
-          service: str(r.service),
-          agent: str(r.agent),
-          project: str(r.project),
-        },
-        payer:
-          r.rollup === 'invoker'
-            ? {
-                api_key: str(r.p_api_key),
-                service: str(r.p_service),
-                agent: str(r.p_agent),
-                project: str(r.p_project),
-              }
-            : null,
-        rollup: r.rollup as UsageGroup['rollup'],
-        tenant: str(r.tenant),
-        environment: str(r.environment),
-        provider: str(r.provider),
-        model: str(r.model),
-        operation: String(r.operation),
-        tool: str(r.tool),
-        data_source: str(r.data_source),
-        project: str(r.project),
-        time: num(r.time),
-        day: r.day === null || r.day === undefined ? null : num(r.day),
-        events: num(r.events),
-        requests: num(r.requests),
-        tier_units: num(r.tier_units),
-        input_tokens: num(r.input_tokens),
-        output_tokens: num(r.output_tokens),
-        cache_read_tokens: num(r.cache_read_tokens),
-        cache_write_tokens: num(r.cache_write_tokens),
-        reasoning_tokens: num(r.reasoning_tokens),
-        errors: num(r.errors),
-        ...richGroupUsage(r),
-      }));
-    });
+      },
+      payer:
+        r.rollup === 'invoker'
+          ? {
+              api_key: str(r.p_api_key),
+              service: str(r.p_service),
+              agent: str(r.p_agent),
+              project: str(r.p_project),
+            }
+          : null,
+      rollup: r.rollup as UsageGroup['rollup'],
+      tenant: str(r.tenant),
+      environment: str(r.environment),
+      provider: str(r.provider),
+      model: str(r.model),
+      operation: String(r.operation),
+      tool: str(r.tool),
+      data_source: str(r.data_source),
+      project: str(r.project),
+      time: num(r.time),
+      day: r.day === null || r.day === undefined ? null : num(r.day),
+      events: num(r.events),
+      requests: num(r.requests),
+      tier_units: num(r.tier_units),
+      input_tokens: num(r.input_tokens),
+      output_tokens: num(r.output_tokens),
+      cache_read_tokens: num(r.cache_read_tokens),
+      cache_write_tokens: num(r.cache_write_tokens),
+      reasoning_tokens: num(r.reasoning_tokens),
+      errors: num(r.errors),
+      ...richGroupUsage(r),
+    }));
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
@@ -348,10 +399,7 @@ export class DuckDBStore implements Store {
   }
 
   latestEventTime(): Promise<number | null> {
-    return this.serial(async () => {
-      const [row] = await this.rows(`SELECT epoch_ms(max(time)) AS t FROM events`);
-      return row?.t === null || row?.t === undefined ? null : num(row.t);
-    });
+    return this.serial(() => readLatestEventTime(this.db));
   }
 
   claimAlert(key: string, now: number): Promise<boolean> {
@@ -427,28 +475,14 @@ export class DuckDBStore implements Store {
   }
 
   issuedStatement(period: string): Promise<IssuedStatement | null> {
-    return this.serial(async () => {
-      const [r] = await this.rows(
-        `SELECT period, version, epoch_ms(issued_at) AS issued_at, content_sha256, config_sha256, audit_head, body
-         FROM issued_statements WHERE period = ${sqlText(period)} ORDER BY version DESC LIMIT 1`,
-      );
-      if (!r) return null;
-      return {
-        period: String(r.period),
-        version: num(r.version),
-        issuedAt: num(r.issued_at),
-        contentSha256: String(r.content_sha256),
-        configSha256: String(r.config_sha256),
-        auditHead: r.audit_head === null ? null : String(r.audit_head),
-        body: String(r.body),
-      };
-    });
+    return this.serial(() => readIssued(this.db, period));
   }
 
   close(): Promise<void> {
     return this.serial(async () => {
       if (this.closed) return;
       this.closed = true;
+      await Promise.all(this.reading);
       this.conn.closeSync();
       this.instance.closeSync();
     });
@@ -601,9 +635,8 @@ export class DuckDBStore implements Store {
     }
   }
 
-  private async head(): Promise<string | null> {
-    const [row] = await this.rows(`SELECT chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
-    return row ? String(row.chain_sha256) : null;
+  private head(): Promise<string | null> {
+    return readHead(this.db);
   }
 
   private async jsonKeys(path: string): Promise<string[]> {
@@ -641,9 +674,9 @@ export class DuckDBStore implements Store {
   }
 
   /** Runs a statement; returns the number of rows it changed. */
-  private async run(sql: string, values?: DuckDBValue[]): Promise<number> {
+  private async run(sql: string, values?: DuckDBValue[], conn = this.conn): Promise<number> {
     try {
-      const r = await this.conn.run(sql, values);
+      const r = await conn.run(sql, values);
       return Number(r.rowsChanged);
     } catch (e) {
       throw new StoreError(`store query failed: ${message(e)}`, sql, e);
@@ -658,9 +691,9 @@ export class DuckDBStore implements Store {
     }
   }
 
-  private async rows(sql: string): Promise<Row[]> {
+  private async rows(sql: string, conn = this.conn): Promise<Row[]> {
     try {
-      const reader = await this.conn.runAndReadAll(sql);
+      const reader = await conn.runAndReadAll(sql);
       return reader.getRowObjectsJS() as Row[];
     } catch (e) {
       throw new StoreError(`store query failed: ${message(e)}`, sql, e);
@@ -678,6 +711,43 @@ function richGroupUsage(r: Row): Partial<UsageGroup> {
     out.units = units;
   }
   return out;
+}
+
+async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
+  const rows = await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events`);
+  return rows.map((r) => ({
+    api_key: str(r.api_key),
+    service: str(r.service),
+    agent: str(r.agent),
+    project: str(r.project),
+  }));
+}
+
+async function readHead(db: Db): Promise<string | null> {
+  const [row] = await db.rows(`SELECT chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
+  return row ? String(row.chain_sha256) : null;
+}
+
+async function readLatestEventTime(db: Db): Promise<number | null> {
+  const [row] = await db.rows(`SELECT epoch_ms(max(time)) AS t FROM events`);
+  return row?.t === null || row?.t === undefined ? null : num(row.t);
+}
+
+async function readIssued(db: Db, period: string): Promise<IssuedStatement | null> {
+  const [r] = await db.rows(
+    `SELECT period, version, epoch_ms(issued_at) AS issued_at, content_sha256, config_sha256, audit_head, body
+     FROM issued_statements WHERE period = ${sqlText(period)} ORDER BY version DESC LIMIT 1`,
+  );
+  if (!r) return null;
+  return {
+    period: String(r.period),
+    version: num(r.version),
+    issuedAt: num(r.issued_at),
+    contentSha256: String(r.content_sha256),
+    configSha256: String(r.config_sha256),
+    auditHead: r.audit_head === null ? null : String(r.audit_head),
+    body: String(r.body),
+  };
 }
 
 /** Closing after a failed append must not hide the failure; the transaction is rolled back anyway. */

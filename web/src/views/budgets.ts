@@ -1,21 +1,15 @@
+import { parseMoney } from '../../../src/core/money.js';
+import type { BudgetStatus } from '../api.js';
 import type { Ctx } from '../context.js';
 import { h, notice, table } from '../dom.js';
 import { cents } from '../format.js';
 
-interface Budget {
-  scope: string;
-  id: string;
-  monthly: string;
-  actual: string;
-  forecast: string;
-  percent: number;
-  alert_at: number[];
-  crossed: number[];
-}
-
+/** Budgets: actual so far in the statement's cents (attributed spend, pools accrued by day), forecast, alerts. */
 export async function budgetsView(ctx: Ctx): Promise<Node> {
-  const res = await ctx.api<Budget[] | { budgets: Budget[] }>('/v1/budgets', { period: ctx.period });
-  const list = Array.isArray(res) ? res : res.budgets;
+  const res = await ctx.api<{ budgets: BudgetStatus[]; currency: string }>('/v1/budgets', {
+    period: ctx.period,
+  });
+  const list = res.budgets;
   if (list.length === 0) return notice('empty', 'No budgets apply to this token (budgets: in tally.yaml).');
   return table(
     'Monthly budgets: actual so far and forecast to the end of the period',
@@ -31,14 +25,23 @@ export async function budgetsView(ctx: Ctx): Promise<Node> {
     list.map((b) => [
       b.scope,
       b.id,
-      cents(b.monthly),
-      cents(b.actual),
-      cents(b.forecast),
-      meter(b.percent),
-      b.alert_at.map((a) => h('span', { class: b.crossed.includes(a) ? 'chip crossed' : 'chip' }, `${a} %`)),
+      cents(b.budget, res.currency),
+      h('span', { 'data-testid': `budget-actual-${b.id}` }, cents(b.actual_cents, res.currency)),
+      cents(b.forecast, res.currency),
+      meter(used(b)),
+      b.thresholds.map((t) =>
+        h('span', { class: t.crossed_at !== null ? 'chip crossed' : 'chip' }, `${t.percent} %`),
+      ),
     ]),
     { 'data-testid': 'budgets' },
   );
+}
+
+/** Per cent of the budget used, for the meter only (exact figures are in the table). */
+function used(b: BudgetStatus): number {
+  const budget = parseMoney(b.budget);
+  if (budget === 0n) return 0;
+  return Number((parseMoney(b.actual) * 1000n) / budget) / 10;
 }
 
 function meter(pct: number): HTMLElement {

@@ -3,8 +3,9 @@ import type { DailySpend, Line, Statement } from '../api.js';
 import { axisMoney, chart } from '../charts.js';
 import type { Ctx } from '../context.js';
 import { h, notice, table } from '../dom.js';
-import { cents, centsColumn, count, parseMoney, percent, sum } from '../format.js';
+import { cents, count, parseMoney, percent, signedCents, sum } from '../format.js';
 import { href } from '../router.js';
+import { VOCABULARY } from '../vocabulary.js';
 
 const TOP = 8;
 const NO_TEAM = '(no team)';
@@ -19,6 +20,7 @@ export async function overviewView(ctx: Ctx): Promise<Node> {
   ]);
   const cur = byTeam.currency;
   const t = byTeam.totals;
+  const c = t.cents;
   const kpi = (id: string, label: string, value: string, raw: string, note?: string) =>
     h(
       'div',
@@ -32,22 +34,29 @@ export async function overviewView(ctx: Ctx): Promise<Node> {
     { class: 'kpis', 'aria-label': 'Totals' },
     kpi(
       'effective',
-      'Total spend',
-      cents(t.effective_cost, cur),
+      'Effective',
+      cents(c.effective_cost, cur),
       t.effective_cost,
-      'effective cost incl. shared pools',
+      'direct + shared, every status',
     ),
-    kpi('billed', 'Billed', cents(t.billed_cost, cur), t.billed_cost, 'charged to teams'),
-    kpi('coverage', 'Coverage', percent(t.coverage), String(t.coverage), 'attributed direct cost'),
+    kpi('billed', 'Billed', cents(c.billed_cost, cur), t.billed_cost, 'charged to owners'),
+    kpi(
+      'attributed',
+      'Attributed',
+      cents(c.attributed_cost, cur),
+      t.attributed_cost,
+      'with an accountable owner',
+    ),
+    kpi('coverage', 'Coverage', percent(t.coverage), String(t.coverage), 'attributed ÷ direct cost'),
     kpi(
       'unattributed',
       'Unattributed',
-      cents(t.unattributed_cost, cur),
+      cents(c.unattributed_cost, cur),
       t.unattributed_cost,
       'no accountable owner',
     ),
-    kpi('disputed', 'Disputed', cents(t.disputed_cost, cur), t.disputed_cost, 'held, not billed as usage'),
-    kpi('shared', 'Shared pools', cents(t.shared_cost, cur), t.shared_cost),
+    kpi('disputed', 'Disputed', cents(c.disputed_cost, cur), t.disputed_cost, 'held for review'),
+    kpi('shared', 'Shared', cents(c.shared_cost, cur), t.shared_cost, 'shared pools'),
     kpi(
       'events',
       'Events',
@@ -59,10 +68,26 @@ export async function overviewView(ctx: Ctx): Promise<Node> {
   if (t.events === 0 && byTeam.lines.length === 0) {
     return h('div', {}, kpis, notice('empty', `No usage in ${period}. Pick another period above.`));
   }
+  if (t.events === 0) {
+    // a month without usage still carries its shared pools, unallocated (SPEC §4.9)
+    return h(
+      'div',
+      {},
+      differsNotice(byTeam),
+      kpis,
+      notice(
+        'empty',
+        `No usage in ${period}: its shared pools (${cents(c.shared_cost, cur)}) are carried as unattributed, pool without consumers.`,
+      ),
+      teamTable(ctx, byTeam),
+    );
+  }
   return h(
     'div',
     { class: 'overview' },
+    differsNotice(byTeam),
     kpis,
+    glossary(),
     dailyChart(ctx, daily),
     h(
       'div',
@@ -74,26 +99,56 @@ export async function overviewView(ctx: Ctx): Promise<Node> {
   );
 }
 
-/** Spend per key (status lines of one key are added up), largest first. */
+/** Late data for an issued period: the statement says so until a restatement is issued (SPEC §5.3). */
+export function differsNotice(st: Statement): HTMLElement | null {
+  const d = st.differs_from_issued;
+  if (!d) return null;
+  return h(
+    'p',
+    { class: 'notice warning', role: 'status', 'data-testid': 'differs-from-issued' },
+    `This period differs from issued statement v${d.version}: effective ${signedCents(d.effective_cost_delta, st.currency)} since it was issued (late data or a changed configuration). Issue a restatement to invoice it.`,
+  );
+}
+
+/** What each figure means, defined once (web/src/vocabulary.ts, docs/vocabulary.md). */
+export function glossary(): HTMLElement {
+  return h(
+    'details',
+    { class: 'help glossary', 'data-testid': 'glossary' },
+    h('summary', {}, 'What the numbers mean'),
+    h(
+      'dl',
+      {},
+      VOCABULARY.map(([term, meaning]) => [h('dt', {}, term), h('dd', {}, meaning)]),
+    ),
+  );
+}
+
+/** Spend (attributed effective cost, in the statement's cents) per key, largest first. */
 function rank(lines: Line[], key: 'application' | 'tenant'): Array<{ id: string; amount: Money }> {
   const by = new Map<string, Money>();
   for (const l of lines) {
     const id = l[key];
-    if (id === null) continue;
-    by.set(id, (by.get(id) ?? 0n) + parseMoney(l.effective_cost));
+    if (id === null || l.status !== 'attributed') continue;
+    by.set(id, (by.get(id) ?? 0n) + parseMoney(l.cents.effective_cost));
   }
   return [...by]
     .map(([id, amount]) => ({ id, amount }))
     .sort((a, b) => (a.amount === b.amount ? a.id.localeCompare(b.id) : a.amount > b.amount ? -1 : 1));
 }
 
+/** The name of a daily series: the team for attributed usage, else the status. */
+function seriesName(s: DailySpend['series'][number]): string {
+  return s.status === 'attributed' ? (s.team ?? NO_TEAM) : s.status;
+}
+
 function dailyChart(ctx: Ctx, daily: DailySpend): HTMLElement {
-  const names = daily.series.map((s) => s.team ?? NO_TEAM);
+  const names = daily.series.map(seriesName);
   const all = sum(daily.series.flatMap((s) => s.costs.map(parseMoney)));
   const box = h('div', {
     class: 'chart tall',
     role: 'img',
-    'aria-label': `Daily spend by team, stacked; ${names.length} teams, ${cents(all, daily.currency)} in total`,
+    'aria-label': `Daily direct cost: attributed usage stacked by team, disputed and unattributed money apart; ${names.length} series, ${cents(daily.total_cents, daily.currency)} in total`,
     'data-testid': 'chart-daily',
     'data-series': JSON.stringify(names),
     'data-total': formatMoney(all),
@@ -112,10 +167,16 @@ function dailyChart(ctx: Ctx, daily: DailySpend): HTMLElement {
       },
       xAxis: { type: 'category', data: daily.days.map((d) => d.slice(5)) },
       yAxis: { type: 'value', axisLabel: { formatter: axisMoney } },
+      // Disputed and unattributed money is nobody's spend: a bar of its own beside the teams' stack.
       series: daily.series.map((s, i) => ({
         name: names[i],
         type: 'bar',
-        stack: 'spend',
+        stack: s.status === 'attributed' ? 'spend' : 'held',
+        ...(s.status === 'disputed'
+          ? { itemStyle: { color: '#b00020' } }
+          : s.status === 'unattributed'
+            ? { itemStyle: { color: '#888888' } }
+            : {}),
         data: s.costs.map(Number),
       })),
     }),
@@ -127,7 +188,7 @@ function dailyChart(ctx: Ctx, daily: DailySpend): HTMLElement {
     h(
       'p',
       { class: 'help' },
-      `${cents(all, daily.currency)} of usage by UTC day; shared pools are not daily and are left out.`,
+      `${cents(daily.total_cents, daily.currency)} of direct cost by UTC day: attributed usage stacked by team, disputed and unattributed money in a bar of its own. Shared pools are monthly and left out.`,
     ),
     box,
   );
@@ -180,7 +241,10 @@ function topChart(
     top.length
       ? table(
           title,
-          [{ label: filter === 'application' ? 'Application' : 'Tenant' }, { label: 'Spend', numeric: true }],
+          [
+            { label: filter === 'application' ? 'Application' : 'Tenant' },
+            { label: 'Spend (attributed)', numeric: true },
+          ],
           rows,
           {
             'data-testid': `top-${id}`,
@@ -193,14 +257,8 @@ function topChart(
 
 function teamTable(ctx: Ctx, st: Statement): HTMLElement {
   const lines = [...st.lines].sort((a, b) => (a.team ?? '~').localeCompare(b.team ?? '~'));
-  const eff = centsColumn(
-    lines.map((l) => l.effective_cost),
-    st.currency,
-  );
-  const billed = centsColumn(
-    lines.map((l) => l.billed_cost),
-    st.currency,
-  );
+  const eff = lines.map((l) => cents(l.cents.effective_cost, st.currency));
+  const billed = lines.map((l) => cents(l.cents.billed_cost, st.currency));
   const rows = lines.map((l, i) => [
     l.team ? h('a', { href: href('statement', { period: ctx.period, team: l.team }) }, l.team) : NO_TEAM,
     l.status + (l.reason ? ` · ${l.reason}` : ''),
@@ -217,7 +275,7 @@ function teamTable(ctx: Ctx, st: Statement): HTMLElement {
       [
         { label: 'Team' },
         { label: 'Status' },
-        { label: 'Spend', numeric: true },
+        { label: 'Effective', numeric: true },
         { label: 'Billed', numeric: true },
         { label: 'Events', numeric: true },
       ],
@@ -226,8 +284,8 @@ function teamTable(ctx: Ctx, st: Statement): HTMLElement {
       [
         'Total',
         '',
-        cents(st.totals.effective_cost, st.currency),
-        cents(st.totals.billed_cost, st.currency),
+        cents(st.totals.cents.effective_cost, st.currency),
+        cents(st.totals.cents.billed_cost, st.currency),
         count(st.totals.events),
       ],
     ),

@@ -1,8 +1,9 @@
 import { DIMENSIONS, type Dimension, type Line, type Statement } from '../api.js';
 import type { Ctx } from '../context.js';
 import { dash, h, notice, table } from '../dom.js';
-import { cents, centsColumn, count, percent, total } from '../format.js';
+import { cents, count, percent, total } from '../format.js';
 import { href } from '../router.js';
+import { differsNotice, glossary } from './overview.js';
 
 const LEVELS = ['line', 'team', 'application', 'tenant', 'cost_center'] as const;
 const FILTERS: Dimension[] = [
@@ -44,8 +45,10 @@ export async function statementView(ctx: Ctx): Promise<Node> {
   return h(
     'div',
     {},
+    differsNotice(st),
     filterForm(ctx, st, level, shown),
     summary(st, lines, active.length > 0),
+    glossary(),
     lines.length === 0
       ? notice('empty', 'No statement lines match these filters.')
       : lineTable(ctx, st, lines, level, shown),
@@ -106,18 +109,20 @@ function summary(st: Statement, lines: Line[], filtered: boolean): HTMLElement {
       h('dt', {}, label),
       h('dd', { 'data-testid': `statement-${id}`, 'data-value': raw }, value),
     );
-  const eff = total(lines.map((l) => l.effective_cost));
-  const billed = total(lines.map((l) => l.billed_cost));
+  // the filtered lines' cents, which add up as the table's rows do
+  const eff = total(lines.map((l) => l.cents.effective_cost));
+  const billed = total(lines.map((l) => l.cents.billed_cost));
+  const c = t.cents;
   return h(
     'dl',
     { class: 'kpis small', 'aria-label': 'Statement totals' },
-    item('effective', 'Total spend', cents(t.effective_cost, st.currency), t.effective_cost),
-    item('billed', 'Billed', cents(t.billed_cost, st.currency), t.billed_cost),
-    item('attributed', 'Attributed', cents(t.attributed_cost, st.currency), t.attributed_cost),
-    item('unattributed', 'Unattributed', cents(t.unattributed_cost, st.currency), t.unattributed_cost),
-    item('disputed', 'Disputed', cents(t.disputed_cost, st.currency), t.disputed_cost),
+    item('effective', 'Effective', cents(c.effective_cost, st.currency), t.effective_cost),
+    item('billed', 'Billed', cents(c.billed_cost, st.currency), t.billed_cost),
+    item('attributed', 'Attributed', cents(c.attributed_cost, st.currency), t.attributed_cost),
+    item('unattributed', 'Unattributed', cents(c.unattributed_cost, st.currency), t.unattributed_cost),
+    item('disputed', 'Disputed', cents(c.disputed_cost, st.currency), t.disputed_cost),
     item('coverage', 'Coverage', percent(t.coverage), String(t.coverage)),
-    filtered ? item('filtered-effective', 'Filtered spend', cents(eff, st.currency), String(eff)) : null,
+    filtered ? item('filtered-effective', 'Filtered effective', cents(eff, st.currency), String(eff)) : null,
     filtered ? item('filtered-billed', 'Filtered billed', cents(billed, st.currency), String(billed)) : null,
   );
 }
@@ -143,14 +148,8 @@ const cellOf = (l: Line, d: Dimension): string => {
 
 function lineTable(ctx: Ctx, st: Statement, lines: Line[], level: string, all: Dimension[]): HTMLElement {
   const shown = all.filter((d) => d !== 'pool' && d !== 'reason');
-  const eff = centsColumn(
-    lines.map((l) => l.effective_cost),
-    st.currency,
-  );
-  const billed = centsColumn(
-    lines.map((l) => l.billed_cost),
-    st.currency,
-  );
+  const eff = lines.map((l) => cents(l.cents.effective_cost, st.currency));
+  const billed = lines.map((l) => cents(l.cents.billed_cost, st.currency));
   const rows = lines.map((l, i) => [
     ...shown.map((d) => cellOf(l, d)),
     eff[i],
@@ -158,8 +157,8 @@ function lineTable(ctx: Ctx, st: Statement, lines: Line[], level: string, all: D
     count(l.events) + (l.unpriced_events ? ` (${count(l.unpriced_events)} unpriced)` : ''),
     l.events > 0 ? h('a', { href: drillDown(ctx, l, level), 'data-testid': 'drill' }, 'events') : '',
   ]);
-  const sumEff = total(lines.map((l) => l.effective_cost));
-  const sumBilled = total(lines.map((l) => l.billed_cost));
+  const sumEff = total(lines.map((l) => l.cents.effective_cost));
+  const sumBilled = total(lines.map((l) => l.cents.billed_cost));
   return table(
     `${lines.length} statement lines at ${level.replace('_', ' ')} level`,
     [
