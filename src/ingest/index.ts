@@ -111,7 +111,7 @@ export async function* parseStream(
   opts: ParseOptions,
 ): AsyncGenerator<ParsedChunk> {
   const size = opts.chunkSize ?? 10_000;
-  let text: AsyncIterable<string> = decodeText(input);
+  let text: AsyncIterable<string> = decodeText(input, opts.file);
   let fmt: Format;
   if (format === 'auto') {
     const peek = await peekText(text, (head) => head.length >= DETECT_HEAD_CHARS);
