@@ -56,7 +56,8 @@ export async function* jsonRecords(text: AsyncIterable<string>, file: string): A
   const end = head.indexOf('\n', start);
   const firstLine = end < 0 ? head.slice(start) : head.slice(start, end);
   let firstValue: unknown;
-  if (firstLine.length <= MAX_RECORD_CHARS && tooDeepAt(firstLine) < 0) {
+  // JSON.parse itself copes with any depth; the depth check comes with the record (lineRecord).
+  if (firstLine.length <= MAX_RECORD_CHARS) {
     try {
       firstValue = JSON.parse(firstLine);
     } catch {
@@ -155,7 +156,7 @@ function lineRecord(
   const raw = text.endsWith('\r') ? text.slice(0, -1) : text;
   if (firstNonSpace(raw) < 0) return false;
   const where: Where = { file, record: line, recordKind: 'line' };
-  if (reuse) {
+  if (reuse && tooDeepAt(raw) < 0) {
     out.push({ where, raw, line, value: reuse.value });
     return true;
   }

@@ -5,9 +5,10 @@
  * runs over it to say exactly which record and field are wrong.
  */
 import { createReadStream } from 'node:fs';
-import { open, writeFile } from 'node:fs/promises';
+import { open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import zlib, { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { InputError, TallyError } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import { detectFormat, type Format, parseStream, type Rejected } from '../ingest/index.js';
@@ -50,51 +51,104 @@ async function readStart(file: string): Promise<Buffer> {
   }
 }
 
-/** The first bytes of the text, decompressed when the file is gzip. */
-async function textHead(start: Buffer, gzipped: boolean, file: string): Promise<string> {
-  if (!gzipped) return start.toString('utf8');
+/**
+ * A gzip file may expand this many times its compressed size (plus the
+ * constant below) before it is refused as a bomb: JSON telemetry compresses
+ * 10–30×; a file of blanks, 1000×.
+ */
+const MAX_GZIP_RATIO = 200;
+const GZIP_SLACK = 64 * 1024 * 1024;
+
+/** Decompresses a stream, as an input error when it is not gzip or expands past its bound. */
+async function* gunzipped(input: Readable, name: string, compressed: number): AsyncGenerator<Buffer> {
+  const gz = createGunzip();
+  input.on('error', (e) => gz.destroy(e));
+  input.pipe(gz);
+  const limit = compressed * MAX_GZIP_RATIO + GZIP_SLACK;
+  let size = 0;
+  try {
+    for await (const chunk of gz) {
+      size += (chunk as Buffer).length;
+      if (size > limit)
+        throw new InputError([
+          {
+            file: name,
+            reason: `the gzip data expands more than ${MAX_GZIP_RATIO} times its size; refused as a likely decompression bomb`,
+          },
+        ]);
+      yield chunk as Buffer;
+    }
+  } catch (e) {
+    if (e instanceof TallyError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError([{ file: name, reason: `not valid gzip data (${code ?? message(e)})` }]);
+  } finally {
+    gz.destroy();
+    input.destroy();
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The first bytes of the text, read from the (decompressed) source. */
+async function textHead(source: AsyncIterable<Buffer>): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const chunk of createReadStream(file).pipe(createGunzip())) {
-    parts.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  for await (const chunk of source) {
+    parts.push(chunk);
+    size += chunk.length;
     if (size >= HEAD_BYTES) break;
   }
   return Buffer.concat(parts).subarray(0, HEAD_BYTES).toString('utf8');
 }
 
-/** Reads stdin whole: its format must be detected before parsing, and it cannot be read twice. */
-async function readStdin(): Promise<Buffer> {
+/** Reads stdin as its chunks: its format must be detected before parsing, and it cannot be read twice. */
+async function readStdin(): Promise<Buffer[]> {
   const parts: Buffer[] = [];
   for await (const chunk of process.stdin) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
+  return parts;
+}
+
+/**
+ * A canonical JSON lines file that may hold a nested value (a `[`, or `{`
+ * after a `:`) goes to the streaming parser, which checks nesting depth:
+ * DuckDB's JSON reader crashes the process on values nested ~50k deep.
+ * Canonical events are flat, so a valid file almost never matches.
+ */
+async function mayNest(file: string): Promise<boolean> {
+  const NESTED = /\[|:[ \t\r]*\{/;
+  let tail = '';
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const text = tail + (chunk as Buffer).toString('latin1');
+    if (NESTED.test(text)) return true;
+    tail = text.slice(-16);
+  }
+  return false;
 }
 
 export async function ingestFile(store: Store, file: string, opts: IngestOptions): Promise<FileReport> {
   const isStdin = file === '-';
   const stdin = isStdin ? await readStdin() : null;
   const name = isStdin ? 'stdin' : file;
-  const start = stdin ?? (await readStart(file));
+  const start = stdin ? Buffer.concat(stdin.slice(0, 2)) : await readStart(file);
   // Gzip input (`.jsonl.gz`, a Collector's compressed export) is read through gunzip, whatever its name.
   const gzipped = start.subarray(0, 2).equals(GZIP_MAGIC);
-  const input = stdin && gzipped ? zlib.gunzipSync(stdin) : stdin;
-  const format =
-    opts.format === 'auto'
-      ? detectFormat(
-          input ? input.subarray(0, HEAD_BYTES).toString('utf8') : await textHead(start, gzipped, file),
-          name,
-        )
-      : opts.format;
+  const compressed = stdin ? stdin.reduce((n, b) => n + b.length, 0) : (await stat(file)).size;
+  const raw = (): Readable =>
+    stdin ? Readable.from(stdin) : createReadStream(file, { highWaterMark: 1 << 20 });
+  const source = (): AsyncIterable<Buffer> => (gzipped ? gunzipped(raw(), name, compressed) : raw());
+  const format = opts.format === 'auto' ? detectFormat(await textHead(source()), name) : opts.format;
   const label = `${format}:${isStdin ? 'stdin' : path.basename(file)}`;
-  const source = () =>
-    input ? [input] : gzipped ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
 
   if (
     !isStdin &&
     !gzipped &&
     !opts.skipInvalid &&
     (format === 'jsonl' || format === 'csv') &&
-    store.ingestCanonicalFile
+    store.ingestCanonicalFile &&
+    !(format === 'jsonl' && (await mayNest(file)))
   ) {
     try {
       const r = await store.ingestCanonicalFile(file, format, { label, now: opts.now });
