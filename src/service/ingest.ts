@@ -112,21 +112,30 @@ async function readStdin(): Promise<Buffer[]> {
 }
 
 /**
- * A canonical JSON lines file that may hold a nested value (a `[`, or `{`
- * after a `:`) goes to the streaming parser, which checks nesting depth:
- * DuckDB's JSON reader crashes the process on values nested ~50k deep.
- * Canonical events are flat, so a valid file almost never matches.
+ * Whether DuckDB's bulk reader must not see the file; the streaming parser
+ * then reads it (and names any fault). Two of the reader's failures are
+ * avoided this way: a JSON value nested ~50k deep crashes the process (a
+ * `[`, or `{` after `:`, sends a file to the parser: canonical events are
+ * flat), and a row longer than its line buffer is silently dropped when it is
+ * the last (any stretch of a whole 1 MiB chunk without a line break, which
+ * every line of 2 MiB or more has, sends the file to the parser).
  */
-async function mayNest(file: string): Promise<boolean> {
+async function bulkUnsafe(file: string, format: 'jsonl' | 'csv'): Promise<boolean> {
   const NESTED = /\[|:[ \t\r]*\{/;
   let tail = '';
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    const text = tail + (chunk as Buffer).toString('latin1');
-    if (NESTED.test(text)) return true;
-    tail = text.slice(-16);
+  for await (const chunk of createReadStream(file, { highWaterMark: BULK_CHECK_CHUNK })) {
+    const b = chunk as Buffer;
+    if (b.length === BULK_CHECK_CHUNK && b.indexOf(0x0a) < 0) return true;
+    if (format === 'jsonl') {
+      const text = tail + b.toString('latin1');
+      if (NESTED.test(text)) return true;
+      tail = text.slice(-16);
+    }
   }
   return false;
 }
+
+const BULK_CHECK_CHUNK = 1 << 20;
 
 export async function ingestFile(store: Store, file: string, opts: IngestOptions): Promise<FileReport> {
   const isStdin = file === '-';
@@ -148,7 +157,7 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
     !opts.skipInvalid &&
     (format === 'jsonl' || format === 'csv') &&
     store.ingestCanonicalFile &&
-    !(format === 'jsonl' && (await mayNest(file)))
+    !(await bulkUnsafe(file, format))
   ) {
     try {
       const r = await store.ingestCanonicalFile(file, format, { label, now: opts.now });

@@ -13,10 +13,11 @@ import { SECRET_FIRST_LETTERS, SECRET_PATTERNS_SQL } from '../../core/secrets.js
 export type CanonicalFormat = 'jsonl' | 'csv';
 
 /**
- * A row longer than this fails the bulk read (the parser then names it).
- * Without it DuckDB silently skips an over-long last row.
+ * DuckDB's own default, stated: a longer row fails the bulk read (the parser
+ * then names it). The caller sends files with longer lines to the parser
+ * first, as DuckDB silently skips an over-long *last* row.
  */
-const MAX_LINE_BYTES = 32 * 1024 * 1024;
+const MAX_LINE_BYTES = 2 * 1024 * 1024;
 
 const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 

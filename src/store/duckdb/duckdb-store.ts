@@ -10,7 +10,7 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { StoreError, TallyError } from '../../core/errors.js';
+import { LimitError, StoreError, TallyError } from '../../core/errors.js';
 import { EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
 import { redactSecret } from '../../core/secrets.js';
@@ -49,6 +49,8 @@ export interface DuckDBOptions {
   settings?: Record<string, string>;
   /** Batches up to this many events are hashed in SQL, larger ones by streaming their row hashes. */
   hashInSqlMax?: number;
+  /** A read query running longer is interrupted and fails with a LimitError (the server sets it). */
+  readTimeoutMs?: number;
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(EVENT_FIELDS);
@@ -70,6 +72,7 @@ export class DuckDBStore implements Store {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly hashInSqlMax: number,
+    private readonly readTimeoutMs: number | undefined,
   ) {}
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
@@ -79,7 +82,12 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw new StoreError(`cannot open the store ${path}: ${message(e)}`, undefined, e);
     }
-    const store = new DuckDBStore(instance, await instance.connect(), opts.hashInSqlMax ?? HASH_IN_SQL_MAX);
+    const store = new DuckDBStore(
+      instance,
+      await instance.connect(),
+      opts.hashInSqlMax ?? HASH_IN_SQL_MAX,
+      opts.readTimeoutMs,
+    );
     await store.migrate();
     return store;
   }
@@ -233,7 +241,7 @@ export class DuckDBStore implements Store {
 
   /** Every distinct selector tuple seen in the events, for resolving identities once per tuple. */
   selectorTuples(): Promise<SelectorTuple[]> {
-    return this.serial(async () => {
+    return this.read(async () => {
       const rows = await this.rows(`SELECT DISTINCT api_key, service, agent, project FROM events`);
       return rows.map((r) => ({
         api_key: str(r.api_key),
@@ -245,7 +253,7 @@ export class DuckDBStore implements Store {
   }
 
   usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
-    return this.serial(async () => {
+    return this.read(async () => {
       const pairs = (await this.rows(modelPairsSql(q))).map((r) => ({
         provider: str(r.provider),
         model: str(r.model),
@@ -301,12 +309,12 @@ export class DuckDBStore implements Store {
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
-    return this.serial(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
+    return this.read(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
   }
 
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
     if (traceIds.length === 0) return Promise.resolve([]);
-    return this.serial(async () => (await this.rows(traceSpansSql(traceIds))).map(rowToSpan));
+    return this.read(async () => (await this.rows(traceSpansSql(traceIds))).map(rowToSpan));
   }
 
   latestEventTime(): Promise<number | null> {
@@ -332,16 +340,16 @@ export class DuckDBStore implements Store {
   }
 
   eventsInWindow(q: EventWindowQuery): Promise<UsageEvent[]> {
-    return this.serial(() => this.events(eventsInWindowSql(q)));
+    return this.read(() => this.events(eventsInWindowSql(q)));
   }
 
   traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]> {
     if (traceIds.length === 0) return Promise.resolve([]);
-    return this.serial(() => this.events(traceEventsSql(traceIds)));
+    return this.read(() => this.events(traceEventsSql(traceIds)));
   }
 
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]> {
-    return this.serial(async () =>
+    return this.read(async () =>
       (await this.rows(selectorUsageSql(window))).map((r) => ({
         tuple: {
           api_key: str(r.api_key),
@@ -358,7 +366,7 @@ export class DuckDBStore implements Store {
   }
 
   signalFacts(q: SignalQuery): Promise<SignalFacts> {
-    return this.serial(() =>
+    return this.read(() =>
       readSignalFacts(
         q,
         (sql) => this.rows(sql),
@@ -368,7 +376,7 @@ export class DuckDBStore implements Store {
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
-    return this.serial(() => readSignalEvidence(filters, limit, (sql) => this.rows(sql)));
+    return this.read(() => readSignalEvidence(filters, limit, (sql) => this.rows(sql)));
   }
 
   issueStatement(st: Omit<IssuedStatement, 'version' | 'issuedAt'>, now: number): Promise<IssuedStatement> {
@@ -544,6 +552,34 @@ export class DuckDBStore implements Store {
   }
 
   /** Operations share one connection, so they run one after another. */
+  /**
+   * A read, in turn like every operation, and bounded in time when the store
+   * was opened with `readTimeoutMs`: past it the running query is interrupted
+   * and the read fails with a LimitError, so no read holds the store for long.
+   */
+  private read<T>(op: () => Promise<T>): Promise<T> {
+    const ms = this.readTimeoutMs;
+    if (ms === undefined) return this.serial(op);
+    return this.serial(async () => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        this.conn.interrupt();
+      }, ms);
+      try {
+        return await op();
+      } catch (e) {
+        if (timedOut)
+          throw new LimitError(
+            `the query ran past the server's time bound of ${ms / 1000} s; ask for a shorter window`,
+          );
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
+
   private serial<T>(op: () => Promise<T>): Promise<T> {
     const next = this.queue.then(op, op);
     this.queue = next.catch(() => undefined);
