@@ -61,6 +61,8 @@ type Row = Record<string, unknown>;
 /** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
 const HASH_IN_SQL_MAX = 2_000_000;
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** The buffer cap while bulk-loading a file, so that ingesting 10M events stays within 1 GiB of memory. */
 const BULK_MEMORY_LIMIT = '512MB';
 
@@ -676,8 +678,19 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * A number read back from the store. Counts and token sums come as bigint;
+ * one beyond 2^53 − 1 cannot be a JS number exactly, so it is refused rather
+ * than rounded (a window whose token sum is that large is split by the user).
+ */
 function num(v: unknown): number {
-  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'bigint') {
+    if (v > MAX_EXACT || v < -MAX_EXACT)
+      throw new LimitError(
+        `a count summed by the store (${v}) exceeds 2^53 − 1 and cannot be exact; ask for a shorter window`,
+      );
+    return Number(v);
+  }
   if (typeof v === 'number') return v;
   if (v === null || v === undefined) return 0;
   return Number(v);
