@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../core/config.js';
-import { openStore } from '../store/open.js';
+import { type OpenOptions, openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { str } from './args.js';
 
@@ -12,11 +12,11 @@ export interface Context {
   store: Store;
 }
 
-export async function openContext(values: Record<string, unknown>): Promise<Context> {
+export async function openContext(values: Record<string, unknown>, opts: OpenOptions = {}): Promise<Context> {
   const configPath = path.resolve(str(values, 'config') ?? 'tally.yaml');
   const { config } = await loadConfig(configPath);
   const storeUrl = str(values, 'store') ?? resolveStorePath(config.store, configPath);
-  const store = await openStore(storeUrl);
+  const store = await openStore(storeUrl, opts);
   return { config, configPath, store };
 }
 
