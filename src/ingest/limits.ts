@@ -52,6 +52,28 @@ export function tooDeepAt(text: string, max = MAX_JSON_DEPTH): number {
   return -1;
 }
 
+/**
+ * Whether `text`, a JSON array, has more than `max` elements, by counting
+ * its top-level commas (strings skipped) before anything is parsed: parsing
+ * millions of empty records takes seconds, counting them milliseconds.
+ */
+export function arrayLongerThan(text: string, max: number): boolean {
+  const start = text.search(/\S/);
+  if (start < 0 || text.charCodeAt(start) !== 0x5b) return false;
+  let depth = 0;
+  let commas = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i = closingQuote(text, i + 1);
+      if (i < 0) return false;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c && depth === 1 && ++commas >= max) return true;
+  }
+  return false;
+}
+
 /** Index of the quote closing a string whose content starts at `from`, or -1. */
 function closingQuote(s: string, from: number): number {
   let q = s.indexOf('"', from);

@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import { canonicalRecordToEvent, otlpRequestToEvents } from '../ingest/index.js';
-import { MAX_JSON_DEPTH, tooDeepAt } from '../ingest/limits.js';
+import { arrayLongerThan, MAX_JSON_DEPTH, tooDeepAt } from '../ingest/limits.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './errors.js';
 import { decodeTraceRequest, encodeTraceResponse, MAX_SPANS_PER_REQUEST } from './otlp-proto.js';
@@ -133,7 +133,9 @@ export async function ingestEvents(
   let kind: Problem['recordKind'];
   let lineNos: number[] | null = null;
   if (ct === 'application/json') {
-    const v = parseJson(bodyText(body));
+    const text = bodyText(body);
+    if (arrayLongerThan(text, MAX_RECORDS_PER_REQUEST)) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
+    const v = parseJson(text);
     records = Array.isArray(v) ? v : [v];
     if (records.length > MAX_RECORDS_PER_REQUEST) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
     kind = 'record';
