@@ -1,0 +1,204 @@
+// The fuzz corpus: every fixture (what real producers write), the small
+// reproductions of issue 15, and snippets that have broken parsers before;
+// plus the mutations and generators that fast-check draws inputs from.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { FIXTURES } from '../ingest/helpers.js';
+import { REPRODUCTIONS } from '../security/reproductions.js';
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = path.join(dir, f);
+    return statSync(p).isDirectory() ? files(p) : [p];
+  });
+}
+
+const SNIPPETS = [
+  '{"resourceSpans":[]},{"resourceSpans":[]}',
+  '[{"id":"a","source":"s","time":"2026-10-01T00:00:00Z","operation":"chat"},]',
+  '{"id":"a","source":"s","time":"2026-10-01T00:00:00Z","operation":"chat","reported_cost":"1e300000000"}',
+  'request_id,call_type,model,startTime,prompt_tokens,completion_tokens,spend\nr1,completion,m,2026-10-01T00:00:00Z,1,1,1e99999\n',
+  'id,source,time,operation\n"a,s,2026-10-01T00:00:00Z,chat\n',
+  '{"object":"page","data":[{"start_time":1790000000,"end_time":1790086400,"results":[{"input_tokens":9007199254740993}]}]}',
+  '{"data":[{"starting_at":"0001-01-01T00:00:00Z","ending_at":"9999-12-31T00:00:00Z","results":[{}]}],"has_more":false}',
+  `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","startTimeUnixNano":"1790000000000000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"99999999999999999999"}}]}]}]}]}`,
+];
+
+/** Every seed as bytes: fixtures, reproductions under 256 KB, snippets, and a gzip of a few. */
+export function seeds(): Buffer[] {
+  const out: Buffer[] = files(FIXTURES)
+    .filter((f) => !f.endsWith('.md'))
+    .map((f) => readFileSync(f));
+  for (const r of REPRODUCTIONS) {
+    const b = r.bytes();
+    if (b.length <= 256 * 1024) out.push(b);
+  }
+  out.push(...SNIPPETS.map((s) => Buffer.from(s)));
+  out.push(...out.slice(0, 4).map((b) => gzipSync(b)));
+  return out;
+}
+
+/** Tokens that have broken parsers: separators, huge numbers, odd times, deep nesting, bad bytes. */
+const TOKENS: Buffer[] = [
+  ',',
+  '}',
+  ']',
+  '{',
+  '[',
+  '"',
+  '\\',
+  '\n',
+  '\r\n',
+  '\u0000',
+  ' ',
+  '1e999999999',
+  '-1',
+  '9007199254740993',
+  '1e-400',
+  '0.1e30',
+  '"0099-01-01T00:00:00Z"',
+  '"2026-10-01T00:00:00+99:99"',
+  '"99999999999999999999999"',
+  'null',
+  'true',
+  '"sk-proj-0123456789abcdefghijklmnopqrstuv"',
+  '=HYPERLINK("x")',
+  '['.repeat(100),
+  '{"a":'.repeat(100),
+  '\u2028',
+  '\ufeff',
+].map((s) => Buffer.from(s));
+TOKENS.push(
+  Buffer.from([0xff]),
+  Buffer.from([0xc3]),
+  Buffer.from([0xed, 0xa0, 0x80]),
+  Buffer.from([0x1f, 0x8b]),
+);
+
+type Mutation = (b: Buffer, r: number, s: number) => Buffer;
+
+const MUTATIONS: Mutation[] = [
+  // flip a byte
+  (b, r, s) => {
+    if (b.length === 0) return b;
+    const c = Buffer.from(b);
+    c[r % c.length] = s % 256;
+    return c;
+  },
+  // insert a token
+  (b, r, s) => {
+    const at = b.length === 0 ? 0 : r % (b.length + 1);
+    return Buffer.concat([b.subarray(0, at), TOKENS[s % TOKENS.length] as Buffer, b.subarray(at)]);
+  },
+  // delete a stretch
+  (b, r, s) => {
+    const at = b.length === 0 ? 0 : r % b.length;
+    return Buffer.concat([b.subarray(0, at), b.subarray(at + (s % 64))]);
+  },
+  // repeat a stretch
+  (b, r, s) => {
+    const at = b.length === 0 ? 0 : r % b.length;
+    const piece = b.subarray(at, at + 1 + (s % 256));
+    return Buffer.concat([b.subarray(0, at), piece, piece, piece, b.subarray(at)]);
+  },
+  // cut off
+  (b, r) => b.subarray(0, b.length === 0 ? 0 : r % b.length),
+];
+
+/** A seed changed by up to eight mutations. */
+export function mutated(corpus: readonly Buffer[]): fc.Arbitrary<Buffer> {
+  const step = fc.tuple(fc.nat(MUTATIONS.length - 1), fc.nat(), fc.nat());
+  return fc
+    .tuple(fc.constantFrom(...corpus), fc.array(step, { maxLength: 8 }))
+    .map(([seed, steps]) =>
+      steps.reduce((b, [m, r, s]) => (MUTATIONS[m] as Mutation)(b, r, s), seed as Buffer),
+    );
+}
+
+const FIELDS = [
+  'id',
+  'source',
+  'time',
+  'operation',
+  'provider',
+  'model',
+  'input_tokens',
+  'output_tokens',
+  'requests',
+  'api_key',
+  'service',
+  'tenant',
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'status',
+  'reported_cost',
+];
+
+const value = fc.oneof(
+  fc.string(),
+  fc.constantFrom(
+    '2026-10-01T12:00:00Z',
+    '0001-01-01T00:00:00Z',
+    '2026-02-30T00:00:00Z',
+    'chat',
+    'ok',
+    'error',
+  ),
+  fc.integer(),
+  fc.double(),
+  fc.constantFrom(1e308, -0, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER),
+  fc.boolean(),
+  fc.constant(null),
+  fc.jsonValue({ maxDepth: 3 }),
+);
+
+/** Canonical events with arbitrary values, as JSON lines, a JSON array or CSV. */
+export const canonicalText: fc.Arbitrary<Buffer> = fc
+  .tuple(
+    fc.array(fc.dictionary(fc.constantFrom(...FIELDS), value, { maxKeys: FIELDS.length }), {
+      minLength: 1,
+      maxLength: 20,
+    }),
+    fc.constantFrom('jsonl', 'array', 'csv'),
+  )
+  .map(([records, shape]) => {
+    const full = records.map((r) => ({
+      id: 'x',
+      source: 's',
+      time: '2026-10-01T12:00:00Z',
+      operation: 'chat',
+      ...r,
+    }));
+    if (shape === 'jsonl') return Buffer.from(full.map((r) => JSON.stringify(r)).join('\n'));
+    if (shape === 'array') return Buffer.from(JSON.stringify(full));
+    const cols = FIELDS;
+    const cell = (v: unknown) => {
+      const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+      return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+    };
+    return Buffer.from(
+      [
+        cols.join(','),
+        ...full.map((r) => cols.map((c) => cell((r as Record<string, unknown>)[c])).join(',')),
+      ].join('\n'),
+    );
+  });
+
+/** Any JSON at all, and arbitrary bytes. */
+export const anyJson: fc.Arbitrary<Buffer> = fc
+  .jsonValue({ maxDepth: 6 })
+  .map((v) => Buffer.from(JSON.stringify(v)));
+export const anyBytes: fc.Arbitrary<Buffer> = fc.uint8Array({ maxLength: 512 }).map((a) => Buffer.from(a));
+
+export const FORMATS = [
+  'auto',
+  'otlp',
+  'litellm',
+  'openai-usage',
+  'anthropic-usage',
+  'jsonl',
+  'csv',
+] as const;
