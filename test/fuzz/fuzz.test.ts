@@ -172,7 +172,7 @@ describe('fuzz', () => {
         params(3000),
       );
     },
-    TIME(1500),
+    TIME(3000),
   );
 
   it(
@@ -193,7 +193,7 @@ describe('fuzz', () => {
         params(400),
       );
     },
-    TIME(250 * 10),
+    TIME(400 * 10),
   );
 
   it(
@@ -216,7 +216,7 @@ describe('fuzz', () => {
         params(1200),
       );
     },
-    TIME(600),
+    TIME(1200),
   );
 
   it('found no crash, hang or leak', () => {
