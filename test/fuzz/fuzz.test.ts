@@ -42,7 +42,7 @@ class Target {
 
   private start(): void {
     this.worker = new Worker(path.join(ROOT, 'test/fuzz/worker.mjs'), {
-      workerData: { dist: path.join(ROOT, 'dist') },
+      workerData: { dist: process.env.FUZZ_DIST ?? path.join(ROOT, 'dist') },
       resourceLimits: { maxOldGenerationSizeMb: 2048 },
     });
     this.ready = new Promise((resolve, reject) => {
