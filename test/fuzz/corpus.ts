@@ -26,6 +26,50 @@ const SNIPPETS = [
   `{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","startTimeUnixNano":"1790000000000000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"99999999999999999999"}}]}]}]}]}`,
 ];
 
+/** Protobuf field: tag and value (varint for numbers, length-delimited for bytes). */
+function pb(no: number, v: Buffer | number | bigint): Buffer {
+  const varint = (n: bigint): number[] => {
+    const out: number[] = [];
+    let x = n;
+    while (x >= 0x80n) {
+      out.push(Number(x & 0x7fn) | 0x80);
+      x >>= 7n;
+    }
+    out.push(Number(x));
+    return out;
+  };
+  if (Buffer.isBuffer(v))
+    return Buffer.from([...varint(BigInt((no << 3) | 2)), ...varint(BigInt(v.length)), ...v]);
+  return Buffer.from([...varint(BigInt(no << 3)), ...varint(BigInt(v))]);
+}
+
+const str = (s: string) => Buffer.from(s);
+/** A KeyValue as field `no` of its message (9 in a Span, 1 in a Resource). */
+const kv = (no: number, key: string, value: Buffer) => pb(no, Buffer.concat([pb(1, str(key)), pb(2, value)]));
+
+/** An OTLP ExportTraceServiceRequest in protobuf: one chat span with usage, one nested attribute. */
+export function protobufSeed(): Buffer {
+  const start = Buffer.alloc(8);
+  start.writeBigUInt64LE(1_790_000_000_000_000_000n);
+  const span = Buffer.concat([
+    pb(1, Buffer.from('4bf92f3577b34da6a3ce929d0e0e4736', 'hex')),
+    pb(2, Buffer.from('00f067aa0ba902b7', 'hex')),
+    pb(5, str('chat m1')),
+    Buffer.concat([Buffer.from([(7 << 3) | 1]), start]),
+    kv(9, 'gen_ai.operation.name', pb(1, str('chat'))),
+    kv(9, 'gen_ai.request.model', pb(1, str('m1'))),
+    kv(9, 'gen_ai.usage.input_tokens', pb(3, 1200)),
+    kv(9, 'gen_ai.usage.output_tokens', pb(3, 300)),
+    kv(
+      9,
+      'tally.nested',
+      pb(6, pb(1, Buffer.concat([pb(1, str('k')), pb(2, pb(5, pb(1, pb(1, str('v')))))]))),
+    ),
+  ]);
+  const resource = pb(1, kv(1, 'service.name', pb(1, str('svc-a'))));
+  return pb(1, Buffer.concat([resource, pb(2, pb(2, span))]));
+}
+
 /** Every seed as bytes: fixtures, reproductions under 256 KB, snippets, and a gzip of a few. */
 export function seeds(): Buffer[] {
   const out: Buffer[] = files(FIXTURES)
@@ -35,7 +79,7 @@ export function seeds(): Buffer[] {
     const b = r.bytes();
     if (b.length <= 256 * 1024) out.push(b);
   }
-  out.push(...SNIPPETS.map((s) => Buffer.from(s)));
+  out.push(...SNIPPETS.map((s) => Buffer.from(s)), protobufSeed());
   out.push(...out.slice(0, 4).map((b) => gzipSync(b)));
   return out;
 }
@@ -186,6 +230,41 @@ export const canonicalText: fc.Arbitrary<Buffer> = fc
       ].join('\n'),
     );
   });
+
+/** Well-formed canonical events (arbitrary ids, names and counts), so that success paths are fuzzed too. */
+export const validEvents: fc.Arbitrary<{
+  records: Record<string, unknown>[];
+  ndjson: Buffer;
+  array: Buffer;
+}> = fc
+  .array(
+    fc.record({
+      id: fc.string({ minLength: 1 }),
+      source: fc.string({ minLength: 1 }),
+      time: fc
+        .date({
+          min: new Date('1970-01-01T00:00:00Z'),
+          max: new Date('2026-11-01T00:00:00Z'),
+          noInvalidDate: true,
+        })
+        .map((d) => d.toISOString()),
+      operation: fc.constantFrom('chat', 'embeddings', 'execute_tool', 'invoke_agent'),
+      provider: fc.option(fc.string(), { nil: null }),
+      model: fc.option(fc.string(), { nil: null }),
+      input_tokens: fc.nat(),
+      output_tokens: fc.nat(),
+      service: fc.option(fc.constantFrom('svc-a', 'svc-b', 'sk-proj-0123456789abcdefghijklmnop'), {
+        nil: null,
+      }),
+      reported_cost: fc.option(fc.constantFrom('0', '1.25', '0.000001', '99999999999999'), { nil: null }),
+    }),
+    { minLength: 1, maxLength: 30 },
+  )
+  .map((records) => ({
+    records,
+    ndjson: Buffer.from(records.map((r) => JSON.stringify(r)).join('\n')),
+    array: Buffer.from(JSON.stringify(records)),
+  }));
 
 /** Any JSON at all, and arbitrary bytes. */
 export const anyJson: fc.Arbitrary<Buffer> = fc

@@ -14,7 +14,16 @@ import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, ROOT } from '../server/child.js';
-import { anyBytes, anyJson, canonicalText, FORMATS, mutated, seeds } from './corpus.js';
+import {
+  anyBytes,
+  anyJson,
+  canonicalText,
+  FORMATS,
+  mutated,
+  protobufSeed,
+  seeds,
+  validEvents,
+} from './corpus.js';
 
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 /** The time bound of one input: every seed is parsed in milliseconds; a second is generous on a busy machine. */
@@ -169,10 +178,10 @@ describe('fuzz', () => {
             return good(r);
           },
         ),
-        params(3000),
+        params(12000),
       );
     },
-    TIME(3000),
+    TIME(12000),
   );
 
   it(
@@ -190,10 +199,10 @@ describe('fuzz', () => {
           async (bytes, format, skipInvalid) =>
             good(await target.run('ingest', { bytes, format, skipInvalid })),
         ),
-        params(400),
+        params(800),
       );
     },
-    TIME(400 * 10),
+    TIME(800 * 10),
   );
 
   it(
@@ -209,6 +218,14 @@ describe('fuzz', () => {
           contentType: fc.constantFrom('application/json', 'application/x-protobuf'),
         }),
       );
+      // The protobuf seed is a valid request: the decoder is fuzzed from a message it reads.
+      const seeded = await target.run('http', {
+        path: '/v1/traces',
+        contentType: 'application/x-protobuf',
+        gzip: false,
+        bytes: protobufSeed(),
+      });
+      expect(seeded.outcome).toBe('ok');
       // Requests are more often well formed here, so that the success path is fuzzed too.
       const body = fc.oneof({ weight: 1, arbitrary: input }, { weight: 1, arbitrary: canonicalText });
       await fc.assert(
@@ -217,8 +234,22 @@ describe('fuzz', () => {
         ),
         params(1200),
       );
+      // Well-formed events: stored, or refused as a whole (a 400 stores nothing).
+      await fc.assert(
+        fc.asyncProperty(validEvents, fc.boolean(), async (events, ndjson) =>
+          good(
+            await target.run('http', {
+              path: '/v1/events',
+              contentType: ndjson ? 'application/x-ndjson' : 'application/json',
+              gzip: false,
+              bytes: ndjson ? events.ndjson : events.array,
+            }),
+          ),
+        ),
+        params(600),
+      );
     },
-    TIME(1200),
+    TIME(1800),
   );
 
   it('found no crash, hang or leak', () => {
