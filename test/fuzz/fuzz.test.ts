@@ -5,7 +5,7 @@
 // ends in anything but success or a clean input error (HTTP: 2xx or 4xx), a
 // stack trace, a run over its time bound, or a store change after a rejected
 // input. `npm test` runs a bounded pass (one to two minutes on 2 cores); `npm run fuzz` runs
-// FUZZ_SCALE times as many inputs (default 20 there). Figures go to stdout
+// FUZZ_SCALE times as many inputs (default 10 there). Figures go to stdout
 // and, with FUZZ_REPORT=FILE, to that file as JSON.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
