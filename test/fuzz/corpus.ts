@@ -47,7 +47,10 @@ const str = (s: string) => Buffer.from(s);
 /** A KeyValue as field `no` of its message (9 in a Span, 1 in a Resource). */
 const kv = (no: number, key: string, value: Buffer) => pb(no, Buffer.concat([pb(1, str(key)), pb(2, value)]));
 
-/** An OTLP ExportTraceServiceRequest in protobuf: one chat span with usage, one nested attribute. */
+/**
+ * An OTLP ExportTraceServiceRequest in protobuf: one chat span with usage, one nested attribute
+ * (field numbers from opentelemetry-proto: collector/trace/v1, trace/v1, common/v1, resource/v1).
+ */
 export function protobufSeed(): Buffer {
   const start = Buffer.alloc(8);
   start.writeBigUInt64LE(1_790_000_000_000_000_000n);
