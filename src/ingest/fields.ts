@@ -226,8 +226,10 @@ export function optDecimal(v: unknown, field: string): string | null {
   return fail(field, `must be a decimal amount, got ${typeName(v)}`);
 }
 
+/** A value as an error message shows it: a raw secret as its fingerprint (SPEC §3), then cut to `max`. */
 export function clip(s: string, max = 60): string {
-  return s.length > max ? `${s.slice(0, max)}…` : s;
+  const shown = redactSecret(s);
+  return shown.length > max ? `${shown.slice(0, max)}…` : shown;
 }
 
 /** The free-text fields of the event: every one may carry a raw secret. */

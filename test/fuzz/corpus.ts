@@ -73,6 +73,29 @@ export function protobufSeed(): Buffer {
   return pb(1, Buffer.concat([resource, pb(2, pb(2, span))]));
 }
 
+/** The planted raw key (the worker fails an input whose error or reply shows it). */
+export const PLANTED_KEY = 'sk-proj-0123456789abcdefghijklmnopqrstuv';
+
+/** The planted key in every field of a canonical event, as JSON lines and as CSV. */
+function plantedSeeds(): Buffer[] {
+  const base = { id: 'p', source: 's', time: '2026-10-01T12:00:00Z', operation: 'chat' };
+  const fields = [
+    ...Object.keys(base),
+    'input_tokens',
+    'requests',
+    'api_key',
+    'status',
+    'reported_cost',
+    'trace_id',
+  ];
+  const lines = fields.map((f) => JSON.stringify({ ...base, [f]: PLANTED_KEY }));
+  const csv = fields.map((f) => {
+    const row: Record<string, string> = { ...base, [f]: PLANTED_KEY };
+    return fields.map((c) => row[c] ?? '').join(',');
+  });
+  return [Buffer.from(lines.join('\n')), Buffer.from([fields.join(','), ...csv].join('\n'))];
+}
+
 /** Every seed as bytes: fixtures, reproductions under 256 KB, snippets, and a gzip of a few. */
 export function seeds(): Buffer[] {
   const out: Buffer[] = files(FIXTURES)
@@ -82,7 +105,7 @@ export function seeds(): Buffer[] {
     const b = r.bytes();
     if (b.length <= 256 * 1024) out.push(b);
   }
-  out.push(...SNIPPETS.map((s) => Buffer.from(s)), protobufSeed());
+  out.push(...SNIPPETS.map((s) => Buffer.from(s)), protobufSeed(), ...plantedSeeds());
   out.push(...out.slice(0, 4).map((b) => gzipSync(b)));
   return out;
 }

@@ -34,6 +34,8 @@ interface Reply {
   outcome: Outcome;
   detail?: string;
   ms: number;
+  /** Errors or replies so far (in this worker) that showed the planted raw key. */
+  secretShown?: number;
 }
 
 class Target {
@@ -44,6 +46,10 @@ class Target {
   readonly stats: Record<string, Record<Outcome, number>> = {};
   readonly failures: { target: string; outcome: Outcome; detail: string; input: string }[] = [];
   slowest = 0;
+  /** Planted keys shown, summed over workers; failures only when the build's redaction can find them. */
+  secretShown = 0;
+  private shownInWorker = 0;
+  enforceSecrets = false;
 
   constructor() {
     this.start();
@@ -54,8 +60,12 @@ class Target {
       workerData: { dist: process.env.FUZZ_DIST ?? path.join(ROOT, 'dist') },
       resourceLimits: { maxOldGenerationSizeMb: 2048 },
     });
+    this.shownInWorker = 0;
     this.ready = new Promise((resolve, reject) => {
-      this.worker.once('message', () => resolve());
+      this.worker.once('message', (m: { enforceSecrets: boolean }) => {
+        this.enforceSecrets = m.enforceSecrets;
+        resolve();
+      });
       this.worker.once('error', reject);
     });
     this.worker.on('message', (m: Reply & { id?: number }) => {
@@ -96,6 +106,10 @@ class Target {
     const s = this.stats[target];
     s[reply.outcome]++;
     this.slowest = Math.max(this.slowest, reply.ms);
+    if (reply.secretShown !== undefined && reply.secretShown > this.shownInWorker) {
+      this.secretShown += reply.secretShown - this.shownInWorker;
+      this.shownInWorker = reply.secretShown;
+    }
     if (reply.outcome !== 'ok' && reply.outcome !== 'input_error') {
       this.failures.push({
         target,
@@ -144,6 +158,8 @@ afterAll(async () => {
     inputs: total,
     byTarget: target.stats,
     slowestMs: Math.round(target.slowest),
+    secretShown: target.secretShown,
+    secretsEnforced: target.enforceSecrets,
     failures: target.failures,
   };
   process.stdout.write(`fuzz: ${JSON.stringify({ ...report, failures: report.failures.length })}\n`);

@@ -52,9 +52,31 @@ async function state() {
   return `${c.events}/${c.batches}/${await store.auditHead()}`;
 }
 
+const { redactSecret } = await import(path.join(dist, 'core/secrets.js'));
+
+/** The raw key planted in the corpus (test/fuzz/corpus.ts): it must never come back out. */
+const PLANTED = /sk-proj-0123456789abcdefghij/;
+
+/**
+ * A key inside a longer text (a column name, a time) is found only by a
+ * redaction that looks anywhere in a value. Until that is in the build, a
+ * shown key is counted (`secretShown`) rather than failed; FUZZ_SECRETS=1
+ * fails it regardless.
+ */
+const probe = 'x sk-proj-0123456789abcdefghijklmnopqrstuv y';
+const ENFORCE_SECRETS = process.env.FUZZ_SECRETS === '1' || redactSecret(probe) !== probe;
+
 /** Whether an error is a clean input error: a TallyError whose message has no stack frame. */
 function clean(err) {
   return err instanceof TallyError && !/\n\s+at /.test(err.message);
+}
+
+/** A clean error that shows the planted raw key is a leak (when enforced; else it is counted). */
+let secretShown = 0;
+function leaked(err) {
+  if (!PLANTED.test(err.message)) return false;
+  secretShown++;
+  return ENFORCE_SECRETS;
 }
 
 function describe(err) {
@@ -74,7 +96,10 @@ async function parse(input) {
     }));
     return { outcome: 'ok' };
   } catch (err) {
-    return clean(err) ? { outcome: 'input_error' } : { outcome: 'crash', detail: describe(err) };
+    if (!clean(err)) return { outcome: 'crash', detail: describe(err) };
+    return leaked(err)
+      ? { outcome: 'leak', detail: `raw key in: ${err.message.slice(0, 300)}` }
+      : { outcome: 'input_error' };
   }
 }
 
@@ -89,6 +114,7 @@ async function ingest(input) {
   } catch (err) {
     const changed = (await state()) !== before;
     if (!clean(err)) return { outcome: 'crash', detail: describe(err) };
+    if (leaked(err)) return { outcome: 'leak', detail: `raw key in: ${err.message.slice(0, 300)}` };
     return changed
       ? { outcome: 'leak', detail: 'the store changed although the input was rejected' }
       : { outcome: 'input_error' };
@@ -107,6 +133,8 @@ async function http(input) {
     return { outcome: 'crash', detail: `HTTP ${res.status}: ${text.slice(0, 300)}` };
   if (/\n\s+at |node_modules|\/dist\//.test(text))
     return { outcome: 'crash', detail: `stack in reply: ${text.slice(0, 300)}` };
+  if (PLANTED.test(text) && leaked(new Error(text)))
+    return { outcome: 'leak', detail: `raw key in the reply: ${text.slice(0, 300)}` };
   if (res.status >= 400 && (await state()) !== before)
     return { outcome: 'leak', detail: `HTTP ${res.status} but the store changed` };
   return { outcome: res.status >= 400 ? 'input_error' : 'ok' };
@@ -122,6 +150,6 @@ parentPort.on('message', async (msg) => {
   } catch (err) {
     reply = { outcome: 'crash', detail: describe(err) };
   }
-  parentPort.postMessage({ id: msg.id, ms: performance.now() - started, ...reply });
+  parentPort.postMessage({ id: msg.id, ms: performance.now() - started, secretShown, ...reply });
 });
-parentPort.postMessage({ ready: true });
+parentPort.postMessage({ ready: true, enforceSecrets: ENFORCE_SECRETS });
