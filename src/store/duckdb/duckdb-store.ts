@@ -568,13 +568,17 @@ export class DuckDBStore implements Store {
         timedOut = true;
         this.conn.interrupt();
       }, ms);
+      const late = () =>
+        new LimitError(
+          `the query ran past the server's time bound of ${ms / 1000} s; ask for a shorter window`,
+        );
       try {
-        return await op();
+        const result = await op();
+        // Finished just as the bound passed: still past it, and answered alike whatever the timing.
+        if (timedOut) throw late();
+        return result;
       } catch (e) {
-        if (timedOut)
-          throw new LimitError(
-            `the query ran past the server's time bound of ${ms / 1000} s; ask for a shorter window`,
-          );
+        if (timedOut && !(e instanceof LimitError)) throw late();
         throw e;
       } finally {
         clearTimeout(timer);
