@@ -52,6 +52,19 @@ export function tooDeepAt(text: string, max = MAX_JSON_DEPTH): number {
   return -1;
 }
 
+/** Whether `text` holds more than `max` JSON objects and arrays (strings skipped); counted before parsing. */
+export function containersOver(text: string, max: number): boolean {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      i = closingQuote(text, i + 1);
+      if (i < 0) return false;
+    } else if ((c === 0x7b || c === 0x5b) && ++n > max) return true;
+  }
+  return false;
+}
+
 /**
  * Whether `text`, a JSON array, has more than `max` elements, by counting
  * its top-level commas (strings skipped) before anything is parsed: parsing

@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import { canonicalRecordToEvent, otlpRequestToEvents } from '../ingest/index.js';
-import { arrayLongerThan, MAX_JSON_DEPTH, tooDeepAt } from '../ingest/limits.js';
+import { arrayLongerThan, containersOver, MAX_JSON_DEPTH, tooDeepAt } from '../ingest/limits.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './errors.js';
 import { decodeTraceRequest, encodeTraceResponse, MAX_SPANS_PER_REQUEST } from './otlp-proto.js';
@@ -42,12 +42,21 @@ function parseJson(text: string, what = 'the body'): unknown {
       'invalid_input',
       `${what} is nested deeper than ${MAX_JSON_DEPTH} levels (at character ${deep})`,
     );
+  // Parsing millions of empty objects takes seconds; counting them, milliseconds.
+  if (containersOver(text, MAX_JSON_CONTAINERS))
+    throw tooMany('JSON objects and arrays', MAX_JSON_CONTAINERS);
   try {
     return JSON.parse(text);
   } catch {
     throw new HttpError('invalid_input', `${what} is not valid JSON`);
   }
 }
+
+/**
+ * JSON objects and arrays in one request body; beyond it a 413. A dense
+ * OTLP request of 16 MiB (the default body limit) holds about 550 000.
+ */
+export const MAX_JSON_CONTAINERS = 1_000_000;
 
 /** Records in one request to /v1/events; beyond it a 413, whatever they hold. */
 export const MAX_RECORDS_PER_REQUEST = 100_000;

@@ -83,6 +83,11 @@ describe('ingest bodies', () => {
     const c = await post('/v1/traces', spans, 'application/json');
     expect(c.status).toBe(413);
     expect((await c.json()).message).toMatch(/more than 100000 spans/);
+    // Empty resource spans, scopes or attributes: counted before the body is parsed.
+    const empty = `{"resourceSpans":[${'{},'.repeat(5_000_000)}{}]}`;
+    const d = await post('/v1/traces', empty, 'application/json');
+    expect(d.status).toBe(413);
+    expect((await d.json()).message).toMatch(/more than 1000000 JSON objects and arrays/);
   });
 
   it('lists at most 100 invalid records and counts the rest', async () => {
