@@ -20,6 +20,9 @@ const I32 = 5;
 /** Deepest nesting of messages (AnyValue in AnyValue…) decoded; checked before each step down. */
 const MAX_DEPTH = 64;
 
+/** Messages decoded from one request (as JSON objects and arrays are bounded in src/server/ingest.ts). */
+const MAX_MESSAGES_PER_REQUEST = 1_000_000;
+
 /** Spans in one request; a body of empty spans would otherwise cost memory per two bytes. */
 export const MAX_SPANS_PER_REQUEST = 100_000;
 
@@ -30,7 +33,7 @@ class Reader {
     start: number,
     readonly end: number,
     readonly depth = 0,
-    readonly count: { spans: number } = { spans: 0 },
+    readonly count: { spans: number; messages: number } = { spans: 0, messages: 0 },
   ) {
     this.pos = start;
   }
@@ -109,6 +112,11 @@ class Reader {
 
   sub(): Reader {
     if (this.depth >= MAX_DEPTH) throw malformed(`messages nested deeper than ${MAX_DEPTH} levels`);
+    if (++this.count.messages > MAX_MESSAGES_PER_REQUEST)
+      throw new HttpError(
+        'payload_too_large',
+        `the request holds more than ${MAX_MESSAGES_PER_REQUEST} protobuf messages; send them in several requests`,
+      );
     const [s, e] = this.len();
     return new Reader(this.buf, s, e, this.depth + 1, this.count);
   }

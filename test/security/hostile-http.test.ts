@@ -88,6 +88,11 @@ describe('ingest bodies', () => {
     const d = await post('/v1/traces', empty, 'application/json');
     expect(d.status).toBe(413);
     expect((await d.json()).message).toMatch(/more than 1000000 JSON objects and arrays/);
+    // The same in protobuf: 8 million empty ResourceSpans (field 1, length 0) in 16 MB.
+    const proto = Buffer.alloc(16_000_000);
+    for (let i = 0; i < proto.length; i += 2) proto[i] = 0x0a;
+    const e = await post('/v1/traces', proto, 'application/x-protobuf');
+    expect(e.status).toBe(413);
   });
 
   it('lists at most 100 invalid records and counts the rest', async () => {
