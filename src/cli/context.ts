@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
-import { openStore, storeFilePath } from '../store/open.js';
+import { type OpenOptions, openStore, storeFilePath } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { str } from './args.js';
 
@@ -14,7 +14,7 @@ export interface Context {
   store: Store;
 }
 
-export interface ContextOptions {
+export interface ContextOptions extends OpenOptions {
   /** Commands that write (ingest, serve) create a missing store; every other one refuses it (SPEC §8). */
   create?: boolean;
 }
@@ -27,7 +27,7 @@ export async function openContext(
   const { config } = await loadConfig(configPath);
   const storeUrl = str(values, 'store') ?? resolveStorePath(config.store, configPath);
   if (!opts.create) mustExist(storeUrl);
-  const store = await openStore(storeUrl);
+  const store = await openStore(storeUrl, opts);
   return { config, configPath, store };
 }
 

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'usage'
   | 'not_found'
   | 'store_failure'
+  | 'limit_exceeded'
   | 'tampered';
 
 export class TallyError extends Error {
@@ -77,5 +78,13 @@ export class StoreError extends TallyError {
   ) {
     super('store_failure', message);
     this.name = 'StoreError';
+  }
+}
+
+/** A request past one of tally's resource bounds (window length, rows, time); the message names the bound. */
+export class LimitError extends TallyError {
+  constructor(message: string) {
+    super('limit_exceeded', message);
+    this.name = 'LimitError';
   }
 }

@@ -1,6 +1,7 @@
 /**
  * CSV as RFC 4180 says: CRLF between records, a field quoted when it holds a
  * comma, a quote or a line break, quotes doubled inside. null is an empty field.
+ * A text cell that would start a formula is neutralised (`neutralise`).
  */
 import { CENT_COLUMNS } from '../core/cents.js';
 import { centsText, KEY_FIELDS, type Statement } from '../core/statement.js';
@@ -9,8 +10,22 @@ export type CsvValue = string | number | null;
 
 export function csvField(v: CsvValue): string {
   if (v === null) return '';
-  const s = String(v);
+  const s = typeof v === 'number' ? String(v) : neutralise(v);
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** Plain decimal numbers (amounts such as `-1.23`) are written as they are. */
+const NUMBER = /^[+-]?[0-9]+(?:\.[0-9]+)?$/;
+
+/**
+ * A text cell that a spreadsheet would run as a formula (it starts with `=`,
+ * `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, as OWASP's
+ * CSV injection guidance says; names come from telemetry anyone with an
+ * ingest token can send. A plain decimal number is left alone, so amounts
+ * stay numbers.
+ */
+export function neutralise(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) && !NUMBER.test(s) ? `'${s}` : s;
 }
 
 export function csvTable(header: readonly string[], rows: Iterable<readonly CsvValue[]>): string {

@@ -151,8 +151,19 @@ function singles(r: Replay): ReplayNode[] {
 
 // Markdown
 
+/**
+ * Text from the events or the registry as Markdown text: emphasis, links,
+ * code and table characters are escaped, HTML is written as entities and a
+ * line break becomes a space, so a name can never add markup, a link or HTML.
+ */
+function md(s: string): string {
+  return s.replace(/\r\n|[\r\n]/g, ' ').replace(/[\\`*_[\]|~<>&]/g, (c) => MD_ESCAPES[c] ?? `\\${c}`);
+}
+
+const MD_ESCAPES: Record<string, string> = { '<': '&lt;', '>': '&gt;', '&': '&amp;' };
+
 function mdCell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return md(s);
 }
 
 function mdRow(cells: readonly string[]): string {
@@ -161,7 +172,7 @@ function mdRow(cells: readonly string[]): string {
 
 export function renderReplayMarkdown(r: Replay): string {
   const t = r.totals;
-  const out: string[] = [`# ${title(r)}`, ''];
+  const out: string[] = [`# ${md(title(r))}`, ''];
   out.push(
     `${t.events} events of the selection, ${r.spans} spans shown (spans outside the selection complete the trace trees and are marked *context*). Amounts in ${r.currency}, exact.`,
     '',
@@ -220,7 +231,10 @@ export function renderReplayMarkdown(r: Replay): string {
   if (trees.length > 0) {
     out.push(`## Trace trees (${trees.length})`, '');
     for (const tr of trees) {
-      out.push(`### Trace ${tr.traceId ?? '(none)'}, ${iso(tr.start)}, selected cost ${money(tr.cost)}`, '');
+      out.push(
+        `### Trace ${md(tr.traceId ?? '(none)')}, ${iso(tr.start)}, selected cost ${money(tr.cost)}`,
+        '',
+      );
       const walk = (n: ReplayNode, depth: number) => {
         out.push(`${'  '.repeat(depth)}- ${mdNode(r, n)}`);
         for (const c of n.children) walk(c, depth + 1);
@@ -277,14 +291,14 @@ function mdNode(r: Replay, n: ReplayNode): string {
   const who =
     n.identity === null
       ? ''
-      : ` · ${n.identity}${n.payer !== null && n.payer !== n.identity ? ` → paid by ${n.payer}` : ''}`;
+      : ` · ${md(n.identity)}${n.payer !== null && n.payer !== n.identity ? ` → paid by ${md(n.payer)}` : ''}`;
   const sig = signalRefs(r, n);
   const text = [
-    `${iso(e.time)} **${e.operation}** ${modelText(n)}`,
-    `${tokens(n)}${e.status === 'error' ? ` · error ${e.error_type ?? ''}`.trimEnd() : ''}`,
+    `${iso(e.time)} **${md(e.operation)}** ${md(modelText(n))}`,
+    `${tokens(n)}${e.status === 'error' ? ` · error ${md(e.error_type ?? '')}`.trimEnd() : ''}`,
     `${money(n.cost)}${n.priced ? '' : ' (unpriced)'}`,
-    `**${statusText(n.verdict.status, n.verdict.reason)}**${who}`,
-    verdictText(n),
+    `**${md(statusText(n.verdict.status, n.verdict.reason))}**${who}`,
+    md(verdictText(n)),
     ...(sig ? [`signals ${sig}`] : []),
   ].join(' · ');
   return (n.selected ? text : `*context:* ${text}`).replace(/\r?\n/g, ' ');

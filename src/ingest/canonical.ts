@@ -6,6 +6,7 @@
  */
 import { ALL_EVENT_FIELDS, UNIT_NAME, type Units, type UsageEvent } from '../core/event.js';
 import {
+  clip,
   count,
   fail,
   isObject,
@@ -33,7 +34,7 @@ export function canonicalEvent(rec: unknown, text: boolean, now: number): UsageE
   if (rawTime === undefined || rawTime === null || rawTime === '') fail('time', 'is required');
   if (typeof rawTime !== 'string') fail('time', `must be an ISO-8601 string, got ${typeName(rawTime)}`);
   const status = optString(rec.status, 'status') ?? 'ok';
-  if (status !== 'ok' && status !== 'error') fail('status', `must be "ok" or "error", got "${status}"`);
+  if (status !== 'ok' && status !== 'error') fail('status', `must be "ok" or "error", got "${clip(status)}"`);
   const e: UsageEvent = {
     id: reqString(rec.id, 'id'),
     source: reqString(rec.source, 'source'),

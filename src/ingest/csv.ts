@@ -6,6 +6,7 @@
  * line by line and only joins lines while a quote is open.
  */
 import type { Problem } from '../core/errors.js';
+import { MAX_RECORD_CHARS, mib } from './limits.js';
 
 export interface CsvRecord {
   cells: string[];
@@ -16,56 +17,114 @@ export interface CsvRecord {
   problem?: Problem;
 }
 
-/** Yields records in batches, skipping blank lines. */
+/**
+ * Yields records in batches, skipping blank lines. Each chunk is searched
+ * once for line breaks (a long line is kept as its parts), so time is linear
+ * in the input; a record past MAX_RECORD_CHARS is reported, not kept.
+ */
 export async function* csvRecords(text: AsyncIterable<string>, file: string): AsyncGenerator<CsvRecord[]> {
-  let buf = '';
   let line = 0;
   let pending = '';
   let pendingLine = 0;
   let quotes = 0;
+  let overlong = false;
+  let partial: string[] = [];
+  let partialSize = 0;
   const out: CsvRecord[] = [];
   const take = (textLine: string): void => {
     line++;
     const l = textLine.endsWith('\r') ? textLine.slice(0, -1) : textLine;
-    if (pending === '' && quotes === 0) {
+    if (pending === '' && quotes === 0 && !overlong) {
       if (l.length === 0) return;
       pendingLine = line;
-      pending = l;
-    } else {
-      pending += `\n${l}`;
     }
     quotes += countQuotes(l);
+    if (!overlong) {
+      pending = pending === '' && pendingLine === line ? l : `${pending}\n${l}`;
+      if (pending.length > MAX_RECORD_CHARS) {
+        overlong = true;
+        pending = '';
+      }
+    }
     if (quotes % 2 === 0) {
-      out.push(record(pending, pendingLine, file));
+      out.push(overlong ? tooLong(pendingLine, file) : record(pending, pendingLine, file));
       pending = '';
       quotes = 0;
+      overlong = false;
     }
   };
+  // A line longer than a chunk: its parts, or only its quote count once it is too long to keep.
+  const addPartial = (piece: string): void => {
+    if (partialSize > MAX_RECORD_CHARS) {
+      quotes += countQuotes(piece);
+      return;
+    }
+    partial.push(piece);
+    partialSize += piece.length;
+    if (partialSize > MAX_RECORD_CHARS) {
+      quotes += countQuotes(partial.join(''));
+      partial = [];
+    }
+  };
+  const endLine = (piece: string): void => {
+    if (partialSize > MAX_RECORD_CHARS) {
+      quotes += countQuotes(piece);
+      line++;
+      if (pending === '' && !overlong) pendingLine = line;
+      overlong = true;
+      pending = '';
+      if (quotes % 2 === 0) {
+        out.push(tooLong(pendingLine, file));
+        quotes = 0;
+        overlong = false;
+      }
+    } else {
+      partial.push(piece);
+      take(partial.length === 1 ? piece : partial.join(''));
+    }
+    partial = [];
+    partialSize = 0;
+  };
   for await (const chunk of text) {
-    buf += chunk;
     let from = 0;
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n', from)) {
-      take(buf.slice(from, nl));
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', from)) {
+      endLine(chunk.slice(from, nl));
       from = nl + 1;
     }
-    buf = buf.slice(from);
+    if (from < chunk.length) addPartial(chunk.slice(from));
     if (out.length > 0) yield out.splice(0);
   }
-  if (buf.length > 0) take(buf);
+  if (partialSize > 0) endLine('');
   if (quotes % 2 === 1) {
     out.push({
       cells: [],
-      raw: pending,
+      raw: pending.slice(0, 200),
       line: pendingLine,
       problem: {
         file,
         record: pendingLine,
         recordKind: 'line',
-        reason: 'unterminated quoted field: the file ends inside quotes',
+        reason: overlong
+          ? `the record is longer than ${mib(MAX_RECORD_CHARS)}`
+          : 'unterminated quoted field: the file ends inside quotes',
       },
     });
   }
   if (out.length > 0) yield out;
+}
+
+function tooLong(line: number, file: string): CsvRecord {
+  return {
+    cells: [],
+    raw: '',
+    line,
+    problem: {
+      file,
+      record: line,
+      recordKind: 'line',
+      reason: `the record is longer than ${mib(MAX_RECORD_CHARS)}`,
+    },
+  };
 }
 
 function countQuotes(s: string): number {

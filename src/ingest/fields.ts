@@ -6,6 +6,12 @@
 import type { Problem } from '../core/errors.js';
 import { EVENT_FIELDS, MAX_FUTURE_MS, TOKEN_FIELDS, type UsageEvent } from '../core/event.js';
 import { redactSecret, SECRET_FIRST_LETTERS } from '../core/secrets.js';
+import { MAX_AMOUNT_DIGITS, MAX_EXPONENT, MAX_NUMBER_CHARS } from './limits.js';
+
+const MAX_DATE_MS = 8.64e15;
+
+/** The earliest year a usage time may have (docs/decisions.md). */
+export const MIN_YEAR = 1970;
 
 export type RecordKind = NonNullable<Problem['recordKind']>;
 
@@ -129,6 +135,8 @@ export function parseTime(s: string, field: string, zoneRequired: boolean): numb
   const minute = Number(mi);
   const second = Number(sec);
   const ms = frac === '' ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'));
+  // Date.UTC reads years 0–99 as 1900–1999; usage before 1970 is a mistake anyway, so it is refused.
+  if (year < MIN_YEAR) return fail(field, `is before ${MIN_YEAR}: "${clip(s)}"`);
   const base = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   const check = new Date(base);
   if (
@@ -143,6 +151,7 @@ export function parseTime(s: string, field: string, zoneRequired: boolean): numb
     return fail(field, `is not a valid time: "${clip(s)}"`);
   }
   if (sign === undefined) return base;
+  if (Number(oh) > 23 || Number(om) > 59) return fail(field, `has an invalid UTC offset: "${clip(s)}"`);
   const offset = (Number(oh) * 60 + Number(om)) * 60_000;
   return sign === '+' ? base - offset : base + offset;
 }
@@ -150,10 +159,9 @@ export function parseTime(s: string, field: string, zoneRequired: boolean): numb
 /** Rejects a time more than MAX_FUTURE_MS after `now`. */
 export function notFuture(ms: number, field: string, now: number): number {
   if (ms > now + MAX_FUTURE_MS) {
-    fail(
-      field,
-      `is far in the future: ${new Date(ms).toISOString()} is more than 24 hours after the time of ingestion`,
-    );
+    // Past the last instant a Date can hold (year 275760) there is no ISO text to show.
+    const shown = ms <= MAX_DATE_MS ? new Date(ms).toISOString() : 'the time';
+    fail(field, `is far in the future: ${shown} is more than 24 hours after the time of ingestion`);
   }
   return ms;
 }
@@ -166,12 +174,17 @@ const DECIMAL = /^([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$/;
  */
 export function decimalText(s: string, field: string): string {
   const t = s.trim();
+  if (t.length > MAX_NUMBER_CHARS)
+    return fail(field, `is not a decimal amount: longer than ${MAX_NUMBER_CHARS} characters ("${clip(t)}")`);
   const m = DECIMAL.exec(t);
   if (!m) {
     if (/^-/.test(t)) return fail(field, `must not be negative, got ${clip(t)}`);
     return fail(field, `is not a decimal amount: "${clip(t)}"`);
   }
   const [, int = '', frac = '', exp] = m;
+  // The exponent is checked before anything is expanded: `1e300000000` would be a 300 MB string.
+  if (exp !== undefined && Math.abs(Number(exp)) > MAX_EXPONENT)
+    return fail(field, `is out of range: the exponent of ${clip(t)} is beyond ±${MAX_EXPONENT}`);
   const digits = int + frac;
   const point = int.length + (exp === undefined ? 0 : Number(exp));
   let whole: string;
@@ -188,6 +201,8 @@ export function decimalText(s: string, field: string): string {
   }
   whole = whole.replace(/^0+(?=[0-9])/, '');
   fraction = fraction.replace(/0+$/, '');
+  if (whole.length > MAX_AMOUNT_DIGITS)
+    return fail(field, `is out of range: ${clip(t)} is not below 10^${MAX_AMOUNT_DIGITS}`);
   return fraction === '' ? whole : `${whole}.${fraction}`;
 }
 
@@ -211,8 +226,10 @@ export function optDecimal(v: unknown, field: string): string | null {
   return fail(field, `must be a decimal amount, got ${typeName(v)}`);
 }
 
+/** A value as an error message shows it: a raw secret as its fingerprint (SPEC §3), then cut to `max`. */
 export function clip(s: string, max = 60): string {
-  return s.length > max ? `${s.slice(0, max)}…` : s;
+  const shown = redactSecret(s);
+  return shown.length > max ? `${shown.slice(0, max)}…` : shown;
 }
 
 /** The free-text fields of the event: every one may carry a raw secret. */

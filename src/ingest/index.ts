@@ -111,7 +111,7 @@ export async function* parseStream(
   opts: ParseOptions,
 ): AsyncGenerator<ParsedChunk> {
   const size = opts.chunkSize ?? 10_000;
-  let text: AsyncIterable<string> = decodeText(input);
+  let text: AsyncIterable<string> = decodeText(input, opts.file);
   let fmt: Format;
   if (format === 'auto') {
     const peek = await peekText(text, (head) => head.length >= DETECT_HEAD_CHARS);
@@ -187,7 +187,11 @@ async function* feed(
   }
   if (fmt === 'litellm') {
     // LiteLLM rows come as JSON (API, export) or CSV (table export).
-    const peek = await peekText(text, (head) => head.trimStart().length > 0);
+    // Bounded: a file of blanks must not be read into memory while looking for its first character.
+    const peek = await peekText(
+      text,
+      (head) => head.length >= DETECT_HEAD_CHARS || head.trimStart().length > 0,
+    );
     const c = peek.head.trimStart()[0];
     if (c !== '[' && c !== '{') {
       yield* feedCsv(peek.all, opts, sink, 'litellm');

@@ -10,6 +10,7 @@
  */
 import type { Problem } from '../core/errors.js';
 import type { Where } from './fields.js';
+import { MAX_DOCUMENT_CHARS, MAX_JSON_DEPTH, MAX_RECORD_CHARS, mib, tooDeepAt } from './limits.js';
 
 export interface JsonRecord {
   where: Where;
@@ -24,50 +25,49 @@ export interface JsonRecord {
 /** Yields records in batches (one batch per input chunk at most). */
 export async function* jsonRecords(text: AsyncIterable<string>, file: string): AsyncGenerator<JsonRecord[]> {
   const it = text[Symbol.asyncIterator]();
-  // Chunks are kept apart until needed: appending to one growing string and
-  // searching it after each chunk would copy a large document many times.
-  const parts: string[] = [];
-  let done = false;
-  const more = async (): Promise<boolean> => {
-    if (done) return false;
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      return false;
-    }
-    parts.push(r.value);
-    return true;
-  };
-  const take = (): string => {
-    const all = parts.join('');
-    parts.length = 0;
-    return all;
-  };
-
+  // Leading whitespace is counted, not kept: a gigabyte of blanks (a gzip bomb) costs no memory.
+  let skippedLines = 0;
+  let chunk = '';
   let first = -1;
   while (first < 0) {
-    if (!(await more())) return;
-    first = firstNonSpace(parts[parts.length - 1] as string);
+    const r = await it.next();
+    if (r.done) return;
+    first = firstNonSpace(r.value);
+    if (first < 0) skippedLines += countNewlines(r.value, 0, r.value.length);
+    else chunk = r.value;
   }
-  if ((parts[parts.length - 1] as string).charCodeAt(first) === 0x5b /* [ */) {
-    yield* arrayRecords(more, take, file);
+  if (chunk.charCodeAt(first) === 0x5b /* [ */) {
+    yield* arrayRecords(chunk, first + 1, skippedLines + 1 + countNewlines(chunk, 0, first), it, file);
     return;
   }
-  let nl = (parts[parts.length - 1] as string).indexOf('\n', first);
-  while (nl < 0 && (await more())) nl = (parts[parts.length - 1] as string).indexOf('\n');
-  const head = take();
+  // One record per line when the first line is a whole JSON value; else one document (or several) read whole.
+  const parts = [chunk];
+  let size = chunk.length;
+  let nl = chunk.indexOf('\n', first);
+  while (nl < 0 && size <= MAX_RECORD_CHARS) {
+    const r = await it.next();
+    if (r.done) break;
+    parts.push(r.value);
+    size += r.value.length;
+    nl = r.value.indexOf('\n');
+  }
+  const head = parts.join('');
   const start = firstNonSpace(head);
   const end = head.indexOf('\n', start);
   const firstLine = end < 0 ? head.slice(start) : head.slice(start, end);
   let firstValue: unknown;
-  try {
-    firstValue = JSON.parse(firstLine);
-  } catch {
-    while (await more());
-    yield wholeRecords(head + take(), file);
+  // JSON.parse itself copes with any depth; the depth check comes with the record (lineRecord).
+  if (firstLine.length <= MAX_RECORD_CHARS) {
+    try {
+      firstValue = JSON.parse(firstLine);
+    } catch {
+      yield await wholeRecords(head, it, file, skippedLines);
+      return;
+    }
+    yield* lineRecords(head, it, file, firstValue, skippedLines);
     return;
   }
-  yield* lineRecords(head, it, file, firstValue);
+  yield await wholeRecords(head, it, file, skippedLines);
 }
 
 function firstNonSpace(s: string, from = 0): number {
@@ -78,36 +78,69 @@ function firstNonSpace(s: string, from = 0): number {
   return -1;
 }
 
+/**
+ * NDJSON, line by line. Each chunk is searched once for line breaks and a
+ * line longer than a chunk is kept as its parts, so time is linear in the
+ * input whatever the line lengths; a line past MAX_RECORD_CHARS is dropped
+ * as it streams by and reported.
+ */
 async function* lineRecords(
   start: string,
   it: AsyncIterator<string>,
   file: string,
   firstValue: unknown,
+  skippedLines: number,
 ): AsyncGenerator<JsonRecord[]> {
-  let buf = start;
-  let line = 0;
+  let line = skippedLines;
   // The first record was parsed to choose this mode; it is not parsed twice.
   let reuse: { value: unknown } | undefined = { value: firstValue };
-  const record = (text: string, out: JsonRecord[]): void => {
+  let parts: string[] = [];
+  let size = 0;
+  let overlong = false;
+  const finish = (out: JsonRecord[]): void => {
     line++;
-    if (lineRecord(text, line, file, out, reuse)) reuse = undefined;
+    if (overlong) {
+      const where: Where = { file, record: line, recordKind: 'line' };
+      out.push({
+        where,
+        raw: '',
+        line,
+        problem: { ...where, reason: `the line is longer than ${mib(MAX_RECORD_CHARS)}` },
+      });
+    } else if (
+      lineRecord(parts.length === 1 ? (parts[0] as string) : parts.join(''), line, file, out, reuse)
+    ) {
+      reuse = undefined;
+    }
+    parts = [];
+    size = 0;
+    overlong = false;
   };
-  for (;;) {
+  const add = (piece: string): void => {
+    if (overlong || piece.length === 0) return;
+    size += piece.length;
+    if (size > MAX_RECORD_CHARS) {
+      overlong = true;
+      parts = [];
+    } else parts.push(piece);
+  };
+  let chunk: string | undefined = start;
+  while (chunk !== undefined) {
     const out: JsonRecord[] = [];
     let from = 0;
-    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n', from)) {
-      record(buf.slice(from, nl), out);
+    for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', from)) {
+      add(chunk.slice(from, nl));
+      finish(out);
       from = nl + 1;
     }
-    buf = buf.slice(from);
+    add(chunk.slice(from));
     if (out.length > 0) yield out;
     const r = await it.next();
-    if (r.done) break;
-    buf += r.value;
+    chunk = r.done ? undefined : r.value;
   }
-  if (buf.length > 0) {
+  if (size > 0 || overlong) {
     const out: JsonRecord[] = [];
-    record(buf, out);
+    finish(out);
     if (out.length > 0) yield out;
   }
 }
@@ -123,26 +156,62 @@ function lineRecord(
   const raw = text.endsWith('\r') ? text.slice(0, -1) : text;
   if (firstNonSpace(raw) < 0) return false;
   const where: Where = { file, record: line, recordKind: 'line' };
-  if (reuse) {
+  if (reuse && tooDeepAt(raw) < 0) {
     out.push({ where, raw, line, value: reuse.value });
     return true;
   }
-  try {
-    out.push({ where, raw, line, value: JSON.parse(raw) });
-  } catch (e) {
-    out.push({ where, raw, line, problem: jsonProblem(e, raw, where, line, false) });
-  }
+  out.push(parseRecord(raw, where, line, false));
   return true;
 }
 
-function wholeRecords(buf: string, file: string): JsonRecord[] {
-  const start = firstNonSpace(buf);
-  const line = lineAt(buf, start);
-  try {
-    return [{ where: { file, record: 0, recordKind: 'record' }, raw: buf, line, value: JSON.parse(buf) }];
-  } catch {
-    // Several concatenated documents (e.g. `jq .` of each page), or a broken one.
+/** JSON.parse of one record, after the depth check. */
+function parseRecord(raw: string, where: Where, line: number, multiline: boolean): JsonRecord {
+  const deep = tooDeepAt(raw);
+  if (deep >= 0) {
+    const at = line + (multiline ? countNewlines(raw, 0, deep) : 0);
+    return {
+      where,
+      raw: raw.slice(0, 200),
+      line,
+      problem: { ...where, reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels at line ${at}` },
+    };
   }
+  try {
+    return { where, raw, line, value: JSON.parse(raw) };
+  } catch (e) {
+    return { where, raw, line, problem: jsonProblem(e, raw, where, line, multiline) };
+  }
+}
+
+/** One document read whole, or several concatenated ones (e.g. `jq .` of each page). */
+async function wholeRecords(
+  head: string,
+  it: AsyncIterator<string>,
+  file: string,
+  skippedLines: number,
+): Promise<JsonRecord[]> {
+  const parts = [head];
+  let size = head.length;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) break;
+    size += r.value.length;
+    if (size > MAX_DOCUMENT_CHARS) {
+      const where: Where = { file, record: 0, recordKind: 'record' };
+      const reason = `the JSON document is larger than ${mib(MAX_DOCUMENT_CHARS)}; write one record per line or a top-level array instead`;
+      return [{ where, raw: head.slice(0, 200), line: skippedLines + 1, problem: { ...where, reason } }];
+    }
+    parts.push(r.value);
+  }
+  return splitDocuments(parts.join(''), file, skippedLines);
+}
+
+function splitDocuments(buf: string, file: string, skippedLines: number): JsonRecord[] {
+  const start = firstNonSpace(buf);
+  const line = skippedLines + lineAt(buf, start);
+  const whole = parseRecord(buf, { file, record: 0, recordKind: 'record' }, line, true);
+  if (!whole.problem || whole.problem.reason.startsWith('JSON nested')) return [whole];
+  // Several concatenated documents, or a broken one.
   const out: JsonRecord[] = [];
   let pos = start;
   let lines = line;
@@ -156,18 +225,29 @@ function wholeRecords(buf: string, file: string): JsonRecord[] {
     if (end < 0) {
       out.push({
         where,
-        raw: buf.slice(pos),
+        raw: buf.slice(pos, pos + 200),
         line: lines,
         problem: { ...where, reason: `truncated JSON: the document starting at line ${lines} is not closed` },
       });
       break;
     }
-    const raw = buf.slice(pos, end);
-    try {
-      out.push({ where, raw, line: lines, value: JSON.parse(raw) });
-    } catch (e) {
-      out.push({ where, raw, line: lines, problem: jsonProblem(e, raw, where, lines, true) });
+    if (end === pos) {
+      // A separator between documents (`{…},{…}`) is not a document: say where it is and go on after it.
+      const column = pos - buf.lastIndexOf('\n', pos - 1);
+      out.push({
+        where,
+        raw: buf[pos] ?? '',
+        line: lines,
+        problem: {
+          ...where,
+          reason: `unexpected '${buf[pos]}' at line ${lines}, column ${column}: JSON documents are separated by white space only`,
+        },
+      });
+      pos = firstNonSpace(buf, pos + 1);
+      index++;
+      continue;
     }
+    out.push(parseRecord(buf.slice(pos, end), where, lines, true));
     index++;
     pos = firstNonSpace(buf, end);
   }
@@ -184,7 +264,7 @@ function lineAt(s: string, pos: number): number {
   return 1 + countNewlines(s, 0, pos);
 }
 
-/** End (exclusive) of the JSON value starting at `pos`, or -1 when the input ends first. */
+/** End (exclusive) of the JSON value starting at `pos`, or -1 when the input ends first; `pos` for a separator. */
 function valueEnd(s: string, pos: number): number {
   const c = s.charCodeAt(pos);
   if (c !== 0x7b && c !== 0x5b && c !== 0x22) {
@@ -226,115 +306,129 @@ function stringEnd(s: string, from: number): number {
 }
 
 /**
- * Streams the elements of a top-level array. `take` hands over what has been
- * read so far; `more` reads the next chunk into it.
+ * Streams the elements of a top-level array with a small state machine
+ * (depth, inside a string, after a backslash) run once over each chunk; an
+ * element that spans chunks is kept as its parts, so time is linear in the
+ * input. An element past MAX_RECORD_CHARS is reported and the rest of the
+ * input is not read.
  */
 async function* arrayRecords(
-  more: () => Promise<boolean>,
-  take: () => string,
+  first: string,
+  from: number,
+  firstLine: number,
+  it: AsyncIterator<string>,
   file: string,
 ): AsyncGenerator<JsonRecord[]> {
-  let buf = take();
-  let pos = buf.indexOf('[') + 1;
-  let line = lineAt(buf, pos);
+  let line = firstLine;
   let depth = 0;
   let inStr = false;
-  let elemStart = pos;
+  let escaped = false;
+  let parts: string[] = [];
+  let size = 0;
   let elemLine = line;
   let elemSeen = false;
   let index = 0;
   let closed = false;
-  let trailing = -1;
-  for (;;) {
+  let trailing = '';
+  const where = (): Where => ({ file, record: index, recordKind: 'record' });
+  const element = (out: JsonRecord[], last: boolean): void => {
+    const raw = parts.join('').trim();
+    const w = where();
+    if (raw.length > 0) {
+      out.push(parseRecord(raw, w, elemLine, true));
+      index++;
+    } else if (!last || index > 0) {
+      out.push({ where: w, raw, line, problem: { ...w, reason: `empty array element at line ${line}` } });
+      index++;
+    }
+    parts = [];
+    size = 0;
+    elemSeen = false;
+  };
+  let chunk: string | undefined = first;
+  let pos = from;
+  while (chunk !== undefined && !closed) {
     const out: JsonRecord[] = [];
-    while (pos < buf.length && !closed) {
+    let elemStart = pos;
+    for (; pos < chunk.length; pos++) {
+      const c = chunk.charCodeAt(pos);
+      if (c === 0x0a) line++;
       if (inStr) {
-        const q = stringEnd(buf, pos);
-        if (q < 0) {
-          // The backslashes before a quote in the next chunk are still in `buf`.
-          pos = buf.length;
-          break;
-        }
-        inStr = false;
-        pos = q + 1;
+        if (escaped) escaped = false;
+        else if (c === 0x5c) escaped = true;
+        else if (c === 0x22) inStr = false;
         continue;
       }
-      const c = buf.charCodeAt(pos);
       if (!elemSeen && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
         elemSeen = true;
         elemLine = line;
       }
       if (c === 0x22) inStr = true;
-      else if (c === 0x0a) line++;
       else if (c === 0x7b || c === 0x5b) depth++;
       else if ((c === 0x7d || c === 0x5d) && depth > 0) depth--;
       else if (depth === 0 && (c === 0x2c || c === 0x5d)) {
-        const raw = buf.slice(elemStart, pos).trim();
-        const where: Where = { file, record: index, recordKind: 'record' };
-        if (raw.length > 0) {
-          try {
-            out.push({ where, raw, line: elemLine, value: JSON.parse(raw) });
-          } catch (e) {
-            out.push({ where, raw, line: elemLine, problem: jsonProblem(e, raw, where, elemLine, true) });
-          }
-          index++;
-        } else if (c === 0x2c || index > 0) {
-          out.push({
-            where,
-            raw,
-            line,
-            problem: { ...where, reason: `empty array element at line ${line}` },
-          });
-          index++;
-        }
+        parts.push(chunk.slice(elemStart, pos));
+        element(out, c === 0x5d);
+        elemStart = pos + 1;
         if (c === 0x5d) {
           closed = true;
-          trailing = pos + 1;
+          trailing = chunk.slice(pos + 1);
+          break;
         }
-        elemStart = pos + 1;
-        elemSeen = false;
       }
-      pos++;
     }
-    if (closed) {
-      if (out.length > 0) yield out;
-      break;
+    if (!closed) {
+      const rest = chunk.slice(elemStart);
+      size += rest.length;
+      parts.push(rest);
+      if (size > MAX_RECORD_CHARS) {
+        const w = where();
+        const reason = `the record starting at line ${elemLine} is longer than ${mib(MAX_RECORD_CHARS)}; the rest of the input was not read`;
+        out.push({ where: w, raw: '', line: elemLine, problem: { ...w, reason } });
+        yield out;
+        return;
+      }
     }
-    buf = buf.slice(elemStart);
-    pos -= elemStart;
-    elemStart = 0;
     if (out.length > 0) yield out;
-    if (!(await more())) {
-      const where: Where = { file, record: index, recordKind: 'record' };
-      yield [
-        {
-          where,
-          raw: buf.trim(),
-          line: elemLine,
-          problem: {
-            ...where,
-            reason:
-              firstNonSpace(buf) < 0
-                ? 'truncated JSON: the top-level array is not closed'
-                : `truncated JSON: the record starting at line ${elemLine} is incomplete`,
-          },
-        },
-      ];
-      return;
-    }
-    buf += take();
+    if (closed) break;
+    const r = await it.next();
+    chunk = r.done ? undefined : r.value;
+    pos = 0;
   }
-  // Anything after the closing bracket is an error.
-  let rest = buf.slice(trailing);
-  while (firstNonSpace(rest) < 0 && (await more())) rest += take();
-  if (firstNonSpace(rest) >= 0) {
-    const where: Where = { file, record: index, recordKind: 'record' };
+  if (!closed) {
+    const w = where();
+    const buf = parts.join('');
     yield [
       {
-        where,
+        where: w,
+        raw: buf.trim().slice(0, 200),
+        line: elemLine,
+        problem: {
+          ...w,
+          reason:
+            firstNonSpace(buf) < 0
+              ? 'truncated JSON: the top-level array is not closed'
+              : `truncated JSON: the record starting at line ${elemLine} is incomplete`,
+        },
+      },
+    ];
+    return;
+  }
+  // Anything after the closing bracket is an error.
+  let rest = trailing;
+  while (firstNonSpace(rest) < 0) {
+    const r = await it.next();
+    if (r.done) break;
+    rest = r.value;
+  }
+  if (firstNonSpace(rest) >= 0) {
+    const w = where();
+    yield [
+      {
+        where: w,
         raw: rest.trim().slice(0, 200),
         line,
-        problem: { ...where, reason: 'unexpected content after the top-level array' },
+        problem: { ...w, reason: 'unexpected content after the top-level array' },
       },
     ];
   }

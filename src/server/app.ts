@@ -5,7 +5,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
+import { MAX_WINDOW_DAYS } from '../core/bounds.js';
 import type { Config } from '../core/config.js';
+import { redactSecret } from '../core/secrets.js';
 import { iso, LEVELS } from '../core/statement.js';
 import { postureJson } from '../export/posture.js';
 import { replayJson } from '../export/replay.js';
@@ -63,8 +65,15 @@ const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url)
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
   });
+}
+
+/** An unexpected failure, for the operator: on stderr, secrets redacted, never in the reply. */
+function logInternal(method: string, path: string, err: unknown): void {
+  const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
+  const lines = text.split('\n').map((l) => l.replace(/\S+/g, (w) => redactSecret(w)));
+  process.stderr.write(`tally serve: internal error on ${method} ${path}: ${lines.join('\n')}\n`);
 }
 
 function optional(q: URLSearchParams, name: string): string | undefined {
@@ -220,7 +229,11 @@ export function createApp(deps: AppDeps): App {
         const window =
           latest === null && !query.get('from') && !query.get('to')
             ? null
-            : windowOf(query, () => ({ ...defaultSignalWindow(latest as number), label: 'default' }));
+            : windowOf(
+                query,
+                () => ({ ...defaultSignalWindow(latest as number), label: 'default' }),
+                MAX_WINDOW_DAYS.signals,
+              );
         const signals =
           window === null ? [] : signalsOfTeam(await evaluateSignals(store, config, window), team);
         return json({
@@ -241,12 +254,16 @@ export function createApp(deps: AppDeps): App {
         { name: 'to', description: 'window end, exclusive' },
         { name: 'identity', description: 'a registry identity, or an unmatched selector such as api_key:…' },
         { name: 'trace', description: 'a trace id' },
+        { name: 'team', description: 'only spans of this team (team tokens: their own only)' },
       ],
       produces: 'application/json',
       async handle({ query, principal }) {
-        const team = scopeTeam(principal as NonNullable<typeof principal>, null);
+        const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
         const trace = optional(query, 'trace') ?? null;
-        const window = query.get('from') || query.get('to') || !trace ? windowOf(query) : null;
+        const window =
+          query.get('from') || query.get('to') || !trace
+            ? windowOf(query, undefined, MAX_WINDOW_DAYS.replay)
+            : null;
         const replay = await computeReplay(store, config, {
           window,
           identity: optional(query, 'identity') ?? null,
@@ -264,10 +281,13 @@ export function createApp(deps: AppDeps): App {
       path: '/v1/budgets',
       roles: READERS,
       summary: 'budgets: actual, forecast and thresholds crossed (team tokens: their team and applications)',
-      query: [{ name: 'period', description: 'month YYYY-MM (default: the current month)' }],
+      query: [
+        { name: 'period', description: 'month YYYY-MM (default: the current month)' },
+        { name: 'team', description: 'only budgets of this team (team tokens: their own only)' },
+      ],
       produces: 'application/json',
       async handle({ query, principal }) {
-        const team = scopeTeam(principal as NonNullable<typeof principal>, null);
+        const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
         const window = windowOf(query, () => currentMonth(now()));
         const report = await computeBudgets(store, config, window);
         const show = team === null ? () => true : visibleToTeam(config, team, window);
@@ -334,6 +354,8 @@ export function createApp(deps: AppDeps): App {
 
   app.onError((err, c) => {
     const reply = errorReply(err);
+    if (reply.status >= 500) logInternal(c.req.method, c.req.path, err);
+    reply.headers['cache-control'] = 'no-store';
     // OTLP/HTTP: an error reply to a protobuf request is a google.rpc.Status in protobuf.
     if (c.req.path === '/v1/traces' && /protobuf/i.test(c.req.header('content-type') ?? '')) {
       return new Response(bytes(encodeStatus(grpcCode(reply.status), reply.body.message)), {
@@ -364,6 +386,8 @@ export function createApp(deps: AppDeps): App {
         }
         const res = await route.handle({ req, query: new URL(req.url).searchParams, principal });
         status = res.status;
+        // Nothing the API answers is for a cache: data is per token and changes with every ingest.
+        if (!res.headers.has('cache-control')) res.headers.set('cache-control', 'no-store');
         return res;
       } catch (e) {
         status = errorReply(e).status;

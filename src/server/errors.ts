@@ -72,6 +72,8 @@ export function errorReply(err: unknown): ErrorReply {
         return { status: 400, body: { error: err.code, message: err.message }, headers: {} };
       case 'not_found':
         return { status: 404, body: { error: err.code, message: err.message }, headers: {} };
+      case 'limit_exceeded':
+        return { status: 422, body: { error: err.code, message: err.message }, headers: {} };
       case 'store_failure':
         return {
           status: 503,

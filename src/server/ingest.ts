@@ -3,12 +3,14 @@
  * for the request has committed; ids make retries idempotent.
  */
 
+import { isUtf8 } from 'node:buffer';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import { canonicalRecordToEvent, otlpRequestToEvents } from '../ingest/index.js';
+import { arrayLongerThan, containersOver, MAX_JSON_DEPTH, tooDeepAt } from '../ingest/limits.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './errors.js';
-import { decodeTraceRequest, encodeTraceResponse } from './otlp-proto.js';
+import { decodeTraceRequest, encodeTraceResponse, MAX_SPANS_PER_REQUEST } from './otlp-proto.js';
 import type { Committed, GroupWriter } from './writer.js';
 
 export type OtlpEncoding = 'protobuf' | 'json';
@@ -27,12 +29,59 @@ function mediaType(contentType: string | null): string {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
-function parseJson(body: Buffer): unknown {
+/** The body as text: UTF-8 only, never with replacement characters (distinct ids must not collide). */
+function bodyText(body: Buffer): string {
+  if (!isUtf8(body)) throw new HttpError('invalid_input', 'the body is not valid UTF-8');
+  return body.toString('utf8');
+}
+
+function parseJson(text: string, what = 'the body'): unknown {
+  const deep = tooDeepAt(text);
+  if (deep >= 0)
+    throw new HttpError(
+      'invalid_input',
+      `${what} is nested deeper than ${MAX_JSON_DEPTH} levels (at character ${deep})`,
+    );
+  // Parsing millions of empty objects takes seconds; counting them, milliseconds.
+  if (containersOver(text, MAX_JSON_CONTAINERS))
+    throw tooMany('JSON objects and arrays', MAX_JSON_CONTAINERS);
   try {
-    return JSON.parse(body.toString('utf8'));
+    return JSON.parse(text);
   } catch {
-    throw new HttpError('invalid_input', 'the body is not valid JSON');
+    throw new HttpError('invalid_input', `${what} is not valid JSON`);
   }
+}
+
+/**
+ * JSON objects and arrays in one request body; beyond it a 413. A dense
+ * OTLP request of 16 MiB (the default body limit) holds about 550 000.
+ */
+export const MAX_JSON_CONTAINERS = 1_000_000;
+
+/** Records in one request to /v1/events; beyond it a 413, whatever they hold. */
+export const MAX_RECORDS_PER_REQUEST = 100_000;
+
+function tooMany(what: string, max: number): HttpError {
+  return new HttpError(
+    'payload_too_large',
+    `the request holds more than ${max} ${what}; send them in several requests`,
+  );
+}
+
+/** Counts the spans of an OTLP/JSON request before any is mapped. */
+function checkSpanCount(request: unknown): void {
+  let n = 0;
+  const list = (v: unknown, key: string): unknown[] =>
+    isObject(v) && Array.isArray(v[key]) ? (v[key] as unknown[]) : [];
+  for (const rs of list(request, 'resourceSpans'))
+    for (const ss of [...list(rs, 'scopeSpans'), ...list(rs, 'instrumentationLibrarySpans')]) {
+      n += list(ss, 'spans').length;
+      if (n > MAX_SPANS_PER_REQUEST) throw tooMany('spans', MAX_SPANS_PER_REQUEST);
+    }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export interface TracesReply {
@@ -43,6 +92,9 @@ export interface TracesReply {
 
 const SHOWN_PROBLEMS = 5;
 
+/** Problems listed in a 400 to /v1/events; the rest are counted. */
+const MAX_PROBLEMS_SHOWN = 100;
+
 export async function ingestTraces(
   store: Store,
   writer: GroupWriter,
@@ -50,7 +102,8 @@ export async function ingestTraces(
   body: Buffer,
   now: number,
 ): Promise<TracesReply> {
-  const request = encoding === 'protobuf' ? decodeTraceRequest(body) : parseJson(body);
+  const request = encoding === 'protobuf' ? decodeTraceRequest(body) : parseJson(bodyText(body));
+  if (encoding === 'json') checkSpanCount(request);
   const { events, rejected } = otlpRequestToEvents(request, { file: 'request', now, skipInvalid: true });
   const result =
     events.length > 0
@@ -89,24 +142,37 @@ export async function ingestEvents(
   let kind: Problem['recordKind'];
   let lineNos: number[] | null = null;
   if (ct === 'application/json') {
-    const v = parseJson(body);
+    const text = bodyText(body);
+    if (arrayLongerThan(text, MAX_RECORDS_PER_REQUEST)) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
+    const v = parseJson(text);
     records = Array.isArray(v) ? v : [v];
+    if (records.length > MAX_RECORDS_PER_REQUEST) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
     kind = 'record';
   } else if (ct === 'application/x-ndjson' || ct === 'application/jsonl' || ct === 'application/ndjson') {
     records = [];
     const numbers: number[] = [];
     lineNos = numbers;
-    const lines = body.toString('utf8').split('\n');
+    const lines = bodyText(body).split('\n');
     const bad: Problem[] = [];
-    lines.forEach((line, i) => {
-      if (line.trim() === '') return;
+    for (const [i, line] of lines.entries()) {
+      if (line.trim() === '') continue;
+      if (records.length + bad.length >= MAX_RECORDS_PER_REQUEST)
+        throw tooMany('records', MAX_RECORDS_PER_REQUEST);
+      if (tooDeepAt(line) >= 0) {
+        bad.push({
+          record: i + 1,
+          recordKind: 'line',
+          reason: `nested deeper than ${MAX_JSON_DEPTH} levels`,
+        });
+        continue;
+      }
       try {
         records.push(JSON.parse(line));
         numbers.push(i + 1);
       } catch {
         bad.push({ record: i + 1, recordKind: 'line', reason: 'not valid JSON' });
       }
-    });
+    }
     if (bad.length > 0) {
       await store.countRejected(bad.length);
       throw new InputError(bad);
@@ -120,17 +186,20 @@ export async function ingestEvents(
   }
   const events: UsageEvent[] = [];
   const problems: Problem[] = [];
+  let invalid = 0;
   records.forEach((rec, i) => {
     const r = canonicalRecordToEvent(
       rec,
       { file: 'request', record: lineNos?.[i] ?? i, recordKind: kind },
       now,
     );
-    if ('reason' in r) problems.push(r);
-    else events.push(r);
+    if (!('reason' in r)) events.push(r);
+    else if (++invalid <= MAX_PROBLEMS_SHOWN) problems.push(r);
   });
-  if (problems.length > 0) {
-    await store.countRejected(problems.length);
+  if (invalid > 0) {
+    await store.countRejected(invalid);
+    if (invalid > MAX_PROBLEMS_SHOWN)
+      problems.push({ reason: `… and ${invalid - MAX_PROBLEMS_SHOWN} more invalid records` });
     throw new InputError(problems);
   }
   if (events.length === 0) return { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };

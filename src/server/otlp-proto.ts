@@ -6,7 +6,9 @@
  * Only the fields tally reads are materialised; the rest are skipped by wire
  * type, as protobuf requires of unknown fields.
  */
+import { isUtf8 } from 'node:buffer';
 import { TallyError } from '../core/errors.js';
+import { HttpError } from './errors.js';
 
 type Json = Record<string, unknown>;
 
@@ -15,12 +17,23 @@ const I64 = 1;
 const LEN = 2;
 const I32 = 5;
 
+/** Deepest nesting of messages (AnyValue in AnyValue…) decoded; checked before each step down. */
+const MAX_DEPTH = 64;
+
+/** Messages decoded from one request (as JSON objects and arrays are bounded in src/server/ingest.ts). */
+const MAX_MESSAGES_PER_REQUEST = 1_000_000;
+
+/** Spans in one request; a body of empty spans would otherwise cost memory per two bytes. */
+export const MAX_SPANS_PER_REQUEST = 100_000;
+
 class Reader {
   pos: number;
   constructor(
     readonly buf: Buffer,
     start: number,
     readonly end: number,
+    readonly depth = 0,
+    readonly count: { spans: number; messages: number } = { spans: 0, messages: 0 },
   ) {
     this.pos = start;
   }
@@ -78,6 +91,8 @@ class Reader {
 
   string(): string {
     const [s, e] = this.len();
+    // proto3 strings are UTF-8; invalid bytes are refused, not replaced (ids must not collide).
+    if (!isUtf8(this.buf.subarray(s, e))) throw malformed('a string is not valid UTF-8');
     return this.buf.toString('utf8', s, e);
   }
 
@@ -96,8 +111,14 @@ class Reader {
   }
 
   sub(): Reader {
+    if (this.depth >= MAX_DEPTH) throw malformed(`messages nested deeper than ${MAX_DEPTH} levels`);
+    if (++this.count.messages > MAX_MESSAGES_PER_REQUEST)
+      throw new HttpError(
+        'payload_too_large',
+        `the request holds more than ${MAX_MESSAGES_PER_REQUEST} protobuf messages; send them in several requests`,
+      );
     const [s, e] = this.len();
-    return new Reader(this.buf, s, e);
+    return new Reader(this.buf, s, e, this.depth + 1, this.count);
   }
 }
 
@@ -184,8 +205,14 @@ function span(r: Reader): Json {
 function scopeSpans(r: Reader): Json {
   const spans: Json[] = [];
   each(r, (no, wire) => {
-    if (no === 2 && wire === LEN) spans.push(span(r.sub()));
-    else r.skip(wire);
+    if (no === 2 && wire === LEN) {
+      if (++r.count.spans > MAX_SPANS_PER_REQUEST)
+        throw new HttpError(
+          'payload_too_large',
+          `the request holds more than ${MAX_SPANS_PER_REQUEST} spans; send them in several requests`,
+        );
+      spans.push(span(r.sub()));
+    } else r.skip(wire);
   });
   return { spans };
 }

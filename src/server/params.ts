@@ -1,4 +1,5 @@
 /** Query parameters of the read API: windows, levels, limits; bad values are 400s. */
+import { checkWindow, MAX_WINDOW_DAYS } from '../core/bounds.js';
 import { UsageError } from '../core/errors.js';
 
 export interface Window {
@@ -22,8 +23,21 @@ function time(name: string, v: string): number {
   return t;
 }
 
-/** `period`, or `from` and `to`; else `fallback` (or a 400 when there is none). */
-export function windowOf(q: URLSearchParams, fallback?: () => Window): Window {
+/**
+ * `period`, or `from` and `to`; else `fallback` (or a 400 when there is none).
+ * A window longer than `maxDays` is a 422 naming the bound, for every role.
+ */
+export function windowOf(
+  q: URLSearchParams,
+  fallback?: () => Window,
+  maxDays: number = MAX_WINDOW_DAYS.read,
+): Window {
+  const w = parseWindow(q, fallback);
+  checkWindow('read', w, maxDays);
+  return w;
+}
+
+function parseWindow(q: URLSearchParams, fallback?: () => Window): Window {
   const period = q.get('period');
   const from = q.get('from');
   const to = q.get('to');

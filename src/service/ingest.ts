@@ -5,9 +5,10 @@
  * runs over it to say exactly which record and field are wrong.
  */
 import { createReadStream } from 'node:fs';
-import { open, writeFile } from 'node:fs/promises';
+import { open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import zlib, { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { InputError, TallyError } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import { detectFormat, type Format, parseStream, type Rejected } from '../ingest/index.js';
@@ -52,51 +53,122 @@ async function readStart(file: string): Promise<Buffer> {
   }
 }
 
-/** The first bytes of the text, decompressed when the file is gzip. */
-async function textHead(start: Buffer, gzipped: boolean, file: string): Promise<string> {
-  if (!gzipped) return start.toString('utf8');
+/**
+ * A gzip file may expand this many times its compressed size (plus the
+ * constant below) before it is refused as a bomb: JSON telemetry compresses
+ * 10–30×; a file of blanks, 1000×.
+ */
+const MAX_GZIP_RATIO = 200;
+const GZIP_SLACK = 64 * 1024 * 1024;
+
+/** Decompresses a stream, as an input error when it is not gzip or expands past its bound. */
+async function* gunzipped(input: Readable, name: string, compressed: number): AsyncGenerator<Buffer> {
+  const gz = createGunzip();
+  input.on('error', (e) => gz.destroy(e));
+  input.pipe(gz);
+  const limit = compressed * MAX_GZIP_RATIO + GZIP_SLACK;
+  let size = 0;
+  try {
+    for await (const chunk of gz) {
+      size += (chunk as Buffer).length;
+      if (size > limit)
+        throw new InputError([
+          {
+            file: name,
+            reason: `the gzip data expands more than ${MAX_GZIP_RATIO} times its size; refused as a likely decompression bomb`,
+          },
+        ]);
+      yield chunk as Buffer;
+    }
+  } catch (e) {
+    if (e instanceof TallyError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError([{ file: name, reason: `not valid gzip data (${code ?? message(e)})` }]);
+  } finally {
+    gz.destroy();
+    input.destroy();
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The first bytes of the text, read from the (decompressed) source. */
+async function textHead(source: AsyncIterable<Buffer>): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const chunk of createReadStream(file).pipe(createGunzip())) {
-    parts.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
+  for await (const chunk of source) {
+    parts.push(chunk);
+    size += chunk.length;
     if (size >= HEAD_BYTES) break;
   }
   return Buffer.concat(parts).subarray(0, HEAD_BYTES).toString('utf8');
 }
 
-/** Reads stdin whole: its format must be detected before parsing, and it cannot be read twice. */
-async function readStdin(): Promise<Buffer> {
+/** Reads stdin as its chunks: its format must be detected before parsing, and it cannot be read twice. */
+async function readStdin(): Promise<Buffer[]> {
   const parts: Buffer[] = [];
   for await (const chunk of process.stdin) parts.push(chunk as Buffer);
-  return Buffer.concat(parts);
+  return parts;
 }
+
+/**
+ * Whether DuckDB's bulk reader must not see the file; the streaming parser
+ * then reads it (and names any fault). Two of the reader's failures are
+ * avoided this way: a JSON value nested ~50k deep crashes the process, and a
+ * row longer than its line buffer is silently dropped when it is the last.
+ * Canonical events are flat: a JSON lines file with a `[`, or a `{` anywhere
+ * but at the start of a line, goes to the parser (which checks depth); so
+ * does any file with a whole 1 MiB chunk without a line break, which every
+ * line of 2 MiB or more has. Native searches only: a few hundred ms per GB.
+ */
+async function bulkUnsafe(file: string, format: 'jsonl' | 'csv'): Promise<boolean> {
+  let last = 0x0a;
+  for await (const chunk of createReadStream(file, { highWaterMark: BULK_CHECK_CHUNK })) {
+    const b = chunk as Buffer;
+    if (b.length === BULK_CHECK_CHUNK && b.indexOf(0x0a) < 0) return true;
+    if (format === 'csv') continue;
+    if (b.indexOf(0x5b /* [ */) >= 0) return true;
+    for (let i = b.indexOf(0x7b /* { */); i >= 0; i = b.indexOf(0x7b, i + 1)) {
+      const j = lastNonBlank(b, i - 1);
+      if ((j >= 0 ? b[j] : last) !== 0x0a) return true;
+    }
+    const k = lastNonBlank(b, b.length - 1);
+    if (k >= 0) last = b[k] as number;
+  }
+  return false;
+}
+
+function lastNonBlank(b: Buffer, from: number): number {
+  let j = from;
+  while (j >= 0 && (b[j] === 0x20 || b[j] === 0x09 || b[j] === 0x0d)) j--;
+  return j;
+}
+
+const BULK_CHECK_CHUNK = 1 << 20;
 
 export async function ingestFile(store: Store, file: string, opts: IngestOptions): Promise<FileReport> {
   const isStdin = file === '-';
   const stdin = isStdin ? await readStdin() : null;
   const name = isStdin ? 'stdin' : file;
-  const start = stdin ?? (await readStart(file));
+  const start = stdin ? Buffer.concat(stdin.slice(0, 2)) : await readStart(file);
   // Gzip input (`.jsonl.gz`, a Collector's compressed export) is read through gunzip, whatever its name.
   const gzipped = start.subarray(0, 2).equals(GZIP_MAGIC);
-  const input = stdin && gzipped ? zlib.gunzipSync(stdin) : stdin;
-  const format =
-    opts.format === 'auto'
-      ? detectFormat(
-          input ? input.subarray(0, HEAD_BYTES).toString('utf8') : await textHead(start, gzipped, file),
-          name,
-        )
-      : opts.format;
+  const compressed = stdin ? stdin.reduce((n, b) => n + b.length, 0) : (await stat(file)).size;
+  const raw = (): Readable =>
+    stdin ? Readable.from(stdin) : createReadStream(file, { highWaterMark: 1 << 20 });
+  const source = (): AsyncIterable<Buffer> => (gzipped ? gunzipped(raw(), name, compressed) : raw());
+  const format = opts.format === 'auto' ? detectFormat(await textHead(source()), name) : opts.format;
   const label = `${format}:${isStdin ? 'stdin' : path.basename(file)}`;
-  const source = () =>
-    input ? [input] : gzipped ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
 
   if (
     !isStdin &&
     !gzipped &&
     !opts.skipInvalid &&
     (format === 'jsonl' || format === 'csv') &&
-    store.ingestCanonicalFile
+    store.ingestCanonicalFile &&
+    !(await bulkUnsafe(file, format))
   ) {
     try {
       const r = await store.ingestCanonicalFile(file, format, { label, now: opts.now });

@@ -4,9 +4,11 @@
  * derived, so that a replay after a breach with corrected facts (a
  * compromise dated earlier, a revoked key) shows the corrected verdicts.
  */
+
+import { checkWindow, MAX_REPLAY_EVENTS, MAX_WINDOW_DAYS } from '../core/bounds.js';
 import type { Config, Selector } from '../core/config.js';
 import { SELECTOR_FIELDS } from '../core/config.js';
-import { UsageError } from '../core/errors.js';
+import { LimitError, UsageError } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
@@ -42,12 +44,18 @@ export async function computeReplay(store: Store, config: Config, opts: ReplayOp
   if (trace !== null) {
     rows = await store.traceEvents([trace]);
   } else if (w !== null) {
+    checkWindow('replay', w, MAX_WINDOW_DAYS.replay);
     rows = await store.eventsInWindow({
       from: w.start,
       to: w.end,
       ...(identity === null ? {} : { match: selectorsOf(config, identity) }),
       traceMargin: TRACE_MARGIN_MS,
+      limit: MAX_REPLAY_EVENTS + 1,
     });
+    if (rows.length > MAX_REPLAY_EVENTS)
+      throw new LimitError(
+        `replay: the window holds more than ${MAX_REPLAY_EVENTS} events; narrow it, or name an --identity or a --trace`,
+      );
     rows.push(...(await store.traceEvents(tracesMissingAncestors(rows))));
   } else {
     throw new UsageError('replay: a window (--from and --to) is needed without --trace');

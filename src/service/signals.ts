@@ -4,7 +4,9 @@
  * aggregates give S06–S11 and S14, and a provider bill, when given, gives
  * S13. Shared by the CLI, the server, replay and the demo.
  */
+
 import { selectorLabel } from '../core/attribution.js';
+import { checkWindow, MAX_WINDOW_DAYS } from '../core/bounds.js';
 import type { Config } from '../core/config.js';
 import { AGGREGATE_OPERATIONS } from '../core/event.js';
 import type { Money } from '../core/money.js';
@@ -55,6 +57,7 @@ export async function evaluateSignals(
   window: { start: number; end: number },
   opts: SignalOptions = {},
 ): Promise<Signal[]> {
+  checkWindow('signals', window, MAX_WINDOW_DAYS.signals);
   const settings = signalSettings(config.policy.signals);
   const computed = opts.computed ?? (await computeStatement(store, config, window));
   const { registry, prices, charges } = computed;

@@ -9,10 +9,16 @@ import type { Store } from './store.js';
 
 /**
  * Caps DuckDB's buffer memory so that large queries spill to disk instead of
- * growing without bound. Bulk ingest runs under a lower cap of its own
- * (`DuckDBStore.BULK_MEMORY_LIMIT`).
+ * growing without bound, and caps the spill itself, sized for the reference
+ * machine (24 GiB, 2 cores): 4 GB of buffers and at most
+ * 20 GiB of temporary files next to the store (`<store>.tmp`). Each can be
+ * changed in the URL (`duckdb:PATH?memory_limit=8GB&max_temp_directory_size=50GiB`).
+ * Bulk ingest runs under a lower cap of its own (`DuckDBStore.BULK_MEMORY_LIMIT`).
  */
-const DEFAULT_SETTINGS: Record<string, string> = { memory_limit: '4GB' };
+const DEFAULT_SETTINGS: Record<string, string> = {
+  memory_limit: '4GB',
+  max_temp_directory_size: '20GiB',
+};
 
 const isPostgres = (url: string) => /^postgres(ql)?:\/\//i.test(url);
 
@@ -23,7 +29,12 @@ export function storeFilePath(url: string): string | null {
   return path === '' || path === ':memory:' ? null : path;
 }
 
-export async function openStore(url: string): Promise<Store> {
+export interface OpenOptions {
+  /** Reads running longer are interrupted and fail with a LimitError (`tally serve` sets it). */
+  readTimeoutMs?: number;
+}
+
+export async function openStore(url: string, opts: OpenOptions = {}): Promise<Store> {
   if (isPostgres(url)) throw new UsageError('PostgreSQL store not available yet');
   let path = url;
   const settings = { ...DEFAULT_SETTINGS };
@@ -33,5 +44,5 @@ export async function openStore(url: string): Promise<Store> {
     if (q >= 0) for (const [k, v] of new URLSearchParams(url.slice(q + 1))) settings[k] = v;
   }
   if (path === '') throw new UsageError(`no store path in ${url}`);
-  return DuckDBStore.open(path, { settings });
+  return DuckDBStore.open(path, { settings, ...opts });
 }

@@ -104,6 +104,8 @@ export interface EventWindowQuery {
    * this many milliseconds of the window (spans may repeat in the result).
    */
   traceMargin?: number;
+  /** At most this many rows (a bound on what one read may load). */
+  limit?: number;
 }
 
 /**

@@ -318,6 +318,25 @@ describe.skipIf(!hasChromium)('dashboard in Chromium', () => {
     await page.close();
   });
 
+  test('runs under its Content-Security-Policy: no violation on any view, and it cannot be framed', async () => {
+    const page = await w.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
+    const res = await page.goto(w.url);
+    expect(res?.headers()['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect(res?.headers()['x-frame-options']).toBe('DENY');
+    await page.getByLabel('Access token').fill(w.tokens.finance);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForSelector('#view[data-route]');
+    await go(page, `#/overview?period=${PERIOD}`);
+    await page.getByTestId('chart-daily').locator('svg path').first().waitFor({ state: 'attached' });
+    for (const view of ['signals', 'replay', 'posture']) await go(page, `#/${view}?period=${PERIOD}`);
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
   test('an unknown token is refused and not kept', async () => {
     const page = await w.browser.newPage();
     await page.goto(w.url);

@@ -40,7 +40,9 @@ describe('decimals', () => {
   it('writes a JSON number with its shortest round-trip digits, never through float arithmetic', () => {
     expect(decimalNumber(0.1 + 0.2, 'spend')).toBe('0.30000000000000004');
     expect(decimalNumber(1.5e-7, 'spend')).toBe('0.00000015');
-    expect(decimalNumber(1e21, 'spend')).toBe('1000000000000000000000');
+    expect(decimalNumber(1e14, 'spend')).toBe('100000000000000');
+    // An amount of 10^15 currency units or more is out of range (src/ingest/limits.ts).
+    expect(() => decimalNumber(1e21, 'spend')).toThrow(/out of range/);
   });
 });
 

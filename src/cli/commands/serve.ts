@@ -26,14 +26,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
     web: { type: 'string' },
     'rate-limit': { type: 'string' },
     'max-body-mb': { type: 'string' },
+    'read-timeout': { type: 'string' },
   });
   const port = number(values, 'port', 4318);
   if (!Number.isInteger(port) || port > 65_535) throw new UsageError('serve: --port must be 0-65535');
   const host = str(values, 'host') ?? '127.0.0.1';
   const rate = number(values, 'rate-limit', 100);
   const bodyMb = number(values, 'max-body-mb', 16);
+  // Every read of the API is bounded in time (SPEC §9): past it the query is interrupted and the reply is a 422.
+  const readTimeout = number(values, 'read-timeout', 60);
 
-  const { store, config } = await openContext(values, { create: true });
+  const { store, config } = await openContext(values, {
+    create: true,
+    readTimeoutMs: Math.max(1, readTimeout * 1000),
+  });
   const alerts = config.alertWebhook ? new BudgetAlerts(store, config, config.alertWebhook) : null;
   const notices = config.notify ? new SignalNotices(store, config, config.notify) : null;
   const app = createApp({

@@ -18,6 +18,13 @@ import { SECRET_FIRST_LETTERS, SECRET_PATTERNS_SQL } from '../../core/secrets.js
 
 export type CanonicalFormat = 'jsonl' | 'csv';
 
+/**
+ * DuckDB's own default, stated: a longer row fails the bulk read (the parser
+ * then names it). The caller sends files with longer lines to the parser
+ * first, as DuckDB silently skips an over-long *last* row.
+ */
+const MAX_LINE_BYTES = 2 * 1024 * 1024;
+
 const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 /** Integers above this are not exact in a JS number; the parser refuses them. */
@@ -87,7 +94,8 @@ function fieldSql(
   }
   if (f === 'time') {
     const tz = `TRY_CAST(${text} AS TIMESTAMPTZ)`;
-    const shape = `regexp_full_match(${text}, '[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?(Z|[+-][0-9]{2}:[0-9]{2})')`;
+    // Years from 1970 and offsets within ±23:59, as the parser (src/ingest/fields.ts parseTime) accepts.
+    const shape = `regexp_full_match(${text}, '(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])')`;
     const ok = `(${typedOk} AND coalesce(${shape}, false) AND epoch_ms(${tz}) <= ${Math.trunc(now) + MAX_FUTURE_MS})`;
     return [`epoch_ms(epoch_ms(${tz}))`, ok];
   }
@@ -97,7 +105,8 @@ function fieldSql(
     const t = json ? `CASE WHEN ${isText} THEN ${text} ELSE ${raw} END` : text;
     const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
     const frac = `rtrim(split_part(${t}, '.', 2), '0')`;
-    const decimal = `(${text} IS NULL OR regexp_full_match(${text}, '[0-9]+(\\.[0-9]+)?'))`;
+    // At most 15 whole digits (src/ingest/limits.ts MAX_AMOUNT_DIGITS); longer text is left to the parser.
+    const decimal = `(${text} IS NULL OR regexp_full_match(${text}, '[0-9]{1,15}(\\.[0-9]{1,40})?'))`;
     // A JSON number is taken only when whole: the parser's text for a fraction is JavaScript's shortest form.
     const ok = json
       ? `(${f} IS NULL OR CASE WHEN ${isText} THEN ${decimal} ELSE regexp_full_match(${raw}, '[0-9]{1,15}') END)`
@@ -133,7 +142,7 @@ export function canonicalSelectSql(
   const reader =
     format === 'jsonl'
       ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${ALL_EVENT_FIELDS.map((f) => `${f}: 'JSON'`).join(', ')}})`
-      : `read_csv(${lit(path)}, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = {${columns.map((c) => `${lit(c)}: 'VARCHAR'`).join(', ')}})`;
+      : `read_csv(${lit(path)}, header = true, max_line_size = ${MAX_LINE_BYTES}, auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = {${columns.map((c) => `${lit(c)}: 'VARCHAR'`).join(', ')}})`;
   return `
 SELECT
   ${outer}
@@ -150,5 +159,6 @@ WHERE CASE WHEN ok_all THEN true ELSE error('invalid canonical event') END`;
 
 /** The columns DuckDB sees in a JSON lines file (from its sample of the first records). */
 export function sniffJsonKeysSql(path: string): string {
-  return `DESCRIBE SELECT * FROM read_json(${lit(path)}, format = 'newline_delimited')`;
+  // Depth 1: only the keys matter, and a deeper sniff recurses into nested values (a segfault at ~50k levels).
+  return `DESCRIBE SELECT * FROM read_json(${lit(path)}, format = 'newline_delimited', maximum_depth = 1)`;
 }

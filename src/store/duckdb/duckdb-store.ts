@@ -10,7 +10,7 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { StoreError, TallyError, UsageError } from '../../core/errors.js';
+import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
 import {
   ALL_EVENT_FIELDS,
   addUnits,
@@ -58,6 +58,8 @@ export interface DuckDBOptions {
   settings?: Record<string, string>;
   /** Batches up to this many events are hashed in SQL, larger ones by streaming their row hashes. */
   hashInSqlMax?: number;
+  /** A read query running longer is interrupted and fails with a LimitError (the server sets it). */
+  readTimeoutMs?: number;
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
@@ -80,6 +82,8 @@ interface Db {
 /** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
 const HASH_IN_SQL_MAX = 2_000_000;
 
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** The buffer cap while bulk-loading a file, so that ingesting 10M events stays within 1 GiB of memory. */
 const BULK_MEMORY_LIMIT = '512MB';
 
@@ -93,6 +97,7 @@ export class DuckDBStore implements Store {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly hashInSqlMax: number,
+    private readonly readTimeoutMs: number | undefined,
   ) {}
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
@@ -102,7 +107,12 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw heldOrFailed(path, e);
     }
-    const store = new DuckDBStore(instance, await instance.connect(), opts.hashInSqlMax ?? HASH_IN_SQL_MAX);
+    const store = new DuckDBStore(
+      instance,
+      await instance.connect(),
+      opts.hashInSqlMax ?? HASH_IN_SQL_MAX,
+      opts.readTimeoutMs,
+    );
     await store.migrate();
     return store;
   }
@@ -390,12 +400,12 @@ export class DuckDBStore implements Store {
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
-    return this.serial(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
+    return this.readTimed(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
   }
 
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
     if (traceIds.length === 0) return Promise.resolve([]);
-    return this.serial(async () => (await this.rows(traceSpansSql(traceIds))).map(rowToSpan));
+    return this.readTimed(async () => (await this.rows(traceSpansSql(traceIds))).map(rowToSpan));
   }
 
   latestEventTime(): Promise<number | null> {
@@ -418,16 +428,16 @@ export class DuckDBStore implements Store {
   }
 
   eventsInWindow(q: EventWindowQuery): Promise<UsageEvent[]> {
-    return this.serial(() => this.events(eventsInWindowSql(q)));
+    return this.readTimed(() => this.events(eventsInWindowSql(q)));
   }
 
   traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]> {
     if (traceIds.length === 0) return Promise.resolve([]);
-    return this.serial(() => this.events(traceEventsSql(traceIds)));
+    return this.readTimed(() => this.events(traceEventsSql(traceIds)));
   }
 
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]> {
-    return this.serial(async () =>
+    return this.readTimed(async () =>
       (await this.rows(selectorUsageSql(window))).map((r) => ({
         tuple: {
           api_key: str(r.api_key),
@@ -444,7 +454,7 @@ export class DuckDBStore implements Store {
   }
 
   signalFacts(q: SignalQuery): Promise<SignalFacts> {
-    return this.serial(() =>
+    return this.readTimed(() =>
       readSignalFacts(
         q,
         (sql) => this.rows(sql),
@@ -454,7 +464,7 @@ export class DuckDBStore implements Store {
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
-    return this.serial(() => readSignalEvidence(filters, limit, (sql) => this.rows(sql)));
+    return this.readTimed(() => readSignalEvidence(filters, limit, (sql) => this.rows(sql)));
   }
 
   issueStatement(st: Omit<IssuedStatement, 'version' | 'issuedAt'>, now: number): Promise<IssuedStatement> {
@@ -667,6 +677,38 @@ export class DuckDBStore implements Store {
   }
 
   /** Operations share one connection, so they run one after another. */
+  /**
+   * A read, in turn like every operation, and bounded in time when the store
+   * was opened with `readTimeoutMs`: past it the running query is interrupted
+   * and the read fails with a LimitError, so no read holds the store for long.
+   */
+  private readTimed<T>(op: () => Promise<T>): Promise<T> {
+    const ms = this.readTimeoutMs;
+    if (ms === undefined) return this.serial(op);
+    return this.serial(async () => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        this.conn.interrupt();
+      }, ms);
+      const late = () =>
+        new LimitError(
+          `the query ran past the server's time bound of ${ms / 1000} s; ask for a shorter window`,
+        );
+      try {
+        const result = await op();
+        // Finished just as the bound passed: still past it, and answered alike whatever the timing.
+        if (timedOut) throw late();
+        return result;
+      } catch (e) {
+        if (timedOut && !(e instanceof LimitError)) throw late();
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
+
   private serial<T>(op: () => Promise<T>): Promise<T> {
     const next = this.queue.then(op, op);
     this.queue = next.catch(() => undefined);
@@ -816,8 +858,19 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * A number read back from the store. Counts and token sums come as bigint;
+ * one beyond 2^53 − 1 cannot be a JS number exactly, so it is refused rather
+ * than rounded (a window whose token sum is that large is split by the user).
+ */
 function num(v: unknown): number {
-  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'bigint') {
+    if (v > MAX_EXACT || v < -MAX_EXACT)
+      throw new LimitError(
+        `a count summed by the store (${v}) exceeds 2^53 − 1 and cannot be exact; ask for a shorter window`,
+      );
+    return Number(v);
+  }
   if (typeof v === 'number') return v;
   if (v === null || v === undefined) return 0;
   return Number(v);

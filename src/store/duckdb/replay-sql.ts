@@ -31,14 +31,15 @@ function selectorSql(s: Selector): string {
 export function eventsInWindowSql(q: EventWindowQuery): string {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
   if (q.match) where.push(q.match.length === 0 ? 'false' : `(${q.match.map(selectorSql).join(' OR ')})`);
+  const limit = q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`;
   const selected = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}`;
-  if (q.traceMargin === undefined) return selected;
-  return `WITH sel AS (${selected})
+  if (q.traceMargin === undefined) return selected + limit;
+  return `WITH sel AS (${selected}${limit})
 SELECT * FROM sel
 UNION ALL
 SELECT ${COLUMNS} FROM events
 WHERE time >= ${ts(q.from - q.traceMargin)} AND time < ${ts(q.to + q.traceMargin)}
-  AND trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)`;
+  AND trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)${limit}`;
 }
 
 export function traceEventsSql(traceIds: readonly string[]): string {
