@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -119,4 +120,35 @@ export function postJson(h: Harness, p: string, token: string, body: unknown): P
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json' },
   });
+}
+
+/** A real webhook receiver on a loopback port: what it received, and how many next posts to fail with 500. */
+export interface Receiver {
+  url: string;
+  received: Array<Record<string, unknown>>;
+  failNext: number;
+  close(): Promise<void>;
+}
+
+export async function webhookReceiver(): Promise<Receiver> {
+  const r: Receiver = { url: '', received: [], failNext: 0, close: async () => undefined };
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    req.on('end', () => {
+      if (r.failNext > 0) {
+        r.failNext--;
+        res.writeHead(500).end();
+        return;
+      }
+      r.received.push(JSON.parse(text) as Record<string, unknown>);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  r.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+  r.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return r;
 }

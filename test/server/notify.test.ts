@@ -1,37 +1,16 @@
 // Signal notifications (SPEC §12): the signals at or above notify.min_severity are
 // posted to a real webhook receiver once each, also across a restart (a new notifier
 // on the same store), retried after a failed delivery, as Slack-compatible JSON.
-import { createServer, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SignalNotices } from '../../src/server/notify.js';
 import { BASE, ev, type Scenario, scenario } from '../statement/helpers.js';
+import { type Receiver, webhookReceiver } from './helpers.js';
 
 let s: Scenario;
-let receiver: Server;
-let received: Array<Record<string, unknown>>;
-let failNext: number;
-let url: string;
+let hook: Receiver;
 
 beforeEach(async () => {
-  received = [];
-  failNext = 0;
-  receiver = createServer((req, res) => {
-    let text = '';
-    req.on('data', (d: Buffer) => {
-      text += d.toString();
-    });
-    req.on('end', () => {
-      if (failNext > 0) {
-        failNext--;
-        res.writeHead(500).end();
-        return;
-      }
-      received.push(JSON.parse(text) as Record<string, unknown>);
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+  hook = await webhookReceiver();
   // nhi-comp is compromised on 10-20: three calls after that are S02 (critical).
   s = await scenario(BASE, [
     [1, 2, 3].map((i) =>
@@ -45,18 +24,22 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  await hook.close();
   await s.close();
 });
 
 const notifier = (minSeverity: 'critical' | 'high' | 'medium' | 'low' = 'critical') =>
-  new SignalNotices(s.store, s.config, { webhook: url, minSeverity, dashboardUrl: 'https://tally.example/' });
+  new SignalNotices(s.store, s.config, {
+    webhook: hook.url,
+    minSeverity,
+    dashboardUrl: 'https://tally.example/',
+  });
 
 describe('signal notifications', () => {
   it('posts each signal at or above the severity once, with identity, cost, evidence and the replay link', async () => {
     expect(await notifier().check()).toBe(1);
-    expect(received).toHaveLength(1);
-    const [msg] = received as [Record<string, unknown>];
+    expect(hook.received).toHaveLength(1);
+    const [msg] = hook.received as [Record<string, unknown>];
     expect(msg.rule).toBe('S02');
     expect(msg.identity).toBe('nhi-comp');
     // 3 × 1M input tokens of m1 at $1/M.
@@ -70,13 +53,13 @@ describe('signal notifications', () => {
     // Again, and after a restart: nothing new.
     expect(await notifier().check()).toBe(0);
     expect(await notifier().check()).toBe(0);
-    expect(received).toHaveLength(1);
+    expect(hook.received).toHaveLength(1);
   });
 
   it('a lower threshold adds the lower signals; a failed post is retried on the next check', async () => {
-    failNext = 1;
+    hook.failNext = 1;
     const first = await notifier('high').check();
-    const rules = () => received.map((r) => r.rule).sort();
+    const rules = () => hook.received.map((r) => r.rule).sort();
     // The first post fails and is released; the next check sends it.
     expect(first).toBe(rules().length);
     const second = await notifier('high').check();
