@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { MAX_WINDOW_DAYS } from '../core/bounds.js';
 import type { Config } from '../core/config.js';
-import { redactSecret } from '../core/secrets.js';
+import { redactSecrets } from '../core/secrets.js';
 import { iso, LEVELS } from '../core/statement.js';
 import { postureJson } from '../export/posture.js';
 import { replayJson } from '../export/replay.js';
@@ -72,7 +72,7 @@ function json(body: unknown, status = 200): Response {
 /** An unexpected failure, for the operator: on stderr, secrets redacted, never in the reply. */
 function logInternal(method: string, path: string, err: unknown): void {
   const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
-  const lines = text.split('\n').map((l) => l.replace(/\S+/g, (w) => redactSecret(w)));
+  const lines = text.split('\n').map((l) => l.replace(/\S+/g, (w) => redactSecrets(w)));
   process.stderr.write(`tally serve: internal error on ${method} ${path}: ${lines.join('\n')}\n`);
 }
 
