@@ -16,8 +16,8 @@
  * Redacting twice changes nothing: a fingerprint is never taken for a secret.
  *
  * The store's bulk path (src/store/duckdb/canonical-sql.ts) fingerprints a
- * value that is wholly a key of `KEY_SHAPES_SQL` in SQL and hands every other
- * value that `ANY_SECRET_SQL` finds to this function's parser.
+ * value that is wholly a key of `KEY_SHAPES_SQL` or `Bearer <token>` in SQL
+ * and hands every other value that `ANY_SECRET_SQL` finds to the parser.
  */
 import { createHash } from 'node:crypto';
 
@@ -95,6 +95,9 @@ const SHAPES: readonly Shape[] = [
  */
 const MAYBE =
   /sk-|[rs]k_|akia|asia|aiza|gh[pousr]_|github_pat_|xox|hf_|gsk_|xai-|eyj|bearer|key|token|secret|passw/i;
+
+/** A value that is wholly `Bearer <token>` (blanks around it aside); group 1 is the token. */
+export const WHOLE_BEARER_SQL = `${BLANK}${BEARER}(${TOKEN})${BLANK}`;
 
 /** Finds any secret: the bulk path hands values it matches to `redactSecrets` (a superset is fine). */
 export const ANY_SECRET_SQL = [

@@ -16,6 +16,7 @@ import {
   unitsText,
 } from '../../src/core/event.js';
 import { fingerprint } from '../../src/core/secrets.js';
+import { redactEvent } from '../../src/ingest/fields.js';
 import type { Store } from '../../src/store/store.js';
 
 const T0 = Date.UTC(2026, 9, 1, 12);
@@ -266,6 +267,39 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
         const r = await store.ingestCanonicalFile(file, 'csv', { label: 'csv:events.csv', now: NOW });
         expect(r).toEqual({ batch: 1, stored: 4, duplicates: 0, superseded: 0 });
         expect((await store.batches())[0]?.contentSha256).toBe(contentHash(parsed));
+      });
+
+      it('fingerprints whole keys and lowercases key hashes as the parser does', async () => {
+        if (!store.ingestCanonicalFile) return;
+        const whole = [
+          event('w1', {
+            api_key: `  ${secret}\t`,
+            service: 'AKIAIOSFODNN7EXAMPLE',
+            tenant: `Bearer ${secret}`,
+          }),
+          event('w2', { api_key: `${'ABCDEF0123'.repeat(6)}ABCD` }),
+        ];
+        const file = path.join(dir, 'keys.jsonl');
+        await writeFile(file, `${whole.map(jsonLine).join('\n')}\n`);
+        const r = await store.ingestCanonicalFile(file, 'jsonl', { label: 'keys', now: NOW });
+        expect(r.stored).toBe(2);
+        const byParser = whole.map((e) => redactEvent({ ...e }));
+        expect(byParser[0]?.api_key).toBe(fingerprint(secret));
+        expect(byParser[1]?.api_key).toBe(`${'abcdef0123'.repeat(6)}abcd`);
+        expect((await store.batches())[0]?.contentSha256).toBe(contentHash(byParser));
+      });
+
+      it('leaves a key inside a value to the parser', async () => {
+        if (!store.ingestCanonicalFile) return;
+        const file = path.join(dir, 'inside.jsonl');
+        await writeFile(
+          file,
+          `${jsonLine(event('i1', { error_type: `Authorization: Bearer ${secret}` }))}\n`,
+        );
+        await expect(store.ingestCanonicalFile(file, 'jsonl', { label: 'inside', now: NOW })).rejects.toThrow(
+          /invalid/,
+        );
+        expect(await store.batches()).toEqual([]);
       });
 
       it('fills absent optional fields as the parser does', async () => {
