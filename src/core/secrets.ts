@@ -35,8 +35,14 @@ export function isFingerprint(value: string): boolean {
   return FINGERPRINT.test(value);
 }
 
-/** Provider and cloud key shapes; each is the secret as a whole (RE2 and JavaScript syntax alike). */
-export const KEY_SHAPES_SQL: readonly string[] = [
+/**
+ * Keys whose prefix is distinctive enough to be found even glued to other
+ * text (`xsk-proj-…`); RE2 and JavaScript syntax alike.
+ */
+const GLUED_KEY_SHAPES: readonly string[] = ['sk-(?:proj|ant|svcacct|admin)-[A-Za-z0-9_-]{16,}'];
+
+/** Provider and cloud key shapes, found where no letter or digit comes before them. */
+const KEY_SHAPES: readonly string[] = [
   'sk-[A-Za-z0-9_-]{16,}',
   '[rs]k_(?:live|test)_[A-Za-z0-9]{16,}',
   '(?:AKIA|ASIA)[A-Z0-9]{16}',
@@ -49,6 +55,9 @@ export const KEY_SHAPES_SQL: readonly string[] = [
   'xai-[A-Za-z0-9]{20,}',
   'eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}',
 ];
+
+/** Every key shape; each is the secret as a whole. */
+export const KEY_SHAPES_SQL: readonly string[] = [...GLUED_KEY_SHAPES, ...KEY_SHAPES];
 
 const ci = (word: string) =>
   [...word].map((c) => (/[a-z]/.test(c) ? `[${c.toUpperCase()}${c}]` : c)).join('');
@@ -85,7 +94,8 @@ function shape(prefix: string, secret: string, accept: (s: string) => boolean): 
 /** Bearer first: `Bearer sk-…` is the fingerprint of `sk-…`, as `sk-…` alone is. */
 const SHAPES: readonly Shape[] = [
   shape(`${EDGE}${BEARER}`, TOKEN, (s) => !FINGERPRINT.test(s)),
-  ...KEY_SHAPES_SQL.map((k) => shape(EDGE, k, () => true)),
+  ...GLUED_KEY_SHAPES.map((k) => shape('', k, () => true)),
+  ...KEY_SHAPES.map((k) => shape(EDGE, k, () => true)),
   shape(NAMED_KEY, NAMED_VALUE, (s) => !ALL_HEX.test(s)),
 ];
 
@@ -101,7 +111,8 @@ export const WHOLE_BEARER_SQL = `${BLANK}${BEARER}(${TOKEN})${BLANK}`;
 
 /** Finds any secret: the bulk path hands values it matches to `redactSecrets` (a superset is fine). */
 export const ANY_SECRET_SQL = [
-  `${EDGE}(?:${KEY_SHAPES_SQL.join('|')})`,
+  ...GLUED_KEY_SHAPES,
+  `${EDGE}(?:${KEY_SHAPES.join('|')})`,
   `${BEARER}${TOKEN}`,
   `${NAMED_KEY}${NAMED_VALUE}`,
 ].join('|');
