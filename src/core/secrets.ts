@@ -67,7 +67,7 @@ const BEARER = `${ci('bearer')}[ \\t]+`;
 /** A credential-named key (`api_key=…`, `"password": "…"`); the value after it is the secret. */
 const NAMED_KEY = `(?:${['api[_-]?key', 'x-api-key', 'access[_-]?token', 'auth[_-]?token', 'client[_-]?secret', 'secret[_-]?key', 'password', 'passwd'].map(ci).join('|')})["']?[ \\t]*[:=][ \\t]*["']?`;
 const NAMED_VALUE = '[^ \\t\\r\\n"\'&,;{}()<>\\[\\]]{8,}';
-const TOKEN = '[A-Za-z0-9_._~+/=-]{8,}';
+const TOKEN = '[A-Za-z0-9_.~+/=-]{8,}';
 
 /** Not preceded by a letter or digit: `task-…` holds no `sk-` key. */
 const EDGE = '(?:^|[^A-Za-z0-9])';
