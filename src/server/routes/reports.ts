@@ -1,0 +1,111 @@
+/** Reading routes of spend: statements, daily series, drill-down, budgets. */
+import { iso, LEVELS } from '../../core/statement.js';
+import { computeBudgets } from '../../service/budgets.js';
+import { budgetStatusJson, visibleToTeam } from '../budgets.js';
+import { decodeCursor, type EventFilter } from '../drilldown.js';
+import { json, optional } from '../http.js';
+import { currentMonth, intParam, oneOf, windowOf } from '../params.js';
+import { dailySpend, scopeTeam, statementFor } from '../read.js';
+import { type AppContext, READERS, type Route, WINDOW_PARAMS } from '../routes.js';
+
+export function reportRoutes(app: AppContext): Route[] {
+  const { store, config, now, drilldown } = app;
+  return [
+    {
+      method: 'GET',
+      path: '/v1/statements',
+      roles: READERS,
+      summary: 'the statement JSON of a window (team tokens: their team only, totals recomputed)',
+      query: [
+        ...WINDOW_PARAMS,
+        { name: 'level', description: `line roll-up: ${LEVELS.join(', ')}` },
+        { name: 'team', description: 'only this team (team tokens: their own only)' },
+      ],
+      produces: 'application/json',
+      async handle({ query, principal }) {
+        const window = windowOf(query);
+        const level = oneOf(query, 'level', LEVELS, 'line');
+        const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
+        return json(await statementFor(store, config, window, level, team));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/spend/daily',
+      roles: READERS,
+      summary: 'effective cost per UTC day and team (team tokens: their team only)',
+      query: [...WINDOW_PARAMS, { name: 'team', description: 'only this team' }],
+      produces: 'application/json',
+      async handle({ query, principal }) {
+        const window = windowOf(query);
+        const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
+        return json(await dailySpend(store, config, window, team));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/events',
+      roles: READERS,
+      summary: 'drill-down: priced, attributed events, newest first, filtered, cursor-paged',
+      query: [
+        ...WINDOW_PARAMS,
+        ...['team', 'application', 'tenant', 'category', 'status', 'reason', 'identity', 'trace'].map(
+          (name) => ({
+            name,
+            description: `only events with this ${name === 'status' ? 'attribution status' : name}`,
+          }),
+        ),
+        { name: 'limit', description: 'events per page, 1–1000 (default 100)' },
+        { name: 'cursor', description: 'next_cursor of the previous page' },
+      ],
+      produces: 'application/json',
+      async handle({ query, principal }) {
+        const window = windowOf(query, () => currentMonth(now()));
+        const filter: EventFilter = {};
+        for (const k of [
+          'application',
+          'tenant',
+          'category',
+          'status',
+          'reason',
+          'identity',
+          'trace',
+        ] as const) {
+          const v = optional(query, k);
+          if (v !== undefined) filter[k] = v;
+        }
+        const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
+        if (team !== null) filter.team = team;
+        const limit = intParam(query, 'limit', 1, 1000, 100);
+        const cursor = optional(query, 'cursor');
+        return json(await drilldown.page(window, filter, cursor ? decodeCursor(cursor) : null, limit));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/budgets',
+      roles: READERS,
+      summary: 'budgets: actual, forecast and thresholds crossed (team tokens: their team and applications)',
+      query: [
+        { name: 'period', description: 'month YYYY-MM (default: the current month)' },
+        { name: 'team', description: 'only budgets of this team (team tokens: their own only)' },
+      ],
+      produces: 'application/json',
+      async handle({ query, principal }) {
+        const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
+        const window = windowOf(query, () => currentMonth(now()));
+        const report = await computeBudgets(store, config, window);
+        const show = team === null ? () => true : visibleToTeam(config, team, window);
+        const budgets = report.budgets.filter(show);
+        return json({
+          period: window.label,
+          start: iso(window.start),
+          end: iso(window.end),
+          currency: config.currency,
+          scope: team === null ? null : { team },
+          budgets: budgets.map(budgetStatusJson),
+        });
+      },
+    },
+  ];
+}
