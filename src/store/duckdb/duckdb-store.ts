@@ -21,7 +21,7 @@ import {
   unitsText,
 } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import { redactSecret } from '../../core/secrets.js';
+import { redactSecrets } from '../../core/secrets.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../../core/usage.js';
 import type {
@@ -810,7 +810,7 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
     // The parsers fingerprint secrets already; the store makes sure none slips through.
     else
       a.appendVarchar(
-        columnType(f) === 'VARCHAR' && f !== 'status' && f !== 'reported_cost' ? redactSecret(v) : v,
+        columnType(f) === 'VARCHAR' && f !== 'status' && f !== 'reported_cost' ? redactSecrets(v) : v,
       );
   }
   for (const f of RICH_COUNT_FIELDS) a.appendBigInt(BigInt(e[f] ?? 0));
