@@ -15,6 +15,7 @@ import { bytes } from './http.js';
 import { HttpCounters } from './metrics.js';
 import { encodeStatus } from './otlp-proto.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { litellmRoutes } from './routes/litellm.js';
 import { opsRoutes } from './routes/ops.js';
 import { reportRoutes } from './routes/reports.js';
 import { securityRoutes } from './routes/security.js';
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): App {
   const ctx = appContext(deps);
   const routes: Route[] = [
     ...ingestRoutes(ctx),
+    ...litellmRoutes(ctx),
     ...reportRoutes(ctx),
     ...securityRoutes(ctx),
     ...opsRoutes(ctx, () => routes),
