@@ -26,7 +26,7 @@ export function event(id: string, fields: Partial<UsageEvent> = {}): UsageEvent 
   return { ...emptyEvent(id, 'gw', T0), provider: 'openai', model: 'gpt-4o', input_tokens: 100, ...fields };
 }
 
-/** The batch content hash, reimplemented from its definition in src/store/duckdb/audit-sql.ts. */
+/** The batch content hash, reimplemented from its definition in src/store/audit.ts. */
 export function contentHash(events: readonly UsageEvent[]): string {
   const rows = events.map((e) => sha(rowText(e))).sort();
   const buckets = new Map<string, string[]>();

@@ -24,6 +24,19 @@ import type { SelectorUsage } from '../../core/posture.js';
 import { redactSecret } from '../../core/secrets.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../../core/usage.js';
+import {
+  type BatchContent,
+  bucketHashesSql,
+  ContentHasher,
+  chainHash,
+  contentFromBuckets,
+  GENESIS,
+  RESTATABLE_SOURCES,
+  rowHashesSql,
+  supersededCheckSql,
+  supersededVerdict,
+  verdict,
+} from '../audit.js';
 import type {
   BatchRecord,
   EventsPageQuery,
@@ -36,16 +49,7 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
-import {
-  type BatchContent,
-  bucketHashesSql,
-  CHAIN_SQL,
-  ContentHasher,
-  chainSql,
-  contentFromBuckets,
-  GENESIS,
-  rowHashesSql,
-} from './audit.js';
+import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
 import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
@@ -64,9 +68,6 @@ export interface DuckDBOptions {
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
 const STAGE = 'tally_stage';
-/** The formats whose buckets are restated by design (SPEC §3.3). */
-const RESTATABLE_SOURCES = `('openai-usage', 'anthropic-usage')`;
-
 /** Two rows of the log (or staging) hold the same event: every canonical field equal. */
 const SAME_CONTENT = (a: string, b: string) =>
   `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
@@ -270,41 +271,15 @@ export class DuckDBStore implements Store {
   verify(): Promise<VerifyResult> {
     return this.serial(async () => {
       const actual = await this.bucketContent();
-      const recorded = await this.rows(CHAIN_SQL);
-      const seqs = [...new Set([...recorded.map((r) => num(r.seq)), ...actual.keys()])].sort((a, b) => a - b);
-      const bySeq = new Map(recorded.map((r) => [num(r.seq), r]));
-      let events = 0;
-      let firstBad: VerifyResult['firstBad'] = null;
-      for (const seq of seqs) {
-        const a = actual.get(seq) ?? { count: 0, content: null };
-        events += a.count;
-        if (firstBad) continue;
-        const r = bySeq.get(seq);
-        if (!r) {
-          firstBad = { seq, reason: `events reference unknown batch ${seq}` };
-        } else if (num(r.count) !== a.count) {
-          firstBad = {
-            seq,
-            reason: `count mismatch: batch ${seq} recorded ${num(r.count)} events, the store holds ${a.count} (an event was deleted or inserted)`,
-          };
-        } else if (r.content_sha256 !== a.content) {
-          firstBad = { seq, reason: 'content hash mismatch: an event was edited, deleted or inserted' };
-        } else if (r.chain_ok !== true) {
-          firstBad = {
-            seq,
-            reason: `chain broken at batch ${seq}: its chain hash does not follow from the previous batch (batches reordered, removed or rewritten)`,
-          };
-        }
-      }
-      if (firstBad === null) firstBad = await this.checkSuperseded();
-      const last = recorded.at(-1);
-      return {
-        ok: firstBad === null,
-        batches: recorded.length,
-        events,
-        firstBad,
-        head: last ? String(last.chain_sha256) : null,
-      };
+      const recorded = (
+        await this.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
+      ).map((r) => ({
+        seq: num(r.seq),
+        count: num(r.count),
+        content: String(r.content_sha256),
+        chain: String(r.chain_sha256),
+      }));
+      return verdict(recorded, actual, () => this.checkSuperseded());
     });
   }
 
@@ -316,21 +291,9 @@ export class DuckDBStore implements Store {
    * log, to keep verify within the memory of a large store).
    */
   private async checkSuperseded(): Promise<VerifyResult['firstBad']> {
-    const [r] = await this.rows(`
-      SELECT (SELECT min(s.by_seq) FROM superseded s WHERE s.by_seq <= s.batch_seq
-                OR NOT EXISTS (SELECT 1 FROM event_log l WHERE l.batch_seq = s.batch_seq AND l.source = s.source AND l.id = s.id)
-                OR NOT EXISTS (SELECT 1 FROM event_log l WHERE l.batch_seq = s.by_seq AND l.source = s.source AND l.id = s.id)) AS bad_marker,
-             (SELECT max(batch_seq) FROM (SELECT max(batch_seq) AS batch_seq FROM events
-                WHERE source IN (SELECT source FROM superseded) OR source IN ${RESTATABLE_SOURCES}
-                GROUP BY source, id HAVING count(*) > 1)) AS twice`);
-    if (r?.bad_marker !== null && r?.bad_marker !== undefined)
-      return { seq: num(r.bad_marker), reason: 'a superseded marker names no version the log replaced' };
-    if (r?.twice !== null && r?.twice !== undefined)
-      return {
-        seq: num(r.twice),
-        reason: 'an event has two live versions (a superseded marker was removed)',
-      };
-    return null;
+    const [r] = await this.rows(supersededCheckSql(RESTATABLE_SOURCES));
+    const opt = (v: unknown) => (v === null || v === undefined ? null : num(v));
+    return supersededVerdict(opt(r?.bad_marker), opt(r?.twice));
   }
 
   /** Every distinct selector tuple seen in the events, for resolving identities once per tuple. */
@@ -530,10 +493,9 @@ export class DuckDBStore implements Store {
       ).get(seq);
       if (c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
-      const content = sqlText(c.content);
       await this.run(`
-        INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${content},
-          ${chainSql(sqlText(prev), String(seq), String(stored), content)}, epoch_ms(${int(now)}::BIGINT))`);
+        INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${sqlText(c.content)},
+          ${sqlText(chainHash(prev, seq, stored, c.content))}, epoch_ms(${int(now)}::BIGINT))`);
     }
     if (duplicates > 0)
       await this.run(`UPDATE counters SET value = value + ${duplicates} WHERE name = 'duplicates'`);
@@ -606,14 +568,14 @@ export class DuckDBStore implements Store {
 
   /** Count and content hash of each batch, recomputed from the stored events. */
   private async bucketContent(where = ''): Promise<Map<number, BatchContent>> {
-    const rows = await this.rows(bucketHashesSql(where));
+    const rows = await this.rows(bucketHashesSql(DUCKDB_AUDIT, 'event_log', where));
     return contentFromBuckets(
       rows.map((r) => ({ seq: num(r.batch_seq), bucketHash: String(r.bucket_hash), count: num(r.n) })),
     );
   }
 
   private async contentHashes(where = ''): Promise<Map<number, BatchContent>> {
-    const sql = rowHashesSql(where);
+    const sql = rowHashesSql(DUCKDB_AUDIT, 'event_log', where);
     const hasher = new ContentHasher();
     try {
       const result = await this.conn.stream(sql);
