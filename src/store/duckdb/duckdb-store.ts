@@ -13,15 +13,12 @@ import {
 import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
 import {
   ALL_EVENT_FIELDS,
-  addUnits,
   EVENT_FIELDS,
   RICH_COUNT_FIELDS,
-  type Units,
   type UsageEvent,
   unitsText,
 } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import { redactSecret } from '../../core/secrets.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../../core/usage.js';
 import {
@@ -37,6 +34,17 @@ import {
   supersededVerdict,
   verdict,
 } from '../audit.js';
+import {
+  sqlInt as int,
+  num,
+  type Row,
+  rowToEvent,
+  rowToSelectorUsage,
+  rowToSpan,
+  rowToUsageGroup,
+  storedText,
+  str,
+} from '../rows.js';
 import type {
   BatchRecord,
   EventsPageQuery,
@@ -51,9 +59,9 @@ import type {
 } from '../store.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
-import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
+import { eventsPageSql, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
-import { ALL_EVENT_COLUMNS_DDL, columnType, liveEventsViewSql, MIGRATIONS } from './schema.js';
+import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
@@ -72,8 +80,6 @@ const STAGE = 'tally_stage';
 const SAME_CONTENT = (a: string, b: string) =>
   `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
 
-type Row = Record<string, unknown>;
-
 /** A connection to read from: the store's own, or a snapshot's. */
 interface Db {
   rows(sql: string): Promise<Row[]>;
@@ -82,8 +88,6 @@ interface Db {
 
 /** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
 const HASH_IN_SQL_MAX = 2_000_000;
-
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The buffer cap while bulk-loading a file, so that ingesting 10M events stays within 1 GiB of memory. */
 const BULK_MEMORY_LIMIT = '512MB';
@@ -321,45 +325,7 @@ export class DuckDBStore implements Store {
       timeOfDay: flags.filter((f) => f.v.timeOfDay).map((f) => f.p),
     };
     for (const sql of usageSetupSql(q)) await db.run(sql);
-    const rows = await db.rows(usageGroupsSql(q, varying));
-    return rows.map((r) => ({
-      own: {
-        api_key: str(r.api_key),
-        service: str(r.service),
-        agent: str(r.agent),
-        project: str(r.project),
-      },
-      payer:
-        r.rollup === 'invoker'
-          ? {
-              api_key: str(r.p_api_key),
-              service: str(r.p_service),
-              agent: str(r.p_agent),
-              project: str(r.p_project),
-            }
-          : null,
-      rollup: r.rollup as UsageGroup['rollup'],
-      tenant: str(r.tenant),
-      environment: str(r.environment),
-      provider: str(r.provider),
-      model: str(r.model),
-      operation: String(r.operation),
-      tool: str(r.tool),
-      data_source: str(r.data_source),
-      project: str(r.project),
-      time: num(r.time),
-      day: r.day === null || r.day === undefined ? null : num(r.day),
-      events: num(r.events),
-      requests: num(r.requests),
-      tier_units: num(r.tier_units),
-      input_tokens: num(r.input_tokens),
-      output_tokens: num(r.output_tokens),
-      cache_read_tokens: num(r.cache_read_tokens),
-      cache_write_tokens: num(r.cache_write_tokens),
-      reasoning_tokens: num(r.reasoning_tokens),
-      errors: num(r.errors),
-      ...richGroupUsage(r),
-    }));
+    return (await db.rows(usageGroupsSql(q, varying))).map(rowToUsageGroup);
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
@@ -400,20 +366,7 @@ export class DuckDBStore implements Store {
   }
 
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]> {
-    return this.readTimed(async () =>
-      (await this.rows(selectorUsageSql(window))).map((r) => ({
-        tuple: {
-          api_key: str(r.api_key),
-          service: str(r.service),
-          agent: str(r.agent),
-          project: str(r.project),
-        },
-        environment: str(r.environment),
-        events: num(r.events),
-        first: num(r.first),
-        last: num(r.last),
-      })),
-    );
+    return this.readTimed(async () => (await this.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
   signalFacts(q: SignalQuery): Promise<SignalFacts> {
@@ -705,18 +658,6 @@ export class DuckDBStore implements Store {
   }
 }
 
-/** The richer usage of a usage-group row, set only where non-zero (SPEC §3). */
-function richGroupUsage(r: Row): Partial<UsageGroup> {
-  const out: Partial<UsageGroup> = {};
-  for (const f of RICH_COUNT_FIELDS) if (num(r[f]) > 0) out[f] = num(r[f]);
-  if (typeof r.units === 'string') {
-    const units: Record<string, number> = {};
-    addUnits(units, JSON.parse(r.units) as Units, num(r.events));
-    out.units = units;
-  }
-  return out;
-}
-
 async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
   const rows = await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events`);
   return rows.map((r) => ({
@@ -770,10 +711,7 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
     else if (f === 'time') a.appendTimestamp(new DuckDBTimestampValue(BigInt(v) * 1000n));
     else if (typeof v === 'number') a.appendBigInt(BigInt(v));
     // The parsers fingerprint secrets already; the store makes sure none slips through.
-    else
-      a.appendVarchar(
-        columnType(f) === 'VARCHAR' && f !== 'status' && f !== 'reported_cost' ? redactSecret(v) : v,
-      );
+    else a.appendVarchar(storedText(f, v));
   }
   for (const f of RICH_COUNT_FIELDS) a.appendBigInt(BigInt(e[f] ?? 0));
   const units = unitsText(e.units);
@@ -818,33 +756,6 @@ function invalid(path: string, format: CanonicalFormat, detail: string): TallyEr
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/**
- * A number read back from the store. Counts and token sums come as bigint;
- * one beyond 2^53 − 1 cannot be a JS number exactly, so it is refused rather
- * than rounded (a window whose token sum is that large is split by the user).
- */
-function num(v: unknown): number {
-  if (typeof v === 'bigint') {
-    if (v > MAX_EXACT || v < -MAX_EXACT)
-      throw new LimitError(
-        `a count summed by the store (${v}) exceeds 2^53 − 1 and cannot be exact; ask for a shorter window`,
-      );
-    return Number(v);
-  }
-  if (typeof v === 'number') return v;
-  if (v === null || v === undefined) return 0;
-  return Number(v);
-}
-
-function str(v: unknown): string | null {
-  return v === null || v === undefined ? null : String(v);
-}
-
-function int(n: number): string {
-  if (!Number.isSafeInteger(n)) throw new StoreError(`not an integer: ${n}`);
-  return String(n);
 }
 
 function sqlText(s: string): string {

@@ -17,10 +17,7 @@
  *     times its event count.
  */
 import type { SelectorTuple, UsageQuery } from '../../core/usage.js';
-
-export function sqlString(v: string | null): string {
-  return v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`;
-}
+import { sqlString } from '../rows.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
