@@ -20,7 +20,7 @@ import {
 } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
-import type { SelectorTuple, UsageGroup, UsageQuery } from '../../core/usage.js';
+import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type BatchContent,
   bucketHashesSql,
@@ -316,14 +316,7 @@ export class DuckDBStore implements Store {
       provider: str(r.provider),
       model: str(r.model),
     }));
-    const flags = pairs.map((p) => ({
-      p,
-      v: q.varies?.(p.provider, p.model) ?? { tiered: true, timeOfDay: true },
-    }));
-    const varying = {
-      tiered: flags.filter((f) => f.v.tiered).map((f) => f.p),
-      timeOfDay: flags.filter((f) => f.v.timeOfDay).map((f) => f.p),
-    };
+    const varying = varyingPairs(q, pairs);
     for (const sql of usageSetupSql(q)) await db.run(sql);
     return (await db.rows(usageGroupsSql(q, varying))).map(rowToUsageGroup);
   }
