@@ -116,29 +116,60 @@ const REFS: Record<FindingKind, string[]> = {
   attribution_coverage: ['NIST CSF ID.AM-02'],
 };
 
+type Draft = Omit<Finding, 'refs'>;
+
 export function assessPosture(input: PostureInput): Posture {
   const { config, registry, window } = input;
   const asOf = window.end - 1;
-  const findings: Finding[] = [];
-  const add = (f: Omit<Finding, 'refs'>) => findings.push({ ...f, refs: REFS[f.kind] });
+  const { seen, unmatched } = usageByIdentity(registry, input.usage);
+  const drafts: Draft[] = [
+    ...unregisteredFindings(unmatched, unknownCostByLabel(input.charges)),
+    ...unmatchedSelectors(config, registry, input.usage, asOf).map(unmatchedFinding),
+    ...applicationFindings(config, asOf),
+    ...config.identities.flatMap((identity) => {
+      const use = seen.get(identity.id);
+      const found = ownerFindings(registry, identity, asOf, use?.events ?? 0);
+      lifecycleFindings(identity, asOf, input.rotationDays, use?.events ?? 0, (f) => found.push(f));
+      return use ? [...found, ...usageFindings(identity, use)] : found;
+    }),
+    ...unpricedFindings(input.charges),
+    ...priceFallbacks(input.charges),
+    ...coverageFindings(input.totals),
+  ];
+  const findings: Finding[] = drafts.map((f) => ({ ...f, refs: REFS[f.kind] }));
+  const rank = (s: Severity) => SEVERITIES.indexOf(s);
+  findings.sort(
+    (a, b) => rank(a.severity) - rank(b.severity) || cmp(a.kind, b.kind) || cmp(a.subject, b.subject),
+  );
+  const { attributed, direct } = input.totals.coverage;
+  return { window, asOf, rotationDays: input.rotationDays, coverage: { attributed, direct }, findings };
+}
 
-  const costByLabel = new Map<string, Money>();
-  for (const c of input.charges) {
-    if (c.reason !== 'unknown_identity' && c.reason !== 'ambiguous_identity') continue;
-    const label = c.identity ?? 'none';
-    costByLabel.set(label, (costByLabel.get(label) ?? 0n) + c.effective_cost);
-  }
+/** How a registry identity was used in the window. */
+interface IdentityUse {
+  events: number;
+  services: Set<string>;
+  /** Environments claimed other than the registered one, with their event counts. */
+  claims: Map<string, number>;
+  last: number;
+}
 
-  // Per identity: the tuples and environments seen; per unmatched tuple: its usage.
-  const seen = new Map<
-    string,
-    { events: number; services: Set<string>; claims: Map<string, number>; last: number }
-  >();
-  const unmatched = new Map<
-    string,
-    { kind: 'unknown' | 'ambiguous'; label: string; candidates: string[]; usage: SelectorUsage[] }
-  >();
-  for (const u of input.usage) {
+/** Usage of selector tuples that resolve to no identity, or to several. */
+interface UnresolvedUse {
+  kind: 'unknown' | 'ambiguous';
+  label: string;
+  candidates: string[];
+  usage: SelectorUsage[];
+}
+
+/** Splits the window's usage into what each identity did and what resolved to none or several. */
+function usageByIdentity(
+  registry: Registry,
+  usage: readonly SelectorUsage[],
+): { seen: Map<string, IdentityUse>; unmatched: Map<string, UnresolvedUse> } {
+  const seen = new Map<string, IdentityUse>();
+  const unmatched = new Map<string, UnresolvedUse>();
+  for (const u of usage) {
     const r = registry.resolve(u.tuple);
     if (r.kind === 'identity') {
       const s = seen.get(r.identity.id) ?? {
@@ -166,33 +197,43 @@ export function assessPosture(input: PostureInput): Posture {
     entry.usage.push(u);
     unmatched.set(key, entry);
   }
+  return { seen, unmatched };
+}
 
-  for (const u of unmatched.values()) {
-    const events = u.usage.reduce((n, x) => n + x.events, 0);
-    const figures = {
+/** The effective cost of unknown and ambiguous callers, by the label the statement gives them. */
+function unknownCostByLabel(charges: readonly Charge[]): Map<string, Money> {
+  const cost = new Map<string, Money>();
+  for (const c of charges) {
+    if (c.reason !== 'unknown_identity' && c.reason !== 'ambiguous_identity') continue;
+    const label = c.identity ?? 'none';
+    cost.set(label, (cost.get(label) ?? 0n) + c.effective_cost);
+  }
+  return cost;
+}
+
+function unregisteredFindings(unmatched: Map<string, UnresolvedUse>, cost: Map<string, Money>): Draft[] {
+  return [...unmatched.values()].map((u) => ({
+    kind: u.kind === 'unknown' ? 'unregistered_identity' : 'ambiguous_identity',
+    severity: u.kind === 'unknown' ? 'high' : 'medium',
+    subject: u.label,
+    detail:
+      u.kind === 'unknown'
+        ? 'seen in telemetry but matched by no identity in the registry'
+        : `matched equally by ${u.candidates.join(' and ')}`,
+    events: u.usage.reduce((n, x) => n + x.events, 0),
+    cost: cost.get(u.label) ?? 0n,
+    figures: {
       first_seen: iso(Math.min(...u.usage.map((x) => x.first))),
       last_seen: iso(Math.max(...u.usage.map((x) => x.last))),
       ...(u.kind === 'ambiguous' ? { candidates: u.candidates.join(', ') } : {}),
-    };
-    add({
-      kind: u.kind === 'unknown' ? 'unregistered_identity' : 'ambiguous_identity',
-      severity: u.kind === 'unknown' ? 'high' : 'medium',
-      subject: u.label,
-      detail:
-        u.kind === 'unknown'
-          ? 'seen in telemetry but matched by no identity in the registry'
-          : `matched equally by ${u.candidates.join(' and ')}`,
-      events,
-      cost: costByLabel.get(u.label) ?? 0n,
-      figures,
-    });
-  }
+    },
+  }));
+}
 
-  for (const u of unmatchedSelectors(config, registry, input.usage)) add(unmatchedFinding(u));
-
-  for (const app of config.applications) {
-    if (app.owner.some((o) => inEffect(o, asOf))) continue;
-    add({
+function applicationFindings(config: Config, asOf: number): Draft[] {
+  return config.applications
+    .filter((app) => !app.owner.some((o) => inEffect(o, asOf)))
+    .map((app) => ({
       kind: 'application_without_team',
       severity: 'medium',
       subject: app.id,
@@ -200,74 +241,84 @@ export function assessPosture(input: PostureInput): Posture {
       events: 0,
       cost: null,
       figures: {},
-    });
-  }
+    }));
+}
 
-  for (const identity of config.identities) {
-    const use = seen.get(identity.id);
-    const events = use?.events ?? 0;
-    const owner = registry.owner(identity, asOf);
-    if (!owner.ok) {
-      add({
+/** An identity with no owner now, or whose owner is offboarded or retired. */
+function ownerFindings(registry: Registry, identity: Identity, asOf: number, events: number): Draft[] {
+  const owner = registry.owner(identity, asOf);
+  const severity = events > 0 ? 'high' : 'medium';
+  if (!owner.ok) {
+    return [
+      {
         kind: 'identity_without_owner',
-        severity: events > 0 ? 'high' : 'medium',
+        severity,
         subject: identity.id,
         detail: ownerGap(owner.reason),
         events,
         cost: null,
         figures: { reason: owner.reason, application: identity.application },
-      });
-    } else if (owner.offboarded || owner.retired) {
-      add({
-        kind: 'identity_without_owner',
-        severity: events > 0 ? 'high' : 'medium',
-        subject: identity.id,
-        detail: owner.retired ? 'its application is retired' : 'its owner team is offboarded',
-        events,
-        cost: null,
-        figures: { application: owner.chain.application, team: owner.chain.team },
-      });
-    }
-    lifecycleFindings(identity, asOf, input.rotationDays, events, add);
-    if (use && use.claims.size > 0) {
-      const claimed = [...use.claims.keys()].sort();
-      add({
-        kind: 'identity_across_environments',
-        severity: 'medium',
-        subject: identity.id,
-        detail: `registered for ${identity.environment}, seen claiming ${claimed.join(', ')}`,
-        events: [...use.claims.values()].reduce((a, b) => a + b, 0),
-        cost: null,
-        figures: { environment: identity.environment, claimed: claimed.join(', ') },
-      });
-    }
-    if (use && use.services.size > 1) {
-      const services = [...use.services].sort();
-      add({
-        kind: 'identity_across_services',
-        severity: 'medium',
-        subject: identity.id,
-        detail: `one identity used by ${services.length} services: ${services.join(', ')}`,
-        events,
-        cost: null,
-        figures: { services: services.join(', ') },
-      });
-    }
-    if (use && identity.models === null && !identity.shared) {
-      add({
-        kind: 'unrestricted_identity',
-        severity: 'low',
-        subject: identity.id,
-        detail: 'in use with no model allowlist: any model, however costly, is authorised',
-        events,
-        cost: null,
-        figures: {},
-      });
-    }
+      },
+    ];
   }
+  if (!owner.offboarded && !owner.retired) return [];
+  return [
+    {
+      kind: 'identity_without_owner',
+      severity,
+      subject: identity.id,
+      detail: owner.retired ? 'its application is retired' : 'its owner team is offboarded',
+      events,
+      cost: null,
+      figures: { application: owner.chain.application, team: owner.chain.team },
+    },
+  ];
+}
 
+/** What an identity's use shows: other environments claimed, several services, no allowlist. */
+function usageFindings(identity: Identity, use: IdentityUse): Draft[] {
+  const found: Draft[] = [];
+  if (use.claims.size > 0) {
+    const claimed = [...use.claims.keys()].sort();
+    found.push({
+      kind: 'identity_across_environments',
+      severity: 'medium',
+      subject: identity.id,
+      detail: `registered for ${identity.environment}, seen claiming ${claimed.join(', ')}`,
+      events: [...use.claims.values()].reduce((a, b) => a + b, 0),
+      cost: null,
+      figures: { environment: identity.environment, claimed: claimed.join(', ') },
+    });
+  }
+  if (use.services.size > 1) {
+    const services = [...use.services].sort();
+    found.push({
+      kind: 'identity_across_services',
+      severity: 'medium',
+      subject: identity.id,
+      detail: `one identity used by ${services.length} services: ${services.join(', ')}`,
+      events: use.events,
+      cost: null,
+      figures: { services: services.join(', ') },
+    });
+  }
+  if (identity.models === null && !identity.shared) {
+    found.push({
+      kind: 'unrestricted_identity',
+      severity: 'low',
+      subject: identity.id,
+      detail: 'in use with no model allowlist: any model, however costly, is authorised',
+      events: use.events,
+      cost: null,
+      figures: {},
+    });
+  }
+  return found;
+}
+
+function unpricedFindings(charges: readonly Charge[]): Draft[] {
   const unpriced = new Map<string, { events: number; input: number; output: number }>();
-  for (const c of input.charges) {
+  for (const c of charges) {
     if (c.unpriced_events === 0) continue;
     const key = `${c.provider ?? '?'}/${c.model ?? '?'}`;
     const u = unpriced.get(key) ?? { events: 0, input: 0, output: 0 };
@@ -276,39 +327,32 @@ export function assessPosture(input: PostureInput): Posture {
     u.output += c.output_tokens;
     unpriced.set(key, u);
   }
-  for (const [model, u] of unpriced) {
-    add({
-      kind: 'unpriced_model',
-      severity: 'medium',
-      subject: model,
-      detail: 'no organisation or catalog price: its cost is unknown, not 0',
-      events: u.events,
-      cost: null,
-      figures: { input_tokens: u.input, output_tokens: u.output },
-    });
-  }
+  return [...unpriced].map(([model, u]) => ({
+    kind: 'unpriced_model',
+    severity: 'medium',
+    subject: model,
+    detail: 'no organisation or catalog price: its cost is unknown, not 0',
+    events: u.events,
+    cost: null,
+    figures: { input_tokens: u.input, output_tokens: u.output },
+  }));
+}
 
-  for (const f of priceFallbacks(input.charges)) add(f);
-
-  const { attributed, direct } = input.totals.coverage;
-  if (direct > 0n && attributed < direct) {
-    const percent = (attributed * 100n) / direct;
-    add({
+function coverageFindings(totals: Totals): Draft[] {
+  const { attributed, direct } = totals.coverage;
+  if (direct <= 0n || attributed >= direct) return [];
+  const percent = (attributed * 100n) / direct;
+  return [
+    {
       kind: 'attribution_coverage',
       severity: percent < COVERAGE_HIGH ? 'high' : percent < COVERAGE_MEDIUM ? 'medium' : 'low',
       subject: 'telemetry',
       detail: `${percentText(attributed, direct)} of direct cost is attributed to an owner`,
-      events: input.totals.events,
+      events: totals.events,
       cost: direct - attributed,
       figures: { attributed: String(attributed), direct: String(direct) },
-    });
-  }
-
-  const rank = (s: Severity) => SEVERITIES.indexOf(s);
-  findings.sort(
-    (a, b) => rank(a.severity) - rank(b.severity) || cmp(a.kind, b.kind) || cmp(a.subject, b.subject),
-  );
-  return { window, asOf, rotationDays: input.rotationDays, coverage: { attributed, direct }, findings };
+    },
+  ];
 }
 
 /** A registry selector that matched no event while unknown callers of its kind were seen. */
@@ -325,17 +369,20 @@ export interface UnmatchedSelector {
 /**
  * Registry selectors that matched none of the `usage` while callers that no
  * identity matches, carrying every field the selector names, were seen: a
- * mis-pasted key hash shows up the day it happens (SPEC §2, §3.1).
+ * mis-pasted key hash shows up the day it happens (SPEC §2, §3.1). An
+ * identity revoked or expired by `asOf` is expected to be silent: skipped.
  */
 export function unmatchedSelectors(
   config: Config,
   registry: Registry,
   usage: ReadonlyArray<{ tuple: SelectorTuple; events: number }>,
+  asOf: number,
 ): UnmatchedSelector[] {
   const tuples = usage.map((u) => u.tuple);
   const unknown = usage.filter((u) => registry.resolve(u.tuple).kind === 'unknown');
   const out: UnmatchedSelector[] = [];
   for (const identity of config.identities) {
+    if (endedBy(identity, asOf)) continue;
     for (const selector of identity.match) {
       if (tuples.some((t) => selectorScore(selector, t) > 0)) continue;
       const fields = SELECTOR_FIELDS.filter((f) => selector[f] !== undefined);
@@ -350,6 +397,11 @@ export function unmatchedSelectors(
     }
   }
   return out;
+}
+
+/** Whether the identity was revoked or expired at or before `at`. */
+function endedBy(identity: Identity, at: number): boolean {
+  return identity.lifecycle.some((l) => l.at <= at && (l.event === 'revoked' || l.event === 'expired'));
 }
 
 function selectorTuple(s: Selector): SelectorTuple {
@@ -385,7 +437,7 @@ function lifecycleFindings(
   add: (f: Omit<Finding, 'refs'>) => void,
 ): void {
   const past = identity.lifecycle.filter((l) => l.at <= asOf);
-  const ended = past.some((l) => l.event === 'revoked' || l.event === 'expired');
+  const ended = endedBy(identity, asOf);
   if (ended) return;
   const exposed = past.filter((l) => l.event === 'leaked' || l.event === 'compromised').at(-1);
   if (exposed) {

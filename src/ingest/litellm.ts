@@ -18,6 +18,8 @@
  *   fingerprint of the raw key (core/secrets.ts), kept whole, so the
  *   registry names a key once for every source.
  * - `startTime` without a zone is UTC (LiteLLM writes UTC).
+ * - A cache hit's id (`<id>_cache_hit<write time>`) becomes
+ *   `<id>_cache_hit@<start time>`, the id its logging payload also gets.
  * - `messages`, `response` and `proxy_server_request` (prompts, when the
  *   proxy stores them) are never read.
  */
@@ -72,13 +74,27 @@ function nested(o: Record<string, unknown> | undefined, key: string): Record<str
   return isObject(v) ? v : undefined;
 }
 
+/** LiteLLM's cache-hit suffix: `_cache_hit` and the time the row was written (spend logs). */
+const CACHE_HIT = /_cache_hit[0-9.]*$/;
+
+/**
+ * The event id. A cache hit answers with the cached response's id, so
+ * LiteLLM suffixes its spend-log id with `_cache_hit` and the time it wrote
+ * the row, which its logging payload does not carry: both become
+ * `<id>_cache_hit@<start time>`, one id whichever path reports the hit.
+ */
+export function requestId(id: string, time: number): string {
+  const m = CACHE_HIT.exec(id);
+  return m ? `${id.slice(0, m.index)}_cache_hit@${new Date(time).toISOString()}` : id;
+}
+
 /** One SpendLogs row to an event; throws FieldError. */
 export function litellmEvent(row: unknown, now: number): UsageEvent {
   if (!isObject(row))
     return fail(undefined, `a LiteLLM spend log row must be an object, got ${typeName(row)}`);
-  const id = reqString(row.request_id, 'request_id');
   const start = reqString(row.startTime, 'startTime');
-  const e = emptyEvent(id, 'litellm', notFuture(parseTime(start, 'startTime', false), 'startTime', now));
+  const time = notFuture(parseTime(start, 'startTime', false), 'startTime', now);
+  const e = emptyEvent(requestId(reqString(row.request_id, 'request_id'), time), 'litellm', time);
   const callType = optString(row.call_type, 'call_type');
   // LiteLLM writes failed requests with an empty call_type (SPEC §3): an error event, not an invalid row.
   e.operation = callType === null ? 'unknown' : operationOf(callType);

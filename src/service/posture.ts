@@ -54,7 +54,7 @@ export async function selectorWarnings(
 ): Promise<{ window: { start: number; end: number }; unmatched: UnmatchedSelector[] }> {
   const window = await defaultWindow(store);
   const usage = await store.selectorUsage({ from: window.start, to: window.end });
-  return { window, unmatched: unmatchedSelectors(config, new Registry(config), usage) };
+  return { window, unmatched: unmatchedSelectors(config, new Registry(config), usage, window.end - 1) };
 }
 
 async function defaultWindow(store: Store): Promise<{ start: number; end: number }> {
