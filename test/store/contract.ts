@@ -202,6 +202,25 @@ export function storeContract(
       expect((await store.counters()).rejected).toBe(5);
     });
 
+    it('selects events by an api_key selector as core/selectors.ts says: whole, or a 64-hex value by its prefix', async () => {
+      const hash = `${'0123456789abcdef'.repeat(4)}`;
+      await store.ingest('keys', [
+        [
+          event('whole', { api_key: hash }),
+          event('longer', { api_key: `${hash.slice(0, 20)}-not-a-hash` }),
+          event('other', { api_key: `f${hash.slice(1)}` }),
+          event('equal', { api_key: hash.slice(0, 20) }),
+        ],
+      ]);
+      const ids = async (api_key: string) =>
+        (await store.eventsInWindow({ from: T0 - 1, to: T0 + 86_400_000, match: [{ api_key }] }))
+          .map((e) => e.id)
+          .sort();
+      expect(await ids(hash.slice(0, 20))).toEqual(['equal', 'whole']);
+      expect(await ids(hash)).toEqual(['whole']);
+      expect(await ids(hash.slice(0, 20).toUpperCase())).toEqual([]);
+    });
+
     it('never stores a raw secret', async () => {
       const secret = 'sk-proj-abcdefghijklmnopqrstuvwxyz';
       await store.ingest('s', [[event('a', { api_key: secret, service: `Bearer ${secret}` })]]);
