@@ -54,8 +54,7 @@ const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url)
 /** An unexpected failure, for the operator: on stderr, secrets redacted, never in the reply. */
 function logInternal(method: string, path: string, err: unknown): void {
   const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
-  const lines = text.split('\n').map((l) => l.replace(/\S+/g, (w) => redactSecrets(w)));
-  process.stderr.write(`tally serve: internal error on ${method} ${path}: ${lines.join('\n')}\n`);
+  process.stderr.write(redactSecrets(`tally serve: internal error on ${method} ${path}: ${text}\n`));
 }
 
 /** What every route shares: the store, the configuration and the per-app state. */
