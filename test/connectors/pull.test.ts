@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { PROVIDER } from '../../src/connectors/usage-pull/providers.js';
-import { pull } from '../../src/connectors/usage-pull/pull.js';
+import { pull } from '../../src/service/pull.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { fixture } from '../ingest/helpers.js';

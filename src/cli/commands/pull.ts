@@ -4,8 +4,8 @@ import {
   PROVIDERS,
   type ProviderName,
 } from '../../connectors/usage-pull/providers.js';
-import { pull } from '../../connectors/usage-pull/pull.js';
 import { UsageError } from '../../core/errors.js';
+import { pull } from '../../service/pull.js';
 import { COMMON_OPTIONS, choice, parse, parseTime, str } from '../args.js';
 import { withContext } from '../context.js';
 
