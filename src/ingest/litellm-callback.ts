@@ -41,8 +41,8 @@ function spendLogRow(p: unknown): Record<string, unknown> {
     spend: p.response_cost,
     status: p.status,
     request_tags: p.request_tags,
-    end_user: p.end_user ?? metadata.user_api_key_end_user_id ?? null,
-    requester_ip_address: p.requester_ip_address ?? metadata.requester_ip_address ?? null,
+    end_user: given(p.end_user) ?? given(metadata.user_api_key_end_user_id),
+    requester_ip_address: given(p.requester_ip_address) ?? given(metadata.requester_ip_address),
     metadata: {
       spend_logs_metadata: metadata.spend_logs_metadata ?? null,
       usage_object: metadata.usage_object ?? null,
@@ -50,6 +50,11 @@ function spendLogRow(p: unknown): Record<string, unknown> {
       error_information: p.error_information ?? null,
     },
   };
+}
+
+/** A value LiteLLM filled in: null, undefined and "" are not (it writes "" for unset strings). */
+function given(v: unknown): unknown {
+  return v === undefined || v === null || v === '' ? null : v;
 }
 
 /** Epoch seconds (LiteLLM's float) to an ISO time; an ISO string passes through. */

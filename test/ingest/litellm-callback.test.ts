@@ -30,6 +30,32 @@ describe('LiteLLM logging payload', () => {
     expect(JSON.stringify(litellmPayloadEvent(payloads[0], NOW))).not.toContain('must never store');
   });
 
+  it("agrees with the spend log on a router deployment's model, which the spend log names with its provider prefix", async () => {
+    const rows = JSON.parse(readFileSync(fixture('litellm', 'spend-logs.json'), 'utf8')) as Array<
+      Record<string, unknown>
+    >;
+    // LiteLLM's reconstruct_model_name: the deployment `openai/gpt-4o-2024-08-06` in the spend log.
+    const row = { ...rows[0], model: 'openai/gpt-4o-2024-08-06' };
+    const { events } = await parseText(JSON.stringify([row]), 'litellm');
+    const live = litellmPayloadEvent(payloads[0], NOW);
+    expect(events[0]).toEqual(live);
+    expect(live.model).toBe('gpt-4o-2024-08-06');
+  });
+
+  it("takes the key's end user when the payload leaves end_user empty, as LiteLLM writes unset strings", () => {
+    const p = payloads[0] as { metadata: Record<string, unknown> };
+    const e = litellmPayloadEvent(
+      {
+        ...p,
+        end_user: '',
+        request_tags: [],
+        metadata: { ...p.metadata, spend_logs_metadata: null, user_api_key_end_user_id: 'customer-7' },
+      },
+      NOW,
+    );
+    expect(e.tenant).toBe('customer-7');
+  });
+
   it('names the payload field that is wrong', () => {
     const problem = (over: Record<string, unknown>) => {
       try {
