@@ -56,6 +56,23 @@ describe('LiteLLM logging payload', () => {
     expect(e.tenant).toBe('customer-7');
   });
 
+  it("reads a payload shaped as LiteLLM's own test payload: string times, empty strings for unset fields", () => {
+    expect(litellmPayloadEvent(payloads[2], NOW)).toMatchObject({
+      id: 'chatcmpl-5b1e7c2a-0d4f-4e8b-9a6c-3f2e1d0c9b8a',
+      time: Date.parse('2026-10-02T09:20:46.847Z'),
+      model: 'gpt-4o',
+      provider: 'openai',
+      operation: 'chat',
+      input_tokens: 10,
+      output_tokens: 20,
+      api_key: null,
+      tenant: null,
+      status: 'ok',
+      error_type: null,
+      reported_cost: '0.000225',
+    });
+  });
+
   it('names the payload field that is wrong', () => {
     const problem = (over: Record<string, unknown>) => {
       try {
