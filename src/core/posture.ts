@@ -7,6 +7,7 @@
  * |---|---|---|
  * | unregistered_identity: telemetry from selectors no identity matches | ID.AM-02, ID.AM-08 | NHI1 Improper Offboarding |
  * | ambiguous_identity: selectors two identities claim equally | ID.AM-02 | NHI9 NHI Reuse |
+ * | unmatched_selector: a registry selector that matched nothing while unknown callers of its kind were seen | ID.AM-02 | NHI1 |
  * | identity_without_owner: no application, or no owner team now | ID.AM-02, ID.AM-08 | NHI1 |
  * | application_without_team: no owner team in effect now | ID.AM-02, ID.AM-08 | NHI1 |
  * | key_not_rotated: no `created`/`rotated` within N days | ID.AM-08 | NHI7 Long-Lived Secrets |
@@ -24,9 +25,11 @@
  * throughout their life cycles.
  */
 import { type Charge, selectorLabel } from './attribution.js';
-import type { Config, Identity } from './config.js';
+import type { Config, Identity, Selector } from './config.js';
+import { SELECTOR_FIELDS } from './config.js';
 import type { Money } from './money.js';
 import { inEffect, type Registry } from './registry.js';
+import { selectorScore } from './selectors.js';
 import type { Severity } from './signals/signal.js';
 import { SEVERITIES } from './signals/signal.js';
 import { iso, type Totals } from './statement.js';
@@ -44,6 +47,7 @@ export interface SelectorUsage {
 export type FindingKind =
   | 'unregistered_identity'
   | 'ambiguous_identity'
+  | 'unmatched_selector'
   | 'identity_without_owner'
   | 'application_without_team'
   | 'key_not_rotated'
@@ -99,6 +103,7 @@ const KEY_KINDS: ReadonlySet<Identity['kind']> = new Set(['api_key', 'service_ac
 const REFS: Record<FindingKind, string[]> = {
   unregistered_identity: ['NIST CSF ID.AM-02', 'NIST CSF ID.AM-08', 'OWASP NHI1'],
   ambiguous_identity: ['NIST CSF ID.AM-02', 'OWASP NHI9'],
+  unmatched_selector: ['NIST CSF ID.AM-02', 'OWASP NHI1'],
   identity_without_owner: ['NIST CSF ID.AM-02', 'NIST CSF ID.AM-08', 'OWASP NHI1'],
   application_without_team: ['NIST CSF ID.AM-02', 'NIST CSF ID.AM-08', 'OWASP NHI1'],
   key_not_rotated: ['NIST CSF ID.AM-08', 'OWASP NHI7'],
@@ -182,6 +187,8 @@ export function assessPosture(input: PostureInput): Posture {
       figures,
     });
   }
+
+  for (const u of unmatchedSelectors(config, registry, input.usage)) add(unmatchedFinding(u));
 
   for (const app of config.applications) {
     if (app.owner.some((o) => inEffect(o, asOf))) continue;
@@ -302,6 +309,72 @@ export function assessPosture(input: PostureInput): Posture {
     (a, b) => rank(a.severity) - rank(b.severity) || cmp(a.kind, b.kind) || cmp(a.subject, b.subject),
   );
   return { window, asOf, rotationDays: input.rotationDays, coverage: { attributed, direct }, findings };
+}
+
+/** A registry selector that matched no event while unknown callers of its kind were seen. */
+export interface UnmatchedSelector {
+  identity: string;
+  /** The selector as the registry names it (`api_key:…`), in full. */
+  selector: string;
+  /** The unknown callers of the same kind, as the events carried them, in full. */
+  unknown: string[];
+  /** Their events. */
+  events: number;
+}
+
+/**
+ * Registry selectors that matched none of the `usage` while callers that no
+ * identity matches, carrying every field the selector names, were seen: a
+ * mis-pasted key hash shows up the day it happens (SPEC §2, §3.1).
+ */
+export function unmatchedSelectors(
+  config: Config,
+  registry: Registry,
+  usage: ReadonlyArray<{ tuple: SelectorTuple; events: number }>,
+): UnmatchedSelector[] {
+  const tuples = usage.map((u) => u.tuple);
+  const unknown = usage.filter((u) => registry.resolve(u.tuple).kind === 'unknown');
+  const out: UnmatchedSelector[] = [];
+  for (const identity of config.identities) {
+    for (const selector of identity.match) {
+      if (tuples.some((t) => selectorScore(selector, t) > 0)) continue;
+      const fields = SELECTOR_FIELDS.filter((f) => selector[f] !== undefined);
+      const kin = unknown.filter((u) => fields.every((f) => u.tuple[f] !== null));
+      if (kin.length === 0) continue;
+      out.push({
+        identity: identity.id,
+        selector: selectorLabel(selectorTuple(selector)),
+        unknown: [...new Set(kin.map((u) => selectorLabel(u.tuple)))].sort(),
+        events: kin.reduce((n, u) => n + u.events, 0),
+      });
+    }
+  }
+  return out;
+}
+
+function selectorTuple(s: Selector): SelectorTuple {
+  return {
+    api_key: s.api_key ?? null,
+    service: s.service ?? null,
+    agent: s.agent ?? null,
+    project: s.project ?? null,
+  };
+}
+
+const SHOWN_UNKNOWN = 5;
+
+function unmatchedFinding(u: UnmatchedSelector): Omit<Finding, 'refs'> {
+  const shown = u.unknown.slice(0, SHOWN_UNKNOWN).join('; ');
+  const more = u.unknown.length > SHOWN_UNKNOWN ? `; and ${u.unknown.length - SHOWN_UNKNOWN} more` : '';
+  return {
+    kind: 'unmatched_selector',
+    severity: 'high',
+    subject: u.identity,
+    detail: `its selector ${u.selector} matched no event, while ${u.unknown.length} unknown caller(s) of that kind were seen: ${shown}${more}`,
+    events: u.events,
+    cost: null,
+    figures: { selector: u.selector, unknown_callers: u.unknown.length, unknown_seen: shown + more },
+  };
 }
 
 function lifecycleFindings(

@@ -17,10 +17,9 @@
  * - `model_group` replaces `model` only when `model` is empty: the event has
  *   one model field, so "try `model_group` when `model` has no price" is not
  *   possible after ingestion.
- * - `api_key` is LiteLLM's SHA-256 hex of the virtual key; its first 16 hex
- *   digits are exactly tally's fingerprint of the raw key (core/secrets.ts),
- *   so a 64-hex value is shortened to that, and the registry can name a key
- *   once for every source.
+ * - `api_key` is LiteLLM's SHA-256 hex of the virtual key: exactly tally's
+ *   fingerprint of the raw key (core/secrets.ts), kept whole, so the
+ *   registry names a key once for every source.
  * - `startTime` without a zone is UTC (LiteLLM writes UTC).
  * - A cache hit's id (`<id>_cache_hit<write time>`) becomes
  *   `<id>_cache_hit@<start time>`, the id its logging payload also gets.
@@ -105,8 +104,6 @@ export function requestId(id: string, time: number): string {
   return m ? `${id.slice(0, m.index)}_cache_hit@${new Date(time).toISOString()}` : id;
 }
 
-const HASHED_KEY = /^[0-9a-f]{64}$/;
-
 /** One SpendLogs row to an event; throws FieldError. */
 export function litellmEvent(row: unknown, now: number): UsageEvent {
   if (!isObject(row))
@@ -166,8 +163,7 @@ export function litellmEvent(row: unknown, now: number): UsageEvent {
   e.cache_write_tokens = cacheWrite;
   e.reasoning_tokens = reasoning;
 
-  const apiKey = optString(row.api_key, 'api_key');
-  e.api_key = apiKey !== null && HASHED_KEY.test(apiKey) ? apiKey.slice(0, 16) : apiKey;
+  e.api_key = optString(row.api_key, 'api_key');
   e.agent = optString(row.agent_id, 'agent_id');
   e.tenant = tenantOf(metadata, tags as unknown[] | undefined, optString(row.end_user, 'end_user'));
   e.client_address =

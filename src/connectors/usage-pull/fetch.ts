@@ -5,7 +5,7 @@
  * a request header: every message is scrubbed of it before it is shown.
  */
 import { UsageError } from '../../core/errors.js';
-import { redactSecret } from '../../core/secrets.js';
+import { redactSecrets } from '../../core/secrets.js';
 
 export interface FetchOptions {
   /** Attempts after the first; default 6. */
@@ -45,7 +45,7 @@ const retryable = (status: number) => status === 429 || status >= 500;
 /** Removes the key, and anything that looks like a raw key, from a text shown to people. */
 export function scrub(text: string, secret: string): string {
   const cut = secret.length >= 8 ? text.split(secret).join('[admin key]') : text;
-  return cut.replace(/\S+/g, (w) => redactSecret(w));
+  return redactSecrets(cut);
 }
 
 function where(url: URL): string {
