@@ -36,6 +36,8 @@ export interface PullOptions {
   refetch: boolean;
   now: number;
   fetch?: FetchOptions;
+  /** Called after each stored page, with the report's running totals. */
+  onPage?: (r: ReportPull) => void;
 }
 
 export interface ReportPull {
@@ -112,6 +114,7 @@ async function pullReport(store: Store, report: string, opts: PullOptions): Prom
     r.stored += result.stored;
     r.duplicates += result.duplicates;
     r.superseded += result.superseded;
+    opts.onPage?.(r);
     page = hasMore ? next : null;
     if (hasMore && next === null)
       throw new InputError([

@@ -228,6 +228,20 @@ describe('the tally pull command', () => {
     return main([...args, '--config', path.join(dir, 'tally.yaml')]);
   }
 
+  it('says what is wrong with its arguments (exit 2)', async () => {
+    vi.stubEnv('OPENAI_ADMIN_KEY', OPENAI_KEY);
+    expect(await run('pull', 'opnai', '--since', '2026-10-01')).toBe(2);
+    expect(err).toContain("unknown provider 'opnai' (openai or anthropic); did you mean openai?");
+    expect(await run('pull', 'openai')).toBe(2);
+    expect(err).toContain('--since is required');
+    expect(await run('pull', 'openai', '--since', '2026-10-05', '--until', '2026-10-01')).toBe(2);
+    expect(err).toContain('--until must be after --since');
+    expect(await run('pull', 'openai', '--since', '2026-10-01', '--base-url', 'ftp://x')).toBe(2);
+    expect(err).toContain('--base-url must be an http(s) URL');
+    expect(await run('pull', 'openai', '--since', '2026-10-01', '--bucket-width', '1w')).toBe(2);
+    expect(err).toContain('--bucket-width must be one of 1d, 1h');
+  });
+
   it('reads the key from the environment and never shows or stores it, not even when refused', async () => {
     const s = await openai();
     s.failures.push({ status: 429, headers: { 'retry-after': '0' } });
