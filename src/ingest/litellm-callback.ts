@@ -35,7 +35,7 @@ function spendLogRow(p: unknown): Record<string, unknown> {
     api_key: metadata.user_api_key_hash ?? null,
     model: p.model,
     model_group: p.model_group,
-    custom_llm_provider: p.custom_llm_provider,
+    custom_llm_provider: given(p.custom_llm_provider) ?? providerOf(p),
     prompt_tokens: p.prompt_tokens,
     completion_tokens: p.completion_tokens,
     spend: p.response_cost,
@@ -52,6 +52,17 @@ function spendLogRow(p: unknown): Record<string, unknown> {
   };
 }
 
+/**
+ * The provider where an older payload has no `custom_llm_provider`: the
+ * model map's `litellm_provider`, or the provider an error names.
+ */
+function providerOf(p: Record<string, unknown>): unknown {
+  const info = isObject(p.model_map_information) ? p.model_map_information : {};
+  const value = isObject(info.model_map_value) ? info.model_map_value : {};
+  const error = isObject(p.error_information) ? p.error_information : {};
+  return given(value.litellm_provider) ?? given(error.llm_provider);
+}
+
 /** A value LiteLLM filled in: null, undefined and "" are not (it writes "" for unset strings). */
 function given(v: unknown): unknown {
   return v === undefined || v === null || v === '' ? null : v;
@@ -62,5 +73,9 @@ function startTimeOf(v: unknown): string {
   if (typeof v === 'string' && v !== '') return v;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 32_503_680_000)
     return fail('startTime', `must be epoch seconds, got ${typeName(v)}`);
-  return new Date(Math.round(v * 1000)).toISOString();
+  // Python's datetime.timestamp(): microseconds in a float. The spend table stores the same
+  // time in milliseconds (Prisma's DateTime is timestamp(3), which PostgreSQL rounds half up):
+  // rounded so, both give the same instant.
+  const [whole = '0', micros = '0'] = v.toFixed(6).split('.');
+  return new Date(Number(whole) * 1000 + Math.round(Number(micros) / 1000)).toISOString();
 }

@@ -73,6 +73,21 @@ describe('LiteLLM logging payload', () => {
     });
   });
 
+  it('rounds startTime to the milliseconds the spend table keeps, and finds the provider of an older payload', () => {
+    const at = (startTime: number) =>
+      litellmPayloadEvent({ ...(payloads[0] as object), startTime }, NOW).time;
+    // The spend table keeps milliseconds, rounded (PostgreSQL timestamp(3)): .123456 → .123, .1236 → .124.
+    expect(at(1790856000.123456)).toBe(Date.parse('2026-10-01T12:00:00.123Z'));
+    expect(at(1790856000.1236)).toBe(Date.parse('2026-10-01T12:00:00.124Z'));
+    expect(at(1790856000.9996)).toBe(Date.parse('2026-10-01T12:00:01.000Z'));
+    const older = { ...(payloads[2] as object), custom_llm_provider: undefined };
+    const withMap = {
+      ...older,
+      model_map_information: { model_map_key: 'gpt-4o', model_map_value: { litellm_provider: 'openai' } },
+    };
+    expect(litellmPayloadEvent(withMap, NOW).provider).toBe('openai');
+  });
+
   it('names the payload field that is wrong', () => {
     const problem = (over: Record<string, unknown>) => {
       try {
