@@ -103,7 +103,7 @@ describe('POST /v1/litellm', () => {
       expect(await posted.json()).toMatchObject({ stored: 5, duplicates: 0, superseded: 0 });
       const before = await live.statement();
       const teams = (before.lines as Array<{ team: string | null }>).map((l) => l.team);
-    expect(teams).toEqual(expect.arrayContaining(['team-cx', 'team-search']));
+      expect(teams).toEqual(expect.arrayContaining(['team-cx', 'team-search']));
       expect((before.totals as { events: number }).events).toBe(5);
 
       const exported = await spendLogs(live.store);
