@@ -343,6 +343,39 @@ const SCHEMAS: Record<string, JsonSchema> = {
     latest_event: nullable(TIME),
   }),
   Health: strict({ status: { const: 'ok' } }),
+  LitellmPayload: {
+    type: 'object',
+    description:
+      "LiteLLM's StandardLoggingPayload, as its generic API callback posts it; the fields tally reads (others are ignored, prompts and completions never stored)",
+    required: ['id', 'startTime'],
+    properties: {
+      id: { type: 'string', minLength: 1, description: "LiteLLM's request id: the spend log's request_id" },
+      call_type: { type: 'string' },
+      startTime: { type: ['number', 'string'], description: 'epoch seconds (LiteLLM sends a float)' },
+      model: { type: ['string', 'null'] },
+      model_group: { type: ['string', 'null'] },
+      custom_llm_provider: { type: ['string', 'null'] },
+      prompt_tokens: { type: ['integer', 'null'], minimum: 0 },
+      completion_tokens: { type: ['integer', 'null'], minimum: 0 },
+      response_cost: { type: ['number', 'null'] },
+      status: { enum: ['success', 'failure', null] },
+      cache_hit: { type: ['boolean', 'null'] },
+      request_tags: { type: ['array', 'null'], items: { type: 'string' } },
+      end_user: { type: ['string', 'null'] },
+      requester_ip_address: { type: ['string', 'null'] },
+      error_information: { type: ['object', 'null'] },
+      metadata: {
+        type: ['object', 'null'],
+        properties: {
+          user_api_key_hash: { type: ['string', 'null'] },
+          user_api_key_end_user_id: { type: ['string', 'null'] },
+          spend_logs_metadata: { type: ['object', 'null'] },
+          usage_object: { type: ['object', 'null'] },
+          requester_ip_address: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
 };
 
 const OTLP_PROTOBUF: JsonSchema = {
@@ -362,6 +395,7 @@ const RESPONSES: Record<string, Record<string, JsonSchema>> = {
     'application/json': ref('OtlpExportResponse'),
   },
   'POST /v1/events': { 'application/json': ref('IngestResult') },
+  'POST /v1/litellm': { 'application/json': ref('IngestResult') },
   'GET /v1/whoami': { 'application/json': ref('Whoami') },
   'GET /v1/statements': { 'application/json': ref('Statement') },
   'GET /v1/spend/daily': { 'application/json': ref('DailySpend') },
@@ -403,6 +437,13 @@ const REQUESTS: Record<string, Record<string, JsonSchema>> = {
   'POST /v1/events': {
     'application/json': { oneOf: [ref('CanonicalEvent'), { type: 'array', items: ref('CanonicalEvent') }] },
     'application/x-ndjson': { type: 'string', description: 'One CanonicalEvent (JSON) per line' },
+  },
+  'POST /v1/litellm': {
+    'application/json': {
+      oneOf: [ref('LitellmPayload'), { type: 'array', items: ref('LitellmPayload') }],
+      description: 'One payload or a JSON array; NDJSON is also read under this type, as LiteLLM sends it',
+    },
+    'application/x-ndjson': { type: 'string', description: 'One LiteLLM logging payload (JSON) per line' },
   },
 };
 
