@@ -96,6 +96,9 @@ export function table(
     const first = numeric ? 'descending' : 'ascending';
     const second = numeric ? 'ascending' : 'descending';
     th.setAttribute('aria-sort', dir === 1 ? first : second);
+    // rows opened under a row (an explanation) close before the rows move
+    for (const d of body.querySelectorAll('tr.detail-row')) d.remove();
+    for (const b of body.querySelectorAll('[aria-expanded="true"]')) b.setAttribute('aria-expanded', 'false');
     const keyed = [...body.rows].map((tr) => ({ tr, key: sortKey(tr.cells[i]) }));
     keyed.sort((a, b) => dir * (numeric ? compareNumbers(b.key, a.key) : a.key.localeCompare(b.key)));
     body.replaceChildren(...keyed.map((k) => k.tr));
@@ -148,7 +151,7 @@ export function tableCsv(el: HTMLElement): string {
   const t = el.querySelector('table');
   if (!t) return '';
   const labels = [...t.tHead!.rows[0]!.cells].map((c) => c.textContent?.trim() ?? '');
-  const rows = [...t.tBodies[0]!.rows];
+  const rows = [...t.tBodies[0]!.rows].filter((r) => !r.classList.contains('detail-row'));
   const hasIds = labels.map((_, i) => rows.some((r) => r.cells[i]?.querySelector('[data-id]')));
   const header = labels.flatMap((l, i) => (hasIds[i] ? [l, `${l} id`] : [l]));
   const values = rows.map((r) =>
