@@ -2,7 +2,7 @@
  * The registry: identities, their applications, owner teams and cost centers,
  * each effective-dated (SPEC §4.1, §4.2, §4.4, §4.7).
  */
-import type { Application, Config, Dated, Identity, Team } from './config.js';
+import type { Application, Config, Dated, Identity, Selector, Team } from './config.js';
 import { SELECTOR_FIELDS } from './config.js';
 import { globMatch } from './glob.js';
 import type { SelectorTuple } from './usage.js';
@@ -37,6 +37,18 @@ export type OwnerResult =
       partial: Partial<OwnerChain>;
     };
 
+/** The number of fields of a selector when every one of them matches the tuple, else 0 (SPEC §4.1 ranks by it). */
+export function selectorScore(selector: Selector, tuple: SelectorTuple): number {
+  let fields = 0;
+  for (const f of SELECTOR_FIELDS) {
+    const want = selector[f];
+    if (want === undefined) continue;
+    if (tuple[f] !== want) return 0;
+    fields++;
+  }
+  return fields;
+}
+
 export function inEffect(d: Dated, t: number): boolean {
   return (d.from === null || d.from <= t) && (d.until === null || t < d.until);
 }
@@ -62,20 +74,7 @@ export class Registry {
     let winners: Identity[] = [];
     for (const identity of this.config.identities) {
       let score = 0;
-      for (const selector of identity.match) {
-        let fields = 0;
-        let matches = true;
-        for (const f of SELECTOR_FIELDS) {
-          const want = selector[f];
-          if (want === undefined) continue;
-          if (tuple[f] !== want) {
-            matches = false;
-            break;
-          }
-          fields++;
-        }
-        if (matches && fields > score) score = fields;
-      }
+      for (const selector of identity.match) score = Math.max(score, selectorScore(selector, tuple));
       if (score === 0) continue;
       if (score > best) {
         best = score;
@@ -160,9 +159,16 @@ export class Registry {
 
   /** SPEC §4.4: may this identity act for the tenant, and does the tenant exist? */
   tenantAllowed(identity: Identity, tenant: string): boolean {
-    if (!this.tenants.has(tenant)) return false;
+    return this.tenantVerdict(identity, tenant) === 'accepted';
+  }
+
+  /** Why a tenant claim is accepted or refused: a tenant the registry does not know, or one the identity may not act for. */
+  tenantVerdict(identity: Identity, tenant: string): 'accepted' | 'unknown_tenant' | 'not_allowed' {
+    if (!this.tenants.has(tenant)) return 'unknown_tenant';
     const allowed = identity.tenants;
-    return allowed !== null && (allowed.includes('*') || allowed.includes(tenant));
+    return allowed !== null && (allowed.includes('*') || allowed.includes(tenant))
+      ? 'accepted'
+      : 'not_allowed';
   }
 
   /** Every instant at which an attribution answer can change. */

@@ -36,6 +36,7 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
+import { MAX_SOURCES_PER_ID } from '../store.js';
 import {
   type BatchContent,
   bucketHashesSql,
@@ -47,7 +48,7 @@ import {
   rowHashesSql,
 } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
-import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
+import { eventsByIdSql, eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, columnType, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
@@ -401,6 +402,12 @@ export class DuckDBStore implements Store {
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
     return this.readTimed(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
+  }
+
+  eventsById(id: string, source: string | null): Promise<UsageEvent[]> {
+    return this.readTimed(async () =>
+      (await this.rows(eventsByIdSql(id, source, MAX_SOURCES_PER_ID))).map(rowToEvent),
+    );
   }
 
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
