@@ -113,6 +113,7 @@ export interface ExplanationJson {
   disputes: string[];
   status: Charge['status'];
   reason: Charge['reason'];
+  currency: string;
   price: PriceJson;
   billing: { billed: boolean; not_billed: NotBilled | null; billed_cost: string | null };
   line: LineJson | null;
@@ -194,6 +195,7 @@ export function explainEvent(x: ExplainInput): Explained {
       disputes: charge.disputes,
       status: charge.status,
       reason: charge.reason,
+      currency: config.currency,
       price: explainPrice(
         x.prices.explain({ ...group, tierUnits: group.tier_units }),
         x.prices.catalogVersion,

@@ -219,6 +219,7 @@ const EXPLAIN_SCHEMAS: Record<string, JsonSchema> = {
     },
     status: STATUS,
     reason: ID,
+    currency: TEXT,
     price: strict({
       priced: { type: 'boolean' },
       source: { enum: ['organisation', 'catalog', 'none'] },
