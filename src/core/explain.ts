@@ -16,7 +16,7 @@ import { explainPrice, type PriceJson } from './explain-price.js';
 import { formatMoney } from './money.js';
 import type { PriceBook } from './pricing.js';
 import { inEffect, type OwnerResult, type Registry, selectorScore } from './registry.js';
-import { iso, type Line, type Statement } from './statement.js';
+import { iso, KEY_FIELDS, type Line, type Statement } from './statement.js';
 import { type SpanLike, TraceIndex, tupleOf, type WalkStep } from './trace-walk.js';
 import { eventGroup, type SelectorTuple } from './usage.js';
 
@@ -235,24 +235,12 @@ export function withLine(x: Explained, statement: Statement): ExplanationJson {
   };
 }
 
-const KEY = [
-  'cost_center',
-  'team',
-  'application',
-  'tenant',
-  'environment',
-  'category',
-  'status',
-  'reason',
-  'pool',
-] as const;
-
 function sameKey(l: Line, c: Charge): boolean {
-  return KEY.every((k) => l[k] === c[k]);
+  return KEY_FIELDS.every((k) => l[k] === c[k]);
 }
 
 function lineKey(l: Line): Record<string, string | null> {
-  return Object.fromEntries(KEY.map((k) => [k, l[k]]));
+  return Object.fromEntries(KEY_FIELDS.map((k) => [k, l[k]]));
 }
 
 function eventJson(e: UsageEvent): Record<string, unknown> {
