@@ -156,9 +156,7 @@ function tenantText(t: TenantJson, env: ExplanationJson['environment']): string[
 
 function verdictText(x: ExplanationJson): string[] {
   const l = x.lifecycle;
-  const events = l.events.map(
-    (e) => `${e.event} ${e.at}${e.before_event ? ' (applies)' : ' (after the event)'}`,
-  );
+  const events = l.events.map((e) => `${e.event} ${e.at} (${e.before_event ? 'before' : 'after'} the event)`);
   const a = x.allowlist;
   const allow =
     a.models === null
@@ -184,13 +182,13 @@ function priceText(p: PriceJson, currency: string): string[] {
     const per = c.rate_unit === 'per_mtok' ? '/Mtok' : ' each';
     const tier = c.tier > 0 ? `, tier ${c.tier}` : '';
     out.push(
-      `  ${c.part.padEnd(14)} ${num(c.quantity).padStart(12)} x ${c.rate}${per} = ${c.amount}  (${c.source}${tier})`,
+      `${row(`${c.part.padEnd(14)} ${num(c.quantity).padStart(12)} x ${c.rate}${per}`, c.amount)}  (${c.source}${tier})`,
     );
   }
-  out.push(`  token cost before discount ${p.token_cost_before_discount}`);
+  out.push(row('= before discount', p.token_cost_before_discount));
   if (p.discount)
-    out.push(`  discount ${p.discount.percent}% (${p.discount.provider})  -${p.discount_amount}`);
-  out.push(`  token cost ${p.token_cost}`);
+    out.push(row(`- discount ${p.discount.percent}% (${p.discount.provider})`, p.discount_amount));
+  out.push(row('= token cost', p.token_cost));
   if (p.unit_price)
     out.push(
       `  unit price ${p.unit_price.operation}${p.unit_price.tool ? `/${p.unit_price.tool}` : ''}${p.unit_price.data_source ? `/${p.unit_price.data_source}` : ''}: ${p.unit_price.calls} x ${p.unit_price.per_call} = ${p.unit_price.amount}`,
@@ -201,7 +199,7 @@ function priceText(p: PriceJson, currency: string): string[] {
   out.push(
     p.effective_cost === null
       ? '  event cost: unknown (the model has no price anywhere; counted as unpriced, never as 0)'
-      : `  event cost ${p.effective_cost} ${currency} (list ${p.list_cost})`,
+      : `${row('= event cost', p.effective_cost)} ${currency}  (list price ${p.list_cost})`,
   );
   return out;
 }
@@ -233,6 +231,11 @@ function lineText(x: ExplanationJson): string[] {
     `  this event adds ${l.event_effective_cost ?? 'an unknown cost'} effective, ${l.event_billed_cost ?? 'unknown'} billed`,
     `  the line: ${num(l.events)} events, ${l.effective_cost} effective (${l.cents.effective_cost} on the statement), ${l.billed_cost} billed (${l.cents.billed_cost})`,
   ];
+}
+
+/** A labelled figure of the price, the figures in one column. */
+function row(label: string, value: string): string {
+  return `  ${label.padEnd(40)} ${value}`;
 }
 
 function num(v: unknown): string {
