@@ -2,9 +2,9 @@
  * The registry: identities, their applications, owner teams and cost centers,
  * each effective-dated (SPEC §4.1, §4.2, §4.4, §4.7).
  */
-import type { Application, Config, Dated, Identity, Selector, Team } from './config.js';
-import { SELECTOR_FIELDS } from './config.js';
-import { globMatch } from './glob.js';
+import type { Application, Config, Dated, Identity, Team } from './config.js';
+import { modelMatches } from './glob.js';
+import { selectorScore } from './selectors.js';
 import type { SelectorTuple } from './usage.js';
 import { tupleKey } from './usage.js';
 
@@ -36,18 +36,6 @@ export type OwnerResult =
       reason: 'no_application' | 'no_owner_at_time' | 'no_cost_center_at_time';
       partial: Partial<OwnerChain>;
     };
-
-/** The number of fields of a selector when every one of them matches the tuple, else 0 (SPEC §4.1 ranks by it). */
-export function selectorScore(selector: Selector, tuple: SelectorTuple): number {
-  let fields = 0;
-  for (const f of SELECTOR_FIELDS) {
-    const want = selector[f];
-    if (want === undefined) continue;
-    if (tuple[f] !== want) return 0;
-    fields++;
-  }
-  return fields;
-}
 
 export function inEffect(d: Dated, t: number): boolean {
   return (d.from === null || d.from <= t) && (d.until === null || t < d.until);
@@ -154,7 +142,7 @@ export class Registry {
 
   modelAllowed(identity: Identity, model: string | null): boolean {
     if (identity.models === null || model === null) return true;
-    return identity.models.some((g) => globMatch(g, model));
+    return identity.models.some((g) => modelMatches(g, model));
   }
 
   /** SPEC §4.4: may this identity act for the tenant, and does the tenant exist? */
