@@ -146,7 +146,7 @@ function tenantText(t: TenantJson, env: ExplanationJson['environment']): string[
   const allowed = t.claim === null ? '' : `; the payer may act for ${t.allowed?.join(', ') || 'no tenant'}`;
   const envNote =
     env.claimed !== null && env.claimed !== env.charged
-      ? ` (the event claimed ${env.claimed}: signal S11)`
+      ? ` (the event claimed ${env.claimed}; the line keeps the paying identity's)`
       : '';
   return [
     `Tenant: ${claim}${TENANT[t.verdict]}${allowed}`,
@@ -161,7 +161,9 @@ function verdictText(x: ExplanationJson): string[] {
   const allow =
     a.models === null
       ? 'any model'
-      : `${a.model ?? 'no model'} ${a.allowed ? 'is' : 'is NOT'} in ${a.models.join(', ')}`;
+      : a.model === null
+        ? `no model to judge (allowed: ${a.models.join(', ')})`
+        : `${a.model} ${a.allowed ? 'is' : 'is NOT'} in ${a.models.join(', ')}`;
   return [
     `Lifecycle${l.identity ? ` of ${l.identity}` : ''}: ${events.join(', ') || 'no entries'}`,
     `Allowlist: ${allow}`,
