@@ -133,6 +133,13 @@ const EVENTS = [
     agent: 'triage-v2',
     input_tokens: 1_000,
   }),
+  // support-bot (team-a) with the agent name of nhi-agent (team-b): a near miss of another team's selector.
+  ev('bot-agent', '2026-10-09T10:00:00Z', {
+    service: 'support-bot',
+    agent: 'triage',
+    tenant: 'tenant-acme',
+    input_tokens: 1_000,
+  }),
   // One id under two sources (for tenant-acme: a line of their own).
   ev('dup', '2026-10-07T10:00:00Z', { service: 'support-bot', tenant: 'tenant-acme', input_tokens: 1_000 }),
   {
@@ -435,6 +442,15 @@ describe('GET /v1/explain', () => {
     expect((await api('/v1/explain?id=bot-after', TOKENS.teamB)).status).toBe(200);
     // The gateway's owner (team-b) does not see the call its invoker (team-a) pays for.
     expect((await api('/v1/explain?id=gw-call', TOKENS.teamB)).status).toBe(404);
+  });
+
+  it('shows a team only its own identities’ selectors among those that matched or nearly did', async () => {
+    const admin = await (await api('/v1/explain?id=bot-agent')).json();
+    expect(admin.identity.near_misses.map((n: { identity: string }) => n.identity)).toEqual(['nhi-agent']);
+    const team = await (await api('/v1/explain?id=bot-agent', TOKENS.teamA)).json();
+    expect(team.identity.near_misses).toEqual([]);
+    expect(team.identity.matched).toEqual(admin.identity.matched);
+    expect({ ...team, identity: null }).toEqual({ ...admin, identity: null });
   });
 
   it('answers 400 listing the sources of an id stored under several, and needs an id', async () => {

@@ -1,13 +1,16 @@
 /** `GET /v1/explain`: why one event was charged where it was (team tokens: only events charged to their team). */
 import { UsageError } from '../../core/errors.js';
+import { Registry } from '../../core/registry.js';
 import { explain } from '../../service/explain.js';
 import { json, optional } from '../http.js';
 import { type AppContext, READERS, type Route, type RouteContext } from '../routes.js';
+import { explanationOfTeam } from '../scope.js';
 
 const SOURCE = { name: 'source', description: 'the event source (needed when the id exists under several)' };
 
 export function explainRoutes(app: AppContext): Route[] {
   const { store, config } = app;
+  const registry = new Registry(config);
   /** A team token asking about an event of another team gets 404, as for an id that does not exist. */
   const handle = (id: string | undefined, { query, principal }: RouteContext) => {
     if (id === undefined) throw new UsageError('explain: give the event id (`id=`)');
@@ -17,7 +20,7 @@ export function explainRoutes(app: AppContext): Route[] {
       source: optional(query, 'source') ?? null,
       team,
       sourceOption: '`source=`',
-    }).then((body) => json(body));
+    }).then((body) => json(team === null ? body : explanationOfTeam(body, registry, team)));
   };
   return [
     {
