@@ -272,7 +272,8 @@ export class PriceBook {
       ...parts(d.rates, e, d.own, ownSource),
       ...(d.toCatalog === null ? [] : parts(d.catalog, NO_USAGE, d.toCatalog, 'catalog')),
     ].filter((c) => c.quantity > 0);
-    const unitRates = Object.entries(e.units ?? {}).flatMap(([unit, count]) => {
+    // Aggregated spans carry no units of their own (their children's are priced there).
+    const unitRates = Object.entries(d.aggregate ? {} : (e.units ?? {})).flatMap(([unit, count]) => {
       const rate = count > 0 ? this.#unitRate(unit, e.provider) : null;
       return rate === null ? [] : [{ unit, count, rate }];
     });
@@ -325,14 +326,23 @@ export class PriceBook {
     };
     // Orchestration spans report their children's usage (priced there), and an
     // event without tokens, such as a tool call, has no token cost to find.
-    if (aggregate || (!hasTokens && rest === null)) return { ...d, stop: 'no_usage' };
-    if (e.model === null) return { ...d, stop: 'no_model' };
+    if (aggregate || (!hasTokens && rest === null)) {
+      d.stop = 'no_usage';
+      return d;
+    }
+    if (e.model === null) {
+      d.stop = 'no_model';
+      return d;
+    }
     const resolved = this.#resolve(e.provider, e.model);
     d.catalogModel = resolved.catalogModel;
     d.catalog = this.#catalogAt(resolved, e.time);
     d.org = inEffect(resolved.org, e.time);
     d.rates = d.org?.rates ?? d.catalog;
-    if (d.rates === null) return { ...d, stop: 'no_price' };
+    if (d.rates === null) {
+      d.stop = 'no_price';
+      return d;
+    }
     // An organisation model price without a unit's rate leaves that unit to the catalog's rate.
     [d.own, d.toCatalog] =
       d.rates === d.catalog || d.catalog === null ? [rest, null] : splitByRates(rest, d.rates, d.catalog);

@@ -140,6 +140,13 @@ const EVENTS = [
     tenant: 'tenant-acme',
     input_tokens: 1_000,
   }),
+  // m1* is allowed, but no price names m1-preview and the catalog has no acme: unpriced.
+  ev('bot-preview', '2026-10-13T10:00:00Z', {
+    service: 'support-bot',
+    model: 'm1-preview',
+    tenant: 'tenant-acme',
+    input_tokens: 5_000,
+  }),
   // One id under two sources (for tenant-acme: a line of their own).
   ev('dup', '2026-10-07T10:00:00Z', { service: 'support-bot', tenant: 'tenant-acme', input_tokens: 1_000 }),
   {
@@ -400,6 +407,15 @@ describe('tally explain on a hand-built store', () => {
       event_effective_cost: '0.01',
       effective_cost: '0.01',
     });
+  });
+
+  it('says when an event cannot be priced: its cost is unknown, never 0', async () => {
+    const x = await explainCli('bot-preview');
+    expect(x.price).toMatchObject({ priced: false, source: 'none', stop: 'no_price', effective_cost: null });
+    expect(x.price.components).toEqual([]);
+    expect(x.billing.billed_cost).toBeNull();
+    expect(x.line).toMatchObject({ event_effective_cost: null, event_billed_cost: null });
+    expect((await cli('explain', 'bot-preview')).out).toContain('event cost: unknown');
   });
 
   it('lists the sources of an id stored under several, exit 2; --source picks one; an unknown id exits 1', async () => {
