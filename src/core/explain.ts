@@ -15,7 +15,7 @@ import type { UsageEvent } from './event.js';
 import { explainPrice, type PriceJson } from './explain-price.js';
 import { formatMoney } from './money.js';
 import type { PriceBook } from './pricing.js';
-import { inEffect, type OwnerResult, type Registry } from './registry.js';
+import { inEffect, lifecycleApplies, type OwnerResult, type Registry } from './registry.js';
 import { selectorScore } from './selectors.js';
 import { iso, KEY_FIELDS, type Line, type Statement } from './statement.js';
 import { type SpanLike, TraceIndex, tupleOf, type WalkStep } from './trace-walk.js';
@@ -179,20 +179,8 @@ export function explainEvent(x: ExplainInput): Explained {
       owner: ownerJson(registry, accountable, e.time),
       tenant: tenantJson(registry, e, walk.tenant, steps, payer, charge),
       environment: { claimed: e.environment, charged: charge.environment },
-      lifecycle: {
-        identity: ownIdentity?.id ?? null,
-        events: (ownIdentity?.lifecycle ?? []).map((l) => ({
-          at: iso(l.at),
-          event: l.event,
-          before_event: l.at <= e.time,
-        })),
-      },
-      allowlist: {
-        identity: ownIdentity?.id ?? null,
-        models: ownIdentity?.models ?? null,
-        model: e.model,
-        allowed: ownIdentity === null || registry.modelAllowed(ownIdentity, e.model),
-      },
+      lifecycle: lifecycleJson(ownIdentity, e.time),
+      allowlist: allowlistJson(registry, ownIdentity, e.model),
       disputes: charge.disputes,
       status: charge.status,
       reason: charge.reason,
@@ -233,6 +221,30 @@ export function withLine(x: Explained, statement: Statement): ExplanationJson {
           },
         }
       : null,
+  };
+}
+
+function lifecycleJson(identity: Identity | null, t: number): ExplanationJson['lifecycle'] {
+  return {
+    identity: identity?.id ?? null,
+    events: (identity?.lifecycle ?? []).map((l) => ({
+      at: iso(l.at),
+      event: l.event,
+      before_event: lifecycleApplies(l, t),
+    })),
+  };
+}
+
+function allowlistJson(
+  registry: Registry,
+  identity: Identity | null,
+  model: string | null,
+): ExplanationJson['allowlist'] {
+  return {
+    identity: identity?.id ?? null,
+    models: identity?.models ?? null,
+    model,
+    allowed: identity === null || registry.modelAllowed(identity, model),
   };
 }
 

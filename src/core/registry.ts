@@ -37,6 +37,11 @@ export type OwnerResult =
       partial: Partial<OwnerChain>;
     };
 
+/** A lifecycle event applies to usage at or after it (SPEC §4.7). */
+export function lifecycleApplies(l: { at: number }, t: number): boolean {
+  return l.at <= t;
+}
+
 export function inEffect(d: Dated, t: number): boolean {
   return (d.from === null || d.from <= t) && (d.until === null || t < d.until);
 }
@@ -129,7 +134,7 @@ export class Registry {
     let compromised = false;
     let revoked = false;
     for (const l of identity.lifecycle) {
-      if (l.at > t) continue;
+      if (!lifecycleApplies(l, t)) continue;
       if (l.event === 'leaked' || l.event === 'compromised') compromised = true;
       if (l.event === 'revoked' || l.event === 'expired') revoked = true;
     }
