@@ -123,6 +123,17 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     example:
       'tally replay --from 2026-10-19 --to 2026-10-23 --identity nhi-storefront-prod --format html --out incident.html',
   },
+  explain: {
+    usage: 'tally explain EVENT_ID [--source S] [--format F]',
+    summary:
+      'Why one event was charged where it was: selectors, owner at the time, invoker path, verdicts, price components, line.',
+    options: [
+      ['--source S', 'the event source, when the id exists under several (they are listed)'],
+      ['--format F', 'text (default) or json'],
+    ],
+    choices: { format: ['text', 'json'] },
+    example: 'tally explain 4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7 --source otlp',
+  },
   posture: {
     usage: 'tally posture [--period YYYY-MM | --from T --to T] [--rotation-days N] [--format F]',
     summary: 'NHI and asset hygiene against NIST CSF 2.0 ID.AM and the OWASP NHI Top 10.',
