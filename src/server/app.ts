@@ -14,6 +14,7 @@ import { errorReply, HttpError } from './errors.js';
 import { bytes } from './http.js';
 import { HttpCounters } from './metrics.js';
 import { encodeStatus } from './otlp-proto.js';
+import { closeRoutes } from './routes/commands.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { opsRoutes } from './routes/ops.js';
 import { reportRoutes } from './routes/reports.js';
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): App {
     ...ingestRoutes(ctx),
     ...reportRoutes(ctx),
     ...securityRoutes(ctx),
+    ...closeRoutes(ctx),
     ...opsRoutes(ctx, () => routes),
   ];
   const app = new Hono();
