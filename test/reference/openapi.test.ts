@@ -28,6 +28,8 @@ const QUERY: Record<string, string> = {
   '/v1/replay': '?from=2026-10-01&to=2026-11-01',
   '/v1/budgets': '?period=2026-10',
   '/v1/posture': '?period=2026-10',
+  '/v1/statements/focus': '?period=2026-10',
+  '/v1/verify': '',
 };
 
 const POOL = `shared_pools:
@@ -142,8 +144,8 @@ describe('/openapi.json', () => {
       );
       expect(res.status, `GET ${r.path}`).toBe(200);
       const type = res.headers.get('content-type') ?? '';
-      if (r.produces.startsWith('text/plain')) {
-        expect(type).toMatch(/^text\/plain/);
+      if (r.produces.startsWith('text/')) {
+        expect(type).toMatch(/^text\//);
         expect(responseSchema(r.path, 'get', '200', r.produces)).toEqual(
           expect.objectContaining({ type: 'string' }),
         );
@@ -177,6 +179,29 @@ describe('/openapi.json', () => {
       expect(body.scope, p).toEqual({ team: 'team-a' });
       expectBody(p, 'get', 200, body);
     }
+  });
+
+  it('describes the month-close POST routes: issue, reconcile, restate (JSON by default)', async () => {
+    const issue = await h.call('POST', '/v1/statements/issue?period=2026-10', TOKENS.finance);
+    expect(issue.status).toBe(200);
+    expect(decodeURIComponent(issue.headers.get('tally-notes') ?? '')).toMatch(/issued statement 2026-10 v1/);
+    expectBody('/v1/statements/issue', 'post', 200, await issue.json());
+    const bill = await h.call('POST', '/v1/reconcile?period=2026-10', TOKENS.finance, {
+      body: 'provider,model,amount\nacme,m1,1.00\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(bill.status).toBe(200);
+    expect(bill.headers.get('tally-exit-code')).toMatch(/^[01]$/);
+    expectBody('/v1/reconcile', 'post', 200, await bill.json());
+    const restate = await h.call('POST', '/v1/restate?period=2026-10', TOKENS.admin);
+    expect(restate.status).toBe(200);
+    expectBody('/v1/restate', 'post', 200, await restate.json());
+    const bad = await h.call('POST', '/v1/reconcile?period=2026-10', TOKENS.finance, {
+      body: 'provider,model,amount\nacme,m1,lots\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(bad.status).toBe(400);
+    expectBody('/v1/reconcile', 'post', 400, await bad.json());
   });
 
   it('describes OTLP/JSON replies, with and without partial success', async () => {
