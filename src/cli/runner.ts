@@ -87,7 +87,7 @@ export function valuesOf(
     if (def.type === 'boolean') {
       if (v === true || v === 'true' || v === '1') argv.push(`--${name}`);
       else if (v !== 'false' && v !== '0') argv.push(`--${name}=${v}`);
-    } else argv.push(`--${name}`, String(v));
+    } else argv.push(`--${name}=${v}`); // one token: a value such as `--help` stays a value
   }
   return parse(spec.name, argv, spec.flags).values;
 }
