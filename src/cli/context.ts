@@ -19,6 +19,8 @@ export interface Context {
 export interface ContextOptions extends OpenOptions {
   /** Commands that write (ingest, serve) create a missing store; every other one refuses it (SPEC §8). */
   create?: boolean;
+  /** The command can run through a server (`--server`): a held store's message says how. */
+  server?: boolean;
 }
 
 export async function openContext(
@@ -31,7 +33,7 @@ export async function openContext(
   if (!opts.create) mustExist(storeUrl);
   const store = await openStore(storeUrl, opts).catch((e) => {
     throw e instanceof StoreHeldError
-      ? new StoreHeldError(e.file, e.pid, `${e.message}: ${howToReach(e.file)}`)
+      ? new StoreHeldError(e.file, e.pid, `${e.message}: ${howToReach(e.file, opts.server === true)}`)
       : e;
   });
   return { config, configPath, store, storeUrl };
@@ -43,13 +45,15 @@ export function serverNoteFile(storeFile: string): string {
 }
 
 /** How to run the command anyway: through the server that holds the store (its address if it noted it). */
-function howToReach(storeFile: string): string {
+function howToReach(storeFile: string, viaServer: boolean): string {
   let url = 'URL';
   try {
     url = (JSON.parse(readFileSync(serverNoteFile(storeFile), 'utf8')) as { url: string }).url;
   } catch {
     // no note (another kind of process, or a server from before notes): the generic form
   }
+  if (!viaServer)
+    return `stop it first, or send the data to the server at ${url} instead (POST /v1/events, /v1/traces; docs/server.md)`;
   return (
     `run the command through it with --server ${url} and TALLY_TOKEN set to one of its tokens ` +
     '(a finance or admin token to close a month), or stop it'

@@ -54,7 +54,7 @@ export async function runCommand<O, I>(spec: CommandSpec<O, I>, argv: string[]):
 
 async function runLocal<O, I>(spec: CommandSpec<O, I>, values: Values, o: O): Promise<Output> {
   const input = await spec.load?.(values);
-  return withContext(values, (ctx) => spec.run(ctx, o, EVERYTHING, input));
+  return withContext(values, (ctx) => spec.run(ctx, o, EVERYTHING, input), { server: true });
 }
 
 /** The command's own flags as query values, under the same names (`--true-up` → `true-up=true`). */

@@ -65,7 +65,7 @@ beforeAll(async () => {
   served = await startServe(dir, await freePort());
   const res = await post(TOKENS.ingest, '/v1/events', JSON.stringify(OCTOBER));
   expect(res.status).toBe(200);
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   if (!stopped) served?.child.kill('SIGKILL');
@@ -102,13 +102,17 @@ const remoteRuns = new Map<string, Run>();
 
 describe('beside a running tally serve', () => {
   it('a command on the held file says a server holds it and how to reach it, exit 2 (verify too)', async () => {
-    for (const args of [['verify'], ['statement', '--period', '2026-10'], ['ingest', 'nothing.jsonl']]) {
+    for (const args of [['verify'], ['statement', '--period', '2026-10'], ['budgets']]) {
       const r = await tally([...args, ...cfg()]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/is held by another process \(PID \d+/);
       expect(r.stderr).toContain(`--server ${served.base}`);
       expect(r.stderr).toContain('TALLY_TOKEN');
     }
+    await writeFile(path.join(dir, 'one.jsonl'), `${JSON.stringify(canonical('late', 'svc-a'))}\n`);
+    const ingest = await tally(['ingest', path.join(dir, 'one.jsonl'), ...cfg()]);
+    expect(ingest.code).toBe(2);
+    expect(ingest.stderr).toContain(`send the data to the server at ${served.base} instead`);
   });
 
   it('runs every reading and closing command through the API while events are being ingested', async () => {
@@ -146,7 +150,7 @@ describe('beside a running tally serve', () => {
     expect(batches).toBeGreaterThan(1);
     expect(remoteRuns.get('reconcile --period 2026-10 --invoice BILL')?.code).toBe(1);
     expect(remoteRuns.get('statement --period 2026-10')?.code).toBe(0);
-  }, 120_000);
+  }, 300_000);
 
   it('TALLY_SERVER works like --server; --server and --store together are refused', async () => {
     const viaEnv = await tally(['statement', '--period', '2026-10', '--format', 'json'], {
@@ -223,7 +227,7 @@ describe('beside a running tally serve', () => {
     );
     expect(p.code, p.stderr).toBe(0);
     expect(p.stderr).toMatch(/^wrote \d+ FOCUS rows to /);
-  }, 60_000);
+  }, 300_000);
 
   it('gives the same bytes as the command on the file, once the server has stopped', async () => {
     served.child.kill('SIGTERM');
@@ -267,5 +271,5 @@ describe('beside a running tally serve', () => {
     expect((await readFile(parquet)).equals(await readFile(path.join(dir, 'remote.parquet')))).toBe(true);
     const verify = await tally(['verify', ...cfg()]);
     expect(verify.code).toBe(0);
-  }, 120_000);
+  }, 300_000);
 });
