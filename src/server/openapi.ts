@@ -582,6 +582,16 @@ const OTLP_PROTOBUF: JsonSchema = {
 };
 
 /** Success bodies by route, per content type. */
+/** With `format`: the command's output as it prints it (notes and exit code in the Tally-Notes and Tally-Exit-Code headers). */
+const COMMAND_OUTPUT: Record<string, JsonSchema> = {
+  'text/plain; charset=utf-8': {
+    type: 'string',
+    description: "with format: the command's output, byte for byte",
+  },
+  'text/csv; charset=utf-8': { type: 'string', description: 'format=csv or focus' },
+  'text/html; charset=utf-8': { type: 'string', description: 'format=html' },
+};
+
 const RESPONSES: Record<string, Record<string, JsonSchema>> = {
   'POST /v1/traces': {
     'application/x-protobuf': {
@@ -593,15 +603,53 @@ const RESPONSES: Record<string, Record<string, JsonSchema>> = {
   'POST /v1/events': { 'application/json': ref('IngestResult') },
   'POST /v1/litellm': { 'application/json': ref('IngestResult') },
   'GET /v1/whoami': { 'application/json': ref('Whoami') },
-  'GET /v1/statements': { 'application/json': ref('Statement') },
+  'GET /v1/statements': { 'application/json': ref('Statement'), ...COMMAND_OUTPUT },
   'GET /v1/spend/daily': { 'application/json': ref('DailySpend') },
   'GET /v1/events': { 'application/json': ref('EventPage') },
-  'GET /v1/signals': { 'application/json': ref('Signals') },
-  'GET /v1/replay': { 'application/json': ref('Replay') },
-  'GET /v1/budgets': { 'application/json': ref('Budgets') },
-  'GET /v1/posture': { 'application/json': ref('Posture') },
+  'GET /v1/signals': { 'application/json': ref('Signals'), ...COMMAND_OUTPUT },
+  'GET /v1/replay': { 'application/json': ref('Replay'), ...COMMAND_OUTPUT },
+  'GET /v1/budgets': { 'application/json': ref('Budgets'), ...COMMAND_OUTPUT },
+  'GET /v1/posture': { 'application/json': ref('Posture'), ...COMMAND_OUTPUT },
   'GET /v1/explain': { 'application/json': ref('Explanation') },
   'GET /v1/explain/:event_id': { 'application/json': ref('Explanation') },
+  'POST /v1/statements/issue': { 'application/json': ref('Statement'), ...COMMAND_OUTPUT },
+  'GET /v1/statements/focus': {
+    'text/csv; charset=utf-8': {
+      type: 'string',
+      description: 'FOCUS CSV, as `tally statement --format focus`',
+    },
+    'application/vnd.apache.parquet': {
+      type: 'string',
+      contentEncoding: 'binary',
+      description: 'FOCUS Parquet (format=parquet)',
+    },
+  },
+  'POST /v1/reconcile': {
+    'application/json': {
+      type: 'object',
+      required: ['period', 'rows', 'adjustments'],
+      description: 'as `tally reconcile --format json`',
+    },
+    ...COMMAND_OUTPUT,
+  },
+  'POST /v1/restate': {
+    'application/json': {
+      type: 'object',
+      required: ['period', 'issued', 'corrections', 'charge_class'],
+      description: 'as `tally restate --format json`',
+    },
+    ...COMMAND_OUTPUT,
+  },
+  'GET /v1/verify': {
+    'application/json': strict({
+      ok: { type: 'boolean' },
+      batches: COUNT,
+      events: COUNT,
+      firstBad: nullable(strict({ seq: COUNT, reason: TEXT })),
+      head: ID,
+    }),
+    ...COMMAND_OUTPUT,
+  },
   'GET /v1/breakdown': { 'application/json': ref('Breakdown') },
   'GET /v1/breakdown/focus': {
     'text/csv; charset=utf-8': { type: 'string', description: 'FOCUS CSV, the columns of docs/focus.md' },
@@ -635,6 +683,23 @@ const REQUESTS: Record<string, Record<string, JsonSchema>> = {
   'POST /v1/events': {
     'application/json': { oneOf: [ref('CanonicalEvent'), { type: 'array', items: ref('CanonicalEvent') }] },
     'application/x-ndjson': { type: 'string', description: 'One CanonicalEvent (JSON) per line' },
+  },
+  'POST /v1/reconcile': {
+    'text/csv': {
+      type: 'string',
+      description:
+        "The provider's bill: FOCUS CSV (ProviderName, BilledCost, …) or CSV provider,model,amount[,project|api_key]",
+    },
+  },
+  'POST /v1/restate': {
+    'application/json': strict({
+      files: {
+        type: 'array',
+        minItems: 1,
+        description: 'The corrected configuration: the main file first, then its includes by relative name',
+        items: strict({ name: TEXT, text: TEXT }),
+      },
+    }),
   },
   'POST /v1/litellm': {
     'application/json': {

@@ -32,6 +32,8 @@ const QUERY: Record<string, string> = {
   '/v1/explain/:event_id': '?source=test',
   '/v1/breakdown': '?period=2026-10&by=model&compare=previous',
   '/v1/breakdown/focus': '?period=2026-10',
+  '/v1/statements/focus': '?period=2026-10',
+  '/v1/verify': '',
 };
 
 /** Values for path parameters: an event that the EVENTS below store. */
@@ -196,6 +198,29 @@ describe('/openapi.json', () => {
       expect(body.scope, p).toEqual({ team: 'team-a' });
       expectBody(p, 'get', 200, body);
     }
+  });
+
+  it('describes the month-close POST routes: issue, reconcile, restate (JSON by default)', async () => {
+    const issue = await h.call('POST', '/v1/statements/issue?period=2026-10', TOKENS.finance);
+    expect(issue.status).toBe(200);
+    expect(decodeURIComponent(issue.headers.get('tally-notes') ?? '')).toMatch(/issued statement 2026-10 v1/);
+    expectBody('/v1/statements/issue', 'post', 200, await issue.json());
+    const bill = await h.call('POST', '/v1/reconcile?period=2026-10', TOKENS.finance, {
+      body: 'provider,model,amount\nacme,m1,1.00\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(bill.status).toBe(200);
+    expect(bill.headers.get('tally-exit-code')).toMatch(/^[01]$/);
+    expectBody('/v1/reconcile', 'post', 200, await bill.json());
+    const restate = await h.call('POST', '/v1/restate?period=2026-10', TOKENS.admin);
+    expect(restate.status).toBe(200);
+    expectBody('/v1/restate', 'post', 200, await restate.json());
+    const bad = await h.call('POST', '/v1/reconcile?period=2026-10', TOKENS.finance, {
+      body: 'provider,model,amount\nacme,m1,lots\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(bad.status).toBe(400);
+    expectBody('/v1/reconcile', 'post', 400, await bad.json());
   });
 
   it('describes OTLP/JSON replies, with and without partial success', async () => {

@@ -10,7 +10,7 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
+import { LimitError, StoreError, StoreHeldError, TallyError } from '../../core/errors.js';
 import {
   ALL_EVENT_FIELDS,
   EVENT_FIELDS,
@@ -769,8 +769,9 @@ function sqlText(s: string): string {
 function heldOrFailed(path: string, e: unknown): TallyError {
   const m = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message(e));
   if (!m) return new StoreError(`cannot open the store ${path}: ${message(e)}`, undefined, e);
-  return new UsageError(
-    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\`: ` +
-      'stop it, or read the same numbers through its HTTP API (see docs/server.md)',
+  return new StoreHeldError(
+    path,
+    Number(m[2]),
+    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\``,
   );
 }
