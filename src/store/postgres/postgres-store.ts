@@ -17,7 +17,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
 import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import type { EvidenceFilter, EvidenceSample } from '../../core/signals/facts.js';
+import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type AuditDialect,
@@ -36,6 +37,7 @@ import {
   type Row,
   rowToEvent,
   rowToSelectorUsage,
+  rowToSignalSum,
   rowToSpan,
   rowToUsageGroup,
   sqlInt,
@@ -61,11 +63,11 @@ import {
   eventsPageSql,
   evidenceSql,
   selectorUsageSql,
+  signalSumsSql,
   traceEventsSql,
   traceSpansSql,
 } from './read-sql.js';
 import { MIGRATIONS, monthOf, partitionName, partitionSql, STAGE_DDL } from './schema.js';
-import { readSignalFacts } from './signals-sql.js';
 import { modelPairsSql, ms, ts, usageGroupsSql } from './usage-sql.js';
 
 export const PG_AUDIT: AuditDialect = {
@@ -375,8 +377,8 @@ export class PostgresStore implements Store {
     return this.readTimed(async (db) => (await db.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  signalFacts(q: SignalQuery): Promise<SignalFacts> {
-    return this.readTimed((db) => readSignalFacts(q, db.rows));
+  signalSums(q: SignalSumsQuery): Promise<SignalSum[]> {
+    return this.readTimed(async (db) => (await db.rows(signalSumsSql(q))).map(rowToSignalSum));
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
