@@ -27,7 +27,7 @@ export async function openContext(
   const { config } = await loadConfig(configPath);
   const storeUrl = str(values, 'store') ?? resolveStorePath(config.store, configPath);
   if (!opts.create) mustExist(storeUrl);
-  const store = await openStore(storeUrl, opts);
+  const store = await openStore(storeUrl, { ...opts, mustExist: !opts.create });
   return { config, configPath, store };
 }
 
