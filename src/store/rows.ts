@@ -7,7 +7,7 @@
 import { LimitError, StoreError } from '../core/errors.js';
 import { addUnits, EVENT_FIELDS, RICH_COUNT_FIELDS, type Units, type UsageEvent } from '../core/event.js';
 import type { SelectorUsage } from '../core/posture.js';
-import { redactSecret } from '../core/secrets.js';
+import { redactSecrets } from '../core/secrets.js';
 import type { SignalSum } from '../core/signals/sums.js';
 import type { SelectorTuple, UsageGroup } from '../core/usage.js';
 import type { TraceSpan } from './store.js';
@@ -35,7 +35,7 @@ const PLAIN_TEXT: ReadonlySet<string> = new Set(['status', 'reported_cost', 'uni
  * the store makes sure none slips through.
  */
 export function storedText(field: string, value: string): string {
-  return PLAIN_TEXT.has(field) ? value : redactSecret(value);
+  return PLAIN_TEXT.has(field) ? value : redactSecrets(value);
 }
 
 export function sqlString(v: string | null): string {

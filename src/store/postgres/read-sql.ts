@@ -3,8 +3,9 @@
  * census of `tally posture` and the evidence samples of the signals, in
  * PostgreSQL. Rows come back with `time` in epoch milliseconds.
  */
-import { SELECTOR_FIELDS, type Selector } from '../../core/config.js';
+import type { Selector } from '../../core/config.js';
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
+import { type FieldComparison, selectorComparisons } from '../../core/selectors.js';
 import type { EvidenceFilter } from '../../core/signals/facts.js';
 import type { SignalSumsQuery } from '../../core/signals/sums.js';
 import { sqlString } from '../rows.js';
@@ -32,11 +33,15 @@ export function traceSpansSql(traceIds: readonly string[]): string {
 WHERE span_id IS NOT NULL AND trace_id IN (${list(traceIds)})`;
 }
 
+/** One comparison of core/selectors.ts in SQL: equal, or a 64-hex key hash that starts with the prefix. */
+function comparisonSql(c: FieldComparison): string {
+  const equal = `${c.field} = ${sqlString(c.value)}`;
+  if (c.op === 'equals') return equal;
+  return `(${equal} OR (starts_with(${c.field}, ${sqlString(c.value)}) AND ${c.field} ~ '^[0-9a-f]{64}$'))`;
+}
+
 function selectorSql(s: Selector): string {
-  const parts = SELECTOR_FIELDS.flatMap((f) => {
-    const v = s[f];
-    return v === undefined ? [] : [`${f} = ${sqlString(v)}`];
-  });
+  const parts = selectorComparisons(s).map(comparisonSql);
   return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
 }
 
