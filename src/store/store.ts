@@ -6,7 +6,8 @@
 import type { Selector } from '../core/config.js';
 import type { UsageEvent } from '../core/event.js';
 import type { SelectorUsage } from '../core/posture.js';
-import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../core/signals/facts.js';
+import type { EvidenceFilter, EvidenceSample } from '../core/signals/facts.js';
+import type { SignalSum, SignalSumsQuery } from '../core/signals/sums.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../core/usage.js';
 
 /** At most this many events share one id across sources in an answer of `eventsById`. */
@@ -189,8 +190,8 @@ export interface Store {
   traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]>;
   /** Event counts per selector tuple and claimed environment in [from, to). */
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]>;
-  /** The aggregates behind the behavioural signal rules (core/signals/facts.ts). */
-  signalFacts(q: SignalQuery): Promise<SignalFacts>;
+  /** The hourly sums behind the behavioural signal rules (core/signals/sums.ts turns them into facts). */
+  signalSums(q: SignalSumsQuery): Promise<SignalSum[]>;
   /** First and last time, count and the earliest `limit` ids of the events each filter selects. */
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]>;
   close(): Promise<void>;
