@@ -18,6 +18,14 @@
  *                ascending and concatenated
  *   content      lower-hex SHA-256 of the bucket hashes, concatenated in
  *                ascending bucket order (empty buckets left out)
+ *   links        a batch that stored trace links (spans that are not AI
+ *                work, the `spans` table): their row texts are the 8 link
+ *                fields in LINK_FIELDS order, joined by U+001F (NULL as
+ *                U+001E), folded into bucket and content hashes as above
+ *                (the links content); the batch's content is then the
+ *                lower-hex SHA-256 of events content (empty when the batch
+ *                stored no event) || '|links|' || links content. A batch
+ *                without links keeps the events content as it is.
  *   chain        lower-hex SHA-256 of prev || '|' || seq || '|' || count ||
  *                '|' || content, where prev is the previous batch's chain
  *                hash and, for the first batch, 64 zeros
@@ -29,6 +37,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS } from '../../core/event.js';
+import { LINK_FIELDS } from './schema.js';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -59,6 +68,24 @@ export function bucketHashesSql(where = ''): string {
 FROM (SELECT batch_seq, sha256(${ROW_TEXT}) AS h FROM event_log ${where})
 GROUP BY batch_seq, bucket
 ORDER BY batch_seq, bucket`;
+}
+
+const LINK_ROW_TEXT = `concat_ws(chr(31), ${texts(LINK_FIELDS)})`;
+
+/** The bucket hashes of the trace links of every batch (or of the batches `where` selects). */
+export function linkBucketHashesSql(where = ''): string {
+  return `SELECT batch_seq, substr(h, 1, 2) AS bucket, sha256(string_agg(h, '' ORDER BY h)) AS bucket_hash, count(*) AS n
+FROM (SELECT batch_seq, sha256(${LINK_ROW_TEXT}) AS h FROM spans ${where})
+GROUP BY batch_seq, bucket
+ORDER BY batch_seq, bucket`;
+}
+
+/** A batch's content hash from its events content and its links content (null: none of that kind). */
+export function batchContent(events: string | null, links: string | null): string | null {
+  if (links === null) return events;
+  return createHash('sha256')
+    .update(`${events ?? ''}|links|${links}`)
+    .digest('hex');
 }
 
 /** Folds the rows of `bucketHashesSql` into each batch's count and content hash. */

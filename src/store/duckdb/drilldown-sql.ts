@@ -6,7 +6,7 @@ import { ALL_EVENT_FIELDS, EVENT_FIELDS, type UsageEvent } from '../../core/even
 import type { EventsPageQuery, TraceSpan } from '../store.js';
 import { withRichUsage } from './replay-sql.js';
 import { columnType } from './schema.js';
-import { sqlString } from './usage-sql.js';
+import { sqlString, TRACE_NODES } from './usage-sql.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
@@ -26,7 +26,7 @@ ORDER BY time DESC, source DESC, id DESC LIMIT ${Math.max(1, Math.trunc(q.limit)
 }
 
 export function traceSpansSql(traceIds: readonly string[]): string {
-  return `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
+  return `SELECT * FROM (${TRACE_NODES})
 WHERE span_id IS NOT NULL AND trace_id IN (${traceIds.map(sqlString).join(', ')})`;
 }
 

@@ -16,6 +16,7 @@ import {
   addUnits,
   EVENT_FIELDS,
   RICH_COUNT_FIELDS,
+  type TraceLink,
   type Units,
   type UsageEvent,
   unitsText,
@@ -28,6 +29,7 @@ import type {
   BatchRecord,
   EventsPageQuery,
   EventWindowQuery,
+  IngestChunk,
   IngestResult,
   IssuedStatement,
   Store,
@@ -38,18 +40,20 @@ import type {
 } from '../store.js';
 import {
   type BatchContent,
+  batchContent,
   bucketHashesSql,
   CHAIN_SQL,
   ContentHasher,
   chainSql,
   contentFromBuckets,
   GENESIS,
+  linkBucketHashesSql,
   rowHashesSql,
 } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
 import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
-import { ALL_EVENT_COLUMNS_DDL, columnType, liveEventsViewSql, MIGRATIONS } from './schema.js';
+import { ALL_EVENT_COLUMNS_DDL, columnType, LINK_FIELDS, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
@@ -64,6 +68,8 @@ export interface DuckDBOptions {
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
 const STAGE = 'tally_stage';
+const LINK_STAGE = 'tally_stage_links';
+const LINK_COLUMNS_DDL = LINK_FIELDS.map((f) => `${f} VARCHAR`).join(', ');
 /** The formats whose buckets are restated by design (SPEC §3.3). */
 const RESTATABLE_SOURCES = `('openai-usage', 'anthropic-usage')`;
 
@@ -117,16 +123,29 @@ export class DuckDBStore implements Store {
     return store;
   }
 
-  ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult> {
+  ingest(
+    label: string,
+    chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
+  ): Promise<IngestResult> {
     return this.serial(() =>
       this.transaction(async () => {
         await this.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} (${ALL_EVENT_COLUMNS_DDL})`);
+        await this.run(`CREATE OR REPLACE TEMP TABLE ${LINK_STAGE} (${LINK_COLUMNS_DDL})`);
         const appender = await this.conn.createAppender(STAGE);
+        let links: DuckDBAppender | null = null;
         try {
-          for await (const chunk of chunks) for (const e of chunk) appendEvent(appender, e);
+          for await (const chunk of chunks) {
+            const events = Array.isArray(chunk) ? chunk : chunk.events;
+            for (const e of events) appendEvent(appender, e);
+            if (Array.isArray(chunk) || !chunk.links?.length) continue;
+            links ??= await this.conn.createAppender(LINK_STAGE);
+            for (const l of chunk.links) appendLink(links, l);
+          }
           appender.flushSync();
+          links?.flushSync();
         } finally {
           closeQuietly(appender);
+          if (links) closeQuietly(links);
         }
         // Of the records with the same (source, id) in one input, the last is the one stored.
         const [staged] = await this.rows(`SELECT count(*) AS n FROM ${STAGE}`);
@@ -138,8 +157,10 @@ export class DuckDBStore implements Store {
               SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY rowid DESC) = 1 AS last FROM ${STAGE})
             WHERE last`,
           num(staged?.n),
+          links !== null,
         );
         await this.run(`DROP TABLE ${STAGE}`);
+        await this.run(`DROP TABLE ${LINK_STAGE}`);
         return result;
       }),
     );
@@ -180,6 +201,12 @@ export class DuckDBStore implements Store {
     });
   }
 
+  countIgnored(n: number): Promise<void> {
+    return this.serial(async () => {
+      await this.run(`UPDATE counters SET value = value + ${int(n)} WHERE name = 'ignored'`);
+    });
+  }
+
   countRejected(n: number): Promise<void> {
     return this.serial(async () => {
       await this.run(`UPDATE counters SET value = value + ${int(n)} WHERE name = 'rejected'`);
@@ -191,11 +218,15 @@ export class DuckDBStore implements Store {
       const [row] = await this.rows(`
         SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM batches) AS batches,
                (SELECT value FROM counters WHERE name = 'duplicates') AS duplicates,
-               (SELECT value FROM counters WHERE name = 'rejected') AS rejected`);
+               (SELECT value FROM counters WHERE name = 'superseded') AS superseded,
+               (SELECT value FROM counters WHERE name = 'rejected') AS rejected,
+               (SELECT value FROM counters WHERE name = 'ignored') AS ignored`);
       return {
         events: num(row?.events),
         duplicates: num(row?.duplicates),
+        superseded: num(row?.superseded),
         rejected: num(row?.rejected),
+        ignored: num(row?.ignored),
         batches: num(row?.batches),
       };
     });
@@ -270,25 +301,32 @@ export class DuckDBStore implements Store {
   verify(): Promise<VerifyResult> {
     return this.serial(async () => {
       const actual = await this.bucketContent();
+      const links = await this.linkContent();
       const recorded = await this.rows(CHAIN_SQL);
-      const seqs = [...new Set([...recorded.map((r) => num(r.seq)), ...actual.keys()])].sort((a, b) => a - b);
+      const seqs = [...new Set([...recorded.map((r) => num(r.seq)), ...actual.keys(), ...links.keys()])].sort(
+        (a, b) => a - b,
+      );
       const bySeq = new Map(recorded.map((r) => [num(r.seq), r]));
       let events = 0;
       let firstBad: VerifyResult['firstBad'] = null;
       for (const seq of seqs) {
-        const a = actual.get(seq) ?? { count: 0, content: null };
+        const e = actual.get(seq);
+        const a = { count: e?.count ?? 0, content: batchContent(e?.content ?? null, links.get(seq)?.content ?? null) };
         events += a.count;
         if (firstBad) continue;
         const r = bySeq.get(seq);
         if (!r) {
-          firstBad = { seq, reason: `events reference unknown batch ${seq}` };
+          firstBad = { seq, reason: `events or trace links reference unknown batch ${seq}` };
         } else if (num(r.count) !== a.count) {
           firstBad = {
             seq,
             reason: `count mismatch: batch ${seq} recorded ${num(r.count)} events, the store holds ${a.count} (an event was deleted or inserted)`,
           };
         } else if (r.content_sha256 !== a.content) {
-          firstBad = { seq, reason: 'content hash mismatch: an event was edited, deleted or inserted' };
+          firstBad = {
+            seq,
+            reason: 'content hash mismatch: an event or trace link was edited, deleted or inserted',
+          };
         } else if (r.chain_ok !== true) {
           firstBad = {
             seq,
@@ -513,6 +551,7 @@ export class DuckDBStore implements Store {
     now: number,
     insert: (seq: number) => string,
     offered?: number,
+    withLinks = false,
   ): Promise<IngestResult> {
     const [last] = await this.rows(`SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
     const seq = last ? num(last.seq) + 1 : 1;
@@ -523,14 +562,19 @@ export class DuckDBStore implements Store {
     const stored = inserted - within.removed - prior.duplicates;
     const duplicates = within.duplicates + prior.duplicates;
     const superseded = within.superseded + prior.superseded;
-    if (stored > 0) {
+    const links = withLinks ? await this.insertLinks(seq) : 0;
+    if (stored > 0 || links > 0) {
       const where = `WHERE batch_seq = ${seq}`;
-      const c = (
-        stored <= HASH_IN_SQL_MAX ? await this.bucketContent(where) : await this.contentHashes(where)
-      ).get(seq);
-      if (c?.count !== stored)
+      const c =
+        stored === 0
+          ? undefined
+          : (stored <= HASH_IN_SQL_MAX ? await this.bucketContent(where) : await this.contentHashes(where)).get(
+              seq,
+            );
+      if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
-      const content = sqlText(c.content);
+      const l = links > 0 ? (await this.linkContent(where)).get(seq) : undefined;
+      const content = sqlText(batchContent(c?.content ?? null, l?.content ?? null) ?? '');
       await this.run(`
         INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${content},
           ${chainSql(sqlText(prev), String(seq), String(stored), content)}, epoch_ms(${int(now)}::BIGINT))`);
@@ -539,7 +583,24 @@ export class DuckDBStore implements Store {
       await this.run(`UPDATE counters SET value = value + ${duplicates} WHERE name = 'duplicates'`);
     if (superseded > 0)
       await this.run(`UPDATE counters SET value = value + ${superseded} WHERE name = 'superseded'`);
-    return { batch: stored > 0 ? seq : null, stored, duplicates, superseded };
+    const batch = stored > 0 || links > 0 ? seq : null;
+    return { batch, stored, duplicates, superseded, ...(withLinks ? { links } : {}) };
+  }
+
+  /** Stores the staged trace links that are new (one row per span ids, the first seen); returns how many. */
+  private insertLinks(seq: number): Promise<number> {
+    return this.run(`INSERT OR IGNORE INTO spans
+      SELECT ${LINK_FIELDS.join(', ')}, ${seq} AS batch_seq FROM (
+        SELECT *, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS n FROM ${LINK_STAGE})
+      WHERE n = 1`);
+  }
+
+  /** The links content hash of each batch that stored trace links. */
+  private async linkContent(where = ''): Promise<Map<number, BatchContent>> {
+    const rows = await this.rows(linkBucketHashesSql(where));
+    return contentFromBuckets(
+      rows.map((r) => ({ seq: num(r.batch_seq), bucketHash: String(r.bucket_hash), count: num(r.n) })),
+    );
   }
 
   /**
@@ -817,6 +878,15 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
   const units = unitsText(e.units);
   if (units === null) a.appendNull();
   else a.appendVarchar(units);
+  a.endRow();
+}
+
+function appendLink(a: DuckDBAppender, l: TraceLink): void {
+  for (const f of LINK_FIELDS) {
+    const v = l[f];
+    if (v === null) a.appendNull();
+    else a.appendVarchar(f === 'trace_id' || f === 'span_id' || f === 'parent_span_id' ? v : redactSecret(v));
+  }
   a.endRow();
 }
 

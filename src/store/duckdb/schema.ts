@@ -35,6 +35,18 @@ export const EVENT_COLUMNS_DDL = EVENT_FIELDS.map((f) => `${f} ${columnType(f)}`
 /** Every canonical field as a column: the staging table of an ingest. */
 export const ALL_EVENT_COLUMNS_DDL = ALL_EVENT_FIELDS.map((f) => `${f} ${columnType(f)}`).join(', ');
 
+/** The columns of a trace link, in the order of the `spans` table and of its row hash. */
+export const LINK_FIELDS = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'tenant',
+  'api_key',
+  'service',
+  'agent',
+  'project',
+] as const;
+
 /**
  * The append-only log is `event_log`; `events` is the view of the live
  * events: every logged event that no later version superseded (SPEC §3.3).
@@ -76,4 +88,11 @@ export const MIGRATIONS: readonly string[] = [
      by_seq INTEGER NOT NULL);
    ${liveEventsViewSql([])};
    INSERT INTO counters VALUES ('superseded', 0);`,
+  // Trace links (SPEC §3.2): spans that are not AI work keep their ids and
+  // selectors for the walk up a trace. One row per (trace_id, span_id), the
+  // first stored; the batch that stored it hashes it (audit.ts).
+  `CREATE TABLE spans (trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, parent_span_id VARCHAR,
+     tenant VARCHAR, api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR,
+     batch_seq INTEGER NOT NULL, PRIMARY KEY (trace_id, span_id));
+   INSERT INTO counters VALUES ('ignored', 0);`,
 ];
