@@ -93,7 +93,8 @@ const REQUEST_TYPES: Readonly<Record<string, string>> = {
 export function aiWorkOperation(s: SpanSignals): string | null {
   const vercel = vercelOperation(s);
   if (vercel !== undefined) return vercel;
-  if (s.hasTokens && s.provider !== null && FRAMEWORKS.has(s.provider.toLowerCase())) return 'invoke_workflow';
+  if (s.hasTokens && s.provider !== null && FRAMEWORKS.has(s.provider.toLowerCase()))
+    return 'invoke_workflow';
   if (s.operation !== null) return s.operation;
   const oi = s.openinferenceKind?.toLowerCase();
   if (oi !== undefined) {

@@ -266,7 +266,15 @@ interface Usage {
 function usageOf(a: Attrs): Usage {
   return {
     input: firstNum(a, S.INPUT, S.PROMPT, S.LLM_PROMPT, S.OI_PROMPT, S.AI_INPUT, S.AI_PROMPT, S.AI_TOKENS),
-    output: firstNum(a, S.OUTPUT, S.COMPLETION, S.LLM_COMPLETION, S.OI_COMPLETION, S.AI_OUTPUT, S.AI_COMPLETION),
+    output: firstNum(
+      a,
+      S.OUTPUT,
+      S.COMPLETION,
+      S.LLM_COMPLETION,
+      S.OI_COMPLETION,
+      S.AI_OUTPUT,
+      S.AI_COMPLETION,
+    ),
     cacheRead: firstNum(a, S.CACHE_READ, S.OLD_CACHE_READ, S.OI_CACHE_READ, S.AI_CACHED),
     cacheWrite: firstNum(a, S.CACHE_WRITE, S.OLD_CACHE_WRITE, S.OI_CACHE_WRITE),
     reasoning: firstNum(a, S.REASONING, S.OI_REASONING, S.AI_REASONING),
@@ -342,7 +350,9 @@ function mapSpan(span: unknown, resource: Attrs, now: number): UsageEvent | Trac
   e.reasoning_tokens = usage.reasoning ?? 0;
   if (usage.inputAudio) e.input_audio_tokens = usage.inputAudio;
   if (usage.outputAudio) e.output_audio_tokens = usage.outputAudio;
-  e.tool = firstStr(a, S.TOOL, S.AI_TOOL, S.OI_TOOL) ?? (operation === 'execute_tool' ? str(a, S.TRACELOOP_ENTITY) : null);
+  e.tool =
+    firstStr(a, S.TOOL, S.AI_TOOL, S.OI_TOOL) ??
+    (operation === 'execute_tool' ? str(a, S.TRACELOOP_ENTITY) : null);
   e.data_source = str(a, S.DATA_SOURCE);
   e.api_key = str(a, S.API_KEY) ?? str(a, S.API_KEY_ID);
   e.service = str(a, S.SERVICE);

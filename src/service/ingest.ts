@@ -197,7 +197,8 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
       ignored += chunk.ignored ?? 0;
       parsed += chunk.events.length + chunk.rejected.length + (chunk.ignored ?? 0);
       opts.onProgress?.(parsed);
-      if (chunk.events.length > 0 || chunk.links?.length) yield { events: chunk.events, links: chunk.links ?? [] };
+      if (chunk.events.length > 0 || chunk.links?.length)
+        yield { events: chunk.events, links: chunk.links ?? [] };
     }
   }
   const { links = 0, ...result } = await store.ingest(label, events());

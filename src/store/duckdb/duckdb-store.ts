@@ -311,7 +311,10 @@ export class DuckDBStore implements Store {
       let firstBad: VerifyResult['firstBad'] = null;
       for (const seq of seqs) {
         const e = actual.get(seq);
-        const a = { count: e?.count ?? 0, content: batchContent(e?.content ?? null, links.get(seq)?.content ?? null) };
+        const a = {
+          count: e?.count ?? 0,
+          content: batchContent(e?.content ?? null, links.get(seq)?.content ?? null),
+        };
         events += a.count;
         if (firstBad) continue;
         const r = bySeq.get(seq);
@@ -568,9 +571,10 @@ export class DuckDBStore implements Store {
       const c =
         stored === 0
           ? undefined
-          : (stored <= HASH_IN_SQL_MAX ? await this.bucketContent(where) : await this.contentHashes(where)).get(
-              seq,
-            );
+          : (stored <= HASH_IN_SQL_MAX
+              ? await this.bucketContent(where)
+              : await this.contentHashes(where)
+            ).get(seq);
       if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
       const l = links > 0 ? (await this.linkContent(where)).get(seq) : undefined;
