@@ -22,7 +22,7 @@ import { readBody } from './body.js';
 import { budgetStatusJson, visibleToTeam } from './budgets.js';
 import { Drilldown, decodeCursor, type EventFilter } from './drilldown.js';
 import { errorReply, HttpError } from './errors.js';
-import { ingestEvents, ingestTraces, otlpEncoding } from './ingest.js';
+import { ingestEvents, ingestTraces, otlpEncoding, type TracesReply } from './ingest.js';
 import { HttpCounters, renderMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { encodeStatus } from './otlp-proto.js';
@@ -81,6 +81,21 @@ function optional(q: URLSearchParams, name: string): string | undefined {
   return v === null || v === '' ? undefined : v;
 }
 
+/**
+ * What a traces request did, in headers (the OTLP reply body has no place
+ * for it): counts of this request's group commit for stored, duplicate and
+ * superseded; this request's own for rejected and ignored.
+ */
+function countHeaders(reply: TracesReply): Record<string, string> {
+  return {
+    'x-tally-stored': String(reply.result.stored),
+    'x-tally-duplicates': String(reply.result.duplicates),
+    'x-tally-superseded': String(reply.result.superseded),
+    'x-tally-rejected': String(reply.rejected),
+    'x-tally-ignored': String(reply.ignored),
+  };
+}
+
 export function createApp(deps: AppDeps): App {
   const { store, config } = deps;
   const now = deps.now ?? Date.now;
@@ -113,6 +128,7 @@ export function createApp(deps: AppDeps): App {
           status: 200,
           headers: {
             'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json',
+            ...countHeaders(reply),
           },
         });
       },
@@ -128,7 +144,8 @@ export function createApp(deps: AppDeps): App {
         const body = await readBody(req, limits.bodyBytes);
         const result = await ingestEvents(store, writer, req.headers.get('content-type'), body, now());
         committed(result.stored);
-        return json(result);
+        // All or nothing: a request that gets here had no invalid record, and canonical events are all usage.
+        return json({ ...result, rejected: 0, ignored: 0 });
       },
     },
     {

@@ -87,6 +87,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export interface TracesReply {
   result: Committed;
   rejected: number;
+  /** Spans that are not AI work (SPEC §3.2). */
+  ignored: number;
   body: Buffer | string;
 }
 
@@ -104,12 +106,16 @@ export async function ingestTraces(
 ): Promise<TracesReply> {
   const request = encoding === 'protobuf' ? decodeTraceRequest(body) : parseJson(bodyText(body));
   if (encoding === 'json') checkSpanCount(request);
-  const { events, rejected } = otlpRequestToEvents(request, { file: 'request', now, skipInvalid: true });
+  const parsed = otlpRequestToEvents(request, { file: 'request', now, skipInvalid: true });
+  const { events, rejected } = parsed;
+  const links = parsed.links ?? [];
+  const ignored = parsed.ignored ?? 0;
   const result =
-    events.length > 0
-      ? await writer.write('otlp:http', events)
+    events.length > 0 || links.length > 0
+      ? await writer.write('otlp:http', events, links)
       : { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };
   if (rejected.length > 0) await store.countRejected(rejected.length);
+  if (ignored > 0) await store.countIgnored(ignored);
   const message =
     rejected.length === 0
       ? ''
@@ -126,7 +132,7 @@ export async function ingestTraces(
             ? {}
             : { partialSuccess: { rejectedSpans: String(rejected.length), errorMessage: message } },
         );
-  return { result, rejected: rejected.length, body: reply };
+  return { result, rejected: rejected.length, ignored, body: reply };
 }
 
 /** Canonical events: a JSON array or object, or NDJSON. All or nothing: one bad record refuses the request. */

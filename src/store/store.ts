@@ -162,7 +162,7 @@ export interface Store {
     format: 'jsonl' | 'csv',
     opts: { label: string; now: number },
   ): Promise<IngestResult>;
-  /** Every distinct selector tuple (api_key, service, agent, project) in the events. */
+  /** Every distinct selector tuple (api_key, service, agent, project) in the events and the trace links. */
   selectorTuples(): Promise<SelectorTuple[]>;
   /** The usage groups of a window (see core/usage.ts). */
   usageGroups(q: UsageQuery): Promise<UsageGroup[]>;

@@ -309,6 +309,12 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
         await store.ingest('call', [[call]]);
         await store.ingest('http', [{ events: [], links: [http] }]);
         await store.ingest('app', [{ events: [], links: [app] }]);
+        expect(await store.selectorTuples()).toContainEqual({
+          api_key: null,
+          service: 'app',
+          agent: null,
+          project: null,
+        });
         const spans = await store.traceSpans([TRACE]);
         expect(spans.map((s) => s.span_id).sort()).toEqual([app.span_id, http.span_id, call.span_id].sort());
         const groups = await store.usageGroups({

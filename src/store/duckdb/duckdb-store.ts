@@ -821,7 +821,8 @@ function richGroupUsage(r: Row): Partial<UsageGroup> {
 }
 
 async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
-  const rows = await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events`);
+  const rows = await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events
+    UNION SELECT DISTINCT api_key, service, agent, project FROM spans`);
   return rows.map((r) => ({
     api_key: str(r.api_key),
     service: str(r.service),
