@@ -51,7 +51,7 @@ export function reportLine(r: FileReport): string {
     `${r.duplicates} duplicates`,
     `${r.superseded} superseded`,
     `${r.rejected} rejected`,
-    `${r.ignored} ignored (spans that are not AI work${r.links > 0 ? `; ${r.links} kept as trace links` : ''})`,
+    `${r.ignored} ignored${r.ignored > 0 ? ` (spans that are not AI work${r.links > 0 ? `; ${r.links} kept as trace links` : ''})` : ''}`,
   ];
   if (r.quarantine) parts.push(`quarantined in ${r.quarantine}`);
   return parts.join(', ');
