@@ -130,7 +130,6 @@ export class DuckDBStore implements Store {
     return this.serial(() =>
       this.transaction(async () => {
         await this.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} (${ALL_EVENT_COLUMNS_DDL})`);
-        await this.run(`CREATE OR REPLACE TEMP TABLE ${LINK_STAGE} (${LINK_COLUMNS_DDL})`);
         const appender = await this.conn.createAppender(STAGE);
         let links: DuckDBAppender | null = null;
         try {
@@ -138,7 +137,11 @@ export class DuckDBStore implements Store {
             const events = Array.isArray(chunk) ? chunk : chunk.events;
             for (const e of events) appendEvent(appender, e);
             if (Array.isArray(chunk) || !chunk.links?.length) continue;
-            links ??= await this.conn.createAppender(LINK_STAGE);
+            if (links === null) {
+              // Staged only when links come: most ingests have none.
+              await this.run(`CREATE OR REPLACE TEMP TABLE ${LINK_STAGE} (${LINK_COLUMNS_DDL})`);
+              links = await this.conn.createAppender(LINK_STAGE);
+            }
             for (const l of chunk.links) appendLink(links, l);
           }
           appender.flushSync();
@@ -160,7 +163,7 @@ export class DuckDBStore implements Store {
           links !== null,
         );
         await this.run(`DROP TABLE ${STAGE}`);
-        await this.run(`DROP TABLE ${LINK_STAGE}`);
+        if (links !== null) await this.run(`DROP TABLE ${LINK_STAGE}`);
         return result;
       }),
     );
