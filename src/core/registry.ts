@@ -3,8 +3,8 @@
  * each effective-dated (SPEC §4.1, §4.2, §4.4, §4.7).
  */
 import type { Application, Config, Dated, Identity, Team } from './config.js';
-import { SELECTOR_FIELDS } from './config.js';
-import { globMatch } from './glob.js';
+import { modelMatches } from './glob.js';
+import { selectorScore } from './selectors.js';
 import type { SelectorTuple } from './usage.js';
 import { tupleKey } from './usage.js';
 
@@ -62,20 +62,7 @@ export class Registry {
     let winners: Identity[] = [];
     for (const identity of this.config.identities) {
       let score = 0;
-      for (const selector of identity.match) {
-        let fields = 0;
-        let matches = true;
-        for (const f of SELECTOR_FIELDS) {
-          const want = selector[f];
-          if (want === undefined) continue;
-          if (tuple[f] !== want) {
-            matches = false;
-            break;
-          }
-          fields++;
-        }
-        if (matches && fields > score) score = fields;
-      }
+      for (const selector of identity.match) score = Math.max(score, selectorScore(selector, tuple));
       if (score === 0) continue;
       if (score > best) {
         best = score;
@@ -155,7 +142,7 @@ export class Registry {
 
   modelAllowed(identity: Identity, model: string | null): boolean {
     if (identity.models === null || model === null) return true;
-    return identity.models.some((g) => globMatch(g, model));
+    return identity.models.some((g) => modelMatches(g, model));
   }
 
   /** SPEC §4.4: may this identity act for the tenant, and does the tenant exist? */

@@ -19,7 +19,8 @@
  */
 import { aiWorkOperation, isVercelSpan, type SpanSignals } from '../core/ai-work.js';
 import { emptyEvent, type TraceLink, type UsageEvent } from '../core/event.js';
-import { redactSecret } from '../core/secrets.js';
+import { redactSecrets } from '../core/secrets.js';
+import { normalizeKeyHash } from '../core/selectors.js';
 
 import {
   count,
@@ -383,7 +384,7 @@ function traceLink(span: Record<string, unknown>, a: Attrs): TraceLink | null {
       span_id: hexId(span.spanId, 8, 'spanId'),
       parent_span_id: parentId(span.parentSpanId),
       tenant: redactOptional(str(a, S.TENANT)),
-      api_key: redactOptional(str(a, S.API_KEY) ?? str(a, S.API_KEY_ID)),
+      api_key: keyOf(str(a, S.API_KEY) ?? str(a, S.API_KEY_ID)),
       service: redactOptional(str(a, S.SERVICE)),
       agent: redactOptional(str(a, S.AGENT_ID) ?? str(a, S.AGENT_NAME)),
       project: null,
@@ -394,8 +395,13 @@ function traceLink(span: Record<string, unknown>, a: Attrs): TraceLink | null {
   }
 }
 
+/** A key as events keep it: fingerprinted when raw, a 64-hex hash lowercased. */
+function keyOf(v: string | null): string | null {
+  return v === null ? null : normalizeKeyHash(redactSecrets(v));
+}
+
 function redactOptional(v: string | null): string | null {
-  return v === null ? null : redactSecret(v);
+  return v === null ? null : redactSecrets(v);
 }
 
 /** The path of a field named by a FieldError thrown while mapping span `path`. */

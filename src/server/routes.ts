@@ -2,8 +2,13 @@
  * The route table: the one list the app registers and the OpenAPI document
  * is generated from, so the two cannot drift apart.
  */
-import type { Role } from '../core/config.js';
+import type { Config, Role } from '../core/config.js';
+import type { Store } from '../store/store.js';
 import type { Principal } from './access.js';
+import type { Limits } from './app.js';
+import type { Drilldown } from './drilldown.js';
+import type { HttpCounters } from './metrics.js';
+import type { GroupWriter } from './writer.js';
 
 export interface Param {
   name: string;
@@ -40,3 +45,16 @@ export const WINDOW_PARAMS: readonly Param[] = [
   { name: 'from', description: 'window start, date or RFC 3339 time (with `to`)' },
   { name: 'to', description: 'window end, exclusive (with `from`)' },
 ];
+
+/** What the routes of one app share (built once by createApp). */
+export interface AppContext {
+  store: Store;
+  config: Config;
+  now: () => number;
+  limits: Limits;
+  http: HttpCounters;
+  drilldown: Drilldown;
+  writer: GroupWriter;
+  /** Call after an ingest commits: hooks such as budget alerts run when something was stored. */
+  committed(stored: number): void;
+}

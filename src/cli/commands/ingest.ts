@@ -1,6 +1,10 @@
+import type { Config } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
+import { iso } from '../../core/statement.js';
 import { FORMATS, type Format } from '../../ingest/index.js';
 import { type FileReport, ingestFile } from '../../service/ingest.js';
+import { selectorWarnings } from '../../service/posture.js';
+import type { Store } from '../../store/store.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
 import { withContext } from '../context.js';
 import { progress } from '../progress.js';
@@ -21,7 +25,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   const json = str(values, 'report') === 'json';
   return withContext(
     values,
-    async ({ store }) => {
+    async ({ store, config }) => {
       const reports: FileReport[] = [];
       for (const file of positionals) {
         const bar = progress(`ingest ${file}`, null);
@@ -38,6 +42,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
         if (note) process.stderr.write(`${note}\n`);
       }
       if (json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+      await warnUnmatchedSelectors(store, config);
       return 0;
     },
     { create: true },
@@ -65,4 +70,16 @@ function nothingAiNote(r: FileReport): string | null {
     (r.links > 0 ? ` (their ids were kept, so that AI spans of the same traces find their invoker)` : '') +
     '; docs/producers.md lists the instrumentations tally reads'
   );
+}
+
+/** A registry selector that matched nothing while unknown callers of its kind came in: most likely mis-pasted. */
+async function warnUnmatchedSelectors(store: Store, config: Config): Promise<void> {
+  const { window, unmatched } = await selectorWarnings(store, config);
+  for (const u of unmatched) {
+    process.stderr.write(
+      `warning: ${u.identity}: selector ${u.selector} matched no event from ${iso(window.start)} to ${iso(window.end)}, ` +
+        `while ${u.unknown.length} unknown caller(s) of that kind sent ${u.events} event(s), e.g. ${u.unknown[0]} ` +
+        '(check the value was pasted whole; `tally posture` lists them all)\n',
+    );
+  }
 }

@@ -1,0 +1,97 @@
+/** Security routes: signals, incident replay, posture. */
+import { MAX_WINDOW_DAYS } from '../../core/bounds.js';
+import { iso } from '../../core/statement.js';
+import { postureJson } from '../../export/posture.js';
+import { replayJson } from '../../export/replay.js';
+import { signalJson } from '../../export/signals.js';
+import { computePosture } from '../../service/posture.js';
+import { computeReplay } from '../../service/replay.js';
+import { defaultSignalWindow, evaluateSignals } from '../../service/signals.js';
+import { json, optional } from '../http.js';
+import { windowOf } from '../params.js';
+import { scopeTeam } from '../read.js';
+import { type AppContext, READERS, type Route, WINDOW_PARAMS } from '../routes.js';
+import { replayOfTeam, signalsOfTeam } from '../scope.js';
+
+export function securityRoutes(app: AppContext): Route[] {
+  const { store, config } = app;
+  return [
+    {
+      method: 'GET',
+      path: '/v1/signals',
+      roles: READERS,
+      summary:
+        'security and hygiene signals (default: the 30 days up to the latest event; team tokens: their team)',
+      query: [
+        { name: 'from', description: 'window start (with `to`)' },
+        { name: 'to', description: 'window end, exclusive' },
+        { name: 'team', description: 'only signals of this team' },
+      ],
+      produces: 'application/json',
+      async handle({ query, principal }) {
+        const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
+        const latest = query.get('from') || query.get('to') ? null : await store.latestEventTime();
+        const window =
+          latest === null && !query.get('from') && !query.get('to')
+            ? null
+            : windowOf(
+                query,
+                () => ({ ...defaultSignalWindow(latest as number), label: 'default' }),
+                MAX_WINDOW_DAYS.signals,
+              );
+        const signals =
+          window === null ? [] : signalsOfTeam(await evaluateSignals(store, config, window), team);
+        return json({
+          window: window === null ? null : { start: iso(window.start), end: iso(window.end) },
+          scope: team === null ? null : { team },
+          signals: signals.map(signalJson),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/replay',
+      roles: READERS,
+      summary:
+        'incident replay: events of a window by identity or trace as trace trees (team tokens: their spans)',
+      query: [
+        { name: 'from', description: 'window start (with `to`; optional with `trace`)' },
+        { name: 'to', description: 'window end, exclusive' },
+        { name: 'identity', description: 'a registry identity, or an unmatched selector such as api_key:…' },
+        { name: 'trace', description: 'a trace id' },
+        { name: 'team', description: 'only spans of this team (team tokens: their own only)' },
+      ],
+      produces: 'application/json',
+      async handle({ query, principal }) {
+        const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
+        const trace = optional(query, 'trace') ?? null;
+        const window =
+          query.get('from') || query.get('to') || !trace
+            ? windowOf(query, undefined, MAX_WINDOW_DAYS.replay)
+            : null;
+        const replay = await computeReplay(store, config, {
+          window,
+          identity: optional(query, 'identity') ?? null,
+          trace,
+          signals: (w) => evaluateSignals(store, config, w),
+        });
+        return json({
+          ...(replayJson(team === null ? replay : replayOfTeam(replay, team)) as object),
+          scope: team === null ? null : { team },
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/posture',
+      roles: ['admin', 'finance'],
+      summary: 'NHI and asset hygiene (organisation-wide: admin and finance only)',
+      query: WINDOW_PARAMS,
+      produces: 'application/json',
+      async handle({ query }) {
+        const window = query.get('period') || query.get('from') || query.get('to') ? windowOf(query) : null;
+        return json(postureJson(await computePosture(store, config, { window })));
+      },
+    },
+  ];
+}
