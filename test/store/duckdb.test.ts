@@ -62,7 +62,14 @@ describe('DuckDB store file', () => {
 
   it('keeps its data and migrations across reopening', async () => {
     store = await openStore(file);
-    expect(await store.counters()).toEqual({ events: 5, duplicates: 0, rejected: 0, batches: 3 });
+    expect(await store.counters()).toEqual({
+      events: 5,
+      duplicates: 0,
+      superseded: 0,
+      rejected: 0,
+      ignored: 0,
+      batches: 3,
+    });
     expect((await store.verify()).ok).toBe(true);
     await store.close();
     const db = await DuckDBInstance.create(file);
