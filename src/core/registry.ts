@@ -37,6 +37,19 @@ export type OwnerResult =
       partial: Partial<OwnerChain>;
     };
 
+type SelectorField = (typeof SELECTOR_FIELDS)[number];
+
+/** An identity (by its position in the configuration) with a selector naming `fields` fields. */
+interface SelectorMatch {
+  position: number;
+  fields: number;
+}
+
+/** The values of a tuple's fields of one shape, as a key. */
+function projection(t: SelectorTuple, shape: readonly SelectorField[]): string {
+  return shape.map((f) => t[f] ?? '\u0001').join('\u0000');
+}
+
 export function inEffect(d: Dated, t: number): boolean {
   return (d.from === null || d.from <= t) && (d.until === null || t < d.until);
 }
@@ -46,6 +59,7 @@ export class Registry {
   private readonly teams = new Map<string, Team>();
   private readonly tenants: Set<string>;
   private readonly cache = new Map<string, Resolution>();
+  private index: Map<readonly SelectorField[], Map<string, SelectorMatch[]>> | null = null;
 
   constructor(readonly config: Config) {
     for (const a of config.applications) this.applications.set(a.id, a);
@@ -58,32 +72,18 @@ export class Registry {
     const key = tupleKey(tuple);
     const hit = this.cache.get(key);
     if (hit) return hit;
-    let best = 0;
-    let winners: Identity[] = [];
-    for (const identity of this.config.identities) {
-      let score = 0;
-      for (const selector of identity.match) {
-        let fields = 0;
-        let matches = true;
-        for (const f of SELECTOR_FIELDS) {
-          const want = selector[f];
-          if (want === undefined) continue;
-          if (tuple[f] !== want) {
-            matches = false;
-            break;
-          }
-          fields++;
-        }
-        if (matches && fields > score) score = fields;
-      }
-      if (score === 0) continue;
-      if (score > best) {
-        best = score;
-        winners = [identity];
-      } else if (score === best) {
-        winners.push(identity);
+    // Each identity's score: the most fields of any of its selectors that match.
+    const scores = new Map<number, number>();
+    for (const [shape, index] of this.selectorIndex()) {
+      for (const m of index.get(projection(tuple, shape)) ?? []) {
+        if (m.fields > (scores.get(m.position) ?? 0)) scores.set(m.position, m.fields);
       }
     }
+    const best = Math.max(0, ...scores.values());
+    const winners = [...scores.entries()]
+      .filter(([, score]) => best > 0 && score === best)
+      .sort(([a], [b]) => a - b)
+      .map(([position]) => this.config.identities[position] as Identity);
     const result: Resolution =
       winners.length === 0
         ? { kind: 'unknown' }
@@ -92,6 +92,34 @@ export class Registry {
           : { kind: 'ambiguous', candidates: winners.map((w) => w.id).sort() };
     this.cache.set(key, result);
     return result;
+  }
+
+  /**
+   * The identities' selectors by shape (which fields a selector names) and
+   * then by the values it names, so that resolving a tuple looks up each
+   * shape once instead of testing every selector (built on first use).
+   */
+  private selectorIndex(): Map<readonly SelectorField[], Map<string, SelectorMatch[]>> {
+    if (this.index) return this.index;
+    const shapes = new Map<string, readonly SelectorField[]>();
+    const index = new Map<readonly SelectorField[], Map<string, SelectorMatch[]>>();
+    this.config.identities.forEach((identity, position) => {
+      for (const selector of identity.match) {
+        const fields = SELECTOR_FIELDS.filter((f) => selector[f] !== undefined);
+        if (fields.length === 0) continue;
+        const name = fields.join(',');
+        const shape = shapes.get(name) ?? fields;
+        shapes.set(name, shape);
+        const byValues = index.get(shape) ?? new Map<string, SelectorMatch[]>();
+        index.set(shape, byValues);
+        const values = projection(selector as SelectorTuple, shape);
+        const list = byValues.get(values) ?? [];
+        list.push({ position, fields: fields.length });
+        byValues.set(values, list);
+      }
+    });
+    this.index = index;
+    return index;
   }
 
   /** SPEC §4.2: identity → application → team → cost center, each as of `t`. */
