@@ -6,6 +6,7 @@ import { open } from 'node:fs/promises';
 import {
   type DuckDBAppender,
   type DuckDBConnection,
+  type DuckDBDataChunk,
   DuckDBInstance,
   DuckDBTimestampValue,
   type DuckDBValue,
@@ -13,10 +14,8 @@ import {
 import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
 import {
   ALL_EVENT_FIELDS,
-  addUnits,
   EVENT_FIELDS,
   RICH_COUNT_FIELDS,
-  type Units,
   type UsageEvent,
   unitsText,
 } from '../../core/event.js';
@@ -51,6 +50,7 @@ import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, columnType, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
+import { type ChunkDb, readGroups } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
 export interface DuckDBOptions {
@@ -74,10 +74,7 @@ const SAME_CONTENT = (a: string, b: string) =>
 type Row = Record<string, unknown>;
 
 /** A connection to read from: the store's own, or a snapshot's. */
-interface Db {
-  rows(sql: string): Promise<Row[]>;
-  run(sql: string): Promise<number>;
-}
+type Db = ChunkDb;
 
 /** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
 const HASH_IN_SQL_MAX = 2_000_000;
@@ -242,7 +239,11 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw new StoreError(`cannot read the store: ${message(e)}`, undefined, e);
     }
-    const db: Db = { rows: (sql) => this.rows(sql, conn), run: (sql) => this.run(sql, undefined, conn) };
+    const db: Db = {
+      rows: (sql) => this.rows(sql, conn),
+      run: (sql) => this.run(sql, undefined, conn),
+      chunks: (sql, each) => this.chunks(sql, each, conn),
+    };
     let queue: Promise<unknown> = Promise.resolve();
     const serial = <R>(op: () => Promise<R>): Promise<R> => {
       const next = queue.then(op, op);
@@ -342,7 +343,11 @@ export class DuckDBStore implements Store {
     return this.serial(() => this.readUsageGroups(this.db, q));
   }
 
-  private readonly db: Db = { rows: (sql) => this.rows(sql), run: (sql) => this.run(sql) };
+  private readonly db: Db = {
+    rows: (sql) => this.rows(sql),
+    run: (sql) => this.run(sql),
+    chunks: (sql, each) => this.chunks(sql, each),
+  };
 
   private async readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {
     const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
@@ -358,45 +363,7 @@ export class DuckDBStore implements Store {
       timeOfDay: flags.filter((f) => f.v.timeOfDay).map((f) => f.p),
     };
     for (const sql of usageSetupSql(q)) await db.run(sql);
-    const rows = await db.rows(usageGroupsSql(q, varying));
-    return rows.map((r) => ({
-      own: {
-        api_key: str(r.api_key),
-        service: str(r.service),
-        agent: str(r.agent),
-        project: str(r.project),
-      },
-      payer:
-        r.rollup === 'invoker'
-          ? {
-              api_key: str(r.p_api_key),
-              service: str(r.p_service),
-              agent: str(r.p_agent),
-              project: str(r.p_project),
-            }
-          : null,
-      rollup: r.rollup as UsageGroup['rollup'],
-      tenant: str(r.tenant),
-      environment: str(r.environment),
-      provider: str(r.provider),
-      model: str(r.model),
-      operation: String(r.operation),
-      tool: str(r.tool),
-      data_source: str(r.data_source),
-      project: str(r.project),
-      time: num(r.time),
-      day: r.day === null || r.day === undefined ? null : num(r.day),
-      events: num(r.events),
-      requests: num(r.requests),
-      tier_units: num(r.tier_units),
-      input_tokens: num(r.input_tokens),
-      output_tokens: num(r.output_tokens),
-      cache_read_tokens: num(r.cache_read_tokens),
-      cache_write_tokens: num(r.cache_write_tokens),
-      reasoning_tokens: num(r.reasoning_tokens),
-      errors: num(r.errors),
-      ...richGroupUsage(r),
-    }));
+    return readGroups(db, usageGroupsSql(q, varying));
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
@@ -733,6 +700,21 @@ export class DuckDBStore implements Store {
     }
   }
 
+  /** Streams a query's result chunk by chunk (large results, read column by column). */
+  private async chunks(sql: string, each: (chunk: DuckDBDataChunk) => void, conn = this.conn): Promise<void> {
+    try {
+      const result = await conn.stream(sql);
+      for (
+        let chunk = await result.fetchChunk();
+        chunk && chunk.rowCount > 0;
+        chunk = await result.fetchChunk()
+      )
+        each(chunk);
+    } catch (e) {
+      throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+    }
+  }
+
   private async rows(sql: string, conn = this.conn): Promise<Row[]> {
     try {
       const reader = await conn.runAndReadAll(sql);
@@ -741,18 +723,6 @@ export class DuckDBStore implements Store {
       throw new StoreError(`store query failed: ${message(e)}`, sql, e);
     }
   }
-}
-
-/** The richer usage of a usage-group row, set only where non-zero (SPEC §3). */
-function richGroupUsage(r: Row): Partial<UsageGroup> {
-  const out: Partial<UsageGroup> = {};
-  for (const f of RICH_COUNT_FIELDS) if (num(r[f]) > 0) out[f] = num(r[f]);
-  if (typeof r.units === 'string') {
-    const units: Record<string, number> = {};
-    addUnits(units, JSON.parse(r.units) as Units, num(r.events));
-    out.units = units;
-  }
-  return out;
 }
 
 async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
