@@ -59,6 +59,7 @@ export class Registry {
   private readonly teams = new Map<string, Team>();
   private readonly tenants: Set<string>;
   private readonly cache = new Map<string, Resolution>();
+  private readonly tenantSets = new WeakMap<Identity, ReadonlySet<string>>();
   private index: Map<readonly SelectorField[], Map<string, SelectorMatch[]>> | null = null;
 
   constructor(readonly config: Config) {
@@ -189,8 +190,19 @@ export class Registry {
   /** SPEC §4.4: may this identity act for the tenant, and does the tenant exist? */
   tenantAllowed(identity: Identity, tenant: string): boolean {
     if (!this.tenants.has(tenant)) return false;
-    const allowed = identity.tenants;
-    return allowed !== null && (allowed.includes('*') || allowed.includes(tenant));
+    const allowed = this.allowedTenants(identity);
+    return allowed !== null && (allowed.has('*') || allowed.has(tenant));
+  }
+
+  /** An identity's tenant list as a set (a long list was searched once per usage group). */
+  private allowedTenants(identity: Identity): ReadonlySet<string> | null {
+    if (identity.tenants === null) return null;
+    let set = this.tenantSets.get(identity);
+    if (set === undefined) {
+      set = new Set(identity.tenants);
+      this.tenantSets.set(identity, set);
+    }
+    return set;
   }
 
   /** Every instant at which an attribution answer can change. */
