@@ -4,6 +4,7 @@ import { importCommand } from './commands/import.js';
 import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
 import { postureCommand } from './commands/posture.js';
+import { pullCommand } from './commands/pull.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { replayCommand } from './commands/replay.js';
 import { restateCommand } from './commands/restate.js';
@@ -28,4 +29,5 @@ export const COMMANDS: Record<string, Command> = {
   verify: verifyCommand,
   serve: serveCommand,
   import: importCommand,
+  pull: pullCommand,
 };

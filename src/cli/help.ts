@@ -184,6 +184,24 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     example: 'tally import backstage ./catalog --out backstage.yaml --cost-centers cost-centers.yaml',
     store: false,
   },
+  pull: {
+    usage:
+      'tally pull openai|anthropic --since T [--until T] [--bucket-width 1d|1h] [--base-url URL] [--refetch]',
+    summary:
+      'Fetch organisation usage reports page by page with an admin key (OPENAI_ADMIN_KEY, ANTHROPIC_ADMIN_KEY) and ingest them.',
+    options: [
+      ['--since T', 'first bucket, a date or RFC 3339 time; a later stored cursor wins (see --refetch)'],
+      ['--until T', 'end of the last bucket, exclusive (default: now)'],
+      ['--bucket-width W', 'bucket width, 1d (default) or 1h'],
+      [
+        '--base-url URL',
+        'the API root (default https://api.openai.com or https://api.anthropic.com), e.g. a proxy',
+      ],
+      ['--refetch', 'start at --since even where earlier pulls already read complete buckets'],
+    ],
+    choices: { 'bucket-width': ['1d', '1h'] },
+    example: 'OPENAI_ADMIN_KEY=sk-admin-… tally pull openai --since 2026-10-01 --until 2026-11-01',
+  },
 };
 
 const COMMON = [

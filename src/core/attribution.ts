@@ -70,6 +70,18 @@ export interface Charge extends LineKey, Amounts {
   fallbacks?: PriceFallback[];
 }
 
+/** Why a charge is billed 0: unattributed, disputed spend held, or experimentation shown back. */
+export type NotBilled = 'unattributed' | 'disputed_hold' | 'experimentation_showback';
+
+/** Disputed spend is shown against the identity that made the call, never rolled up to an invoker (SPEC §4.7). */
+export function accountableIdentity(
+  own: Identity,
+  payer: Identity,
+  disputed: DisputedReason | null,
+): Identity {
+  return disputed ? own : payer;
+}
+
 export function emptyAmounts(): Amounts {
   return {
     direct_cost: 0n,
@@ -228,8 +240,7 @@ export class Attributor {
 
     who.disputes = this.registry.disputes(own.identity, g.time, g.model);
     const disputed = who.disputes[0] ?? null;
-    // Disputed spend is shown against the identity that made the call, never rolled up to an invoker.
-    const accountable = disputed ? own.identity : payer.identity;
+    const accountable = accountableIdentity(own.identity, payer.identity, disputed);
     const owner = this.registry.owner(accountable, g.time);
     if (owner.ok) {
       who.cost_center = owner.chain.costCenter;
@@ -257,11 +268,12 @@ export class Attributor {
     } else if (payer.noInvoker) {
       who.reason = 'no_invoker';
     }
-    who.billed = this.billed(who);
+    who.billed = this.notBilled(who) === null;
     return who;
   }
 
-  private payerOf(own: Identity, g: UsageGroup): { identity: Identity; noInvoker: boolean } {
+  /** Who pays for the group (SPEC §4.3): the span's own identity, or the invoker of a shared one. */
+  payerOf(own: Identity, g: UsageGroup): { identity: Identity; noInvoker: boolean } {
     if (this.policy.workflowRollup === 'executor' || !own.shared) return { identity: own, noInvoker: false };
     if (g.rollup === 'invoker' && g.payer) {
       const invoker = this.registry.resolve(g.payer);
@@ -271,12 +283,13 @@ export class Attributor {
     return { identity: own, noInvoker: true };
   }
 
-  /** Whether the charge is billed in full (true) or not at all. */
-  private billed(c: Pick<Charge, 'status' | 'environment'>): boolean {
-    if (c.status === 'unattributed') return false;
-    if (c.status === 'disputed' && this.policy.disputed === 'hold') return false;
-    if (c.environment === 'experimentation' && this.policy.experimentation === 'showback') return false;
-    return true;
+  /** Why a charge is billed 0 (SPEC §4.6, §4.7), or null when it is billed in full. */
+  notBilled(c: Pick<Charge, 'status' | 'environment'>): NotBilled | null {
+    if (c.status === 'unattributed') return 'unattributed';
+    if (c.status === 'disputed' && this.policy.disputed === 'hold') return 'disputed_hold';
+    if (c.environment === 'experimentation' && this.policy.experimentation === 'showback')
+      return 'experimentation_showback';
+    return null;
   }
 }
 

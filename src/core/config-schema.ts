@@ -32,6 +32,8 @@ import { SELECTOR_FIELDS } from './config.js';
 import { ConfigError, type Problem } from './errors.js';
 import { UNIT_NAME } from './event.js';
 import { type Money, ONE, parseMoney } from './money.js';
+import { holdsSecret } from './secrets.js';
+import { KEY_HASH_DIGITS, MIN_KEY_PREFIX_DIGITS, normalizeApiKey } from './selectors.js';
 import { SEVERITIES } from './signals/signal.js';
 
 /** Where a path of the configuration was written; `text` is a scalar's source text. */
@@ -279,12 +281,27 @@ function parseSelector(c: Checker, path: string, v: unknown): Selector {
   const selector: Selector = {};
   for (const key of SELECTOR_FIELDS) {
     const value = f.str(key);
-    if (value !== null) selector[key] = value;
+    if (value === null) continue;
+    const problem = selectorProblem(key, value);
+    if (problem) c.report(f.at(key), problem);
+    else selector[key] = key === 'api_key' ? normalizeApiKey(value) : value;
   }
   if (f.ok && Object.keys(selector).length === 0) {
     c.report(path, `a selector needs at least one of ${SELECTOR_FIELDS.join(', ')}`);
   }
   return selector;
+}
+
+/** SPEC §2: no raw secret anywhere; an `api_key` hash or prefix of 16 to 64 hex digits, or a provider key id. */
+function selectorProblem(key: (typeof SELECTOR_FIELDS)[number], value: string): string | null {
+  if (holdsSecret(value))
+    return "holds what looks like a raw key, which never belongs in tally.yaml: give the key's SHA-256 as 64 hex digits (as LiteLLM shows it) or a prefix of at least 16";
+  if (key !== 'api_key' || !/^[0-9a-fA-F]+$/.test(value)) return null;
+  if (value.length < MIN_KEY_PREFIX_DIGITS)
+    return `is ${value.length} hex digits: a key hash prefix needs at least ${MIN_KEY_PREFIX_DIGITS} (the key's SHA-256 has ${KEY_HASH_DIGITS})`;
+  if (value.length > KEY_HASH_DIGITS)
+    return `is ${value.length} hex digits: a key's SHA-256 has ${KEY_HASH_DIGITS}`;
+  return null;
 }
 
 function parsePrices(c: Checker, f: Fields | null): Config['prices'] {

@@ -17,3 +17,13 @@ export function globMatch(glob: string, value: string): boolean {
 export function isGlob(pattern: string): boolean {
   return pattern.includes('*') || pattern.includes('?');
 }
+
+/**
+ * Whether a model name matches a model pattern (an allowlist glob, a price's
+ * model name or glob): case-insensitive, the same way everywhere (SPEC §2).
+ */
+export function modelMatches(pattern: string, model: string): boolean {
+  const p = pattern.toLowerCase();
+  const m = model.toLowerCase();
+  return isGlob(p) ? globMatch(p, m) : p === m;
+}

@@ -7,6 +7,7 @@
  * |---|---|---|
  * | unregistered_identity: telemetry from selectors no identity matches | ID.AM-02, ID.AM-08 | NHI1 Improper Offboarding |
  * | ambiguous_identity: selectors two identities claim equally | ID.AM-02 | NHI9 NHI Reuse |
+ * | unmatched_selector: a registry selector that matched nothing while unknown callers of its kind were seen | ID.AM-02 | NHI1 |
  * | identity_without_owner: no application, or no owner team now | ID.AM-02, ID.AM-08 | NHI1 |
  * | application_without_team: no owner team in effect now | ID.AM-02, ID.AM-08 | NHI1 |
  * | key_not_rotated: no `created`/`rotated` within N days | ID.AM-08 | NHI7 Long-Lived Secrets |
@@ -24,9 +25,11 @@
  * throughout their life cycles.
  */
 import { type Charge, selectorLabel } from './attribution.js';
-import type { Config, Identity } from './config.js';
+import type { Config, Identity, Selector } from './config.js';
+import { SELECTOR_FIELDS } from './config.js';
 import type { Money } from './money.js';
 import { inEffect, type Registry } from './registry.js';
+import { selectorScore } from './selectors.js';
 import type { Severity } from './signals/signal.js';
 import { SEVERITIES } from './signals/signal.js';
 import { iso, type Totals } from './statement.js';
@@ -44,6 +47,7 @@ export interface SelectorUsage {
 export type FindingKind =
   | 'unregistered_identity'
   | 'ambiguous_identity'
+  | 'unmatched_selector'
   | 'identity_without_owner'
   | 'application_without_team'
   | 'key_not_rotated'
@@ -99,6 +103,7 @@ const KEY_KINDS: ReadonlySet<Identity['kind']> = new Set(['api_key', 'service_ac
 const REFS: Record<FindingKind, string[]> = {
   unregistered_identity: ['NIST CSF ID.AM-02', 'NIST CSF ID.AM-08', 'OWASP NHI1'],
   ambiguous_identity: ['NIST CSF ID.AM-02', 'OWASP NHI9'],
+  unmatched_selector: ['NIST CSF ID.AM-02', 'OWASP NHI1'],
   identity_without_owner: ['NIST CSF ID.AM-02', 'NIST CSF ID.AM-08', 'OWASP NHI1'],
   application_without_team: ['NIST CSF ID.AM-02', 'NIST CSF ID.AM-08', 'OWASP NHI1'],
   key_not_rotated: ['NIST CSF ID.AM-08', 'OWASP NHI7'],
@@ -111,29 +116,60 @@ const REFS: Record<FindingKind, string[]> = {
   attribution_coverage: ['NIST CSF ID.AM-02'],
 };
 
+type Draft = Omit<Finding, 'refs'>;
+
 export function assessPosture(input: PostureInput): Posture {
   const { config, registry, window } = input;
   const asOf = window.end - 1;
-  const findings: Finding[] = [];
-  const add = (f: Omit<Finding, 'refs'>) => findings.push({ ...f, refs: REFS[f.kind] });
+  const { seen, unmatched } = usageByIdentity(registry, input.usage);
+  const drafts: Draft[] = [
+    ...unregisteredFindings(unmatched, unknownCostByLabel(input.charges)),
+    ...unmatchedSelectors(config, registry, input.usage, asOf).map(unmatchedFinding),
+    ...applicationFindings(config, asOf),
+    ...config.identities.flatMap((identity) => {
+      const use = seen.get(identity.id);
+      const found = ownerFindings(registry, identity, asOf, use?.events ?? 0);
+      lifecycleFindings(identity, asOf, input.rotationDays, use?.events ?? 0, (f) => found.push(f));
+      return use ? [...found, ...usageFindings(identity, use)] : found;
+    }),
+    ...unpricedFindings(input.charges),
+    ...priceFallbacks(input.charges),
+    ...coverageFindings(input.totals),
+  ];
+  const findings: Finding[] = drafts.map((f) => ({ ...f, refs: REFS[f.kind] }));
+  const rank = (s: Severity) => SEVERITIES.indexOf(s);
+  findings.sort(
+    (a, b) => rank(a.severity) - rank(b.severity) || cmp(a.kind, b.kind) || cmp(a.subject, b.subject),
+  );
+  const { attributed, direct } = input.totals.coverage;
+  return { window, asOf, rotationDays: input.rotationDays, coverage: { attributed, direct }, findings };
+}
 
-  const costByLabel = new Map<string, Money>();
-  for (const c of input.charges) {
-    if (c.reason !== 'unknown_identity' && c.reason !== 'ambiguous_identity') continue;
-    const label = c.identity ?? 'none';
-    costByLabel.set(label, (costByLabel.get(label) ?? 0n) + c.effective_cost);
-  }
+/** How a registry identity was used in the window. */
+interface IdentityUse {
+  events: number;
+  services: Set<string>;
+  /** Environments claimed other than the registered one, with their event counts. */
+  claims: Map<string, number>;
+  last: number;
+}
 
-  // Per identity: the tuples and environments seen; per unmatched tuple: its usage.
-  const seen = new Map<
-    string,
-    { events: number; services: Set<string>; claims: Map<string, number>; last: number }
-  >();
-  const unmatched = new Map<
-    string,
-    { kind: 'unknown' | 'ambiguous'; label: string; candidates: string[]; usage: SelectorUsage[] }
-  >();
-  for (const u of input.usage) {
+/** Usage of selector tuples that resolve to no identity, or to several. */
+interface UnresolvedUse {
+  kind: 'unknown' | 'ambiguous';
+  label: string;
+  candidates: string[];
+  usage: SelectorUsage[];
+}
+
+/** Splits the window's usage into what each identity did and what resolved to none or several. */
+function usageByIdentity(
+  registry: Registry,
+  usage: readonly SelectorUsage[],
+): { seen: Map<string, IdentityUse>; unmatched: Map<string, UnresolvedUse> } {
+  const seen = new Map<string, IdentityUse>();
+  const unmatched = new Map<string, UnresolvedUse>();
+  for (const u of usage) {
     const r = registry.resolve(u.tuple);
     if (r.kind === 'identity') {
       const s = seen.get(r.identity.id) ?? {
@@ -161,31 +197,43 @@ export function assessPosture(input: PostureInput): Posture {
     entry.usage.push(u);
     unmatched.set(key, entry);
   }
+  return { seen, unmatched };
+}
 
-  for (const u of unmatched.values()) {
-    const events = u.usage.reduce((n, x) => n + x.events, 0);
-    const figures = {
+/** The effective cost of unknown and ambiguous callers, by the label the statement gives them. */
+function unknownCostByLabel(charges: readonly Charge[]): Map<string, Money> {
+  const cost = new Map<string, Money>();
+  for (const c of charges) {
+    if (c.reason !== 'unknown_identity' && c.reason !== 'ambiguous_identity') continue;
+    const label = c.identity ?? 'none';
+    cost.set(label, (cost.get(label) ?? 0n) + c.effective_cost);
+  }
+  return cost;
+}
+
+function unregisteredFindings(unmatched: Map<string, UnresolvedUse>, cost: Map<string, Money>): Draft[] {
+  return [...unmatched.values()].map((u) => ({
+    kind: u.kind === 'unknown' ? 'unregistered_identity' : 'ambiguous_identity',
+    severity: u.kind === 'unknown' ? 'high' : 'medium',
+    subject: u.label,
+    detail:
+      u.kind === 'unknown'
+        ? 'seen in telemetry but matched by no identity in the registry'
+        : `matched equally by ${u.candidates.join(' and ')}`,
+    events: u.usage.reduce((n, x) => n + x.events, 0),
+    cost: cost.get(u.label) ?? 0n,
+    figures: {
       first_seen: iso(Math.min(...u.usage.map((x) => x.first))),
       last_seen: iso(Math.max(...u.usage.map((x) => x.last))),
       ...(u.kind === 'ambiguous' ? { candidates: u.candidates.join(', ') } : {}),
-    };
-    add({
-      kind: u.kind === 'unknown' ? 'unregistered_identity' : 'ambiguous_identity',
-      severity: u.kind === 'unknown' ? 'high' : 'medium',
-      subject: u.label,
-      detail:
-        u.kind === 'unknown'
-          ? 'seen in telemetry but matched by no identity in the registry'
-          : `matched equally by ${u.candidates.join(' and ')}`,
-      events,
-      cost: costByLabel.get(u.label) ?? 0n,
-      figures,
-    });
-  }
+    },
+  }));
+}
 
-  for (const app of config.applications) {
-    if (app.owner.some((o) => inEffect(o, asOf))) continue;
-    add({
+function applicationFindings(config: Config, asOf: number): Draft[] {
+  return config.applications
+    .filter((app) => !app.owner.some((o) => inEffect(o, asOf)))
+    .map((app) => ({
       kind: 'application_without_team',
       severity: 'medium',
       subject: app.id,
@@ -193,74 +241,84 @@ export function assessPosture(input: PostureInput): Posture {
       events: 0,
       cost: null,
       figures: {},
-    });
-  }
+    }));
+}
 
-  for (const identity of config.identities) {
-    const use = seen.get(identity.id);
-    const events = use?.events ?? 0;
-    const owner = registry.owner(identity, asOf);
-    if (!owner.ok) {
-      add({
+/** An identity with no owner now, or whose owner is offboarded or retired. */
+function ownerFindings(registry: Registry, identity: Identity, asOf: number, events: number): Draft[] {
+  const owner = registry.owner(identity, asOf);
+  const severity = events > 0 ? 'high' : 'medium';
+  if (!owner.ok) {
+    return [
+      {
         kind: 'identity_without_owner',
-        severity: events > 0 ? 'high' : 'medium',
+        severity,
         subject: identity.id,
         detail: ownerGap(owner.reason),
         events,
         cost: null,
         figures: { reason: owner.reason, application: identity.application },
-      });
-    } else if (owner.offboarded || owner.retired) {
-      add({
-        kind: 'identity_without_owner',
-        severity: events > 0 ? 'high' : 'medium',
-        subject: identity.id,
-        detail: owner.retired ? 'its application is retired' : 'its owner team is offboarded',
-        events,
-        cost: null,
-        figures: { application: owner.chain.application, team: owner.chain.team },
-      });
-    }
-    lifecycleFindings(identity, asOf, input.rotationDays, events, add);
-    if (use && use.claims.size > 0) {
-      const claimed = [...use.claims.keys()].sort();
-      add({
-        kind: 'identity_across_environments',
-        severity: 'medium',
-        subject: identity.id,
-        detail: `registered for ${identity.environment}, seen claiming ${claimed.join(', ')}`,
-        events: [...use.claims.values()].reduce((a, b) => a + b, 0),
-        cost: null,
-        figures: { environment: identity.environment, claimed: claimed.join(', ') },
-      });
-    }
-    if (use && use.services.size > 1) {
-      const services = [...use.services].sort();
-      add({
-        kind: 'identity_across_services',
-        severity: 'medium',
-        subject: identity.id,
-        detail: `one identity used by ${services.length} services: ${services.join(', ')}`,
-        events,
-        cost: null,
-        figures: { services: services.join(', ') },
-      });
-    }
-    if (use && identity.models === null && !identity.shared) {
-      add({
-        kind: 'unrestricted_identity',
-        severity: 'low',
-        subject: identity.id,
-        detail: 'in use with no model allowlist: any model, however costly, is authorised',
-        events,
-        cost: null,
-        figures: {},
-      });
-    }
+      },
+    ];
   }
+  if (!owner.offboarded && !owner.retired) return [];
+  return [
+    {
+      kind: 'identity_without_owner',
+      severity,
+      subject: identity.id,
+      detail: owner.retired ? 'its application is retired' : 'its owner team is offboarded',
+      events,
+      cost: null,
+      figures: { application: owner.chain.application, team: owner.chain.team },
+    },
+  ];
+}
 
+/** What an identity's use shows: other environments claimed, several services, no allowlist. */
+function usageFindings(identity: Identity, use: IdentityUse): Draft[] {
+  const found: Draft[] = [];
+  if (use.claims.size > 0) {
+    const claimed = [...use.claims.keys()].sort();
+    found.push({
+      kind: 'identity_across_environments',
+      severity: 'medium',
+      subject: identity.id,
+      detail: `registered for ${identity.environment}, seen claiming ${claimed.join(', ')}`,
+      events: [...use.claims.values()].reduce((a, b) => a + b, 0),
+      cost: null,
+      figures: { environment: identity.environment, claimed: claimed.join(', ') },
+    });
+  }
+  if (use.services.size > 1) {
+    const services = [...use.services].sort();
+    found.push({
+      kind: 'identity_across_services',
+      severity: 'medium',
+      subject: identity.id,
+      detail: `one identity used by ${services.length} services: ${services.join(', ')}`,
+      events: use.events,
+      cost: null,
+      figures: { services: services.join(', ') },
+    });
+  }
+  if (identity.models === null && !identity.shared) {
+    found.push({
+      kind: 'unrestricted_identity',
+      severity: 'low',
+      subject: identity.id,
+      detail: 'in use with no model allowlist: any model, however costly, is authorised',
+      events: use.events,
+      cost: null,
+      figures: {},
+    });
+  }
+  return found;
+}
+
+function unpricedFindings(charges: readonly Charge[]): Draft[] {
   const unpriced = new Map<string, { events: number; input: number; output: number }>();
-  for (const c of input.charges) {
+  for (const c of charges) {
     if (c.unpriced_events === 0) continue;
     const key = `${c.provider ?? '?'}/${c.model ?? '?'}`;
     const u = unpriced.get(key) ?? { events: 0, input: 0, output: 0 };
@@ -269,39 +327,106 @@ export function assessPosture(input: PostureInput): Posture {
     u.output += c.output_tokens;
     unpriced.set(key, u);
   }
-  for (const [model, u] of unpriced) {
-    add({
-      kind: 'unpriced_model',
-      severity: 'medium',
-      subject: model,
-      detail: 'no organisation or catalog price: its cost is unknown, not 0',
-      events: u.events,
-      cost: null,
-      figures: { input_tokens: u.input, output_tokens: u.output },
-    });
-  }
+  return [...unpriced].map(([model, u]) => ({
+    kind: 'unpriced_model',
+    severity: 'medium',
+    subject: model,
+    detail: 'no organisation or catalog price: its cost is unknown, not 0',
+    events: u.events,
+    cost: null,
+    figures: { input_tokens: u.input, output_tokens: u.output },
+  }));
+}
 
-  for (const f of priceFallbacks(input.charges)) add(f);
-
-  const { attributed, direct } = input.totals.coverage;
-  if (direct > 0n && attributed < direct) {
-    const percent = (attributed * 100n) / direct;
-    add({
+function coverageFindings(totals: Totals): Draft[] {
+  const { attributed, direct } = totals.coverage;
+  if (direct <= 0n || attributed >= direct) return [];
+  const percent = (attributed * 100n) / direct;
+  return [
+    {
       kind: 'attribution_coverage',
       severity: percent < COVERAGE_HIGH ? 'high' : percent < COVERAGE_MEDIUM ? 'medium' : 'low',
       subject: 'telemetry',
       detail: `${percentText(attributed, direct)} of direct cost is attributed to an owner`,
-      events: input.totals.events,
+      events: totals.events,
       cost: direct - attributed,
       figures: { attributed: String(attributed), direct: String(direct) },
-    });
-  }
+    },
+  ];
+}
 
-  const rank = (s: Severity) => SEVERITIES.indexOf(s);
-  findings.sort(
-    (a, b) => rank(a.severity) - rank(b.severity) || cmp(a.kind, b.kind) || cmp(a.subject, b.subject),
-  );
-  return { window, asOf, rotationDays: input.rotationDays, coverage: { attributed, direct }, findings };
+/** A registry selector that matched no event while unknown callers of its kind were seen. */
+export interface UnmatchedSelector {
+  identity: string;
+  /** The selector as the registry names it (`api_key:…`), in full. */
+  selector: string;
+  /** The unknown callers of the same kind, as the events carried them, in full. */
+  unknown: string[];
+  /** Their events. */
+  events: number;
+}
+
+/**
+ * Registry selectors that matched none of the `usage` while callers that no
+ * identity matches, carrying every field the selector names, were seen: a
+ * mis-pasted key hash shows up the day it happens (SPEC §2, §3.1). An
+ * identity revoked or expired by `asOf` is expected to be silent: skipped.
+ */
+export function unmatchedSelectors(
+  config: Config,
+  registry: Registry,
+  usage: ReadonlyArray<{ tuple: SelectorTuple; events: number }>,
+  asOf: number,
+): UnmatchedSelector[] {
+  const tuples = usage.map((u) => u.tuple);
+  const unknown = usage.filter((u) => registry.resolve(u.tuple).kind === 'unknown');
+  const out: UnmatchedSelector[] = [];
+  for (const identity of config.identities) {
+    if (endedBy(identity, asOf)) continue;
+    for (const selector of identity.match) {
+      if (tuples.some((t) => selectorScore(selector, t) > 0)) continue;
+      const fields = SELECTOR_FIELDS.filter((f) => selector[f] !== undefined);
+      const kin = unknown.filter((u) => fields.every((f) => u.tuple[f] !== null));
+      if (kin.length === 0) continue;
+      out.push({
+        identity: identity.id,
+        selector: selectorLabel(selectorTuple(selector)),
+        unknown: [...new Set(kin.map((u) => selectorLabel(u.tuple)))].sort(),
+        events: kin.reduce((n, u) => n + u.events, 0),
+      });
+    }
+  }
+  return out;
+}
+
+/** Whether the identity was revoked or expired at or before `at`. */
+function endedBy(identity: Identity, at: number): boolean {
+  return identity.lifecycle.some((l) => l.at <= at && (l.event === 'revoked' || l.event === 'expired'));
+}
+
+function selectorTuple(s: Selector): SelectorTuple {
+  return {
+    api_key: s.api_key ?? null,
+    service: s.service ?? null,
+    agent: s.agent ?? null,
+    project: s.project ?? null,
+  };
+}
+
+const SHOWN_UNKNOWN = 5;
+
+function unmatchedFinding(u: UnmatchedSelector): Omit<Finding, 'refs'> {
+  const shown = u.unknown.slice(0, SHOWN_UNKNOWN).join('; ');
+  const more = u.unknown.length > SHOWN_UNKNOWN ? `; and ${u.unknown.length - SHOWN_UNKNOWN} more` : '';
+  return {
+    kind: 'unmatched_selector',
+    severity: 'high',
+    subject: u.identity,
+    detail: `its selector ${u.selector} matched no event, while ${u.unknown.length} unknown caller(s) of that kind were seen: ${shown}${more}`,
+    events: u.events,
+    cost: null,
+    figures: { selector: u.selector, unknown_callers: u.unknown.length, unknown_seen: shown + more },
+  };
 }
 
 function lifecycleFindings(
@@ -312,7 +437,7 @@ function lifecycleFindings(
   add: (f: Omit<Finding, 'refs'>) => void,
 ): void {
   const past = identity.lifecycle.filter((l) => l.at <= asOf);
-  const ended = past.some((l) => l.event === 'revoked' || l.event === 'expired');
+  const ended = endedBy(identity, asOf);
   if (ended) return;
   const exposed = past.filter((l) => l.event === 'leaked' || l.event === 'compromised').at(-1);
   if (exposed) {

@@ -23,7 +23,7 @@ import {
 } from './catalog.js';
 import type { Config, ModelPrice, UnitPrice, UnitRate } from './config.js';
 import { AGGREGATE_OPERATIONS, type Units, type UsageEvent } from './event.js';
-import { globMatch, isGlob } from './glob.js';
+import { isGlob, modelMatches } from './glob.js';
 import type { Money } from './money.js';
 import { mulDiv, ONE } from './money.js';
 import { tierUnitsOf } from './usage.js';
@@ -314,11 +314,7 @@ export class PriceBook {
       const canonical = found?.provider ?? canonicalProvider(provider ?? '');
       const name = model.toLowerCase();
       const org = this.#prices.models
-        .filter(
-          (p) =>
-            canonicalProvider(p.provider) === canonical &&
-            (isGlob(p.model) ? globMatch(p.model.toLowerCase(), name) : p.model.toLowerCase() === name),
-        )
+        .filter((p) => canonicalProvider(p.provider) === canonical && modelMatches(p.model, name))
         .sort((a, b) => Number(isGlob(a.model)) - Number(isGlob(b.model)) || laterFirst(a.from, b.from))
         .map((p) => dated(p.from, p.until, compileOrg(p)));
       const discounts = this.#prices.discounts

@@ -2,9 +2,9 @@
  * The registry: identities, their applications, owner teams and cost centers,
  * each effective-dated (SPEC §4.1, §4.2, §4.4, §4.7).
  */
-import type { Application, Config, Dated, Identity, Team } from './config.js';
-import { SELECTOR_FIELDS } from './config.js';
-import { globMatch } from './glob.js';
+import type { Application, Config, Dated, Identity, SELECTOR_FIELDS, Selector, Team } from './config.js';
+import { modelMatches } from './glob.js';
+import { selectorComparisons, selectorScore } from './selectors.js';
 import type { SelectorTuple } from './usage.js';
 import { tupleKey } from './usage.js';
 
@@ -45,6 +45,11 @@ interface SelectorMatch {
   fields: number;
 }
 
+interface SelectorIndex {
+  byShape: Map<readonly SelectorField[], Map<string, SelectorMatch[]>>;
+  prefixed: Array<{ position: number; selector: Selector }>;
+}
+
 /** The values of a tuple's fields of one shape, as a key. */
 function projection(t: SelectorTuple, shape: readonly SelectorField[]): string {
   return shape.map((f) => t[f] ?? '\u0001').join('\u0000');
@@ -60,7 +65,7 @@ export class Registry {
   private readonly tenants: Set<string>;
   private readonly cache = new Map<string, Resolution>();
   private readonly tenantSets = new WeakMap<Identity, ReadonlySet<string>>();
-  private index: Map<readonly SelectorField[], Map<string, SelectorMatch[]>> | null = null;
+  private index: SelectorIndex | null = null;
 
   constructor(readonly config: Config) {
     for (const a of config.applications) this.applications.set(a.id, a);
@@ -75,10 +80,15 @@ export class Registry {
     if (hit) return hit;
     // Each identity's score: the most fields of any of its selectors that match.
     const scores = new Map<number, number>();
-    for (const [shape, index] of this.selectorIndex()) {
+    const { byShape, prefixed } = this.selectorIndex();
+    for (const [shape, index] of byShape) {
       for (const m of index.get(projection(tuple, shape)) ?? []) {
         if (m.fields > (scores.get(m.position) ?? 0)) scores.set(m.position, m.fields);
       }
+    }
+    for (const { position, selector } of prefixed) {
+      const fields = selectorScore(selector, tuple);
+      if (fields > (scores.get(position) ?? 0)) scores.set(position, fields);
     }
     const best = Math.max(0, ...scores.values());
     const winners = [...scores.entries()]
@@ -99,20 +109,27 @@ export class Registry {
    * The identities' selectors by shape (which fields a selector names) and
    * then by the values it names, so that resolving a tuple looks up each
    * shape once instead of testing every selector (built on first use).
+   * Selectors with an api_key hash prefix match more than one value: they
+   * are tested one by one (`prefixed`), by the shared rule of selectors.ts.
    */
-  private selectorIndex(): Map<readonly SelectorField[], Map<string, SelectorMatch[]>> {
+  private selectorIndex(): SelectorIndex {
     if (this.index) return this.index;
     const shapes = new Map<string, readonly SelectorField[]>();
-    const index = new Map<readonly SelectorField[], Map<string, SelectorMatch[]>>();
+    const index: SelectorIndex = { byShape: new Map(), prefixed: [] };
     this.config.identities.forEach((identity, position) => {
       for (const selector of identity.match) {
-        const fields = SELECTOR_FIELDS.filter((f) => selector[f] !== undefined);
-        if (fields.length === 0) continue;
+        const comparisons = selectorComparisons(selector);
+        if (comparisons.length === 0) continue;
+        if (comparisons.some((c) => c.op !== 'equals')) {
+          index.prefixed.push({ position, selector });
+          continue;
+        }
+        const fields = comparisons.map((c) => c.field);
         const name = fields.join(',');
         const shape = shapes.get(name) ?? fields;
         shapes.set(name, shape);
-        const byValues = index.get(shape) ?? new Map<string, SelectorMatch[]>();
-        index.set(shape, byValues);
+        const byValues = index.byShape.get(shape) ?? new Map<string, SelectorMatch[]>();
+        index.byShape.set(shape, byValues);
         const values = projection(selector as SelectorTuple, shape);
         const list = byValues.get(values) ?? [];
         list.push({ position, fields: fields.length });
@@ -184,7 +201,7 @@ export class Registry {
 
   modelAllowed(identity: Identity, model: string | null): boolean {
     if (identity.models === null || model === null) return true;
-    return identity.models.some((g) => globMatch(g, model));
+    return identity.models.some((g) => modelMatches(g, model));
   }
 
   /** SPEC §4.4: may this identity act for the tenant, and does the tenant exist? */

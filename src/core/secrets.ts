@@ -1,44 +1,125 @@
 /**
- * Raw secrets never reach the store (SPEC §3). A value that looks like a raw
- * key is replaced by its fingerprint: the first 16 hex digits of the SHA-256
- * of the secret (for `Bearer x`, of `x`). The registry refers to keys by that
- * fingerprint. The store's bulk path applies the same patterns in SQL
- * (`SECRET_PATTERNS_SQL`); both must agree.
+ * Raw secrets never reach the store, an export, an error message or a log
+ * (SPEC §3). A secret found anywhere in a value is replaced by its
+ * fingerprint: the SHA-256 of the secret's bytes as 64 lowercase hex digits
+ * (SPEC §3.1), the same value LiteLLM stores for a key, so a key seen raw in
+ * one source and hashed in another is one identity.
+ *
+ * What counts as a secret: the usual provider and cloud key shapes (OpenAI
+ * and Anthropic `sk-…`, AWS `AKIA…`/`ASIA…`, Google `AIza…`, GitHub, Slack,
+ * Hugging Face, Groq, xAI, Stripe, JWTs), the token after `Bearer`, and the
+ * value after a credential-named key (`api_key=…`, `"password": "…"`,
+ * `x-api-key: …`). When the whole value (blanks around it ignored) is one
+ * secret, the value becomes the fingerprint, so a raw key in an `api_key`
+ * field matches the registry; otherwise each secret inside the value is
+ * replaced and the rest kept (`Authorization: Bearer <fingerprint>`).
+ * Redacting twice changes nothing: a fingerprint is never taken for a secret.
+ *
+ * The store's bulk path (src/store/duckdb/canonical-sql.ts) fingerprints a
+ * value that is wholly a key of `KEY_SHAPES_SQL` in SQL and hands every other
+ * value that `ANY_SECRET_SQL` finds to this function's parser.
  */
 import { createHash } from 'node:crypto';
 
-/** Each pattern's first capture group is the secret that is hashed. */
-export const SECRET_PATTERNS: readonly RegExp[] = [
-  /^(sk-[A-Za-z0-9_-]{16,})$/,
-  /^((?:AKIA|ASIA)[A-Z0-9]{16})$/,
-  /^[Bb]earer\s+(\S+)$/,
+export const FINGERPRINT_HEX_DIGITS = 64;
+
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+const ALL_HEX = /^[0-9A-Fa-f]+$/;
+
+export function fingerprint(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** Whether a value is already a fingerprint (a SHA-256 as 64 lowercase hex digits). */
+export function isFingerprint(value: string): boolean {
+  return FINGERPRINT.test(value);
+}
+
+/** Provider and cloud key shapes; each is the secret as a whole (RE2 and JavaScript syntax alike). */
+export const KEY_SHAPES_SQL: readonly string[] = [
+  'sk-[A-Za-z0-9_-]{16,}',
+  '[rs]k_(?:live|test)_[A-Za-z0-9]{16,}',
+  '(?:AKIA|ASIA)[A-Z0-9]{16}',
+  'AIza[0-9A-Za-z_-]{35}',
+  'gh[pousr]_[A-Za-z0-9]{36,}',
+  'github_pat_[A-Za-z0-9_]{22,}',
+  'xox[abposr]-[A-Za-z0-9-]{10,}',
+  'hf_[A-Za-z0-9]{30,}',
+  'gsk_[A-Za-z0-9]{20,}',
+  'xai-[A-Za-z0-9]{20,}',
+  'eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}',
 ];
 
-/** The same patterns for SQL `regexp_extract(value, pattern, 1)` (RE2 syntax). */
-export const SECRET_PATTERNS_SQL: readonly string[] = [
-  '^(sk-[A-Za-z0-9_-]{16,})$',
-  '^((?:AKIA|ASIA)[A-Z0-9]{16})$',
-  '^[Bb]earer\\s+(\\S+)$',
+const ci = (word: string) =>
+  [...word].map((c) => (/[a-z]/.test(c) ? `[${c.toUpperCase()}${c}]` : c)).join('');
+
+/** `Bearer <token>`: the token is the secret. */
+const BEARER = `${ci('bearer')}[ \\t]+`;
+/** A credential-named key (`api_key=…`, `"password": "…"`); the value after it is the secret. */
+const NAMED_KEY = `(?:${['api[_-]?key', 'x-api-key', 'access[_-]?token', 'auth[_-]?token', 'client[_-]?secret', 'secret[_-]?key', 'password', 'passwd'].map(ci).join('|')})["']?[ \\t]*[:=][ \\t]*["']?`;
+const NAMED_VALUE = '[^ \\t\\r\\n"\'&,;{}()<>\\[\\]]{8,}';
+const TOKEN = '[A-Za-z0-9_._~+/=-]{8,}';
+
+/** Not preceded by a letter or digit: `task-…` holds no `sk-` key. */
+const EDGE = '(?:^|[^A-Za-z0-9])';
+
+interface Shape {
+  /** Finds the shape anywhere; group 1 is the secret and ends the match. */
+  anywhere: RegExp;
+  /** The value, blanks around it aside, is this one secret (group 1). */
+  whole: RegExp;
+  /** Whether a found secret is one (a fingerprint, or a hash named as a key, is not). */
+  accept: (secret: string) => boolean;
+}
+
+const BLANK = '[ \\t\\r\\n]*';
+
+function shape(prefix: string, secret: string, accept: (s: string) => boolean): Shape {
+  return {
+    anywhere: new RegExp(`${prefix}(${secret})`, 'g'),
+    whole: new RegExp(`^${BLANK}${prefix.replace(EDGE, '')}(${secret})${BLANK}$`),
+    accept,
+  };
+}
+
+/** Bearer first: `Bearer sk-…` is the fingerprint of `sk-…`, as `sk-…` alone is. */
+const SHAPES: readonly Shape[] = [
+  shape(`${EDGE}${BEARER}`, TOKEN, (s) => !FINGERPRINT.test(s)),
+  ...KEY_SHAPES_SQL.map((k) => shape(EDGE, k, () => true)),
+  shape(NAMED_KEY, NAMED_VALUE, (s) => !ALL_HEX.test(s)),
 ];
 
 /**
- * Every pattern above starts with `sk-`, `AKIA`/`ASIA` or `[Bb]earer` (a test
- * keeps this list true); checking the first letter keeps the regular
- * expressions off the hot path for all other values, in JS and in SQL.
+ * What every value with a secret contains (and some without): values
+ * without any of these are returned untouched at the cost of one scan.
  */
-export const SECRET_FIRST_LETTERS = ['s', 'A', 'B', 'b'] as const;
+const MAYBE =
+  /sk-|[rs]k_|akia|asia|aiza|gh[pousr]_|github_pat_|xox|hf_|gsk_|xai-|eyj|bearer|key|token|secret|passw/i;
 
-export const FINGERPRINT_HEX_DIGITS = 16;
+/** Finds any secret: the bulk path hands values it matches to `redactSecrets` (a superset is fine). */
+export const ANY_SECRET_SQL = [
+  `${EDGE}(?:${KEY_SHAPES_SQL.join('|')})`,
+  `${BEARER}${TOKEN}`,
+  `${NAMED_KEY}${NAMED_VALUE}`,
+].join('|');
 
-export function fingerprint(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex').slice(0, FINGERPRINT_HEX_DIGITS);
+/** The value with every secret in it replaced by its fingerprint; the fingerprint alone when it is one secret. */
+export function redactSecrets(value: string): string {
+  if (!MAYBE.test(value)) return value;
+  for (const s of SHAPES) {
+    const m = s.whole.exec(value);
+    if (m?.[1] && s.accept(m[1])) return fingerprint(m[1]);
+  }
+  let out = value;
+  for (const s of SHAPES) {
+    out = out.replace(s.anywhere, (match: string, secret: string) =>
+      s.accept(secret) ? match.slice(0, match.length - secret.length) + fingerprint(secret) : match,
+    );
+  }
+  return out;
 }
 
-/** Returns the value, or its fingerprint when it looks like a raw secret. */
-export function redactSecret(value: string): string {
-  for (const pattern of SECRET_PATTERNS) {
-    const m = pattern.exec(value);
-    if (m?.[1]) return fingerprint(m[1]);
-  }
-  return value;
+/** Whether a value holds a secret `redactSecrets` would replace (the configuration refuses them). */
+export function holdsSecret(value: string): boolean {
+  return redactSecrets(value) !== value;
 }

@@ -80,6 +80,28 @@ export interface UsageQuery {
   varies?: (provider: string | null, model: string | null) => { tiered: boolean; timeOfDay: boolean };
 }
 
+export interface ModelPair {
+  provider: string | null;
+  model: string | null;
+}
+
+/** The models of a window whose groups are split by request size and by time of day (see `UsageQuery.varies`). */
+export interface VaryingPairs {
+  tiered: ModelPair[];
+  timeOfDay: ModelPair[];
+}
+
+export function varyingPairs(q: UsageQuery, pairs: readonly ModelPair[]): VaryingPairs {
+  const flags = pairs.map((p) => ({
+    p,
+    v: q.varies?.(p.provider, p.model) ?? { tiered: true, timeOfDay: true },
+  }));
+  return {
+    tiered: flags.filter((f) => f.v.tiered).map((f) => f.p),
+    timeOfDay: flags.filter((f) => f.v.timeOfDay).map((f) => f.p),
+  };
+}
+
 export function tupleKey(t: SelectorTuple): string {
   return `${t.api_key ?? ''}\u0000${t.service ?? ''}\u0000${t.agent ?? ''}\u0000${t.project ?? ''}`;
 }

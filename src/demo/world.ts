@@ -581,8 +581,8 @@ export function buildWorld(month: string, rng: Random): World {
   });
   stream(voice, 'gateway', 2, 'business', [GPT4O_MINI(1, 500, 90)], { apiKey: voiceKey });
 
-  // LiteLLM virtual keys: SpendLogs carry the SHA-256 of the raw key, whose first 16 hex
-  // digits are tally's fingerprint of that key, the form the registry names it by.
+  // LiteLLM virtual keys: SpendLogs carry the SHA-256 of the raw key as 64 hex digits, and
+  // the registry names each key by that value as LiteLLM shows it (it is also tally's fingerprint).
   const litellm = (
     id: string,
     application: string,
@@ -604,7 +604,7 @@ export function buildWorld(month: string, rng: Random): World {
       environment,
       ...(opts.tenants ? { tenants: opts.tenants } : {}),
       ...(opts.models ? { models: opts.models } : {}),
-      match: [{ api_key: fingerprint(raw) }],
+      match: [{ api_key: hashed }],
       lifecycle,
     });
     stream(def, channel, weight, profile, uses, { apiKey: hashed });

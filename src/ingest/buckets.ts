@@ -13,7 +13,7 @@
  * daily page may fit within an hour). A bucket that fits no aligned slot
  * keeps its own start and end.
  */
-import { redactSecret } from '../core/secrets.js';
+import { redactSecrets } from '../core/secrets.js';
 
 const WIDTHS_MS = [60_000, 3_600_000, 86_400_000] as const;
 
@@ -48,5 +48,5 @@ export function bucketSlot(start: number, end: number, width: number | null): { 
 
 /** An event id from parts, each redacted first so that no raw key lands inside an id. */
 export function bucketId(parts: ReadonlyArray<string>): string {
-  return parts.map((p) => (p === '' ? p : redactSecret(p))).join('|');
+  return parts.map((p) => (p === '' ? p : redactSecrets(p))).join('|');
 }

@@ -5,7 +5,8 @@
  */
 import type { Problem } from '../core/errors.js';
 import { EVENT_FIELDS, MAX_FUTURE_MS, TOKEN_FIELDS, type UsageEvent } from '../core/event.js';
-import { redactSecret, SECRET_FIRST_LETTERS } from '../core/secrets.js';
+import { redactSecrets } from '../core/secrets.js';
+import { normalizeKeyHash } from '../core/selectors.js';
 import { MAX_AMOUNT_DIGITS, MAX_EXPONENT, MAX_NUMBER_CHARS } from './limits.js';
 
 const MAX_DATE_MS = 8.64e15;
@@ -228,7 +229,7 @@ export function optDecimal(v: unknown, field: string): string | null {
 
 /** A value as an error message shows it: a raw secret as its fingerprint (SPEC §3), then cut to `max`. */
 export function clip(s: string, max = 60): string {
-  const shown = redactSecret(s);
+  const shown = redactSecrets(s);
   return shown.length > max ? `${shown.slice(0, max)}…` : shown;
 }
 
@@ -243,15 +244,27 @@ const STRING_FIELDS = EVENT_FIELDS.filter(
   > => !NOT_TEXT.has(f),
 );
 
-const SECRET_FIRST = new Set<number>(SECRET_FIRST_LETTERS.map((c) => c.charCodeAt(0)));
-
-/** Replaces every string field that looks like a raw secret by its fingerprint (SPEC §3). */
-export function redactEvent(e: UsageEvent): UsageEvent {
-  for (const f of STRING_FIELDS) {
-    const v = e[f];
-    if (v !== null && SECRET_FIRST.has(v.charCodeAt(0)))
-      (e as unknown as Record<string, string>)[f] = redactSecret(v);
+function redactedUnits(units: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [unit, n] of Object.entries(units)) {
+    const name = redactSecrets(unit);
+    out[name] = (out[name] ?? 0) + n;
   }
+  return out;
+}
+
+/**
+ * Replaces every secret in every string field by its fingerprint (SPEC §3),
+ * and keeps a 64-hex key hash lowercased (SPEC §3.1).
+ */
+export function redactEvent(e: UsageEvent): UsageEvent {
+  const fields = e as unknown as Record<string, string | null>;
+  for (const f of STRING_FIELDS) {
+    const v = fields[f];
+    if (v !== null && v !== undefined) fields[f] = redactSecrets(v);
+  }
+  if (e.api_key !== null) e.api_key = normalizeKeyHash(e.api_key);
+  if (e.units) e.units = redactedUnits(e.units);
   return e;
 }
 

@@ -13,6 +13,7 @@ import { DETECT_HEAD_CHARS, detectFormat, type Format } from './detect.js';
 import { isObject, toProblem, type Where } from './fields.js';
 import { type JsonRecord, jsonRecords } from './json-records.js';
 import { litellmEvent } from './litellm.js';
+import { litellmPayloadEvent } from './litellm-callback.js';
 import { mapOpenAiPage } from './openai-usage.js';
 import { mapOtlpRequest } from './otlp.js';
 import type { Sink } from './sink.js';
@@ -171,6 +172,15 @@ export function canonicalRecordToEvent(
     return canonicalEvent(rec, false, now);
   } catch (e) {
     return toProblem(e, { file: where.file, record: where.record, recordKind: where.recordKind ?? 'record' });
+  }
+}
+
+/** For the HTTP server: one LiteLLM logging payload (its generic API callback) from a JSON value. */
+export function litellmPayloadToEvent(rec: unknown, where: Where, now: number): UsageEvent | Problem {
+  try {
+    return litellmPayloadEvent(rec, now);
+  } catch (e) {
+    return toProblem(e, where);
   }
 }
 

@@ -6,7 +6,7 @@
  * payload's `id` is the spend log's `request_id`, and
  * `metadata.user_api_key_hash` its `api_key`.
  *
- * Fields: `id`, `call_type`, `startTime` (epoch seconds, a float), `model`,
+ * Fields: `id`, `cache_hit`, `call_type`, `startTime` (epoch seconds, a float), `model`,
  * `model_group`, `custom_llm_provider`, `prompt_tokens`, `completion_tokens`,
  * `response_cost`, `status` (`success`/`failure`), `request_tags`,
  * `end_user`, `requester_ip_address`, `error_information`, and under
@@ -28,7 +28,8 @@ function spendLogRow(p: unknown): Record<string, unknown> {
   if (typeof p.id !== 'string' || p.id === '') fail('id', 'is required');
   const metadata = isObject(p.metadata) ? p.metadata : {};
   return {
-    request_id: p.id,
+    // A cache hit carries the cached response's id: litellm.ts gives it the spend log's cache-hit id.
+    request_id: p.cache_hit === true ? `${p.id}_cache_hit` : p.id,
     call_type: p.call_type,
     startTime: startTimeOf(p.startTime),
     api_key: metadata.user_api_key_hash ?? null,

@@ -14,11 +14,12 @@
  * - `model_group` replaces `model` only when `model` is empty: the event has
  *   one model field, so "try `model_group` when `model` has no price" is not
  *   possible after ingestion.
- * - `api_key` is LiteLLM's SHA-256 hex of the virtual key; its first 16 hex
- *   digits are exactly tally's fingerprint of the raw key (core/secrets.ts),
- *   so a 64-hex value is shortened to that, and the registry can name a key
- *   once for every source.
+ * - `api_key` is LiteLLM's SHA-256 hex of the virtual key: exactly tally's
+ *   fingerprint of the raw key (core/secrets.ts), kept whole, so the
+ *   registry names a key once for every source.
  * - `startTime` without a zone is UTC (LiteLLM writes UTC).
+ * - A cache hit's id (`<id>_cache_hit<write time>`) becomes
+ *   `<id>_cache_hit@<start time>`, the id its logging payload also gets.
  * - `messages`, `response` and `proxy_server_request` (prompts, when the
  *   proxy stores them) are never read.
  */
@@ -73,15 +74,27 @@ function nested(o: Record<string, unknown> | undefined, key: string): Record<str
   return isObject(v) ? v : undefined;
 }
 
-const HASHED_KEY = /^[0-9a-f]{64}$/;
+/** LiteLLM's cache-hit suffix: `_cache_hit` and the time the row was written (spend logs). */
+const CACHE_HIT = /_cache_hit[0-9.]*$/;
+
+/**
+ * The event id. A cache hit answers with the cached response's id, so
+ * LiteLLM suffixes its spend-log id with `_cache_hit` and the time it wrote
+ * the row, which its logging payload does not carry: both become
+ * `<id>_cache_hit@<start time>`, one id whichever path reports the hit.
+ */
+export function requestId(id: string, time: number): string {
+  const m = CACHE_HIT.exec(id);
+  return m ? `${id.slice(0, m.index)}_cache_hit@${new Date(time).toISOString()}` : id;
+}
 
 /** One SpendLogs row to an event; throws FieldError. */
 export function litellmEvent(row: unknown, now: number): UsageEvent {
   if (!isObject(row))
     return fail(undefined, `a LiteLLM spend log row must be an object, got ${typeName(row)}`);
-  const id = reqString(row.request_id, 'request_id');
   const start = reqString(row.startTime, 'startTime');
-  const e = emptyEvent(id, 'litellm', notFuture(parseTime(start, 'startTime', false), 'startTime', now));
+  const time = notFuture(parseTime(start, 'startTime', false), 'startTime', now);
+  const e = emptyEvent(requestId(reqString(row.request_id, 'request_id'), time), 'litellm', time);
   const callType = optString(row.call_type, 'call_type');
   // LiteLLM writes failed requests with an empty call_type (SPEC §3): an error event, not an invalid row.
   e.operation = callType === null ? 'unknown' : operationOf(callType);
@@ -131,8 +144,7 @@ export function litellmEvent(row: unknown, now: number): UsageEvent {
   e.cache_write_tokens = cacheWrite;
   e.reasoning_tokens = reasoning;
 
-  const apiKey = optString(row.api_key, 'api_key');
-  e.api_key = apiKey !== null && HASHED_KEY.test(apiKey) ? apiKey.slice(0, 16) : apiKey;
+  e.api_key = optString(row.api_key, 'api_key');
   e.agent = optString(row.agent_id, 'agent_id');
   e.tenant = tenantOf(metadata, tags as unknown[] | undefined, optString(row.end_user, 'end_user'));
   e.client_address =

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { type Context, Hono } from 'hono';
 import type { Config } from '../core/config.js';
-import { redactSecret } from '../core/secrets.js';
+import { redactSecrets } from '../core/secrets.js';
 import type { Store } from '../store/store.js';
 import { Authenticator, type RateLimit, RateLimiter } from './access.js';
 import { Drilldown } from './drilldown.js';
@@ -15,6 +15,7 @@ import { bytes } from './http.js';
 import { HttpCounters } from './metrics.js';
 import { encodeStatus } from './otlp-proto.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { litellmRoutes } from './routes/litellm.js';
 import { opsRoutes } from './routes/ops.js';
 import { reportRoutes } from './routes/reports.js';
 import { securityRoutes } from './routes/security.js';
@@ -53,7 +54,7 @@ const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url)
 /** An unexpected failure, for the operator: on stderr, secrets redacted, never in the reply. */
 function logInternal(method: string, path: string, err: unknown): void {
   const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
-  const lines = text.split('\n').map((l) => l.replace(/\S+/g, (w) => redactSecret(w)));
+  const lines = text.split('\n').map((l) => l.replace(/\S+/g, (w) => redactSecrets(w)));
   process.stderr.write(`tally serve: internal error on ${method} ${path}: ${lines.join('\n')}\n`);
 }
 
@@ -78,6 +79,7 @@ export function createApp(deps: AppDeps): App {
   const ctx = appContext(deps);
   const routes: Route[] = [
     ...ingestRoutes(ctx),
+    ...litellmRoutes(ctx),
     ...reportRoutes(ctx),
     ...securityRoutes(ctx),
     ...opsRoutes(ctx, () => routes),

@@ -16,17 +16,57 @@ import { TraceIndex, tupleOf } from '../core/trace-walk.js';
 import { addRichUsage, tierUnitsOf, type UsageGroup } from '../core/usage.js';
 import type { EventKey, Store } from '../store/store.js';
 import { HttpError } from './errors.js';
+import { optional } from './http.js';
 
-export interface EventFilter {
-  team?: string;
-  application?: string;
-  tenant?: string;
-  category?: string;
-  status?: string;
-  reason?: string;
-  /** The identity whose usage it is, or the one that pays. */
-  identity?: string;
-  trace?: string;
+/** Fields the drill-down filters on by exact value. */
+export const EVENT_FILTERS = [
+  'team',
+  'application',
+  'cost_center',
+  'tenant',
+  'environment',
+  'category',
+  'status',
+  'reason',
+  'provider',
+  'model',
+  'identity',
+  'trace',
+] as const;
+/** Fields that can be asked to be empty (`none=tenant`): a statement line without a tenant drills down so. */
+export const NONE_FIELDS = [
+  'team',
+  'application',
+  'cost_center',
+  'tenant',
+  'environment',
+  'reason',
+  'provider',
+  'model',
+  'identity',
+] as const;
+
+/**
+ * Exact values per field; null asks for events without one. `identity` is
+ * the identity whose usage it is, or the one that pays.
+ */
+export type EventFilter = Partial<Record<(typeof EVENT_FILTERS)[number], string | null>>;
+
+/** The filter of a request's query: each field's value, and `none=a,b` for fields that must be empty. */
+export function eventFilter(q: URLSearchParams): EventFilter {
+  const filter: EventFilter = {};
+  for (const k of EVENT_FILTERS) {
+    const v = optional(q, k);
+    if (v !== undefined) filter[k] = v;
+  }
+  for (const k of (optional(q, 'none') ?? '').split(',').filter(Boolean)) {
+    const field = NONE_FIELDS.find((f) => f === k);
+    if (!field)
+      throw new HttpError('usage', `none must list fields among ${NONE_FIELDS.join(', ')}, got '${k}'`);
+    if (filter[field] !== undefined) throw new HttpError('usage', `${k} is both given and listed in none`);
+    filter[field] = null;
+  }
+  return filter;
 }
 
 export interface DrilldownPage {
@@ -137,15 +177,14 @@ export class Drilldown {
 }
 
 function matches(c: Charge, f: EventFilter): boolean {
-  return (
-    (f.team === undefined || c.team === f.team) &&
-    (f.application === undefined || c.application === f.application) &&
-    (f.tenant === undefined || c.tenant === f.tenant) &&
-    (f.category === undefined || c.category === f.category) &&
-    (f.status === undefined || c.status === f.status) &&
-    (f.reason === undefined || c.reason === f.reason) &&
-    (f.identity === undefined || c.identity === f.identity || c.payer === f.identity)
-  );
+  for (const k of EVENT_FILTERS) {
+    const want = f[k];
+    if (want === undefined || k === 'trace') continue;
+    if (k === 'identity') {
+      if (want === null ? c.identity !== null : c.identity !== want && c.payer !== want) return false;
+    } else if (c[k] !== want) return false;
+  }
+  return true;
 }
 
 function eventJson(e: UsageEvent, c: Charge): Record<string, unknown> {

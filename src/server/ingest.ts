@@ -6,7 +6,8 @@
 import { isUtf8 } from 'node:buffer';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
-import { canonicalRecordToEvent, otlpRequestToEvents } from '../ingest/index.js';
+import type { Where } from '../ingest/fields.js';
+import { canonicalRecordToEvent, litellmPayloadToEvent, otlpRequestToEvents } from '../ingest/index.js';
 import { arrayLongerThan, containersOver, MAX_JSON_DEPTH, tooDeepAt } from '../ingest/limits.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './errors.js';
@@ -129,70 +130,91 @@ export async function ingestTraces(
   return { result, rejected: rejected.length, body: reply };
 }
 
-/** Canonical events: a JSON array or object, or NDJSON. All or nothing: one bad record refuses the request. */
-export async function ingestEvents(
+/** The records of a JSON (array or object) or NDJSON body, with the number each is reported by. */
+export interface BodyRecords {
+  records: unknown[];
+  /** Line numbers (NDJSON), else null: records are then numbered by their index. */
+  lineNos: number[] | null;
+  kind: 'line' | 'record';
+}
+
+const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/ndjson'];
+
+/**
+ * Splits a body into records: `application/json` (an array or one object) or
+ * NDJSON. With `ndjsonAsJson`, an `application/json` body that is not one
+ * JSON value is read as NDJSON (LiteLLM's logger sends NDJSON so labelled).
+ * Lines that are not JSON refuse the request (400, counted as rejected).
+ */
+export async function bodyRecords(
   store: Store,
-  writer: GroupWriter,
   contentType: string | null,
   body: Buffer,
-  now: number,
-): Promise<Committed> {
+  what: string,
+  ndjsonAsJson = false,
+): Promise<BodyRecords> {
   const ct = mediaType(contentType);
-  let records: unknown[];
-  let kind: Problem['recordKind'];
-  let lineNos: number[] | null = null;
-  if (ct === 'application/json') {
-    const text = bodyText(body);
-    if (arrayLongerThan(text, MAX_RECORDS_PER_REQUEST)) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
-    const v = parseJson(text);
-    records = Array.isArray(v) ? v : [v];
-    if (records.length > MAX_RECORDS_PER_REQUEST) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
-    kind = 'record';
-  } else if (ct === 'application/x-ndjson' || ct === 'application/jsonl' || ct === 'application/ndjson') {
-    records = [];
-    const numbers: number[] = [];
-    lineNos = numbers;
-    const lines = bodyText(body).split('\n');
-    const bad: Problem[] = [];
-    for (const [i, line] of lines.entries()) {
-      if (line.trim() === '') continue;
-      if (records.length + bad.length >= MAX_RECORDS_PER_REQUEST)
-        throw tooMany('records', MAX_RECORDS_PER_REQUEST);
-      if (tooDeepAt(line) >= 0) {
-        bad.push({
-          record: i + 1,
-          recordKind: 'line',
-          reason: `nested deeper than ${MAX_JSON_DEPTH} levels`,
-        });
-        continue;
-      }
-      try {
-        records.push(JSON.parse(line));
-        numbers.push(i + 1);
-      } catch {
-        bad.push({ record: i + 1, recordKind: 'line', reason: 'not valid JSON' });
-      }
-    }
-    if (bad.length > 0) {
-      await store.countRejected(bad.length);
-      throw new InputError(bad);
-    }
-    kind = 'line';
-  } else {
+  const ndjson = NDJSON_TYPES.includes(ct);
+  if (ct !== 'application/json' && !ndjson)
     throw new HttpError(
       'unsupported_media_type',
-      'events take Content-Type application/json (array or object) or application/x-ndjson',
+      `${what} take Content-Type application/json (array or object) or application/x-ndjson`,
     );
+  const text = bodyText(body);
+  if (!ndjson && !(ndjsonAsJson && isJsonLines(text))) {
+    if (arrayLongerThan(text, MAX_RECORDS_PER_REQUEST)) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
+    const v = parseJson(text);
+    const records = Array.isArray(v) ? v : [v];
+    if (records.length > MAX_RECORDS_PER_REQUEST) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
+    return { records, lineNos: null, kind: 'record' };
   }
+  const records: unknown[] = [];
+  const lineNos: number[] = [];
+  const bad: Problem[] = [];
+  for (const [i, line] of text.split('\n').entries()) {
+    if (line.trim() === '') continue;
+    if (records.length + bad.length >= MAX_RECORDS_PER_REQUEST)
+      throw tooMany('records', MAX_RECORDS_PER_REQUEST);
+    if (tooDeepAt(line) >= 0) {
+      bad.push({ record: i + 1, recordKind: 'line', reason: `nested deeper than ${MAX_JSON_DEPTH} levels` });
+      continue;
+    }
+    try {
+      records.push(JSON.parse(line));
+      lineNos.push(i + 1);
+    } catch {
+      bad.push({ record: i + 1, recordKind: 'line', reason: 'not valid JSON' });
+    }
+  }
+  if (bad.length > 0) {
+    await store.countRejected(bad.length);
+    throw new InputError(bad);
+  }
+  return { records, lineNos, kind: 'line' };
+}
+
+/** Whether a body holds more than one line of JSON values: `{…}\n{…}`, not one value over several lines. */
+function isJsonLines(text: string): boolean {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length < 2) return false;
+  const first = lines[0]?.trim() ?? '';
+  return first.startsWith('{') && first.endsWith('}');
+}
+
+/**
+ * Maps every record; all or nothing: one invalid record refuses the request
+ * with up to 100 problems listed, each naming its record and field.
+ */
+export async function mapRecords(
+  store: Store,
+  body: BodyRecords,
+  map: (rec: unknown, where: Where) => UsageEvent | Problem,
+): Promise<UsageEvent[]> {
   const events: UsageEvent[] = [];
   const problems: Problem[] = [];
   let invalid = 0;
-  records.forEach((rec, i) => {
-    const r = canonicalRecordToEvent(
-      rec,
-      { file: 'request', record: lineNos?.[i] ?? i, recordKind: kind },
-      now,
-    );
+  body.records.forEach((rec, i) => {
+    const r = map(rec, { file: 'request', record: body.lineNos?.[i] ?? i, recordKind: body.kind });
     if (!('reason' in r)) events.push(r);
     else if (++invalid <= MAX_PROBLEMS_SHOWN) problems.push(r);
   });
@@ -202,6 +224,36 @@ export async function ingestEvents(
       problems.push({ reason: `… and ${invalid - MAX_PROBLEMS_SHOWN} more invalid records` });
     throw new InputError(problems);
   }
-  if (events.length === 0) return { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };
-  return writer.write('events:http', events);
+  return events;
+}
+
+const NOTHING: Committed = { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };
+
+/** Canonical events: a JSON array or object, or NDJSON. All or nothing: one bad record refuses the request. */
+export async function ingestEvents(
+  store: Store,
+  writer: GroupWriter,
+  contentType: string | null,
+  body: Buffer,
+  now: number,
+): Promise<Committed> {
+  const records = await bodyRecords(store, contentType, body, 'events');
+  const events = await mapRecords(store, records, (rec, where) => canonicalRecordToEvent(rec, where, now));
+  return events.length === 0 ? NOTHING : writer.write('events:http', events);
+}
+
+/**
+ * LiteLLM's logging payloads (its generic API callback): one object, a JSON
+ * array or NDJSON, whatever the Content-Type says. All or nothing.
+ */
+export async function ingestLitellm(
+  store: Store,
+  writer: GroupWriter,
+  contentType: string | null,
+  body: Buffer,
+  now: number,
+): Promise<Committed> {
+  const records = await bodyRecords(store, contentType, body, 'LiteLLM payloads', true);
+  const events = await mapRecords(store, records, (rec, where) => litellmPayloadToEvent(rec, where, now));
+  return events.length === 0 ? NOTHING : writer.write('litellm:http', events);
 }

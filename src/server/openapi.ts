@@ -6,6 +6,7 @@
  * calls every endpoint and checks its body against this document.
  */
 import { readFileSync } from 'node:fs';
+import { BREAKDOWN_DIMENSIONS } from '../core/breakdown.js';
 import { LEVELS } from '../core/statement.js';
 import type { Route } from './routes.js';
 
@@ -140,6 +141,15 @@ const DRILLDOWN_EVENT = strict({
   billed_cost: nullable(MONEY),
   priced: { type: 'boolean' },
 });
+
+const BREAKDOWN_CENTS = strict({ effective_cost: MONEY, billed_cost: MONEY });
+const CHANGE: JsonSchema = {
+  type: ['string', 'null'],
+  pattern: '^-?[0-9]+\\.[0-9]$',
+  description:
+    'Change of the effective cents from the previous window, per cent with one decimal; null when it had none',
+};
+const NAME_MAP: JsonSchema = { type: 'object', additionalProperties: TEXT, description: 'id → name' };
 
 const SCHEMAS: Record<string, JsonSchema> = {
   Error: {
@@ -279,7 +289,93 @@ const SCHEMAS: Record<string, JsonSchema> = {
       }),
     },
   }),
+  Breakdown: strict({
+    period: WINDOW,
+    currency: TEXT,
+    scope: SCOPE,
+    by: { enum: [...BREAKDOWN_DIMENSIONS] },
+    filter: {
+      type: 'object',
+      description: 'The filters applied: a value per dimension, null for “without a value”',
+      additionalProperties: ID,
+    },
+    totals: strict({
+      effective_cost: MONEY,
+      billed_cost: MONEY,
+      cents: BREAKDOWN_CENTS,
+      events: COUNT,
+      input_tokens: COUNT,
+      output_tokens: COUNT,
+    }),
+    rows: {
+      type: 'array',
+      items: strict({
+        key: { ...ID, description: 'The value of the `by` dimension; null for money without one' },
+        name: { ...ID, description: 'The display name from tally.yaml (org units only)' },
+        effective_cost: MONEY,
+        billed_cost: MONEY,
+        cents: BREAKDOWN_CENTS,
+        events: COUNT,
+        unpriced_events: COUNT,
+        input_tokens: COUNT,
+        output_tokens: COUNT,
+        previous_cents: { ...nullable(MONEY), description: 'Effective cents in the previous window' },
+        change_percent: CHANGE,
+      }),
+    },
+    previous: nullable(
+      strict({ period: WINDOW, cents: BREAKDOWN_CENTS, events: COUNT, change_percent: CHANGE }),
+    ),
+    values: {
+      type: 'object',
+      description: 'The values each dimension takes in the window (before filters), null for none',
+      additionalProperties: { type: 'array', items: ID },
+    },
+  }),
+  Names: strict({
+    cost_center: NAME_MAP,
+    team: NAME_MAP,
+    application: NAME_MAP,
+    tenant: NAME_MAP,
+  }),
+  LatestPeriod: strict({
+    period: { type: ['string', 'null'], pattern: '^[0-9]{4}-[0-9]{2}$' },
+    latest_event: nullable(TIME),
+  }),
   Health: strict({ status: { const: 'ok' } }),
+  LitellmPayload: {
+    type: 'object',
+    description:
+      "LiteLLM's StandardLoggingPayload, as its generic API callback posts it; the fields tally reads (others are ignored, prompts and completions never stored)",
+    required: ['id', 'startTime'],
+    properties: {
+      id: { type: 'string', minLength: 1, description: "LiteLLM's request id: the spend log's request_id" },
+      call_type: { type: 'string' },
+      startTime: { type: ['number', 'string'], description: 'epoch seconds (LiteLLM sends a float)' },
+      model: { type: ['string', 'null'] },
+      model_group: { type: ['string', 'null'] },
+      custom_llm_provider: { type: ['string', 'null'] },
+      prompt_tokens: { type: ['integer', 'null'], minimum: 0 },
+      completion_tokens: { type: ['integer', 'null'], minimum: 0 },
+      response_cost: { type: ['number', 'null'] },
+      status: { enum: ['success', 'failure', null] },
+      cache_hit: { type: ['boolean', 'null'] },
+      request_tags: { type: ['array', 'null'], items: { type: 'string' } },
+      end_user: { type: ['string', 'null'] },
+      requester_ip_address: { type: ['string', 'null'] },
+      error_information: { type: ['object', 'null'] },
+      metadata: {
+        type: ['object', 'null'],
+        properties: {
+          user_api_key_hash: { type: ['string', 'null'] },
+          user_api_key_end_user_id: { type: ['string', 'null'] },
+          spend_logs_metadata: { type: ['object', 'null'] },
+          usage_object: { type: ['object', 'null'] },
+          requester_ip_address: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
 };
 
 const OTLP_PROTOBUF: JsonSchema = {
@@ -299,6 +395,7 @@ const RESPONSES: Record<string, Record<string, JsonSchema>> = {
     'application/json': ref('OtlpExportResponse'),
   },
   'POST /v1/events': { 'application/json': ref('IngestResult') },
+  'POST /v1/litellm': { 'application/json': ref('IngestResult') },
   'GET /v1/whoami': { 'application/json': ref('Whoami') },
   'GET /v1/statements': { 'application/json': ref('Statement') },
   'GET /v1/spend/daily': { 'application/json': ref('DailySpend') },
@@ -307,6 +404,12 @@ const RESPONSES: Record<string, Record<string, JsonSchema>> = {
   'GET /v1/replay': { 'application/json': ref('Replay') },
   'GET /v1/budgets': { 'application/json': ref('Budgets') },
   'GET /v1/posture': { 'application/json': ref('Posture') },
+  'GET /v1/breakdown': { 'application/json': ref('Breakdown') },
+  'GET /v1/breakdown/focus': {
+    'text/csv; charset=utf-8': { type: 'string', description: 'FOCUS CSV, the columns of docs/focus.md' },
+  },
+  'GET /v1/periods/latest': { 'application/json': ref('LatestPeriod') },
+  'GET /v1/names': { 'application/json': ref('Names') },
   'GET /healthz': { 'application/json': ref('Health') },
   'GET /metrics': { 'text/plain; version=0.0.4': { type: 'string', description: 'Prometheus text format' } },
   'GET /openapi.json': {
@@ -335,12 +438,21 @@ const REQUESTS: Record<string, Record<string, JsonSchema>> = {
     'application/json': { oneOf: [ref('CanonicalEvent'), { type: 'array', items: ref('CanonicalEvent') }] },
     'application/x-ndjson': { type: 'string', description: 'One CanonicalEvent (JSON) per line' },
   },
+  'POST /v1/litellm': {
+    'application/json': {
+      oneOf: [ref('LitellmPayload'), { type: 'array', items: ref('LitellmPayload') }],
+      description: 'One payload or a JSON array; NDJSON is also read under this type, as LiteLLM sends it',
+    },
+    'application/x-ndjson': { type: 'string', description: 'One LiteLLM logging payload (JSON) per line' },
+  },
 };
 
 const PARAMETERS: Record<string, JsonSchema> = {
   period: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}$' },
   level: { enum: [...LEVELS] },
   limit: { type: 'integer', minimum: 1, maximum: 1000 },
+  by: { enum: [...BREAKDOWN_DIMENSIONS] },
+  compare: { enum: ['previous', 'none'] },
 };
 
 const STATUS_TEXT: Record<string, string> = {

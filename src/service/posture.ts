@@ -4,7 +4,14 @@
  * signals`). Ownership and key age are judged as of the window's end.
  */
 import type { Config } from '../core/config.js';
-import { assessPosture, DEFAULT_ROTATION_DAYS, type Posture } from '../core/posture.js';
+import {
+  assessPosture,
+  DEFAULT_ROTATION_DAYS,
+  type Posture,
+  type UnmatchedSelector,
+  unmatchedSelectors,
+} from '../core/posture.js';
+import { Registry } from '../core/registry.js';
 import type { Store } from '../store/store.js';
 import { computeStatement } from './statement.js';
 
@@ -35,6 +42,19 @@ export async function computePosture(
     totals: statement.totals,
     rotationDays: opts.rotationDays ?? (typeof configured === 'number' ? configured : DEFAULT_ROTATION_DAYS),
   });
+}
+
+/**
+ * The registry selectors that matched no event in the default posture window
+ * while unknown callers of their kind were seen, for `tally ingest` to warn about.
+ */
+export async function selectorWarnings(
+  store: Store,
+  config: Config,
+): Promise<{ window: { start: number; end: number }; unmatched: UnmatchedSelector[] }> {
+  const window = await defaultWindow(store);
+  const usage = await store.selectorUsage({ from: window.start, to: window.end });
+  return { window, unmatched: unmatchedSelectors(config, new Registry(config), usage, window.end - 1) };
 }
 
 async function defaultWindow(store: Store): Promise<{ start: number; end: number }> {

@@ -1,10 +1,12 @@
 /**
- * Opens the store named by `store:` or `--store`: a file path, or a
+ * Opens the store named by `store:` or `--store`: a file path, a
  * `duckdb:PATH` URL whose query sets DuckDB options
- * (`duckdb:/data/tally.duckdb?memory_limit=512MB&threads=4`).
+ * (`duckdb:/data/tally.duckdb?memory_limit=512MB&threads=4`), or a
+ * `postgres://user@host:5432/db[?schema=name]` URL (docs/postgres.md).
  */
 import { UsageError } from '../core/errors.js';
 import { DuckDBStore } from './duckdb/duckdb-store.js';
+import { PostgresStore } from './postgres/postgres-store.js';
 import type { Store } from './store.js';
 
 /**
@@ -35,7 +37,7 @@ export interface OpenOptions {
 }
 
 export async function openStore(url: string, opts: OpenOptions = {}): Promise<Store> {
-  if (isPostgres(url)) throw new UsageError('PostgreSQL store not available yet');
+  if (isPostgres(url)) return PostgresStore.open(url, opts);
   let path = url;
   const settings = { ...DEFAULT_SETTINGS };
   if (url.startsWith('duckdb:')) {

@@ -52,7 +52,7 @@ async function state() {
   return `${c.events}/${c.batches}/${await store.auditHead()}`;
 }
 
-const { redactSecret } = await import(path.join(dist, 'core/secrets.js'));
+const { redactSecrets } = await import(path.join(dist, 'core/secrets.js'));
 
 /** The raw key planted in the corpus (test/fuzz/corpus.ts): it must never come back out. */
 const PLANTED = /sk-proj-0123456789abcdefghij/;
@@ -64,7 +64,7 @@ const PLANTED = /sk-proj-0123456789abcdefghij/;
  * fails it regardless.
  */
 const probe = 'x sk-proj-0123456789abcdefghijklmnopqrstuv y';
-const ENFORCE_SECRETS = process.env.FUZZ_SECRETS === '1' || redactSecret(probe) !== probe;
+const ENFORCE_SECRETS = process.env.FUZZ_SECRETS === '1' || redactSecrets(probe) !== probe;
 
 /** Whether an error is a clean input error: a TallyError whose message has no stack frame. */
 function clean(err) {

@@ -12,7 +12,7 @@ const OPENAI_ROW = ev({
   input_tokens: 1200,
   output_tokens: 300,
   cache_read_tokens: 200, // metadata.additional_usage_values.prompt_tokens_details.cached_tokens
-  api_key: 'c97dca33f6895167', // the hashed token, shortened to tally's fingerprint length
+  api_key: 'c97dca33f689516756c0e1d60e67efa7b0a4900393c7bf9ac954f9565fc4662a', // the hashed token, kept whole
   tenant: 'tenant-acme', // spend_logs_metadata.tenant wins over the tenant: tag
   client_address: '10.1.2.3',
   reported_cost: '0.0042125',
@@ -29,7 +29,7 @@ const ANTHROPIC_ROW = ev({
   cache_read_tokens: 512,
   cache_write_tokens: 1024,
   reasoning_tokens: 128,
-  api_key: '7c9479b93522a7cb',
+  api_key: '7c9479b93522a7cb77ab519557e7fcd4a9ae4f29e1e5da75df227f42119668d5',
   tenant: 'tenant-globex', // from the tenant: request tag
   client_address: '10.1.2.4',
   reported_cost: '0.0123456',
@@ -43,7 +43,7 @@ const EMBEDDING_ROW = ev({
   model: 'text-embedding-3-small', // model is empty: model_group
   operation: 'embeddings',
   input_tokens: 512,
-  api_key: 'c97dca33f6895167',
+  api_key: 'c97dca33f689516756c0e1d60e67efa7b0a4900393c7bf9ac954f9565fc4662a',
   tenant: 'tenant-initech', // end_user
   reported_cost: '0.00001024', // 1.024e-05 in the file
 });
@@ -54,7 +54,7 @@ const FAILED_ROW = ev({
   time: Date.parse('2026-10-01T12:15:00Z'),
   provider: 'openai',
   model: 'gpt-4o',
-  api_key: 'c97dca33f6895167',
+  api_key: 'c97dca33f689516756c0e1d60e67efa7b0a4900393c7bf9ac954f9565fc4662a',
   client_address: '203.0.113.9',
   status: 'error',
   error_type: 'RateLimitError',
@@ -68,7 +68,7 @@ const IMAGE_ROW = ev({
   provider: 'openai',
   model: 'dall-e-3',
   operation: 'aimage_generation', // other call types keep their name
-  api_key: 'c97dca33f6895167',
+  api_key: 'c97dca33f689516756c0e1d60e67efa7b0a4900393c7bf9ac954f9565fc4662a',
   reported_cost: '0.04',
 });
 

@@ -28,6 +28,8 @@ const QUERY: Record<string, string> = {
   '/v1/replay': '?from=2026-10-01&to=2026-11-01',
   '/v1/budgets': '?period=2026-10',
   '/v1/posture': '?period=2026-10',
+  '/v1/breakdown': '?period=2026-10&by=model&compare=previous',
+  '/v1/breakdown/focus': '?period=2026-10',
 };
 
 const POOL = `shared_pools:
@@ -142,8 +144,8 @@ describe('/openapi.json', () => {
       );
       expect(res.status, `GET ${r.path}`).toBe(200);
       const type = res.headers.get('content-type') ?? '';
-      if (r.produces.startsWith('text/plain')) {
-        expect(type).toMatch(/^text\/plain/);
+      if (r.produces.startsWith('text/')) {
+        expect(type).toMatch(new RegExp(`^${r.produces.split(';')[0]}`));
         expect(responseSchema(r.path, 'get', '200', r.produces)).toEqual(
           expect.objectContaining({ type: 'string' }),
         );
@@ -170,7 +172,14 @@ describe('/openapi.json', () => {
   });
 
   it('describes what a team token gets: scoped bodies', async () => {
-    for (const p of ['/v1/statements', '/v1/spend/daily', '/v1/signals', '/v1/budgets', '/v1/replay']) {
+    for (const p of [
+      '/v1/statements',
+      '/v1/spend/daily',
+      '/v1/signals',
+      '/v1/budgets',
+      '/v1/replay',
+      '/v1/breakdown',
+    ]) {
       const res = await h.call('GET', p + QUERY[p], TOKENS.teamA);
       expect(res.status, p).toBe(200);
       const body = await res.json();

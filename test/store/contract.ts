@@ -17,6 +17,7 @@ import {
 } from '../../src/core/event.js';
 import { fingerprint } from '../../src/core/secrets.js';
 import type { Store } from '../../src/store/store.js';
+import type { Feature } from './adapters.js';
 
 const T0 = Date.UTC(2026, 9, 1, 12);
 const NOW = Date.UTC(2026, 9, 15);
@@ -26,7 +27,7 @@ export function event(id: string, fields: Partial<UsageEvent> = {}): UsageEvent 
   return { ...emptyEvent(id, 'gw', T0), provider: 'openai', model: 'gpt-4o', input_tokens: 100, ...fields };
 }
 
-/** The batch content hash, reimplemented from its definition in src/store/duckdb/audit-sql.ts. */
+/** The batch content hash, reimplemented from its definition in src/store/audit.ts. */
 export function contentHash(events: readonly UsageEvent[]): string {
   const rows = events.map((e) => sha(rowText(e))).sort();
   const buckets = new Map<string, string[]>();
@@ -74,7 +75,22 @@ function csvText(events: readonly UsageEvent[]): string {
   return `${EVENT_FIELDS.join(',')}\n${rows.join('\n')}\n`;
 }
 
-export function storeContract(name: string, newStore: () => Promise<Store>): void {
+/** The bulk path of an adapter that has it (one that lacks it skips these tests by name). */
+function bulk(store: Store): NonNullable<Store['ingestCanonicalFile']> {
+  const f = store.ingestCanonicalFile;
+  if (!f) throw new Error('the adapter has no bulk path but does not say it lacks one');
+  return f.bind(store);
+}
+
+/**
+ * The contract suite. `lacks` names the features the adapter does not have,
+ * with why: their tests are skipped under a title that says so.
+ */
+export function storeContract(
+  name: string,
+  newStore: () => Promise<Store>,
+  lacks: Partial<Record<Feature, string>> = {},
+): void {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
     let dir: string;
@@ -215,132 +231,133 @@ export function storeContract(name: string, newStore: () => Promise<Store>): voi
       expect(v).toEqual({ ok: true, batches: 2, events: 3, firstBad: null, head: await store.auditHead() });
     });
 
-    describe('bulk path for canonical files', () => {
-      const secret = 'sk-live-0123456789abcdefghij';
-      const events = [
-        event('e1', {
-          api_key: secret,
-          reported_cost: '0.0012',
-          tenant: 'acme',
-          trace_id: 't1',
-          span_id: 's1',
-        }),
-        event('e2', { time: T0 + 1500, status: 'error', error_type: 'timeout', model: null, requests: 3 }),
-        event('e3', {
-          source: 'otlp',
-          operation: 'embeddings',
-          output_tokens: 0,
-          input_tokens: 9007199254740991,
-        }),
-        event('e4', { client_address: 'a "quoted", value', tool: 'web_search', reported_cost: '12' }),
-      ];
-      // What the parser makes of the file: the secret fingerprinted.
-      const parsed = events.map((e) => (e.api_key === secret ? { ...e, api_key: fingerprint(secret) } : e));
+    const bulkSkipped = lacks.bulkCanonicalFile;
+    (bulkSkipped ? describe.skip : describe)(
+      bulkSkipped
+        ? `bulk path for canonical files (skipped: ${bulkSkipped})`
+        : 'bulk path for canonical files',
+      () => {
+        const secret = 'sk-live-0123456789abcdefghij';
+        const events = [
+          event('e1', {
+            api_key: secret,
+            reported_cost: '0.0012',
+            tenant: 'acme',
+            trace_id: 't1',
+            span_id: 's1',
+          }),
+          event('e2', { time: T0 + 1500, status: 'error', error_type: 'timeout', model: null, requests: 3 }),
+          event('e3', {
+            source: 'otlp',
+            operation: 'embeddings',
+            output_tokens: 0,
+            input_tokens: 9007199254740991,
+          }),
+          event('e4', { client_address: 'a "quoted", value', tool: 'web_search', reported_cost: '12' }),
+        ];
+        // What the parser makes of the file: the secret fingerprinted.
+        const parsed = events.map((e) => (e.api_key === secret ? { ...e, api_key: fingerprint(secret) } : e));
 
-      it('ingests a JSON lines file exactly as the event path does', async () => {
-        if (!store.ingestCanonicalFile) return;
-        const file = path.join(dir, 'events.jsonl');
-        const lines = events.map(jsonLine);
-        // A cost written with padding zeros is the same amount.
-        lines[0] = (lines[0] ?? '').replace('"0.0012"', '"0.00120"');
-        await writeFile(file, `${lines.join('\n')}\n${jsonLine(events[1] as UsageEvent)}\n`);
-        const r = await store.ingestCanonicalFile(file, 'jsonl', { label: 'jsonl:events.jsonl', now: NOW });
-        expect(r).toEqual({ batch: 1, stored: 4, duplicates: 1, superseded: 0 });
-        const [b] = await store.batches();
-        expect(b?.contentSha256).toBe(contentHash(parsed));
+        it('ingests a JSON lines file exactly as the event path does', async () => {
+          const file = path.join(dir, 'events.jsonl');
+          const lines = events.map(jsonLine);
+          // A cost written with padding zeros is the same amount.
+          lines[0] = (lines[0] ?? '').replace('"0.0012"', '"0.00120"');
+          await writeFile(file, `${lines.join('\n')}\n${jsonLine(events[1] as UsageEvent)}\n`);
+          const r = await bulk(store)(file, 'jsonl', { label: 'jsonl:events.jsonl', now: NOW });
+          expect(r).toEqual({ batch: 1, stored: 4, duplicates: 1, superseded: 0 });
+          const [b] = await store.batches();
+          expect(b?.contentSha256).toBe(contentHash(parsed));
 
-        const other = await newStore();
-        try {
-          await other.ingest('events', [events]);
-          expect((await other.batches())[0]?.contentSha256).toBe(b?.contentSha256);
-        } finally {
-          await other.close();
-        }
-        expect((await store.verify()).ok).toBe(true);
-      });
-
-      it('ingests a CSV file exactly as the event path does', async () => {
-        if (!store.ingestCanonicalFile) return;
-        const file = path.join(dir, 'events.csv');
-        await writeFile(file, csvText(events));
-        const r = await store.ingestCanonicalFile(file, 'csv', { label: 'csv:events.csv', now: NOW });
-        expect(r).toEqual({ batch: 1, stored: 4, duplicates: 0, superseded: 0 });
-        expect((await store.batches())[0]?.contentSha256).toBe(contentHash(parsed));
-      });
-
-      it('fills absent optional fields as the parser does', async () => {
-        if (!store.ingestCanonicalFile) return;
-        const file = path.join(dir, 'min.jsonl');
-        await writeFile(
-          file,
-          '{"id":"m1","source":"gw","time":"2026-10-01T14:00:00+02:00","operation":"chat"}\n',
-        );
-        await store.ingestCanonicalFile(file, 'jsonl', { label: 'min', now: NOW });
-        const expected = { ...emptyEvent('m1', 'gw', T0), operation: 'chat' };
-        expect((await store.batches())[0]?.contentSha256).toBe(contentHash([expected]));
-      });
-
-      it('skips events already stored', async () => {
-        if (!store.ingestCanonicalFile) return;
-        await store.ingest('first', [[events[0] as UsageEvent]]);
-        const file = path.join(dir, 'events.jsonl');
-        await writeFile(file, `${events.map(jsonLine).join('\n')}\n`);
-        const r = await store.ingestCanonicalFile(file, 'jsonl', { label: 'again', now: NOW });
-        expect(r).toEqual({ batch: 2, stored: 3, duplicates: 1, superseded: 0 });
-        expect((await store.verify()).ok).toBe(true);
-      });
-
-      const bad: Array<[string, string]> = [
-        ['negative tokens', '"input_tokens":-5'],
-        ['fractional tokens', '"input_tokens":1.5'],
-        ['tokens as text', '"input_tokens":"12"'],
-        ['an unparseable time', '"time":"2026-10-01 noon"'],
-        ['a time without zone', '"time":"2026-10-01T12:00:00"'],
-        ['an impossible date', '"time":"2026-02-30T12:00:00Z"'],
-        ['a time far in the future', '"time":"2026-10-20T00:00:00Z"'],
-        ['a missing id', '"id":null'],
-        ['an unknown status', '"status":"weird"'],
-        ['a negative cost', '"reported_cost":"-1.5"'],
-        ['a number for a string field', '"model":42'],
-        ['an unknown field', '"input_token":5'],
-        ['broken JSON', '"id":'],
-      ];
-      for (const [what, field] of bad) {
-        it(`rejects a JSON lines file with ${what} and stores nothing`, async () => {
-          if (!store.ingestCanonicalFile) return;
-          await store.ingest('before', [[event('x')]]);
-          const before = { counters: await store.counters(), batches: await store.batches() };
-          const good = jsonLine(event('ok'));
-          const key = field.slice(0, field.indexOf(':'));
-          const line = good.includes(key)
-            ? good.replace(new RegExp(`${key}:("[^"]*"|[^,}]*)`), field)
-            : good.replace('{', `{${field},`);
-          const file = path.join(dir, 'bad.jsonl');
-          await writeFile(file, `${good.replace('"ok"', '"ok0"')}\n${line}\n`);
-          const err = await store
-            .ingestCanonicalFile(file, 'jsonl', { label: 'bad', now: NOW })
-            .catch((e: unknown) => e);
-          expect(err).toBeInstanceOf(TallyError);
-          expect((err as TallyError).code).toBe('invalid_input');
-          expect((err as TallyError).message).toMatch(/invalid/);
-          expect(await store.counters()).toEqual(before.counters);
-          expect(await store.batches()).toEqual(before.batches);
+          const other = await newStore();
+          try {
+            await other.ingest('events', [events]);
+            expect((await other.batches())[0]?.contentSha256).toBe(b?.contentSha256);
+          } finally {
+            await other.close();
+          }
+          expect((await store.verify()).ok).toBe(true);
         });
-      }
 
-      it('rejects a CSV file with an unknown column or a bad cell', async () => {
-        if (!store.ingestCanonicalFile) return;
-        const file = path.join(dir, 'bad.csv');
-        await writeFile(file, 'id,source,time,operation,input_token\ne1,gw,2026-10-01T12:00:00Z,chat,5\n');
-        await expect(
-          store.ingestCanonicalFile(file, 'csv', { label: 'bad', now: NOW }),
-        ).rejects.toMatchObject({ code: 'invalid_input' });
-        await writeFile(file, 'id,source,time,operation,input_tokens\ne1,gw,2026-10-01T12:00:00Z,chat,-5\n');
-        await expect(
-          store.ingestCanonicalFile(file, 'csv', { label: 'bad', now: NOW }),
-        ).rejects.toMatchObject({ code: 'invalid_input' });
-        expect((await store.counters()).events).toBe(0);
-      });
-    });
+        it('ingests a CSV file exactly as the event path does', async () => {
+          const file = path.join(dir, 'events.csv');
+          await writeFile(file, csvText(events));
+          const r = await bulk(store)(file, 'csv', { label: 'csv:events.csv', now: NOW });
+          expect(r).toEqual({ batch: 1, stored: 4, duplicates: 0, superseded: 0 });
+          expect((await store.batches())[0]?.contentSha256).toBe(contentHash(parsed));
+        });
+
+        it('fills absent optional fields as the parser does', async () => {
+          const file = path.join(dir, 'min.jsonl');
+          await writeFile(
+            file,
+            '{"id":"m1","source":"gw","time":"2026-10-01T14:00:00+02:00","operation":"chat"}\n',
+          );
+          await bulk(store)(file, 'jsonl', { label: 'min', now: NOW });
+          const expected = { ...emptyEvent('m1', 'gw', T0), operation: 'chat' };
+          expect((await store.batches())[0]?.contentSha256).toBe(contentHash([expected]));
+        });
+
+        it('skips events already stored', async () => {
+          await store.ingest('first', [[events[0] as UsageEvent]]);
+          const file = path.join(dir, 'events.jsonl');
+          await writeFile(file, `${events.map(jsonLine).join('\n')}\n`);
+          const r = await bulk(store)(file, 'jsonl', { label: 'again', now: NOW });
+          expect(r).toEqual({ batch: 2, stored: 3, duplicates: 1, superseded: 0 });
+          expect((await store.verify()).ok).toBe(true);
+        });
+
+        const bad: Array<[string, string]> = [
+          ['negative tokens', '"input_tokens":-5'],
+          ['fractional tokens', '"input_tokens":1.5'],
+          ['tokens as text', '"input_tokens":"12"'],
+          ['an unparseable time', '"time":"2026-10-01 noon"'],
+          ['a time without zone', '"time":"2026-10-01T12:00:00"'],
+          ['an impossible date', '"time":"2026-02-30T12:00:00Z"'],
+          ['a time far in the future', '"time":"2026-10-20T00:00:00Z"'],
+          ['a missing id', '"id":null'],
+          ['an unknown status', '"status":"weird"'],
+          ['a negative cost', '"reported_cost":"-1.5"'],
+          ['a number for a string field', '"model":42'],
+          ['an unknown field', '"input_token":5'],
+          ['broken JSON', '"id":'],
+        ];
+        for (const [what, field] of bad) {
+          it(`rejects a JSON lines file with ${what} and stores nothing`, async () => {
+            await store.ingest('before', [[event('x')]]);
+            const before = { counters: await store.counters(), batches: await store.batches() };
+            const good = jsonLine(event('ok'));
+            const key = field.slice(0, field.indexOf(':'));
+            const line = good.includes(key)
+              ? good.replace(new RegExp(`${key}:("[^"]*"|[^,}]*)`), field)
+              : good.replace('{', `{${field},`);
+            const file = path.join(dir, 'bad.jsonl');
+            await writeFile(file, `${good.replace('"ok"', '"ok0"')}\n${line}\n`);
+            const err = await bulk(store)(file, 'jsonl', { label: 'bad', now: NOW }).catch((e: unknown) => e);
+            expect(err).toBeInstanceOf(TallyError);
+            expect((err as TallyError).code).toBe('invalid_input');
+            expect((err as TallyError).message).toMatch(/invalid/);
+            expect(await store.counters()).toEqual(before.counters);
+            expect(await store.batches()).toEqual(before.batches);
+          });
+        }
+
+        it('rejects a CSV file with an unknown column or a bad cell', async () => {
+          const file = path.join(dir, 'bad.csv');
+          await writeFile(file, 'id,source,time,operation,input_token\ne1,gw,2026-10-01T12:00:00Z,chat,5\n');
+          await expect(bulk(store)(file, 'csv', { label: 'bad', now: NOW })).rejects.toMatchObject({
+            code: 'invalid_input',
+          });
+          await writeFile(
+            file,
+            'id,source,time,operation,input_tokens\ne1,gw,2026-10-01T12:00:00Z,chat,-5\n',
+          );
+          await expect(bulk(store)(file, 'csv', { label: 'bad', now: NOW })).rejects.toMatchObject({
+            code: 'invalid_input',
+          });
+          expect((await store.counters()).events).toBe(0);
+        });
+      },
+    );
   });
 }

@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { MIGRATIONS } from '../../src/store/duckdb/schema.js';
 import { openStore } from '../../src/store/open.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
+import { DUCKDB, POSTGRES } from './adapters.js';
 import { contentHash, event, storeContract } from './contract.js';
 
 const dirs: string[] = [];
@@ -20,7 +21,7 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-storeContract('DuckDB', async () => openStore(await tempFile()));
+storeContract('DuckDB', async () => openStore(await tempFile()), DUCKDB.lacks);
 // Large batches hash by streaming their row hashes instead of aggregating in SQL: same contract, same hashes.
 storeContract('DuckDB, row hashes streamed', async () =>
   DuckDBStore.open(await tempFile(), { hashInSqlMax: 0 }),
@@ -140,10 +141,12 @@ describe('DuckDB store file', () => {
 });
 
 describe('openStore', () => {
-  it('refuses PostgreSQL for now', async () => {
-    await expect(openStore('postgres://u@localhost/db')).rejects.toBeInstanceOf(UsageError);
-    await expect(openStore('postgres://u@localhost/db')).rejects.toThrow(
-      'PostgreSQL store not available yet',
-    );
+  it('opens a PostgreSQL URL with the PostgreSQL adapter', async () => {
+    const store = await openStore(POSTGRES.url(''));
+    try {
+      expect(store).toBeInstanceOf(PostgresStore);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -1,6 +1,10 @@
+import type { Config } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
+import { iso } from '../../core/statement.js';
 import { FORMATS, type Format } from '../../ingest/index.js';
 import { ingestFile } from '../../service/ingest.js';
+import { selectorWarnings } from '../../service/posture.js';
+import type { Store } from '../../store/store.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
 import { withContext } from '../context.js';
 import { progress } from '../progress.js';
@@ -19,7 +23,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   }
   return withContext(
     values,
-    async ({ store }) => {
+    async ({ store, config }) => {
       for (const file of positionals) {
         const bar = progress(`ingest ${file}`, null);
         const r = await ingestFile(store, file, {
@@ -34,8 +38,21 @@ export async function ingestCommand(argv: string[]): Promise<number> {
         if (r.quarantine) parts.push(`quarantined in ${r.quarantine}`);
         process.stdout.write(`${parts.join(', ')}\n`);
       }
+      await warnUnmatchedSelectors(store, config);
       return 0;
     },
     { create: true },
   );
+}
+
+/** A registry selector that matched nothing while unknown callers of its kind came in: most likely mis-pasted. */
+async function warnUnmatchedSelectors(store: Store, config: Config): Promise<void> {
+  const { window, unmatched } = await selectorWarnings(store, config);
+  for (const u of unmatched) {
+    process.stderr.write(
+      `warning: ${u.identity}: selector ${u.selector} matched no event from ${iso(window.start)} to ${iso(window.end)}, ` +
+        `while ${u.unknown.length} unknown caller(s) of that kind sent ${u.events} event(s), e.g. ${u.unknown[0]} ` +
+        '(check the value was pasted whole; `tally posture` lists them all)\n',
+    );
+  }
 }

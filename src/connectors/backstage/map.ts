@@ -7,7 +7,7 @@
  * the catalog is retired (teams offboarded), never deleted, so past periods
  * compute as they did.
  */
-import { redactSecret } from '../../core/secrets.js';
+import { redactSecrets } from '../../core/secrets.js';
 import { ANNOTATIONS, listAnnotation } from './annotations.js';
 import { type CatalogProblem, type Entity, type EntityRef, entityKey, parseRef, refKey } from './entities.js';
 
@@ -295,7 +295,7 @@ class Context {
     const a = e.annotations;
     const out: Record<string, string>[] = [];
     for (const key of listAnnotation(a[ANNOTATIONS.apiKeys])) {
-      if (redactSecret(key) !== key) {
+      if (redactSecrets(key) !== key) {
         this.problem(
           e,
           `metadata.annotations.${ANNOTATIONS.apiKeys}`,

@@ -1,9 +1,12 @@
 /** Reading routes of spend: statements, daily series, drill-down, budgets. */
+import { BREAKDOWN_DIMENSIONS } from '../../core/breakdown.js';
 import { iso, LEVELS } from '../../core/statement.js';
 import { computeBudgets } from '../../service/budgets.js';
+import { breakdownFilter, breakdownFocus, breakdownJson } from '../breakdown.js';
 import { budgetStatusJson, visibleToTeam } from '../budgets.js';
-import { decodeCursor, type EventFilter } from '../drilldown.js';
+import { decodeCursor, EVENT_FILTERS, eventFilter, NONE_FIELDS } from '../drilldown.js';
 import { json, optional } from '../http.js';
+import { namesJson } from '../names.js';
 import { currentMonth, intParam, oneOf, windowOf } from '../params.js';
 import { dailySpend, scopeTeam, statementFor } from '../read.js';
 import { type AppContext, READERS, type Route, WINDOW_PARAMS } from '../routes.js';
@@ -49,36 +52,90 @@ export function reportRoutes(app: AppContext): Route[] {
       summary: 'drill-down: priced, attributed events, newest first, filtered, cursor-paged',
       query: [
         ...WINDOW_PARAMS,
-        ...['team', 'application', 'tenant', 'category', 'status', 'reason', 'identity', 'trace'].map(
-          (name) => ({
-            name,
-            description: `only events with this ${name === 'status' ? 'attribution status' : name}`,
-          }),
-        ),
+        ...EVENT_FILTERS.map((name) => ({
+          name,
+          description: `only events with this ${name === 'status' ? 'attribution status' : name.replace('_', ' ')}`,
+        })),
+        {
+          name: 'none',
+          description: `comma-separated fields the events must have no value in (${NONE_FIELDS.join(', ')})`,
+        },
         { name: 'limit', description: 'events per page, 1–1000 (default 100)' },
         { name: 'cursor', description: 'next_cursor of the previous page' },
       ],
       produces: 'application/json',
       async handle({ query, principal }) {
         const window = windowOf(query, () => currentMonth(now()));
-        const filter: EventFilter = {};
-        for (const k of [
-          'application',
-          'tenant',
-          'category',
-          'status',
-          'reason',
-          'identity',
-          'trace',
-        ] as const) {
-          const v = optional(query, k);
-          if (v !== undefined) filter[k] = v;
-        }
+        const filter = eventFilter(query);
         const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
         if (team !== null) filter.team = team;
         const limit = intParam(query, 'limit', 1, 1000, 100);
         const cursor = optional(query, 'cursor');
         return json(await drilldown.page(window, filter, cursor ? decodeCursor(cursor) : null, limit));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/breakdown',
+      roles: READERS,
+      summary:
+        'money by one dimension (model, provider, identity, team, …), filtered, with the previous window (team tokens: their team)',
+      query: BREAKDOWN_PARAMS,
+      produces: 'application/json',
+      async handle({ query, principal }) {
+        const window = windowOf(query);
+        const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
+        const filter = breakdownFilter(query);
+        if (team !== null) filter.team = team;
+        const by = oneOf(query, 'by', BREAKDOWN_DIMENSIONS, 'team');
+        const compare = oneOf(query, 'compare', ['previous', 'none'] as const, 'none') === 'previous';
+        return json(await breakdownJson(store, config, { window, by, filter, team, compare }));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/breakdown/focus',
+      roles: READERS,
+      summary: 'the breakdown’s selection as FOCUS CSV rows (team tokens: their team)',
+      query: BREAKDOWN_PARAMS.filter((p) => p.name !== 'by' && p.name !== 'compare'),
+      produces: 'text/csv; charset=utf-8',
+      async handle({ query, principal }) {
+        const window = windowOf(query);
+        const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
+        const csv = await breakdownFocus(store, config, window, breakdownFilter(query), team);
+        return new Response(csv, {
+          headers: {
+            'content-type': 'text/csv; charset=utf-8',
+            'content-disposition': `attachment; filename="tally-focus-${window.label.replace(/[^0-9A-Za-z-]+/g, '_')}.csv"`,
+            'cache-control': 'no-store',
+          },
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/periods/latest',
+      roles: READERS,
+      summary: 'the latest month with events (the dashboard opens on it)',
+      produces: 'application/json',
+      async handle() {
+        const latest = await store.latestEventTime();
+        return json({
+          period: latest === null ? null : iso(latest).slice(0, 7),
+          latest_event: latest === null ? null : iso(latest),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/names',
+      roles: READERS,
+      summary:
+        'display names from tally.yaml by id (team tokens: their team, its cost centers, applications and tenants)',
+      produces: 'application/json',
+      async handle({ principal }) {
+        const team = scopeTeam(principal as NonNullable<typeof principal>, null);
+        return json(namesJson(config, team));
       },
     },
     {
@@ -109,3 +166,17 @@ export function reportRoutes(app: AppContext): Route[] {
     },
   ];
 }
+
+const BREAKDOWN_PARAMS = [
+  ...WINDOW_PARAMS,
+  { name: 'by', description: `the dimension to group by: ${BREAKDOWN_DIMENSIONS.join(', ')} (default team)` },
+  ...BREAKDOWN_DIMENSIONS.map((name) => ({
+    name,
+    description: `only money with this ${name.replace('_', ' ')}${name === 'team' ? ' (team tokens: their own only)' : ''}`,
+  })),
+  { name: 'none', description: 'comma-separated dimensions that must have no value (no tenant, say)' },
+  {
+    name: 'compare',
+    description: 'previous: add the previous window (the month before, or as long just before)',
+  },
+];

@@ -14,7 +14,7 @@ import {
   TOKEN_FIELDS,
   type UsageEvent,
 } from '../../core/event.js';
-import { SECRET_FIRST_LETTERS, SECRET_PATTERNS_SQL } from '../../core/secrets.js';
+import { ANY_SECRET_SQL, KEY_SHAPES_SQL } from '../../core/secrets.js';
 
 export type CanonicalFormat = 'jsonl' | 'csv';
 
@@ -44,17 +44,35 @@ const PARTS: ReadonlyArray<[string, string]> = [
 ];
 const REQUIRED: ReadonlySet<string> = new Set(['id', 'source', 'operation']);
 
-/** The secret rule of core/secrets.ts: the first pattern that matches replaces the value by its fingerprint. */
+/**
+ * The secret rule of core/secrets.ts, for the values it can decide in SQL:
+ * a value that is wholly one provider or cloud key (blanks around it aside)
+ * becomes the key's fingerprint. A row with any other secret in a value is
+ * not taken here (`secretsOk`), and the parser redacts it. `secretRow`
+ * says whether the row's text may hold one at all, so that the regular
+ * expressions below run on those rows only.
+ */
 function fingerprintSql(v: string): string {
-  const whens = SECRET_PATTERNS_SQL.map(
-    (p) => `WHEN regexp_matches(${v}, ${lit(p)}) THEN left(sha256(regexp_extract(${v}, ${lit(p)}, 1)), 16)`,
-  );
-  // Almost no value is a secret: its first letter, then one combined expression, rule most values out.
-  const first = SECRET_FIRST_LETTERS.map(lit).join(', ');
-  return `CASE WHEN left(${v}, 1) NOT IN (${first}) OR NOT regexp_matches(${v}, ${lit(ANY_SECRET)}) THEN ${v} ${whens.join(' ')} ELSE ${v} END`;
+  return `CASE WHEN NOT secret_row THEN ${v} WHEN regexp_full_match(${v}, ${lit(WHOLE_KEY)}) THEN sha256(regexp_extract(${v}, ${lit(WHOLE_KEY)}, 1)) ELSE ${v} END`;
 }
 
-const ANY_SECRET = SECRET_PATTERNS_SQL.map((p) => `(?:${p})`).join('|');
+const WHOLE_KEY = `[ \t\r\n]*(${KEY_SHAPES_SQL.join('|')})[ \t\r\n]*`;
+
+/** A value the SQL can redact exactly: no secret in it, or wholly one key. */
+function secretOkSql(v: string): string {
+  return `(${v} IS NULL OR NOT regexp_matches(${v}, ${lit(ANY_SECRET_SQL)}) OR regexp_full_match(${v}, ${lit(WHOLE_KEY)}))`;
+}
+
+/** Whether any of the row's text fields may hold a secret (one scan over them joined). */
+function secretRowSql(fields: readonly string[]): string {
+  const joined = `concat_ws(chr(10), ${fields.map((f) => `v_${f}`).join(', ')})`;
+  return `regexp_matches(${joined}, ${lit(ANY_SECRET_SQL)})`;
+}
+
+/** A 64-hex key hash is kept lowercased (SPEC §3.1, core/selectors.ts normalizeKeyHash). */
+function keyHashSql(v: string): string {
+  return `CASE WHEN length(${v}) = 64 AND regexp_full_match(${v}, '[0-9a-fA-F]{64}') THEN lower(${v}) ELSE ${v} END`;
+}
 
 /**
  * Per field: the cleaned value (`v_<field>`, as the parser would produce it
@@ -136,9 +154,13 @@ export function canonicalSelectSql(
   const inner = ALL_EVENT_FIELDS.map((f, i) => `${parts[i]?.[0]} AS v_${f}`).join(',\n    ');
   const ok = parts.map((p) => p[1]).join(' AND ');
   const partsOk = PARTS.map(([p, of]) => `v_${p} <= v_${of}`).join(' AND ');
-  const outer = ALL_EVENT_FIELDS.map((f) =>
-    PLAIN_FIELDS.has(f) ? `v_${f} AS ${f}` : `${fingerprintSql(`v_${f}`)} AS ${f}`,
-  ).join(',\n  ');
+  const text = ALL_EVENT_FIELDS.filter((f) => !PLAIN_FIELDS.has(f));
+  const outer = ALL_EVENT_FIELDS.map((f) => {
+    if (PLAIN_FIELDS.has(f)) return `v_${f} AS ${f}`;
+    const redacted = fingerprintSql(`v_${f}`);
+    return `${f === 'api_key' ? keyHashSql(redacted) : redacted} AS ${f}`;
+  }).join(',\n  ');
+  const secretsOk = text.map((f) => secretOkSql(`v_${f}`)).join(' AND ');
   const reader =
     format === 'jsonl'
       ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${ALL_EVENT_FIELDS.map((f) => `${f}: 'JSON'`).join(', ')}})`
@@ -147,11 +169,13 @@ export function canonicalSelectSql(
 SELECT
   ${outer}
 FROM (
-  SELECT *, ok AND ${partsOk} AS ok_all FROM (
+  SELECT *, ok AND ${partsOk} AND (NOT secret_row OR (${secretsOk})) AS ok_all FROM (
+  SELECT *, ${secretRowSql(text)} AS secret_row FROM (
     SELECT
       ${inner},
       ${ok} AS ok
     FROM ${reader}
+  )
   )
 )
 WHERE CASE WHEN ok_all THEN true ELSE error('invalid canonical event') END`;

@@ -20,9 +20,31 @@ import {
   unitsText,
 } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import { redactSecret } from '../../core/secrets.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
-import type { SelectorTuple, UsageGroup, UsageQuery } from '../../core/usage.js';
+import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
+import {
+  type BatchContent,
+  bucketHashesSql,
+  ContentHasher,
+  chainHash,
+  contentFromBuckets,
+  GENESIS,
+  RESTATABLE_SOURCES,
+  rowHashesSql,
+  supersededCheckSql,
+  supersededVerdict,
+  verdict,
+} from '../audit.js';
+import {
+  sqlInt as int,
+  num,
+  type Row,
+  rowToEvent,
+  rowToSelectorUsage,
+  rowToSpan,
+  storedText,
+  str,
+} from '../rows.js';
 import type {
   BatchRecord,
   EventsPageQuery,
@@ -35,20 +57,11 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
-import {
-  type BatchContent,
-  bucketHashesSql,
-  CHAIN_SQL,
-  ContentHasher,
-  chainSql,
-  contentFromBuckets,
-  GENESIS,
-  rowHashesSql,
-} from './audit.js';
+import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
-import { eventsPageSql, rowToEvent, rowToSpan, traceSpansSql } from './drilldown-sql.js';
+import { eventsPageSql, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
-import { ALL_EVENT_COLUMNS_DDL, columnType, liveEventsViewSql, MIGRATIONS } from './schema.js';
+import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type ChunkDb, readGroups } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
@@ -64,22 +77,15 @@ export interface DuckDBOptions {
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
 const STAGE = 'tally_stage';
-/** The formats whose buckets are restated by design (SPEC §3.3). */
-const RESTATABLE_SOURCES = `('openai-usage', 'anthropic-usage')`;
-
 /** Two rows of the log (or staging) hold the same event: every canonical field equal. */
 const SAME_CONTENT = (a: string, b: string) =>
   `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
-
-type Row = Record<string, unknown>;
 
 /** A connection to read from: the store's own, or a snapshot's. */
 type Db = ChunkDb;
 
 /** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
 const HASH_IN_SQL_MAX = 2_000_000;
-
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The buffer cap while bulk-loading a file, so that ingesting 10M events stays within 1 GiB of memory. */
 const BULK_MEMORY_LIMIT = '512MB';
@@ -271,41 +277,15 @@ export class DuckDBStore implements Store {
   verify(): Promise<VerifyResult> {
     return this.serial(async () => {
       const actual = await this.bucketContent();
-      const recorded = await this.rows(CHAIN_SQL);
-      const seqs = [...new Set([...recorded.map((r) => num(r.seq)), ...actual.keys()])].sort((a, b) => a - b);
-      const bySeq = new Map(recorded.map((r) => [num(r.seq), r]));
-      let events = 0;
-      let firstBad: VerifyResult['firstBad'] = null;
-      for (const seq of seqs) {
-        const a = actual.get(seq) ?? { count: 0, content: null };
-        events += a.count;
-        if (firstBad) continue;
-        const r = bySeq.get(seq);
-        if (!r) {
-          firstBad = { seq, reason: `events reference unknown batch ${seq}` };
-        } else if (num(r.count) !== a.count) {
-          firstBad = {
-            seq,
-            reason: `count mismatch: batch ${seq} recorded ${num(r.count)} events, the store holds ${a.count} (an event was deleted or inserted)`,
-          };
-        } else if (r.content_sha256 !== a.content) {
-          firstBad = { seq, reason: 'content hash mismatch: an event was edited, deleted or inserted' };
-        } else if (r.chain_ok !== true) {
-          firstBad = {
-            seq,
-            reason: `chain broken at batch ${seq}: its chain hash does not follow from the previous batch (batches reordered, removed or rewritten)`,
-          };
-        }
-      }
-      if (firstBad === null) firstBad = await this.checkSuperseded();
-      const last = recorded.at(-1);
-      return {
-        ok: firstBad === null,
-        batches: recorded.length,
-        events,
-        firstBad,
-        head: last ? String(last.chain_sha256) : null,
-      };
+      const recorded = (
+        await this.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
+      ).map((r) => ({
+        seq: num(r.seq),
+        count: num(r.count),
+        content: String(r.content_sha256),
+        chain: String(r.chain_sha256),
+      }));
+      return verdict(recorded, actual, () => this.checkSuperseded());
     });
   }
 
@@ -317,21 +297,9 @@ export class DuckDBStore implements Store {
    * log, to keep verify within the memory of a large store).
    */
   private async checkSuperseded(): Promise<VerifyResult['firstBad']> {
-    const [r] = await this.rows(`
-      SELECT (SELECT min(s.by_seq) FROM superseded s WHERE s.by_seq <= s.batch_seq
-                OR NOT EXISTS (SELECT 1 FROM event_log l WHERE l.batch_seq = s.batch_seq AND l.source = s.source AND l.id = s.id)
-                OR NOT EXISTS (SELECT 1 FROM event_log l WHERE l.batch_seq = s.by_seq AND l.source = s.source AND l.id = s.id)) AS bad_marker,
-             (SELECT max(batch_seq) FROM (SELECT max(batch_seq) AS batch_seq FROM events
-                WHERE source IN (SELECT source FROM superseded) OR source IN ${RESTATABLE_SOURCES}
-                GROUP BY source, id HAVING count(*) > 1)) AS twice`);
-    if (r?.bad_marker !== null && r?.bad_marker !== undefined)
-      return { seq: num(r.bad_marker), reason: 'a superseded marker names no version the log replaced' };
-    if (r?.twice !== null && r?.twice !== undefined)
-      return {
-        seq: num(r.twice),
-        reason: 'an event has two live versions (a superseded marker was removed)',
-      };
-    return null;
+    const [r] = await this.rows(supersededCheckSql(RESTATABLE_SOURCES));
+    const opt = (v: unknown) => (v === null || v === undefined ? null : num(v));
+    return supersededVerdict(opt(r?.bad_marker), opt(r?.twice));
   }
 
   /** Every distinct selector tuple seen in the events, for resolving identities once per tuple. */
@@ -354,14 +322,7 @@ export class DuckDBStore implements Store {
       provider: str(r.provider),
       model: str(r.model),
     }));
-    const flags = pairs.map((p) => ({
-      p,
-      v: q.varies?.(p.provider, p.model) ?? { tiered: true, timeOfDay: true },
-    }));
-    const varying = {
-      tiered: flags.filter((f) => f.v.tiered).map((f) => f.p),
-      timeOfDay: flags.filter((f) => f.v.timeOfDay).map((f) => f.p),
-    };
+    const varying = varyingPairs(q, pairs);
     for (const sql of usageSetupSql(q)) await db.run(sql);
     return readGroups(db, usageGroupsSql(q, varying));
   }
@@ -404,20 +365,7 @@ export class DuckDBStore implements Store {
   }
 
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]> {
-    return this.readTimed(async () =>
-      (await this.rows(selectorUsageSql(window))).map((r) => ({
-        tuple: {
-          api_key: str(r.api_key),
-          service: str(r.service),
-          agent: str(r.agent),
-          project: str(r.project),
-        },
-        environment: str(r.environment),
-        events: num(r.events),
-        first: num(r.first),
-        last: num(r.last),
-      })),
-    );
+    return this.readTimed(async () => (await this.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
   signalFacts(q: SignalQuery): Promise<SignalFacts> {
@@ -497,10 +445,9 @@ export class DuckDBStore implements Store {
       ).get(seq);
       if (c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
-      const content = sqlText(c.content);
       await this.run(`
-        INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${content},
-          ${chainSql(sqlText(prev), String(seq), String(stored), content)}, epoch_ms(${int(now)}::BIGINT))`);
+        INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${sqlText(c.content)},
+          ${sqlText(chainHash(prev, seq, stored, c.content))}, epoch_ms(${int(now)}::BIGINT))`);
     }
     if (duplicates > 0)
       await this.run(`UPDATE counters SET value = value + ${duplicates} WHERE name = 'duplicates'`);
@@ -573,14 +520,14 @@ export class DuckDBStore implements Store {
 
   /** Count and content hash of each batch, recomputed from the stored events. */
   private async bucketContent(where = ''): Promise<Map<number, BatchContent>> {
-    const rows = await this.rows(bucketHashesSql(where));
+    const rows = await this.rows(bucketHashesSql(DUCKDB_AUDIT, 'event_log', where));
     return contentFromBuckets(
       rows.map((r) => ({ seq: num(r.batch_seq), bucketHash: String(r.bucket_hash), count: num(r.n) })),
     );
   }
 
   private async contentHashes(where = ''): Promise<Map<number, BatchContent>> {
-    const sql = rowHashesSql(where);
+    const sql = rowHashesSql(DUCKDB_AUDIT, 'event_log', where);
     const hasher = new ContentHasher();
     try {
       const result = await this.conn.stream(sql);
@@ -778,10 +725,7 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
     else if (f === 'time') a.appendTimestamp(new DuckDBTimestampValue(BigInt(v) * 1000n));
     else if (typeof v === 'number') a.appendBigInt(BigInt(v));
     // The parsers fingerprint secrets already; the store makes sure none slips through.
-    else
-      a.appendVarchar(
-        columnType(f) === 'VARCHAR' && f !== 'status' && f !== 'reported_cost' ? redactSecret(v) : v,
-      );
+    else a.appendVarchar(storedText(f, v));
   }
   for (const f of RICH_COUNT_FIELDS) a.appendBigInt(BigInt(e[f] ?? 0));
   const units = unitsText(e.units);
@@ -826,33 +770,6 @@ function invalid(path: string, format: CanonicalFormat, detail: string): TallyEr
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/**
- * A number read back from the store. Counts and token sums come as bigint;
- * one beyond 2^53 − 1 cannot be a JS number exactly, so it is refused rather
- * than rounded (a window whose token sum is that large is split by the user).
- */
-function num(v: unknown): number {
-  if (typeof v === 'bigint') {
-    if (v > MAX_EXACT || v < -MAX_EXACT)
-      throw new LimitError(
-        `a count summed by the store (${v}) exceeds 2^53 − 1 and cannot be exact; ask for a shorter window`,
-      );
-    return Number(v);
-  }
-  if (typeof v === 'number') return v;
-  if (v === null || v === undefined) return 0;
-  return Number(v);
-}
-
-function str(v: unknown): string | null {
-  return v === null || v === undefined ? null : String(v);
-}
-
-function int(n: number): string {
-  if (!Number.isSafeInteger(n)) throw new StoreError(`not an integer: ${n}`);
-  return String(n);
 }
 
 function sqlText(s: string): string {

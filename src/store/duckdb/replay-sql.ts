@@ -7,11 +7,12 @@
  * objects value by value costs more than the query itself.
  */
 import type { DuckDBResultReader } from '@duckdb/node-api';
-import { SELECTOR_FIELDS, type Selector } from '../../core/config.js';
+import type { Selector } from '../../core/config.js';
 import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
+import { type FieldComparison, selectorComparisons } from '../../core/selectors.js';
+import { sqlString, withRichUsage } from '../rows.js';
 import type { EventWindowQuery } from '../store.js';
 import { columnType } from './schema.js';
-import { sqlString } from './usage-sql.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
@@ -20,11 +21,15 @@ const COLUMNS = ALL_EVENT_FIELDS.map((f) =>
   f === 'time' ? 'epoch_ms(time)::DOUBLE AS time' : columnType(f) === 'BIGINT' ? `${f}::DOUBLE AS ${f}` : f,
 ).join(', ');
 
+/** One comparison of core/selectors.ts in SQL: equal, or a 64-hex key hash that starts with the prefix. */
+function comparisonSql(c: FieldComparison): string {
+  const equal = `${c.field} = ${sqlString(c.value)}`;
+  if (c.op === 'equals') return equal;
+  return `(${equal} OR (starts_with(${c.field}, ${sqlString(c.value)}) AND regexp_full_match(${c.field}, '[0-9a-f]{64}')))`;
+}
+
 function selectorSql(s: Selector): string {
-  const parts = SELECTOR_FIELDS.flatMap((f) => {
-    const v = s[f];
-    return v === undefined ? [] : [`${f} = ${sqlString(v)}`];
-  });
+  const parts = selectorComparisons(s).map(comparisonSql);
   return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
 }
 
@@ -133,20 +138,4 @@ export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
     withRichUsage(events[i] as UsageEvent, rich[0]?.[i], rich[1]?.[i], rich[2]?.[i], rich[3]?.[i]);
   }
   return events;
-}
-
-/** Sets the richer-usage fields a stored row has (absent when 0 or NULL, as the parsers leave them). */
-export function withRichUsage(
-  e: UsageEvent,
-  cacheWrite1h: unknown,
-  inputAudio: unknown,
-  outputAudio: unknown,
-  units: unknown,
-): UsageEvent {
-  const n = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
-  if (n(cacheWrite1h) > 0) e.cache_write_1h_tokens = n(cacheWrite1h);
-  if (n(inputAudio) > 0) e.input_audio_tokens = n(inputAudio);
-  if (n(outputAudio) > 0) e.output_audio_tokens = n(outputAudio);
-  if (typeof units === 'string') e.units = JSON.parse(units) as Record<string, number>;
-  return e;
 }

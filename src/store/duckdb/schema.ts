@@ -10,23 +10,12 @@
  * deletes stored events.
  */
 import { ALL_EVENT_FIELDS, EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
-
-const TOKEN_COLUMNS: ReadonlySet<string> = new Set([
-  'input_tokens',
-  'output_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'reasoning_tokens',
-  'requests',
-  'cache_write_1h_tokens',
-  'input_audio_tokens',
-  'output_audio_tokens',
-]);
+import { COUNT_COLUMNS } from '../rows.js';
 
 /** The SQL type of each canonical field: time in UTC with millisecond values, counts exact, the rest text. */
 export function columnType(field: keyof UsageEvent): string {
   if (field === 'time') return 'TIMESTAMP';
-  return TOKEN_COLUMNS.has(field) ? 'BIGINT' : 'VARCHAR';
+  return COUNT_COLUMNS.has(field) ? 'BIGINT' : 'VARCHAR';
 }
 
 /** The columns of the first migration: never changes (new fields are added by later migrations). */

@@ -19,7 +19,7 @@ import type {
   SignalQuery,
 } from '../../core/signals/facts.js';
 import type { SelectorTuple } from '../../core/usage.js';
-import { sqlString } from './usage-sql.js';
+import { sqlString } from '../rows.js';
 
 export const HOURLY = 'tally_signal_hours';
 export const DENSE = 'tally_signal_series';

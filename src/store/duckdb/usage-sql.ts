@@ -17,11 +17,8 @@
  *     grouped by their units too, so a group's units are its events' units
  *     times its event count.
  */
-import type { SelectorTuple, UsageQuery } from '../../core/usage.js';
-
-export function sqlString(v: string | null): string {
-  return v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`;
-}
+import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
+import { sqlString } from '../rows.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
@@ -60,11 +57,6 @@ function tuplesValues(shared: readonly SelectorTuple[], payers: readonly Selecto
   const row = (t: SelectorTuple, isShared: boolean) =>
     `(${sqlString(t.api_key)}, ${sqlString(t.service)}, ${sqlString(t.agent)}, ${sqlString(t.project)}, ${isShared}, ${!isShared})`;
   return [...shared.map((t) => row(t, true)), ...payers.map((t) => row(t, false))].join(', ');
-}
-
-export interface VaryingPairs {
-  tiered: Array<{ provider: string | null; model: string | null }>;
-  timeOfDay: Array<{ provider: string | null; model: string | null }>;
 }
 
 /** The statements that prepare the temporary tables, in order. */

@@ -1,0 +1,237 @@
+/**
+ * The batch hash, the chain and the verdict of `verify` (SPEC §7), one
+ * definition for every adapter. An adapter only supplies how its SQL writes
+ * a few expressions (`AuditDialect`); the row text, the buckets, the folding
+ * and the checks are defined here once.
+ *
+ * Definition:
+ *   field text   strings as stored; counts in decimal; `time` as epoch
+ *                milliseconds in decimal; NULL as the single character U+001E
+ *   row text     the 27 field texts in EVENT_FIELDS order, joined by U+001F;
+ *                when any richer-usage field is set (a count other than 0,
+ *                units not NULL), followed by U+001F and the texts of the
+ *                RICH_FIELDS in order, joined by U+001F (so an event without
+ *                them hashes as it did before they existed)
+ *   row hash     lower-hex SHA-256 of the UTF-8 row text
+ *   bucket       the first two hex digits of the row hash
+ *   bucket hash  lower-hex SHA-256 of the bucket's row hashes, sorted
+ *                ascending and concatenated
+ *   content      lower-hex SHA-256 of the bucket hashes, concatenated in
+ *                ascending bucket order (empty buckets left out)
+ *   chain        lower-hex SHA-256 of prev || '|' || seq || '|' || count ||
+ *                '|' || content, where prev is the previous batch's chain
+ *                hash and, for the first batch, 64 zeros
+ *
+ * Rows are ordered by their own hash rather than by (source, id): hex digits
+ * sort the same under every collation, and buckets keep the strings that SQL
+ * concatenates small (one 10-million-event batch would otherwise be a 640 MB
+ * string).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS } from '../core/event.js';
+import type { VerifyResult } from './store.js';
+
+export const GENESIS = '0'.repeat(64);
+
+/** How one SQL engine writes the expressions the hash needs. */
+export interface AuditDialect {
+  /** Lower-hex SHA-256 of a text expression's UTF-8 bytes. */
+  sha256(text: string): string;
+  /** A column as text: decimal for counts, the value for strings. */
+  text(column: string): string;
+  /** The `time` column as epoch milliseconds, in decimal text. */
+  epochMsText(column: string): string;
+  /** An expression sorted bytewise (hex digits sort alike everywhere; this makes it certain). */
+  bytewise(text: string): string;
+}
+
+function rowTextSql(d: AuditDialect): string {
+  const texts = (fields: readonly string[]) =>
+    fields.map((f) => `coalesce(${f === 'time' ? d.epochMsText(f) : d.text(f)}, chr(30))`).join(', ');
+  const richSet = `(${RICH_COUNT_FIELDS.map((f) => `coalesce(${f}, 0) <> 0`).join(' OR ')} OR units IS NOT NULL)`;
+  return `concat_ws(chr(31), ${texts(EVENT_FIELDS)}) || CASE WHEN ${richSet} THEN chr(31) || concat_ws(chr(31), ${texts(RICH_FIELDS)}) ELSE '' END`;
+}
+
+/** Every row's hash with its batch, ordered as the content hash reads them (for streaming very large batches). */
+export function rowHashesSql(d: AuditDialect, table: string, where = ''): string {
+  return `SELECT batch_seq, h FROM (SELECT batch_seq, ${d.sha256(rowTextSql(d))} AS h FROM ${table} ${where}) r
+ORDER BY batch_seq, ${d.bytewise('h')}`;
+}
+
+/**
+ * The bucket hashes of every batch of `table` (rows with a `batch_seq`),
+ * computed by the database in one grouped pass: what `verify` reads (256
+ * rows a batch instead of one an event).
+ */
+export function bucketHashesSql(d: AuditDialect, table: string, where = ''): string {
+  return `SELECT batch_seq, bucket, ${d.sha256(`string_agg(h, '' ORDER BY ${d.bytewise('h')})`)} AS bucket_hash, count(*) AS n
+FROM (SELECT batch_seq, substr(h, 1, 2) AS bucket, h
+      FROM (SELECT batch_seq, ${d.sha256(rowTextSql(d))} AS h FROM ${table} ${where}) r) b
+GROUP BY batch_seq, bucket
+ORDER BY batch_seq, ${d.bytewise('bucket')}`;
+}
+
+export interface BatchContent {
+  count: number;
+  content: string;
+}
+
+/** Folds the rows of `bucketHashesSql` into each batch's count and content hash. */
+export function contentFromBuckets(
+  rows: Iterable<{ seq: number; bucketHash: string; count: number }>,
+): Map<number, BatchContent> {
+  const out = new Map<number, BatchContent>();
+  let seq: number | null = null;
+  let count = 0;
+  let content: Hash | null = null;
+  const end = () => {
+    if (seq !== null && content) out.set(seq, { count, content: content.digest('hex') });
+  };
+  for (const r of rows) {
+    if (r.seq !== seq) {
+      end();
+      seq = r.seq;
+      count = 0;
+      content = createHash('sha256');
+    }
+    content?.update(r.bucketHash);
+    count += r.count;
+  }
+  end();
+  return out;
+}
+
+/**
+ * Folds the rows of `rowHashesSql` into each batch's count and content hash.
+ * It streams: one bucket hash and one content hash are open at a time, so a
+ * batch of any size is hashed in constant memory.
+ */
+export class ContentHasher {
+  readonly batches = new Map<number, BatchContent>();
+  private seq: number | null = null;
+  private count = 0;
+  private bucket: string | null = null;
+  private bucketHash: Hash | null = null;
+  private content: Hash | null = null;
+
+  add(seq: number, rowHash: string): void {
+    if (seq !== this.seq) {
+      this.endBatch();
+      this.seq = seq;
+      this.count = 0;
+      this.content = createHash('sha256');
+    }
+    const bucket = rowHash.slice(0, 2);
+    if (bucket !== this.bucket) {
+      this.endBucket();
+      this.bucket = bucket;
+      this.bucketHash = createHash('sha256');
+    }
+    this.bucketHash?.update(rowHash);
+    this.count++;
+  }
+
+  finish(): Map<number, BatchContent> {
+    this.endBatch();
+    return this.batches;
+  }
+
+  private endBucket(): void {
+    if (this.bucketHash) this.content?.update(this.bucketHash.digest('hex'));
+    this.bucketHash = null;
+    this.bucket = null;
+  }
+
+  private endBatch(): void {
+    this.endBucket();
+    if (this.seq !== null && this.content)
+      this.batches.set(this.seq, { count: this.count, content: this.content.digest('hex') });
+    this.seq = null;
+    this.content = null;
+  }
+}
+
+/** The chain hash of a batch. */
+export function chainHash(prev: string, seq: number, count: number, content: string): string {
+  return createHash('sha256').update(`${prev}|${seq}|${count}|${content}`, 'utf8').digest('hex');
+}
+
+/** A batch as recorded in the store's batch table. */
+export interface RecordedBatch {
+  seq: number;
+  count: number;
+  content: string;
+  chain: string;
+}
+
+/**
+ * The verdict of `verify`: the recorded batches (in seq order) against the
+ * counts and content hashes recomputed from the stored events. The first
+ * batch that does not match is named; `extra` is the adapter's check of what
+ * the hashes do not cover (the markers of superseded versions), run only
+ * when every batch matches.
+ */
+export async function verdict(
+  recorded: readonly RecordedBatch[],
+  actual: ReadonlyMap<number, BatchContent>,
+  extra: () => Promise<VerifyResult['firstBad']>,
+): Promise<VerifyResult> {
+  const seqs = [...new Set([...recorded.map((r) => r.seq), ...actual.keys()])].sort((a, b) => a - b);
+  const bySeq = new Map(recorded.map((r, i) => [r.seq, { r, prev: recorded[i - 1]?.chain ?? GENESIS }]));
+  let events = 0;
+  let firstBad: VerifyResult['firstBad'] = null;
+  for (const seq of seqs) {
+    const a = actual.get(seq) ?? { count: 0, content: null };
+    events += a.count;
+    if (firstBad) continue;
+    const b = bySeq.get(seq);
+    if (!b) {
+      firstBad = { seq, reason: `events reference unknown batch ${seq}` };
+    } else if (b.r.count !== a.count) {
+      firstBad = {
+        seq,
+        reason: `count mismatch: batch ${seq} recorded ${b.r.count} events, the store holds ${a.count} (an event was deleted or inserted)`,
+      };
+    } else if (b.r.content !== a.content) {
+      firstBad = { seq, reason: 'content hash mismatch: an event was edited, deleted or inserted' };
+    } else if (b.r.chain !== chainHash(b.prev, seq, b.r.count, b.r.content)) {
+      firstBad = {
+        seq,
+        reason: `chain broken at batch ${seq}: its chain hash does not follow from the previous batch (batches reordered, removed or rewritten)`,
+      };
+    }
+  }
+  if (firstBad === null) firstBad = await extra();
+  const last = recorded.at(-1);
+  return {
+    ok: firstBad === null,
+    batches: recorded.length,
+    events,
+    firstBad,
+    head: last ? last.chain : null,
+  };
+}
+
+/** The checks of the superseded markers, in SQL both engines share (see `verdict`'s `extra`). */
+export function supersededCheckSql(restatableSources: readonly string[]): string {
+  const list = restatableSources.map((s) => `'${s.replaceAll("'", "''")}'`).join(', ');
+  return `
+SELECT (SELECT min(s.by_seq) FROM superseded s WHERE s.by_seq <= s.batch_seq
+          OR NOT EXISTS (SELECT 1 FROM event_log l WHERE l.batch_seq = s.batch_seq AND l.source = s.source AND l.id = s.id)
+          OR NOT EXISTS (SELECT 1 FROM event_log l WHERE l.batch_seq = s.by_seq AND l.source = s.source AND l.id = s.id)) AS bad_marker,
+       (SELECT max(batch_seq) FROM (SELECT max(batch_seq) AS batch_seq FROM events
+          WHERE source IN (SELECT source FROM superseded) OR source IN (${list})
+          GROUP BY source, id HAVING count(*) > 1) t) AS twice`;
+}
+
+/** The verdict of `supersededCheckSql`'s row. */
+export function supersededVerdict(badMarker: number | null, twice: number | null): VerifyResult['firstBad'] {
+  if (badMarker !== null)
+    return { seq: badMarker, reason: 'a superseded marker names no version the log replaced' };
+  if (twice !== null)
+    return { seq: twice, reason: 'an event has two live versions (a superseded marker was removed)' };
+  return null;
+}
+
+/** The formats whose buckets are restated by design (SPEC §3.3). */
+export const RESTATABLE_SOURCES: readonly string[] = ['openai-usage', 'anthropic-usage'];

@@ -1,0 +1,655 @@
+/**
+ * The PostgreSQL adapter of the Store port (SPEC §7, §10): a shared database
+ * that several `tally serve` processes and CLI commands use at once.
+ *
+ * Concurrency: readers never wait for writers (each read is one statement,
+ * or one REPEATABLE READ transaction for a snapshot). Writers stage their
+ * events in parallel (COPY into a temporary table), then take one
+ * transaction-scoped advisory lock for the short part that must be serial:
+ * deciding which events are new against the committed log, numbering the
+ * batch and chaining its hash to the previous one. So the audit chain stays
+ * one chain, and (source, id) is deduplicated across every writer.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
+import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
+import type { SelectorUsage } from '../../core/posture.js';
+import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
+import {
+  type AuditDialect,
+  bucketHashesSql,
+  chainHash,
+  contentFromBuckets,
+  GENESIS,
+  RESTATABLE_SOURCES,
+  supersededCheckSql,
+  supersededVerdict,
+  verdict,
+} from '../audit.js';
+import {
+  num,
+  optNum,
+  type Row,
+  rowToEvent,
+  rowToSelectorUsage,
+  rowToSpan,
+  rowToUsageGroup,
+  sqlInt,
+  sqlString,
+  str,
+  tupleOf,
+} from '../rows.js';
+import type {
+  BatchRecord,
+  EventsPageQuery,
+  EventWindowQuery,
+  IngestResult,
+  IssuedStatement,
+  Store,
+  StoreCounters,
+  StoreSnapshot,
+  TraceSpan,
+  VerifyResult,
+} from '../store.js';
+import { COPY_COLUMNS, copyLine } from './copy.js';
+import {
+  eventsInWindowSql,
+  eventsPageSql,
+  evidenceSql,
+  selectorUsageSql,
+  traceEventsSql,
+  traceSpansSql,
+} from './read-sql.js';
+import { MIGRATIONS, monthOf, partitionName, partitionSql, STAGE_DDL } from './schema.js';
+import { readSignalFacts } from './signals-sql.js';
+import { modelPairsSql, ms, ts, usageGroupsSql } from './usage-sql.js';
+
+export const PG_AUDIT: AuditDialect = {
+  sha256: (text) => `encode(sha256(convert_to(${text}, 'UTF8')), 'hex')`,
+  text: (column) => `${column}::text`,
+  epochMsText: (column) => `${ms(column)}::text`,
+  bytewise: (text) => `${text} COLLATE "C"`,
+};
+
+export interface PostgresOptions {
+  /** A read query running longer is cancelled and fails with a LimitError (the server sets it). */
+  readTimeoutMs?: number;
+}
+
+/** Queries a connection or the pool can run. */
+interface Runner {
+  query(sql: string): Promise<pg.QueryResult>;
+}
+
+/** What the store reads through: the pool, or one connection inside a transaction. */
+interface Db {
+  rows(sql: string): Promise<Row[]>;
+  run(sql: string): Promise<number>;
+}
+
+const COLUMNS = ALL_EVENT_FIELDS.join(', ');
+const SAME_CONTENT = (a: string, b: string) =>
+  `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
+/** Advisory-lock keys, per schema: two tally stores in one database do not wait for each other. */
+const LOCK = (what: string) => `hashtext(current_schema() || ${sqlString(`.tally.${what}`)})`;
+/** Events per COPY write. */
+const COPY_CHUNK = 5000;
+
+export class PostgresStore implements Store {
+  private closed = false;
+  private readonly working = new Set<Promise<unknown>>();
+  private readonly db: Db;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly where: string,
+    private readonly readTimeoutMs: number | undefined,
+  ) {
+    this.db = { rows: (sql) => rows(pool, sql), run: (sql) => run(pool, sql) };
+  }
+
+  /** Opens `postgres://…[?schema=name]`, creating the schema and applying the migrations it lacks. */
+  static async open(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
+    const { connectionString, schema, where } = parseUrl(url);
+    const options = `-c TimeZone=UTC${schema ? ` -c search_path=${schema}` : ''}`;
+    const pool = new pg.Pool({ connectionString, options, max: 5 });
+    // An idle connection that the server drops must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    const store = new PostgresStore(pool, where, opts.readTimeoutMs);
+    try {
+      await store.migrate(schema);
+    } catch (e) {
+      await pool.end().catch(() => undefined);
+      if (e instanceof TallyError) throw e;
+      throw new StoreError(`cannot open the store ${where}: ${message(e)}`, undefined, e);
+    }
+    return store;
+  }
+
+  private async migrate(schema: string | null): Promise<void> {
+    await this.withClient(async (c) => {
+      if (schema) await run(c, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      // Several processes may open a new database at once: one migrates, the others wait and find it done.
+      await run(c, `SELECT pg_advisory_lock(${LOCK('migrate')})`);
+      try {
+        await run(
+          c,
+          `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)`,
+        );
+        const [row] = await rows(c, `SELECT coalesce(max(version), 0) AS v FROM schema_migrations`);
+        for (let v = num(row?.v) + 1; v <= MIGRATIONS.length; v++) {
+          await inTransaction(c, async () => {
+            await run(c, MIGRATIONS[v - 1] as string);
+            await run(c, `INSERT INTO schema_migrations VALUES (${v}, now())`);
+          });
+        }
+        if (num(row?.v) > MIGRATIONS.length)
+          throw new UsageError(
+            `the store ${this.where} was written by a newer tally (schema version ${num(row?.v)}); upgrade tally`,
+          );
+      } finally {
+        await run(c, `SELECT pg_advisory_unlock(${LOCK('migrate')})`);
+      }
+    });
+  }
+
+  ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult> {
+    return this.track(
+      this.withClient((c) =>
+        inTransaction(c, async () => {
+          await run(c, STAGE_DDL);
+          const offered = await copyEvents(c, chunks);
+          return this.merge(c, label, Date.now(), offered);
+        }),
+      ),
+    );
+  }
+
+  /**
+   * The serial part of an ingest, under the ingest lock: the staged events
+   * against the committed log (SPEC §3.3: the last of an input's repeats is
+   * kept; an identical stored event is a duplicate, a different one a new
+   * version), then the batch and its place in the chain.
+   */
+  private async merge(c: pg.PoolClient, label: string, now: number, offered: number): Promise<IngestResult> {
+    if (offered === 0) return { batch: null, stored: 0, duplicates: 0, superseded: 0 };
+    const months = await rows(c, `SELECT DISTINCT ${ms("date_trunc('month', time)")} AS m FROM tally_stage`);
+    await run(c, `SELECT pg_advisory_xact_lock(${LOCK('ingest')})`);
+    await this.ensurePartitions(
+      c,
+      months.map((r) => num(r.m)),
+    );
+    const kept = await run(
+      c,
+      `CREATE TEMP TABLE tally_last ON COMMIT DROP AS
+       SELECT DISTINCT ON (source, id) * FROM tally_stage ORDER BY source, id, ord DESC`,
+    );
+    let withinDuplicates = 0;
+    if (kept < offered) {
+      const [same] = await rows(
+        c,
+        `SELECT count(*) AS n FROM tally_stage s JOIN tally_last l
+           ON l.source = s.source AND l.id = s.id AND l.ord <> s.ord AND ${SAME_CONTENT('s', 'l')}`,
+      );
+      withinDuplicates = num(same?.n);
+    }
+    const [last] = await rows(c, `SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
+    const seq = last ? num(last.seq) + 1 : 1;
+    const prior = await priorVersions(c, last !== undefined);
+    const stored = await run(
+      c,
+      `CREATE TEMP TABLE tally_new ON COMMIT DROP AS
+       SELECT ${COLUMNS}, ${seq} AS batch_seq FROM tally_last n WHERE NOT EXISTS (
+         SELECT 1 FROM tally_prior p WHERE p.same AND p.source = n.source AND p.id = n.id)`,
+    );
+    if (stored > 0) {
+      const content = contentFromBuckets(
+        (await rows(c, bucketHashesSql(PG_AUDIT, 'tally_new'))).map((r) => ({
+          seq: num(r.batch_seq),
+          bucketHash: String(r.bucket_hash),
+          count: num(r.n),
+        })),
+      ).get(seq);
+      if (content?.count !== stored)
+        throw new StoreError(`batch ${seq}: hashed ${content?.count ?? 0} events, stored ${stored}`);
+      await run(c, `INSERT INTO event_log (${COLUMNS}, batch_seq) SELECT * FROM tally_new`);
+      await run(
+        c,
+        `INSERT INTO superseded SELECT source, id, batch_seq, ${seq} FROM tally_prior WHERE NOT same`,
+      );
+      const prev = last ? String(last.chain_sha256) : GENESIS;
+      await run(
+        c,
+        `INSERT INTO batches VALUES (${seq}, ${sqlString(label)}, ${stored}, ${sqlString(content.content)},
+           ${sqlString(chainHash(prev, seq, stored, content.content))}, ${ts(now)})`,
+      );
+    }
+    const duplicates = withinDuplicates + prior.duplicates;
+    const superseded = offered - kept - withinDuplicates + prior.superseded;
+    await addCounter(c, 'duplicates', duplicates);
+    await addCounter(c, 'superseded', superseded);
+    return { batch: stored > 0 ? seq : null, stored, duplicates, superseded };
+  }
+
+  /** Creates the monthly partitions that the staged events need and that do not exist yet. */
+  private async ensurePartitions(c: pg.PoolClient, months: number[]): Promise<void> {
+    if (months.length === 0) return;
+    const existing = new Set(
+      (
+        await rows(
+          c,
+          `SELECT k.relname FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid
+           WHERE i.inhparent = 'event_log'::regclass`,
+        )
+      ).map((r) => String(r.relname)),
+    );
+    // Creating a partition locks the whole log briefly: only for a month not seen before.
+    for (const m of new Set(months.map(monthOf)))
+      if (!existing.has(partitionName(m))) await run(c, partitionSql(m));
+  }
+
+  countRejected(n: number): Promise<void> {
+    return this.track(addCounter(this.pool, 'rejected', n));
+  }
+
+  async counters(): Promise<StoreCounters> {
+    const [row] = await this.db.rows(`
+      SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM batches) AS batches,
+             (SELECT value FROM counters WHERE name = 'duplicates') AS duplicates,
+             (SELECT value FROM counters WHERE name = 'rejected') AS rejected`);
+    return {
+      events: num(row?.events),
+      duplicates: num(row?.duplicates),
+      rejected: num(row?.rejected),
+      batches: num(row?.batches),
+    };
+  }
+
+  async batches(): Promise<BatchRecord[]> {
+    const list = await this.db.rows(
+      `SELECT seq, label, count, content_sha256, chain_sha256, ${ms('ingested_at')} AS ingested_at FROM batches ORDER BY seq`,
+    );
+    return list.map((r) => ({
+      seq: num(r.seq),
+      label: String(r.label),
+      count: num(r.count),
+      contentSha256: String(r.content_sha256),
+      chainSha256: String(r.chain_sha256),
+      ingestedAt: num(r.ingested_at),
+    }));
+  }
+
+  auditHead(): Promise<string | null> {
+    return readHead(this.db);
+  }
+
+  /** A REPEATABLE READ transaction: every read sees the state committed when it began (SPEC §5.3). */
+  snapshot<T>(body: (s: StoreSnapshot) => Promise<T>): Promise<T> {
+    return this.track(
+      this.inSnapshot((db) =>
+        body({
+          selectorTuples: () => readSelectorTuples(db),
+          usageGroups: (q) => readUsageGroups(db, q),
+          auditHead: () => readHead(db),
+          issuedStatement: (period) => readIssued(db, period),
+          latestEventTime: () => readLatestEventTime(db),
+        }),
+      ),
+    );
+  }
+
+  /** Recomputes every batch from one snapshot, so that writers committing meanwhile do not count. */
+  verify(): Promise<VerifyResult> {
+    return this.track(
+      this.inSnapshot(async (db) => {
+        const actual = contentFromBuckets(
+          (await db.rows(bucketHashesSql(PG_AUDIT, 'event_log'))).map((r) => ({
+            seq: num(r.batch_seq),
+            bucketHash: String(r.bucket_hash),
+            count: num(r.n),
+          })),
+        );
+        const recorded = (
+          await db.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
+        ).map((r) => ({
+          seq: num(r.seq),
+          count: num(r.count),
+          content: String(r.content_sha256),
+          chain: String(r.chain_sha256),
+        }));
+        return verdict(recorded, actual, async () => {
+          const [r] = await db.rows(supersededCheckSql(RESTATABLE_SOURCES));
+          return supersededVerdict(optNum(r?.bad_marker), optNum(r?.twice));
+        });
+      }),
+    );
+  }
+
+  selectorTuples(): Promise<SelectorTuple[]> {
+    return readSelectorTuples(this.db);
+  }
+
+  usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
+    return readUsageGroups(this.db, q);
+  }
+
+  eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
+    return this.readTimed(async (db) => (await db.rows(eventsPageSql(q))).map(rowToEvent));
+  }
+
+  traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
+    if (traceIds.length === 0) return Promise.resolve([]);
+    return this.readTimed(async (db) => (await db.rows(traceSpansSql(traceIds))).map(rowToSpan));
+  }
+
+  latestEventTime(): Promise<number | null> {
+    return readLatestEventTime(this.db);
+  }
+
+  async claimAlert(key: string, now: number): Promise<boolean> {
+    return (
+      (await this.db.run(
+        `INSERT INTO alerts_sent VALUES (${sqlString(key)}, ${ts(now)}) ON CONFLICT DO NOTHING`,
+      )) === 1
+    );
+  }
+
+  async releaseAlert(key: string): Promise<void> {
+    await this.db.run(`DELETE FROM alerts_sent WHERE key = ${sqlString(key)}`);
+  }
+
+  eventsInWindow(q: EventWindowQuery): Promise<UsageEvent[]> {
+    return this.readTimed(async (db) => (await db.rows(eventsInWindowSql(q))).map(rowToEvent));
+  }
+
+  traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]> {
+    if (traceIds.length === 0) return Promise.resolve([]);
+    return this.readTimed(async (db) => (await db.rows(traceEventsSql(traceIds))).map(rowToEvent));
+  }
+
+  selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]> {
+    return this.readTimed(async (db) => (await db.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
+  }
+
+  signalFacts(q: SignalQuery): Promise<SignalFacts> {
+    return this.readTimed((db) => readSignalFacts(q, db.rows));
+  }
+
+  signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
+    if (filters.every((f) => f.tuples.length === 0)) return Promise.resolve([]);
+    return this.readTimed(async (db) =>
+      (await db.rows(evidenceSql(filters, limit))).map((r) => ({
+        key: String(r.k),
+        firstSeen: num(r.first_t),
+        lastSeen: num(r.last_t),
+        events: num(r.events),
+        eventIds: Array.isArray(r.ids) ? r.ids.map(String) : [],
+      })),
+    );
+  }
+
+  /** Versions are numbered under a lock, so two processes issuing a period at once get 1 and 2. */
+  issueStatement(st: Omit<IssuedStatement, 'version' | 'issuedAt'>, now: number): Promise<IssuedStatement> {
+    return this.track(
+      this.withClient((c) =>
+        inTransaction(c, async () => {
+          await run(c, `SELECT pg_advisory_xact_lock(${LOCK('issue')})`);
+          const [row] = await rows(
+            c,
+            `SELECT coalesce(max(version), 0) + 1 AS v FROM issued_statements WHERE period = ${sqlString(st.period)}`,
+          );
+          const version = num(row?.v);
+          await run(
+            c,
+            `INSERT INTO issued_statements VALUES (${sqlString(st.period)}, ${version}, ${ts(now)},
+               ${sqlString(st.contentSha256)}, ${sqlString(st.configSha256)},
+               ${st.auditHead === null ? 'NULL' : sqlString(st.auditHead)}, ${sqlString(st.body)})`,
+          );
+          return { ...st, version, issuedAt: now };
+        }),
+      ),
+    );
+  }
+
+  issuedStatement(period: string): Promise<IssuedStatement | null> {
+    return readIssued(this.db, period);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.working);
+    await this.pool.end();
+  }
+
+  /** Keeps `close` waiting until the operation has settled. */
+  private track<T>(op: Promise<T>): Promise<T> {
+    const settled = op.catch(() => undefined);
+    this.working.add(settled);
+    void settled.then(() => this.working.delete(settled));
+    return op;
+  }
+
+  private async withClient<T>(body: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreError('the store is closed');
+    let c: pg.PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (e) {
+      throw new StoreError(`cannot reach the store ${this.where}: ${message(e)}`, undefined, e);
+    }
+    let broken = false;
+    try {
+      return await body(c);
+    } catch (e) {
+      broken = !(e instanceof TallyError) || e instanceof StoreError;
+      throw e;
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  private inSnapshot<T>(body: (db: Db) => Promise<T>): Promise<T> {
+    return this.withClient(async (c) => {
+      await run(c, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      try {
+        // The snapshot is fixed by the first query, before the body runs.
+        await run(c, 'SELECT 1 FROM batches LIMIT 1');
+        return await body({ rows: (sql) => rows(c, sql), run: (sql) => run(c, sql) });
+      } finally {
+        await c.query('ROLLBACK').catch(() => undefined);
+      }
+    });
+  }
+
+  /**
+   * A read bounded in time when the store was opened with `readTimeoutMs`:
+   * the server cancels the statement past it, and the read fails with a
+   * LimitError.
+   */
+  private readTimed<T>(body: (db: Db) => Promise<T>): Promise<T> {
+    const limit = this.readTimeoutMs;
+    if (limit === undefined) return this.track(body(this.db));
+    return this.track(
+      this.withClient(async (c) => {
+        await run(c, 'BEGIN READ ONLY');
+        try {
+          await run(c, `SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(limit))}`);
+          return await body({ rows: (sql) => rows(c, sql), run: (sql) => run(c, sql) });
+        } catch (e) {
+          if (e instanceof StoreError && (e.cause as { code?: string } | undefined)?.code === '57014')
+            throw new LimitError(
+              `the query ran past the server's time bound of ${limit / 1000} s; ask for a shorter window`,
+            );
+          throw e;
+        } finally {
+          await c.query('ROLLBACK').catch(() => undefined);
+        }
+      }),
+    );
+  }
+}
+
+/** Splits the store URL: tally's own `schema` parameter, and what the driver gets. */
+function parseUrl(url: string): { connectionString: string; schema: string | null; where: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`not a PostgreSQL URL: ${redactUrl(url)}`);
+  }
+  const schema = u.searchParams.get('schema');
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new UsageError(`schema "${schema}" in the store URL: use lower-case letters, digits and _`);
+  u.searchParams.delete('schema');
+  return { connectionString: u.toString(), schema, where: redactUrl(url) };
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
+}
+
+async function inTransaction<T>(c: pg.PoolClient, body: () => Promise<T>): Promise<T> {
+  await run(c, 'BEGIN');
+  let result: T;
+  try {
+    result = await body();
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+  await run(c, 'COMMIT');
+  return result;
+}
+
+/**
+ * Streams the events into the staging table with COPY. A failure of the
+ * input (a bad record found mid-way) aborts the COPY and is rethrown
+ * unchanged; the caller's transaction then rolls back.
+ */
+async function copyEvents(
+  c: pg.PoolClient,
+  chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>,
+): Promise<number> {
+  let offered = 0;
+  let failure: { error: unknown } | null = null;
+  async function* lines(): AsyncGenerator<string> {
+    try {
+      for await (const chunk of chunks) {
+        for (let i = 0; i < chunk.length; i += COPY_CHUNK) {
+          let text = '';
+          for (const e of chunk.slice(i, i + COPY_CHUNK)) text += copyLine(e);
+          offered += Math.min(COPY_CHUNK, chunk.length - i);
+          yield text;
+        }
+      }
+    } catch (e) {
+      failure = { error: e };
+      throw e;
+    }
+  }
+  const sql = `COPY tally_stage (${COPY_COLUMNS}) FROM STDIN`;
+  try {
+    await pipeline(Readable.from(lines()), c.query(copyFrom(sql)));
+  } catch (e) {
+    const f = failure as { error: unknown } | null;
+    if (f) throw f.error;
+    throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+  }
+  return offered;
+}
+
+/**
+ * The kept rows whose (source, id) is live from an earlier batch
+ * (`tally_prior`): identical ones are duplicates, different ones supersede
+ * the live version, which stays in the log, marked.
+ */
+async function priorVersions(
+  c: pg.PoolClient,
+  anyStored: boolean,
+): Promise<{ duplicates: number; superseded: number }> {
+  await run(
+    c,
+    `CREATE TEMP TABLE tally_prior ON COMMIT DROP AS
+     SELECT o.source, o.id, o.batch_seq, ${SAME_CONTENT('o', 'n')} AS same
+     FROM tally_last n JOIN events o ON o.source = n.source AND o.id = n.id
+     WHERE ${anyStored}`,
+  );
+  const [r] = await rows(
+    c,
+    `SELECT count(*) FILTER (WHERE same) AS d, count(*) FILTER (WHERE NOT same) AS s FROM tally_prior`,
+  );
+  return { duplicates: num(r?.d), superseded: num(r?.s) };
+}
+
+async function addCounter(r: Runner, name: string, n: number): Promise<void> {
+  if (n !== 0)
+    await run(r, `UPDATE counters SET value = value + ${sqlInt(n)} WHERE name = ${sqlString(name)}`);
+}
+
+async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
+  return (await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events`)).map((r) =>
+    tupleOf(r),
+  );
+}
+
+async function readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {
+  const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
+    provider: str(r.provider),
+    model: str(r.model),
+  }));
+  return (await db.rows(usageGroupsSql(q, varyingPairs(q, pairs)))).map(rowToUsageGroup);
+}
+
+async function readHead(db: Db): Promise<string | null> {
+  const [row] = await db.rows(`SELECT chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
+  return row ? String(row.chain_sha256) : null;
+}
+
+async function readLatestEventTime(db: Db): Promise<number | null> {
+  const [row] = await db.rows(`SELECT ${ms('max(time)')} AS t FROM events`);
+  return optNum(row?.t);
+}
+
+async function readIssued(db: Db, period: string): Promise<IssuedStatement | null> {
+  const [r] = await db.rows(
+    `SELECT period, version, ${ms('issued_at')} AS issued_at, content_sha256, config_sha256, audit_head, body
+     FROM issued_statements WHERE period = ${sqlString(period)} ORDER BY version DESC LIMIT 1`,
+  );
+  if (!r) return null;
+  return {
+    period: String(r.period),
+    version: num(r.version),
+    issuedAt: num(r.issued_at),
+    contentSha256: String(r.content_sha256),
+    configSha256: String(r.config_sha256),
+    auditHead: str(r.audit_head),
+    body: String(r.body),
+  };
+}
+
+async function rows(r: Runner, sql: string): Promise<Row[]> {
+  try {
+    return (await r.query(sql)).rows as Row[];
+  } catch (e) {
+    throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+  }
+}
+
+/** Runs a statement; returns the number of rows it changed (or created, for CREATE TABLE AS). */
+async function run(r: Runner, sql: string): Promise<number> {
+  try {
+    return (await r.query(sql)).rowCount ?? 0;
+  } catch (e) {
+    throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,88 @@
+/**
+ * Reading single events back (drill-down, trace walks, replay), the selector
+ * census of `tally posture` and the evidence samples of the signals, in
+ * PostgreSQL. Rows come back with `time` in epoch milliseconds.
+ */
+import { SELECTOR_FIELDS, type Selector } from '../../core/config.js';
+import { ALL_EVENT_FIELDS } from '../../core/event.js';
+import type { EvidenceFilter } from '../../core/signals/facts.js';
+import { sqlString } from '../rows.js';
+import type { EventsPageQuery, EventWindowQuery } from '../store.js';
+import { ms, sameTuple, ts } from './usage-sql.js';
+
+const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? `${ms('time')} AS time` : f)).join(', ');
+const list = (ids: readonly string[]) => ids.map(sqlString).join(', ');
+
+export function eventsPageSql(q: EventsPageQuery): string {
+  const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
+  if (q.trace) where.push(`trace_id = ${sqlString(q.trace)}`);
+  if (q.after) {
+    const t = ts(q.after.time);
+    const s = sqlString(q.after.source);
+    const i = sqlString(q.after.id);
+    where.push(`(time, source COLLATE "C", id COLLATE "C") < (${t}, ${s} COLLATE "C", ${i} COLLATE "C")`);
+  }
+  return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}
+ORDER BY time DESC, source COLLATE "C" DESC, id COLLATE "C" DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
+}
+
+export function traceSpansSql(traceIds: readonly string[]): string {
+  return `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
+WHERE span_id IS NOT NULL AND trace_id IN (${list(traceIds)})`;
+}
+
+function selectorSql(s: Selector): string {
+  const parts = SELECTOR_FIELDS.flatMap((f) => {
+    const v = s[f];
+    return v === undefined ? [] : [`${f} = ${sqlString(v)}`];
+  });
+  return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
+}
+
+export function eventsInWindowSql(q: EventWindowQuery): string {
+  const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
+  if (q.match) where.push(q.match.length === 0 ? 'false' : `(${q.match.map(selectorSql).join(' OR ')})`);
+  const limit = q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`;
+  const selected = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}`;
+  if (q.traceMargin === undefined) return selected + limit;
+  return `WITH sel AS (${selected}${limit})
+SELECT * FROM sel
+UNION ALL
+(SELECT ${COLUMNS} FROM events
+WHERE time >= ${ts(q.from - q.traceMargin)} AND time < ${ts(q.to + q.traceMargin)}
+  AND trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)${limit})`;
+}
+
+export function traceEventsSql(traceIds: readonly string[]): string {
+  return `SELECT ${COLUMNS} FROM events WHERE trace_id IN (${list(traceIds)})`;
+}
+
+export function selectorUsageSql(window: { from: number; to: number }): string {
+  return `SELECT api_key, service, agent, project, environment, count(*) AS events,
+       ${ms('min(time)')} AS first, ${ms('max(time)')} AS last
+FROM events WHERE time >= ${ts(window.from)} AND time < ${ts(window.to)}
+GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`;
+}
+
+/** First and last time, count and the earliest ids of the events each filter selects. */
+export function evidenceSql(filters: readonly EvidenceFilter[], limit: number): string {
+  const rows: string[] = [];
+  for (const f of filters) {
+    const models = f.models && f.models.length > 0 ? f.models : [null];
+    const tenants = f.tenants && f.tenants.length > 0 ? f.tenants : [null];
+    for (const t of f.tuples)
+      for (const m of models)
+        for (const tn of tenants)
+          rows.push(
+            `(${[f.key, t.api_key, t.service, t.agent, t.project].map((v) => `${sqlString(v)}::text`).join(', ')}, ${ts(f.from)}, ${ts(f.to)}, ${sqlString(m)}::text, ${sqlString(tn)}::text)`,
+          );
+  }
+  return `
+WITH f(k, api_key, service, agent, project, f_from, f_to, f_model, f_tenant) AS (VALUES ${rows.join(', ')})
+SELECT f.k, ${ms('min(e.time)')} AS first_t, ${ms('max(e.time)')} AS last_t, count(*) AS events,
+       (array_agg(e.id ORDER BY e.time, e.id))[1:${Math.max(1, Math.trunc(limit))}] AS ids
+FROM events e JOIN f ON ${sameTuple('f', 'e')}
+WHERE e.time >= f.f_from AND e.time < f.f_to
+  AND (f.f_model IS NULL OR e.model = f.f_model) AND (f.f_tenant IS NULL OR e.tenant = f.f_tenant)
+GROUP BY f.k`;
+}

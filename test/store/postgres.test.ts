@@ -1,0 +1,127 @@
+import pg from 'pg';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { openStore } from '../../src/store/open.js';
+import { MIGRATIONS } from '../../src/store/postgres/schema.js';
+import type { Store } from '../../src/store/store.js';
+import { POSTGRES } from './adapters.js';
+import { event, storeContract } from './contract.js';
+
+storeContract('PostgreSQL', () => openStore(POSTGRES.url('')), POSTGRES.lacks);
+
+const T0 = Date.UTC(2026, 9, 1, 12);
+
+/** Runs SQL in the store's schema through a connection of its own, as a DBA (or an attacker) would. */
+async function sql(url: string, ...statements: string[]): Promise<Array<Record<string, unknown>>> {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema');
+  u.searchParams.delete('schema');
+  const c = new pg.Client({ connectionString: u.toString() });
+  await c.connect();
+  try {
+    await c.query(`SET search_path TO ${schema}`);
+    let last: Array<Record<string, unknown>> = [];
+    for (const s of statements) last = (await c.query(s)).rows;
+    return last;
+  } finally {
+    await c.end();
+  }
+}
+
+describe('PostgreSQL store', () => {
+  const open: Store[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  async function store(url: string): Promise<Store> {
+    const s = await openStore(url);
+    open.push(s);
+    return s;
+  }
+
+  it('applies its migrations once, partitions the log by month', async () => {
+    const url = POSTGRES.url('');
+    const a = await store(url);
+    await a.ingest('two months', [[event('a'), event('b', { time: Date.UTC(2026, 10, 3) })]]);
+    await store(url);
+    const versions = await sql(url, 'SELECT version FROM schema_migrations ORDER BY version');
+    expect(versions.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    const parts = await sql(
+      url,
+      `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'event_log'::regclass ORDER BY 1`,
+    );
+    expect(parts.map((r) => r.relname)).toEqual(['event_log_2026_10', 'event_log_2026_11']);
+  });
+
+  it('keeps one chain and stores each event once with two writers at once', async () => {
+    const url = POSTGRES.url('');
+    const [a, b] = [await store(url), await store(url)];
+    // Each writer sends 20 batches; every event id is sent by both, half of them in the same content.
+    const batch = (w: string, i: number) =>
+      Array.from({ length: 50 }, (_, k) =>
+        event(`e${i}-${k}`, { time: T0 + k, input_tokens: k % 2 === 0 ? 100 : w === 'a' ? 1 : 2 }),
+      );
+    const results = await Promise.all(
+      ['a', 'b'].map(async (w) => {
+        const s = w === 'a' ? a : b;
+        const out = [];
+        for (let i = 0; i < 20; i++) out.push(await s.ingest(`${w}:${i}`, [batch(w, i)]));
+        return out;
+      }),
+    );
+    const all = results.flat();
+    const seqs = all.flatMap((r) => (r.batch === null ? [] : [r.batch])).sort((x, y) => x - y);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    const counters = await a.counters();
+    // 20 × 50 distinct (source, id): each live once, whichever writer came second
+    expect(counters.events).toBe(1000);
+    expect(all.reduce((n, r) => n + r.duplicates, 0)).toBe(500);
+    expect(all.reduce((n, r) => n + r.superseded, 0)).toBe(500);
+    const v = await b.verify();
+    expect(v).toMatchObject({ ok: true, batches: seqs.length, events: 1500, firstBad: null });
+    expect(v.head).toBe(await a.auditHead());
+  });
+
+  it('finds an edited, a deleted and an inserted event, and a rewritten chain', async () => {
+    const url = POSTGRES.url('');
+    const s = await store(url);
+    await s.ingest('one', [[event('a'), event('b')]]);
+    await s.ingest('two', [[event('c'), event('d')]]);
+    await s.ingest('three', [[event('e')]]);
+    expect((await s.verify()).ok).toBe(true);
+    await sql(url, `UPDATE event_log SET input_tokens = 5 WHERE id = 'c'`);
+    expect((await s.verify()).firstBad).toMatchObject({ seq: 2, reason: /content hash mismatch/ });
+    await sql(
+      url,
+      `UPDATE event_log SET input_tokens = 100 WHERE id = 'c'`,
+      `DELETE FROM event_log WHERE id = 'e'`,
+    );
+    expect((await s.verify()).firstBad).toMatchObject({ seq: 3, reason: /count mismatch/ });
+    await sql(
+      url,
+      `INSERT INTO event_log SELECT * FROM event_log WHERE id = 'a'`,
+      `UPDATE event_log SET id = 'e' WHERE ctid = (SELECT max(ctid) FROM event_log WHERE id = 'a')`,
+    );
+    expect((await s.verify()).firstBad).toMatchObject({ seq: 1 });
+  });
+
+  it('refuses a NUL character with the event and field named, storing nothing', async () => {
+    const s = await store(POSTGRES.url(''));
+    await expect(s.ingest('nul', [[event('a'), event('b', { model: 'x\u0000y' })]])).rejects.toMatchObject({
+      code: 'invalid_input',
+      message: /gw\/b: field model contains a NUL/,
+    });
+    expect((await s.counters()).events).toBe(0);
+  });
+
+  it('names the server it cannot reach, without the password', async () => {
+    const err = await openStore('postgres://tally:secret@127.0.0.1:1/tally').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'store_failure' });
+    expect(String((err as Error).message)).toContain('postgres://tally:***@127.0.0.1:1/tally');
+    expect(String((err as Error).message)).not.toContain('secret');
+  });
+
+  it('uses the test database of this run', () => {
+    expect(inject('pgUrl')).toMatch(/\/tally_test_[0-9a-f]{12}$/);
+  });
+});
