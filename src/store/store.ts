@@ -9,6 +9,9 @@ import type { SelectorUsage } from '../core/posture.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../core/signals/facts.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../core/usage.js';
 
+/** At most this many events share one id across sources in an answer of `eventsById`. */
+export const MAX_SOURCES_PER_ID = 100;
+
 export interface IngestResult {
   /** Sequence number of the batch recorded, or null when nothing new was stored. */
   batch: number | null;
@@ -166,6 +169,12 @@ export interface Store {
    * descending), strictly after `after` in that order; for the server's drill-down.
    */
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]>;
+  /**
+   * The live event with this id under `source`, or under every source when
+   * `source` is null (ids are unique per source), ordered by source; at most
+   * `MAX_SOURCES_PER_ID` rows (`tally explain`).
+   */
+  eventsById(id: string, source: string | null): Promise<UsageEvent[]>;
   /** The spans of the given traces (every stored event with a span id), to walk a trace tree. */
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]>;
   /** The time of the newest stored event, or null for an empty store. */

@@ -11,7 +11,7 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
+import { LimitError, StoreError, StoreHeldError, TallyError } from '../../core/errors.js';
 import {
   ALL_EVENT_FIELDS,
   EVENT_FIELDS,
@@ -57,9 +57,10 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
+import { MAX_SOURCES_PER_ID } from '../store.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
-import { eventsPageSql, traceSpansSql } from './drilldown-sql.js';
+import { eventsByIdSql, eventsPageSql, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
@@ -329,6 +330,12 @@ export class DuckDBStore implements Store {
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
     return this.readTimed(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
+  }
+
+  eventsById(id: string, source: string | null): Promise<UsageEvent[]> {
+    return this.readTimed(async () =>
+      (await this.rows(eventsByIdSql(id, source, MAX_SOURCES_PER_ID))).map(rowToEvent),
+    );
   }
 
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
@@ -783,8 +790,9 @@ function sqlText(s: string): string {
 function heldOrFailed(path: string, e: unknown): TallyError {
   const m = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message(e));
   if (!m) return new StoreError(`cannot open the store ${path}: ${message(e)}`, undefined, e);
-  return new UsageError(
-    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\`: ` +
-      'stop it, or read the same numbers through its HTTP API (see docs/server.md)',
+  return new StoreHeldError(
+    path,
+    Number(m[2]),
+    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\``,
   );
 }

@@ -156,7 +156,7 @@ CREATE OR REPLACE TEMP TABLE ${PROFILE} AS
 SELECT ident, service, provider, model, client_address, environment,
        min(first_t) AS first_t, coalesce(sum(events) ${w}, 0)::BIGINT AS events,
        min(first_t) ${w} AS first_w, max(last_t) ${w} AS last_w,
-       coalesce(list(first_id ORDER BY first_t) ${w}, [])[1:3] AS ids,
+       coalesce(list(first_id ORDER BY first_t, first_id) ${w}, [])[1:3] AS ids,
        coalesce(sum(cost) ${w}, 0)::HUGEINT AS cost
 FROM ${FINE}
 GROUP BY ident, service, provider, model, client_address, environment`;
@@ -269,16 +269,16 @@ export function profileQueries(
   return {
     firstSeen: `SELECT ident, min(first_t) AS first_t FROM ${PROFILE} GROUP BY ident`,
     models: `SELECT ident, provider, model, min(first_t) AS first_t, sum(events)::BIGINT AS events,
-        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost
-      FROM ${PROFILE} GROUP BY ident, provider, model`,
+        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids ORDER BY first_w, ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost
+      FROM ${PROFILE} GROUP BY ident, provider, model ORDER BY ident, provider, model`,
     networks: `SELECT ident, ${NETWORK} AS network, min(first_t) AS first_t, sum(events)::BIGINT AS events,
-        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost,
+        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids ORDER BY first_w, ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost,
         list(DISTINCT client_address ORDER BY client_address) FILTER (WHERE events > 0)[1:5] AS addresses
       FROM ${PROFILE} WHERE client_address IS NOT NULL
-      GROUP BY ident, network HAVING min(first_t) >= ${q.start} AND sum(events) > 0`,
+      GROUP BY ident, network HAVING min(first_t) >= ${q.start} AND sum(events) > 0 ORDER BY ident, network`,
     claims: `SELECT ident, environment, service, min(first_t) AS first_t, sum(events)::BIGINT AS events,
-        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost
-      FROM ${PROFILE} WHERE events > 0 GROUP BY ident, environment, service`,
+        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids ORDER BY first_w, ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost
+      FROM ${PROFILE} WHERE events > 0 GROUP BY ident, environment, service ORDER BY ident, environment, service`,
   };
 }
 

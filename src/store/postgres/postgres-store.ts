@@ -55,8 +55,10 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
+import { MAX_SOURCES_PER_ID } from '../store.js';
 import { COPY_COLUMNS, copyLine } from './copy.js';
 import {
+  eventsByIdSql,
   eventsInWindowSql,
   eventsPageSql,
   evidenceSql,
@@ -339,6 +341,12 @@ export class PostgresStore implements Store {
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
     return this.readTimed(async (db) => (await db.rows(eventsPageSql(q))).map(rowToEvent));
+  }
+
+  eventsById(id: string, source: string | null): Promise<UsageEvent[]> {
+    return this.readTimed(async (db) =>
+      (await db.rows(eventsByIdSql(id, source, MAX_SOURCES_PER_ID))).map(rowToEvent),
+    );
   }
 
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {

@@ -3,8 +3,9 @@
  * census of `tally posture` and the evidence samples of the signals, in
  * PostgreSQL. Rows come back with `time` in epoch milliseconds.
  */
-import { SELECTOR_FIELDS, type Selector } from '../../core/config.js';
+import type { Selector } from '../../core/config.js';
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
+import { type FieldComparison, selectorComparisons } from '../../core/selectors.js';
 import type { EvidenceFilter } from '../../core/signals/facts.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery, EventWindowQuery } from '../store.js';
@@ -26,16 +27,26 @@ export function eventsPageSql(q: EventsPageQuery): string {
 ORDER BY time DESC, source COLLATE "C" DESC, id COLLATE "C" DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
 }
 
+export function eventsByIdSql(id: string, source: string | null, limit: number): string {
+  const where = [`id = ${sqlString(id)}`];
+  if (source !== null) where.push(`source = ${sqlString(source)}`);
+  return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY source COLLATE "C" LIMIT ${Math.trunc(limit)}`;
+}
+
 export function traceSpansSql(traceIds: readonly string[]): string {
   return `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
 WHERE span_id IS NOT NULL AND trace_id IN (${list(traceIds)})`;
 }
 
+/** One comparison of core/selectors.ts in SQL: equal, or a 64-hex key hash that starts with the prefix. */
+function comparisonSql(c: FieldComparison): string {
+  const equal = `${c.field} = ${sqlString(c.value)}`;
+  if (c.op === 'equals') return equal;
+  return `(${equal} OR (starts_with(${c.field}, ${sqlString(c.value)}) AND ${c.field} ~ '^[0-9a-f]{64}$'))`;
+}
+
 function selectorSql(s: Selector): string {
-  const parts = SELECTOR_FIELDS.flatMap((f) => {
-    const v = s[f];
-    return v === undefined ? [] : [`${f} = ${sqlString(v)}`];
-  });
+  const parts = selectorComparisons(s).map(comparisonSql);
   return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
 }
 
