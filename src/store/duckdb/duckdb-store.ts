@@ -6,6 +6,7 @@ import { open } from 'node:fs/promises';
 import {
   type DuckDBAppender,
   type DuckDBConnection,
+  type DuckDBDataChunk,
   DuckDBInstance,
   DuckDBTimestampValue,
   type DuckDBValue,
@@ -46,7 +47,6 @@ import {
   rowToEvent,
   rowToSelectorUsage,
   rowToSpan,
-  rowToUsageGroup,
   storedText,
   str,
 } from '../rows.js';
@@ -70,6 +70,7 @@ import { eventsByIdSql, eventsPageSql, traceSpansSql } from './drilldown-sql.js'
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalSums } from './signals-sql.js';
+import { type ChunkDb, readGroups } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
 export interface DuckDBOptions {
@@ -90,10 +91,7 @@ const SAME_CONTENT = (a: string, b: string) =>
   `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
 
 /** A connection to read from: the store's own, or a snapshot's. */
-interface Db {
-  rows(sql: string): Promise<Row[]>;
-  run(sql: string): Promise<number>;
-}
+type Db = ChunkDb;
 
 /** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
 const HASH_IN_SQL_MAX = 2_000_000;
@@ -284,7 +282,11 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw new StoreError(`cannot read the store: ${message(e)}`, undefined, e);
     }
-    const db: Db = { rows: (sql) => this.rows(sql, conn), run: (sql) => this.run(sql, undefined, conn) };
+    const db: Db = {
+      rows: (sql) => this.rows(sql, conn),
+      run: (sql) => this.run(sql, undefined, conn),
+      chunks: (sql, each) => this.chunks(sql, each, conn),
+    };
     let queue: Promise<unknown> = Promise.resolve();
     const serial = <R>(op: () => Promise<R>): Promise<R> => {
       const next = queue.then(op, op);
@@ -346,7 +348,11 @@ export class DuckDBStore implements Store {
     return this.serial(() => this.readUsageGroups(this.db, q));
   }
 
-  private readonly db: Db = { rows: (sql) => this.rows(sql), run: (sql) => this.run(sql) };
+  private readonly db: Db = {
+    rows: (sql) => this.rows(sql),
+    run: (sql) => this.run(sql),
+    chunks: (sql, each) => this.chunks(sql, each),
+  };
 
   private async readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {
     const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
@@ -355,7 +361,7 @@ export class DuckDBStore implements Store {
     }));
     const varying = varyingPairs(q, pairs);
     for (const sql of usageSetupSql(q)) await db.run(sql);
-    return (await db.rows(usageGroupsSql(q, varying))).map(rowToUsageGroup);
+    return readGroups(db, usageGroupsSql(q, varying));
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
@@ -698,6 +704,21 @@ export class DuckDBStore implements Store {
   private async events(sql: string): Promise<UsageEvent[]> {
     try {
       return eventsOf(await this.conn.runAndReadAll(sql));
+    } catch (e) {
+      throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+    }
+  }
+
+  /** Streams a query's result chunk by chunk (large results, read column by column). */
+  private async chunks(sql: string, each: (chunk: DuckDBDataChunk) => void, conn = this.conn): Promise<void> {
+    try {
+      const result = await conn.stream(sql);
+      for (
+        let chunk = await result.fetchChunk();
+        chunk && chunk.rowCount > 0;
+        chunk = await result.fetchChunk()
+      )
+        each(chunk);
     } catch (e) {
       throw new StoreError(`store query failed: ${message(e)}`, sql, e);
     }
