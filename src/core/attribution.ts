@@ -70,6 +70,18 @@ export interface Charge extends LineKey, Amounts {
   fallbacks?: PriceFallback[];
 }
 
+/** Why a charge is billed 0: unattributed, disputed spend held, or experimentation shown back. */
+export type NotBilled = 'unattributed' | 'disputed_hold' | 'experimentation_showback';
+
+/** Disputed spend is shown against the identity that made the call, never rolled up to an invoker (SPEC §4.7). */
+export function accountableIdentity(
+  own: Identity,
+  payer: Identity,
+  disputed: DisputedReason | null,
+): Identity {
+  return disputed ? own : payer;
+}
+
 export function emptyAmounts(): Amounts {
   return {
     direct_cost: 0n,
@@ -168,8 +180,7 @@ export class Attributor {
 
     charge.disputes = this.registry.disputes(own.identity, g.time, g.model);
     const disputed = charge.disputes[0] ?? null;
-    // Disputed spend is shown against the identity that made the call, never rolled up to an invoker.
-    const accountable = disputed ? own.identity : payer.identity;
+    const accountable = accountableIdentity(own.identity, payer.identity, disputed);
     const owner = this.registry.owner(accountable, g.time);
     if (owner.ok) {
       charge.cost_center = owner.chain.costCenter;
@@ -201,7 +212,8 @@ export class Attributor {
     return charge;
   }
 
-  private payerOf(own: Identity, g: UsageGroup): { identity: Identity; noInvoker: boolean } {
+  /** Who pays for the group (SPEC §4.3): the span's own identity, or the invoker of a shared one. */
+  payerOf(own: Identity, g: UsageGroup): { identity: Identity; noInvoker: boolean } {
     if (this.policy.workflowRollup === 'executor' || !own.shared) return { identity: own, noInvoker: false };
     if (g.rollup === 'invoker' && g.payer) {
       const invoker = this.registry.resolve(g.payer);
@@ -212,9 +224,15 @@ export class Attributor {
   }
 
   private billed(c: Charge): Money {
-    if (c.status === 'unattributed') return 0n;
-    if (c.status === 'disputed' && this.policy.disputed === 'hold') return 0n;
-    if (c.environment === 'experimentation' && this.policy.experimentation === 'showback') return 0n;
-    return c.effective_cost;
+    return this.notBilled(c) === null ? c.effective_cost : 0n;
+  }
+
+  /** Why a charge is billed 0 (SPEC §4.6, §4.7), or null when it is billed in full. */
+  notBilled(c: Pick<Charge, 'status' | 'environment'>): NotBilled | null {
+    if (c.status === 'unattributed') return 'unattributed';
+    if (c.status === 'disputed' && this.policy.disputed === 'hold') return 'disputed_hold';
+    if (c.environment === 'experimentation' && this.policy.experimentation === 'showback')
+      return 'experimentation_showback';
+    return null;
   }
 }

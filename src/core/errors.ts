@@ -71,6 +71,18 @@ export class UsageError extends TallyError {
   }
 }
 
+/** The embedded store's file is held by another process (a running `tally serve`, another command). */
+export class StoreHeldError extends UsageError {
+  constructor(
+    readonly file: string,
+    readonly pid: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreHeldError';
+  }
+}
+
 /** A store operation that failed, with the statement that failed. */
 export class StoreError extends TallyError {
   constructor(

@@ -37,6 +37,11 @@ export type OwnerResult =
       partial: Partial<OwnerChain>;
     };
 
+/** A lifecycle event applies to usage at or after it (SPEC §4.7). */
+export function lifecycleApplies(l: { at: number }, t: number): boolean {
+  return l.at <= t;
+}
+
 export function inEffect(d: Dated, t: number): boolean {
   return (d.from === null || d.from <= t) && (d.until === null || t < d.until);
 }
@@ -129,7 +134,7 @@ export class Registry {
     let compromised = false;
     let revoked = false;
     for (const l of identity.lifecycle) {
-      if (l.at > t) continue;
+      if (!lifecycleApplies(l, t)) continue;
       if (l.event === 'leaked' || l.event === 'compromised') compromised = true;
       if (l.event === 'revoked' || l.event === 'expired') revoked = true;
     }
@@ -147,9 +152,16 @@ export class Registry {
 
   /** SPEC §4.4: may this identity act for the tenant, and does the tenant exist? */
   tenantAllowed(identity: Identity, tenant: string): boolean {
-    if (!this.tenants.has(tenant)) return false;
+    return this.tenantVerdict(identity, tenant) === 'accepted';
+  }
+
+  /** Why a tenant claim is accepted or refused: a tenant the registry does not know, or one the identity may not act for. */
+  tenantVerdict(identity: Identity, tenant: string): 'accepted' | 'unknown_tenant' | 'not_allowed' {
+    if (!this.tenants.has(tenant)) return 'unknown_tenant';
     const allowed = identity.tenants;
-    return allowed !== null && (allowed.includes('*') || allowed.includes(tenant));
+    return allowed !== null && (allowed.includes('*') || allowed.includes(tenant))
+      ? 'accepted'
+      : 'not_allowed';
   }
 
   /** Every instant at which an attribution answer can change. */

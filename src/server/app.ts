@@ -14,6 +14,8 @@ import { errorReply, HttpError } from './errors.js';
 import { bytes } from './http.js';
 import { HttpCounters } from './metrics.js';
 import { encodeStatus } from './otlp-proto.js';
+import { closeRoutes } from './routes/commands.js';
+import { explainRoutes } from './routes/explain.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { litellmRoutes } from './routes/litellm.js';
 import { opsRoutes } from './routes/ops.js';
@@ -81,6 +83,8 @@ export function createApp(deps: AppDeps): App {
     ...litellmRoutes(ctx),
     ...reportRoutes(ctx),
     ...securityRoutes(ctx),
+    ...explainRoutes(ctx),
+    ...closeRoutes(ctx),
     ...opsRoutes(ctx, () => routes),
   ];
   const app = new Hono();

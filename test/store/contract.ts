@@ -243,6 +243,30 @@ export function storeContract(
       expect(await store.auditHead()).toBe(b2?.chainSha256);
     });
 
+    it('reads an event back by id: under one source, or under every source that has the id, latest version only', async () => {
+      await store.ingest('one', [
+        [
+          event('same', { source: 'gw-b', input_tokens: 7 }),
+          event('same', { source: 'gw-a', input_tokens: 5, units: { web_search: 2 } }),
+          event('other'),
+        ],
+      ]);
+      await store.ingest('two', [
+        [event('same', { source: 'gw-a', input_tokens: 6, units: { web_search: 2 } })],
+      ]);
+      const all = await store.eventsById('same', null);
+      expect(all.map((e) => [e.source, e.input_tokens])).toEqual([
+        ['gw-a', 6],
+        ['gw-b', 7],
+      ]);
+      expect(all[0]).toEqual(event('same', { source: 'gw-a', input_tokens: 6, units: { web_search: 2 } }));
+      expect(await store.eventsById('same', 'gw-b')).toEqual([
+        event('same', { source: 'gw-b', input_tokens: 7 }),
+      ]);
+      expect(await store.eventsById('same', 'gw-c')).toEqual([]);
+      expect(await store.eventsById('missing', null)).toEqual([]);
+    });
+
     it('verifies an untouched store', async () => {
       expect(await store.verify()).toEqual({ ok: true, batches: 0, events: 0, firstBad: null, head: null });
       await store.ingest('one', [[event('a'), event('b')]]);

@@ -10,7 +10,7 @@ import {
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
+import { LimitError, StoreError, StoreHeldError, TallyError } from '../../core/errors.js';
 import {
   ALL_EVENT_FIELDS,
   EVENT_FIELDS,
@@ -19,7 +19,8 @@ import {
   unitsText,
 } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import type { EvidenceFilter, EvidenceSample } from '../../core/signals/facts.js';
+import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type BatchContent,
@@ -57,12 +58,13 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
+import { MAX_SOURCES_PER_ID } from '../store.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
-import { eventsPageSql, traceSpansSql } from './drilldown-sql.js';
+import { eventsByIdSql, eventsPageSql, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
-import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
+import { readSignalEvidence, readSignalSums } from './signals-sql.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
 export interface DuckDBOptions {
@@ -325,6 +327,12 @@ export class DuckDBStore implements Store {
     return this.readTimed(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
   }
 
+  eventsById(id: string, source: string | null): Promise<UsageEvent[]> {
+    return this.readTimed(async () =>
+      (await this.rows(eventsByIdSql(id, source, MAX_SOURCES_PER_ID))).map(rowToEvent),
+    );
+  }
+
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
     if (traceIds.length === 0) return Promise.resolve([]);
     return this.readTimed(async () => (await this.rows(traceSpansSql(traceIds))).map(rowToSpan));
@@ -362,14 +370,8 @@ export class DuckDBStore implements Store {
     return this.readTimed(async () => (await this.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  signalFacts(q: SignalQuery): Promise<SignalFacts> {
-    return this.readTimed(() =>
-      readSignalFacts(
-        q,
-        (sql) => this.rows(sql),
-        (sql) => this.run(sql),
-      ),
-    );
+  signalSums(q: SignalSumsQuery): Promise<SignalSum[]> {
+    return this.readTimed(() => readSignalSums(q, (sql) => this.rows(sql)));
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
@@ -762,8 +764,9 @@ function sqlText(s: string): string {
 function heldOrFailed(path: string, e: unknown): TallyError {
   const m = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message(e));
   if (!m) return new StoreError(`cannot open the store ${path}: ${message(e)}`, undefined, e);
-  return new UsageError(
-    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\`: ` +
-      'stop it, or read the same numbers through its HTTP API (see docs/server.md)',
+  return new StoreHeldError(
+    path,
+    Number(m[2]),
+    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\``,
   );
 }
