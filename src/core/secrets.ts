@@ -117,9 +117,15 @@ export const ANY_SECRET_SQL = [
   `${NAMED_KEY}${NAMED_VALUE}`,
 ].join('|');
 
+/**
+ * The shortest text any shape above matches: `Bearer` or `passwd=` and an
+ * 8-character value, or an `xox?-` token (a test keeps this true).
+ */
+export const MIN_SECRET_CHARS = 15;
+
 /** The value with every secret in it replaced by its fingerprint; the fingerprint alone when it is one secret. */
 export function redactSecrets(value: string): string {
-  if (!MAYBE.test(value)) return value;
+  if (value.length < MIN_SECRET_CHARS || !MAYBE.test(value)) return value;
   for (const s of SHAPES) {
     const m = s.whole.exec(value);
     if (m?.[1] && s.accept(m[1])) return fingerprint(m[1]);

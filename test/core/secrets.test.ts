@@ -2,7 +2,7 @@
 // becomes its fingerprint, the SHA-256 of the secret as 64 hex digits.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fingerprint, holdsSecret, redactSecrets } from '../../src/core/secrets.js';
+import { fingerprint, holdsSecret, MIN_SECRET_CHARS, redactSecrets } from '../../src/core/secrets.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const OPENAI = 'sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z_0AbCd';
@@ -63,6 +63,15 @@ describe('redactSecrets', () => {
     expect(redactSecrets(value)).toBe(value);
     expect(holdsSecret(value)).toBe(false);
   });
+
+  it.each(['Bearer abcdefgh', 'passwd=abcdefgh', 'apikey:abcdefgh', 'xoxb-0123456789'])(
+    'finds the shortest secrets (%s), so values shorter than MIN_SECRET_CHARS are skipped safely',
+    (v) => {
+      expect(v.length).toBe(MIN_SECRET_CHARS);
+      expect(holdsSecret(v)).toBe(true);
+      expect(holdsSecret(v.slice(0, -1))).toBe(false);
+    },
+  );
 
   it('changes nothing the second time', () => {
     for (const v of [OPENAI, `Authorization: Bearer ${OPENAI}`, `key=${AWS}`, 'password=hunter2hunter2']) {

@@ -259,6 +259,13 @@ beforeAll(async () => {
     input_tokens: -1,
     api_key: `Bearer ${SECRETS.bearer}`,
   };
+  const badLitellm = JSON.stringify({
+    ...JSON.parse(litellm().split('\n')[1] as string),
+    request_id: 'bad-litellm',
+    prompt_tokens: -1,
+    messages: [{ role: 'user', content: `PLANTED prompt: tell me about ACME, key ${SECRETS.aws}` }],
+    response: { choices: [{ message: { content: 'PLANTED completion' } }] },
+  });
   const inputs: Array<[string, string, string[]]> = [
     ['events.jsonl', `${jsonl.join('\n')}\n`, []],
     [
@@ -275,6 +282,11 @@ beforeAll(async () => {
     ['anthropic.json', anthropicUsage(), ['--format', 'anthropic-usage']],
     ['mixed.jsonl', `${JSON.stringify(bad)}\n${jsonl[0]}\n`, ['--skip-invalid']],
     ['broken.jsonl', `${JSON.stringify(bad)}\n`, []],
+    [
+      'spend-bad.ndjson',
+      `${badLitellm}\n${litellm().split('\n')[1]}\n`,
+      ['--format', 'litellm', '--skip-invalid'],
+    ],
   ];
   for (const [name, text, args] of inputs) {
     await writeFile(path.join(dir, name), text);
@@ -316,7 +328,12 @@ describe('secrets planted in every field of every format', () => {
   it('are in no file tally wrote (FOCUS CSV, replay, quarantine), and the quarantine is owner-only', async () => {
     const files = (await readdir(dir)).filter((f) => !['tally.yaml', 'tally.duckdb'].includes(f));
     const written = files.filter((f) => /focus|replay|quarantine/.test(f));
-    expect(written.sort()).toEqual(['focus.csv', 'mixed.jsonl.quarantine.jsonl', 'replay.json']);
+    expect(written.sort()).toEqual([
+      'focus.csv',
+      'mixed.jsonl.quarantine.jsonl',
+      'replay.json',
+      'spend-bad.ndjson.quarantine.jsonl',
+    ]);
     for (const f of written) {
       const text = await readFile(path.join(dir, f), 'utf8');
       for (const raw of RAW) expect(text, f).not.toContain(raw);
@@ -326,6 +343,11 @@ describe('secrets planted in every field of every format', () => {
     const q = path.join(dir, 'mixed.jsonl.quarantine.jsonl');
     expect((await stat(q)).mode & 0o777).toBe(0o600);
     expect(await readFile(q, 'utf8')).toContain(sha(SECRETS.bearer));
+    const litellmQuarantine = path.join(dir, 'spend-bad.ndjson.quarantine.jsonl');
+    expect((await stat(litellmQuarantine)).mode & 0o777).toBe(0o600);
+    const kept = await readFile(litellmQuarantine, 'utf8');
+    expect(kept).toContain('bad-litellm');
+    expect(kept).not.toMatch(/PLANTED prompt|PLANTED completion|"messages"|"response"/);
   });
 
   it('are in nothing the commands printed: statements, replay, signals, posture, warnings and errors', () => {

@@ -177,7 +177,7 @@ export function canonicalSelectSql(
 SELECT
   ${outer}
 FROM (
-  SELECT *, ok AND ${partsOk} AND (NOT secret_row OR (${secretsOk})) AS ok_all FROM (
+  SELECT *, ok AND ${partsOk} AND CASE WHEN secret_row THEN ${secretsOk} ELSE true END AS ok_all FROM (
   SELECT *, ${secretRowSql(text)} AS secret_row FROM (
     SELECT
       ${inner},
