@@ -31,7 +31,7 @@ export async function openContext(
   const { config } = await loadConfig(configPath);
   const storeUrl = str(values, 'store') ?? resolveStorePath(config.store, configPath);
   if (!opts.create) mustExist(storeUrl);
-  const store = await openStore(storeUrl, opts).catch((e) => {
+  const store = await openStore(storeUrl, { ...opts, mustExist: !opts.create }).catch((e) => {
     throw e instanceof StoreHeldError
       ? new StoreHeldError(e.file, e.pid, `${e.message}: ${howToReach(e.file, opts.server === true)}`)
       : e;

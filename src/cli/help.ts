@@ -41,13 +41,15 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     store: false,
   },
   ingest: {
-    usage: 'tally ingest FILE… [--format F] [--skip-invalid]',
-    summary: 'Ingest usage files (- for standard input); each file is stored whole or not at all.',
+    usage: 'tally ingest FILE… [--format F] [--skip-invalid] [--report table|json]',
+    summary:
+      'Ingest usage files (- for standard input); each file is stored whole or not at all. Prints per file how many records were stored, duplicate, superseded, rejected and ignored (spans that are not AI work).',
     options: [
       ['--format F', `input format (default auto): ${FORMATS_IN.join(', ')}`],
       ['--skip-invalid', 'store the valid records and write the invalid ones to FILE.quarantine.jsonl'],
+      ['--report R', 'how to print the counts: table (default) or json (one object per file)'],
     ],
-    choices: { format: FORMATS_IN },
+    choices: { format: FORMATS_IN, report: ['table', 'json'] },
     example: 'tally ingest spans.json spend-logs.csv --format auto',
   },
   statement: {
@@ -129,6 +131,17 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     example:
       'tally replay --from 2026-10-19 --to 2026-10-23 --identity nhi-storefront-prod --format html --out incident.html',
     server: true,
+  },
+  explain: {
+    usage: 'tally explain EVENT_ID [--source S] [--format F]',
+    summary:
+      'Why one event was charged where it was: selectors, owner at the time, invoker path, verdicts, price components, line.',
+    options: [
+      ['--source S', 'the event source, when the id exists under several (they are listed)'],
+      ['--format F', 'text (default) or json'],
+    ],
+    choices: { format: ['text', 'json'] },
+    example: 'tally explain 4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7 --source otlp',
   },
   posture: {
     usage: 'tally posture [--period YYYY-MM | --from T --to T] [--rotation-days N] [--format F]',

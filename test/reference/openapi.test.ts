@@ -28,11 +28,16 @@ const QUERY: Record<string, string> = {
   '/v1/replay': '?from=2026-10-01&to=2026-11-01',
   '/v1/budgets': '?period=2026-10',
   '/v1/posture': '?period=2026-10',
+  '/v1/explain': '?id=rag-call&source=test',
+  '/v1/explain/:event_id': '?source=test',
   '/v1/breakdown': '?period=2026-10&by=model&compare=previous',
   '/v1/breakdown/focus': '?period=2026-10',
   '/v1/statements/focus': '?period=2026-10',
   '/v1/verify': '',
 };
+
+/** Values for path parameters: an event that the EVENTS below store. */
+const PATH_VALUES: Record<string, string> = { event_id: 'rag-call' };
 
 const POOL = `shared_pools:
   - { id: pool-platform, amount: 100, level: team, method: even }`;
@@ -141,7 +146,7 @@ describe('/openapi.json', () => {
     for (const r of gets) {
       const res = await h.call(
         'GET',
-        r.path + (QUERY[r.path] ?? ''),
+        r.path.replace(/:(\w+)/g, (_, name: string) => PATH_VALUES[name] ?? name) + (QUERY[r.path] ?? ''),
         r.roles === 'public' ? null : TOKENS.admin,
       );
       expect(res.status, `GET ${r.path}`).toBe(200);
@@ -154,7 +159,7 @@ describe('/openapi.json', () => {
         continue;
       }
       expect(type, `GET ${r.path}`).toMatch(/^application\/json/);
-      expectBody(r.path, 'get', 200, await res.json());
+      expectBody(r.path.replace(/:(\w+)/g, '{$1}'), 'get', 200, await res.json());
     }
   });
 
@@ -171,6 +176,11 @@ describe('/openapi.json', () => {
     );
     const replay = await (await h.call('GET', `/v1/replay${QUERY['/v1/replay']}`, TOKENS.admin)).json();
     expect(replay.spans).toBe(EVENTS.length);
+    for (const id of ['rag-call', 'stranger', 'refused', 'tool']) {
+      const explained = await (await h.call('GET', `/v1/explain?id=${id}`, TOKENS.admin)).json();
+      expect(explained.event.id).toBe(id);
+      expectBody('/v1/explain', 'get', 200, explained);
+    }
   });
 
   it('describes what a team token gets: scoped bodies', async () => {
