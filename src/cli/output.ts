@@ -8,6 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { Budget, Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
+import type { ExplanationJson } from '../core/explain.js';
 import type { Replay } from '../core/replay.js';
 import type { Signal } from '../core/signals/signal.js';
 import type { Level, Statement } from '../core/statement.js';
@@ -37,6 +38,7 @@ export interface View {
   signals(list: readonly Signal[]): Signal[];
   replay(r: Replay): Replay;
   budgets(window: { start: number; end: number }): (b: Pick<Budget, 'scope' | 'id'>) => boolean;
+  explanation(x: ExplanationJson): ExplanationJson;
 }
 
 export const EVERYTHING: View = {
@@ -45,6 +47,7 @@ export const EVERYTHING: View = {
   signals: (list) => [...list],
   replay: (r) => r,
   budgets: () => () => true,
+  explanation: (x) => x,
 };
 
 /** What a command runs on: the store and the configuration it was opened with. */

@@ -6,6 +6,7 @@
  * server runs the same spec (src/server/routes/commands.ts).
  */
 import type { parseArgs } from 'node:util';
+import { UsageError } from '../core/errors.js';
 import { COMMON_OPTIONS, checkOut, parse, str } from './args.js';
 import { withContext } from './context.js';
 import { EVERYTHING, type Output, type RunContext, type View, writeOutput } from './output.js';
@@ -18,6 +19,8 @@ export interface CommandSpec<O, I = undefined> {
   name: string;
   /** The command's own options (besides --config, --store, --server). */
   flags: Flags;
+  /** The name of the one positional argument the command takes (explain's event id), sent under that name. */
+  positional?: string;
   /** Flags that name local files: read by the command line, never sent as query values. */
   local?: readonly string[];
   /** Checks the values and turns them into options (no file is read here). */
@@ -40,7 +43,17 @@ export interface CommandSpec<O, I = undefined> {
 export type AnySpec = CommandSpec<any, any>;
 
 export async function runCommand<O, I>(spec: CommandSpec<O, I>, argv: string[]): Promise<number> {
-  const { values } = parse(spec.name, argv, { ...COMMON_OPTIONS, ...SERVER_OPTIONS, ...spec.flags });
+  const { values, positionals } = parse(spec.name, argv, {
+    ...COMMON_OPTIONS,
+    ...SERVER_OPTIONS,
+    ...spec.flags,
+  });
+  const most = spec.positional ? 1 : 0;
+  if (positionals.length > most)
+    throw new UsageError(
+      `${spec.name}: unexpected argument '${positionals[most]}'; see \`tally ${spec.name} --help\``,
+    );
+  if (spec.positional) values[spec.positional] = positionals[0];
   const o = spec.options(values);
   const out = str(values, 'out');
   checkOut(spec.name, out);
@@ -60,7 +73,7 @@ async function runLocal<O, I>(spec: CommandSpec<O, I>, values: Values, o: O): Pr
 /** The command's own flags as query values, under the same names (`--true-up` → `true-up=true`). */
 function queryOf(spec: AnySpec, values: Values): URLSearchParams {
   const q = new URLSearchParams();
-  for (const name of Object.keys(spec.flags)) {
+  for (const name of [...Object.keys(spec.flags), ...(spec.positional ? [spec.positional] : [])]) {
     if (name === 'out' || spec.local?.includes(name)) continue;
     const v = values[name];
     if (v === true) q.set(name, 'true');
@@ -89,5 +102,9 @@ export function valuesOf(
       else if (v !== 'false' && v !== '0') argv.push(`--${name}=${v}`);
     } else argv.push(`--${name}=${v}`); // one token: a value such as `--help` stays a value
   }
-  return parse(spec.name, argv, spec.flags).values;
+  const { values } = parse(spec.name, argv, spec.flags);
+  if (spec.positional)
+    values[spec.positional] =
+      (fixed[spec.positional] as string | undefined) ?? query.get(spec.positional) ?? undefined;
+  return values;
 }

@@ -611,8 +611,8 @@ const RESPONSES: Record<string, Record<string, JsonSchema>> = {
   'GET /v1/replay': { 'application/json': ref('Replay'), ...COMMAND_OUTPUT },
   'GET /v1/budgets': { 'application/json': ref('Budgets'), ...COMMAND_OUTPUT },
   'GET /v1/posture': { 'application/json': ref('Posture'), ...COMMAND_OUTPUT },
-  'GET /v1/explain': { 'application/json': ref('Explanation') },
-  'GET /v1/explain/:event_id': { 'application/json': ref('Explanation') },
+  'GET /v1/explain': { 'application/json': ref('Explanation'), ...COMMAND_OUTPUT },
+  'GET /v1/explain/:event_id': { 'application/json': ref('Explanation'), ...COMMAND_OUTPUT },
   'POST /v1/statements/issue': { 'application/json': ref('Statement'), ...COMMAND_OUTPUT },
   'GET /v1/statements/focus': {
     'text/csv; charset=utf-8': {

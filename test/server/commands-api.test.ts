@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { type App, createApp } from '../../src/server/app.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
@@ -79,6 +80,18 @@ describe('the month close through the API', () => {
     const signals = await call('GET', '/v1/signals?from=2026-10-01&to=2026-11-01&format=json', TOKENS.teamB);
     expect(signals.status).toBe(200);
     for (const sig of (await signals.json()) as { team: string | null }[]) expect(sig.team).toBe('team-b');
+  });
+
+  it('refuses a stray argument on the command line instead of ignoring it (exit 2)', async () => {
+    const said: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => said.push(String(chunk)) > 0) as typeof write;
+    try {
+      expect(await main(['verify', 'stray', '--store', file])).toBe(2);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(said.join('')).toContain("verify: unexpected argument 'stray'");
   });
 
   it('says TAMPERED with Tally-Exit-Code 1 after an event was edited in the file', async () => {

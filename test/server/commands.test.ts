@@ -92,6 +92,8 @@ const COMMANDS: string[][] = [
   ['posture', '--period', '2026-10'],
   ['budgets', '--period', '2026-10', '--format', 'json'],
   ['budgets', '--period', '2026-10'],
+  ['explain', 'rag-call'],
+  ['explain', 'b1', '--format', 'json'],
 ];
 
 /** Run while events arrive (each of the others runs once ingestion has settled). */

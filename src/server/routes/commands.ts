@@ -17,13 +17,14 @@ import { EXIT_HEADER, NOTES_HEADER, WROTE_HEADER } from '../../cli/remote.js';
 import { type AnySpec, valuesOf } from '../../cli/runner.js';
 import type { Config } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
+import { Registry } from '../../core/registry.js';
 import { readBody } from '../body.js';
 import { visibleToTeam } from '../budgets.js';
 import { optional } from '../http.js';
 import { scopeTeam, statementOfTeam } from '../read.js';
 import type { AppContext, Param, Route, RouteContext } from '../routes.js';
 import { WINDOW_PARAMS } from '../routes.js';
-import { replayOfTeam, signalsOfTeam } from '../scope.js';
+import { explanationOfTeam, replayOfTeam, signalsOfTeam } from '../scope.js';
 
 const CLOSERS = ['admin', 'finance'] as const;
 
@@ -36,6 +37,7 @@ export function teamView(config: Config, team: string | null): View {
     signals: (list) => signalsOfTeam(list, team),
     replay: (r) => replayOfTeam(r, team),
     budgets: (window) => visibleToTeam(config, team, window),
+    explanation: (x) => explanationOfTeam(x, new Registry(config), team),
   };
 }
 

@@ -1,11 +1,14 @@
 /** `GET /v1/explain`: why one event was charged where it was (team tokens: only events charged to their team). */
+import { explainSpec } from '../../cli/commands/explain.js';
 import { UsageError } from '../../core/errors.js';
 import { Registry } from '../../core/registry.js';
 import { explain } from '../../service/explain.js';
 import { json, optional } from '../http.js';
 import { type AppContext, READERS, type Route, type RouteContext } from '../routes.js';
 import { explanationOfTeam } from '../scope.js';
+import { commandReply, formatParam } from './commands.js';
 
+const FORMAT = formatParam('explain', ['text', 'json']);
 const SOURCE = { name: 'source', description: 'the event source (needed when the id exists under several)' };
 
 export function explainRoutes(app: AppContext): Route[] {
@@ -29,18 +32,24 @@ export function explainRoutes(app: AppContext): Route[] {
       roles: READERS,
       summary:
         'why an event was charged where it was: selectors, owner at the time, invoker path, verdicts, price components, statement line',
-      query: [{ name: 'id', description: 'the event id', required: true }, SOURCE],
+      query: [{ name: 'id', description: 'the event id', required: true }, SOURCE, FORMAT],
       produces: 'application/json',
-      handle: (ctx) => handle(optional(ctx.query, 'id'), ctx),
+      handle: (ctx) =>
+        ctx.query.has('format')
+          ? commandReply(app, explainSpec, ctx)
+          : handle(optional(ctx.query, 'id'), ctx),
     },
     {
       method: 'GET',
       path: '/v1/explain/:event_id',
       roles: READERS,
       summary: 'the same, with the event id in the path (URL-encoded)',
-      query: [SOURCE],
+      query: [SOURCE, FORMAT],
       produces: 'application/json',
-      handle: (ctx) => handle(pathId(ctx.req.url), ctx),
+      handle: (ctx) =>
+        ctx.query.has('format')
+          ? commandReply(app, explainSpec, ctx, { id: pathId(ctx.req.url) ?? '' })
+          : handle(pathId(ctx.req.url), ctx),
     },
   ];
 }
