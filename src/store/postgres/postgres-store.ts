@@ -17,8 +17,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
 import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import type { EvidenceFilter, EvidenceSample } from '../../core/signals/facts.js';
-import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
+import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import { signalFacts } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type AuditDialect,
@@ -385,8 +385,11 @@ export class PostgresStore implements Store {
     return this.readTimed(async (db) => (await db.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  signalSums(q: SignalSumsQuery): Promise<SignalSum[]> {
-    return this.readTimed(async (db) => (await db.rows(signalSumsSql(q))).map(rowToSignalSum));
+  /** The store sums events per hour; core computes the facts (baselines, prices, networks) from the sums. */
+  signalFacts(q: SignalQuery): Promise<SignalFacts> {
+    return this.readTimed(async (db) =>
+      signalFacts((await db.rows(signalSumsSql(q))).map(rowToSignalSum), q),
+    );
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
