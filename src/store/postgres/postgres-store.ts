@@ -100,6 +100,8 @@ const SAME_CONTENT = (a: string, b: string) =>
   `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
 /** Advisory-lock keys, per schema: two tally stores in one database do not wait for each other. */
 const LOCK = (what: string) => `hashtext(current_schema() || ${sqlString(`.tally.${what}`)})`;
+/** Batches storing at least this many events refresh their months' planner statistics. */
+const ANALYZE_AFTER = 50_000;
 /** Events per COPY write. */
 const COPY_CHUNK = 5000;
 
@@ -119,7 +121,8 @@ export class PostgresStore implements Store {
   /** Opens `postgres://…[?schema=name]`, creating the schema and applying the migrations it lacks. */
   static async open(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
     const { connectionString, schema, where } = parseUrl(url);
-    const options = `-c TimeZone=UTC${schema ? ` -c search_path=${schema}` : ''}`;
+    // Grouping a month sorts and hashes more than PostgreSQL's default 4 MB per operation.
+    const options = `-c TimeZone=UTC -c work_mem=64MB${schema ? ` -c search_path=${schema}` : ''}`;
     const pool = new pg.Pool({ connectionString, options, max: 5 });
     // An idle connection that the server drops must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
@@ -169,13 +172,17 @@ export class PostgresStore implements Store {
 
   ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult> {
     return this.track(
-      this.withClient((c) =>
-        inTransaction(c, async () => {
+      this.withClient(async (c) => {
+        const { result, months } = await inTransaction(c, async () => {
           await run(c, STAGE_DDL);
           const offered = await copyEvents(c, chunks);
           return this.merge(c, label, Date.now(), offered);
-        }),
-      ),
+        });
+        // A large load changes the months' statistics at once; autovacuum would take its time to notice.
+        if (result.stored >= ANALYZE_AFTER)
+          for (const m of months) await run(c, `ANALYZE ${partitionName(m)}`);
+        return result;
+      }),
     );
   }
 
@@ -185,14 +192,19 @@ export class PostgresStore implements Store {
    * kept; an identical stored event is a duplicate, a different one a new
    * version), then the batch and its place in the chain.
    */
-  private async merge(c: pg.PoolClient, label: string, now: number, offered: number): Promise<IngestResult> {
-    if (offered === 0) return { batch: null, stored: 0, duplicates: 0, superseded: 0 };
-    const months = await rows(c, `SELECT DISTINCT ${ms("date_trunc('month', time)")} AS m FROM tally_stage`);
+  private async merge(
+    c: pg.PoolClient,
+    label: string,
+    now: number,
+    offered: number,
+  ): Promise<{ result: IngestResult; months: number[] }> {
+    if (offered === 0)
+      return { result: { batch: null, stored: 0, duplicates: 0, superseded: 0 }, months: [] };
+    const months = (
+      await rows(c, `SELECT DISTINCT ${ms("date_trunc('month', time)")} AS m FROM tally_stage`)
+    ).map((r) => monthOf(num(r.m)));
     await run(c, `SELECT pg_advisory_xact_lock(${LOCK('ingest')})`);
-    await this.ensurePartitions(
-      c,
-      months.map((r) => num(r.m)),
-    );
+    await this.ensurePartitions(c, months);
     const kept = await run(
       c,
       `CREATE TEMP TABLE tally_last ON COMMIT DROP AS
@@ -242,7 +254,7 @@ export class PostgresStore implements Store {
     const superseded = offered - kept - withinDuplicates + prior.superseded;
     await addCounter(c, 'duplicates', duplicates);
     await addCounter(c, 'superseded', superseded);
-    return { batch: stored > 0 ? seq : null, stored, duplicates, superseded };
+    return { result: { batch: stored > 0 ? seq : null, stored, duplicates, superseded }, months };
   }
 
   /** Creates the monthly partitions that the staged events need and that do not exist yet. */

@@ -19,8 +19,9 @@ export const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::b
 
 const FIELDS = ['api_key', 'service', 'agent', 'project'] as const;
 
+/** Equal selector tuples, NULL matching NULL, written as equalities so that PostgreSQL can hash the join. */
 export const sameTuple = (a: string, b: string) =>
-  FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ');
+  FIELDS.map((f) => `coalesce(${a}.${f}, chr(30)) = coalesce(${b}.${f}, chr(30))`).join(' AND ');
 
 function tuplesCte(shared: readonly SelectorTuple[], payers: readonly SelectorTuple[]): string {
   const row = (t: SelectorTuple, isShared: boolean) =>
