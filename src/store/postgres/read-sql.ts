@@ -28,6 +28,12 @@ export function eventsPageSql(q: EventsPageQuery): string {
 ORDER BY time DESC, source COLLATE "C" DESC, id COLLATE "C" DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
 }
 
+export function eventsByIdSql(id: string, source: string | null, limit: number): string {
+  const where = [`id = ${sqlString(id)}`];
+  if (source !== null) where.push(`source = ${sqlString(source)}`);
+  return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY source COLLATE "C" LIMIT ${Math.trunc(limit)}`;
+}
+
 export function traceSpansSql(traceIds: readonly string[]): string {
   return `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
 WHERE span_id IS NOT NULL AND trace_id IN (${list(traceIds)})`;
