@@ -6,8 +6,7 @@
 import type { Selector } from '../core/config.js';
 import type { TraceLink, UsageEvent } from '../core/event.js';
 import type { SelectorUsage } from '../core/posture.js';
-import type { EvidenceFilter, EvidenceSample } from '../core/signals/facts.js';
-import type { SignalSum, SignalSumsQuery } from '../core/signals/sums.js';
+import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../core/signals/facts.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../core/usage.js';
 
 /** At most this many events share one id across sources in an answer of `eventsById`. */
@@ -209,8 +208,8 @@ export interface Store {
   traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]>;
   /** Event counts per selector tuple and claimed environment in [from, to). */
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]>;
-  /** The hourly sums behind the behavioural signal rules (core/signals/sums.ts turns them into facts). */
-  signalSums(q: SignalSumsQuery): Promise<SignalSum[]>;
+  /** The aggregates behind the behavioural signal rules (core/signals/facts.ts). */
+  signalFacts(q: SignalQuery): Promise<SignalFacts>;
   /** First and last time, count and the earliest `limit` ids of the events each filter selects. */
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]>;
   close(): Promise<void>;

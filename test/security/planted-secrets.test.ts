@@ -314,7 +314,7 @@ describe('secrets planted in every field of every format', () => {
     for (const source of ['otlp', 'litellm', 'openai-usage', 'anthropic-usage'])
       expect(dump).toContain(`"source":"${source}"`);
     expect(printed).toMatch(/12 stored/);
-    expect(printed).toMatch(/1 invalid/);
+    expect(printed).toMatch(/1 rejected/);
   });
 
   it('are nowhere in the store, and their fingerprints are', async () => {

@@ -32,7 +32,6 @@ export const POSTGRES: Adapter = {
   lacks: {
     bulkCanonicalFile:
       'PostgreSQL has no reader for canonical files: such files go through the parser and the event path',
-    traceLinks: 'trace links (spans that are not AI work) are not stored by the PostgreSQL adapter yet',
   },
 };
 

@@ -47,7 +47,7 @@ function rowText(e: UsageEvent): string {
   return `${base}\u001f${[...counts.map(String), units ?? '\u001e'].join('\u001f')}`;
 }
 
-/** A batch's content with trace links, reimplemented from its definition in src/store/duckdb/audit.ts. */
+/** A batch's content with trace links, reimplemented from its definition in src/store/audit.ts. */
 export function linkedContentHash(events: readonly UsageEvent[], links: readonly TraceLink[]): string {
   const rows = links.map((l) =>
     sha(LINK_FIELDS.map((f) => (l[f] === null ? '\u001e' : l[f])).join('\u001f')),

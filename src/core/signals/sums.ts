@@ -1,13 +1,18 @@
 /**
- * The signal facts (facts.ts) computed from the store's hourly sums. The
- * store scans the events once and sums them per selector tuple, provider,
- * model, client address, claimed environment, operation, tool, data source
- * and hour (`SignalSum`); everything that is a rule lives here, once for
- * every adapter: which identity a tuple is, what an hour costs (unit-price
- * precedence, the token-cost formula), the dense hourly series with its
- * baselines (S06 hour of week, S08 hour of day, S09/S10 recent maxima, S14
- * daily medians of the token shape), and the all-time profile of models,
- * networks (IPv4 /16, IPv6 /48) and claims.
+ * The signal facts (facts.ts) computed from hourly sums. The store scans
+ * the events once and sums them per selector tuple, provider, model, client
+ * address, claimed environment, operation, tool, data source and hour
+ * (`SignalSum`); everything that is a rule happens here: which identity a
+ * tuple is, what an hour costs (unit-price precedence, the token-cost
+ * formula), the dense hourly series with its baselines (S06 hour of week,
+ * S08 hour of day, S09/S10 recent maxima, S14 daily medians of the token
+ * shape), and the all-time profile of models, networks (IPv4 /16, IPv6 /48)
+ * and claims.
+ *
+ * The PostgreSQL store uses it. The DuckDB store computes the same facts in
+ * SQL (src/store/duckdb/signals-sql.ts): a 10M-event month has about 6.7M
+ * such sums, too many to cross into JavaScript within the signals' time
+ * bound. Both pass the same signal tests.
  *
  * Hours are priced with whole pico-units per token (exact for any price with
  * up to six decimals per million tokens) and the price book's base rates:
@@ -360,22 +365,28 @@ const EMPTY: Hour = {
   firstId: null,
 };
 
-/** max/sum of `f` over the indexes [from, to] clipped to the series, or `none` when empty. */
-function over<T>(
-  n: number,
-  from: number,
-  to: number,
-  f: (i: number) => T,
-  fold: (a: T, b: T) => T,
-  none: T,
-): T {
-  let acc: T | undefined;
-  for (let i = Math.max(0, from); i <= Math.min(n - 1, to); i++)
-    acc = acc === undefined ? f(i) : fold(acc, f(i));
-  return acc === undefined ? none : acc;
+/** sums[i] = the sum of values[0 .. i − 1]. */
+function prefixSums(values: readonly number[]): number[] {
+  const out = [0];
+  for (const v of values) out.push((out.at(-1) as number) + v);
+  return out;
 }
 
-const maxN = (a: number, b: number) => Math.max(a, b);
+/** out[i] = the largest of values[i − w .. i − 1] (0 when there are none), in one pass. */
+function trailingMax(values: readonly number[], w: number): number[] {
+  const out: number[] = [];
+  const window: number[] = [];
+  let head = 0;
+  for (let i = 0; i < values.length; i++) {
+    while (head < window.length && (window[head] as number) < i - w) head++;
+    out.push(head < window.length ? (values[window[head] as number] as number) : 0);
+    const v = values[i] as number;
+    while (window.length > head && (values[window.at(-1) as number] as number) <= v) window.pop();
+    window.push(i);
+  }
+  return out;
+}
+
 const maxM = (a: Money, b: Money) => (a > b ? a : b);
 
 /**
@@ -402,8 +413,26 @@ function series(hours: Map<number, Hour>, firstEver: number, q: SignalQuery): Se
   const dayBase = new Map<number, ReturnType<typeof shapeBaseline>>();
   for (const d of days.keys()) dayBase.set(d, shapeBaseline(days, d, q.baselineDays));
   const baseH = q.baselineDays * 24;
-  const c5 = (i: number) => over(n, i - 2, i + 2, (j) => at(j).cost, maxM, 0n);
-  const e5 = (i: number) => over(n, i - 2, i + 2, (j) => at(j).events, maxN, 0);
+  const events = grid.map((x) => x.events);
+  const sumBefore = prefixSums(events);
+  const baseProbes = trailingMax(
+    grid.map((x) => x.probes),
+    baseH,
+  );
+  const baseAddrs = trailingMax(
+    grid.map((x) => x.addresses.size),
+    baseH,
+  );
+  const near = (i: number, r: number) => [Math.max(0, i - r), Math.min(n - 1, i + r)] as const;
+  const c5 = grid.map((_, i) => {
+    const [a, b] = near(i, 2);
+    let m = 0n;
+    for (let j = a; j <= b; j++) m = maxM(m, at(j).cost);
+    return m;
+  });
+  const e5 = grid.map((_, i) => Math.max(...events.slice(near(i, 2)[0], near(i, 2)[1] + 1)));
+  const s3 = grid.map((_, i) => sumBefore[near(i, 1)[1] + 1]! - sumBefore[near(i, 1)[0]]!);
+  const m3 = grid.map((_, i) => Math.max(...events.slice(near(i, 1)[0], near(i, 1)[1] + 1)));
   const startH = floorHour(q.start);
   const out: SeriesRow[] = [];
   for (let i = 0; i < n; i++) {
@@ -413,41 +442,31 @@ function series(hours: Map<number, Hour>, firstEver: number, q: SignalQuery): Se
     const lags: Money[] = [];
     for (let k = 1; k <= q.baselineWeeks; k++)
       for (const j of [-1, 0, 1]) if (i - (k * 168 + j) >= 0) lags.push(at(i - (k * 168 + j)).cost);
-    // The same hour of earlier days: 27 to 34 days ago, and the baseline days before this one.
-    const dayAgo = (k: number) => i - 24 * k;
-    const month = (f: (j: number) => number) =>
-      over(35, 27, 34, (k) => (dayAgo(k) >= 0 ? f(dayAgo(k)) : 0), maxN, 0);
-    const s3 = (j: number) =>
-      over(
-        n,
-        j - 1,
-        j + 1,
-        (m) => at(m).events,
-        (a, b) => a + b,
-        0,
-      );
-    const m3 = (j: number) => over(n, j - 1, j + 1, (m) => at(m).events, maxN, 0);
-    const recent = (f: (j: number) => number, fold: (a: number, b: number) => number) =>
-      over(q.baselineDays + 1, 1, q.baselineDays, (k) => (dayAgo(k) >= 0 ? f(dayAgo(k)) : 0), fold, 0);
+    // The same hour of earlier days: 27 to 34 days ago (last month), and the baseline days before this one.
+    let monthCost = 0n;
+    let monthEvents = 0;
+    for (let k = 27; k <= 34 && i - 24 * k >= 0; k++) {
+      monthCost = maxM(monthCost, c5[i - 24 * k] as Money);
+      monthEvents = Math.max(monthEvents, e5[i - 24 * k] as number);
+    }
+    let hodEvents = 0;
+    let hodMax = 0;
+    for (let k = 1; k <= q.baselineDays && i - 24 * k >= 0; k++) {
+      hodEvents += s3[i - 24 * k] as number;
+      hodMax = Math.max(hodMax, m3[i - 24 * k] as number);
+    }
     const b = dayBase.get(Math.floor(h / DAY_MS));
     out.push({
       h,
       hour: x,
       lags,
-      monthCost: over(35, 27, 34, (k) => (dayAgo(k) >= 0 ? c5(dayAgo(k)) : 0n), maxM, 0n),
-      monthEvents: month(e5),
-      hodEvents: recent(s3, (a, c) => a + c),
-      hodMax: recent(m3, maxN),
-      baseEvents: over(
-        n,
-        i - baseH,
-        i - 1,
-        (j) => at(j).events,
-        (a, c) => a + c,
-        0,
-      ),
-      baseProbes: over(n, i - baseH, i - 1, (j) => at(j).probes, maxN, 0),
-      baseAddrs: over(n, i - baseH, i - 1, (j) => at(j).addresses.size, maxN, 0),
+      monthCost,
+      monthEvents,
+      hodEvents,
+      hodMax,
+      baseEvents: (sumBefore[i] as number) - (sumBefore[Math.max(0, i - baseH)] as number),
+      baseProbes: baseProbes[i] as number,
+      baseAddrs: baseAddrs[i] as number,
       lr: shape[i]?.lr ?? null,
       ls: shape[i]?.ls ?? null,
       lrMed: b?.lr.med ?? null,

@@ -21,8 +21,7 @@ import {
   unitsText,
 } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import type { EvidenceFilter, EvidenceSample } from '../../core/signals/facts.js';
-import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
+import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type BatchContent,
@@ -69,7 +68,7 @@ import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './ca
 import { eventsByIdSql, eventsPageSql, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
-import { readSignalEvidence, readSignalSums } from './signals-sql.js';
+import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type ChunkDb, readGroups } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
@@ -411,8 +410,14 @@ export class DuckDBStore implements Store {
     return this.readTimed(async () => (await this.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  signalSums(q: SignalSumsQuery): Promise<SignalSum[]> {
-    return this.readTimed(() => readSignalSums(q, (sql) => this.rows(sql)));
+  signalFacts(q: SignalQuery): Promise<SignalFacts> {
+    return this.readTimed(() =>
+      readSignalFacts(
+        q,
+        (sql) => this.rows(sql),
+        (sql) => this.run(sql),
+      ),
+    );
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {

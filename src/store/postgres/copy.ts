@@ -4,7 +4,14 @@
  * backslash escapes for the characters the format reserves.
  */
 import { TallyError } from '../../core/errors.js';
-import { ALL_EVENT_FIELDS, RICH_COUNT_FIELDS, type UsageEvent, unitsText } from '../../core/event.js';
+import {
+  ALL_EVENT_FIELDS,
+  RICH_COUNT_FIELDS,
+  type TraceLink,
+  type UsageEvent,
+  unitsText,
+} from '../../core/event.js';
+import { LINK_FIELDS } from '../audit.js';
 import { storedText } from '../rows.js';
 
 export const COPY_COLUMNS = ALL_EVENT_FIELDS.join(', ');
@@ -13,13 +20,13 @@ const RESERVED = /[\\\t\n\r]/g;
 const HAS_RESERVED = /[\\\t\n\r]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
-function text(e: UsageEvent, field: string, v: string): string {
+function text(what: string, field: string, v: string, redact = true): string {
   if (v.includes('\u0000'))
     throw new TallyError(
       'invalid_input',
-      `invalid input: event ${e.source}/${e.id}: field ${field} contains a NUL character, which the PostgreSQL store cannot hold`,
+      `invalid input: ${what}: field ${field} contains a NUL character, which the PostgreSQL store cannot hold`,
     );
-  const s = storedText(field, v);
+  const s = redact ? storedText(field, v) : v;
   return HAS_RESERVED.test(s) ? s.replace(RESERVED, (c) => ESCAPES[c] ?? c) : s;
 }
 
@@ -33,7 +40,7 @@ export function copyLine(e: UsageEvent): string {
     }
     if (f === 'units') {
       const u = unitsText(e.units);
-      cells.push(u === null ? '\\N' : text(e, f, u));
+      cells.push(u === null ? '\\N' : text(`event ${e.source}/${e.id}`, f, u));
       continue;
     }
     if ((RICH_COUNT_FIELDS as readonly string[]).includes(f)) {
@@ -43,7 +50,20 @@ export function copyLine(e: UsageEvent): string {
     const v = e[f];
     if (v === null || v === undefined) cells.push('\\N');
     else if (typeof v === 'number') cells.push(String(v));
-    else cells.push(text(e, f, String(v)));
+    else cells.push(text(`event ${e.source}/${e.id}`, f, String(v)));
   }
+  return `${cells.join('\t')}\n`;
+}
+
+export const LINK_COPY_COLUMNS = LINK_FIELDS.join(', ');
+
+/** One trace link as a COPY text line; span ids are kept as they are, selectors redacted as events' are. */
+export function linkCopyLine(l: TraceLink): string {
+  const what = `trace link ${l.trace_id}/${l.span_id}`;
+  const cells = LINK_FIELDS.map((f) => {
+    const v = l[f];
+    if (v === null) return '\\N';
+    return text(what, f, v, f !== 'trace_id' && f !== 'span_id' && f !== 'parent_span_id');
+  });
   return `${cells.join('\t')}\n`;
 }

@@ -15,17 +15,21 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
-import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
+import { ALL_EVENT_FIELDS, type TraceLink, type UsageEvent } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import type { EvidenceFilter, EvidenceSample } from '../../core/signals/facts.js';
-import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
+import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import { signalFacts } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type AuditDialect,
+  type BatchContent,
+  batchContent,
   bucketHashesSql,
   chainHash,
   contentFromBuckets,
   GENESIS,
+  LINK_FIELDS,
+  linkBucketHashesSql,
   RESTATABLE_SOURCES,
   supersededCheckSql,
   supersededVerdict,
@@ -59,7 +63,7 @@ import type {
   VerifyResult,
 } from '../store.js';
 import { MAX_SOURCES_PER_ID } from '../store.js';
-import { COPY_COLUMNS, copyLine } from './copy.js';
+import { COPY_COLUMNS, copyLine, LINK_COPY_COLUMNS, linkCopyLine } from './copy.js';
 import {
   eventsByIdSql,
   eventsInWindowSql,
@@ -70,7 +74,7 @@ import {
   traceEventsSql,
   traceSpansSql,
 } from './read-sql.js';
-import { MIGRATIONS, monthOf, partitionName, partitionSql, STAGE_DDL } from './schema.js';
+import { LINK_STAGE_DDL, MIGRATIONS, monthOf, partitionName, partitionSql, STAGE_DDL } from './schema.js';
 import { modelPairsSql, ms, ts, usageGroupsSql } from './usage-sql.js';
 
 export const PG_AUDIT: AuditDialect = {
@@ -103,6 +107,8 @@ const SAME_CONTENT = (a: string, b: string) =>
   `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
 /** Advisory-lock keys, per schema: two tally stores in one database do not wait for each other. */
 const LOCK = (what: string) => `hashtext(current_schema() || ${sqlString(`.tally.${what}`)})`;
+/** Batches storing at least this many events refresh their months' planner statistics. */
+const ANALYZE_AFTER = 50_000;
 /** Events per COPY write. */
 const COPY_CHUNK = 5000;
 
@@ -122,7 +128,8 @@ export class PostgresStore implements Store {
   /** Opens `postgres://…[?schema=name]`, creating the schema and applying the migrations it lacks. */
   static async open(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
     const { connectionString, schema, where } = parseUrl(url);
-    const options = `-c TimeZone=UTC${schema ? ` -c search_path=${schema}` : ''}`;
+    // Grouping a month sorts and hashes more than PostgreSQL's default 4 MB per operation.
+    const options = `-c TimeZone=UTC -c work_mem=64MB${schema ? ` -c search_path=${schema}` : ''}`;
     const pool = new pg.Pool({ connectionString, options, max: 5 });
     // An idle connection that the server drops must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
@@ -170,19 +177,25 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** Trace links (`IngestChunk.links`) are not stored yet by this adapter: only the events are. */
   ingest(
     label: string,
     chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
   ): Promise<IngestResult> {
     return this.track(
-      this.withClient((c) =>
-        inTransaction(c, async () => {
+      this.withClient(async (c) => {
+        const { result, months } = await inTransaction(c, async () => {
           await run(c, STAGE_DDL);
-          const offered = await copyEvents(c, eventsOf(chunks));
-          return this.merge(c, label, Date.now(), offered);
-        }),
-      ),
+          const links: TraceLink[] = [];
+          const offered = await copyEvents(c, eventsOf(chunks, links));
+          const withLinks = links.length > 0;
+          if (withLinks) await copyLinks(c, links);
+          return this.merge(c, label, Date.now(), offered, withLinks);
+        });
+        // A large load changes the months' statistics at once; autovacuum would take its time to notice.
+        if (result.stored >= ANALYZE_AFTER)
+          for (const m of months) await run(c, `ANALYZE ${partitionName(m)}`);
+        return result;
+      }),
     );
   }
 
@@ -192,14 +205,20 @@ export class PostgresStore implements Store {
    * kept; an identical stored event is a duplicate, a different one a new
    * version), then the batch and its place in the chain.
    */
-  private async merge(c: pg.PoolClient, label: string, now: number, offered: number): Promise<IngestResult> {
-    if (offered === 0) return { batch: null, stored: 0, duplicates: 0, superseded: 0 };
-    const months = await rows(c, `SELECT DISTINCT ${ms("date_trunc('month', time)")} AS m FROM tally_stage`);
+  private async merge(
+    c: pg.PoolClient,
+    label: string,
+    now: number,
+    offered: number,
+    withLinks: boolean,
+  ): Promise<{ result: IngestResult; months: number[] }> {
+    if (offered === 0 && !withLinks)
+      return { result: { batch: null, stored: 0, duplicates: 0, superseded: 0 }, months: [] };
+    const months = (
+      await rows(c, `SELECT DISTINCT ${ms("date_trunc('month', time)")} AS m FROM tally_stage`)
+    ).map((r) => monthOf(num(r.m)));
     await run(c, `SELECT pg_advisory_xact_lock(${LOCK('ingest')})`);
-    await this.ensurePartitions(
-      c,
-      months.map((r) => num(r.m)),
-    );
+    await this.ensurePartitions(c, months);
     const kept = await run(
       c,
       `CREATE TEMP TABLE tally_last ON COMMIT DROP AS
@@ -223,33 +242,45 @@ export class PostgresStore implements Store {
        SELECT ${COLUMNS}, ${seq} AS batch_seq FROM tally_last n WHERE NOT EXISTS (
          SELECT 1 FROM tally_prior p WHERE p.same AND p.source = n.source AND p.id = n.id)`,
     );
+    const events =
+      stored > 0 ? contentOf(await rows(c, bucketHashesSql(PG_AUDIT, 'tally_new'))).get(seq) : undefined;
+    if (stored > 0 && events?.count !== stored)
+      throw new StoreError(`batch ${seq}: hashed ${events?.count ?? 0} events, stored ${stored}`);
     if (stored > 0) {
-      const content = contentFromBuckets(
-        (await rows(c, bucketHashesSql(PG_AUDIT, 'tally_new'))).map((r) => ({
-          seq: num(r.batch_seq),
-          bucketHash: String(r.bucket_hash),
-          count: num(r.n),
-        })),
-      ).get(seq);
-      if (content?.count !== stored)
-        throw new StoreError(`batch ${seq}: hashed ${content?.count ?? 0} events, stored ${stored}`);
       await run(c, `INSERT INTO event_log (${COLUMNS}, batch_seq) SELECT * FROM tally_new`);
       await run(
         c,
         `INSERT INTO superseded SELECT source, id, batch_seq, ${seq} FROM tally_prior WHERE NOT same`,
       );
+    }
+    // A link whose span ids are stored already (the first one stored stays) is left out.
+    const links = withLinks
+      ? await run(
+          c,
+          `INSERT INTO spans SELECT ${LINK_FIELDS.join(', ')}, ${seq} FROM (
+             SELECT DISTINCT ON (trace_id, span_id) * FROM tally_stage_links ORDER BY trace_id, span_id, ord) l
+           ON CONFLICT (trace_id, span_id) DO NOTHING`,
+        )
+      : 0;
+    if (stored > 0 || links > 0) {
+      const linked =
+        links > 0
+          ? contentOf(await rows(c, linkBucketHashesSql(PG_AUDIT, `WHERE batch_seq = ${seq}`))).get(seq)
+          : undefined;
+      const content = batchContent(events?.content ?? null, linked?.content ?? null) ?? '';
       const prev = last ? String(last.chain_sha256) : GENESIS;
       await run(
         c,
-        `INSERT INTO batches VALUES (${seq}, ${sqlString(label)}, ${stored}, ${sqlString(content.content)},
-           ${sqlString(chainHash(prev, seq, stored, content.content))}, ${ts(now)})`,
+        `INSERT INTO batches VALUES (${seq}, ${sqlString(label)}, ${stored}, ${sqlString(content)},
+           ${sqlString(chainHash(prev, seq, stored, content))}, ${ts(now)})`,
       );
     }
     const duplicates = withinDuplicates + prior.duplicates;
     const superseded = offered - kept - withinDuplicates + prior.superseded;
     await addCounter(c, 'duplicates', duplicates);
     await addCounter(c, 'superseded', superseded);
-    return { batch: stored > 0 ? seq : null, stored, duplicates, superseded };
+    const batch = stored > 0 || links > 0 ? seq : null;
+    return { result: { batch, stored, duplicates, superseded, ...(withLinks ? { links } : {}) }, months };
   }
 
   /** Creates the monthly partitions that the staged events need and that do not exist yet. */
@@ -337,13 +368,8 @@ export class PostgresStore implements Store {
   verify(): Promise<VerifyResult> {
     return this.track(
       this.inSnapshot(async (db) => {
-        const actual = contentFromBuckets(
-          (await db.rows(bucketHashesSql(PG_AUDIT, 'event_log'))).map((r) => ({
-            seq: num(r.batch_seq),
-            bucketHash: String(r.bucket_hash),
-            count: num(r.n),
-          })),
-        );
+        const actual = contentOf(await db.rows(bucketHashesSql(PG_AUDIT, 'event_log')));
+        const links = contentOf(await db.rows(linkBucketHashesSql(PG_AUDIT)));
         const recorded = (
           await db.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
         ).map((r) => ({
@@ -352,10 +378,15 @@ export class PostgresStore implements Store {
           content: String(r.content_sha256),
           chain: String(r.chain_sha256),
         }));
-        return verdict(recorded, actual, async () => {
-          const [r] = await db.rows(supersededCheckSql(RESTATABLE_SOURCES));
-          return supersededVerdict(optNum(r?.bad_marker), optNum(r?.twice));
-        });
+        return verdict(
+          recorded,
+          actual,
+          async () => {
+            const [r] = await db.rows(supersededCheckSql(RESTATABLE_SOURCES));
+            return supersededVerdict(optNum(r?.bad_marker), optNum(r?.twice));
+          },
+          links,
+        );
       }),
     );
   }
@@ -412,8 +443,11 @@ export class PostgresStore implements Store {
     return this.readTimed(async (db) => (await db.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  signalSums(q: SignalSumsQuery): Promise<SignalSum[]> {
-    return this.readTimed(async (db) => (await db.rows(signalSumsSql(q))).map(rowToSignalSum));
+  /** The store sums events per hour; core computes the facts (baselines, prices, networks) from the sums. */
+  signalFacts(q: SignalQuery): Promise<SignalFacts> {
+    return this.readTimed(async (db) =>
+      signalFacts((await db.rows(signalSumsSql(q))).map(rowToSignalSum), q),
+    );
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
@@ -570,11 +604,44 @@ async function inTransaction<T>(c: pg.PoolClient, body: () => Promise<T>): Promi
   return result;
 }
 
-/** The events of ingest chunks (plain arrays or `IngestChunk`s). */
+/** The events of ingest chunks (plain arrays or `IngestChunk`s); their trace links are collected in `links`. */
 async function* eventsOf(
   chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
+  links: TraceLink[],
 ): AsyncGenerator<UsageEvent[]> {
-  for await (const chunk of chunks) yield Array.isArray(chunk) ? chunk : chunk.events;
+  for await (const chunk of chunks) {
+    if (Array.isArray(chunk)) yield chunk;
+    else {
+      if (chunk.links) links.push(...chunk.links);
+      yield chunk.events;
+    }
+  }
+}
+
+/** Stages an ingest's trace links. */
+async function copyLinks(c: pg.PoolClient, links: readonly TraceLink[]): Promise<void> {
+  await run(c, LINK_STAGE_DDL);
+  const sql = `COPY tally_stage_links (${LINK_COPY_COLUMNS}) FROM STDIN`;
+  async function* lines(): AsyncGenerator<string> {
+    for (let i = 0; i < links.length; i += COPY_CHUNK)
+      yield links
+        .slice(i, i + COPY_CHUNK)
+        .map(linkCopyLine)
+        .join('');
+  }
+  try {
+    await pipeline(Readable.from(lines()), c.query(copyFrom(sql)));
+  } catch (e) {
+    if (e instanceof TallyError) throw e;
+    throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+  }
+}
+
+/** Each batch's count and content hash from the rows of a bucket-hash query. */
+function contentOf(list: readonly Row[]): Map<number, BatchContent> {
+  return contentFromBuckets(
+    list.map((r) => ({ seq: num(r.batch_seq), bucketHash: String(r.bucket_hash), count: num(r.n) })),
+  );
 }
 
 /**
@@ -643,9 +710,10 @@ async function addCounter(r: Runner, name: string, n: number): Promise<void> {
 }
 
 async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
-  return (await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events`)).map((r) =>
-    tupleOf(r),
-  );
+  return (
+    await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events
+      UNION SELECT DISTINCT api_key, service, agent, project FROM spans`)
+  ).map((r) => tupleOf(r));
 }
 
 async function readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {

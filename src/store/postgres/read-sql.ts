@@ -10,7 +10,7 @@ import type { EvidenceFilter } from '../../core/signals/facts.js';
 import type { SignalSumsQuery } from '../../core/signals/sums.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery, EventWindowQuery } from '../store.js';
-import { ms, sameTuple, ts } from './usage-sql.js';
+import { ms, sameTuple, TRACE_NODES, ts } from './usage-sql.js';
 
 const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? `${ms('time')} AS time` : f)).join(', ');
 const list = (ids: readonly string[]) => ids.map(sqlString).join(', ');
@@ -35,7 +35,7 @@ export function eventsByIdSql(id: string, source: string | null, limit: number):
 }
 
 export function traceSpansSql(traceIds: readonly string[]): string {
-  return `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
+  return `SELECT * FROM (${TRACE_NODES}) n
 WHERE span_id IS NOT NULL AND trace_id IN (${list(traceIds)})`;
 }
 

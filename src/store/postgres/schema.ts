@@ -11,6 +11,7 @@
  * the index on (source, id) makes that decision a lookup per event.
  */
 import { ALL_EVENT_FIELDS, type EventField } from '../../core/event.js';
+import { LINK_FIELDS } from '../audit.js';
 import { COUNT_COLUMNS, sqlString } from '../rows.js';
 
 /** The SQL type of each canonical field: time in UTC, counts exact, the rest text. */
@@ -43,7 +44,18 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX superseded_version ON superseded (source, id, batch_seq);
    CREATE VIEW events AS SELECT * FROM event_log l WHERE NOT EXISTS (SELECT 1 FROM superseded s
      WHERE s.source = l.source AND s.id = l.id AND s.batch_seq = l.batch_seq);`,
+  // Trace links: spans that are not AI work keep their ids and selectors for
+  // the walk up a trace. One row per (trace_id, span_id), the first stored;
+  // the batch that stored it hashes it (../audit.ts).
+  `CREATE TABLE spans (trace_id text NOT NULL, span_id text NOT NULL, parent_span_id text,
+     tenant text, api_key text, service text, agent text, project text,
+     batch_seq integer NOT NULL, PRIMARY KEY (trace_id, span_id));
+   CREATE INDEX spans_batch ON spans (batch_seq);
+   INSERT INTO counters VALUES ('ignored', 0) ON CONFLICT DO NOTHING;`,
 ];
+
+/** The staging table of an ingest's trace links. */
+export const LINK_STAGE_DDL = `CREATE TEMP TABLE tally_stage_links (${LINK_FIELDS.map((f) => `${f} text`).join(', ')}, ord bigserial) ON COMMIT DROP`;
 
 /** The name of the partition of the month starting at `monthStart` (epoch ms, UTC): `event_log_2026_10`. */
 export function partitionName(monthStart: number): string {

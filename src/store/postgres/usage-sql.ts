@@ -19,8 +19,13 @@ export const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::b
 
 const FIELDS = ['api_key', 'service', 'agent', 'project'] as const;
 
+/** Every stored span with what the walk reads: the events' spans and the trace links. */
+export const TRACE_NODES = `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
+  UNION ALL SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM spans`;
+
+/** Equal selector tuples, NULL matching NULL, written as equalities so that PostgreSQL can hash the join. */
 export const sameTuple = (a: string, b: string) =>
-  FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ');
+  FIELDS.map((f) => `coalesce(${a}.${f}, chr(30)) = coalesce(${b}.${f}, chr(30))`).join(' AND ');
 
 function tuplesCte(shared: readonly SelectorTuple[], payers: readonly SelectorTuple[]): string {
   const row = (t: SelectorTuple, isShared: boolean) =>
@@ -58,11 +63,11 @@ needs AS (
   WHERE ${window} AND e.trace_id IS NOT NULL AND e.span_id IS NOT NULL AND e.parent_span_id IS NOT NULL
     AND (coalesce(t.shared, false) OR e.tenant IS NULL)
 ),
-spans AS (
+nodes AS (
   SELECT e.trace_id, e.span_id, min(e.parent_span_id) AS next_span, min(e.tenant) AS tenant,
          min(e.api_key) AS api_key, min(e.service) AS service, min(e.agent) AS agent, min(e.project) AS project,
          bool_or(coalesce(t.can_pay, false)) AS can_pay
-  FROM events e LEFT JOIN tuples t ON ${sameTuple('e', 't')}
+  FROM (${TRACE_NODES}) e LEFT JOIN tuples t ON ${sameTuple('e', 't')}
   WHERE e.span_id IS NOT NULL AND e.trace_id IN (SELECT DISTINCT trace_id FROM needs)
   GROUP BY e.trace_id, e.span_id
 ),
@@ -79,7 +84,7 @@ walk AS (
          CASE WHEN ${KEEP} THEN w.p_agent ELSE s.agent END,
          CASE WHEN ${KEEP} THEN w.p_project ELSE s.project END,
          coalesce(w.tenant_found, s.tenant)
-  FROM walk w JOIN spans s ON s.trace_id = w.trace_id AND s.span_id = w.next_span
+  FROM walk w JOIN nodes s ON s.trace_id = w.trace_id AND s.span_id = w.next_span
   WHERE w.depth < 64 AND ((w.want_payer AND NOT w.payer_found) OR w.tenant_found IS NULL)
 ),
 resolved AS (
