@@ -252,7 +252,15 @@ describe('POST /v1/events', () => {
     const first = await body(await postJson(h, '/v1/events', TOKENS.ingest, EVENTS));
     expect(first).toMatchObject({ stored: 6, duplicates: 0 });
     const again = await body(await postJson(h, '/v1/events', TOKENS.ingest, EVENTS));
-    expect(again).toEqual({ stored: 0, duplicates: 6, superseded: 0, batch: null, requests: 1 });
+    expect(again).toEqual({
+      stored: 0,
+      duplicates: 6,
+      superseded: 0,
+      batch: null,
+      requests: 1,
+      rejected: 0,
+      ignored: 0,
+    });
     const s = await body(await h.call('GET', '/v1/statements?period=2026-10', TOKENS.finance));
     expect(s.totals.effective_cost).toBe('13.00');
     expect(s.totals.events).toBe(6);
@@ -367,7 +375,7 @@ describe('public endpoints', () => {
     const doc = await body(await h.call('GET', '/openapi.json'));
     expect(doc.openapi).toBe('3.1.0');
     for (const r of h.app.routes) {
-      const op = doc.paths[r.path]?.[r.method.toLowerCase()];
+      const op = doc.paths[r.path.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()];
       expect(op, `${r.method} ${r.path}`).toBeDefined();
       if (r.roles !== 'public') expect(op['x-roles']).toEqual([...r.roles]);
     }

@@ -12,10 +12,12 @@ import {
   EVENT_FIELDS,
   emptyEvent,
   RICH_COUNT_FIELDS,
+  type TraceLink,
   type UsageEvent,
   unitsText,
 } from '../../src/core/event.js';
 import { fingerprint } from '../../src/core/secrets.js';
+import { redactEvent } from '../../src/ingest/fields.js';
 import type { Store } from '../../src/store/store.js';
 import type { Feature } from './adapters.js';
 
@@ -43,6 +45,51 @@ function rowText(e: UsageEvent): string {
   const units = unitsText(e.units);
   if (counts.every((n) => n === 0) && units === null) return base;
   return `${base}\u001f${[...counts.map(String), units ?? '\u001e'].join('\u001f')}`;
+}
+
+/** A batch's content with trace links, reimplemented from its definition in src/store/duckdb/audit.ts. */
+export function linkedContentHash(events: readonly UsageEvent[], links: readonly TraceLink[]): string {
+  const rows = links.map((l) =>
+    sha(LINK_FIELDS.map((f) => (l[f] === null ? '\u001e' : l[f])).join('\u001f')),
+  );
+  return sha(`${events.length === 0 ? '' : contentHash(events)}|links|${bucketed(rows)}`);
+}
+
+function bucketed(rowHashes: readonly string[]): string {
+  const buckets = new Map<string, string[]>();
+  for (const h of [...rowHashes].sort())
+    buckets.set(h.slice(0, 2), [...(buckets.get(h.slice(0, 2)) ?? []), h]);
+  return sha(
+    [...buckets.keys()]
+      .sort()
+      .map((k) => sha((buckets.get(k) ?? []).join('')))
+      .join(''),
+  );
+}
+
+const LINK_FIELDS = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'tenant',
+  'api_key',
+  'service',
+  'agent',
+  'project',
+] as const;
+
+export function link(span: string, fields: Partial<TraceLink> = {}): TraceLink {
+  return {
+    trace_id: 'a'.repeat(32),
+    span_id: span,
+    parent_span_id: null,
+    tenant: null,
+    api_key: null,
+    service: null,
+    agent: null,
+    project: null,
+    ...fields,
+  };
 }
 
 export function chainHash(prev: string, seq: number, count: number, content: string): string {
@@ -106,7 +153,14 @@ export function storeContract(
     it('stores a batch and counts it', async () => {
       const r = await store.ingest('test:a', [[event('a'), event('b')], [event('c')]]);
       expect(r).toEqual({ batch: 1, stored: 3, duplicates: 0, superseded: 0 });
-      expect(await store.counters()).toEqual({ events: 3, duplicates: 0, rejected: 0, batches: 1 });
+      expect(await store.counters()).toEqual({
+        events: 3,
+        duplicates: 0,
+        superseded: 0,
+        rejected: 0,
+        ignored: 0,
+        batches: 1,
+      });
       const [b] = await store.batches();
       expect(b).toMatchObject({ seq: 1, label: 'test:a', count: 3 });
       expect(await inputTokens(store)).toBe(300);
@@ -141,7 +195,14 @@ export function storeContract(
       const head = await store.auditHead();
       const r = await store.ingest('again', [[event('a'), event('b')]]);
       expect(r).toEqual({ batch: null, stored: 0, duplicates: 2, superseded: 0 });
-      expect(await store.counters()).toEqual({ events: 2, duplicates: 2, rejected: 0, batches: 1 });
+      expect(await store.counters()).toEqual({
+        events: 2,
+        duplicates: 2,
+        superseded: 0,
+        rejected: 0,
+        ignored: 0,
+        batches: 1,
+      });
       expect(await store.auditHead()).toBe(head);
       expect(await inputTokens(store)).toBe(200);
     });
@@ -186,7 +247,14 @@ export function storeContract(
         throw failure;
       }
       await expect(store.ingest('broken', chunks())).rejects.toBe(failure);
-      expect(await store.counters()).toEqual({ events: 1, duplicates: 0, rejected: 0, batches: 1 });
+      expect(await store.counters()).toEqual({
+        events: 1,
+        duplicates: 0,
+        superseded: 0,
+        rejected: 0,
+        ignored: 0,
+        batches: 1,
+      });
       expect(await store.ingest('after', [[event('b')]])).toEqual({
         batch: 2,
         stored: 1,
@@ -199,6 +267,25 @@ export function storeContract(
       await store.countRejected(3);
       await store.countRejected(2);
       expect((await store.counters()).rejected).toBe(5);
+    });
+
+    it('selects events by an api_key selector as core/selectors.ts says: whole, or a 64-hex value by its prefix', async () => {
+      const hash = `${'0123456789abcdef'.repeat(4)}`;
+      await store.ingest('keys', [
+        [
+          event('whole', { api_key: hash }),
+          event('longer', { api_key: `${hash.slice(0, 20)}-not-a-hash` }),
+          event('other', { api_key: `f${hash.slice(1)}` }),
+          event('equal', { api_key: hash.slice(0, 20) }),
+        ],
+      ]);
+      const ids = async (api_key: string) =>
+        (await store.eventsInWindow({ from: T0 - 1, to: T0 + 86_400_000, match: [{ api_key }] }))
+          .map((e) => e.id)
+          .sort();
+      expect(await ids(hash.slice(0, 20))).toEqual(['equal', 'whole']);
+      expect(await ids(hash)).toEqual(['whole']);
+      expect(await ids(hash.slice(0, 20).toUpperCase())).toEqual([]);
     });
 
     it('never stores a raw secret', async () => {
@@ -222,6 +309,102 @@ export function storeContract(
       expect(b2?.chainSha256).toBe(chainHash(b1?.chainSha256 ?? '', 2, 1, b2?.contentSha256 ?? ''));
       expect(await store.auditHead()).toBe(b2?.chainSha256);
     });
+
+    it('reads an event back by id: under one source, or under every source that has the id, latest version only', async () => {
+      await store.ingest('one', [
+        [
+          event('same', { source: 'gw-b', input_tokens: 7 }),
+          event('same', { source: 'gw-a', input_tokens: 5, units: { web_search: 2 } }),
+          event('other'),
+        ],
+      ]);
+      await store.ingest('two', [
+        [event('same', { source: 'gw-a', input_tokens: 6, units: { web_search: 2 } })],
+      ]);
+      const all = await store.eventsById('same', null);
+      expect(all.map((e) => [e.source, e.input_tokens])).toEqual([
+        ['gw-a', 6],
+        ['gw-b', 7],
+      ]);
+      expect(all[0]).toEqual(event('same', { source: 'gw-a', input_tokens: 6, units: { web_search: 2 } }));
+      expect(await store.eventsById('same', 'gw-b')).toEqual([
+        event('same', { source: 'gw-b', input_tokens: 7 }),
+      ]);
+      expect(await store.eventsById('same', 'gw-c')).toEqual([]);
+      expect(await store.eventsById('missing', null)).toEqual([]);
+    });
+    (lacks.traceLinks ? describe.skip : describe)(
+      `trace links (spans that are not AI work, SPEC §3.2)${lacks.traceLinks ? ` (skipped: ${lacks.traceLinks})` : ''}`,
+      () => {
+        const TRACE = 'a'.repeat(32);
+        const app = link('1000000000000001', { service: 'app', tenant: 'acme' });
+        const http = link('1000000000000002', { parent_span_id: app.span_id, service: 'gateway' });
+        const call = event('c', {
+          trace_id: TRACE,
+          span_id: '1000000000000003',
+          parent_span_id: http.span_id,
+          service: 'gateway',
+        });
+
+        it('stores links in the batch, hashed with its events, once per span', async () => {
+          const first = await store.ingest('one', [{ events: [call], links: [app, http, app] }]);
+          expect(first).toEqual({ batch: 1, stored: 1, duplicates: 0, superseded: 0, links: 2 });
+          const [b1] = await store.batches();
+          expect(b1?.contentSha256).toBe(linkedContentHash([call], [app, http]));
+          expect(b1?.chainSha256).toBe(
+            chainHash('0'.repeat(64), 1, 1, linkedContentHash([call], [app, http])),
+          );
+          // The same spans again: nothing new, no batch.
+          const again = await store.ingest('two', [{ events: [call], links: [http] }]);
+          expect(again).toEqual({ batch: null, stored: 0, duplicates: 1, superseded: 0, links: 0 });
+          expect((await store.verify()).ok).toBe(true);
+        });
+
+        it('records a batch of links alone (an exporter that sends one span per request)', async () => {
+          const r = await store.ingest('links', [{ events: [], links: [app] }]);
+          expect(r).toEqual({ batch: 1, stored: 0, duplicates: 0, superseded: 0, links: 1 });
+          const [b] = await store.batches();
+          expect(b).toMatchObject({ seq: 1, count: 0, contentSha256: linkedContentHash([], [app]) });
+          expect(await store.verify()).toMatchObject({ ok: true, batches: 1, events: 0 });
+        });
+
+        it('walks through links to the invoker and the tenant, whatever request brought them', async () => {
+          await store.ingest('call', [[call]]);
+          await store.ingest('http', [{ events: [], links: [http] }]);
+          await store.ingest('app', [{ events: [], links: [app] }]);
+          expect(await store.selectorTuples()).toContainEqual({
+            api_key: null,
+            service: 'app',
+            agent: null,
+            project: null,
+          });
+          const spans = await store.traceSpans([TRACE]);
+          expect(spans.map((s) => s.span_id).sort()).toEqual(
+            [app.span_id, http.span_id, call.span_id].sort(),
+          );
+          const groups = await store.usageGroups({
+            from: Date.UTC(2026, 9, 1),
+            to: Date.UTC(2026, 10, 1),
+            boundaries: [],
+            sharedTuples: [{ api_key: null, service: 'gateway', agent: null, project: null }],
+            payerTuples: [{ api_key: null, service: 'app', agent: null, project: null }],
+            byDay: false,
+          });
+          expect(groups).toHaveLength(1);
+          expect(groups[0]).toMatchObject({
+            rollup: 'invoker',
+            payer: { api_key: null, service: 'app', agent: null, project: null },
+            tenant: 'acme',
+            input_tokens: 100,
+          });
+        });
+
+        it('counts ignored records', async () => {
+          await store.countIgnored(7);
+          expect((await store.counters()).ignored).toBe(7);
+        });
+      },
+    );
 
     it('verifies an untouched store', async () => {
       expect(await store.verify()).toEqual({ ok: true, batches: 0, events: 0, firstBad: null, head: null });
@@ -285,6 +468,35 @@ export function storeContract(
           const r = await bulk(store)(file, 'csv', { label: 'csv:events.csv', now: NOW });
           expect(r).toEqual({ batch: 1, stored: 4, duplicates: 0, superseded: 0 });
           expect((await store.batches())[0]?.contentSha256).toBe(contentHash(parsed));
+        });
+
+        it('fingerprints whole keys and lowercases key hashes as the parser does', async () => {
+          const whole = [
+            event('w1', {
+              api_key: `  ${secret}\t`,
+              service: 'AKIAIOSFODNN7EXAMPLE',
+              tenant: `Bearer ${secret}`,
+            }),
+            event('w2', { api_key: `${'ABCDEF0123'.repeat(6)}ABCD` }),
+          ];
+          const file = path.join(dir, 'keys.jsonl');
+          await writeFile(file, `${whole.map(jsonLine).join('\n')}\n`);
+          const r = await bulk(store)(file, 'jsonl', { label: 'keys', now: NOW });
+          expect(r.stored).toBe(2);
+          const byParser = whole.map((e) => redactEvent({ ...e }));
+          expect(byParser[0]?.api_key).toBe(fingerprint(secret));
+          expect(byParser[1]?.api_key).toBe(`${'abcdef0123'.repeat(6)}abcd`);
+          expect((await store.batches())[0]?.contentSha256).toBe(contentHash(byParser));
+        });
+
+        it('leaves a key inside a value to the parser', async () => {
+          const file = path.join(dir, 'inside.jsonl');
+          await writeFile(
+            file,
+            `${jsonLine(event('i1', { error_type: `Authorization: Bearer ${secret}` }))}\n`,
+          );
+          await expect(bulk(store)(file, 'jsonl', { label: 'inside', now: NOW })).rejects.toThrow(/invalid/);
+          expect(await store.batches()).toEqual([]);
         });
 
         it('fills absent optional fields as the parser does', async () => {

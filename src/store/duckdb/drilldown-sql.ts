@@ -5,6 +5,7 @@
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery } from '../store.js';
+import { TRACE_NODES } from './usage-sql.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
@@ -23,7 +24,13 @@ export function eventsPageSql(q: EventsPageQuery): string {
 ORDER BY time DESC, source DESC, id DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
 }
 
+export function eventsByIdSql(id: string, source: string | null, limit: number): string {
+  const where = [`id = ${sqlString(id)}`];
+  if (source !== null) where.push(`source = ${sqlString(source)}`);
+  return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY source LIMIT ${Math.trunc(limit)}`;
+}
+
 export function traceSpansSql(traceIds: readonly string[]): string {
-  return `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
+  return `SELECT * FROM (${TRACE_NODES})
 WHERE span_id IS NOT NULL AND trace_id IN (${traceIds.map(sqlString).join(', ')})`;
 }

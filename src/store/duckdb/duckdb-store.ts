@@ -6,28 +6,34 @@ import { open } from 'node:fs/promises';
 import {
   type DuckDBAppender,
   type DuckDBConnection,
+  type DuckDBDataChunk,
   DuckDBInstance,
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
+import { LimitError, StoreError, StoreHeldError, TallyError } from '../../core/errors.js';
 import {
   ALL_EVENT_FIELDS,
   EVENT_FIELDS,
   RICH_COUNT_FIELDS,
+  type TraceLink,
   type UsageEvent,
   unitsText,
 } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import type { EvidenceFilter, EvidenceSample } from '../../core/signals/facts.js';
+import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type BatchContent,
+  batchContent,
   bucketHashesSql,
   ContentHasher,
   chainHash,
   contentFromBuckets,
   GENESIS,
+  LINK_FIELDS,
+  linkBucketHashesSql,
   RESTATABLE_SOURCES,
   rowHashesSql,
   supersededCheckSql,
@@ -41,7 +47,6 @@ import {
   rowToEvent,
   rowToSelectorUsage,
   rowToSpan,
-  rowToUsageGroup,
   storedText,
   str,
 } from '../rows.js';
@@ -49,6 +54,7 @@ import type {
   BatchRecord,
   EventsPageQuery,
   EventWindowQuery,
+  IngestChunk,
   IngestResult,
   IssuedStatement,
   Store,
@@ -57,12 +63,14 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
+import { MAX_SOURCES_PER_ID } from '../store.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
-import { eventsPageSql, traceSpansSql } from './drilldown-sql.js';
+import { eventsByIdSql, eventsPageSql, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
-import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
+import { readSignalEvidence, readSignalSums } from './signals-sql.js';
+import { type ChunkDb, readGroups } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
 export interface DuckDBOptions {
@@ -76,15 +84,14 @@ export interface DuckDBOptions {
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
 const STAGE = 'tally_stage';
+const LINK_STAGE = 'tally_stage_links';
+const LINK_COLUMNS_DDL = LINK_FIELDS.map((f) => `${f} VARCHAR`).join(', ');
 /** Two rows of the log (or staging) hold the same event: every canonical field equal. */
 const SAME_CONTENT = (a: string, b: string) =>
   `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
 
 /** A connection to read from: the store's own, or a snapshot's. */
-interface Db {
-  rows(sql: string): Promise<Row[]>;
-  run(sql: string): Promise<number>;
-}
+type Db = ChunkDb;
 
 /** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
 const HASH_IN_SQL_MAX = 2_000_000;
@@ -122,16 +129,32 @@ export class DuckDBStore implements Store {
     return store;
   }
 
-  ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult> {
+  ingest(
+    label: string,
+    chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
+  ): Promise<IngestResult> {
     return this.serial(() =>
       this.transaction(async () => {
         await this.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} (${ALL_EVENT_COLUMNS_DDL})`);
         const appender = await this.conn.createAppender(STAGE);
+        let links: DuckDBAppender | null = null;
         try {
-          for await (const chunk of chunks) for (const e of chunk) appendEvent(appender, e);
+          for await (const chunk of chunks) {
+            const events = Array.isArray(chunk) ? chunk : chunk.events;
+            for (const e of events) appendEvent(appender, e);
+            if (Array.isArray(chunk) || !chunk.links?.length) continue;
+            if (links === null) {
+              // Staged only when links come: most ingests have none.
+              await this.run(`CREATE OR REPLACE TEMP TABLE ${LINK_STAGE} (${LINK_COLUMNS_DDL})`);
+              links = await this.conn.createAppender(LINK_STAGE);
+            }
+            for (const l of chunk.links) appendLink(links, l);
+          }
           appender.flushSync();
+          links?.flushSync();
         } finally {
           closeQuietly(appender);
+          if (links) closeQuietly(links);
         }
         // Of the records with the same (source, id) in one input, the last is the one stored.
         const [staged] = await this.rows(`SELECT count(*) AS n FROM ${STAGE}`);
@@ -143,8 +166,10 @@ export class DuckDBStore implements Store {
               SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY rowid DESC) = 1 AS last FROM ${STAGE})
             WHERE last`,
           num(staged?.n),
+          links !== null,
         );
         await this.run(`DROP TABLE ${STAGE}`);
+        if (links !== null) await this.run(`DROP TABLE ${LINK_STAGE}`);
         return result;
       }),
     );
@@ -185,6 +210,12 @@ export class DuckDBStore implements Store {
     });
   }
 
+  countIgnored(n: number): Promise<void> {
+    return this.serial(async () => {
+      await this.run(`UPDATE counters SET value = value + ${int(n)} WHERE name = 'ignored'`);
+    });
+  }
+
   countRejected(n: number): Promise<void> {
     return this.serial(async () => {
       await this.run(`UPDATE counters SET value = value + ${int(n)} WHERE name = 'rejected'`);
@@ -196,11 +227,15 @@ export class DuckDBStore implements Store {
       const [row] = await this.rows(`
         SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM batches) AS batches,
                (SELECT value FROM counters WHERE name = 'duplicates') AS duplicates,
-               (SELECT value FROM counters WHERE name = 'rejected') AS rejected`);
+               (SELECT value FROM counters WHERE name = 'superseded') AS superseded,
+               (SELECT value FROM counters WHERE name = 'rejected') AS rejected,
+               (SELECT value FROM counters WHERE name = 'ignored') AS ignored`);
       return {
         events: num(row?.events),
         duplicates: num(row?.duplicates),
+        superseded: num(row?.superseded),
         rejected: num(row?.rejected),
+        ignored: num(row?.ignored),
         batches: num(row?.batches),
       };
     });
@@ -247,7 +282,11 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw new StoreError(`cannot read the store: ${message(e)}`, undefined, e);
     }
-    const db: Db = { rows: (sql) => this.rows(sql, conn), run: (sql) => this.run(sql, undefined, conn) };
+    const db: Db = {
+      rows: (sql) => this.rows(sql, conn),
+      run: (sql) => this.run(sql, undefined, conn),
+      chunks: (sql, each) => this.chunks(sql, each, conn),
+    };
     let queue: Promise<unknown> = Promise.resolve();
     const serial = <R>(op: () => Promise<R>): Promise<R> => {
       const next = queue.then(op, op);
@@ -283,7 +322,7 @@ export class DuckDBStore implements Store {
         content: String(r.content_sha256),
         chain: String(r.chain_sha256),
       }));
-      return verdict(recorded, actual, () => this.checkSuperseded());
+      return verdict(recorded, actual, () => this.checkSuperseded(), await this.linkContent());
     });
   }
 
@@ -309,7 +348,11 @@ export class DuckDBStore implements Store {
     return this.serial(() => this.readUsageGroups(this.db, q));
   }
 
-  private readonly db: Db = { rows: (sql) => this.rows(sql), run: (sql) => this.run(sql) };
+  private readonly db: Db = {
+    rows: (sql) => this.rows(sql),
+    run: (sql) => this.run(sql),
+    chunks: (sql, each) => this.chunks(sql, each),
+  };
 
   private async readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {
     const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
@@ -318,11 +361,17 @@ export class DuckDBStore implements Store {
     }));
     const varying = varyingPairs(q, pairs);
     for (const sql of usageSetupSql(q)) await db.run(sql);
-    return (await db.rows(usageGroupsSql(q, varying))).map(rowToUsageGroup);
+    return readGroups(db, usageGroupsSql(q, varying));
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
     return this.readTimed(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
+  }
+
+  eventsById(id: string, source: string | null): Promise<UsageEvent[]> {
+    return this.readTimed(async () =>
+      (await this.rows(eventsByIdSql(id, source, MAX_SOURCES_PER_ID))).map(rowToEvent),
+    );
   }
 
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
@@ -362,14 +411,8 @@ export class DuckDBStore implements Store {
     return this.readTimed(async () => (await this.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  signalFacts(q: SignalQuery): Promise<SignalFacts> {
-    return this.readTimed(() =>
-      readSignalFacts(
-        q,
-        (sql) => this.rows(sql),
-        (sql) => this.run(sql),
-      ),
-    );
+  signalSums(q: SignalSumsQuery): Promise<SignalSum[]> {
+    return this.readTimed(() => readSignalSums(q, (sql) => this.rows(sql)));
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
@@ -422,6 +465,7 @@ export class DuckDBStore implements Store {
     now: number,
     insert: (seq: number) => string,
     offered?: number,
+    withLinks = false,
   ): Promise<IngestResult> {
     const [last] = await this.rows(`SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
     const seq = last ? num(last.seq) + 1 : 1;
@@ -432,22 +476,46 @@ export class DuckDBStore implements Store {
     const stored = inserted - within.removed - prior.duplicates;
     const duplicates = within.duplicates + prior.duplicates;
     const superseded = within.superseded + prior.superseded;
-    if (stored > 0) {
+    const links = withLinks ? await this.insertLinks(seq) : 0;
+    if (stored > 0 || links > 0) {
       const where = `WHERE batch_seq = ${seq}`;
-      const c = (
-        stored <= HASH_IN_SQL_MAX ? await this.bucketContent(where) : await this.contentHashes(where)
-      ).get(seq);
-      if (c?.count !== stored)
+      const c =
+        stored === 0
+          ? undefined
+          : (stored <= HASH_IN_SQL_MAX
+              ? await this.bucketContent(where)
+              : await this.contentHashes(where)
+            ).get(seq);
+      if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
+      const l = links > 0 ? (await this.linkContent(where)).get(seq) : undefined;
+      const content = batchContent(c?.content ?? null, l?.content ?? null) ?? '';
       await this.run(`
-        INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${sqlText(c.content)},
-          ${sqlText(chainHash(prev, seq, stored, c.content))}, epoch_ms(${int(now)}::BIGINT))`);
+        INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${sqlText(content)},
+          ${sqlText(chainHash(prev, seq, stored, content))}, epoch_ms(${int(now)}::BIGINT))`);
     }
     if (duplicates > 0)
       await this.run(`UPDATE counters SET value = value + ${duplicates} WHERE name = 'duplicates'`);
     if (superseded > 0)
       await this.run(`UPDATE counters SET value = value + ${superseded} WHERE name = 'superseded'`);
-    return { batch: stored > 0 ? seq : null, stored, duplicates, superseded };
+    const batch = stored > 0 || links > 0 ? seq : null;
+    return { batch, stored, duplicates, superseded, ...(withLinks ? { links } : {}) };
+  }
+
+  /** Stores the staged trace links that are new (one row per span ids, the first seen); returns how many. */
+  private insertLinks(seq: number): Promise<number> {
+    return this.run(`INSERT OR IGNORE INTO spans
+      SELECT ${LINK_FIELDS.join(', ')}, ${seq} AS batch_seq FROM (
+        SELECT *, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS n FROM ${LINK_STAGE})
+      WHERE n = 1`);
+  }
+
+  /** The links content hash of each batch that stored trace links. */
+  private async linkContent(where = ''): Promise<Map<number, BatchContent>> {
+    const rows = await this.rows(linkBucketHashesSql(DUCKDB_AUDIT, where));
+    return contentFromBuckets(
+      rows.map((r) => ({ seq: num(r.batch_seq), bucketHash: String(r.bucket_hash), count: num(r.n) })),
+    );
   }
 
   /**
@@ -641,6 +709,21 @@ export class DuckDBStore implements Store {
     }
   }
 
+  /** Streams a query's result chunk by chunk (large results, read column by column). */
+  private async chunks(sql: string, each: (chunk: DuckDBDataChunk) => void, conn = this.conn): Promise<void> {
+    try {
+      const result = await conn.stream(sql);
+      for (
+        let chunk = await result.fetchChunk();
+        chunk && chunk.rowCount > 0;
+        chunk = await result.fetchChunk()
+      )
+        each(chunk);
+    } catch (e) {
+      throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+    }
+  }
+
   private async rows(sql: string, conn = this.conn): Promise<Row[]> {
     try {
       const reader = await conn.runAndReadAll(sql);
@@ -652,7 +735,8 @@ export class DuckDBStore implements Store {
 }
 
 async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
-  const rows = await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events`);
+  const rows = await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events
+    UNION SELECT DISTINCT api_key, service, agent, project FROM spans`);
   return rows.map((r) => ({
     api_key: str(r.api_key),
     service: str(r.service),
@@ -713,6 +797,16 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
   a.endRow();
 }
 
+function appendLink(a: DuckDBAppender, l: TraceLink): void {
+  for (const f of LINK_FIELDS) {
+    const v = l[f];
+    if (v === null) a.appendNull();
+    else
+      a.appendVarchar(f === 'trace_id' || f === 'span_id' || f === 'parent_span_id' ? v : storedText(f, v));
+  }
+  a.endRow();
+}
+
 /** The header of a canonical CSV file; a header the bulk reader cannot take as is counts as invalid. */
 async function csvHeader(path: string): Promise<string[]> {
   let head: string;
@@ -762,8 +856,9 @@ function sqlText(s: string): string {
 function heldOrFailed(path: string, e: unknown): TallyError {
   const m = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message(e));
   if (!m) return new StoreError(`cannot open the store ${path}: ${message(e)}`, undefined, e);
-  return new UsageError(
-    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\`: ` +
-      'stop it, or read the same numbers through its HTTP API (see docs/server.md)',
+  return new StoreHeldError(
+    path,
+    Number(m[2]),
+    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\``,
   );
 }

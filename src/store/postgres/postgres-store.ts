@@ -17,7 +17,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
 import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import type { EvidenceFilter, EvidenceSample } from '../../core/signals/facts.js';
+import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type AuditDialect,
@@ -36,6 +37,7 @@ import {
   type Row,
   rowToEvent,
   rowToSelectorUsage,
+  rowToSignalSum,
   rowToSpan,
   rowToUsageGroup,
   sqlInt,
@@ -47,6 +49,7 @@ import type {
   BatchRecord,
   EventsPageQuery,
   EventWindowQuery,
+  IngestChunk,
   IngestResult,
   IssuedStatement,
   Store,
@@ -55,17 +58,19 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
+import { MAX_SOURCES_PER_ID } from '../store.js';
 import { COPY_COLUMNS, copyLine } from './copy.js';
 import {
+  eventsByIdSql,
   eventsInWindowSql,
   eventsPageSql,
   evidenceSql,
   selectorUsageSql,
+  signalSumsSql,
   traceEventsSql,
   traceSpansSql,
 } from './read-sql.js';
 import { MIGRATIONS, monthOf, partitionName, partitionSql, STAGE_DDL } from './schema.js';
-import { readSignalFacts } from './signals-sql.js';
 import { modelPairsSql, ms, ts, usageGroupsSql } from './usage-sql.js';
 
 export const PG_AUDIT: AuditDialect = {
@@ -78,6 +83,8 @@ export const PG_AUDIT: AuditDialect = {
 export interface PostgresOptions {
   /** A read query running longer is cancelled and fails with a LimitError (the server sets it). */
   readTimeoutMs?: number;
+  /** Refuse a database (or schema) that holds no tally store yet instead of creating one. */
+  mustExist?: boolean;
 }
 
 /** Queries a connection or the pool can run. */
@@ -121,17 +128,23 @@ export class PostgresStore implements Store {
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool, where, opts.readTimeoutMs);
     try {
-      await store.migrate(schema);
+      await store.migrate(schema, opts.mustExist === true);
     } catch (e) {
       await pool.end().catch(() => undefined);
+      const cause = e instanceof StoreError ? e.cause : e;
+      if ((cause as { code?: string } | undefined)?.code === '3D000') throw missing(where);
       if (e instanceof TallyError) throw e;
       throw new StoreError(`cannot open the store ${where}: ${message(e)}`, undefined, e);
     }
     return store;
   }
 
-  private async migrate(schema: string | null): Promise<void> {
+  private async migrate(schema: string | null, mustExist: boolean): Promise<void> {
     await this.withClient(async (c) => {
+      if (mustExist) {
+        const [found] = await rows(c, `SELECT to_regclass('schema_migrations') IS NOT NULL AS found`);
+        if (found?.found !== true) throw missing(this.where);
+      }
       if (schema) await run(c, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
       // Several processes may open a new database at once: one migrates, the others wait and find it done.
       await run(c, `SELECT pg_advisory_lock(${LOCK('migrate')})`);
@@ -157,12 +170,16 @@ export class PostgresStore implements Store {
     });
   }
 
-  ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult> {
+  /** Trace links (`IngestChunk.links`) are not stored yet by this adapter: only the events are. */
+  ingest(
+    label: string,
+    chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
+  ): Promise<IngestResult> {
     return this.track(
       this.withClient((c) =>
         inTransaction(c, async () => {
           await run(c, STAGE_DDL);
-          const offered = await copyEvents(c, chunks);
+          const offered = await copyEvents(c, eventsOf(chunks));
           return this.merge(c, label, Date.now(), offered);
         }),
       ),
@@ -256,15 +273,29 @@ export class PostgresStore implements Store {
     return this.track(addCounter(this.pool, 'rejected', n));
   }
 
+  async countIgnored(n: number): Promise<void> {
+    await this.track(
+      run(
+        this.pool,
+        `INSERT INTO counters VALUES ('ignored', ${sqlInt(n)})
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + EXCLUDED.value`,
+      ),
+    );
+  }
+
   async counters(): Promise<StoreCounters> {
     const [row] = await this.db.rows(`
       SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM batches) AS batches,
              (SELECT value FROM counters WHERE name = 'duplicates') AS duplicates,
-             (SELECT value FROM counters WHERE name = 'rejected') AS rejected`);
+             (SELECT value FROM counters WHERE name = 'superseded') AS superseded,
+             (SELECT value FROM counters WHERE name = 'rejected') AS rejected,
+             coalesce((SELECT value FROM counters WHERE name = 'ignored'), 0) AS ignored`);
     return {
       events: num(row?.events),
       duplicates: num(row?.duplicates),
+      superseded: num(row?.superseded),
       rejected: num(row?.rejected),
+      ignored: num(row?.ignored),
       batches: num(row?.batches),
     };
   }
@@ -341,6 +372,12 @@ export class PostgresStore implements Store {
     return this.readTimed(async (db) => (await db.rows(eventsPageSql(q))).map(rowToEvent));
   }
 
+  eventsById(id: string, source: string | null): Promise<UsageEvent[]> {
+    return this.readTimed(async (db) =>
+      (await db.rows(eventsByIdSql(id, source, MAX_SOURCES_PER_ID))).map(rowToEvent),
+    );
+  }
+
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
     if (traceIds.length === 0) return Promise.resolve([]);
     return this.readTimed(async (db) => (await db.rows(traceSpansSql(traceIds))).map(rowToSpan));
@@ -375,8 +412,8 @@ export class PostgresStore implements Store {
     return this.readTimed(async (db) => (await db.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  signalFacts(q: SignalQuery): Promise<SignalFacts> {
-    return this.readTimed((db) => readSignalFacts(q, db.rows));
+  signalSums(q: SignalSumsQuery): Promise<SignalSum[]> {
+    return this.readTimed(async (db) => (await db.rows(signalSumsSql(q))).map(rowToSignalSum));
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
@@ -509,6 +546,12 @@ function parseUrl(url: string): { connectionString: string; schema: string | nul
   return { connectionString: u.toString(), schema, where: redactUrl(url) };
 }
 
+function missing(where: string): UsageError {
+  return new UsageError(
+    `no tally store at ${where}: check --store or \`store:\` in tally.yaml, or run \`tally ingest\` first`,
+  );
+}
+
 /** The URL without its password, for messages. */
 function redactUrl(url: string): string {
   return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
@@ -525,6 +568,13 @@ async function inTransaction<T>(c: pg.PoolClient, body: () => Promise<T>): Promi
   }
   await run(c, 'COMMIT');
   return result;
+}
+
+/** The events of ingest chunks (plain arrays or `IngestChunk`s). */
+async function* eventsOf(
+  chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
+): AsyncGenerator<UsageEvent[]> {
+  for await (const chunk of chunks) yield Array.isArray(chunk) ? chunk : chunk.events;
 }
 
 /**
