@@ -28,7 +28,7 @@ const SHOTS = [
   {
     file: 'events.png',
     hash: `#/events?period=${month}&status=disputed`,
-    height: 800,
+    height: 1000,
     // the explain panel of the first row, when the server has it
     before: async (page) => {
       const paths = await page.evaluate(async () => (await (await fetch('./openapi.json')).json()).paths);

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { formatFixed, parseMoney } from '../../src/core/money.js';
+import { precise } from '../../web/src/format.js';
 import { hasChromium, PERIOD, startWorld, type World } from './harness.js';
 
 type Cents = { effective_cost: string; billed_cost: string };
@@ -22,6 +23,12 @@ interface Breakdown {
 interface Statement {
   totals: { effective_cost: string; cents: Cents & Record<string, string>; events: number };
   lines: Array<{ team: string | null; cents: Cents }>;
+}
+interface Explanation {
+  identity: { verdict: string; id: string | null };
+  status: string;
+  price: { effective_cost: string; components: unknown[] };
+  line: { cents: Cents };
 }
 type Names = Record<'team' | 'application' | 'tenant' | 'cost_center', Record<string, string>>;
 
@@ -415,6 +422,46 @@ describe.skipIf(!hasChromium)('dashboard views and controls in Chromium', () => 
         expect(wide, `${hash} at ${width}`).toEqual([]);
         expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);
       }
+      await page.close();
+    }
+  });
+
+  test('explain: a drill-down row opens the API’s explanation, for finance and for a team lead', async () => {
+    for (const role of ['finance', 'team'] as const) {
+      const token = w.tokens[role];
+      const page = await signIn(token);
+      await go(page, `#/events?period=${PERIOD}&status=attributed`);
+      const first = await w.api<{ events: Array<{ id: string; source: string }> }>(
+        token,
+        `/v1/events?period=${PERIOD}&status=attributed&limit=1`,
+      );
+      const ev = first.events[0]!;
+      const x = await w.api<Explanation>(
+        token,
+        `/v1/explain?id=${encodeURIComponent(ev.id)}&source=${encodeURIComponent(ev.source)}`,
+      );
+      const row = page.getByTestId('events-table').locator('tbody tr').first();
+      await row.getByTestId('explain').click();
+      const panel = page.getByTestId('explain-panel');
+      await panel.waitFor();
+      expect(await panel.getByTestId('explain-identity').textContent(), role).toBe(
+        `${x.identity.verdict}: ${x.identity.id}`,
+      );
+      expect(await panel.getByTestId('explain-status').textContent()).toBe(x.status);
+      expect(await panel.getByTestId('explain-cost').textContent()).toBe(precise(x.price.effective_cost));
+      expect(await panel.getByTestId('explain-line-cents').textContent()).toBe(
+        dollars(x.line.cents.effective_cost),
+      );
+      expect(await panel.getByTestId('explain-components').locator('tbody tr').count()).toBe(
+        x.price.components.length,
+      );
+      if (role === 'team') {
+        const body = (await page.locator('main').textContent()) ?? '';
+        for (const amount of foreign) expect(body).not.toContain(amount);
+      }
+      // a second click closes it; the CSV leaves it out
+      await row.getByTestId('explain').click();
+      expect(await page.getByTestId('explain-panel').count()).toBe(0);
       await page.close();
     }
   });

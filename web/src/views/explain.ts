@@ -176,7 +176,7 @@ function pricePart(x: Obj, cur: string): HTMLElement {
   const discount = obj(p.discount);
   return h(
     'div',
-    { class: 'explain-part' },
+    { class: 'explain-part wide' },
     h('h3', {}, `Price: ${from}`),
     comps.length
       ? table(

@@ -1,7 +1,8 @@
 import type { Signal, Signals } from '../api.js';
 import type { Ctx } from '../context.js';
-import { dash, h, notice } from '../dom.js';
+import { h, notice } from '../dom.js';
 import { cents, count, utc } from '../format.js';
+import { named } from '../names.js';
 import { href } from '../router.js';
 
 const ORDER = ['critical', 'high', 'medium', 'low'];
@@ -52,7 +53,7 @@ function card(ctx: Ctx, s: Signal): HTMLElement {
       'dl',
       { class: 'facts' },
       fact('Identity', s.identity),
-      fact('Team', dash(s.team)),
+      [h('dt', {}, 'Team'), h('dd', {}, named(ctx.names, 'team', s.team))],
       fact('Seen', `${utc(s.first_seen)} – ${utc(s.last_seen)}`),
       fact('Events', count(s.events)),
       fact('Cost', cents(s.cost)),
