@@ -41,13 +41,15 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     store: false,
   },
   ingest: {
-    usage: 'tally ingest FILE… [--format F] [--skip-invalid]',
-    summary: 'Ingest usage files (- for standard input); each file is stored whole or not at all.',
+    usage: 'tally ingest FILE… [--format F] [--skip-invalid] [--report table|json]',
+    summary:
+      'Ingest usage files (- for standard input); each file is stored whole or not at all. Prints per file how many records were stored, duplicate, superseded, rejected and ignored (spans that are not AI work).',
     options: [
       ['--format F', `input format (default auto): ${FORMATS_IN.join(', ')}`],
       ['--skip-invalid', 'store the valid records and write the invalid ones to FILE.quarantine.jsonl'],
+      ['--report R', 'how to print the counts: table (default) or json (one object per file)'],
     ],
-    choices: { format: FORMATS_IN },
+    choices: { format: FORMATS_IN, report: ['table', 'json'] },
     example: 'tally ingest spans.json spend-logs.csv --format auto',
   },
   statement: {

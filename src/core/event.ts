@@ -47,6 +47,22 @@ export interface UsageEvent {
   units?: Units | null;
 }
 
+/**
+ * A span that is not AI work (SPEC §3.2): not an event, but its ids and
+ * selectors are kept so that the walk up a trace (§4.3, §4.4) passes through
+ * it, however an exporter cut the trace into requests.
+ */
+export interface TraceLink {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  tenant: string | null;
+  api_key: string | null;
+  service: string | null;
+  agent: string | null;
+  project: string | null;
+}
+
 /** Unit name → count (a non-negative safe integer). */
 export type Units = Readonly<Record<string, number>>;
 

@@ -19,7 +19,7 @@
  */
 import { Attributor, type Charge, type Reason, type Status, selectorLabel } from './attribution.js';
 import type { Config, Identity } from './config.js';
-import type { UsageEvent } from './event.js';
+import type { TraceLink, UsageEvent } from './event.js';
 import { normalizeModel } from './models.js';
 import { allocateLargestRemainder, type Money } from './money.js';
 import type { PriceBook } from './pricing.js';
@@ -110,6 +110,8 @@ export interface Replay {
 export interface ReplayInput {
   /** The selected events and every other span of their traces, in any order; repeats are ignored. */
   events: readonly UsageEvent[];
+  /** Trace links of those traces (spans that are not AI work, SPEC §3.2): the walk passes through them. */
+  links?: readonly TraceLink[];
   isSelected: (e: UsageEvent) => boolean;
   window: { start: number; end: number };
   selection: ReplaySelection;
@@ -151,7 +153,7 @@ export function belongsTo(registry: Registry, id: string, e: UsageEvent): boolea
 
 export function buildReplay(input: ReplayInput): Replay {
   const { registry, prices, config } = input;
-  const placed = place(unique(input.events), input.isSelected, registry, config);
+  const placed = place(unique(input.events), input.links ?? [], input.isSelected, registry, config);
   const attributor = new Attributor(registry, prices, config.policy);
   const cuts = segmentCuts(registry, prices, input.window);
 
@@ -232,11 +234,12 @@ function cmp(a: string, b: string): number {
 /** SPEC §4.3, §4.4: each span's payer and tenant claim, as the statement's query finds them. */
 function place(
   events: readonly UsageEvent[],
+  links: readonly TraceLink[],
   isSelected: (e: UsageEvent) => boolean,
   registry: Registry,
   config: Config,
 ): Placed[] {
-  const index = new TraceIndex(registry, config.policy.workflowRollup === 'invoker').add(events);
+  const index = new TraceIndex(registry, config.policy.workflowRollup === 'invoker').add(events).add(links);
   return events.map((e, order) => {
     const own = tupleOf(e);
     const r = registry.resolve(own);

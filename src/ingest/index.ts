@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { InputError, type Problem } from '../core/errors.js';
-import type { UsageEvent } from '../core/event.js';
+import type { TraceLink, UsageEvent } from '../core/event.js';
 import { mapAnthropicReport } from './anthropic-usage.js';
 import { canonicalEvent, checkCanonicalHeader } from './canonical.js';
 import { csvRecords } from './csv.js';
@@ -40,8 +40,10 @@ export interface Rejected {
 export interface ParsedChunk {
   events: UsageEvent[];
   rejected: Rejected[];
-  /** Records that are valid but not usage: OTLP spans without `gen_ai.operation.name`. */
+  /** Records that are valid but not usage: OTLP spans that are not AI work (SPEC §3.2). */
   ignored?: number;
+  /** The trace links of the ignored spans that have usable ids. */
+  links?: TraceLink[];
 }
 
 /** Without --skip-invalid, scanning stops after this many problems. */
@@ -51,6 +53,7 @@ class Accumulator implements Sink {
   events: UsageEvent[] = [];
   rejected: Rejected[] = [];
   ignored = 0;
+  links: TraceLink[] = [];
   readonly problems: Problem[] = [];
 
   constructor(private readonly skipInvalid: boolean) {}
@@ -67,16 +70,21 @@ class Accumulator implements Sink {
     // Nothing of an invalid file is stored: stop collecting events, go on collecting problems.
     this.problems.push(problem);
     this.events = [];
+    this.links = [];
     if (this.problems.length >= MAX_PROBLEMS) throw new InputError(this.problems);
   }
 
-  ignore(): void {
+  ignore(link: TraceLink | null): void {
     this.ignored++;
+    if (link && this.problems.length === 0) this.links.push(link);
   }
 
   /** Full chunks of `size` events (or rejections), ready to hand out. */
   *full(size: number): Generator<ParsedChunk> {
-    while (this.problems.length === 0 && (this.events.length >= size || this.rejected.length >= size)) {
+    while (
+      this.problems.length === 0 &&
+      (this.events.length >= size || this.rejected.length >= size || this.links.length >= size)
+    ) {
       yield this.take(size);
     }
   }
@@ -86,15 +94,17 @@ class Accumulator implements Sink {
       events: this.events.length > size ? this.events.splice(0, size) : this.events,
       rejected: this.rejected.length > size ? this.rejected.splice(0, size) : this.rejected,
       ignored: this.ignored,
+      links: this.links.length > size ? this.links.splice(0, size) : this.links,
     };
     if (chunk.events === this.events) this.events = [];
     if (chunk.rejected === this.rejected) this.rejected = [];
+    if (chunk.links === this.links) this.links = [];
     this.ignored = 0;
     return chunk;
   }
 
   get pending(): boolean {
-    return this.events.length > 0 || this.rejected.length > 0 || this.ignored > 0;
+    return this.events.length > 0 || this.rejected.length > 0 || this.ignored > 0 || this.links.length > 0;
   }
 }
 
@@ -159,7 +169,7 @@ export async function* parseFile(
 export function otlpRequestToEvents(req: unknown, opts: ParseOptions): ParsedChunk {
   const sink = new Accumulator(true);
   mapOtlpRequest(req, { file: opts.file, record: 0, recordKind: 'record' }, '', opts.now, sink);
-  return { events: sink.events, rejected: sink.rejected, ignored: sink.ignored };
+  return { events: sink.events, rejected: sink.rejected, ignored: sink.ignored, links: sink.links };
 }
 
 /** For the HTTP server: one canonical event from a JSON value. */

@@ -17,7 +17,11 @@
  * - Prompt and completion content (`gen_ai.input.messages`, …) is never
  *   mapped; it is also cut from a rejected span before it is quarantined.
  */
-import { emptyEvent, type UsageEvent } from '../core/event.js';
+import { aiWorkOperation, isVercelSpan, type SpanSignals } from '../core/ai-work.js';
+import { emptyEvent, type TraceLink, type UsageEvent } from '../core/event.js';
+import { redactSecrets } from '../core/secrets.js';
+import { normalizeKeyHash } from '../core/selectors.js';
+
 import {
   count,
   countText,
@@ -32,57 +36,74 @@ import {
 } from './fields.js';
 import type { Sink } from './sink.js';
 
-const KEYS = [
-  'gen_ai.operation.name',
-  'gen_ai.provider.name',
-  'gen_ai.system',
-  'gen_ai.response.model',
-  'gen_ai.request.model',
-  'gen_ai.usage.input_tokens',
-  'gen_ai.usage.output_tokens',
-  'gen_ai.usage.prompt_tokens',
-  'gen_ai.usage.completion_tokens',
-  'gen_ai.usage.cache_read.input_tokens',
-  'gen_ai.usage.cache_creation.input_tokens',
-  'gen_ai.usage.reasoning.output_tokens',
-  'gen_ai.tool.name',
-  'gen_ai.data_source.id',
-  'tenant.id',
-  'deployment.environment.name',
-  'deployment.environment',
-  'error.type',
-  'client.address',
-  'service.name',
-  'gen_ai.agent.id',
-  'gen_ai.agent.name',
-  'tally.api_key',
-  'gen_ai.request.api_key_id',
-] as const;
+/** The attributes read, by slot name (several conventions per field; docs/producers.md). */
+const ATTRIBUTES = {
+  OP: 'gen_ai.operation.name',
+  PROVIDER: 'gen_ai.provider.name',
+  SYSTEM: 'gen_ai.system',
+  RESPONSE_MODEL: 'gen_ai.response.model',
+  REQUEST_MODEL: 'gen_ai.request.model',
+  INPUT: 'gen_ai.usage.input_tokens',
+  OUTPUT: 'gen_ai.usage.output_tokens',
+  PROMPT: 'gen_ai.usage.prompt_tokens',
+  COMPLETION: 'gen_ai.usage.completion_tokens',
+  CACHE_READ: 'gen_ai.usage.cache_read.input_tokens',
+  CACHE_WRITE: 'gen_ai.usage.cache_creation.input_tokens',
+  REASONING: 'gen_ai.usage.reasoning.output_tokens',
+  TOOL: 'gen_ai.tool.name',
+  DATA_SOURCE: 'gen_ai.data_source.id',
+  TENANT: 'tenant.id',
+  ENVIRONMENT: 'deployment.environment.name',
+  ENVIRONMENT_OLD: 'deployment.environment',
+  ERROR_TYPE: 'error.type',
+  CLIENT: 'client.address',
+  SERVICE: 'service.name',
+  AGENT_ID: 'gen_ai.agent.id',
+  AGENT_NAME: 'gen_ai.agent.name',
+  API_KEY: 'tally.api_key',
+  API_KEY_ID: 'gen_ai.request.api_key_id',
+  // OpenLLMetry before its semantic-convention migration
+  REQUEST_TYPE: 'llm.request.type',
+  LLM_PROMPT: 'llm.usage.prompt_tokens',
+  LLM_COMPLETION: 'llm.usage.completion_tokens',
+  LLM_REQUEST_MODEL: 'llm.request.model',
+  LLM_RESPONSE_MODEL: 'llm.response.model',
+  LLM_VENDOR: 'llm.vendor',
+  OLD_CACHE_READ: 'gen_ai.usage.cache_read_input_tokens',
+  OLD_CACHE_WRITE: 'gen_ai.usage.cache_creation_input_tokens',
+  TRACELOOP_KIND: 'traceloop.span.kind',
+  TRACELOOP_ENTITY: 'traceloop.entity.name',
+  // Vercel AI SDK
+  AI_OPERATION: 'ai.operationId',
+  AI_MODEL: 'ai.model.id',
+  AI_PROVIDER: 'ai.model.provider',
+  AI_PROMPT: 'ai.usage.promptTokens',
+  AI_COMPLETION: 'ai.usage.completionTokens',
+  AI_INPUT: 'ai.usage.inputTokens',
+  AI_OUTPUT: 'ai.usage.outputTokens',
+  AI_TOKENS: 'ai.usage.tokens',
+  AI_CACHED: 'ai.usage.cachedInputTokens',
+  AI_REASONING: 'ai.usage.reasoningTokens',
+  AI_TOOL: 'ai.toolCall.name',
+  // OpenInference
+  OI_KIND: 'openinference.span.kind',
+  OI_MODEL: 'llm.model_name',
+  OI_EMBEDDING_MODEL: 'embedding.model_name',
+  OI_PROVIDER: 'llm.provider',
+  OI_SYSTEM: 'llm.system',
+  OI_PROMPT: 'llm.token_count.prompt',
+  OI_COMPLETION: 'llm.token_count.completion',
+  OI_CACHE_READ: 'llm.token_count.prompt_details.cache_read',
+  OI_CACHE_WRITE: 'llm.token_count.prompt_details.cache_write',
+  OI_REASONING: 'llm.token_count.completion_details.reasoning',
+  OI_INPUT_AUDIO: 'llm.token_count.prompt_details.audio',
+  OI_OUTPUT_AUDIO: 'llm.token_count.completion_details.audio',
+  OI_TOOL: 'tool.name',
+} as const;
 
-const OP = 0;
-const PROVIDER = 1;
-const SYSTEM = 2;
-const RESPONSE_MODEL = 3;
-const REQUEST_MODEL = 4;
-const INPUT = 5;
-const OUTPUT = 6;
-const PROMPT = 7;
-const COMPLETION = 8;
-const CACHE_READ = 9;
-const CACHE_WRITE = 10;
-const REASONING = 11;
-const TOOL = 12;
-const DATA_SOURCE = 13;
-const TENANT = 14;
-const ENVIRONMENT = 15;
-const ENVIRONMENT_OLD = 16;
-const ERROR_TYPE = 17;
-const CLIENT = 18;
-const SERVICE = 19;
-const AGENT_ID = 20;
-const AGENT_NAME = 21;
-const API_KEY = 22;
-const API_KEY_ID = 23;
+type SlotName = keyof typeof ATTRIBUTES;
+const KEYS: readonly string[] = Object.values(ATTRIBUTES);
+const S = Object.fromEntries(Object.keys(ATTRIBUTES).map((k, i) => [k, i])) as Record<SlotName, number>;
 const SLOTS = KEYS.length;
 
 const SLOT_OF: ReadonlyMap<string, number> = new Map(KEYS.map((k, i) => [k, i]));
@@ -215,46 +236,136 @@ function num(a: Attrs, slot: number): number | null {
   return anyCount(a.values[slot], KEYS[slot] as string);
 }
 
-/** One span to an event, or null when it is not AI work. Throws FieldError. */
-function spanEvent(
-  span: unknown,
-  resource: Attrs,
-  now: number,
-  ignored: Map<string, string | null>,
-): UsageEvent | null {
+/** The first of the slots that is set. */
+function firstNum(a: Attrs, ...slots: number[]): number | null {
+  for (const slot of slots) {
+    const n = num(a, slot);
+    if (n !== null) return n;
+  }
+  return null;
+}
+
+function firstStr(a: Attrs, ...slots: number[]): string | null {
+  for (const slot of slots) {
+    const v = str(a, slot);
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+/** Token usage under every convention read; null where the span reports none. */
+interface Usage {
+  input: number | null;
+  output: number | null;
+  cacheRead: number | null;
+  cacheWrite: number | null;
+  reasoning: number | null;
+  inputAudio: number | null;
+  outputAudio: number | null;
+}
+
+function usageOf(a: Attrs): Usage {
+  return {
+    input: firstNum(a, S.INPUT, S.PROMPT, S.LLM_PROMPT, S.OI_PROMPT, S.AI_INPUT, S.AI_PROMPT, S.AI_TOKENS),
+    output: firstNum(
+      a,
+      S.OUTPUT,
+      S.COMPLETION,
+      S.LLM_COMPLETION,
+      S.OI_COMPLETION,
+      S.AI_OUTPUT,
+      S.AI_COMPLETION,
+    ),
+    cacheRead: firstNum(a, S.CACHE_READ, S.OLD_CACHE_READ, S.OI_CACHE_READ, S.AI_CACHED),
+    cacheWrite: firstNum(a, S.CACHE_WRITE, S.OLD_CACHE_WRITE, S.OI_CACHE_WRITE),
+    reasoning: firstNum(a, S.REASONING, S.OI_REASONING, S.AI_REASONING),
+    inputAudio: num(a, S.OI_INPUT_AUDIO),
+    outputAudio: num(a, S.OI_OUTPUT_AUDIO),
+  };
+}
+
+function modelOf(a: Attrs): string | null {
+  return firstStr(
+    a,
+    S.RESPONSE_MODEL,
+    S.REQUEST_MODEL,
+    S.LLM_RESPONSE_MODEL,
+    S.LLM_REQUEST_MODEL,
+    S.OI_MODEL,
+    S.OI_EMBEDDING_MODEL,
+    S.AI_MODEL,
+  );
+}
+
+/**
+ * The provider, lower-cased (OpenLLMetry wrote `OpenAI`). The Vercel AI SDK
+ * names a provider with its API (`openai.chat`, `anthropic.messages`): the
+ * API part is cut.
+ */
+function providerOf(a: Attrs, vercel: boolean): string | null {
+  const p = firstStr(a, S.PROVIDER, S.SYSTEM, S.AI_PROVIDER, S.LLM_VENDOR, S.OI_PROVIDER, S.OI_SYSTEM);
+  if (p === null) return null;
+  const lower = p.toLowerCase();
+  return vercel ? (lower.split('.')[0] ?? lower) : lower;
+}
+
+/** What the span says about itself, for the AI-work rule. */
+function signalsOf(span: Record<string, unknown>, a: Attrs, usage: Usage, model: string | null): SpanSignals {
+  return {
+    name: typeof span.name === 'string' ? span.name : null,
+    operation: str(a, S.OP),
+    vercelOperation: str(a, S.AI_OPERATION),
+    requestType: str(a, S.REQUEST_TYPE),
+    openinferenceKind: str(a, S.OI_KIND),
+    traceloopKind: str(a, S.TRACELOOP_KIND),
+    provider: firstStr(a, S.PROVIDER, S.SYSTEM),
+    hasModel: model !== null,
+    hasTokens: usage.input !== null || usage.output !== null,
+    hasOutputTokens: usage.output !== null && usage.output > 0,
+  };
+}
+
+/**
+ * One span: an event when it is AI work, else a trace link (its ids and
+ * selectors, kept for the walk up a trace). Throws FieldError.
+ */
+function mapSpan(span: unknown, resource: Attrs, now: number): UsageEvent | TraceLink | null {
   if (!isObject(span)) return fail(undefined, `a span must be an object, got ${typeName(span)}`);
   const a: Attrs = { values: resource.values.slice() };
   collect(span.attributes, a, false);
-  const operation = str(a, OP);
-  if (operation === null) {
-    noteIgnored(span, ignored);
-    return null;
-  }
+  const usage = usageOf(a);
+  const model = modelOf(a);
+  const signals = signalsOf(span, a, usage, model);
+  const operation = aiWorkOperation(signals);
+  if (operation === null) return traceLink(span, a);
   const traceId = hexId(span.traceId, 16, 'traceId');
   const spanId = hexId(span.spanId, 8, 'spanId');
-  const parent = parentId(span.parentSpanId);
   const e = emptyEvent(`${traceId}:${spanId}`, 'otlp', startTime(span.startTimeUnixNano, now));
   e.operation = operation;
-  e.provider = str(a, PROVIDER) ?? str(a, SYSTEM);
-  e.model = str(a, RESPONSE_MODEL) ?? str(a, REQUEST_MODEL);
-  e.input_tokens = num(a, INPUT) ?? num(a, PROMPT) ?? 0;
-  e.output_tokens = num(a, OUTPUT) ?? num(a, COMPLETION) ?? 0;
-  e.cache_read_tokens = num(a, CACHE_READ) ?? 0;
-  e.cache_write_tokens = num(a, CACHE_WRITE) ?? 0;
-  e.reasoning_tokens = num(a, REASONING) ?? 0;
-  e.tool = str(a, TOOL);
-  e.data_source = str(a, DATA_SOURCE);
-  e.api_key = str(a, API_KEY) ?? str(a, API_KEY_ID);
-  e.service = str(a, SERVICE);
-  e.agent = str(a, AGENT_ID) ?? str(a, AGENT_NAME);
-  e.tenant = str(a, TENANT);
-  e.environment = str(a, ENVIRONMENT) ?? str(a, ENVIRONMENT_OLD);
+  e.provider = providerOf(a, isVercelSpan(signals));
+  e.model = model;
+  e.input_tokens = usage.input ?? 0;
+  e.output_tokens = usage.output ?? 0;
+  e.cache_read_tokens = usage.cacheRead ?? 0;
+  e.cache_write_tokens = usage.cacheWrite ?? 0;
+  e.reasoning_tokens = usage.reasoning ?? 0;
+  if (usage.inputAudio) e.input_audio_tokens = usage.inputAudio;
+  if (usage.outputAudio) e.output_audio_tokens = usage.outputAudio;
+  e.tool =
+    firstStr(a, S.TOOL, S.AI_TOOL, S.OI_TOOL) ??
+    (operation === 'execute_tool' ? str(a, S.TRACELOOP_ENTITY) : null);
+  e.data_source = str(a, S.DATA_SOURCE);
+  e.api_key = str(a, S.API_KEY) ?? str(a, S.API_KEY_ID);
+  e.service = str(a, S.SERVICE);
+  e.agent = str(a, S.AGENT_ID) ?? str(a, S.AGENT_NAME);
+  e.tenant = str(a, S.TENANT);
+  e.environment = str(a, S.ENVIRONMENT) ?? str(a, S.ENVIRONMENT_OLD);
   e.trace_id = traceId;
   e.span_id = spanId;
-  e.parent_span_id = parent;
+  e.parent_span_id = parentId(span.parentSpanId);
   if (isError(span.status)) e.status = 'error';
-  e.error_type = str(a, ERROR_TYPE);
-  e.client_address = str(a, CLIENT);
+  e.error_type = str(a, S.ERROR_TYPE);
+  e.client_address = str(a, S.CLIENT);
   return redactEvent(e);
 }
 
@@ -262,13 +373,35 @@ function parentId(v: unknown): string | null {
   return v === undefined || v === null || v === '' ? null : hexId(v, 8, 'parentSpanId');
 }
 
-/** Remembers an ignored span's parent for re-parenting; a span with broken ids is simply skipped. */
-function noteIgnored(span: Record<string, unknown>, ignored: Map<string, string | null>): void {
+/**
+ * A span that is not AI work: its ids and the selectors the walk reads.
+ * Null when its ids are unusable: it is then only counted as ignored.
+ */
+function traceLink(span: Record<string, unknown>, a: Attrs): TraceLink | null {
   try {
-    ignored.set(hexId(span.spanId, 8, 'spanId'), parentId(span.parentSpanId));
+    return {
+      trace_id: hexId(span.traceId, 16, 'traceId'),
+      span_id: hexId(span.spanId, 8, 'spanId'),
+      parent_span_id: parentId(span.parentSpanId),
+      tenant: redactOptional(str(a, S.TENANT)),
+      api_key: keyOf(str(a, S.API_KEY) ?? str(a, S.API_KEY_ID)),
+      service: redactOptional(str(a, S.SERVICE)),
+      agent: redactOptional(str(a, S.AGENT_ID) ?? str(a, S.AGENT_NAME)),
+      project: null,
+    };
   } catch (e) {
     if (!(e instanceof FieldError)) throw e;
+    return null;
   }
+}
+
+/** A key as events keep it: fingerprinted when raw, a 64-hex hash lowercased. */
+function keyOf(v: string | null): string | null {
+  return v === null ? null : normalizeKeyHash(redactSecrets(v));
+}
+
+function redactOptional(v: string | null): string | null {
+  return v === null ? null : redactSecrets(v);
 }
 
 /** The path of a field named by a FieldError thrown while mapping span `path`. */
@@ -300,13 +433,23 @@ export function mapOtlpRequest(req: unknown, where: Where, raw: string, now: num
     return;
   }
   const rss = req.resourceSpans;
-  if (rss === undefined) return;
+  if (rss === undefined) {
+    // An empty export request is `{}` in JSON; any other object is not OTLP traces at all.
+    const keys = Object.keys(req);
+    if (keys.length > 0)
+      sink.reject(
+        where0(
+          'resourceSpans',
+          `is missing: this is not an OTLP traces request (its fields: ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''}); is --format right?`,
+        ),
+        raw,
+      );
+    return;
+  }
   if (!Array.isArray(rss)) {
     sink.reject(where0('resourceSpans', `must be an array, got ${typeName(rss)}`), raw);
     return;
   }
-  const events: UsageEvent[] = [];
-  const ignored = new Map<string, string | null>();
   for (let i = 0; i < rss.length; i++) {
     const rs = rss[i];
     const rPath = `resourceSpans[${i}]`;
@@ -342,9 +485,10 @@ export function mapOtlpRequest(req: unknown, where: Where, raw: string, now: num
       for (let k = 0; k < spans.length; k++) {
         const span = spans[k];
         try {
-          const e = spanEvent(span, resource, now, ignored);
-          if (e) events.push(e);
-          else sink.ignore();
+          const r = mapSpan(span, resource, now);
+          if (r === null) sink.ignore(null);
+          else if ('source' in r) sink.event(r);
+          else sink.ignore(r);
         } catch (err) {
           if (!(err instanceof FieldError)) throw err;
           const path = `${rPath}.scopeSpans[${j}].spans[${k}]`;
@@ -358,15 +502,5 @@ export function mapOtlpRequest(req: unknown, where: Where, raw: string, now: num
         }
       }
     }
-  }
-  if (ignored.size > 0) reparent(events, ignored);
-  for (const e of events) sink.event(e);
-}
-
-function reparent(events: UsageEvent[], ignored: Map<string, string | null>): void {
-  for (const e of events) {
-    let p = e.parent_span_id;
-    for (let hops = 0; p !== null && ignored.has(p) && hops < 1000; hops++) p = ignored.get(p) ?? null;
-    e.parent_span_id = p;
   }
 }

@@ -88,6 +88,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export interface TracesReply {
   result: Committed;
   rejected: number;
+  /** Spans that are not AI work (SPEC §3.2). */
+  ignored: number;
   body: Buffer | string;
 }
 
@@ -105,12 +107,16 @@ export async function ingestTraces(
 ): Promise<TracesReply> {
   const request = encoding === 'protobuf' ? decodeTraceRequest(body) : parseJson(bodyText(body));
   if (encoding === 'json') checkSpanCount(request);
-  const { events, rejected } = otlpRequestToEvents(request, { file: 'request', now, skipInvalid: true });
+  const parsed = otlpRequestToEvents(request, { file: 'request', now, skipInvalid: true });
+  const { events, rejected } = parsed;
+  const links = parsed.links ?? [];
+  const ignored = parsed.ignored ?? 0;
   const result =
-    events.length > 0
-      ? await writer.write('otlp:http', events)
+    events.length > 0 || links.length > 0
+      ? await writer.write('otlp:http', events, links)
       : { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };
   if (rejected.length > 0) await store.countRejected(rejected.length);
+  if (ignored > 0) await store.countIgnored(ignored);
   const message =
     rejected.length === 0
       ? ''
@@ -127,7 +133,7 @@ export async function ingestTraces(
             ? {}
             : { partialSuccess: { rejectedSpans: String(rejected.length), errorMessage: message } },
         );
-  return { result, rejected: rejected.length, body: reply };
+  return { result, rejected: rejected.length, ignored, body: reply };
 }
 
 /** The records of a JSON (array or object) or NDJSON body, with the number each is reported by. */

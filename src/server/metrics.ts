@@ -37,6 +37,18 @@ export function renderMetrics(store: StoreCounters, lagSeconds: number | null, h
   metric('tally_events_rejected_total', 'counter', 'Invalid records refused or quarantined.', [
     `tally_events_rejected_total ${store.rejected}`,
   ]);
+  metric(
+    'tally_events_superseded_total',
+    'counter',
+    'Records that replaced a stored version of the same event.',
+    [`tally_events_superseded_total ${store.superseded}`],
+  );
+  metric(
+    'tally_records_ignored_total',
+    'counter',
+    'Valid records that are not usage: spans that are not AI work.',
+    [`tally_records_ignored_total ${store.ignored}`],
+  );
   metric('tally_batches_total', 'counter', 'Ingest batches recorded in the audit chain.', [
     `tally_batches_total ${store.batches}`,
   ]);

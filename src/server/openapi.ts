@@ -377,7 +377,8 @@ const SCHEMAS: Record<string, JsonSchema> = {
   ),
   OtlpExportResponse: {
     ...strict({ partialSuccess: strict({ rejectedSpans: TEXT, errorMessage: TEXT }) }, ['partialSuccess']),
-    description: 'ExportTraceServiceResponse in OTLP/JSON: `{}` when every span was accepted',
+    description:
+      'ExportTraceServiceResponse in OTLP/JSON: `{}` when every span was accepted. Either encoding answers the counts in headers: x-tally-stored, x-tally-duplicates, x-tally-superseded (of the group commit), x-tally-rejected and x-tally-ignored (spans that are not AI work)',
   },
   Whoami: strict({ role: { enum: ['admin', 'finance', 'team', 'ingest'] }, team: ID }),
   DailySpend: strict({

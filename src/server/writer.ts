@@ -6,7 +6,7 @@
  * still committed at once. Every request is answered only after the commit
  * that holds its events.
  */
-import type { UsageEvent } from '../core/event.js';
+import type { TraceLink, UsageEvent } from '../core/event.js';
 import type { IngestResult, Store } from '../store/store.js';
 
 /** The commit a request's events went into: several concurrent requests may share one. */
@@ -17,6 +17,7 @@ export interface Committed extends IngestResult {
 interface Pending {
   label: string;
   events: UsageEvent[];
+  links: TraceLink[];
   resolve(c: Committed): void;
   reject(e: unknown): void;
 }
@@ -30,9 +31,10 @@ export class GroupWriter {
 
   constructor(private readonly store: Store) {}
 
-  write(label: string, events: UsageEvent[]): Promise<Committed> {
+  /** Stores the events (and the trace links of spans that are not AI work) in the next group commit. */
+  write(label: string, events: UsageEvent[], links: TraceLink[] = []): Promise<Committed> {
     return new Promise<Committed>((resolve, reject) => {
-      this.queue.push({ label, events, resolve, reject });
+      this.queue.push({ label, events, links, resolve, reject });
       if (!this.flushing) void this.flush();
     });
   }
@@ -45,16 +47,19 @@ export class GroupWriter {
         const group: Pending[] = [];
         let size = 0;
         this.queue = this.queue.filter((p) => {
-          if (p.label !== label || (group.length > 0 && size + p.events.length > MAX_GROUP_EVENTS))
+          if (
+            p.label !== label ||
+            (group.length > 0 && size + p.events.length + p.links.length > MAX_GROUP_EVENTS)
+          )
             return true;
           group.push(p);
-          size += p.events.length;
+          size += p.events.length + p.links.length;
           return false;
         });
         try {
           const result = await this.store.ingest(
             label,
-            group.map((p) => p.events),
+            group.map((p) => (p.links.length === 0 ? p.events : { events: p.events, links: p.links })),
           );
           for (const p of group) p.resolve({ ...result, requests: group.length });
         } catch (e) {

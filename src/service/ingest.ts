@@ -10,10 +10,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError, TallyError } from '../core/errors.js';
-import type { UsageEvent } from '../core/event.js';
 import { detectFormat, type Format, parseStream, type Rejected } from '../ingest/index.js';
 import { quarantineLine } from '../ingest/quarantine.js';
-import type { Store } from '../store/store.js';
+import type { IngestChunk, Store } from '../store/store.js';
 
 export interface IngestOptions {
   format: Format | 'auto';
@@ -31,6 +30,10 @@ export interface FileReport {
   /** Records that replaced a stored version of the same event (SPEC §3.3). */
   superseded: number;
   rejected: number;
+  /** Records valid but not usage: OTLP spans that are not AI work (SPEC §3.2). */
+  ignored: number;
+  /** Of the ignored spans, the trace links newly kept for the walk up a trace. */
+  links: number;
   quarantine: string | null;
   batch: number | null;
 }
@@ -173,7 +176,7 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
   ) {
     try {
       const r = await store.ingestCanonicalFile(file, format, { label, now: opts.now });
-      return { file: name, format, ...r, rejected: 0, quarantine: null };
+      return { file: name, format, ...r, rejected: 0, ignored: 0, links: 0, quarantine: null };
     } catch (err) {
       if (!(err instanceof TallyError) || err.code !== 'invalid_input') throw err;
       // The bulk path refuses whatever it cannot decide exactly; the streaming
@@ -184,19 +187,23 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
 
   const rejected: Rejected[] = [];
   let parsed = 0;
-  async function* events(): AsyncIterable<UsageEvent[]> {
+  let ignored = 0;
+  async function* events(): AsyncIterable<IngestChunk> {
     for await (const chunk of parseStream(source(), format, {
       file: name,
       now: opts.now,
       skipInvalid: opts.skipInvalid,
     })) {
       rejected.push(...chunk.rejected);
-      parsed += chunk.events.length + chunk.rejected.length;
+      ignored += chunk.ignored ?? 0;
+      parsed += chunk.events.length + chunk.rejected.length + (chunk.ignored ?? 0);
       opts.onProgress?.(parsed);
-      if (chunk.events.length > 0) yield chunk.events;
+      if (chunk.events.length > 0 || chunk.links?.length)
+        yield { events: chunk.events, links: chunk.links ?? [] };
     }
   }
-  const result = await store.ingest(label, events());
+  const { links = 0, ...result } = await store.ingest(label, events());
+  if (ignored > 0) await store.countIgnored(ignored);
   let quarantine: string | null = null;
   if (rejected.length > 0) {
     quarantine = `${isStdin ? 'stdin' : file}.quarantine.jsonl`;
@@ -206,5 +213,5 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
     await chmod(quarantine, 0o600);
     await store.countRejected(rejected.length);
   }
-  return { file: name, format, ...result, rejected: rejected.length, quarantine };
+  return { file: name, format, ...result, rejected: rejected.length, ignored, links, quarantine };
 }

@@ -72,8 +72,10 @@ export async function computeReplay(store: Store, config: Config, opts: ReplayOp
   const window = w ?? spanOf(chosen);
 
   const keys = new Set(chosen.map(eventKey));
+  const links = await store.traceSpans(tracesMissingAncestors(rows));
   return buildReplay({
     events: rows,
+    links,
     isSelected: (e) => keys.has(eventKey(e)),
     window,
     selection: { identity, trace },

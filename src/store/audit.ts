@@ -18,6 +18,14 @@
  *                ascending and concatenated
  *   content      lower-hex SHA-256 of the bucket hashes, concatenated in
  *                ascending bucket order (empty buckets left out)
+ *   links        a batch that stored trace links (spans that are not AI
+ *                work, the `spans` table): their row texts are the 8 link
+ *                fields in LINK_FIELDS order, joined by U+001F (NULL as
+ *                U+001E), folded into bucket and content hashes as above
+ *                (the links content); the batch's content is then the
+ *                lower-hex SHA-256 of events content (empty when the batch
+ *                stored no event) || '|links|' || links content. A batch
+ *                without links keeps the events content as it is.
  *   chain        lower-hex SHA-256 of prev || '|' || seq || '|' || count ||
  *                '|' || content, where prev is the previous batch's chain
  *                hash and, for the first batch, 64 zeros
@@ -69,6 +77,36 @@ FROM (SELECT batch_seq, substr(h, 1, 2) AS bucket, h
       FROM (SELECT batch_seq, ${d.sha256(rowTextSql(d))} AS h FROM ${table} ${where}) r) b
 GROUP BY batch_seq, bucket
 ORDER BY batch_seq, ${d.bytewise('bucket')}`;
+}
+
+/** The columns of a trace link (the `spans` table), in the order of its row text. */
+export const LINK_FIELDS = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'tenant',
+  'api_key',
+  'service',
+  'agent',
+  'project',
+] as const;
+
+/** The bucket hashes of the trace links of every batch (the `spans` table), as `bucketHashesSql` for events. */
+export function linkBucketHashesSql(d: AuditDialect, where = ''): string {
+  const row = `concat_ws(chr(31), ${LINK_FIELDS.map((f) => `coalesce(${d.text(f)}, chr(30))`).join(', ')})`;
+  return `SELECT batch_seq, bucket, ${d.sha256(`string_agg(h, '' ORDER BY ${d.bytewise('h')})`)} AS bucket_hash, count(*) AS n
+FROM (SELECT batch_seq, substr(h, 1, 2) AS bucket, h
+      FROM (SELECT batch_seq, ${d.sha256(row)} AS h FROM spans ${where}) r) b
+GROUP BY batch_seq, bucket
+ORDER BY batch_seq, ${d.bytewise('bucket')}`;
+}
+
+/** A batch's content hash from its events content and its links content (null: none of that kind). */
+export function batchContent(events: string | null, links: string | null): string | null {
+  if (links === null) return events;
+  return createHash('sha256')
+    .update(`${events ?? ''}|links|${links}`)
+    .digest('hex');
 }
 
 export interface BatchContent {
@@ -169,31 +207,42 @@ export interface RecordedBatch {
  * counts and content hashes recomputed from the stored events. The first
  * batch that does not match is named; `extra` is the adapter's check of what
  * the hashes do not cover (the markers of superseded versions), run only
- * when every batch matches.
+ * when every batch matches. `links` is the links content of the batches
+ * that stored trace links (recomputed from the `spans` table).
  */
 export async function verdict(
   recorded: readonly RecordedBatch[],
   actual: ReadonlyMap<number, BatchContent>,
   extra: () => Promise<VerifyResult['firstBad']>,
+  links: ReadonlyMap<number, BatchContent> = new Map(),
 ): Promise<VerifyResult> {
-  const seqs = [...new Set([...recorded.map((r) => r.seq), ...actual.keys()])].sort((a, b) => a - b);
+  const seqs = [...new Set([...recorded.map((r) => r.seq), ...actual.keys(), ...links.keys()])].sort(
+    (a, b) => a - b,
+  );
   const bySeq = new Map(recorded.map((r, i) => [r.seq, { r, prev: recorded[i - 1]?.chain ?? GENESIS }]));
   let events = 0;
   let firstBad: VerifyResult['firstBad'] = null;
   for (const seq of seqs) {
-    const a = actual.get(seq) ?? { count: 0, content: null };
+    const e = actual.get(seq);
+    const a = {
+      count: e?.count ?? 0,
+      content: batchContent(e?.content ?? null, links.get(seq)?.content ?? null),
+    };
     events += a.count;
     if (firstBad) continue;
     const b = bySeq.get(seq);
     if (!b) {
-      firstBad = { seq, reason: `events reference unknown batch ${seq}` };
+      firstBad = { seq, reason: `events or trace links reference unknown batch ${seq}` };
     } else if (b.r.count !== a.count) {
       firstBad = {
         seq,
         reason: `count mismatch: batch ${seq} recorded ${b.r.count} events, the store holds ${a.count} (an event was deleted or inserted)`,
       };
     } else if (b.r.content !== a.content) {
-      firstBad = { seq, reason: 'content hash mismatch: an event was edited, deleted or inserted' };
+      firstBad = {
+        seq,
+        reason: 'content hash mismatch: an event or trace link was edited, deleted or inserted',
+      };
     } else if (b.r.chain !== chainHash(b.prev, seq, b.r.count, b.r.content)) {
       firstBad = {
         seq,

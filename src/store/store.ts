@@ -4,7 +4,7 @@
  * the adapters.
  */
 import type { Selector } from '../core/config.js';
-import type { UsageEvent } from '../core/event.js';
+import type { TraceLink, UsageEvent } from '../core/event.js';
 import type { SelectorUsage } from '../core/posture.js';
 import type { EvidenceFilter, EvidenceSample } from '../core/signals/facts.js';
 import type { SignalSum, SignalSumsQuery } from '../core/signals/sums.js';
@@ -25,6 +25,8 @@ export interface IngestResult {
    * version, statements use the latest.
    */
   superseded: number;
+  /** Trace links newly stored (spans that are not AI work, SPEC §3.2); 0 when none were given. */
+  links?: number;
 }
 
 /** One recorded ingest batch (SPEC §7). */
@@ -52,7 +54,11 @@ export interface VerifyResult {
 export interface StoreCounters {
   events: number;
   duplicates: number;
+  /** Records that replaced a stored version (SPEC §3.3). */
+  superseded: number;
   rejected: number;
+  /** Records valid but not usage: OTLP spans that are not AI work (SPEC §3.2). */
+  ignored: number;
   batches: number;
 }
 
@@ -85,16 +91,16 @@ export interface EventsPageQuery {
   limit: number;
 }
 
-/** One span of a trace: what walking up to an invoker or an inherited tenant needs. */
-export interface TraceSpan {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  tenant: string | null;
-  api_key: string | null;
-  service: string | null;
-  agent: string | null;
-  project: string | null;
+/** One span of a trace (an event's or a kept trace link's): what walking up to an invoker or an inherited tenant needs. */
+export type TraceSpan = TraceLink;
+
+/**
+ * What one step of an ingest hands the store: events, and the trace links of
+ * spans that are not AI work (SPEC §3.2). A plain array is events only.
+ */
+export interface IngestChunk {
+  events: UsageEvent[];
+  links?: TraceLink[];
 }
 
 /** Events of [from, to) for a replay: those matching any of the selectors, or all of them without selectors. */
@@ -136,8 +142,19 @@ export interface Store {
    * and the batch recorded in the chain, or nothing is. Events already stored
    * (same source and id, also within the batch) are counted as duplicates
    * when identical, and supersede the stored version when different.
+   *
+   * Trace links (chunks given as `IngestChunk`) are stored in the same batch:
+   * a link whose (trace_id, span_id) is already stored, as a link or as an
+   * event's span, is left out; the rest are covered by the batch's content
+   * hash (so `verify` detects an edited or deleted link) and counted in
+   * `links`; every walk up a trace (statement, drill-down, replay) reads
+   * them like the spans of events. A batch with links but no new event is
+   * still recorded.
    */
-  ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult>;
+  ingest(
+    label: string,
+    chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
+  ): Promise<IngestResult>;
   /**
    * Optional bulk path for canonical `jsonl`/`csv` files: the database parses
    * and validates the file itself. Same contract as `ingest`; when any record
@@ -149,12 +166,14 @@ export interface Store {
     format: 'jsonl' | 'csv',
     opts: { label: string; now: number },
   ): Promise<IngestResult>;
-  /** Every distinct selector tuple (api_key, service, agent, project) in the events. */
+  /** Every distinct selector tuple (api_key, service, agent, project) in the events and the trace links. */
   selectorTuples(): Promise<SelectorTuple[]>;
   /** The usage groups of a window (see core/usage.ts). */
   usageGroups(q: UsageQuery): Promise<UsageGroup[]>;
   /** Adds to the rejected-record counter (records quarantined with --skip-invalid or refused by the server). */
   countRejected(n: number): Promise<void>;
+  /** Adds to the ignored-record counter (spans that are not AI work, SPEC §3.2). */
+  countIgnored(n: number): Promise<void>;
   counters(): Promise<StoreCounters>;
   batches(): Promise<BatchRecord[]>;
   /** The chain hash of the last batch, or null for an empty store. */

@@ -123,7 +123,7 @@ describe('tally ingest', () => {
       `${line('a')}\n${line('b', { input_tokens: -1 })}\n${line('c')}\n`,
     );
     expect(await run('ingest', '--skip-invalid', path.join(dir, 'mixed.jsonl'))).toBe(0);
-    expect(out).toMatch(/2 stored, 0 duplicates, 1 invalid/);
+    expect(out).toMatch(/2 stored, 0 duplicates, 0 superseded, 1 rejected/);
     const q = await readFile(path.join(dir, 'mixed.jsonl.quarantine.jsonl'), 'utf8');
     expect(JSON.parse(q.trim())).toMatchObject({ record: 2, field: 'input_tokens' });
     expect(await eventCount()).toBe(2);

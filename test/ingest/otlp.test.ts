@@ -45,7 +45,7 @@ describe('otlp: agent-trace.json (one OTLP/HTTP JSON request)', () => {
         api_key: fingerprint('sk-proj-Abc123Def456Ghi789Jkl'),
         tenant: 'tenant-globex', // from the resource
         span_id: 'b7ad6b7169203331',
-        parent_span_id: '00f067aa0ba902b7', // its parent, the ignored HTTP span, is skipped over
+        parent_span_id: 'a1b2c3d4e5f60718', // its parent, the HTTP span: not an event, kept as a trace link
         client_address: '10.1.2.3',
       }),
       ev({
@@ -118,7 +118,23 @@ describe('otlp: agent-trace.json (one OTLP/HTTP JSON request)', () => {
     const req = JSON.parse(readFileSync(fixture('otlp', 'agent-trace.json'), 'utf8'));
     const direct = otlpRequestToEvents(req, { file: 'POST /v1/traces', now: NOW, skipInvalid: false });
     const { events } = await readFixture('otlp', 'otlp', 'agent-trace.json');
-    expect(direct).toEqual({ events, rejected: [], ignored: 1 });
+    expect(direct).toEqual({
+      events,
+      rejected: [],
+      ignored: 1,
+      links: [
+        {
+          trace_id: TRACE,
+          span_id: 'a1b2c3d4e5f60718',
+          parent_span_id: '00f067aa0ba902b7',
+          tenant: 'tenant-globex',
+          api_key: null,
+          service: 'agent-platform',
+          agent: null,
+          project: null,
+        },
+      ],
+    });
   });
 });
 

@@ -252,7 +252,15 @@ describe('POST /v1/events', () => {
     const first = await body(await postJson(h, '/v1/events', TOKENS.ingest, EVENTS));
     expect(first).toMatchObject({ stored: 6, duplicates: 0 });
     const again = await body(await postJson(h, '/v1/events', TOKENS.ingest, EVENTS));
-    expect(again).toEqual({ stored: 0, duplicates: 6, superseded: 0, batch: null, requests: 1 });
+    expect(again).toEqual({
+      stored: 0,
+      duplicates: 6,
+      superseded: 0,
+      batch: null,
+      requests: 1,
+      rejected: 0,
+      ignored: 0,
+    });
     const s = await body(await h.call('GET', '/v1/statements?period=2026-10', TOKENS.finance));
     expect(s.totals.effective_cost).toBe('13.00');
     expect(s.totals.events).toBe(6);

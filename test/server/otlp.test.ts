@@ -1,7 +1,15 @@
 // POST /v1/traces: OTLP/HTTP protobuf and JSON (as the OpenTelemetry JS SDK
 // serialises them), gzip, partial success, error replies.
 import { gzipSync } from 'node:zlib';
+import { context, trace } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { otlpRequestToEvents } from '../../src/ingest/index.js';
 import { decodeTraceRequest } from '../../src/server/otlp-proto.js';
@@ -72,6 +80,75 @@ describe('protobuf decoding', () => {
       /not a valid OTLP protobuf/,
     );
     expect(() => decodeTraceRequest(Buffer.from([0x0f]))).toThrow(/not a valid OTLP protobuf/);
+  });
+});
+
+/**
+ * The application's HTTP client span (not AI work) and the shared gateway's
+ * chat span below it, in one trace, as the OpenTelemetry JS SDK makes them.
+ */
+function gatewayTrace(): ReadableSpan[] {
+  const exporter = new InMemorySpanExporter();
+  const processor = new SimpleSpanProcessor(exporter);
+  const tracerOf = (service: string) =>
+    new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': service }),
+      spanProcessors: [processor],
+    }).getTracer('tally-test');
+  const startTime = new Date(AT);
+  const http = tracerOf('svc-a').startSpan('POST /v1/chat/completions', {
+    startTime,
+    attributes: { 'http.request.method': 'POST', 'server.address': 'rag.internal' },
+  });
+  const call = tracerOf('rag').startSpan(
+    'chat m1',
+    {
+      startTime,
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'acme',
+        'gen_ai.request.model': 'm1',
+        'gen_ai.usage.input_tokens': 2_000_000,
+        'gen_ai.usage.output_tokens': 0,
+      },
+    },
+    trace.setSpan(context.active(), http),
+  );
+  call.end(startTime);
+  http.end(startTime);
+  return exporter.getFinishedSpans();
+}
+
+describe('a trace cut into one request per span (SimpleSpanProcessor)', () => {
+  it('has the shared gateway paid by the invoking application, and says what each request did', async () => {
+    const spans = gatewayTrace();
+    expect(spans.map((s) => s.name)).toEqual(['chat m1', 'POST /v1/chat/completions']);
+    const replies = [];
+    for (const span of spans) {
+      const r = await post(
+        ProtobufTraceSerializer.serializeRequest([span]) as Uint8Array,
+        'application/x-protobuf',
+      );
+      expect(r.status).toBe(200);
+      replies.push(
+        Object.fromEntries(
+          ['stored', 'duplicates', 'superseded', 'rejected', 'ignored'].map((k) => [
+            k,
+            r.headers.get(`x-tally-${k}`),
+          ]),
+        ),
+      );
+    }
+    expect(replies).toEqual([
+      { stored: '1', duplicates: '0', superseded: '0', rejected: '0', ignored: '0' },
+      { stored: '0', duplicates: '0', superseded: '0', rejected: '0', ignored: '1' },
+    ]);
+    // acme m1 is $1 per million input tokens: 2,000,000 tokens are $2.00, paid by svc-a's team.
+    expect(await teamCost('team-a')).toBe('2.00');
+    expect(await teamCost('team-b')).toBe('none');
+    const metrics = await (await h.call('GET', '/metrics')).text();
+    expect(metrics).toMatch(/^tally_records_ignored_total 1$/m);
+    expect(metrics).toMatch(/^tally_events_superseded_total 0$/m);
   });
 });
 

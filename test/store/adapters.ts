@@ -10,7 +10,7 @@ import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 
 /** Features an adapter may lack. */
-export type Feature = 'bulkCanonicalFile';
+export type Feature = 'bulkCanonicalFile' | 'traceLinks';
 
 export interface Adapter {
   name: 'duckdb' | 'postgres';
@@ -32,6 +32,7 @@ export const POSTGRES: Adapter = {
   lacks: {
     bulkCanonicalFile:
       'PostgreSQL has no reader for canonical files: such files go through the parser and the event path',
+    traceLinks: 'trace links (spans that are not AI work) are not stored by the PostgreSQL adapter yet',
   },
 };
 

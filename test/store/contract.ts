@@ -12,6 +12,7 @@ import {
   EVENT_FIELDS,
   emptyEvent,
   RICH_COUNT_FIELDS,
+  type TraceLink,
   type UsageEvent,
   unitsText,
 } from '../../src/core/event.js';
@@ -44,6 +45,51 @@ function rowText(e: UsageEvent): string {
   const units = unitsText(e.units);
   if (counts.every((n) => n === 0) && units === null) return base;
   return `${base}\u001f${[...counts.map(String), units ?? '\u001e'].join('\u001f')}`;
+}
+
+/** A batch's content with trace links, reimplemented from its definition in src/store/duckdb/audit.ts. */
+export function linkedContentHash(events: readonly UsageEvent[], links: readonly TraceLink[]): string {
+  const rows = links.map((l) =>
+    sha(LINK_FIELDS.map((f) => (l[f] === null ? '\u001e' : l[f])).join('\u001f')),
+  );
+  return sha(`${events.length === 0 ? '' : contentHash(events)}|links|${bucketed(rows)}`);
+}
+
+function bucketed(rowHashes: readonly string[]): string {
+  const buckets = new Map<string, string[]>();
+  for (const h of [...rowHashes].sort())
+    buckets.set(h.slice(0, 2), [...(buckets.get(h.slice(0, 2)) ?? []), h]);
+  return sha(
+    [...buckets.keys()]
+      .sort()
+      .map((k) => sha((buckets.get(k) ?? []).join('')))
+      .join(''),
+  );
+}
+
+const LINK_FIELDS = [
+  'trace_id',
+  'span_id',
+  'parent_span_id',
+  'tenant',
+  'api_key',
+  'service',
+  'agent',
+  'project',
+] as const;
+
+export function link(span: string, fields: Partial<TraceLink> = {}): TraceLink {
+  return {
+    trace_id: 'a'.repeat(32),
+    span_id: span,
+    parent_span_id: null,
+    tenant: null,
+    api_key: null,
+    service: null,
+    agent: null,
+    project: null,
+    ...fields,
+  };
 }
 
 export function chainHash(prev: string, seq: number, count: number, content: string): string {
@@ -107,7 +153,14 @@ export function storeContract(
     it('stores a batch and counts it', async () => {
       const r = await store.ingest('test:a', [[event('a'), event('b')], [event('c')]]);
       expect(r).toEqual({ batch: 1, stored: 3, duplicates: 0, superseded: 0 });
-      expect(await store.counters()).toEqual({ events: 3, duplicates: 0, rejected: 0, batches: 1 });
+      expect(await store.counters()).toEqual({
+        events: 3,
+        duplicates: 0,
+        superseded: 0,
+        rejected: 0,
+        ignored: 0,
+        batches: 1,
+      });
       const [b] = await store.batches();
       expect(b).toMatchObject({ seq: 1, label: 'test:a', count: 3 });
       expect(await inputTokens(store)).toBe(300);
@@ -142,7 +195,14 @@ export function storeContract(
       const head = await store.auditHead();
       const r = await store.ingest('again', [[event('a'), event('b')]]);
       expect(r).toEqual({ batch: null, stored: 0, duplicates: 2, superseded: 0 });
-      expect(await store.counters()).toEqual({ events: 2, duplicates: 2, rejected: 0, batches: 1 });
+      expect(await store.counters()).toEqual({
+        events: 2,
+        duplicates: 2,
+        superseded: 0,
+        rejected: 0,
+        ignored: 0,
+        batches: 1,
+      });
       expect(await store.auditHead()).toBe(head);
       expect(await inputTokens(store)).toBe(200);
     });
@@ -187,7 +247,14 @@ export function storeContract(
         throw failure;
       }
       await expect(store.ingest('broken', chunks())).rejects.toBe(failure);
-      expect(await store.counters()).toEqual({ events: 1, duplicates: 0, rejected: 0, batches: 1 });
+      expect(await store.counters()).toEqual({
+        events: 1,
+        duplicates: 0,
+        superseded: 0,
+        rejected: 0,
+        ignored: 0,
+        batches: 1,
+      });
       expect(await store.ingest('after', [[event('b')]])).toEqual({
         batch: 2,
         stored: 1,
@@ -266,6 +333,78 @@ export function storeContract(
       expect(await store.eventsById('same', 'gw-c')).toEqual([]);
       expect(await store.eventsById('missing', null)).toEqual([]);
     });
+    (lacks.traceLinks ? describe.skip : describe)(
+      `trace links (spans that are not AI work, SPEC §3.2)${lacks.traceLinks ? ` (skipped: ${lacks.traceLinks})` : ''}`,
+      () => {
+        const TRACE = 'a'.repeat(32);
+        const app = link('1000000000000001', { service: 'app', tenant: 'acme' });
+        const http = link('1000000000000002', { parent_span_id: app.span_id, service: 'gateway' });
+        const call = event('c', {
+          trace_id: TRACE,
+          span_id: '1000000000000003',
+          parent_span_id: http.span_id,
+          service: 'gateway',
+        });
+
+        it('stores links in the batch, hashed with its events, once per span', async () => {
+          const first = await store.ingest('one', [{ events: [call], links: [app, http, app] }]);
+          expect(first).toEqual({ batch: 1, stored: 1, duplicates: 0, superseded: 0, links: 2 });
+          const [b1] = await store.batches();
+          expect(b1?.contentSha256).toBe(linkedContentHash([call], [app, http]));
+          expect(b1?.chainSha256).toBe(
+            chainHash('0'.repeat(64), 1, 1, linkedContentHash([call], [app, http])),
+          );
+          // The same spans again: nothing new, no batch.
+          const again = await store.ingest('two', [{ events: [call], links: [http] }]);
+          expect(again).toEqual({ batch: null, stored: 0, duplicates: 1, superseded: 0, links: 0 });
+          expect((await store.verify()).ok).toBe(true);
+        });
+
+        it('records a batch of links alone (an exporter that sends one span per request)', async () => {
+          const r = await store.ingest('links', [{ events: [], links: [app] }]);
+          expect(r).toEqual({ batch: 1, stored: 0, duplicates: 0, superseded: 0, links: 1 });
+          const [b] = await store.batches();
+          expect(b).toMatchObject({ seq: 1, count: 0, contentSha256: linkedContentHash([], [app]) });
+          expect(await store.verify()).toMatchObject({ ok: true, batches: 1, events: 0 });
+        });
+
+        it('walks through links to the invoker and the tenant, whatever request brought them', async () => {
+          await store.ingest('call', [[call]]);
+          await store.ingest('http', [{ events: [], links: [http] }]);
+          await store.ingest('app', [{ events: [], links: [app] }]);
+          expect(await store.selectorTuples()).toContainEqual({
+            api_key: null,
+            service: 'app',
+            agent: null,
+            project: null,
+          });
+          const spans = await store.traceSpans([TRACE]);
+          expect(spans.map((s) => s.span_id).sort()).toEqual(
+            [app.span_id, http.span_id, call.span_id].sort(),
+          );
+          const groups = await store.usageGroups({
+            from: Date.UTC(2026, 9, 1),
+            to: Date.UTC(2026, 10, 1),
+            boundaries: [],
+            sharedTuples: [{ api_key: null, service: 'gateway', agent: null, project: null }],
+            payerTuples: [{ api_key: null, service: 'app', agent: null, project: null }],
+            byDay: false,
+          });
+          expect(groups).toHaveLength(1);
+          expect(groups[0]).toMatchObject({
+            rollup: 'invoker',
+            payer: { api_key: null, service: 'app', agent: null, project: null },
+            tenant: 'acme',
+            input_tokens: 100,
+          });
+        });
+
+        it('counts ignored records', async () => {
+          await store.countIgnored(7);
+          expect((await store.counters()).ignored).toBe(7);
+        });
+      },
+    );
 
     it('verifies an untouched store', async () => {
       expect(await store.verify()).toEqual({ ok: true, batches: 0, events: 0, firstBad: null, head: null });

@@ -9,7 +9,7 @@ import { openStore } from '../../src/store/open.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
 import { DUCKDB, POSTGRES } from './adapters.js';
-import { contentHash, event, storeContract } from './contract.js';
+import { contentHash, event, link, storeContract } from './contract.js';
 
 const dirs: string[] = [];
 async function tempFile(): Promise<string> {
@@ -62,7 +62,14 @@ describe('DuckDB store file', () => {
 
   it('keeps its data and migrations across reopening', async () => {
     store = await openStore(file);
-    expect(await store.counters()).toEqual({ events: 5, duplicates: 0, rejected: 0, batches: 3 });
+    expect(await store.counters()).toEqual({
+      events: 5,
+      duplicates: 0,
+      superseded: 0,
+      rejected: 0,
+      ignored: 0,
+      batches: 3,
+    });
     expect((await store.verify()).ok).toBe(true);
     await store.close();
     const db = await DuckDBInstance.create(file);
@@ -84,7 +91,7 @@ describe('DuckDB store file', () => {
     const v = await verifyAfter(`UPDATE event_log SET input_tokens = 1 WHERE id = 'c'`);
     expect(v.firstBad).toEqual({
       seq: 2,
-      reason: 'content hash mismatch: an event was edited, deleted or inserted',
+      reason: 'content hash mismatch: an event or trace link was edited, deleted or inserted',
     });
     expect(v.ok).toBe(false);
   });
@@ -123,11 +130,45 @@ describe('DuckDB store file', () => {
     expect(v.firstBad?.reason).toMatch(/^chain broken/);
   });
 
+  it('finds an edited, deleted or inserted trace link', async () => {
+    const linked = async (...sql: string[]) => {
+      const f = await tempFile();
+      const s = await DuckDBStore.open(f);
+      await s.ingest('links', [
+        { events: [event('x')], links: [link('1000000000000001', { service: 'app' })] },
+      ]);
+      await s.ingest('more', [{ events: [], links: [link('1000000000000002', { service: 'app' })] }]);
+      await s.close();
+      await tamper(f, ...sql);
+      const again = await DuckDBStore.open(f);
+      try {
+        return await again.verify();
+      } finally {
+        await again.close();
+      }
+    };
+    expect((await linked()).ok).toBe(true);
+    expect(
+      (await linked(`UPDATE spans SET service = 'other' WHERE span_id = '1000000000000001'`)).firstBad,
+    ).toEqual({
+      seq: 1,
+      reason: 'content hash mismatch: an event or trace link was edited, deleted or inserted',
+    });
+    expect((await linked(`DELETE FROM spans WHERE span_id = '1000000000000002'`)).firstBad?.seq).toBe(2);
+    expect(
+      (
+        await linked(
+          `INSERT INTO spans SELECT * REPLACE ('1000000000000009' AS span_id) FROM spans WHERE batch_seq = 1`,
+        )
+      ).firstBad?.seq,
+    ).toBe(1);
+  });
+
   it('finds events of a batch that does not exist', async () => {
     const v = await verifyAfter(
       `INSERT INTO event_log SELECT * REPLACE ('z' AS id, 9 AS batch_seq) FROM event_log WHERE id = 'e'`,
     );
-    expect(v.firstBad).toEqual({ seq: 9, reason: 'events reference unknown batch 9' });
+    expect(v.firstBad).toEqual({ seq: 9, reason: 'events or trace links reference unknown batch 9' });
   });
 
   it('finds a batch removed with its events', async () => {

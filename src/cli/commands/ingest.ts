@@ -2,7 +2,7 @@ import type { Config } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import { iso } from '../../core/statement.js';
 import { FORMATS, type Format } from '../../ingest/index.js';
-import { ingestFile } from '../../service/ingest.js';
+import { type FileReport, ingestFile } from '../../service/ingest.js';
 import { selectorWarnings } from '../../service/posture.js';
 import type { Store } from '../../store/store.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
@@ -14,6 +14,7 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     ...COMMON_OPTIONS,
     format: { type: 'string', default: 'auto' },
     'skip-invalid': { type: 'boolean', default: false },
+    report: { type: 'string', default: 'table' },
   });
   if (positionals.length === 0)
     throw new UsageError('ingest: name at least one FILE (or - for standard input)');
@@ -21,9 +22,11 @@ export async function ingestCommand(argv: string[]): Promise<number> {
   if (format !== 'auto' && !FORMATS.includes(format as Format)) {
     throw new UsageError(`ingest: unknown --format '${format}' (one of auto, ${FORMATS.join(', ')})`);
   }
+  const json = str(values, 'report') === 'json';
   return withContext(
     values,
     async ({ store, config }) => {
+      const reports: FileReport[] = [];
       for (const file of positionals) {
         const bar = progress(`ingest ${file}`, null);
         const r = await ingestFile(store, file, {
@@ -33,15 +36,39 @@ export async function ingestCommand(argv: string[]): Promise<number> {
           onProgress: (n) => bar.update(n),
         });
         bar.done();
-        const parts = [`${r.file} (${r.format}): ${r.stored} stored, ${r.duplicates} duplicates`];
-        if (values['skip-invalid']) parts.push(`${r.rejected} invalid`);
-        if (r.quarantine) parts.push(`quarantined in ${r.quarantine}`);
-        process.stdout.write(`${parts.join(', ')}\n`);
+        reports.push(r);
+        if (!json) process.stdout.write(`${reportLine(r)}\n`);
+        const note = nothingAiNote(r);
+        if (note) process.stderr.write(`${note}\n`);
       }
+      if (json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
       await warnUnmatchedSelectors(store, config);
       return 0;
     },
     { create: true },
+  );
+}
+
+/** One file's counts: every ingest says what it stored, found duplicate, superseded, rejected and ignored. */
+export function reportLine(r: FileReport): string {
+  const parts = [
+    `${r.file} (${r.format}): ${r.stored} stored`,
+    `${r.duplicates} duplicates`,
+    `${r.superseded} superseded`,
+    `${r.rejected} rejected`,
+    `${r.ignored} ignored${r.ignored > 0 ? ` (spans that are not AI work${r.links > 0 ? `; ${r.links} kept as trace links` : ''})` : ''}`,
+  ];
+  if (r.quarantine) parts.push(`quarantined in ${r.quarantine}`);
+  return parts.join(', ');
+}
+
+/** A file of spans none of which is AI work stores no event: said on standard error, not left to a bare "0 stored". */
+function nothingAiNote(r: FileReport): string | null {
+  if (r.ignored === 0 || r.stored + r.duplicates + r.superseded + r.rejected > 0) return null;
+  return (
+    `note: ${r.file}: none of its ${r.ignored} spans is AI work, so no usage event was stored` +
+    (r.links > 0 ? ` (their ids were kept, so that AI spans of the same traces find their invoker)` : '') +
+    '; docs/producers.md lists the instrumentations tally reads'
   );
 }
 

@@ -2,7 +2,7 @@
 
 import { readBody } from '../body.js';
 import { bytes, json } from '../http.js';
-import { ingestEvents, ingestTraces, otlpEncoding } from '../ingest.js';
+import { ingestEvents, ingestTraces, otlpEncoding, type TracesReply } from '../ingest.js';
 import { type AppContext, INGESTERS, type Route } from '../routes.js';
 
 export function ingestRoutes(app: AppContext): Route[] {
@@ -24,6 +24,7 @@ export function ingestRoutes(app: AppContext): Route[] {
           status: 200,
           headers: {
             'content-type': encoding === 'protobuf' ? 'application/x-protobuf' : 'application/json',
+            ...countHeaders(reply),
           },
         });
       },
@@ -39,8 +40,24 @@ export function ingestRoutes(app: AppContext): Route[] {
         const body = await readBody(req, limits.bodyBytes);
         const result = await ingestEvents(store, writer, req.headers.get('content-type'), body, now());
         committed(result.stored);
-        return json(result);
+        // All or nothing: a request that gets here had no invalid record, and canonical events are all usage.
+        return json({ ...result, rejected: 0, ignored: 0 });
       },
     },
   ];
+}
+
+/**
+ * What a traces request did, in headers (the OTLP reply body has no place
+ * for it): counts of this request's group commit for stored, duplicate and
+ * superseded; this request's own for rejected and ignored.
+ */
+function countHeaders(reply: TracesReply): Record<string, string> {
+  return {
+    'x-tally-stored': String(reply.result.stored),
+    'x-tally-duplicates': String(reply.result.duplicates),
+    'x-tally-superseded': String(reply.result.superseded),
+    'x-tally-rejected': String(reply.rejected),
+    'x-tally-ignored': String(reply.ignored),
+  };
 }

@@ -5,6 +5,7 @@
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery } from '../store.js';
+import { TRACE_NODES } from './usage-sql.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
@@ -30,6 +31,6 @@ export function eventsByIdSql(id: string, source: string | null, limit: number):
 }
 
 export function traceSpansSql(traceIds: readonly string[]): string {
-  return `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
+  return `SELECT * FROM (${TRACE_NODES})
 WHERE span_id IS NOT NULL AND trace_id IN (${traceIds.map(sqlString).join(', ')})`;
 }

@@ -15,6 +15,7 @@ import {
   ALL_EVENT_FIELDS,
   EVENT_FIELDS,
   RICH_COUNT_FIELDS,
+  type TraceLink,
   type UsageEvent,
   unitsText,
 } from '../../core/event.js';
@@ -24,11 +25,14 @@ import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type BatchContent,
+  batchContent,
   bucketHashesSql,
   ContentHasher,
   chainHash,
   contentFromBuckets,
   GENESIS,
+  LINK_FIELDS,
+  linkBucketHashesSql,
   RESTATABLE_SOURCES,
   rowHashesSql,
   supersededCheckSql,
@@ -50,6 +54,7 @@ import type {
   BatchRecord,
   EventsPageQuery,
   EventWindowQuery,
+  IngestChunk,
   IngestResult,
   IssuedStatement,
   Store,
@@ -78,6 +83,8 @@ export interface DuckDBOptions {
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
 const STAGE = 'tally_stage';
+const LINK_STAGE = 'tally_stage_links';
+const LINK_COLUMNS_DDL = LINK_FIELDS.map((f) => `${f} VARCHAR`).join(', ');
 /** Two rows of the log (or staging) hold the same event: every canonical field equal. */
 const SAME_CONTENT = (a: string, b: string) =>
   `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
@@ -124,16 +131,32 @@ export class DuckDBStore implements Store {
     return store;
   }
 
-  ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult> {
+  ingest(
+    label: string,
+    chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
+  ): Promise<IngestResult> {
     return this.serial(() =>
       this.transaction(async () => {
         await this.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} (${ALL_EVENT_COLUMNS_DDL})`);
         const appender = await this.conn.createAppender(STAGE);
+        let links: DuckDBAppender | null = null;
         try {
-          for await (const chunk of chunks) for (const e of chunk) appendEvent(appender, e);
+          for await (const chunk of chunks) {
+            const events = Array.isArray(chunk) ? chunk : chunk.events;
+            for (const e of events) appendEvent(appender, e);
+            if (Array.isArray(chunk) || !chunk.links?.length) continue;
+            if (links === null) {
+              // Staged only when links come: most ingests have none.
+              await this.run(`CREATE OR REPLACE TEMP TABLE ${LINK_STAGE} (${LINK_COLUMNS_DDL})`);
+              links = await this.conn.createAppender(LINK_STAGE);
+            }
+            for (const l of chunk.links) appendLink(links, l);
+          }
           appender.flushSync();
+          links?.flushSync();
         } finally {
           closeQuietly(appender);
+          if (links) closeQuietly(links);
         }
         // Of the records with the same (source, id) in one input, the last is the one stored.
         const [staged] = await this.rows(`SELECT count(*) AS n FROM ${STAGE}`);
@@ -145,8 +168,10 @@ export class DuckDBStore implements Store {
               SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY rowid DESC) = 1 AS last FROM ${STAGE})
             WHERE last`,
           num(staged?.n),
+          links !== null,
         );
         await this.run(`DROP TABLE ${STAGE}`);
+        if (links !== null) await this.run(`DROP TABLE ${LINK_STAGE}`);
         return result;
       }),
     );
@@ -187,6 +212,12 @@ export class DuckDBStore implements Store {
     });
   }
 
+  countIgnored(n: number): Promise<void> {
+    return this.serial(async () => {
+      await this.run(`UPDATE counters SET value = value + ${int(n)} WHERE name = 'ignored'`);
+    });
+  }
+
   countRejected(n: number): Promise<void> {
     return this.serial(async () => {
       await this.run(`UPDATE counters SET value = value + ${int(n)} WHERE name = 'rejected'`);
@@ -198,11 +229,15 @@ export class DuckDBStore implements Store {
       const [row] = await this.rows(`
         SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM batches) AS batches,
                (SELECT value FROM counters WHERE name = 'duplicates') AS duplicates,
-               (SELECT value FROM counters WHERE name = 'rejected') AS rejected`);
+               (SELECT value FROM counters WHERE name = 'superseded') AS superseded,
+               (SELECT value FROM counters WHERE name = 'rejected') AS rejected,
+               (SELECT value FROM counters WHERE name = 'ignored') AS ignored`);
       return {
         events: num(row?.events),
         duplicates: num(row?.duplicates),
+        superseded: num(row?.superseded),
         rejected: num(row?.rejected),
+        ignored: num(row?.ignored),
         batches: num(row?.batches),
       };
     });
@@ -285,7 +320,7 @@ export class DuckDBStore implements Store {
         content: String(r.content_sha256),
         chain: String(r.chain_sha256),
       }));
-      return verdict(recorded, actual, () => this.checkSuperseded());
+      return verdict(recorded, actual, () => this.checkSuperseded(), await this.linkContent());
     });
   }
 
@@ -424,6 +459,7 @@ export class DuckDBStore implements Store {
     now: number,
     insert: (seq: number) => string,
     offered?: number,
+    withLinks = false,
   ): Promise<IngestResult> {
     const [last] = await this.rows(`SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
     const seq = last ? num(last.seq) + 1 : 1;
@@ -434,22 +470,46 @@ export class DuckDBStore implements Store {
     const stored = inserted - within.removed - prior.duplicates;
     const duplicates = within.duplicates + prior.duplicates;
     const superseded = within.superseded + prior.superseded;
-    if (stored > 0) {
+    const links = withLinks ? await this.insertLinks(seq) : 0;
+    if (stored > 0 || links > 0) {
       const where = `WHERE batch_seq = ${seq}`;
-      const c = (
-        stored <= HASH_IN_SQL_MAX ? await this.bucketContent(where) : await this.contentHashes(where)
-      ).get(seq);
-      if (c?.count !== stored)
+      const c =
+        stored === 0
+          ? undefined
+          : (stored <= HASH_IN_SQL_MAX
+              ? await this.bucketContent(where)
+              : await this.contentHashes(where)
+            ).get(seq);
+      if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
+      const l = links > 0 ? (await this.linkContent(where)).get(seq) : undefined;
+      const content = batchContent(c?.content ?? null, l?.content ?? null) ?? '';
       await this.run(`
-        INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${sqlText(c.content)},
-          ${sqlText(chainHash(prev, seq, stored, c.content))}, epoch_ms(${int(now)}::BIGINT))`);
+        INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${sqlText(content)},
+          ${sqlText(chainHash(prev, seq, stored, content))}, epoch_ms(${int(now)}::BIGINT))`);
     }
     if (duplicates > 0)
       await this.run(`UPDATE counters SET value = value + ${duplicates} WHERE name = 'duplicates'`);
     if (superseded > 0)
       await this.run(`UPDATE counters SET value = value + ${superseded} WHERE name = 'superseded'`);
-    return { batch: stored > 0 ? seq : null, stored, duplicates, superseded };
+    const batch = stored > 0 || links > 0 ? seq : null;
+    return { batch, stored, duplicates, superseded, ...(withLinks ? { links } : {}) };
+  }
+
+  /** Stores the staged trace links that are new (one row per span ids, the first seen); returns how many. */
+  private insertLinks(seq: number): Promise<number> {
+    return this.run(`INSERT OR IGNORE INTO spans
+      SELECT ${LINK_FIELDS.join(', ')}, ${seq} AS batch_seq FROM (
+        SELECT *, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS n FROM ${LINK_STAGE})
+      WHERE n = 1`);
+  }
+
+  /** The links content hash of each batch that stored trace links. */
+  private async linkContent(where = ''): Promise<Map<number, BatchContent>> {
+    const rows = await this.rows(linkBucketHashesSql(DUCKDB_AUDIT, where));
+    return contentFromBuckets(
+      rows.map((r) => ({ seq: num(r.batch_seq), bucketHash: String(r.bucket_hash), count: num(r.n) })),
+    );
   }
 
   /**
@@ -654,7 +714,8 @@ export class DuckDBStore implements Store {
 }
 
 async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
-  const rows = await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events`);
+  const rows = await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events
+    UNION SELECT DISTINCT api_key, service, agent, project FROM spans`);
   return rows.map((r) => ({
     api_key: str(r.api_key),
     service: str(r.service),
@@ -712,6 +773,16 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
   const units = unitsText(e.units);
   if (units === null) a.appendNull();
   else a.appendVarchar(units);
+  a.endRow();
+}
+
+function appendLink(a: DuckDBAppender, l: TraceLink): void {
+  for (const f of LINK_FIELDS) {
+    const v = l[f];
+    if (v === null) a.appendNull();
+    else
+      a.appendVarchar(f === 'trace_id' || f === 'span_id' || f === 'parent_span_id' ? v : storedText(f, v));
+  }
   a.endRow();
 }
 

@@ -65,4 +65,11 @@ export const MIGRATIONS: readonly string[] = [
      by_seq INTEGER NOT NULL);
    ${liveEventsViewSql([])};
    INSERT INTO counters VALUES ('superseded', 0);`,
+  // Trace links (SPEC §3.2): spans that are not AI work keep their ids and
+  // selectors for the walk up a trace. One row per (trace_id, span_id), the
+  // first stored; the batch that stored it hashes it (audit.ts).
+  `CREATE TABLE spans (trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, parent_span_id VARCHAR,
+     tenant VARCHAR, api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR,
+     batch_seq INTEGER NOT NULL, PRIMARY KEY (trace_id, span_id));
+   INSERT INTO counters VALUES ('ignored', 0);`,
 ];

@@ -10,7 +10,8 @@
  * It runs in stages over temporary tables, so each step is computed once:
  *  1. `tally_tuples`: the selector tuples that are shared or can pay (from core);
  *  2. `tally_needs`: spans of the window that need their ancestors;
- *  3. `tally_spans`: every stored span of those traces;
+ *  3. `tally_spans`: every stored span of those traces, the events' and the
+ *     trace links' (spans that are not AI work, SPEC §3.2);
  *  4. `tally_resolved`: the walk up the tree, one row per span in need;
  *  5. the grouping of the window's events. Events with units (rare) are
  *     grouped by their units too, so a group's units are its events' units
@@ -18,6 +19,10 @@
  */
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
 import { sqlString } from '../rows.js';
+
+/** Every stored span with what the walk reads: the events' spans and the trace links. */
+export const TRACE_NODES = `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
+  UNION ALL SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM spans`;
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
@@ -76,7 +81,7 @@ export function usageSetupSql(q: UsageQuery): string[] {
             any_value(e.tenant) AS tenant,
             any_value(e.api_key) AS api_key, any_value(e.service) AS service, any_value(e.agent) AS agent,
             any_value(e.project) AS project, bool_or(coalesce(t.can_pay, false)) AS can_pay
-     FROM events e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
+     FROM (${TRACE_NODES}) e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
      WHERE e.trace_id IS NOT NULL AND hash(e.trace_id) IN (SELECT DISTINCT hash(trace_id) FROM tally_needs)
      GROUP BY node`,
     `CREATE OR REPLACE TEMP TABLE tally_resolved AS

@@ -49,6 +49,7 @@ import type {
   BatchRecord,
   EventsPageQuery,
   EventWindowQuery,
+  IngestChunk,
   IngestResult,
   IssuedStatement,
   Store,
@@ -169,12 +170,16 @@ export class PostgresStore implements Store {
     });
   }
 
-  ingest(label: string, chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>): Promise<IngestResult> {
+  /** Trace links (`IngestChunk.links`) are not stored yet by this adapter: only the events are. */
+  ingest(
+    label: string,
+    chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
+  ): Promise<IngestResult> {
     return this.track(
       this.withClient((c) =>
         inTransaction(c, async () => {
           await run(c, STAGE_DDL);
-          const offered = await copyEvents(c, chunks);
+          const offered = await copyEvents(c, eventsOf(chunks));
           return this.merge(c, label, Date.now(), offered);
         }),
       ),
@@ -268,15 +273,29 @@ export class PostgresStore implements Store {
     return this.track(addCounter(this.pool, 'rejected', n));
   }
 
+  async countIgnored(n: number): Promise<void> {
+    await this.track(
+      run(
+        this.pool,
+        `INSERT INTO counters VALUES ('ignored', ${sqlInt(n)})
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + EXCLUDED.value`,
+      ),
+    );
+  }
+
   async counters(): Promise<StoreCounters> {
     const [row] = await this.db.rows(`
       SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM batches) AS batches,
              (SELECT value FROM counters WHERE name = 'duplicates') AS duplicates,
-             (SELECT value FROM counters WHERE name = 'rejected') AS rejected`);
+             (SELECT value FROM counters WHERE name = 'superseded') AS superseded,
+             (SELECT value FROM counters WHERE name = 'rejected') AS rejected,
+             coalesce((SELECT value FROM counters WHERE name = 'ignored'), 0) AS ignored`);
     return {
       events: num(row?.events),
       duplicates: num(row?.duplicates),
+      superseded: num(row?.superseded),
       rejected: num(row?.rejected),
+      ignored: num(row?.ignored),
       batches: num(row?.batches),
     };
   }
@@ -549,6 +568,13 @@ async function inTransaction<T>(c: pg.PoolClient, body: () => Promise<T>): Promi
   }
   await run(c, 'COMMIT');
   return result;
+}
+
+/** The events of ingest chunks (plain arrays or `IngestChunk`s). */
+async function* eventsOf(
+  chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
+): AsyncGenerator<UsageEvent[]> {
+  for await (const chunk of chunks) yield Array.isArray(chunk) ? chunk : chunk.events;
 }
 
 /**
