@@ -233,6 +233,10 @@ describe('fuzz', () => {
           path: fc.constant('/v1/traces'),
           contentType: fc.constantFrom('application/json', 'application/x-protobuf'),
         }),
+        fc.record({
+          path: fc.constant('/v1/litellm'),
+          contentType: fc.constantFrom('application/json', 'application/x-ndjson'),
+        }),
       );
       // The protobuf seed is a valid request: the decoder is fuzzed from a message it reads.
       const seeded = await target.run('http', {
