@@ -1,60 +1,88 @@
-// B2: the full statement (attribution, rollup, pricing, pools) over a month
-// of stored events, against a hand-written DuckDB query over the same table
-// that only sums token-priced cost by team (identity → team and model → rate
-// tables prepared beforehand, not timed). Target: at most 2× the query, and
-// under 2 s.
+// B2: the full statement (attribution, rollup, pricing, pools, cents) over
+// the benchmark month, as a user runs it: `tally statement --format json`,
+// end to end in its own process, with its peak memory. Beside it, an inner
+// timing of computeStatement, and a hand-written DuckDB query over the same
+// table that groups by the statement's own line key (cost center, team,
+// application, tenant, environment, category, status), with the identity →
+// owner and model → rate lookup tables prepared beforehand (not timed).
+// Target: the CLI at most 2× the query, and under 3 s.
+//
+// Equality: when a statement of the same month by an earlier implementation
+// is kept beside the store (`<store>.previous-statement.json`, written by
+// `TALLY_BENCH_KEEP=1`), the CLI's JSON must equal it to the last digit.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../dist/config/load.js';
+import { categoryOf } from '../dist/core/category.js';
 import { PriceBook } from '../dist/core/pricing.js';
 import { Registry } from '../dist/core/registry.js';
 import { computeStatement } from '../dist/service/statement.js';
 import { openStore } from '../dist/store/open.js';
+import { load, runCli } from './lib/cli.mjs';
 import { monthStore } from './lib/month-store.mjs';
 
 const OCT = { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 10, 1) };
-const RUNS = 3;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const q = (s) => (s === null ? 'NULL' : `'${String(s).replaceAll("'", "''")}'`);
+const loadBefore = load();
 
-const { storePath, configPath, events } = await monthStore();
+const { storePath, configPath, events, generator } = await monthStore();
 const { config } = await loadConfig(configPath);
 
-// tally
-const tallyTimes = [];
-let statement;
-for (let i = 0; i < RUNS; i++) {
-  const store = await openStore(storePath);
-  const t0 = performance.now();
-  ({ statement } = await computeStatement(store, config, OCT));
-  tallyTimes.push(performance.now() - t0);
-  await store.close();
-}
+// what a user runs
+const out = `${storePath}.statement.json`;
+const cli = runCli([
+  'statement',
+  '--config',
+  configPath,
+  '--period',
+  '2026-10',
+  '--format',
+  'json',
+  '--out',
+  out,
+]);
+const json = readFileSync(out, 'utf8');
+rmSync(out, { force: true });
+const previousPath = `${storePath}.previous-statement.json`;
+if (process.env.TALLY_BENCH_KEEP) writeFileSync(previousPath, json);
+const equal = existsSync(previousPath) ? readFileSync(previousPath, 'utf8') === json : null;
 
-// the reference query, with its lookup tables built before timing
+// inner timing, and the size of the data
+const store = await openStore(storePath);
+const t0 = performance.now();
+const { statement, charges } = await computeStatement(store, config, OCT);
+const inner = performance.now() - t0;
+await store.close();
+
+// the reference query, its lookup tables built before timing
 const instance = await DuckDBInstance.create(storePath);
 const conn = await instance.connect();
 const registry = new Registry(config);
 const prices = new PriceBook(config.prices);
+const at = OCT.start + 15 * 86_400_000;
 const tuples = (
   await conn.runAndReadAll('SELECT DISTINCT api_key, service, agent, project FROM events')
 ).getRowObjectsJS();
-const owners = [];
-for (const t of tuples) {
+const owners = tuples.map((t) => {
   const r = registry.resolve(t);
-  const owner = r.kind === 'identity' ? registry.owner(r.identity, OCT.start + 15 * 86_400_000) : null;
-  owners.push(
-    `(${q(t.api_key)}, ${q(t.service)}, ${q(t.agent)}, ${q(t.project)}, ${q(owner?.ok ? owner.chain.team : null)})`,
-  );
-}
-await conn.run(
-  `CREATE TEMP TABLE owner_map (api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR, team VARCHAR)`,
-);
+  const owner = r.kind === 'identity' ? registry.owner(r.identity, at) : null;
+  const chain = owner?.ok ? owner.chain : null;
+  const env = r.kind === 'identity' ? r.identity.environment : null;
+  return `(${[t.api_key, t.service, t.agent, t.project, chain?.costCenter ?? null, chain?.team ?? null, chain?.application ?? null, env, chain ? 'attributed' : 'unattributed'].map(q).join(', ')})`;
+});
+await conn.run(`CREATE TEMP TABLE owner_map (api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR,
+  cost_center VARCHAR, team VARCHAR, application VARCHAR, environment VARCHAR, status VARCHAR)`);
 await conn.run(`INSERT INTO owner_map VALUES ${owners.join(',')}`);
+const ops = (await conn.runAndReadAll('SELECT DISTINCT operation FROM events')).getRowObjectsJS();
+await conn.run('CREATE TEMP TABLE categories (operation VARCHAR, has_tokens BOOLEAN, category VARCHAR)');
+await conn.run(
+  `INSERT INTO categories VALUES ${ops.flatMap((o) => [true, false].map((h) => `(${q(o.operation)}, ${h}, ${q(categoryOf(o.operation, h))})`)).join(',')}`,
+);
 const models = (await conn.runAndReadAll('SELECT DISTINCT provider, model FROM events')).getRowObjectsJS();
 const rates = models.map((m) => {
   const per = (field) => {
     const quote = prices.price({
-      time: OCT.start,
+      time: at,
       provider: m.provider,
       model: m.model,
       operation: 'chat',
@@ -76,37 +104,37 @@ await conn.run(
 );
 await conn.run(`INSERT INTO rates VALUES ${rates.join(',')}`);
 const reference = `
-  SELECT o.team, sum(e.input_tokens * r.in_rate + e.output_tokens * r.out_rate) AS cost
+  SELECT o.cost_center, o.team, o.application, e.tenant, o.environment, c.category, o.status,
+         sum(e.input_tokens * r.in_rate + e.output_tokens * r.out_rate) AS cost, count(*) AS events
   FROM events e
   JOIN owner_map o ON e.api_key IS NOT DISTINCT FROM o.api_key AND e.service IS NOT DISTINCT FROM o.service
                   AND e.agent IS NOT DISTINCT FROM o.agent AND e.project IS NOT DISTINCT FROM o.project
-  JOIN rates r ON e.provider = r.provider AND e.model = r.model
+  JOIN categories c ON c.operation = e.operation AND c.has_tokens = (e.input_tokens + e.output_tokens > 0)
+  LEFT JOIN rates r ON e.provider IS NOT DISTINCT FROM r.provider AND e.model IS NOT DISTINCT FROM r.model
   WHERE e.time >= '2026-10-01' AND e.time < '2026-11-01'
-  GROUP BY o.team`;
-const refTimes = [];
-for (let i = 0; i < RUNS; i++) {
-  const t0 = performance.now();
-  await conn.runAndReadAll(reference);
-  refTimes.push(performance.now() - t0);
-}
+  GROUP BY ALL`;
+const t1 = performance.now();
+const refRows = (await conn.runAndReadAll(reference)).getRowObjectsJS();
+const ref = performance.now() - t1;
 conn.closeSync();
 instance.closeSync();
 
-const tally = median(tallyTimes);
-const ref = median(refTimes);
-const ratio = tally / ref;
+const ratio = cli.ms / ref;
 console.log(
   JSON.stringify({
     name: 'B2 statement',
-    target: '≤ 2× the hand-written query, < 2 s',
+    target: '`tally statement` ≤ 2× a query grouping by the line key, < 3 s',
     figures: {
-      events,
-      'statement s (median of 3)': (tally / 1000).toFixed(2),
+      data: `${events} events (month ${generator}), ${charges.length} usage groups, ${statement.lines.length} lines`,
+      'tally statement --format json s': (cli.ms / 1000).toFixed(2),
+      'peak RSS MiB': cli.peakRssMiB,
+      'computeStatement s (inner)': (inner / 1000).toFixed(2),
       'reference query s': (ref / 1000).toFixed(2),
-      'tally ÷ reference': ratio.toFixed(2),
-      lines: statement.lines.length,
-      'events/s': Math.round(events / (tally / 1000)).toLocaleString('en-US'),
+      'reference rows': refRows.length,
+      'tally ÷ reference': ratio.toFixed(1),
+      'equal to the previous implementation': equal === null ? 'not checked' : equal ? 'yes' : 'NO',
+      'load average before / after': `${loadBefore} / ${load()}`,
     },
-    pass: ratio <= 2 && tally < 2000,
+    pass: ratio <= 2 && cli.ms < 3000 && equal !== false,
   }),
 );

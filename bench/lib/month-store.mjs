@@ -2,32 +2,56 @@
 // applications, 2,000 tenants, 20 % of events in agent traces, three pools)
 // ingested once into a store file under the temp directory and reused by the
 // statement, signals and replay benchmarks. TALLY_BENCH_EVENTS scales it.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+//
+// The cached file is named by a hash of the generator's code (every built
+// file of dist/demo) and of its parameters, so a change to
+// either builds a new month instead of reusing a stale one. Store-format
+// changes reach a cached file through the store's own migrations at open.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeCanonicalJsonl } from '../../dist/demo/index.js';
 import { openStore } from '../../dist/store/open.js';
 
 export const EVENTS = Number(process.env.TALLY_BENCH_EVENTS ?? 10_000_000);
 
+const PARAMS = {
+  events: EVENTS,
+  identities: 5000,
+  applications: 300,
+  tenants: 2000,
+  agentShare: 0.2,
+  month: '2026-10',
+  seed: 7,
+};
+
+/** Hash of the generator's built code and its parameters (12 hex digits). */
+export function generatorKey() {
+  const here = fileURLToPath(import.meta.url);
+  const demo = path.join(path.dirname(here), '..', '..', 'dist', 'demo');
+  const h = createHash('sha256');
+  for (const f of readdirSync(demo)
+    .filter((n) => n.endsWith('.js'))
+    .sort()) {
+    h.update(f).update(readFileSync(path.join(demo, f)));
+  }
+  h.update(JSON.stringify(PARAMS));
+  return h.digest('hex').slice(0, 12);
+}
+
 export async function monthStore() {
   const dir = path.join(os.tmpdir(), 'tally-bench');
   mkdirSync(dir, { recursive: true });
-  const tag = EVENTS === 10_000_000 ? '10m' : `${EVENTS}`;
+  const tag = `${EVENTS === 10_000_000 ? '10m' : EVENTS}-${generatorKey()}`;
   const storePath = path.join(dir, `${tag}.duckdb`);
   const configPath = path.join(dir, `${tag}.yaml`);
-  if (existsSync(storePath) && existsSync(configPath)) return { storePath, configPath, events: EVENTS };
+  const info = { storePath, configPath, events: EVENTS, generator: tag };
+  if (existsSync(storePath) && existsSync(configPath)) return info;
   const jsonl = path.join(dir, `${tag}.jsonl`);
   process.stderr.write(`bench: generating ${EVENTS} events into ${jsonl}\n`);
-  const { configYaml } = await writeCanonicalJsonl(jsonl, {
-    events: EVENTS,
-    identities: 5000,
-    applications: 300,
-    tenants: 2000,
-    agentShare: 0.2,
-    month: '2026-10',
-    seed: 7,
-  });
+  const { configYaml } = await writeCanonicalJsonl(jsonl, PARAMS);
   const building = `${storePath}.building`;
   rmSync(building, { force: true });
   const store = await openStore(building);
@@ -37,5 +61,5 @@ export async function monthStore() {
   renameSync(building, storePath);
   writeFileSync(configPath, configYaml.replace(/^store:.*$/m, `store: ${storePath}`));
   rmSync(jsonl, { force: true });
-  return { storePath, configPath, events: EVENTS };
+  return info;
 }

@@ -1,5 +1,6 @@
 import { budgetsCommand } from './commands/budgets.js';
 import { demoCommand } from './commands/demo.js';
+import { explainCommand } from './commands/explain.js';
 import { importCommand } from './commands/import.js';
 import { ingestCommand } from './commands/ingest.js';
 import { initCommand } from './commands/init.js';
@@ -23,6 +24,7 @@ export const COMMANDS: Record<string, Command> = {
   reconcile: reconcileCommand,
   restate: restateCommand,
   replay: replayCommand,
+  explain: explainCommand,
   posture: postureCommand,
   budgets: budgetsCommand,
   signals: signalsCommand,

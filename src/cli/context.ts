@@ -1,9 +1,9 @@
 /** Loads the configuration and opens the store the way every command does. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../core/config.js';
-import { UsageError } from '../core/errors.js';
+import { StoreHeldError, UsageError } from '../core/errors.js';
 import { type OpenOptions, openStore, storeFilePath } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { str } from './args.js';
@@ -12,11 +12,15 @@ export interface Context {
   config: Config;
   configPath: string;
   store: Store;
+  /** The store as opened: a file path, `duckdb:…` or `postgres://…`. */
+  storeUrl: string;
 }
 
 export interface ContextOptions extends OpenOptions {
   /** Commands that write (ingest, serve) create a missing store; every other one refuses it (SPEC §8). */
   create?: boolean;
+  /** The command can run through a server (`--server`): a held store's message says how. */
+  server?: boolean;
 }
 
 export async function openContext(
@@ -27,8 +31,33 @@ export async function openContext(
   const { config } = await loadConfig(configPath);
   const storeUrl = str(values, 'store') ?? resolveStorePath(config.store, configPath);
   if (!opts.create) mustExist(storeUrl);
-  const store = await openStore(storeUrl, opts);
-  return { config, configPath, store };
+  const store = await openStore(storeUrl, { ...opts, mustExist: !opts.create }).catch((e) => {
+    throw e instanceof StoreHeldError
+      ? new StoreHeldError(e.file, e.pid, `${e.message}: ${howToReach(e.file, opts.server === true)}`)
+      : e;
+  });
+  return { config, configPath, store, storeUrl };
+}
+
+/** Where a running `tally serve` notes the address it listens on, beside the store file it holds. */
+export function serverNoteFile(storeFile: string): string {
+  return `${storeFile}.server`;
+}
+
+/** How to run the command anyway: through the server that holds the store (its address if it noted it). */
+function howToReach(storeFile: string, viaServer: boolean): string {
+  let url = 'URL';
+  try {
+    url = (JSON.parse(readFileSync(serverNoteFile(storeFile), 'utf8')) as { url: string }).url;
+  } catch {
+    // no note (another kind of process, or a server from before notes): the generic form
+  }
+  if (!viaServer)
+    return `stop it first, or send the data to the server at ${url} instead (POST /v1/events, /v1/traces; docs/server.md)`;
+  return (
+    `run the command through it with --server ${url} and TALLY_TOKEN set to one of its tokens ` +
+    '(a finance or admin token to close a month), or stop it'
+  );
 }
 
 /** A command that reads never creates an empty store and reports "ok" on it. */

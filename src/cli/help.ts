@@ -14,6 +14,8 @@ export interface CommandHelp {
   example: string;
   /** false for commands without `--config`/`--store`. */
   store?: boolean;
+  /** true for commands that can run through a running server (`--server URL`). */
+  server?: boolean;
 }
 
 const FORMATS_IN = ['auto', 'otlp', 'litellm', 'openai-usage', 'anthropic-usage', 'jsonl', 'csv'];
@@ -67,6 +69,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       format: ['table', 'json', 'csv', 'html', 'focus', 'focus-parquet'],
     },
     example: 'tally statement --period 2026-10 --level team --format csv --out october.csv',
+    server: true,
   },
   reconcile: {
     usage: 'tally reconcile --period YYYY-MM --invoice FILE [--true-up] [--tolerance PCT] [--format F]',
@@ -83,6 +86,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     choices: { format: ['table', 'json'] },
     example: 'tally reconcile --period 2026-10 --invoice openai-october.csv --true-up',
+    server: true,
   },
   restate: {
     usage: 'tally restate --period YYYY-MM --config NEW.yaml [--format F] [--out FILE] [--issue]',
@@ -97,6 +101,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     choices: { format: ['table', 'json', 'focus'] },
     example: 'tally restate --period 2026-10 --config tally-fixed.yaml --format focus --out correction.csv',
     store: false,
+    server: true,
   },
   signals: {
     usage: 'tally signals [--from T] [--to T] [--severity S] [--format F] [--fail-on S] [--invoice FILE]',
@@ -110,6 +115,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     choices: { severity: SEVERITIES, 'fail-on': SEVERITIES, format: ['table', 'json'] },
     example: 'tally signals --from 2026-10-01 --to 2026-11-01 --fail-on high',
+    server: true,
   },
   replay: {
     usage: 'tally replay --from T --to T [--identity ID] [--trace ID] [--format F] [--out FILE]',
@@ -124,6 +130,18 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     choices: { format: ['md', 'json', 'html'] },
     example:
       'tally replay --from 2026-10-19 --to 2026-10-23 --identity nhi-storefront-prod --format html --out incident.html',
+    server: true,
+  },
+  explain: {
+    usage: 'tally explain EVENT_ID [--source S] [--format F]',
+    summary:
+      'Why one event was charged where it was: selectors, owner at the time, invoker path, verdicts, price components, line.',
+    options: [
+      ['--source S', 'the event source, when the id exists under several (they are listed)'],
+      ['--format F', 'text (default) or json'],
+    ],
+    choices: { format: ['text', 'json'] },
+    example: 'tally explain 4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7 --source otlp',
   },
   posture: {
     usage: 'tally posture [--period YYYY-MM | --from T --to T] [--rotation-days N] [--format F]',
@@ -135,6 +153,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     choices: { format: ['table', 'json'] },
     example: 'tally posture --format json',
+    server: true,
   },
   budgets: {
     usage: 'tally budgets [--period YYYY-MM] [--format F]',
@@ -145,6 +164,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     choices: { format: ['table', 'json'] },
     example: 'tally budgets --period 2026-10',
+    server: true,
   },
   verify: {
     usage: 'tally verify [--format F]',
@@ -153,6 +173,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     options: [['--format F', 'table (default) or json']],
     choices: { format: ['table', 'json'] },
     example: 'tally verify --store ./tally.duckdb',
+    server: true,
   },
   serve: {
     usage: 'tally serve [--port 4318] [--host 127.0.0.1] [--rate-limit N] [--max-body-mb N] [--web DIR]',
@@ -211,10 +232,15 @@ const COMMON = [
   ['--store URL', 'the store, overriding `store:` in the configuration'],
 ] as const;
 
+const SERVER = [
+  '--server URL',
+  'run through a running `tally serve` at URL (or TALLY_SERVER), with the token in TALLY_TOKEN',
+] as const;
+
 export function commandHelp(name: string): string {
   const h = COMMAND_HELP[name];
   if (!h) return HELP;
-  const options = h.store === false ? h.options : [...h.options, ...COMMON];
+  const options = [...h.options, ...(h.store === false ? [] : COMMON), ...(h.server ? [SERVER] : [])];
   const width = Math.max(0, ...options.map(([flag]) => flag.length)) + 2;
   const lines = options.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`);
   return [

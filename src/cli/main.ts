@@ -3,6 +3,7 @@
  * one place (0 ok, 1 findings, 2 usage or input errors).
  */
 import { TallyError } from '../core/errors.js';
+import { redactSecrets } from '../core/secrets.js';
 import { HelpRequested, nearest } from './args.js';
 import { COMMANDS } from './commands.js';
 import { HELP } from './help.js';
@@ -38,11 +39,13 @@ function reportError(err: unknown): number {
     return 0;
   }
   if (err instanceof TallyError) {
-    process.stderr.write(`tally: ${err.message}\n`);
+    process.stderr.write(`tally: ${redactSecrets(err.message)}\n`);
     return err.code === 'tampered' ? 1 : err.code === 'store_failure' || err.code === 'not_found' ? 1 : 2;
   }
   process.stderr.write(
-    `tally: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    redactSecrets(
+      `tally: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    ),
   );
   return 1;
 }

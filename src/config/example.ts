@@ -61,8 +61,10 @@ identities:
     tenants: [tenant-acme, tenant-globex]    # tenants it may act for; ["*"] = any; omitted = none
     models: ["gpt-4o*", "text-embedding-3-*"] # authorised models (globs); omitted = any
     match:                            # telemetry refers to it by any one of these selectors;
-      - { api_key: 88dc28d0f030c55e } # a selector matches when all its fields equal the event's
-      - { service: support-bot }      # (api_key: the first 16 hex digits of the key's SHA-256)
+      # a selector matches when all its fields match the event's; api_key: the key's SHA-256
+      # as 64 hex digits (as LiteLLM shows it), or a prefix of it of at least 16; never a raw key
+      - { api_key: 88dc28d0f030c55ed4ab77ed8faf098196cb1c05df778539800c9f1243fe6b4b }
+      - { service: support-bot }
     lifecycle:                        # optional: use after revoked/expired/leaked/compromised is disputed
       - { at: 2026-01-01T00:00:00Z, event: created }   # created | rotated | revoked | expired | leaked | compromised
       - { at: 2026-09-01T00:00:00Z, event: rotated }

@@ -24,8 +24,14 @@ import { ConfigError, type Problem } from '../core/errors.js';
 
 type Obj = Record<string, unknown>;
 
-export async function loadConfig(file: string): Promise<{ config: Config; files: string[] }> {
-  const loader = new Loader();
+/** Reads one file of the configuration; by default from disk (a server restating uploaded files passes its own). */
+export type ReadFile = (file: string) => Promise<Buffer>;
+
+export async function loadConfig(
+  file: string,
+  read: ReadFile = readFile,
+): Promise<{ config: Config; files: string[] }> {
+  const loader = new Loader(read);
   await loader.visit(path.resolve(file), []);
   if (loader.problems.length > 0) throw new ConfigError(loader.problems);
   const config = parseConfig(loader.merged, {
@@ -41,6 +47,8 @@ class Loader {
   readonly hash = createHash('sha256');
   readonly merged: Obj = {};
   readonly locations = new Map<string, SourceLocation>();
+
+  constructor(private readonly read: ReadFile) {}
 
   async visit(file: string, including: string[]): Promise<void> {
     const includer = including.at(-1);
@@ -63,7 +71,7 @@ class Loader {
     }
     let bytes: Buffer;
     try {
-      bytes = await readFile(file);
+      bytes = await this.read(file);
     } catch (err) {
       const reason =
         (err as NodeJS.ErrnoException).code === 'ENOENT'

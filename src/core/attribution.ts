@@ -7,9 +7,9 @@ import type { UsageCategory } from './category.js';
 import { categoryOf } from './category.js';
 import type { Config, Identity } from './config.js';
 import type { Money } from './money.js';
-import type { PriceBook, PriceFallback } from './pricing.js';
+import type { PriceBook, PriceFallback, PricingInput } from './pricing.js';
 import type { DisputedReason, Registry, UnattributedReason } from './registry.js';
-import type { UsageGroup } from './usage.js';
+import { tupleKey, type UsageGroup } from './usage.js';
 
 export type Status = 'attributed' | 'unattributed' | 'disputed';
 /** `uninstrumented`: money on the provider's bill with no telemetry behind it (reconcile --true-up, SPEC §5.2). */
@@ -70,6 +70,18 @@ export interface Charge extends LineKey, Amounts {
   fallbacks?: PriceFallback[];
 }
 
+/** Why a charge is billed 0: unattributed, disputed spend held, or experimentation shown back. */
+export type NotBilled = 'unattributed' | 'disputed_hold' | 'experimentation_showback';
+
+/** Disputed spend is shown against the identity that made the call, never rolled up to an invoker (SPEC §4.7). */
+export function accountableIdentity(
+  own: Identity,
+  payer: Identity,
+  disputed: DisputedReason | null,
+): Identity {
+  return disputed ? own : payer;
+}
+
 export function emptyAmounts(): Amounts {
   return {
     direct_cost: 0n,
@@ -107,101 +119,161 @@ export function selectorLabel(t: UsageGroup['own']): string {
   return parts.length > 0 ? parts.join(',') : 'none';
 }
 
+/** What attribution decides from the registry alone: the same for every group with the same selectors, payer, tenant, model and configuration segment. */
+type Who = Pick<
+  Charge,
+  | 'cost_center'
+  | 'team'
+  | 'application'
+  | 'tenant'
+  | 'environment'
+  | 'status'
+  | 'reason'
+  | 'identity'
+  | 'payer'
+  | 'refusedTenant'
+  | 'staleOwner'
+  | 'disputes'
+> & { billed: boolean };
+
 export class Attributor {
+  /** Registry answers by group key: a month has millions of groups but far fewer distinct answers. */
+  private readonly who = new Map<string, Who>();
+  private readonly boundaries: number[];
+
   constructor(
     private readonly registry: Registry,
     private readonly prices: PriceBook,
     private readonly policy: Config['policy'],
-  ) {}
+  ) {
+    this.boundaries = registry.boundaries();
+  }
 
   attribute(g: UsageGroup): Charge {
-    const quote = this.prices.price({ ...g, tierUnits: g.tier_units });
+    const quote = this.prices.price(pricingInput(g));
     const hasTokens = g.input_tokens + g.output_tokens > 0;
     const cost = quote.priced ? quote.cost : 0n;
+    const who = this.whoOf(g);
     const charge: Charge = {
-      cost_center: null,
-      team: null,
-      application: null,
-      tenant: null,
-      environment: null,
+      cost_center: who.cost_center,
+      team: who.team,
+      application: who.application,
+      tenant: who.tenant,
+      environment: who.environment,
       category: categoryOf(g.operation, hasTokens),
-      status: 'attributed',
-      reason: null,
+      status: who.status,
+      reason: who.reason,
       pool: null,
       direct_cost: cost,
       shared_cost: 0n,
       effective_cost: cost,
       list_cost: quote.priced ? quote.listCost : 0n,
-      billed_cost: 0n,
+      billed_cost: who.billed ? cost : 0n,
       events: g.events,
       unpriced_events: quote.priced ? 0 : g.events,
       requests: g.requests,
       input_tokens: g.input_tokens,
       output_tokens: g.output_tokens,
-      identity: null,
-      payer: null,
+      identity: who.identity,
+      payer: who.payer,
       provider: g.provider,
       model: g.model,
       project: g.project,
       api_key: g.own.api_key,
       day: g.day,
       time: g.time,
-      refusedTenant: null,
-      staleOwner: false,
-      disputes: [],
+      refusedTenant: who.refusedTenant,
+      staleOwner: who.staleOwner,
+      disputes: [...who.disputes],
     };
     if (quote.fallbacks) charge.fallbacks = quote.fallbacks;
-
-    const own = this.registry.resolve(g.own);
-    if (own.kind !== 'identity') {
-      charge.identity = selectorLabel(g.own);
-      charge.status = 'unattributed';
-      charge.reason = own.kind === 'unknown' ? 'unknown_identity' : 'ambiguous_identity';
-      charge.tenant = null;
-      return charge;
-    }
-    charge.identity = own.identity.id;
-
-    const payer = this.payerOf(own.identity, g);
-    charge.payer = payer.identity.id;
-    charge.environment = payer.identity.environment;
-
-    charge.disputes = this.registry.disputes(own.identity, g.time, g.model);
-    const disputed = charge.disputes[0] ?? null;
-    // Disputed spend is shown against the identity that made the call, never rolled up to an invoker.
-    const accountable = disputed ? own.identity : payer.identity;
-    const owner = this.registry.owner(accountable, g.time);
-    if (owner.ok) {
-      charge.cost_center = owner.chain.costCenter;
-      charge.team = owner.chain.team;
-      charge.application = owner.chain.application;
-      charge.staleOwner = owner.offboarded || owner.retired;
-    } else {
-      charge.application = owner.partial.application ?? null;
-      charge.team = owner.partial.team ?? null;
-    }
-
-    if (g.tenant !== null) {
-      if (this.registry.tenantAllowed(payer.identity, g.tenant)) charge.tenant = g.tenant;
-      else charge.refusedTenant = g.tenant;
-    }
-
-    if (disputed) {
-      charge.status = 'disputed';
-      charge.reason = disputed;
-    } else if (!owner.ok) {
-      charge.status = 'unattributed';
-      charge.reason = owner.reason;
-    } else if (charge.refusedTenant !== null) {
-      charge.reason = 'tenant_unverified';
-    } else if (payer.noInvoker) {
-      charge.reason = 'no_invoker';
-    }
-    charge.billed_cost = this.billed(charge);
     return charge;
   }
 
-  private payerOf(own: Identity, g: UsageGroup): { identity: Identity; noInvoker: boolean } {
+  /** The registry's part of a group's charge, computed once per distinct key. */
+  private whoOf(g: UsageGroup): Who {
+    const key = [
+      tupleKey(g.own),
+      g.payer === null ? '\u0002' : tupleKey(g.payer),
+      g.rollup,
+      g.tenant ?? '\u0002',
+      g.model ?? '\u0002',
+      segmentOf(this.boundaries, g.time),
+    ].join('\u0001');
+    let who = this.who.get(key);
+    if (who === undefined) {
+      who = this.decide(g);
+      this.who.set(key, who);
+    }
+    return who;
+  }
+
+  /** SPEC §4.1–§4.7 for one group: who it is, who pays, the owner chain, the tenant, the status. */
+  private decide(g: UsageGroup): Who {
+    const who: Who = {
+      cost_center: null,
+      team: null,
+      application: null,
+      tenant: null,
+      environment: null,
+      status: 'attributed',
+      reason: null,
+      identity: null,
+      payer: null,
+      refusedTenant: null,
+      staleOwner: false,
+      disputes: [],
+      billed: false,
+    };
+    const own = this.registry.resolve(g.own);
+    if (own.kind !== 'identity') {
+      who.identity = selectorLabel(g.own);
+      who.status = 'unattributed';
+      who.reason = own.kind === 'unknown' ? 'unknown_identity' : 'ambiguous_identity';
+      return who;
+    }
+    who.identity = own.identity.id;
+
+    const payer = this.payerOf(own.identity, g);
+    who.payer = payer.identity.id;
+    who.environment = payer.identity.environment;
+
+    who.disputes = this.registry.disputes(own.identity, g.time, g.model);
+    const disputed = who.disputes[0] ?? null;
+    const accountable = accountableIdentity(own.identity, payer.identity, disputed);
+    const owner = this.registry.owner(accountable, g.time);
+    if (owner.ok) {
+      who.cost_center = owner.chain.costCenter;
+      who.team = owner.chain.team;
+      who.application = owner.chain.application;
+      who.staleOwner = owner.offboarded || owner.retired;
+    } else {
+      who.application = owner.partial.application ?? null;
+      who.team = owner.partial.team ?? null;
+    }
+
+    if (g.tenant !== null) {
+      if (this.registry.tenantAllowed(payer.identity, g.tenant)) who.tenant = g.tenant;
+      else who.refusedTenant = g.tenant;
+    }
+
+    if (disputed) {
+      who.status = 'disputed';
+      who.reason = disputed;
+    } else if (!owner.ok) {
+      who.status = 'unattributed';
+      who.reason = owner.reason;
+    } else if (who.refusedTenant !== null) {
+      who.reason = 'tenant_unverified';
+    } else if (payer.noInvoker) {
+      who.reason = 'no_invoker';
+    }
+    who.billed = this.notBilled(who) === null;
+    return who;
+  }
+
+  /** Who pays for the group (SPEC §4.3): the span's own identity, or the invoker of a shared one. */
+  payerOf(own: Identity, g: UsageGroup): { identity: Identity; noInvoker: boolean } {
     if (this.policy.workflowRollup === 'executor' || !own.shared) return { identity: own, noInvoker: false };
     if (g.rollup === 'invoker' && g.payer) {
       const invoker = this.registry.resolve(g.payer);
@@ -211,10 +283,48 @@ export class Attributor {
     return { identity: own, noInvoker: true };
   }
 
-  private billed(c: Charge): Money {
-    if (c.status === 'unattributed') return 0n;
-    if (c.status === 'disputed' && this.policy.disputed === 'hold') return 0n;
-    if (c.environment === 'experimentation' && this.policy.experimentation === 'showback') return 0n;
-    return c.effective_cost;
+  /** Why a charge is billed 0 (SPEC §4.6, §4.7), or null when it is billed in full. */
+  notBilled(c: Pick<Charge, 'status' | 'environment'>): NotBilled | null {
+    if (c.status === 'unattributed') return 'unattributed';
+    if (c.status === 'disputed' && this.policy.disputed === 'hold') return 'disputed_hold';
+    if (c.environment === 'experimentation' && this.policy.experimentation === 'showback')
+      return 'experimentation_showback';
+    return null;
   }
+}
+
+/** How many of the sorted instants are at or before `t`: groups in one segment get the same registry answers. */
+function segmentOf(boundaries: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = boundaries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((boundaries[mid] as number) <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A group's pricing input, field by field (spreading a whole group per call was a measurable cost). */
+function pricingInput(g: UsageGroup): PricingInput {
+  const input: PricingInput = {
+    time: g.time,
+    provider: g.provider,
+    model: g.model,
+    operation: g.operation,
+    input_tokens: g.input_tokens,
+    output_tokens: g.output_tokens,
+    cache_read_tokens: g.cache_read_tokens,
+    cache_write_tokens: g.cache_write_tokens,
+    reasoning_tokens: g.reasoning_tokens,
+    requests: g.requests,
+    tool: g.tool,
+    data_source: g.data_source,
+    tierUnits: g.tier_units,
+  };
+  if (g.cache_write_1h_tokens !== undefined) input.cache_write_1h_tokens = g.cache_write_1h_tokens;
+  if (g.input_audio_tokens !== undefined) input.input_audio_tokens = g.input_audio_tokens;
+  if (g.output_audio_tokens !== undefined) input.output_audio_tokens = g.output_audio_tokens;
+  if (g.units !== undefined) input.units = g.units;
+  return input;
 }

@@ -2,6 +2,8 @@
  * The error classes of tally. Each carries a stable code; the CLI maps them to
  * exit codes and the server to HTTP statuses, each in one place.
  */
+import { redactSecrets } from './secrets.js';
+
 export type ErrorCode =
   | 'invalid_config'
   | 'invalid_input'
@@ -38,7 +40,7 @@ export function formatProblem(p: Problem): string {
   if (p.file) where.push(p.file);
   if (p.record !== undefined) where.push(`${p.recordKind ?? 'record'} ${p.record}`);
   if (p.field) where.push(`field ${p.field}`);
-  return where.length > 0 ? `${where.join(', ')}: ${p.reason}` : p.reason;
+  return redactSecrets(where.length > 0 ? `${where.join(', ')}: ${p.reason}` : p.reason);
 }
 
 /** Bad configuration: every problem found, the file rejected as a whole. */
@@ -66,6 +68,18 @@ export class UsageError extends TallyError {
   constructor(message: string) {
     super('usage', message);
     this.name = 'UsageError';
+  }
+}
+
+/** The embedded store's file is held by another process (a running `tally serve`, another command). */
+export class StoreHeldError extends UsageError {
+  constructor(
+    readonly file: string,
+    readonly pid: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreHeldError';
   }
 }
 

@@ -59,6 +59,23 @@ export function formatMoney(m: Money, minPlaces = 2): string {
   return neg ? `-${text}` : text;
 }
 
+/**
+ * Formats an amount kept in units of 10^-(12+extraDigits) (a price per token
+ * scaled to stay an integer) exactly, trailing zeros trimmed, at least two decimals.
+ */
+export function formatScaled(value: bigint, extraDigits: number): string {
+  if (extraDigits === 0) return formatMoney(value);
+  const unit = 10n ** BigInt(extraDigits);
+  const neg = value < 0n;
+  const abs = neg ? -value : value;
+  const head = formatMoney(abs / unit, SCALE);
+  const tail = (abs % unit).toString().padStart(extraDigits, '0');
+  const text = `${head}${tail}`.replace(/0+$/, '');
+  const [whole = '0', frac = ''] = text.split('.');
+  const out = `${whole}.${frac.padEnd(2, '0')}`;
+  return neg ? `-${out}` : out;
+}
+
 /** Formats with exactly `places` decimals, rounding half away from zero. */
 export function formatFixed(m: Money, places: number): string {
   return formatMoney(roundTo(m, places), places).replace(new RegExp(`(\\.\\d{${places}})\\d*$`), '$1');

@@ -21,11 +21,11 @@ import {
   type Rate,
   type RateSet,
 } from './catalog.js';
-import type { Config, ModelPrice, UnitPrice, UnitRate } from './config.js';
+import type { Config, Discount, ModelPrice, UnitPrice, UnitRate } from './config.js';
 import { AGGREGATE_OPERATIONS, type Units, type UsageEvent } from './event.js';
 import { isGlob, modelMatches } from './glob.js';
 import type { Money } from './money.js';
-import { mulDiv, ONE } from './money.js';
+import { formatScaled, mulDiv, ONE } from './money.js';
 import { tierUnitsOf } from './usage.js';
 
 export interface PriceQuote {
@@ -119,13 +119,82 @@ interface Dated<T> {
 
 interface Resolved {
   catalog: ((time: number) => RateSet) | null;
+  /** The catalog's name of the model and its provider, when the catalog has it. */
+  catalogModel: { provider: string; model: string } | null;
   /** The last catalog rate set seen and its compiled form: consecutive events mostly share one. */
   lastRates: RateSet | null;
   lastCompiled: Compiled | null;
   /** Exact names first, then latest `from`; the first in effect wins. */
-  org: Dated<Compiled>[];
-  /** Per cent in Money units. */
-  discounts: Dated<Money>[];
+  org: Dated<OrgRates>[];
+  discounts: Dated<Discount>[];
+}
+
+/** An organisation model price and its compiled rates. */
+interface OrgRates {
+  price: ModelPrice;
+  rates: Compiled;
+}
+
+/** What `#decide` found for one event or group; `price` and `explain` both read it. */
+interface Decision {
+  unit: UnitPrice | null;
+  aggregate: boolean;
+  unitCost: Money;
+  unitSource: 'organisation' | 'none';
+  hasTokens: boolean;
+  /** Units without an organisation per-unit price. */
+  rest: Units | null;
+  /** Why no rates price the tokens (null when `rates` is set). */
+  stop: PriceStop | null;
+  catalogModel: { provider: string; model: string } | null;
+  catalog: Compiled | null;
+  org: OrgRates | null;
+  /** The organisation's rates in effect, else the catalog's. */
+  rates: Compiled | null;
+  /** Units priced by `rates`, and those left to the catalog's. */
+  own: Units | null;
+  toCatalog: Units | null;
+  discount: Discount | null;
+}
+
+/**
+ * Why an event's tokens have no rates: `no_usage` — nothing to price by the
+ * token (an orchestration span's aggregate, a tool call); `no_model`; or
+ * `no_price` — the model has no price anywhere.
+ */
+export type PriceStop = 'no_usage' | 'no_model' | 'no_price';
+
+export type RateSource = 'organisation' | 'catalog';
+
+/** One priced part of the usage: quantity × rate = amount, exact. */
+export interface PriceComponent {
+  /** `input` (not cached), `output` (not reasoning), `cache_read`, `cache_write`, `reasoning`, `requests`, `cache_write_1h`, `input_audio`, `output_audio`, `unit:<name>`. */
+  part: string;
+  quantity: number;
+  /** Per million tokens, or per request / unit for `requests` and `unit:…`; exact decimal. */
+  rate: string;
+  rateUnit: 'per_mtok' | 'per_unit';
+  /** The tier applied (0: the base price), by the request's input tokens. */
+  tier: number;
+  /** quantity × rate before any discount, exact decimal (may have more than 12 decimals). */
+  amount: string;
+  /** The same amount in units of 10^-(12+scaleDigits). */
+  scaled: bigint;
+  scaleDigits: number;
+  source: RateSource;
+}
+
+export interface PriceExplanation {
+  quote: PriceQuote;
+  stop: PriceStop | null;
+  catalogModel: { provider: string; model: string } | null;
+  organisationPrice: ModelPrice | null;
+  discount: Discount | null;
+  components: PriceComponent[];
+  /** The per-call unit price that applied (operation, tool or data source) and the calls it counted. */
+  unitPrice: { price: UnitPrice; calls: number } | null;
+  /** Units priced by the organisation per unit. */
+  unitRates: Array<{ unit: string; count: number; rate: UnitRate }>;
 }
 
 const HUNDRED_PERCENT = 100n * ONE;
@@ -159,6 +228,73 @@ export class PriceBook {
   }
 
   price(e: PricingInput): PriceQuote {
+    const d = this.#decide(e);
+    const { unitCost, unitSource, rates, catalog } = d;
+    if (rates === null) {
+      const unitsOnly = quote(unitCost, unitCost, 0n, unitCost, true, unitSource);
+      if (d.stop === 'no_usage') return unitsOnly;
+      // Units that no organisation price covers and no model rate can price: listed, not priced.
+      return d.hasTokens
+        ? quote(unitCost, unitCost, 0n, unitCost, false, 'none')
+        : withFallbacks(unitFallbacks(d.rest, null), unitsOnly);
+    }
+    const discount = d.discount?.percent ?? null;
+    const scaled = evaluate(rates, e, d.own);
+    const tokenCost =
+      finish(scaled, rates.scale, discount) +
+      (d.toCatalog === null || catalog === null
+        ? 0n
+        : finish(evaluate(catalog, NO_USAGE, d.toCatalog), catalog.scale, discount));
+    // The list price is the catalog's, else the organisation's, before discounts.
+    const listRates = catalog ?? rates;
+    const listTokens = finish(
+      listRates === rates ? scaled : evaluate(listRates, e, d.rest),
+      listRates.scale,
+      null,
+    );
+    const source = rates === catalog ? 'catalog' : 'organisation';
+    const q = quote(tokenCost + unitCost, listTokens + unitCost, tokenCost, unitCost, true, source);
+    const unpricedUnits = unitFallbacks(d.own, rates).filter((f) => !catalog?.units.has(f.part.slice(5)));
+    return withFallbacks([...partFallbacks(rates, e), ...unpricedUnits], q);
+  }
+
+  /**
+   * Every price component of one event or group, with where its rate came
+   * from: what `price` sums, shown part by part (`tally explain`).
+   */
+  explain(e: PricingInput): PriceExplanation {
+    const d = this.#decide(e);
+    const org = d.org?.price ?? null;
+    const parts = (c: Compiled | null, input: PricingInput, units: Units | null, from: RateSource) =>
+      c === null ? [] : terms(c, input, units).map((t) => component(t, c, input, from));
+    const ownSource: RateSource = d.rates !== null && d.rates === d.catalog ? 'catalog' : 'organisation';
+    const components = [
+      ...parts(d.rates, e, d.own, ownSource),
+      ...(d.toCatalog === null ? [] : parts(d.catalog, NO_USAGE, d.toCatalog, 'catalog')),
+    ].filter((c) => c.quantity > 0);
+    // Aggregated spans carry no units of their own (their children's are priced there).
+    const unitRates = Object.entries(d.aggregate ? {} : (e.units ?? {})).flatMap(([unit, count]) => {
+      const rate = count > 0 ? this.#unitRate(unit, e.provider) : null;
+      return rate === null ? [] : [{ unit, count, rate }];
+    });
+    return {
+      quote: this.price(e),
+      stop: d.rates === null ? d.stop : null,
+      catalogModel: d.catalogModel,
+      organisationPrice: org,
+      discount: d.discount,
+      components,
+      unitPrice: d.unit === null ? null : { price: d.unit, calls: e.requests },
+      unitRates,
+    };
+  }
+
+  /**
+   * The decisions behind a price: the unit price, the units priced by the
+   * organisation per unit, and the rates for the tokens (the organisation's
+   * model price in effect, else the catalog's) with the discount in effect.
+   */
+  #decide(e: PricingInput): Decision {
     const unit = this.#unitPrice(e);
     // Unit prices are per span: an aggregated event stands for `requests` spans.
     const aggregate = AGGREGATE_OPERATIONS.has(e.operation);
@@ -172,44 +308,46 @@ export class PriceBook {
       e.cache_write_tokens > 0 ||
       e.reasoning_tokens > 0;
     const rest = units?.rest ?? null;
+    const d: Decision = {
+      unit,
+      aggregate,
+      unitCost,
+      unitSource,
+      hasTokens,
+      rest,
+      stop: null,
+      catalogModel: null,
+      catalog: null,
+      org: null,
+      rates: null,
+      own: rest,
+      toCatalog: null,
+      discount: null,
+    };
     // Orchestration spans report their children's usage (priced there), and an
     // event without tokens, such as a tool call, has no token cost to find.
     if (aggregate || (!hasTokens && rest === null)) {
-      return quote(unitCost, unitCost, 0n, unitCost, true, unitSource);
+      d.stop = 'no_usage';
+      return d;
     }
-    // Units that no organisation price covers and no model rate can price: listed, not priced.
-    const onlyUnits = () =>
-      withFallbacks(unitFallbacks(rest, null), quote(unitCost, unitCost, 0n, unitCost, true, unitSource));
-    if (e.model === null)
-      return hasTokens ? quote(unitCost, unitCost, 0n, unitCost, false, 'none') : onlyUnits();
-
+    if (e.model === null) {
+      d.stop = 'no_model';
+      return d;
+    }
     const resolved = this.#resolve(e.provider, e.model);
-    const catalog = this.#catalogAt(resolved, e.time);
-    const rates = inEffect(resolved.org, e.time) ?? catalog;
-    if (rates === null)
-      return hasTokens ? quote(unitCost, unitCost, 0n, unitCost, false, 'none') : onlyUnits();
-
+    d.catalogModel = resolved.catalogModel;
+    d.catalog = this.#catalogAt(resolved, e.time);
+    d.org = inEffect(resolved.org, e.time);
+    d.rates = d.org?.rates ?? d.catalog;
+    if (d.rates === null) {
+      d.stop = 'no_price';
+      return d;
+    }
     // An organisation model price without a unit's rate leaves that unit to the catalog's rate.
-    const [own, toCatalog] =
-      rates === catalog || catalog === null ? [rest, null] : splitByRates(rest, rates, catalog);
-    const discount = inEffect(resolved.discounts, e.time);
-    const scaled = evaluate(rates, e, own);
-    const tokenCost =
-      finish(scaled, rates.scale, discount) +
-      (toCatalog === null || catalog === null
-        ? 0n
-        : finish(evaluate(catalog, NO_USAGE, toCatalog), catalog.scale, discount));
-    // The list price is the catalog's, else the organisation's, before discounts.
-    const listRates = catalog ?? rates;
-    const listTokens = finish(
-      listRates === rates ? scaled : evaluate(listRates, e, rest),
-      listRates.scale,
-      null,
-    );
-    const source = rates === catalog ? 'catalog' : 'organisation';
-    const q = quote(tokenCost + unitCost, listTokens + unitCost, tokenCost, unitCost, true, source);
-    const unpricedUnits = unitFallbacks(own, rates).filter((f) => !catalog?.units.has(f.part.slice(5)));
-    return withFallbacks([...partFallbacks(rates, e), ...unpricedUnits], q);
+    [d.own, d.toCatalog] =
+      d.rates === d.catalog || d.catalog === null ? [rest, null] : splitByRates(rest, d.rates, d.catalog);
+    d.discount = inEffect(resolved.discounts, e.time);
+    return d;
   }
 
   /**
@@ -316,11 +454,18 @@ export class PriceBook {
       const org = this.#prices.models
         .filter((p) => canonicalProvider(p.provider) === canonical && modelMatches(p.model, name))
         .sort((a, b) => Number(isGlob(a.model)) - Number(isGlob(b.model)) || laterFirst(a.from, b.from))
-        .map((p) => dated(p.from, p.until, compileOrg(p)));
+        .map((p) => dated(p.from, p.until, { price: p, rates: compileOrg(p) }));
       const discounts = this.#prices.discounts
         .filter((d) => canonicalProvider(d.provider) === canonical)
-        .map((d) => dated(d.from, d.until, d.percent));
-      resolved = { catalog: found?.at ?? null, lastRates: null, lastCompiled: null, org, discounts };
+        .map((d) => dated(d.from, d.until, d));
+      resolved = {
+        catalog: found?.at ?? null,
+        catalogModel: found ? { provider: found.provider, model: found.model } : null,
+        lastRates: null,
+        lastCompiled: null,
+        org,
+        discounts,
+      };
       models.set(model, resolved);
     }
     return resolved;
@@ -545,6 +690,29 @@ function tier(slot: Slot, inputTokens: number, requests: number): number {
  */
 function evaluate(c: Compiled, e: PricingInput, units: Units | null): bigint {
   const input = e.input_tokens;
+  const spread = e.tierUnits ?? tierUnitsOf(e);
+  const all = terms(c, e, units);
+  if (c.safe) {
+    // Products and sums of non-negative integers are exact as doubles up to
+    // 2^53; a larger total means some term may have rounded.
+    let total = 0;
+    for (const [, n, slot] of all) total += n * at(slot, input, spread);
+    if (total <= Number.MAX_SAFE_INTEGER) return BigInt(total);
+  }
+  let big = 0n;
+  for (const [, n, slot] of all) big += BigInt(n) * atBig(slot, input, spread);
+  return big;
+}
+
+type Term = [part: string, quantity: number, slot: Slot | null];
+
+/**
+ * The parts of the usage and the rate of each: each part is priced at its
+ * own rate where the rates have one, else within its total: one-hour cache
+ * writes within cache writes, audio within input or output (SPEC §3).
+ */
+function terms(c: Compiled, e: PricingInput, units: Units | null): Term[] {
+  const input = e.input_tokens;
   const cacheRead = c.cacheRead === null ? 0 : e.cache_read_tokens;
   const cacheWrite = c.cacheWrite === null ? 0 : e.cache_write_tokens;
   const write1h =
@@ -559,30 +727,45 @@ function evaluate(c: Compiled, e: PricingInput, units: Units | null): bigint {
   const uncached = notCached - inAudio;
   const output = Math.max(0, e.output_tokens - reasoning - outAudio);
   const requests = c.requests === null ? 0 : e.requests;
-  const spread = e.tierUnits ?? tierUnitsOf(e);
-  const terms: Array<[number, Slot | null]> = [
-    [uncached, c.input],
-    [output, c.output],
-    [cacheRead, c.cacheRead],
-    [cacheWrite - write1h, c.cacheWrite],
-    [reasoning, c.reasoning],
-    [requests, c.requests],
+  const out: Term[] = [
+    ['input', uncached, c.input],
+    ['output', output, c.output],
+    ['cache_read', cacheRead, c.cacheRead],
+    ['cache_write', cacheWrite - write1h, c.cacheWrite],
+    ['reasoning', reasoning, c.reasoning],
+    ['requests', requests, c.requests],
   ];
-  if (write1h > 0) terms.push([write1h, c.cacheWrite1h]);
-  if (inAudio > 0) terms.push([inAudio, c.inputAudio]);
-  if (outAudio > 0) terms.push([outAudio, c.outputAudio]);
+  if (write1h > 0) out.push(['cache_write_1h', write1h, c.cacheWrite1h]);
+  if (inAudio > 0) out.push(['input_audio', inAudio, c.inputAudio]);
+  if (outAudio > 0) out.push(['output_audio', outAudio, c.outputAudio]);
   if (units !== null)
-    for (const [name, n] of Object.entries(units)) terms.push([n, c.units.get(name) ?? null]);
-  if (c.safe) {
-    // Products and sums of non-negative integers are exact as doubles up to
-    // 2^53; a larger total means some term may have rounded.
-    let total = 0;
-    for (const [n, slot] of terms) total += n * at(slot, input, spread);
-    if (total <= Number.MAX_SAFE_INTEGER) return BigInt(total);
-  }
-  let big = 0n;
-  for (const [n, slot] of terms) big += BigInt(n) * atBig(slot, input, spread);
-  return big;
+    for (const [name, n] of Object.entries(units)) out.push([`unit:${name}`, n, c.units.get(name) ?? null]);
+  return out;
+}
+
+/** One term as shown: its rate per million tokens (or per unit) and its amount before discounts, exact. */
+function component(
+  [part, quantity, slot]: Term,
+  c: Compiled,
+  e: PricingInput,
+  source: RateSource,
+): PriceComponent {
+  const t = slot === null ? 0 : tier(slot, e.input_tokens, e.tierUnits ?? tierUnitsOf(e));
+  const perOne = slot === null ? 0n : (slot.big[t] as bigint);
+  const perToken = part !== 'requests' && !part.startsWith('unit:');
+  const scaleDigits = c.scale.toString().length - 1;
+  const scaled = BigInt(quantity) * perOne;
+  return {
+    part,
+    quantity,
+    rate: perToken ? formatScaled(perOne * PER_MTOK, scaleDigits) : formatScaled(perOne, scaleDigits),
+    rateUnit: perToken ? 'per_mtok' : 'per_unit',
+    tier: t,
+    amount: formatScaled(scaled, scaleDigits),
+    scaled,
+    scaleDigits,
+    source,
+  };
 }
 
 function at(slot: Slot | null, inputTokens: number, requests: number): number {

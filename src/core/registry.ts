@@ -2,9 +2,9 @@
  * The registry: identities, their applications, owner teams and cost centers,
  * each effective-dated (SPEC §4.1, §4.2, §4.4, §4.7).
  */
-import type { Application, Config, Dated, Identity, Team } from './config.js';
+import type { Application, Config, Dated, Identity, SELECTOR_FIELDS, Selector, Team } from './config.js';
 import { modelMatches } from './glob.js';
-import { selectorScore } from './selectors.js';
+import { selectorComparisons, selectorScore } from './selectors.js';
 import type { SelectorTuple } from './usage.js';
 import { tupleKey } from './usage.js';
 
@@ -37,6 +37,29 @@ export type OwnerResult =
       partial: Partial<OwnerChain>;
     };
 
+type SelectorField = (typeof SELECTOR_FIELDS)[number];
+
+/** An identity (by its position in the configuration) with a selector naming `fields` fields. */
+interface SelectorMatch {
+  position: number;
+  fields: number;
+}
+
+interface SelectorIndex {
+  byShape: Map<readonly SelectorField[], Map<string, SelectorMatch[]>>;
+  prefixed: Array<{ position: number; selector: Selector }>;
+}
+
+/** The values of a tuple's fields of one shape, as a key. */
+function projection(t: SelectorTuple, shape: readonly SelectorField[]): string {
+  return shape.map((f) => t[f] ?? '\u0001').join('\u0000');
+}
+
+/** A lifecycle event applies to usage at or after it (SPEC §4.7). */
+export function lifecycleApplies(l: { at: number }, t: number): boolean {
+  return l.at <= t;
+}
+
 export function inEffect(d: Dated, t: number): boolean {
   return (d.from === null || d.from <= t) && (d.until === null || t < d.until);
 }
@@ -46,6 +69,8 @@ export class Registry {
   private readonly teams = new Map<string, Team>();
   private readonly tenants: Set<string>;
   private readonly cache = new Map<string, Resolution>();
+  private readonly tenantSets = new WeakMap<Identity, ReadonlySet<string>>();
+  private index: SelectorIndex | null = null;
 
   constructor(readonly config: Config) {
     for (const a of config.applications) this.applications.set(a.id, a);
@@ -58,19 +83,23 @@ export class Registry {
     const key = tupleKey(tuple);
     const hit = this.cache.get(key);
     if (hit) return hit;
-    let best = 0;
-    let winners: Identity[] = [];
-    for (const identity of this.config.identities) {
-      let score = 0;
-      for (const selector of identity.match) score = Math.max(score, selectorScore(selector, tuple));
-      if (score === 0) continue;
-      if (score > best) {
-        best = score;
-        winners = [identity];
-      } else if (score === best) {
-        winners.push(identity);
+    // Each identity's score: the most fields of any of its selectors that match.
+    const scores = new Map<number, number>();
+    const { byShape, prefixed } = this.selectorIndex();
+    for (const [shape, index] of byShape) {
+      for (const m of index.get(projection(tuple, shape)) ?? []) {
+        if (m.fields > (scores.get(m.position) ?? 0)) scores.set(m.position, m.fields);
       }
     }
+    for (const { position, selector } of prefixed) {
+      const fields = selectorScore(selector, tuple);
+      if (fields > (scores.get(position) ?? 0)) scores.set(position, fields);
+    }
+    const best = Math.max(0, ...scores.values());
+    const winners = [...scores.entries()]
+      .filter(([, score]) => best > 0 && score === best)
+      .sort(([a], [b]) => a - b)
+      .map(([position]) => this.config.identities[position] as Identity);
     const result: Resolution =
       winners.length === 0
         ? { kind: 'unknown' }
@@ -79,6 +108,41 @@ export class Registry {
           : { kind: 'ambiguous', candidates: winners.map((w) => w.id).sort() };
     this.cache.set(key, result);
     return result;
+  }
+
+  /**
+   * The identities' selectors by shape (which fields a selector names) and
+   * then by the values it names, so that resolving a tuple looks up each
+   * shape once instead of testing every selector (built on first use).
+   * Selectors with an api_key hash prefix match more than one value: they
+   * are tested one by one (`prefixed`), by the shared rule of selectors.ts.
+   */
+  private selectorIndex(): SelectorIndex {
+    if (this.index) return this.index;
+    const shapes = new Map<string, readonly SelectorField[]>();
+    const index: SelectorIndex = { byShape: new Map(), prefixed: [] };
+    this.config.identities.forEach((identity, position) => {
+      for (const selector of identity.match) {
+        const comparisons = selectorComparisons(selector);
+        if (comparisons.length === 0) continue;
+        if (comparisons.some((c) => c.op !== 'equals')) {
+          index.prefixed.push({ position, selector });
+          continue;
+        }
+        const fields = comparisons.map((c) => c.field);
+        const name = fields.join(',');
+        const shape = shapes.get(name) ?? fields;
+        shapes.set(name, shape);
+        const byValues = index.byShape.get(shape) ?? new Map<string, SelectorMatch[]>();
+        index.byShape.set(shape, byValues);
+        const values = projection(selector as SelectorTuple, shape);
+        const list = byValues.get(values) ?? [];
+        list.push({ position, fields: fields.length });
+        byValues.set(values, list);
+      }
+    });
+    this.index = index;
+    return index;
   }
 
   /** SPEC §4.2: identity → application → team → cost center, each as of `t`. */
@@ -129,7 +193,7 @@ export class Registry {
     let compromised = false;
     let revoked = false;
     for (const l of identity.lifecycle) {
-      if (l.at > t) continue;
+      if (!lifecycleApplies(l, t)) continue;
       if (l.event === 'leaked' || l.event === 'compromised') compromised = true;
       if (l.event === 'revoked' || l.event === 'expired') revoked = true;
     }
@@ -147,9 +211,25 @@ export class Registry {
 
   /** SPEC §4.4: may this identity act for the tenant, and does the tenant exist? */
   tenantAllowed(identity: Identity, tenant: string): boolean {
-    if (!this.tenants.has(tenant)) return false;
-    const allowed = identity.tenants;
-    return allowed !== null && (allowed.includes('*') || allowed.includes(tenant));
+    return this.tenantVerdict(identity, tenant) === 'accepted';
+  }
+
+  /** Why a tenant claim is accepted or refused: a tenant the registry does not know, or one the identity may not act for. */
+  tenantVerdict(identity: Identity, tenant: string): 'accepted' | 'unknown_tenant' | 'not_allowed' {
+    if (!this.tenants.has(tenant)) return 'unknown_tenant';
+    const allowed = this.allowedTenants(identity);
+    return allowed !== null && (allowed.has('*') || allowed.has(tenant)) ? 'accepted' : 'not_allowed';
+  }
+
+  /** An identity's tenant list as a set (a long list was searched once per usage group). */
+  private allowedTenants(identity: Identity): ReadonlySet<string> | null {
+    if (identity.tenants === null) return null;
+    let set = this.tenantSets.get(identity);
+    if (set === undefined) {
+      set = new Set(identity.tenants);
+      this.tenantSets.set(identity, set);
+    }
+    return set;
   }
 
   /** Every instant at which an attribution answer can change. */

@@ -16,8 +16,8 @@
  * Redacting twice changes nothing: a fingerprint is never taken for a secret.
  *
  * The store's bulk path (src/store/duckdb/canonical-sql.ts) fingerprints a
- * value that is wholly a key of `KEY_SHAPES_SQL` in SQL and hands every other
- * value that `ANY_SECRET_SQL` finds to this function's parser.
+ * value that is wholly a key of `KEY_SHAPES_SQL` or `Bearer <token>` in SQL
+ * and hands every other value that `ANY_SECRET_SQL` finds to the parser.
  */
 import { createHash } from 'node:crypto';
 
@@ -35,8 +35,14 @@ export function isFingerprint(value: string): boolean {
   return FINGERPRINT.test(value);
 }
 
-/** Provider and cloud key shapes; each is the secret as a whole (RE2 and JavaScript syntax alike). */
-export const KEY_SHAPES_SQL: readonly string[] = [
+/**
+ * Keys whose prefix is distinctive enough to be found even glued to other
+ * text (`xsk-proj-…`); RE2 and JavaScript syntax alike.
+ */
+const GLUED_KEY_SHAPES: readonly string[] = ['sk-(?:proj|ant|svcacct|admin)-[A-Za-z0-9_-]{16,}'];
+
+/** Provider and cloud key shapes, found where no letter or digit comes before them. */
+const KEY_SHAPES: readonly string[] = [
   'sk-[A-Za-z0-9_-]{16,}',
   '[rs]k_(?:live|test)_[A-Za-z0-9]{16,}',
   '(?:AKIA|ASIA)[A-Z0-9]{16}',
@@ -50,6 +56,9 @@ export const KEY_SHAPES_SQL: readonly string[] = [
   'eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]{8,}',
 ];
 
+/** Every key shape; each is the secret as a whole. */
+export const KEY_SHAPES_SQL: readonly string[] = [...GLUED_KEY_SHAPES, ...KEY_SHAPES];
+
 const ci = (word: string) =>
   [...word].map((c) => (/[a-z]/.test(c) ? `[${c.toUpperCase()}${c}]` : c)).join('');
 
@@ -58,7 +67,7 @@ const BEARER = `${ci('bearer')}[ \\t]+`;
 /** A credential-named key (`api_key=…`, `"password": "…"`); the value after it is the secret. */
 const NAMED_KEY = `(?:${['api[_-]?key', 'x-api-key', 'access[_-]?token', 'auth[_-]?token', 'client[_-]?secret', 'secret[_-]?key', 'password', 'passwd'].map(ci).join('|')})["']?[ \\t]*[:=][ \\t]*["']?`;
 const NAMED_VALUE = '[^ \\t\\r\\n"\'&,;{}()<>\\[\\]]{8,}';
-const TOKEN = '[A-Za-z0-9_._~+/=-]{8,}';
+const TOKEN = '[A-Za-z0-9_.~+/=-]{8,}';
 
 /** Not preceded by a letter or digit: `task-…` holds no `sk-` key. */
 const EDGE = '(?:^|[^A-Za-z0-9])';
@@ -85,7 +94,8 @@ function shape(prefix: string, secret: string, accept: (s: string) => boolean): 
 /** Bearer first: `Bearer sk-…` is the fingerprint of `sk-…`, as `sk-…` alone is. */
 const SHAPES: readonly Shape[] = [
   shape(`${EDGE}${BEARER}`, TOKEN, (s) => !FINGERPRINT.test(s)),
-  ...KEY_SHAPES_SQL.map((k) => shape(EDGE, k, () => true)),
+  ...GLUED_KEY_SHAPES.map((k) => shape('', k, () => true)),
+  ...KEY_SHAPES.map((k) => shape(EDGE, k, () => true)),
   shape(NAMED_KEY, NAMED_VALUE, (s) => !ALL_HEX.test(s)),
 ];
 
@@ -96,9 +106,13 @@ const SHAPES: readonly Shape[] = [
 const MAYBE =
   /sk-|[rs]k_|akia|asia|aiza|gh[pousr]_|github_pat_|xox|hf_|gsk_|xai-|eyj|bearer|key|token|secret|passw/i;
 
+/** A value that is wholly `Bearer <token>` (blanks around it aside); group 1 is the token. */
+export const WHOLE_BEARER_SQL = `${BLANK}${BEARER}(${TOKEN})${BLANK}`;
+
 /** Finds any secret: the bulk path hands values it matches to `redactSecrets` (a superset is fine). */
 export const ANY_SECRET_SQL = [
-  `${EDGE}(?:${KEY_SHAPES_SQL.join('|')})`,
+  ...GLUED_KEY_SHAPES,
+  `${EDGE}(?:${KEY_SHAPES.join('|')})`,
   `${BEARER}${TOKEN}`,
   `${NAMED_KEY}${NAMED_VALUE}`,
 ].join('|');

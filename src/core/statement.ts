@@ -114,6 +114,36 @@ export function blankKey(): LineKey {
   };
 }
 
+/**
+ * A blank line with every field, written out as one literal: a line built
+ * by spreading objects is a slow dictionary-mode object in V8, which made
+ * summing a month's charges into lines about ten times slower.
+ */
+function emptyLine(): Line {
+  return {
+    cost_center: null,
+    team: null,
+    application: null,
+    tenant: null,
+    environment: null,
+    category: null,
+    status: 'attributed',
+    reason: null,
+    pool: null,
+    direct_cost: 0n,
+    shared_cost: 0n,
+    effective_cost: 0n,
+    list_cost: 0n,
+    billed_cost: 0n,
+    events: 0,
+    unpriced_events: 0,
+    requests: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cents: zeroCents(),
+  };
+}
+
 export function poolShareAsLine(s: PoolShare): Line {
   const { amount, consumer: _c, basisValue: _v, basisTotal: _t, ...key } = s;
   return {
@@ -141,7 +171,7 @@ export function sumLines(
     const k = keyOf(row, fields);
     let line = byKey.get(k);
     if (!line) {
-      line = { ...blankKey(), ...emptyAmounts(), cents: zeroCents() };
+      line = emptyLine();
       for (const f of fields) (line as unknown as Record<string, unknown>)[f] = row[f];
       byKey.set(k, line);
     }

@@ -26,6 +26,12 @@ interface Node {
   canPay: boolean;
 }
 
+/** One ancestor the walk looked at (`node` null: the parent span is not stored). */
+export interface WalkStep {
+  span_id: string;
+  node: Readonly<Node> | null;
+}
+
 export function tupleOf(e: SelectorTuple): SelectorTuple {
   return { api_key: e.api_key, service: e.service, agent: e.agent, project: e.project };
 }
@@ -64,8 +70,15 @@ export class TraceIndex {
     return s.trace_id !== null && s.parent_span_id !== null && (s.tenant === null || this.wantsPayer(s));
   }
 
-  /** The span's payer (null when none was found or none is wanted) and its tenant claim, own or inherited. */
-  walk(s: SpanLike): { shared: boolean; payer: SelectorTuple | null; tenant: string | null } {
+  /**
+   * The span's payer (null when none was found or none is wanted) and its
+   * tenant claim, own or inherited; `steps`, when given, receives every
+   * ancestor looked at, nearest first (what `tally explain` shows).
+   */
+  walk(
+    s: SpanLike,
+    steps?: WalkStep[],
+  ): { shared: boolean; payer: SelectorTuple | null; tenant: string | null } {
     const shared = this.wantsPayer(s);
     let payer: SelectorTuple | null = null;
     let tenant = s.tenant;
@@ -76,6 +89,7 @@ export class TraceIndex {
       depth++
     ) {
       const n = this.nodes.get(`${s.trace_id}\u0000${next}`);
+      steps?.push({ span_id: next, node: n ?? null });
       if (!n) break;
       if (shared && payer === null && n.canPay) payer = n.tuple;
       tenant ??= n.tenant;

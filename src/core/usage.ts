@@ -119,6 +119,43 @@ export function addRichUsage(g: UsageGroup, e: UsageEvent): void {
 }
 
 /**
+ * One event as a usage group of its own, with the payer and tenant claim a
+ * trace walk found for it (core/trace-walk.ts): what the drill-down and
+ * `tally explain` attribute, exactly as the statement attributes its group.
+ */
+export function eventGroup(
+  e: UsageEvent,
+  walk: { shared: boolean; payer: SelectorTuple | null; tenant: string | null },
+): UsageGroup {
+  const g: UsageGroup = {
+    own: { api_key: e.api_key, service: e.service, agent: e.agent, project: e.project },
+    payer: walk.payer,
+    rollup: !walk.shared ? 'self' : walk.payer ? 'invoker' : 'no_invoker',
+    tenant: walk.tenant,
+    environment: e.environment,
+    provider: e.provider,
+    model: e.model,
+    operation: e.operation,
+    tool: e.tool,
+    data_source: e.data_source,
+    project: e.project,
+    time: e.time,
+    day: null,
+    events: 1,
+    requests: e.requests,
+    tier_units: tierUnitsOf(e),
+    input_tokens: e.input_tokens,
+    output_tokens: e.output_tokens,
+    cache_read_tokens: e.cache_read_tokens,
+    cache_write_tokens: e.cache_write_tokens,
+    reasoning_tokens: e.reasoning_tokens,
+    errors: e.status === 'error' ? 1 : 0,
+  };
+  addRichUsage(g, e);
+  return g;
+}
+
+/**
  * What a tiered price spreads an event's input tokens over: its requests, or,
  * for a usage-report bucket that does not count its requests (Anthropic), its
  * input tokens themselves, so that it prices at the base tier. A provider

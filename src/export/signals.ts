@@ -61,7 +61,7 @@ export function renderSignalsTable(signals: readonly Signal[]): string {
   const rows = signals.map((s) => [
     s.severity.toUpperCase(),
     s.rule,
-    s.identity.length > 40 ? `${s.identity.slice(0, 39)}…` : s.identity,
+    s.identity, // in full: an unmatched selector as the event carried it
     minute(s.first_seen),
     minute(s.last_seen),
     String(s.events),

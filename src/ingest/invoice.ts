@@ -37,6 +37,11 @@ export async function readInvoice(file: string): Promise<InvoiceRow[]> {
       { file, reason: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? e})` },
     ]);
   }
+  return parseInvoice(text, file);
+}
+
+/** A bill already read (an uploaded one: `file` names where it came from in problems). */
+export async function parseInvoice(text: string, file: string): Promise<InvoiceRow[]> {
   const records = [];
   for await (const batch of csvRecords(once(text), file)) records.push(...batch);
   const [header, ...rows] = records;

@@ -35,14 +35,14 @@ function spendLogRow(p: unknown): Record<string, unknown> {
     api_key: metadata.user_api_key_hash ?? null,
     model: p.model,
     model_group: p.model_group,
-    custom_llm_provider: p.custom_llm_provider,
+    custom_llm_provider: given(p.custom_llm_provider) ?? providerOf(p),
     prompt_tokens: p.prompt_tokens,
     completion_tokens: p.completion_tokens,
     spend: p.response_cost,
     status: p.status,
     request_tags: p.request_tags,
-    end_user: p.end_user ?? metadata.user_api_key_end_user_id ?? null,
-    requester_ip_address: p.requester_ip_address ?? metadata.requester_ip_address ?? null,
+    end_user: given(p.end_user) ?? given(metadata.user_api_key_end_user_id),
+    requester_ip_address: given(p.requester_ip_address) ?? given(metadata.requester_ip_address),
     metadata: {
       spend_logs_metadata: metadata.spend_logs_metadata ?? null,
       usage_object: metadata.usage_object ?? null,
@@ -52,10 +52,30 @@ function spendLogRow(p: unknown): Record<string, unknown> {
   };
 }
 
+/**
+ * The provider where an older payload has no `custom_llm_provider`: the
+ * model map's `litellm_provider`, or the provider an error names.
+ */
+function providerOf(p: Record<string, unknown>): unknown {
+  const info = isObject(p.model_map_information) ? p.model_map_information : {};
+  const value = isObject(info.model_map_value) ? info.model_map_value : {};
+  const error = isObject(p.error_information) ? p.error_information : {};
+  return given(value.litellm_provider) ?? given(error.llm_provider);
+}
+
+/** A value LiteLLM filled in: null, undefined and "" are not (it writes "" for unset strings). */
+function given(v: unknown): unknown {
+  return v === undefined || v === null || v === '' ? null : v;
+}
+
 /** Epoch seconds (LiteLLM's float) to an ISO time; an ISO string passes through. */
 function startTimeOf(v: unknown): string {
   if (typeof v === 'string' && v !== '') return v;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 32_503_680_000)
     return fail('startTime', `must be epoch seconds, got ${typeName(v)}`);
-  return new Date(Math.round(v * 1000)).toISOString();
+  // Python's datetime.timestamp(): microseconds in a float. The spend table stores the same
+  // time in milliseconds (Prisma's DateTime is timestamp(3), which PostgreSQL rounds half up):
+  // rounded so, both give the same instant.
+  const [whole = '0', micros = '0'] = v.toFixed(6).split('.');
+  return new Date(Number(whole) * 1000 + Math.round(Number(micros) / 1000)).toISOString();
 }

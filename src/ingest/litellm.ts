@@ -11,6 +11,9 @@
  *   only the cache reads). So `input_tokens = prompt_tokens`, except that a
  *   row whose cache tokens exceed `prompt_tokens` cannot be inclusive, and
  *   then input is raised to the cache total.
+ * - A `<custom_llm_provider>/` prefix is taken off the model (`openai/gpt-4o`
+ *   → `gpt-4o`): the spend log keeps a router deployment's prefix, the
+ *   logging payload and the price catalog do not.
  * - `model_group` replaces `model` only when `model` is empty: the event has
  *   one model field, so "try `model_group` when `model` has no price" is not
  *   possible after ingestion.
@@ -74,6 +77,19 @@ function nested(o: Record<string, unknown> | undefined, key: string): Record<str
   return isObject(v) ? v : undefined;
 }
 
+/**
+ * The model without its provider prefix: LiteLLM's spend log names a router
+ * deployment's model as configured (`openai/gpt-4o`, and always
+ * `bedrock/…`), its logging payload as sent to the provider (`gpt-4o`).
+ */
+function withoutProvider(model: string | null, provider: string | null): string | null {
+  if (model === null || provider === null) return model;
+  const prefix = `${provider.toLowerCase()}/`;
+  return model.toLowerCase().startsWith(prefix) && model.length > prefix.length
+    ? model.slice(prefix.length)
+    : model;
+}
+
 /** LiteLLM's cache-hit suffix: `_cache_hit` and the time the row was written (spend logs). */
 const CACHE_HIT = /_cache_hit[0-9.]*$/;
 
@@ -104,8 +120,11 @@ export function litellmEvent(row: unknown, now: number): UsageEvent {
   if (tags !== undefined && !Array.isArray(tags))
     fail('request_tags', `must be an array, got ${typeName(tags)}`);
 
-  e.model = optString(row.model, 'model') ?? optString(row.model_group, 'model_group');
   e.provider = optString(row.custom_llm_provider, 'custom_llm_provider');
+  e.model = withoutProvider(
+    optString(row.model, 'model') ?? optString(row.model_group, 'model_group'),
+    e.provider,
+  );
 
   const additional = optObject(metadata?.additional_usage_values, 'metadata.additional_usage_values');
   const usage = optObject(metadata?.usage_object, 'metadata.usage_object');

@@ -14,6 +14,8 @@ import { errorReply, HttpError } from './errors.js';
 import { bytes } from './http.js';
 import { HttpCounters } from './metrics.js';
 import { encodeStatus } from './otlp-proto.js';
+import { closeRoutes } from './routes/commands.js';
+import { explainRoutes } from './routes/explain.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { litellmRoutes } from './routes/litellm.js';
 import { opsRoutes } from './routes/ops.js';
@@ -54,8 +56,7 @@ const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url)
 /** An unexpected failure, for the operator: on stderr, secrets redacted, never in the reply. */
 function logInternal(method: string, path: string, err: unknown): void {
   const text = err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
-  const lines = text.split('\n').map((l) => l.replace(/\S+/g, (w) => redactSecrets(w)));
-  process.stderr.write(`tally serve: internal error on ${method} ${path}: ${lines.join('\n')}\n`);
+  process.stderr.write(redactSecrets(`tally serve: internal error on ${method} ${path}: ${text}\n`));
 }
 
 /** What every route shares: the store, the configuration and the per-app state. */
@@ -82,6 +83,8 @@ export function createApp(deps: AppDeps): App {
     ...litellmRoutes(ctx),
     ...reportRoutes(ctx),
     ...securityRoutes(ctx),
+    ...explainRoutes(ctx),
+    ...closeRoutes(ctx),
     ...opsRoutes(ctx, () => routes),
   ];
   const app = new Hono();

@@ -12,8 +12,8 @@ import type { UsageEvent } from '../core/event.js';
 import { formatMoney } from '../core/money.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
-import { TraceIndex, tupleOf } from '../core/trace-walk.js';
-import { addRichUsage, tierUnitsOf, type UsageGroup } from '../core/usage.js';
+import { TraceIndex } from '../core/trace-walk.js';
+import { eventGroup } from '../core/usage.js';
 import type { EventKey, Store } from '../store/store.js';
 import { HttpError } from './errors.js';
 import { optional } from './http.js';
@@ -144,35 +144,7 @@ export class Drilldown {
     const index = new TraceIndex(this.registry, this.config.policy.workflowRollup === 'invoker');
     const walkTraces = new Set(events.filter((e) => index.needsWalk(e)).map((e) => e.trace_id as string));
     index.add(await this.store.traceSpans([...walkTraces]));
-    return events.map((e) => {
-      const { shared, payer, tenant } = index.walk(e);
-      const g: UsageGroup = {
-        own: tupleOf(e),
-        payer,
-        rollup: !shared ? 'self' : payer ? 'invoker' : 'no_invoker',
-        tenant,
-        environment: e.environment,
-        provider: e.provider,
-        model: e.model,
-        operation: e.operation,
-        tool: e.tool,
-        data_source: e.data_source,
-        project: e.project,
-        time: e.time,
-        day: null,
-        events: 1,
-        requests: e.requests,
-        tier_units: tierUnitsOf(e),
-        input_tokens: e.input_tokens,
-        output_tokens: e.output_tokens,
-        cache_read_tokens: e.cache_read_tokens,
-        cache_write_tokens: e.cache_write_tokens,
-        reasoning_tokens: e.reasoning_tokens,
-        errors: e.status === 'error' ? 1 : 0,
-      };
-      addRichUsage(g, e);
-      return this.attributor.attribute(g);
-    });
+    return events.map((e) => this.attributor.attribute(eventGroup(e, index.walk(e))));
   }
 }
 

@@ -3,8 +3,10 @@
  * app's onError). Bodies are `{error, message}` and never carry a stack, a
  * query or a path on the server.
  */
+
 import type { Problem } from '../core/errors.js';
 import { InputError, TallyError } from '../core/errors.js';
+import { redactSecrets } from '../core/secrets.js';
 
 export type HttpCode =
   | 'unauthorized'
@@ -48,12 +50,20 @@ export interface ErrorReply {
 
 /** Problems as shown to a client: where and why, without the server's file names. */
 function publicProblems(problems: readonly Problem[]): Problem[] {
-  return problems.slice(0, 100).map(({ file: _file, ...p }) => p);
+  return problems.slice(0, 100).map(({ file: _file, ...p }) => ({
+    ...p,
+    reason: redactSecrets(p.reason),
+    ...(p.field === undefined ? {} : { field: redactSecrets(p.field) }),
+  }));
 }
 
 export function errorReply(err: unknown): ErrorReply {
   if (err instanceof HttpError)
-    return { status: err.status, body: { error: err.code, message: err.message }, headers: err.headers };
+    return {
+      status: err.status,
+      body: { error: err.code, message: redactSecrets(err.message) },
+      headers: err.headers,
+    };
   if (err instanceof InputError)
     return {
       status: 400,
@@ -69,11 +79,11 @@ export function errorReply(err: unknown): ErrorReply {
       case 'invalid_input':
       case 'usage':
       case 'unknown_format':
-        return { status: 400, body: { error: err.code, message: err.message }, headers: {} };
+        return { status: 400, body: { error: err.code, message: redactSecrets(err.message) }, headers: {} };
       case 'not_found':
-        return { status: 404, body: { error: err.code, message: err.message }, headers: {} };
+        return { status: 404, body: { error: err.code, message: redactSecrets(err.message) }, headers: {} };
       case 'limit_exceeded':
-        return { status: 422, body: { error: err.code, message: err.message }, headers: {} };
+        return { status: 422, body: { error: err.code, message: redactSecrets(err.message) }, headers: {} };
       case 'store_failure':
         return {
           status: 503,

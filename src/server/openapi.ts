@@ -106,6 +106,201 @@ const REPLAY_NODE = strict({
   children: { type: 'array', items: ref('ReplayNode') },
 });
 
+const SELECTORS = strict({ api_key: ID, service: ID, agent: ID, project: ID });
+const SELECTOR = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { api_key: TEXT, service: TEXT, agent: TEXT, project: TEXT },
+};
+const SELECTOR_FIELDS = {
+  type: 'array',
+  items: strict({
+    field: { enum: ['api_key', 'service', 'agent', 'project'] },
+    wanted: TEXT,
+    carried: ID,
+    verdict: { enum: ['match', 'absent', 'differs', 'prefix', 'case', 'close'] },
+  }),
+};
+const DATED = { from: nullable(TIME), until: nullable(TIME) };
+const RATE: JsonSchema = {
+  type: 'string',
+  pattern: '^-?[0-9]+\\.[0-9]{2,}$',
+  description: 'An exact decimal amount; a rate or a part of a cent may need more than 12 decimals.',
+};
+
+/** `GET /v1/explain`: docs/reference/explain.md describes every field. */
+const EXPLAIN_SCHEMAS: Record<string, JsonSchema> = {
+  Explanation: strict({
+    event: ref('CanonicalEvent'),
+    identity: strict({
+      selectors: SELECTORS,
+      verdict: { enum: ['matched', 'unknown_identity', 'ambiguous_identity'] },
+      id: ID,
+      kind: ID,
+      application: ID,
+      environment: ID,
+      shared: { type: ['boolean', 'null'] },
+      candidates: { type: 'array', items: TEXT },
+      matched: {
+        type: 'array',
+        items: strict({
+          identity: TEXT,
+          selector: SELECTOR,
+          fields: SELECTOR_FIELDS,
+          score: COUNT,
+          chosen: { type: 'boolean' },
+        }),
+      },
+      near_misses: {
+        type: 'array',
+        items: strict({ identity: TEXT, selector: SELECTOR, fields: SELECTOR_FIELDS }),
+      },
+    }),
+    invoker: strict({
+      policy: { enum: ['invoker', 'executor'] },
+      shared: { type: 'boolean' },
+      rollup: { enum: ['self', 'invoker', 'no_invoker'] },
+      payer: ID,
+      path: {
+        type: 'array',
+        items: strict({
+          span_id: TEXT,
+          stored: { type: 'boolean' },
+          selectors: nullable(SELECTORS),
+          identity: ID,
+          shared: { type: ['boolean', 'null'] },
+          can_pay: { type: 'boolean' },
+          tenant: ID,
+        }),
+      },
+    }),
+    owner: strict({
+      identity: ID,
+      at: TIME,
+      verdict: { enum: ['ok', 'no_application', 'no_owner_at_time', 'no_cost_center_at_time', null] },
+      application: ID,
+      team: ID,
+      cost_center: ID,
+      owners: {
+        type: 'array',
+        items: strict({ team: TEXT, ...DATED, in_effect: { type: 'boolean' } }),
+      },
+      cost_centers: {
+        type: 'array',
+        items: strict({ cost_center: TEXT, ...DATED, in_effect: { type: 'boolean' } }),
+      },
+      team_offboarded: nullable(TIME),
+      application_retired: nullable(TIME),
+      stale: { type: 'boolean' },
+    }),
+    tenant: strict({
+      claim: ID,
+      inherited_from: ID,
+      verdict: { enum: ['none', 'accepted', 'unknown_tenant', 'not_allowed', 'unknown_identity'] },
+      allowed: nullable({ type: 'array', items: TEXT }),
+      charged: ID,
+    }),
+    environment: strict({ claimed: ID, charged: ID }),
+    lifecycle: strict({
+      identity: ID,
+      events: {
+        type: 'array',
+        items: strict({ at: TIME, event: TEXT, before_event: { type: 'boolean' } }),
+      },
+    }),
+    allowlist: strict({
+      identity: ID,
+      models: nullable({ type: 'array', items: TEXT }),
+      model: ID,
+      allowed: { type: 'boolean' },
+    }),
+    disputes: {
+      type: 'array',
+      items: { enum: ['use_after_compromise', 'use_after_revocation', 'unauthorized_model'] },
+    },
+    status: STATUS,
+    reason: ID,
+    currency: TEXT,
+    price: strict({
+      priced: { type: 'boolean' },
+      source: { enum: ['organisation', 'catalog', 'none'] },
+      stop: { enum: ['no_usage', 'no_model', 'no_price', null] },
+      catalog_version: TEXT,
+      catalog_model: nullable(strict({ provider: TEXT, model: TEXT })),
+      organisation_price: nullable(
+        strict({
+          provider: TEXT,
+          model: TEXT,
+          ...DATED,
+          input_per_mtok: MONEY,
+          output_per_mtok: MONEY,
+          cache_read_per_mtok: nullable(MONEY),
+          cache_write_per_mtok: nullable(MONEY),
+          reasoning_per_mtok: nullable(MONEY),
+        }),
+      ),
+      discount: nullable(strict({ provider: TEXT, percent: TEXT, ...DATED })),
+      components: {
+        type: 'array',
+        items: strict({
+          part: TEXT,
+          quantity: COUNT,
+          rate: RATE,
+          rate_unit: { enum: ['per_mtok', 'per_unit'] },
+          tier: COUNT,
+          amount: RATE,
+          source: { enum: ['organisation', 'catalog'] },
+        }),
+      },
+      token_cost_before_discount: RATE,
+      discount_amount: RATE,
+      token_cost: MONEY,
+      unit_price: nullable(
+        strict({ operation: TEXT, tool: ID, data_source: ID, per_call: MONEY, calls: COUNT, amount: MONEY }),
+      ),
+      unit_rates: {
+        type: 'array',
+        items: strict({ unit: TEXT, provider: ID, per_unit: MONEY, count: COUNT, amount: MONEY }),
+      },
+      unit_cost: MONEY,
+      effective_cost: nullable(MONEY),
+      list_cost: nullable(MONEY),
+      fallbacks: { type: 'array', items: strict({ part: TEXT, quantity: COUNT }) },
+    }),
+    billing: strict({
+      billed: { type: 'boolean' },
+      not_billed: { enum: ['unattributed', 'disputed_hold', 'experimentation_showback', null] },
+      billed_cost: nullable(MONEY),
+    }),
+    line: nullable(
+      strict({
+        period: WINDOW,
+        key: strict(
+          Object.fromEntries(
+            [
+              'cost_center',
+              'team',
+              'application',
+              'tenant',
+              'environment',
+              'category',
+              'status',
+              'reason',
+              'pool',
+            ].map((k) => [k, ID]),
+          ),
+        ),
+        event_effective_cost: nullable(MONEY),
+        event_billed_cost: nullable(MONEY),
+        events: COUNT,
+        effective_cost: MONEY,
+        billed_cost: MONEY,
+        cents: strict({ effective_cost: MONEY, billed_cost: MONEY }),
+      }),
+    ),
+  }),
+};
+
 const DRILLDOWN_EVENT = strict({
   id: TEXT,
   source: TEXT,
@@ -344,6 +539,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
     latest_event: nullable(TIME),
   }),
   Health: strict({ status: { const: 'ok' } }),
+  ...EXPLAIN_SCHEMAS,
   LitellmPayload: {
     type: 'object',
     description:
@@ -387,6 +583,16 @@ const OTLP_PROTOBUF: JsonSchema = {
 };
 
 /** Success bodies by route, per content type. */
+/** With `format`: the command's output as it prints it (notes and exit code in the Tally-Notes and Tally-Exit-Code headers). */
+const COMMAND_OUTPUT: Record<string, JsonSchema> = {
+  'text/plain; charset=utf-8': {
+    type: 'string',
+    description: "with format: the command's output, byte for byte",
+  },
+  'text/csv; charset=utf-8': { type: 'string', description: 'format=csv or focus' },
+  'text/html; charset=utf-8': { type: 'string', description: 'format=html' },
+};
+
 const RESPONSES: Record<string, Record<string, JsonSchema>> = {
   'POST /v1/traces': {
     'application/x-protobuf': {
@@ -398,13 +604,53 @@ const RESPONSES: Record<string, Record<string, JsonSchema>> = {
   'POST /v1/events': { 'application/json': ref('IngestResult') },
   'POST /v1/litellm': { 'application/json': ref('IngestResult') },
   'GET /v1/whoami': { 'application/json': ref('Whoami') },
-  'GET /v1/statements': { 'application/json': ref('Statement') },
+  'GET /v1/statements': { 'application/json': ref('Statement'), ...COMMAND_OUTPUT },
   'GET /v1/spend/daily': { 'application/json': ref('DailySpend') },
   'GET /v1/events': { 'application/json': ref('EventPage') },
-  'GET /v1/signals': { 'application/json': ref('Signals') },
-  'GET /v1/replay': { 'application/json': ref('Replay') },
-  'GET /v1/budgets': { 'application/json': ref('Budgets') },
-  'GET /v1/posture': { 'application/json': ref('Posture') },
+  'GET /v1/signals': { 'application/json': ref('Signals'), ...COMMAND_OUTPUT },
+  'GET /v1/replay': { 'application/json': ref('Replay'), ...COMMAND_OUTPUT },
+  'GET /v1/budgets': { 'application/json': ref('Budgets'), ...COMMAND_OUTPUT },
+  'GET /v1/posture': { 'application/json': ref('Posture'), ...COMMAND_OUTPUT },
+  'GET /v1/explain': { 'application/json': ref('Explanation') },
+  'GET /v1/explain/:event_id': { 'application/json': ref('Explanation') },
+  'POST /v1/statements/issue': { 'application/json': ref('Statement'), ...COMMAND_OUTPUT },
+  'GET /v1/statements/focus': {
+    'text/csv; charset=utf-8': {
+      type: 'string',
+      description: 'FOCUS CSV, as `tally statement --format focus`',
+    },
+    'application/vnd.apache.parquet': {
+      type: 'string',
+      contentEncoding: 'binary',
+      description: 'FOCUS Parquet (format=parquet)',
+    },
+  },
+  'POST /v1/reconcile': {
+    'application/json': {
+      type: 'object',
+      required: ['period', 'rows', 'adjustments'],
+      description: 'as `tally reconcile --format json`',
+    },
+    ...COMMAND_OUTPUT,
+  },
+  'POST /v1/restate': {
+    'application/json': {
+      type: 'object',
+      required: ['period', 'issued', 'corrections', 'charge_class'],
+      description: 'as `tally restate --format json`',
+    },
+    ...COMMAND_OUTPUT,
+  },
+  'GET /v1/verify': {
+    'application/json': strict({
+      ok: { type: 'boolean' },
+      batches: COUNT,
+      events: COUNT,
+      firstBad: nullable(strict({ seq: COUNT, reason: TEXT })),
+      head: ID,
+    }),
+    ...COMMAND_OUTPUT,
+  },
   'GET /v1/breakdown': { 'application/json': ref('Breakdown') },
   'GET /v1/breakdown/focus': {
     'text/csv; charset=utf-8': { type: 'string', description: 'FOCUS CSV, the columns of docs/focus.md' },
@@ -438,6 +684,23 @@ const REQUESTS: Record<string, Record<string, JsonSchema>> = {
   'POST /v1/events': {
     'application/json': { oneOf: [ref('CanonicalEvent'), { type: 'array', items: ref('CanonicalEvent') }] },
     'application/x-ndjson': { type: 'string', description: 'One CanonicalEvent (JSON) per line' },
+  },
+  'POST /v1/reconcile': {
+    'text/csv': {
+      type: 'string',
+      description:
+        "The provider's bill: FOCUS CSV (ProviderName, BilledCost, …) or CSV provider,model,amount[,project|api_key]",
+    },
+  },
+  'POST /v1/restate': {
+    'application/json': strict({
+      files: {
+        type: 'array',
+        minItems: 1,
+        description: 'The corrected configuration: the main file first, then its includes by relative name',
+        items: strict({ name: TEXT, text: TEXT }),
+      },
+    }),
   },
   'POST /v1/litellm': {
     'application/json': {

@@ -47,10 +47,15 @@ export async function statementFor(
     level: team === null ? level : 'line',
   });
   if (team === null) return { ...(statementJson(statement) as object), scope: null };
+  return { ...(statementJson(statementOfTeam(statement, team, level)) as object), scope: { team } };
+}
+
+/** A line-level statement as a team sees it: its own lines summed to `level`, totals recomputed from them alone. */
+export function statementOfTeam(statement: Statement, team: string, level: Level): Statement {
   const mine = statement.lines.filter((l) => l.team === team);
   const lines = sumLines(mine, level);
   const totals = totalsOf(lines);
-  const scoped = {
+  return {
     ...statement,
     level,
     lines,
@@ -58,7 +63,6 @@ export async function statementFor(
     inputs: { ...statement.inputs, events: totals.events },
     differs_from_issued: teamDiffers(statement, team, totals.effective_cost),
   };
-  return { ...(statementJson(scoped) as object), scope: { team } };
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
- * Team scoping of signals and replays: what a team token may see of them.
+ * Team scoping of signals, replays and explanations: what a team token may see of them.
  */
+import type { ExplanationJson } from '../core/explain.js';
 import type { Money } from '../core/money.js';
+import type { Registry } from '../core/registry.js';
 import { type Replay, type ReplayNode, type ReplayTrace, replayTotals } from '../core/replay.js';
 import type { Signal } from '../core/signals/signal.js';
 
@@ -52,4 +54,28 @@ function sum(roots: readonly ReplayNode[], f: (n: ReplayNode) => Money): Money {
   };
   roots.forEach(walk);
   return s;
+}
+
+/**
+ * What a team sees of an explanation of its own event: of the registry's
+ * selectors, only the event's own identity's and those of identities its team
+ * owned at the event's time; other teams' key prefixes and names are not its
+ * business.
+ */
+export function explanationOfTeam(x: ExplanationJson, registry: Registry, team: string): ExplanationJson {
+  const time = Date.parse(String(x.event.time));
+  const ours = (id: string) => {
+    const identity = registry.config.identities.find((i) => i.id === id);
+    const owner = identity ? registry.owner(identity, time) : null;
+    return owner?.ok === true && owner.chain.team === team;
+  };
+  const identity = x.identity;
+  return {
+    ...x,
+    identity: {
+      ...identity,
+      matched: identity.matched.filter((m) => m.chosen || ours(m.identity)),
+      near_misses: identity.near_misses.filter((m) => ours(m.identity)),
+    },
+  };
 }

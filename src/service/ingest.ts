@@ -5,12 +5,13 @@
  * runs over it to say exactly which record and field are wrong.
  */
 import { createReadStream } from 'node:fs';
-import { open, stat, writeFile } from 'node:fs/promises';
+import { chmod, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InputError, TallyError } from '../core/errors.js';
 import { detectFormat, type Format, parseStream, type Rejected } from '../ingest/index.js';
+import { quarantineLine } from '../ingest/quarantine.js';
 import type { IngestChunk, Store } from '../store/store.js';
 
 export interface IngestOptions {
@@ -206,8 +207,10 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
   let quarantine: string | null = null;
   if (rejected.length > 0) {
     quarantine = `${isStdin ? 'stdin' : file}.quarantine.jsonl`;
-    const lines = rejected.map((r) => JSON.stringify({ ...r.problem, raw: r.raw }));
-    await writeFile(quarantine, `${lines.join('\n')}\n`);
+    const lines = rejected.map((r) => quarantineLine(r.problem, r.raw));
+    // Readable by the owner only: it holds the records' other fields as they came.
+    await writeFile(quarantine, `${lines.join('\n')}\n`, { mode: 0o600 });
+    await chmod(quarantine, 0o600);
     await store.countRejected(rejected.length);
   }
   return { file: name, format, ...result, rejected: rejected.length, ignored, links, quarantine };

@@ -13,6 +13,8 @@ import type { UsageEvent } from '../core/event.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
 import { belongsTo, buildReplay, type Replay } from '../core/replay.js';
+import { redactSecrets } from '../core/secrets.js';
+import { normalizeApiKey } from '../core/selectors.js';
 import type { Signal } from '../core/signals/signal.js';
 import type { Store } from '../store/store.js';
 
@@ -37,7 +39,8 @@ const TRACE_MARGIN_MS = 3_600_000;
 export async function computeReplay(store: Store, config: Config, opts: ReplayOptions): Promise<Replay> {
   const registry = new Registry(config);
   const prices = new PriceBook(config.prices);
-  const identity = opts.identity ?? null;
+  // A raw key given as `api_key:sk-…` is looked up (and shown) by its fingerprint.
+  const identity = opts.identity == null ? null : redactedIdentity(opts.identity);
   const trace = opts.trace ?? null;
   const w = opts.window;
   let rows: UsageEvent[];
@@ -121,6 +124,17 @@ function spanOf(events: readonly UsageEvent[]): { start: number; end: number } {
   return { start, end };
 }
 
+/** An identity as asked for, with any raw key in a selector's value replaced by its fingerprint. */
+function redactedIdentity(id: string): string {
+  return id
+    .split(',')
+    .map((part) => {
+      const at = part.indexOf(':');
+      return at <= 0 ? redactSecrets(part) : `${part.slice(0, at)}:${redactSecrets(part.slice(at + 1))}`;
+    })
+    .join(',');
+}
+
 /** The selectors to look an identity up by: the registry's, or the unmatched selector as signals name it. */
 function selectorsOf(config: Config, id: string): Selector[] {
   const identity = config.identities.find((i) => i.id === id);
@@ -134,7 +148,8 @@ function selectorsOf(config: Config, id: string): Selector[] {
         `replay: unknown identity '${id}': give a registry identity id or an unmatched selector such as api_key:…`,
       );
     }
-    selector[field] = part.slice(at + 1);
+    const value = part.slice(at + 1);
+    selector[field] = field === 'api_key' ? normalizeApiKey(value) : value;
   }
   return [selector];
 }

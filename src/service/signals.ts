@@ -19,6 +19,7 @@ import { sortSignals } from '../core/signals/order.js';
 import { s13FromReconciliation } from '../core/signals/reconciliation.js';
 import { type SignalSettings, signalSettings } from '../core/signals/settings.js';
 import type { Signal } from '../core/signals/signal.js';
+import { signalFacts } from '../core/signals/sums.js';
 import type { SelectorTuple } from '../core/usage.js';
 import type { Store } from '../store/store.js';
 import { type Computed, computeStatement } from './statement.js';
@@ -93,7 +94,8 @@ export async function evaluateSignals(
     return rates;
   };
 
-  const facts = await store.signalFacts({
+  const sums = await store.signalSums({ end: window.end, probeErrors: PROBE_ERRORS });
+  const facts = signalFacts(sums, {
     start: window.start,
     end: window.end,
     historyStart,
@@ -103,7 +105,6 @@ export async function evaluateSignals(
     price,
     units: unitRates(config),
     aggregateOperations: [...AGGREGATE_OPERATIONS],
-    probeErrors: PROBE_ERRORS,
     prefilter: prefilter(settings),
   });
   const signals = factSignals(facts, window, settings, {

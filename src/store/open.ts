@@ -34,6 +34,8 @@ export function storeFilePath(url: string): string | null {
 export interface OpenOptions {
   /** Reads running longer are interrupted and fail with a LimitError (`tally serve` sets it). */
   readTimeoutMs?: number;
+  /** Refuse a store that does not exist yet instead of creating it (commands that only read). */
+  mustExist?: boolean;
 }
 
 export async function openStore(url: string, opts: OpenOptions = {}): Promise<Store> {

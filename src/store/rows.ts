@@ -8,6 +8,7 @@ import { LimitError, StoreError } from '../core/errors.js';
 import { addUnits, EVENT_FIELDS, RICH_COUNT_FIELDS, type Units, type UsageEvent } from '../core/event.js';
 import type { SelectorUsage } from '../core/posture.js';
 import { redactSecrets } from '../core/secrets.js';
+import type { SignalSum } from '../core/signals/sums.js';
 import type { SelectorTuple, UsageGroup } from '../core/usage.js';
 import type { TraceSpan } from './store.js';
 
@@ -181,5 +182,32 @@ export function rowToSelectorUsage(r: Row): SelectorUsage {
     events: num(r.events),
     first: num(r.first),
     last: num(r.last),
+  };
+}
+
+/** A row of the signal-sums query (both adapters name its columns alike). */
+export function rowToSignalSum(r: Row): SignalSum {
+  return {
+    tuple: tupleOf(r),
+    provider: str(r.provider),
+    model: str(r.model),
+    client_address: str(r.client_address),
+    environment: str(r.environment),
+    operation: String(r.operation),
+    tool: str(r.tool),
+    data_source: str(r.data_source),
+    hour: num(r.h),
+    events: num(r.events),
+    requests: num(r.requests),
+    tokenRequests: num(r.treq),
+    input: num(r.tin),
+    output: num(r.tout),
+    cacheRead: num(r.cr),
+    cacheWrite: num(r.cw),
+    reasoning: num(r.rs),
+    probes: num(r.probes),
+    firstSeen: num(r.first_t),
+    lastSeen: num(r.last_t),
+    firstId: str(r.first_id),
   };
 }

@@ -6,8 +6,12 @@
 import type { Selector } from '../core/config.js';
 import type { TraceLink, UsageEvent } from '../core/event.js';
 import type { SelectorUsage } from '../core/posture.js';
-import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../core/signals/facts.js';
+import type { EvidenceFilter, EvidenceSample } from '../core/signals/facts.js';
+import type { SignalSum, SignalSumsQuery } from '../core/signals/sums.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../core/usage.js';
+
+/** At most this many events share one id across sources in an answer of `eventsById`. */
+export const MAX_SOURCES_PER_ID = 100;
 
 export interface IngestResult {
   /** Sequence number of the batch recorded, or null when nothing new was stored. */
@@ -185,6 +189,12 @@ export interface Store {
    * descending), strictly after `after` in that order; for the server's drill-down.
    */
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]>;
+  /**
+   * The live event with this id under `source`, or under every source when
+   * `source` is null (ids are unique per source), ordered by source; at most
+   * `MAX_SOURCES_PER_ID` rows (`tally explain`).
+   */
+  eventsById(id: string, source: string | null): Promise<UsageEvent[]>;
   /** The spans of the given traces (every stored event with a span id), to walk a trace tree. */
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]>;
   /** The time of the newest stored event, or null for an empty store. */
@@ -199,8 +209,8 @@ export interface Store {
   traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]>;
   /** Event counts per selector tuple and claimed environment in [from, to). */
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]>;
-  /** The aggregates behind the behavioural signal rules (core/signals/facts.ts). */
-  signalFacts(q: SignalQuery): Promise<SignalFacts>;
+  /** The hourly sums behind the behavioural signal rules (core/signals/sums.ts turns them into facts). */
+  signalSums(q: SignalSumsQuery): Promise<SignalSum[]>;
   /** First and last time, count and the earliest `limit` ids of the events each filter selects. */
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]>;
   close(): Promise<void>;

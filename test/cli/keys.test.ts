@@ -195,6 +195,8 @@ describe('LiteLLM keys as LiteLLM shows them', () => {
     const signals = JSON.parse(out) as Array<{ rule: string; identity: string }>;
     expect(signals.filter((s) => s.rule === 'S03').map((s) => s.identity)).toEqual([`api_key:${HASH_C}`]);
     expect(signals.filter((s) => s.rule === 'S05').map((s) => s.identity)).toEqual(['nhi-prefix']);
+    expect(await run('signals', '--from', '2026-10-01', '--to', '2026-11-01')).toBe(0);
+    expect(out).toContain(`api_key:${HASH_C} `);
   });
 });
 

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { PROVIDER } from '../../src/connectors/usage-pull/providers.js';
-import { pull } from '../../src/connectors/usage-pull/pull.js';
-import { openStore } from '../../src/store/open.js';
+import { pull } from '../../src/service/pull.js';
 import type { Store } from '../../src/store/store.js';
 import { fixture } from '../ingest/helpers.js';
+import { ADAPTERS, type Adapter, DUCKDB, openFresh } from '../store/adapters.js';
 import { type Bucket, type UsageServer, usageServer } from './usage-server.js';
 
 const OPENAI_KEY = 'sk-admin-Zq8b3f0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6';
@@ -45,15 +45,19 @@ let servers: UsageServer[];
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'tally-pull-'));
-  store = await openStore(path.join(dir, 'tally.duckdb'));
   servers = [];
 });
 afterEach(async () => {
   vi.restoreAllMocks();
-  await store.close();
+  await store?.close();
   for (const s of servers) await s.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Each test opens its store (on the adapter its describe block names). */
+async function useStore(adapter: Adapter): Promise<void> {
+  store = await openFresh(adapter, dir);
+}
 
 async function openai(): Promise<UsageServer> {
   const s = await usageServer({ provider: 'openai', key: OPENAI_KEY });
@@ -87,7 +91,9 @@ function options(s: UsageServer, now: number, delays: number[] = []) {
   };
 }
 
-describe('tally pull openai', () => {
+describe.each(ADAPTERS)('tally pull openai ($name)', (adapter) => {
+  beforeEach(() => useStore(adapter));
+
   it('pages through completions and embeddings, retrying a 429 after its Retry-After and a 500', async () => {
     const s = await openai();
     s.failures.push({ status: 429, headers: { 'retry-after': '7' } }, { status: 500 });
@@ -164,7 +170,9 @@ describe('tally pull openai', () => {
   });
 });
 
-describe('tally pull anthropic', () => {
+describe.each(ADAPTERS)('tally pull anthropic ($name)', (adapter) => {
+  beforeEach(() => useStore(adapter));
+
   it('pages through the messages usage report with the admin key in x-api-key', async () => {
     const s = await usageServer({ provider: 'anthropic', key: ANTHROPIC_KEY });
     servers.push(s);
@@ -201,7 +209,8 @@ describe('tally pull anthropic', () => {
 describe('the tally pull command', () => {
   let out: string;
   let err: string;
-  beforeEach(() => {
+  beforeEach(async () => {
+    await useStore(DUCKDB);
     out = '';
     err = '';
     vi.spyOn(process.stdout, 'write').mockImplementation((t) => {
@@ -218,6 +227,20 @@ describe('the tally pull command', () => {
     await writeFile(path.join(dir, 'tally.yaml'), 'store: ./cli.duckdb\n');
     return main([...args, '--config', path.join(dir, 'tally.yaml')]);
   }
+
+  it('says what is wrong with its arguments (exit 2)', async () => {
+    vi.stubEnv('OPENAI_ADMIN_KEY', OPENAI_KEY);
+    expect(await run('pull', 'opnai', '--since', '2026-10-01')).toBe(2);
+    expect(err).toContain("unknown provider 'opnai' (openai or anthropic); did you mean openai?");
+    expect(await run('pull', 'openai')).toBe(2);
+    expect(err).toContain('--since is required');
+    expect(await run('pull', 'openai', '--since', '2026-10-05', '--until', '2026-10-01')).toBe(2);
+    expect(err).toContain('--until must be after --since');
+    expect(await run('pull', 'openai', '--since', '2026-10-01', '--base-url', 'ftp://x')).toBe(2);
+    expect(err).toContain('--base-url must be an http(s) URL');
+    expect(await run('pull', 'openai', '--since', '2026-10-01', '--bucket-width', '1w')).toBe(2);
+    expect(err).toContain('--bucket-width must be one of 1d, 1h');
+  });
 
   it('reads the key from the environment and never shows or stores it, not even when refused', async () => {
     const s = await openai();

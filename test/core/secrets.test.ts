@@ -46,6 +46,7 @@ describe('redactSecrets', () => {
       `curl -H 'x-api-key: ${sha('Zm9vYmFyYmF6cXV4')}'`,
     ],
     ['two keys', `${AWS} and ${OPENAI}`, `${sha(AWS)} and ${sha(OPENAI)}`],
+    ['a project key glued to other text', `x${OPENAI}`, `x${sha(OPENAI)}`],
   ])('replaces the secret inside %s and keeps the rest', (_what, value, out) => {
     expect(redactSecrets(value)).toBe(out);
   });

@@ -28,9 +28,16 @@ const QUERY: Record<string, string> = {
   '/v1/replay': '?from=2026-10-01&to=2026-11-01',
   '/v1/budgets': '?period=2026-10',
   '/v1/posture': '?period=2026-10',
+  '/v1/explain': '?id=rag-call&source=test',
+  '/v1/explain/:event_id': '?source=test',
   '/v1/breakdown': '?period=2026-10&by=model&compare=previous',
   '/v1/breakdown/focus': '?period=2026-10',
+  '/v1/statements/focus': '?period=2026-10',
+  '/v1/verify': '',
 };
+
+/** Values for path parameters: an event that the EVENTS below store. */
+const PATH_VALUES: Record<string, string> = { event_id: 'rag-call' };
 
 const POOL = `shared_pools:
   - { id: pool-platform, amount: 100, level: team, method: even }`;
@@ -139,7 +146,7 @@ describe('/openapi.json', () => {
     for (const r of gets) {
       const res = await h.call(
         'GET',
-        r.path + (QUERY[r.path] ?? ''),
+        r.path.replace(/:(\w+)/g, (_, name: string) => PATH_VALUES[name] ?? name) + (QUERY[r.path] ?? ''),
         r.roles === 'public' ? null : TOKENS.admin,
       );
       expect(res.status, `GET ${r.path}`).toBe(200);
@@ -152,7 +159,7 @@ describe('/openapi.json', () => {
         continue;
       }
       expect(type, `GET ${r.path}`).toMatch(/^application\/json/);
-      expectBody(r.path, 'get', 200, await res.json());
+      expectBody(r.path.replace(/:(\w+)/g, '{$1}'), 'get', 200, await res.json());
     }
   });
 
@@ -169,6 +176,11 @@ describe('/openapi.json', () => {
     );
     const replay = await (await h.call('GET', `/v1/replay${QUERY['/v1/replay']}`, TOKENS.admin)).json();
     expect(replay.spans).toBe(EVENTS.length);
+    for (const id of ['rag-call', 'stranger', 'refused', 'tool']) {
+      const explained = await (await h.call('GET', `/v1/explain?id=${id}`, TOKENS.admin)).json();
+      expect(explained.event.id).toBe(id);
+      expectBody('/v1/explain', 'get', 200, explained);
+    }
   });
 
   it('describes what a team token gets: scoped bodies', async () => {
@@ -186,6 +198,29 @@ describe('/openapi.json', () => {
       expect(body.scope, p).toEqual({ team: 'team-a' });
       expectBody(p, 'get', 200, body);
     }
+  });
+
+  it('describes the month-close POST routes: issue, reconcile, restate (JSON by default)', async () => {
+    const issue = await h.call('POST', '/v1/statements/issue?period=2026-10', TOKENS.finance);
+    expect(issue.status).toBe(200);
+    expect(decodeURIComponent(issue.headers.get('tally-notes') ?? '')).toMatch(/issued statement 2026-10 v1/);
+    expectBody('/v1/statements/issue', 'post', 200, await issue.json());
+    const bill = await h.call('POST', '/v1/reconcile?period=2026-10', TOKENS.finance, {
+      body: 'provider,model,amount\nacme,m1,1.00\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(bill.status).toBe(200);
+    expect(bill.headers.get('tally-exit-code')).toMatch(/^[01]$/);
+    expectBody('/v1/reconcile', 'post', 200, await bill.json());
+    const restate = await h.call('POST', '/v1/restate?period=2026-10', TOKENS.admin);
+    expect(restate.status).toBe(200);
+    expectBody('/v1/restate', 'post', 200, await restate.json());
+    const bad = await h.call('POST', '/v1/reconcile?period=2026-10', TOKENS.finance, {
+      body: 'provider,model,amount\nacme,m1,lots\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(bad.status).toBe(400);
+    expectBody('/v1/reconcile', 'post', 400, await bad.json());
   });
 
   it('describes OTLP/JSON replies, with and without partial success', async () => {

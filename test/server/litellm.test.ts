@@ -10,9 +10,9 @@ import YAML from 'yaml';
 import { parseConfig } from '../../src/core/config-schema.js';
 import { createApp } from '../../src/server/app.js';
 import { ingestFile } from '../../src/service/ingest.js';
-import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { fixture } from '../ingest/helpers.js';
+import { ADAPTERS, type Adapter, DUCKDB, openFresh } from '../store/adapters.js';
 
 const INGEST = 'tok-litellm-ingest-0123456789';
 const ADMIN = 'tok-litellm-admin-0123456789';
@@ -57,9 +57,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function server(): Promise<Server> {
+async function server(adapter: Adapter = DUCKDB): Promise<Server> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-litellm-'));
-  const store = await openStore(path.join(dir, 'tally.duckdb'));
+  const store = await openFresh(adapter, dir);
   cleanups.push(async () => {
     await store.close();
     await rm(dir, { recursive: true, force: true });
@@ -94,23 +94,27 @@ const spendLogs = (store: Store) =>
   ingestFile(store, SPEND_LOGS, { format: 'litellm', skipInvalid: false, now: NOW });
 
 describe('POST /v1/litellm', () => {
-  it('counts a request once whether the callback or the spend-log export reports it, with the same statement', async () => {
-    const live = await server();
-    const posted = await live.post(BATCH);
-    expect(posted.status).toBe(200);
-    expect(await posted.json()).toMatchObject({ stored: 5, duplicates: 0, superseded: 0 });
-    const before = await live.statement();
-    expect(before.lines).not.toEqual([]);
-    expect((before.totals as { events: number }).events).toBe(5);
+  it.each(ADAPTERS)(
+    'counts a request once whether the callback or the spend-log export reports it, with the same statement ($name)',
+    async (adapter) => {
+      const live = await server(adapter);
+      const posted = await live.post(BATCH);
+      expect(posted.status).toBe(200);
+      expect(await posted.json()).toMatchObject({ stored: 5, duplicates: 0, superseded: 0 });
+      const before = await live.statement();
+      const teams = (before.lines as Array<{ team: string | null }>).map((l) => l.team);
+      expect(teams).toEqual(expect.arrayContaining(['team-cx', 'team-search']));
+      expect((before.totals as { events: number }).events).toBe(5);
 
-    const exported = await spendLogs(live.store);
-    expect(exported).toMatchObject({ stored: 0, duplicates: 5, superseded: 0 });
-    expect(await live.statement()).toEqual(before);
+      const exported = await spendLogs(live.store);
+      expect(exported).toMatchObject({ stored: 0, duplicates: 5, superseded: 0 });
+      expect(await live.statement()).toEqual(before);
 
-    const table = await server();
-    expect(await spendLogs(table.store)).toMatchObject({ stored: 5, duplicates: 0 });
-    expect(numbers(await table.statement())).toEqual(numbers(before));
-  });
+      const table = await server(adapter);
+      expect(await spendLogs(table.store)).toMatchObject({ stored: 5, duplicates: 0 });
+      expect(numbers(await table.statement())).toEqual(numbers(before));
+    },
+  );
 
   it('reads what the logger sends in each of its formats: a JSON array, NDJSON under application/json, one object', async () => {
     const s = await server();

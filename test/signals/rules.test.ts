@@ -5,306 +5,320 @@ import type { UsageEvent } from '../../src/core/event.js';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
 import type { RuleId, Signal } from '../../src/core/signals/signal.js';
 import { computeStatement } from '../../src/service/statement.js';
-import { eventOf, REGISTRY, Rng, steadyTraffic, stream, WINDOW, type World, world } from './traffic.js';
+import { ADAPTERS } from '../store/adapters.js';
+import {
+  eventOf,
+  REGISTRY,
+  Rng,
+  steadyTraffic,
+  stream,
+  WINDOW,
+  type World,
+  world as worldOn,
+} from './traffic.js';
 
-const at = (iso: string) => Date.parse(iso);
-const rng = new Rng(99);
-const injected = new Map<RuleId, string[]>();
+describe.each(ADAPTERS)('$name store', (adapter) => {
+  const world: typeof worldOn = (events, yaml) => worldOn(events, yaml, adapter);
 
-function inject(
-  rule: RuleId,
-  identity: string,
-  start: string,
-  n: number,
-  over: Partial<UsageEvent>,
-  spreadMs = 30 * 60_000,
-) {
-  const s = stream(identity);
-  const events = Array.from({ length: n }, (_, i) =>
-    eventOf(s, `${rule}-${i}`, at(start) + Math.floor((i / n) * spreadMs), rng, over),
-  );
-  injected.set(
-    rule,
-    events.map((e) => e.id),
-  );
-  return events;
-}
+  const at = (iso: string) => Date.parse(iso);
+  const rng = new Rng(99);
+  const injected = new Map<RuleId, string[]>();
 
-const INCIDENTS: UsageEvent[] = [
-  ...inject('S03', 'nhi-api', '2026-10-10T13:00:00Z', 6, { api_key: 'key-unknown' }),
-  ...inject('S04', 'nhi-tenants', '2026-10-12T10:00:00Z', 5, { tenant: 'tenant-c' }),
-  ...inject('S05', 'nhi-web', '2026-10-14T14:00:00Z', 5, { model: 'm-premium' }),
-  ...inject('S06', 'nhi-web', '2026-10-15T14:00:00Z', 600, {}),
-  ...inject('S07', 'nhi-api', '2026-10-16T09:00:00Z', 20, { model: 'm-premium' }),
-  ...inject('S08', 'nhi-tenants', '2026-10-22T03:00:00Z', 40, {}),
-  ...inject('S09', 'nhi-api', '2026-10-23T10:00:00Z', 40, {
-    status: 'error',
-    error_type: '401',
-    input_tokens: 0,
-    output_tokens: 0,
-  }),
-  ...inject('S10', 'nhi-nightly', '2026-10-24T02:00:00Z', 10, { client_address: '203.0.113.9' }),
-  ...inject('S11', 'nhi-web', '2026-10-25T10:00:00Z', 5, { environment: 'experimentation' }),
-  ...inject('S14', 'nhi-api', '2026-10-26T11:00:00Z', 40, { input_tokens: 1500, output_tokens: 30_000 }),
-];
-
-let w: World;
-let signals: Signal[];
-beforeAll(async () => {
-  w = await world([...steadyTraffic(1), ...INCIDENTS], REGISTRY);
-  signals = await w.signals();
-});
-afterAll(() => w.close());
-
-function one(rule: RuleId, identity: string): Signal {
-  const found = signals.filter((s) => s.rule === rule && s.identity === identity);
-  expect(found, `${rule} for ${identity}: ${JSON.stringify(found.map((s) => s.evidence))}`).toHaveLength(1);
-  return found[0] as Signal;
-}
-
-/** The evidence names injected events only. */
-function evidenceFrom(s: Signal, rule: RuleId) {
-  const ids = injected.get(rule) ?? [];
-  expect(s.evidence.events.length).toBeGreaterThan(0);
-  for (const id of s.evidence.events) expect(ids).toContain(id);
-}
-
-describe('rules that read the attribution', () => {
-  it('S01: use after revocation, critical, from the revocation on', () => {
-    const s = one('S01', 'nhi-revoked');
-    expect(s.severity).toBe('critical');
-    expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-21T00:00:00Z'));
-    expect(s.evidence.lifecycle).toEqual({ event: 'revoked', at: '2026-10-21T00:00:00.000Z' });
-    expect(s.refs).toEqual(['OWASP NHI1', 'OWASP NHI7']);
-    expect(s.events).toBeGreaterThan(0);
-  });
-
-  it('S02: use after a leak, critical', () => {
-    const s = one('S02', 'nhi-leaked');
-    expect(s.severity).toBe('critical');
-    expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-21T00:00:00Z'));
-    expect(s.team).toBe('team-web');
-  });
-
-  it('S03: an unknown key, named by its selector', () => {
-    const s = one('S03', 'api_key:key-unknown,service:gateway');
-    expect(s.severity).toBe('high');
-    expect(s.events).toBe(6);
-    expect(s.team).toBeNull();
-    evidenceFrom(s, 'S03');
-  });
-
-  it('S04: a tenant claim the identity may not make, on the paying identity', () => {
-    const s = one('S04', 'nhi-tenants');
-    expect(s.evidence.claimed).toEqual(['tenant-c']);
-    expect(s.events).toBe(5);
-    evidenceFrom(s, 'S04');
-  });
-
-  it('S05: a model outside the allowlist', () => {
-    const s = one('S05', 'nhi-web');
-    expect(s.severity).toBe('high');
-    expect(s.evidence.models).toEqual(['m-premium']);
-    expect(s.events).toBe(5);
-    evidenceFrom(s, 'S05');
-  });
-
-  it('S12: spend after the owner team was offboarded', () => {
-    const s = one('S12', 'nhi-gone');
-    expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-20T00:00:00Z'));
-    expect(s.evidence.team).toBe('team-gone');
-  });
-});
-
-describe('behavioural rules', () => {
-  it('S06: a spend spike at a usual hour, with its figures', () => {
-    const s = one('S06', 'nhi-web');
-    expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-15T14:00:00Z'));
-    expect(s.last_seen).toBeLessThan(at('2026-10-15T15:00:00Z'));
-    const hours = s.evidence.hours as Array<{ hour: string; z: number; cost: string; median: string }>;
-    expect(hours[0]?.hour).toBe('2026-10-15T14:00:00.000Z');
-    expect(hours[0]?.z).toBeGreaterThanOrEqual(6);
-    expect(parseMoney(hours[0]?.cost ?? '0') - parseMoney(hours[0]?.median ?? '0')).toBeGreaterThan(
-      parseMoney('5'),
+  function inject(
+    rule: RuleId,
+    identity: string,
+    start: string,
+    n: number,
+    over: Partial<UsageEvent>,
+    spreadMs = 30 * 60_000,
+  ) {
+    const s = stream(identity);
+    const events = Array.from({ length: n }, (_, i) =>
+      eventOf(s, `${rule}-${i}`, at(start) + Math.floor((i / n) * spreadMs), rng, over),
     );
-    expect(s.refs).toEqual(['NIST AI RMF MEASURE 2.4']);
-  });
-
-  it('S07: first use of a premium model is medium', () => {
-    const s = one('S07', 'nhi-api');
-    expect(s.severity).toBe('medium');
-    const models = s.evidence.models as Array<{ model: string; premium: boolean }>;
-    expect(models.map((m) => [m.model, m.premium])).toEqual([['m-premium', true]]);
-    expect(s.events).toBe(20);
-    evidenceFrom(s, 'S07');
-  });
-
-  it('S08: activity in the dead of the night for a business-hours key', () => {
-    const s = one('S08', 'nhi-tenants');
-    expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-22T03:00:00Z'));
-    expect(s.last_seen).toBeLessThan(at('2026-10-22T04:00:00Z'));
-  });
-
-  it('S09: a burst of 401s', () => {
-    const s = one('S09', 'nhi-api');
-    const hours = s.evidence.hours as Array<{ errors: number }>;
-    expect(hours[0]?.errors).toBeGreaterThanOrEqual(40);
-  });
-
-  it('S10: a client address from a network the identity never used', () => {
-    const s = one('S10', 'nhi-nightly');
-    expect(s.evidence.new_networks).toEqual([
-      { network: '203.0.0.0/16', first_use: '2026-10-24T02:00:00.000Z', addresses: ['203.0.113.9'] },
-    ]);
-    expect(s.events).toBe(10);
-    evidenceFrom(s, 'S10');
-  });
-
-  it('S11: events claiming another environment', () => {
-    const s = one('S11', 'nhi-web');
-    expect(s.evidence.claimed_environments).toEqual(['experimentation']);
-    expect(s.events).toBe(5);
-    evidenceFrom(s, 'S11');
-  });
-
-  it('S14: an hour whose output/input ratio is far off the baseline', () => {
-    const s = one('S14', 'nhi-api');
-    expect(s.severity).toBe('low');
-    expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-26T11:00:00Z'));
-    expect(s.last_seen).toBeLessThan(at('2026-10-26T12:00:00Z'));
-  });
-
-  it('raises nothing else', () => {
-    const expected = new Set([
-      'S01 nhi-revoked',
-      'S02 nhi-leaked',
-      'S03 api_key:key-unknown,service:gateway',
-      'S04 nhi-tenants',
-      'S05 nhi-web',
-      'S06 nhi-web',
-      'S07 nhi-api',
-      'S07 nhi-web',
-      'S08 nhi-tenants',
-      'S09 nhi-api',
-      'S10 nhi-nightly',
-      'S11 nhi-web',
-      'S12 nhi-gone',
-      'S14 nhi-api',
-    ]);
-    expect(signals.map((s) => `${s.rule} ${s.identity}`).filter((k) => !expected.has(k))).toEqual([]);
-  });
-
-  it('orders by severity, rule, identity', () => {
-    expect(signals.map((s) => s.rule)).toEqual(
-      [...signals.map((s) => s.rule)].sort((a, b) => {
-        const rank = (r: string) =>
-          ['critical', 'high', 'medium', 'low'].indexOf(signals.find((s) => s.rule === r)?.severity ?? '');
-        return rank(a) - rank(b) || a.localeCompare(b);
-      }),
+    injected.set(
+      rule,
+      events.map((e) => e.id),
     );
-  });
-});
+    return events;
+  }
 
-describe('S13: the provider bill against telemetry', () => {
-  it('fires when the bill exceeds the telemetry-priced cost beyond the tolerance', async () => {
-    const telemetry = await billedTelemetry();
-    const withBill = await w.signals({
-      invoice: [
-        {
-          provider: 'acme',
-          model: 'm-batch',
-          project: null,
-          apiKey: null,
-          amount: telemetry + parseMoney('100'),
-        },
-      ],
+  const INCIDENTS: UsageEvent[] = [
+    ...inject('S03', 'nhi-api', '2026-10-10T13:00:00Z', 6, { api_key: 'key-unknown' }),
+    ...inject('S04', 'nhi-tenants', '2026-10-12T10:00:00Z', 5, { tenant: 'tenant-c' }),
+    ...inject('S05', 'nhi-web', '2026-10-14T14:00:00Z', 5, { model: 'm-premium' }),
+    ...inject('S06', 'nhi-web', '2026-10-15T14:00:00Z', 600, {}),
+    ...inject('S07', 'nhi-api', '2026-10-16T09:00:00Z', 20, { model: 'm-premium' }),
+    ...inject('S08', 'nhi-tenants', '2026-10-22T03:00:00Z', 40, {}),
+    ...inject('S09', 'nhi-api', '2026-10-23T10:00:00Z', 40, {
+      status: 'error',
+      error_type: '401',
+      input_tokens: 0,
+      output_tokens: 0,
+    }),
+    ...inject('S10', 'nhi-nightly', '2026-10-24T02:00:00Z', 10, { client_address: '203.0.113.9' }),
+    ...inject('S11', 'nhi-web', '2026-10-25T10:00:00Z', 5, { environment: 'experimentation' }),
+    ...inject('S14', 'nhi-api', '2026-10-26T11:00:00Z', 40, { input_tokens: 1500, output_tokens: 30_000 }),
+  ];
+
+  let w: World;
+  let signals: Signal[];
+  beforeAll(async () => {
+    w = await world([...steadyTraffic(1), ...INCIDENTS], REGISTRY);
+    signals = await w.signals();
+  });
+  afterAll(() => w.close());
+
+  function one(rule: RuleId, identity: string): Signal {
+    const found = signals.filter((s) => s.rule === rule && s.identity === identity);
+    expect(found, `${rule} for ${identity}: ${JSON.stringify(found.map((s) => s.evidence))}`).toHaveLength(1);
+    return found[0] as Signal;
+  }
+
+  /** The evidence names injected events only. */
+  function evidenceFrom(s: Signal, rule: RuleId) {
+    const ids = injected.get(rule) ?? [];
+    expect(s.evidence.events.length).toBeGreaterThan(0);
+    for (const id of s.evidence.events) expect(ids).toContain(id);
+  }
+
+  describe('rules that read the attribution', () => {
+    it('S01: use after revocation, critical, from the revocation on', () => {
+      const s = one('S01', 'nhi-revoked');
+      expect(s.severity).toBe('critical');
+      expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-21T00:00:00Z'));
+      expect(s.evidence.lifecycle).toEqual({ event: 'revoked', at: '2026-10-21T00:00:00.000Z' });
+      expect(s.refs).toEqual(['OWASP NHI1', 'OWASP NHI7']);
+      expect(s.events).toBeGreaterThan(0);
     });
-    const s13 = withBill.filter((s) => s.rule === 'S13');
-    expect(s13).toHaveLength(1);
-    expect(s13[0]?.severity).toBe('high');
-    expect(formatMoney(s13[0]?.cost ?? 0n)).toBe('100.00');
-    expect(s13[0]?.identity).toBe('provider:acme');
-  });
 
-  it('stays quiet within the tolerance', async () => {
-    const telemetry = await billedTelemetry();
-    const withBill = await w.signals({
-      invoice: [
-        {
-          provider: 'acme',
-          model: 'm-batch',
-          project: null,
-          apiKey: null,
-          amount: telemetry + telemetry / 100n,
-        },
-      ],
+    it('S02: use after a leak, critical', () => {
+      const s = one('S02', 'nhi-leaked');
+      expect(s.severity).toBe('critical');
+      expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-21T00:00:00Z'));
+      expect(s.team).toBe('team-web');
     });
-    expect(withBill.filter((s) => s.rule === 'S13')).toEqual([]);
-  });
-});
 
-async function billedTelemetry(): Promise<bigint> {
-  const c = await computeStatement(w.store, w.config, WINDOW);
-  return c.charges.filter((x) => x.model === 'm-batch').reduce((m, x) => m + x.direct_cost, 0n);
-}
+    it('S03: an unknown key, named by its selector', () => {
+      const s = one('S03', 'api_key:key-unknown,service:gateway');
+      expect(s.severity).toBe('high');
+      expect(s.events).toBe(6);
+      expect(s.team).toBeNull();
+      evidenceFrom(s, 'S03');
+    });
 
-describe('rule by rule, whatever the statement line says (SPEC §4.7, §6)', () => {
-  it('a compromised key calling a model outside its allowlist raises S02 and S05', async () => {
-    // nhi-leaked may use m-std only; after its leak on 10-21 it calls m-premium 4 times.
-    const yaml = REGISTRY.replace(
-      '    match: [{ api_key: key-leaked }]\n',
-      '    match: [{ api_key: key-leaked }]\n    models: ["m-std*"]\n',
-    );
-    const s = stream('nhi-leaked');
-    const r = new Rng(5);
-    const events = [0, 1, 2, 3].map((i) =>
-      eventOf(s, `leak-premium-${i}`, at('2026-10-22T12:00:00Z') + i * 60_000, r, {
-        model: 'm-premium',
-        status: 'ok',
-        input_tokens: 1000,
-        output_tokens: 100,
-      }),
-    );
-    const local = await world(events, yaml);
-    try {
-      const found = (await local.signals()).filter((x) => x.identity === 'nhi-leaked');
-      const rules = found.map((x) => x.rule).sort();
-      expect(rules).toContain('S02');
-      expect(rules).toContain('S05');
-      const s05 = found.find((x) => x.rule === 'S05') as Signal;
-      expect(s05.events).toBe(4);
-      // 4 × (1000 × $15 + 100 × $75) / 1M = 4 × $0.0225 = $0.09
-      expect(formatMoney(s05.cost)).toBe(formatMoney(parseMoney('0.09')));
-      expect(s05.evidence.models).toEqual(['m-premium']);
-    } finally {
-      await local.close();
-    }
+    it('S04: a tenant claim the identity may not make, on the paying identity', () => {
+      const s = one('S04', 'nhi-tenants');
+      expect(s.evidence.claimed).toEqual(['tenant-c']);
+      expect(s.events).toBe(5);
+      evidenceFrom(s, 'S04');
+    });
+
+    it('S05: a model outside the allowlist', () => {
+      const s = one('S05', 'nhi-web');
+      expect(s.severity).toBe('high');
+      expect(s.evidence.models).toEqual(['m-premium']);
+      expect(s.events).toBe(5);
+      evidenceFrom(s, 'S05');
+    });
+
+    it('S12: spend after the owner team was offboarded', () => {
+      const s = one('S12', 'nhi-gone');
+      expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-20T00:00:00Z'));
+      expect(s.evidence.team).toBe('team-gone');
+    });
   });
 
-  it('S11 ignores unset environments (the OpenLIT default `default`, empty)', async () => {
-    const s = stream('nhi-api');
-    const r = new Rng(6);
-    const events = Array.from({ length: 40 }, (_, i) =>
-      eventOf(s, `env-${i}`, at('2026-10-22T12:00:00Z') + i * 60_000, r, {
-        environment: i % 2 === 0 ? 'default' : '',
-      }),
-    );
-    const local = await world([
-      ...events,
-      ...Array.from({ length: 40 }, (_, i) =>
-        eventOf(s, `exp-${i}`, at('2026-10-23T12:00:00Z') + i * 60_000, r, {
-          environment: 'experimentation',
+  describe('behavioural rules', () => {
+    it('S06: a spend spike at a usual hour, with its figures', () => {
+      const s = one('S06', 'nhi-web');
+      expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-15T14:00:00Z'));
+      expect(s.last_seen).toBeLessThan(at('2026-10-15T15:00:00Z'));
+      const hours = s.evidence.hours as Array<{ hour: string; z: number; cost: string; median: string }>;
+      expect(hours[0]?.hour).toBe('2026-10-15T14:00:00.000Z');
+      expect(hours[0]?.z).toBeGreaterThanOrEqual(6);
+      expect(parseMoney(hours[0]?.cost ?? '0') - parseMoney(hours[0]?.median ?? '0')).toBeGreaterThan(
+        parseMoney('5'),
+      );
+      expect(s.refs).toEqual(['NIST AI RMF MEASURE 2.4']);
+    });
+
+    it('S07: first use of a premium model is medium', () => {
+      const s = one('S07', 'nhi-api');
+      expect(s.severity).toBe('medium');
+      const models = s.evidence.models as Array<{ model: string; premium: boolean }>;
+      expect(models.map((m) => [m.model, m.premium])).toEqual([['m-premium', true]]);
+      expect(s.events).toBe(20);
+      evidenceFrom(s, 'S07');
+    });
+
+    it('S08: activity in the dead of the night for a business-hours key', () => {
+      const s = one('S08', 'nhi-tenants');
+      expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-22T03:00:00Z'));
+      expect(s.last_seen).toBeLessThan(at('2026-10-22T04:00:00Z'));
+    });
+
+    it('S09: a burst of 401s', () => {
+      const s = one('S09', 'nhi-api');
+      const hours = s.evidence.hours as Array<{ errors: number }>;
+      expect(hours[0]?.errors).toBeGreaterThanOrEqual(40);
+    });
+
+    it('S10: a client address from a network the identity never used', () => {
+      const s = one('S10', 'nhi-nightly');
+      expect(s.evidence.new_networks).toEqual([
+        { network: '203.0.0.0/16', first_use: '2026-10-24T02:00:00.000Z', addresses: ['203.0.113.9'] },
+      ]);
+      expect(s.events).toBe(10);
+      evidenceFrom(s, 'S10');
+    });
+
+    it('S11: events claiming another environment', () => {
+      const s = one('S11', 'nhi-web');
+      expect(s.evidence.claimed_environments).toEqual(['experimentation']);
+      expect(s.events).toBe(5);
+      evidenceFrom(s, 'S11');
+    });
+
+    it('S14: an hour whose output/input ratio is far off the baseline', () => {
+      const s = one('S14', 'nhi-api');
+      expect(s.severity).toBe('low');
+      expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-26T11:00:00Z'));
+      expect(s.last_seen).toBeLessThan(at('2026-10-26T12:00:00Z'));
+    });
+
+    it('raises nothing else', () => {
+      const expected = new Set([
+        'S01 nhi-revoked',
+        'S02 nhi-leaked',
+        'S03 api_key:key-unknown,service:gateway',
+        'S04 nhi-tenants',
+        'S05 nhi-web',
+        'S06 nhi-web',
+        'S07 nhi-api',
+        'S07 nhi-web',
+        'S08 nhi-tenants',
+        'S09 nhi-api',
+        'S10 nhi-nightly',
+        'S11 nhi-web',
+        'S12 nhi-gone',
+        'S14 nhi-api',
+      ]);
+      expect(signals.map((s) => `${s.rule} ${s.identity}`).filter((k) => !expected.has(k))).toEqual([]);
+    });
+
+    it('orders by severity, rule, identity', () => {
+      expect(signals.map((s) => s.rule)).toEqual(
+        [...signals.map((s) => s.rule)].sort((a, b) => {
+          const rank = (r: string) =>
+            ['critical', 'high', 'medium', 'low'].indexOf(signals.find((s) => s.rule === r)?.severity ?? '');
+          return rank(a) - rank(b) || a.localeCompare(b);
         }),
-      ),
-    ]);
-    try {
-      const found = (await local.signals()).filter((x) => x.rule === 'S11' && x.identity === 'nhi-api');
-      // Only the 40 events that claim `experimentation` count, none of the 40 unset ones.
-      expect(found).toHaveLength(1);
-      expect(found[0]?.evidence.claimed_environments).toEqual(['experimentation']);
-      expect(found[0]?.events).toBe(40);
-    } finally {
-      await local.close();
-    }
+      );
+    });
+  });
+
+  describe('S13: the provider bill against telemetry', () => {
+    it('fires when the bill exceeds the telemetry-priced cost beyond the tolerance', async () => {
+      const telemetry = await billedTelemetry();
+      const withBill = await w.signals({
+        invoice: [
+          {
+            provider: 'acme',
+            model: 'm-batch',
+            project: null,
+            apiKey: null,
+            amount: telemetry + parseMoney('100'),
+          },
+        ],
+      });
+      const s13 = withBill.filter((s) => s.rule === 'S13');
+      expect(s13).toHaveLength(1);
+      expect(s13[0]?.severity).toBe('high');
+      expect(formatMoney(s13[0]?.cost ?? 0n)).toBe('100.00');
+      expect(s13[0]?.identity).toBe('provider:acme');
+    });
+
+    it('stays quiet within the tolerance', async () => {
+      const telemetry = await billedTelemetry();
+      const withBill = await w.signals({
+        invoice: [
+          {
+            provider: 'acme',
+            model: 'm-batch',
+            project: null,
+            apiKey: null,
+            amount: telemetry + telemetry / 100n,
+          },
+        ],
+      });
+      expect(withBill.filter((s) => s.rule === 'S13')).toEqual([]);
+    });
+  });
+
+  async function billedTelemetry(): Promise<bigint> {
+    const c = await computeStatement(w.store, w.config, WINDOW);
+    return c.charges.filter((x) => x.model === 'm-batch').reduce((m, x) => m + x.direct_cost, 0n);
+  }
+
+  describe('rule by rule, whatever the statement line says (SPEC §4.7, §6)', () => {
+    it('a compromised key calling a model outside its allowlist raises S02 and S05', async () => {
+      // nhi-leaked may use m-std only; after its leak on 10-21 it calls m-premium 4 times.
+      const yaml = REGISTRY.replace(
+        '    match: [{ api_key: key-leaked }]\n',
+        '    match: [{ api_key: key-leaked }]\n    models: ["m-std*"]\n',
+      );
+      const s = stream('nhi-leaked');
+      const r = new Rng(5);
+      const events = [0, 1, 2, 3].map((i) =>
+        eventOf(s, `leak-premium-${i}`, at('2026-10-22T12:00:00Z') + i * 60_000, r, {
+          model: 'm-premium',
+          status: 'ok',
+          input_tokens: 1000,
+          output_tokens: 100,
+        }),
+      );
+      const local = await world(events, yaml);
+      try {
+        const found = (await local.signals()).filter((x) => x.identity === 'nhi-leaked');
+        const rules = found.map((x) => x.rule).sort();
+        expect(rules).toContain('S02');
+        expect(rules).toContain('S05');
+        const s05 = found.find((x) => x.rule === 'S05') as Signal;
+        expect(s05.events).toBe(4);
+        // 4 × (1000 × $15 + 100 × $75) / 1M = 4 × $0.0225 = $0.09
+        expect(formatMoney(s05.cost)).toBe(formatMoney(parseMoney('0.09')));
+        expect(s05.evidence.models).toEqual(['m-premium']);
+      } finally {
+        await local.close();
+      }
+    });
+
+    it('S11 ignores unset environments (the OpenLIT default `default`, empty)', async () => {
+      const s = stream('nhi-api');
+      const r = new Rng(6);
+      const events = Array.from({ length: 40 }, (_, i) =>
+        eventOf(s, `env-${i}`, at('2026-10-22T12:00:00Z') + i * 60_000, r, {
+          environment: i % 2 === 0 ? 'default' : '',
+        }),
+      );
+      const local = await world([
+        ...events,
+        ...Array.from({ length: 40 }, (_, i) =>
+          eventOf(s, `exp-${i}`, at('2026-10-23T12:00:00Z') + i * 60_000, r, {
+            environment: 'experimentation',
+          }),
+        ),
+      ]);
+      try {
+        const found = (await local.signals()).filter((x) => x.rule === 'S11' && x.identity === 'nhi-api');
+        // Only the 40 events that claim `experimentation` count, none of the 40 unset ones.
+        expect(found).toHaveLength(1);
+        expect(found[0]?.evidence.claimed_environments).toEqual(['experimentation']);
+        expect(found[0]?.events).toBe(40);
+      } finally {
+        await local.close();
+      }
+    });
   });
 });

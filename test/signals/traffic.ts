@@ -16,6 +16,7 @@ import type { Signal } from '../../src/core/signals/signal.js';
 import { evaluateSignals, type SignalOptions } from '../../src/service/signals.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
+import { type Adapter, DUCKDB } from '../store/adapters.js';
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
@@ -257,9 +258,13 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function world(events: UsageEvent[], yaml = STEADY_REGISTRY): Promise<World> {
+export async function world(
+  events: UsageEvent[],
+  yaml = STEADY_REGISTRY,
+  adapter: Adapter = DUCKDB,
+): Promise<World> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-signals-'));
-  const store = await openStore(path.join(dir, 'tally.duckdb'));
+  const store = await openStore(adapter.url(dir));
   await store.ingest('test', [events]);
   const config = parse(yaml);
   return {

@@ -8,6 +8,7 @@ import { emptyEvent, type UsageEvent } from '../../src/core/event.js';
 import { type Computed, computeStatement } from '../../src/service/statement.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
+import { type Adapter, DUCKDB } from '../store/adapters.js';
 
 export const OCT = { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 10, 1) };
 
@@ -31,9 +32,14 @@ export interface Scenario {
   close(): Promise<void>;
 }
 
-export async function scenario(yaml: string, batches: UsageEvent[][]): Promise<Scenario> {
+/** A fresh store of the adapter (DuckDB unless named) holding the batches, and the configuration. */
+export async function scenario(
+  yaml: string,
+  batches: UsageEvent[][],
+  adapter: Adapter = DUCKDB,
+): Promise<Scenario> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-test-'));
-  const store = await openStore(path.join(dir, 'tally.duckdb'));
+  const store = await openStore(adapter.url(dir));
   const cfg = config(yaml);
   for (const [i, batch] of batches.entries()) await store.ingest(`test:${i}`, [batch]);
   return {

@@ -17,6 +17,7 @@ import {
   unitsText,
 } from '../../src/core/event.js';
 import { fingerprint } from '../../src/core/secrets.js';
+import { redactEvent } from '../../src/ingest/fields.js';
 import type { Store } from '../../src/store/store.js';
 import type { Feature } from './adapters.js';
 
@@ -268,6 +269,25 @@ export function storeContract(
       expect((await store.counters()).rejected).toBe(5);
     });
 
+    it('selects events by an api_key selector as core/selectors.ts says: whole, or a 64-hex value by its prefix', async () => {
+      const hash = `${'0123456789abcdef'.repeat(4)}`;
+      await store.ingest('keys', [
+        [
+          event('whole', { api_key: hash }),
+          event('longer', { api_key: `${hash.slice(0, 20)}-not-a-hash` }),
+          event('other', { api_key: `f${hash.slice(1)}` }),
+          event('equal', { api_key: hash.slice(0, 20) }),
+        ],
+      ]);
+      const ids = async (api_key: string) =>
+        (await store.eventsInWindow({ from: T0 - 1, to: T0 + 86_400_000, match: [{ api_key }] }))
+          .map((e) => e.id)
+          .sort();
+      expect(await ids(hash.slice(0, 20))).toEqual(['equal', 'whole']);
+      expect(await ids(hash)).toEqual(['whole']);
+      expect(await ids(hash.slice(0, 20).toUpperCase())).toEqual([]);
+    });
+
     it('never stores a raw secret', async () => {
       const secret = 'sk-proj-abcdefghijklmnopqrstuvwxyz';
       await store.ingest('s', [[event('a', { api_key: secret, service: `Bearer ${secret}` })]]);
@@ -290,6 +310,29 @@ export function storeContract(
       expect(await store.auditHead()).toBe(b2?.chainSha256);
     });
 
+    it('reads an event back by id: under one source, or under every source that has the id, latest version only', async () => {
+      await store.ingest('one', [
+        [
+          event('same', { source: 'gw-b', input_tokens: 7 }),
+          event('same', { source: 'gw-a', input_tokens: 5, units: { web_search: 2 } }),
+          event('other'),
+        ],
+      ]);
+      await store.ingest('two', [
+        [event('same', { source: 'gw-a', input_tokens: 6, units: { web_search: 2 } })],
+      ]);
+      const all = await store.eventsById('same', null);
+      expect(all.map((e) => [e.source, e.input_tokens])).toEqual([
+        ['gw-a', 6],
+        ['gw-b', 7],
+      ]);
+      expect(all[0]).toEqual(event('same', { source: 'gw-a', input_tokens: 6, units: { web_search: 2 } }));
+      expect(await store.eventsById('same', 'gw-b')).toEqual([
+        event('same', { source: 'gw-b', input_tokens: 7 }),
+      ]);
+      expect(await store.eventsById('same', 'gw-c')).toEqual([]);
+      expect(await store.eventsById('missing', null)).toEqual([]);
+    });
     (lacks.traceLinks ? describe.skip : describe)(
       `trace links (spans that are not AI work, SPEC §3.2)${lacks.traceLinks ? ` (skipped: ${lacks.traceLinks})` : ''}`,
       () => {
@@ -425,6 +468,35 @@ export function storeContract(
           const r = await bulk(store)(file, 'csv', { label: 'csv:events.csv', now: NOW });
           expect(r).toEqual({ batch: 1, stored: 4, duplicates: 0, superseded: 0 });
           expect((await store.batches())[0]?.contentSha256).toBe(contentHash(parsed));
+        });
+
+        it('fingerprints whole keys and lowercases key hashes as the parser does', async () => {
+          const whole = [
+            event('w1', {
+              api_key: `  ${secret}\t`,
+              service: 'AKIAIOSFODNN7EXAMPLE',
+              tenant: `Bearer ${secret}`,
+            }),
+            event('w2', { api_key: `${'ABCDEF0123'.repeat(6)}ABCD` }),
+          ];
+          const file = path.join(dir, 'keys.jsonl');
+          await writeFile(file, `${whole.map(jsonLine).join('\n')}\n`);
+          const r = await bulk(store)(file, 'jsonl', { label: 'keys', now: NOW });
+          expect(r.stored).toBe(2);
+          const byParser = whole.map((e) => redactEvent({ ...e }));
+          expect(byParser[0]?.api_key).toBe(fingerprint(secret));
+          expect(byParser[1]?.api_key).toBe(`${'abcdef0123'.repeat(6)}abcd`);
+          expect((await store.batches())[0]?.contentSha256).toBe(contentHash(byParser));
+        });
+
+        it('leaves a key inside a value to the parser', async () => {
+          const file = path.join(dir, 'inside.jsonl');
+          await writeFile(
+            file,
+            `${jsonLine(event('i1', { error_type: `Authorization: Bearer ${secret}` }))}\n`,
+          );
+          await expect(bulk(store)(file, 'jsonl', { label: 'inside', now: NOW })).rejects.toThrow(/invalid/);
+          expect(await store.batches()).toEqual([]);
         });
 
         it('fills absent optional fields as the parser does', async () => {

@@ -121,6 +121,19 @@ describe('PostgreSQL store', () => {
     expect(String((err as Error).message)).not.toContain('secret');
   });
 
+  it('refuses to read a database or schema that holds no store, naming it', async () => {
+    const url = POSTGRES.url('');
+    await expect(openStore(url, { mustExist: true })).rejects.toMatchObject({
+      code: 'usage',
+      message: /no tally store at postgres:.*schema=t_/,
+    });
+    const gone = inject('pgUrl').replace(/\/[^/]+$/, '/tally_no_such_db');
+    await expect(openStore(gone, { mustExist: true })).rejects.toMatchObject({ code: 'usage' });
+    await store(url);
+    const again = await openStore(url, { mustExist: true });
+    await again.close();
+  });
+
   it('uses the test database of this run', () => {
     expect(inject('pgUrl')).toMatch(/\/tally_test_[0-9a-f]{12}$/);
   });

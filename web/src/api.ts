@@ -28,19 +28,39 @@ function url(path: string, query: Query = {}): string {
   return `${new URL(`.${path}`, document.baseURI).pathname}${qs ? `?${qs}` : ''}`;
 }
 
-export async function get<T>(token: string, path: string, query?: Query): Promise<T> {
+async function request(
+  token: string,
+  path: string,
+  query: Query | undefined,
+  accept: string,
+): Promise<Response> {
   const res = await fetch(url(path, query), {
-    headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+    headers: { Authorization: `Bearer ${token}`, Accept: accept },
   });
-  const body = (await res.json().catch(() => null)) as { error?: string; message?: string } | null;
   if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { error?: string; message?: string } | null;
     throw new ApiError(
       res.status,
       body?.error ?? 'http_error',
       body?.message ?? `${res.status} ${res.statusText}`,
     );
   }
-  return body as T;
+  return res;
+}
+
+export async function get<T>(token: string, path: string, query?: Query): Promise<T> {
+  return (await (await request(token, path, query, 'application/json')).json()) as T;
+}
+
+/** A text body (a CSV download) with the file name the server suggests. */
+export async function getText(
+  token: string,
+  path: string,
+  query?: Query,
+): Promise<{ text: string; filename: string | null }> {
+  const res = await request(token, path, query, 'text/csv');
+  const m = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '');
+  return { text: await res.text(), filename: m?.[1] ?? null };
 }
 
 export async function whoami(token: string): Promise<Session> {
@@ -141,6 +161,7 @@ export interface BudgetStatus {
 
 export interface EventRow {
   id: string;
+  source: string;
   time: string;
   provider: string | null;
   model: string | null;
@@ -238,4 +259,42 @@ export interface Replay {
   };
   signals: Signal[];
   traces: Array<{ trace_id: string | null; start: string; cost: string; spans: ReplaySpan[] }>;
+}
+
+export interface BreakdownRow {
+  key: string | null;
+  name: string | null;
+  effective_cost: string;
+  billed_cost: string;
+  cents: { effective_cost: string; billed_cost: string };
+  events: number;
+  unpriced_events: number;
+  input_tokens: number;
+  output_tokens: number;
+  previous_cents: string | null;
+  change_percent: string | null;
+}
+
+export interface Breakdown {
+  period: { start: string; end: string };
+  currency: string;
+  scope: { team: string } | null;
+  by: string;
+  filter: Record<string, string | null>;
+  totals: {
+    effective_cost: string;
+    billed_cost: string;
+    cents: { effective_cost: string; billed_cost: string };
+    events: number;
+    input_tokens: number;
+    output_tokens: number;
+  };
+  rows: BreakdownRow[];
+  previous: {
+    period: { start: string; end: string };
+    cents: { effective_cost: string; billed_cost: string };
+    events: number;
+    change_percent: string | null;
+  } | null;
+  values: Record<string, Array<string | null>>;
 }

@@ -72,3 +72,17 @@ export function count(n: number): string {
 export function utc(iso: string): string {
   return iso.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC');
 }
+
+/** A change in per cent as the API gives it (`-3.1`): `+5.2 %`, `−3.1 %`; `new` when there was nothing before. */
+export function change(p: string | null): string {
+  if (p === null) return 'new';
+  return p.startsWith('-') ? `−${p.slice(1)} %` : `+${p} %`;
+}
+
+/** A part of a whole in per cent with one decimal, from exact amounts. */
+export function share(part: string, whole: string): string {
+  const w = parseMoney(whole);
+  if (w === 0n) return '—';
+  const tenths = (parseMoney(part) * 2000n + w) / (2n * w);
+  return `${tenths / 10n}.${(tenths < 0n ? -tenths : tenths) % 10n} %`;
+}

@@ -1,8 +1,10 @@
-import { ApiError, type Session, whoami } from './api.js';
+import { ApiError, get, type Session, whoami } from './api.js';
 import { disposeCharts } from './charts.js';
-import { makeCtx, type ViewFn } from './context.js';
+import { makeCtx, type ViewFn, type Win, windowLabel } from './context.js';
 import { h, notice } from './dom.js';
-import { defaultPeriod, href, isPeriod, parseHash, type View } from './router.js';
+import { type Names, NO_NAMES } from './names.js';
+import { href, parseHash, previousMonth, type View, windowOf } from './router.js';
+import { breakdownView } from './views/breakdown.js';
 import { budgetsView } from './views/budgets.js';
 import { eventsView } from './views/events.js';
 import { overviewView } from './views/overview.js';
@@ -11,11 +13,13 @@ import { replayView } from './views/replay.js';
 import { signalsView } from './views/signals.js';
 import { signInView } from './views/signin.js';
 import { statementView } from './views/statement.js';
+import { windowControl } from './window.js';
 
 const TOKEN_KEY = 'tally.token';
 
 const VIEWS: Record<View, { title: string; render: ViewFn; teamMay: boolean }> = {
   overview: { title: 'Overview', render: overviewView, teamMay: true },
+  breakdown: { title: 'Breakdown', render: breakdownView, teamMay: true },
   statement: { title: 'Statement', render: statementView, teamMay: true },
   events: { title: 'Events', render: eventsView, teamMay: true },
   signals: { title: 'Signals', render: signalsView, teamMay: true },
@@ -27,12 +31,15 @@ const VIEWS: Record<View, { title: string; render: ViewFn; teamMay: boolean }> =
 const top = document.getElementById('top')!;
 const main = document.getElementById('view')!;
 let session: Session | null = null;
+/** Read once per sign-in: display names and the latest month with data (the default window). */
+let boot: { names: Names; latest: string } | null = null;
 /** Each render gets a number; a slow response for a view the user already left is dropped. */
 let renderSeq = 0;
 
 function signOut(): void {
   sessionStorage.removeItem(TOKEN_KEY);
   session = null;
+  boot = null;
   void render();
 }
 
@@ -52,38 +59,50 @@ async function signIn(token: string): Promise<void> {
   else await render();
 }
 
-function header(s: Session, view: View, period: string): HTMLElement[] {
+/** Names and the latest period; a server without them still shows ids and the month that just closed. */
+async function loadBoot(s: Session): Promise<{ names: Names; latest: string }> {
+  const [names, latest] = await Promise.all([
+    get<Names>(s.token, '/v1/names').catch(() => NO_NAMES),
+    get<{ period: string | null }>(s.token, '/v1/periods/latest').catch(() => ({ period: null })),
+  ]);
+  return { names, latest: latest.period ?? previousMonth() };
+}
+
+function header(s: Session, view: View, win: Win, params: URLSearchParams): HTMLElement[] {
+  const keep = 'period' in win ? { period: win.period } : { from: win.from, to: win.to };
   const links = (Object.keys(VIEWS) as View[])
     .filter((v) => s.role !== 'team' || VIEWS[v].teamMay)
     .map((v) =>
       h(
         'li',
         {},
-        h('a', { href: href(v, { period }), 'aria-current': v === view ? 'page' : null }, VIEWS[v].title),
+        h('a', { href: href(v, keep), 'aria-current': v === view ? 'page' : null }, VIEWS[v].title),
       ),
     );
-  const periodInput = h('input', {
-    type: 'month',
-    id: 'period',
-    name: 'period',
-    value: period,
-    required: true,
-    onchange: (e: Event) => {
-      const p = (e.target as HTMLInputElement).value;
-      if (!isPeriod(p)) return;
-      const route = parseHash(location.hash);
-      const params = new URLSearchParams(route?.params);
-      params.set('period', p);
-      location.hash = `#/${route?.view ?? 'overview'}?${params}`;
-    },
-  });
   return [
-    h('a', { class: 'brand', href: href('overview', { period }) }, 'tally'),
+    h('a', { class: 'brand', href: href('overview', keep) }, 'tally'),
     h('nav', { 'aria-label': 'Views' }, h('ul', {}, links)),
-    h('label', { class: 'period', for: 'period' }, 'Period ', periodInput),
+    windowControl(win, params, view),
     h('span', { class: 'who', 'data-testid': 'who' }, s.role === 'team' ? `team lead · ${s.team}` : s.role),
     h('button', { type: 'button', class: 'link', onclick: signOut }, 'Sign out'),
   ];
+}
+
+function failure(title: string, e: unknown): HTMLElement {
+  const retry = h('button', { type: 'button', onclick: () => void render() }, 'Try again');
+  if (e instanceof ApiError && e.status === 403)
+    return notice('forbidden', `Not available to your token: ${e.message}`);
+  if (e instanceof ApiError && e.status >= 400 && e.status < 500)
+    return notice(
+      'error',
+      `Could not load ${title.toLowerCase()}: ${e.message}. Change the period or the filters above and try again.`,
+      retry,
+    );
+  return notice(
+    'error',
+    `Could not load ${title.toLowerCase()}: ${(e as Error).message}. Check that the server is running (tally serve) and reachable, then try again.`,
+    retry,
+  );
 }
 
 async function render(): Promise<void> {
@@ -97,32 +116,38 @@ async function render(): Promise<void> {
     return;
   }
   const route = parseHash(location.hash) ?? { view: 'overview', params: new URLSearchParams() };
-  const period = isPeriod(route.params.get('period')) ? route.params.get('period')! : defaultPeriod();
   const spec = VIEWS[route.view];
-  top.hidden = false;
-  top.replaceChildren(...header(session, route.view, period));
-  document.title = `${spec.title} ${period} · tally`;
-  main.replaceChildren(notice('loading', 'Loading…'));
   main.setAttribute('aria-busy', 'true');
   delete main.dataset.route;
+  if (!boot) {
+    main.replaceChildren(notice('loading', 'Signing in…'));
+    boot = await loadBoot(session);
+    if (seq !== renderSeq) return;
+  }
+  const win = windowOf(route.params, boot.latest);
+  const label = windowLabel(win);
+  top.hidden = false;
+  top.replaceChildren(...header(session, route.view, win, route.params));
+  document.title = `${spec.title} ${label} · tally`;
+  main.replaceChildren(notice('loading', `Loading ${spec.title.toLowerCase()} for ${label}…`));
   let content: Node;
   const mounts: Array<() => void> = [];
   if (session.role === 'team' && !spec.teamMay) {
-    content = notice('forbidden', `${spec.title} is organisation-wide and not available to a team token.`);
+    content = notice(
+      'forbidden',
+      `${spec.title} is organisation-wide and not available to a team token. Ask finance or an admin for it.`,
+    );
   } else {
     try {
-      content = await spec.render(makeCtx(session, route.params, period, mounts));
+      content = await spec.render(makeCtx(session, route.params, win, boot, mounts));
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) return signOut();
-      content =
-        e instanceof ApiError && e.status === 403
-          ? notice('forbidden', `Not available to your token: ${e.message}`)
-          : notice('error', `Could not load ${spec.title.toLowerCase()}: ${(e as Error).message}`);
+      content = failure(spec.title, e);
     }
   }
   if (seq !== renderSeq) return;
   main.removeAttribute('aria-busy');
-  main.replaceChildren(h('h1', {}, spec.title, h('span', { class: 'sub' }, ` · ${period}`)), content);
+  main.replaceChildren(h('h1', {}, spec.title, h('span', { class: 'sub' }, ` · ${label}`)), content);
   for (const fn of mounts) fn();
   // Tests and scripts wait for this: the view for exactly this route is on screen.
   main.dataset.route = location.hash;

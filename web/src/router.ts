@@ -1,6 +1,16 @@
-/** Hash routes: `#/statement?period=2026-10&team=team-search`. */
+/** Hash routes: `#/statement?period=2026-10&team=team-search`, or a range: `?from=2026-10-05&to=2026-10-20`. */
+import type { Win } from './context.js';
 
-const VIEWS = ['overview', 'statement', 'events', 'signals', 'replay', 'posture', 'budgets'] as const;
+const VIEWS = [
+  'overview',
+  'breakdown',
+  'statement',
+  'events',
+  'signals',
+  'replay',
+  'posture',
+  'budgets',
+] as const;
 export type View = (typeof VIEWS)[number];
 
 interface Route {
@@ -25,12 +35,29 @@ export function href(view: View, params: Record<string, string | null | undefine
   return `#/${view}${qs ? `?${qs}` : ''}`;
 }
 
-/** The month being invoiced is the one that just closed. */
-export function defaultPeriod(now = new Date()): string {
+/** Without data to go by, the month being invoiced: the one that just closed. */
+export function previousMonth(now = new Date()): string {
   const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
   return d.toISOString().slice(0, 7);
 }
 
 export function isPeriod(p: string | null): p is string {
   return p !== null && /^\d{4}-(0[1-9]|1[0-2])$/.test(p);
+}
+
+export function isDate(d: string | null): d is string {
+  return d !== null && /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(`${d}T00:00:00Z`));
+}
+
+/**
+ * The window of a route: `from` and `to` when both are dates and `to` is
+ * later, else `period`, else `fallback` (the latest month with data).
+ * (The replay's own `from`/`to` may be times; those leave the window alone.)
+ */
+export function windowOf(params: URLSearchParams, fallback: string): Win {
+  const from = params.get('from');
+  const to = params.get('to');
+  if (isDate(from) && isDate(to) && to > from) return { from, to };
+  const period = params.get('period');
+  return { period: isPeriod(period) ? period : fallback };
 }

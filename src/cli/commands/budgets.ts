@@ -8,40 +8,52 @@ import {
   crossingJson,
   percentOf,
 } from '../../service/budgets.js';
-import { COMMON_OPTIONS, monthWindow, parse, str } from '../args.js';
-import { withContext } from '../context.js';
+import { monthWindow, str } from '../args.js';
+import { JSON_TYPE, text } from '../output.js';
+import { type CommandSpec, runCommand } from '../runner.js';
+
+interface BudgetsOptions {
+  period: string | undefined;
+  format: string;
+}
 
 /** `tally budgets [--period YYYY-MM] [--format table|json]`; the default period is the month of the latest event. */
-export async function budgetsCommand(argv: string[]): Promise<number> {
-  const { values } = parse('budgets', argv, {
-    ...COMMON_OPTIONS,
-    period: { type: 'string' },
-    format: { type: 'string', default: 'table' },
-  });
-  const format = str(values, 'format');
-  if (format !== 'table' && format !== 'json')
-    throw new UsageError('budgets: --format must be table or json');
-  return withContext(values, async ({ store, config }) => {
+export const budgetsSpec: CommandSpec<BudgetsOptions> = {
+  name: 'budgets',
+  flags: { period: { type: 'string' }, format: { type: 'string', default: 'table' } },
+  options(values) {
+    const format = str(values, 'format') as string;
+    if (format !== 'table' && format !== 'json')
+      throw new UsageError('budgets: --format must be table or json');
+    const period = str(values, 'period');
+    if (period !== undefined) monthWindow(period);
+    return { period, format };
+  },
+  route: () => ({ method: 'GET', path: '/v1/budgets' }),
+  async run({ store, config }, o, view) {
     const label =
-      str(values, 'period') ??
-      new Date((await store.latestEventTime()) ?? Date.now()).toISOString().slice(0, 7);
-    const report = await computeBudgets(store, config, { label, ...monthWindow(label) });
-    process.stdout.write(
-      format === 'json'
-        ? `${JSON.stringify(
-            {
-              period: { label, start: iso(report.start), end: iso(report.end) },
-              currency: report.currency,
-              budgets: report.budgets.map(budgetJson),
-              crossings: report.crossings.map(crossingJson),
-            },
-            null,
-            2,
-          )}\n`
-        : renderTable(report),
-    );
-    return 0;
-  });
+      o.period ?? new Date((await store.latestEventTime()) ?? Date.now()).toISOString().slice(0, 7);
+    const window = monthWindow(label);
+    const report = await computeBudgets(store, config, { label, ...window });
+    const shown = view.budgets(window);
+    const mine = {
+      ...report,
+      budgets: report.budgets.filter(shown),
+      crossings: report.crossings.filter(shown),
+    };
+    if (o.format === 'table') return text(renderTable(mine));
+    const body = {
+      period: { label, start: iso(report.start), end: iso(report.end) },
+      currency: report.currency,
+      budgets: mine.budgets.map(budgetJson),
+      crossings: mine.crossings.map(crossingJson),
+    };
+    return text(`${JSON.stringify(body, null, 2)}\n`, JSON_TYPE);
+  },
+};
+
+export function budgetsCommand(argv: string[]): Promise<number> {
+  return runCommand(budgetsSpec, argv);
 }
 
 function renderTable(r: BudgetReport): string {

@@ -4,10 +4,11 @@ import {
   PROVIDERS,
   type ProviderName,
 } from '../../connectors/usage-pull/providers.js';
-import { pull } from '../../connectors/usage-pull/pull.js';
 import { UsageError } from '../../core/errors.js';
-import { COMMON_OPTIONS, choice, parse, parseTime, str } from '../args.js';
+import { pull } from '../../service/pull.js';
+import { COMMON_OPTIONS, nearest, parse, parseTime, str } from '../args.js';
 import { withContext } from '../context.js';
+import { type Progress, progress } from '../progress.js';
 
 export async function pullCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('pull', argv, {
@@ -22,7 +23,14 @@ export async function pullCommand(argv: string[]): Promise<number> {
     throw new UsageError(
       `pull: name one provider (${PROVIDERS.join(' or ')}): tally pull openai --since 2026-10-01`,
     );
-  const provider = PROVIDER[choice('pull', 'provider', positionals[0] as string, PROVIDERS) as ProviderName];
+  const name = (positionals[0] as string).toLowerCase();
+  if (!PROVIDERS.includes(name as ProviderName)) {
+    const near = nearest(name, PROVIDERS);
+    throw new UsageError(
+      `pull: unknown provider '${positionals[0]}' (openai or anthropic)${near ? `; did you mean ${near}?` : ''}`,
+    );
+  }
+  const provider = PROVIDER[name as ProviderName];
   const sinceText = str(values, 'since');
   if (sinceText === undefined) throw new UsageError('pull: --since is required (a date or an RFC 3339 time)');
   const since = parseTime('--since', sinceText);
@@ -35,6 +43,7 @@ export async function pullCommand(argv: string[]): Promise<number> {
   return withContext(
     values,
     async ({ store }) => {
+      let shown: { report: string; bar: Progress } | undefined;
       const reports = await pull(store, {
         provider,
         key,
@@ -45,7 +54,15 @@ export async function pullCommand(argv: string[]): Promise<number> {
         refetch: values.refetch === true,
         now: Date.now(),
         fetch: { log: (line) => process.stderr.write(`tally: ${line}\n`) },
+        onPage: (r) => {
+          if (shown?.report !== r.report) {
+            shown?.bar.done();
+            shown = { report: r.report, bar: progress(`pull ${provider.name} ${r.report}`, null) };
+          }
+          shown.bar.update(r.pages, 'pages');
+        },
       });
+      shown?.bar.done();
       for (const r of reports) {
         const done =
           r.completeUntil === null ? 'no complete bucket yet' : `complete until ${iso(r.completeUntil)}`;

@@ -2,13 +2,15 @@
  * `tally serve`: the HTTP API and dashboard on a port. Stops on SIGINT or
  * SIGTERM after in-flight requests finish, then closes the store.
  */
+import { rm, writeFile } from 'node:fs/promises';
 import { serve } from '@hono/node-server';
 import { UsageError } from '../../core/errors.js';
 import { BudgetAlerts } from '../../server/alerts.js';
 import { createApp } from '../../server/app.js';
 import { SignalNotices } from '../../server/notify.js';
+import { storeFilePath } from '../../store/open.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
-import { openContext } from '../context.js';
+import { openContext, serverNoteFile } from '../context.js';
 
 function number(values: Record<string, unknown>, name: string, dflt: number): number {
   const v = str(values, name);
@@ -36,7 +38,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // Every read of the API is bounded in time (SPEC §9): past it the query is interrupted and the reply is a 422.
   const readTimeout = number(values, 'read-timeout', 60);
 
-  const { store, config } = await openContext(values, {
+  const { store, config, storeUrl } = await openContext(values, {
     create: true,
     readTimeoutMs: Math.max(1, readTimeout * 1000),
   });
@@ -63,6 +65,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   alerts?.start();
   notices?.start();
+  const note = await noteAddress(storeUrl, server.address(), host);
 
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -77,7 +80,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await alerts?.stop();
   await notices?.stop();
   await store.close();
+  if (note) await rm(note, { force: true });
   return 0;
+}
+
+/**
+ * Beside an embedded store, the address this server listens on: a command
+ * that finds the store held reads it to say which `--server URL` reaches it.
+ */
+async function noteAddress(storeUrl: string, address: unknown, host: string): Promise<string | null> {
+  const file = storeFilePath(storeUrl);
+  const port = (address as { port?: number } | null)?.port;
+  if (file === null || port === undefined) return null;
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const note = serverNoteFile(file);
+  await writeFile(note, `${JSON.stringify({ url: `http://${shown}:${port}`, pid: process.pid })}\n`);
+  return note;
 }
 
 /** Resolves once the server listens; a busy or forbidden address is a usage error that says what to do. */

@@ -1,24 +1,38 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { checkWindow, MAX_WINDOW_DAYS } from '../../core/bounds.js';
+import type { Config } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
-import { LEVELS, type Level, rollUp, statementJson } from '../../core/statement.js';
+import { LEVELS, type Level, rollUp, type Statement, statementJson } from '../../core/statement.js';
 import { renderCsv } from '../../export/csv.js';
-import { focusRows, renderFocusCsv } from '../../export/focus.js';
+import { type FocusRow, focusRows, renderFocusCsv } from '../../export/focus.js';
 import { writeFocusParquet } from '../../export/focus-parquet.js';
 import { renderHtml } from '../../export/html.js';
 import { namesOf } from '../../export/names.js';
 import { renderTable } from '../../export/table.js';
 import { issueStatement } from '../../service/issue.js';
 import { computeStatement } from '../../service/statement.js';
-import { COMMON_OPTIONS, checkOut, parse, str, windowFrom } from '../args.js';
-import { withContext } from '../context.js';
+import { str, windowFrom } from '../args.js';
+import { JSON_TYPE, type Output, text } from '../output.js';
+import { type CommandSpec, runCommand } from '../runner.js';
 
-const FORMATS = ['table', 'json', 'csv', 'html', 'focus', 'focus-parquet'] as const;
-type StatementFormat = (typeof FORMATS)[number];
+export const STATEMENT_FORMATS = ['table', 'json', 'csv', 'html', 'focus', 'focus-parquet'] as const;
+type StatementFormat = (typeof STATEMENT_FORMATS)[number];
 
-export async function statementCommand(argv: string[]): Promise<number> {
-  const { values } = parse('statement', argv, {
-    ...COMMON_OPTIONS,
+interface StatementOptions {
+  window: { start: number; end: number; label: string };
+  level: Level;
+  format: StatementFormat;
+  issue: boolean;
+}
+
+const isFocus = (f: StatementFormat) => f === 'focus' || f === 'focus-parquet';
+
+export const statementSpec: CommandSpec<StatementOptions> = {
+  name: 'statement',
+  flags: {
     period: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
@@ -26,68 +40,86 @@ export async function statementCommand(argv: string[]): Promise<number> {
     format: { type: 'string', default: 'table' },
     out: { type: 'string' },
     issue: { type: 'boolean', default: false },
-  });
-  const window = windowFrom(values);
-  const level = str(values, 'level') as Level;
-  if (!LEVELS.includes(level)) throw new UsageError(`statement: --level must be one of ${LEVELS.join(', ')}`);
-  const format = str(values, 'format') as StatementFormat;
-  if (!FORMATS.includes(format))
-    throw new UsageError(`statement: --format must be one of ${FORMATS.join(', ')}`);
-  const out = str(values, 'out');
-  checkOut('statement', out);
-  if (format === 'focus-parquet' && !out)
-    throw new UsageError('statement: --format focus-parquet needs --out FILE');
-
-  return withContext(values, async ({ store, config }) => {
-    const focus = format === 'focus' || format === 'focus-parquet';
-    const {
-      statement: lines,
-      charges,
-      shares,
-    } = await computeStatement(store, config, window, { byDay: focus });
-    if (values.issue) {
+  },
+  options(values) {
+    const window = windowFrom(values);
+    checkWindow('statement', window, MAX_WINDOW_DAYS.read);
+    const level = str(values, 'level') as Level;
+    if (!LEVELS.includes(level))
+      throw new UsageError(`statement: --level must be one of ${LEVELS.join(', ')}`);
+    const format = str(values, 'format') as StatementFormat;
+    if (!STATEMENT_FORMATS.includes(format))
+      throw new UsageError(`statement: --format must be one of ${STATEMENT_FORMATS.join(', ')}`);
+    return { window, level, format, issue: values.issue === true };
+  },
+  check(o, out) {
+    if (o.format === 'focus-parquet' && !out)
+      throw new UsageError('statement: --format focus-parquet needs --out FILE');
+  },
+  route(o) {
+    if (o.issue) return { method: 'POST', path: '/v1/statements/issue' };
+    return { method: 'GET', path: isFocus(o.format) ? '/v1/statements/focus' : '/v1/statements' };
+  },
+  async run({ store, config }, o, view) {
+    const { window, format } = o;
+    const computed = await computeStatement(store, config, window, { byDay: isFocus(format) });
+    const notes: string[] = [];
+    const lines = computed.statement;
+    if (o.issue) {
       const issued = await issueStatement(store, window.label, lines, Date.now());
-      process.stderr.write(
+      notes.push(
         issued.created
-          ? `issued statement ${issued.period} v${issued.version}: content ${issued.contentSha256}, config ${issued.configSha256}, audit head ${issued.auditHead ?? '(empty)'}\n`
-          : `statement ${issued.period} is identical to issued v${issued.version} (content ${issued.contentSha256}): no new version\n`,
+          ? `issued statement ${issued.period} v${issued.version}: content ${issued.contentSha256}, config ${issued.configSha256}, audit head ${issued.auditHead ?? '(empty)'}`
+          : `statement ${issued.period} is identical to issued v${issued.version} (content ${issued.contentSha256}): no new version`,
       );
       lines.differs_from_issued = null;
-    } else if (lines.differs_from_issued && format !== 'table') {
-      const d = lines.differs_from_issued;
-      process.stderr.write(
-        `note: ${window.label} differs from issued v${d.version} (effective ${formatMoney(d.effective_cost_delta)}); issue a restatement with --issue\n`,
-      );
     }
-    const statement = rollUp(lines, level);
-    if (focus) {
-      const rows = focusRows(charges, shares, {
+    const statement = rollUp(view.statement(lines, o.level), o.level);
+    const d = statement.differs_from_issued;
+    if (!o.issue && d && format !== 'table')
+      notes.push(
+        `note: ${window.label} differs from issued v${d.version} (effective ${formatMoney(d.effective_cost_delta)}); issue a restatement with --issue`,
+      );
+    if (isFocus(format)) {
+      const rows = focusRows(computed.charges, computed.shares, {
         period: statement.period,
         currency: config.currency,
         pools: config.sharedPools,
         names: namesOf(config),
       });
-      if (format === 'focus-parquet') {
-        await writeFocusParquet(rows, out as string);
-        process.stderr.write(`wrote ${rows.length} FOCUS rows to ${out}\n`);
-        return 0;
-      }
-      return emit(renderFocusCsv(rows), out);
+      return { ...(await focusDocument(rows, format)), notes };
     }
-    const text =
-      format === 'json'
-        ? `${JSON.stringify(statementJson(statement), null, 2)}\n`
-        : format === 'csv'
-          ? renderCsv(statement)
-          : format === 'html'
-            ? renderHtml(statement, { names: namesOf(config) })
-            : renderTable(statement);
-    return emit(text, out);
-  });
+    return { ...document(statement, format, config), notes };
+  },
+};
+
+function document(statement: Statement, format: StatementFormat, config: Config): Output {
+  if (format === 'json') return text(`${JSON.stringify(statementJson(statement), null, 2)}\n`, JSON_TYPE);
+  if (format === 'csv') return text(renderCsv(statement), 'text/csv; charset=utf-8');
+  if (format === 'html')
+    return text(renderHtml(statement, { names: namesOf(config) }), 'text/html; charset=utf-8');
+  return text(renderTable(statement));
 }
 
-async function emit(text: string, out: string | undefined): Promise<number> {
-  if (out) await writeFile(out, text);
-  else process.stdout.write(text);
-  return 0;
+/** FOCUS CSV, or Parquet (written by DuckDB to a temporary file and read back). */
+async function focusDocument(rows: FocusRow[], format: StatementFormat): Promise<Output> {
+  if (format === 'focus') return text(renderFocusCsv(rows), 'text/csv; charset=utf-8');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-focus-'));
+  try {
+    const file = path.join(dir, 'focus.parquet');
+    await writeFocusParquet(rows, file);
+    return {
+      body: new Uint8Array(await readFile(file)),
+      type: 'application/vnd.apache.parquet',
+      notes: [],
+      exit: 0,
+      wrote: `${rows.length} FOCUS rows`,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function statementCommand(argv: string[]): Promise<number> {
+  return runCommand(statementSpec, argv);
 }

@@ -1,24 +1,26 @@
-import { COMMON_OPTIONS, parse } from '../args.js';
-import { withContext } from '../context.js';
+import { JSON_TYPE, text } from '../output.js';
+import { type CommandSpec, runCommand } from '../runner.js';
 
-export async function verifyCommand(argv: string[]): Promise<number> {
-  const { values } = parse('verify', argv, {
-    ...COMMON_OPTIONS,
-    format: { type: 'string', default: 'table' },
-  });
-  return withContext(values, async ({ store }) => {
+export const verifySpec: CommandSpec<{ format: string }> = {
+  name: 'verify',
+  flags: { format: { type: 'string', default: 'table' } },
+  options: (values) => ({ format: values.format as string }),
+  route: () => ({ method: 'GET', path: '/v1/verify' }),
+  async run({ store }, { format }) {
     const r = await store.verify();
-    if (values.format === 'json') {
-      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-    } else if (r.ok) {
-      process.stdout.write(
-        `ok: ${r.batches} batches, ${r.events} events, chain head ${r.head ?? '(empty)'}\n`,
-      );
-    } else {
-      process.stdout.write(
-        `TAMPERED: batch ${r.firstBad?.seq} no longer matches: ${r.firstBad?.reason}\n(${r.batches} batches, ${r.events} events checked)\n`,
-      );
-    }
-    return r.ok ? 0 : 1;
-  });
+    const exit = r.ok ? 0 : 1;
+    if (format === 'json') return text(`${JSON.stringify(r, null, 2)}\n`, JSON_TYPE, [], exit);
+    return text(
+      r.ok
+        ? `ok: ${r.batches} batches, ${r.events} events, chain head ${r.head ?? '(empty)'}\n`
+        : `TAMPERED: batch ${r.firstBad?.seq} no longer matches: ${r.firstBad?.reason}\n(${r.batches} batches, ${r.events} events checked)\n`,
+      undefined,
+      [],
+      exit,
+    );
+  },
+};
+
+export function verifyCommand(argv: string[]): Promise<number> {
+  return runCommand(verifySpec, argv);
 }

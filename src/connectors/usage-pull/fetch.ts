@@ -63,8 +63,10 @@ export async function getJson(
   const now = opts.now ?? Date.now;
   for (let attempt = 0; ; attempt++) {
     let res: Response;
+    let text: string;
     try {
       res = await fetch(url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      text = await res.text();
     } catch (e) {
       const reason = scrub(e instanceof Error ? `${e.message}${causeOf(e)}` : String(e), secret);
       if (attempt >= retries) throw new UsageError(`cannot reach ${where(url)}: ${reason}`);
@@ -73,8 +75,8 @@ export async function getJson(
       await wait(delay);
       continue;
     }
-    if (res.ok) return parse(await res.text(), url);
-    const body = scrub((await res.text()).slice(0, 300), secret);
+    if (res.ok) return parse(text, url);
+    const body = scrub(text.slice(0, 300), secret);
     if (!retryable(res.status) || attempt >= retries)
       throw new UsageError(`${where(url)} answered ${res.status}${hint(res.status)}: ${body}`);
     const delay = retryAfterMs(res.headers.get('retry-after'), now()) ?? backoffMs(attempt);

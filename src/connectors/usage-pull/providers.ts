@@ -11,8 +11,6 @@
  *   `limit`, `page`; `x-api-key: <admin key>` and `anthropic-version`.
  * Both answer `{data: [bucket], has_more, next_page}`.
  */
-import type { Format } from '../../ingest/index.js';
-
 export type ProviderName = 'openai' | 'anthropic';
 export type BucketWidth = '1d' | '1h';
 
@@ -33,7 +31,8 @@ export interface PageQuery {
 
 export interface Provider {
   name: ProviderName;
-  format: Format;
+  /** The ingest format that reads its pages. */
+  format: 'openai-usage' | 'anthropic-usage';
   /** Environment variable holding the admin key. */
   keyVariable: string;
   defaultBaseUrl: string;

@@ -1,7 +1,8 @@
 /**
- * What the store aggregates for the signal rules: per identity and hour, per
- * identity and model, per identity and client network. The store only sums
- * and ranks; every verdict is taken by the pure rules over these facts.
+ * The facts of the signal rules: per identity and hour, per identity and
+ * model, per identity and client network. core/signals/sums.ts computes them
+ * from the store's hourly sums; every verdict is taken by the pure rules
+ * over these facts.
  */
 import type { Money } from '../money.js';
 import type { SelectorTuple } from '../usage.js';
@@ -52,8 +53,6 @@ export interface SignalQuery {
   /** Most specific first, as the price book picks them. */
   units: UnitRate[];
   aggregateOperations: string[];
-  /** A regular expression (lower case) over `error_type`: what counts as a failed or invalid request (S09). */
-  probeErrors: string;
   /** Loose pre-filters so that only candidate hours leave the database; the rules decide. */
   prefilter: {
     spikeFloor: Money;

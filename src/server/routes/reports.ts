@@ -1,5 +1,8 @@
 /** Reading routes of spend: statements, daily series, drill-down, budgets. */
+import { budgetsSpec } from '../../cli/commands/budgets.js';
+import { statementSpec } from '../../cli/commands/statement.js';
 import { BREAKDOWN_DIMENSIONS } from '../../core/breakdown.js';
+import { UsageError } from '../../core/errors.js';
 import { iso, LEVELS } from '../../core/statement.js';
 import { computeBudgets } from '../../service/budgets.js';
 import { breakdownFilter, breakdownFocus, breakdownJson } from '../breakdown.js';
@@ -10,6 +13,15 @@ import { namesJson } from '../names.js';
 import { currentMonth, intParam, oneOf, windowOf } from '../params.js';
 import { dailySpend, scopeTeam, statementFor } from '../read.js';
 import { type AppContext, READERS, type Route, WINDOW_PARAMS } from '../routes.js';
+import { commandReply, formatParam } from './commands.js';
+
+/** The statement's formats on GET /v1/statements; FOCUS has a route of its own (finance and admin). */
+function readable(query: URLSearchParams): string {
+  const f = query.get('format') ?? '';
+  if (f === 'focus' || f === 'focus-parquet')
+    throw new UsageError('FOCUS exports are at GET /v1/statements/focus?format=csv|parquet');
+  return f;
+}
 
 export function reportRoutes(app: AppContext): Route[] {
   const { store, config, now, drilldown } = app;
@@ -23,9 +35,13 @@ export function reportRoutes(app: AppContext): Route[] {
         ...WINDOW_PARAMS,
         { name: 'level', description: `line roll-up: ${LEVELS.join(', ')}` },
         { name: 'team', description: 'only this team (team tokens: their own only)' },
+        formatParam('statement', ['table', 'json', 'csv', 'html']),
       ],
       produces: 'application/json',
-      async handle({ query, principal }) {
+      async handle(ctx) {
+        const { query, principal } = ctx;
+        if (query.has('format'))
+          return commandReply(app, statementSpec, ctx, { issue: false, format: readable(query) });
         const window = windowOf(query);
         const level = oneOf(query, 'level', LEVELS, 'line');
         const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
@@ -146,9 +162,12 @@ export function reportRoutes(app: AppContext): Route[] {
       query: [
         { name: 'period', description: 'month YYYY-MM (default: the current month)' },
         { name: 'team', description: 'only budgets of this team (team tokens: their own only)' },
+        formatParam('budgets', ['table', 'json']),
       ],
       produces: 'application/json',
-      async handle({ query, principal }) {
+      async handle(ctx) {
+        const { query, principal } = ctx;
+        if (query.has('format')) return commandReply(app, budgetsSpec, ctx);
         const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
         const window = windowOf(query, () => currentMonth(now()));
         const report = await computeBudgets(store, config, window);

@@ -1,4 +1,7 @@
 /** Security routes: signals, incident replay, posture. */
+import { postureSpec } from '../../cli/commands/posture.js';
+import { replaySpec } from '../../cli/commands/replay.js';
+import { signalsSpec } from '../../cli/commands/signals.js';
 import { MAX_WINDOW_DAYS } from '../../core/bounds.js';
 import { iso } from '../../core/statement.js';
 import { postureJson } from '../../export/posture.js';
@@ -12,6 +15,7 @@ import { windowOf } from '../params.js';
 import { scopeTeam } from '../read.js';
 import { type AppContext, READERS, type Route, WINDOW_PARAMS } from '../routes.js';
 import { replayOfTeam, signalsOfTeam } from '../scope.js';
+import { commandReply, formatParam } from './commands.js';
 
 export function securityRoutes(app: AppContext): Route[] {
   const { store, config } = app;
@@ -26,9 +30,17 @@ export function securityRoutes(app: AppContext): Route[] {
         { name: 'from', description: 'window start (with `to`)' },
         { name: 'to', description: 'window end, exclusive' },
         { name: 'team', description: 'only signals of this team' },
+        { name: 'severity', description: 'with format: only this severity and above' },
+        {
+          name: 'fail-on',
+          description: 'with format: Tally-Exit-Code 1 when a signal of this severity or above is found',
+        },
+        formatParam('signals', ['table', 'json']),
       ],
       produces: 'application/json',
-      async handle({ query, principal }) {
+      async handle(ctx) {
+        const { query, principal } = ctx;
+        if (query.has('format')) return commandReply(app, signalsSpec, ctx);
         const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
         const latest = query.get('from') || query.get('to') ? null : await store.latestEventTime();
         const window =
@@ -60,9 +72,12 @@ export function securityRoutes(app: AppContext): Route[] {
         { name: 'identity', description: 'a registry identity, or an unmatched selector such as api_key:…' },
         { name: 'trace', description: 'a trace id' },
         { name: 'team', description: 'only spans of this team (team tokens: their own only)' },
+        formatParam('replay', ['md', 'json', 'html']),
       ],
       produces: 'application/json',
-      async handle({ query, principal }) {
+      async handle(ctx) {
+        const { query, principal } = ctx;
+        if (query.has('format')) return commandReply(app, replaySpec, ctx);
         const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
         const trace = optional(query, 'trace') ?? null;
         const window =
@@ -86,9 +101,15 @@ export function securityRoutes(app: AppContext): Route[] {
       path: '/v1/posture',
       roles: ['admin', 'finance'],
       summary: 'NHI and asset hygiene (organisation-wide: admin and finance only)',
-      query: WINDOW_PARAMS,
+      query: [
+        ...WINDOW_PARAMS,
+        { name: 'rotation-days', description: 'with format: keys not rotated in N days are a finding' },
+        formatParam('posture', ['table', 'json']),
+      ],
       produces: 'application/json',
-      async handle({ query }) {
+      async handle(ctx) {
+        const { query } = ctx;
+        if (query.has('format')) return commandReply(app, postureSpec, ctx);
         const window = query.get('period') || query.get('from') || query.get('to') ? windowOf(query) : null;
         return json(postureJson(await computePosture(store, config, { window })));
       },

@@ -14,7 +14,7 @@ import {
   TOKEN_FIELDS,
   type UsageEvent,
 } from '../../core/event.js';
-import { ANY_SECRET_SQL, KEY_SHAPES_SQL } from '../../core/secrets.js';
+import { ANY_SECRET_SQL, KEY_SHAPES_SQL, WHOLE_BEARER_SQL } from '../../core/secrets.js';
 
 export type CanonicalFormat = 'jsonl' | 'csv';
 
@@ -53,14 +53,22 @@ const REQUIRED: ReadonlySet<string> = new Set(['id', 'source', 'operation']);
  * expressions below run on those rows only.
  */
 function fingerprintSql(v: string): string {
-  return `CASE WHEN NOT secret_row THEN ${v} WHEN regexp_full_match(${v}, ${lit(WHOLE_KEY)}) THEN sha256(regexp_extract(${v}, ${lit(WHOLE_KEY)}, 1)) ELSE ${v} END`;
+  return `CASE WHEN NOT secret_row THEN ${v}
+    WHEN regexp_full_match(${v}, ${lit(WHOLE_KEY)}) THEN sha256(regexp_extract(${v}, ${lit(WHOLE_KEY)}, 1))
+    WHEN ${bearerSql(v)} THEN sha256(regexp_extract(${v}, ${lit(WHOLE_BEARER_SQL)}, 1))
+    ELSE ${v} END`;
 }
 
-const WHOLE_KEY = `[ \t\r\n]*(${KEY_SHAPES_SQL.join('|')})[ \t\r\n]*`;
+const WHOLE_KEY = `[ \\t\\r\\n]*(${KEY_SHAPES_SQL.join('|')})[ \\t\\r\\n]*`;
 
-/** A value the SQL can redact exactly: no secret in it, or wholly one key. */
+/** Wholly `Bearer <token>`, unless the token is a fingerprint already (core/secrets.ts). */
+function bearerSql(v: string): string {
+  return `(regexp_full_match(${v}, ${lit(WHOLE_BEARER_SQL)}) AND NOT regexp_full_match(regexp_extract(${v}, ${lit(WHOLE_BEARER_SQL)}, 1), '[0-9a-f]{64}'))`;
+}
+
+/** A value the SQL can redact exactly: no secret in it, or wholly one key or bearer token. */
 function secretOkSql(v: string): string {
-  return `(${v} IS NULL OR NOT regexp_matches(${v}, ${lit(ANY_SECRET_SQL)}) OR regexp_full_match(${v}, ${lit(WHOLE_KEY)}))`;
+  return `(${v} IS NULL OR NOT regexp_matches(${v}, ${lit(ANY_SECRET_SQL)}) OR regexp_full_match(${v}, ${lit(WHOLE_KEY)}) OR ${bearerSql(v)})`;
 }
 
 /** Whether any of the row's text fields may hold a secret (one scan over them joined). */

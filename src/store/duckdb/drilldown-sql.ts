@@ -24,6 +24,12 @@ export function eventsPageSql(q: EventsPageQuery): string {
 ORDER BY time DESC, source DESC, id DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
 }
 
+export function eventsByIdSql(id: string, source: string | null, limit: number): string {
+  const where = [`id = ${sqlString(id)}`];
+  if (source !== null) where.push(`source = ${sqlString(source)}`);
+  return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY source LIMIT ${Math.trunc(limit)}`;
+}
+
 export function traceSpansSql(traceIds: readonly string[]): string {
   return `SELECT * FROM (${TRACE_NODES})
 WHERE span_id IS NOT NULL AND trace_id IN (${traceIds.map(sqlString).join(', ')})`;

@@ -6,11 +6,12 @@ import { open } from 'node:fs/promises';
 import {
   type DuckDBAppender,
   type DuckDBConnection,
+  type DuckDBDataChunk,
   DuckDBInstance,
   DuckDBTimestampValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
+import { LimitError, StoreError, StoreHeldError, TallyError } from '../../core/errors.js';
 import {
   ALL_EVENT_FIELDS,
   EVENT_FIELDS,
@@ -20,7 +21,8 @@ import {
   unitsText,
 } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import type { EvidenceFilter, EvidenceSample } from '../../core/signals/facts.js';
+import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type BatchContent,
@@ -45,7 +47,6 @@ import {
   rowToEvent,
   rowToSelectorUsage,
   rowToSpan,
-  rowToUsageGroup,
   storedText,
   str,
 } from '../rows.js';
@@ -62,12 +63,14 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
+import { MAX_SOURCES_PER_ID } from '../store.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
-import { eventsPageSql, traceSpansSql } from './drilldown-sql.js';
+import { eventsByIdSql, eventsPageSql, traceSpansSql } from './drilldown-sql.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
-import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
+import { readSignalEvidence, readSignalSums } from './signals-sql.js';
+import { type ChunkDb, readGroups } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
 export interface DuckDBOptions {
@@ -88,10 +91,7 @@ const SAME_CONTENT = (a: string, b: string) =>
   `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
 
 /** A connection to read from: the store's own, or a snapshot's. */
-interface Db {
-  rows(sql: string): Promise<Row[]>;
-  run(sql: string): Promise<number>;
-}
+type Db = ChunkDb;
 
 /** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
 const HASH_IN_SQL_MAX = 2_000_000;
@@ -282,7 +282,11 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw new StoreError(`cannot read the store: ${message(e)}`, undefined, e);
     }
-    const db: Db = { rows: (sql) => this.rows(sql, conn), run: (sql) => this.run(sql, undefined, conn) };
+    const db: Db = {
+      rows: (sql) => this.rows(sql, conn),
+      run: (sql) => this.run(sql, undefined, conn),
+      chunks: (sql, each) => this.chunks(sql, each, conn),
+    };
     let queue: Promise<unknown> = Promise.resolve();
     const serial = <R>(op: () => Promise<R>): Promise<R> => {
       const next = queue.then(op, op);
@@ -344,7 +348,11 @@ export class DuckDBStore implements Store {
     return this.serial(() => this.readUsageGroups(this.db, q));
   }
 
-  private readonly db: Db = { rows: (sql) => this.rows(sql), run: (sql) => this.run(sql) };
+  private readonly db: Db = {
+    rows: (sql) => this.rows(sql),
+    run: (sql) => this.run(sql),
+    chunks: (sql, each) => this.chunks(sql, each),
+  };
 
   private async readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {
     const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
@@ -353,11 +361,17 @@ export class DuckDBStore implements Store {
     }));
     const varying = varyingPairs(q, pairs);
     for (const sql of usageSetupSql(q)) await db.run(sql);
-    return (await db.rows(usageGroupsSql(q, varying))).map(rowToUsageGroup);
+    return readGroups(db, usageGroupsSql(q, varying));
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
     return this.readTimed(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
+  }
+
+  eventsById(id: string, source: string | null): Promise<UsageEvent[]> {
+    return this.readTimed(async () =>
+      (await this.rows(eventsByIdSql(id, source, MAX_SOURCES_PER_ID))).map(rowToEvent),
+    );
   }
 
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
@@ -397,14 +411,8 @@ export class DuckDBStore implements Store {
     return this.readTimed(async () => (await this.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  signalFacts(q: SignalQuery): Promise<SignalFacts> {
-    return this.readTimed(() =>
-      readSignalFacts(
-        q,
-        (sql) => this.rows(sql),
-        (sql) => this.run(sql),
-      ),
-    );
+  signalSums(q: SignalSumsQuery): Promise<SignalSum[]> {
+    return this.readTimed(() => readSignalSums(q, (sql) => this.rows(sql)));
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
@@ -701,6 +709,21 @@ export class DuckDBStore implements Store {
     }
   }
 
+  /** Streams a query's result chunk by chunk (large results, read column by column). */
+  private async chunks(sql: string, each: (chunk: DuckDBDataChunk) => void, conn = this.conn): Promise<void> {
+    try {
+      const result = await conn.stream(sql);
+      for (
+        let chunk = await result.fetchChunk();
+        chunk && chunk.rowCount > 0;
+        chunk = await result.fetchChunk()
+      )
+        each(chunk);
+    } catch (e) {
+      throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+    }
+  }
+
   private async rows(sql: string, conn = this.conn): Promise<Row[]> {
     try {
       const reader = await conn.runAndReadAll(sql);
@@ -833,8 +856,9 @@ function sqlText(s: string): string {
 function heldOrFailed(path: string, e: unknown): TallyError {
   const m = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message(e));
   if (!m) return new StoreError(`cannot open the store ${path}: ${message(e)}`, undefined, e);
-  return new UsageError(
-    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\`: ` +
-      'stop it, or read the same numbers through its HTTP API (see docs/server.md)',
+  return new StoreHeldError(
+    path,
+    Number(m[2]),
+    `the store ${path} is held by another process (PID ${m[2]}, ${m[1]}), for example a running \`tally serve\``,
   );
 }

@@ -1,285 +1,37 @@
 /**
- * The aggregates behind the signal rules (core/signals/facts.ts). One scan
- * of the events sums them per selector tuple, provider, model, client
- * address, claimed environment and hour; the store then asks core which
- * identity each tuple is and what each model costs, and everything else
- * (the hourly series with its baselines, the all-time profile of models,
- * networks and claims) is a rollup of that one table. A second, narrow scan
- * samples the evidence of the statement's findings.
- *
- * Hours are priced with whole pico-units per token (exact for any price with
- * up to six decimals per million tokens) and the price book's base rates:
- * close enough to judge a threshold, never used for a statement amount.
+ * The sums behind the signal rules (core/signals/sums.ts), in DuckDB: one
+ * scan of the events before the window end, grouped per selector tuple,
+ * provider, model, client address, claimed environment, operation, tool,
+ * data source and hour; and the evidence samples of the statement's findings.
  */
-import type {
-  EvidenceFilter,
-  EvidenceSample,
-  RateRow,
-  SignalFacts,
-  SignalQuery,
-} from '../../core/signals/facts.js';
+import type { EvidenceFilter, EvidenceSample } from '../../core/signals/facts.js';
+import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
 import type { SelectorTuple } from '../../core/usage.js';
-import { sqlString } from '../rows.js';
+import { num, type Row, rowToSignalSum, sqlString } from '../rows.js';
 
-export const HOURLY = 'tally_signal_hours';
-export const DENSE = 'tally_signal_series';
-export const PROFILE = 'tally_signal_profile';
-export const FINE = 'tally_signal_fine';
-export const RAW = 'tally_signal_raw';
-
-const HOUR_MS = 3_600_000;
-const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
-const int = (n: bigint | number) => `${BigInt(n)}::BIGINT`;
-/** Money per million tokens → pico-units per token: exact for prices with up to six decimals per million. */
-const perToken = (m: bigint) => `${m / 1_000_000n}::BIGINT`;
-
-function identityMap(identities: ReturnType<SignalQuery['identify']>): string {
-  if (identities.length === 0) {
-    return `SELECT NULL::VARCHAR AS api_key, NULL::VARCHAR AS service, NULL::VARCHAR AS agent, NULL::VARCHAR AS project, NULL::VARCHAR AS ident WHERE false`;
-  }
-  const rows = identities.map(
-    ({ tuple: t, identity }) =>
-      `(${sqlString(t.api_key)}, ${sqlString(t.service)}, ${sqlString(t.agent)}, ${sqlString(t.project)}, ${sqlString(identity)})`,
-  );
-  return `SELECT api_key::VARCHAR AS api_key, service::VARCHAR AS service, agent::VARCHAR AS agent, project::VARCHAR AS project, ident::VARCHAR AS ident FROM (VALUES ${rows.join(', ')}) v(api_key, service, agent, project, ident)`;
-}
-
-function rateTable(rates: RateRow[]): string {
-  if (rates.length === 0) {
-    return `SELECT NULL::VARCHAR AS provider, NULL::VARCHAR AS model, 0::BIGINT AS rfrom, 0::BIGINT AS runtil, 0::BIGINT AS r_in, 0::BIGINT AS r_out, 0::BIGINT AS r_cr, 0::BIGINT AS r_cw, 0::BIGINT AS r_rs WHERE false`;
-  }
-  const clamp = (t: number) => Math.max(-1e15, Math.min(1e15, t));
-  const rows = rates.map(
-    (r) =>
-      `(${sqlString(r.provider)}, ${sqlString(r.model)}, ${Math.trunc(clamp(r.from))}::BIGINT, ${Math.trunc(clamp(r.until))}::BIGINT, ${perToken(r.input)}, ${perToken(r.output)}, ${perToken(r.cacheRead)}, ${perToken(r.cacheWrite)}, ${perToken(r.reasoning)})`,
-  );
-  return `SELECT provider::VARCHAR AS provider, model::VARCHAR AS model, rfrom, runtil, r_in, r_out, r_cr, r_cw, r_rs FROM (VALUES ${rows.join(', ')}) v(provider, model, rfrom, runtil, r_in, r_out, r_cr, r_cw, r_rs)`;
-}
-
-/** Per-call unit price of an event, most specific first (as the price book picks it). */
-function unitCase(q: SignalQuery): string {
-  if (q.units.length === 0) return '0';
-  const whens = q.units.map((u) => {
-    const cond = [`operation = ${sqlString(u.operation)}`];
-    if (u.tool !== null) cond.push(`tool = ${sqlString(u.tool)}`);
-    if (u.dataSource !== null) cond.push(`data_source = ${sqlString(u.dataSource)}`);
-    return `WHEN ${cond.join(' AND ')} THEN ${int(u.perCall)}`;
-  });
-  return `CASE ${whens.join(' ')} ELSE 0::BIGINT END`;
-}
-
-/** Token sums that price a group; orchestration spans report their children's usage and are not priced as tokens. */
-function tokenSums(q: SignalQuery, filter = ''): string {
-  const agg =
-    q.aggregateOperations.length === 0
-      ? 'false'
-      : `operation IN (${q.aggregateOperations.map((o) => sqlString(o)).join(', ')})`;
-  const f = filter === '' ? '' : ` FILTER (WHERE ${filter})`;
-  const t = (expr: string) => `coalesce(sum(CASE WHEN ${agg} THEN 0 ELSE ${expr} END)${f}, 0)::BIGINT`;
-  return `${t('greatest(0, input_tokens - cache_read_tokens - cache_write_tokens)')} AS unc,
-    ${t('cache_read_tokens')} AS cr, ${t('cache_write_tokens')} AS cw,
-    ${t('greatest(0, output_tokens - reasoning_tokens)')} AS outn, ${t('reasoning_tokens')} AS rs,
-    coalesce(sum((${unitCase(q)}) * requests)${f}, 0)::BIGINT AS unit`;
-}
-
-const PRICED = `(r.unit + coalesce(r.unc * rt.r_in + r.cr * rt.r_cr + r.cw * rt.r_cw + r.outn * rt.r_out + r.rs * rt.r_rs, 0))`;
-/** Equalities on coalesced columns, so that the join is a hash join (NULL selector fields match NULL). */
 const eq = (a: string, b: string, col: string) =>
   `coalesce(${a}.${col}, chr(30)) = coalesce(${b}.${col}, chr(30))`;
-const TUPLE_JOIN = ['api_key', 'service', 'agent', 'project'].map((c) => eq('m', 'r', c)).join(' AND ');
-const RATE_JOIN = (time: string) =>
-  `${eq('rt', 'r', 'provider')} AND ${eq('rt', 'r', 'model')} AND ${time} >= rt.rfrom AND ${time} < rt.runtil`;
 
-const aggList = (q: SignalQuery) => q.aggregateOperations.map((o) => sqlString(o)).join(', ') || "''";
-
-/**
- * The one scan of the events: sums per identity, hour, provider, model,
- * client address and claimed environment, priced. The hourly series and the
- * all-time profile are both rollups of it.
- */
-export function rawSql(q: SignalQuery): string {
+export function signalSumsSql(q: SignalSumsQuery): string {
   const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
   return `
-CREATE OR REPLACE TEMP TABLE ${RAW} AS
-SELECT api_key, service, agent, project, provider, model, client_address, environment,
+SELECT api_key, service, agent, project, provider, model, client_address, environment, operation, tool, data_source,
        epoch_ms(date_trunc('hour', time)) AS h,
        count(*) AS events, sum(requests) AS requests,
-       -- Failed calls carry no tokens: token shape looks only at calls that used some.
-       coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND operation NOT IN (${aggList(q)})), 0) AS treq,
-       sum(CASE WHEN operation IN (${aggList(q)}) THEN 0 ELSE input_tokens END) AS tin,
-       sum(CASE WHEN operation IN (${aggList(q)}) THEN 0 ELSE output_tokens END) AS tout,
-       ${tokenSums(q)},
+       coalesce(sum(requests) FILTER (WHERE input_tokens > 0), 0) AS treq,
+       sum(input_tokens) AS tin, sum(output_tokens) AS tout, sum(cache_read_tokens) AS cr,
+       sum(cache_write_tokens) AS cw, sum(reasoning_tokens) AS rs,
        count(*) FILTER (WHERE ${probe}) AS probes,
        epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
 FROM events
-WHERE time < ${ts(q.end)}
+WHERE time < epoch_ms(${Math.trunc(q.end)}::BIGINT)
 GROUP BY ALL`;
 }
 
-export const RAW_TUPLES = `SELECT DISTINCT api_key, service, agent, project FROM ${RAW}`;
-export const rawPairsSql = (q: SignalQuery) =>
-  `SELECT DISTINCT provider, model FROM ${RAW} WHERE h >= ${Math.floor(q.historyStart / HOUR_MS) * HOUR_MS}`;
+type Rows = (sql: string) => Promise<Row[]>;
 
-/** The raw sums mapped to identities and priced. */
-export function fineSql(identities: ReturnType<SignalQuery['identify']>, rates: RateRow[]): string {
-  return `
-CREATE OR REPLACE TEMP TABLE ${FINE} AS
-WITH idmap AS (${identityMap(identities)}), rates AS (${rateTable(rates)})
-SELECT m.ident, r.service, r.provider, r.model, r.client_address, r.environment, r.h,
-       r.events, r.requests, r.treq, r.tin, r.tout, r.probes, r.first_t, r.last_t, r.first_id,
-       ${PRICED} AS cost
-FROM ${RAW} r JOIN idmap m ON ${TUPLE_JOIN}
-LEFT JOIN rates rt ON ${RATE_JOIN('r.h')}`;
-}
-
-/** Hourly sums per identity over [historyStart, end). */
-export function hourlySql(q: SignalQuery): string {
-  return `
-CREATE OR REPLACE TEMP TABLE ${HOURLY} AS
-SELECT ident, h, sum(events)::BIGINT AS events, sum(requests)::BIGINT AS requests, sum(treq)::BIGINT AS treq,
-       sum(tin)::DOUBLE AS tin, sum(tout)::DOUBLE AS tout, sum(cost)::HUGEINT AS cost,
-       sum(probes)::BIGINT AS probes, count(DISTINCT client_address) AS addrs,
-       min(first_t) AS first_t, max(last_t) AS last_t, min_by(first_id, first_t) AS first_id
-FROM ${FINE} WHERE h >= ${Math.floor(q.historyStart / HOUR_MS) * HOUR_MS}
-GROUP BY ident, h`;
-}
-
-/**
- * The all-time profile per identity: each (service, provider, model, client
- * address, claimed environment) with its first time ever and what it did in
- * the window (whole hours).
- */
-export function profileSql(q: SignalQuery): string {
-  const w = `FILTER (WHERE h >= ${Math.floor(q.start / HOUR_MS) * HOUR_MS})`;
-  return `
-CREATE OR REPLACE TEMP TABLE ${PROFILE} AS
-SELECT ident, service, provider, model, client_address, environment,
-       min(first_t) AS first_t, coalesce(sum(events) ${w}, 0)::BIGINT AS events,
-       min(first_t) ${w} AS first_w, max(last_t) ${w} AS last_w,
-       coalesce(list(first_id ORDER BY first_t) ${w}, [])[1:3] AS ids,
-       coalesce(sum(cost) ${w}, 0)::HUGEINT AS cost
-FROM ${FINE}
-GROUP BY ident, service, provider, model, client_address, environment`;
-}
-
-/**
- * The hourly series made dense (an hour without events is a zero, from the
- * identity's first event or the history start), with the rolling baselines
- * as window functions: one row per identity and hour, one row per day in a
- * partition by hour of day.
- */
-export function denseSql(q: SignalQuery): string {
-  const startH = Math.floor(q.historyStart / HOUR_MS) * HOUR_MS;
-  const endH = Math.ceil(q.end / HOUR_MS) * HOUR_MS;
-  const baseH = q.baselineDays * 24;
-  const lags: string[] = [];
-  for (let k = 1; k <= q.baselineWeeks; k++)
-    for (const j of [-1, 0, 1]) lags.push(`lag(cost, ${k * 168 + j}) OVER w`);
-  const minReq = Math.max(1, q.prefilter.shapeMinRequests);
-  return `
-CREATE OR REPLACE TEMP TABLE ${DENSE} AS
-WITH firsts AS (SELECT ident, min(first_t) AS t FROM ${PROFILE} GROUP BY ident),
-grid AS (
-  SELECT f.ident, unnest(range(greatest(${startH}::BIGINT, f.t // ${HOUR_MS} * ${HOUR_MS}), ${endH}::BIGINT, ${HOUR_MS}::BIGINT)) AS h
-  FROM firsts f WHERE f.ident IN (
-    -- Only identities with an hour that some rule could flag: the rest cannot produce a finding.
-    SELECT ident FROM ${HOURLY}
-    WHERE h >= ${Math.floor(q.start / HOUR_MS) * HOUR_MS} AND (cost >= ${int(q.prefilter.spikeFloor)}
-      OR events >= ${q.prefilter.offHoursMinEvents} OR probes >= ${q.prefilter.errorBurstMin}
-      OR addrs >= ${q.prefilter.addressBurstMin} OR treq >= ${minReq}))
-),
-d AS (
-  SELECT g.ident, g.h, coalesce(x.events, 0) AS events, coalesce(x.requests, 0) AS requests, coalesce(x.treq, 0) AS treq,
-         coalesce(x.cost, 0)::HUGEINT AS cost, coalesce(x.probes, 0) AS probes, coalesce(x.addrs, 0) AS addrs,
-         x.tin, x.tout, x.first_t, x.last_t, x.first_id, (g.h // ${HOUR_MS}) % 24 AS hod
-  FROM grid g LEFT JOIN ${HOURLY} x ON x.ident = g.ident AND x.h = g.h
-),
-w1 AS (
-  SELECT *,
-         list_filter([${lags.join(', ')}], v -> v IS NOT NULL) AS lags,
-         max(cost) OVER (w ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) AS c5,
-         max(events) OVER (w ROWS BETWEEN 2 PRECEDING AND 2 FOLLOWING) AS e5,
-         sum(events) OVER (w ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS s3,
-         max(events) OVER (w ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) AS m3,
-         coalesce(sum(events) OVER (w ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING), 0) AS base_events,
-         coalesce(max(probes) OVER (w ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING), 0) AS base_probes,
-         coalesce(max(addrs) OVER (w ROWS BETWEEN ${baseH} PRECEDING AND 1 PRECEDING), 0) AS base_addrs,
-         CASE WHEN treq >= ${minReq} AND tin > 0 AND tout > 0 THEN ln(tout / tin) END AS lr,
-         CASE WHEN treq >= ${minReq} AND tin > 0 THEN ln(tin / treq) END AS ls
-  FROM d
-  WINDOW w AS (PARTITION BY ident ORDER BY h)
-),
-days AS (
-  -- S14's baseline by day: each day's median and spread of its judged hours, then over the baseline days
-  -- the median of those medians and the larger of the typical daily spread and the spread between days.
-  SELECT ident, h // 86400000 AS d, median(lr) AS dm_lr, mad(lr) AS dd_lr, count(lr) AS n_lr,
-         median(ls) AS dm_ls, mad(ls) AS dd_ls, count(ls) AS n_ls
-  FROM w1 GROUP BY ident, d
-),
-dbase AS (
-  SELECT ident, d,
-         median(dm_lr) OVER wd AS lr_med, greatest(median(dd_lr) OVER wd, mad(dm_lr) OVER wd) AS lr_mad,
-         coalesce(sum(n_lr) OVER wd, 0) AS lr_n,
-         median(dm_ls) OVER wd AS ls_med, greatest(median(dd_ls) OVER wd, mad(dm_ls) OVER wd) AS ls_mad,
-         coalesce(sum(n_ls) OVER wd, 0) AS ls_n
-  FROM days
-  WINDOW wd AS (PARTITION BY ident ORDER BY d RANGE BETWEEN ${q.baselineDays} PRECEDING AND 1 PRECEDING)
-),
-w2 AS (
-  SELECT w1.*,
-         coalesce(max(c5) OVER month_ago, 0)::HUGEINT AS month_cost,
-         coalesce(max(e5) OVER month_ago, 0) AS month_events,
-         coalesce(sum(s3) OVER recent_days, 0) AS hod_events,
-         coalesce(max(m3) OVER recent_days, 0) AS hod_max,
-         b.lr_med, b.lr_mad, b.lr_n, b.ls_med, b.ls_mad, b.ls_n
-  FROM w1 LEFT JOIN dbase b ON b.ident = w1.ident AND b.d = w1.h // 86400000
-  WINDOW month_ago AS (PARTITION BY w1.ident, hod ORDER BY h ROWS BETWEEN 34 PRECEDING AND 27 PRECEDING),
-         recent_days AS (PARTITION BY w1.ident, hod ORDER BY h ROWS BETWEEN ${q.baselineDays} PRECEDING AND 1 PRECEDING)
-)
-SELECT * EXCLUDE (c5, e5, s3, m3) FROM w2 WHERE h >= ${Math.floor(q.start / HOUR_MS) * HOUR_MS} AND events > 0`;
-}
-
-const HOUR_COLUMNS = `ident, h, events, cost, first_t, last_t, first_id`;
-
-export function candidatesSql(
-  q: SignalQuery,
-): Record<'spikes' | 'offHours' | 'errors' | 'addresses' | 'shapes', string> {
-  const p = q.prefilter;
-  return {
-    spikes: `SELECT ${HOUR_COLUMNS}, lags, month_cost FROM ${DENSE}
-      WHERE cost::DOUBLE - coalesce(list_aggregate(lags, 'median'), 0) >= ${Number(p.spikeFloor)} - 1`,
-    offHours: `SELECT ${HOUR_COLUMNS}, hod_max, hod_events, base_events, month_events FROM ${DENSE}
-      WHERE events >= ${p.offHoursMinEvents} AND events > hod_max`,
-    errors: `SELECT ${HOUR_COLUMNS}, probes, base_probes FROM ${DENSE} WHERE probes >= ${p.errorBurstMin}`,
-    addresses: `SELECT ${HOUR_COLUMNS}, addrs, base_addrs FROM ${DENSE} WHERE addrs >= ${p.addressBurstMin}`,
-    shapes: `SELECT ${HOUR_COLUMNS}, treq AS requests, lr, lr_med, lr_mad, lr_n, ls, ls_med, ls_mad, ls_n FROM ${DENSE}
-      WHERE abs(lr - lr_med) >= ${p.shapeMinLogDistance} OR abs(ls - ls_med) >= ${p.shapeMinLogDistance}`,
-  };
-}
-
-/** IPv4 /16, IPv6 /48, else the address as given. */
-const NETWORK = `CASE
-  WHEN regexp_matches(client_address, '^\\d+\\.\\d+\\.\\d+\\.\\d+$') THEN regexp_extract(client_address, '^(\\d+\\.\\d+)\\.', 1) || '.0.0/16'
-  WHEN contains(client_address, ':') THEN array_to_string(string_split(lower(client_address), ':')[1:3], ':') || '::/48'
-  ELSE client_address END`;
-
-export function profileQueries(
-  q: SignalQuery,
-): Record<'firstSeen' | 'models' | 'networks' | 'claims', string> {
-  return {
-    firstSeen: `SELECT ident, min(first_t) AS first_t FROM ${PROFILE} GROUP BY ident`,
-    models: `SELECT ident, provider, model, min(first_t) AS first_t, sum(events)::BIGINT AS events,
-        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost
-      FROM ${PROFILE} GROUP BY ident, provider, model`,
-    networks: `SELECT ident, ${NETWORK} AS network, min(first_t) AS first_t, sum(events)::BIGINT AS events,
-        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost,
-        list(DISTINCT client_address ORDER BY client_address) FILTER (WHERE events > 0)[1:5] AS addresses
-      FROM ${PROFILE} WHERE client_address IS NOT NULL
-      GROUP BY ident, network HAVING min(first_t) >= ${q.start} AND sum(events) > 0`,
-    claims: `SELECT ident, environment, service, min(first_t) AS first_t, sum(events)::BIGINT AS events,
-        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost
-      FROM ${PROFILE} WHERE events > 0 GROUP BY ident, environment, service`,
-  };
+export async function readSignalSums(q: SignalSumsQuery, rows: Rows): Promise<SignalSum[]> {
+  return (await rows(signalSumsSql(q))).map(rowToSignalSum);
 }
 
 /** First and last time, count and the earliest ids of the events each filter selects. */
@@ -311,122 +63,6 @@ WHERE e.time >= epoch_ms(f.f_from) AND e.time < epoch_ms(f.f_to)
 GROUP BY f.k`;
 }
 
-type Row = Record<string, unknown>;
-type Rows = (sql: string) => Promise<Row[]>;
-
-const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
-const opt = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-const money = (v: unknown): bigint =>
-  typeof v === 'bigint' ? v : v === null || v === undefined ? 0n : BigInt(String(v));
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => x !== null).map(String) : []);
-
-function hourBase(r: Row) {
-  return {
-    identity: String(r.ident),
-    hour: num(r.h),
-    events: num(r.events),
-    cost: money(r.cost),
-    firstSeen: num(r.first_t),
-    lastSeen: num(r.last_t),
-    eventId: str(r.first_id),
-  };
-}
-
-function useBase(r: Row) {
-  return {
-    identity: String(r.ident),
-    firstEver: num(r.first_t),
-    events: num(r.events),
-    cost: money(r.cost),
-    firstSeen: opt(r.first_w),
-    lastSeen: opt(r.last_w),
-    eventIds: strings(r.ids),
-  };
-}
-
-export async function readSignalFacts(
-  q: SignalQuery,
-  rows: Rows,
-  run: (sql: string) => Promise<number>,
-): Promise<SignalFacts> {
-  try {
-    await run(rawSql(q));
-    const tuples = (await rows(RAW_TUPLES)).map((r) => ({
-      api_key: str(r.api_key),
-      service: str(r.service),
-      agent: str(r.agent),
-      project: str(r.project),
-    }));
-    const pairs = (await rows(rawPairsSql(q))).map((r) => ({
-      provider: str(r.provider),
-      model: str(r.model),
-    }));
-    await run(fineSql(q.identify(tuples), q.price(pairs)));
-    await run(hourlySql(q));
-    await run(profileSql(q));
-    await run(denseSql(q));
-    const c = candidatesSql(q);
-    const p = profileQueries(q);
-    return {
-      firstSeen: (await rows(p.firstSeen)).map((r) => ({ identity: String(r.ident), time: num(r.first_t) })),
-      spikes: (await rows(c.spikes)).map((r) => ({
-        ...hourBase(r),
-        baseline: Array.isArray(r.lags) ? r.lags.map(money) : [],
-        monthAgoMax: money(r.month_cost),
-      })),
-      offHours: (await rows(c.offHours)).map((r) => ({
-        ...hourBase(r),
-        recentMax: num(r.hod_max),
-        hourOfDayEvents: num(r.hod_events),
-        baselineEvents: num(r.base_events),
-        monthAgoMax: num(r.month_events),
-      })),
-      errors: (await rows(c.errors)).map((r) => ({
-        ...hourBase(r),
-        errors: num(r.probes),
-        baselineMax: num(r.base_probes),
-      })),
-      addresses: (await rows(c.addresses)).map((r) => ({
-        ...hourBase(r),
-        addresses: num(r.addrs),
-        baselineMax: num(r.base_addrs),
-      })),
-      shapes: (await rows(c.shapes)).map((r) => ({
-        ...hourBase(r),
-        requests: num(r.requests),
-        ratio: opt(r.lr),
-        ratioMedian: opt(r.lr_med),
-        ratioMad: opt(r.lr_mad),
-        ratioHours: num(r.lr_n),
-        size: opt(r.ls),
-        sizeMedian: opt(r.ls_med),
-        sizeMad: opt(r.ls_mad),
-        sizeHours: num(r.ls_n),
-      })),
-      models: (await rows(p.models)).map((r) => ({
-        ...useBase(r),
-        provider: str(r.provider),
-        model: str(r.model),
-      })),
-      networks: (await rows(p.networks)).map((r) => ({
-        ...useBase(r),
-        network: String(r.network),
-        addresses: strings(r.addresses),
-      })),
-      claims: (await rows(p.claims)).map((r) => ({
-        ...useBase(r),
-        environment: str(r.environment),
-        service: str(r.service),
-      })),
-    };
-  } finally {
-    await run(
-      `DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
-    );
-  }
-}
-
 export async function readSignalEvidence(
   filters: readonly EvidenceFilter[],
   limit: number,
@@ -438,6 +74,6 @@ export async function readSignalEvidence(
     firstSeen: num(r.first_t),
     lastSeen: num(r.last_t),
     events: num(r.events),
-    eventIds: strings(r.ids),
+    eventIds: Array.isArray(r.ids) ? r.ids.filter((x) => x !== null).map(String) : [],
   }));
 }

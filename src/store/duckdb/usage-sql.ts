@@ -9,7 +9,8 @@
  *
  * It runs in stages over temporary tables, so each step is computed once:
  *  1. `tally_tuples`: the selector tuples that are shared or can pay (from core);
- *  2. `tally_needs`: spans of the window that need their ancestors;
+ *  2. `tally_needs`: spans of the window that need their ancestors (spans with
+ *     a trace id and a parent, as in core/trace-walk.ts);
  *  3. `tally_spans`: every stored span of those traces, the events' and the
  *     trace links' (spans that are not AI work, SPEC §3.2);
  *  4. `tally_resolved`: the walk up the tree, one row per span in need;
@@ -75,7 +76,7 @@ export function usageSetupSql(q: UsageQuery): string[] {
      SELECT ${NODE('e.span_id')} AS node, ${NODE('e.parent_span_id')} AS next_node, e.trace_id,
             coalesce(t.shared, false) AS want_payer, e.tenant
      FROM events e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
-     WHERE e.${window} AND e.parent_span_id IS NOT NULL AND (coalesce(t.shared, false) OR e.tenant IS NULL)`,
+     WHERE e.${window} AND e.trace_id IS NOT NULL AND e.parent_span_id IS NOT NULL AND (coalesce(t.shared, false) OR e.tenant IS NULL)`,
     `CREATE OR REPLACE TEMP TABLE tally_spans AS
      SELECT ${NODE('e.span_id')} AS node, any_value(${NODE('e.parent_span_id')}) AS next_node,
             any_value(e.tenant) AS tenant,
@@ -129,9 +130,9 @@ export function usageGroupsSql(q: UsageQuery, varying: VaryingPairs): string {
   const clockBand = bandCase('(epoch_ms(w.time) % 86400000) / 1000.0', clock.map(String), '<');
   return `
 SELECT w.api_key, w.service, w.agent, w.project,
-       r.p_api_key, r.p_service, r.p_agent, r.p_project,
-       CASE WHEN coalesce(r.payer_found, false) THEN 'invoker' ELSE 'self' END AS rollup,
-       coalesce(w.tenant, r.tenant_found) AS tenant,
+       w.p_api_key, w.p_service, w.p_agent, w.p_project,
+       CASE WHEN coalesce(w.payer_found, false) THEN 'invoker' ELSE 'self' END AS rollup,
+       coalesce(w.tenant, w.tenant_found) AS tenant,
        w.environment, w.provider, w.model, w.operation, w.tool, w.data_source,
        ${q.byDay ? "epoch_ms(date_trunc('day', w.time))" : 'NULL::BIGINT'} AS day,
        ${bandCase('w.time', cuts.map(ts), '<')} AS segment,
@@ -146,9 +147,24 @@ SELECT w.api_key, w.service, w.agent, w.project,
        sum(w.input_audio_tokens) AS input_audio_tokens, sum(w.output_audio_tokens) AS output_audio_tokens,
        w.units,
        count(*) FILTER (WHERE w.status = 'error') AS errors
-FROM events w LEFT JOIN tally_resolved r ON r.node = ${NODE('w.span_id', 'w.trace_id')}
-WHERE w.time >= ${ts(q.from)} AND w.time < ${ts(q.to)}
+FROM (${resolvedEvents(`time >= ${ts(q.from)} AND time < ${ts(q.to)}`)}) w
 GROUP BY ALL`;
+}
+
+/**
+ * The window's events with what the walk resolved for them. Only events
+ * with a trace id can have been resolved (a span without one has no
+ * ancestors to find): the others, most of a month, skip the join and the
+ * hashing of their ids.
+ */
+function resolvedEvents(window: string): string {
+  return `
+  SELECT w.*, r.payer_found, r.p_api_key, r.p_service, r.p_agent, r.p_project, r.tenant_found
+  FROM events w LEFT JOIN tally_resolved r ON r.node = ${NODE('w.span_id', 'w.trace_id')}
+  WHERE w.${window} AND w.trace_id IS NOT NULL
+  UNION ALL
+  SELECT w.*, NULL::BOOLEAN, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR
+  FROM events w WHERE w.${window} AND w.trace_id IS NULL`;
 }
 
 export function modelPairsSql(q: UsageQuery): string {

@@ -17,7 +17,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
 import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
-import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
+import type { EvidenceFilter, EvidenceSample } from '../../core/signals/facts.js';
+import type { SignalSum, SignalSumsQuery } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
   type AuditDialect,
@@ -36,6 +37,7 @@ import {
   type Row,
   rowToEvent,
   rowToSelectorUsage,
+  rowToSignalSum,
   rowToSpan,
   rowToUsageGroup,
   sqlInt,
@@ -56,17 +58,19 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
+import { MAX_SOURCES_PER_ID } from '../store.js';
 import { COPY_COLUMNS, copyLine } from './copy.js';
 import {
+  eventsByIdSql,
   eventsInWindowSql,
   eventsPageSql,
   evidenceSql,
   selectorUsageSql,
+  signalSumsSql,
   traceEventsSql,
   traceSpansSql,
 } from './read-sql.js';
 import { MIGRATIONS, monthOf, partitionName, partitionSql, STAGE_DDL } from './schema.js';
-import { readSignalFacts } from './signals-sql.js';
 import { modelPairsSql, ms, ts, usageGroupsSql } from './usage-sql.js';
 
 export const PG_AUDIT: AuditDialect = {
@@ -79,6 +83,8 @@ export const PG_AUDIT: AuditDialect = {
 export interface PostgresOptions {
   /** A read query running longer is cancelled and fails with a LimitError (the server sets it). */
   readTimeoutMs?: number;
+  /** Refuse a database (or schema) that holds no tally store yet instead of creating one. */
+  mustExist?: boolean;
 }
 
 /** Queries a connection or the pool can run. */
@@ -122,17 +128,23 @@ export class PostgresStore implements Store {
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool, where, opts.readTimeoutMs);
     try {
-      await store.migrate(schema);
+      await store.migrate(schema, opts.mustExist === true);
     } catch (e) {
       await pool.end().catch(() => undefined);
+      const cause = e instanceof StoreError ? e.cause : e;
+      if ((cause as { code?: string } | undefined)?.code === '3D000') throw missing(where);
       if (e instanceof TallyError) throw e;
       throw new StoreError(`cannot open the store ${where}: ${message(e)}`, undefined, e);
     }
     return store;
   }
 
-  private async migrate(schema: string | null): Promise<void> {
+  private async migrate(schema: string | null, mustExist: boolean): Promise<void> {
     await this.withClient(async (c) => {
+      if (mustExist) {
+        const [found] = await rows(c, `SELECT to_regclass('schema_migrations') IS NOT NULL AS found`);
+        if (found?.found !== true) throw missing(this.where);
+      }
       if (schema) await run(c, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
       // Several processes may open a new database at once: one migrates, the others wait and find it done.
       await run(c, `SELECT pg_advisory_lock(${LOCK('migrate')})`);
@@ -360,6 +372,12 @@ export class PostgresStore implements Store {
     return this.readTimed(async (db) => (await db.rows(eventsPageSql(q))).map(rowToEvent));
   }
 
+  eventsById(id: string, source: string | null): Promise<UsageEvent[]> {
+    return this.readTimed(async (db) =>
+      (await db.rows(eventsByIdSql(id, source, MAX_SOURCES_PER_ID))).map(rowToEvent),
+    );
+  }
+
   traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
     if (traceIds.length === 0) return Promise.resolve([]);
     return this.readTimed(async (db) => (await db.rows(traceSpansSql(traceIds))).map(rowToSpan));
@@ -394,8 +412,8 @@ export class PostgresStore implements Store {
     return this.readTimed(async (db) => (await db.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  signalFacts(q: SignalQuery): Promise<SignalFacts> {
-    return this.readTimed((db) => readSignalFacts(q, db.rows));
+  signalSums(q: SignalSumsQuery): Promise<SignalSum[]> {
+    return this.readTimed(async (db) => (await db.rows(signalSumsSql(q))).map(rowToSignalSum));
   }
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
@@ -526,6 +544,12 @@ function parseUrl(url: string): { connectionString: string; schema: string | nul
     throw new UsageError(`schema "${schema}" in the store URL: use lower-case letters, digits and _`);
   u.searchParams.delete('schema');
   return { connectionString: u.toString(), schema, where: redactUrl(url) };
+}
+
+function missing(where: string): UsageError {
+  return new UsageError(
+    `no tally store at ${where}: check --store or \`store:\` in tally.yaml, or run \`tally ingest\` first`,
+  );
 }
 
 /** The URL without its password, for messages. */

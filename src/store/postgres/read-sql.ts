@@ -3,9 +3,11 @@
  * census of `tally posture` and the evidence samples of the signals, in
  * PostgreSQL. Rows come back with `time` in epoch milliseconds.
  */
-import { SELECTOR_FIELDS, type Selector } from '../../core/config.js';
+import type { Selector } from '../../core/config.js';
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
+import { type FieldComparison, selectorComparisons } from '../../core/selectors.js';
 import type { EvidenceFilter } from '../../core/signals/facts.js';
+import type { SignalSumsQuery } from '../../core/signals/sums.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery, EventWindowQuery } from '../store.js';
 import { ms, sameTuple, ts } from './usage-sql.js';
@@ -26,16 +28,26 @@ export function eventsPageSql(q: EventsPageQuery): string {
 ORDER BY time DESC, source COLLATE "C" DESC, id COLLATE "C" DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
 }
 
+export function eventsByIdSql(id: string, source: string | null, limit: number): string {
+  const where = [`id = ${sqlString(id)}`];
+  if (source !== null) where.push(`source = ${sqlString(source)}`);
+  return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY source COLLATE "C" LIMIT ${Math.trunc(limit)}`;
+}
+
 export function traceSpansSql(traceIds: readonly string[]): string {
   return `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
 WHERE span_id IS NOT NULL AND trace_id IN (${list(traceIds)})`;
 }
 
+/** One comparison of core/selectors.ts in SQL: equal, or a 64-hex key hash that starts with the prefix. */
+function comparisonSql(c: FieldComparison): string {
+  const equal = `${c.field} = ${sqlString(c.value)}`;
+  if (c.op === 'equals') return equal;
+  return `(${equal} OR (starts_with(${c.field}, ${sqlString(c.value)}) AND ${c.field} ~ '^[0-9a-f]{64}$'))`;
+}
+
 function selectorSql(s: Selector): string {
-  const parts = SELECTOR_FIELDS.flatMap((f) => {
-    const v = s[f];
-    return v === undefined ? [] : [`${f} = ${sqlString(v)}`];
-  });
+  const parts = selectorComparisons(s).map(comparisonSql);
   return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
 }
 
@@ -85,4 +97,22 @@ FROM events e JOIN f ON ${sameTuple('f', 'e')}
 WHERE e.time >= f.f_from AND e.time < f.f_to
   AND (f.f_model IS NULL OR e.model = f.f_model) AND (f.f_tenant IS NULL OR e.tenant = f.f_tenant)
 GROUP BY f.k`;
+}
+
+/** The sums behind the signal rules (core/signals/sums.ts): the events before the window end, per hour. */
+export function signalSumsSql(q: SignalSumsQuery): string {
+  const probe = `status = 'error' AND (error_type IS NULL OR lower(error_type) ~ ${sqlString(q.probeErrors)})`;
+  return `
+SELECT api_key, service, agent, project, provider, model, client_address, environment, operation, tool, data_source,
+       ${ms("date_trunc('hour', time)")} AS h,
+       count(*) AS events, sum(requests) AS requests,
+       coalesce(sum(requests) FILTER (WHERE input_tokens > 0), 0) AS treq,
+       sum(input_tokens) AS tin, sum(output_tokens) AS tout, sum(cache_read_tokens) AS cr,
+       sum(cache_write_tokens) AS cw, sum(reasoning_tokens) AS rs,
+       count(*) FILTER (WHERE ${probe}) AS probes,
+       ${ms('min(time)')} AS first_t, ${ms('max(time)')} AS last_t,
+       (array_agg(id ORDER BY time, id COLLATE "C"))[1] AS first_id
+FROM events
+WHERE time < ${ts(q.end)}
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12`;
 }

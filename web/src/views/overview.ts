@@ -1,27 +1,106 @@
 import { formatMoney, type Money } from '../../../src/core/money.js';
-import type { DailySpend, Line, Statement } from '../api.js';
+import type { Breakdown, DailySpend, Line, Statement } from '../api.js';
 import { axisMoney, chart } from '../charts.js';
-import type { Ctx } from '../context.js';
-import { h, notice, table } from '../dom.js';
-import { cents, count, parseMoney, percent, signedCents, sum } from '../format.js';
+import { apiWindow, type Ctx, windowLabel } from '../context.js';
+import { csvButton, h, notice, table, valued } from '../dom.js';
+import { cents, change, count, parseMoney, percent, signedCents, sum } from '../format.js';
+import { named, nameOf } from '../names.js';
 import { href } from '../router.js';
 import { VOCABULARY } from '../vocabulary.js';
+import { focusButton } from './breakdown.js';
 
 const TOP = 8;
 const NO_TEAM = '(no team)';
 
 export async function overviewView(ctx: Ctx): Promise<Node> {
-  const period = ctx.period;
-  const [byTeam, byApp, byTenant, daily] = await Promise.all([
-    ctx.api<Statement>('/v1/statements', { period, level: 'team' }),
-    ctx.api<Statement>('/v1/statements', { period, level: 'application' }),
-    ctx.api<Statement>('/v1/statements', { period, level: 'tenant' }),
-    ctx.api<DailySpend>('/v1/spend/daily', { period }),
+  const w = ctx.winParams;
+  const [byTeam, byApp, byTenant, daily, byModel, byProvider] = await Promise.all([
+    ctx.api<Statement>('/v1/statements', { ...w, level: 'team' }),
+    ctx.api<Statement>('/v1/statements', { ...w, level: 'application' }),
+    ctx.api<Statement>('/v1/statements', { ...w, level: 'tenant' }),
+    ctx.api<DailySpend>('/v1/spend/daily', w),
+    ctx.api<Breakdown>('/v1/breakdown', { ...w, by: 'model', compare: 'previous' }),
+    ctx.api<Breakdown>('/v1/breakdown', { ...w, by: 'provider' }),
   ]);
-  const cur = byTeam.currency;
+  const kpis = totals(byTeam, byModel);
   const t = byTeam.totals;
+  if (t.events === 0 && byTeam.lines.length === 0) {
+    return h('div', {}, kpis, noUsage(ctx));
+  }
+  if (t.events === 0) {
+    // a month without usage still carries its shared pools, unallocated (SPEC §4.9)
+    return h(
+      'div',
+      {},
+      differsNotice(byTeam),
+      kpis,
+      noUsage(
+        ctx,
+        `Its shared pools (${cents(t.cents.shared_cost, byTeam.currency)}) are carried as unattributed, pool without consumers.`,
+      ),
+      teamTable(ctx, byTeam),
+    );
+  }
+  return h(
+    'div',
+    { class: 'overview' },
+    differsNotice(byTeam),
+    kpis,
+    glossary(),
+    dailyChart(ctx, daily),
+    h(
+      'div',
+      { class: 'pair' },
+      topChart(ctx, 'models', 'Top models', fromBreakdown(byModel), byModel.currency, 'model'),
+      topChart(ctx, 'providers', 'By provider', fromBreakdown(byProvider), byProvider.currency, 'provider'),
+    ),
+    h(
+      'div',
+      { class: 'pair' },
+      topChart(
+        ctx,
+        'applications',
+        'Top applications',
+        rank(byApp.lines, 'application'),
+        byTeam.currency,
+        'application',
+      ),
+      topChart(ctx, 'tenants', 'Top tenants', rank(byTenant.lines, 'tenant'), byTeam.currency, 'tenant'),
+    ),
+    teamTable(ctx, byTeam),
+  );
+}
+
+/** What to do when the window has no usage: another window, the latest with data, or ingesting. */
+function noUsage(ctx: Ctx, extra = ''): HTMLElement {
+  const latest = ctx.latest !== ctx.label;
+  return notice(
+    'empty',
+    `No usage in ${ctx.label}. ${extra}`.trim(),
+    h(
+      'p',
+      {},
+      latest
+        ? [
+            'The latest month with data is ',
+            h(
+              'a',
+              { href: href('overview', { period: ctx.latest }), 'data-testid': 'latest-link' },
+              ctx.latest,
+            ),
+            '; or pick another period above.',
+          ]
+        : 'Pick another period above, or send usage first (tally ingest, or an OpenTelemetry exporter to /v1/traces).',
+    ),
+  );
+}
+
+function totals(st: Statement, withPrevious: Breakdown): HTMLElement {
+  const cur = st.currency;
+  const t = st.totals;
   const c = t.cents;
-  const kpi = (id: string, label: string, value: string, raw: string, note?: string) =>
+  const prev = withPrevious.previous;
+  const kpi = (id: string, label: string, value: string, raw: string, note?: HTMLElement | string | null) =>
     h(
       'div',
       { class: 'kpi' },
@@ -29,16 +108,17 @@ export async function overviewView(ctx: Ctx): Promise<Node> {
       h('dd', { 'data-testid': `total-${id}`, 'data-value': raw }, value),
       note ? h('dd', { class: 'note' }, note) : null,
     );
-  const kpis = h(
+  const mom = prev
+    ? h(
+        'span',
+        { 'data-testid': 'mom', 'data-value': prev.change_percent ?? '' },
+        `${change(prev.change_percent)} vs ${windowLabel(apiWindow(prev.period))} (${cents(prev.cents.effective_cost, cur)})`,
+      )
+    : 'direct + shared, every status';
+  return h(
     'dl',
     { class: 'kpis', 'aria-label': 'Totals' },
-    kpi(
-      'effective',
-      'Effective',
-      cents(c.effective_cost, cur),
-      t.effective_cost,
-      'direct + shared, every status',
-    ),
+    kpi('effective', 'Effective', cents(c.effective_cost, cur), t.effective_cost, mom),
     kpi('billed', 'Billed', cents(c.billed_cost, cur), t.billed_cost, 'charged to owners'),
     kpi(
       'attributed',
@@ -64,38 +144,6 @@ export async function overviewView(ctx: Ctx): Promise<Node> {
       String(t.events),
       t.unpriced_events ? `${count(t.unpriced_events)} unpriced` : undefined,
     ),
-  );
-  if (t.events === 0 && byTeam.lines.length === 0) {
-    return h('div', {}, kpis, notice('empty', `No usage in ${period}. Pick another period above.`));
-  }
-  if (t.events === 0) {
-    // a month without usage still carries its shared pools, unallocated (SPEC §4.9)
-    return h(
-      'div',
-      {},
-      differsNotice(byTeam),
-      kpis,
-      notice(
-        'empty',
-        `No usage in ${period}: its shared pools (${cents(c.shared_cost, cur)}) are carried as unattributed, pool without consumers.`,
-      ),
-      teamTable(ctx, byTeam),
-    );
-  }
-  return h(
-    'div',
-    { class: 'overview' },
-    differsNotice(byTeam),
-    kpis,
-    glossary(),
-    dailyChart(ctx, daily),
-    h(
-      'div',
-      { class: 'pair' },
-      topChart(ctx, 'applications', 'Top applications', rank(byApp.lines, 'application'), cur, 'application'),
-      topChart(ctx, 'tenants', 'Top tenants', rank(byTenant.lines, 'tenant'), cur, 'tenant'),
-    ),
-    teamTable(ctx, byTeam),
   );
 }
 
@@ -138,12 +186,22 @@ function rank(lines: Line[], key: 'application' | 'tenant'): Array<{ id: string;
 }
 
 /** The name of a daily series: the team for attributed usage, else the status. */
+function fromBreakdown(b: Breakdown): Array<{ id: string; amount: Money }> {
+  return b.rows
+    .filter((r) => r.key !== null)
+    .map((r) => ({ id: r.key as string, amount: parseMoney(r.cents.effective_cost) }));
+}
+
 function seriesName(s: DailySpend['series'][number]): string {
   return s.status === 'attributed' ? (s.team ?? NO_TEAM) : s.status;
 }
 
 function dailyChart(ctx: Ctx, daily: DailySpend): HTMLElement {
   const names = daily.series.map(seriesName);
+  // the legend shows display names; data-series keeps the ids
+  const shown = daily.series.map((s, i) =>
+    s.team && s.status === 'attributed' ? nameOf(ctx.names, 'team', s.team) : names[i],
+  );
   const all = sum(daily.series.flatMap((s) => s.costs.map(parseMoney)));
   const box = h('div', {
     class: 'chart tall',
@@ -169,7 +227,7 @@ function dailyChart(ctx: Ctx, daily: DailySpend): HTMLElement {
       yAxis: { type: 'value', axisLabel: { formatter: axisMoney } },
       // Disputed and unattributed money is nobody's spend: a bar of its own beside the teams' stack.
       series: daily.series.map((s, i) => ({
-        name: names[i],
+        name: shown[i],
         type: 'bar',
         stack: s.status === 'attributed' ? 'spend' : 'held',
         ...(s.status === 'disputed'
@@ -194,19 +252,35 @@ function dailyChart(ctx: Ctx, daily: DailySpend): HTMLElement {
   );
 }
 
+type TopKind = 'application' | 'tenant' | 'model' | 'provider';
+const TOP_LABEL: Record<TopKind, string> = {
+  application: 'Application',
+  tenant: 'Tenant',
+  model: 'Model',
+  provider: 'Provider',
+};
+
+/** Applications and tenants link to the statement filtered on them; models and providers to the breakdown. */
+function topLink(ctx: Ctx, kind: TopKind, id: string): string {
+  return kind === 'application' || kind === 'tenant'
+    ? href('statement', { ...ctx.winParams, [kind]: id })
+    : href('breakdown', { ...ctx.winParams, by: kind === 'model' ? 'team' : 'model', [kind]: id });
+}
+
 function topChart(
   ctx: Ctx,
   id: string,
   title: string,
   ranked: Array<{ id: string; amount: Money }>,
   cur: string,
-  filter: 'application' | 'tenant',
+  kind: TopKind,
 ): HTMLElement {
   const top = ranked.slice(0, TOP);
+  const label = (r: { id: string }) => nameOf(ctx.names, kind, r.id);
   const box = h('div', {
     class: 'chart',
     role: 'img',
-    'aria-label': `${title}: ${top.map((r) => `${r.id} ${cents(r.amount, cur)}`).join(', ')}`,
+    'aria-label': `${title}: ${top.map((r) => `${label(r)} ${cents(r.amount, cur)}`).join(', ')}`,
     'data-testid': `chart-${id}`,
   });
   ctx.onMount(() =>
@@ -225,69 +299,70 @@ function topChart(
         outerBoundsContain: 'axisLabel',
       },
       xAxis: { type: 'value', axisLabel: { formatter: axisMoney } },
-      yAxis: { type: 'category', inverse: true, data: top.map((r) => r.id) },
+      yAxis: { type: 'category', inverse: true, data: top.map(label) },
       series: [{ type: 'bar', name: title, data: top.map((r) => Number(formatMoney(r.amount))) }],
     }),
   );
   const rows = top.map((r) => [
-    h('a', { href: href('statement', { period: ctx.period, [filter]: r.id }) }, r.id),
-    cents(r.amount, cur),
+    named(ctx.names, kind, r.id, topLink(ctx, kind, r.id)),
+    valued(cents(r.amount, cur), formatMoney(r.amount)),
   ]);
+  const spend = kind === 'application' || kind === 'tenant' ? 'Spend (attributed)' : 'Effective';
   return h(
     'section',
     { 'aria-labelledby': `${id}-h` },
     h('h2', { id: `${id}-h` }, title),
-    top.length ? box : notice('empty', `No ${id} in this period.`),
+    top.length ? box : notice('empty', `No ${id} in ${ctx.label}.`),
     top.length
-      ? table(
-          title,
-          [
-            { label: filter === 'application' ? 'Application' : 'Tenant' },
-            { label: 'Spend (attributed)', numeric: true },
-          ],
-          rows,
-          {
-            'data-testid': `top-${id}`,
-            class: 'compact',
-          },
-        )
+      ? table(title, [{ label: TOP_LABEL[kind] }, { label: spend, numeric: true }], rows, {
+          'data-testid': `top-${id}`,
+          class: 'compact',
+        })
       : null,
   );
 }
 
 function teamTable(ctx: Ctx, st: Statement): HTMLElement {
   const lines = [...st.lines].sort((a, b) => (a.team ?? '~').localeCompare(b.team ?? '~'));
-  const eff = lines.map((l) => cents(l.cents.effective_cost, st.currency));
-  const billed = lines.map((l) => cents(l.cents.billed_cost, st.currency));
-  const rows = lines.map((l, i) => [
-    l.team ? h('a', { href: href('statement', { period: ctx.period, team: l.team }) }, l.team) : NO_TEAM,
+  const rows = lines.map((l) => [
+    l.team
+      ? named(ctx.names, 'team', l.team, href('statement', { ...ctx.winParams, team: l.team }))
+      : NO_TEAM,
     l.status + (l.reason ? ` · ${l.reason}` : ''),
-    eff[i],
-    billed[i],
-    count(l.events),
+    valued(cents(l.cents.effective_cost, st.currency), l.cents.effective_cost),
+    valued(cents(l.cents.billed_cost, st.currency), l.cents.billed_cost),
+    valued(count(l.events), String(l.events)),
   ]);
+  const wrap = table(
+    'Spend by team and status',
+    [
+      { label: 'Team' },
+      { label: 'Status' },
+      { label: 'Effective', numeric: true },
+      { label: 'Billed', numeric: true },
+      { label: 'Events', numeric: true },
+    ],
+    rows,
+    { 'data-testid': 'team-table' },
+    [
+      'Total',
+      '',
+      cents(st.totals.cents.effective_cost, st.currency),
+      cents(st.totals.cents.billed_cost, st.currency),
+      count(st.totals.events),
+    ],
+  );
   return h(
     'section',
     { 'aria-labelledby': 'teams-h' },
     h('h2', { id: 'teams-h' }, 'By team'),
-    table(
-      'Spend by team and status',
-      [
-        { label: 'Team' },
-        { label: 'Status' },
-        { label: 'Effective', numeric: true },
-        { label: 'Billed', numeric: true },
-        { label: 'Events', numeric: true },
-      ],
-      rows,
-      { 'data-testid': 'team-table' },
-      [
-        'Total',
-        '',
-        cents(st.totals.cents.effective_cost, st.currency),
-        cents(st.totals.cents.billed_cost, st.currency),
-        count(st.totals.events),
-      ],
+    h(
+      'p',
+      { class: 'actions' },
+      csvButton(() => wrap, `tally-teams-${ctx.label.replace(/\s+/g, '')}.csv`),
+      ' ',
+      focusButton(ctx, {}),
     ),
+    wrap,
   );
 }

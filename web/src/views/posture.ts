@@ -1,4 +1,4 @@
-import { type Ctx, periodWindow } from '../context.js';
+import type { Ctx } from '../context.js';
 import { h, notice, table } from '../dom.js';
 import { cents, count, parseMoney, utc } from '../format.js';
 
@@ -32,7 +32,7 @@ function coverage(c: Posture['coverage']): string {
 }
 
 export async function postureView(ctx: Ctx): Promise<Node> {
-  const p = await ctx.api<Posture>('/v1/posture', periodWindow(ctx.period));
+  const p = await ctx.api<Posture>('/v1/posture', ctx.range);
   const findings = [...p.findings].sort(
     (a, b) => ORDER.indexOf(a.severity) - ORDER.indexOf(b.severity) || a.kind.localeCompare(b.kind),
   );
@@ -63,7 +63,7 @@ export async function postureView(ctx: Ctx): Promise<Node> {
       ),
     ),
     findings.length === 0
-      ? notice('empty', 'No findings.')
+      ? notice('empty', `No findings in ${ctx.label}: every identity seen is registered, owned and rotated.`)
       : table(
           `${findings.length} findings`,
           [

@@ -1,5 +1,5 @@
 import type { Replay, ReplaySpan, Signal } from '../api.js';
-import { type Ctx, periodWindow } from '../context.js';
+import type { Ctx } from '../context.js';
 import { dash, h, notice, table } from '../dom.js';
 import { cents, count, precise, utc } from '../format.js';
 import { href } from '../router.js';
@@ -11,7 +11,7 @@ export async function replayView(ctx: Ctx): Promise<Node> {
   const p = ctx.params;
   const trace = p.get('trace');
   const identity = p.get('identity');
-  const period = periodWindow(ctx.period);
+  const period = ctx.range;
   // A trace is replayed whole unless a window is given; an identity needs one, the period by default.
   const from = p.get('from') ?? (trace ? null : period.from);
   const to = p.get('to') ?? (trace ? null : period.to);

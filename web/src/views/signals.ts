@@ -1,5 +1,5 @@
 import type { Signal, Signals } from '../api.js';
-import { type Ctx, periodWindow } from '../context.js';
+import type { Ctx } from '../context.js';
 import { dash, h, notice } from '../dom.js';
 import { cents, count, utc } from '../format.js';
 import { href } from '../router.js';
@@ -7,7 +7,7 @@ import { href } from '../router.js';
 const ORDER = ['critical', 'high', 'medium', 'low'];
 
 export async function signalsView(ctx: Ctx): Promise<Node> {
-  const { from, to } = periodWindow(ctx.period);
+  const { from, to } = ctx.range;
   const res = await ctx.api<Signals>('/v1/signals', { from, to });
   const list = [...res.signals].sort(
     (a, b) =>
@@ -24,7 +24,10 @@ export async function signalsView(ctx: Ctx): Promise<Node> {
       res.window ? ` in ${utc(res.window.start)} – ${utc(res.window.end)}` : '',
     ),
     list.length === 0
-      ? notice('empty', 'No signals in this period.')
+      ? notice(
+          'empty',
+          `No signals in ${ctx.label}. Pick another period above; signals need usage in the window.`,
+        )
       : h(
           'ol',
           { class: 'signals', 'data-testid': 'signals' },

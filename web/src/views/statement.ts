@@ -1,12 +1,16 @@
-import { DIMENSIONS, type Dimension, type Line, type Statement } from '../api.js';
+import { type Dimension, DIMENSIONS as LINE_FIELDS, type Line, type Statement } from '../api.js';
 import type { Ctx } from '../context.js';
-import { dash, h, notice, table } from '../dom.js';
+import { csvButton, h, notice, table, valued } from '../dom.js';
+import { type Dim, filterParams, filterSelect, filtersOf } from '../filters.js';
 import { cents, count, percent, total } from '../format.js';
+import { named } from '../names.js';
 import { href } from '../router.js';
+import { focusButton } from './breakdown.js';
 import { differsNotice, glossary } from './overview.js';
 
 const LEVELS = ['line', 'team', 'application', 'tenant', 'cost_center'] as const;
-const FILTERS: Dimension[] = [
+/** The line fields the statement filters on (all of them but the pool, which rides with its category). */
+const FILTERS = [
   'cost_center',
   'team',
   'application',
@@ -15,7 +19,8 @@ const FILTERS: Dimension[] = [
   'category',
   'status',
   'reason',
-];
+] as const satisfies readonly (Dimension & Dim)[];
+type Filter = (typeof FILTERS)[number];
 const LABELS: Record<Dimension, string> = {
   cost_center: 'Cost center',
   team: 'Team',
@@ -27,31 +32,48 @@ const LABELS: Record<Dimension, string> = {
   reason: 'Reason',
   pool: 'Pool',
 };
-/** In a URL an empty value stands for "none" (a line without a tenant, say); an absent one for "any". */
-const NONE = '';
 
 export async function statementView(ctx: Ctx): Promise<Node> {
   const level = LEVELS.find((l) => l === ctx.params.get('level')) ?? 'line';
   // The server scopes the statement to a team (and refuses a team token another team's); the other filters apply here.
   const st = await ctx.api<Statement>('/v1/statements', {
-    period: ctx.period,
+    ...ctx.winParams,
     level,
     team: ctx.params.get('team') || null,
   });
-  const active = FILTERS.filter((d) => ctx.params.has(d));
-  const lines = st.lines.filter((l) => active.every((d) => (l[d] ?? NONE) === ctx.params.get(d)));
-  const shown = DIMENSIONS.filter((d) => st.lines.some((l) => l[d] !== null));
+  const all = filtersOf(ctx.params);
+  const filter: Partial<Record<Filter, string | null>> = {};
+  for (const d of FILTERS) if (all[d] !== undefined) filter[d] = all[d];
+  const active = FILTERS.filter((d) => filter[d] !== undefined);
+  const lines = st.lines.filter((l) => active.every((d) => l[d] === filter[d]));
+  const shown = LINE_FIELDS.filter((d) => st.lines.some((l) => l[d] !== null));
+  const holder = h('div', {}, lines.length ? lineTable(ctx, st, lines, level, shown) : null);
 
   return h(
     'div',
     {},
     differsNotice(st),
-    filterForm(ctx, st, level, shown),
+    filterForm(ctx, st, level, shown, filter),
     summary(st, lines, active.length > 0),
     glossary(),
     lines.length === 0
-      ? notice('empty', 'No statement lines match these filters.')
-      : lineTable(ctx, st, lines, level, shown),
+      ? notice(
+          'empty',
+          st.lines.length === 0
+            ? `No statement lines in ${ctx.label}. Pick another period above (the latest with data is ${ctx.latest}).`
+            : 'No statement lines match these filters. Clear a filter to see more.',
+          h('a', { href: href('statement', { ...ctx.winParams, level }) }, 'Clear filters'),
+        )
+      : [
+          h(
+            'p',
+            { class: 'actions' },
+            csvButton(() => holder, `tally-statement-${level}-${ctx.label.replace(/\s+/g, '')}.csv`),
+            ' ',
+            focusButton(ctx, filter),
+          ),
+          holder,
+        ],
     h(
       'p',
       { class: 'help inputs' },
@@ -60,43 +82,49 @@ export async function statementView(ctx: Ctx): Promise<Node> {
   );
 }
 
-function filterForm(ctx: Ctx, st: Statement, level: string, shown: Dimension[]): HTMLElement {
-  const navigate = (form: HTMLFormElement) => {
-    const q: Record<string, string> = { period: ctx.period };
-    for (const [k, v] of new FormData(form)) if (typeof v === 'string' && v !== '*') q[k] = v;
-    location.hash = href('statement', q);
+function filterForm(
+  ctx: Ctx,
+  st: Statement,
+  level: string,
+  shown: Dimension[],
+  filter: Partial<Record<Filter, string | null>>,
+): HTMLElement {
+  const go = (f: Partial<Record<Filter, string | null>>, lvl = level) => {
+    location.hash = href('statement', { ...ctx.winParams, level: lvl, ...filterParams(f) });
   };
-  const select = (name: string, label: string, options: Array<[string, string]>, value: string) =>
-    h(
-      'label',
-      {},
-      label,
-      h(
-        'select',
-        { name, onchange: (e: Event) => navigate((e.target as HTMLSelectElement).form!) },
-        options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)),
-      ),
-    );
-  const dims = FILTERS.filter((d) => shown.includes(d));
+  const dims = FILTERS.filter((d) => shown.includes(d) && !(d === 'team' && ctx.session.role === 'team'));
   return h(
     'form',
     { class: 'filters', 'aria-label': 'Filters', onsubmit: (e: Event) => e.preventDefault() },
-    select(
-      'level',
+    h(
+      'label',
+      {},
       'Level',
-      LEVELS.map((l) => [l, l.replace('_', ' ')]),
-      level,
+      h(
+        'select',
+        {
+          name: 'level',
+          'data-testid': 'level',
+          onchange: (e: Event) => go(filter, (e.target as HTMLSelectElement).value),
+        },
+        LEVELS.map((l) => h('option', { value: l, selected: l === level }, l.replace('_', ' '))),
+      ),
     ),
-    dims.map((d) => {
-      const values = [...new Set(st.lines.map((l) => l[d] ?? NONE))].sort();
-      return select(
+    dims.map((d) =>
+      filterSelect(
+        ctx,
         d,
-        LABELS[d],
-        [['*', 'all'], ...values.map((v): [string, string] => [v, v === NONE ? '(none)' : v])],
-        ctx.params.get(d) ?? '*',
-      );
-    }),
-    h('a', { href: href('statement', { period: ctx.period, level }) }, 'Clear filters'),
+        [...new Set(st.lines.map((l) => l[d]))].sort((a, b) => (a ?? '~').localeCompare(b ?? '~')),
+        filter[d],
+        (_, v) => {
+          const f = { ...filter };
+          if (v === undefined) delete f[d];
+          else f[d] = v;
+          go(f);
+        },
+      ),
+    ),
+    h('a', { href: href('statement', { ...ctx.winParams, level }) }, 'Clear filters'),
   );
 }
 
@@ -127,46 +155,48 @@ function summary(st: Statement, lines: Line[], filtered: boolean): HTMLElement {
   );
 }
 
-/** The events behind a line: its own dimensions, `none` where the line has none. */
+/** The events behind a line: its own fields, and `none` for those it has none of (at the line level). */
 function drillDown(ctx: Ctx, l: Line, level: string): string {
-  const q: Record<string, string> = { period: ctx.period };
+  const f: Partial<Record<Filter, string | null>> = {};
   for (const d of FILTERS) {
     const v = l[d];
-    if (v !== null) q[d] = v;
-    else if (level === 'line') q[d] = NONE;
+    if (v !== null) f[d] = v;
+    else if (level === 'line') f[d] = null;
   }
-  return href('events', q);
+  return href('events', { ...ctx.winParams, ...filterParams(f) });
 }
 
 /** The pool rides with its category and the reason with its status, to keep the table narrow. */
 const JOINED: Partial<Record<Dimension, Dimension>> = { category: 'pool', status: 'reason' };
-const cellOf = (l: Line, d: Dimension): string => {
+function cellOf(ctx: Ctx, l: Line, d: Dimension): HTMLElement | string {
   const extra = JOINED[d];
   const more = extra ? l[extra] : null;
-  return dash(l[d]) + (more ? ` · ${more}` : '');
-};
+  if (more) return `${l[d] ?? '—'} · ${more}`;
+  return named(ctx.names, d, l[d]);
+}
 
 function lineTable(ctx: Ctx, st: Statement, lines: Line[], level: string, all: Dimension[]): HTMLElement {
   const shown = all.filter((d) => d !== 'pool' && d !== 'reason');
-  const eff = lines.map((l) => cents(l.cents.effective_cost, st.currency));
-  const billed = lines.map((l) => cents(l.cents.billed_cost, st.currency));
-  const rows = lines.map((l, i) => [
-    ...shown.map((d) => cellOf(l, d)),
-    eff[i],
-    billed[i],
-    count(l.events) + (l.unpriced_events ? ` (${count(l.unpriced_events)} unpriced)` : ''),
+  const rows = lines.map((l) => [
+    ...shown.map((d) => cellOf(ctx, l, d)),
+    valued(cents(l.cents.effective_cost, st.currency), l.cents.effective_cost),
+    valued(cents(l.cents.billed_cost, st.currency), l.cents.billed_cost),
+    valued(
+      count(l.events) + (l.unpriced_events ? ` (${count(l.unpriced_events)} unpriced)` : ''),
+      String(l.events),
+    ),
     l.events > 0 ? h('a', { href: drillDown(ctx, l, level), 'data-testid': 'drill' }, 'events') : '',
   ]);
   const sumEff = total(lines.map((l) => l.cents.effective_cost));
   const sumBilled = total(lines.map((l) => l.cents.billed_cost));
   return table(
-    `${lines.length} statement lines at ${level.replace('_', ' ')} level`,
+    `${lines.length} statement lines at ${level.replace('_', ' ')} level, ${ctx.label}`,
     [
       ...shown.map((d) => ({ label: LABELS[d] })),
       { label: 'Effective', numeric: true },
       { label: 'Billed', numeric: true },
       { label: 'Events', numeric: true },
-      { label: 'Drill-down' },
+      { label: 'Drill-down', sortable: false },
     ],
     rows,
     { 'data-testid': 'statement-lines', class: 'lines' },

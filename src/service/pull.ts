@@ -11,12 +11,13 @@
  * could still change. A bucket is complete once it ended more than
  * SETTLE_MS before the pull began (providers add late usage for a while).
  */
-import { InputError } from '../../core/errors.js';
-import type { UsageEvent } from '../../core/event.js';
-import { parseStream } from '../../ingest/index.js';
-import type { Store } from '../../store/store.js';
-import { type FetchOptions, getJson } from './fetch.js';
-import type { BucketWidth, Provider } from './providers.js';
+
+import { type FetchOptions, getJson } from '../connectors/usage-pull/fetch.js';
+import type { BucketWidth, Provider } from '../connectors/usage-pull/providers.js';
+import { InputError } from '../core/errors.js';
+import type { UsageEvent } from '../core/event.js';
+import { parseStream } from '../ingest/index.js';
+import type { Store } from '../store/store.js';
 
 /** How long after its end a bucket is taken as final. */
 export const SETTLE_MS = 3_600_000;
@@ -35,6 +36,8 @@ export interface PullOptions {
   refetch: boolean;
   now: number;
   fetch?: FetchOptions;
+  /** Called after each stored page, with the report's running totals. */
+  onPage?: (r: ReportPull) => void;
 }
 
 export interface ReportPull {
@@ -111,6 +114,7 @@ async function pullReport(store: Store, report: string, opts: PullOptions): Prom
     r.stored += result.stored;
     r.duplicates += result.duplicates;
     r.superseded += result.superseded;
+    opts.onPage?.(r);
     page = hasMore ? next : null;
     if (hasMore && next === null)
       throw new InputError([

@@ -1,0 +1,25 @@
+// Runs the tally CLI as a user would (`node bin/tally.js …`) under
+// /usr/bin/time -v, and returns its wall time and peak resident memory.
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tally.js');
+
+export function runCli(args) {
+  const t0 = performance.now();
+  const run = spawnSync('/usr/bin/time', ['-v', process.execPath, bin, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  const ms = performance.now() - t0;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr ?? '');
+  if (run.status !== 0) throw new Error(`tally ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
+  return { ms, peakRssMiB: rss ? Math.round(Number(rss[1]) / 1024) : null, stdout: run.stdout };
+}
+
+/** The 1-minute load average, as a figure to read the times by. */
+export function load() {
+  return os.loadavg()[0].toFixed(1);
+}

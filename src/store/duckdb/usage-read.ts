@@ -1,0 +1,193 @@
+/**
+ * Reading the usage groups (usage-sql.ts) into JavaScript without one object
+ * per value: a month can have millions of groups, and converting each row's
+ * thirty columns to a JavaScript object cost more than the query itself
+ * (about 1 µs per value). The groups are kept in a temporary table; their
+ * text columns are read once per distinct value combination (dictionaries),
+ * and the rows as dictionary numbers and counts from the chunks' typed arrays.
+ */
+import type { DuckDBDataChunk } from '@duckdb/node-api';
+import { LimitError } from '../../core/errors.js';
+import { addUnits, RICH_COUNT_FIELDS, type Units } from '../../core/event.js';
+import type { Rollup, SelectorTuple, UsageGroup } from '../../core/usage.js';
+
+type Row = Record<string, unknown>;
+
+/** A connection to read from: rows as objects (small results) or chunk by chunk. */
+export interface ChunkDb {
+  rows(sql: string): Promise<Row[]>;
+  run(sql: string): Promise<number>;
+  chunks(sql: string, each: (chunk: DuckDBDataChunk) => void): Promise<void>;
+}
+
+const OWN = ['api_key', 'service', 'agent', 'project'] as const;
+const PAYER = ['rollup', 'p_api_key', 'p_service', 'p_agent', 'p_project'] as const;
+const REST = [
+  'tenant',
+  'environment',
+  'provider',
+  'model',
+  'operation',
+  'tool',
+  'data_source',
+  'units',
+] as const;
+const COUNTS = [
+  'time',
+  'day',
+  'events',
+  'requests',
+  'tier_units',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
+  'errors',
+  ...RICH_COUNT_FIELDS,
+] as const;
+type Count = (typeof COUNTS)[number];
+const AT = Object.fromEntries(COUNTS.map((c, i) => [c, i])) as Record<Count, number>;
+
+/** Counts beyond 2^53 − 1 would not be exact as JavaScript numbers. */
+const MAX_EXACT = '9007199254740991';
+
+const dictSql = (name: string, columns: readonly string[]) =>
+  `CREATE OR REPLACE TEMP TABLE ${name} AS
+   SELECT (row_number() OVER () - 1)::INTEGER AS id, * FROM (SELECT DISTINCT ${columns.join(', ')} FROM tally_groups)`;
+const joinOn = (alias: string, columns: readonly string[]) =>
+  columns.map((c) => `${alias}.${c} IS NOT DISTINCT FROM g.${c}`).join(' AND ');
+
+/** Reads the groups of `groupsSql` (a SELECT with UsageGroup's columns). */
+export async function readGroups(db: ChunkDb, groupsSql: string): Promise<UsageGroup[]> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE tally_groups AS ${groupsSql}`);
+  const [big] = await db.rows(
+    `SELECT count(*) AS n FROM tally_groups WHERE ${COUNTS.map((c) => `${c} > ${MAX_EXACT}`).join(' OR ')}`,
+  );
+  if (Number(big?.n ?? 0) > 0)
+    throw new LimitError(
+      'a count summed by the store exceeds 2^53 − 1 and cannot be exact; ask for a shorter window',
+    );
+  await db.run(dictSql('tally_d_own', OWN));
+  await db.run(dictSql('tally_d_payer', PAYER));
+  await db.run(dictSql('tally_d_rest', REST));
+  const owns = byId(await db.rows('SELECT * FROM tally_d_own'), ownOf);
+  const payers = byId(await db.rows('SELECT * FROM tally_d_payer'), payerOf);
+  const rests = byId(await db.rows('SELECT * FROM tally_d_rest'), restOf);
+  const groups: UsageGroup[] = [];
+  await db.chunks(
+    `SELECT o.id AS own, p.id AS payer, r.id AS rest, ${COUNTS.map((c) => `g.${c}::DOUBLE AS ${c}`).join(', ')}
+     FROM tally_groups g
+     JOIN tally_d_own o ON ${joinOn('o', OWN)}
+     JOIN tally_d_payer p ON ${joinOn('p', PAYER)}
+     JOIN tally_d_rest r ON ${joinOn('r', REST)}`,
+    (chunk) => {
+      const col = (i: number) => chunk.getColumnVector(i);
+      const [own, payer, rest] = [col(0), col(1), col(2)];
+      const counts = COUNTS.map((_, i) => col(3 + i));
+      for (let row = 0; row < chunk.rowCount; row++) {
+        const value = (c: Count) => counts[AT[c]]?.getItem(row) as number | null;
+        groups.push(
+          groupOf(
+            owns[own.getItem(row) as number] as SelectorTuple,
+            payers[payer.getItem(row) as number] as Payer,
+            rests[rest.getItem(row) as number] as Rest,
+            value,
+          ),
+        );
+      }
+    },
+  );
+  return groups;
+}
+
+function byId<T>(rows: Row[], make: (r: Row) => T): T[] {
+  const out: T[] = [];
+  for (const r of rows) out[Number(r.id)] = make(r);
+  return out;
+}
+
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function ownOf(r: Row): SelectorTuple {
+  return { api_key: str(r.api_key), service: str(r.service), agent: str(r.agent), project: str(r.project) };
+}
+
+interface Payer {
+  rollup: Rollup;
+  payer: SelectorTuple | null;
+}
+
+function payerOf(r: Row): Payer {
+  const invoker = r.rollup === 'invoker';
+  return {
+    rollup: r.rollup as Rollup,
+    payer: invoker
+      ? {
+          api_key: str(r.p_api_key),
+          service: str(r.p_service),
+          agent: str(r.p_agent),
+          project: str(r.p_project),
+        }
+      : null,
+  };
+}
+
+interface Rest {
+  tenant: string | null;
+  environment: string | null;
+  provider: string | null;
+  model: string | null;
+  operation: string;
+  tool: string | null;
+  data_source: string | null;
+  units: Units | null;
+}
+
+function restOf(r: Row): Rest {
+  return {
+    tenant: str(r.tenant),
+    environment: str(r.environment),
+    provider: str(r.provider),
+    model: str(r.model),
+    operation: String(r.operation),
+    tool: str(r.tool),
+    data_source: str(r.data_source),
+    units: typeof r.units === 'string' ? (JSON.parse(r.units) as Units) : null,
+  };
+}
+
+function groupOf(own: SelectorTuple, p: Payer, r: Rest, value: (c: Count) => number | null): UsageGroup {
+  const n = (c: Count) => value(c) ?? 0;
+  const g: UsageGroup = {
+    own,
+    payer: p.payer,
+    rollup: p.rollup,
+    tenant: r.tenant,
+    environment: r.environment,
+    provider: r.provider,
+    model: r.model,
+    operation: r.operation,
+    tool: r.tool,
+    data_source: r.data_source,
+    project: own.project,
+    time: n('time'),
+    day: value('day'),
+    events: n('events'),
+    requests: n('requests'),
+    tier_units: n('tier_units'),
+    input_tokens: n('input_tokens'),
+    output_tokens: n('output_tokens'),
+    cache_read_tokens: n('cache_read_tokens'),
+    cache_write_tokens: n('cache_write_tokens'),
+    reasoning_tokens: n('reasoning_tokens'),
+    errors: n('errors'),
+  };
+  for (const f of RICH_COUNT_FIELDS) if (n(f) > 0) g[f] = n(f);
+  if (r.units) {
+    const units: Record<string, number> = {};
+    addUnits(units, r.units, g.events);
+    g.units = units;
+  }
+  return g;
+}
