@@ -23,6 +23,7 @@ import { redactSecrets } from '../core/secrets.js';
 import { normalizeKeyHash } from '../core/selectors.js';
 
 import {
+  clip,
   count,
   countText,
   FieldError,
@@ -440,7 +441,10 @@ export function mapOtlpRequest(req: unknown, where: Where, raw: string, now: num
       sink.reject(
         where0(
           'resourceSpans',
-          `is missing: this is not an OTLP traces request (its fields: ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''}); is --format right?`,
+          `is missing: this is not an OTLP traces request (its fields: ${keys
+            .slice(0, 5)
+            .map((k) => clip(k, 40))
+            .join(', ')}${keys.length > 5 ? ', …' : ''}); is --format right?`,
         ),
         raw,
       );

@@ -7,7 +7,7 @@ import type { TraceLink, UsageEvent } from '../../src/core/event.js';
 import { formatMoney, type Money } from '../../src/core/money.js';
 import { PriceBook } from '../../src/core/pricing.js';
 import { parseFile } from '../../src/ingest/index.js';
-import { collect, fixture, NOW } from './helpers.js';
+import { collect, fixture, NOW, parseText } from './helpers.js';
 
 const CATALOG = new PriceBook({ models: [], discounts: [], units: [] });
 const AT = Date.parse('2026-10-05T12:00:00Z');
@@ -260,5 +260,16 @@ describe('a file where no span is AI work', () => {
       ['3b4c5d6e7f8091a2', null],
       ['4c5d6e7f8091a2b3', '3b4c5d6e7f8091a2'],
     ]);
+  });
+});
+
+describe('a record that is not an OTLP request', () => {
+  it('is refused naming its fields, a raw key among them shown as its fingerprint', async () => {
+    const raw = 'sk-proj-Abc123Def456Ghi789Jkl';
+    const c = await parseText(`{"request_id": "r1", "${raw}": 1}\n`, 'otlp', { skipInvalid: true });
+    expect(c.events).toEqual([]);
+    expect(c.rejected.map((r) => [r.problem.record, r.problem.field])).toEqual([[1, 'resourceSpans']]);
+    expect(c.rejected[0]?.problem.reason).toMatch(/not an OTLP traces request \(its fields: request_id, /);
+    expect(c.rejected[0]?.problem.reason).not.toContain(raw);
   });
 });
