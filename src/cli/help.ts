@@ -142,6 +142,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     choices: { format: ['text', 'json'] },
     example: 'tally explain 4bf92f3577b34da6a3ce929d0e0e4736:00f067aa0ba902b7 --source otlp',
+    server: true,
   },
   posture: {
     usage: 'tally posture [--period YYYY-MM | --from T --to T] [--rotation-days N] [--format F]',

@@ -584,6 +584,12 @@ const OTLP_PROTOBUF: JsonSchema = {
 
 /** Success bodies by route, per content type. */
 /** With `format`: the command's output as it prints it (notes and exit code in the Tally-Notes and Tally-Exit-Code headers). */
+/** `format=text`: what `tally explain` prints. */
+const TEXT_OUTPUT: JsonSchema = {
+  type: 'string',
+  description: "with format=text: the command's output, byte for byte",
+};
+
 const COMMAND_OUTPUT: Record<string, JsonSchema> = {
   'text/plain; charset=utf-8': {
     type: 'string',
@@ -611,8 +617,11 @@ const RESPONSES: Record<string, Record<string, JsonSchema>> = {
   'GET /v1/replay': { 'application/json': ref('Replay'), ...COMMAND_OUTPUT },
   'GET /v1/budgets': { 'application/json': ref('Budgets'), ...COMMAND_OUTPUT },
   'GET /v1/posture': { 'application/json': ref('Posture'), ...COMMAND_OUTPUT },
-  'GET /v1/explain': { 'application/json': ref('Explanation') },
-  'GET /v1/explain/:event_id': { 'application/json': ref('Explanation') },
+  'GET /v1/explain': { 'application/json': ref('Explanation'), 'text/plain; charset=utf-8': TEXT_OUTPUT },
+  'GET /v1/explain/:event_id': {
+    'application/json': ref('Explanation'),
+    'text/plain; charset=utf-8': TEXT_OUTPUT,
+  },
   'POST /v1/statements/issue': { 'application/json': ref('Statement'), ...COMMAND_OUTPUT },
   'GET /v1/statements/focus': {
     'text/csv; charset=utf-8': {

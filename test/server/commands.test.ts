@@ -92,6 +92,8 @@ const COMMANDS: string[][] = [
   ['posture', '--period', '2026-10'],
   ['budgets', '--period', '2026-10', '--format', 'json'],
   ['budgets', '--period', '2026-10'],
+  ['explain', 'rag-call'],
+  ['explain', 'rag-call', '--format', 'json', '--source', 'test'],
 ];
 
 /** Run while events arrive (each of the others runs once ingestion has settled). */
@@ -201,6 +203,16 @@ describe('beside a running tally serve', () => {
     const s = JSON.parse(r.stdout.toString()) as { lines: { team: string | null }[] };
     expect(s.lines.length).toBeGreaterThan(0);
     expect(new Set(s.lines.map((l) => l.team))).toEqual(new Set(['team-a']));
+  });
+
+  it('explains an event of the team to its token, and no other team’s (exit 1, as for a missing id)', async () => {
+    const team = { TALLY_TOKEN: TOKENS.teamA };
+    const mine = await tally(['explain', 'rag-call', ...remote()], team);
+    expect(mine.code, mine.stderr).toBe(0);
+    expect(mine.stdout.toString()).toContain('Invoker: nhi-a pays');
+    const theirs = await tally(['explain', 'b1', ...remote()], team);
+    expect(theirs.code).toBe(1);
+    expect(theirs.stderr).toContain("no event with id 'b1'");
   });
 
   it('issues, restates with an uploaded corrected configuration and its include, and downloads Parquet', async () => {
