@@ -33,7 +33,7 @@ export async function openContext(
   if (!opts.create) mustExist(storeUrl);
   const store = await openStore(storeUrl, { ...opts, mustExist: !opts.create }).catch((e) => {
     throw e instanceof StoreHeldError
-      ? new StoreHeldError(e.file, e.pid, `${e.message}: ${howToReach(e.file, opts.server === true)}`)
+      ? new StoreHeldError(e.file, e.pid, `${e.message}: ${howToReach(e.file, e.pid, opts.server === true)}`)
       : e;
   });
   return { config, configPath, store, storeUrl };
@@ -44,11 +44,16 @@ export function serverNoteFile(storeFile: string): string {
   return `${storeFile}.server`;
 }
 
-/** How to run the command anyway: through the server that holds the store (its address if it noted it). */
-function howToReach(storeFile: string, viaServer: boolean): string {
+/**
+ * How to run the command anyway: through the server that holds the store (its
+ * address if it noted it). A note left by a server that was killed names
+ * another process than the holder: it is ignored.
+ */
+function howToReach(storeFile: string, holder: number, viaServer: boolean): string {
   let url = 'URL';
   try {
-    url = (JSON.parse(readFileSync(serverNoteFile(storeFile), 'utf8')) as { url: string }).url;
+    const note = JSON.parse(readFileSync(serverNoteFile(storeFile), 'utf8')) as { url: string; pid?: number };
+    if (note.pid === holder) url = note.url;
   } catch {
     // no note (another kind of process, or a server from before notes): the generic form
   }

@@ -209,12 +209,16 @@ describe('a store that is missing or held (SPEC §8)', () => {
       ],
       { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
     );
+    // A note left by a killed server names another process: its address must not be offered.
+    await writeFile(`${file}.server`, `${JSON.stringify({ url: 'http://127.0.0.1:59999', pid: 1 })}\n`);
     try {
       await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
       err = '';
       expect(await run('verify', '--store', file)).toBe(2);
       expect(err).toMatch(/is held by another process \(PID \d+/);
       expect(err).toContain('tally serve');
+      expect(err).not.toContain('59999');
+      expect(err).toContain('--server URL');
     } finally {
       holder.kill('SIGKILL');
     }
