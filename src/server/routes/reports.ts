@@ -24,7 +24,12 @@ function readable(query: URLSearchParams): string {
 }
 
 export function reportRoutes(app: AppContext): Route[] {
-  const { store, config, now, drilldown } = app;
+  return [...statementRoutes(app), ...eventRoutes(app), ...breakdownRoutes(app), ...budgetRoutes(app)];
+}
+
+/** The statement and its daily series. */
+function statementRoutes(app: AppContext): Route[] {
+  const { store, config } = app;
   return [
     {
       method: 'GET',
@@ -61,6 +66,13 @@ export function reportRoutes(app: AppContext): Route[] {
         return json(await dailySpend(store, config, window, team));
       },
     },
+  ];
+}
+
+/** The drill-down: priced, attributed events, cursor-paged. */
+function eventRoutes(app: AppContext): Route[] {
+  const { now, drilldown } = app;
+  return [
     {
       method: 'GET',
       path: '/v1/events',
@@ -90,6 +102,13 @@ export function reportRoutes(app: AppContext): Route[] {
         return json(await drilldown.page(window, filter, cursor ? decodeCursor(cursor) : null, limit));
       },
     },
+  ];
+}
+
+/** Group-by and filters over a window, its FOCUS download, the latest period and display names. */
+function breakdownRoutes(app: AppContext): Route[] {
+  const { store, config } = app;
+  return [
     {
       method: 'GET',
       path: '/v1/breakdown',
@@ -154,6 +173,13 @@ export function reportRoutes(app: AppContext): Route[] {
         return json(namesJson(config, team));
       },
     },
+  ];
+}
+
+/** Budgets: actual, forecast and thresholds crossed. */
+function budgetRoutes(app: AppContext): Route[] {
+  const { store, config, now } = app;
+  return [
     {
       method: 'GET',
       path: '/v1/budgets',
