@@ -55,6 +55,10 @@ export interface UsageGroup {
   input_audio_tokens?: number;
   output_audio_tokens?: number;
   units?: Record<string, number> | null;
+  /** Sampled events (SPEC §11): the adjusted count every event of the group carries; absent means 1. */
+  adjusted_count?: string;
+  /** Sampled events: the sampling unit (a trace id, or `source:id` for an event without a trace). */
+  sample_unit?: string;
 }
 
 /** A query for usage groups over [from, to). */
@@ -152,6 +156,10 @@ export function eventGroup(
     errors: e.status === 'error' ? 1 : 0,
   };
   addRichUsage(g, e);
+  if (e.adjusted_count) {
+    g.adjusted_count = e.adjusted_count;
+    g.sample_unit = e.trace_id ?? `${e.source}:${e.id}`;
+  }
   return g;
 }
 

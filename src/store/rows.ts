@@ -38,6 +38,15 @@ export function storedText(field: string, value: string): string {
   return PLAIN_TEXT.has(field) ? value : redactSecrets(value);
 }
 
+/**
+ * The usage-group columns of sampled events (SPEC §11), alike in both
+ * adapters: they are grouped by their adjusted count and their sampling
+ * unit, the trace (or the event itself when it has none), so that core can
+ * weigh them and compute the estimate's variance per unit.
+ */
+export const SAMPLE_COLUMNS = `w.adjusted_count,
+       CASE WHEN w.adjusted_count IS NOT NULL THEN coalesce(w.trace_id, w.source || ':' || w.id) END AS sample_unit`;
+
 export function sqlString(v: string | null): string {
   return v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`;
 }
@@ -111,13 +120,15 @@ export function rowToEvent(r: Row): UsageEvent {
     else if (f === 'time' || COUNT_COLUMNS.has(f)) e[f] = Number(v);
     else e[f] = String(v);
   }
-  return withRichUsage(
+  const event = withRichUsage(
     e as unknown as UsageEvent,
     r.cache_write_1h_tokens,
     r.input_audio_tokens,
     r.output_audio_tokens,
     r.units,
   );
+  if (typeof r.adjusted_count === 'string') event.adjusted_count = r.adjusted_count;
+  return event;
 }
 
 export function rowToSpan(r: Row): TraceSpan {
@@ -171,7 +182,17 @@ export function rowToUsageGroup(r: Row): UsageGroup {
     reasoning_tokens: num(r.reasoning_tokens),
     errors: num(r.errors),
     ...richGroupUsage(r),
+    ...sampleOf(r.adjusted_count, r.sample_unit),
   };
+}
+
+/** A group's sampling fields (SPEC §11), present only for sampled events. */
+export function sampleOf(
+  adjusted: unknown,
+  unit: unknown,
+): Pick<UsageGroup, 'adjusted_count' | 'sample_unit'> {
+  if (adjusted === null || adjusted === undefined) return {};
+  return { adjusted_count: String(adjusted), sample_unit: String(unit) };
 }
 
 /** A row of the selector census (`selectorUsage`). */
