@@ -85,7 +85,8 @@ export async function computeIn(
       inputs: {
         config_sha256: config.sha256,
         catalog_version: prices.catalogVersion,
-        events: charges.reduce((n, c) => n + c.events, 0),
+        // The events read, not the estimate: a sampled event is one stored event (SPEC §11).
+        events: groups.reduce((n, g) => n + g.events, 0),
         audit_head: await store.auditHead(),
       },
     },
