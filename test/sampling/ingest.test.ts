@@ -125,6 +125,9 @@ describe('OTLP spans', () => {
     expect(events[0]?.adjusted_count).toBe('4');
     const plain = await parseText(otlpWith(undefined), 'otlp');
     expect(plain.events[0]).not.toHaveProperty('adjusted_count');
+    // th:0 is 100 %: the span is an unsampled event, exactly as one without a tracestate.
+    const all = await parseText(otlpWith('ot=th:0'), 'otlp');
+    expect(all.events).toEqual(plain.events);
   });
 
   it('name the span and the field of an inconsistent threshold', async () => {
