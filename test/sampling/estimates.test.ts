@@ -2,10 +2,14 @@
 // many simulated months with fixed seeds: the 95 % intervals cover the truth
 // 93–97 % of the time and the estimates are unbiased within their standard error.
 import { describe, expect, it } from 'vitest';
-import { ONE } from '../../src/core/money.js';
+import { Attributor } from '../../src/core/attribution.js';
+import { ONE, parseMoney, sum } from '../../src/core/money.js';
+import { PriceBook } from '../../src/core/pricing.js';
+import { Registry } from '../../src/core/registry.js';
 import { interval95 } from '../../src/core/sampling.js';
 import { type Line, type Statement, statementJson } from '../../src/core/statement.js';
-import { month, type Stream, statementOf } from './world.js';
+import { focusRows } from '../../src/export/focus.js';
+import { month, OCT, type Stream, statementOf, WORLD } from './world.js';
 
 const STREAMS: Stream[] = [
   { key: 'key-a', traces: 600, p: { n: 1n, d: 10n } },
@@ -141,5 +145,24 @@ describe('the statement of sampled events', () => {
     const a = s.lines.find((l) => l.team === 'team-a') as Line;
     const alone = statementOf(kept.filter((g) => g.own.api_key === 'key-a'));
     expect(alone.totals.effective_cost).toBe(a.effective_cost);
+  });
+});
+
+describe('FOCUS rows of sampled events', () => {
+  it('say so in x_Estimated, with whole counts, and sum to the estimated statement', () => {
+    const { kept } = month(11, STREAMS);
+    const attributor = new Attributor(new Registry(WORLD), new PriceBook(WORLD.prices), WORLD.policy);
+    const charges = kept.map((g) => attributor.attribute(g));
+    const rows = focusRows(charges, [], { period: OCT, currency: 'USD', pools: [] });
+    const s = statementOf(kept);
+    for (const team of ['team-a', 'team-b', 'team-c']) {
+      const mine = rows.filter((r) => r.x_TeamId === team);
+      expect(new Set(mine.map((r) => r.x_Estimated))).toEqual(
+        new Set([team === 'team-c' ? 'false' : 'true']),
+      );
+      for (const r of mine) expect(Number.isInteger(r.x_Events)).toBe(true);
+      const effective = sum(mine.map((r) => parseMoney(String(r.EffectiveCost))));
+      expect(effective).toBe(teamLine(s, team).effective_cost);
+    }
   });
 });
