@@ -167,6 +167,20 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     example: 'tally budgets --period 2026-10',
     server: true,
   },
+  sampling: {
+    usage: 'tally sampling --period YYYY-MM --rate R [--target T] [--format F]',
+    summary:
+      'What a sampling rate buys in billing precision: per team and tenant, the expected 95 % relative error if traces were kept at rate R, and the smallest rate within the target (docs/sampling.md).',
+    options: [
+      ['--period YYYY-MM', 'the month whose events to plan from'],
+      ['--rate R', 'the sampling probability to assess, in (0, 1], e.g. 0.1'],
+      ['--target T', 'the relative error to stay within (default 0.05)'],
+      ['--format F', 'table (default) or json'],
+    ],
+    choices: { format: ['table', 'json'] },
+    example: 'tally sampling --period 2026-10 --rate 0.1 --format json',
+    server: true,
+  },
   verify: {
     usage: 'tally verify [--format F]',
     summary:

@@ -120,9 +120,7 @@ export function addAmounts(into: Amounts, a: Amounts): void {
  */
 function weighCharge(c: Charge, g: UsageGroup): void {
   const w = weightOf(g.adjusted_count);
-  const sample: SampleUnits = new Map();
-  addSample(sample, g.sample_unit ?? '', w, c.effective_cost);
-  c.sample = sample;
+  c.sample = unitOf(g, c.effective_cost);
   c.direct_cost = weigh(c.direct_cost, w);
   c.effective_cost = weigh(c.effective_cost, w);
   c.list_cost = weigh(c.list_cost, w);
@@ -133,6 +131,13 @@ function weighCharge(c: Charge, g: UsageGroup): void {
   c.requests *= times;
   c.input_tokens *= times;
   c.output_tokens *= times;
+}
+
+/** The group's sampling unit with its weight and observed cost. */
+function unitOf(g: UsageGroup, observed: Money): SampleUnits {
+  const sample: SampleUnits = new Map();
+  addSample(sample, g.sample_unit ?? '', weightOf(g.adjusted_count), observed);
+  return sample;
 }
 
 export function selectorLabel(t: UsageGroup['own']): string {
@@ -213,6 +218,7 @@ export class Attributor {
     };
     if (quote.fallbacks) charge.fallbacks = quote.fallbacks;
     if (g.adjusted_count) weighCharge(charge, g);
+    else if (g.sample_unit !== undefined) charge.sample = unitOf(g, charge.effective_cost);
     return charge;
   }
 

@@ -82,6 +82,8 @@ export interface UsageQuery {
    * Omitted: every model is split.
    */
   varies?: (provider: string | null, model: string | null) => { tiered: boolean; timeOfDay: boolean };
+  /** Group every event by its sampling unit, sampled or not (`tally sampling`, SPEC §11). */
+  allUnits?: boolean;
 }
 
 export interface ModelPair {

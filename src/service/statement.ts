@@ -28,6 +28,8 @@ export interface ComputeOptions {
   level?: Level;
   /** Split charges by UTC day (FOCUS rows). */
   byDay?: boolean;
+  /** Split charges by sampling unit, sampled or not (`tally sampling`). */
+  allUnits?: boolean;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function computeIn(
     tierThresholds: prices.tierThresholds(),
     timeOfDayCuts: prices.timeOfDayCuts(),
     varies: (provider, model) => prices.varies(provider, model),
+    ...(opts.allUnits ? { allUnits: true } : {}),
   });
   const attributor = new Attributor(registry, prices, config.policy);
   const charges = groups.map((g) => attributor.attribute(g));

@@ -42,10 +42,13 @@ export function storedText(field: string, value: string): string {
  * The usage-group columns of sampled events (SPEC §11), alike in both
  * adapters: they are grouped by their adjusted count and their sampling
  * unit, the trace (or the event itself when it has none), so that core can
- * weigh them and compute the estimate's variance per unit.
+ * weigh them and compute the estimate's variance per unit. With `allUnits`
+ * (`tally sampling`) every event is grouped by its unit.
  */
-export const SAMPLE_COLUMNS = `w.adjusted_count,
-       CASE WHEN w.adjusted_count IS NOT NULL THEN coalesce(w.trace_id, w.source || ':' || w.id) END AS sample_unit`;
+export function sampleColumns(allUnits = false): string {
+  return `w.adjusted_count,
+       CASE WHEN ${allUnits ? 'true' : 'w.adjusted_count IS NOT NULL'} THEN coalesce(w.trace_id, w.source || ':' || w.id) END AS sample_unit`;
+}
 
 export function sqlString(v: string | null): string {
   return v === null ? 'NULL' : `'${v.replaceAll("'", "''")}'`;
@@ -186,13 +189,15 @@ export function rowToUsageGroup(r: Row): UsageGroup {
   };
 }
 
-/** A group's sampling fields (SPEC §11), present only for sampled events. */
+/** A group's sampling fields (SPEC §11): the adjusted count of sampled events, the unit where grouped by it. */
 export function sampleOf(
   adjusted: unknown,
   unit: unknown,
 ): Pick<UsageGroup, 'adjusted_count' | 'sample_unit'> {
-  if (adjusted === null || adjusted === undefined) return {};
-  return { adjusted_count: String(adjusted), sample_unit: String(unit) };
+  const out: Pick<UsageGroup, 'adjusted_count' | 'sample_unit'> = {};
+  if (adjusted !== null && adjusted !== undefined) out.adjusted_count = String(adjusted);
+  if (unit !== null && unit !== undefined) out.sample_unit = String(unit);
+  return out;
 }
 
 /** A row of the selector census (`selectorUsage`). */

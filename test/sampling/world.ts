@@ -67,18 +67,26 @@ function randomness(rnd: Random): string {
 }
 
 /**
- * One month: every call (the truth) and the calls a consistent sampler kept,
- * with the adjusted count read from the tracestate it would write.
+ * One month: every call (the truth), the calls a consistent sampler kept,
+ * with the adjusted count read from the tracestate it would write, and every
+ * call with its trace as sampling unit (what `tally sampling` reads).
  */
-export function month(seed: number, streams: readonly Stream[]): { all: UsageGroup[]; kept: UsageGroup[] } {
+export function month(
+  seed: number,
+  streams: readonly Stream[],
+  samplingSeed?: number,
+): { all: UsageGroup[]; kept: UsageGroup[]; units: UsageGroup[] } {
   const rnd = new Random(seed);
+  // With a sampling seed, the traces' randomness has a generator of its own: the same calls, sampled anew.
+  const coin = samplingSeed === undefined ? rnd : new Random(samplingSeed + 0x9e3779b9);
   const all: UsageGroup[] = [];
+  const units: UsageGroup[] = [];
   const kept: UsageGroup[] = [];
   for (const s of streams) {
     const th = thresholdFor(s.p);
     const threshold = BigInt(`0x${th.padEnd(14, '0')}`);
     for (let t = 0; t < s.traces; t++) {
-      const rv = randomness(rnd);
+      const rv = randomness(coin);
       const trace = `${s.key}-${seed}-${t}`;
       const keep = BigInt(`0x${rv}`) >= threshold;
       const adjusted = keep ? adjustedCountFromTraceState(`ot=th:${th};rv:${rv}`, trace) : null;
@@ -86,12 +94,13 @@ export function month(seed: number, streams: readonly Stream[]): { all: UsageGro
       for (let c = 0; c < calls; c++) {
         const g = call(rnd, s.key, trace, c);
         all.push(g);
+        units.push({ ...g, sample_unit: trace });
         if (adjusted) kept.push({ ...g, adjusted_count: adjusted, sample_unit: trace });
         else if (keep) kept.push(g);
       }
     }
   }
-  return { all, kept };
+  return { all, kept, units };
 }
 
 /** The statement core computes from usage groups (no pools in this world). */

@@ -6,7 +6,7 @@
  * the tree (SPEC §4.3 invoker, §4.4 inherited tenant), then the grouping.
  */
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
-import { SAMPLE_COLUMNS, sqlString } from '../rows.js';
+import { sampleColumns, sqlString } from '../rows.js';
 
 /** A timestamptz literal of an epoch-millisecond instant. */
 export function ts(ms: number): string {
@@ -118,7 +118,7 @@ SELECT w.api_key, w.service, w.agent, w.project,
        ${pairBand(varying.tiered, tier)} AS tier,
        ${pairBand(varying.timeOfDay, clockBand)} AS clock,
        w.units,
-       ${SAMPLE_COLUMNS},
+       ${sampleColumns(q.allUnits)},
        ${ms('min(w.time)')} AS time,
        count(*) AS events, sum(w.requests) AS requests,
        sum(CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END) AS tier_units,
