@@ -54,7 +54,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   statement: {
     usage:
-      'tally statement --period YYYY-MM | --from T --to T [--level L] [--format F] [--out FILE] [--issue]',
+      'tally statement --period YYYY-MM | --from T --to T [--level L] [--format F] [--out FILE] [--issue] [--control-totals usage]',
     summary: 'The chargeback statement of a month or a window.',
     options: [
       ['--period YYYY-MM', 'the calendar month (UTC)'],
@@ -63,6 +63,10 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ['--format F', 'table (default), json, csv, html, focus, focus-parquet (needs --out)'],
       ['--out FILE', 'write to FILE instead of standard output (its folder must exist)'],
       ['--issue', 'freeze the statement in the store (no new version when nothing changed)'],
+      [
+        '--control-totals usage',
+        'provider usage reports fix the total of the telemetry they cover (same provider, model, identity); the telemetry only splits it (docs/sampling.md)',
+      ],
     ],
     choices: {
       level: ['line', 'team', 'application', 'tenant', 'cost_center'],

@@ -71,6 +71,8 @@ export interface Charge extends LineKey, Amounts {
   fallbacks?: PriceFallback[];
   /** Sampled events (SPEC §11): the unit, weight and observed cost behind the weighted amounts. */
   sample?: SampleUnits;
+  /** Usage from a provider usage report, asked for as a control total (SPEC §11). */
+  fromReport?: true;
 }
 
 /** Why a charge is billed 0: unattributed, disputed spend held, or experimentation shown back. */
@@ -219,6 +221,7 @@ export class Attributor {
     if (quote.fallbacks) charge.fallbacks = quote.fallbacks;
     if (g.adjusted_count) weighCharge(charge, g);
     else if (g.sample_unit !== undefined) charge.sample = unitOf(g, charge.effective_cost);
+    if (g.from_report) charge.fromReport = true;
     return charge;
   }
 

@@ -59,6 +59,8 @@ export interface UsageGroup {
   adjusted_count?: string;
   /** Sampled events: the sampling unit (a trace id, or `source:id` for an event without a trace). */
   sample_unit?: string;
+  /** The events came from a provider usage report, asked for as a control total (`reportSources`). */
+  from_report?: true;
 }
 
 /** A query for usage groups over [from, to). */
@@ -84,6 +86,8 @@ export interface UsageQuery {
   varies?: (provider: string | null, model: string | null) => { tiered: boolean; timeOfDay: boolean };
   /** Group every event by its sampling unit, sampled or not (`tally sampling`, SPEC §11). */
   allUnits?: boolean;
+  /** Sources whose events are control totals (provider usage reports): grouped apart, `from_report`. */
+  reportSources?: readonly string[];
 }
 
 export interface ModelPair {

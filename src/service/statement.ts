@@ -9,6 +9,7 @@
 import { allocatePool, type PoolShare } from '../core/allocation.js';
 import { Attributor, type Charge } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
+import { applyControlTotals } from '../core/control-totals.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
 import { buildStatement, type DiffersFromIssued, type Level, type Statement } from '../core/statement.js';
@@ -30,7 +31,12 @@ export interface ComputeOptions {
   byDay?: boolean;
   /** Split charges by sampling unit, sampled or not (`tally sampling`). */
   allUnits?: boolean;
+  /** `usage`: provider usage reports are the control totals of the telemetry they cover (SPEC §11). */
+  controlTotals?: 'usage';
 }
+
+/** The sources whose events are provider usage reports (SPEC §3). */
+export const REPORT_SOURCES = ['openai-usage', 'anthropic-usage'] as const;
 
 /**
  * The statement of a window. With a `label` (the period, e.g. `2026-10`) it
@@ -75,9 +81,11 @@ export async function computeIn(
     timeOfDayCuts: prices.timeOfDayCuts(),
     varies: (provider, model) => prices.varies(provider, model),
     ...(opts.allUnits ? { allUnits: true } : {}),
+    ...(opts.controlTotals ? { reportSources: REPORT_SOURCES } : {}),
   });
   const attributor = new Attributor(registry, prices, config.policy);
-  const charges = groups.map((g) => attributor.attribute(g));
+  const attributed = groups.map((g) => attributor.attribute(g));
+  const charges = opts.controlTotals ? applyControlTotals(attributed) : attributed;
   const shares = config.sharedPools.flatMap((p) => allocatePool(p, charges, registry, window));
   const statement = buildStatement(
     charges,

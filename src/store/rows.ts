@@ -9,7 +9,7 @@ import { addUnits, EVENT_FIELDS, RICH_COUNT_FIELDS, type Units, type UsageEvent 
 import type { SelectorUsage } from '../core/posture.js';
 import { redactSecrets } from '../core/secrets.js';
 import type { SignalSum } from '../core/signals/sums.js';
-import type { SelectorTuple, UsageGroup } from '../core/usage.js';
+import type { SelectorTuple, UsageGroup, UsageQuery } from '../core/usage.js';
 import type { TraceSpan } from './store.js';
 
 export type Row = Record<string, unknown>;
@@ -39,15 +39,20 @@ export function storedText(field: string, value: string): string {
 }
 
 /**
- * The usage-group columns of sampled events (SPEC §11), alike in both
- * adapters: they are grouped by their adjusted count and their sampling
- * unit, the trace (or the event itself when it has none), so that core can
- * weigh them and compute the estimate's variance per unit. With `allUnits`
- * (`tally sampling`) every event is grouped by its unit.
+ * The usage-group columns of sampled events and control totals (SPEC §11),
+ * alike in both adapters. Sampled events are grouped by their adjusted
+ * count and their sampling unit, the trace (or the event itself when it has
+ * none), so that core can weigh them and compute the estimate's variance
+ * per unit; with `allUnits` (`tally sampling`) every event is. With
+ * `reportSources`, events of those sources (provider usage reports) are
+ * grouped apart (`from_report`), to serve as control totals.
  */
-export function sampleColumns(allUnits = false): string {
+export function sampleColumns(q: Pick<UsageQuery, 'allUnits' | 'reportSources'>): string {
+  const sources = q.reportSources ?? [];
+  const report = sources.length > 0 ? `w.source IN (${sources.map(sqlString).join(', ')})` : 'false';
   return `w.adjusted_count,
-       CASE WHEN ${allUnits ? 'true' : 'w.adjusted_count IS NOT NULL'} THEN coalesce(w.trace_id, w.source || ':' || w.id) END AS sample_unit`;
+       CASE WHEN ${q.allUnits ? 'true' : 'w.adjusted_count IS NOT NULL'} THEN coalesce(w.trace_id, w.source || ':' || w.id) END AS sample_unit,
+       ${report} AS from_report`;
 }
 
 export function sqlString(v: string | null): string {
@@ -185,20 +190,20 @@ export function rowToUsageGroup(r: Row): UsageGroup {
     reasoning_tokens: num(r.reasoning_tokens),
     errors: num(r.errors),
     ...richGroupUsage(r),
-    ...sampleOf(r.adjusted_count, r.sample_unit),
+    ...sampleOf(r.adjusted_count, r.sample_unit, r.from_report),
   };
 }
 
 /** A group's sampling fields (SPEC §11): the adjusted count of sampled events, the unit where grouped by it. */
-export function sampleOf(
-  adjusted: unknown,
-  unit: unknown,
-): Pick<UsageGroup, 'adjusted_count' | 'sample_unit'> {
-  const out: Pick<UsageGroup, 'adjusted_count' | 'sample_unit'> = {};
+export function sampleOf(adjusted: unknown, unit: unknown, fromReport: unknown): SampleFields {
+  const out: SampleFields = {};
   if (adjusted !== null && adjusted !== undefined) out.adjusted_count = String(adjusted);
   if (unit !== null && unit !== undefined) out.sample_unit = String(unit);
+  if (fromReport === true) out.from_report = true;
   return out;
 }
+
+export type SampleFields = Pick<UsageGroup, 'adjusted_count' | 'sample_unit' | 'from_report'>;
 
 /** A row of the selector census (`selectorUsage`). */
 export function rowToSelectorUsage(r: Row): SelectorUsage {

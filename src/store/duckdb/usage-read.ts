@@ -10,7 +10,7 @@ import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { LimitError } from '../../core/errors.js';
 import { addUnits, RICH_COUNT_FIELDS, type Units } from '../../core/event.js';
 import type { Rollup, SelectorTuple, UsageGroup } from '../../core/usage.js';
-import { sampleOf } from '../rows.js';
+import { type SampleFields, sampleOf } from '../rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -34,6 +34,7 @@ const REST = [
   'units',
   'adjusted_count',
   'sample_unit',
+  'from_report',
 ] as const;
 const COUNTS = [
   'time',
@@ -145,7 +146,7 @@ interface Rest {
   tool: string | null;
   data_source: string | null;
   units: Units | null;
-  sample: Pick<UsageGroup, 'adjusted_count' | 'sample_unit'>;
+  sample: SampleFields;
 }
 
 function restOf(r: Row): Rest {
@@ -158,7 +159,7 @@ function restOf(r: Row): Rest {
     tool: str(r.tool),
     data_source: str(r.data_source),
     units: typeof r.units === 'string' ? (JSON.parse(r.units) as Units) : null,
-    sample: sampleOf(r.adjusted_count, r.sample_unit),
+    sample: sampleOf(r.adjusted_count, r.sample_unit, r.from_report),
   };
 }
 

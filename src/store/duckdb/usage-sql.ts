@@ -146,7 +146,7 @@ SELECT w.api_key, w.service, w.agent, w.project,
        sum(w.cache_write_1h_tokens) AS cache_write_1h_tokens,
        sum(w.input_audio_tokens) AS input_audio_tokens, sum(w.output_audio_tokens) AS output_audio_tokens,
        w.units,
-       ${sampleColumns(q.allUnits)},
+       ${sampleColumns(q)},
        count(*) FILTER (WHERE w.status = 'error') AS errors
 FROM (${resolvedEvents(`time >= ${ts(q.from)} AND time < ${ts(q.to)}`)}) w
 GROUP BY ALL`;
