@@ -168,6 +168,21 @@ class Tally {
   }
 }
 
+type AgentDef = AgentStream['agent'];
+
+/** The running state of one agent trace while its spans are written. */
+interface AgentTrace {
+  traceId: string;
+  rootId: string;
+  agentSpanId: string;
+  /** Where the next child span starts. */
+  cursor: number;
+  /** Estimated cost so far, in nano-dollars. */
+  nano: number;
+  /** Chat tokens of the children, reported again (aggregated) on the agent span. */
+  agg: { input: number; output: number; cacheRead: number };
+}
+
 class Generator {
   readonly rng: Random;
   readonly owner: (app: string, ms: number) => string;
@@ -350,100 +365,109 @@ class Generator {
   agentTrace(s: AgentStream, t: number, lateRoot: boolean): number {
     const before = this.events;
     const rng = this.rng;
-    const { agent } = s;
-    const { agentService, ragService } = this.world.platform;
-    const traceId = rng.hex(32);
-    const rootId = rng.hex(16);
-    const agentSpanId = rng.hex(16);
+    const trace: AgentTrace = {
+      traceId: rng.hex(32),
+      rootId: rng.hex(16),
+      agentSpanId: rng.hex(16),
+      cursor: t + 12,
+      nano: UNIT_NANO.invoke_agent,
+      agg: { input: 0, output: 0, cacheRead: 0 },
+    };
     const tenant = s.claims.length > 0 ? rng.pick(s.claims) : null;
-    let cursor = t + 12;
-    let nano = UNIT_NANO.invoke_agent;
-    const agg = { input: 0, output: 0, cacheRead: 0 };
-    const child = (
-      service: string,
-      name: string,
-      kind: number,
-      durationMs: number,
-      attrs: Attr[],
-      error: string | null,
-    ) => {
-      this.span(this.batches, service, 'production', {
-        traceId,
-        spanId: rng.hex(16),
-        parentSpanId: agentSpanId,
-        name,
-        kind,
-        startMs: cursor,
-        subNs: rng.int(0, 999_999),
-        durationMs,
-        attrs,
-        error: error ? (ERROR_MESSAGES[error] ?? error) : null,
-      });
-      cursor += durationMs + rng.int(2, 40);
-    };
-    const model = (service: string, use: ModelUse, withAgent: boolean) => {
-      const error = this.error(0.01);
-      const u = error ? null : drawUsage(rng, use);
-      const attrs = modelAttrs(use, u, error);
-      if (withAgent) attrs.push(['gen_ai.agent.id', agent.id], ['gen_ai.agent.name', agent.name]);
-      const duration = use.operation === 'chat' ? 300 + (u?.output ?? 0) * 12 : 40 + rng.int(0, 60);
-      child(service, `${use.operation} ${use.model}`, SPAN_KIND.client, duration, attrs, error);
-      if (!u) return;
-      nano += estimateNano(use.model, u.input, u.output, u.cacheRead, u.cacheWrite);
-      if (use.operation === 'chat') {
-        agg.input += u.input;
-        agg.output += u.output;
-        agg.cacheRead += u.cacheRead;
-      }
-    };
-    if (rng.chance(agent.retrieval)) {
-      model(ragService, QUERY_EMBEDDING, false);
-      child(
-        ragService,
-        'retrieval kb-main',
-        SPAN_KIND.client,
-        rng.int(20, 140),
-        [
-          ['gen_ai.operation.name', 'retrieval'],
-          ['gen_ai.data_source.id', 'kb-main'],
-          ['db.system.name', 'qdrant'],
-        ],
-        null,
-      );
-      nano += UNIT_NANO.retrieval;
+    const { agentService, ragService } = this.world.platform;
+    if (rng.chance(s.agent.retrieval)) this.retrieval(trace, ragService);
+    this.agentTurns(trace, s.agent, agentService);
+    this.agentSpan(trace, s.agent, agentService, t);
+    this.rootSpan(trace, s, t, tenant, lateRoot);
+    this.tally.add(this.owner(s.invoker.application, t), tenant, trace.nano);
+    return this.events - before;
+  }
+
+  /** A child of the agent span, starting where the previous child ended. */
+  private child(
+    tr: AgentTrace,
+    service: string,
+    name: string,
+    kind: number,
+    durationMs: number,
+    attrs: Attr[],
+    error: string | null,
+  ): void {
+    this.span(this.batches, service, 'production', {
+      traceId: tr.traceId,
+      spanId: this.rng.hex(16),
+      parentSpanId: tr.agentSpanId,
+      name,
+      kind,
+      startMs: tr.cursor,
+      subNs: this.rng.int(0, 999_999),
+      durationMs,
+      attrs,
+      error: error ? (ERROR_MESSAGES[error] ?? error) : null,
+    });
+    tr.cursor += durationMs + this.rng.int(2, 40);
+  }
+
+  /** A model call inside the trace; its chat tokens add to the agent span's aggregate. */
+  private modelCall(tr: AgentTrace, service: string, use: ModelUse, agent: AgentDef | null): void {
+    const error = this.error(0.01);
+    const u = error ? null : drawUsage(this.rng, use);
+    const attrs = modelAttrs(use, u, error);
+    if (agent) attrs.push(['gen_ai.agent.id', agent.id], ['gen_ai.agent.name', agent.name]);
+    const duration = use.operation === 'chat' ? 300 + (u?.output ?? 0) * 12 : 40 + this.rng.int(0, 60);
+    this.child(tr, service, `${use.operation} ${use.model}`, SPAN_KIND.client, duration, attrs, error);
+    if (!u) return;
+    tr.nano += estimateNano(use.model, u.input, u.output, u.cacheRead, u.cacheWrite);
+    if (use.operation === 'chat') {
+      tr.agg.input += u.input;
+      tr.agg.output += u.output;
+      tr.agg.cacheRead += u.cacheRead;
     }
+  }
+
+  private retrieval(tr: AgentTrace, ragService: string): void {
+    this.modelCall(tr, ragService, QUERY_EMBEDDING, null);
+    const attrs: Attr[] = [
+      ['gen_ai.operation.name', 'retrieval'],
+      ['gen_ai.data_source.id', 'kb-main'],
+      ['db.system.name', 'qdrant'],
+    ];
+    this.child(tr, ragService, 'retrieval kb-main', SPAN_KIND.client, this.rng.int(20, 140), attrs, null);
+    tr.nano += UNIT_NANO.retrieval;
+  }
+
+  /** The agent's chat turns, with a tool call after each but the last (and after a lone first one). */
+  private agentTurns(tr: AgentTrace, agent: AgentDef, service: string): void {
+    const rng = this.rng;
     const chats = rng.int(agent.chats[0], agent.chats[1]);
     const toolCalls: string[] = [];
     for (const tool of agent.tools) for (let i = rng.int(0, tool.max); i > 0; i--) toolCalls.push(tool.name);
     for (let i = 0; i < chats; i++) {
-      model(agentService, agent.use, true);
+      this.modelCall(tr, service, agent.use, agent);
       const tool = i < chats - 1 || i === 0 ? toolCalls.shift() : undefined;
-      if (tool) {
-        child(
-          agentService,
-          `execute_tool ${tool}`,
-          SPAN_KIND.internal,
-          rng.int(150, 1800),
-          [
-            ['gen_ai.operation.name', 'execute_tool'],
-            ['gen_ai.tool.name', tool],
-            ['gen_ai.tool.type', 'function'],
-            ['gen_ai.tool.call.id', `call_${rng.hex(24)}`],
-          ],
-          null,
-        );
-        if (tool === 'web_search') nano += UNIT_NANO.web_search;
-      }
+      if (!tool) continue;
+      const durationMs = rng.int(150, 1800);
+      const attrs: Attr[] = [
+        ['gen_ai.operation.name', 'execute_tool'],
+        ['gen_ai.tool.name', tool],
+        ['gen_ai.tool.type', 'function'],
+        ['gen_ai.tool.call.id', `call_${rng.hex(24)}`],
+      ];
+      this.child(tr, service, `execute_tool ${tool}`, SPAN_KIND.internal, durationMs, attrs, null);
+      if (tool === 'web_search') tr.nano += UNIT_NANO.web_search;
     }
-    this.span(this.batches, agentService, 'production', {
-      traceId,
-      spanId: agentSpanId,
-      parentSpanId: rootId,
+  }
+
+  private agentSpan(tr: AgentTrace, agent: AgentDef, service: string, t: number): void {
+    this.span(this.batches, service, 'production', {
+      traceId: tr.traceId,
+      spanId: tr.agentSpanId,
+      parentSpanId: tr.rootId,
       name: `invoke_agent ${agent.name}`,
       kind: SPAN_KIND.internal,
       startMs: t + 5,
-      subNs: rng.int(0, 999_999),
-      durationMs: cursor - t - 5,
+      subNs: this.rng.int(0, 999_999),
+      durationMs: tr.cursor - t - 5,
       attrs: [
         ['gen_ai.operation.name', 'invoke_agent'],
         ['gen_ai.agent.id', agent.id],
@@ -451,31 +475,32 @@ class Generator {
         ['gen_ai.provider.name', agent.use.provider],
         ['gen_ai.request.model', agent.use.model],
         // Aggregated over the children: tally must not price it again.
-        ['gen_ai.usage.input_tokens', agg.input],
-        ['gen_ai.usage.output_tokens', agg.output],
-        ['gen_ai.usage.cache_read.input_tokens', agg.cacheRead || null],
+        ['gen_ai.usage.input_tokens', tr.agg.input],
+        ['gen_ai.usage.output_tokens', tr.agg.output],
+        ['gen_ai.usage.cache_read.input_tokens', tr.agg.cacheRead || null],
       ],
       error: null,
     });
-    const env = s.invoker.environment;
-    this.span(lateRoot ? this.lateRoots : this.batches, s.service, env, {
-      traceId,
-      spanId: rootId,
+  }
+
+  /** The invoking application's workflow span, which carries the tenant; some arrive in a later file. */
+  private rootSpan(tr: AgentTrace, s: AgentStream, t: number, tenant: string | null, late: boolean): void {
+    this.span(late ? this.lateRoots : this.batches, s.service, s.invoker.environment, {
+      traceId: tr.traceId,
+      spanId: tr.rootId,
       parentSpanId: null,
       name: `invoke_workflow ${s.invoker.application.replace(/^app-/, '')}`,
       kind: SPAN_KIND.server,
       startMs: t,
-      subNs: rng.int(0, 999_999),
-      durationMs: cursor - t + 8,
+      subNs: this.rng.int(0, 999_999),
+      durationMs: tr.cursor - t + 8,
       attrs: [
         ['gen_ai.operation.name', 'invoke_workflow'],
         ['tenant.id', tenant],
-        ['client.address', rng.pick(s.addresses)],
+        ['client.address', this.rng.pick(s.addresses)],
       ],
       error: null,
     });
-    this.tally.add(this.owner(s.invoker.application, t), tenant, nano);
-    return this.events - before;
   }
 
   /** A span planned outside the ordinary streams (incident, unknown key), as the gateway reports it. */
