@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type Context, Hono } from 'hono';
 import type { Config } from '../core/config.js';
 import { redactSecrets } from '../core/secrets.js';
+import type { QueuePublisher } from '../queue/publisher.js';
 import type { Store } from '../store/store.js';
 import { Authenticator, type RateLimit, RateLimiter } from './access.js';
 import { Drilldown } from './drilldown.js';
@@ -23,7 +24,7 @@ import { reportRoutes } from './routes/reports.js';
 import { securityRoutes } from './routes/security.js';
 import type { AppContext, Route, RouteContext } from './routes.js';
 import { serveStatic } from './static.js';
-import { GroupWriter } from './writer.js';
+import { GroupWriter, QueueWriter } from './writer.js';
 
 export interface Limits {
   /** Largest request body, before and after decompression. */
@@ -42,6 +43,8 @@ export interface AppDeps {
   limits?: Partial<Limits>;
   /** Called after every committed ingest that stored something (budget alerts hook on it). */
   onIngest?: () => void;
+  /** Publish accepted requests to this queue instead of committing them (a replica, SPEC §10). */
+  queue?: QueuePublisher;
 }
 
 export interface App {
@@ -69,7 +72,8 @@ function appContext(deps: AppDeps): AppContext {
     limits: { ...DEFAULT_LIMITS, ...deps.limits },
     http: new HttpCounters(),
     drilldown: new Drilldown(store, config),
-    writer: new GroupWriter(store),
+    writer: deps.queue ? new QueueWriter(deps.queue) : new GroupWriter(store),
+    queue: deps.queue ?? null,
     committed: (stored) => {
       if (stored > 0) deps.onIngest?.();
     },

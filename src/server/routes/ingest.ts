@@ -59,5 +59,6 @@ function countHeaders(reply: TracesReply): Record<string, string> {
     'x-tally-superseded': String(reply.result.superseded),
     'x-tally-rejected': String(reply.rejected),
     'x-tally-ignored': String(reply.ignored),
+    ...(reply.result.queued === undefined ? {} : { 'x-tally-queued': String(reply.result.queued) }),
   };
 }
