@@ -22,7 +22,7 @@ export async function openQueue(command: string, url: string, name: string): Pro
   }
   const conn = await connectQueue(settings, name);
   try {
-    await ensureStream(conn);
+    await retrying(() => ensureStream(conn));
   } catch (e) {
     await conn.close();
     throw new UsageError(
@@ -39,4 +39,16 @@ export function needsSharedStore(command: string, storeUrl: string): void {
       `${command}: a queue needs a shared store: set \`store: postgres://…\` (or --store); the embedded store ` +
         'belongs to one process (docs/deploy.md)',
     );
+}
+
+/** A JetStream cluster that is starting or has just lost its leader answers within seconds: try for 20 s. */
+async function retrying(body: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await body();
+    } catch (e) {
+      if (attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
 }

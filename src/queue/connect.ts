@@ -55,7 +55,8 @@ export async function connectQueue(settings: QueueSettings, name: string): Promi
       else if (s.type === 'reconnect') up = true;
     }
   })();
-  const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+  // No API check here: a cluster still electing its leader answers later; ensureStream says so.
+  const jsm = await jetstreamManager(nc, { timeout: 5_000, checkAPI: false });
   return {
     nc,
     js: jetstream(nc, { timeout: 5_000 }),

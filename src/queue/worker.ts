@@ -30,7 +30,7 @@ export interface WorkerStats {
 export interface WorkerOptions {
   /** Messages per fetch (each holds one request's events, or part of a big one). */
   batch: number;
-  /** How long a fetch waits for messages when the stream is empty. */
+  /** How long a fetch waits for messages when the stream is empty (at least 1 s, as NATS requires). */
   waitMs: number;
   log?: (line: string) => void;
 }
@@ -76,7 +76,8 @@ export class QueueWorker {
   private async fetch(consumer: Consumer): Promise<JsMsg[]> {
     const msgs: JsMsg[] = [];
     try {
-      const it = await consumer.fetch({ max_messages: this.opts.batch, expires: this.opts.waitMs });
+      const expires = Math.max(1_000, this.opts.waitMs);
+      const it = await consumer.fetch({ max_messages: this.opts.batch, expires });
       for await (const m of it) msgs.push(m);
     } catch (e) {
       // NATS away or a leader moving: what was fetched is still ours to commit; the next fetch retries.

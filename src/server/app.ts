@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { type Context, Hono } from 'hono';
 import type { Config } from '../core/config.js';
+import { QueueBusyError } from '../core/errors.js';
 import { redactSecrets } from '../core/secrets.js';
 import type { QueuePublisher } from '../queue/publisher.js';
 import type { Store } from '../store/store.js';
@@ -140,7 +141,8 @@ export function createApp(deps: AppDeps): App {
 /** Errors become replies in one place; OTLP/HTTP protobuf requests get a google.rpc.Status. */
 function replyToError(err: Error, c: Context): Response {
   const reply = errorReply(err);
-  if (reply.status >= 500) logInternal(c.req.method, c.req.path, err);
+  // A queue that is away or full is the client's cue to retry, not a fault of this server.
+  if (reply.status >= 500 && !(err instanceof QueueBusyError)) logInternal(c.req.method, c.req.path, err);
   reply.headers['cache-control'] = 'no-store';
   if (c.req.path === '/v1/traces' && /protobuf/i.test(c.req.header('content-type') ?? '')) {
     return new Response(bytes(encodeStatus(grpcCode(reply.status), reply.body.message)), {

@@ -152,7 +152,7 @@ export class PostgresStore implements Store {
         const [found] = await rows(c, `SELECT to_regclass('schema_migrations') IS NOT NULL AS found`);
         if (found?.found !== true) throw missing(this.where);
       }
-      if (schema) await run(c, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      if (schema) await createSchema(c, schema);
       // Several processes may open a new database at once: one migrates, the others wait and find it done.
       await run(c, `SELECT pg_advisory_lock(${LOCK('migrate')})`);
       try {
@@ -760,6 +760,20 @@ async function rows(r: Runner, sql: string): Promise<Row[]> {
 }
 
 /** Runs a statement; returns the number of rows it changed (or created, for CREATE TABLE AS). */
+/**
+ * Processes opening a new schema at once (replicas and workers starting
+ * together) can both pass IF NOT EXISTS: the one that loses the race finds
+ * the schema made, which is what it wanted.
+ */
+async function createSchema(c: Runner, schema: string): Promise<void> {
+  try {
+    await run(c, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  } catch (e) {
+    const code = (e as { cause?: { code?: string } }).cause?.code;
+    if (code !== '23505' && code !== '42P06') throw e;
+  }
+}
+
 async function run(r: Runner, sql: string): Promise<number> {
   try {
     return (await r.query(sql)).rowCount ?? 0;
