@@ -100,6 +100,16 @@ async function worker(configFile) {
   return { child, metrics: `http://127.0.0.1:${port}/metrics` };
 }
 
+/** CPU seconds (user + system) a process has used so far (Linux, clock ticks of 1/100 s). */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** Peak resident set of a process, MiB (Linux). */
 function peakRss(pid) {
   try {
@@ -181,8 +191,14 @@ async function embedded() {
   const s = await serve(config('embedded', './tally.duckdb', null));
   const r = await load([s.base], CONNECTIONS_PER_REPLICA);
   const rss = peakRss(s.child.pid);
+  const cpu = cpuSeconds(s.child.pid);
   await stop([s]);
-  return { ...r, rss: `server ${rss}` };
+  return {
+    ...r,
+    rss: `server ${rss}`,
+    cpu: `server ${cpu}`,
+    perCpuSecond: `server ${Math.round(r.acked / cpu)}`,
+  };
 }
 
 async function queued(name, n) {
@@ -202,6 +218,10 @@ async function queued(name, n) {
     stored = await committed(workers);
   }
   const drainedAt = performance.now();
+  const replicaCpu = replicas.map((s) => cpuSeconds(s.child.pid));
+  const workerCpu = workers.map((w) => cpuSeconds(w.child.pid));
+  const cpu = [...replicaCpu.map((c) => `replica ${c}`), ...workerCpu.map((c) => `worker ${c}`)];
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0);
   const rss = [
     ...replicas.map((s) => `replica ${peakRss(s.child.pid)}`),
     ...workers.map((w) => `worker ${peakRss(w.child.pid)}`),
@@ -213,6 +233,9 @@ async function queued(name, n) {
   return {
     ...r,
     committedPerSecond: Math.round(stored / ((drainedAt - r.started) / 1000)),
+    wallSeconds: Number(((drainedAt - r.started) / 1000).toFixed(1)),
+    cpu: cpu.join(', '),
+    perCpuSecond: `replicas ${Math.round(r.acked / sum(replicaCpu))}, workers ${Math.round(stored / sum(workerCpu))}`,
     rss: rss.join(', '),
   };
 }
@@ -243,6 +266,8 @@ for (const [name, r] of Object.entries(results)) {
     figures[`${name} committed events/s (end to end)`] = r.committedPerSecond;
   figures[`${name} refused requests`] = r.refused;
   figures[`${name} peak RSS MiB`] = r.rss;
+  figures[`${name} CPU s (wall ${r.wallSeconds ?? SECONDS} s)`] = r.cpu;
+  figures[`${name} events per CPU second`] = r.perCpuSecond;
 }
 const best = results['2r+2w'];
 console.log(

@@ -10,8 +10,16 @@ export function queueUrl(values: Record<string, unknown>, config: Config): strin
   return str(values, 'queue') ?? config.queue;
 }
 
-/** Connects to the queue and creates its stream when missing; `name` shows in NATS's connection list. */
-export async function openQueue(command: string, url: string, name: string): Promise<QueueConnection> {
+/**
+ * Connects to the queue and (unless `ensure` is false: `tally status` only
+ * looks) creates its stream when missing; `name` shows in NATS's connection list.
+ */
+export async function openQueue(
+  command: string,
+  url: string,
+  name: string,
+  ensure = true,
+): Promise<QueueConnection> {
   let settings: ReturnType<typeof parseQueueUrl>;
   try {
     settings = parseQueueUrl(url);
@@ -21,6 +29,7 @@ export async function openQueue(command: string, url: string, name: string): Pro
     throw e;
   }
   const conn = await connectQueue(settings, name);
+  if (!ensure) return conn;
   try {
     await retrying(() => ensureStream(conn));
   } catch (e) {

@@ -4,6 +4,7 @@
  * their age, and the workers' consumer. The figures are the ones `/metrics`
  * shows on replicas and workers.
  */
+import { UsageError } from '../../core/errors.js';
 import { shownQueueUrl } from '../../core/queue-url.js';
 import { redactSecrets } from '../../core/secrets.js';
 import { type QueueStatus, queueStatus } from '../../queue/status.js';
@@ -44,9 +45,14 @@ export async function statusCommand(argv: string[]): Promise<number> {
 }
 
 async function readQueue(url: string, now: number): Promise<QueueStatus & { url: string }> {
-  const conn = await openQueue('status', url, `tally status ${process.pid}`);
+  const conn = await openQueue('status', url, `tally status ${process.pid}`, false);
   try {
     return { url: shownQueueUrl(url), ...(await queueStatus(conn, now)) };
+  } catch (e) {
+    throw new UsageError(
+      `status: cannot read the stream ${conn.settings.stream} on ${shownQueueUrl(url)} (no replica or worker has ` +
+        `created it yet, or the cluster has no leader): ${e instanceof Error ? e.message : String(e)}`,
+    );
   } finally {
     await conn.close();
   }
