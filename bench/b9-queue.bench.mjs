@@ -13,7 +13,7 @@
 // machine's load average. Run `npm run build` first.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,6 +110,37 @@ function cpuSeconds(pid) {
   }
 }
 
+/**
+ * CPU seconds used so far by every process whose name is `comm` (the
+ * PostgreSQL and NATS servers, shared with whatever else runs on the machine).
+ */
+function cpuOfAll(comm) {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm) total += cpuSeconds(pid) ?? 0;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+/** CPU seconds spent by this process (the load generator), PostgreSQL and NATS since `mark()`. */
+function cpuMeter() {
+  const at = () => ({ self: process.cpuUsage(), pg: cpuOfAll('postgres'), nats: cpuOfAll('nats-server') });
+  const start = at();
+  return () => {
+    const end = at();
+    const self = process.cpuUsage(start.self);
+    return {
+      generator: ((self.user + self.system) / 1e6).toFixed(1),
+      postgres: (end.pg - start.pg).toFixed(1),
+      nats: (end.nats - start.nats).toFixed(1),
+    };
+  };
+}
+
 /** Peak resident set of a process, MiB (Linux). */
 function peakRss(pid) {
   try {
@@ -189,14 +220,16 @@ async function stop(procs) {
 
 async function embedded() {
   const s = await serve(config('embedded', './tally.duckdb', null));
+  const meter = cpuMeter();
   const r = await load([s.base], CONNECTIONS_PER_REPLICA);
+  const others = meter();
   const rss = peakRss(s.child.pid);
   const cpu = cpuSeconds(s.child.pid);
   await stop([s]);
   return {
     ...r,
     rss: `server ${rss}`,
-    cpu: `server ${cpu}`,
+    cpu: `server ${cpu}, generator ${others.generator}`,
     perCpuSecond: `server ${Math.round(r.acked / cpu)}`,
   };
 }
@@ -208,6 +241,7 @@ async function queued(name, n) {
   for (let i = 0; i < n; i++) replicas.push(await serve(file));
   const workers = [];
   for (let i = 0; i < n; i++) workers.push(await worker(file));
+  const meter = cpuMeter();
   const r = await load(
     replicas.map((s) => s.base),
     CONNECTIONS_PER_REPLICA * n,
@@ -218,6 +252,7 @@ async function queued(name, n) {
     stored = await committed(workers);
   }
   const drainedAt = performance.now();
+  const others = meter();
   const replicaCpu = replicas.map((s) => cpuSeconds(s.child.pid));
   const workerCpu = workers.map((w) => cpuSeconds(w.child.pid));
   const cpu = [...replicaCpu.map((c) => `replica ${c}`), ...workerCpu.map((c) => `worker ${c}`)];
@@ -234,7 +269,12 @@ async function queued(name, n) {
     ...r,
     committedPerSecond: Math.round(stored / ((drainedAt - r.started) / 1000)),
     wallSeconds: Number(((drainedAt - r.started) / 1000).toFixed(1)),
-    cpu: cpu.join(', '),
+    cpu: [
+      ...cpu,
+      `generator ${others.generator}`,
+      `postgres ${others.postgres}`,
+      `nats-server ${others.nats}`,
+    ].join(', '),
     perCpuSecond: `replicas ${Math.round(r.acked / sum(replicaCpu))}, workers ${Math.round(stored / sum(workerCpu))}`,
     rss: rss.join(', '),
   };
