@@ -34,7 +34,7 @@ export const QUEUE_DEFAULTS = {
   maxAgeMs: 7 * 86_400_000,
   duplicateWindowMs: 120_000,
   consumer: 'tally-worker',
-  ackWaitMs: 30_000,
+  ackWaitMs: 10_000,
 } as const;
 
 const KEYS = ['stream', 'replicas', 'max_bytes', 'max_age', 'duplicate_window', 'ack_wait', 'consumer'];

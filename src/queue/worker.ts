@@ -99,22 +99,23 @@ export class QueueWorker {
         msg.term();
       } else decoded.push({ msg, batch });
     }
-    for (const [label, group] of byLabel(decoded)) await this.commit(label, group);
-    await this.conn.nc.flush().catch(() => undefined);
-  }
-
-  /**
-   * One transaction for the messages of one label. While it runs, the
-   * messages are kept ours (`working`), so a slow commit is not handed to
-   * another worker; a failed one is handed back after a pause.
-   */
-  private async commit(label: string, group: Decoded[]): Promise<void> {
+    // While the batch is committed, its messages stay ours (`working`), so a slow commit is not handed to another worker.
     const keepAlive = setInterval(
       () => {
-        for (const d of group) d.msg.working();
+        for (const d of decoded) d.msg.working();
       },
       Math.max(500, this.conn.settings.ackWaitMs / 3),
     );
+    try {
+      for (const [label, group] of byLabel(decoded)) await this.commit(label, group);
+    } finally {
+      clearInterval(keepAlive);
+    }
+    await this.conn.nc.flush().catch(() => undefined);
+  }
+
+  /** One transaction for the messages of one label, then their acks; a failed one is handed back after a pause. */
+  private async commit(label: string, group: Decoded[]): Promise<void> {
     let result: IngestResult;
     try {
       const chunks: IngestChunk[] = group.map((d) => ({ events: d.batch.events, links: d.batch.links }));
@@ -127,8 +128,6 @@ export class QueueWorker {
       for (const d of group) d.msg.nak(1_000);
       await sleep(1_000);
       return;
-    } finally {
-      clearInterval(keepAlive);
     }
     for (const d of group) d.msg.ack();
     this.count(result, group.length);
