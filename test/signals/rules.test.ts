@@ -8,6 +8,7 @@ import { computeStatement } from '../../src/service/statement.js';
 import { ADAPTERS } from '../store/adapters.js';
 import {
   eventOf,
+  HOUR,
   REGISTRY,
   Rng,
   steadyTraffic,
@@ -289,6 +290,29 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
         // 4 × (1000 × $15 + 100 × $75) / 1M = 4 × $0.0225 = $0.09
         expect(formatMoney(s05.cost)).toBe(formatMoney(parseMoney('0.09')));
         expect(s05.evidence.models).toEqual(['m-premium']);
+      } finally {
+        await local.close();
+      }
+    });
+
+    it('evidence names the earliest events, across addresses and hours (S10)', async () => {
+      // Eight addresses of one new network, each its own profile row, used in reverse address order one
+      // hour apart: the evidence is the first event of each of the five earliest hours, in time order.
+      const s = stream('nhi-nightly');
+      const r = new Rng(8);
+      const events = Array.from({ length: 8 }, (_, k) =>
+        Array.from({ length: 3 }, (_, j) =>
+          eventOf(s, `net-${k}-${j}`, at('2026-10-24T02:00:00Z') + k * HOUR + j * 60_000, r, {
+            client_address: `203.0.113.${90 - k}`,
+          }),
+        ),
+      ).flat();
+      const local = await world([...steadyTraffic(1), ...events], REGISTRY);
+      try {
+        const found = (await local.signals()).filter((x) => x.rule === 'S10' && x.identity === 'nhi-nightly');
+        expect(found).toHaveLength(1);
+        expect(found[0]?.evidence.events).toEqual(['net-0-0', 'net-1-0', 'net-2-0', 'net-3-0', 'net-4-0']);
+        expect(found[0]?.events).toBe(24);
       } finally {
         await local.close();
       }
