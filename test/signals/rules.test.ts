@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/core/event.js';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
 import type { RuleId, Signal } from '../../src/core/signals/signal.js';
+import { computeReplay } from '../../src/service/replay.js';
+import { evaluateSignals } from '../../src/service/signals.js';
 import { computeStatement } from '../../src/service/statement.js';
 import { ADAPTERS } from '../store/adapters.js';
 import {
@@ -186,6 +188,27 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       expect(s.severity).toBe('low');
       expect(s.first_seen).toBeGreaterThanOrEqual(at('2026-10-26T11:00:00Z'));
       expect(s.last_seen).toBeLessThan(at('2026-10-26T12:00:00Z'));
+    });
+
+    it('a replay of one identity shows the same signals when it sums only the events that can feed it', async () => {
+      const window = { start: at('2026-10-09T00:00:00Z'), end: at('2026-10-27T00:00:00Z') };
+      let fed = 0;
+      for (const id of ['nhi-api', 'nhi-web', 'nhi-tenants', 'nhi-revoked', 'nhi-leaked']) {
+        const all = await computeReplay(w.store, w.config, {
+          window,
+          identity: id,
+          signals: (win) => evaluateSignals(w.store, w.config, win),
+        });
+        const scoped = await computeReplay(w.store, w.config, {
+          window,
+          identity: id,
+          signals: (win, identities) =>
+            evaluateSignals(w.store, w.config, win, identities ? { identities } : {}),
+        });
+        expect(scoped, id).toEqual(all);
+        fed += all.signals.length;
+      }
+      expect(fed).toBeGreaterThan(5);
     });
 
     it('raises nothing else', () => {

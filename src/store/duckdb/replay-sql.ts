@@ -33,9 +33,14 @@ function selectorSql(s: Selector): string {
   return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
 }
 
+/** Events that some of the selectors match; none match an empty list. */
+export function matchSql(match: readonly Selector[]): string {
+  return match.length === 0 ? 'false' : `(${match.map(selectorSql).join(' OR ')})`;
+}
+
 export function eventsInWindowSql(q: EventWindowQuery): string {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
-  if (q.match) where.push(q.match.length === 0 ? 'false' : `(${q.match.map(selectorSql).join(' OR ')})`);
+  if (q.match) where.push(matchSql(q.match));
   const limit = q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`;
   const selected = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}`;
   if (q.traceMargin === undefined) return selected + limit;

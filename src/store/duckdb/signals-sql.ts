@@ -20,6 +20,7 @@ import type {
 } from '../../core/signals/facts.js';
 import type { SelectorTuple } from '../../core/usage.js';
 import { sqlString } from '../rows.js';
+import { matchSql } from './replay-sql.js';
 
 export const HOURLY = 'tally_signal_hours';
 export const DENSE = 'tally_signal_series';
@@ -112,7 +113,7 @@ SELECT api_key, service, agent, project, provider, model, client_address, enviro
        count(*) FILTER (WHERE ${probe}) AS probes,
        epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
 FROM events
-WHERE time < ${ts(q.end)}
+WHERE time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}
 GROUP BY ALL`;
 }
 

@@ -51,9 +51,14 @@ function selectorSql(s: Selector): string {
   return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
 }
 
+/** Events that some of the selectors match; none match an empty list. */
+export function matchSql(match: readonly Selector[]): string {
+  return match.length === 0 ? 'false' : `(${match.map(selectorSql).join(' OR ')})`;
+}
+
 export function eventsInWindowSql(q: EventWindowQuery): string {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
-  if (q.match) where.push(q.match.length === 0 ? 'false' : `(${q.match.map(selectorSql).join(' OR ')})`);
+  if (q.match) where.push(matchSql(q.match));
   const limit = q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`;
   const selected = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}`;
   if (q.traceMargin === undefined) return selected + limit;
@@ -113,6 +118,6 @@ SELECT api_key, service, agent, project, provider, model, client_address, enviro
        ${ms('min(time)')} AS first_t, ${ms('max(time)')} AS last_t,
        (array_agg(id ORDER BY time, id COLLATE "C"))[1] AS first_id
 FROM events
-WHERE time < ${ts(q.end)}
+WHERE time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12`;
 }
