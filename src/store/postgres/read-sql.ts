@@ -15,6 +15,21 @@ import { ms, sameTuple, TRACE_NODES, ts } from './usage-sql.js';
 const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? `${ms('time')} AS time` : f)).join(', ');
 const list = (ids: readonly string[]) => ids.map(sqlString).join(', ');
 
+/** The drill-down's filters that SQL can apply (EventsPageQuery); the rest is attribution's. */
+function pageFilters(q: EventsPageQuery): string[] {
+  const out: string[] = [];
+  if (q.match) {
+    const own = matchSql(q.match.own);
+    const invoked = `trace_id IN (SELECT trace_id FROM (${TRACE_NODES}) n WHERE trace_id IS NOT NULL AND ${own})`;
+    out.push(q.match.shared.length === 0 ? own : `(${own} OR (${matchSql(q.match.shared)} AND ${invoked}))`);
+  }
+  if (q.tenant !== undefined)
+    out.push(`(tenant = ${sqlString(q.tenant)} OR (tenant IS NULL AND trace_id IS NOT NULL))`);
+  if (q.provider !== undefined) out.push(`provider IS NOT DISTINCT FROM ${sqlString(q.provider)}`);
+  if (q.model !== undefined) out.push(`model IS NOT DISTINCT FROM ${sqlString(q.model)}`);
+  return out;
+}
+
 export function eventsPageSql(q: EventsPageQuery): string {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
   if (q.trace) where.push(`trace_id = ${sqlString(q.trace)}`);
@@ -24,6 +39,7 @@ export function eventsPageSql(q: EventsPageQuery): string {
     const i = sqlString(q.after.id);
     where.push(`(time, source COLLATE "C", id COLLATE "C") < (${t}, ${s} COLLATE "C", ${i} COLLATE "C")`);
   }
+  where.push(...pageFilters(q));
   return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}
 ORDER BY time DESC, source COLLATE "C" DESC, id COLLATE "C" DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
 }
