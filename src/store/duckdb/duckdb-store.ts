@@ -64,8 +64,9 @@ import type {
 } from '../store.js';
 import { MAX_SOURCES_PER_ID } from '../store.js';
 import { DUCKDB_AUDIT } from './audit.js';
-import { type CanonicalFormat, canonicalSelectSql, sniffJsonKeysSql } from './canonical-sql.js';
+import { type CanonicalFormat, canonicalSelectSql } from './canonical-sql.js';
 import { eventsByIdSql, eventsPageSql, traceSpansSql } from './drilldown-sql.js';
+import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
 import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
@@ -185,28 +186,57 @@ export class DuckDBStore implements Store {
     opts: { label: string; now: number },
   ): Promise<IngestResult> {
     return this.serial(async () => {
-      const columns = format === 'csv' ? await csvHeader(path) : await this.jsonKeys(path);
-      const select = canonicalSelectSql(path, format, columns, opts.now);
-      // A file of any size loads in bounded memory: DuckDB spills what does not fit.
-      const [limit] = await this.rows(`SELECT current_setting('memory_limit') AS v`);
-      await this.run(`SET memory_limit = '${BULK_MEMORY_LIMIT}'`);
+      const columns = format === 'csv' ? await csvHeader(path) : [...ALL_EVENT_FIELDS];
+      // DuckDB reads only the columns it is given: every other key is found by a scan of the file's
+      // bytes on this thread, which is free while the query runs on DuckDB's threads.
+      let done = false;
+      const keys =
+        format === 'jsonl'
+          ? scanJsonKeys(path, ALL_EVENT_FIELDS, () => done).catch(
+              (e: unknown): KeyScanResult => ({ ok: false, line: 0, reason: `cannot read: ${message(e)}` }),
+            )
+          : null;
       try {
-        return await this.transaction(() =>
-          this.appendBatch(
-            opts.label,
-            opts.now,
-            (seq) => `INSERT INTO event_log BY NAME SELECT *, ${seq} AS batch_seq FROM (${select})`,
-          ).catch((e: unknown) => {
-            // Only the first statement reads the file; its failures are the file's.
-            if (e instanceof StoreError && e.query?.includes(select))
-              throw invalid(path, format, message(e.cause));
-            throw e;
-          }),
-        );
+        return await this.bulkInsert(path, format, columns, opts, keys);
       } finally {
-        await this.run(`SET memory_limit = ${sqlText(String(limit?.v))}`);
+        done = true;
+        await keys;
       }
     });
+  }
+
+  /** The bulk insert in one transaction, committed only when the key scan (if any) found every key known. */
+  private async bulkInsert(
+    path: string,
+    format: CanonicalFormat,
+    columns: readonly string[],
+    opts: { label: string; now: number },
+    keys: Promise<KeyScanResult> | null,
+  ): Promise<IngestResult> {
+    const select = canonicalSelectSql(path, format, columns, opts.now);
+    // A file of any size loads in bounded memory: DuckDB spills what does not fit.
+    const [limit] = await this.rows(`SELECT current_setting('memory_limit') AS v`);
+    await this.run(`SET memory_limit = '${BULK_MEMORY_LIMIT}'`);
+    try {
+      return await this.transaction(async () => {
+        const result = await this.appendBatch(
+          opts.label,
+          opts.now,
+          (seq) => `INSERT INTO event_log BY NAME SELECT *, ${seq} AS batch_seq FROM (${select})`,
+        ).catch((e: unknown) => {
+          // Only the first statement reads the file; its failures are the file's.
+          if (e instanceof StoreError && e.query?.includes(select))
+            throw invalid(path, format, message(e.cause));
+          throw e;
+        });
+        const scan = await keys;
+        if (scan && !scan.ok)
+          throw invalid(path, format, `line ${scan.line}: ${scan.reason}${scan.key ? ` "${scan.key}"` : ''}`);
+        return result;
+      });
+    } finally {
+      await this.run(`SET memory_limit = ${sqlText(String(limit?.v))}`);
+    }
   }
 
   countIgnored(n: number): Promise<void> {
@@ -628,19 +658,6 @@ export class DuckDBStore implements Store {
 
   private head(): Promise<string | null> {
     return readHead(this.db);
-  }
-
-  private async jsonKeys(path: string): Promise<string[]> {
-    let rows: Row[];
-    try {
-      rows = await this.rows(sniffJsonKeysSql(path));
-    } catch (e) {
-      throw invalid(path, 'jsonl', message(e));
-    }
-    const names = rows.map((r) => String(r.column_name));
-    const unknown = names.filter((n) => !KNOWN_FIELDS.has(n));
-    if (unknown.length > 0) throw invalid(path, 'jsonl', `unknown field ${unknown.join(', ')}`);
-    return [...ALL_EVENT_FIELDS];
   }
 
   /** Runs `body` in a transaction; on any error rolls back and rethrows the error unchanged. */
