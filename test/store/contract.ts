@@ -554,7 +554,7 @@ export function storeContract(
           });
         }
 
-        it('rejects a JSON lines file whose unknown key first appears after the reader\'s sample', async () => {
+        it("rejects a JSON lines file whose unknown key first appears after the reader's sample", async () => {
           const file = path.join(dir, 'late.jsonl');
           const good = Array.from({ length: 30_000 }, (_, i) => jsonLine(event(`g${i}`)));
           const late = jsonLine(event('late')).replace('{', '{"input_token":5,');

@@ -30,11 +30,13 @@ import {
   ContentHasher,
   chainHash,
   contentFromBuckets,
+  contentFromRowTexts,
   GENESIS,
   LINK_FIELDS,
   linkBucketHashesSql,
   RESTATABLE_SOURCES,
   rowHashesSql,
+  rowTextsSql,
   supersededCheckSql,
   supersededVerdict,
   verdict,
@@ -78,6 +80,8 @@ export interface DuckDBOptions {
   settings?: Record<string, string>;
   /** Batches up to this many events are hashed in SQL, larger ones by streaming their row hashes. */
   hashInSqlMax?: number;
+  /** Batches up to this many events are hashed in Node from their row texts (a server's requests). */
+  hashInNodeMax?: number;
   /** A read query running longer is interrupted and fails with a LimitError (the server sets it). */
   readTimeoutMs?: number;
 }
@@ -95,6 +99,11 @@ type Db = ChunkDb;
 
 /** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
 const HASH_IN_SQL_MAX = 2_000_000;
+/**
+ * Up to this many events, a batch's row texts are read and hashed in Node: for a request of 1,000
+ * events the database's grouped, ordered aggregate took most of the commit (37 of ~60 ms of CPU).
+ */
+const HASH_IN_NODE_MAX = 50_000;
 
 /** The buffer cap while bulk-loading a file, so that ingesting 10M events stays within 1 GiB of memory. */
 const BULK_MEMORY_LIMIT = '512MB';
@@ -110,6 +119,7 @@ export class DuckDBStore implements Store {
     private readonly conn: DuckDBConnection,
     private readonly hashInSqlMax: number,
     private readonly readTimeoutMs: number | undefined,
+    private readonly hashInNodeMax: number,
   ) {}
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
@@ -124,6 +134,7 @@ export class DuckDBStore implements Store {
       await instance.connect(),
       opts.hashInSqlMax ?? HASH_IN_SQL_MAX,
       opts.readTimeoutMs,
+      opts.hashInNodeMax ?? HASH_IN_NODE_MAX,
     );
     await store.migrate();
     return store;
@@ -514,13 +525,7 @@ export class DuckDBStore implements Store {
     const links = withLinks ? await this.insertLinks(seq) : 0;
     if (stored > 0 || links > 0) {
       const where = `WHERE batch_seq = ${seq}`;
-      const c =
-        stored === 0
-          ? undefined
-          : (stored <= HASH_IN_SQL_MAX
-              ? await this.bucketContent(where)
-              : await this.contentHashes(where)
-            ).get(seq);
+      const c = stored === 0 ? undefined : (await this.newContent(where, stored)).get(seq);
       if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
       const l = links > 0 ? (await this.linkContent(where)).get(seq) : undefined;
@@ -598,6 +603,12 @@ export class DuckDBStore implements Store {
       `SELECT EXISTS (SELECT 1 FROM event_log WHERE batch_seq <> ${seq}) AS earlier`,
     );
     if (check?.earlier !== true) return { duplicates: 0, superseded: 0 };
+    // Whether any new key was logged before, read from the key columns alone: most batches (a
+    // server's requests) bring only new events, and the content comparison below reads every column.
+    const [seen] = await this.rows(`SELECT EXISTS (SELECT 1 FROM event_log o
+      JOIN (SELECT source, id FROM event_log WHERE batch_seq = ${seq}) n ON o.source = n.source AND o.id = n.id
+      WHERE o.batch_seq <> ${seq}) AS seen`);
+    if (seen?.seen !== true) return { duplicates: 0, superseded: 0 };
     await this.run(`CREATE OR REPLACE TEMP TABLE tally_prior AS
       SELECT o.source, o.id, o.batch_seq, ${SAME_CONTENT('o', 'n')} AS same
       FROM event_log n JOIN events o ON o.source = n.source AND o.id = n.id
@@ -613,6 +624,15 @@ export class DuckDBStore implements Store {
       await this.run(liveEventsViewSql(marked.map((r) => num(r.batch_seq))));
     }
     return { duplicates, superseded };
+  }
+
+  /** The content of a batch being stored, hashed where that is cheapest for its size. */
+  private async newContent(where: string, stored: number): Promise<Map<number, BatchContent>> {
+    if (stored <= this.hashInNodeMax) {
+      const rows = await this.rows(rowTextsSql(DUCKDB_AUDIT, 'event_log', where));
+      return contentFromRowTexts(rows.map((r) => ({ seq: num(r.batch_seq), text: String(r.t) })));
+    }
+    return stored <= this.hashInSqlMax ? this.bucketContent(where) : this.contentHashes(where);
   }
 
   /** Count and content hash of each batch, recomputed from the stored events. */
