@@ -96,9 +96,18 @@ export const LINK_FIELDS = [
   'project',
 ] as const;
 
+function linkRowTextSql(d: AuditDialect): string {
+  return `concat_ws(chr(31), ${LINK_FIELDS.map((f) => `coalesce(${d.text(f)}, chr(30))`).join(', ')})`;
+}
+
+/** Every trace link's row text with its batch, as `rowTextsSql` for events. */
+export function linkRowTextsSql(d: AuditDialect, where = ''): string {
+  return `SELECT batch_seq, ${linkRowTextSql(d)} AS t FROM spans ${where}`;
+}
+
 /** The bucket hashes of the trace links of every batch (the `spans` table), as `bucketHashesSql` for events. */
 export function linkBucketHashesSql(d: AuditDialect, where = ''): string {
-  const row = `concat_ws(chr(31), ${LINK_FIELDS.map((f) => `coalesce(${d.text(f)}, chr(30))`).join(', ')})`;
+  const row = linkRowTextSql(d);
   return `SELECT batch_seq, bucket, ${d.sha256(`string_agg(h, '' ORDER BY ${d.bytewise('h')})`)} AS bucket_hash, count(*) AS n
 FROM (SELECT batch_seq, substr(h, 1, 2) AS bucket, h
       FROM (SELECT batch_seq, ${d.sha256(row)} AS h FROM spans ${where}) r) b

@@ -34,6 +34,7 @@ import {
   GENESIS,
   LINK_FIELDS,
   linkBucketHashesSql,
+  linkRowTextsSql,
   RESTATABLE_SOURCES,
   rowHashesSql,
   rowTextsSql,
@@ -528,7 +529,7 @@ export class DuckDBStore implements Store {
       const c = stored === 0 ? undefined : (await this.newContent(where, stored)).get(seq);
       if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
-      const l = links > 0 ? (await this.linkContent(where)).get(seq) : undefined;
+      const l = links > 0 ? (await this.newLinkContent(where, links)).get(seq) : undefined;
       const content = batchContent(c?.content ?? null, l?.content ?? null) ?? '';
       await this.run(`
         INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${sqlText(content)},
@@ -548,6 +549,13 @@ export class DuckDBStore implements Store {
       SELECT ${LINK_FIELDS.join(', ')}, ${seq} AS batch_seq FROM (
         SELECT *, row_number() OVER (PARTITION BY trace_id, span_id ORDER BY rowid) AS n FROM ${LINK_STAGE})
       WHERE n = 1`);
+  }
+
+  /** The links content of a batch being stored: in Node when small, as `newContent`. */
+  private async newLinkContent(where: string, links: number): Promise<Map<number, BatchContent>> {
+    if (links > this.hashInNodeMax) return this.linkContent(where);
+    const rows = await this.rows(linkRowTextsSql(DUCKDB_AUDIT, where));
+    return contentFromRowTexts(rows.map((r) => ({ seq: num(r.batch_seq), text: String(r.t) })));
   }
 
   /** The links content hash of each batch that stored trace links. */
