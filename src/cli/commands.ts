@@ -9,6 +9,7 @@ import { pullCommand } from './commands/pull.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { replayCommand } from './commands/replay.js';
 import { restateCommand } from './commands/restate.js';
+import { samplingCommand } from './commands/sampling.js';
 import { serveCommand } from './commands/serve.js';
 import { signalsCommand } from './commands/signals.js';
 import { statementCommand } from './commands/statement.js';
@@ -29,6 +30,7 @@ export const COMMANDS: Record<string, Command> = {
   explain: explainCommand,
   posture: postureCommand,
   budgets: budgetsCommand,
+  sampling: samplingCommand,
   signals: signalsCommand,
   verify: verifyCommand,
   serve: serveCommand,

@@ -55,7 +55,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   },
   statement: {
     usage:
-      'tally statement --period YYYY-MM | --from T --to T [--level L] [--format F] [--out FILE] [--issue]',
+      'tally statement --period YYYY-MM | --from T --to T [--level L] [--format F] [--out FILE] [--issue] [--control-totals usage]',
     summary: 'The chargeback statement of a month or a window.',
     options: [
       ['--period YYYY-MM', 'the calendar month (UTC)'],
@@ -64,6 +64,10 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ['--format F', 'table (default), json, csv, html, focus, focus-parquet (needs --out)'],
       ['--out FILE', 'write to FILE instead of standard output (its folder must exist)'],
       ['--issue', 'freeze the statement in the store (no new version when nothing changed)'],
+      [
+        '--control-totals usage',
+        'provider usage reports fix the total of the telemetry they cover (same provider, model, identity); the telemetry only splits it (docs/sampling.md)',
+      ],
     ],
     choices: {
       level: ['line', 'team', 'application', 'tenant', 'cost_center'],
@@ -166,6 +170,20 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     choices: { format: ['table', 'json'] },
     example: 'tally budgets --period 2026-10',
+    server: true,
+  },
+  sampling: {
+    usage: 'tally sampling --period YYYY-MM --rate R [--target T] [--format F]',
+    summary:
+      'What a sampling rate buys in billing precision: per team and tenant, the expected 95 % relative error if traces were kept at rate R, and the smallest rate within the target (docs/sampling.md).',
+    options: [
+      ['--period YYYY-MM', 'the month whose events to plan from'],
+      ['--rate R', 'the sampling probability to assess, in (0, 1], e.g. 0.1'],
+      ['--target T', 'the relative error to stay within (default 0.05)'],
+      ['--format F', 'table (default) or json'],
+    ],
+    choices: { format: ['table', 'json'] },
+    example: 'tally sampling --period 2026-10 --rate 0.1 --format json',
     server: true,
   },
   verify: {

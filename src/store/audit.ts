@@ -11,7 +11,10 @@
  *                when any richer-usage field is set (a count other than 0,
  *                units not NULL), followed by U+001F and the texts of the
  *                RICH_FIELDS in order, joined by U+001F (so an event without
- *                them hashes as it did before they existed)
+ *                them hashes as it did before they existed); then, when
+ *                the event is sampled (adjusted_count not NULL), U+001F,
+ *                `adjusted_count=` and its text (SPEC §11; an unsampled
+ *                event hashes as before)
  *   row hash     lower-hex SHA-256 of the UTF-8 row text
  *   bucket       the first two hex digits of the row hash
  *   bucket hash  lower-hex SHA-256 of the bucket's row hashes, sorted
@@ -36,7 +39,7 @@
  * string).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS } from '../core/event.js';
+import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS, SAMPLING_FIELDS } from '../core/event.js';
 import type { VerifyResult } from './store.js';
 
 export const GENESIS = '0'.repeat(64);
@@ -57,7 +60,8 @@ function rowTextSql(d: AuditDialect): string {
   const texts = (fields: readonly string[]) =>
     fields.map((f) => `coalesce(${f === 'time' ? d.epochMsText(f) : d.text(f)}, chr(30))`).join(', ');
   const richSet = `(${RICH_COUNT_FIELDS.map((f) => `coalesce(${f}, 0) <> 0`).join(' OR ')} OR units IS NOT NULL)`;
-  return `concat_ws(chr(31), ${texts(EVENT_FIELDS)}) || CASE WHEN ${richSet} THEN chr(31) || concat_ws(chr(31), ${texts(RICH_FIELDS)}) ELSE '' END`;
+  const sampled = `${SAMPLING_FIELDS[0]} IS NOT NULL`;
+  return `concat_ws(chr(31), ${texts(EVENT_FIELDS)}) || CASE WHEN ${richSet} THEN chr(31) || concat_ws(chr(31), ${texts(RICH_FIELDS)}) ELSE '' END || CASE WHEN ${sampled} THEN chr(31) || 'adjusted_count=' || ${d.text(SAMPLING_FIELDS[0])} ELSE '' END`;
 }
 
 /** Every row's hash with its batch, ordered as the content hash reads them (for streaming very large batches). */

@@ -43,8 +43,9 @@ function rowText(e: UsageEvent): string {
   const base = EVENT_FIELDS.map((f) => (e[f] === null ? '\u001e' : String(e[f]))).join('\u001f');
   const counts = RICH_COUNT_FIELDS.map((f) => e[f] ?? 0);
   const units = unitsText(e.units);
-  if (counts.every((n) => n === 0) && units === null) return base;
-  return `${base}\u001f${[...counts.map(String), units ?? '\u001e'].join('\u001f')}`;
+  const sampled = e.adjusted_count ? `\u001fadjusted_count=${e.adjusted_count}` : '';
+  if (counts.every((n) => n === 0) && units === null) return base + sampled;
+  return `${base}\u001f${[...counts.map(String), units ?? '\u001e'].join('\u001f')}${sampled}`;
 }
 
 /** A batch's content with trace links, reimplemented from its definition in src/store/audit.ts. */

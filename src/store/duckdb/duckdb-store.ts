@@ -682,6 +682,11 @@ export class DuckDBStore implements Store {
         await this.run(`INSERT INTO schema_migrations VALUES (${v}, now()::TIMESTAMP)`);
       });
     }
+    // A migration that adds a column to the log makes the view again, so that it has the column.
+    if (num(row?.v) < MIGRATIONS.length) {
+      const marked = await this.rows(`SELECT DISTINCT batch_seq FROM superseded ORDER BY batch_seq`);
+      await this.run(liveEventsViewSql(marked.map((r) => num(r.batch_seq))));
+    }
   }
 
   private head(): Promise<string | null> {
@@ -844,6 +849,8 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
   const units = unitsText(e.units);
   if (units === null) a.appendNull();
   else a.appendVarchar(units);
+  if (e.adjusted_count) a.appendVarchar(e.adjusted_count);
+  else a.appendNull();
   a.endRow();
 }
 

@@ -94,6 +94,7 @@ export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
     col('output_audio_tokens'),
     col('units'),
   ];
+  const adjusted = col('adjusted_count');
   const n = id.length;
   const events = new Array<UsageEvent>(n);
   for (let i = 0; i < n; i++) {
@@ -127,6 +128,7 @@ export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
       reported_cost: reportedCost[i] as string | null,
     };
     withRichUsage(events[i] as UsageEvent, rich[0]?.[i], rich[1]?.[i], rich[2]?.[i], rich[3]?.[i]);
+    if (typeof adjusted[i] === 'string') (events[i] as UsageEvent).adjusted_count = adjusted[i] as string;
   }
   return events;
 }
