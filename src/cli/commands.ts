@@ -13,7 +13,9 @@ import { samplingCommand } from './commands/sampling.js';
 import { serveCommand } from './commands/serve.js';
 import { signalsCommand } from './commands/signals.js';
 import { statementCommand } from './commands/statement.js';
+import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
+import { workerCommand } from './commands/worker.js';
 
 export type Command = (argv: string[]) => Promise<number>;
 
@@ -32,6 +34,8 @@ export const COMMANDS: Record<string, Command> = {
   signals: signalsCommand,
   verify: verifyCommand,
   serve: serveCommand,
+  worker: workerCommand,
+  status: statusCommand,
   import: importCommand,
   pull: pullCommand,
 };

@@ -725,51 +725,84 @@ function budgets(tally: Tally): YamlExtras['budgets'] {
   ];
 }
 
-export async function generateDemo(opts: DemoOptions): Promise<DemoFiles> {
-  const { dir, events: target, month, seed } = opts;
-  if (!Number.isInteger(target) || target < MIN_EVENTS) {
-    throw new RangeError(`events must be an integer of at least ${MIN_EVENTS}, got ${target}`);
-  }
-  const world = buildWorld(month, new Random(seed ^ 0x0c0ffee));
-  const gen = new Generator(world, seed, dir, month);
-  const rng = gen.rng;
+/** How many events each part of the demo contributes to the target. */
+function eventCounts(target: number, reportEvents: number) {
+  const incident = Math.max(20, Math.round(target * INCIDENT_SHARE));
+  const unknown = Math.max(5, Math.round(target * 0.0003));
+  const agent = Math.round(target * AGENT_SHARE);
+  const direct = target - reportEvents - incident - unknown - agent;
+  if (direct <= 0) throw new RangeError(`events ${target} is too few for the demo`);
+  return { incident, unknown, agent, direct };
+}
 
-  const days = reportDays(world.start, world.days);
-  const scale = target / DEMO_DEFAULTS.events;
-  const openai = openaiUsagePage(new Random(seed ^ 0x0a1), days, scale, world.reports.openai);
-  const anthropic = anthropicUsageReport(new Random(seed ^ 0x0a2), days, scale, world.reports.anthropic);
-  const reportTotals = [...openai.totals, ...anthropic.totals];
-  const reportEvents = reportTotals.length;
-  const incidentCount = Math.max(20, Math.round(target * INCIDENT_SHARE));
-  const unknownCount = Math.max(5, Math.round(target * 0.0003));
-  const agentEvents = Math.round(target * AGENT_SHARE);
-  const directEvents = target - reportEvents - incidentCount - unknownCount - agentEvents;
-  if (directEvents <= 0) throw new RangeError(`events ${target} is too few for the demo`);
-
+/** The incident's and the unknown key's spans, by the hour they fall in. */
+function specialSpans(world: World, seed: number, counts: { incident: number; unknown: number }) {
   const special = new Map<number, SpanSpec[]>();
   for (const p of [
-    ...incidentSpans(world, new Random(seed ^ 0x1c1d), incidentCount),
-    ...unknownKeySpans(world, new Random(seed ^ 0x0b5), unknownCount),
+    ...incidentSpans(world, new Random(seed ^ 0x1c1d), counts.incident),
+    ...unknownKeySpans(world, new Random(seed ^ 0x0b5), counts.unknown),
   ]) {
     const list = special.get(p.hour) ?? [];
     list.push(p.spec);
     special.set(p.hour, list);
   }
+  return special;
+}
 
+/** Each stream with its hourly weights and pace, so that the month lands on its share of events. */
+function pacedStreams(world: World, rng: Random, counts: { direct: number; agent: number }) {
   const weights = (profile: Profile, tz: number) => hourWeights(world, profile, tz, rng);
   const directWeight = world.direct.reduce((s, d) => s + d.weight, 0);
   const direct = world.direct.map((s) => ({
     s,
     w: weights(s.profile, s.tzMinutes),
-    pace: new Pace((directEvents * s.weight) / directWeight, 1, rng.next()),
+    pace: new Pace((counts.direct * s.weight) / directWeight, 1, rng.next()),
   }));
   const agentWeight = world.agents.reduce((s, a) => s + a.weight, 0);
   const agents = world.agents.map((s) => ({
     s,
     w: weights(s.profile, s.tzMinutes),
-    pace: new Pace((agentEvents * s.weight) / agentWeight, agentTraceSize(s), rng.next()),
+    pace: new Pace((counts.agent * s.weight) / agentWeight, agentTraceSize(s), rng.next()),
   }));
+  return { direct, agents };
+}
 
+type Paced = ReturnType<typeof pacedStreams>;
+
+/** One hour of every stream's traffic, then the planned spans of that hour. */
+function writeHour(
+  gen: Generator,
+  streams: Paced,
+  h: number,
+  late: () => boolean,
+  special: SpanSpec[],
+): void {
+  const rng = gen.rng;
+  const hourStart = gen.world.start + h * HOUR_MS;
+  for (const d of streams.direct) {
+    const n = d.pace.draw(d.w[h] ?? 0);
+    for (let i = 0; i < n; i++) gen.direct(d.s, hourStart + Math.floor(rng.next() * HOUR_MS));
+    d.pace.emitted(n);
+  }
+  for (const a of streams.agents) {
+    const n = a.pace.draw(a.w[h] ?? 0);
+    for (let i = 0; i < n; i++) {
+      const isLate = late();
+      a.pace.emitted(gen.agentTrace(a.s, hourStart + Math.floor(rng.next() * HOUR_MS), isLate));
+    }
+  }
+  for (const spec of special) gen.gatewaySpan(spec);
+}
+
+/** The month hour by hour: OTLP files and LiteLLM spend logs a week each, the EU gateway's CSV. */
+async function writeTraffic(
+  gen: Generator,
+  dir: string,
+  month: string,
+  streams: Paced,
+  special: Map<number, SpanSpec[]>,
+) {
+  const { world, rng } = gen;
   const litellmFiles: string[] = [];
   const euName = `litellm/spendlogs-eu-${month}.csv`;
   const eu = await FileSink.create(path.join(dir, euName));
@@ -789,47 +822,22 @@ export async function generateDemo(opts: DemoOptions): Promise<DemoFiles> {
       weekSink = await FileSink.create(path.join(dir, name));
       litellmFiles.push(name);
     }
-    const hourStart = world.start + h * HOUR_MS;
-    for (const d of direct) {
-      const n = d.pace.draw(d.w[h] ?? 0);
-      for (let i = 0; i < n; i++) gen.direct(d.s, hourStart + Math.floor(rng.next() * HOUR_MS));
-      d.pace.emitted(n);
-    }
-    for (const a of agents) {
-      const n = a.pace.draw(a.w[h] ?? 0);
-      for (let i = 0; i < n; i++) {
-        const late = week < lastWeek && rng.chance(LATE_ROOT_SHARE);
-        a.pace.emitted(gen.agentTrace(a.s, hourStart + Math.floor(rng.next() * HOUR_MS), late));
-      }
-    }
-    for (const spec of special.get(h) ?? []) gen.gatewaySpan(spec);
+    const late = () => week < lastWeek && rng.chance(LATE_ROOT_SHARE);
+    writeHour(gen, streams, h, late, special.get(h) ?? []);
     await gen.flushHour(weekSink as FileSink, eu);
   }
   await gen.otlp.close();
   await weekSink?.close();
   await eu.close();
+  return { litellmFiles, euName };
+}
 
-  const openaiName = `usage/openai-completions-${month}.json`;
-  const anthropicName = `usage/anthropic-messages-${month}.json`;
-  await mkdir(path.join(dir, 'usage'), { recursive: true });
-  await writeFile(path.join(dir, openaiName), openai.json);
-  await writeFile(path.join(dir, anthropicName), anthropic.json);
-  for (const t of reportTotals) {
-    const app =
-      t.provider === 'openai'
-        ? world.reports.openai.identity.application
-        : world.reports.anthropic.identity.application;
-    gen.tally.add(
-      gen.owner(app, t.day),
-      null,
-      estimateNano(t.model, t.input, t.output, t.cacheRead, t.cacheWrite),
-    );
-  }
-
+/** The configuration (with budgets and pools sized to the traffic) and the access tokens beside it. */
+async function writeConfig(gen: Generator, dir: string, month: string, seed: number): Promise<string> {
   const tokens = accessTokens(seed);
   const total = gen.tally.total;
   const pool = (share: number) => `${dollarsCeil(total * share)}.00`;
-  const yaml = renderConfigYaml(world, {
+  const yaml = renderConfigYaml(gen.world, {
     header: [
       `# tally demo: a synthetic organisation and its AI usage in ${month} (seed ${seed}).`,
       '# Generated by `tally demo`; the raw access tokens are in tokens.txt beside this file.',
@@ -854,6 +862,38 @@ export async function generateDemo(opts: DemoOptions): Promise<DemoFiles> {
       '',
     ].join('\n'),
   );
+  return config;
+}
+
+export async function generateDemo(opts: DemoOptions): Promise<DemoFiles> {
+  const { dir, events: target, month, seed } = opts;
+  if (!Number.isInteger(target) || target < MIN_EVENTS) {
+    throw new RangeError(`events must be an integer of at least ${MIN_EVENTS}, got ${target}`);
+  }
+  const world = buildWorld(month, new Random(seed ^ 0x0c0ffee));
+  const gen = new Generator(world, seed, dir, month);
+
+  const days = reportDays(world.start, world.days);
+  const scale = target / DEMO_DEFAULTS.events;
+  const openai = openaiUsagePage(new Random(seed ^ 0x0a1), days, scale, world.reports.openai);
+  const anthropic = anthropicUsageReport(new Random(seed ^ 0x0a2), days, scale, world.reports.anthropic);
+  const reportTotals = [...openai.totals, ...anthropic.totals];
+  const counts = eventCounts(target, reportTotals.length);
+  const special = specialSpans(world, seed, counts);
+  const streams = pacedStreams(world, gen.rng, counts);
+  const { litellmFiles, euName } = await writeTraffic(gen, dir, month, streams, special);
+
+  const openaiName = `usage/openai-completions-${month}.json`;
+  const anthropicName = `usage/anthropic-messages-${month}.json`;
+  await mkdir(path.join(dir, 'usage'), { recursive: true });
+  await writeFile(path.join(dir, openaiName), openai.json);
+  await writeFile(path.join(dir, anthropicName), anthropic.json);
+  for (const t of reportTotals) {
+    const report = t.provider === 'openai' ? world.reports.openai : world.reports.anthropic;
+    const nano = estimateNano(t.model, t.input, t.output, t.cacheRead, t.cacheWrite);
+    gen.tally.add(gen.owner(report.identity.application, t.day), null, nano);
+  }
+  const config = await writeConfig(gen, dir, month, seed);
 
   const files: DemoFiles['files'] = [
     ...gen.otlp.written.map((p) => ({ path: path.resolve(dir, p), format: 'otlp' as const })),
@@ -864,7 +904,7 @@ export async function generateDemo(opts: DemoOptions): Promise<DemoFiles> {
   return {
     config,
     files,
-    events: gen.events + reportEvents,
+    events: gen.events + reportTotals.length,
     incident: {
       identity: world.incident.stream.identity.id,
       apiKey: world.incident.apiKey,

@@ -6,14 +6,23 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Config, Identity, Selector } from '../../src/core/config.js';
 import { Registry, type Resolution } from '../../src/core/registry.js';
-import { selectorScore } from '../../src/core/selectors.js';
+import { anyTupleMatches, selectorScore } from '../../src/core/selectors.js';
 import type { SelectorTuple } from '../../src/core/usage.js';
 import { BASE, config } from './helpers.js';
 
 const value = fc.constantFrom('a', 'b', 'c');
 const HASH = 'ab'.repeat(32);
-// api_key values: plain ids, a key hash, and a 16-digit prefix of it (matches the hash too)
-const key = fc.constantFrom('a', 'b', HASH, HASH.slice(0, 16), 'cd'.repeat(32));
+// api_key values: plain ids, key hashes, and prefixes of 16 and 24 digits (each matches the hashes that start
+// with it; the second hash shares only the first 16 digits with the first)
+const key = fc.constantFrom(
+  'a',
+  'b',
+  HASH,
+  HASH.slice(0, 16),
+  HASH.slice(0, 24),
+  'ab'.repeat(8) + 'cd'.repeat(24),
+  'cd'.repeat(32),
+);
 
 function bySpec(identities: readonly Identity[], t: SelectorTuple): Resolution {
   const scores = identities.map((i) => Math.max(0, ...i.match.map((s: Selector) => selectorScore(s, t))));
@@ -44,6 +53,32 @@ describe('identity resolution (4.1)', () => {
         const c: Config = { ...base, identities };
         expect(new Registry(c).resolve(t)).toEqual(bySpec(identities, t));
       }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('whether any tuple matches a selector (the ingest warning of unmatched selectors)', () => {
+  it('equals the definition for any selectors and tuples', () => {
+    const selector = fc.record(
+      { api_key: key, service: value, agent: value, project: value },
+      { requiredKeys: [] },
+    );
+    const tuple = fc.record({
+      api_key: fc.option(key),
+      service: fc.option(value),
+      agent: fc.option(value),
+      project: fc.option(value),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(selector, { maxLength: 8 }),
+        fc.array(tuple, { maxLength: 8 }),
+        (selectors, tuples) => {
+          const matches = anyTupleMatches(tuples);
+          for (const s of selectors) expect(matches(s)).toBe(tuples.some((t) => selectorScore(s, t) > 0));
+        },
+      ),
       { numRuns: 500 },
     );
   });

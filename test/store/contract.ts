@@ -555,6 +555,37 @@ export function storeContract(
           });
         }
 
+        it("rejects a JSON lines file whose unknown key first appears after the reader's sample", async () => {
+          const file = path.join(dir, 'late.jsonl');
+          const good = Array.from({ length: 30_000 }, (_, i) => jsonLine(event(`g${i}`)));
+          const late = jsonLine(event('late')).replace('{', '{"input_token":5,');
+          await writeFile(file, `${good.join('\n')}\n${late}\n`);
+          const err = await bulk(store)(file, 'jsonl', { label: 'late', now: NOW }).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(TallyError);
+          expect((err as TallyError).code).toBe('invalid_input');
+          expect((err as TallyError).message).toMatch(/line 30001: unknown field "input_token"/);
+          expect(await store.counters()).toMatchObject({ events: 0, batches: 0 });
+        });
+
+        it('reads keys written with blanks, escapes in values and no final line break', async () => {
+          const file = path.join(dir, 'spaced.jsonl');
+          const spaced = jsonLine(event('s1', { tool: 'say "id": x', tenant: 'a,"b":c' }))
+            .replaceAll('":', '" : ')
+            .replaceAll(',"', ', "');
+          await writeFile(file, `\r\n${spaced}\r\n\n${jsonLine(event('s2'))}`);
+          const r = await bulk(store)(file, 'jsonl', { label: 'spaced', now: NOW });
+          expect(r.stored).toBe(2);
+        });
+
+        it('leaves an escaped key to the parser, even one that spells a known field', async () => {
+          const file = path.join(dir, 'escaped.jsonl');
+          await writeFile(file, `${jsonLine(event('x1')).replace('"model"', '"mod\\u0065l"')}\n`);
+          await expect(bulk(store)(file, 'jsonl', { label: 'escaped', now: NOW })).rejects.toMatchObject({
+            code: 'invalid_input',
+          });
+          expect((await store.counters()).events).toBe(0);
+        });
+
         it('rejects a CSV file with an unknown column or a bad cell', async () => {
           const file = path.join(dir, 'bad.csv');
           await writeFile(file, 'id,source,time,operation,input_token\ne1,gw,2026-10-01T12:00:00Z,chat,5\n');

@@ -216,9 +216,3 @@ FROM (
 )
 WHERE CASE WHEN ok_all THEN true ELSE error('invalid canonical event') END`;
 }
-
-/** The columns DuckDB sees in a JSON lines file (from its sample of the first records). */
-export function sniffJsonKeysSql(path: string): string {
-  // Depth 1: only the keys matter, and a deeper sniff recurses into nested values (a segfault at ~50k levels).
-  return `DESCRIBE SELECT * FROM read_json(${lit(path)}, format = 'newline_delimited', maximum_depth = 1)`;
-}
