@@ -1,5 +1,6 @@
 /** Terminal renderings that are not statement formats: the demo summary. */
 import { formatFixed, type Money } from '../core/money.js';
+import { interval95, type SampleUnits } from '../core/sampling.js';
 import type { Signal } from '../core/signals/signal.js';
 import { type Level, type Line, rollUp } from '../core/statement.js';
 import { coveragePercent } from '../export/format.js';
@@ -29,6 +30,19 @@ function centsBy(lines: readonly Line[], key: (l: Line) => string | null): Map<s
  * (docs/vocabulary.md): totals and the top teams, applications and tenants
  * by attributed effective cost, to the same cents as `tally statement`.
  */
+/** Teams whose spend is partly estimated from sampled traces (SPEC §11), with the 95 % interval. */
+function estimatedTeams(c: Computed): string[] {
+  const teams = rollUp(c.statement, 'team').lines.filter((l) => l.sample && l.sample.size > 0);
+  if (teams.length === 0) return [];
+  const out = ['', 'Estimated from sampled traces (effective cost, 95 % interval; docs/sampling.md)'];
+  for (const l of teams) {
+    const [low, high] = interval95(l.effective_cost, l.sample as SampleUnits);
+    const range = `≈ ${formatFixed(low, 2)} – ${formatFixed(high, 2)}`;
+    out.push(`  ${(l.team ?? '-').padEnd(28)} ${usd(l.cents.effective_cost)}  ${range}`);
+  }
+  return out;
+}
+
 export function renderDemoSummary(
   c: Computed,
   ctx: { month: string; dir: string; incident: { identity: string } },
@@ -52,6 +66,7 @@ export function renderDemoSummary(
     lines.push('', `${title} (attributed effective cost)`);
     for (const [k, v] of top(centsBy(attributed(level), key), 5)) lines.push(`  ${k.padEnd(28)} ${usd(v)}`);
   }
+  lines.push(...estimatedTeams(c));
   for (const status of ['unattributed', 'disputed'] as const) {
     const rows = c.statement.lines.filter((l) => l.status === status);
     lines.push('', `${status[0]?.toUpperCase()}${status.slice(1)}: ${usd(t.cents[`${status}_cost`])}`);

@@ -168,6 +168,21 @@ class Tally {
   }
 }
 
+/**
+ * OpenTelemetry's consistent probability sampling (the `tracestate` `ot=th:` threshold): a trace
+ * is kept when the last 56 bits of its id are at least the threshold (1 − rate) × 2^56, and its
+ * spans carry the threshold as 14 hex digits without trailing zeros.
+ */
+function consistentSampler(rate: number): { keeps(traceId: string): boolean; traceState: string } {
+  const max = 1n << 56n;
+  const threshold = max - BigInt(Math.round(rate * Number(max)));
+  const th = threshold.toString(16).padStart(14, '0').replace(/0+$/, '') || '0';
+  return {
+    keeps: (traceId) => BigInt(`0x${traceId.slice(-14)}`) >= threshold,
+    traceState: `ot=th:${th}`,
+  };
+}
+
 type AgentDef = AgentStream['agent'];
 
 /** The running state of one agent trace while its spans are written. */
@@ -262,7 +277,7 @@ class Generator {
     if (s.envDrift && rng.chance(s.envDrift.share))
       attrs.push(['deployment.environment.name', s.envDrift.environment]);
     const env = s.channel === 'gateway' ? 'production' : s.identity.environment;
-    this.span(this.batches, s.service, env, {
+    const spec: SpanSpec = {
       traceId: rng.hex(32),
       spanId: rng.hex(16),
       parentSpanId: null,
@@ -273,7 +288,14 @@ class Generator {
       durationMs: Math.round(durationMs),
       attrs,
       error: error ? (ERROR_MESSAGES[error] ?? error) : null,
-    });
+    };
+    if (s.sampleRate !== undefined) {
+      // The SDK dropped it: the request happened (its cost is in the tally) but no span reports it.
+      const sampler = consistentSampler(s.sampleRate);
+      if (!sampler.keeps(spec.traceId)) return;
+      spec.traceState = sampler.traceState;
+    }
+    this.span(this.batches, s.service, env, spec);
   }
 
   private litellmRow(

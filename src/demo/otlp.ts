@@ -36,15 +36,18 @@ export interface SpanSpec {
   durationMs: number;
   attrs: readonly Attr[];
   error: string | null;
+  /** The W3C `tracestate` of a sampled span, e.g. `ot=th:e6666666666666`. */
+  traceState?: string;
 }
 
 const nanos = (ms: number, subNs: number) => `${ms}${String(subNs).padStart(6, '0')}`;
 
 export function spanJson(s: SpanSpec): string {
   const parent = s.parentSpanId ? `"parentSpanId":"${s.parentSpanId}",` : '';
+  const state = s.traceState ? `"traceState":"${s.traceState}",` : '';
   const status = s.error ? `{"code":2,"message":${JSON.stringify(s.error)}}` : '{}';
   return (
-    `{"traceId":"${s.traceId}","spanId":"${s.spanId}",${parent}"name":${JSON.stringify(s.name)},"kind":${s.kind},` +
+    `{"traceId":"${s.traceId}","spanId":"${s.spanId}",${state}${parent}"name":${JSON.stringify(s.name)},"kind":${s.kind},` +
     `"startTimeUnixNano":"${nanos(s.startMs, s.subNs)}","endTimeUnixNano":"${nanos(s.startMs + s.durationMs, s.subNs)}",` +
     `"attributes":${attributes(s.attrs)},"status":${status}}`
   );

@@ -55,6 +55,11 @@ export interface DirectStream {
   claims: string[];
   addresses: string[];
   errorRate: number;
+  /**
+   * Head sampling (SPEC §11): the share of traces an SDK's consistent probability sampler keeps;
+   * kept spans carry the threshold in `tracestate`. Absent: every request is reported.
+   */
+  sampleRate?: number;
   /** Share of events that claim another environment than the identity's (signal S11). */
   envDrift?: { share: number; environment: string };
 }
@@ -471,6 +476,8 @@ const OTEL_APPLICATIONS: Array<[IdentitySpec, number, Profile, ModelUse[], Parti
     3,
     'always',
     [EMBED_LARGE(1)],
+    // Data Engineering samples its own services' traces at 10 % (the demo's estimated lines).
+    { sampleRate: 0.1 },
   ],
   // The month-end close runs every night at the same hour all month, so its
   // last-days volume is the identity's own baseline, not a spike.
@@ -564,6 +571,7 @@ const OTEL_APPLICATIONS: Array<[IdentitySpec, number, Profile, ModelUse[], Parti
     2,
     'always',
     [GPT4O_MINI(1, 600, 250)],
+    { sampleRate: 0.1 },
   ],
 ];
 

@@ -7,6 +7,8 @@
  */
 import type { Status } from '../core/attribution.js';
 import type { LineCents } from '../core/cents.js';
+import { formatFixed, type Money } from '../core/money.js';
+import { interval95, type SampleUnits } from '../core/sampling.js';
 import { centsText, iso, LEVEL_FIELDS, type Line, type Statement } from '../core/statement.js';
 import { coveragePercent, signedCents } from './format.js';
 
@@ -46,6 +48,8 @@ function header(s: Statement): string {
     ['events', String(t.events)],
     ['unpriced events', String(t.unpriced_events)],
   ];
+  const ci = estimateText(t.effective_cost, t.sample);
+  if (ci) pairs.splice(3, 0, ['estimated', `${ci} (95 % interval of effective; sampled telemetry)`]);
   const d = s.differs_from_issued;
   if (d)
     pairs.push([
@@ -58,18 +62,29 @@ function header(s: Statement): string {
   );
 }
 
+/** `≈ low – high`, the 95 % interval of an estimated amount in cents; null when it is exact. */
+function estimateText(effective: Money, sample: SampleUnits | undefined): string | null {
+  if (!sample || sample.size === 0) return null;
+  const [low, high] = interval95(effective, sample);
+  return `≈ ${formatFixed(low, 2)} – ${formatFixed(high, 2)}`;
+}
+
 function linesTable(s: Statement, lines: readonly Line[]): string {
   const keys = LEVEL_FIELDS[s.level].filter((f) => f !== 'status');
-  const head = [...keys, ...AMOUNTS.map(([h]) => h), 'events'];
+  // Only a statement with sampled telemetry gets the interval column: every other table is as before.
+  const sampled = lines.some((l) => l.sample && l.sample.size > 0);
+  const head = [...keys, ...AMOUNTS.map(([h]) => h), 'events', ...(sampled ? ['effective 95 % interval'] : [])];
   const rows = lines.map((l) => [
     ...keys.map((k) => l[k] ?? '-'),
     ...AMOUNTS.map(([, f]) => centsText(l.cents[f])),
     String(l.events),
+    ...(sampled ? [estimateText(l.effective_cost, l.sample) ?? ''] : []),
   ]);
   const subtotal = [
     ...keys.map((_, i) => (i === 0 ? 'total' : '')),
     ...AMOUNTS.map(([, f]) => centsText(lines.reduce((sum, l) => sum + l.cents[f], 0n))),
     String(lines.reduce((n, l) => n + l.events, 0)),
+    ...(sampled ? [''] : []),
   ];
   const right = head.map((_, i) => i >= keys.length);
   const [top = '', ...rest] = align([head, ...rows, subtotal], right).split('\n');

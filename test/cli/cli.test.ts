@@ -149,6 +149,19 @@ describe('tally demo', () => {
     expect(cli.out).toMatch(/events stored/);
     expect(cli.out).toMatch(/^ +effective\s+\$\d+\.\d\d$/m);
     expect(cli.out).toMatch(/use_after_compromise/);
+    // Data Engineering samples its traces: its spend is an estimate with an interval, in the summary and the table.
+    expect(cli.out).toMatch(
+      /Estimated from sampled traces[^\n]*\n {2}team-data +\$\d+\.\d\d {2}≈ \d+\.\d\d – \d+\.\d\d\n\n/,
+    );
+    cli.out = '';
+    const config = path.join(demoDir, 'tally.yaml');
+    expect(await main(['statement', '--config', config, '--period', '2026-10', '--level', 'team'])).toBe(0);
+    const estimated = cli.out.split('\n').filter((l) => l.includes('≈'));
+    // The header's `estimated` total, then the one estimated line: team-data's.
+    expect(estimated.map((l) => l.split(/ +/).slice(0, 2))).toEqual([
+      ['estimated', '≈'],
+      ['cc-platform', 'team-data'],
+    ]);
     // a second run starts from a fresh folder
     expect(await main(['demo', '--events', '3000', '--dir', demoDir])).toBe(0);
   });

@@ -36,6 +36,20 @@ describe('demo files through ingestion', () => {
     expect(new Set(events.map((e) => `${e.source}|${e.id}`)).size).toBe(events.length);
   });
 
+  it("sample Data Engineering's own traces at 10 %, as an SDK's consistent probability sampler does", () => {
+    const sampledServices = new Set(['doc-ingest-worker', 'catalog-enrich']);
+    const kept = events.filter((e) => e.source === 'otlp' && sampledServices.has(e.service ?? ''));
+    expect(kept.length).toBeGreaterThan(0);
+    for (const e of kept) {
+      // ot=th:e6666666666666: 2^56 / (2^56 - 0xe6666666666666), about 10, kept as an exact fraction.
+      const [p, q] = (e.adjusted_count ?? '').split('/').map(BigInt) as [bigint, bigint];
+      expect(p * 3602879701896397n).toBe(q * 36028797018963968n);
+      // The trace id's last 56 bits are at least the threshold: the sampler kept it.
+      expect(BigInt(`0x${e.trace_id?.slice(-14)}`) >= 0xe6666666666666n).toBe(true);
+    }
+    expect(events.filter((e) => e.adjusted_count !== undefined && !kept.includes(e))).toEqual([]);
+  });
+
   it('bind telemetry to registry selectors, raw keys included', () => {
     const yaml = readYaml(files.config);
     const keys = new Set(yaml.identities.flatMap((i) => i.match.map((m) => m.api_key)).filter(Boolean));
