@@ -43,7 +43,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   ingest: {
     usage: 'tally ingest FILE… [--format F] [--skip-invalid] [--report table|json]',
     summary:
-      'Ingest usage files (- for standard input); each file is stored whole or not at all. Prints per file how many records were stored, duplicate, superseded, rejected and ignored (spans that are not AI work).',
+      'Ingest usage files (- for standard input); each file is stored whole or not at all (through a server: checked whole before any of it is sent, then sent in requests). Prints per file how many records were stored, duplicate, superseded, rejected and ignored (spans that are not AI work).',
     options: [
       ['--format F', `input format (default auto): ${FORMATS_IN.join(', ')}`],
       ['--skip-invalid', 'store the valid records and write the invalid ones to FILE.quarantine.jsonl'],
@@ -51,6 +51,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     choices: { format: FORMATS_IN, report: ['table', 'json'] },
     example: 'tally ingest spans.json spend-logs.csv --format auto',
+    server: true,
   },
   statement: {
     usage:

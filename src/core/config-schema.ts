@@ -315,10 +315,10 @@ function selectorProblem(key: (typeof SELECTOR_FIELDS)[number], value: string): 
   return null;
 }
 
-function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
-  if (f === null) return { models: [], discounts: [], units: [] };
-  f.allow(['models', 'discounts', 'units']);
-  const models = f.list('models').map(([p, v]): At<ModelPrice> => {
+type Entries = Array<[string, unknown]>;
+
+function parseModelPrices(c: Checker, entries: Entries): At<ModelPrice>[] {
+  const models = entries.map(([p, v]): At<ModelPrice> => {
     const e = c.fields(p, v, [
       'provider',
       'model',
@@ -354,8 +354,11 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
     (m) => `${m.provider.toLowerCase()}\0${m.model.toLowerCase()}\0${m.from}`,
     'the same provider, model and from as',
   );
+  return models;
+}
 
-  const discounts = f.list('discounts').map(([p, v]): At<Discount> => {
+function parseDiscounts(c: Checker, entries: Entries): At<Discount>[] {
+  const discounts = entries.map(([p, v]): At<Discount> => {
     const e = c.fields(p, v, ['provider', 'percent', 'from', 'until']);
     const percent = e.money('percent', true) ?? 0n;
     if (percent > 100n * ONE) c.report(e.at('percent'), 'must be between 0 and 100');
@@ -364,10 +367,13 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
   for (const group of groupBy(discounts, (d) => d.provider.toLowerCase()).values()) {
     checkOverlaps(c, group, (d) => `overlaps ${d.path}: one discount per provider at a time`);
   }
+  return discounts;
+}
 
-  // `units` holds per-span prices ({operation, per_call}) and per-unit prices ({unit, per_unit}).
-  const entries = f.list('units');
-  const isRate = (v: unknown) => typeof v === 'object' && v !== null && 'unit' in v;
+/** `units` holds per-span prices ({operation, per_call}) and per-unit prices ({unit, per_unit}). */
+const isRate = (v: unknown) => typeof v === 'object' && v !== null && 'unit' in v;
+
+function parseUnitPrices(c: Checker, entries: Entries): At<UnitPrice>[] {
   const units = entries
     .filter(([, v]) => !isRate(v))
     .map(([p, v]): At<UnitPrice> => {
@@ -388,6 +394,10 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
     (u) => `${u.operation}\0${u.tool}\0${u.dataSource}`,
     'the same operation, tool and data source as',
   );
+  return units;
+}
+
+function parseUnitRates(c: Checker, entries: Entries): At<UnitRate>[] {
   const unitRates = entries
     .filter(([, v]) => isRate(v))
     .map(([p, v]): At<UnitRate> => {
@@ -403,7 +413,17 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
     (u) => `${u.unit}\0${u.provider?.toLowerCase() ?? ''}`,
     'the same unit and provider as',
   );
+  return unitRates;
+}
 
+function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
+  if (f === null) return { models: [], discounts: [], units: [] };
+  f.allow(['models', 'discounts', 'units']);
+  const models = parseModelPrices(c, f.list('models'));
+  const discounts = parseDiscounts(c, f.list('discounts'));
+  const unitEntries = f.list('units');
+  const units = parseUnitPrices(c, unitEntries);
+  const unitRates = parseUnitRates(c, unitEntries);
   return {
     models: models.map(({ path: _, ...m }) => m),
     discounts: discounts.map(({ path: _, ...d }) => d),

@@ -66,15 +66,24 @@ export function rowHashesSql(d: AuditDialect, table: string, where = ''): string
 ORDER BY batch_seq, ${d.bytewise('h')}`;
 }
 
+/** The row hash of the event-log row in scope, as an SQL expression over its columns. */
+export function rowHashSql(d: AuditDialect): string {
+  return d.sha256(rowTextSql(d));
+}
+
 /**
  * The bucket hashes of every batch of `table` (rows with a `batch_seq`),
  * computed by the database in one grouped pass: what `verify` reads (256
  * rows a batch instead of one an event).
  */
 export function bucketHashesSql(d: AuditDialect, table: string, where = ''): string {
+  return bucketHashesOfSql(d, `SELECT batch_seq, ${rowHashSql(d)} AS h FROM ${table} ${where}`);
+}
+
+/** `bucketHashesSql` over row hashes computed already: `hashes` is a query of (batch_seq, h). */
+export function bucketHashesOfSql(d: AuditDialect, hashes: string): string {
   return `SELECT batch_seq, bucket, ${d.sha256(`string_agg(h, '' ORDER BY ${d.bytewise('h')})`)} AS bucket_hash, count(*) AS n
-FROM (SELECT batch_seq, substr(h, 1, 2) AS bucket, h
-      FROM (SELECT batch_seq, ${d.sha256(rowTextSql(d))} AS h FROM ${table} ${where}) r) b
+FROM (SELECT batch_seq, substr(h, 1, 2) AS bucket, h FROM (${hashes}) r) b
 GROUP BY batch_seq, bucket
 ORDER BY batch_seq, ${d.bytewise('bucket')}`;
 }

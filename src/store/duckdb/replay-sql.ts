@@ -7,11 +7,10 @@
  * objects value by value costs more than the query itself.
  */
 import type { DuckDBResultReader } from '@duckdb/node-api';
-import type { Selector } from '../../core/config.js';
 import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
-import { type FieldComparison, selectorComparisons } from '../../core/selectors.js';
 import { sqlString, withRichUsage } from '../rows.js';
 import type { EventWindowQuery } from '../store.js';
+import { type WindowDialect, eventsInWindowSql as windowSql } from '../window-sql.js';
 import { columnType } from './schema.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
@@ -21,31 +20,15 @@ const COLUMNS = ALL_EVENT_FIELDS.map((f) =>
   f === 'time' ? 'epoch_ms(time)::DOUBLE AS time' : columnType(f) === 'BIGINT' ? `${f}::DOUBLE AS ${f}` : f,
 ).join(', ');
 
-/** One comparison of core/selectors.ts in SQL: equal, or a 64-hex key hash that starts with the prefix. */
-function comparisonSql(c: FieldComparison): string {
-  const equal = `${c.field} = ${sqlString(c.value)}`;
-  if (c.op === 'equals') return equal;
-  return `(${equal} OR (starts_with(${c.field}, ${sqlString(c.value)}) AND regexp_full_match(${c.field}, '[0-9a-f]{64}')))`;
-}
+/** How DuckDB spells the parts of the window query that differ between engines. */
+export const DUCKDB_WINDOW: WindowDialect = {
+  columns: COLUMNS,
+  ts,
+  isKeyHash: (field) => `regexp_full_match(${field}, '[0-9a-f]{64}')`,
+  limitedBranch: (sql) => sql,
+};
 
-function selectorSql(s: Selector): string {
-  const parts = selectorComparisons(s).map(comparisonSql);
-  return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
-}
-
-export function eventsInWindowSql(q: EventWindowQuery): string {
-  const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
-  if (q.match) where.push(q.match.length === 0 ? 'false' : `(${q.match.map(selectorSql).join(' OR ')})`);
-  const limit = q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`;
-  const selected = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}`;
-  if (q.traceMargin === undefined) return selected + limit;
-  return `WITH sel AS (${selected}${limit})
-SELECT * FROM sel
-UNION ALL
-SELECT ${COLUMNS} FROM events
-WHERE time >= ${ts(q.from - q.traceMargin)} AND time < ${ts(q.to + q.traceMargin)}
-  AND trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)${limit}`;
-}
+export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(DUCKDB_WINDOW, q);
 
 export function traceEventsSql(traceIds: readonly string[]): string {
   return `SELECT ${COLUMNS} FROM events WHERE trace_id IN (${traceIds.map(sqlString).join(', ')})`;

@@ -52,6 +52,9 @@ export const MIGRATIONS: readonly string[] = [
      batch_seq integer NOT NULL, PRIMARY KEY (trace_id, span_id));
    CREATE INDEX spans_batch ON spans (batch_seq);
    INSERT INTO counters VALUES ('ignored', 0) ON CONFLICT DO NOTHING;`,
+  // The events of the batches committed since a writer looked (ingest checks
+  // against the log before it takes the lock, then only those under it).
+  `CREATE INDEX event_log_batch ON event_log (batch_seq);`,
 ];
 
 /** The staging table of an ingest's trace links. */
