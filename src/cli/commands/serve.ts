@@ -76,7 +76,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
   notices?.start();
   const note = await noteAddress(storeUrl, server.address(), host);
 
-  await new Promise<void>((resolve) => {
+  await untilSignal(server);
+  await alerts?.stop();
+  await notices?.stop();
+  await queue?.close();
+  await store.close();
+  if (note) await rm(note, { force: true });
+  return 0;
+}
+
+/** Resolves on SIGINT or SIGTERM once the server has answered its in-flight requests. */
+function untilSignal(server: ReturnType<typeof serve>): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -86,12 +97,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  await alerts?.stop();
-  await notices?.stop();
-  await queue?.close();
-  await store.close();
-  if (note) await rm(note, { force: true });
-  return 0;
 }
 
 /** With a queue (`--queue` or `queue:`), the connection this replica publishes on; else null. */
