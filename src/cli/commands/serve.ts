@@ -2,7 +2,7 @@
  * `tally serve`: the HTTP API and dashboard on a port. Stops on SIGINT or
  * SIGTERM after in-flight requests finish, then closes the store.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { serve } from '@hono/node-server';
 import { UsageError } from '../../core/errors.js';
 import type { QueueConnection } from '../../queue/connect.js';
@@ -127,7 +127,9 @@ async function noteAddress(storeUrl: string, address: unknown, host: string): Pr
   if (file === null || port === undefined) return null;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const note = serverNoteFile(file);
-  await writeFile(note, `${JSON.stringify({ url: `http://${shown}:${port}`, pid: process.pid })}\n`);
+  // Written whole or not at all: a command may read it at any moment.
+  await writeFile(`${note}.tmp`, `${JSON.stringify({ url: `http://${shown}:${port}`, pid: process.pid })}\n`);
+  await rename(`${note}.tmp`, note);
   return note;
 }
 
