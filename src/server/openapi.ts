@@ -352,7 +352,7 @@ const SCHEMAS: Record<string, JsonSchema> = {
       'problems',
     ]),
     description:
-      'Every error body. `error` is a stable code: unauthorized, forbidden, invalid_input, usage, unknown_format, not_found, payload_too_large, unsupported_media_type, rate_limited, store_failure, internal.',
+      'Every error body. `error` is a stable code: unauthorized, forbidden, invalid_input, usage, unknown_format, not_found, payload_too_large, unsupported_media_type, rate_limited, queue_full, queue_unavailable, store_failure, internal.',
   },
   Problem: strict(
     {
@@ -372,13 +372,18 @@ const SCHEMAS: Record<string, JsonSchema> = {
       superseded: { ...COUNT, description: 'Added in this release' },
       rejected: { ...COUNT, description: 'Added in this release' },
       ignored: { ...COUNT, description: 'Added in this release' },
+      queued: {
+        ...COUNT,
+        description:
+          'On a replica (`tally serve --queue`): events and trace links the ingest stream acknowledged; a worker stores them, so stored, duplicates and superseded are 0 here',
+      },
     },
-    ['superseded', 'rejected', 'ignored'],
+    ['superseded', 'rejected', 'ignored', 'queued'],
   ),
   OtlpExportResponse: {
     ...strict({ partialSuccess: strict({ rejectedSpans: TEXT, errorMessage: TEXT }) }, ['partialSuccess']),
     description:
-      'ExportTraceServiceResponse in OTLP/JSON: `{}` when every span was accepted. Either encoding answers the counts in headers: x-tally-stored, x-tally-duplicates, x-tally-superseded (of the group commit), x-tally-rejected and x-tally-ignored (spans that are not AI work)',
+      'ExportTraceServiceResponse in OTLP/JSON: `{}` when every span was accepted. Either encoding answers the counts in headers: x-tally-stored, x-tally-duplicates, x-tally-superseded (of the group commit), x-tally-rejected and x-tally-ignored (spans that are not AI work); a replica (`tally serve --queue`) also x-tally-queued',
   },
   Whoami: strict({ role: { enum: ['admin', 'finance', 'team', 'ingest'] }, team: ID }),
   DailySpend: strict({

@@ -2,7 +2,7 @@
  * `tally serve`: the HTTP API and dashboard on a port. Stops on SIGINT or
  * SIGTERM after in-flight requests finish, then closes the store.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { serve } from '@hono/node-server';
 import { UsageError } from '../../core/errors.js';
 import type { QueueConnection } from '../../queue/connect.js';
@@ -76,7 +76,18 @@ export async function serveCommand(argv: string[]): Promise<number> {
   notices?.start();
   const note = await noteAddress(storeUrl, server.address(), host);
 
-  await new Promise<void>((resolve) => {
+  await untilSignal(server);
+  await alerts?.stop();
+  await notices?.stop();
+  await queue?.close();
+  await store.close();
+  if (note) await rm(note, { force: true });
+  return 0;
+}
+
+/** Resolves on SIGINT or SIGTERM once the server has answered its in-flight requests. */
+function untilSignal(server: ReturnType<typeof serve>): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -86,12 +97,6 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
-  await alerts?.stop();
-  await notices?.stop();
-  await queue?.close();
-  await store.close();
-  if (note) await rm(note, { force: true });
-  return 0;
 }
 
 /** With a queue (`--queue` or `queue:`), the connection this replica publishes on; else null. */
@@ -122,7 +127,9 @@ async function noteAddress(storeUrl: string, address: unknown, host: string): Pr
   if (file === null || port === undefined) return null;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const note = serverNoteFile(file);
-  await writeFile(note, `${JSON.stringify({ url: `http://${shown}:${port}`, pid: process.pid })}\n`);
+  // Written whole or not at all: a command may read it at any moment.
+  await writeFile(`${note}.tmp`, `${JSON.stringify({ url: `http://${shown}:${port}`, pid: process.pid })}\n`);
+  await rename(`${note}.tmp`, note);
   return note;
 }
 
