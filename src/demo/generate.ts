@@ -778,7 +778,8 @@ function pacedStreams(world: World, rng: Random, counts: { direct: number; agent
   const direct = world.direct.map((s) => ({
     s,
     w: weights(s.profile, s.tzMinutes),
-    pace: new Pace((counts.direct * s.weight) / directWeight, 1, rng.next()),
+    // A sampled stream makes 1/rate requests for each span it reports: the demo's share is what is written.
+    pace: new Pace((counts.direct * s.weight) / directWeight / (s.sampleRate ?? 1), 1, rng.next()),
   }));
   const agentWeight = world.agents.reduce((s, a) => s + a.weight, 0);
   const agents = world.agents.map((s) => ({

@@ -68,6 +68,11 @@ describe('tally explain on the demo month', () => {
     const registry = new Registry(config);
     const prices = new PriceBook(config.prices);
     const sums = new Map<string, bigint>();
+    const counts = new Map<string, number>();
+    const weight = (a: string | undefined) => {
+      const [p = '1', q = '1'] = (a ?? '1').split('/');
+      return Number(p) / Number(q);
+    };
     for (const event of events) {
       const { charge } = explainEvent({
         event,
@@ -78,11 +83,15 @@ describe('tally explain on the demo month', () => {
       });
       const k = keyOf(charge as unknown as Record<string, unknown>);
       sums.set(k, (sums.get(k) ?? 0n) + charge.effective_cost);
+      counts.set(k, (counts.get(k) ?? 0) + weight(event.adjusted_count));
     }
     const { statement } = await computeStatement(store, config, OCT);
     const usage = statement.lines.filter((l) => l.pool === null);
     expect(usage.length).toBeGreaterThan(50);
-    expect(events.length).toBe(statement.totals.events);
+    // A line counts each event once, or by its adjusted count where it was sampled (SPEC §11, rounded).
+    expect(usage.some((l) => l.sample)).toBe(true);
+    for (const l of usage)
+      expect(Math.round(counts.get(keyOf(l as never)) ?? 0), keyOf(l as never)).toBe(l.events);
     for (const l of usage)
       expect(sums.get(keyOf(l as unknown as Record<string, unknown>)), keyOf(l as never)).toBe(
         l.effective_cost,
