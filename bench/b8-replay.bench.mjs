@@ -1,71 +1,26 @@
-// B8: incident replay. Replays one identity over one day in a store of 10M
-// canonical events (a month of synthetic traffic, agent traces included) and
-// reports the median of 5 runs after one warm-up, for a typical identity and
-// for the busiest one. Target: under 200 ms for the typical identity.
-//
-// The store is shared with other benchmarks: `${tmpdir}/tally-bench/10m.duckdb`
-// and its configuration `10m.yaml` beside it. Whoever finds them missing builds
-// them under a unique name and renames them into place (the database last), so
-// that a concurrent run never opens a half-built store.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import YAML from 'yaml';
-import { parseConfig } from '../dist/core/config-schema.js';
-import { writeCanonicalJsonl } from '../dist/demo/index.js';
+// B8: incident replay of one identity over one day in the shared benchmark
+// month (bench/lib/month-store.mjs, 10M events), as a user runs it:
+// `tally replay --identity ID --from DAY --to DAY+1 --format json`, end to end
+// in its own process with its peak memory (the CLI adds the signals that the
+// replayed spans fed). Beside it, the inner `computeReplay` without signals
+// (median of 5 after a warm-up), for a typical identity (the middle one of the
+// registry) and the busiest (the first: the generator biases traffic towards
+// it). Targets: the CLI under 1 s, the inner replay under 200 ms.
+import { loadConfig } from '../dist/config/load.js';
 import { computeReplay } from '../dist/service/replay.js';
 import { openStore } from '../dist/store/open.js';
+import { load, runCli } from './lib/cli.mjs';
+import { monthStore } from './lib/month-store.mjs';
 
-const EVENTS = Number(process.env.B8_EVENTS ?? 10_000_000);
+const TARGET_CLI_MS = 1000;
 const TARGET_MS = 200;
-const BUILD_MEMORY = '4GB';
-const dir = path.join(os.tmpdir(), 'tally-bench');
-const label = EVENTS === 10_000_000 ? '10m' : `${EVENTS}`;
-const storePath = path.join(dir, `${label}.duckdb`);
-const configPath = path.join(dir, `${label}.yaml`);
+const DAY = { from: '2026-10-14', to: '2026-10-15' };
+const window = { start: Date.parse(DAY.from), end: Date.parse(DAY.to) };
+const loadBefore = load();
 
-const seconds = (ms) => Math.round(ms) / 1000;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function ensureStore() {
-  if (existsSync(storePath) && existsSync(configPath)) return;
-  mkdirSync(dir, { recursive: true });
-  const tag = `${process.pid}-${Date.now()}`;
-  const jsonl = path.join(dir, `${label}-${tag}.jsonl`);
-  const db = path.join(dir, `${label}-${tag}.duckdb`);
-  let t = performance.now();
-  const { configYaml } = await writeCanonicalJsonl(jsonl, {
-    events: EVENTS,
-    identities: 200,
-    applications: 60,
-    tenants: 40,
-    agentShare: 0.2,
-    month: '2026-10',
-    seed: 42,
-  });
-  process.stderr.write(`b8: generated ${EVENTS} events in ${seconds(performance.now() - t)} s\n`);
-  t = performance.now();
-  // The default buffer limit is sized for a server; hashing a 10M-event batch needs more.
-  const store = await openStore(`duckdb:${db}?memory_limit=${BUILD_MEMORY}`);
-  try {
-    await store.ingestCanonicalFile(jsonl, 'jsonl', { label: 'jsonl:bench', now: Date.now() });
-  } finally {
-    await store.close();
-    rmSync(jsonl, { force: true });
-  }
-  process.stderr.write(`b8: ingested in ${seconds(performance.now() - t)} s\n`);
-  const yamlTmp = `${configPath}.${tag}`;
-  writeFileSync(yamlTmp, configYaml);
-  renameSync(yamlTmp, configPath);
-  if (existsSync(storePath)) rmSync(db, { force: true });
-  else renameSync(db, storePath);
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function timeReplay(store, config, identity, window) {
+async function timeReplay(store, config, identity) {
   const runs = [];
   let report;
   for (let i = 0; i < 6; i++) {
@@ -76,39 +31,57 @@ async function timeReplay(store, config, identity, window) {
   return { ms: Math.round(median(runs) * 10) / 10, events: report.totals.events, spans: report.spans };
 }
 
-async function main() {
-  await ensureStore();
-  const config = parseConfig(YAML.parse(readFileSync(configPath, 'utf8')), { sha256: 'bench' });
-  // The generator draws identities with a bias towards the first: nhi-0001 carries about 7 % of all
-  // traffic (the worst case), the middle one about 0.35 % (a typical identity).
-  const own = config.identities.filter((i) => !i.shared);
-  const typical = own[Math.floor(own.length / 2)]?.id;
-  const busiest = own[0]?.id;
-  const window = { start: Date.UTC(2026, 9, 14), end: Date.UTC(2026, 9, 15) };
-  const store = await openStore(storePath);
-  try {
-    const t = await timeReplay(store, config, typical, window);
-    const b = await timeReplay(store, config, busiest, window);
-    const figures = {
-      events_in_store: EVENTS,
-      typical_identity: `${typical}: ${t.events} events, ${t.spans} spans`,
-      typical_median_ms: t.ms,
-      busiest_identity: `${busiest}: ${b.events} events, ${b.spans} spans`,
-      busiest_median_ms: b.ms,
-      load_average: os.loadavg()[0].toFixed(1),
-    };
-    process.stderr.write(`b8: ${JSON.stringify(figures)}\n`);
-    console.log(
-      JSON.stringify({
-        name: 'B8 replay one identity over one day',
-        target: `< ${TARGET_MS} ms for a typical identity in a 10M-event store (median of 5)`,
-        figures,
-        pass: t.ms < TARGET_MS,
-      }),
-    );
-  } finally {
-    await store.close();
-  }
-}
+const cliReplay = (configPath, identity) =>
+  runCli([
+    'replay',
+    '--config',
+    configPath,
+    '--identity',
+    identity,
+    '--from',
+    DAY.from,
+    '--to',
+    DAY.to,
+    '--format',
+    'json',
+  ]);
 
-await main();
+const { storePath, configPath, events, generator } = await monthStore();
+const { config } = await loadConfig(configPath);
+const own = config.identities.filter((i) => !i.shared);
+const typical = own[Math.floor(own.length / 2)]?.id;
+const busiest = own[0]?.id;
+
+const cliTypical = cliReplay(configPath, typical);
+const cliBusiest = cliReplay(configPath, busiest);
+const signalsOf = (run) => JSON.parse(run.stdout).signals?.length ?? 0;
+
+const store = await openStore(storePath);
+let t;
+let b;
+try {
+  t = await timeReplay(store, config, typical);
+  b = await timeReplay(store, config, busiest);
+} finally {
+  await store.close();
+}
+const figures = {
+  data: `${events} events (month ${generator}), day ${DAY.from}`,
+  typical_identity: `${typical}: ${t.events} events, ${t.spans} spans, ${signalsOf(cliTypical)} signals`,
+  'typical: tally replay --format json ms': Math.round(cliTypical.ms),
+  'typical: peak RSS MiB': cliTypical.peakRssMiB,
+  'typical: computeReplay median ms (inner)': t.ms,
+  busiest_identity: `${busiest}: ${b.events} events, ${b.spans} spans, ${signalsOf(cliBusiest)} signals`,
+  'busiest: tally replay --format json ms': Math.round(cliBusiest.ms),
+  'busiest: peak RSS MiB': cliBusiest.peakRssMiB,
+  'busiest: computeReplay median ms (inner)': b.ms,
+  'load average before / after': `${loadBefore} / ${load()}`,
+};
+console.log(
+  JSON.stringify({
+    name: 'B8 replay one identity over one day',
+    target: `\`tally replay\` of a typical identity-day < ${TARGET_CLI_MS} ms end to end; computeReplay < ${TARGET_MS} ms`,
+    figures,
+    pass: cliTypical.ms < TARGET_CLI_MS && t.ms < TARGET_MS,
+  }),
+);

@@ -32,6 +32,7 @@ import { SELECTOR_FIELDS } from './config.js';
 import { ConfigError, type Problem } from './errors.js';
 import { UNIT_NAME } from './event.js';
 import { type Money, ONE, parseMoney } from './money.js';
+import { parseQueueUrl, QueueUrlError } from './queue-url.js';
 import { holdsSecret } from './secrets.js';
 import { KEY_HASH_DIGITS, MIN_KEY_PREFIX_DIGITS, normalizeApiKey } from './selectors.js';
 import { SEVERITIES } from './signals/signal.js';
@@ -85,6 +86,7 @@ const BUDGET_SCOPES = ['team', 'application', 'tenant'] as const;
 
 const TOP_KEYS = [
   'store',
+  'queue',
   'currency',
   'include',
   'cost_centers',
@@ -110,6 +112,14 @@ export function parseConfig(raw: unknown, opts: ParseConfigOptions): Config {
     c.report('include', 'includes are followed only when the configuration is loaded from a file');
 
   const store = top.str('store') ?? './tally.duckdb';
+  const queue = top.str('queue') ?? null;
+  if (queue !== null) {
+    try {
+      parseQueueUrl(queue);
+    } catch (e) {
+      c.report('queue', e instanceof QueueUrlError ? e.message : String(e));
+    }
+  }
   const currency = top.str('currency') ?? 'USD';
   if (!/^[A-Z]{3}$/.test(currency))
     c.report('currency', `must be a three-letter ISO 4217 code such as USD, not ${show(currency)}`);
@@ -150,6 +160,7 @@ export function parseConfig(raw: unknown, opts: ParseConfigOptions): Config {
   if (c.problems.length > 0) throw new ConfigError(c.problems);
   return {
     store,
+    queue,
     currency,
     costCenters: costCenters.map(({ id, name }) => ({ id, name })),
     teams: teams.map(({ path: _, ...t }) => t),

@@ -4,7 +4,7 @@
  */
 import type { Application, Config, Dated, Identity, SELECTOR_FIELDS, Selector, Team } from './config.js';
 import { modelMatches } from './glob.js';
-import { selectorComparisons, selectorScore } from './selectors.js';
+import { MIN_KEY_PREFIX_DIGITS, selectorComparisons, selectorScore } from './selectors.js';
 import type { SelectorTuple } from './usage.js';
 import { tupleKey } from './usage.js';
 
@@ -47,7 +47,8 @@ interface SelectorMatch {
 
 interface SelectorIndex {
   byShape: Map<readonly SelectorField[], Map<string, SelectorMatch[]>>;
-  prefixed: Array<{ position: number; selector: Selector }>;
+  /** Selectors with an api_key hash prefix, by the prefix's first MIN_KEY_PREFIX_DIGITS characters. */
+  prefixed: Map<string, Array<{ position: number; selector: Selector }>>;
 }
 
 /** The values of a tuple's fields of one shape, as a key. */
@@ -91,7 +92,10 @@ export class Registry {
         if (m.fields > (scores.get(m.position) ?? 0)) scores.set(m.position, m.fields);
       }
     }
-    for (const { position, selector } of prefixed) {
+    // A prefix selector can only match a key that starts with its first 16 characters.
+    const apiKey = tuple.api_key;
+    const candidates = apiKey === null ? undefined : prefixed.get(apiKey.slice(0, MIN_KEY_PREFIX_DIGITS));
+    for (const { position, selector } of candidates ?? []) {
       const fields = selectorScore(selector, tuple);
       if (fields > (scores.get(position) ?? 0)) scores.set(position, fields);
     }
@@ -120,13 +124,17 @@ export class Registry {
   private selectorIndex(): SelectorIndex {
     if (this.index) return this.index;
     const shapes = new Map<string, readonly SelectorField[]>();
-    const index: SelectorIndex = { byShape: new Map(), prefixed: [] };
+    const index: SelectorIndex = { byShape: new Map(), prefixed: new Map() };
     this.config.identities.forEach((identity, position) => {
       for (const selector of identity.match) {
         const comparisons = selectorComparisons(selector);
         if (comparisons.length === 0) continue;
-        if (comparisons.some((c) => c.op !== 'equals')) {
-          index.prefixed.push({ position, selector });
+        const prefix = comparisons.find((c) => c.op === 'key_prefix');
+        if (prefix) {
+          const head = prefix.value.slice(0, MIN_KEY_PREFIX_DIGITS);
+          const list = index.prefixed.get(head) ?? [];
+          list.push({ position, selector });
+          index.prefixed.set(head, list);
           continue;
         }
         const fields = comparisons.map((c) => c.field);

@@ -7,14 +7,14 @@
  */
 
 import { Attributor, type Charge } from '../core/attribution.js';
-import type { Config } from '../core/config.js';
+import type { Config, Identity } from '../core/config.js';
 import type { UsageEvent } from '../core/event.js';
 import { formatMoney } from '../core/money.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
 import { TraceIndex } from '../core/trace-walk.js';
 import { eventGroup } from '../core/usage.js';
-import type { EventKey, Store } from '../store/store.js';
+import type { EventKey, EventsPageQuery, Store } from '../store/store.js';
 import { HttpError } from './errors.js';
 import { optional } from './http.js';
 
@@ -121,6 +121,7 @@ export class Drilldown {
         trace: filter.trace ?? null,
         after,
         limit: CHUNK,
+        ...prefilter(this.config, filter),
       });
       if (events.length === 0) return { events: out, next_cursor: null };
       const charges = await this.attribute(events);
@@ -146,6 +147,33 @@ export class Drilldown {
     index.add(await this.store.traceSpans([...walkTraces]));
     return events.map((e) => this.attributor.attribute(eventGroup(e, index.walk(e))));
   }
+}
+
+/**
+ * What the store can filter before attribution, a superset of the events
+ * whose charge matches: provider and model as stored; a tenant claimed, or
+ * inheritable in a trace; for an identity, application or team, the events
+ * of the identities that could be charged to it (their selectors), and the
+ * events of shared identities in a trace with one of theirs (an invoker).
+ */
+function prefilter(config: Config, f: EventFilter): Partial<EventsPageQuery> {
+  const q: Partial<EventsPageQuery> = {};
+  if (f.provider !== undefined) q.provider = f.provider;
+  if (f.model !== undefined) q.model = f.model;
+  if (typeof f.tenant === 'string') q.tenant = f.tenant;
+  const apps = new Map(config.applications.map((a) => [a.id, a]));
+  const tests: Array<(i: Identity) => boolean> = [];
+  if (typeof f.identity === 'string' && config.identities.some((i) => i.id === f.identity))
+    tests.push((i) => i.id === f.identity);
+  if (typeof f.application === 'string') tests.push((i) => i.application === f.application);
+  if (typeof f.team === 'string')
+    tests.push((i) => apps.get(i.application ?? '')?.owner.some((o) => o.team === f.team) ?? false);
+  if (tests.length > 0)
+    q.match = {
+      own: config.identities.filter((i) => tests.every((t) => t(i))).flatMap((i) => i.match),
+      shared: config.identities.filter((i) => i.shared).flatMap((i) => i.match),
+    };
+  return q;
 }
 
 function matches(c: Charge, f: EventFilter): boolean {

@@ -24,8 +24,11 @@ export interface ReplayOptions {
   /** A registry identity id, or an unregistered caller as signals name it (`api_key:…`). */
   identity?: string | null;
   trace?: string | null;
-  /** Signals over the window, to tell which ones each span fed. */
-  signals?: (window: { start: number; end: number }) => Promise<Signal[]>;
+  /**
+   * Signals over the window, to tell which ones each span fed; `identities`,
+   * when given, are the only ones whose signals can feed the selected spans.
+   */
+  signals?: (window: { start: number; end: number }, identities?: readonly string[]) => Promise<Signal[]>;
 }
 
 /**
@@ -82,9 +85,20 @@ export async function computeReplay(store: Store, config: Config, opts: ReplayOp
     registry,
     prices,
     config,
-    signals: opts.signals ? await opts.signals(window) : [],
+    signals: opts.signals ? await opts.signals(window, feedingIdentities(config, identity)) : [],
     auditHead: await store.auditHead(),
   });
+}
+
+/**
+ * The identities whose signals can feed the spans of a registered identity:
+ * its own, and every shared identity (their spans roll up to it, and a
+ * finding about their events can name them as evidence). None (all signals)
+ * for any other selection.
+ */
+function feedingIdentities(config: Config, identity: string | null): string[] | undefined {
+  if (identity === null || !config.identities.some((i) => i.id === identity)) return undefined;
+  return [identity, ...config.identities.filter((i) => i.shared && i.id !== identity).map((i) => i.id)];
 }
 
 /**

@@ -43,6 +43,14 @@ export interface SignalOptions {
   invoice?: readonly BillRow[];
   /** The statement of the same window, when the caller has it already. */
   computed?: Computed;
+  /**
+   * Only the signals these registry identities' events back are wanted
+   * (replay asks for the few that can feed its spans): the store sums only
+   * the events their selectors match, and the signals are those of these
+   * identities and the statement's findings backed by their events alone.
+   * Each is the same as without the scope.
+   */
+  identities?: readonly string[];
 }
 
 /** The default window of `tally signals`: the 30 days up to the latest event, in whole hours. */
@@ -93,6 +101,7 @@ export async function evaluateSignals(
     return rates;
   };
 
+  const scope = opts.identities ? new Set(opts.identities) : null;
   const facts = await store.signalFacts({
     start: window.start,
     end: window.end,
@@ -105,13 +114,18 @@ export async function evaluateSignals(
     aggregateOperations: [...AGGREGATE_OPERATIONS],
     probeErrors: PROBE_ERRORS,
     prefilter: prefilter(settings),
+    ...(scope ? { match: config.identities.filter((i) => scope.has(i.id)).flatMap((i) => i.match) } : {}),
   });
+  // Other identities' facts may be partial (their events need not match the selectors): their signals are dropped.
   const signals = factSignals(facts, window, settings, {
     environmentOf: (id) => byId.get(id)?.environment ?? null,
     outputPerMtok: (provider, model) => output.get(`${provider ?? ''}\u0000${model ?? ''}`) ?? null,
-  });
+  }).filter((s) => scope === null || scope.has(s.identity));
 
-  const findings = chargeFindings(charges, byId, window.end);
+  // A finding's evidence is sampled from its sources' events, which the scoped sums saw only for the scope.
+  const findings = chargeFindings(charges, byId, window.end).filter(
+    (f) => scope === null || f.sources.every((s) => scope.has(s)),
+  );
   const filters: EvidenceFilter[] = findings.map((f, i) => ({
     key: String(i),
     tuples: f.sources.flatMap((s) => tuplesOf.get(s) ?? []),

@@ -88,6 +88,17 @@ export interface EventsPageQuery {
   trace?: string | null;
   after?: EventKey | null;
   limit: number;
+  /**
+   * Only events that `own` selectors match (core/selectors.ts), or that
+   * `shared` selectors match in a trace where some span matches `own` (work
+   * that may roll up to an invoker).
+   */
+  match?: { own: Selector[]; shared: Selector[] };
+  /** Only events that claim this tenant, or claim none and are in a trace (they may inherit one). */
+  tenant?: string;
+  /** Only events with this provider / model (null: none). */
+  provider?: string | null;
+  model?: string | null;
 }
 
 /** One span of a trace (an event's or a kept trace link's): what walking up to an invoker or an inherited tenant needs. */

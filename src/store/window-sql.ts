@@ -33,10 +33,14 @@ export function selectorSql(d: WindowDialect, s: Selector): string {
   return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
 }
 
+/** Events that some of the selectors match; none match an empty list. */
+export function matchSql(d: WindowDialect, match: readonly Selector[]): string {
+  return match.length === 0 ? 'false' : `(${match.map((s) => selectorSql(d, s)).join(' OR ')})`;
+}
+
 export function eventsInWindowSql(d: WindowDialect, q: EventWindowQuery): string {
   const where = [`time >= ${d.ts(q.from)}`, `time < ${d.ts(q.to)}`];
-  if (q.match)
-    where.push(q.match.length === 0 ? 'false' : `(${q.match.map((s) => selectorSql(d, s)).join(' OR ')})`);
+  if (q.match) where.push(matchSql(d, q.match));
   const limit = q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`;
   const selected = `SELECT ${d.columns} FROM events WHERE ${where.join(' AND ')}`;
   if (q.traceMargin === undefined) return selected + limit;

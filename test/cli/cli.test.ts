@@ -89,6 +89,17 @@ describe('tally ingest', () => {
     });
   }
 
+  it("rejects a misspelt key first seen after the bulk reader's sample, naming line and field", async () => {
+    // DuckDB's reader sniffs its columns from the first ~20k records and ignores any other key;
+    // the bulk path must still refuse the file as the streaming parser does.
+    const lines = Array.from({ length: 30_000 }, (_, i) => line(`e${i}`));
+    lines.push(line('late', { input_token: 5 }));
+    await writeFile(path.join(cli.dir, 'late.jsonl'), `${lines.join('\n')}\n`);
+    expect(await run('ingest', path.join(cli.dir, 'late.jsonl'))).toBe(2);
+    expect(cli.err).toMatch(/late\.jsonl, line 30001, field input_token: unknown field/);
+    expect(await eventCount()).toBe(0);
+  });
+
   it('rejects an unknown format', async () => {
     await writeFile(path.join(cli.dir, 'notes.txt'), 'hello world\n');
     expect(await run('ingest', path.join(cli.dir, 'notes.txt'))).toBe(2);

@@ -247,6 +247,36 @@ describe('GET /v1/events filters', () => {
   });
 });
 
+describe('GET /v1/events from a statement line', () => {
+  it('every line of a team drills down to exactly its events, shared agents’ rolled-up work included', async () => {
+    const fin = tokens.get('finance')!;
+    const st = await get<{ lines: Array<Line & Record<string, string | null>> }>(
+      fin,
+      '/v1/statements?period=2026-10',
+    );
+    const lines = st.lines.filter((l) => l.team !== null && l.pool === null);
+    expect(lines.length).toBeGreaterThan(5);
+    const fields = ['team', 'application', 'tenant', 'environment', 'category'] as const;
+    for (const line of lines) {
+      const given = fields.filter((f) => line[f] !== null).map((f) => `${f}=${encodeURIComponent(line[f]!)}`);
+      const none = fields.filter((f) => line[f] === null && f !== 'category');
+      const query = [...given, `status=${line.status}`, ...(none.length ? [`none=${none.join(',')}`] : [])];
+      let events = 0;
+      let cursor: string | null = null;
+      do {
+        const page: { events: unknown[]; next_cursor: string | null } = await get(
+          fin,
+          `/v1/events?period=2026-10&limit=1000&${query.join('&')}${cursor ? `&cursor=${cursor}` : ''}`,
+        );
+        events += page.events.length;
+        cursor = page.next_cursor;
+      } while (cursor);
+      const same = st.lines.filter((l) => fields.every((f) => l[f] === line[f]) && l.status === line.status);
+      expect(events, query.join('&')).toBe(same.reduce((n, l) => n + l.events, 0));
+    }
+  });
+});
+
 describe('GET /v1/names and /v1/periods/latest', () => {
   it('names: all for finance; for a team its own team and no other', async () => {
     const all = await get<Record<string, Record<string, string>>>(tokens.get('finance')!, '/v1/names');

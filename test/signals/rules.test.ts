@@ -4,10 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/core/event.js';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
 import type { RuleId, Signal } from '../../src/core/signals/signal.js';
+import { computeReplay } from '../../src/service/replay.js';
+import { evaluateSignals } from '../../src/service/signals.js';
 import { computeStatement } from '../../src/service/statement.js';
 import { ADAPTERS } from '../store/adapters.js';
 import {
   eventOf,
+  HOUR,
   REGISTRY,
   Rng,
   steadyTraffic,
@@ -187,6 +190,27 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       expect(s.last_seen).toBeLessThan(at('2026-10-26T12:00:00Z'));
     });
 
+    it('a replay of one identity shows the same signals when it sums only the events that can feed it', async () => {
+      const window = { start: at('2026-10-09T00:00:00Z'), end: at('2026-10-27T00:00:00Z') };
+      let fed = 0;
+      for (const id of ['nhi-api', 'nhi-web', 'nhi-tenants', 'nhi-revoked', 'nhi-leaked']) {
+        const all = await computeReplay(w.store, w.config, {
+          window,
+          identity: id,
+          signals: (win) => evaluateSignals(w.store, w.config, win),
+        });
+        const scoped = await computeReplay(w.store, w.config, {
+          window,
+          identity: id,
+          signals: (win, identities) =>
+            evaluateSignals(w.store, w.config, win, identities ? { identities } : {}),
+        });
+        expect(scoped, id).toEqual(all);
+        fed += all.signals.length;
+      }
+      expect(fed).toBeGreaterThan(5);
+    });
+
     it('raises nothing else', () => {
       const expected = new Set([
         'S01 nhi-revoked',
@@ -289,6 +313,29 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
         // 4 × (1000 × $15 + 100 × $75) / 1M = 4 × $0.0225 = $0.09
         expect(formatMoney(s05.cost)).toBe(formatMoney(parseMoney('0.09')));
         expect(s05.evidence.models).toEqual(['m-premium']);
+      } finally {
+        await local.close();
+      }
+    });
+
+    it('evidence names the earliest events, across addresses and hours (S10)', async () => {
+      // Eight addresses of one new network, each its own profile row, used in reverse address order one
+      // hour apart: the evidence is the first event of each of the five earliest hours, in time order.
+      const s = stream('nhi-nightly');
+      const r = new Rng(8);
+      const events = Array.from({ length: 8 }, (_, k) =>
+        Array.from({ length: 3 }, (_, j) =>
+          eventOf(s, `net-${k}-${j}`, at('2026-10-24T02:00:00Z') + k * HOUR + j * 60_000, r, {
+            client_address: `203.0.113.${90 - k}`,
+          }),
+        ),
+      ).flat();
+      const local = await world([...steadyTraffic(1), ...events], REGISTRY);
+      try {
+        const found = (await local.signals()).filter((x) => x.rule === 'S10' && x.identity === 'nhi-nightly');
+        expect(found).toHaveLength(1);
+        expect(found[0]?.evidence.events).toEqual(['net-0-0', 'net-1-0', 'net-2-0', 'net-3-0', 'net-4-0']);
+        expect(found[0]?.events).toBe(24);
       } finally {
         await local.close();
       }

@@ -12,8 +12,17 @@ import { BASE, config } from './helpers.js';
 
 const value = fc.constantFrom('a', 'b', 'c');
 const HASH = 'ab'.repeat(32);
-// api_key values: plain ids, a key hash, and a 16-digit prefix of it (matches the hash too)
-const key = fc.constantFrom('a', 'b', HASH, HASH.slice(0, 16), 'cd'.repeat(32));
+// api_key values: plain ids, key hashes, and prefixes of 16 and 24 digits (each matches the hashes that start
+// with it; the second hash shares only the first 16 digits with the first)
+const key = fc.constantFrom(
+  'a',
+  'b',
+  HASH,
+  HASH.slice(0, 16),
+  HASH.slice(0, 24),
+  'ab'.repeat(8) + 'cd'.repeat(24),
+  'cd'.repeat(32),
+);
 
 function bySpec(identities: readonly Identity[], t: SelectorTuple): Resolution {
   const scores = identities.map((i) => Math.max(0, ...i.match.map((s: Selector) => selectorScore(s, t))));

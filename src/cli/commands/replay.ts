@@ -54,11 +54,13 @@ export const replaySpec: CommandSpec<ReplayOptions> = {
         identity: o.identity,
         trace: o.trace,
         // Signal rules judge whole hours.
-        signals: (w) =>
-          evaluateSignals(store, config, {
-            start: Math.floor(w.start / HOUR_MS) * HOUR_MS,
-            end: Math.ceil(w.end / HOUR_MS) * HOUR_MS,
-          }),
+        signals: (w, identities) =>
+          evaluateSignals(
+            store,
+            config,
+            { start: Math.floor(w.start / HOUR_MS) * HOUR_MS, end: Math.ceil(w.end / HOUR_MS) * HOUR_MS },
+            identities ? { identities } : {},
+          ),
       }),
     );
     if (o.format === 'json') return text(`${JSON.stringify(replayJson(replay), null, 2)}\n`, JSON_TYPE);

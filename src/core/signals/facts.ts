@@ -4,6 +4,7 @@
  * in SQL; core/signals/sums.ts computes them from hourly sums for the
  * PostgreSQL store. Every verdict is taken by the pure rules over these facts.
  */
+import type { Selector } from '../config.js';
 import type { Money } from '../money.js';
 import type { SelectorTuple } from '../usage.js';
 
@@ -48,6 +49,13 @@ export interface SignalQuery {
    * asks; resolution stays in core).
    */
   identify(tuples: SelectorTuple[]): Array<{ tuple: SelectorTuple; identity: string }>;
+  /**
+   * Only the events some of these selectors match (core/selectors.ts), when
+   * the caller needs the facts of a few identities: every event of an
+   * identity matches one of its selectors, so theirs are complete. Absent:
+   * every event.
+   */
+  match?: Selector[];
   /** Given the (provider, model) pairs of the history, their rates. */
   price(pairs: Array<{ provider: string | null; model: string | null }>): RateRow[];
   /** Most specific first, as the price book picks them. */

@@ -18,6 +18,7 @@
  * up to six decimals per million tokens) and the price book's base rates:
  * close enough to judge a threshold, never used for a statement amount.
  */
+import type { Selector } from '../config.js';
 import type { Money } from '../money.js';
 import type { SelectorTuple } from '../usage.js';
 import type {
@@ -73,6 +74,8 @@ export interface SignalSumsQuery {
   end: number;
   /** A regular expression (lower case) over `error_type` that both engines read alike; a NULL type counts. */
   probeErrors: string;
+  /** Only the events some of these selectors match (SignalQuery.match). */
+  match?: Selector[];
 }
 
 /** The network of a client address: IPv4 /16, IPv6 /48, else the address as given. */

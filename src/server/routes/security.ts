@@ -97,7 +97,7 @@ function replayRoute(app: AppContext): Route {
         window,
         identity: optional(query, 'identity') ?? null,
         trace,
-        signals: (w) => evaluateSignals(store, config, w),
+        signals: (w, identities) => evaluateSignals(store, config, w, identities ? { identities } : {}),
       });
       return json({
         ...(replayJson(team === null ? replay : replayOfTeam(replay, team)) as object),

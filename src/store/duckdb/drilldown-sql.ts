@@ -5,11 +5,27 @@
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery } from '../store.js';
+import { matchSql } from './replay-sql.js';
 import { TRACE_NODES } from './usage-sql.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
 const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? 'epoch_ms(time) AS time' : f)).join(', ');
+
+/** The drill-down's filters that SQL can apply (EventsPageQuery); the rest is attribution's. */
+function pageFilters(q: EventsPageQuery): string[] {
+  const out: string[] = [];
+  if (q.match) {
+    const own = matchSql(q.match.own);
+    const invoked = `trace_id IN (SELECT trace_id FROM (${TRACE_NODES}) n WHERE trace_id IS NOT NULL AND ${own})`;
+    out.push(q.match.shared.length === 0 ? own : `(${own} OR (${matchSql(q.match.shared)} AND ${invoked}))`);
+  }
+  if (q.tenant !== undefined)
+    out.push(`(tenant = ${sqlString(q.tenant)} OR (tenant IS NULL AND trace_id IS NOT NULL))`);
+  if (q.provider !== undefined) out.push(`provider IS NOT DISTINCT FROM ${sqlString(q.provider)}`);
+  if (q.model !== undefined) out.push(`model IS NOT DISTINCT FROM ${sqlString(q.model)}`);
+  return out;
+}
 
 export function eventsPageSql(q: EventsPageQuery): string {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
@@ -20,6 +36,7 @@ export function eventsPageSql(q: EventsPageQuery): string {
     const i = sqlString(q.after.id);
     where.push(`(time < ${t} OR (time = ${t} AND (source < ${s} OR (source = ${s} AND id < ${i}))))`);
   }
+  where.push(...pageFilters(q));
   return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}
 ORDER BY time DESC, source DESC, id DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
 }

@@ -7,10 +7,15 @@
  * objects value by value costs more than the query itself.
  */
 import type { DuckDBResultReader } from '@duckdb/node-api';
+import type { Selector } from '../../core/config.js';
 import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import { sqlString, withRichUsage } from '../rows.js';
 import type { EventWindowQuery } from '../store.js';
-import { type WindowDialect, eventsInWindowSql as windowSql } from '../window-sql.js';
+import {
+  type WindowDialect,
+  matchSql as windowMatchSql,
+  eventsInWindowSql as windowSql,
+} from '../window-sql.js';
 import { columnType } from './schema.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
@@ -29,6 +34,9 @@ export const DUCKDB_WINDOW: WindowDialect = {
 };
 
 export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(DUCKDB_WINDOW, q);
+
+/** Events that some of the selectors match; none match an empty list. */
+export const matchSql = (match: readonly Selector[]): string => windowMatchSql(DUCKDB_WINDOW, match);
 
 export function traceEventsSql(traceIds: readonly string[]): string {
   return `SELECT ${COLUMNS} FROM events WHERE trace_id IN (${traceIds.map(sqlString).join(', ')})`;
@@ -86,6 +94,7 @@ export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
     col('output_audio_tokens'),
     col('units'),
   ];
+  const adjusted = col('adjusted_count');
   const n = id.length;
   const events = new Array<UsageEvent>(n);
   for (let i = 0; i < n; i++) {
@@ -119,6 +128,7 @@ export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
       reported_cost: reportedCost[i] as string | null,
     };
     withRichUsage(events[i] as UsageEvent, rich[0]?.[i], rich[1]?.[i], rich[2]?.[i], rich[3]?.[i]);
+    if (typeof adjusted[i] === 'string') (events[i] as UsageEvent).adjusted_count = adjusted[i] as string;
   }
   return events;
 }

@@ -20,6 +20,7 @@ import type {
 } from '../../core/signals/facts.js';
 import type { SelectorTuple } from '../../core/usage.js';
 import { sqlString } from '../rows.js';
+import { matchSql } from './replay-sql.js';
 
 export const HOURLY = 'tally_signal_hours';
 export const DENSE = 'tally_signal_series';
@@ -112,7 +113,7 @@ SELECT api_key, service, agent, project, provider, model, client_address, enviro
        count(*) FILTER (WHERE ${probe}) AS probes,
        epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
 FROM events
-WHERE time < ${ts(q.end)}
+WHERE time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}
 GROUP BY ALL`;
 }
 
@@ -156,7 +157,7 @@ CREATE OR REPLACE TEMP TABLE ${PROFILE} AS
 SELECT ident, service, provider, model, client_address, environment,
        min(first_t) AS first_t, coalesce(sum(events) ${w}, 0)::BIGINT AS events,
        min(first_t) ${w} AS first_w, max(last_t) ${w} AS last_w,
-       coalesce(list(first_id ORDER BY first_t) ${w}, [])[1:3] AS ids,
+       coalesce(min_by({t: first_t, id: first_id}, (first_t, first_id), 3) ${w}, []) AS ids,
        coalesce(sum(cost) ${w}, 0)::HUGEINT AS cost
 FROM ${FINE}
 GROUP BY ident, service, provider, model, client_address, environment`;
@@ -257,6 +258,9 @@ export function candidatesSql(
   };
 }
 
+/** The earliest five of the rows' first ids (each row keeps its earliest three, with their times). */
+const FIRST_IDS = `list_transform(list_sort(flatten(list(ids)))[1:5], x -> x.id)`;
+
 /** IPv4 /16, IPv6 /48, else the address as given. */
 const NETWORK = `CASE
   WHEN regexp_matches(client_address, '^\\d+\\.\\d+\\.\\d+\\.\\d+$') THEN regexp_extract(client_address, '^(\\d+\\.\\d+)\\.', 1) || '.0.0/16'
@@ -269,15 +273,15 @@ export function profileQueries(
   return {
     firstSeen: `SELECT ident, min(first_t) AS first_t FROM ${PROFILE} GROUP BY ident`,
     models: `SELECT ident, provider, model, min(first_t) AS first_t, sum(events)::BIGINT AS events,
-        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost
+        min(first_w) AS first_w, max(last_w) AS last_w, ${FIRST_IDS} AS ids, sum(cost)::HUGEINT AS cost
       FROM ${PROFILE} GROUP BY ident, provider, model`,
     networks: `SELECT ident, ${NETWORK} AS network, min(first_t) AS first_t, sum(events)::BIGINT AS events,
-        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost,
+        min(first_w) AS first_w, max(last_w) AS last_w, ${FIRST_IDS} AS ids, sum(cost)::HUGEINT AS cost,
         list(DISTINCT client_address ORDER BY client_address) FILTER (WHERE events > 0)[1:5] AS addresses
       FROM ${PROFILE} WHERE client_address IS NOT NULL
       GROUP BY ident, network HAVING min(first_t) >= ${q.start} AND sum(events) > 0`,
     claims: `SELECT ident, environment, service, min(first_t) AS first_t, sum(events)::BIGINT AS events,
-        min(first_w) AS first_w, max(last_w) AS last_w, flatten(list(ids))[1:5] AS ids, sum(cost)::HUGEINT AS cost
+        min(first_w) AS first_w, max(last_w) AS last_w, ${FIRST_IDS} AS ids, sum(cost)::HUGEINT AS cost
       FROM ${PROFILE} WHERE events > 0 GROUP BY ident, environment, service`,
   };
 }

@@ -3,16 +3,37 @@
  * census of `tally posture` and the evidence samples of the signals, in
  * PostgreSQL. Rows come back with `time` in epoch milliseconds.
  */
+
+import type { Selector } from '../../core/config.js';
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
 import type { EvidenceFilter } from '../../core/signals/facts.js';
 import type { SignalSumsQuery } from '../../core/signals/sums.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery, EventWindowQuery } from '../store.js';
-import { type WindowDialect, eventsInWindowSql as windowSql } from '../window-sql.js';
+import {
+  type WindowDialect,
+  matchSql as windowMatchSql,
+  eventsInWindowSql as windowSql,
+} from '../window-sql.js';
 import { ms, sameTuple, TRACE_NODES, ts } from './usage-sql.js';
 
 const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? `${ms('time')} AS time` : f)).join(', ');
 const list = (ids: readonly string[]) => ids.map(sqlString).join(', ');
+
+/** The drill-down's filters that SQL can apply (EventsPageQuery); the rest is attribution's. */
+function pageFilters(q: EventsPageQuery): string[] {
+  const out: string[] = [];
+  if (q.match) {
+    const own = matchSql(q.match.own);
+    const invoked = `trace_id IN (SELECT trace_id FROM (${TRACE_NODES}) n WHERE trace_id IS NOT NULL AND ${own})`;
+    out.push(q.match.shared.length === 0 ? own : `(${own} OR (${matchSql(q.match.shared)} AND ${invoked}))`);
+  }
+  if (q.tenant !== undefined)
+    out.push(`(tenant = ${sqlString(q.tenant)} OR (tenant IS NULL AND trace_id IS NOT NULL))`);
+  if (q.provider !== undefined) out.push(`provider IS NOT DISTINCT FROM ${sqlString(q.provider)}`);
+  if (q.model !== undefined) out.push(`model IS NOT DISTINCT FROM ${sqlString(q.model)}`);
+  return out;
+}
 
 export function eventsPageSql(q: EventsPageQuery): string {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
@@ -23,6 +44,7 @@ export function eventsPageSql(q: EventsPageQuery): string {
     const i = sqlString(q.after.id);
     where.push(`(time, source COLLATE "C", id COLLATE "C") < (${t}, ${s} COLLATE "C", ${i} COLLATE "C")`);
   }
+  where.push(...pageFilters(q));
   return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}
 ORDER BY time DESC, source COLLATE "C" DESC, id COLLATE "C" DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
 }
@@ -47,6 +69,9 @@ export const POSTGRES_WINDOW: WindowDialect = {
 };
 
 export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(POSTGRES_WINDOW, q);
+
+/** Events that some of the selectors match; none match an empty list. */
+export const matchSql = (match: readonly Selector[]): string => windowMatchSql(POSTGRES_WINDOW, match);
 
 export function traceEventsSql(traceIds: readonly string[]): string {
   return `SELECT ${COLUMNS} FROM events WHERE trace_id IN (${list(traceIds)})`;
@@ -96,6 +121,6 @@ SELECT api_key, service, agent, project, provider, model, client_address, enviro
        ${ms('min(time)')} AS first_t, ${ms('max(time)')} AS last_t,
        (array_agg(id ORDER BY time, id COLLATE "C"))[1] AS first_id
 FROM events
-WHERE time < ${ts(q.end)}
+WHERE time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12`;
 }

@@ -1,0 +1,145 @@
+// B9: drill-down from a statement line, as the dashboard asks for it:
+// `GET /v1/events` on `tally serve` over the shared benchmark month
+// (bench/lib/month-store.mjs), filtered by a sparse line's key (team,
+// application, tenant, environment, status), timed from the request to the
+// last page of the line (following next_cursor), and a dense one: the first
+// page of October, unfiltered. The server runs in its own process.
+// Reference in the same run: a hand-written DuckDB query selecting the same
+// line's events by their selectors and tenant. Target: < 500 ms.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { loadConfig } from '../dist/config/load.js';
+import { Registry } from '../dist/core/registry.js';
+import { load } from './lib/cli.mjs';
+import { monthStore } from './lib/month-store.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TARGET_MS = 500;
+const TOKEN = 'bench-finance-token';
+const OCT = 'from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z';
+const loadBefore = load();
+
+const { storePath, configPath, events, generator } = await monthStore();
+const { config } = await loadConfig(configPath);
+const registry = new Registry(config);
+
+// A sparse line: the selector tuple and tenant with the fewest events (at least two) in October.
+const instance = await DuckDBInstance.create(storePath, { memory_limit: '2GB' });
+const conn = await instance.connect();
+const sparse = (
+  await conn.runAndReadAll(`
+    SELECT api_key, service, agent, project, tenant, count(*)::INTEGER AS n FROM events
+    WHERE time >= '2026-10-01' AND time < '2026-11-01' AND tenant IS NOT NULL AND trace_id IS NULL
+    GROUP BY ALL HAVING count(*) >= 2 ORDER BY n, api_key, service, tenant LIMIT 20`)
+).getRowObjectsJS();
+const pick = sparse.find((r) => registry.resolve(r).kind === 'identity');
+const identity = registry.resolve(pick).identity;
+const owner = registry.owner(identity, Date.UTC(2026, 9, 15));
+const line = {
+  team: owner.chain.team,
+  application: owner.chain.application,
+  tenant: pick.tenant,
+  environment: identity.environment,
+  status: 'attributed',
+};
+const q = (v) => `'${String(v).replaceAll("'", "''")}'`;
+const eq = (f, v) => (v === null ? `${f} IS NULL` : `${f} = ${q(v)}`);
+const t0 = performance.now();
+const ref = (
+  await conn.runAndReadAll(`SELECT id FROM events
+    WHERE time >= '2026-10-01' AND time < '2026-11-01' AND tenant = ${q(pick.tenant)}
+      AND ${['api_key', 'service', 'agent', 'project'].map((f) => eq(f, pick[f])).join(' AND ')}
+    ORDER BY time DESC`)
+).getRowObjectsJS();
+const refMs = performance.now() - t0;
+conn.closeSync();
+instance.closeSync();
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tally-b9-'));
+const yaml = path.join(dir, 'tally.yaml');
+const access = `access:\n  - { token_sha256: "${createHash('sha256').update(TOKEN).digest('hex')}", role: finance }\n`;
+writeFileSync(
+  yaml,
+  readFileSync(configPath, 'utf8')
+    .replace(/^store:.*$/m, `store: ${storePath}`)
+    .replace(/^access:.*$/m, access),
+);
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+const port = await freePort();
+const child = spawn(
+  process.execPath,
+  [path.join(ROOT, 'bin/tally.js'), 'serve', '--config', yaml, '--port', String(port), '--rate-limit', '0'],
+  { stdio: ['ignore', 'ignore', 'pipe'] },
+);
+await new Promise((resolve, reject) => {
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += d;
+    if (err.includes('listening on')) resolve();
+  });
+  child.on('exit', () => reject(new Error(`server exited: ${err}`)));
+});
+const base = `http://127.0.0.1:${port}/v1/events?${OCT}`;
+const get = async (url) => {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
+  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return res.json();
+};
+
+let figures;
+try {
+  await get(`${base}&limit=1`); // warm-up: the server's first request opens what it opens lazily
+  const params = Object.entries(line)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('&');
+  const ts = performance.now();
+  const ids = [];
+  let requests = 0;
+  let cursor = null;
+  do {
+    const page = await get(`${base}&${params}&limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+    requests++;
+    ids.push(...page.events.map((e) => e.id));
+    cursor = page.next_cursor;
+  } while (cursor);
+  const lineMs = performance.now() - ts;
+  const td = performance.now();
+  const dense = await get(`${base}&limit=100`);
+  const denseMs = performance.now() - td;
+  figures = {
+    data: `${events} events (month ${generator})`,
+    'sparse line': `${Object.values(line).join(' / ')}: ${ids.length} events in ${requests} requests`,
+    'sparse line, all pages ms': Math.round(lineMs),
+    'dense: first page of October (100 events) ms': Math.round(denseMs),
+    'dense page events': dense.events.length,
+    'reference query ms (the line by its selectors and tenant)': Math.round(refMs),
+    'same events as the reference': ids.length === ref.length && ids.every((id, i) => id === ref[i].id),
+    'load average before / after': `${loadBefore} / ${load()}`,
+  };
+} finally {
+  child.kill();
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(
+  JSON.stringify({
+    name: 'B9 drill-down from a statement line',
+    target: `all events of a sparse statement line over \`GET /v1/events\` < ${TARGET_MS} ms (10M-event month)`,
+    figures,
+    pass:
+      figures['sparse line, all pages ms'] < TARGET_MS && figures['same events as the reference'] === true,
+  }),
+);
