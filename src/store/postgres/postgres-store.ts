@@ -845,11 +845,6 @@ async function rows(r: Runner, sql: string): Promise<Row[]> {
 }
 
 /** Runs a statement; returns the number of rows it changed (or created, for CREATE TABLE AS). */
-/**
- * Processes opening a new schema at once (replicas and workers starting
- * together) can both pass IF NOT EXISTS: the one that loses the race finds
- * the schema made, which is what it wanted.
- */
 async function run(r: Runner, sql: string): Promise<number> {
   try {
     return (await r.query(sql)).rowCount ?? 0;
