@@ -195,6 +195,7 @@ console.log(
       spans_p99_ms: spans.p99,
       connections: CONNECTIONS,
       batch: BATCH,
+      load_average: os.loadavg()[0].toFixed(1),
     },
     pass:
       events.errors === 0 &&

@@ -9,10 +9,13 @@ import { pullCommand } from './commands/pull.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { replayCommand } from './commands/replay.js';
 import { restateCommand } from './commands/restate.js';
+import { samplingCommand } from './commands/sampling.js';
 import { serveCommand } from './commands/serve.js';
 import { signalsCommand } from './commands/signals.js';
 import { statementCommand } from './commands/statement.js';
+import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
+import { workerCommand } from './commands/worker.js';
 
 export type Command = (argv: string[]) => Promise<number>;
 
@@ -27,9 +30,12 @@ export const COMMANDS: Record<string, Command> = {
   explain: explainCommand,
   posture: postureCommand,
   budgets: budgetsCommand,
+  sampling: samplingCommand,
   signals: signalsCommand,
   verify: verifyCommand,
   serve: serveCommand,
+  worker: workerCommand,
+  status: statusCommand,
   import: importCommand,
   pull: pullCommand,
 };

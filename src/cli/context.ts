@@ -1,5 +1,5 @@
 /** Loads the configuration and opens the store the way every command does. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../core/config.js';
@@ -36,6 +36,9 @@ export async function openContext(
       ? new StoreHeldError(e.file, e.pid, `${e.message}: ${howToReach(e.file, e.pid, opts.server === true)}`)
       : e;
   });
+  // This process holds the store now: a note beside it is from a server that was killed.
+  const file = storeFilePath(storeUrl);
+  if (file !== null) removeStaleNote(file, (pid) => pid !== process.pid);
   return { config, configPath, store, storeUrl };
 }
 
@@ -51,18 +54,50 @@ export function serverNoteFile(storeFile: string): string {
  */
 function howToReach(storeFile: string, holder: number, viaServer: boolean): string {
   let url = 'URL';
-  try {
-    const note = JSON.parse(readFileSync(serverNoteFile(storeFile), 'utf8')) as { url: string; pid?: number };
-    if (note.pid === holder) url = note.url;
-  } catch {
-    // no note (another kind of process, or a server from before notes): the generic form
-  }
+  const note = readNote(storeFile);
+  if (note?.pid === holder) url = note.url;
+  // Not the holder's, and its process is gone: a killed server's (a live one may be starting up).
+  else removeStaleNote(storeFile, (pid) => pid !== holder && !alive(pid));
   if (!viaServer)
     return `stop it first, or send the data to the server at ${url} instead (POST /v1/events, /v1/traces; docs/server.md)`;
   return (
     `run the command through it with --server ${url} and TALLY_TOKEN set to one of its tokens ` +
     '(a finance or admin token to close a month), or stop it'
   );
+}
+
+function readNote(storeFile: string): { url: string; pid?: number } | null {
+  try {
+    return JSON.parse(readFileSync(serverNoteFile(storeFile), 'utf8')) as { url: string; pid?: number };
+  } catch {
+    return null; // no note (another kind of process, or a server from before notes)
+  }
+}
+
+/**
+ * Removes the server note beside a store when `stale` says its PID is not
+ * the process holding the store: the server that wrote it was killed before
+ * it could remove it (a live server holds the store it noted). A note that
+ * cannot be read is left alone.
+ */
+function removeStaleNote(storeFile: string, stale: (pid: number | undefined) => boolean): void {
+  const note = readNote(storeFile);
+  if (note === null || !stale(note.pid)) return;
+  try {
+    rmSync(serverNoteFile(storeFile), { force: true });
+  } catch {
+    // another process removed or replaced it meanwhile: nothing to do
+  }
+}
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** A command that reads never creates an empty store and reports "ok" on it. */

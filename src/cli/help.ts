@@ -43,7 +43,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
   ingest: {
     usage: 'tally ingest FILE… [--format F] [--skip-invalid] [--report table|json]',
     summary:
-      'Ingest usage files (- for standard input); each file is stored whole or not at all. Prints per file how many records were stored, duplicate, superseded, rejected and ignored (spans that are not AI work).',
+      'Ingest usage files (- for standard input); each file is stored whole or not at all (through a server: checked whole before any of it is sent, then sent in requests). Prints per file how many records were stored, duplicate, superseded, rejected and ignored (spans that are not AI work).',
     options: [
       ['--format F', `input format (default auto): ${FORMATS_IN.join(', ')}`],
       ['--skip-invalid', 'store the valid records and write the invalid ones to FILE.quarantine.jsonl'],
@@ -51,10 +51,11 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     choices: { format: FORMATS_IN, report: ['table', 'json'] },
     example: 'tally ingest spans.json spend-logs.csv --format auto',
+    server: true,
   },
   statement: {
     usage:
-      'tally statement --period YYYY-MM | --from T --to T [--level L] [--format F] [--out FILE] [--issue]',
+      'tally statement --period YYYY-MM | --from T --to T [--level L] [--format F] [--out FILE] [--issue] [--control-totals usage]',
     summary: 'The chargeback statement of a month or a window.',
     options: [
       ['--period YYYY-MM', 'the calendar month (UTC)'],
@@ -63,6 +64,10 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ['--format F', 'table (default), json, csv, html, focus, focus-parquet (needs --out)'],
       ['--out FILE', 'write to FILE instead of standard output (its folder must exist)'],
       ['--issue', 'freeze the statement in the store (no new version when nothing changed)'],
+      [
+        '--control-totals usage',
+        'provider usage reports fix the total of the telemetry they cover (same provider, model, identity); the telemetry only splits it (docs/sampling.md)',
+      ],
     ],
     choices: {
       level: ['line', 'team', 'application', 'tenant', 'cost_center'],
@@ -167,6 +172,20 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     example: 'tally budgets --period 2026-10',
     server: true,
   },
+  sampling: {
+    usage: 'tally sampling --period YYYY-MM --rate R [--target T] [--format F]',
+    summary:
+      'What a sampling rate buys in billing precision: per team and tenant, the expected 95 % relative error if traces were kept at rate R, and the smallest rate within the target (docs/sampling.md).',
+    options: [
+      ['--period YYYY-MM', 'the month whose events to plan from'],
+      ['--rate R', 'the sampling probability to assess, in (0, 1], e.g. 0.1'],
+      ['--target T', 'the relative error to stay within (default 0.05)'],
+      ['--format F', 'table (default) or json'],
+    ],
+    choices: { format: ['table', 'json'] },
+    example: 'tally sampling --period 2026-10 --rate 0.1 --format json',
+    server: true,
+  },
   verify: {
     usage: 'tally verify [--format F]',
     summary:
@@ -177,16 +196,47 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     server: true,
   },
   serve: {
-    usage: 'tally serve [--port 4318] [--host 127.0.0.1] [--rate-limit N] [--max-body-mb N] [--web DIR]',
+    usage:
+      'tally serve [--port 4318] [--host 127.0.0.1] [--queue nats://…] [--rate-limit N] [--max-body-mb N] [--web DIR]',
     summary: 'The HTTP API (OTLP/HTTP ingest, scoped reads) and the dashboard.',
     options: [
       ['--port N', 'port to listen on (default 4318, the OTLP/HTTP port; 0 picks a free one)'],
       ['--host H', 'address to listen on (default 127.0.0.1)'],
+      [
+        '--queue URL',
+        'run as a replica: publish accepted requests to this NATS JetStream URL (overrides `queue:`; docs/deploy.md)',
+      ],
+      [
+        '--max-in-flight N',
+        'with a queue: requests waiting for the stream at once, past it 429 (default 512)',
+      ],
       ['--rate-limit N', 'requests per second per token (default 100)'],
       ['--max-body-mb N', 'largest request body, also after decompression (default 16)'],
+      ['--read-timeout S', 'seconds any read may take before it is interrupted with a 422 (default 60)'],
       ['--web DIR', 'serve the dashboard from DIR instead of the built one'],
     ],
     example: 'tally serve --port 4319 --config tally.yaml',
+  },
+  worker: {
+    usage: 'tally worker [--queue nats://…] [--batch N] [--metrics-port N]',
+    summary: 'Consume the ingest queue into the store (PostgreSQL): commit, then acknowledge.',
+    options: [
+      ['--queue URL', 'the NATS JetStream URL (overrides `queue:`; docs/deploy.md)'],
+      ['--batch N', 'messages fetched and committed together (default 100)'],
+      ['--metrics-port N', 'serve /metrics and /healthz on this port (0 picks one; default none)'],
+      ['--metrics-host H', 'address of the metrics listener (default 127.0.0.1)'],
+    ],
+    example: 'tally worker --queue nats://127.0.0.1:4222 --store postgres://tally@db:5432/tally',
+  },
+  status: {
+    usage: 'tally status [--queue nats://…] [--format text|json]',
+    summary: 'Ingest, queue and store health for an operator: lag, waiting messages, stored events.',
+    options: [
+      ['--queue URL', 'the NATS JetStream URL (overrides `queue:`)'],
+      ['--format F', 'text or json'],
+    ],
+    choices: { format: ['text', 'json'] },
+    example: 'tally status --format json',
   },
   import: {
     usage:

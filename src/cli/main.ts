@@ -40,7 +40,9 @@ function reportError(err: unknown): number {
   }
   if (err instanceof TallyError) {
     process.stderr.write(`tally: ${redactSecrets(err.message)}\n`);
-    return err.code === 'tampered' ? 1 : err.code === 'store_failure' || err.code === 'not_found' ? 1 : 2;
+    return ['tampered', 'store_failure', 'not_found', 'queue_unavailable', 'queue_full'].includes(err.code)
+      ? 1
+      : 2;
   }
   process.stderr.write(
     redactSecrets(

@@ -63,10 +63,7 @@ export async function callServer(
       ...(upload ? { body: upload.body } : {}),
     });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new UsageError(
-      `cannot reach the server at ${server.url} (${cause?.code ?? cause?.message ?? String(e)}): is \`tally serve\` running there?`,
-    );
+    throw unreachable(server, e);
   }
   if (!res.ok) throw await refusal(server, route, res);
   const type = res.headers.get('content-type') ?? 'application/octet-stream';
@@ -81,6 +78,35 @@ export async function callServer(
     exit: res.headers.get(EXIT_HEADER) === '1' ? 1 : 0,
     ...(wrote ? { wrote } : {}),
   };
+}
+
+/** POSTs a body to the server; a refusal is the error the command would give on the store file. */
+export async function postToServer(
+  server: Server,
+  path: string,
+  type: string,
+  body: string,
+): Promise<Response> {
+  const route = { method: 'POST', path };
+  let res: Response;
+  try {
+    res = await fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.token}`, 'content-type': type },
+      body,
+    });
+  } catch (e) {
+    throw unreachable(server, e);
+  }
+  if (!res.ok) throw await refusal(server, route, res);
+  return res;
+}
+
+function unreachable(server: Server, e: unknown): UsageError {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return new UsageError(
+    `cannot reach the server at ${server.url} (${cause?.code ?? cause?.message ?? String(e)}): is \`tally serve\` running there?`,
+  );
 }
 
 /** A refused request as the error the command would give: the same exit codes as on the store file. */

@@ -9,6 +9,7 @@ import type { Config, Identity } from './config.js';
 import type { Money } from './money.js';
 import type { PriceBook, PriceFallback, PricingInput } from './pricing.js';
 import type { DisputedReason, Registry, UnattributedReason } from './registry.js';
+import { addSample, type SampleUnits, weigh, weightOf } from './sampling.js';
 import { tupleKey, type UsageGroup } from './usage.js';
 
 export type Status = 'attributed' | 'unattributed' | 'disputed';
@@ -68,6 +69,10 @@ export interface Charge extends LineKey, Amounts {
   disputes: DisputedReason[];
   /** Parts of the usage priced at a fallback rate or not at all (SPEC §3); absent when none. */
   fallbacks?: PriceFallback[];
+  /** Sampled events (SPEC §11): the unit, weight and observed cost behind the weighted amounts. */
+  sample?: SampleUnits;
+  /** Usage from a provider usage report, asked for as a control total (SPEC §11). */
+  fromReport?: true;
 }
 
 /** Why a charge is billed 0: unattributed, disputed spend held, or experimentation shown back. */
@@ -108,6 +113,33 @@ export function addAmounts(into: Amounts, a: Amounts): void {
   into.requests += a.requests;
   into.input_tokens += a.input_tokens;
   into.output_tokens += a.output_tokens;
+}
+
+/**
+ * A charge of sampled events (SPEC §11) weighted by their adjusted count
+ * (Horvitz–Thompson): money exactly (a rational weight, rounded to the
+ * money unit), counts as estimates (rounded on the statement's lines).
+ */
+function weighCharge(c: Charge, g: UsageGroup): void {
+  const w = weightOf(g.adjusted_count);
+  c.sample = unitOf(g, c.effective_cost);
+  c.direct_cost = weigh(c.direct_cost, w);
+  c.effective_cost = weigh(c.effective_cost, w);
+  c.list_cost = weigh(c.list_cost, w);
+  c.billed_cost = weigh(c.billed_cost, w);
+  const times = Number(w.n) / Number(w.d);
+  c.events *= times;
+  c.unpriced_events *= times;
+  c.requests *= times;
+  c.input_tokens *= times;
+  c.output_tokens *= times;
+}
+
+/** The group's sampling unit with its weight and observed cost. */
+function unitOf(g: UsageGroup, observed: Money): SampleUnits {
+  const sample: SampleUnits = new Map();
+  addSample(sample, g.sample_unit ?? '', weightOf(g.adjusted_count), observed);
+  return sample;
 }
 
 export function selectorLabel(t: UsageGroup['own']): string {
@@ -187,6 +219,9 @@ export class Attributor {
       disputes: [...who.disputes],
     };
     if (quote.fallbacks) charge.fallbacks = quote.fallbacks;
+    if (g.adjusted_count) weighCharge(charge, g);
+    else if (g.sample_unit !== undefined) charge.sample = unitOf(g, charge.effective_cost);
+    if (g.from_report) charge.fromReport = true;
     return charge;
   }
 

@@ -32,6 +32,7 @@ import { SELECTOR_FIELDS } from './config.js';
 import { ConfigError, type Problem } from './errors.js';
 import { UNIT_NAME } from './event.js';
 import { type Money, ONE, parseMoney } from './money.js';
+import { parseQueueUrl, QueueUrlError } from './queue-url.js';
 import { holdsSecret } from './secrets.js';
 import { KEY_HASH_DIGITS, MIN_KEY_PREFIX_DIGITS, normalizeApiKey } from './selectors.js';
 import { SEVERITIES } from './signals/signal.js';
@@ -85,6 +86,7 @@ const BUDGET_SCOPES = ['team', 'application', 'tenant'] as const;
 
 const TOP_KEYS = [
   'store',
+  'queue',
   'currency',
   'include',
   'cost_centers',
@@ -110,6 +112,14 @@ export function parseConfig(raw: unknown, opts: ParseConfigOptions): Config {
     c.report('include', 'includes are followed only when the configuration is loaded from a file');
 
   const store = top.str('store') ?? './tally.duckdb';
+  const queue = top.str('queue') ?? null;
+  if (queue !== null) {
+    try {
+      parseQueueUrl(queue);
+    } catch (e) {
+      c.report('queue', e instanceof QueueUrlError ? e.message : String(e));
+    }
+  }
   const currency = top.str('currency') ?? 'USD';
   if (!/^[A-Z]{3}$/.test(currency))
     c.report('currency', `must be a three-letter ISO 4217 code such as USD, not ${show(currency)}`);
@@ -150,6 +160,7 @@ export function parseConfig(raw: unknown, opts: ParseConfigOptions): Config {
   if (c.problems.length > 0) throw new ConfigError(c.problems);
   return {
     store,
+    queue,
     currency,
     costCenters: costCenters.map(({ id, name }) => ({ id, name })),
     teams: teams.map(({ path: _, ...t }) => t),
@@ -304,10 +315,10 @@ function selectorProblem(key: (typeof SELECTOR_FIELDS)[number], value: string): 
   return null;
 }
 
-function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
-  if (f === null) return { models: [], discounts: [], units: [] };
-  f.allow(['models', 'discounts', 'units']);
-  const models = f.list('models').map(([p, v]): At<ModelPrice> => {
+type Entries = Array<[string, unknown]>;
+
+function parseModelPrices(c: Checker, entries: Entries): At<ModelPrice>[] {
+  const models = entries.map(([p, v]): At<ModelPrice> => {
     const e = c.fields(p, v, [
       'provider',
       'model',
@@ -343,8 +354,11 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
     (m) => `${m.provider.toLowerCase()}\0${m.model.toLowerCase()}\0${m.from}`,
     'the same provider, model and from as',
   );
+  return models;
+}
 
-  const discounts = f.list('discounts').map(([p, v]): At<Discount> => {
+function parseDiscounts(c: Checker, entries: Entries): At<Discount>[] {
+  const discounts = entries.map(([p, v]): At<Discount> => {
     const e = c.fields(p, v, ['provider', 'percent', 'from', 'until']);
     const percent = e.money('percent', true) ?? 0n;
     if (percent > 100n * ONE) c.report(e.at('percent'), 'must be between 0 and 100');
@@ -353,10 +367,13 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
   for (const group of groupBy(discounts, (d) => d.provider.toLowerCase()).values()) {
     checkOverlaps(c, group, (d) => `overlaps ${d.path}: one discount per provider at a time`);
   }
+  return discounts;
+}
 
-  // `units` holds per-span prices ({operation, per_call}) and per-unit prices ({unit, per_unit}).
-  const entries = f.list('units');
-  const isRate = (v: unknown) => typeof v === 'object' && v !== null && 'unit' in v;
+/** `units` holds per-span prices ({operation, per_call}) and per-unit prices ({unit, per_unit}). */
+const isRate = (v: unknown) => typeof v === 'object' && v !== null && 'unit' in v;
+
+function parseUnitPrices(c: Checker, entries: Entries): At<UnitPrice>[] {
   const units = entries
     .filter(([, v]) => !isRate(v))
     .map(([p, v]): At<UnitPrice> => {
@@ -377,6 +394,10 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
     (u) => `${u.operation}\0${u.tool}\0${u.dataSource}`,
     'the same operation, tool and data source as',
   );
+  return units;
+}
+
+function parseUnitRates(c: Checker, entries: Entries): At<UnitRate>[] {
   const unitRates = entries
     .filter(([, v]) => isRate(v))
     .map(([p, v]): At<UnitRate> => {
@@ -392,7 +413,17 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
     (u) => `${u.unit}\0${u.provider?.toLowerCase() ?? ''}`,
     'the same unit and provider as',
   );
+  return unitRates;
+}
 
+function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
+  if (f === null) return { models: [], discounts: [], units: [] };
+  f.allow(['models', 'discounts', 'units']);
+  const models = parseModelPrices(c, f.list('models'));
+  const discounts = parseDiscounts(c, f.list('discounts'));
+  const unitEntries = f.list('units');
+  const units = parseUnitPrices(c, unitEntries);
+  const unitRates = parseUnitRates(c, unitEntries);
   return {
     models: models.map(({ path: _, ...m }) => m),
     discounts: discounts.map(({ path: _, ...d }) => d),

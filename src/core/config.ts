@@ -153,6 +153,8 @@ export interface Budget {
 
 export interface Config {
   store: string;
+  /** The ingest queue (SPEC §10): `tally serve` publishes to it, `tally worker` consumes it; null: none. */
+  queue: string | null;
   currency: string;
   costCenters: CostCenter[];
   teams: Team[];

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'not_found'
   | 'store_failure'
   | 'limit_exceeded'
+  | 'queue_full'
+  | 'queue_unavailable'
   | 'tampered';
 
 export class TallyError extends Error {
@@ -100,5 +102,22 @@ export class LimitError extends TallyError {
   constructor(message: string) {
     super('limit_exceeded', message);
     this.name = 'LimitError';
+  }
+}
+
+/**
+ * The ingest queue cannot take a request now (SPEC §10): its stream is full
+ * or the replica has too many publishes waiting (`queue_full`), or NATS does
+ * not answer (`queue_unavailable`). The client should retry after `retryAfter`
+ * seconds; nothing of the request is kept.
+ */
+export class QueueBusyError extends TallyError {
+  constructor(
+    code: 'queue_full' | 'queue_unavailable',
+    message: string,
+    readonly retryAfter: number,
+  ) {
+    super(code, message);
+    this.name = 'QueueBusyError';
   }
 }

@@ -45,6 +45,12 @@ export interface UsageEvent {
   output_audio_tokens?: number;
   /** Counts of server-side tool use priced per unit, e.g. `{"web_search": 10}`; null or absent: none. */
   units?: Units | null;
+  /**
+   * How many events this one stands for when the source sampled (SPEC §11):
+   * the exact rational as text (`"10"`, `"1.25"` or `"p/q"`, see
+   * core/sampling.ts); absent means 1, an unsampled event.
+   */
+  adjusted_count?: string;
 }
 
 /**
@@ -115,8 +121,14 @@ export const RICH_COUNT_FIELDS = [
   'output_audio_tokens',
 ] as const satisfies readonly (keyof UsageEvent)[];
 
+/**
+ * The sampling field (SPEC §11), after RICH_FIELDS in every column order;
+ * stored and hashed only where set, like them.
+ */
+export const SAMPLING_FIELDS = ['adjusted_count'] as const satisfies readonly (keyof UsageEvent)[];
+
 /** Every field of the canonical event: the canonical formats' field names and the stored columns. */
-export const ALL_EVENT_FIELDS = [...EVENT_FIELDS, ...RICH_FIELDS] as const;
+export const ALL_EVENT_FIELDS = [...EVENT_FIELDS, ...RICH_FIELDS, ...SAMPLING_FIELDS] as const;
 
 export type EventField = (typeof ALL_EVENT_FIELDS)[number];
 

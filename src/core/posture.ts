@@ -29,7 +29,7 @@ import type { Config, Identity, Selector } from './config.js';
 import { SELECTOR_FIELDS } from './config.js';
 import type { Money } from './money.js';
 import { inEffect, type Registry } from './registry.js';
-import { selectorScore } from './selectors.js';
+import { anyTupleMatches } from './selectors.js';
 import type { Severity } from './signals/signal.js';
 import { SEVERITIES } from './signals/signal.js';
 import { iso, type Totals } from './statement.js';
@@ -378,15 +378,19 @@ export function unmatchedSelectors(
   usage: ReadonlyArray<{ tuple: SelectorTuple; events: number }>,
   asOf: number,
 ): UnmatchedSelector[] {
-  const tuples = usage.map((u) => u.tuple);
-  const unknown = usage.filter((u) => registry.resolve(u.tuple).kind === 'unknown');
+  const matched = anyTupleMatches(usage.map((u) => u.tuple));
+  let unknownUse: typeof usage | null = null;
+  const unknown = () => {
+    unknownUse ??= usage.filter((u) => registry.resolve(u.tuple).kind === 'unknown');
+    return unknownUse;
+  };
   const out: UnmatchedSelector[] = [];
   for (const identity of config.identities) {
     if (endedBy(identity, asOf)) continue;
     for (const selector of identity.match) {
-      if (tuples.some((t) => selectorScore(selector, t) > 0)) continue;
+      if (matched(selector)) continue;
       const fields = SELECTOR_FIELDS.filter((f) => selector[f] !== undefined);
-      const kin = unknown.filter((u) => fields.every((f) => u.tuple[f] !== null));
+      const kin = unknown().filter((u) => fields.every((f) => u.tuple[f] !== null));
       if (kin.length === 0) continue;
       out.push({
         identity: identity.id,

@@ -195,43 +195,32 @@ function adjustmentLine(key: LineKey, provider: string): Adjustment {
 }
 
 /**
- * The true-up (SPEC §5.2), per billed provider. Bill rows that no telemetry
- * covers become one `unattributed / uninstrumented` line; disputed lines keep
- * their telemetry cost; the rest of the bill is split over the provider's
- * attributed and unattributed lines in proportion to their telemetry cost,
- * to the cent by largest remainder. So each provider's adjusted lines add up
- * to its bill exactly; each line's adjustment is adjusted − telemetry.
+ * The true-up (SPEC §5.2, §11), per billed provider. Each bill row is a
+ * control total for the telemetry it covers (its provider, model, project
+ * and key, as `reconcile` matches them): disputed lines keep their
+ * telemetry cost, and the rest of the row is split over the attributed and
+ * unattributed lines it covers in proportion to their telemetry cost (an
+ * estimate, where traces were sampled), to the cent by largest remainder.
+ * Bill money that no telemetry covers becomes one `unattributed /
+ * uninstrumented` line. So each bill row, and each provider, is matched
+ * exactly; each line's adjustment is adjusted − telemetry.
  */
 export function trueUp(bill: readonly BillRow[], charges: readonly Charge[]): Adjustment[] {
   const merged = mergeBill(bill);
   const owner = assign(merged, charges);
-  const covered = new Set([...owner.values()]);
   const providers = new Map<string, string>();
   for (const b of merged)
     if (!providers.has(norm(b.provider) ?? '')) providers.set(norm(b.provider) ?? '', b.provider);
   const out: Adjustment[] = [];
   for (const [k, provider] of [...providers].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const rows = merged.filter((b) => norm(b.provider) === k);
-    const billed = rows.reduce((t, b) => t + b.amount, 0n);
-    let uninstrumented = rows
-      .filter((b) => !covered.has(merged.indexOf(b)))
-      .reduce((t, b) => t + b.amount, 0n);
     const lines = providerLines(charges, k, provider);
-    const disputed = lines.filter((l) => l.status === 'disputed');
-    const scaled = lines.filter((l) => l.status !== 'disputed');
-    for (const l of disputed) l.adjusted = l.telemetry;
-    const target = billed - uninstrumented - disputed.reduce((t, l) => t + l.telemetry, 0n);
-    const weights = scaled.map((l) => (l.telemetry > 0n ? l.telemetry : 0n));
-    if (weights.some((w) => w > 0n)) {
-      const shares = allocateLargestRemainder(target, weights, CENT);
-      scaled.forEach((l, i) => {
-        l.adjusted = shares[i] ?? 0n;
-      });
-    } else {
-      uninstrumented += target;
-    }
-    for (const l of lines) l.adjustment = l.adjusted - l.telemetry;
-    out.push(...lines);
+    for (const l of lines.values()) if (l.status === 'disputed') l.adjusted = l.telemetry;
+    let uninstrumented = 0n;
+    merged.forEach((row, i) => {
+      if (norm(row.provider) === k) uninstrumented += splitRow(row, i, owner, lines);
+    });
+    for (const l of lines.values()) l.adjustment = l.adjusted - l.telemetry;
+    out.push(...[...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l));
     if (uninstrumented !== 0n) {
       const line = adjustmentLine(
         { ...blankKey(), status: 'unattributed', reason: 'uninstrumented' },
@@ -245,12 +234,46 @@ export function trueUp(bill: readonly BillRow[], charges: readonly Charge[]): Ad
   return out;
 }
 
-/** The provider's usage charges summed by statement line, in line order. */
-function providerLines(charges: readonly Charge[], k: string, provider: string): Adjustment[] {
+/**
+ * Splits one bill row over the lines of the charges it covers (disputed
+ * ones keep their telemetry); returns what no telemetry covers.
+ */
+function splitRow(
+  row: BillRow,
+  index: number,
+  owner: ReadonlyMap<Charge, number>,
+  lines: ReadonlyMap<string, Adjustment>,
+): Money {
+  const weights = new Map<string, Money>();
+  let disputed = 0n;
+  for (const [c, i] of owner) {
+    if (i !== index) continue;
+    if (c.status === 'disputed') disputed += c.direct_cost;
+    else weights.set(lineKeyOf(c), (weights.get(lineKeyOf(c)) ?? 0n) + c.direct_cost);
+  }
+  const target = row.amount - disputed;
+  const keys = [...weights.keys()].filter((key) => (weights.get(key) ?? 0n) > 0n).sort();
+  if (keys.length === 0) return target;
+  const shares = allocateLargestRemainder(
+    target,
+    keys.map((key) => weights.get(key) ?? 0n),
+    CENT,
+  );
+  keys.forEach((key, j) => {
+    const line = lines.get(key);
+    if (line) line.adjusted += shares[j] ?? 0n;
+  });
+  return 0n;
+}
+
+const lineKeyOf = (c: Charge) => KEY_FIELDS.map((f) => c[f] ?? '').join('\u0000');
+
+/** The provider's usage charges summed by statement line. */
+function providerLines(charges: readonly Charge[], k: string, provider: string): Map<string, Adjustment> {
   const lines = new Map<string, Adjustment>();
   for (const c of charges) {
     if (c.pool !== null || norm(c.provider) !== k) continue;
-    const key = KEY_FIELDS.map((f) => c[f] ?? '').join('\u0000');
+    const key = lineKeyOf(c);
     let line = lines.get(key);
     if (!line) {
       line = adjustmentLine(
@@ -261,5 +284,5 @@ function providerLines(charges: readonly Charge[], k: string, provider: string):
     }
     line.telemetry += c.direct_cost;
   }
-  return [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
+  return lines;
 }

@@ -75,3 +75,28 @@ export function selectorScore(s: Selector, t: SelectorTuple): number {
   for (const c of comparisons) if (!comparisonHolds(c, t[c.field])) return 0;
   return comparisons.length;
 }
+
+/**
+ * Whether any of `tuples` matches a selector (score above 0), for many
+ * selectors against one set of tuples: a selector of exact values is one
+ * lookup among the tuples' values of its fields; one with a key prefix is
+ * compared with each tuple.
+ */
+export function anyTupleMatches(tuples: readonly SelectorTuple[]): (s: Selector) => boolean {
+  const byFields = new Map<string, Set<string>>();
+  return (s) => {
+    const comparisons = selectorComparisons(s);
+    if (comparisons.length === 0) return false;
+    if (comparisons.some((c) => c.op === 'key_prefix')) return tuples.some((t) => selectorScore(s, t) > 0);
+    const fields = comparisons.map((c) => c.field);
+    const shape = fields.join(',');
+    let values = byFields.get(shape);
+    if (!values) {
+      values = new Set();
+      for (const t of tuples)
+        if (fields.every((f) => t[f] !== null)) values.add(JSON.stringify(fields.map((f) => t[f])));
+      byFields.set(shape, values);
+    }
+    return values.has(JSON.stringify(comparisons.map((c) => c.value)));
+  };
+}

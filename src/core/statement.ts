@@ -16,10 +16,13 @@ import {
   zeroCents,
 } from './cents.js';
 import { formatFixed, formatMoney, type Money } from './money.js';
+import { interval95, mergeSamples, type SampleUnits } from './sampling.js';
 
 export interface Line extends LineKey, Amounts {
   /** The line's money in whole cents, as every output that shows cents shows it (core/cents.ts). */
   cents: LineCents;
+  /** Sampled events in the line (SPEC §11): its amounts and counts are estimates; absent when none. */
+  sample?: SampleUnits;
 }
 
 export type Level = 'line' | 'team' | 'application' | 'tenant' | 'cost_center';
@@ -71,6 +74,8 @@ export interface Totals {
   coverage: { attributed: Money; direct: Money };
   events: number;
   unpriced_events: number;
+  /** Sampled events in the statement (SPEC §11); absent when none. */
+  sample?: SampleUnits;
 }
 
 /** The fields that make a line, in the spec's order. */
@@ -162,7 +167,7 @@ export function poolShareAsLine(s: PoolShare): Line {
  * cents of rows that have them are summed too (a roll-up of lines).
  */
 export function sumLines(
-  rows: Iterable<LineKey & Amounts & { cents?: LineCents }>,
+  rows: Iterable<LineKey & Amounts & { cents?: LineCents; sample?: SampleUnits }>,
   level: Level = 'line',
 ): Line[] {
   const fields = LEVEL_FIELDS[level];
@@ -177,6 +182,7 @@ export function sumLines(
     }
     addAmounts(line, row);
     if (row.cents) addCents(line.cents, row.cents);
+    if (row.sample) line.sample = mergeSamples(line.sample, row.sample);
   }
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
 }
@@ -208,6 +214,7 @@ export function totalsOf(lines: readonly Line[]): Totals {
     if (l.status === 'attributed') t.coverage.attributed += l.direct_cost;
     t.events += l.events;
     t.unpriced_events += l.unpriced_events;
+    if (l.sample) t.sample = mergeSamples(t.sample, l.sample);
   }
   t.coverage.direct = t.direct_cost;
   return t;
@@ -219,8 +226,32 @@ export function buildStatement(
   meta: { period: { start: number; end: number }; currency: string; inputs: StatementInputs },
   level: Level = 'line',
 ): Statement {
-  const lines = withCents(sumLines([...charges, ...shares.map(poolShareAsLine)]), orgPath);
+  const lines = withCents(
+    sumLines([...charges, ...shares.map(poolShareAsLine)]).map(roundEstimates),
+    orgPath,
+  );
   return rollUp({ ...meta, level: 'line', lines, totals: totalsOf(lines) }, level);
+}
+
+/** The counts of a line with sampled events are estimates: whole numbers (SPEC §11). */
+function roundEstimates(l: Line): Line {
+  if (!l.sample) return l;
+  l.events = Math.round(l.events);
+  l.unpriced_events = Math.round(l.unpriced_events);
+  l.requests = Math.round(l.requests);
+  l.input_tokens = Math.round(l.input_tokens);
+  l.output_tokens = Math.round(l.output_tokens);
+  return l;
+}
+
+/** `estimated` and the 95 % interval of an estimated amount (SPEC §11), for the JSON form; nothing when exact. */
+export function estimateJson(
+  effective: Money,
+  sample: SampleUnits | undefined,
+): { estimated?: true; effective_cost_ci95?: [string, string] } {
+  if (!sample || sample.size === 0) return {};
+  const [low, high] = interval95(effective, sample);
+  return { estimated: true, effective_cost_ci95: [formatMoney(low), formatMoney(high)] };
 }
 
 /** The lines with their cents rounded in the tree that `path` gives (core/cents.ts). */
@@ -292,6 +323,7 @@ export function statementJson(s: Statement): unknown {
       events: s.totals.events,
       unpriced_events: s.totals.unpriced_events,
       cents: centsJson(s.totals.cents),
+      ...estimateJson(s.totals.effective_cost, s.totals.sample),
     },
     lines: s.lines.map((l) => ({
       cost_center: l.cost_center,
@@ -313,6 +345,7 @@ export function statementJson(s: Statement): unknown {
       input_tokens: l.input_tokens,
       output_tokens: l.output_tokens,
       cents: centsJson(l.cents),
+      ...estimateJson(l.effective_cost, l.sample),
     })),
     inputs: s.inputs,
     differs_from_issued: s.differs_from_issued

@@ -55,6 +55,12 @@ export interface UsageGroup {
   input_audio_tokens?: number;
   output_audio_tokens?: number;
   units?: Record<string, number> | null;
+  /** Sampled events (SPEC §11): the adjusted count every event of the group carries; absent means 1. */
+  adjusted_count?: string;
+  /** Sampled events: the sampling unit (a trace id, or `source:id` for an event without a trace). */
+  sample_unit?: string;
+  /** The events came from a provider usage report, asked for as a control total (`reportSources`). */
+  from_report?: true;
 }
 
 /** A query for usage groups over [from, to). */
@@ -78,6 +84,10 @@ export interface UsageQuery {
    * Omitted: every model is split.
    */
   varies?: (provider: string | null, model: string | null) => { tiered: boolean; timeOfDay: boolean };
+  /** Group every event by its sampling unit, sampled or not (`tally sampling`, SPEC §11). */
+  allUnits?: boolean;
+  /** Sources whose events are control totals (provider usage reports): grouped apart, `from_report`. */
+  reportSources?: readonly string[];
 }
 
 export interface ModelPair {
@@ -152,6 +162,10 @@ export function eventGroup(
     errors: e.status === 'error' ? 1 : 0,
   };
   addRichUsage(g, e);
+  if (e.adjusted_count) {
+    g.adjusted_count = e.adjusted_count;
+    g.sample_unit = e.trace_id ?? `${e.source}:${e.id}`;
+  }
   return g;
 }
 

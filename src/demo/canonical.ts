@@ -143,26 +143,28 @@ function buildRegistry(opts: CanonicalOptions, rng: Random): { registry: Registr
   };
 }
 
-export async function writeCanonicalJsonl(
-  path: string,
-  opts: CanonicalOptions,
-): Promise<{ configYaml: string }> {
-  if (!Number.isInteger(opts.events) || opts.events < 0)
-    throw new RangeError(`events must be a whole number, got ${opts.events}`);
-  if (opts.identities < 1) throw new RangeError('at least one identity is needed');
-  if (opts.agentShare < 0 || opts.agentShare > 1) throw new RangeError('agentShare must be between 0 and 1');
-  const rng = new Random(opts.seed);
-  const { registry, bench } = buildRegistry(opts, rng);
-  const { start, end } = monthBounds(opts.month);
-  const step = (end - start) / Math.max(1, opts.events);
-  const traceChance = opts.agentShare / (TRACE_SIZE - (TRACE_SIZE - 1) * opts.agentShare);
-  const tracePrefix = rng.hex(8);
-  const sink = await FileSink.create(path);
+const NO_EXTRA = '"tool":null,"data_source":null';
+const NO_TRACE = '"trace_id":null,"span_id":null,"parent_span_id":null';
+const OK = '"status":"ok","error_type":null';
+const FAILED = '"status":"error","error_type":"429"';
+const ZERO =
+  '"input_tokens":0,"output_tokens":0,"cache_read_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0';
+const PLAIN = '"api_key":null,"service":"agent-platform","agent":null,"project":null';
+const RAG = '"api_key":null,"service":"rag-service","agent":null,"project":null';
 
+/** Token counts of a model call, drawn from the bits of one random number. */
+function tokensOf(x: number, embed: boolean): string {
+  const input = 200 + (x % 3000);
+  const output = embed ? 0 : 40 + ((x >>> 12) % 800);
+  const cacheRead = !embed && (x & 7) === 0 ? input >> 1 : 0;
+  return `"input_tokens":${input},"output_tokens":${output},"cache_read_tokens":${cacheRead},"cache_write_tokens":0,"reasoning_tokens":0`;
+}
+
+/** An ISO time for epoch milliseconds; toISOString per line would be the generator's largest cost. */
+function isoFormatter(): (ms: number) => string {
   let hourMs = -1;
   let hourIso = '';
-  // toISOString per line would be the generator's largest cost; format the hour once and look up the rest.
-  const iso = (ms: number) => {
+  return (ms) => {
     const inHour = ms % 3_600_000;
     if (ms - inHour !== hourMs) {
       hourMs = ms - inHour;
@@ -170,154 +172,168 @@ export async function writeCanonicalJsonl(
     }
     return `${hourIso}${MIN_SEC[Math.floor(inHour / 1000)]}${MILLIS[inHour % 1000]}`;
   };
-  const line = (
-    n: number,
-    ms: number,
-    call: string,
-    tokens: string,
-    extra: string,
-    selector: string,
-    tenant: string,
-    environment: string,
-    trace: string,
-    status: string,
-    address: string,
-  ) =>
-    `{"id":"bench-${n}","source":"bench","time":"${iso(ms)}",${call},${tokens},"requests":1,${extra},${selector},` +
-    `"tenant":${tenant},"environment":"${environment}",${trace},${status},"client_address":"${address}","reported_cost":null}\n`;
-  const NO_EXTRA = '"tool":null,"data_source":null';
-  const NO_TRACE = '"trace_id":null,"span_id":null,"parent_span_id":null';
-  const OK = '"status":"ok","error_type":null';
-  const ZERO =
-    '"input_tokens":0,"output_tokens":0,"cache_read_tokens":0,"cache_write_tokens":0,"reasoning_tokens":0';
-  const tokensOf = (x: number, embed: boolean) => {
-    const input = 200 + (x % 3000);
-    const output = embed ? 0 : 40 + ((x >>> 12) % 800);
-    const cacheRead = !embed && (x & 7) === 0 ? input >> 1 : 0;
-    return `"input_tokens":${input},"output_tokens":${output},"cache_read_tokens":${cacheRead},"cache_write_tokens":0,"reasoning_tokens":0`;
-  };
+}
 
+/** What differs between two lines; the rest of a canonical line is a template. */
+interface LineParts {
+  call: string;
+  tokens: string;
+  extra: string;
+  selector: string;
+  tenant: string;
+  environment: string;
+  trace: string;
+  status: string;
+}
+
+type LineOf = (n: number, ms: number, address: string, p: LineParts) => string;
+
+function lineWriter(): LineOf {
+  const iso = isoFormatter();
+  return (n, ms, address, p) =>
+    `{"id":"bench-${n}","source":"bench","time":"${iso(ms)}",${p.call},${p.tokens},"requests":1,${p.extra},${p.selector},` +
+    `"tenant":${p.tenant},"environment":"${p.environment}",${p.trace},${p.status},"client_address":"${address}","reported_cost":null}\n`;
+}
+
+/** One agent trace of TRACE_SIZE lines: workflow, agent, retrieval, chat and tool, started by `who`. */
+function traceLines(
+  line: LineOf,
+  at: { n: number; ms: number },
+  who: BenchIdentity,
+  tenant: string,
+  ids: { trace: string; span: (k: number) => string; agent: string; tokens: number },
+): string {
+  const traceOf = (k: number, parent: number | null) =>
+    `"trace_id":"${ids.trace}","span_id":"${ids.span(k)}","parent_span_id":${parent === null ? 'null' : `"${ids.span(parent)}"`}`;
+  const platform = `"api_key":null,"service":"agent-platform","agent":"${ids.agent}","project":null`;
+  const inner = (
+    k: number,
+    parent: number,
+    offset: number,
+    call: string,
+    selector: string,
+    extra = NO_EXTRA,
+  ) =>
+    line(at.n + k, at.ms + offset, who.address, {
+      call,
+      tokens: k === 3 ? tokensOf(ids.tokens, false) : ZERO,
+      extra,
+      selector,
+      tenant: 'null',
+      environment: 'production',
+      trace: traceOf(k, parent),
+      status: OK,
+    });
+  const root = line(at.n, at.ms, who.address, {
+    call: '"provider":null,"model":null,"operation":"invoke_workflow"',
+    tokens: ZERO,
+    extra: NO_EXTRA,
+    selector: who.selector,
+    tenant,
+    environment: who.environment,
+    trace: traceOf(0, null),
+    status: OK,
+  });
+  return (
+    root +
+    inner(1, 0, 3, '"provider":"openai","model":"gpt-4o","operation":"invoke_agent"', platform) +
+    inner(
+      2,
+      1,
+      9,
+      '"provider":null,"model":null,"operation":"retrieval"',
+      RAG,
+      '"tool":null,"data_source":"kb-main"',
+    ) +
+    inner(3, 1, 60, '"provider":"openai","model":"gpt-4o","operation":"chat"', platform) +
+    inner(
+      4,
+      1,
+      900,
+      '"provider":null,"model":null,"operation":"execute_tool"',
+      PLAIN,
+      '"tool":"web_search","data_source":null',
+    )
+  );
+}
+
+/** One model call outside any trace; about one in a hundred fails with a 429. */
+function directLine(
+  line: LineOf,
+  at: { n: number; ms: number },
+  who: BenchIdentity,
+  tenant: string,
+  x: number,
+  rng: Random,
+): string {
+  const call = CALL_TABLE[x % CALL_TABLE.length] ?? CALLS[0];
+  const failed = x % 100 === 37;
+  return line(at.n, at.ms, who.address, {
+    call: call?.head ?? '',
+    tokens: failed ? ZERO : tokensOf(rng.u32(), call?.embed ?? false),
+    extra: NO_EXTRA,
+    selector: who.selector,
+    tenant,
+    environment: who.environment,
+    trace: NO_TRACE,
+    status: failed ? FAILED : OK,
+  });
+}
+
+function benchConfigYaml(registry: Registry, opts: CanonicalOptions): string {
+  const gpuWeights: Record<string, number> = {};
+  registry.teams.slice(0, 3).forEach((t, i) => {
+    gpuWeights[t.id] = [50, 30, 20][i] ?? 10;
+  });
+  return renderConfigYaml(registry, {
+    header: `# tally benchmark registry: ${opts.identities} identities, ${opts.applications} applications, ${opts.tenants} tenants (seed ${opts.seed}).`,
+    budgets: [],
+    pools: { vectordb: '3000.00', platform: '1000.00', gpu: '5000.00', gpuWeights },
+    access: [],
+  });
+}
+
+function checkOptions(opts: CanonicalOptions): void {
+  if (!Number.isInteger(opts.events) || opts.events < 0)
+    throw new RangeError(`events must be a whole number, got ${opts.events}`);
+  if (opts.identities < 1) throw new RangeError('at least one identity is needed');
+  if (opts.agentShare < 0 || opts.agentShare > 1) throw new RangeError('agentShare must be between 0 and 1');
+}
+
+export async function writeCanonicalJsonl(
+  path: string,
+  opts: CanonicalOptions,
+): Promise<{ configYaml: string }> {
+  checkOptions(opts);
+  const rng = new Random(opts.seed);
+  const { registry, bench } = buildRegistry(opts, rng);
+  const { start, end } = monthBounds(opts.month);
+  const step = (end - start) / Math.max(1, opts.events);
+  const traceChance = opts.agentShare / (TRACE_SIZE - (TRACE_SIZE - 1) * opts.agentShare);
+  const tracePrefix = rng.hex(8);
+  const sink = await FileSink.create(path);
+  const line = lineWriter();
   let n = 0;
   let traces = 0;
   while (n < opts.events) {
-    const ms = Math.floor(start + n * step);
+    const at = { n, ms: Math.floor(start + n * step) };
     const x = rng.u32();
     const who = bench[Math.floor(bench.length * rng.next() ** 2)] as BenchIdentity;
     const tenant =
       who.tenants.length > 0 && (x & 63) !== 0 ? (who.tenants[x % who.tenants.length] as string) : 'null';
     if (opts.events - n >= TRACE_SIZE && rng.next() < traceChance) {
       const trace = `${tracePrefix}${(traces++).toString(16).padStart(24, '0')}`;
-      const span = (k: number) => `${(traces & 0xffffffffff).toString(16).padStart(15, '0')}${k}`;
-      const ids = (k: number, parent: number | null) =>
-        `"trace_id":"${trace}","span_id":"${span(k)}","parent_span_id":${parent === null ? 'null' : `"${span(parent)}"`}`;
+      const spanBase = (traces & 0xffffffffff).toString(16).padStart(15, '0');
       const agent = AGENTS[x % AGENTS.length] as string;
-      const platform = `"api_key":null,"service":"agent-platform","agent":"${agent}","project":null`;
-      const plain = '"api_key":null,"service":"agent-platform","agent":null,"project":null';
-      const rag = '"api_key":null,"service":"rag-service","agent":null,"project":null';
-      const env = 'production';
-      const y = rng.u32();
-      sink.write(
-        line(
-          n,
-          ms,
-          '"provider":null,"model":null,"operation":"invoke_workflow"',
-          ZERO,
-          NO_EXTRA,
-          who.selector,
-          tenant,
-          who.environment,
-          ids(0, null),
-          OK,
-          who.address,
-        ) +
-          line(
-            n + 1,
-            ms + 3,
-            '"provider":"openai","model":"gpt-4o","operation":"invoke_agent"',
-            ZERO,
-            NO_EXTRA,
-            platform,
-            'null',
-            env,
-            ids(1, 0),
-            OK,
-            who.address,
-          ) +
-          line(
-            n + 2,
-            ms + 9,
-            '"provider":null,"model":null,"operation":"retrieval"',
-            ZERO,
-            '"tool":null,"data_source":"kb-main"',
-            rag,
-            'null',
-            env,
-            ids(2, 1),
-            OK,
-            who.address,
-          ) +
-          line(
-            n + 3,
-            ms + 60,
-            '"provider":"openai","model":"gpt-4o","operation":"chat"',
-            tokensOf(y, false),
-            NO_EXTRA,
-            platform,
-            'null',
-            env,
-            ids(3, 1),
-            OK,
-            who.address,
-          ) +
-          line(
-            n + 4,
-            ms + 900,
-            '"provider":null,"model":null,"operation":"execute_tool"',
-            ZERO,
-            '"tool":"web_search","data_source":null',
-            plain,
-            'null',
-            env,
-            ids(4, 1),
-            OK,
-            who.address,
-          ),
-      );
+      const ids = { trace, span: (k: number) => `${spanBase}${k}`, agent, tokens: rng.u32() };
+      sink.write(traceLines(line, at, who, tenant, ids));
       n += TRACE_SIZE;
     } else {
-      const call = CALL_TABLE[x % CALL_TABLE.length] ?? CALLS[0];
-      const failed = x % 100 === 37;
-      sink.write(
-        line(
-          n,
-          ms,
-          call?.head ?? '',
-          failed ? ZERO : tokensOf(rng.u32(), call?.embed ?? false),
-          NO_EXTRA,
-          who.selector,
-          tenant,
-          who.environment,
-          NO_TRACE,
-          failed ? '"status":"error","error_type":"429"' : OK,
-          who.address,
-        ),
-      );
+      sink.write(directLine(line, at, who, tenant, x, rng));
       n++;
     }
     if ((n & 1023) < TRACE_SIZE) await sink.maybeFlush();
   }
   await sink.close();
-
-  const teamIds = registry.teams.map((t) => t.id);
-  const gpuWeights: Record<string, number> = {};
-  teamIds.slice(0, 3).forEach((t, i) => {
-    gpuWeights[t] = [50, 30, 20][i] ?? 10;
-  });
-  const configYaml = renderConfigYaml(registry, {
-    header: `# tally benchmark registry: ${opts.identities} identities, ${opts.applications} applications, ${opts.tenants} tenants (seed ${opts.seed}).`,
-    budgets: [],
-    pools: { vectordb: '3000.00', platform: '1000.00', gpu: '5000.00', gpuWeights },
-    access: [],
-  });
-  return { configYaml };
+  return { configYaml: benchConfigYaml(registry, opts) };
 }

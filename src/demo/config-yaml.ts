@@ -58,55 +58,56 @@ function identityYaml(id: IdentityDef): string {
   return out.join('\n');
 }
 
-export function renderConfigYaml(world: Registry, extras: YamlExtras): string {
-  const { dates } = world;
-  const out: string[] = [];
-  out.push(extras.header.trimEnd(), 'store: ./tally.duckdb', 'currency: USD', '');
-
-  out.push('cost_centers:');
-  for (const cc of world.costCenters) out.push(`  - id: ${cc.id}`, `    name: ${scalar(cc.name)}`);
-
-  out.push('', 'teams:');
-  for (const t of world.teams) {
-    out.push(`  - id: ${t.id}`, `    name: ${scalar(t.name)}`);
-    const only = t.costCenters[0];
-    if (t.costCenters.length === 1 && only) out.push(`    cost_center: ${only.cc}`);
-    else {
-      out.push('    cost_center:');
-      for (const c of t.costCenters) {
-        out.push(
-          `      - ${flow([
-            ['cost_center', c.cc],
-            ['from', c.from],
-            ['until', c.until],
-          ])}`,
-        );
-      }
-    }
-    if (t.offboarded) out.push(`    offboarded: ${t.offboarded}`);
-  }
-
-  out.push('', 'applications:');
-  for (const a of world.applications) {
-    out.push(`  - id: ${a.id}`, `    name: ${scalar(a.name)}`, '    owner:');
-    for (const o of a.owners)
+function teamYaml(t: Registry['teams'][number]): string[] {
+  const out = [`  - id: ${t.id}`, `    name: ${scalar(t.name)}`];
+  const only = t.costCenters[0];
+  if (t.costCenters.length === 1 && only) out.push(`    cost_center: ${only.cc}`);
+  else {
+    out.push('    cost_center:');
+    for (const c of t.costCenters) {
       out.push(
         `      - ${flow([
-          ['team', o.team],
-          ['from', o.from],
-          ['until', o.until],
+          ['cost_center', c.cc],
+          ['from', c.from],
+          ['until', c.until],
         ])}`,
       );
+    }
   }
+  if (t.offboarded) out.push(`    offboarded: ${t.offboarded}`);
+  return out;
+}
 
+function applicationYaml(a: Registry['applications'][number]): string[] {
+  const out = [`  - id: ${a.id}`, `    name: ${scalar(a.name)}`, '    owner:'];
+  for (const o of a.owners)
+    out.push(
+      `      - ${flow([
+        ['team', o.team],
+        ['from', o.from],
+        ['until', o.until],
+      ])}`,
+    );
+  return out;
+}
+
+/** Cost centers, teams, applications, tenants and identities. */
+function organisationYaml(world: Registry): string[] {
+  const out = ['cost_centers:'];
+  for (const cc of world.costCenters) out.push(`  - id: ${cc.id}`, `    name: ${scalar(cc.name)}`);
+  out.push('', 'teams:');
+  for (const t of world.teams) out.push(...teamYaml(t));
+  out.push('', 'applications:');
+  for (const a of world.applications) out.push(...applicationYaml(a));
   out.push('', 'tenants:');
   for (const t of world.tenants) out.push(`  - id: ${t.id}`, `    name: ${scalar(t.name)}`);
-
   out.push('', 'identities:');
   for (const id of world.identities) out.push(identityYaml(id));
+  return out;
+}
 
-  out.push(
-    '',
+function pricesYaml(dates: Registry['dates']): string[] {
+  return [
     'prices:',
     '  models:',
     '    # negotiated: 10 % under list, for the alias and every dated snapshot',
@@ -132,37 +133,39 @@ export function renderConfigYaml(world: Registry, extras: YamlExtras): string {
     '    - { operation: execute_tool, tool: web_search, per_call: 0.01 }',
     '    - { operation: retrieval, data_source: kb-main, per_query: 0.0004 }',
     '    - { operation: invoke_agent, per_call: 0.002 }',
-  );
+  ];
+}
 
-  out.push(
-    '',
+function poolsYaml(pools: YamlExtras['pools']): string[] {
+  return [
     'shared_pools:',
     '  - id: pool-vectordb',
-    `    amount: ${extras.pools.vectordb}`,
+    `    amount: ${pools.vectordb}`,
     '    level: application',
     '    method: proportional',
     '    basis: retrieval',
     '  - id: pool-platform',
-    `    amount: ${extras.pools.platform}`,
+    `    amount: ${pools.platform}`,
     '    level: team',
     '    method: even',
     '  - id: pool-gpu',
-    `    amount: ${extras.pools.gpu}`,
+    `    amount: ${pools.gpu}`,
     '    level: team',
     '    method: weighted',
-    `    weights: ${flow(Object.entries(extras.pools.gpuWeights))}`,
-  );
+    `    weights: ${flow(Object.entries(pools.gpuWeights))}`,
+  ];
+}
 
-  out.push(
-    '',
+function policyAndBudgetsYaml(budgets: YamlExtras['budgets']): string[] {
+  const out = [
     'policy:',
     '  workflow_rollup: invoker',
     '  experimentation: showback',
     '  disputed: hold',
     '',
-    'budgets:',
-  );
-  for (const b of extras.budgets) {
+  ];
+  out.push('budgets:');
+  for (const b of budgets) {
     out.push(
       `  - ${flow([
         [b.scope, b.id],
@@ -171,9 +174,12 @@ export function renderConfigYaml(world: Registry, extras: YamlExtras): string {
       ])}`,
     );
   }
+  return out;
+}
 
-  out.push('', 'access:                     # raw tokens: tokens.txt (demo only)');
-  for (const a of extras.access) {
+function accessYaml(access: YamlExtras['access']): string[] {
+  const out = ['access:                     # raw tokens: tokens.txt (demo only)'];
+  for (const a of access) {
     out.push(
       `  - ${flow([
         ['token_sha256', JSON.stringify(a.sha256)],
@@ -182,5 +188,15 @@ export function renderConfigYaml(world: Registry, extras: YamlExtras): string {
       ])}`,
     );
   }
+  return out;
+}
+
+export function renderConfigYaml(world: Registry, extras: YamlExtras): string {
+  const out = [extras.header.trimEnd(), 'store: ./tally.duckdb', 'currency: USD', ''];
+  out.push(...organisationYaml(world), '');
+  out.push(...pricesYaml(world.dates), '');
+  out.push(...poolsYaml(extras.pools), '');
+  out.push(...policyAndBudgetsYaml(extras.budgets), '');
+  out.push(...accessYaml(extras.access));
   return `${out.join('\n')}\n`;
 }

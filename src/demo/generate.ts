@@ -168,6 +168,21 @@ class Tally {
   }
 }
 
+type AgentDef = AgentStream['agent'];
+
+/** The running state of one agent trace while its spans are written. */
+interface AgentTrace {
+  traceId: string;
+  rootId: string;
+  agentSpanId: string;
+  /** Where the next child span starts. */
+  cursor: number;
+  /** Estimated cost so far, in nano-dollars. */
+  nano: number;
+  /** Chat tokens of the children, reported again (aggregated) on the agent span. */
+  agg: { input: number; output: number; cacheRead: number };
+}
+
 class Generator {
   readonly rng: Random;
   readonly owner: (app: string, ms: number) => string;
@@ -350,100 +365,109 @@ class Generator {
   agentTrace(s: AgentStream, t: number, lateRoot: boolean): number {
     const before = this.events;
     const rng = this.rng;
-    const { agent } = s;
-    const { agentService, ragService } = this.world.platform;
-    const traceId = rng.hex(32);
-    const rootId = rng.hex(16);
-    const agentSpanId = rng.hex(16);
+    const trace: AgentTrace = {
+      traceId: rng.hex(32),
+      rootId: rng.hex(16),
+      agentSpanId: rng.hex(16),
+      cursor: t + 12,
+      nano: UNIT_NANO.invoke_agent,
+      agg: { input: 0, output: 0, cacheRead: 0 },
+    };
     const tenant = s.claims.length > 0 ? rng.pick(s.claims) : null;
-    let cursor = t + 12;
-    let nano = UNIT_NANO.invoke_agent;
-    const agg = { input: 0, output: 0, cacheRead: 0 };
-    const child = (
-      service: string,
-      name: string,
-      kind: number,
-      durationMs: number,
-      attrs: Attr[],
-      error: string | null,
-    ) => {
-      this.span(this.batches, service, 'production', {
-        traceId,
-        spanId: rng.hex(16),
-        parentSpanId: agentSpanId,
-        name,
-        kind,
-        startMs: cursor,
-        subNs: rng.int(0, 999_999),
-        durationMs,
-        attrs,
-        error: error ? (ERROR_MESSAGES[error] ?? error) : null,
-      });
-      cursor += durationMs + rng.int(2, 40);
-    };
-    const model = (service: string, use: ModelUse, withAgent: boolean) => {
-      const error = this.error(0.01);
-      const u = error ? null : drawUsage(rng, use);
-      const attrs = modelAttrs(use, u, error);
-      if (withAgent) attrs.push(['gen_ai.agent.id', agent.id], ['gen_ai.agent.name', agent.name]);
-      const duration = use.operation === 'chat' ? 300 + (u?.output ?? 0) * 12 : 40 + rng.int(0, 60);
-      child(service, `${use.operation} ${use.model}`, SPAN_KIND.client, duration, attrs, error);
-      if (!u) return;
-      nano += estimateNano(use.model, u.input, u.output, u.cacheRead, u.cacheWrite);
-      if (use.operation === 'chat') {
-        agg.input += u.input;
-        agg.output += u.output;
-        agg.cacheRead += u.cacheRead;
-      }
-    };
-    if (rng.chance(agent.retrieval)) {
-      model(ragService, QUERY_EMBEDDING, false);
-      child(
-        ragService,
-        'retrieval kb-main',
-        SPAN_KIND.client,
-        rng.int(20, 140),
-        [
-          ['gen_ai.operation.name', 'retrieval'],
-          ['gen_ai.data_source.id', 'kb-main'],
-          ['db.system.name', 'qdrant'],
-        ],
-        null,
-      );
-      nano += UNIT_NANO.retrieval;
+    const { agentService, ragService } = this.world.platform;
+    if (rng.chance(s.agent.retrieval)) this.retrieval(trace, ragService);
+    this.agentTurns(trace, s.agent, agentService);
+    this.agentSpan(trace, s.agent, agentService, t);
+    this.rootSpan(trace, s, t, tenant, lateRoot);
+    this.tally.add(this.owner(s.invoker.application, t), tenant, trace.nano);
+    return this.events - before;
+  }
+
+  /** A child of the agent span, starting where the previous child ended. */
+  private child(
+    tr: AgentTrace,
+    service: string,
+    name: string,
+    kind: number,
+    durationMs: number,
+    attrs: Attr[],
+    error: string | null,
+  ): void {
+    this.span(this.batches, service, 'production', {
+      traceId: tr.traceId,
+      spanId: this.rng.hex(16),
+      parentSpanId: tr.agentSpanId,
+      name,
+      kind,
+      startMs: tr.cursor,
+      subNs: this.rng.int(0, 999_999),
+      durationMs,
+      attrs,
+      error: error ? (ERROR_MESSAGES[error] ?? error) : null,
+    });
+    tr.cursor += durationMs + this.rng.int(2, 40);
+  }
+
+  /** A model call inside the trace; its chat tokens add to the agent span's aggregate. */
+  private modelCall(tr: AgentTrace, service: string, use: ModelUse, agent: AgentDef | null): void {
+    const error = this.error(0.01);
+    const u = error ? null : drawUsage(this.rng, use);
+    const attrs = modelAttrs(use, u, error);
+    if (agent) attrs.push(['gen_ai.agent.id', agent.id], ['gen_ai.agent.name', agent.name]);
+    const duration = use.operation === 'chat' ? 300 + (u?.output ?? 0) * 12 : 40 + this.rng.int(0, 60);
+    this.child(tr, service, `${use.operation} ${use.model}`, SPAN_KIND.client, duration, attrs, error);
+    if (!u) return;
+    tr.nano += estimateNano(use.model, u.input, u.output, u.cacheRead, u.cacheWrite);
+    if (use.operation === 'chat') {
+      tr.agg.input += u.input;
+      tr.agg.output += u.output;
+      tr.agg.cacheRead += u.cacheRead;
     }
+  }
+
+  private retrieval(tr: AgentTrace, ragService: string): void {
+    this.modelCall(tr, ragService, QUERY_EMBEDDING, null);
+    const attrs: Attr[] = [
+      ['gen_ai.operation.name', 'retrieval'],
+      ['gen_ai.data_source.id', 'kb-main'],
+      ['db.system.name', 'qdrant'],
+    ];
+    this.child(tr, ragService, 'retrieval kb-main', SPAN_KIND.client, this.rng.int(20, 140), attrs, null);
+    tr.nano += UNIT_NANO.retrieval;
+  }
+
+  /** The agent's chat turns, with a tool call after each but the last (and after a lone first one). */
+  private agentTurns(tr: AgentTrace, agent: AgentDef, service: string): void {
+    const rng = this.rng;
     const chats = rng.int(agent.chats[0], agent.chats[1]);
     const toolCalls: string[] = [];
     for (const tool of agent.tools) for (let i = rng.int(0, tool.max); i > 0; i--) toolCalls.push(tool.name);
     for (let i = 0; i < chats; i++) {
-      model(agentService, agent.use, true);
+      this.modelCall(tr, service, agent.use, agent);
       const tool = i < chats - 1 || i === 0 ? toolCalls.shift() : undefined;
-      if (tool) {
-        child(
-          agentService,
-          `execute_tool ${tool}`,
-          SPAN_KIND.internal,
-          rng.int(150, 1800),
-          [
-            ['gen_ai.operation.name', 'execute_tool'],
-            ['gen_ai.tool.name', tool],
-            ['gen_ai.tool.type', 'function'],
-            ['gen_ai.tool.call.id', `call_${rng.hex(24)}`],
-          ],
-          null,
-        );
-        if (tool === 'web_search') nano += UNIT_NANO.web_search;
-      }
+      if (!tool) continue;
+      const durationMs = rng.int(150, 1800);
+      const attrs: Attr[] = [
+        ['gen_ai.operation.name', 'execute_tool'],
+        ['gen_ai.tool.name', tool],
+        ['gen_ai.tool.type', 'function'],
+        ['gen_ai.tool.call.id', `call_${rng.hex(24)}`],
+      ];
+      this.child(tr, service, `execute_tool ${tool}`, SPAN_KIND.internal, durationMs, attrs, null);
+      if (tool === 'web_search') tr.nano += UNIT_NANO.web_search;
     }
-    this.span(this.batches, agentService, 'production', {
-      traceId,
-      spanId: agentSpanId,
-      parentSpanId: rootId,
+  }
+
+  private agentSpan(tr: AgentTrace, agent: AgentDef, service: string, t: number): void {
+    this.span(this.batches, service, 'production', {
+      traceId: tr.traceId,
+      spanId: tr.agentSpanId,
+      parentSpanId: tr.rootId,
       name: `invoke_agent ${agent.name}`,
       kind: SPAN_KIND.internal,
       startMs: t + 5,
-      subNs: rng.int(0, 999_999),
-      durationMs: cursor - t - 5,
+      subNs: this.rng.int(0, 999_999),
+      durationMs: tr.cursor - t - 5,
       attrs: [
         ['gen_ai.operation.name', 'invoke_agent'],
         ['gen_ai.agent.id', agent.id],
@@ -451,31 +475,32 @@ class Generator {
         ['gen_ai.provider.name', agent.use.provider],
         ['gen_ai.request.model', agent.use.model],
         // Aggregated over the children: tally must not price it again.
-        ['gen_ai.usage.input_tokens', agg.input],
-        ['gen_ai.usage.output_tokens', agg.output],
-        ['gen_ai.usage.cache_read.input_tokens', agg.cacheRead || null],
+        ['gen_ai.usage.input_tokens', tr.agg.input],
+        ['gen_ai.usage.output_tokens', tr.agg.output],
+        ['gen_ai.usage.cache_read.input_tokens', tr.agg.cacheRead || null],
       ],
       error: null,
     });
-    const env = s.invoker.environment;
-    this.span(lateRoot ? this.lateRoots : this.batches, s.service, env, {
-      traceId,
-      spanId: rootId,
+  }
+
+  /** The invoking application's workflow span, which carries the tenant; some arrive in a later file. */
+  private rootSpan(tr: AgentTrace, s: AgentStream, t: number, tenant: string | null, late: boolean): void {
+    this.span(late ? this.lateRoots : this.batches, s.service, s.invoker.environment, {
+      traceId: tr.traceId,
+      spanId: tr.rootId,
       parentSpanId: null,
       name: `invoke_workflow ${s.invoker.application.replace(/^app-/, '')}`,
       kind: SPAN_KIND.server,
       startMs: t,
-      subNs: rng.int(0, 999_999),
-      durationMs: cursor - t + 8,
+      subNs: this.rng.int(0, 999_999),
+      durationMs: tr.cursor - t + 8,
       attrs: [
         ['gen_ai.operation.name', 'invoke_workflow'],
         ['tenant.id', tenant],
-        ['client.address', rng.pick(s.addresses)],
+        ['client.address', this.rng.pick(s.addresses)],
       ],
       error: null,
     });
-    this.tally.add(this.owner(s.invoker.application, t), tenant, nano);
-    return this.events - before;
   }
 
   /** A span planned outside the ordinary streams (incident, unknown key), as the gateway reports it. */
@@ -700,51 +725,84 @@ function budgets(tally: Tally): YamlExtras['budgets'] {
   ];
 }
 
-export async function generateDemo(opts: DemoOptions): Promise<DemoFiles> {
-  const { dir, events: target, month, seed } = opts;
-  if (!Number.isInteger(target) || target < MIN_EVENTS) {
-    throw new RangeError(`events must be an integer of at least ${MIN_EVENTS}, got ${target}`);
-  }
-  const world = buildWorld(month, new Random(seed ^ 0x0c0ffee));
-  const gen = new Generator(world, seed, dir, month);
-  const rng = gen.rng;
+/** How many events each part of the demo contributes to the target. */
+function eventCounts(target: number, reportEvents: number) {
+  const incident = Math.max(20, Math.round(target * INCIDENT_SHARE));
+  const unknown = Math.max(5, Math.round(target * 0.0003));
+  const agent = Math.round(target * AGENT_SHARE);
+  const direct = target - reportEvents - incident - unknown - agent;
+  if (direct <= 0) throw new RangeError(`events ${target} is too few for the demo`);
+  return { incident, unknown, agent, direct };
+}
 
-  const days = reportDays(world.start, world.days);
-  const scale = target / DEMO_DEFAULTS.events;
-  const openai = openaiUsagePage(new Random(seed ^ 0x0a1), days, scale, world.reports.openai);
-  const anthropic = anthropicUsageReport(new Random(seed ^ 0x0a2), days, scale, world.reports.anthropic);
-  const reportTotals = [...openai.totals, ...anthropic.totals];
-  const reportEvents = reportTotals.length;
-  const incidentCount = Math.max(20, Math.round(target * INCIDENT_SHARE));
-  const unknownCount = Math.max(5, Math.round(target * 0.0003));
-  const agentEvents = Math.round(target * AGENT_SHARE);
-  const directEvents = target - reportEvents - incidentCount - unknownCount - agentEvents;
-  if (directEvents <= 0) throw new RangeError(`events ${target} is too few for the demo`);
-
+/** The incident's and the unknown key's spans, by the hour they fall in. */
+function specialSpans(world: World, seed: number, counts: { incident: number; unknown: number }) {
   const special = new Map<number, SpanSpec[]>();
   for (const p of [
-    ...incidentSpans(world, new Random(seed ^ 0x1c1d), incidentCount),
-    ...unknownKeySpans(world, new Random(seed ^ 0x0b5), unknownCount),
+    ...incidentSpans(world, new Random(seed ^ 0x1c1d), counts.incident),
+    ...unknownKeySpans(world, new Random(seed ^ 0x0b5), counts.unknown),
   ]) {
     const list = special.get(p.hour) ?? [];
     list.push(p.spec);
     special.set(p.hour, list);
   }
+  return special;
+}
 
+/** Each stream with its hourly weights and pace, so that the month lands on its share of events. */
+function pacedStreams(world: World, rng: Random, counts: { direct: number; agent: number }) {
   const weights = (profile: Profile, tz: number) => hourWeights(world, profile, tz, rng);
   const directWeight = world.direct.reduce((s, d) => s + d.weight, 0);
   const direct = world.direct.map((s) => ({
     s,
     w: weights(s.profile, s.tzMinutes),
-    pace: new Pace((directEvents * s.weight) / directWeight, 1, rng.next()),
+    pace: new Pace((counts.direct * s.weight) / directWeight, 1, rng.next()),
   }));
   const agentWeight = world.agents.reduce((s, a) => s + a.weight, 0);
   const agents = world.agents.map((s) => ({
     s,
     w: weights(s.profile, s.tzMinutes),
-    pace: new Pace((agentEvents * s.weight) / agentWeight, agentTraceSize(s), rng.next()),
+    pace: new Pace((counts.agent * s.weight) / agentWeight, agentTraceSize(s), rng.next()),
   }));
+  return { direct, agents };
+}
 
+type Paced = ReturnType<typeof pacedStreams>;
+
+/** One hour of every stream's traffic, then the planned spans of that hour. */
+function writeHour(
+  gen: Generator,
+  streams: Paced,
+  h: number,
+  late: () => boolean,
+  special: SpanSpec[],
+): void {
+  const rng = gen.rng;
+  const hourStart = gen.world.start + h * HOUR_MS;
+  for (const d of streams.direct) {
+    const n = d.pace.draw(d.w[h] ?? 0);
+    for (let i = 0; i < n; i++) gen.direct(d.s, hourStart + Math.floor(rng.next() * HOUR_MS));
+    d.pace.emitted(n);
+  }
+  for (const a of streams.agents) {
+    const n = a.pace.draw(a.w[h] ?? 0);
+    for (let i = 0; i < n; i++) {
+      const isLate = late();
+      a.pace.emitted(gen.agentTrace(a.s, hourStart + Math.floor(rng.next() * HOUR_MS), isLate));
+    }
+  }
+  for (const spec of special) gen.gatewaySpan(spec);
+}
+
+/** The month hour by hour: OTLP files and LiteLLM spend logs a week each, the EU gateway's CSV. */
+async function writeTraffic(
+  gen: Generator,
+  dir: string,
+  month: string,
+  streams: Paced,
+  special: Map<number, SpanSpec[]>,
+) {
+  const { world, rng } = gen;
   const litellmFiles: string[] = [];
   const euName = `litellm/spendlogs-eu-${month}.csv`;
   const eu = await FileSink.create(path.join(dir, euName));
@@ -764,47 +822,22 @@ export async function generateDemo(opts: DemoOptions): Promise<DemoFiles> {
       weekSink = await FileSink.create(path.join(dir, name));
       litellmFiles.push(name);
     }
-    const hourStart = world.start + h * HOUR_MS;
-    for (const d of direct) {
-      const n = d.pace.draw(d.w[h] ?? 0);
-      for (let i = 0; i < n; i++) gen.direct(d.s, hourStart + Math.floor(rng.next() * HOUR_MS));
-      d.pace.emitted(n);
-    }
-    for (const a of agents) {
-      const n = a.pace.draw(a.w[h] ?? 0);
-      for (let i = 0; i < n; i++) {
-        const late = week < lastWeek && rng.chance(LATE_ROOT_SHARE);
-        a.pace.emitted(gen.agentTrace(a.s, hourStart + Math.floor(rng.next() * HOUR_MS), late));
-      }
-    }
-    for (const spec of special.get(h) ?? []) gen.gatewaySpan(spec);
+    const late = () => week < lastWeek && rng.chance(LATE_ROOT_SHARE);
+    writeHour(gen, streams, h, late, special.get(h) ?? []);
     await gen.flushHour(weekSink as FileSink, eu);
   }
   await gen.otlp.close();
   await weekSink?.close();
   await eu.close();
+  return { litellmFiles, euName };
+}
 
-  const openaiName = `usage/openai-completions-${month}.json`;
-  const anthropicName = `usage/anthropic-messages-${month}.json`;
-  await mkdir(path.join(dir, 'usage'), { recursive: true });
-  await writeFile(path.join(dir, openaiName), openai.json);
-  await writeFile(path.join(dir, anthropicName), anthropic.json);
-  for (const t of reportTotals) {
-    const app =
-      t.provider === 'openai'
-        ? world.reports.openai.identity.application
-        : world.reports.anthropic.identity.application;
-    gen.tally.add(
-      gen.owner(app, t.day),
-      null,
-      estimateNano(t.model, t.input, t.output, t.cacheRead, t.cacheWrite),
-    );
-  }
-
+/** The configuration (with budgets and pools sized to the traffic) and the access tokens beside it. */
+async function writeConfig(gen: Generator, dir: string, month: string, seed: number): Promise<string> {
   const tokens = accessTokens(seed);
   const total = gen.tally.total;
   const pool = (share: number) => `${dollarsCeil(total * share)}.00`;
-  const yaml = renderConfigYaml(world, {
+  const yaml = renderConfigYaml(gen.world, {
     header: [
       `# tally demo: a synthetic organisation and its AI usage in ${month} (seed ${seed}).`,
       '# Generated by `tally demo`; the raw access tokens are in tokens.txt beside this file.',
@@ -829,6 +862,38 @@ export async function generateDemo(opts: DemoOptions): Promise<DemoFiles> {
       '',
     ].join('\n'),
   );
+  return config;
+}
+
+export async function generateDemo(opts: DemoOptions): Promise<DemoFiles> {
+  const { dir, events: target, month, seed } = opts;
+  if (!Number.isInteger(target) || target < MIN_EVENTS) {
+    throw new RangeError(`events must be an integer of at least ${MIN_EVENTS}, got ${target}`);
+  }
+  const world = buildWorld(month, new Random(seed ^ 0x0c0ffee));
+  const gen = new Generator(world, seed, dir, month);
+
+  const days = reportDays(world.start, world.days);
+  const scale = target / DEMO_DEFAULTS.events;
+  const openai = openaiUsagePage(new Random(seed ^ 0x0a1), days, scale, world.reports.openai);
+  const anthropic = anthropicUsageReport(new Random(seed ^ 0x0a2), days, scale, world.reports.anthropic);
+  const reportTotals = [...openai.totals, ...anthropic.totals];
+  const counts = eventCounts(target, reportTotals.length);
+  const special = specialSpans(world, seed, counts);
+  const streams = pacedStreams(world, gen.rng, counts);
+  const { litellmFiles, euName } = await writeTraffic(gen, dir, month, streams, special);
+
+  const openaiName = `usage/openai-completions-${month}.json`;
+  const anthropicName = `usage/anthropic-messages-${month}.json`;
+  await mkdir(path.join(dir, 'usage'), { recursive: true });
+  await writeFile(path.join(dir, openaiName), openai.json);
+  await writeFile(path.join(dir, anthropicName), anthropic.json);
+  for (const t of reportTotals) {
+    const report = t.provider === 'openai' ? world.reports.openai : world.reports.anthropic;
+    const nano = estimateNano(t.model, t.input, t.output, t.cacheRead, t.cacheWrite);
+    gen.tally.add(gen.owner(report.identity.application, t.day), null, nano);
+  }
+  const config = await writeConfig(gen, dir, month, seed);
 
   const files: DemoFiles['files'] = [
     ...gen.otlp.written.map((p) => ({ path: path.resolve(dir, p), format: 'otlp' as const })),
@@ -839,7 +904,7 @@ export async function generateDemo(opts: DemoOptions): Promise<DemoFiles> {
   return {
     config,
     files,
-    events: gen.events + reportEvents,
+    events: gen.events + reportTotals.length,
     incident: {
       identity: world.incident.stream.identity.id,
       apiKey: world.incident.apiKey,

@@ -182,8 +182,90 @@ const TEAM_TZ: Record<string, number> = {
   'team-research': 330,
 };
 
-export function buildWorld(month: string, rng: Random): World {
-  const { start, end } = monthBounds(month);
+/**
+ * What every part of the world is built with: the month, the random source
+ * and what earlier parts made. Parts draw from `rng` in the order
+ * `buildWorld` calls them; that order fixes the demo's bytes.
+ */
+class WorldBuilder {
+  readonly appOwner: Record<string, string> = {};
+  readonly identities: IdentityDef[] = [];
+  readonly direct: DirectStream[] = [];
+  readonly agents: AgentStream[] = [];
+
+  constructor(
+    readonly start: number,
+    readonly rng: Random,
+    readonly tenants: World['tenants'],
+  ) {}
+
+  createdAt(daysBeforeStart: number): string {
+    return isoSeconds(this.start - daysBeforeStart * DAY_MS + this.rng.int(8 * 60, 18 * 60) * 60_000);
+  }
+
+  identity(def: Omit<IdentityDef, 'lifecycle'> & { lifecycle?: IdentityDef['lifecycle'] }): IdentityDef {
+    const full: IdentityDef = {
+      ...def,
+      lifecycle: def.lifecycle ?? [{ at: this.createdAt(this.rng.int(40, 250)), event: 'created' }],
+    };
+    this.identities.push(full);
+    return full;
+  }
+
+  addresses(n: number): string[] {
+    const { rng } = this;
+    return Array.from({ length: n }, () => `10.${rng.int(16, 40)}.${rng.int(0, 255)}.${rng.int(2, 254)}`);
+  }
+
+  stream(
+    id: IdentityDef,
+    channel: Channel,
+    weight: number,
+    profile: Profile,
+    uses: ModelUse[],
+    extra: Partial<DirectStream> = {},
+  ): DirectStream {
+    const s: DirectStream = {
+      identity: id,
+      channel,
+      service: channel === 'otlp' ? (id.match[0]?.service ?? id.id) : 'llm-gateway',
+      apiKey: null,
+      weight: weight * this.rng.logNormal(1, 0.3),
+      profile,
+      tzMinutes: TEAM_TZ[this.appOwner[id.application] ?? ''] ?? 0,
+      uses,
+      claims: id.tenants?.filter((t) => t !== '*') ?? [],
+      addresses: this.addresses(this.rng.int(1, 2)),
+      errorRate: 0.01,
+      ...extra,
+    };
+    if (id.tenants?.[0] === '*' && !extra.claims) s.claims = this.tenants.map((t) => t.id);
+    this.direct.push(s);
+    return s;
+  }
+
+  agentStream(invoker: IdentityDef, agent: AgentDef, weight: number): void {
+    const s = this.direct.find((d) => d.identity === invoker);
+    this.agents.push({
+      invoker,
+      service: invoker.match[0]?.service ?? invoker.id,
+      agent,
+      weight: weight * this.rng.logNormal(1, 0.3),
+      profile: 'business',
+      tzMinutes: s?.tzMinutes ?? 0,
+      claims: s?.claims ?? [],
+      addresses: s?.addresses ?? this.addresses(1),
+    });
+  }
+
+  keyFingerprint(): string {
+    return fingerprint(`sk-demo-${this.rng.hex(40)}`);
+  }
+}
+
+const svc = (service: string) => [{ service }];
+
+function worldDates(start: number, end: number) {
   const days = Math.round((end - start) / DAY_MS);
   const startDate = new Date(start);
   // The organisation's records begin on 1 January, at least six months before the demo month.
@@ -191,7 +273,7 @@ export function buildWorld(month: string, rng: Random): World {
   const monthsBefore = (n: number) =>
     isoDate(Date.UTC(startDate.getUTCFullYear(), startDate.getUTCMonth() - n, 1));
   const dayOf = (d: number, hour = 0) => start + (d - 1) * DAY_MS + hour * 3_600_000;
-  const dates = {
+  const dates: World['dates'] = {
     orgStart,
     costCenterMove: monthsBefore(3),
     ownerChange: dayOf(15),
@@ -199,28 +281,30 @@ export function buildWorld(month: string, rng: Random): World {
     discountFrom: monthsBefore(1),
     compromisedAt: dayOf(20, 3),
   };
+  return { days, dates };
+}
 
-  const costCenters = [
-    { id: 'cc-retail', name: 'Retail' },
-    { id: 'cc-platform', name: 'Platform & Infrastructure' },
-    { id: 'cc-corporate', name: 'Corporate Functions' },
-    { id: 'cc-research', name: 'Research & Development' },
-  ];
-  const teams: World['teams'] = [
-    { id: 'team-search', name: 'Search', costCenters: [{ cc: 'cc-retail', from: orgStart }] },
-    { id: 'team-cx', name: 'Customer Experience', costCenters: [{ cc: 'cc-retail', from: orgStart }] },
-    { id: 'team-platform', name: 'AI Platform', costCenters: [{ cc: 'cc-platform', from: orgStart }] },
-    { id: 'team-data', name: 'Data Engineering', costCenters: [{ cc: 'cc-platform', from: orgStart }] },
-    {
-      id: 'team-finance-ops',
-      name: 'Finance Operations',
-      costCenters: [{ cc: 'cc-corporate', from: orgStart }],
-    },
-    { id: 'team-legal', name: 'Legal Technology', costCenters: [{ cc: 'cc-corporate', from: orgStart }] },
+const COST_CENTERS = [
+  { id: 'cc-retail', name: 'Retail' },
+  { id: 'cc-platform', name: 'Platform & Infrastructure' },
+  { id: 'cc-corporate', name: 'Corporate Functions' },
+  { id: 'cc-research', name: 'Research & Development' },
+];
+
+function teamsOf(dates: World['dates']): World['teams'] {
+  const { orgStart } = dates;
+  const one = (cc: string) => [{ cc, from: orgStart }];
+  return [
+    { id: 'team-search', name: 'Search', costCenters: one('cc-retail') },
+    { id: 'team-cx', name: 'Customer Experience', costCenters: one('cc-retail') },
+    { id: 'team-platform', name: 'AI Platform', costCenters: one('cc-platform') },
+    { id: 'team-data', name: 'Data Engineering', costCenters: one('cc-platform') },
+    { id: 'team-finance-ops', name: 'Finance Operations', costCenters: one('cc-corporate') },
+    { id: 'team-legal', name: 'Legal Technology', costCenters: one('cc-corporate') },
     {
       id: 'team-marketing',
       name: 'Marketing',
-      costCenters: [{ cc: 'cc-retail', from: orgStart }],
+      costCenters: one('cc-retail'),
       offboarded: isoDate(dates.offboarded),
     },
     {
@@ -232,254 +316,283 @@ export function buildWorld(month: string, rng: Random): World {
       ],
     },
   ];
+}
 
-  const appOwner: Record<string, string> = {};
-  const applications: World['applications'] = [];
-  const app = (id: string, name: string, team: string) => {
-    appOwner[id] = team;
-    applications.push({ id, name, owners: [{ team, from: orgStart }] });
-  };
-  applications.push({
-    id: 'app-support-bot',
-    name: 'Support Bot',
-    owners: [
-      { team: 'team-cx', from: orgStart, until: isoDate(dates.ownerChange) },
-      { team: 'team-search', from: isoDate(dates.ownerChange) },
-    ],
-  });
-  appOwner['app-support-bot'] = 'team-cx';
-  app('app-search-rerank', 'Search Reranker', 'team-search');
-  app('app-product-qa', 'Product Q&A', 'team-search');
-  app('app-storefront-assistant', 'Storefront Assistant', 'team-search');
-  app('app-agent-assist', 'Agent Assist', 'team-cx');
-  app('app-email-triage', 'Email Triage', 'team-cx');
-  app('app-agent-platform', 'Agent Platform', 'team-platform');
-  app('app-rag-service', 'Retrieval Service', 'team-platform');
-  app('app-code-assist', 'Code Assistant', 'team-platform');
-  app('app-doc-ingest', 'Document Ingestion', 'team-data');
-  app('app-catalog-enrich', 'Catalog Enrichment', 'team-data');
-  app('app-finance-close', 'Month-end Close', 'team-finance-ops');
-  app('app-fraud-explain', 'Fraud Explanations', 'team-finance-ops');
-  app('app-contract-review', 'Contract Review', 'team-legal');
-  app('app-campaign-writer', 'Campaign Writer', 'team-marketing');
-  app('app-research-sandbox', 'Research Sandbox', 'team-research');
-  app('app-eval-harness', 'Evaluation Harness', 'team-research');
+/** Applications and their owning teams; the support bot changes owner mid-month. */
+const APPLICATIONS: Array<[id: string, name: string, team: string]> = [
+  ['app-search-rerank', 'Search Reranker', 'team-search'],
+  ['app-product-qa', 'Product Q&A', 'team-search'],
+  ['app-storefront-assistant', 'Storefront Assistant', 'team-search'],
+  ['app-agent-assist', 'Agent Assist', 'team-cx'],
+  ['app-email-triage', 'Email Triage', 'team-cx'],
+  ['app-agent-platform', 'Agent Platform', 'team-platform'],
+  ['app-rag-service', 'Retrieval Service', 'team-platform'],
+  ['app-code-assist', 'Code Assistant', 'team-platform'],
+  ['app-doc-ingest', 'Document Ingestion', 'team-data'],
+  ['app-catalog-enrich', 'Catalog Enrichment', 'team-data'],
+  ['app-finance-close', 'Month-end Close', 'team-finance-ops'],
+  ['app-fraud-explain', 'Fraud Explanations', 'team-finance-ops'],
+  ['app-contract-review', 'Contract Review', 'team-legal'],
+  ['app-campaign-writer', 'Campaign Writer', 'team-marketing'],
+  ['app-research-sandbox', 'Research Sandbox', 'team-research'],
+  ['app-eval-harness', 'Evaluation Harness', 'team-research'],
+];
 
-  const tenants = [
-    { id: 'tenant-acme', name: 'ACME Corp' },
-    { id: 'tenant-globex', name: 'Globex Corporation' },
-    { id: 'tenant-initech', name: 'Initech' },
-    { id: 'tenant-umbrella', name: 'Umbrella Health' },
-    { id: 'tenant-hooli', name: 'Hooli' },
-    { id: 'tenant-stark', name: 'Stark Industries' },
-    { id: 'tenant-wayne', name: 'Wayne Enterprises' },
-    { id: 'tenant-tyrell', name: 'Tyrell Corp' },
+function applicationsOf(b: WorldBuilder, dates: World['dates']): World['applications'] {
+  const { orgStart } = dates;
+  const applications: World['applications'] = [
+    {
+      id: 'app-support-bot',
+      name: 'Support Bot',
+      owners: [
+        { team: 'team-cx', from: orgStart, until: isoDate(dates.ownerChange) },
+        { team: 'team-search', from: isoDate(dates.ownerChange) },
+      ],
+    },
   ];
+  b.appOwner['app-support-bot'] = 'team-cx';
+  for (const [id, name, team] of APPLICATIONS) {
+    b.appOwner[id] = team;
+    applications.push({ id, name, owners: [{ team, from: orgStart }] });
+  }
+  return applications;
+}
 
-  const createdAt = (daysBeforeStart: number) =>
-    isoSeconds(start - daysBeforeStart * DAY_MS + rng.int(8 * 60, 18 * 60) * 60_000);
-  const identities: IdentityDef[] = [];
-  const identity = (
-    def: Omit<IdentityDef, 'lifecycle'> & { lifecycle?: IdentityDef['lifecycle'] },
-  ): IdentityDef => {
-    const full: IdentityDef = {
-      ...def,
-      lifecycle: def.lifecycle ?? [{ at: createdAt(rng.int(40, 250)), event: 'created' }],
-    };
-    identities.push(full);
-    return full;
-  };
-  const addresses = (n: number) =>
-    Array.from({ length: n }, () => `10.${rng.int(16, 40)}.${rng.int(0, 255)}.${rng.int(2, 254)}`);
-  const direct: DirectStream[] = [];
-  const stream = (
-    id: IdentityDef,
-    channel: Channel,
-    weight: number,
-    profile: Profile,
-    uses: ModelUse[],
-    extra: Partial<DirectStream> = {},
-  ): DirectStream => {
-    const s: DirectStream = {
-      identity: id,
-      channel,
-      service: channel === 'otlp' ? (id.match[0]?.service ?? id.id) : 'llm-gateway',
-      apiKey: null,
-      weight: weight * rng.logNormal(1, 0.3),
-      profile,
-      tzMinutes: TEAM_TZ[appOwner[id.application] ?? ''] ?? 0,
-      uses,
-      claims: id.tenants?.filter((t) => t !== '*') ?? [],
-      addresses: addresses(rng.int(1, 2)),
-      errorRate: 0.01,
-      ...extra,
-    };
-    if (id.tenants?.[0] === '*' && !extra.claims) s.claims = tenants.map((t) => t.id);
-    direct.push(s);
-    return s;
-  };
-  const svc = (service: string) => [{ service }];
+const TENANTS = [
+  { id: 'tenant-acme', name: 'ACME Corp' },
+  { id: 'tenant-globex', name: 'Globex Corporation' },
+  { id: 'tenant-initech', name: 'Initech' },
+  { id: 'tenant-umbrella', name: 'Umbrella Health' },
+  { id: 'tenant-hooli', name: 'Hooli' },
+  { id: 'tenant-stark', name: 'Stark Industries' },
+  { id: 'tenant-wayne', name: 'Wayne Enterprises' },
+  { id: 'tenant-tyrell', name: 'Tyrell Corp' },
+];
 
-  // Applications that report through their own OpenTelemetry SDK.
-  const supportBot = identity({
-    id: 'nhi-support-bot-prod',
-    kind: 'service_account',
-    application: 'app-support-bot',
-    environment: 'production',
-    tenants: ['tenant-acme', 'tenant-globex', 'tenant-initech', 'tenant-umbrella'],
-    models: ['gpt-4o*', 'text-embedding-3-*'],
-    match: svc('support-bot'),
-  });
-  stream(supportBot, 'otlp', 6, 'business', [GPT4O(0.75), EMBED_SMALL(0.25)]);
-  const supportStaging = identity({
-    id: 'nhi-support-bot-staging',
-    kind: 'service_account',
-    application: 'app-support-bot',
-    environment: 'experimentation',
-    tenants: ['*'],
-    match: svc('support-bot-staging'),
-  });
-  stream(supportStaging, 'otlp', 1.2, 'business', [GPT4O_MINI(1)], { claims: ['tenant-acme'] });
-  const rerank = identity({
-    id: 'nhi-search-rerank-prod',
-    kind: 'service_account',
-    application: 'app-search-rerank',
-    environment: 'production',
-    tenants: ['*'],
-    models: ['gpt-4o-mini*', 'text-embedding-3-*'],
-    match: svc('search-rerank'),
-  });
-  stream(rerank, 'otlp', 5, 'always', [GPT4O_MINI(0.6, 700, 60), EMBED_SMALL(0.4, 120)], {
-    envDrift: { share: 0.02, environment: 'experimentation' },
-  });
-  const productQa = identity({
-    id: 'nhi-product-qa-prod',
-    kind: 'service_account',
-    application: 'app-product-qa',
-    environment: 'production',
-    tenants: ['tenant-acme', 'tenant-hooli', 'tenant-stark', 'tenant-tyrell'],
-    models: ['claude-sonnet-4*', 'claude-haiku-4*'],
-    match: svc('product-qa'),
-  });
-  stream(productQa, 'otlp', 3, 'business', [SONNET(0.55), HAIKU45(0.45)]);
-  const agentAssist = identity({
-    id: 'nhi-agent-assist-prod',
-    kind: 'workload',
-    application: 'app-agent-assist',
-    environment: 'production',
-    tenants: ['tenant-globex', 'tenant-umbrella', 'tenant-wayne'],
-    models: ['gpt-4o*', 'claude-sonnet-4*'],
-    match: svc('agent-assist'),
-  });
-  stream(agentAssist, 'otlp', 2, 'business', [GPT4O(1)]);
-  const emailTriage = identity({
-    id: 'nhi-email-triage-prod',
-    kind: 'workload',
-    application: 'app-email-triage',
-    environment: 'production',
-    tenants: ['tenant-acme', 'tenant-globex', 'tenant-initech'],
-    models: ['claude-3-5-haiku*', 'claude-haiku-4*'],
-    match: svc('email-triage'),
-  });
-  stream(emailTriage, 'otlp', 3, 'always', [HAIKU35(1)]);
-  const docIngest = identity({
-    id: 'nhi-doc-ingest-worker',
-    kind: 'workload',
-    application: 'app-doc-ingest',
-    environment: 'production',
-    tenants: ['*'],
-    models: ['text-embedding-3-*'],
-    match: svc('doc-ingest-worker'),
-  });
-  stream(docIngest, 'otlp', 3, 'always', [EMBED_LARGE(1)]);
+type IdentitySpec = Omit<IdentityDef, 'lifecycle'>;
+
+/** Applications that report through their own OpenTelemetry SDK, in the order they are drawn. */
+const OTEL_APPLICATIONS: Array<[IdentitySpec, number, Profile, ModelUse[], Partial<DirectStream>?]> = [
+  [
+    {
+      id: 'nhi-support-bot-prod',
+      kind: 'service_account',
+      application: 'app-support-bot',
+      environment: 'production',
+      tenants: ['tenant-acme', 'tenant-globex', 'tenant-initech', 'tenant-umbrella'],
+      models: ['gpt-4o*', 'text-embedding-3-*'],
+      match: svc('support-bot'),
+    },
+    6,
+    'business',
+    [GPT4O(0.75), EMBED_SMALL(0.25)],
+  ],
+  [
+    {
+      id: 'nhi-support-bot-staging',
+      kind: 'service_account',
+      application: 'app-support-bot',
+      environment: 'experimentation',
+      tenants: ['*'],
+      match: svc('support-bot-staging'),
+    },
+    1.2,
+    'business',
+    [GPT4O_MINI(1)],
+    { claims: ['tenant-acme'] },
+  ],
+  [
+    {
+      id: 'nhi-search-rerank-prod',
+      kind: 'service_account',
+      application: 'app-search-rerank',
+      environment: 'production',
+      tenants: ['*'],
+      models: ['gpt-4o-mini*', 'text-embedding-3-*'],
+      match: svc('search-rerank'),
+    },
+    5,
+    'always',
+    [GPT4O_MINI(0.6, 700, 60), EMBED_SMALL(0.4, 120)],
+    { envDrift: { share: 0.02, environment: 'experimentation' } },
+  ],
+  [
+    {
+      id: 'nhi-product-qa-prod',
+      kind: 'service_account',
+      application: 'app-product-qa',
+      environment: 'production',
+      tenants: ['tenant-acme', 'tenant-hooli', 'tenant-stark', 'tenant-tyrell'],
+      models: ['claude-sonnet-4*', 'claude-haiku-4*'],
+      match: svc('product-qa'),
+    },
+    3,
+    'business',
+    [SONNET(0.55), HAIKU45(0.45)],
+  ],
+  [
+    {
+      id: 'nhi-agent-assist-prod',
+      kind: 'workload',
+      application: 'app-agent-assist',
+      environment: 'production',
+      tenants: ['tenant-globex', 'tenant-umbrella', 'tenant-wayne'],
+      models: ['gpt-4o*', 'claude-sonnet-4*'],
+      match: svc('agent-assist'),
+    },
+    2,
+    'business',
+    [GPT4O(1)],
+  ],
+  [
+    {
+      id: 'nhi-email-triage-prod',
+      kind: 'workload',
+      application: 'app-email-triage',
+      environment: 'production',
+      tenants: ['tenant-acme', 'tenant-globex', 'tenant-initech'],
+      models: ['claude-3-5-haiku*', 'claude-haiku-4*'],
+      match: svc('email-triage'),
+    },
+    3,
+    'always',
+    [HAIKU35(1)],
+  ],
+  [
+    {
+      id: 'nhi-doc-ingest-worker',
+      kind: 'workload',
+      application: 'app-doc-ingest',
+      environment: 'production',
+      tenants: ['*'],
+      models: ['text-embedding-3-*'],
+      match: svc('doc-ingest-worker'),
+    },
+    3,
+    'always',
+    [EMBED_LARGE(1)],
+  ],
   // The month-end close runs every night at the same hour all month, so its
   // last-days volume is the identity's own baseline, not a spike.
-  const financeClose = identity({
-    id: 'nhi-finance-close-batch',
-    kind: 'workload',
-    application: 'app-finance-close',
-    environment: 'production',
-    models: ['gpt-4o*'],
-    match: svc('finance-close-batch'),
-  });
-  stream(financeClose, 'otlp', 4, 'nightly', [GPT4O(1, 6000, 700)], { tzMinutes: 0, errorRate: 0.004 });
-  const contractReview = identity({
-    id: 'nhi-contract-review-prod',
-    kind: 'service_account',
-    application: 'app-contract-review',
-    environment: 'production',
-    models: ['claude-sonnet-4*', 'gpt-4o*'],
-    match: svc('contract-review'),
-  });
-  stream(contractReview, 'otlp', 1.5, 'business', [SONNET(1, 9000, 900)]);
-  const researchSandbox = identity({
-    id: 'nhi-research-sandbox',
-    kind: 'service_account',
-    application: 'app-research-sandbox',
-    environment: 'experimentation',
-    match: svc('research-sandbox'),
-  });
-  stream(researchSandbox, 'otlp', 1.5, 'business', [O3_MINI(0.5), GPT41(0.5)]);
-  const evalHarness = identity({
-    id: 'nhi-eval-harness',
-    kind: 'workload',
-    application: 'app-eval-harness',
-    environment: 'experimentation',
-    match: svc('eval-harness'),
-  });
-  stream(evalHarness, 'otlp', 1.5, 'business', [GPT4O_MINI(0.75), LLAMA_FT(0.25)]);
-  const campaign = identity({
-    id: 'nhi-campaign-writer',
-    kind: 'service_account',
-    application: 'app-campaign-writer',
-    environment: 'production',
-    models: ['gpt-4o*'],
-    match: svc('campaign-writer'),
-  });
-  stream(campaign, 'otlp', 0.6, 'business', [GPT4O(1, 900, 700)]);
-  const codeAssist = identity({
-    id: 'nhi-code-assist',
-    kind: 'service_account',
-    application: 'app-code-assist',
-    environment: 'production',
-    models: ['claude-sonnet-4*', 'claude-haiku-4*'],
-    match: svc('code-assist'),
-  });
-  stream(codeAssist, 'otlp', 2, 'business', [SONNET(1, 4000, 600)]);
-  const catalogWorker = identity({
-    id: 'nhi-catalog-enrich-worker',
-    kind: 'workload',
-    application: 'app-catalog-enrich',
-    environment: 'production',
-    tenants: ['*'],
-    models: ['gpt-4o-mini*'],
-    match: svc('catalog-enrich'),
-  });
-  stream(catalogWorker, 'otlp', 2, 'always', [GPT4O_MINI(1, 600, 250)]);
+  [
+    {
+      id: 'nhi-finance-close-batch',
+      kind: 'workload',
+      application: 'app-finance-close',
+      environment: 'production',
+      models: ['gpt-4o*'],
+      match: svc('finance-close-batch'),
+    },
+    4,
+    'nightly',
+    [GPT4O(1, 6000, 700)],
+    { tzMinutes: 0, errorRate: 0.004 },
+  ],
+  [
+    {
+      id: 'nhi-contract-review-prod',
+      kind: 'service_account',
+      application: 'app-contract-review',
+      environment: 'production',
+      models: ['claude-sonnet-4*', 'gpt-4o*'],
+      match: svc('contract-review'),
+    },
+    1.5,
+    'business',
+    [SONNET(1, 9000, 900)],
+  ],
+  [
+    {
+      id: 'nhi-research-sandbox',
+      kind: 'service_account',
+      application: 'app-research-sandbox',
+      environment: 'experimentation',
+      match: svc('research-sandbox'),
+    },
+    1.5,
+    'business',
+    [O3_MINI(0.5), GPT41(0.5)],
+  ],
+  [
+    {
+      id: 'nhi-eval-harness',
+      kind: 'workload',
+      application: 'app-eval-harness',
+      environment: 'experimentation',
+      match: svc('eval-harness'),
+    },
+    1.5,
+    'business',
+    [GPT4O_MINI(0.75), LLAMA_FT(0.25)],
+  ],
+  [
+    {
+      id: 'nhi-campaign-writer',
+      kind: 'service_account',
+      application: 'app-campaign-writer',
+      environment: 'production',
+      models: ['gpt-4o*'],
+      match: svc('campaign-writer'),
+    },
+    0.6,
+    'business',
+    [GPT4O(1, 900, 700)],
+  ],
+  [
+    {
+      id: 'nhi-code-assist',
+      kind: 'service_account',
+      application: 'app-code-assist',
+      environment: 'production',
+      models: ['claude-sonnet-4*', 'claude-haiku-4*'],
+      match: svc('code-assist'),
+    },
+    2,
+    'business',
+    [SONNET(1, 4000, 600)],
+  ],
+  [
+    {
+      id: 'nhi-catalog-enrich-worker',
+      kind: 'workload',
+      application: 'app-catalog-enrich',
+      environment: 'production',
+      tenants: ['*'],
+      models: ['gpt-4o-mini*'],
+      match: svc('catalog-enrich'),
+    },
+    2,
+    'always',
+    [GPT4O_MINI(1, 600, 250)],
+  ],
+];
 
-  // Shared services that work on behalf of the applications that call them.
-  const agentService = 'agent-platform';
-  const ragService = 'rag-service';
-  identity({
-    id: 'nhi-agent-platform',
-    kind: 'workload',
-    application: 'app-agent-platform',
-    environment: 'production',
-    shared: true,
-    tenants: ['*'],
-    models: ['gpt-4o*', 'claude-sonnet-4*'],
-    match: svc(agentService),
-  });
-  const agentDef = (
-    id: string,
-    name: string,
-    models: string[],
-    u: ModelUse,
-    rest: Omit<AgentDef, 'id' | 'name' | 'identity' | 'use'>,
-  ): AgentDef => ({
+/** Each OpenTelemetry application's identity and traffic, by identity id. */
+function otelApplications(b: WorldBuilder): Map<string, IdentityDef> {
+  const byId = new Map<string, IdentityDef>();
+  for (const [spec, weight, profile, uses, extra] of OTEL_APPLICATIONS) {
+    const id = b.identity(spec);
+    b.stream(id, 'otlp', weight, profile, uses, extra);
+    byId.set(id.id, id);
+  }
+  return byId;
+}
+
+const AGENT_SERVICE = 'agent-platform';
+const RAG_SERVICE = 'rag-service';
+
+function agentDef(
+  b: WorldBuilder,
+  id: string,
+  name: string,
+  models: string[],
+  u: ModelUse,
+  rest: Omit<AgentDef, 'id' | 'name' | 'identity' | 'use'>,
+): AgentDef {
+  return {
     id,
     name,
-    identity: identity({
+    identity: b.identity({
       id: `nhi-agent-${id.replace(/-agent$/, '')}`,
       kind: 'agent',
       application: 'app-agent-platform',
@@ -487,27 +600,41 @@ export function buildWorld(month: string, rng: Random): World {
       shared: true,
       tenants: ['*'],
       models,
-      match: [{ service: agentService, agent: id }],
+      match: [{ service: AGENT_SERVICE, agent: id }],
     }),
     use: u,
     ...rest,
+  };
+}
+
+/** Shared services that work on behalf of the applications that call them, and the agent workflows they run. */
+function sharedPlatform(b: WorldBuilder, apps: Map<string, IdentityDef>): void {
+  b.identity({
+    id: 'nhi-agent-platform',
+    kind: 'workload',
+    application: 'app-agent-platform',
+    environment: 'production',
+    shared: true,
+    tenants: ['*'],
+    models: ['gpt-4o*', 'claude-sonnet-4*'],
+    match: svc(AGENT_SERVICE),
   });
-  const triageAgent = agentDef('support-triage-agent', 'Support Triage', ['gpt-4o*'], GPT4O(1, 1800, 260), {
+  const triage = agentDef(b, 'support-triage-agent', 'Support Triage', ['gpt-4o*'], GPT4O(1, 1800, 260), {
     chats: [1, 3],
     tools: [{ name: 'web_search', max: 1 }],
     retrieval: 0.85,
   });
-  const researchAgent = agentDef('research-agent', 'Research', ['claude-sonnet-4*'], SONNET(1, 3200, 600), {
+  const research = agentDef(b, 'research-agent', 'Research', ['claude-sonnet-4*'], SONNET(1, 3200, 600), {
     chats: [2, 5],
     tools: [{ name: 'web_search', max: 3 }],
     retrieval: 0.6,
   });
-  const sqlAgent = agentDef('sql-analyst-agent', 'SQL Analyst', ['gpt-4o*'], GPT4O(1, 2400, 350), {
+  const sql = agentDef(b, 'sql-analyst-agent', 'SQL Analyst', ['gpt-4o*'], GPT4O(1, 2400, 350), {
     chats: [1, 3],
     tools: [{ name: 'run_sql', max: 2 }],
     retrieval: 0.3,
   });
-  identity({
+  b.identity({
     id: 'nhi-rag-service',
     kind: 'service_account',
     application: 'app-rag-service',
@@ -515,32 +642,20 @@ export function buildWorld(month: string, rng: Random): World {
     shared: true,
     tenants: ['*'],
     models: ['text-embedding-3-*'],
-    match: svc(ragService),
+    match: svc(RAG_SERVICE),
   });
-  const agents: AgentStream[] = [];
-  const agentStream = (invoker: IdentityDef, agent: AgentDef, weight: number) => {
-    const s = direct.find((d) => d.identity === invoker);
-    agents.push({
-      invoker,
-      service: invoker.match[0]?.service ?? invoker.id,
-      agent,
-      weight: weight * rng.logNormal(1, 0.3),
-      profile: 'business',
-      tzMinutes: s?.tzMinutes ?? 0,
-      claims: s?.claims ?? [],
-      addresses: s?.addresses ?? addresses(1),
-    });
-  };
-  agentStream(supportBot, triageAgent, 4);
-  agentStream(agentAssist, triageAgent, 2);
-  agentStream(productQa, researchAgent, 2);
-  agentStream(contractReview, researchAgent, 1);
-  agentStream(researchSandbox, sqlAgent, 1);
+  const app = (id: string) => apps.get(id) as IdentityDef;
+  b.agentStream(app('nhi-support-bot-prod'), triage, 4);
+  b.agentStream(app('nhi-agent-assist-prod'), triage, 2);
+  b.agentStream(app('nhi-product-qa-prod'), research, 2);
+  b.agentStream(app('nhi-contract-review-prod'), research, 1);
+  b.agentStream(app('nhi-research-sandbox'), sql, 1);
+}
 
-  // Keys used through the gateway, which reports OTLP spans carrying `tally.api_key`.
-  const keyFingerprint = () => fingerprint(`sk-demo-${rng.hex(40)}`);
-  const incidentKey = keyFingerprint();
-  const storefront = identity({
+/** Keys used through the gateway, which reports OTLP spans carrying `tally.api_key`; one is compromised. */
+function gatewayKeys(b: WorldBuilder, dates: World['dates']): World['incident'] {
+  const incidentKey = b.keyFingerprint();
+  const storefront = b.identity({
     id: 'nhi-storefront-prod',
     kind: 'api_key',
     application: 'app-storefront-assistant',
@@ -549,18 +664,18 @@ export function buildWorld(month: string, rng: Random): World {
     models: ['gpt-4o-mini*'],
     match: [{ api_key: incidentKey }],
     lifecycle: [
-      { at: createdAt(160), event: 'created' },
+      { at: b.createdAt(160), event: 'created' },
       { at: isoSeconds(dates.compromisedAt), event: 'compromised' },
     ],
   });
   // Its shoppers are in Europe, so the attacker's 01:00–05:00 UTC is the dead of its night.
-  const incidentStream = stream(storefront, 'gateway', 3, 'business', [GPT4O_MINI(1, 1100, 240)], {
+  const incidentStream = b.stream(storefront, 'gateway', 3, 'business', [GPT4O_MINI(1, 1100, 240)], {
     apiKey: incidentKey,
     tzMinutes: 60,
   });
   // This one reports its raw key, so the demo shows it being fingerprinted at ingestion.
-  const rawFraudKey = `sk-demo-${rng.hex(40)}`;
-  const fraud = identity({
+  const rawFraudKey = `sk-demo-${b.rng.hex(40)}`;
+  const fraud = b.identity({
     id: 'nhi-fraud-explain-prod',
     kind: 'api_key',
     application: 'app-fraud-explain',
@@ -568,9 +683,9 @@ export function buildWorld(month: string, rng: Random): World {
     models: ['gpt-4o*'],
     match: [{ api_key: fingerprint(rawFraudKey) }],
   });
-  stream(fraud, 'gateway', 1.5, 'always', [GPT4O(1, 1600, 400)], { apiKey: rawFraudKey });
-  const voiceKey = keyFingerprint();
-  const voice = identity({
+  b.stream(fraud, 'gateway', 1.5, 'always', [GPT4O(1, 1600, 400)], { apiKey: rawFraudKey });
+  const voiceKey = b.keyFingerprint();
+  const voice = b.identity({
     id: 'nhi-cx-voice-prod',
     kind: 'api_key',
     application: 'app-agent-assist',
@@ -579,216 +694,253 @@ export function buildWorld(month: string, rng: Random): World {
     models: ['gpt-4o-mini*'],
     match: [{ api_key: voiceKey }],
   });
-  stream(voice, 'gateway', 2, 'business', [GPT4O_MINI(1, 500, 90)], { apiKey: voiceKey });
+  b.stream(voice, 'gateway', 2, 'business', [GPT4O_MINI(1, 500, 90)], { apiKey: voiceKey });
+  return { stream: incidentStream, apiKey: incidentKey };
+}
 
-  // LiteLLM virtual keys: SpendLogs carry the SHA-256 of the raw key as 64 hex digits, and
-  // the registry names each key by that value as LiteLLM shows it (it is also tally's fingerprint).
-  const litellm = (
-    id: string,
-    application: string,
-    environment: string,
-    channel: Channel,
-    weight: number,
-    profile: Profile,
-    uses: ModelUse[],
-    opts: { tenants?: string[]; models?: string[]; rotatedDaysAgo?: number } = {},
-  ) => {
-    const raw = `sk-${rng.hex(32)}`;
-    const hashed = createHash('sha256').update(raw).digest('hex');
-    const lifecycle = [{ at: createdAt(rng.int(120, 300)), event: 'created' }];
-    if (opts.rotatedDaysAgo) lifecycle.push({ at: createdAt(opts.rotatedDaysAgo), event: 'rotated' });
-    const def = identity({
-      id,
-      kind: 'api_key',
-      application,
-      environment,
-      ...(opts.tenants ? { tenants: opts.tenants } : {}),
-      ...(opts.models ? { models: opts.models } : {}),
-      match: [{ api_key: hashed }],
-      lifecycle,
-    });
-    stream(def, channel, weight, profile, uses, { apiKey: hashed });
-  };
-  litellm(
-    'nhi-llm-support-bot',
-    'app-support-bot',
-    'production',
-    'litellm',
-    4,
-    'business',
-    [GPT4O(0.65), HAIKU35(0.35)],
-    {
-      tenants: ['tenant-acme', 'tenant-globex', 'tenant-initech', 'tenant-umbrella'],
-      models: ['gpt-4o*', 'claude-3-5-haiku*'],
-      rotatedDaysAgo: 30,
-    },
-  );
-  litellm(
-    'nhi-llm-search',
-    'app-search-rerank',
-    'production',
-    'litellm',
-    4,
-    'always',
-    [EMBED_SMALL(0.65, 200), GPT4O_MINI(0.35)],
-    {
-      tenants: ['*'],
-      models: ['gpt-4o-mini*', 'text-embedding-3-*'],
-    },
-  );
-  litellm('nhi-llm-email-triage', 'app-email-triage', 'production', 'litellm', 2, 'always', [HAIKU45(1)], {
+interface LitellmKey {
+  id: string;
+  application: string;
+  environment: string;
+  channel: Channel;
+  weight: number;
+  profile: Profile;
+  uses: ModelUse[];
+  tenants?: string[];
+  models?: string[];
+  rotatedDaysAgo?: number;
+}
+
+const PROD = 'production';
+const EXP = 'experimentation';
+const SUPPORT_TENANTS = ['tenant-acme', 'tenant-globex', 'tenant-initech', 'tenant-umbrella'];
+
+/** LiteLLM virtual keys, in the order they are drawn. */
+const LITELLM_KEYS: LitellmKey[] = [
+  {
+    id: 'nhi-llm-support-bot',
+    application: 'app-support-bot',
+    environment: PROD,
+    channel: 'litellm',
+    weight: 4,
+    profile: 'business',
+    uses: [GPT4O(0.65), HAIKU35(0.35)],
+    tenants: SUPPORT_TENANTS,
+    models: ['gpt-4o*', 'claude-3-5-haiku*'],
+    rotatedDaysAgo: 30,
+  },
+  {
+    id: 'nhi-llm-search',
+    application: 'app-search-rerank',
+    environment: PROD,
+    channel: 'litellm',
+    weight: 4,
+    profile: 'always',
+    uses: [EMBED_SMALL(0.65, 200), GPT4O_MINI(0.35)],
+    tenants: ['*'],
+    models: ['gpt-4o-mini*', 'text-embedding-3-*'],
+  },
+  {
+    id: 'nhi-llm-email-triage',
+    application: 'app-email-triage',
+    environment: PROD,
+    channel: 'litellm',
+    weight: 2,
+    profile: 'always',
+    uses: [HAIKU45(1)],
     tenants: ['tenant-acme', 'tenant-globex', 'tenant-initech'],
     models: ['claude-haiku-4*'],
-  });
-  litellm(
-    'nhi-llm-catalog-enrich',
-    'app-catalog-enrich',
-    'production',
-    'litellm',
-    3,
-    'always',
-    [GPT4O_MINI(1, 700, 300)],
-    {
-      tenants: ['*'],
-      models: ['gpt-4o-mini*'],
-    },
-  );
-  litellm(
-    'nhi-llm-marketing',
-    'app-campaign-writer',
-    'production',
-    'litellm',
-    0.6,
-    'business',
-    [GPT4O(1, 800, 600)],
-    {
-      models: ['gpt-4o*'],
-    },
-  );
-  litellm('nhi-llm-notebook-alice', 'app-research-sandbox', 'experimentation', 'litellm', 0.8, 'business', [
-    GPT41(0.5),
-    SONNET(0.5),
-  ]);
-  litellm('nhi-llm-notebook-bob', 'app-research-sandbox', 'experimentation', 'litellm', 0.8, 'business', [
-    O3_MINI(0.5),
-    GPT4O(0.5),
-  ]);
-  litellm(
-    'nhi-llm-ci-evals',
-    'app-eval-harness',
-    'experimentation',
-    'litellm',
-    1.5,
-    'business',
-    [GPT4O_MINI(1)],
-    {
-      models: ['gpt-4o-mini*'],
-      rotatedDaysAgo: 75,
-    },
-  );
-  litellm(
-    'nhi-llm-code-assist',
-    'app-code-assist',
-    'production',
-    'litellm',
-    2,
-    'business',
-    [SONNET(1, 5000, 700)],
-    {
-      models: ['claude-sonnet-4*', 'claude-haiku-4*'],
-    },
-  );
-  litellm(
-    'nhi-llm-contract-review',
-    'app-contract-review',
-    'production',
-    'litellm-eu',
-    1.5,
-    'business',
-    [SONNET(1, 7000, 800)],
-    {
-      models: ['claude-sonnet-4*'],
-    },
-  );
-  litellm(
-    'nhi-llm-doc-ingest',
-    'app-doc-ingest',
-    'production',
-    'litellm-eu',
-    2,
-    'always',
-    [EMBED_LARGE(1, 4000)],
-    {
-      tenants: ['*'],
-      models: ['text-embedding-3-*'],
-    },
-  );
-  litellm(
-    'nhi-llm-fraud-explain',
-    'app-fraud-explain',
-    'production',
-    'litellm-eu',
-    1,
-    'always',
-    [GPT4O_MINI(1)],
-    { models: ['gpt-4o-mini*'] },
-  );
-  litellm('nhi-llm-product-qa', 'app-product-qa', 'production', 'litellm-eu', 1.5, 'business', [SONNET(1)], {
+  },
+  {
+    id: 'nhi-llm-catalog-enrich',
+    application: 'app-catalog-enrich',
+    environment: PROD,
+    channel: 'litellm',
+    weight: 3,
+    profile: 'always',
+    uses: [GPT4O_MINI(1, 700, 300)],
+    tenants: ['*'],
+    models: ['gpt-4o-mini*'],
+  },
+  {
+    id: 'nhi-llm-marketing',
+    application: 'app-campaign-writer',
+    environment: PROD,
+    channel: 'litellm',
+    weight: 0.6,
+    profile: 'business',
+    uses: [GPT4O(1, 800, 600)],
+    models: ['gpt-4o*'],
+  },
+  {
+    id: 'nhi-llm-notebook-alice',
+    application: 'app-research-sandbox',
+    environment: EXP,
+    channel: 'litellm',
+    weight: 0.8,
+    profile: 'business',
+    uses: [GPT41(0.5), SONNET(0.5)],
+  },
+  {
+    id: 'nhi-llm-notebook-bob',
+    application: 'app-research-sandbox',
+    environment: EXP,
+    channel: 'litellm',
+    weight: 0.8,
+    profile: 'business',
+    uses: [O3_MINI(0.5), GPT4O(0.5)],
+  },
+  {
+    id: 'nhi-llm-ci-evals',
+    application: 'app-eval-harness',
+    environment: EXP,
+    channel: 'litellm',
+    weight: 1.5,
+    profile: 'business',
+    uses: [GPT4O_MINI(1)],
+    models: ['gpt-4o-mini*'],
+    rotatedDaysAgo: 75,
+  },
+  {
+    id: 'nhi-llm-code-assist',
+    application: 'app-code-assist',
+    environment: PROD,
+    channel: 'litellm',
+    weight: 2,
+    profile: 'business',
+    uses: [SONNET(1, 5000, 700)],
+    models: ['claude-sonnet-4*', 'claude-haiku-4*'],
+  },
+  {
+    id: 'nhi-llm-contract-review',
+    application: 'app-contract-review',
+    environment: PROD,
+    channel: 'litellm-eu',
+    weight: 1.5,
+    profile: 'business',
+    uses: [SONNET(1, 7000, 800)],
+    models: ['claude-sonnet-4*'],
+  },
+  {
+    id: 'nhi-llm-doc-ingest',
+    application: 'app-doc-ingest',
+    environment: PROD,
+    channel: 'litellm-eu',
+    weight: 2,
+    profile: 'always',
+    uses: [EMBED_LARGE(1, 4000)],
+    tenants: ['*'],
+    models: ['text-embedding-3-*'],
+  },
+  {
+    id: 'nhi-llm-fraud-explain',
+    application: 'app-fraud-explain',
+    environment: PROD,
+    channel: 'litellm-eu',
+    weight: 1,
+    profile: 'always',
+    uses: [GPT4O_MINI(1)],
+    models: ['gpt-4o-mini*'],
+  },
+  {
+    id: 'nhi-llm-product-qa',
+    application: 'app-product-qa',
+    environment: PROD,
+    channel: 'litellm-eu',
+    weight: 1.5,
+    profile: 'business',
+    uses: [SONNET(1)],
     tenants: ['tenant-acme', 'tenant-hooli', 'tenant-stark', 'tenant-tyrell'],
     models: ['claude-sonnet-4*'],
-  });
+  },
+];
 
-  // Provider usage reports for the legal team's own OpenAI project and Anthropic workspace.
-  const openaiProject = `proj_${rng.hex(24)}`;
-  const anthropicWorkspace = `wrkspc_01${rng.hex(22)}`;
-  const openaiReport = identity({
-    id: 'nhi-openai-legal-project',
-    kind: 'service_account',
-    application: 'app-contract-review',
-    environment: 'production',
-    match: [{ project: openaiProject }],
+/**
+ * One LiteLLM virtual key: SpendLogs carry the SHA-256 of the raw key as 64 hex digits, and
+ * the registry names each key by that value as LiteLLM shows it (it is also tally's fingerprint).
+ */
+function litellmKey(b: WorldBuilder, k: LitellmKey): void {
+  const raw = `sk-${b.rng.hex(32)}`;
+  const hashed = createHash('sha256').update(raw).digest('hex');
+  const lifecycle = [{ at: b.createdAt(b.rng.int(120, 300)), event: 'created' }];
+  if (k.rotatedDaysAgo) lifecycle.push({ at: b.createdAt(k.rotatedDaysAgo), event: 'rotated' });
+  const def = b.identity({
+    id: k.id,
+    kind: 'api_key',
+    application: k.application,
+    environment: k.environment,
+    ...(k.tenants ? { tenants: k.tenants } : {}),
+    ...(k.models ? { models: k.models } : {}),
+    match: [{ api_key: hashed }],
+    lifecycle,
   });
-  const anthropicReport = identity({
-    id: 'nhi-anthropic-legal-workspace',
-    kind: 'service_account',
-    application: 'app-contract-review',
-    environment: 'production',
-    match: [{ project: anthropicWorkspace }],
-  });
-  // Retired from use before the month; kept in the registry as posture shows it.
-  identity({
+  b.stream(def, k.channel, k.weight, k.profile, k.uses, { apiKey: hashed });
+}
+
+/** The legal team's own OpenAI project and Anthropic workspace, seen through provider usage reports. */
+function reportIdentities(b: WorldBuilder) {
+  const openaiProject = `proj_${b.rng.hex(24)}`;
+  const anthropicWorkspace = `wrkspc_01${b.rng.hex(22)}`;
+  const reportOf = (id: string, project: string) =>
+    b.identity({
+      id,
+      kind: 'service_account',
+      application: 'app-contract-review',
+      environment: PROD,
+      match: [{ project }],
+    });
+  const openai = reportOf('nhi-openai-legal-project', openaiProject);
+  const anthropic = reportOf('nhi-anthropic-legal-workspace', anthropicWorkspace);
+  return { openai, openaiProject, anthropic, anthropicWorkspace };
+}
+
+/** Retired from use before the month; kept in the registry as posture shows it. */
+function retiredKey(b: WorldBuilder): void {
+  b.identity({
     id: 'nhi-legacy-chatbot',
     kind: 'api_key',
     application: 'app-support-bot',
-    environment: 'production',
+    environment: PROD,
     models: ['gpt-4o*'],
-    match: [{ api_key: keyFingerprint() }],
+    match: [{ api_key: b.keyFingerprint() }],
     lifecycle: [
-      { at: createdAt(400), event: 'created' },
-      { at: createdAt(60), event: 'revoked' },
+      { at: b.createdAt(400), event: 'created' },
+      { at: b.createdAt(60), event: 'revoked' },
     ],
   });
+}
 
+export function buildWorld(month: string, rng: Random): World {
+  const { start, end } = monthBounds(month);
+  const { days, dates } = worldDates(start, end);
+  const b = new WorldBuilder(start, rng, TENANTS);
+  const applications = applicationsOf(b, dates);
+  const apps = otelApplications(b);
+  sharedPlatform(b, apps);
+  const incident = gatewayKeys(b, dates);
+  for (const k of LITELLM_KEYS) litellmKey(b, k);
+  const reports = reportIdentities(b);
+  retiredKey(b);
   return {
     start,
     end,
     days,
     dates,
-    costCenters,
-    teams,
+    costCenters: COST_CENTERS,
+    teams: teamsOf(dates),
     applications,
-    tenants,
-    identities,
-    direct,
-    agents,
-    platform: { agentService, ragService },
-    incident: { stream: incidentStream, apiKey: incidentKey },
+    tenants: TENANTS,
+    identities: b.identities,
+    direct: b.direct,
+    agents: b.agents,
+    platform: { agentService: AGENT_SERVICE, ragService: RAG_SERVICE },
+    incident,
     unknownApiKey: rng.hex(16),
     reports: {
-      openai: { identity: openaiReport, projectId: openaiProject, apiKeyId: `key_${rng.hex(16)}` },
+      openai: { identity: reports.openai, projectId: reports.openaiProject, apiKeyId: `key_${rng.hex(16)}` },
       anthropic: {
-        identity: anthropicReport,
-        workspaceId: anthropicWorkspace,
+        identity: reports.anthropic,
+        workspaceId: reports.anthropicWorkspace,
         apiKeyId: `apikey_01${rng.hex(22)}`,
       },
     },

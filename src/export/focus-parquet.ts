@@ -12,6 +12,7 @@ const SQL_TYPES: Record<FocusColumnType, string> = {
   timestamp: 'TIMESTAMPTZ',
   json: 'JSON',
   bigint: 'BIGINT',
+  boolean: 'BOOLEAN',
 };
 
 const CHUNK_ROWS = 2048;

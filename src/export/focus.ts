@@ -15,7 +15,7 @@ import { iso, KEY_FIELDS, poolShareAsLine } from '../core/statement.js';
 import { csvTable } from './csv.js';
 import { type Names, nameOf } from './names.js';
 
-export type FocusColumnType = 'varchar' | 'decimal' | 'timestamp' | 'json' | 'bigint';
+export type FocusColumnType = 'varchar' | 'decimal' | 'timestamp' | 'json' | 'bigint' | 'boolean';
 
 /** FOCUS 1.2 columns in the spec's (alphabetical) order, then the 1.3 allocation columns, then ours. */
 export const FOCUS_COLUMNS = [
@@ -93,6 +93,8 @@ export const FOCUS_COLUMNS = [
   ['x_InputTokens', 'bigint'],
   ['x_OutputTokens', 'bigint'],
   ['x_Events', 'bigint'],
+  // SPEC §11: the row's amounts and counts are estimates from sampled telemetry.
+  ['x_Estimated', 'boolean'],
 ] as const satisfies readonly (readonly [string, FocusColumnType])[];
 
 export type FocusColumn = (typeof FOCUS_COLUMNS)[number][0];
@@ -154,7 +156,7 @@ const ROW_FIELDS = [
   'project',
 ] as const satisfies readonly (keyof Charge)[];
 
-type UsageRow = Pick<Charge, (typeof ROW_FIELDS)[number]> & Amounts;
+type UsageRow = Pick<Charge, (typeof ROW_FIELDS)[number]> & Amounts & { estimated?: true };
 
 /** Charges summed per day, line, identity, provider, model and project, in a stable order. */
 function usageRows(charges: readonly Charge[]): UsageRow[] {
@@ -168,8 +170,18 @@ function usageRows(charges: readonly Charge[]): UsageRow[] {
       byKey.set(key, row);
     }
     addAmounts(row, c);
+    if (c.sample) row.estimated = true;
   }
-  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, u]) => u);
+  return [...byKey.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, u]) => (u.estimated ? roundedCounts(u) : u));
+}
+
+/** Counts of sampled usage are estimates, shown as whole numbers (SPEC §11). */
+function roundedCounts(u: UsageRow): UsageRow {
+  for (const f of ['events', 'unpriced_events', 'requests', 'input_tokens', 'output_tokens'] as const)
+    u[f] = Math.round(u[f]);
+  return u;
 }
 
 function usageRow(u: UsageRow, meta: FocusMeta): FocusRow {
@@ -203,6 +215,7 @@ function usageRow(u: UsageRow, meta: FocusMeta): FocusRow {
     SubAccountName: u.project,
     SubAccountType: u.project === null ? null : 'Project',
     x_IdentityId: u.identity,
+    x_Estimated: u.estimated ? 'true' : 'false',
   };
 }
 
@@ -312,6 +325,7 @@ function common(line: LineKey & Amounts, meta: FocusMeta): Partial<FocusRow> {
     x_InputTokens: line.input_tokens,
     x_OutputTokens: line.output_tokens,
     x_Events: line.events,
+    x_Estimated: 'false',
   };
 }
 

@@ -170,27 +170,22 @@ function mdRow(cells: readonly string[]): string {
   return `| ${cells.map(mdCell).join(' | ')} |`;
 }
 
-export function renderReplayMarkdown(r: Replay): string {
+function totalsMd(r: Replay): string[] {
   const t = r.totals;
-  const out: string[] = [`# ${md(title(r))}`, ''];
-  out.push(
-    `${t.events} events of the selection, ${r.spans} spans shown (spans outside the selection complete the trace trees and are marked *context*). Amounts in ${r.currency}, exact.`,
-    '',
+  const count = (status: string) =>
+    t.byReason.filter((b) => b.status === status).reduce((n, b) => n + b.events, 0);
+  const out = [
     '## Totals',
     '',
     mdRow(['', 'events', 'amount']),
     '|---|---:|---:|',
-  );
-  const count = (status: string) =>
-    t.byReason.filter((b) => b.status === status).reduce((n, b) => n + b.events, 0);
-  out.push(
     mdRow(['legitimate (attributed)', String(count('attributed')), money(t.legitimate)]),
     mdRow(['disputed', String(count('disputed')), money(t.disputed)]),
     mdRow(['unattributed', String(count('unattributed')), money(t.unattributed)]),
     mdRow(['total (effective)', String(t.events), money(t.effective)]),
     mdRow(['billed', '', money(t.billed)]),
     '',
-  );
+  ];
   if (t.unpricedEvents > 0)
     out.push(`${t.unpricedEvents} events have no price: their token cost is unknown, not 0.`, '');
   if (t.byReason.length > 0) {
@@ -203,87 +198,108 @@ export function renderReplayMarkdown(r: Replay): string {
     for (const b of t.byReason) out.push(mdRow([b.status, b.reason ?? '', String(b.events), money(b.cost)]));
     out.push('');
   }
-  out.push('## Signals', '');
-  if (r.signals.length === 0) out.push('No signal was fed by these events.', '');
-  else {
-    out.push(
-      mdRow(['#', 'rule', 'severity', 'identity', 'first seen', 'last seen', 'events', 'cost', 'what']),
-      '|---|---|---|---|---|---|---:|---:|---|',
-    );
-    r.signals.forEach((s, i) => {
-      out.push(
-        mdRow([
-          String(i + 1),
-          s.rule,
-          s.severity,
-          s.identity,
-          iso(s.first_seen),
-          iso(s.last_seen),
-          String(s.events),
-          money(s.cost),
-          s.title,
-        ]),
-      );
-    });
-    out.push('');
-  }
-  const trees = r.traces.filter(isTree);
-  if (trees.length > 0) {
-    out.push(`## Trace trees (${trees.length})`, '');
-    for (const tr of trees) {
-      out.push(
-        `### Trace ${md(tr.traceId ?? '(none)')}, ${iso(tr.start)}, selected cost ${money(tr.cost)}`,
-        '',
-      );
-      const walk = (n: ReplayNode, depth: number) => {
-        out.push(`${'  '.repeat(depth)}- ${mdNode(r, n)}`);
-        for (const c of n.children) walk(c, depth + 1);
-      };
-      for (const root of tr.roots) walk(root, 0);
-      out.push('');
-    }
-  }
-  const single = singles(r);
-  if (single.length > 0) {
-    out.push(`## Single spans (${single.length})`, '');
+  return out;
+}
+
+function signalsMd(r: Replay): string[] {
+  if (r.signals.length === 0) return ['## Signals', '', 'No signal was fed by these events.', ''];
+  const out = [
+    '## Signals',
+    '',
+    mdRow(['#', 'rule', 'severity', 'identity', 'first seen', 'last seen', 'events', 'cost', 'what']),
+    '|---|---|---|---|---|---|---:|---:|---|',
+  ];
+  r.signals.forEach((s, i) => {
     out.push(
       mdRow([
-        'time',
-        'trace',
-        'operation',
-        'model',
-        'tokens',
-        'cost',
-        'status',
-        'verdict',
-        'client',
-        'signals',
+        String(i + 1),
+        s.rule,
+        s.severity,
+        s.identity,
+        iso(s.first_seen),
+        iso(s.last_seen),
+        String(s.events),
+        money(s.cost),
+        s.title,
       ]),
-      '|---|---|---|---|---|---:|---|---|---|---|',
     );
-    for (const n of single) {
-      out.push(
-        mdRow([
-          iso(n.event.time),
-          n.event.trace_id ?? '',
-          n.event.operation,
-          modelText(n),
-          tokens(n),
-          money(n.cost),
-          statusText(n.verdict.status, n.verdict.reason),
-          verdictText(n),
-          n.event.client_address ?? '',
-          signalRefs(r, n),
-        ]),
-      );
-    }
+  });
+  out.push('');
+  return out;
+}
+
+function treesMd(r: Replay): string[] {
+  const trees = r.traces.filter(isTree);
+  if (trees.length === 0) return [];
+  const out = [`## Trace trees (${trees.length})`, ''];
+  for (const tr of trees) {
+    out.push(
+      `### Trace ${md(tr.traceId ?? '(none)')}, ${iso(tr.start)}, selected cost ${money(tr.cost)}`,
+      '',
+    );
+    const walk = (n: ReplayNode, depth: number) => {
+      out.push(`${'  '.repeat(depth)}- ${mdNode(r, n)}`);
+      for (const c of n.children) walk(c, depth + 1);
+    };
+    for (const root of tr.roots) walk(root, 0);
     out.push('');
   }
-  out.push(
+  return out;
+}
+
+function singlesMd(r: Replay): string[] {
+  const single = singles(r);
+  if (single.length === 0) return [];
+  const out = [
+    `## Single spans (${single.length})`,
+    '',
+    mdRow([
+      'time',
+      'trace',
+      'operation',
+      'model',
+      'tokens',
+      'cost',
+      'status',
+      'verdict',
+      'client',
+      'signals',
+    ]),
+    '|---|---|---|---|---|---:|---|---|---|---|',
+  ];
+  for (const n of single) {
+    out.push(
+      mdRow([
+        iso(n.event.time),
+        n.event.trace_id ?? '',
+        n.event.operation,
+        modelText(n),
+        tokens(n),
+        money(n.cost),
+        statusText(n.verdict.status, n.verdict.reason),
+        verdictText(n),
+        n.event.client_address ?? '',
+        signalRefs(r, n),
+      ]),
+    );
+  }
+  out.push('');
+  return out;
+}
+
+export function renderReplayMarkdown(r: Replay): string {
+  return [
+    `# ${md(title(r))}`,
+    '',
+    `${r.totals.events} events of the selection, ${r.spans} spans shown (spans outside the selection complete the trace trees and are marked *context*). Amounts in ${r.currency}, exact.`,
+    '',
+    ...totalsMd(r),
+    ...signalsMd(r),
+    ...treesMd(r),
+    ...singlesMd(r),
     `Inputs: config sha256 ${r.inputs.config_sha256}, catalog ${r.inputs.catalog_version}, audit head ${r.inputs.audit_head ?? 'none'}.`,
     '',
-  );
-  return out.join('\n');
+  ].join('\n');
 }
 
 function mdNode(r: Replay, n: ReplayNode): string {

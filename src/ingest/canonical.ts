@@ -5,6 +5,7 @@
  * without a word.
  */
 import { ALL_EVENT_FIELDS, UNIT_NAME, type Units, type UsageEvent } from '../core/event.js';
+import { adjustedCountOf } from '../core/sampling.js';
 import {
   clip,
   count,
@@ -65,7 +66,22 @@ export function canonicalEvent(rec: unknown, text: boolean, now: number): UsageE
     reported_cost: optDecimal(rec.reported_cost, 'reported_cost'),
   };
   richUsage(e, rec, text);
+  const adjusted = adjustedCount(rec.adjusted_count);
+  if (adjusted !== null) e.adjusted_count = adjusted;
   return redactEvent(e);
+}
+
+/** `adjusted_count` (SPEC §11): a decimal ≥ 1, as a string or a JSON number; absent or 1 means unsampled. */
+function adjustedCount(v: unknown): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string' && typeof v !== 'number')
+    return fail('adjusted_count', `must be a decimal number ≥ 1, got ${typeName(v)}`);
+  try {
+    return adjustedCountOf(String(v));
+  } catch (e) {
+    if (e instanceof RangeError) return fail('adjusted_count', e.message);
+    throw e;
+  }
 }
 
 /**

@@ -306,49 +306,39 @@ function stringEnd(s: string, from: number): number {
 }
 
 /**
- * Streams the elements of a top-level array with a small state machine
+ * Splits the elements of a top-level array with a small state machine
  * (depth, inside a string, after a backslash) run once over each chunk; an
  * element that spans chunks is kept as its parts, so time is linear in the
- * input. An element past MAX_RECORD_CHARS is reported and the rest of the
- * input is not read.
+ * input.
  */
-async function* arrayRecords(
-  first: string,
-  from: number,
-  firstLine: number,
-  it: AsyncIterator<string>,
-  file: string,
-): AsyncGenerator<JsonRecord[]> {
-  let line = firstLine;
-  let depth = 0;
-  let inStr = false;
-  let escaped = false;
-  let parts: string[] = [];
-  let size = 0;
-  let elemLine = line;
-  let elemSeen = false;
-  let index = 0;
-  let closed = false;
-  let trailing = '';
-  const where = (): Where => ({ file, record: index, recordKind: 'record' });
-  const element = (out: JsonRecord[], last: boolean): void => {
-    const raw = parts.join('').trim();
-    const w = where();
-    if (raw.length > 0) {
-      out.push(parseRecord(raw, w, elemLine, true));
-      index++;
-    } else if (!last || index > 0) {
-      out.push({ where: w, raw, line, problem: { ...w, reason: `empty array element at line ${line}` } });
-      index++;
-    }
-    parts = [];
-    size = 0;
-    elemSeen = false;
-  };
-  let chunk: string | undefined = first;
-  let pos = from;
-  while (chunk !== undefined && !closed) {
-    const out: JsonRecord[] = [];
+class ArraySplitter {
+  line: number;
+  index = 0;
+  elemLine: number;
+  /** What follows the closing bracket in its chunk, once the array is closed. */
+  trailing: string | null = null;
+  private depth = 0;
+  private inStr = false;
+  private escaped = false;
+  private elemSeen = false;
+  private parts: string[] = [];
+  private size = 0;
+
+  constructor(
+    readonly file: string,
+    firstLine: number,
+  ) {
+    this.line = firstLine;
+    this.elemLine = firstLine;
+  }
+
+  where(): Where {
+    return { file: this.file, record: this.index, recordKind: 'record' };
+  }
+
+  /** Scans a chunk from `pos`, adding each element it completes to `out`. */
+  scan(chunk: string, pos: number, out: JsonRecord[]): void {
+    let { line, depth, inStr, escaped, elemSeen } = this;
     let elemStart = pos;
     for (; pos < chunk.length; pos++) {
       const c = chunk.charCodeAt(pos);
@@ -361,77 +351,114 @@ async function* arrayRecords(
       }
       if (!elemSeen && c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
         elemSeen = true;
-        elemLine = line;
+        this.elemLine = line;
       }
       if (c === 0x22) inStr = true;
       else if (c === 0x7b || c === 0x5b) depth++;
       else if ((c === 0x7d || c === 0x5d) && depth > 0) depth--;
       else if (depth === 0 && (c === 0x2c || c === 0x5d)) {
-        parts.push(chunk.slice(elemStart, pos));
-        element(out, c === 0x5d);
+        this.line = line;
+        this.parts.push(chunk.slice(elemStart, pos));
+        this.element(out, c === 0x5d);
+        elemSeen = false;
         elemStart = pos + 1;
         if (c === 0x5d) {
-          closed = true;
-          trailing = chunk.slice(pos + 1);
+          this.trailing = chunk.slice(pos + 1);
           break;
         }
       }
     }
-    if (!closed) {
+    Object.assign(this, { line, depth, inStr, escaped, elemSeen });
+    if (this.trailing === null) {
       const rest = chunk.slice(elemStart);
-      size += rest.length;
-      parts.push(rest);
-      if (size > MAX_RECORD_CHARS) {
-        const w = where();
-        const reason = `the record starting at line ${elemLine} is longer than ${mib(MAX_RECORD_CHARS)}; the rest of the input was not read`;
-        out.push({ where: w, raw: '', line: elemLine, problem: { ...w, reason } });
-        yield out;
-        return;
-      }
+      this.size += rest.length;
+      this.parts.push(rest);
+    }
+  }
+
+  private element(out: JsonRecord[], last: boolean): void {
+    const raw = this.parts.join('').trim();
+    const w = this.where();
+    if (raw.length > 0) {
+      out.push(parseRecord(raw, w, this.elemLine, true));
+      this.index++;
+    } else if (!last || this.index > 0) {
+      out.push({
+        where: w,
+        raw,
+        line: this.line,
+        problem: { ...w, reason: `empty array element at line ${this.line}` },
+      });
+      this.index++;
+    }
+    this.parts = [];
+    this.size = 0;
+  }
+
+  /** The element being read is past MAX_RECORD_CHARS: reading stops there. */
+  tooLong(): JsonRecord | null {
+    if (this.size <= MAX_RECORD_CHARS) return null;
+    const w = this.where();
+    const reason = `the record starting at line ${this.elemLine} is longer than ${mib(MAX_RECORD_CHARS)}; the rest of the input was not read`;
+    return { where: w, raw: '', line: this.elemLine, problem: { ...w, reason } };
+  }
+
+  /** The input ended before the closing bracket. */
+  unclosed(): JsonRecord {
+    const w = this.where();
+    const buf = this.parts.join('');
+    const reason =
+      firstNonSpace(buf) < 0
+        ? 'truncated JSON: the top-level array is not closed'
+        : `truncated JSON: the record starting at line ${this.elemLine} is incomplete`;
+    return { where: w, raw: buf.trim().slice(0, 200), line: this.elemLine, problem: { ...w, reason } };
+  }
+}
+
+/** Streams the elements of a top-level array; an element past MAX_RECORD_CHARS ends the input with a problem. */
+async function* arrayRecords(
+  first: string,
+  from: number,
+  firstLine: number,
+  it: AsyncIterator<string>,
+  file: string,
+): AsyncGenerator<JsonRecord[]> {
+  const split = new ArraySplitter(file, firstLine);
+  let chunk: string | undefined = first;
+  let pos = from;
+  while (chunk !== undefined) {
+    const out: JsonRecord[] = [];
+    split.scan(chunk, pos, out);
+    const long = split.trailing === null ? split.tooLong() : null;
+    if (long) {
+      yield [...out, long];
+      return;
     }
     if (out.length > 0) yield out;
-    if (closed) break;
+    if (split.trailing !== null) break;
     const r = await it.next();
     chunk = r.done ? undefined : r.value;
     pos = 0;
   }
-  if (!closed) {
-    const w = where();
-    const buf = parts.join('');
-    yield [
-      {
-        where: w,
-        raw: buf.trim().slice(0, 200),
-        line: elemLine,
-        problem: {
-          ...w,
-          reason:
-            firstNonSpace(buf) < 0
-              ? 'truncated JSON: the top-level array is not closed'
-              : `truncated JSON: the record starting at line ${elemLine} is incomplete`,
-        },
-      },
-    ];
+  if (split.trailing === null) {
+    yield [split.unclosed()];
     return;
   }
-  // Anything after the closing bracket is an error.
-  let rest = trailing;
+  yield* afterArray(split, it);
+}
+
+/** Anything after the closing bracket is an error. */
+async function* afterArray(split: ArraySplitter, it: AsyncIterator<string>): AsyncGenerator<JsonRecord[]> {
+  let rest = split.trailing ?? '';
   while (firstNonSpace(rest) < 0) {
     const r = await it.next();
     if (r.done) break;
     rest = r.value;
   }
-  if (firstNonSpace(rest) >= 0) {
-    const w = where();
-    yield [
-      {
-        where: w,
-        raw: rest.trim().slice(0, 200),
-        line,
-        problem: { ...w, reason: 'unexpected content after the top-level array' },
-      },
-    ];
-  }
+  if (firstNonSpace(rest) < 0) return;
+  const w = split.where();
+  const problem = { ...w, reason: 'unexpected content after the top-level array' };
+  yield [{ where: w, raw: rest.trim().slice(0, 200), line: split.line, problem }];
 }
 
 /** A JSON.parse failure as a Problem naming the line and column in the file. */

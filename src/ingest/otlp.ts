@@ -19,6 +19,7 @@
  */
 import { aiWorkOperation, isVercelSpan, type SpanSignals } from '../core/ai-work.js';
 import { emptyEvent, type TraceLink, type UsageEvent } from '../core/event.js';
+import { adjustedCountFromTraceState } from '../core/sampling.js';
 import { redactSecrets } from '../core/secrets.js';
 import { normalizeKeyHash } from '../core/selectors.js';
 
@@ -364,10 +365,29 @@ function mapSpan(span: unknown, resource: Attrs, now: number): UsageEvent | Trac
   e.trace_id = traceId;
   e.span_id = spanId;
   e.parent_span_id = parentId(span.parentSpanId);
+  const adjusted = adjustedCount(span.traceState, traceId);
+  if (adjusted !== null) e.adjusted_count = adjusted;
   if (isError(span.status)) e.status = 'error';
   e.error_type = str(a, S.ERROR_TYPE);
   e.client_address = str(a, S.CLIENT);
   return redactEvent(e);
+}
+
+/**
+ * The span's adjusted count from its W3C `tracestate` (SPEC §11): what an
+ * SDK's consistent probability sampler and the Collector's probabilistic
+ * sampler (every mode) write as `ot=th:…` (with `rv:…` where the randomness
+ * is not the trace id's).
+ */
+function adjustedCount(v: unknown, traceId: string): string | null {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string') return fail('traceState', `must be a string, got ${typeName(v)}`);
+  try {
+    return adjustedCountFromTraceState(v, traceId);
+  } catch (e) {
+    if (e instanceof RangeError) return fail('traceState', e.message);
+    throw e;
+  }
 }
 
 function parentId(v: unknown): string | null {

@@ -6,7 +6,9 @@
 import { fileURLToPath } from 'node:url';
 import { type Context, Hono } from 'hono';
 import type { Config } from '../core/config.js';
+import { QueueBusyError } from '../core/errors.js';
 import { redactSecrets } from '../core/secrets.js';
+import type { QueuePublisher } from '../queue/publisher.js';
 import type { Store } from '../store/store.js';
 import { Authenticator, type RateLimit, RateLimiter } from './access.js';
 import { Drilldown } from './drilldown.js';
@@ -23,7 +25,7 @@ import { reportRoutes } from './routes/reports.js';
 import { securityRoutes } from './routes/security.js';
 import type { AppContext, Route, RouteContext } from './routes.js';
 import { serveStatic } from './static.js';
-import { GroupWriter } from './writer.js';
+import { GroupWriter, QueueWriter } from './writer.js';
 
 export interface Limits {
   /** Largest request body, before and after decompression. */
@@ -42,6 +44,8 @@ export interface AppDeps {
   limits?: Partial<Limits>;
   /** Called after every committed ingest that stored something (budget alerts hook on it). */
   onIngest?: () => void;
+  /** Publish accepted requests to this queue instead of committing them (a replica, SPEC §10). */
+  queue?: QueuePublisher;
 }
 
 export interface App {
@@ -69,7 +73,8 @@ function appContext(deps: AppDeps): AppContext {
     limits: { ...DEFAULT_LIMITS, ...deps.limits },
     http: new HttpCounters(),
     drilldown: new Drilldown(store, config),
-    writer: new GroupWriter(store),
+    writer: deps.queue ? new QueueWriter(deps.queue) : new GroupWriter(store),
+    queue: deps.queue ?? null,
     committed: (stored) => {
       if (stored > 0) deps.onIngest?.();
     },
@@ -136,7 +141,8 @@ export function createApp(deps: AppDeps): App {
 /** Errors become replies in one place; OTLP/HTTP protobuf requests get a google.rpc.Status. */
 function replyToError(err: Error, c: Context): Response {
   const reply = errorReply(err);
-  if (reply.status >= 500) logInternal(c.req.method, c.req.path, err);
+  // A queue that is away or full is the client's cue to retry, not a fault of this server.
+  if (reply.status >= 500 && !(err instanceof QueueBusyError)) logInternal(c.req.method, c.req.path, err);
   reply.headers['cache-control'] = 'no-store';
   if (c.req.path === '/v1/traces' && /protobuf/i.test(c.req.header('content-type') ?? '')) {
     return new Response(bytes(encodeStatus(grpcCode(reply.status), reply.body.message)), {

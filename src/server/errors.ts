@@ -5,7 +5,7 @@
  */
 
 import type { Problem } from '../core/errors.js';
-import { InputError, TallyError } from '../core/errors.js';
+import { InputError, QueueBusyError, TallyError } from '../core/errors.js';
 import { redactSecrets } from '../core/secrets.js';
 
 export type HttpCode =
@@ -73,6 +73,12 @@ export function errorReply(err: unknown): ErrorReply {
         problems: publicProblems(err.problems),
       },
       headers: {},
+    };
+  if (err instanceof QueueBusyError)
+    return {
+      status: err.code === 'queue_full' ? 429 : 503,
+      body: { error: err.code, message: redactSecrets(err.message) },
+      headers: { 'retry-after': String(err.retryAfter) },
     };
   if (err instanceof TallyError) {
     switch (err.code) {

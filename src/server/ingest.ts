@@ -1,6 +1,7 @@
 /**
  * The ingest endpoints. A reply is sent only after the store's transaction
- * for the request has committed; ids make retries idempotent.
+ * for the request has committed (on a replica, SPEC §10: after the ingest
+ * stream has acknowledged it); ids make retries idempotent.
  */
 
 import { isUtf8 } from 'node:buffer';
@@ -12,7 +13,7 @@ import { arrayLongerThan, containersOver, MAX_JSON_DEPTH, tooDeepAt } from '../i
 import type { Store } from '../store/store.js';
 import { HttpError } from './errors.js';
 import { decodeTraceRequest, encodeTraceResponse, MAX_SPANS_PER_REQUEST } from './otlp-proto.js';
-import type { Committed, GroupWriter } from './writer.js';
+import type { Committed, EventWriter } from './writer.js';
 
 export type OtlpEncoding = 'protobuf' | 'json';
 
@@ -100,7 +101,7 @@ const MAX_PROBLEMS_SHOWN = 100;
 
 export async function ingestTraces(
   store: Store,
-  writer: GroupWriter,
+  writer: EventWriter,
   encoding: OtlpEncoding,
   body: Buffer,
   now: number,
@@ -238,7 +239,7 @@ const NOTHING: Committed = { batch: null, stored: 0, duplicates: 0, superseded: 
 /** Canonical events: a JSON array or object, or NDJSON. All or nothing: one bad record refuses the request. */
 export async function ingestEvents(
   store: Store,
-  writer: GroupWriter,
+  writer: EventWriter,
   contentType: string | null,
   body: Buffer,
   now: number,
@@ -254,7 +255,7 @@ export async function ingestEvents(
  */
 export async function ingestLitellm(
   store: Store,
-  writer: GroupWriter,
+  writer: EventWriter,
   contentType: string | null,
   body: Buffer,
   now: number,

@@ -651,6 +651,14 @@ const RESPONSES: Record<string, Record<string, JsonSchema>> = {
     }),
     ...COMMAND_OUTPUT,
   },
+  'GET /v1/sampling': {
+    'application/json': {
+      type: 'object',
+      required: ['period', 'rate', 'target', 'rate_for', 'rows'],
+      description: 'as `tally sampling --format json` (docs/sampling.md)',
+    },
+    ...COMMAND_OUTPUT,
+  },
   'GET /v1/breakdown': { 'application/json': ref('Breakdown') },
   'GET /v1/breakdown/focus': {
     'text/csv; charset=utf-8': { type: 'string', description: 'FOCUS CSV, the columns of docs/focus.md' },

@@ -189,6 +189,7 @@ function span(r: Reader): Json {
   each(r, (no, wire) => {
     if (no === 1 && wire === LEN) s.traceId = r.hex();
     else if (no === 2 && wire === LEN) s.spanId = r.hex();
+    else if (no === 3 && wire === LEN) s.traceState = r.string();
     else if (no === 4 && wire === LEN) s.parentSpanId = r.hex();
     else if (no === 5 && wire === LEN) s.name = r.string();
     else if (no === 6 && wire === VARINT) s.kind = r.varint();

@@ -3,12 +3,13 @@
  * is generated from, so the two cannot drift apart.
  */
 import type { Config, Role } from '../core/config.js';
+import type { QueuePublisher } from '../queue/publisher.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './access.js';
 import type { Limits } from './app.js';
 import type { Drilldown } from './drilldown.js';
 import type { HttpCounters } from './metrics.js';
-import type { GroupWriter } from './writer.js';
+import type { EventWriter } from './writer.js';
 
 export interface Param {
   name: string;
@@ -54,7 +55,9 @@ export interface AppContext {
   limits: Limits;
   http: HttpCounters;
   drilldown: Drilldown;
-  writer: GroupWriter;
+  writer: EventWriter;
+  /** The ingest queue's publisher when `tally serve` runs as a replica (SPEC §10), else null. */
+  queue: QueuePublisher | null;
   /** Call after an ingest commits: hooks such as budget alerts run when something was stored. */
   committed(stored: number): void;
 }

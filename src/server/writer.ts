@@ -7,11 +7,40 @@
  * that holds its events.
  */
 import type { TraceLink, UsageEvent } from '../core/event.js';
+import type { QueuePublisher } from '../queue/publisher.js';
 import type { IngestResult, Store } from '../store/store.js';
 
 /** The commit a request's events went into: several concurrent requests may share one. */
 export interface Committed extends IngestResult {
   requests: number;
+  /**
+   * With a queue (SPEC §10): the events and trace links the stream acknowledged
+   * for this request. A worker stores them; stored, duplicates and superseded
+   * are then 0 here and counted by the worker.
+   */
+  queued?: number;
+}
+
+/** Where the ingest routes send validated events: the store (GroupWriter) or the queue (QueueWriter). */
+export interface EventWriter {
+  write(label: string, events: UsageEvent[], links?: TraceLink[]): Promise<Committed>;
+}
+
+/** Publishes each request to the ingest stream; resolves once the stream has acknowledged all of it. */
+export class QueueWriter implements EventWriter {
+  constructor(private readonly publisher: QueuePublisher) {}
+
+  async write(label: string, events: UsageEvent[], links: TraceLink[] = []): Promise<Committed> {
+    await this.publisher.publish(label, events, links);
+    return {
+      batch: null,
+      stored: 0,
+      duplicates: 0,
+      superseded: 0,
+      requests: 1,
+      queued: events.length + links.length,
+    };
+  }
 }
 
 interface Pending {
@@ -25,7 +54,7 @@ interface Pending {
 /** Events per commit at most: bounds the latency a big group adds. */
 const MAX_GROUP_EVENTS = 20_000;
 
-export class GroupWriter {
+export class GroupWriter implements EventWriter {
   private queue: Pending[] = [];
   private flushing = false;
 

@@ -18,6 +18,12 @@ export interface IngestOptions {
   format: Format | 'auto';
   skipInvalid: boolean;
   now: number;
+  /**
+   * Read the whole input once before anything is stored, so that an invalid
+   * record stores nothing even where the target cannot take the file in one
+   * transaction (a server, in several requests).
+   */
+  validateFirst?: boolean;
   /** Called with the running count of parsed records. */
   onProgress?: (records: number) => void;
 }
@@ -152,7 +158,15 @@ function lastNonBlank(b: Buffer, from: number): number {
 
 const BULK_CHECK_CHUNK = 1 << 20;
 
-export async function ingestFile(store: Store, file: string, opts: IngestOptions): Promise<FileReport> {
+/** Where a file's events go: a store, or a running server (src/cli/remote-ingest.ts). */
+export type IngestTarget = Pick<Store, 'ingest' | 'countIgnored' | 'countRejected'> &
+  Partial<Pick<Store, 'ingestCanonicalFile'>>;
+
+export async function ingestFile(
+  store: IngestTarget,
+  file: string,
+  opts: IngestOptions,
+): Promise<FileReport> {
   const isStdin = file === '-';
   const stdin = isStdin ? await readStdin() : null;
   const name = isStdin ? 'stdin' : file;
@@ -185,6 +199,10 @@ export async function ingestFile(store: Store, file: string, opts: IngestOptions
     }
   }
 
+  if (opts.validateFirst && !opts.skipInvalid)
+    for await (const _ of parseStream(source(), format, { file: name, now: opts.now, skipInvalid: false })) {
+      // each chunk is valid; an invalid record throws, naming it, before anything is sent
+    }
   const rejected: Rejected[] = [];
   let parsed = 0;
   let ignored = 0;

@@ -9,6 +9,7 @@
 import { allocatePool, type PoolShare } from '../core/allocation.js';
 import { Attributor, type Charge } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
+import { applyControlTotals } from '../core/control-totals.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
 import { buildStatement, type DiffersFromIssued, type Level, type Statement } from '../core/statement.js';
@@ -28,7 +29,14 @@ export interface ComputeOptions {
   level?: Level;
   /** Split charges by UTC day (FOCUS rows). */
   byDay?: boolean;
+  /** Split charges by sampling unit, sampled or not (`tally sampling`). */
+  allUnits?: boolean;
+  /** `usage`: provider usage reports are the control totals of the telemetry they cover (SPEC §11). */
+  controlTotals?: 'usage';
 }
+
+/** The sources whose events are provider usage reports (SPEC §3). */
+export const REPORT_SOURCES = ['openai-usage', 'anthropic-usage'] as const;
 
 /**
  * The statement of a window. With a `label` (the period, e.g. `2026-10`) it
@@ -72,9 +80,12 @@ export async function computeIn(
     tierThresholds: prices.tierThresholds(),
     timeOfDayCuts: prices.timeOfDayCuts(),
     varies: (provider, model) => prices.varies(provider, model),
+    ...(opts.allUnits ? { allUnits: true } : {}),
+    ...(opts.controlTotals ? { reportSources: REPORT_SOURCES } : {}),
   });
   const attributor = new Attributor(registry, prices, config.policy);
-  const charges = groups.map((g) => attributor.attribute(g));
+  const attributed = groups.map((g) => attributor.attribute(g));
+  const charges = opts.controlTotals ? applyControlTotals(attributed) : attributed;
   const shares = config.sharedPools.flatMap((p) => allocatePool(p, charges, registry, window));
   const statement = buildStatement(
     charges,
@@ -85,7 +96,8 @@ export async function computeIn(
       inputs: {
         config_sha256: config.sha256,
         catalog_version: prices.catalogVersion,
-        events: charges.reduce((n, c) => n + c.events, 0),
+        // The events read, not the estimate: a sampled event is one stored event (SPEC §11).
+        events: groups.reduce((n, g) => n + g.events, 0),
         audit_head: await store.auditHead(),
       },
     },

@@ -11,7 +11,10 @@
  *                when any richer-usage field is set (a count other than 0,
  *                units not NULL), followed by U+001F and the texts of the
  *                RICH_FIELDS in order, joined by U+001F (so an event without
- *                them hashes as it did before they existed)
+ *                them hashes as it did before they existed); then, when
+ *                the event is sampled (adjusted_count not NULL), U+001F,
+ *                `adjusted_count=` and its text (SPEC §11; an unsampled
+ *                event hashes as before)
  *   row hash     lower-hex SHA-256 of the UTF-8 row text
  *   bucket       the first two hex digits of the row hash
  *   bucket hash  lower-hex SHA-256 of the bucket's row hashes, sorted
@@ -36,7 +39,7 @@
  * string).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS } from '../core/event.js';
+import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS, SAMPLING_FIELDS } from '../core/event.js';
 import type { VerifyResult } from './store.js';
 
 export const GENESIS = '0'.repeat(64);
@@ -57,7 +60,8 @@ function rowTextSql(d: AuditDialect): string {
   const texts = (fields: readonly string[]) =>
     fields.map((f) => `coalesce(${f === 'time' ? d.epochMsText(f) : d.text(f)}, chr(30))`).join(', ');
   const richSet = `(${RICH_COUNT_FIELDS.map((f) => `coalesce(${f}, 0) <> 0`).join(' OR ')} OR units IS NOT NULL)`;
-  return `concat_ws(chr(31), ${texts(EVENT_FIELDS)}) || CASE WHEN ${richSet} THEN chr(31) || concat_ws(chr(31), ${texts(RICH_FIELDS)}) ELSE '' END`;
+  const sampled = `${SAMPLING_FIELDS[0]} IS NOT NULL`;
+  return `concat_ws(chr(31), ${texts(EVENT_FIELDS)}) || CASE WHEN ${richSet} THEN chr(31) || concat_ws(chr(31), ${texts(RICH_FIELDS)}) ELSE '' END || CASE WHEN ${sampled} THEN chr(31) || 'adjusted_count=' || ${d.text(SAMPLING_FIELDS[0])} ELSE '' END`;
 }
 
 /** Every row's hash with its batch, ordered as the content hash reads them (for streaming very large batches). */
@@ -66,15 +70,29 @@ export function rowHashesSql(d: AuditDialect, table: string, where = ''): string
 ORDER BY batch_seq, ${d.bytewise('h')}`;
 }
 
+/** Every row's text with its batch: a small batch is hashed in Node from them (`contentFromRowTexts`). */
+export function rowTextsSql(d: AuditDialect, table: string, where = ''): string {
+  return `SELECT batch_seq, ${rowTextSql(d)} AS t FROM ${table} ${where}`;
+}
+
+/** The row hash of the event-log row in scope, as an SQL expression over its columns. */
+export function rowHashSql(d: AuditDialect): string {
+  return d.sha256(rowTextSql(d));
+}
+
 /**
  * The bucket hashes of every batch of `table` (rows with a `batch_seq`),
  * computed by the database in one grouped pass: what `verify` reads (256
  * rows a batch instead of one an event).
  */
 export function bucketHashesSql(d: AuditDialect, table: string, where = ''): string {
+  return bucketHashesOfSql(d, `SELECT batch_seq, ${rowHashSql(d)} AS h FROM ${table} ${where}`);
+}
+
+/** `bucketHashesSql` over row hashes computed already: `hashes` is a query of (batch_seq, h). */
+export function bucketHashesOfSql(d: AuditDialect, hashes: string): string {
   return `SELECT batch_seq, bucket, ${d.sha256(`string_agg(h, '' ORDER BY ${d.bytewise('h')})`)} AS bucket_hash, count(*) AS n
-FROM (SELECT batch_seq, substr(h, 1, 2) AS bucket, h
-      FROM (SELECT batch_seq, ${d.sha256(rowTextSql(d))} AS h FROM ${table} ${where}) r) b
+FROM (SELECT batch_seq, substr(h, 1, 2) AS bucket, h FROM (${hashes}) r) b
 GROUP BY batch_seq, bucket
 ORDER BY batch_seq, ${d.bytewise('bucket')}`;
 }
@@ -91,9 +109,18 @@ export const LINK_FIELDS = [
   'project',
 ] as const;
 
+function linkRowTextSql(d: AuditDialect): string {
+  return `concat_ws(chr(31), ${LINK_FIELDS.map((f) => `coalesce(${d.text(f)}, chr(30))`).join(', ')})`;
+}
+
+/** Every trace link's row text with its batch, as `rowTextsSql` for events. */
+export function linkRowTextsSql(d: AuditDialect, where = ''): string {
+  return `SELECT batch_seq, ${linkRowTextSql(d)} AS t FROM spans ${where}`;
+}
+
 /** The bucket hashes of the trace links of every batch (the `spans` table), as `bucketHashesSql` for events. */
 export function linkBucketHashesSql(d: AuditDialect, where = ''): string {
-  const row = `concat_ws(chr(31), ${LINK_FIELDS.map((f) => `coalesce(${d.text(f)}, chr(30))`).join(', ')})`;
+  const row = linkRowTextSql(d);
   return `SELECT batch_seq, bucket, ${d.sha256(`string_agg(h, '' ORDER BY ${d.bytewise('h')})`)} AS bucket_hash, count(*) AS n
 FROM (SELECT batch_seq, substr(h, 1, 2) AS bucket, h
       FROM (SELECT batch_seq, ${d.sha256(row)} AS h FROM spans ${where}) r) b
@@ -187,6 +214,28 @@ export class ContentHasher {
     this.seq = null;
     this.content = null;
   }
+}
+
+/**
+ * The count and content hash of each batch from its rows' texts (the rows of
+ * `rowTextsSql`): the same definition, with the SHA-256s computed in Node
+ * rather than by the database. For small batches, where the database's
+ * grouped, ordered aggregate costs more than the hashing itself.
+ */
+export function contentFromRowTexts(
+  rows: Iterable<{ seq: number; text: string }>,
+): Map<number, BatchContent> {
+  const bySeq = new Map<number, string[]>();
+  for (const r of rows) {
+    const hashes = bySeq.get(r.seq) ?? [];
+    if (hashes.length === 0) bySeq.set(r.seq, hashes);
+    hashes.push(createHash('sha256').update(r.text, 'utf8').digest('hex'));
+  }
+  const hasher = new ContentHasher();
+  // Lower-hex strings sort the same by UTF-16 code unit as bytewise.
+  for (const seq of [...bySeq.keys()].sort((a, b) => a - b))
+    for (const h of (bySeq.get(seq) ?? []).sort()) hasher.add(seq, h);
+  return hasher.finish();
 }
 
 /** The chain hash of a batch. */

@@ -9,7 +9,7 @@ import { addUnits, EVENT_FIELDS, RICH_COUNT_FIELDS, type Units, type UsageEvent 
 import type { SelectorUsage } from '../core/posture.js';
 import { redactSecrets } from '../core/secrets.js';
 import type { SignalSum } from '../core/signals/sums.js';
-import type { SelectorTuple, UsageGroup } from '../core/usage.js';
+import type { SelectorTuple, UsageGroup, UsageQuery } from '../core/usage.js';
 import type { TraceSpan } from './store.js';
 
 export type Row = Record<string, unknown>;
@@ -36,6 +36,23 @@ const PLAIN_TEXT: ReadonlySet<string> = new Set(['status', 'reported_cost', 'uni
  */
 export function storedText(field: string, value: string): string {
   return PLAIN_TEXT.has(field) ? value : redactSecrets(value);
+}
+
+/**
+ * The usage-group columns of sampled events and control totals (SPEC §11),
+ * alike in both adapters. Sampled events are grouped by their adjusted
+ * count and their sampling unit, the trace (or the event itself when it has
+ * none), so that core can weigh them and compute the estimate's variance
+ * per unit; with `allUnits` (`tally sampling`) every event is. With
+ * `reportSources`, events of those sources (provider usage reports) are
+ * grouped apart (`from_report`), to serve as control totals.
+ */
+export function sampleColumns(q: Pick<UsageQuery, 'allUnits' | 'reportSources'>): string {
+  const sources = q.reportSources ?? [];
+  const report = sources.length > 0 ? `w.source IN (${sources.map(sqlString).join(', ')})` : 'false';
+  return `w.adjusted_count,
+       CASE WHEN ${q.allUnits ? 'true' : 'w.adjusted_count IS NOT NULL'} THEN coalesce(w.trace_id, w.source || ':' || w.id) END AS sample_unit,
+       ${report} AS from_report`;
 }
 
 export function sqlString(v: string | null): string {
@@ -111,13 +128,15 @@ export function rowToEvent(r: Row): UsageEvent {
     else if (f === 'time' || COUNT_COLUMNS.has(f)) e[f] = Number(v);
     else e[f] = String(v);
   }
-  return withRichUsage(
+  const event = withRichUsage(
     e as unknown as UsageEvent,
     r.cache_write_1h_tokens,
     r.input_audio_tokens,
     r.output_audio_tokens,
     r.units,
   );
+  if (typeof r.adjusted_count === 'string') event.adjusted_count = r.adjusted_count;
+  return event;
 }
 
 export function rowToSpan(r: Row): TraceSpan {
@@ -171,8 +190,20 @@ export function rowToUsageGroup(r: Row): UsageGroup {
     reasoning_tokens: num(r.reasoning_tokens),
     errors: num(r.errors),
     ...richGroupUsage(r),
+    ...sampleOf(r.adjusted_count, r.sample_unit, r.from_report),
   };
 }
+
+/** A group's sampling fields (SPEC §11): the adjusted count of sampled events, the unit where grouped by it. */
+export function sampleOf(adjusted: unknown, unit: unknown, fromReport: unknown): SampleFields {
+  const out: SampleFields = {};
+  if (adjusted !== null && adjusted !== undefined) out.adjusted_count = String(adjusted);
+  if (unit !== null && unit !== undefined) out.sample_unit = String(unit);
+  if (fromReport === true) out.from_report = true;
+  return out;
+}
+
+export type SampleFields = Pick<UsageGroup, 'adjusted_count' | 'sample_unit' | 'from_report'>;
 
 /** A row of the selector census (`selectorUsage`). */
 export function rowToSelectorUsage(r: Row): SelectorUsage {

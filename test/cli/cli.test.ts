@@ -1,33 +1,13 @@
 // The command line end to end, in-process: exit codes, messages, and what
 // reaches the store (SPEC §8).
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { openStore } from '../../src/store/open.js';
+import { captureCli } from '../setup/cli-capture.js';
 
-let dir: string;
-let out: string;
-let err: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'tally-cli-'));
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await rm(dir, { recursive: true, force: true });
-});
+const cli = captureCli('tally-cli-');
 
 const CONFIG = `
 store: ./tally.duckdb
@@ -56,11 +36,11 @@ const line = (id: string, extra: Record<string, unknown> = {}) =>
   });
 
 async function run(...args: string[]): Promise<number> {
-  return main([...args, '--config', path.join(dir, 'tally.yaml')]);
+  return main([...args, '--config', path.join(cli.dir, 'tally.yaml')]);
 }
 
 async function eventCount(): Promise<number> {
-  const store = await openStore(path.join(dir, 'tally.duckdb'));
+  const store = await openStore(path.join(cli.dir, 'tally.duckdb'));
   try {
     return (await store.counters()).events;
   } finally {
@@ -70,16 +50,16 @@ async function eventCount(): Promise<number> {
 
 describe('tally ingest', () => {
   beforeEach(async () => {
-    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
-    await writeFile(path.join(dir, 'good.jsonl'), `${line('a')}\n${line('b')}\n`);
+    await writeFile(path.join(cli.dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(cli.dir, 'good.jsonl'), `${line('a')}\n${line('b')}\n`);
   });
 
   it('stores a file once; ingesting it again only counts duplicates', async () => {
-    expect(await run('ingest', path.join(dir, 'good.jsonl'))).toBe(0);
-    expect(out).toMatch(/2 stored, 0 duplicates/);
-    expect(await run('ingest', path.join(dir, 'good.jsonl'))).toBe(0);
-    expect(out).toMatch(/0 stored, 2 duplicates/);
-    const store = await openStore(path.join(dir, 'tally.duckdb'));
+    expect(await run('ingest', path.join(cli.dir, 'good.jsonl'))).toBe(0);
+    expect(cli.out).toMatch(/2 stored, 0 duplicates/);
+    expect(await run('ingest', path.join(cli.dir, 'good.jsonl'))).toBe(0);
+    expect(cli.out).toMatch(/0 stored, 2 duplicates/);
+    const store = await openStore(path.join(cli.dir, 'tally.duckdb'));
     const counters = await store.counters();
     await store.close();
     expect(counters).toMatchObject({ events: 2, duplicates: 2, batches: 1 });
@@ -102,48 +82,59 @@ describe('tally ingest', () => {
   ];
   for (const [what, text, message] of bad) {
     it(`rejects ${what} with exit code 2, naming the place, and stores nothing`, async () => {
-      await writeFile(path.join(dir, 'bad.jsonl'), text);
-      expect(await run('ingest', path.join(dir, 'bad.jsonl'))).toBe(2);
-      expect(err).toMatch(message);
+      await writeFile(path.join(cli.dir, 'bad.jsonl'), text);
+      expect(await run('ingest', path.join(cli.dir, 'bad.jsonl'))).toBe(2);
+      expect(cli.err).toMatch(message);
       expect(await eventCount()).toBe(0);
     });
   }
 
+  it("rejects a misspelt key first seen after the bulk reader's sample, naming line and field", async () => {
+    // DuckDB's reader sniffs its columns from the first ~20k records and ignores any other key;
+    // the bulk path must still refuse the file as the streaming parser does.
+    const lines = Array.from({ length: 30_000 }, (_, i) => line(`e${i}`));
+    lines.push(line('late', { input_token: 5 }));
+    await writeFile(path.join(cli.dir, 'late.jsonl'), `${lines.join('\n')}\n`);
+    expect(await run('ingest', path.join(cli.dir, 'late.jsonl'))).toBe(2);
+    expect(cli.err).toMatch(/late\.jsonl, line 30001, field input_token: unknown field/);
+    expect(await eventCount()).toBe(0);
+  });
+
   it('rejects an unknown format', async () => {
-    await writeFile(path.join(dir, 'notes.txt'), 'hello world\n');
-    expect(await run('ingest', path.join(dir, 'notes.txt'))).toBe(2);
-    expect(err).toMatch(/notes\.txt.*format/i);
-    expect(await run('ingest', '--format', 'xml', path.join(dir, 'good.jsonl'))).toBe(2);
-    expect(err).toMatch(/--format must be one of auto, otlp, .*, got 'xml'/);
+    await writeFile(path.join(cli.dir, 'notes.txt'), 'hello world\n');
+    expect(await run('ingest', path.join(cli.dir, 'notes.txt'))).toBe(2);
+    expect(cli.err).toMatch(/notes\.txt.*format/i);
+    expect(await run('ingest', '--format', 'xml', path.join(cli.dir, 'good.jsonl'))).toBe(2);
+    expect(cli.err).toMatch(/--format must be one of auto, otlp, .*, got 'xml'/);
   });
 
   it('with --skip-invalid stores the valid records and quarantines the rest with reasons', async () => {
     await writeFile(
-      path.join(dir, 'mixed.jsonl'),
+      path.join(cli.dir, 'mixed.jsonl'),
       `${line('a')}\n${line('b', { input_tokens: -1 })}\n${line('c')}\n`,
     );
-    expect(await run('ingest', '--skip-invalid', path.join(dir, 'mixed.jsonl'))).toBe(0);
-    expect(out).toMatch(/2 stored, 0 duplicates, 0 superseded, 1 rejected/);
-    const q = await readFile(path.join(dir, 'mixed.jsonl.quarantine.jsonl'), 'utf8');
+    expect(await run('ingest', '--skip-invalid', path.join(cli.dir, 'mixed.jsonl'))).toBe(0);
+    expect(cli.out).toMatch(/2 stored, 0 duplicates, 0 superseded, 1 rejected/);
+    const q = await readFile(path.join(cli.dir, 'mixed.jsonl.quarantine.jsonl'), 'utf8');
     expect(JSON.parse(q.trim())).toMatchObject({ record: 2, field: 'input_tokens' });
     expect(await eventCount()).toBe(2);
   });
 
   it('reports an invalid configuration as a whole, with exit code 2', async () => {
-    await writeFile(path.join(dir, 'tally.yaml'), `${CONFIG}\nteams: oops\n`);
+    await writeFile(path.join(cli.dir, 'tally.yaml'), `${CONFIG}\nteams: oops\n`);
     expect(await run('statement', '--period', '2026-10')).toBe(2);
-    expect(err).toMatch(/invalid configuration/);
+    expect(cli.err).toMatch(/invalid configuration/);
   });
 });
 
 describe('tally statement, verify', () => {
   it('prints the statement as JSON with decimal strings and verifies the chain', async () => {
-    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
-    await writeFile(path.join(dir, 'good.jsonl'), `${line('a')}\n`);
-    await run('ingest', path.join(dir, 'good.jsonl'));
-    out = '';
+    await writeFile(path.join(cli.dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(cli.dir, 'good.jsonl'), `${line('a')}\n`);
+    await run('ingest', path.join(cli.dir, 'good.jsonl'));
+    cli.out = '';
     expect(await run('statement', '--period', '2026-10', '--format', 'json')).toBe(0);
-    const s = JSON.parse(out);
+    const s = JSON.parse(cli.out);
     expect(s.totals.effective_cost).toBe('1.00');
     expect(s.lines[0]).toMatchObject({ team: 'team-a', application: 'app-a', status: 'attributed' });
     expect(await run('verify')).toBe(0);
@@ -153,11 +144,11 @@ describe('tally statement, verify', () => {
 
 describe('tally demo', () => {
   it('generates, ingests and summarises a month', async () => {
-    const demoDir = path.join(dir, 'demo');
+    const demoDir = path.join(cli.dir, 'demo');
     expect(await main(['demo', '--events', '3000', '--dir', demoDir])).toBe(0);
-    expect(out).toMatch(/events stored/);
-    expect(out).toMatch(/^ +effective\s+\$\d+\.\d\d$/m);
-    expect(out).toMatch(/use_after_compromise/);
+    expect(cli.out).toMatch(/events stored/);
+    expect(cli.out).toMatch(/^ +effective\s+\$\d+\.\d\d$/m);
+    expect(cli.out).toMatch(/use_after_compromise/);
     // a second run starts from a fresh folder
     expect(await main(['demo', '--events', '3000', '--dir', demoDir])).toBe(0);
   });
@@ -165,37 +156,37 @@ describe('tally demo', () => {
 
 describe('tally ingest, more inputs', () => {
   beforeEach(async () => {
-    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(cli.dir, 'tally.yaml'), CONFIG);
   });
 
   it('reads gzip files, whatever their name, and names a missing file', async () => {
     const { gzipSync } = await import('node:zlib');
-    await writeFile(path.join(dir, 'events.jsonl.gz'), gzipSync(`${line('a')}\n${line('b')}\n`));
-    expect(await run('ingest', path.join(dir, 'events.jsonl.gz'))).toBe(0);
-    expect(out).toMatch(/\(jsonl\): 2 stored/);
+    await writeFile(path.join(cli.dir, 'events.jsonl.gz'), gzipSync(`${line('a')}\n${line('b')}\n`));
+    expect(await run('ingest', path.join(cli.dir, 'events.jsonl.gz'))).toBe(0);
+    expect(cli.out).toMatch(/\(jsonl\): 2 stored/);
     expect(await eventCount()).toBe(2);
-    expect(await run('ingest', path.join(dir, 'nope.jsonl'))).toBe(2);
-    expect(err).toMatch(/nope\.jsonl: cannot read the file \(no such file\)/);
+    expect(await run('ingest', path.join(cli.dir, 'nope.jsonl'))).toBe(2);
+    expect(cli.err).toMatch(/nope\.jsonl: cannot read the file \(no such file\)/);
   });
 });
 
 describe('a store that is missing or held (SPEC §8)', () => {
   beforeEach(async () => {
-    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(cli.dir, 'tally.yaml'), CONFIG);
   });
 
   it('a reading command on a missing store exits 2 naming the path and creates nothing', async () => {
-    const missing = path.join(dir, 'typo.duckdb');
+    const missing = path.join(cli.dir, 'typo.duckdb');
     for (const args of [['verify'], ['statement', '--period', '2026-10'], ['signals'], ['posture']]) {
-      err = '';
+      cli.err = '';
       expect(await run(...args, '--store', missing)).toBe(2);
-      expect(err).toContain(`no store at ${missing}`);
+      expect(cli.err).toContain(`no store at ${missing}`);
     }
     await expect(readFile(missing)).rejects.toThrow(/ENOENT/);
   });
 
   it('a command on a store held by another process says so, exit 2', async () => {
-    const file = path.join(dir, 'tally.duckdb');
+    const file = path.join(cli.dir, 'tally.duckdb');
     expect(await run('ingest', '--store', file, await jsonl('a.jsonl', [line('a')]))).toBe(0);
     const { spawn } = await import('node:child_process');
     const holder = spawn(
@@ -213,12 +204,12 @@ describe('a store that is missing or held (SPEC §8)', () => {
     await writeFile(`${file}.server`, `${JSON.stringify({ url: 'http://127.0.0.1:59999', pid: 1 })}\n`);
     try {
       await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
-      err = '';
+      cli.err = '';
       expect(await run('verify', '--store', file)).toBe(2);
-      expect(err).toMatch(/is held by another process \(PID \d+/);
-      expect(err).toContain('tally serve');
-      expect(err).not.toContain('59999');
-      expect(err).toContain('--server URL');
+      expect(cli.err).toMatch(/is held by another process \(PID \d+/);
+      expect(cli.err).toContain('tally serve');
+      expect(cli.err).not.toContain('59999');
+      expect(cli.err).toContain('--server URL');
     } finally {
       holder.kill('SIGKILL');
     }
@@ -226,63 +217,63 @@ describe('a store that is missing or held (SPEC §8)', () => {
 });
 
 async function jsonl(name: string, lines: string[]): Promise<string> {
-  const file = path.join(dir, name);
+  const file = path.join(cli.dir, name);
   await writeFile(file, `${lines.join('\n')}\n`);
   return file;
 }
 
 describe('help, values and clear errors (issue 12 item 3)', () => {
   beforeEach(async () => {
-    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
-    await writeFile(path.join(dir, 'good.jsonl'), `${line('a')}\n`);
+    await writeFile(path.join(cli.dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(cli.dir, 'good.jsonl'), `${line('a')}\n`);
   });
 
   it('every command has --help with its options, values and an example, exit 0', async () => {
     const { COMMANDS } = await import('../../src/cli/commands.js');
     for (const name of Object.keys(COMMANDS)) {
-      out = '';
+      cli.out = '';
       expect(await main([name, '--help']), name).toBe(0);
-      expect(out, name).toContain(`usage: tally ${name}`);
-      expect(out, name).toContain('example:');
+      expect(cli.out, name).toContain(`usage: tally ${name}`);
+      expect(cli.out, name).toContain('example:');
     }
-    out = '';
+    cli.out = '';
     await main(['statement', '--help']);
-    expect(out).toContain('focus-parquet');
-    expect(out).toContain('--level L');
-    out = '';
+    expect(cli.out).toContain('focus-parquet');
+    expect(cli.out).toContain('--level L');
+    cli.out = '';
     await main(['--help']);
-    for (const name of Object.keys(COMMANDS)) expect(out).toContain(`  ${name}`);
+    for (const name of Object.keys(COMMANDS)) expect(cli.out).toContain(`  ${name}`);
   });
 
   it('an unknown option is named with the nearest one, no raw parser text', async () => {
     expect(await run('statement', '--perod', '2026-10')).toBe(2);
-    expect(err).toContain('unknown option --perod (did you mean --period?)');
-    expect(err).toContain('tally statement --help');
-    expect(err).not.toContain('positional argument');
+    expect(cli.err).toContain('unknown option --perod (did you mean --period?)');
+    expect(cli.err).toContain('tally statement --help');
+    expect(cli.err).not.toContain('positional argument');
   });
 
   it('values are case-insensitive; a wrong one gets a suggestion', async () => {
-    expect(await run('ingest', path.join(dir, 'good.jsonl'), '--format', 'JSONL')).toBe(0);
-    out = '';
+    expect(await run('ingest', path.join(cli.dir, 'good.jsonl'), '--format', 'JSONL')).toBe(0);
+    cli.out = '';
     expect(await run('statement', '--period', '2026-10', '--format', 'JSON')).toBe(0);
-    expect(JSON.parse(out).lines).toHaveLength(1);
-    err = '';
+    expect(JSON.parse(cli.out).lines).toHaveLength(1);
+    cli.err = '';
     expect(await run('statement', '--period', '2026-10', '--format', 'jsn')).toBe(2);
-    expect(err).toContain(
+    expect(cli.err).toContain(
       "--format must be one of table, json, csv, html, focus, focus-parquet, got 'jsn' (did you mean json?)",
     );
-    err = '';
+    cli.err = '';
     expect(await main(['statment'])).toBe(2);
-    expect(err).toContain('did you mean statement?');
+    expect(cli.err).toContain('did you mean statement?');
   });
 
   it('--out into a missing folder is a usage error naming it, not a stack trace', async () => {
-    expect(await run('ingest', path.join(dir, 'good.jsonl'))).toBe(0);
-    err = '';
-    const missing = path.join(dir, 'no-such-folder', 'october.csv');
+    expect(await run('ingest', path.join(cli.dir, 'good.jsonl'))).toBe(0);
+    cli.err = '';
+    const missing = path.join(cli.dir, 'no-such-folder', 'october.csv');
     expect(await run('statement', '--period', '2026-10', '--format', 'csv', '--out', missing)).toBe(2);
-    expect(err).toContain(`the folder of --out does not exist: ${path.dirname(missing)}`);
-    expect(err).not.toMatch(/\n\s+at /);
+    expect(cli.err).toContain(`the folder of --out does not exist: ${path.dirname(missing)}`);
+    expect(cli.err).not.toMatch(/\n\s+at /);
   });
 
   it('serve on a busy port says so and how to pick another, exit 2', async () => {
@@ -291,9 +282,11 @@ describe('help, values and clear errors (issue 12 item 3)', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     try {
-      expect(await run('serve', '--port', String(port), '--store', path.join(dir, 'tally.duckdb'))).toBe(2);
-      expect(err).toContain(`127.0.0.1:${port} is already in use`);
-      expect(err).toContain('--port');
+      expect(await run('serve', '--port', String(port), '--store', path.join(cli.dir, 'tally.duckdb'))).toBe(
+        2,
+      );
+      expect(cli.err).toContain(`127.0.0.1:${port} is already in use`);
+      expect(cli.err).toContain('--port');
     } finally {
       blocker.close();
     }

@@ -4,11 +4,11 @@
 // selector that matches nothing while unknown keys come in is named by
 // `tally ingest` and `tally posture`; allowlists compare case-insensitively.
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { captureCli } from '../setup/cli-capture.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const KEY_A = 'sk-litellm-aaaa1111bbbb2222cccc';
@@ -20,27 +20,7 @@ const HASH_C = sha(KEY_C);
 /** HASH_C's first 16 digits with the last one changed: a mis-pasted selector. */
 const TYPO = HASH_C.slice(0, 15) + (HASH_C[15] === '0' ? '1' : '0');
 
-let dir: string;
-let out: string;
-let err: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'tally-keys-'));
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await rm(dir, { recursive: true, force: true });
-});
+const cli = captureCli('tally-keys-');
 
 const config = (selectors: { whole: string; prefix: string; typo: string }) => `
 store: ./tally.duckdb
@@ -86,17 +66,17 @@ const ROWS = [
 ];
 
 async function run(...args: string[]): Promise<number> {
-  out = '';
-  return main([...args, '--config', path.join(dir, 'tally.yaml')]);
+  cli.out = '';
+  return main([...args, '--config', path.join(cli.dir, 'tally.yaml')]);
 }
 
 async function setUp(): Promise<void> {
   await writeFile(
-    path.join(dir, 'tally.yaml'),
+    path.join(cli.dir, 'tally.yaml'),
     config({ whole: HASH_A.toUpperCase(), prefix: HASH_B.slice(0, 20), typo: TYPO }),
   );
-  await writeFile(path.join(dir, 'spend.ndjson'), `${ROWS.join('\n')}\n`);
-  expect(await run('ingest', path.join(dir, 'spend.ndjson'))).toBe(0);
+  await writeFile(path.join(cli.dir, 'spend.ndjson'), `${ROWS.join('\n')}\n`);
+  expect(await run('ingest', path.join(cli.dir, 'spend.ndjson'))).toBe(0);
 }
 
 interface Line {
@@ -111,7 +91,7 @@ describe('LiteLLM keys as LiteLLM shows them', () => {
   it('attributes by the whole hash or a prefix of it, case aside, to the cent of the worked amounts', async () => {
     await setUp();
     expect(await run('statement', '--period', '2026-10', '--format', 'json')).toBe(0);
-    const lines = (JSON.parse(out) as { lines: Line[] }).lines.map((l) => ({
+    const lines = (JSON.parse(cli.out) as { lines: Line[] }).lines.map((l) => ({
       team: l.team,
       status: l.status,
       reason: l.reason,
@@ -131,15 +111,15 @@ describe('LiteLLM keys as LiteLLM shows them', () => {
 
   it('ingest warns that a selector matched nothing while an unknown key came in, both in full', async () => {
     await setUp();
-    expect(err).toContain(`warning: nhi-typo: selector api_key:${TYPO} matched no event`);
-    expect(err).toContain(`api_key:${HASH_C}`);
-    expect(err).not.toMatch(/nhi-whole|nhi-prefix/);
+    expect(cli.err).toContain(`warning: nhi-typo: selector api_key:${TYPO} matched no event`);
+    expect(cli.err).toContain(`api_key:${HASH_C}`);
+    expect(cli.err).not.toMatch(/nhi-whole|nhi-prefix/);
   });
 
   it('posture names the unmatched selector and the unknown key in full', async () => {
     await setUp();
     expect(await run('posture', '--period', '2026-10', '--format', 'json')).toBe(0);
-    const findings = (JSON.parse(out) as { findings: Array<Record<string, unknown>> }).findings;
+    const findings = (JSON.parse(cli.out) as { findings: Array<Record<string, unknown>> }).findings;
     const unmatched = findings.filter((f) => f.kind === 'unmatched_selector');
     expect(unmatched).toHaveLength(1);
     expect(unmatched[0]).toMatchObject({
@@ -155,14 +135,14 @@ describe('LiteLLM keys as LiteLLM shows them', () => {
   it('no warning and no finding once the selector is corrected', async () => {
     await setUp();
     await writeFile(
-      path.join(dir, 'tally.yaml'),
+      path.join(cli.dir, 'tally.yaml'),
       config({ whole: HASH_A, prefix: HASH_B.slice(0, 20), typo: HASH_C.slice(0, 16) }),
     );
-    err = '';
-    expect(await run('ingest', path.join(dir, 'spend.ndjson'))).toBe(0);
-    expect(err).not.toContain('warning');
+    cli.err = '';
+    expect(await run('ingest', path.join(cli.dir, 'spend.ndjson'))).toBe(0);
+    expect(cli.err).not.toContain('warning');
     expect(await run('posture', '--period', '2026-10', '--format', 'json')).toBe(0);
-    expect(out).not.toContain('unmatched_selector');
+    expect(cli.out).not.toContain('unmatched_selector');
   });
 
   it('replay of a prefix-selected identity reads its events from the store', async () => {
@@ -181,22 +161,22 @@ describe('LiteLLM keys as LiteLLM shows them', () => {
       ),
     ).toBe(0);
     // The store's query selects by the prefix (an equality would find nothing): r2 and r3.
-    expect(out).toContain('"r2"');
-    expect(out).toContain('"r3"');
-    expect(out).not.toContain('"r1"');
-    expect(out).not.toContain('"r4"');
-    const totals = (JSON.parse(out) as { totals: Record<string, unknown> }).totals;
+    expect(cli.out).toContain('"r2"');
+    expect(cli.out).toContain('"r3"');
+    expect(cli.out).not.toContain('"r1"');
+    expect(cli.out).not.toContain('"r4"');
+    const totals = (JSON.parse(cli.out) as { totals: Record<string, unknown> }).totals;
     expect(totals).toMatchObject({ events: 2, effective_cost: '0.0081', disputed_cost: '0.0021' });
   });
 
   it('signals name the unknown key in full (S03) and the model outside the allowlist (S05)', async () => {
     await setUp();
     expect(await run('signals', '--from', '2026-10-01', '--to', '2026-11-01', '--format', 'json')).toBe(0);
-    const signals = JSON.parse(out) as Array<{ rule: string; identity: string }>;
+    const signals = JSON.parse(cli.out) as Array<{ rule: string; identity: string }>;
     expect(signals.filter((s) => s.rule === 'S03').map((s) => s.identity)).toEqual([`api_key:${HASH_C}`]);
     expect(signals.filter((s) => s.rule === 'S05').map((s) => s.identity)).toEqual(['nhi-prefix']);
     expect(await run('signals', '--from', '2026-10-01', '--to', '2026-11-01')).toBe(0);
-    expect(out).toContain(`api_key:${HASH_C} `);
+    expect(cli.out).toContain(`api_key:${HASH_C} `);
   });
 });
 
@@ -207,10 +187,10 @@ describe('api_key selector values', () => {
     ['0123456789abcde', /15 hex digits: a key hash prefix needs at least 16/],
     [`${HASH_A}0`, /65 hex digits: a key's SHA-256 has 64/],
   ])('refuses %s in tally.yaml, naming where, never echoing a key', async (value, problem) => {
-    await writeFile(path.join(dir, 'tally.yaml'), config({ whole: value, prefix: HASH_B, typo: HASH_C }));
+    await writeFile(path.join(cli.dir, 'tally.yaml'), config({ whole: value, prefix: HASH_B, typo: HASH_C }));
     expect(await run('posture', '--format', 'json')).toBe(2);
-    expect(err).toMatch(problem);
-    expect(err).toContain('identities[0].match[0].api_key');
-    expect(err).not.toContain(KEY_A);
+    expect(cli.err).toMatch(problem);
+    expect(cli.err).toContain('identities[0].match[0].api_key');
+    expect(cli.err).not.toContain(KEY_A);
   });
 });

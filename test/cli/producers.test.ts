@@ -1,34 +1,16 @@
 // Producers' exports through the command line (SPEC §3.2): what `tally
 // ingest` reports, the walk up a trace an exporter cut into one request per
 // span, and a file forced into the wrong format.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { captureCli } from '../setup/cli-capture.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', 'fixtures');
-let dir: string;
-let out: string;
-let err: string;
 
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'tally-producers-'));
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-  await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await rm(dir, { recursive: true, force: true });
+const cli = captureCli('tally-producers-', async (d) => {
+  await writeFile(path.join(d, 'tally.yaml'), CONFIG);
 });
 
 /** A checkout application calling a shared LLM gateway (owned by the platform team). */
@@ -48,7 +30,7 @@ tenants: [{ id: tenant-acme, name: Acme }]
 `;
 
 function run(...args: string[]): Promise<number> {
-  return main([...args, '--config', path.join(dir, 'tally.yaml')]);
+  return main([...args, '--config', path.join(cli.dir, 'tally.yaml')]);
 }
 
 interface Line {
@@ -63,9 +45,9 @@ interface Line {
 }
 
 async function lines(): Promise<Line[]> {
-  out = '';
+  cli.out = '';
   expect(await run('statement', '--period', '2026-10', '--level', 'line', '--format', 'json')).toBe(0);
-  return (JSON.parse(out) as { lines: Line[] }).lines;
+  return (JSON.parse(cli.out) as { lines: Line[] }).lines;
 }
 
 describe('a trace cut into one request per span (the OpenTelemetry JS SDK with a SimpleSpanProcessor)', () => {
@@ -84,7 +66,7 @@ describe('a trace cut into one request per span (the OpenTelemetry JS SDK with a
   it('has the shared gateway paid by the invoking application, tenant inherited through the links', async () => {
     const file = path.join(FIXTURES, 'otlp', 'otel-js-openai-one-span-per-request.jsonl');
     expect(await run('ingest', file)).toBe(0);
-    expect(out).toContain(
+    expect(cli.out).toContain(
       '(otlp): 1 stored, 0 duplicates, 0 superseded, 0 rejected, 2 ignored (spans that are not AI work; 2 kept as trace links)',
     );
     expect(await lines()).toEqual([expect.objectContaining(GATEWAY_CALL)]);
@@ -97,8 +79,8 @@ describe('a trace cut into one request per span (the OpenTelemetry JS SDK with a
     );
     const requests = text.trim().split('\n').reverse();
     for (const [i, r] of requests.entries()) {
-      await writeFile(path.join(dir, `request-${i}.json`), r);
-      expect(await run('ingest', path.join(dir, `request-${i}.json`))).toBe(0);
+      await writeFile(path.join(cli.dir, `request-${i}.json`), r);
+      expect(await run('ingest', path.join(cli.dir, `request-${i}.json`))).toBe(0);
     }
     expect(await lines()).toEqual([expect.objectContaining(GATEWAY_CALL)]);
   });
@@ -108,7 +90,7 @@ describe('tally ingest reports', () => {
   it('prints the counts as JSON with --report json, ignored spans included', async () => {
     const file = path.join(FIXTURES, 'otlp', 'otel-python-openai-v2.json');
     expect(await run('ingest', file, '--report', 'json')).toBe(0);
-    expect(JSON.parse(out)).toEqual([
+    expect(JSON.parse(cli.out)).toEqual([
       {
         file,
         format: 'otlp',
@@ -127,15 +109,15 @@ describe('tally ingest reports', () => {
   it('says so when no span of a file is AI work, instead of a bare "0 stored"', async () => {
     const file = path.join(FIXTURES, 'otlp', 'http-only.json');
     expect(await run('ingest', file)).toBe(0);
-    expect(out).toContain('0 stored, 0 duplicates, 0 superseded, 0 rejected, 2 ignored');
-    expect(err).toContain(`note: ${file}: none of its 2 spans is AI work, so no usage event was stored`);
+    expect(cli.out).toContain('0 stored, 0 duplicates, 0 superseded, 0 rejected, 2 ignored');
+    expect(cli.err).toContain(`note: ${file}: none of its 2 spans is AI work, so no usage event was stored`);
   });
 
   it('refuses a LiteLLM file forced as OTLP, naming the file and record', async () => {
     const file = path.join(FIXTURES, 'litellm', 'spend-logs.json');
     expect(await run('ingest', file, '--format', 'otlp')).toBe(2);
-    expect(err).toContain(file);
-    expect(err).toMatch(/resourceSpans.*not an OTLP traces request/);
-    expect(out).not.toMatch(/stored/);
+    expect(cli.err).toContain(file);
+    expect(cli.err).toMatch(/resourceSpans.*not an OTLP traces request/);
+    expect(cli.out).not.toMatch(/stored/);
   });
 });

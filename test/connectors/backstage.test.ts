@@ -1,17 +1,14 @@
 // `tally import backstage` end to end: a catalog shaped after Backstage's own example
 // catalog (test/fixtures/backstage), the include it writes, a re-run after a catalog
 // change, and a statement computed with the include.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { main } from '../../src/cli/main.js';
+import { captureCli } from '../setup/cli-capture.js';
 
 const FIXTURES = path.join(import.meta.dirname, '../fixtures/backstage');
-let dir: string;
-let out: string;
-let err: string;
 
 const MAIN = `store: ./tally.duckdb
 include: [backstage.yaml]
@@ -21,26 +18,11 @@ prices:
     - { provider: openai, model: gpt-4o, from: 2026-01-01, input_per_mtok: 2.50, output_per_mtok: 10.00 }
 `;
 
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'tally-backstage-'));
-  await writeFile(path.join(dir, 'tally.yaml'), MAIN);
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
-    err += String(s);
-    return true;
-  });
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await rm(dir, { recursive: true, force: true });
+const cli = captureCli('tally-backstage-', async (d) => {
+  await writeFile(path.join(d, 'tally.yaml'), MAIN);
 });
 
-const include = () => path.join(dir, 'backstage.yaml');
+const include = () => path.join(cli.dir, 'backstage.yaml');
 const importFrom = (catalog: string, ...extra: string[]) =>
   main([
     'import',
@@ -49,7 +31,7 @@ const importFrom = (catalog: string, ...extra: string[]) =>
     '--out',
     include(),
     '--config',
-    path.join(dir, 'tally.yaml'),
+    path.join(cli.dir, 'tally.yaml'),
     ...extra,
   ]);
 
@@ -57,11 +39,13 @@ describe('tally import backstage', () => {
   it('lists invalid entities with file, document and path, and writes nothing without --skip-invalid', async () => {
     expect(await importFrom('catalog', '--date', '2026-10-01')).toBe(2);
     const invalid = path.join(FIXTURES, 'catalog', 'invalid.yaml');
-    expect(err).toContain(
+    expect(cli.err).toContain(
       `${invalid}, document 0, metadata.name: "invalid component" is not a valid entity name`,
     );
-    expect(err).toContain(`${invalid}, document 1, spec.owner: user:guest is a user: tally charges teams`);
-    expect(err.match(/, document \d+, /g)).toHaveLength(2);
+    expect(cli.err).toContain(
+      `${invalid}, document 1, spec.owner: user:guest is a user: tally charges teams`,
+    );
+    expect(cli.err.match(/, document \d+, /g)).toHaveLength(2);
     await expect(readFile(include())).rejects.toThrow(/ENOENT/);
   });
 
@@ -107,21 +91,21 @@ describe('tally import backstage', () => {
         match: [{ agent: 'playback-agent' }],
       },
     ]);
-    expect(out).toContain('+ application artist-lookup (Component, owner team-a)');
+    expect(cli.out).toContain('+ application artist-lookup (Component, owner team-a)');
   });
 
   it('re-running on an unchanged catalog changes nothing; a changed one appends what a reviewer expects', async () => {
     await importFrom('catalog', '--date', '2026-10-01', '--skip-invalid');
     const first = await readFile(include(), 'utf8');
-    out = '';
+    cli.out = '';
     expect(await importFrom('catalog', '--date', '2026-11-20', '--skip-invalid')).toBe(0);
-    expect(out).toContain('no changes');
+    expect(cli.out).toContain('no changes');
     expect(await readFile(include(), 'utf8')).toBe(first);
 
-    out = '';
+    cli.out = '';
     expect(await importFrom('changed', '--date', '2026-11-20')).toBe(0);
-    expect(out).toContain('~ application artist-lookup: owner team-a → team-b from 2026-11-15');
-    expect(out).toContain('- application playback-order: no longer in the catalog, retired 2026-11-20');
+    expect(cli.out).toContain('~ application artist-lookup: owner team-a → team-b from 2026-11-15');
+    expect(cli.out).toContain('- application playback-order: no longer in the catalog, retired 2026-11-20');
     const doc = YAML.parse(await readFile(include(), 'utf8'));
     const app = (id: string) => doc.applications.find((a: { id: string }) => a.id === id);
     // The past stays as it was: the first entry is closed, not rewritten.
@@ -135,7 +119,7 @@ describe('tally import backstage', () => {
   });
 
   it('refuses a raw key in an annotation and never writes it', async () => {
-    const catalog = path.join(dir, 'raw');
+    const catalog = path.join(cli.dir, 'raw');
     await cp(path.join(FIXTURES, 'changed'), catalog, { recursive: true });
     const file = path.join(catalog, 'components.yaml');
     const raw = 'sk-proj-abcdefghijklmnopqrstuvwxyz012345';
@@ -154,12 +138,12 @@ describe('tally import backstage', () => {
         '--out',
         include(),
         '--config',
-        path.join(dir, 'tally.yaml'),
+        path.join(cli.dir, 'tally.yaml'),
         '--skip-invalid',
       ]),
     ).toBe(0);
-    expect(err).toContain('holds a raw key');
-    expect(err).not.toContain(raw);
+    expect(cli.err).toContain('holds a raw key');
+    expect(cli.err).not.toContain(raw);
     expect(await readFile(include(), 'utf8')).not.toContain(raw);
   });
 
@@ -180,16 +164,16 @@ describe('tally import backstage', () => {
         api_key: key,
       });
     await writeFile(
-      path.join(dir, 'events.jsonl'),
+      path.join(cli.dir, 'events.jsonl'),
       `${event('a', '2026-11-10T10:00:00Z')}\n${event('b', '2026-11-16T10:00:00Z')}\n`,
     );
-    const cfg = ['--config', path.join(dir, 'tally.yaml')];
-    expect(await main(['ingest', path.join(dir, 'events.jsonl'), ...cfg])).toBe(0);
-    out = '';
+    const cfg = ['--config', path.join(cli.dir, 'tally.yaml')];
+    expect(await main(['ingest', path.join(cli.dir, 'events.jsonl'), ...cfg])).toBe(0);
+    cli.out = '';
     expect(
       await main(['statement', '--period', '2026-11', '--level', 'team', '--format', 'json', ...cfg]),
     ).toBe(0);
-    const lines = JSON.parse(out).lines as { team: string; effective_cost: string }[];
+    const lines = JSON.parse(cli.out).lines as { team: string; effective_cost: string }[];
     // 1M input tokens at $2.50/M = $2.50 each side of 2026-11-15.
     const byTeam = Object.fromEntries(lines.map((l) => [l.team, l.effective_cost]));
     expect(Number(byTeam['team-a'])).toBe(2.5);

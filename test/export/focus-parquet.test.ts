@@ -54,6 +54,7 @@ describe('FOCUS Parquet', () => {
       ChargePeriodStart: 'TIMESTAMP WITH TIME ZONE',
       Tags: 'JSON',
       x_Events: 'BIGINT',
+      x_Estimated: 'BOOLEAN',
       ServiceName: 'VARCHAR',
     });
 

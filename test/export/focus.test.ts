@@ -85,6 +85,7 @@ const X_COLUMNS = [
   'x_InputTokens',
   'x_OutputTokens',
   'x_Events',
+  'x_Estimated',
 ];
 
 /** Non-null on every row of ours: the mandatory FOCUS 1.2 columns that allow no null for usage charges. */
@@ -185,6 +186,7 @@ describe('FOCUS columns', () => {
       x_InputTokens: 1000,
       x_OutputTokens: 200,
       x_Events: 3,
+      x_Estimated: 'false',
     });
     expect(JSON.parse(String(row?.Tags))).toEqual({
       cost_center: 'cc-a',

@@ -1,13 +1,13 @@
 // Issuing (SPEC §5.3): no identical re-issue; late data makes the statement say it differs.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { formatMoney } from '../../src/core/money.js';
 import { statementJson } from '../../src/core/statement.js';
 import { renderTable } from '../../src/export/table.js';
 import { issueStatement } from '../../src/service/issue.js';
+import { captureCli } from '../setup/cli-capture.js';
 import { BASE, ev, OCT, type Scenario, scenario } from '../statement/helpers.js';
 
 const OCTOBER = { ...OCT, label: '2026-10' };
@@ -59,26 +59,7 @@ describe('issue', () => {
 });
 
 describe('the command line', () => {
-  let dir: string;
-  let out = '';
-  let err = '';
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'tally-numbers-'));
-    out = '';
-    err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((t) => {
-      out += String(t);
-      return true;
-    });
-    vi.spyOn(process.stderr, 'write').mockImplementation((t) => {
-      err += String(t);
-      return true;
-    });
-  });
-  afterEach(async () => {
-    vi.restoreAllMocks();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const cli = captureCli('tally-numbers-');
 
   const CONFIG = `
 store: ./tally.duckdb
@@ -103,71 +84,73 @@ prices:
       output_tokens: 0,
       api_key: 'k1',
     });
-  const run = (...args: string[]) => main([...args, '--config', path.join(dir, 'tally.yaml')]);
+  const run = (...args: string[]) => main([...args, '--config', path.join(cli.dir, 'tally.yaml')]);
 
   it('says when an issue is identical, and when late data makes the period differ', async () => {
-    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
-    await writeFile(path.join(dir, 'a.jsonl'), `${event('e1', '2026-10-02T10:00:00Z', 1_000_000)}\n`);
-    expect(await run('ingest', path.join(dir, 'a.jsonl'))).toBe(0);
+    await writeFile(path.join(cli.dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(cli.dir, 'a.jsonl'), `${event('e1', '2026-10-02T10:00:00Z', 1_000_000)}\n`);
+    expect(await run('ingest', path.join(cli.dir, 'a.jsonl'))).toBe(0);
     expect(await run('statement', '--period', '2026-10', '--issue')).toBe(0);
-    expect(err).toMatch(/issued statement 2026-10 v1/);
-    err = '';
+    expect(cli.err).toMatch(/issued statement 2026-10 v1/);
+    cli.err = '';
     expect(await run('statement', '--period', '2026-10', '--issue')).toBe(0);
-    expect(err).toMatch(/statement 2026-10 is identical to issued v1 .*: no new version/);
-    await writeFile(path.join(dir, 'late.jsonl'), `${event('e2', '2026-10-20T10:00:00Z', 500_000)}\n`);
-    expect(await run('ingest', path.join(dir, 'late.jsonl'))).toBe(0);
-    out = '';
+    expect(cli.err).toMatch(/statement 2026-10 is identical to issued v1 .*: no new version/);
+    await writeFile(path.join(cli.dir, 'late.jsonl'), `${event('e2', '2026-10-20T10:00:00Z', 500_000)}\n`);
+    expect(await run('ingest', path.join(cli.dir, 'late.jsonl'))).toBe(0);
+    cli.out = '';
     expect(await run('statement', '--period', '2026-10')).toBe(0);
     // 1,000,000 + 500,000 input tokens at $1 per million: 1.50, issued 1.00
-    expect(out).toMatch(/^effective +1\.50$/m);
-    expect(out).toMatch(/^DIFFERS FROM ISSUED +v1: effective \+0\.50/m);
-    out = '';
+    expect(cli.out).toMatch(/^effective +1\.50$/m);
+    expect(cli.out).toMatch(/^DIFFERS FROM ISSUED +v1: effective \+0\.50/m);
+    cli.out = '';
     expect(await run('statement', '--period', '2026-10', '--format', 'json')).toBe(0);
-    expect(JSON.parse(out).differs_from_issued).toEqual({ version: 1, effective_cost_delta: '0.50' });
+    expect(JSON.parse(cli.out).differs_from_issued).toEqual({ version: 1, effective_cost_delta: '0.50' });
   });
 
   it('issues a restatement with a corrected configuration as the next version', async () => {
-    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
-    await writeFile(path.join(dir, 'a.jsonl'), `${event('e1', '2026-10-02T10:00:00Z', 1_000_000)}\n`);
-    expect(await run('ingest', path.join(dir, 'a.jsonl'))).toBe(0);
+    await writeFile(path.join(cli.dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(cli.dir, 'a.jsonl'), `${event('e1', '2026-10-02T10:00:00Z', 1_000_000)}\n`);
+    expect(await run('ingest', path.join(cli.dir, 'a.jsonl'))).toBe(0);
     expect(await run('statement', '--period', '2026-10', '--issue')).toBe(0);
     // the corrected price: $3 per million input tokens → 3.00 instead of 1.00
     await writeFile(
-      path.join(dir, 'new.yaml'),
+      path.join(cli.dir, 'new.yaml'),
       CONFIG.replace('input_per_mtok: 1.00', 'input_per_mtok: 3.00'),
     );
-    err = '';
+    cli.err = '';
     expect(
       await main([
         'restate',
         '--period',
         '2026-10',
         '--config',
-        path.join(dir, 'new.yaml'),
+        path.join(cli.dir, 'new.yaml'),
         '--store',
-        path.join(dir, 'tally.duckdb'),
+        path.join(cli.dir, 'tally.duckdb'),
         '--issue',
       ]),
     ).toBe(0);
-    expect(err).toMatch(/issued the restatement of 2026-10 as v2/);
-    expect(out).toMatch(/total effective difference 2\.00/);
+    expect(cli.err).toMatch(/issued the restatement of 2026-10 as v2/);
+    expect(cli.out).toMatch(/total effective difference 2\.00/);
   });
 
   it('exits 1 when a variance is beyond the tolerance, 0 when every bill line matches', async () => {
-    await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
-    await writeFile(path.join(dir, 'a.jsonl'), `${event('e1', '2026-10-02T10:00:00Z', 1_000_000)}\n`);
-    expect(await run('ingest', path.join(dir, 'a.jsonl'))).toBe(0);
-    await writeFile(path.join(dir, 'ok.csv'), 'provider,model,amount\nacme,m1,1.01\n');
+    await writeFile(path.join(cli.dir, 'tally.yaml'), CONFIG);
+    await writeFile(path.join(cli.dir, 'a.jsonl'), `${event('e1', '2026-10-02T10:00:00Z', 1_000_000)}\n`);
+    expect(await run('ingest', path.join(cli.dir, 'a.jsonl'))).toBe(0);
+    await writeFile(path.join(cli.dir, 'ok.csv'), 'provider,model,amount\nacme,m1,1.01\n');
     // 1.01 against 1.00: 1 %, within the default 2 %
-    expect(await run('reconcile', '--period', '2026-10', '--invoice', path.join(dir, 'ok.csv'))).toBe(0);
-    await writeFile(path.join(dir, 'bad.csv'), 'provider,model,amount\nacme,m1,1.10\nacme,m9,0.25\n');
-    out = '';
+    expect(await run('reconcile', '--period', '2026-10', '--invoice', path.join(cli.dir, 'ok.csv'))).toBe(0);
+    await writeFile(path.join(cli.dir, 'bad.csv'), 'provider,model,amount\nacme,m1,1.10\nacme,m9,0.25\n');
+    cli.out = '';
     expect(
-      await run('reconcile', '--period', '2026-10', '--invoice', path.join(dir, 'bad.csv'), '--true-up'),
+      await run('reconcile', '--period', '2026-10', '--invoice', path.join(cli.dir, 'bad.csv'), '--true-up'),
     ).toBe(1);
-    expect(out).toMatch(/2 row\(s\) beyond the tolerance of 2 %/);
+    expect(cli.out).toMatch(/2 row\(s\) beyond the tolerance of 2 %/);
     // 1.35 billed: 0.25 uninstrumented, 1.10 on team-a's line
-    expect(out).toMatch(/acme \/ - \/ - \/ - \/ - \/ unattributed \(uninstrumented\) +0\.00 +0\.25 +0\.25/);
-    expect(out).toMatch(/acme \/ team-a \/ app-a \/ - \/ inference \/ attributed +1\.00 +0\.10 +1\.10/);
+    expect(cli.out).toMatch(
+      /acme \/ - \/ - \/ - \/ - \/ unattributed \(uninstrumented\) +0\.00 +0\.25 +0\.25/,
+    );
+    expect(cli.out).toMatch(/acme \/ team-a \/ app-a \/ - \/ inference \/ attributed +1\.00 +0\.10 +1\.10/);
   });
 });

@@ -27,6 +27,7 @@ const QUERY: Record<string, string> = {
   '/v1/signals': '?from=2026-10-01&to=2026-11-01',
   '/v1/replay': '?from=2026-10-01&to=2026-11-01',
   '/v1/budgets': '?period=2026-10',
+  '/v1/sampling': '?period=2026-10&rate=0.1',
   '/v1/posture': '?period=2026-10',
   '/v1/explain': '?id=rag-call&source=test',
   '/v1/explain/:event_id': '?source=test',

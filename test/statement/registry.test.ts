@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Config, Identity, Selector } from '../../src/core/config.js';
 import { Registry, type Resolution } from '../../src/core/registry.js';
-import { selectorScore } from '../../src/core/selectors.js';
+import { anyTupleMatches, selectorScore } from '../../src/core/selectors.js';
 import type { SelectorTuple } from '../../src/core/usage.js';
 import { BASE, config } from './helpers.js';
 
@@ -53,6 +53,32 @@ describe('identity resolution (4.1)', () => {
         const c: Config = { ...base, identities };
         expect(new Registry(c).resolve(t)).toEqual(bySpec(identities, t));
       }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('whether any tuple matches a selector (the ingest warning of unmatched selectors)', () => {
+  it('equals the definition for any selectors and tuples', () => {
+    const selector = fc.record(
+      { api_key: key, service: value, agent: value, project: value },
+      { requiredKeys: [] },
+    );
+    const tuple = fc.record({
+      api_key: fc.option(key),
+      service: fc.option(value),
+      agent: fc.option(value),
+      project: fc.option(value),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(selector, { maxLength: 8 }),
+        fc.array(tuple, { maxLength: 8 }),
+        (selectors, tuples) => {
+          const matches = anyTupleMatches(tuples);
+          for (const s of selectors) expect(matches(s)).toBe(tuples.some((t) => selectorScore(s, t) > 0));
+        },
+      ),
       { numRuns: 500 },
     );
   });

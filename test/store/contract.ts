@@ -43,8 +43,9 @@ function rowText(e: UsageEvent): string {
   const base = EVENT_FIELDS.map((f) => (e[f] === null ? '\u001e' : String(e[f]))).join('\u001f');
   const counts = RICH_COUNT_FIELDS.map((f) => e[f] ?? 0);
   const units = unitsText(e.units);
-  if (counts.every((n) => n === 0) && units === null) return base;
-  return `${base}\u001f${[...counts.map(String), units ?? '\u001e'].join('\u001f')}`;
+  const sampled = e.adjusted_count ? `\u001fadjusted_count=${e.adjusted_count}` : '';
+  if (counts.every((n) => n === 0) && units === null) return base + sampled;
+  return `${base}\u001f${[...counts.map(String), units ?? '\u001e'].join('\u001f')}${sampled}`;
 }
 
 /** A batch's content with trace links, reimplemented from its definition in src/store/audit.ts. */
@@ -553,6 +554,37 @@ export function storeContract(
             expect(await store.batches()).toEqual(before.batches);
           });
         }
+
+        it("rejects a JSON lines file whose unknown key first appears after the reader's sample", async () => {
+          const file = path.join(dir, 'late.jsonl');
+          const good = Array.from({ length: 30_000 }, (_, i) => jsonLine(event(`g${i}`)));
+          const late = jsonLine(event('late')).replace('{', '{"input_token":5,');
+          await writeFile(file, `${good.join('\n')}\n${late}\n`);
+          const err = await bulk(store)(file, 'jsonl', { label: 'late', now: NOW }).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(TallyError);
+          expect((err as TallyError).code).toBe('invalid_input');
+          expect((err as TallyError).message).toMatch(/line 30001: unknown field "input_token"/);
+          expect(await store.counters()).toMatchObject({ events: 0, batches: 0 });
+        });
+
+        it('reads keys written with blanks, escapes in values and no final line break', async () => {
+          const file = path.join(dir, 'spaced.jsonl');
+          const spaced = jsonLine(event('s1', { tool: 'say "id": x', tenant: 'a,"b":c' }))
+            .replaceAll('":', '" : ')
+            .replaceAll(',"', ', "');
+          await writeFile(file, `\r\n${spaced}\r\n\n${jsonLine(event('s2'))}`);
+          const r = await bulk(store)(file, 'jsonl', { label: 'spaced', now: NOW });
+          expect(r.stored).toBe(2);
+        });
+
+        it('leaves an escaped key to the parser, even one that spells a known field', async () => {
+          const file = path.join(dir, 'escaped.jsonl');
+          await writeFile(file, `${jsonLine(event('x1')).replace('"model"', '"mod\\u0065l"')}\n`);
+          await expect(bulk(store)(file, 'jsonl', { label: 'escaped', now: NOW })).rejects.toMatchObject({
+            code: 'invalid_input',
+          });
+          expect((await store.counters()).events).toBe(0);
+        });
 
         it('rejects a CSV file with an unknown column or a bad cell', async () => {
           const file = path.join(dir, 'bad.csv');

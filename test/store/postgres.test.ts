@@ -53,6 +53,14 @@ describe('PostgreSQL store', () => {
     expect(parts.map((r) => r.relname)).toEqual(['event_log_2026_10', 'event_log_2026_11']);
   });
 
+  it('opens a new schema from several processes at once', async () => {
+    const url = POSTGRES.url('');
+    const stores = await Promise.all([1, 2, 3, 4].map(() => openStore(url)));
+    open.push(...stores);
+    const versions = await sql(url, 'SELECT version FROM schema_migrations ORDER BY version');
+    expect(versions.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  });
+
   it('keeps one chain and stores each event once with two writers at once', async () => {
     const url = POSTGRES.url('');
     const [a, b] = [await store(url), await store(url)];
@@ -80,6 +88,45 @@ describe('PostgreSQL store', () => {
     const v = await b.verify();
     expect(v).toMatchObject({ ok: true, batches: seqs.length, events: 1500, firstBad: null });
     expect(v.head).toBe(await a.auditHead());
+  });
+
+  it('decides duplicates and versions as if the batches ran one after another, with four writers on the same ids', async () => {
+    const url = POSTGRES.url('');
+    const writers = await Promise.all([1, 2, 3, 4].map(() => store(url)));
+    // Every writer sends every id in every round; content takes one of three values, so the
+    // log sees repeats of the live version (duplicates) and changes (new versions) from all sides.
+    const batch = (w: number, round: number) =>
+      Array.from({ length: 40 }, (_, k) =>
+        event(`k${k}`, { time: T0 + k, input_tokens: (w * 7 + round * 3 + k) % 3 }),
+      );
+    const results = (
+      await Promise.all(
+        writers.map(async (s, w) => {
+          const out = [];
+          for (let round = 0; round < 15; round++)
+            out.push(await s.ingest(`w${w}:${round}`, [batch(w, round)]));
+          return out;
+        }),
+      )
+    ).flat();
+    const seqs = results.flatMap((r) => (r.batch === null ? [] : [r.batch])).sort((x, y) => x - y);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    const stored = results.reduce((n, r) => n + r.stored, 0);
+    expect(stored + results.reduce((n, r) => n + r.duplicates, 0)).toBe(4 * 15 * 40);
+    expect((await writers[0]?.counters())?.events).toBe(40);
+    // In batch order, no version repeats the one before it (that would be a duplicate stored twice),
+    // and each replaced version is marked once, by the batch that replaced it.
+    const repeats = await sql(
+      url,
+      `SELECT count(*) AS n FROM (SELECT id, input_tokens, lag(input_tokens) OVER (PARTITION BY id ORDER BY batch_seq) AS prev
+         FROM event_log) v WHERE input_tokens = prev`,
+    );
+    expect(Number(repeats[0]?.n)).toBe(0);
+    const marks = await sql(url, 'SELECT count(*) AS n FROM superseded');
+    expect(Number(marks[0]?.n)).toBe(stored - 40);
+    expect(results.reduce((n, r) => n + r.superseded, 0)).toBe(stored - 40);
+    const v = await writers[1]?.verify();
+    expect(v).toMatchObject({ ok: true, batches: seqs.length, events: stored, firstBad: null });
   });
 
   it('finds an edited, a deleted and an inserted event, and a rewritten chain', async () => {
@@ -135,6 +182,6 @@ describe('PostgreSQL store', () => {
   });
 
   it('uses the test database of this run', () => {
-    expect(inject('pgUrl')).toMatch(/\/tally_test_[0-9a-f]{12}$/);
+    expect(inject('pgUrl')).toMatch(/\/tally_test_[0-9a-z]+_[0-9a-f]{6}_\d+_[0-9a-f]{8}$/);
   });
 });

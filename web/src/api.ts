@@ -78,6 +78,9 @@ interface Totals {
   coverage: number | null;
   events: number;
   unpriced_events: number;
+  /** Sampled telemetry (SPEC §11): the totals are estimates, with their 95 % interval. */
+  estimated?: true;
+  effective_cost_ci95?: [string, string];
   /** The statement's cents (SPEC §4.8): what every view shows. */
   cents: Record<
     | 'direct_cost'
@@ -117,6 +120,9 @@ export type Line = Record<Dimension, string | null> & {
   output_tokens: number;
   /** The line's cents, as the statement computed them. */
   cents: Record<'direct_cost' | 'shared_cost' | 'effective_cost' | 'list_cost' | 'billed_cost', string>;
+  /** Sampled telemetry (SPEC §11): the amounts are estimates, with their 95 % interval. */
+  estimated?: true;
+  effective_cost_ci95?: [string, string];
 };
 
 export interface Statement {

@@ -55,3 +55,25 @@ export function chart(el: HTMLElement, option: EChartsCoreOption): EChartsType {
 
 /** Two decimals for axis and tooltip labels; exact amounts are in the tables. */
 export const axisMoney = (v: number): string => `$${v.toFixed(2)}`;
+
+/** A horizontal bar chart of ranked amounts in dollars, largest on top. */
+export function rankedBars(el: HTMLElement, name: string, labels: string[], dollars: number[]): EChartsType {
+  return chart(el, {
+    tooltip: {
+      trigger: 'axis',
+      axisPointer: { type: 'shadow' },
+      valueFormatter: (v: unknown) => axisMoney(Number(v)),
+    },
+    grid: {
+      left: 8,
+      right: 24,
+      top: 8,
+      bottom: 8,
+      outerBoundsMode: 'same',
+      outerBoundsContain: 'axisLabel',
+    },
+    xAxis: { type: 'value', axisLabel: { formatter: axisMoney } },
+    yAxis: { type: 'category', inverse: true, data: labels },
+    series: [{ type: 'bar', name, data: dollars }],
+  });
+}

@@ -8,10 +8,13 @@ import type { Store } from '../../store/store.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
 import { withContext } from '../context.js';
 import { progress } from '../progress.js';
+import { SERVER_OPTIONS, serverOf } from '../remote.js';
+import { ingestFileRemote } from '../remote-ingest.js';
 
 export async function ingestCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse('ingest', argv, {
     ...COMMON_OPTIONS,
+    ...SERVER_OPTIONS,
     format: { type: 'string', default: 'auto' },
     'skip-invalid': { type: 'boolean', default: false },
     report: { type: 'string', default: 'table' },
@@ -23,30 +26,44 @@ export async function ingestCommand(argv: string[]): Promise<number> {
     throw new UsageError(`ingest: unknown --format '${format}' (one of auto, ${FORMATS.join(', ')})`);
   }
   const json = str(values, 'report') === 'json';
+  const opts = { format: format as Format | 'auto', skipInvalid: values['skip-invalid'] === true };
+  const server = serverOf(values);
+  if (server) {
+    await ingestFiles(positionals, json, (file, onProgress) =>
+      ingestFileRemote(server, file, { ...opts, now: Date.now(), onProgress }),
+    );
+    return 0;
+  }
   return withContext(
     values,
     async ({ store, config }) => {
-      const reports: FileReport[] = [];
-      for (const file of positionals) {
-        const bar = progress(`ingest ${file}`, null);
-        const r = await ingestFile(store, file, {
-          format: format as Format | 'auto',
-          skipInvalid: values['skip-invalid'] === true,
-          now: Date.now(),
-          onProgress: (n) => bar.update(n),
-        });
-        bar.done();
-        reports.push(r);
-        if (!json) process.stdout.write(`${reportLine(r)}\n`);
-        const note = nothingAiNote(r);
-        if (note) process.stderr.write(`${note}\n`);
-      }
-      if (json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+      await ingestFiles(positionals, json, (file, onProgress) =>
+        ingestFile(store, file, { ...opts, now: Date.now(), onProgress }),
+      );
       await warnUnmatchedSelectors(store, config);
       return 0;
     },
     { create: true },
   );
+}
+
+/** Ingests the files one after another, printing each one's report line (or all, as JSON, at the end). */
+async function ingestFiles(
+  files: string[],
+  json: boolean,
+  one: (file: string, onProgress: (n: number) => void) => Promise<FileReport>,
+): Promise<void> {
+  const reports: FileReport[] = [];
+  for (const file of files) {
+    const bar = progress(`ingest ${file}`, null);
+    const r = await one(file, (n) => bar.update(n));
+    bar.done();
+    reports.push(r);
+    if (!json) process.stdout.write(`${reportLine(r)}\n`);
+    const note = nothingAiNote(r);
+    if (note) process.stderr.write(`${note}\n`);
+  }
+  if (json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
 }
 
 /** One file's counts: every ingest says what it stored, found duplicate, superseded, rejected and ignored. */

@@ -5,12 +5,15 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { serve } from '@hono/node-server';
 import { UsageError } from '../../core/errors.js';
+import type { QueueConnection } from '../../queue/connect.js';
+import { QueuePublisher } from '../../queue/publisher.js';
 import { BudgetAlerts } from '../../server/alerts.js';
 import { createApp } from '../../server/app.js';
 import { SignalNotices } from '../../server/notify.js';
 import { storeFilePath } from '../../store/open.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
-import { openContext, serverNoteFile } from '../context.js';
+import { type Context, openContext, serverNoteFile } from '../context.js';
+import { needsSharedStore, openQueue, queueUrl } from '../queue.js';
 
 function number(values: Record<string, unknown>, name: string, dflt: number): number {
   const v = str(values, name);
@@ -29,6 +32,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'rate-limit': { type: 'string' },
     'max-body-mb': { type: 'string' },
     'read-timeout': { type: 'string' },
+    queue: { type: 'string' },
+    'max-in-flight': { type: 'string' },
   });
   const port = number(values, 'port', 4318);
   if (!Number.isInteger(port) || port > 65_535) throw new UsageError('serve: --port must be 0-65535');
@@ -38,10 +43,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // Every read of the API is bounded in time (SPEC §9): past it the query is interrupted and the reply is a 422.
   const readTimeout = number(values, 'read-timeout', 60);
 
-  const { store, config, storeUrl } = await openContext(values, {
+  const context = await openContext(values, {
     create: true,
     readTimeoutMs: Math.max(1, readTimeout * 1000),
   });
+  const { store, config, storeUrl } = context;
+  const queue = await replicaQueue(values, context);
   const alerts = config.alertWebhook ? new BudgetAlerts(store, config, config.alertWebhook) : null;
   const notices = config.notify ? new SignalNotices(store, config, config.notify) : null;
   const app = createApp({
@@ -49,6 +56,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     config,
     webDir: str(values, 'web'),
     limits: { bodyBytes: Math.floor(bodyMb * 1024 * 1024), rate: { perSecond: rate, burst: rate * 2 } },
+    ...(queue ? { queue: new QueuePublisher(queue, number(values, 'max-in-flight', 512)) } : {}),
     onIngest: () => {
       alerts?.poke();
       notices?.poke();
@@ -60,6 +68,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     await listening(server, host, port);
   } catch (err) {
+    await queue?.close();
     await store.close();
     throw err;
   }
@@ -79,9 +88,28 @@ export async function serveCommand(argv: string[]): Promise<number> {
   });
   await alerts?.stop();
   await notices?.stop();
+  await queue?.close();
   await store.close();
   if (note) await rm(note, { force: true });
   return 0;
+}
+
+/** With a queue (`--queue` or `queue:`), the connection this replica publishes on; else null. */
+async function replicaQueue(
+  values: Record<string, unknown>,
+  context: Context,
+): Promise<QueueConnection | null> {
+  const url = queueUrl(values, context.config);
+  if (url === null) return null;
+  try {
+    needsSharedStore('serve', context.storeUrl);
+    const conn = await openQueue('serve', url, `tally serve ${process.pid}`);
+    process.stderr.write(`tally serve: publishing to stream ${conn.settings.stream} (queue)\n`);
+    return conn;
+  } catch (e) {
+    await context.store.close();
+    throw e;
+  }
 }
 
 /**

@@ -26,6 +26,7 @@ interface StatementOptions {
   level: Level;
   format: StatementFormat;
   issue: boolean;
+  controlTotals: 'usage' | undefined;
 }
 
 const isFocus = (f: StatementFormat) => f === 'focus' || f === 'focus-parquet';
@@ -40,6 +41,7 @@ export const statementSpec: CommandSpec<StatementOptions> = {
     format: { type: 'string', default: 'table' },
     out: { type: 'string' },
     issue: { type: 'boolean', default: false },
+    'control-totals': { type: 'string' },
   },
   options(values) {
     const window = windowFrom(values);
@@ -50,7 +52,10 @@ export const statementSpec: CommandSpec<StatementOptions> = {
     const format = str(values, 'format') as StatementFormat;
     if (!STATEMENT_FORMATS.includes(format))
       throw new UsageError(`statement: --format must be one of ${STATEMENT_FORMATS.join(', ')}`);
-    return { window, level, format, issue: values.issue === true };
+    const control = str(values, 'control-totals');
+    if (control !== undefined && control !== 'usage')
+      throw new UsageError(`statement: --control-totals must be usage, got '${control}'`);
+    return { window, level, format, issue: values.issue === true, controlTotals: control };
   },
   check(o, out) {
     if (o.format === 'focus-parquet' && !out)
@@ -62,7 +67,10 @@ export const statementSpec: CommandSpec<StatementOptions> = {
   },
   async run({ store, config }, o, view) {
     const { window, format } = o;
-    const computed = await computeStatement(store, config, window, { byDay: isFocus(format) });
+    const computed = await computeStatement(store, config, window, {
+      byDay: isFocus(format),
+      ...(o.controlTotals ? { controlTotals: o.controlTotals } : {}),
+    });
     const notes: string[] = [];
     const lines = computed.statement;
     if (o.issue) {

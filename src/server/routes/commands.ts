@@ -10,6 +10,7 @@
 
 import { reconcileSpec } from '../../cli/commands/reconcile.js';
 import { restateSpec } from '../../cli/commands/restate.js';
+import { samplingSpec } from '../../cli/commands/sampling.js';
 import { statementSpec } from '../../cli/commands/statement.js';
 import { verifySpec } from '../../cli/commands/verify.js';
 import { EVERYTHING, type Output, type View } from '../../cli/output.js';
@@ -23,7 +24,7 @@ import { visibleToTeam } from '../budgets.js';
 import { optional } from '../http.js';
 import { scopeTeam, statementOfTeam } from '../read.js';
 import type { AppContext, Param, Route, RouteContext } from '../routes.js';
-import { WINDOW_PARAMS } from '../routes.js';
+import { READERS, WINDOW_PARAMS } from '../routes.js';
 import { explanationOfTeam, replayOfTeam, signalsOfTeam } from '../scope.js';
 
 const CLOSERS = ['admin', 'finance'] as const;
@@ -151,6 +152,21 @@ export function closeRoutes(app: AppContext): Route[] {
       query: [FORMAT],
       produces: 'application/json',
       handle: (ctx) => commandReply(app, verifySpec, ctx, { format: formatOr(ctx, 'json') }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/sampling',
+      roles: READERS,
+      summary:
+        'what a sampling rate buys in billing precision, per team and tenant, as `tally sampling` (team tokens: their team)',
+      query: [
+        { name: 'period', description: 'month YYYY-MM', required: true },
+        { name: 'rate', description: 'the sampling probability to assess, in (0, 1]', required: true },
+        { name: 'target', description: 'the relative error to stay within (default 0.05)' },
+        FORMAT,
+      ],
+      produces: 'application/json',
+      handle: (ctx) => commandReply(app, samplingSpec, ctx, { format: formatOr(ctx, 'json') }),
     },
   ];
 }

@@ -59,5 +59,7 @@ function countHeaders(reply: TracesReply): Record<string, string> {
     'x-tally-superseded': String(reply.result.superseded),
     'x-tally-rejected': String(reply.rejected),
     'x-tally-ignored': String(reply.ignored),
+    'x-tally-links': String(reply.result.links ?? 0),
+    ...(reply.result.queued === undefined ? {} : { 'x-tally-queued': String(reply.result.queued) }),
   };
 }

@@ -1,4 +1,5 @@
 /** Operator routes: who am I, liveness, metrics, the OpenAPI document. */
+import { publisherMetrics } from '../../queue/metrics.js';
 import { json } from '../http.js';
 import { renderMetrics } from '../metrics.js';
 import { openApiDocument } from '../openapi.js';
@@ -8,7 +9,7 @@ export const VERSION = '0.1.0';
 
 /** `all` is the app's whole route table, for the OpenAPI document. */
 export function opsRoutes(app: AppContext, all: () => readonly Route[]): Route[] {
-  const { store, now, http } = app;
+  const { store, now, http, queue } = app;
   return [
     {
       method: 'GET',
@@ -34,12 +35,14 @@ export function opsRoutes(app: AppContext, all: () => readonly Route[]): Route[]
       method: 'GET',
       path: '/metrics',
       roles: 'public',
-      summary: 'Prometheus metrics: events ingested, duplicates, rejected, ingest lag, requests',
+      summary:
+        'Prometheus metrics: events ingested, duplicates, rejected, ingest lag, requests; on a replica, published and refused requests',
       produces: 'text/plain; version=0.0.4',
       async handle() {
         const [counters, latest] = await Promise.all([store.counters(), store.latestEventTime()]);
         const lag = latest === null ? null : Math.max(0, (now() - latest) / 1000);
-        return new Response(renderMetrics(counters, lag, http), {
+        const text = renderMetrics(counters, lag, http) + (queue ? publisherMetrics(queue.stats) : '');
+        return new Response(text, {
           headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
         });
       },

@@ -34,7 +34,7 @@ const MAX_SAFE = '9007199254740991';
 const COUNT_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...RICH_COUNT_FIELDS];
 
 /** Fields whose values may be raw secrets and are fingerprinted (src/ingest/fields.ts STRING_FIELDS). */
-const PLAIN_FIELDS = new Set(['time', 'status', 'reported_cost', 'units', ...COUNT_FIELDS]);
+const PLAIN_FIELDS = new Set(['time', 'status', 'reported_cost', 'units', 'adjusted_count', ...COUNT_FIELDS]);
 
 /** A richer-usage part may not exceed its total (src/ingest/canonical.ts). */
 const PARTS: ReadonlyArray<[string, string]> = [
@@ -127,6 +127,7 @@ function fieldSql(
   }
   if (f === 'status')
     return [`coalesce(${text}, 'ok')`, `(${typedOk} AND coalesce(${text}, 'ok') IN ('ok', 'error'))`];
+  if (f === 'adjusted_count') return adjustedCountSql(f, json, raw, text, isText);
   if (f === 'reported_cost') {
     const t = json ? `CASE WHEN ${isText} THEN ${text} ELSE ${raw} END` : text;
     const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
@@ -144,6 +145,33 @@ function fieldSql(
   }
   const ok = REQUIRED.has(f) ? `(${typedOk} AND ${text} IS NOT NULL)` : typedOk;
   return [text, ok];
+}
+
+/**
+ * `adjusted_count` (SPEC §11) as core/sampling.ts adjustedCountOf stores it:
+ * a decimal ≥ 1 without leading or trailing zeros, NULL for exactly 1. A JSON
+ * number is taken only when whole; anything else goes to the parser.
+ */
+function adjustedCountSql(
+  f: string,
+  json: boolean,
+  raw: string,
+  text: string,
+  isText: string,
+): [string, string] {
+  const t = json ? `CASE WHEN ${isText} THEN ${text} ELSE ${raw} END` : text;
+  const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
+  const frac = `rtrim(split_part(${t}, '.', 2), '0')`;
+  const decimal = `(${text} IS NULL OR regexp_full_match(${text}, '[0-9]{1,15}(\\.[0-9]{1,40})?'))`;
+  const shape = json
+    ? `(${f} IS NULL OR CASE WHEN ${isText} THEN ${decimal} ELSE regexp_full_match(${raw}, '[0-9]{1,15}') END)`
+    : decimal;
+  const value = `CASE WHEN ${t} IS NOT NULL THEN ${whole} || CASE WHEN ${frac} = '' THEN '' ELSE '.' || ${frac} END END`;
+  // A JSON null arrives as the text null; an empty value means absent, as in the parser.
+  return [
+    `CASE WHEN ${t} IS NULL OR ${t} = 'null' OR ${value} = '1' THEN NULL ELSE ${value} END`,
+    `(${t} IS NULL OR ${t} = 'null' OR (${shape} AND ${whole} <> '0'))`,
+  ];
 }
 
 /**
@@ -187,10 +215,4 @@ FROM (
   )
 )
 WHERE CASE WHEN ok_all THEN true ELSE error('invalid canonical event') END`;
-}
-
-/** The columns DuckDB sees in a JSON lines file (from its sample of the first records). */
-export function sniffJsonKeysSql(path: string): string {
-  // Depth 1: only the keys matter, and a deeper sniff recurses into nested values (a segfault at ~50k levels).
-  return `DESCRIBE SELECT * FROM read_json(${lit(path)}, format = 'newline_delimited', maximum_depth = 1)`;
 }

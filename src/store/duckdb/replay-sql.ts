@@ -9,9 +9,13 @@
 import type { DuckDBResultReader } from '@duckdb/node-api';
 import type { Selector } from '../../core/config.js';
 import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
-import { type FieldComparison, selectorComparisons } from '../../core/selectors.js';
 import { sqlString, withRichUsage } from '../rows.js';
 import type { EventWindowQuery } from '../store.js';
+import {
+  type WindowDialect,
+  matchSql as windowMatchSql,
+  eventsInWindowSql as windowSql,
+} from '../window-sql.js';
 import { columnType } from './schema.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
@@ -21,36 +25,18 @@ const COLUMNS = ALL_EVENT_FIELDS.map((f) =>
   f === 'time' ? 'epoch_ms(time)::DOUBLE AS time' : columnType(f) === 'BIGINT' ? `${f}::DOUBLE AS ${f}` : f,
 ).join(', ');
 
-/** One comparison of core/selectors.ts in SQL: equal, or a 64-hex key hash that starts with the prefix. */
-function comparisonSql(c: FieldComparison): string {
-  const equal = `${c.field} = ${sqlString(c.value)}`;
-  if (c.op === 'equals') return equal;
-  return `(${equal} OR (starts_with(${c.field}, ${sqlString(c.value)}) AND regexp_full_match(${c.field}, '[0-9a-f]{64}')))`;
-}
+/** How DuckDB spells the parts of the window query that differ between engines. */
+export const DUCKDB_WINDOW: WindowDialect = {
+  columns: COLUMNS,
+  ts,
+  isKeyHash: (field) => `regexp_full_match(${field}, '[0-9a-f]{64}')`,
+  limitedBranch: (sql) => sql,
+};
 
-function selectorSql(s: Selector): string {
-  const parts = selectorComparisons(s).map(comparisonSql);
-  return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
-}
+export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(DUCKDB_WINDOW, q);
 
 /** Events that some of the selectors match; none match an empty list. */
-export function matchSql(match: readonly Selector[]): string {
-  return match.length === 0 ? 'false' : `(${match.map(selectorSql).join(' OR ')})`;
-}
-
-export function eventsInWindowSql(q: EventWindowQuery): string {
-  const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
-  if (q.match) where.push(matchSql(q.match));
-  const limit = q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`;
-  const selected = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}`;
-  if (q.traceMargin === undefined) return selected + limit;
-  return `WITH sel AS (${selected}${limit})
-SELECT * FROM sel
-UNION ALL
-SELECT ${COLUMNS} FROM events
-WHERE time >= ${ts(q.from - q.traceMargin)} AND time < ${ts(q.to + q.traceMargin)}
-  AND trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)${limit}`;
-}
+export const matchSql = (match: readonly Selector[]): string => windowMatchSql(DUCKDB_WINDOW, match);
 
 export function traceEventsSql(traceIds: readonly string[]): string {
   return `SELECT ${COLUMNS} FROM events WHERE trace_id IN (${traceIds.map(sqlString).join(', ')})`;
@@ -108,6 +94,7 @@ export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
     col('output_audio_tokens'),
     col('units'),
   ];
+  const adjusted = col('adjusted_count');
   const n = id.length;
   const events = new Array<UsageEvent>(n);
   for (let i = 0; i < n; i++) {
@@ -141,6 +128,7 @@ export function eventsOf(result: DuckDBResultReader): UsageEvent[] {
       reported_cost: reportedCost[i] as string | null,
     };
     withRichUsage(events[i] as UsageEvent, rich[0]?.[i], rich[1]?.[i], rich[2]?.[i], rich[3]?.[i]);
+    if (typeof adjusted[i] === 'string') (events[i] as UsageEvent).adjusted_count = adjusted[i] as string;
   }
   return events;
 }

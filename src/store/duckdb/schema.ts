@@ -72,4 +72,6 @@ export const MIGRATIONS: readonly string[] = [
      tenant VARCHAR, api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR,
      batch_seq INTEGER NOT NULL, PRIMARY KEY (trace_id, span_id));
    INSERT INTO counters VALUES ('ignored', 0);`,
+  // Sampled telemetry (SPEC §11): the adjusted count as exact text, NULL for an unsampled event.
+  `ALTER TABLE event_log ADD COLUMN adjusted_count VARCHAR;`,
 ];

@@ -10,6 +10,7 @@ import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { LimitError } from '../../core/errors.js';
 import { addUnits, RICH_COUNT_FIELDS, type Units } from '../../core/event.js';
 import type { Rollup, SelectorTuple, UsageGroup } from '../../core/usage.js';
+import { type SampleFields, sampleOf } from '../rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -31,6 +32,9 @@ const REST = [
   'tool',
   'data_source',
   'units',
+  'adjusted_count',
+  'sample_unit',
+  'from_report',
 ] as const;
 const COUNTS = [
   'time',
@@ -142,6 +146,7 @@ interface Rest {
   tool: string | null;
   data_source: string | null;
   units: Units | null;
+  sample: SampleFields;
 }
 
 function restOf(r: Row): Rest {
@@ -154,6 +159,7 @@ function restOf(r: Row): Rest {
     tool: str(r.tool),
     data_source: str(r.data_source),
     units: typeof r.units === 'string' ? (JSON.parse(r.units) as Units) : null,
+    sample: sampleOf(r.adjusted_count, r.sample_unit, r.from_report),
   };
 }
 
@@ -182,6 +188,7 @@ function groupOf(own: SelectorTuple, p: Payer, r: Rest, value: (c: Count) => num
     cache_write_tokens: n('cache_write_tokens'),
     reasoning_tokens: n('reasoning_tokens'),
     errors: n('errors'),
+    ...r.sample,
   };
   for (const f of RICH_COUNT_FIELDS) if (n(f) > 0) g[f] = n(f);
   if (r.units) {

@@ -19,7 +19,7 @@
  *     times its event count.
  */
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
-import { sqlString } from '../rows.js';
+import { sampleColumns, sqlString } from '../rows.js';
 
 /** Every stored span with what the walk reads: the events' spans and the trace links. */
 export const TRACE_NODES = `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
@@ -146,6 +146,7 @@ SELECT w.api_key, w.service, w.agent, w.project,
        sum(w.cache_write_1h_tokens) AS cache_write_1h_tokens,
        sum(w.input_audio_tokens) AS input_audio_tokens, sum(w.output_audio_tokens) AS output_audio_tokens,
        w.units,
+       ${sampleColumns(q)},
        count(*) FILTER (WHERE w.status = 'error') AS errors
 FROM (${resolvedEvents(`time >= ${ts(q.from)} AND time < ${ts(q.to)}`)}) w
 GROUP BY ALL`;

@@ -43,6 +43,10 @@ export function copyLine(e: UsageEvent): string {
       cells.push(u === null ? '\\N' : text(`event ${e.source}/${e.id}`, f, u));
       continue;
     }
+    if (f === 'adjusted_count') {
+      cells.push(e.adjusted_count ? text(`event ${e.source}/${e.id}`, f, e.adjusted_count, false) : '\\N');
+      continue;
+    }
     if ((RICH_COUNT_FIELDS as readonly string[]).includes(f)) {
       cells.push(String(e[f as (typeof RICH_COUNT_FIELDS)[number]] ?? 0));
       continue;

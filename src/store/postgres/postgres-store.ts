@@ -24,6 +24,7 @@ import {
   type AuditDialect,
   type BatchContent,
   batchContent,
+  bucketHashesOfSql,
   bucketHashesSql,
   chainHash,
   contentFromBuckets,
@@ -31,6 +32,7 @@ import {
   LINK_FIELDS,
   linkBucketHashesSql,
   RESTATABLE_SOURCES,
+  rowHashSql,
   supersededCheckSql,
   supersededVerdict,
   verdict,
@@ -152,10 +154,12 @@ export class PostgresStore implements Store {
         const [found] = await rows(c, `SELECT to_regclass('schema_migrations') IS NOT NULL AS found`);
         if (found?.found !== true) throw missing(this.where);
       }
-      if (schema) await run(c, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
       // Several processes may open a new database at once: one migrates, the others wait and find it done.
-      await run(c, `SELECT pg_advisory_lock(${LOCK('migrate')})`);
+      // The key names the schema itself: before it exists, current_schema() is NULL.
+      const lock = schema ? `hashtext(${sqlString(`${schema}.tally.migrate`)})` : LOCK('migrate');
+      await run(c, `SELECT pg_advisory_lock(${lock})`);
       try {
+        if (schema) await run(c, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
         await run(
           c,
           `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)`,
@@ -172,7 +176,7 @@ export class PostgresStore implements Store {
             `the store ${this.where} was written by a newer tally (schema version ${num(row?.v)}); upgrade tally`,
           );
       } finally {
-        await run(c, `SELECT pg_advisory_unlock(${LOCK('migrate')})`);
+        await run(c, `SELECT pg_advisory_unlock(${lock})`);
       }
     });
   }
@@ -189,7 +193,10 @@ export class PostgresStore implements Store {
           const offered = await copyEvents(c, eventsOf(chunks, links));
           const withLinks = links.length > 0;
           if (withLinks) await copyLinks(c, links);
-          return this.merge(c, label, Date.now(), offered, withLinks);
+          if (offered === 0 && !withLinks)
+            return { result: { batch: null, stored: 0, duplicates: 0, superseded: 0 }, months: [] };
+          const staged = await prepare(c, offered);
+          return this.merge(c, label, Date.now(), staged, withLinks);
         });
         // A large load changes the months' statistics at once; autovacuum would take its time to notice.
         if (result.stored >= ANALYZE_AFTER)
@@ -200,74 +207,55 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * The serial part of an ingest, under the ingest lock: the staged events
-   * against the committed log (SPEC §3.3: the last of an input's repeats is
-   * kept; an identical stored event is a duplicate, a different one a new
-   * version), then the batch and its place in the chain.
+   * The serial part of an ingest, under the ingest lock: the prepared events
+   * against the committed log (an identical stored event is a duplicate, a
+   * different one a new version, SPEC §3.3), then the batch and its place in
+   * the chain. What does not depend on the log (repeats within the input, row
+   * hashes, the content hash when every event is new) was done before the
+   * lock, in parallel with other writers.
    */
   private async merge(
     c: pg.PoolClient,
     label: string,
     now: number,
-    offered: number,
+    staged: Staged,
     withLinks: boolean,
   ): Promise<{ result: IngestResult; months: number[] }> {
-    if (offered === 0 && !withLinks)
-      return { result: { batch: null, stored: 0, duplicates: 0, superseded: 0 }, months: [] };
-    const months = (
-      await rows(c, `SELECT DISTINCT ${ms("date_trunc('month', time)")} AS m FROM tally_stage`)
-    ).map((r) => monthOf(num(r.m)));
     await run(c, `SELECT pg_advisory_xact_lock(${LOCK('ingest')})`);
-    await this.ensurePartitions(c, months);
-    const kept = await run(
-      c,
-      `CREATE TEMP TABLE tally_last ON COMMIT DROP AS
-       SELECT DISTINCT ON (source, id) * FROM tally_stage ORDER BY source, id, ord DESC`,
-    );
-    let withinDuplicates = 0;
-    if (kept < offered) {
-      const [same] = await rows(
-        c,
-        `SELECT count(*) AS n FROM tally_stage s JOIN tally_last l
-           ON l.source = s.source AND l.id = s.id AND l.ord <> s.ord AND ${SAME_CONTENT('s', 'l')}`,
-      );
-      withinDuplicates = num(same?.n);
-    }
+    await this.ensurePartitions(c, staged.months);
     const [last] = await rows(c, `SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
     const seq = last ? num(last.seq) + 1 : 1;
-    const prior = await priorVersions(c, last !== undefined);
-    const stored = await run(
-      c,
-      `CREATE TEMP TABLE tally_new ON COMMIT DROP AS
-       SELECT ${COLUMNS}, ${seq} AS batch_seq FROM tally_last n WHERE NOT EXISTS (
-         SELECT 1 FROM tally_prior p WHERE p.same AND p.source = n.source AND p.id = n.id)`,
-    );
-    const events =
-      stored > 0 ? contentOf(await rows(c, bucketHashesSql(PG_AUDIT, 'tally_new'))).get(seq) : undefined;
+    const prior = await priorVersions(c, staged.seen, last ? num(last.seq) : 0);
+    let source = 'tally_last';
+    let events = staged.content;
+    if (prior.duplicates > 0) {
+      source = 'tally_new';
+      await run(
+        c,
+        `CREATE TEMP TABLE tally_new ON COMMIT DROP AS SELECT * FROM tally_last n WHERE NOT EXISTS (
+           SELECT 1 FROM tally_prior p WHERE p.same AND p.source = n.source AND p.id = n.id)`,
+      );
+      events = await contentOfTable(c, 'tally_new');
+    }
+    const stored = staged.kept - prior.duplicates;
     if (stored > 0 && events?.count !== stored)
       throw new StoreError(`batch ${seq}: hashed ${events?.count ?? 0} events, stored ${stored}`);
     if (stored > 0) {
-      await run(c, `INSERT INTO event_log (${COLUMNS}, batch_seq) SELECT * FROM tally_new`);
-      await run(
-        c,
-        `INSERT INTO superseded SELECT source, id, batch_seq, ${seq} FROM tally_prior WHERE NOT same`,
-      );
-    }
-    // A link whose span ids are stored already (the first one stored stays) is left out.
-    const links = withLinks
-      ? await run(
+      await run(c, `INSERT INTO event_log (${COLUMNS}, batch_seq) SELECT ${COLUMNS}, ${seq} FROM ${source}`);
+      if (prior.superseded > 0)
+        await run(
           c,
-          `INSERT INTO spans SELECT ${LINK_FIELDS.join(', ')}, ${seq} FROM (
-             SELECT DISTINCT ON (trace_id, span_id) * FROM tally_stage_links ORDER BY trace_id, span_id, ord) l
-           ON CONFLICT (trace_id, span_id) DO NOTHING`,
-        )
-      : 0;
+          `INSERT INTO superseded SELECT source, id, batch_seq, ${seq} FROM tally_prior WHERE NOT same`,
+        );
+    }
+    const links = withLinks ? await storeLinks(c, seq) : 0;
     if (stored > 0 || links > 0) {
       const linked =
         links > 0
           ? contentOf(await rows(c, linkBucketHashesSql(PG_AUDIT, `WHERE batch_seq = ${seq}`))).get(seq)
           : undefined;
-      const content = batchContent(events?.content ?? null, linked?.content ?? null) ?? '';
+      const content =
+        batchContent(stored > 0 ? (events?.content ?? null) : null, linked?.content ?? null) ?? '';
       const prev = last ? String(last.chain_sha256) : GENESIS;
       await run(
         c,
@@ -275,12 +263,14 @@ export class PostgresStore implements Store {
            ${sqlString(chainHash(prev, seq, stored, content))}, ${ts(now)})`,
       );
     }
-    const duplicates = withinDuplicates + prior.duplicates;
-    const superseded = offered - kept - withinDuplicates + prior.superseded;
-    await addCounter(c, 'duplicates', duplicates);
-    await addCounter(c, 'superseded', superseded);
+    const duplicates = staged.withinDuplicates + prior.duplicates;
+    const superseded = staged.offered - staged.kept - staged.withinDuplicates + prior.superseded;
+    await addCounters(c, { duplicates, superseded });
     const batch = stored > 0 || links > 0 ? seq : null;
-    return { result: { batch, stored, duplicates, superseded, ...(withLinks ? { links } : {}) }, months };
+    return {
+      result: { batch, stored, duplicates, superseded, ...(withLinks ? { links } : {}) },
+      months: staged.months,
+    };
   }
 
   /** Creates the monthly partitions that the staged events need and that do not exist yet. */
@@ -681,27 +671,122 @@ async function copyEvents(
   return offered;
 }
 
+/** An ingest's events as prepared before the lock. */
+interface Staged {
+  offered: number;
+  /** Events left once each (source, id) of the input keeps its last record. */
+  kept: number;
+  /** Earlier records of the input identical to the one kept. */
+  withinDuplicates: number;
+  /** Count and content hash of the kept events (as if every one is new); undefined when none. */
+  content: BatchContent | undefined;
+  /** The months (their first instants) that the events fall in. */
+  months: number[];
+  /**
+   * The last batch committed when the kept events were compared with the
+   * log (their live versions up to it are in `tally_prior`); null: no event
+   * kept, nothing to compare.
+   */
+  seen: number | null;
+}
+
 /**
- * The kept rows whose (source, id) is live from an earlier batch
- * (`tally_prior`): identical ones are duplicates, different ones supersede
- * the live version, which stays in the log, marked.
+ * What an ingest can do before it takes the lock, in parallel with other
+ * writers: keep the last record of each (source, id) of the input (SPEC
+ * §3.3) in `tally_last`, with each row's hash (src/store/audit.ts), and the
+ * content hash of those events.
+ */
+async function prepare(c: pg.PoolClient, offered: number): Promise<Staged> {
+  const months = (
+    await rows(c, `SELECT DISTINCT ${ms("date_trunc('month', time)")} AS m FROM tally_stage`)
+  ).map((r) => monthOf(num(r.m)));
+  const kept = await run(
+    c,
+    `CREATE TEMP TABLE tally_last ON COMMIT DROP AS
+     SELECT ${COLUMNS}, ord, ${rowHashSql(PG_AUDIT)} AS h
+     FROM (SELECT DISTINCT ON (source, id) * FROM tally_stage ORDER BY source, id, ord DESC) l`,
+  );
+  let withinDuplicates = 0;
+  if (kept < offered) {
+    const [same] = await rows(
+      c,
+      `SELECT count(*) AS n FROM tally_stage s JOIN tally_last l
+         ON l.source = s.source AND l.id = s.id AND l.ord <> s.ord AND ${SAME_CONTENT('s', 'l')}`,
+    );
+    withinDuplicates = num(same?.n);
+  }
+  const content = kept > 0 ? await contentOfTable(c, 'tally_last') : undefined;
+  const [head] = await rows(c, `SELECT coalesce(max(seq), 0) AS seq FROM batches`);
+  const seen = num(head?.seq);
+  if (kept > 0 && seen > 0)
+    await findPrior(c, `o.batch_seq <= ${seen}`, 'CREATE TEMP TABLE tally_prior ON COMMIT DROP AS');
+  return { offered, kept, withinDuplicates, content, months, seen: kept > 0 ? seen : null };
+}
+
+/** The live stored versions of the kept events, of the batches `where` selects, into `tally_prior`. */
+function findPrior(c: pg.PoolClient, where: string, into: string): Promise<number> {
+  return run(
+    c,
+    `${into} SELECT o.source, o.id, o.batch_seq, ${SAME_CONTENT('o', 'n')} AS same
+     FROM tally_last n JOIN events o ON o.source = n.source AND o.id = n.id WHERE ${where}`,
+  );
+}
+
+/** Count and content hash of the events of a prepared table (rows with their hash `h`). */
+async function contentOfTable(c: pg.PoolClient, table: string): Promise<BatchContent | undefined> {
+  return contentOf(await rows(c, bucketHashesOfSql(PG_AUDIT, `SELECT 0 AS batch_seq, h FROM ${table}`))).get(
+    0,
+  );
+}
+
+/** Stores the staged trace links; a link whose span ids are stored already (the first one stored stays) is left out. */
+function storeLinks(c: pg.PoolClient, seq: number): Promise<number> {
+  return run(
+    c,
+    `INSERT INTO spans SELECT ${LINK_FIELDS.join(', ')}, ${seq} FROM (
+       SELECT DISTINCT ON (trace_id, span_id) * FROM tally_stage_links ORDER BY trace_id, span_id, ord) l
+     ON CONFLICT (trace_id, span_id) DO NOTHING`,
+  );
+}
+
+/**
+ * The kept rows whose (source, id) is live in the log (`tally_prior`):
+ * identical ones are duplicates, different ones supersede the live version,
+ * which stays in the log, marked. Under the lock: `prepare` compared them
+ * with the batches up to `seen`; the batches committed since are compared
+ * now, and a version they replaced is no longer the live one.
  */
 async function priorVersions(
   c: pg.PoolClient,
-  anyStored: boolean,
+  seen: number | null,
+  last: number,
 ): Promise<{ duplicates: number; superseded: number }> {
-  await run(
-    c,
-    `CREATE TEMP TABLE tally_prior ON COMMIT DROP AS
-     SELECT o.source, o.id, o.batch_seq, ${SAME_CONTENT('o', 'n')} AS same
-     FROM tally_last n JOIN events o ON o.source = n.source AND o.id = n.id
-     WHERE ${anyStored}`,
-  );
+  if (seen === null || last === 0) return { duplicates: 0, superseded: 0 };
+  if (seen === 0) await findPrior(c, 'true', 'CREATE TEMP TABLE tally_prior ON COMMIT DROP AS');
+  else if (last > seen) {
+    const newer = await findPrior(c, `o.batch_seq > ${seen}`, 'INSERT INTO tally_prior');
+    if (newer > 0)
+      await run(
+        c,
+        `DELETE FROM tally_prior p WHERE p.batch_seq <= ${seen} AND EXISTS (
+           SELECT 1 FROM tally_prior q WHERE q.source = p.source AND q.id = p.id AND q.batch_seq > ${seen})`,
+      );
+  }
   const [r] = await rows(
     c,
     `SELECT count(*) FILTER (WHERE same) AS d, count(*) FILTER (WHERE NOT same) AS s FROM tally_prior`,
   );
   return { duplicates: num(r?.d), superseded: num(r?.s) };
+}
+
+async function addCounters(r: Runner, add: { duplicates: number; superseded: number }): Promise<void> {
+  const changed = Object.entries(add).filter(([, n]) => n !== 0);
+  if (changed.length === 0) return;
+  await run(
+    r,
+    `UPDATE counters SET value = value + CASE name ${changed.map(([k, n]) => `WHEN ${sqlString(k)} THEN ${sqlInt(n)}`).join(' ')} END
+     WHERE name IN (${changed.map(([k]) => sqlString(k)).join(', ')})`,
+  );
 }
 
 async function addCounter(r: Runner, name: string, n: number): Promise<void> {
@@ -760,6 +845,11 @@ async function rows(r: Runner, sql: string): Promise<Row[]> {
 }
 
 /** Runs a statement; returns the number of rows it changed (or created, for CREATE TABLE AS). */
+/**
+ * Processes opening a new schema at once (replicas and workers starting
+ * together) can both pass IF NOT EXISTS: the one that loses the race finds
+ * the schema made, which is what it wanted.
+ */
 async function run(r: Runner, sql: string): Promise<number> {
   try {
     return (await r.query(sql)).rowCount ?? 0;

@@ -3,13 +3,18 @@
  * census of `tally posture` and the evidence samples of the signals, in
  * PostgreSQL. Rows come back with `time` in epoch milliseconds.
  */
+
 import type { Selector } from '../../core/config.js';
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
-import { type FieldComparison, selectorComparisons } from '../../core/selectors.js';
 import type { EvidenceFilter } from '../../core/signals/facts.js';
 import type { SignalSumsQuery } from '../../core/signals/sums.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery, EventWindowQuery } from '../store.js';
+import {
+  type WindowDialect,
+  matchSql as windowMatchSql,
+  eventsInWindowSql as windowSql,
+} from '../window-sql.js';
 import { ms, sameTuple, TRACE_NODES, ts } from './usage-sql.js';
 
 const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? `${ms('time')} AS time` : f)).join(', ');
@@ -55,36 +60,18 @@ export function traceSpansSql(traceIds: readonly string[]): string {
 WHERE span_id IS NOT NULL AND trace_id IN (${list(traceIds)})`;
 }
 
-/** One comparison of core/selectors.ts in SQL: equal, or a 64-hex key hash that starts with the prefix. */
-function comparisonSql(c: FieldComparison): string {
-  const equal = `${c.field} = ${sqlString(c.value)}`;
-  if (c.op === 'equals') return equal;
-  return `(${equal} OR (starts_with(${c.field}, ${sqlString(c.value)}) AND ${c.field} ~ '^[0-9a-f]{64}$'))`;
-}
+/** How PostgreSQL spells the parts of the window query that differ between engines. */
+export const POSTGRES_WINDOW: WindowDialect = {
+  columns: COLUMNS,
+  ts,
+  isKeyHash: (field) => `${field} ~ '^[0-9a-f]{64}$'`,
+  limitedBranch: (sql) => `(${sql})`,
+};
 
-function selectorSql(s: Selector): string {
-  const parts = selectorComparisons(s).map(comparisonSql);
-  return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
-}
+export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(POSTGRES_WINDOW, q);
 
 /** Events that some of the selectors match; none match an empty list. */
-export function matchSql(match: readonly Selector[]): string {
-  return match.length === 0 ? 'false' : `(${match.map(selectorSql).join(' OR ')})`;
-}
-
-export function eventsInWindowSql(q: EventWindowQuery): string {
-  const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
-  if (q.match) where.push(matchSql(q.match));
-  const limit = q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`;
-  const selected = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}`;
-  if (q.traceMargin === undefined) return selected + limit;
-  return `WITH sel AS (${selected}${limit})
-SELECT * FROM sel
-UNION ALL
-(SELECT ${COLUMNS} FROM events
-WHERE time >= ${ts(q.from - q.traceMargin)} AND time < ${ts(q.to + q.traceMargin)}
-  AND trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)${limit})`;
-}
+export const matchSql = (match: readonly Selector[]): string => windowMatchSql(POSTGRES_WINDOW, match);
 
 export function traceEventsSql(traceIds: readonly string[]): string {
   return `SELECT ${COLUMNS} FROM events WHERE trace_id IN (${list(traceIds)})`;

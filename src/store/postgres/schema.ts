@@ -10,7 +10,7 @@
  * `time`. Ingest decides what is new under one lock (see postgres-store.ts);
  * the index on (source, id) makes that decision a lookup per event.
  */
-import { ALL_EVENT_FIELDS, type EventField } from '../../core/event.js';
+import { ALL_EVENT_FIELDS, type EventField, SAMPLING_FIELDS } from '../../core/event.js';
 import { LINK_FIELDS } from '../audit.js';
 import { COUNT_COLUMNS, sqlString } from '../rows.js';
 
@@ -20,7 +20,9 @@ export function pgColumnType(field: EventField): string {
   return COUNT_COLUMNS.has(field) ? 'bigint' : 'text';
 }
 
-const COLUMNS_DDL = ALL_EVENT_FIELDS.map(
+/** The columns of the first migration: never changes (later fields are added by later migrations). */
+const FIRST_FIELDS = ALL_EVENT_FIELDS.filter((f) => !(SAMPLING_FIELDS as readonly string[]).includes(f));
+const COLUMNS_DDL = FIRST_FIELDS.map(
   (f) => `${f} ${pgColumnType(f)}${f === 'id' || f === 'source' || f === 'time' ? ' NOT NULL' : ''}`,
 ).join(', ');
 
@@ -52,6 +54,14 @@ export const MIGRATIONS: readonly string[] = [
      batch_seq integer NOT NULL, PRIMARY KEY (trace_id, span_id));
    CREATE INDEX spans_batch ON spans (batch_seq);
    INSERT INTO counters VALUES ('ignored', 0) ON CONFLICT DO NOTHING;`,
+  // The events of the batches committed since a writer looked (ingest checks
+  // against the log before it takes the lock, then only those under it).
+  `CREATE INDEX event_log_batch ON event_log (batch_seq);`,
+  // Sampled telemetry (SPEC §11): the adjusted count as exact text, NULL for an unsampled event.
+  // The view reads l.*, so it is made again to carry the new column.
+  `ALTER TABLE event_log ADD COLUMN adjusted_count text;
+   CREATE OR REPLACE VIEW events AS SELECT * FROM event_log l WHERE NOT EXISTS (SELECT 1 FROM superseded s
+     WHERE s.source = l.source AND s.id = l.id AND s.batch_seq = l.batch_seq);`,
 ];
 
 /** The staging table of an ingest's trace links. */

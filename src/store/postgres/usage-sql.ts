@@ -6,7 +6,7 @@
  * the tree (SPEC §4.3 invoker, §4.4 inherited tenant), then the grouping.
  */
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
-import { sqlString } from '../rows.js';
+import { sampleColumns, sqlString } from '../rows.js';
 
 /** A timestamptz literal of an epoch-millisecond instant. */
 export function ts(ms: number): string {
@@ -118,6 +118,7 @@ SELECT w.api_key, w.service, w.agent, w.project,
        ${pairBand(varying.tiered, tier)} AS tier,
        ${pairBand(varying.timeOfDay, clockBand)} AS clock,
        w.units,
+       ${sampleColumns(q)},
        ${ms('min(w.time)')} AS time,
        count(*) AS events, sum(w.requests) AS requests,
        sum(CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END) AS tier_units,
@@ -129,7 +130,7 @@ SELECT w.api_key, w.service, w.agent, w.project,
        count(*) FILTER (WHERE w.status = 'error') AS errors
 FROM events w LEFT JOIN resolved r ON r.trace_id = w.trace_id AND r.span_id = w.span_id
 WHERE w.time >= ${ts(q.from)} AND w.time < ${ts(q.to)}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21`;
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24`;
 }
 
 export function modelPairsSql(q: UsageQuery): string {

@@ -5,7 +5,7 @@
  * selection). Every figure is the API's (GET /v1/breakdown).
  */
 import { type Breakdown, type BreakdownRow, getText } from '../api.js';
-import { axisMoney, chart } from '../charts.js';
+import { rankedBars } from '../charts.js';
 import { apiWindow, type Ctx, windowLabel } from '../context.js';
 import { csvButton, download, h, notice, table, valued } from '../dom.js';
 import { DIMENSIONS, type Dim, filterParams, filterSelect, filtersOf, LABELS } from '../filters.js';
@@ -147,24 +147,12 @@ function topChart(ctx: Ctx, b: Breakdown, by: Dim): HTMLElement {
     'data-testid': 'chart-breakdown',
   });
   ctx.onMount(() =>
-    chart(box, {
-      tooltip: {
-        trigger: 'axis',
-        axisPointer: { type: 'shadow' },
-        valueFormatter: (v: unknown) => axisMoney(Number(v)),
-      },
-      grid: {
-        left: 8,
-        right: 24,
-        top: 8,
-        bottom: 8,
-        outerBoundsMode: 'same',
-        outerBoundsContain: 'axisLabel',
-      },
-      xAxis: { type: 'value', axisLabel: { formatter: axisMoney } },
-      yAxis: { type: 'category', inverse: true, data: top.map((r) => label(ctx, by, r)) },
-      series: [{ type: 'bar', name: 'Effective', data: top.map((r) => Number(r.cents.effective_cost)) }],
-    }),
+    rankedBars(
+      box,
+      'Effective',
+      top.map((r) => label(ctx, by, r)),
+      top.map((r) => Number(r.cents.effective_cost)),
+    ),
   );
   return h(
     'section',

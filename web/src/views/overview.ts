@@ -1,6 +1,6 @@
 import { formatMoney, type Money } from '../../../src/core/money.js';
 import type { Breakdown, DailySpend, Line, Statement } from '../api.js';
-import { axisMoney, chart } from '../charts.js';
+import { axisMoney, chart, rankedBars } from '../charts.js';
 import { apiWindow, type Ctx, windowLabel } from '../context.js';
 import { csvButton, h, notice, table, valued } from '../dom.js';
 import { cents, change, count, parseMoney, percent, signedCents, sum } from '../format.js';
@@ -284,24 +284,12 @@ function topChart(
     'data-testid': `chart-${id}`,
   });
   ctx.onMount(() =>
-    chart(box, {
-      tooltip: {
-        trigger: 'axis',
-        axisPointer: { type: 'shadow' },
-        valueFormatter: (v: unknown) => axisMoney(Number(v)),
-      },
-      grid: {
-        left: 8,
-        right: 24,
-        top: 8,
-        bottom: 8,
-        outerBoundsMode: 'same',
-        outerBoundsContain: 'axisLabel',
-      },
-      xAxis: { type: 'value', axisLabel: { formatter: axisMoney } },
-      yAxis: { type: 'category', inverse: true, data: top.map(label) },
-      series: [{ type: 'bar', name: title, data: top.map((r) => Number(formatMoney(r.amount))) }],
-    }),
+    rankedBars(
+      box,
+      title,
+      top.map(label),
+      top.map((r) => Number(formatMoney(r.amount))),
+    ),
   );
   const rows = top.map((r) => [
     named(ctx.names, kind, r.id, topLink(ctx, kind, r.id)),

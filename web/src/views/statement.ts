@@ -150,6 +150,14 @@ function summary(st: Statement, lines: Line[], filtered: boolean): HTMLElement {
     item('unattributed', 'Unattributed', cents(c.unattributed_cost, st.currency), t.unattributed_cost),
     item('disputed', 'Disputed', cents(c.disputed_cost, st.currency), t.disputed_cost),
     item('coverage', 'Coverage', percent(t.coverage), String(t.coverage)),
+    t.estimated && t.effective_cost_ci95
+      ? item(
+          'estimate',
+          'Estimated, 95 %',
+          interval(t.effective_cost_ci95, st.currency),
+          t.effective_cost_ci95.join(' '),
+        )
+      : null,
     filtered ? item('filtered-effective', 'Filtered effective', cents(eff, st.currency), String(eff)) : null,
     filtered ? item('filtered-billed', 'Filtered billed', cents(billed, st.currency), String(billed)) : null,
   );
@@ -166,6 +174,23 @@ function drillDown(ctx: Ctx, l: Line, level: string): string {
   return href('events', { ...ctx.winParams, ...filterParams(f) });
 }
 
+/** A 95 % interval of an estimate (SPEC §11), in cents: `$1.20–$1.60`. */
+function interval([low, high]: [string, string], currency: string): string {
+  return `${cents(low, currency)}–${cents(high, currency)}`;
+}
+
+/** A line's effective cost; an estimated line (sampled telemetry) shows its interval beneath, marked. */
+function effectiveCell(l: Line, currency: string): HTMLElement | string {
+  const shown = cents(l.cents.effective_cost, currency);
+  if (!l.estimated || !l.effective_cost_ci95) return shown;
+  return h(
+    'span',
+    { class: 'estimated', title: 'estimated from sampled traces: 95 % confidence interval' },
+    `≈ ${shown}`,
+    h('small', { 'data-testid': 'estimate' }, ` (95 %: ${interval(l.effective_cost_ci95, currency)})`),
+  );
+}
+
 /** The pool rides with its category and the reason with its status, to keep the table narrow. */
 const JOINED: Partial<Record<Dimension, Dimension>> = { category: 'pool', status: 'reason' };
 function cellOf(ctx: Ctx, l: Line, d: Dimension): HTMLElement | string {
@@ -179,7 +204,7 @@ function lineTable(ctx: Ctx, st: Statement, lines: Line[], level: string, all: D
   const shown = all.filter((d) => d !== 'pool' && d !== 'reason');
   const rows = lines.map((l) => [
     ...shown.map((d) => cellOf(ctx, l, d)),
-    valued(cents(l.cents.effective_cost, st.currency), l.cents.effective_cost),
+    valued(effectiveCell(l, st.currency), l.cents.effective_cost),
     valued(cents(l.cents.billed_cost, st.currency), l.cents.billed_cost),
     valued(
       count(l.events) + (l.unpriced_events ? ` (${count(l.unpriced_events)} unpriced)` : ''),

@@ -1,0 +1,63 @@
+/** The ingest queue as the commands open it: `--queue` or `queue:`, parsed once, connected, the stream ensured. */
+import type { Config } from '../core/config.js';
+import { UsageError } from '../core/errors.js';
+import { parseQueueUrl, QueueUrlError, shownQueueUrl } from '../core/queue-url.js';
+import { connectQueue, ensureStream, type QueueConnection } from '../queue/connect.js';
+import { str } from './args.js';
+
+/** The queue URL of a command, or null when neither `--queue` nor `queue:` gives one. */
+export function queueUrl(values: Record<string, unknown>, config: Config): string | null {
+  return str(values, 'queue') ?? config.queue;
+}
+
+/**
+ * Connects to the queue and (unless `ensure` is false: `tally status` only
+ * looks) creates its stream when missing; `name` shows in NATS's connection list.
+ */
+export async function openQueue(
+  command: string,
+  url: string,
+  name: string,
+  ensure = true,
+): Promise<QueueConnection> {
+  let settings: ReturnType<typeof parseQueueUrl>;
+  try {
+    settings = parseQueueUrl(url);
+  } catch (e) {
+    if (e instanceof QueueUrlError)
+      throw new UsageError(`${command}: --queue ${shownQueueUrl(url)}: ${e.message}`);
+    throw e;
+  }
+  const conn = await connectQueue(settings, name);
+  if (!ensure) return conn;
+  try {
+    await retrying(() => ensureStream(conn));
+  } catch (e) {
+    await conn.close();
+    throw new UsageError(
+      `${command}: cannot create or read the stream ${settings.stream} on ${shownQueueUrl(url)}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  return conn;
+}
+
+/** Several processes share one queue only through a shared store: the embedded one is one process's. */
+export function needsSharedStore(command: string, storeUrl: string): void {
+  if (!/^postgres(ql)?:\/\//i.test(storeUrl))
+    throw new UsageError(
+      `${command}: a queue needs a shared store: set \`store: postgres://…\` (or --store); the embedded store ` +
+        'belongs to one process (docs/deploy.md)',
+    );
+}
+
+/** A JetStream cluster that is starting or has just lost its leader answers within seconds: try for 20 s. */
+async function retrying(body: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await body();
+    } catch (e) {
+      if (attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * The key check of the bulk JSON lines path. DuckDB's reader takes the
+ * columns it is given and ignores any other key, and its sniff of the
+ * columns reads only the first records; the streaming parser
+ * (src/ingest/canonical.ts) refuses an unknown key wherever it is. This scan
+ * reads every key of every record, as bytes, so that a misspelt key on
+ * record 30,000 is refused by the bulk path as it is by the parser.
+ *
+ * It runs on the main thread while DuckDB reads the same file on its own
+ * threads (the main thread only waits for the query meanwhile), one chunk
+ * at a time so that nothing else waits long. It decides only what it can
+ * decide exactly: a record it cannot read as a flat object of plain keys
+ * (an escaped key, a nested value, text that is not JSON) is reported as
+ * undecided, and the caller lets the parser decide.
+ */
+import { createReadStream } from 'node:fs';
+
+export type KeyScanResult =
+  | { ok: true; lines: number }
+  | { ok: false; line: number; reason: string; key?: string };
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+
+/**
+ * The known keys as a trie over their bytes: `next[node * 256 + byte]` is
+ * the next node (0: no known key continues so), `last[node]` whether a key
+ * ends there. One array read per key byte, exact.
+ */
+class KeyTrie {
+  readonly next: Int32Array;
+  readonly last: Uint8Array;
+
+  constructor(keys: readonly string[]) {
+    const bytes = keys.map((k) => Buffer.from(k, 'utf8'));
+    const nodes = 2 + bytes.reduce((n, b) => n + b.length, 0);
+    this.next = new Int32Array(nodes * 256);
+    this.last = new Uint8Array(nodes);
+    let used = 2; // node 0 is the dead end, node 1 the root
+    for (const b of bytes) {
+      let node = 1;
+      for (const c of b) {
+        const at = node * 256 + c;
+        if (this.next[at] === 0) this.next[at] = used++;
+        node = this.next[at] as number;
+      }
+      this.last[node] = 1;
+    }
+  }
+}
+
+// The scanner's states (one record a line: `{"key": value, …}`).
+const LINE = 0; // between records
+const FIRST = 1; // after `{`: a key or `}`
+const NEXT = 2; // after `,`: a key
+const KEY = 3; // in a key
+const COLON = 4; // after a key
+const VALUE = 5; // after `:`
+const STRING = 6; // in a string value
+const ESCAPE = 7; // after a backslash in a string value
+const SCALAR = 8; // in a number or literal
+const AFTER = 9; // after a value
+const END = 10; // after `}`
+// What a refused record has (negative, so that a state is never one).
+const PROBLEMS = [
+  '',
+  'not a JSON object',
+  'not a flat JSON object',
+  'a nested value',
+  'a line break inside a string or key',
+  'an escaped key',
+  'unknown field',
+];
+const NOT_OBJECT = -1;
+const NOT_FLAT = -2;
+const NESTED = -3;
+const BROKEN_LINE = -4;
+const ESCAPED_KEY = -5;
+const UNKNOWN = -6;
+const EMPTY = Buffer.alloc(0);
+/** At most this much of an unknown key is named. */
+const MAX_KEY_BYTES = 200;
+
+/** The next state after a byte outside keys and strings, or a problem (negative). */
+function step(state: number, c: number): number {
+  const blank = c === 0x20 || c === 0x09 || c === 0x0d;
+  switch (state) {
+    case LINE:
+      return c === 0x7b ? FIRST : blank || c === NEWLINE ? LINE : NOT_OBJECT;
+    case FIRST:
+    case NEXT:
+      if (c === 0x7d && state === FIRST) return END;
+      return c === QUOTE ? KEY : blank ? state : NOT_FLAT;
+    case COLON:
+      return c === 0x3a ? VALUE : blank ? COLON : NOT_FLAT;
+    case VALUE:
+      if (c === 0x7b || c === 0x5b) return NESTED;
+      if (c === 0x2c || c === 0x7d || c === NEWLINE) return NOT_FLAT;
+      return c === QUOTE ? STRING : blank ? VALUE : SCALAR;
+    case SCALAR:
+      if (c === 0x2c) return NEXT;
+      if (c === 0x7d) return END;
+      if (c === NEWLINE || c === 0x7b || c === 0x5b) return NOT_FLAT;
+      return blank ? AFTER : SCALAR;
+    case AFTER:
+      return c === 0x2c ? NEXT : c === 0x7d ? END : blank ? AFTER : NOT_FLAT;
+    default: // END
+      return c === NEWLINE ? LINE : blank ? END : NOT_FLAT;
+  }
+}
+
+/** Where a scan is, carried from one chunk to the next. */
+interface ScanState {
+  state: number;
+  node: number;
+  /** Newlines read so far: the current record is on line `lines + 1`. */
+  lines: number;
+  /** A problem (negative) once a record is refused, else 0. */
+  problem: number;
+  /** The bytes of the key being read that came in earlier chunks (at most MAX_KEY_BYTES). */
+  keyHead: Buffer;
+  key?: string;
+}
+
+/** Scans one chunk; sets `problem` and returns at the first record it refuses. */
+function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
+  const { next, last } = trie;
+  let { state, node, lines } = s;
+  let keyStart = 0;
+  // Whether the key being read started in this chunk (else s.keyHead holds its start).
+  let fresh = false;
+  const n = b.length;
+  let i = 0;
+  for (; i < n; i++) {
+    let c = b[i] as number;
+    if (state === STRING) {
+      while (c !== QUOTE && c !== BACKSLASH && c !== NEWLINE && i < n - 1) c = b[++i] as number;
+      if (c === QUOTE) state = AFTER;
+      else if (c === BACKSLASH) state = ESCAPE;
+      else if (c === NEWLINE) break;
+    } else if (state === ESCAPE) {
+      if (c === NEWLINE) break;
+      state = STRING;
+    } else if (state === KEY) {
+      if (c === QUOTE) {
+        if (last[node] !== 1) break;
+        state = COLON;
+      } else if (c === BACKSLASH || c === NEWLINE) break;
+      else node = next[node * 256 + c] as number;
+    } else {
+      if (c === NEWLINE && (state === LINE || state === END)) lines++;
+      const to = step(state, c);
+      if (to < 0) {
+        s.problem = to;
+        break;
+      }
+      if (to === KEY) {
+        node = 1;
+        keyStart = i + 1;
+        fresh = true;
+      }
+      state = to;
+    }
+  }
+  if (fresh) s.keyHead = EMPTY;
+  if (i < n && s.problem === 0) refuseIn(b, s, state, keyStart, i);
+  else if (state === KEY) s.keyHead = keyBytes(s.keyHead, b, keyStart, n);
+  s.state = state;
+  s.node = node;
+  s.lines = lines;
+}
+
+/** Why the scan stopped at byte `i` in a key or string. */
+function refuseIn(b: Buffer, s: ScanState, state: number, keyStart: number, i: number): void {
+  if (state !== KEY || b[i] === NEWLINE) s.problem = BROKEN_LINE;
+  else if (b[i] === BACKSLASH) s.problem = ESCAPED_KEY;
+  else {
+    s.problem = UNKNOWN;
+    s.key = keyBytes(s.keyHead, b, keyStart, i).toString('utf8');
+  }
+}
+
+function keyBytes(head: Buffer, b: Buffer, from: number, to: number): Buffer {
+  const room = MAX_KEY_BYTES - head.length;
+  return room <= 0 ? head : Buffer.concat([head, b.subarray(from, Math.min(to, from + room))]);
+}
+
+/**
+ * Scans every line of a JSON lines file for keys outside `known`. Stops at
+ * the first line with one (or one it cannot decide), or when `stop()` says
+ * so (the read failed: nothing to decide any more).
+ */
+export async function scanJsonKeys(
+  path: string,
+  known: readonly string[],
+  stop: () => boolean = () => false,
+): Promise<KeyScanResult> {
+  const trie = new KeyTrie(known);
+  const s: ScanState = { state: LINE, node: 1, lines: 0, problem: 0, keyHead: EMPTY };
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream) {
+      if (stop()) return { ok: false, line: s.lines + 1, reason: 'not read to the end' };
+      scanChunk(chunk as Buffer, s, trie);
+      if (s.problem !== 0) return refused(s);
+      // Let other work (the query's callbacks, a server's requests) run between chunks.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (s.state === END) return { ok: true, lines: s.lines + 1 };
+  if (s.state === LINE) return { ok: true, lines: s.lines };
+  return { ok: false, line: s.lines + 1, reason: 'the last record is incomplete' };
+}
+
+function refused(s: ScanState): KeyScanResult {
+  return {
+    ok: false,
+    line: s.lines + 1,
+    reason: PROBLEMS[-s.problem] ?? 'not a flat JSON object',
+    ...(s.key === undefined ? {} : { key: s.key }),
+  };
+}

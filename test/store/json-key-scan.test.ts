@@ -1,0 +1,84 @@
+// The bulk path's key scan (src/store/duckdb/json-key-scan.ts): every key of
+// every record, whatever the chunk a key or value falls across.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scanJsonKeys } from '../../src/store/duckdb/json-key-scan.js';
+
+const KNOWN = ['id', 'source', 'model', 'model_version', 'input_tokens'];
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tally-keyscan-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function scan(text: string) {
+  const file = path.join(dir, 'f.jsonl');
+  await writeFile(file, text);
+  return scanJsonKeys(file, KNOWN);
+}
+
+describe('scanJsonKeys', () => {
+  it('accepts known keys in any spacing, values with quotes, colons and braces, blank lines', async () => {
+    const text = [
+      '{"id":"a","source":"gw","model":"m","input_tokens":5}',
+      '',
+      '  { "id" : "b\\"model\\":{x}" ,\t"model_version": null , "input_tokens" : 12 }  \r',
+      '{}',
+      '{"id":"c\\\\","source":"\\u00e9"}',
+    ].join('\n');
+    expect(await scan(text)).toEqual({ ok: true, lines: 5 });
+  });
+
+  const refused: Array<[string, string, { line: number; reason: string; key?: string }]> = [
+    [
+      'a misspelt key',
+      '{"id":"a"}\n{"id":"b","input_token":5}\n',
+      { line: 2, reason: 'unknown field', key: 'input_token' },
+    ],
+    [
+      'a key that only starts as a known one',
+      '{"modelx":1}\n',
+      { line: 1, reason: 'unknown field', key: 'modelx' },
+    ],
+    ['a prefix of a known key', '{"mod":1}\n', { line: 1, reason: 'unknown field', key: 'mod' }],
+    ['an empty key', '{"id":"a","":1}\n', { line: 1, reason: 'unknown field', key: '' }],
+    ['an escaped key', '{"\\u0069d":"a"}\n', { line: 1, reason: 'an escaped key' }],
+    ['a nested value', '{"id":{"x":1}}\n', { line: 1, reason: 'a nested value' }],
+    ['an array', '[1]\n', { line: 1, reason: 'not a JSON object' }],
+    ['two objects on a line', '{"id":"a"}{"id":"b"}\n', { line: 1, reason: 'not a flat JSON object' }],
+    ['a record cut short', '{"id":"a"}\n{"id":"b",', { line: 2, reason: 'the last record is incomplete' }],
+    [
+      'a line break inside a string or key',
+      '{"id":"a\nb"}\n',
+      { line: 1, reason: 'a line break inside a string or key' },
+    ],
+  ];
+  for (const [what, text, expected] of refused)
+    it(`refuses ${what}, naming its line`, async () => {
+      expect(await scan(text)).toEqual({ ok: false, ...expected });
+    });
+
+  it('finds a key that falls across two chunks of the read, with the right line', async () => {
+    const good = '{"id":"aaaaaaaaaaaaaaaa","source":"gw","model":"m","input_tokens":5}\n';
+    // Move the misspelt key across the 1 MiB chunk boundary byte by byte.
+    const lines = Math.floor((1 << 20) / good.length) - 1;
+    // The bad line's key starts 11 bytes into it; at shift 0 it starts 5 bytes before the boundary.
+    const room = (1 << 20) - (lines - 1) * good.length - 11 - 5;
+    for (const shift of [-12, -7, -3, -1, 0, 1, 4, 5, 6, 16, 17]) {
+      const filler = `{"id":"${'x'.repeat(room + shift - 10)}"}\n`;
+      const text = `${good.repeat(lines - 1)}${filler}{"id":"z","input_tokenz":1}\n${good}`;
+      expect(await scan(text)).toEqual({
+        ok: false,
+        line: lines + 1,
+        reason: 'unknown field',
+        key: 'input_tokenz',
+      });
+    }
+    const escaped = `${'{"id":"a"}\n'.repeat(lines)}{"source":"${'\\"'.repeat(1 << 19)}","mode":1}\n`;
+    expect(await scan(escaped)).toEqual({ ok: false, line: lines + 1, reason: 'unknown field', key: 'mode' });
+  });
+});
