@@ -1,4 +1,4 @@
-// B9: drill-down from a statement line, as the dashboard asks for it:
+// B10: drill-down from a statement line, as the dashboard asks for it:
 // `GET /v1/events` on `tally serve` over the shared benchmark month
 // (bench/lib/month-store.mjs), filtered by a sparse line's key (team,
 // application, tenant, environment, status), timed from the request to the
@@ -141,7 +141,7 @@ try {
 }
 console.log(
   JSON.stringify({
-    name: 'B9 drill-down from a statement line',
+    name: 'B10 drill-down from a statement line',
     target: `all events of a sparse statement line over \`GET /v1/events\` < ${TARGET_MS} ms (10M-event month)`,
     figures,
     pass:
