@@ -332,7 +332,7 @@ function unpricedFindings(charges: readonly Charge[]): Draft[] {
     severity: 'medium',
     subject: model,
     detail: 'no organisation or catalog price: its cost is unknown, not 0',
-    events: u.events,
+    events: Math.round(u.events),
     cost: null,
     figures: { input_tokens: u.input, output_tokens: u.output },
   }));
@@ -522,7 +522,7 @@ function priceFallbacks(charges: readonly Charge[]): Array<Omit<Finding, 'refs'>
         unit === null
           ? (FALLBACK_DETAIL[x.part] ?? `${x.part} priced at a more general rate`)
           : `"${unit}" units have no organisation or catalog price: left out of the cost, which is too low by their price`,
-      events: x.events,
+      events: Math.round(x.events),
       cost: null,
       figures: { part: x.part, quantity: x.quantity },
     };

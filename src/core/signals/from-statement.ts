@@ -72,7 +72,8 @@ export function chargeFindings(
       severity: g.severity,
       identity: g.identity,
       team: last.team,
-      events: cs.reduce((n, c) => n + c.events, 0),
+      // Sampled charges count estimated events (SPEC §11): a whole number, as on statement lines.
+      events: Math.round(cs.reduce((n, c) => n + c.events, 0)),
       cost: cs.reduce((m, c) => m + c.direct_cost, 0n),
       sources: sorted(cs.map((c) => c.identity)),
       from,
