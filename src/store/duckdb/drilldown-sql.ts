@@ -37,8 +37,12 @@ export function eventsPageSql(q: EventsPageQuery): string {
     where.push(`(time < ${t} OR (time = ${t} AND (source < ${s} OR (source = ${s} AND id < ${i}))))`);
   }
   where.push(...pageFilters(q));
-  return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}
-ORDER BY time DESC, source DESC, id DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
+  // The page's keys first, then its rows: a top-N over every column of a month reads all of them.
+  return `WITH k AS (
+  SELECT time, source, id FROM events WHERE ${where.join(' AND ')}
+  ORDER BY time DESC, source DESC, id DESC LIMIT ${Math.max(1, Math.trunc(q.limit))})
+SELECT ${COLUMNS} FROM events e SEMI JOIN k ON e.time = k.time AND e.source = k.source AND e.id = k.id
+ORDER BY e.time DESC, e.source DESC, e.id DESC`;
 }
 
 export function eventsByIdSql(id: string, source: string | null, limit: number): string {

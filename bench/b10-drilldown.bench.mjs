@@ -1,11 +1,13 @@
-// B9: drill-down from a statement line, as the dashboard asks for it:
+// B10: drill-down from a statement line, as the dashboard asks for it:
 // `GET /v1/events` on `tally serve` over the shared benchmark month
 // (bench/lib/month-store.mjs), filtered by a sparse line's key (team,
 // application, tenant, environment, status), timed from the request to the
 // last page of the line (following next_cursor), and a dense one: the first
 // page of October, unfiltered. The server runs in its own process.
-// Reference in the same run: a hand-written DuckDB query selecting the same
-// line's events by their selectors and tenant. Target: < 500 ms.
+// Reference in the same run: a hand-written DuckDB query selecting the
+// events of the picked selector tuple and tenant, which the line must hold
+// (the line also holds its identities' other tuples and work rolled up from
+// shared agents). Target: < 500 ms.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -108,12 +110,15 @@ try {
     .join('&');
   const ts = performance.now();
   const ids = [];
+  const keys = new Set();
   let requests = 0;
   let cursor = null;
   do {
     const page = await get(`${base}&${params}&limit=100${cursor ? `&cursor=${cursor}` : ''}`);
     requests++;
     ids.push(...page.events.map((e) => e.id));
+    for (const e of page.events)
+      keys.add(`${e.team}/${e.application}/${e.tenant}/${e.environment}/${e.attribution}`);
     cursor = page.next_cursor;
   } while (cursor);
   const lineMs = performance.now() - ts;
@@ -127,7 +132,7 @@ try {
     'dense: first page of October (100 events) ms': Math.round(denseMs),
     'dense page events': dense.events.length,
     'reference query ms (the line by its selectors and tenant)': Math.round(refMs),
-    'same events as the reference': ids.length === ref.length && ids.every((id, i) => id === ref[i].id),
+    'holds the reference events, and only the line': ref.every((r) => ids.includes(r.id)) && keys.size === 1,
     'load average before / after': `${loadBefore} / ${load()}`,
   };
 } finally {
@@ -136,10 +141,11 @@ try {
 }
 console.log(
   JSON.stringify({
-    name: 'B9 drill-down from a statement line',
+    name: 'B10 drill-down from a statement line',
     target: `all events of a sparse statement line over \`GET /v1/events\` < ${TARGET_MS} ms (10M-event month)`,
     figures,
     pass:
-      figures['sparse line, all pages ms'] < TARGET_MS && figures['same events as the reference'] === true,
+      figures['sparse line, all pages ms'] < TARGET_MS &&
+      figures['holds the reference events, and only the line'] === true,
   }),
 );
