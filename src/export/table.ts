@@ -73,7 +73,12 @@ function linesTable(s: Statement, lines: readonly Line[]): string {
   const keys = LEVEL_FIELDS[s.level].filter((f) => f !== 'status');
   // Only a statement with sampled telemetry gets the interval column: every other table is as before.
   const sampled = lines.some((l) => l.sample && l.sample.size > 0);
-  const head = [...keys, ...AMOUNTS.map(([h]) => h), 'events', ...(sampled ? ['effective 95 % interval'] : [])];
+  const head = [
+    ...keys,
+    ...AMOUNTS.map(([h]) => h),
+    'events',
+    ...(sampled ? ['effective 95 % interval'] : []),
+  ];
   const rows = lines.map((l) => [
     ...keys.map((k) => l[k] ?? '-'),
     ...AMOUNTS.map(([, f]) => centsText(l.cents[f])),
