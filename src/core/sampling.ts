@@ -67,13 +67,16 @@ export function parseRational(text: string): Rational | null {
 }
 
 /**
- * A canonical `adjusted_count` (a decimal ≥ 1) as stored: normalised, and
+ * A canonical `adjusted_count` (a decimal ≥ 1, or an exact fraction `p/q` ≥ 1) as stored: normalised, and
  * null for exactly 1 (an unsampled event, stored as if the field were absent).
  * Throws RangeError with the reason.
  */
 export function adjustedCountOf(text: string): string | null {
-  const r = /^[0-9]{1,15}(\.[0-9]{1,40})?$/.test(text) ? parseRational(text) : null;
-  if (r === null) throw new RangeError(`must be a decimal number ≥ 1, got "${text.slice(0, 40)}"`);
+  // A decimal, or the exact fraction `p/q` that tally writes for a `tracestate` threshold (so that events round-trip).
+  const shape = /^[0-9]{1,15}(\.[0-9]{1,40})?$/.test(text) || /^[0-9]{1,40}\/[0-9]{1,40}$/.test(text);
+  const r = shape ? parseRational(text) : null;
+  if (r === null)
+    throw new RangeError(`must be a decimal number ≥ 1 (or a fraction p/q), got "${text.slice(0, 40)}"`);
   if (r.n < r.d) throw new RangeError(`must be ≥ 1 (an event stands for at least itself), got ${text}`);
   return r.n === r.d ? null : rationalText(r);
 }

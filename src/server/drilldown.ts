@@ -209,6 +209,7 @@ function eventJson(e: UsageEvent, c: Charge): Record<string, unknown> {
     status: e.status,
     error_type: e.error_type,
     tenant_claim: e.tenant,
+    adjusted_count: e.adjusted_count ?? null,
     identity: c.identity,
     payer: c.payer,
     cost_center: c.cost_center,

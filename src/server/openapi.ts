@@ -322,6 +322,11 @@ const DRILLDOWN_EVENT = strict({
   status: { enum: ['ok', 'error'], description: 'The request’s own outcome' },
   error_type: ID,
   tenant_claim: { ...ID, description: 'The tenant the event claimed' },
+  adjusted_count: {
+    ...ID,
+    description:
+      'How many events this sampled one stands for (decimal or exact fraction p/q); null when unsampled',
+  },
   identity: { ...ID, description: 'The identity whose usage it is, or the unmatched selector' },
   payer: { ...ID, description: 'The identity that pays (the invoker of shared work)' },
   cost_center: ID,

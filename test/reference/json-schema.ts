@@ -92,6 +92,10 @@ const CHECKS: Record<string, Check> = {
     if (Array.isArray(v) && v.length < (s.minItems as number))
       fail(ctx, at, `must have at least ${s.minItems} items`);
   },
+  maxItems(s, v, at, ctx) {
+    if (Array.isArray(v) && v.length > (s.maxItems as number))
+      fail(ctx, at, `must have at most ${s.maxItems} items`);
+  },
   items(s, v, at, ctx) {
     if (!Array.isArray(v)) return;
     for (let i = 0; i < v.length; i++) ctx.errors.push(...run(s.items as Schema, v[i], `${at}/${i}`, ctx));

@@ -71,6 +71,11 @@ describe('the canonical adjusted_count', () => {
     expect(adjustedCountOf('1')).toBeNull();
     expect(adjustedCountOf('1.000')).toBeNull();
     expect(() => adjustedCountOf('0.5')).toThrow(/≥ 1/);
+    // The exact fraction tally writes for a tracestate threshold reads back as itself (events round-trip).
+    expect(adjustedCountOf('36028797018963968/3602879701896397')).toBe('36028797018963968/3602879701896397');
+    expect(adjustedCountOf('20/2')).toBe('10');
+    expect(() => adjustedCountOf('1/2')).toThrow(/≥ 1/);
+    expect(() => adjustedCountOf('1/0')).toThrow(/decimal/);
     expect(() => adjustedCountOf('-2')).toThrow(/decimal/);
     expect(() => adjustedCountOf('1e3')).toThrow(/decimal/);
   });

@@ -261,18 +261,24 @@ describe('GET /v1/events from a statement line', () => {
       const given = fields.filter((f) => line[f] !== null).map((f) => `${f}=${encodeURIComponent(line[f]!)}`);
       const none = fields.filter((f) => line[f] === null && f !== 'category');
       const query = [...given, `status=${line.status}`, ...(none.length ? [`none=${none.join(',')}`] : [])];
+      // A sampled event counts its adjusted count (SPEC §11); the line's count is that sum, rounded.
+      const weight = (a: string | null) => {
+        const [p = '1', q = '1'] = (a ?? '1').split('/');
+        return Number(p) / Number(q);
+      };
       let events = 0;
       let cursor: string | null = null;
       do {
-        const page: { events: unknown[]; next_cursor: string | null } = await get(
-          fin,
-          `/v1/events?period=2026-10&limit=1000&${query.join('&')}${cursor ? `&cursor=${cursor}` : ''}`,
-        );
-        events += page.events.length;
+        const page: { events: Array<{ adjusted_count: string | null }>; next_cursor: string | null } =
+          await get(
+            fin,
+            `/v1/events?period=2026-10&limit=1000&${query.join('&')}${cursor ? `&cursor=${cursor}` : ''}`,
+          );
+        for (const e of page.events) events += weight(e.adjusted_count);
         cursor = page.next_cursor;
       } while (cursor);
       const same = st.lines.filter((l) => fields.every((f) => l[f] === line[f]) && l.status === line.status);
-      expect(events, query.join('&')).toBe(same.reduce((n, l) => n + l.events, 0));
+      expect(Math.round(events), query.join('&')).toBe(same.reduce((n, l) => n + l.events, 0));
     }
   });
 });

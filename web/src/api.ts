@@ -239,6 +239,7 @@ export interface ReplaySpan {
     lifecycle_since: string | null;
     model_allowed: boolean | null;
     tenant_claim: string | null;
+    adjusted_count: string | null;
     tenant_allowed: boolean | null;
     owner_stale: boolean;
     status: string;
