@@ -178,6 +178,21 @@ describe.skipIf(!hasChromium)('dashboard views and controls in Chromium', () => 
       expect(await page.getByTestId('error').count()).toBe(0);
       await own('budgets');
 
+      await go(page, `#/sampling?period=${PERIOD}`);
+      type Plan = { rows: Array<{ id: string; expected_relative_error: number | null }> };
+      const asShown = (p: Plan) =>
+        p.rows.map((r) =>
+          r.expected_relative_error === null ? '—' : `${(r.expected_relative_error * 100).toFixed(2)} %`,
+        );
+      const plan = await api<Plan>(`/v1/sampling?period=${PERIOD}&rate=0.1&target=0.05`);
+      expect(plan.rows.length, role).toBeGreaterThan(0);
+      expect(await column(page, 'sampling-table', 5), role).toEqual(asShown(plan));
+      await page.getByTestId('sampling-rate').selectOption('0.25');
+      await settled(page);
+      const quarter = await api<Plan>(`/v1/sampling?period=${PERIOD}&rate=0.25&target=0.05`);
+      expect(await column(page, 'sampling-table', 5), role).toEqual(asShown(quarter));
+      await own('sampling');
+
       await go(page, `#/posture?period=${PERIOD}`);
       if (role === 'finance') {
         const posture = await api<{ findings: unknown[] }>(`/v1/posture?period=${PERIOD}`);

@@ -10,6 +10,7 @@ import { eventsView } from './views/events.js';
 import { overviewView } from './views/overview.js';
 import { postureView } from './views/posture.js';
 import { replayView } from './views/replay.js';
+import { samplingView } from './views/sampling.js';
 import { signalsView } from './views/signals.js';
 import { signInView } from './views/signin.js';
 import { statementView } from './views/statement.js';
@@ -26,6 +27,7 @@ const VIEWS: Record<View, { title: string; render: ViewFn; teamMay: boolean }> =
   replay: { title: 'Replay', render: replayView, teamMay: true },
   posture: { title: 'Posture', render: postureView, teamMay: false },
   budgets: { title: 'Budgets', render: budgetsView, teamMay: true },
+  sampling: { title: 'Sampling', render: samplingView, teamMay: true },
 };
 
 const top = document.getElementById('top')!;

@@ -10,6 +10,7 @@ const VIEWS = [
   'replay',
   'posture',
   'budgets',
+  'sampling',
 ] as const;
 export type View = (typeof VIEWS)[number];
 
