@@ -8,7 +8,7 @@
 import type { Selector } from '../core/config.js';
 import { type FieldComparison, selectorComparisons } from '../core/selectors.js';
 import { sqlString } from './rows.js';
-import type { EventWindowQuery } from './store.js';
+import type { EventsPageQuery, EventWindowQuery } from './store.js';
 
 export interface WindowDialect {
   /** The event columns as the adapter reads them back. */
@@ -19,6 +19,8 @@ export interface WindowDialect {
   isKeyHash(field: string): string;
   /** A UNION branch that carries its own LIMIT (PostgreSQL wants it in parentheses). */
   limitedBranch(sql: string): string;
+  /** The query of every span id with its trace (events and trace links), for the drill-down's trace filter. */
+  traceNodes: string;
 }
 
 /** One comparison in SQL: equal, or a 64-hex key hash that starts with the prefix. */
@@ -51,4 +53,21 @@ WHERE time >= ${d.ts(q.from - q.traceMargin)} AND time < ${d.ts(q.to + q.traceMa
 SELECT * FROM sel
 UNION ALL
 ${limit === '' ? nearby : d.limitedBranch(nearby)}`;
+}
+
+/** The drill-down's filters that SQL can apply (EventsPageQuery); the rest is attribution's. */
+export function pageFiltersSql(d: WindowDialect, q: EventsPageQuery): string[] {
+  const out: string[] = [];
+  if (q.match) {
+    const own = matchSql(d, q.match.own);
+    const invoked = `trace_id IN (SELECT trace_id FROM (${d.traceNodes}) n WHERE trace_id IS NOT NULL AND ${own})`;
+    out.push(
+      q.match.shared.length === 0 ? own : `(${own} OR (${matchSql(d, q.match.shared)} AND ${invoked}))`,
+    );
+  }
+  if (q.tenant !== undefined)
+    out.push(`(tenant = ${sqlString(q.tenant)} OR (tenant IS NULL AND trace_id IS NOT NULL))`);
+  if (q.provider !== undefined) out.push(`provider IS NOT DISTINCT FROM ${sqlString(q.provider)}`);
+  if (q.model !== undefined) out.push(`model IS NOT DISTINCT FROM ${sqlString(q.model)}`);
+  return out;
 }

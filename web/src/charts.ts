@@ -56,6 +56,16 @@ export function chart(el: HTMLElement, option: EChartsCoreOption): EChartsType {
 /** Two decimals for axis and tooltip labels; exact amounts are in the tables. */
 export const axisMoney = (v: number): string => `$${v.toFixed(2)}`;
 
+/** The grid of a horizontal bar chart: labels kept inside the box. */
+export const BAR_GRID = {
+  left: 8,
+  right: 24,
+  top: 8,
+  bottom: 8,
+  outerBoundsMode: 'same',
+  outerBoundsContain: 'axisLabel',
+};
+
 /** A horizontal bar chart of ranked amounts in dollars, largest on top. */
 export function rankedBars(el: HTMLElement, name: string, labels: string[], dollars: number[]): EChartsType {
   return chart(el, {
@@ -64,14 +74,7 @@ export function rankedBars(el: HTMLElement, name: string, labels: string[], doll
       axisPointer: { type: 'shadow' },
       valueFormatter: (v: unknown) => axisMoney(Number(v)),
     },
-    grid: {
-      left: 8,
-      right: 24,
-      top: 8,
-      bottom: 8,
-      outerBoundsMode: 'same',
-      outerBoundsContain: 'axisLabel',
-    },
+    grid: BAR_GRID,
     xAxis: { type: 'value', axisLabel: { formatter: axisMoney } },
     yAxis: { type: 'category', inverse: true, data: labels },
     series: [{ type: 'bar', name, data: dollars }],

@@ -5,27 +5,15 @@
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery } from '../store.js';
-import { matchSql } from './replay-sql.js';
+import { pageFiltersSql } from '../window-sql.js';
+import { DUCKDB_WINDOW } from './replay-sql.js';
 import { TRACE_NODES } from './usage-sql.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
 const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? 'epoch_ms(time) AS time' : f)).join(', ');
 
-/** The drill-down's filters that SQL can apply (EventsPageQuery); the rest is attribution's. */
-function pageFilters(q: EventsPageQuery): string[] {
-  const out: string[] = [];
-  if (q.match) {
-    const own = matchSql(q.match.own);
-    const invoked = `trace_id IN (SELECT trace_id FROM (${TRACE_NODES}) n WHERE trace_id IS NOT NULL AND ${own})`;
-    out.push(q.match.shared.length === 0 ? own : `(${own} OR (${matchSql(q.match.shared)} AND ${invoked}))`);
-  }
-  if (q.tenant !== undefined)
-    out.push(`(tenant = ${sqlString(q.tenant)} OR (tenant IS NULL AND trace_id IS NOT NULL))`);
-  if (q.provider !== undefined) out.push(`provider IS NOT DISTINCT FROM ${sqlString(q.provider)}`);
-  if (q.model !== undefined) out.push(`model IS NOT DISTINCT FROM ${sqlString(q.model)}`);
-  return out;
-}
+const pageFilters = (q: EventsPageQuery): string[] => pageFiltersSql(DUCKDB_WINDOW, q);
 
 export function eventsPageSql(q: EventsPageQuery): string {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];

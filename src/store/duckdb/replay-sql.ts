@@ -17,6 +17,7 @@ import {
   eventsInWindowSql as windowSql,
 } from '../window-sql.js';
 import { columnType } from './schema.js';
+import { TRACE_NODES } from './usage-sql.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
@@ -31,6 +32,7 @@ export const DUCKDB_WINDOW: WindowDialect = {
   ts,
   isKeyHash: (field) => `regexp_full_match(${field}, '[0-9a-f]{64}')`,
   limitedBranch: (sql) => sql,
+  traceNodes: TRACE_NODES,
 };
 
 export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(DUCKDB_WINDOW, q);

@@ -11,6 +11,7 @@ import type { SignalSumsQuery } from '../../core/signals/sums.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery, EventWindowQuery } from '../store.js';
 import {
+  pageFiltersSql,
   type WindowDialect,
   matchSql as windowMatchSql,
   eventsInWindowSql as windowSql,
@@ -20,20 +21,7 @@ import { ms, sameTuple, TRACE_NODES, ts } from './usage-sql.js';
 const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? `${ms('time')} AS time` : f)).join(', ');
 const list = (ids: readonly string[]) => ids.map(sqlString).join(', ');
 
-/** The drill-down's filters that SQL can apply (EventsPageQuery); the rest is attribution's. */
-function pageFilters(q: EventsPageQuery): string[] {
-  const out: string[] = [];
-  if (q.match) {
-    const own = matchSql(q.match.own);
-    const invoked = `trace_id IN (SELECT trace_id FROM (${TRACE_NODES}) n WHERE trace_id IS NOT NULL AND ${own})`;
-    out.push(q.match.shared.length === 0 ? own : `(${own} OR (${matchSql(q.match.shared)} AND ${invoked}))`);
-  }
-  if (q.tenant !== undefined)
-    out.push(`(tenant = ${sqlString(q.tenant)} OR (tenant IS NULL AND trace_id IS NOT NULL))`);
-  if (q.provider !== undefined) out.push(`provider IS NOT DISTINCT FROM ${sqlString(q.provider)}`);
-  if (q.model !== undefined) out.push(`model IS NOT DISTINCT FROM ${sqlString(q.model)}`);
-  return out;
-}
+const pageFilters = (q: EventsPageQuery): string[] => pageFiltersSql(POSTGRES_WINDOW, q);
 
 export function eventsPageSql(q: EventsPageQuery): string {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
@@ -66,6 +54,7 @@ export const POSTGRES_WINDOW: WindowDialect = {
   ts,
   isKeyHash: (field) => `${field} ~ '^[0-9a-f]{64}$'`,
   limitedBranch: (sql) => `(${sql})`,
+  traceNodes: TRACE_NODES,
 };
 
 export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(POSTGRES_WINDOW, q);

@@ -1,5 +1,5 @@
 import { formatFixed, parseMoney } from '../../../src/core/money.js';
-import { chart } from '../charts.js';
+import { BAR_GRID, chart } from '../charts.js';
 import type { Ctx } from '../context.js';
 import { h, notice, table, valued } from '../dom.js';
 import { count } from '../format.js';
@@ -74,14 +74,7 @@ function errorChart(ctx: Ctx, teams: readonly PlanRow[]): HTMLElement {
   ctx.onMount(() =>
     chart(box, {
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-      grid: {
-        left: 8,
-        right: 24,
-        top: 8,
-        bottom: 8,
-        outerBoundsMode: 'same',
-        outerBoundsContain: 'axisLabel',
-      },
+      grid: BAR_GRID,
       xAxis: { type: 'value', axisLabel: { formatter: (v: number) => `${v} %` } },
       yAxis: { type: 'category', inverse: true, data: shown.map((r) => nameOf(ctx.names, 'team', r.id)) },
       series: [
