@@ -23,94 +23,121 @@ export interface CsvRecord {
  * in the input; a record past MAX_RECORD_CHARS is reported, not kept.
  */
 export async function* csvRecords(text: AsyncIterable<string>, file: string): AsyncGenerator<CsvRecord[]> {
-  let line = 0;
-  let pending = '';
-  let pendingLine = 0;
-  let quotes = 0;
-  let overlong = false;
-  let partial: string[] = [];
-  let partialSize = 0;
-  const out: CsvRecord[] = [];
-  const take = (textLine: string): void => {
-    line++;
-    const l = textLine.endsWith('\r') ? textLine.slice(0, -1) : textLine;
-    if (pending === '' && quotes === 0 && !overlong) {
-      if (l.length === 0) return;
-      pendingLine = line;
-    }
-    quotes += countQuotes(l);
-    if (!overlong) {
-      pending = pending === '' && pendingLine === line ? l : `${pending}\n${l}`;
-      if (pending.length > MAX_RECORD_CHARS) {
-        overlong = true;
-        pending = '';
-      }
-    }
-    if (quotes % 2 === 0) {
-      out.push(overlong ? tooLong(pendingLine, file) : record(pending, pendingLine, file));
-      pending = '';
-      quotes = 0;
-      overlong = false;
-    }
-  };
-  // A line longer than a chunk: its parts, or only its quote count once it is too long to keep.
-  const addPartial = (piece: string): void => {
-    if (partialSize > MAX_RECORD_CHARS) {
-      quotes += countQuotes(piece);
-      return;
-    }
-    partial.push(piece);
-    partialSize += piece.length;
-    if (partialSize > MAX_RECORD_CHARS) {
-      quotes += countQuotes(partial.join(''));
-      partial = [];
-    }
-  };
-  const endLine = (piece: string): void => {
-    if (partialSize > MAX_RECORD_CHARS) {
-      quotes += countQuotes(piece);
-      line++;
-      if (pending === '' && !overlong) pendingLine = line;
-      overlong = true;
-      pending = '';
-      if (quotes % 2 === 0) {
-        out.push(tooLong(pendingLine, file));
-        quotes = 0;
-        overlong = false;
-      }
-    } else {
-      partial.push(piece);
-      take(partial.length === 1 ? piece : partial.join(''));
-    }
-    partial = [];
-    partialSize = 0;
-  };
+  const lines = new RecordAssembler(file);
   for await (const chunk of text) {
     let from = 0;
     for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', from)) {
-      endLine(chunk.slice(from, nl));
+      lines.endLine(chunk.slice(from, nl));
       from = nl + 1;
     }
-    if (from < chunk.length) addPartial(chunk.slice(from));
-    if (out.length > 0) yield out.splice(0);
+    if (from < chunk.length) lines.addPartial(chunk.slice(from));
+    if (lines.out.length > 0) yield lines.out.splice(0);
   }
-  if (partialSize > 0) endLine('');
-  if (quotes % 2 === 1) {
-    out.push({
-      cells: [],
-      raw: pending.slice(0, 200),
-      line: pendingLine,
-      problem: {
-        file,
-        record: pendingLine,
-        recordKind: 'line',
-        reason: overlong
-          ? `the record is longer than ${mib(MAX_RECORD_CHARS)}`
-          : 'unterminated quoted field: the file ends inside quotes',
-      },
-    });
+  lines.finish();
+  if (lines.out.length > 0) yield lines.out;
+}
+
+/**
+ * Joins lines into records by quote parity. A line arrives whole
+ * (`endLine`) or in parts (`addPartial` until its `endLine`); a record
+ * longer than MAX_RECORD_CHARS is only counted, not kept.
+ */
+class RecordAssembler {
+  readonly out: CsvRecord[] = [];
+  private line = 0;
+  private pending = '';
+  private pendingLine = 0;
+  private quotes = 0;
+  private overlong = false;
+  private partial: string[] = [];
+  private partialSize = 0;
+
+  constructor(private readonly file: string) {}
+
+  /** A piece of a line longer than a chunk: kept, or only its quotes counted once it is too long to keep. */
+  addPartial(piece: string): void {
+    if (this.partialSize > MAX_RECORD_CHARS) {
+      this.quotes += countQuotes(piece);
+      return;
+    }
+    this.partial.push(piece);
+    this.partialSize += piece.length;
+    if (this.partialSize > MAX_RECORD_CHARS) {
+      this.quotes += countQuotes(this.partial.join(''));
+      this.partial = [];
+    }
   }
-  if (out.length > 0) yield out;
+
+  /** The last piece of a line (the whole line when it had no earlier parts). */
+  endLine(piece: string): void {
+    if (this.partialSize > MAX_RECORD_CHARS) this.endOverlongLine(piece);
+    else {
+      this.partial.push(piece);
+      this.take(this.partial.length === 1 ? piece : this.partial.join(''));
+    }
+    this.partial = [];
+    this.partialSize = 0;
+  }
+
+  /** The end of the input: a last line without a break, and a quote still open. */
+  finish(): void {
+    if (this.partialSize > 0) this.endLine('');
+    if (this.quotes % 2 === 1)
+      this.out.push({
+        cells: [],
+        raw: this.pending.slice(0, 200),
+        line: this.pendingLine,
+        problem: {
+          file: this.file,
+          record: this.pendingLine,
+          recordKind: 'line',
+          reason: this.overlong
+            ? `the record is longer than ${mib(MAX_RECORD_CHARS)}`
+            : 'unterminated quoted field: the file ends inside quotes',
+        },
+      });
+  }
+
+  private endOverlongLine(piece: string): void {
+    this.quotes += countQuotes(piece);
+    this.line++;
+    if (this.pending === '' && !this.overlong) this.pendingLine = this.line;
+    this.overlong = true;
+    this.pending = '';
+    if (this.quotes % 2 === 0) {
+      this.out.push(tooLong(this.pendingLine, this.file));
+      this.quotes = 0;
+      this.overlong = false;
+    }
+  }
+
+  /** A whole line: it starts a record, continues one inside quotes, or ends one. */
+  private take(textLine: string): void {
+    this.line++;
+    const l = textLine.endsWith('\r') ? textLine.slice(0, -1) : textLine;
+    if (this.pending === '' && this.quotes === 0 && !this.overlong) {
+      if (l.length === 0) return;
+      this.pendingLine = this.line;
+    }
+    this.quotes += countQuotes(l);
+    if (!this.overlong) {
+      this.pending = this.pending === '' && this.pendingLine === this.line ? l : `${this.pending}\n${l}`;
+      if (this.pending.length > MAX_RECORD_CHARS) {
+        this.overlong = true;
+        this.pending = '';
+      }
+    }
+    if (this.quotes % 2 === 0) {
+      this.out.push(
+        this.overlong
+          ? tooLong(this.pendingLine, this.file)
+          : record(this.pending, this.pendingLine, this.file),
+      );
+      this.pending = '';
+      this.quotes = 0;
+      this.overlong = false;
+    }
+  }
 }
 
 function tooLong(line: number, file: string): CsvRecord {
