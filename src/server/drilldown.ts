@@ -12,7 +12,7 @@ import type { UsageEvent } from '../core/event.js';
 import { formatMoney } from '../core/money.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
-import { TraceIndex } from '../core/trace-walk.js';
+import { TraceIndex, type WalkStep } from '../core/trace-walk.js';
 import { eventGroup } from '../core/usage.js';
 import type { EventKey, EventsPageQuery, Store } from '../store/store.js';
 import { HttpError } from './errors.js';
@@ -120,7 +120,7 @@ export class Drilldown {
         to: window.end,
         trace: filter.trace ?? null,
         after,
-        limit: CHUNK,
+        limit: exactInSql(filter) ? limit : CHUNK,
         ...prefilter(this.config, filter),
       });
       if (events.length === 0) return { events: out, next_cursor: null };
@@ -143,11 +143,34 @@ export class Drilldown {
   /** Each event as a usage group of one, with its payer and tenant found the way the statement finds them. */
   private async attribute(events: readonly UsageEvent[]): Promise<Charge[]> {
     const index = new TraceIndex(this.registry, this.config.policy.workflowRollup === 'invoker');
-    const walkTraces = new Set(events.filter((e) => index.needsWalk(e)).map((e) => e.trace_id as string));
-    index.add(await this.store.traceSpans([...walkTraces]));
+    const walking = events.filter((e) => index.needsWalk(e));
+    await this.addTraces(index, walking);
     return events.map((e) => this.attributor.attribute(eventGroup(e, index.walk(e))));
   }
+
+  /**
+   * The spans of the walking events' traces: first those within a day of
+   * the events (zone maps on `time` skip the rest of the month), then, for
+   * any trace whose walk still meets a span that is not there, the whole
+   * trace, so the answer is the statement's whatever a trace's length.
+   */
+  private async addTraces(index: TraceIndex, walking: readonly UsageEvent[]): Promise<void> {
+    if (walking.length === 0) return;
+    const traces = (list: readonly UsageEvent[]) => [...new Set(list.map((e) => e.trace_id as string))];
+    const times = walking.map((e) => e.time);
+    const near = { from: Math.min(...times) - TRACE_MARGIN_MS, to: Math.max(...times) + TRACE_MARGIN_MS };
+    index.add(await this.store.traceSpans(traces(walking), near));
+    const cut = walking.filter((e) => {
+      const steps: WalkStep[] = [];
+      index.walk(e, steps);
+      return steps.at(-1)?.node === null;
+    });
+    if (cut.length > 0) index.add(await this.store.traceSpans(traces(cut)));
+  }
 }
+
+/** How far from a page's events the first look for their traces' other spans reaches. */
+const TRACE_MARGIN_MS = 24 * 60 * 60 * 1000;
 
 /**
  * What the store can filter before attribution, a superset of the events
@@ -174,6 +197,13 @@ function prefilter(config: Config, f: EventFilter): Partial<EventsPageQuery> {
       shared: config.identities.filter((i) => i.shared).flatMap((i) => i.match),
     };
   return q;
+}
+
+/** Filters the store applies exactly: every event it returns matches, so a page need read no more than its size. */
+const EXACT_IN_SQL: ReadonlySet<string> = new Set(['provider', 'model', 'trace']);
+
+function exactInSql(f: EventFilter): boolean {
+  return Object.keys(f).every((k) => EXACT_IN_SQL.has(k));
 }
 
 function matches(c: Charge, f: EventFilter): boolean {

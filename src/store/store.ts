@@ -205,8 +205,12 @@ export interface Store {
    * `MAX_SOURCES_PER_ID` rows (`tally explain`).
    */
   eventsById(id: string, source: string | null): Promise<UsageEvent[]>;
-  /** The spans of the given traces (every stored event with a span id), to walk a trace tree. */
-  traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]>;
+  /**
+   * The spans of the given traces (every stored event with a span id, and
+   * the trace links), to walk a trace tree; with `near`, only the events in
+   * that time range (the links are always all read).
+   */
+  traceSpans(traceIds: readonly string[], near?: { from: number; to: number }): Promise<TraceSpan[]>;
   /** The time of the newest stored event, or null for an empty store. */
   latestEventTime(): Promise<number | null>;
   /** Records that a budget alert is being sent; false when `key` was recorded before (never send twice). */

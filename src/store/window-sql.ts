@@ -6,7 +6,7 @@
  * this only translates it.
  */
 import type { Selector } from '../core/config.js';
-import { type FieldComparison, selectorComparisons } from '../core/selectors.js';
+import { type FieldComparison, MIN_KEY_PREFIX_DIGITS, selectorComparisons } from '../core/selectors.js';
 import { sqlString } from './rows.js';
 import type { EventsPageQuery, EventWindowQuery } from './store.js';
 
@@ -35,9 +35,40 @@ export function selectorSql(d: WindowDialect, s: Selector): string {
   return parts.length === 0 ? 'true' : `(${parts.join(' AND ')})`;
 }
 
-/** Events that some of the selectors match; none match an empty list. */
+/**
+ * Events that some of the selectors match; none match an empty list.
+ * Selectors of a key hash alone (most of a registry) are tested together:
+ * whole values by one `IN` list, prefixes first by their first 16 digits in
+ * another (a hash lookup) and only then one by one, so a registry's many
+ * selectors cost about one comparison per event, not one each.
+ */
 export function matchSql(d: WindowDialect, match: readonly Selector[]): string {
-  return match.length === 0 ? 'false' : `(${match.map((s) => selectorSql(d, s)).join(' OR ')})`;
+  if (match.length === 0) return 'false';
+  const keys: FieldComparison[] = [];
+  const others: string[] = [];
+  for (const s of match) {
+    const cs = selectorComparisons(s);
+    const [only] = cs;
+    if (cs.length === 1 && only?.field === 'api_key') keys.push(only);
+    else others.push(cs.length === 0 ? 'true' : `(${cs.map((c) => comparisonSql(d, c)).join(' AND ')})`);
+  }
+  return `(${[...keyHashesSql(d, keys), ...others].join(' OR ')})`;
+}
+
+/** The api_key comparisons of `matchSql`, grouped: equal to any value, or a key hash with any prefix. */
+function keyHashesSql(d: WindowDialect, keys: readonly FieldComparison[]): string[] {
+  if (keys.length === 0) return [];
+  const list = (values: Iterable<string>) => [...new Set(values)].map(sqlString).join(', ');
+  const out = [`api_key IN (${list(keys.map((k) => k.value))})`];
+  const prefixes = keys.filter((k) => k.op === 'key_prefix').map((k) => k.value);
+  if (prefixes.length > 0) {
+    const heads = list(prefixes.map((p) => p.slice(0, MIN_KEY_PREFIX_DIGITS)));
+    const each = [...new Set(prefixes)].map((p) => `starts_with(api_key, ${sqlString(p)})`).join(' OR ');
+    out.push(
+      `(length(api_key) = 64 AND substr(api_key, 1, ${MIN_KEY_PREFIX_DIGITS}) IN (${heads}) AND (${each}) AND ${d.isKeyHash('api_key')})`,
+    );
+  }
+  return out;
 }
 
 export function eventsInWindowSql(d: WindowDialect, q: EventWindowQuery): string {
@@ -65,9 +96,32 @@ export function pageFiltersSql(d: WindowDialect, q: EventsPageQuery): string[] {
       q.match.shared.length === 0 ? own : `(${own} OR (${matchSql(d, q.match.shared)} AND ${invoked}))`,
     );
   }
-  if (q.tenant !== undefined)
-    out.push(`(tenant = ${sqlString(q.tenant)} OR (tenant IS NULL AND trace_id IS NOT NULL))`);
+  if (q.tenant !== undefined) {
+    // A span without a claim inherits one from an ancestor, so only from a trace where some span has it.
+    const t = sqlString(q.tenant);
+    const claimed = `SELECT trace_id FROM (${d.traceNodes}) n WHERE tenant = ${t} AND trace_id IS NOT NULL`;
+    out.push(`(tenant = ${t} OR (tenant IS NULL AND trace_id IN (${claimed})))`);
+  }
   if (q.provider !== undefined) out.push(`provider IS NOT DISTINCT FROM ${sqlString(q.provider)}`);
   if (q.model !== undefined) out.push(`model IS NOT DISTINCT FROM ${sqlString(q.model)}`);
   return out;
+}
+
+/** What the trace walk reads of a span (core/trace-walk.ts SpanLike), in both the events and the links. */
+const NODE_COLUMNS = 'trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project';
+
+/**
+ * The spans of some traces, events and trace links (SPEC §3.2). `near`
+ * limits the events to a time range, so that zone maps on `time` skip most
+ * of a month; the trace links carry no time and are always read whole.
+ */
+export function traceSpansSql(
+  d: WindowDialect,
+  traceIds: readonly string[],
+  near?: { from: number; to: number },
+): string {
+  const traces = `span_id IS NOT NULL AND trace_id IN (${traceIds.map(sqlString).join(', ')})`;
+  const when = near ? ` AND time >= ${d.ts(near.from)} AND time < ${d.ts(near.to)}` : '';
+  return `SELECT ${NODE_COLUMNS} FROM events WHERE ${traces}${when}
+UNION ALL SELECT ${NODE_COLUMNS} FROM spans WHERE ${traces}`;
 }

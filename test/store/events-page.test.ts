@@ -24,8 +24,11 @@ const EVENTS: UsageEvent[] = [
   // a shared agent's spans: one invoked from svc-a's trace, one from svc-b's
   ev('e5', { service: 'svc-a', trace_id: 'tr1', span_id: 's1' }),
   ev('e6', { service: 'agents', trace_id: 'tr1', span_id: 's2', parent_span_id: 's1' }),
-  ev('e7', { service: 'svc-b', trace_id: 'tr2', span_id: 's3' }),
+  ev('e7', { service: 'svc-b', trace_id: 'tr2', span_id: 's3', tenant: 't1' }),
   ev('e8', { service: 'agents', trace_id: 'tr2', span_id: 's4', parent_span_id: 's3' }),
+  // 16 hex digits stored as they came (a provider's key id, not a hash): a selector of the same text matches it
+  ev('e9', { api_key: '0123456789abcdef' }),
+  ev('e10', { api_key: 'cd'.repeat(32) }),
 ];
 
 describe.each(ADAPTERS)('$name store: eventsPage filters', (adapter) => {
@@ -56,8 +59,23 @@ describe.each(ADAPTERS)('$name store: eventsPage filters', (adapter) => {
     expect(await ids({ match: { own: [], shared: [{ service: 'agents' }] } })).toEqual([]);
   });
 
-  it('selects a tenant with the events that may inherit one, and provider and model as stored', async () => {
-    expect(await ids({ tenant: 't1' })).toEqual(['e1', 'e3', 'e5', 'e6', 'e7', 'e8']);
+  it('matches key hashes whole, by a prefix of 16 to 63 digits, or a same-text value, many at once', async () => {
+    const keys = (...api_keys: string[]) =>
+      ids({ match: { own: api_keys.map((api_key) => ({ api_key })), shared: [] } });
+    expect(await keys(HASH)).toEqual(['e4']);
+    expect(await keys(HASH.slice(0, 20), 'cd'.repeat(10))).toEqual(['e10', 'e4']);
+    expect(await keys('0123456789abcdef')).toEqual(['e9']);
+    expect(await keys('0123456789abcde', 'ab'.repeat(7))).toEqual([]);
+    // a prefix whose first 16 digits are another key's: only the whole prefix decides
+    expect(await keys(`${'ab'.repeat(8)}ff`, 'cd'.repeat(8))).toEqual(['e10']);
+    // key selectors beside a selector of another field
+    const own = [{ api_key: HASH }, { api_key: 'cd'.repeat(8) }, { service: 'svc-b' }];
+    expect(await ids({ match: { own, shared: [] } })).toEqual(['e10', 'e3', 'e4', 'e7']);
+  });
+
+  it('selects a tenant with the events that may inherit it in their trace, and provider and model as stored', async () => {
+    // e8 may inherit t1 from e7 in its trace; e5 and e6 are in a trace where no span claims it
+    expect(await ids({ tenant: 't1' })).toEqual(['e1', 'e3', 'e7', 'e8']);
     expect(await ids({ provider: null })).toEqual(['e4']);
     expect(await ids({ model: 'other', provider: 'p' })).toEqual(['e3']);
   });

@@ -7,7 +7,6 @@ import { sqlString } from '../rows.js';
 import type { EventsPageQuery } from '../store.js';
 import { pageFiltersSql } from '../window-sql.js';
 import { DUCKDB_WINDOW } from './replay-sql.js';
-import { TRACE_NODES } from './usage-sql.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
@@ -37,9 +36,4 @@ export function eventsByIdSql(id: string, source: string | null, limit: number):
   const where = [`id = ${sqlString(id)}`];
   if (source !== null) where.push(`source = ${sqlString(source)}`);
   return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY source LIMIT ${Math.trunc(limit)}`;
-}
-
-export function traceSpansSql(traceIds: readonly string[]): string {
-  return `SELECT * FROM (${TRACE_NODES})
-WHERE span_id IS NOT NULL AND trace_id IN (${traceIds.map(sqlString).join(', ')})`;
 }

@@ -66,11 +66,18 @@ import type {
   VerifyResult,
 } from '../store.js';
 import { MAX_SOURCES_PER_ID } from '../store.js';
+import { traceSpansSql } from '../window-sql.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql } from './canonical-sql.js';
-import { eventsByIdSql, eventsPageSql, traceSpansSql } from './drilldown-sql.js';
+import { eventsByIdSql, eventsPageSql } from './drilldown-sql.js';
 import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
-import { eventsInWindowSql, eventsOf, selectorUsageSql, traceEventsSql } from './replay-sql.js';
+import {
+  DUCKDB_WINDOW,
+  eventsInWindowSql,
+  eventsOf,
+  selectorUsageSql,
+  traceEventsSql,
+} from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type ChunkDb, readGroups } from './usage-read.js';
@@ -415,9 +422,11 @@ export class DuckDBStore implements Store {
     );
   }
 
-  traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
+  traceSpans(traceIds: readonly string[], near?: { from: number; to: number }): Promise<TraceSpan[]> {
     if (traceIds.length === 0) return Promise.resolve([]);
-    return this.readTimed(async () => (await this.rows(traceSpansSql(traceIds))).map(rowToSpan));
+    return this.readTimed(async () =>
+      (await this.rows(traceSpansSql(DUCKDB_WINDOW, traceIds, near))).map(rowToSpan),
+    );
   }
 
   latestEventTime(): Promise<number | null> {

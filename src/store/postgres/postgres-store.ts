@@ -65,16 +65,17 @@ import type {
   VerifyResult,
 } from '../store.js';
 import { MAX_SOURCES_PER_ID } from '../store.js';
+import { traceSpansSql } from '../window-sql.js';
 import { COPY_COLUMNS, copyLine, LINK_COPY_COLUMNS, linkCopyLine } from './copy.js';
 import {
   eventsByIdSql,
   eventsInWindowSql,
   eventsPageSql,
   evidenceSql,
+  POSTGRES_WINDOW,
   selectorUsageSql,
   signalSumsSql,
   traceEventsSql,
-  traceSpansSql,
 } from './read-sql.js';
 import { LINK_STAGE_DDL, MIGRATIONS, monthOf, partitionName, partitionSql, STAGE_DDL } from './schema.js';
 import { modelPairsSql, ms, ts, usageGroupsSql } from './usage-sql.js';
@@ -399,9 +400,11 @@ export class PostgresStore implements Store {
     );
   }
 
-  traceSpans(traceIds: readonly string[]): Promise<TraceSpan[]> {
+  traceSpans(traceIds: readonly string[], near?: { from: number; to: number }): Promise<TraceSpan[]> {
     if (traceIds.length === 0) return Promise.resolve([]);
-    return this.readTimed(async (db) => (await db.rows(traceSpansSql(traceIds))).map(rowToSpan));
+    return this.readTimed(async (db) =>
+      (await db.rows(traceSpansSql(POSTGRES_WINDOW, traceIds, near))).map(rowToSpan),
+    );
   }
 
   latestEventTime(): Promise<number | null> {

@@ -43,11 +43,6 @@ export function eventsByIdSql(id: string, source: string | null, limit: number):
   return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY source COLLATE "C" LIMIT ${Math.trunc(limit)}`;
 }
 
-export function traceSpansSql(traceIds: readonly string[]): string {
-  return `SELECT * FROM (${TRACE_NODES}) n
-WHERE span_id IS NOT NULL AND trace_id IN (${list(traceIds)})`;
-}
-
 /** How PostgreSQL spells the parts of the window query that differ between engines. */
 export const POSTGRES_WINDOW: WindowDialect = {
   columns: COLUMNS,
