@@ -76,7 +76,15 @@ import {
   traceEventsSql,
   traceSpansSql,
 } from './read-sql.js';
-import { LINK_STAGE_DDL, MIGRATIONS, monthOf, partitionName, partitionSql, STAGE_DDL } from './schema.js';
+import {
+  LINK_STAGE_DDL,
+  MIGRATIONS,
+  monthOf,
+  nextMonth,
+  partitionName,
+  partitionSql,
+  STAGE_DDL,
+} from './schema.js';
 import { modelPairsSql, ms, ts, usageGroupsSql } from './usage-sql.js';
 
 export const PG_AUDIT: AuditDialect = {
@@ -190,12 +198,12 @@ export class PostgresStore implements Store {
         const { result, months } = await inTransaction(c, async () => {
           await run(c, STAGE_DDL);
           const links: TraceLink[] = [];
-          const offered = await copyEvents(c, eventsOf(chunks, links));
+          const { offered, months } = await copyEvents(c, eventsOf(chunks, links));
           const withLinks = links.length > 0;
           if (withLinks) await copyLinks(c, links);
           if (offered === 0 && !withLinks)
             return { result: { batch: null, stored: 0, duplicates: 0, superseded: 0 }, months: [] };
-          const staged = await prepare(c, offered);
+          const staged = await prepare(c, offered, months);
           return this.merge(c, label, Date.now(), staged, withLinks);
         });
         // A large load changes the months' statistics at once; autovacuum would take its time to notice.
@@ -635,22 +643,33 @@ function contentOf(list: readonly Row[]): Map<number, BatchContent> {
 }
 
 /**
- * Streams the events into the staging table with COPY. A failure of the
- * input (a bad record found mid-way) aborts the COPY and is rethrown
- * unchanged; the caller's transaction then rolls back.
+ * Streams the events into the staging table with COPY, noting the months
+ * they fall in (so that no pass over the staged rows is needed for it). A
+ * failure of the input (a bad record found mid-way) aborts the COPY and is
+ * rethrown unchanged; the caller's transaction then rolls back.
  */
 async function copyEvents(
   c: pg.PoolClient,
   chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>,
-): Promise<number> {
+): Promise<{ offered: number; months: number[] }> {
   let offered = 0;
+  const months = new Set<number>();
+  let monthEnd = Number.NEGATIVE_INFINITY;
+  let monthStart = Number.POSITIVE_INFINITY;
   let failure: { error: unknown } | null = null;
   async function* lines(): AsyncGenerator<string> {
     try {
       for await (const chunk of chunks) {
         for (let i = 0; i < chunk.length; i += COPY_CHUNK) {
           let text = '';
-          for (const e of chunk.slice(i, i + COPY_CHUNK)) text += copyLine(e);
+          for (const e of chunk.slice(i, i + COPY_CHUNK)) {
+            text += copyLine(e);
+            if (e.time < monthStart || e.time >= monthEnd) {
+              monthStart = monthOf(e.time);
+              monthEnd = nextMonth(monthStart);
+              months.add(monthStart);
+            }
+          }
           offered += Math.min(COPY_CHUNK, chunk.length - i);
           yield text;
         }
@@ -668,7 +687,7 @@ async function copyEvents(
     if (f) throw f.error;
     throw new StoreError(`store query failed: ${message(e)}`, sql, e);
   }
-  return offered;
+  return { offered, months: [...months] };
 }
 
 /** An ingest's events as prepared before the lock. */
@@ -696,10 +715,7 @@ interface Staged {
  * §3.3) in `tally_last`, with each row's hash (src/store/audit.ts), and the
  * content hash of those events.
  */
-async function prepare(c: pg.PoolClient, offered: number): Promise<Staged> {
-  const months = (
-    await rows(c, `SELECT DISTINCT ${ms("date_trunc('month', time)")} AS m FROM tally_stage`)
-  ).map((r) => monthOf(num(r.m)));
+async function prepare(c: pg.PoolClient, offered: number, months: number[]): Promise<Staged> {
   const kept = await run(
     c,
     `CREATE TEMP TABLE tally_last ON COMMIT DROP AS
