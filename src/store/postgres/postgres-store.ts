@@ -119,6 +119,13 @@ const SAME_CONTENT = (a: string, b: string) =>
 const LOCK = (what: string) => `hashtext(current_schema() || ${sqlString(`.tally.${what}`)})`;
 /** Batches storing at least this many events refresh their months' planner statistics. */
 const ANALYZE_AFTER = 50_000;
+/**
+ * A snapshot's reads (a statement's usage groups, verify's hashes) sort a
+ * month's rows: a 1M-event month's grouping sorts ~240 MB, which spills to
+ * disk at the pool's 64 MB; and JIT compiles some 180 functions for it,
+ * which costs more than it saves (BENCHMARKS.md, B2-pg).
+ */
+const SNAPSHOT_SETTINGS = `SET LOCAL work_mem = '256MB'; SET LOCAL jit = off`;
 /** Events per COPY write. */
 const COPY_CHUNK = 5000;
 
@@ -394,7 +401,7 @@ export class PostgresStore implements Store {
   }
 
   usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
-    return readUsageGroups(this.db, q);
+    return this.inSnapshot((db) => readUsageGroups(db, q));
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
@@ -526,6 +533,7 @@ export class PostgresStore implements Store {
     return this.withClient(async (c) => {
       await run(c, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
+        await run(c, SNAPSHOT_SETTINGS);
         // The snapshot is fixed by the first query, before the body runs.
         await run(c, 'SELECT 1 FROM batches LIMIT 1');
         return await body({ rows: (sql) => rows(c, sql), run: (sql) => run(c, sql) });
@@ -817,7 +825,16 @@ async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
   ).map((r) => tupleOf(r));
 }
 
+/**
+ * The usage groups of a window, on a snapshot's connection. PostgreSQL
+ * expects nearly a group per event (it multiplies the columns' distinct
+ * counts) and so sorts the month's rows on the 24 keys; hashing them is half
+ * the time (a 1M-event month: 36 s against 18 s, ~385 MB; BENCHMARKS.md,
+ * B2-pg), so the sort is ruled out for this query's transaction. Groups come
+ * in no particular order either way.
+ */
 async function readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {
+  await db.run('SET LOCAL enable_sort = off');
   const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
     provider: str(r.provider),
     model: str(r.model),
