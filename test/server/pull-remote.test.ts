@@ -162,7 +162,7 @@ describe('tally pull --server', () => {
     expect(both.stderr).toMatch(/give --store or --server, not both/);
   }, 120_000);
 
-  it('refuses a page for a report or width the provider does not have (400)', async () => {
+  it('refuses a page for a report or width the provider does not have, or a cursor not yet settled (400)', async () => {
     const res = await fetch(`${served?.base}/v1/pull/pages?provider=openai&report=messages&width=1d`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKENS.ingest}`, 'content-type': 'application/x-ndjson' },
@@ -172,5 +172,17 @@ describe('tally pull --server', () => {
     expect((await res.json()).message).toMatch(/report of openai must be completions or embeddings/);
     const width = await get('/v1/pull/cursor?provider=anthropic&report=messages&width=1w', TOKENS.ingest);
     expect(width.status).toBe(400);
+    // A cursor may not run ahead of what has settled by the server's clock.
+    const ahead = new Date(Date.now() + 60_000).toISOString();
+    const early = await fetch(
+      `${served?.base}/v1/pull/pages?provider=openai&report=completions&width=1d&complete_until=${ahead}`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKENS.ingest}`, 'content-type': 'application/x-ndjson' },
+        body: '',
+      },
+    );
+    expect(early.status).toBe(400);
+    expect((await early.json()).message).toMatch(/complete an hour after it ends/);
   });
 });

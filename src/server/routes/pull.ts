@@ -14,7 +14,7 @@ import {
   WIDTHS,
 } from '../../connectors/usage-pull/providers.js';
 import { UsageError } from '../../core/errors.js';
-import { type PullReportKey, pullLabel, storedCursor } from '../../service/pull.js';
+import { type PullReportKey, pullLabel, SETTLE_MS, storedCursor } from '../../service/pull.js';
 import { readBody } from '../body.js';
 import { json } from '../http.js';
 import { ingestEvents } from '../ingest.js';
@@ -63,7 +63,7 @@ export function pullRoutes(app: AppContext): Route[] {
       produces: 'application/json',
       async handle({ req, query }) {
         const key = pullKeyOf(query);
-        const until = completeUntilOf(query.get('complete_until'));
+        const until = completeUntilOf(query.get('complete_until'), now());
         const body = await readBody(req, limits.bodyBytes);
         const contentType = req.headers.get('content-type');
         const result = await ingestEvents(store, writer, contentType, body, now(), pullLabel(key, until));
@@ -88,11 +88,16 @@ function pullKeyOf(q: URLSearchParams): PullReportKey {
   return { provider, report, width: width as BucketWidth };
 }
 
-function completeUntilOf(v: string | null): number | null {
+/** The page's cursor: a bucket is complete only once it ended SETTLE_MS before now, by the server's clock too. */
+function completeUntilOf(v: string | null, now: number): number | null {
   if (v === null || v === '') return null;
   const t = Date.parse(v);
   if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(v))
     throw new UsageError(`complete_until must be an RFC 3339 time, got '${v}'`);
+  if (t > now - SETTLE_MS)
+    throw new UsageError(
+      `complete_until ${v} is later than ${iso(now - SETTLE_MS)}: a bucket is complete an hour after it ends`,
+    );
   return t;
 }
 
