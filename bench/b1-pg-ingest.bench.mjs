@@ -78,6 +78,7 @@ async function main() {
           data: `${events} canonical events (${tag}), ${Math.round(statSync(jsonl).size / 2 ** 20)} MB JSONL`,
           'tally ingest s': seconds(ingest.ms),
           'tally ingest events/s': Math.round(events / (ingest.ms / 1000)),
+          'tally ingest CPU s (user+sys, the tally process only)': ingest.cpuS,
           'peak RSS MiB': ingest.peakRssMiB,
           'COPY of the same rows s (reference)': seconds(copyMs),
           'COPY ÷ tally': ratio.toFixed(2),

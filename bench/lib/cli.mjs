@@ -16,7 +16,11 @@ export function runCli(args) {
   const ms = performance.now() - t0;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr ?? '');
   if (run.status !== 0) throw new Error(`tally ${args.join(' ')} exited ${run.status}: ${run.stderr}`);
-  return { ms, peakRssMiB: rss ? Math.round(Number(rss[1]) / 1024) : null, stdout: run.stdout };
+  const cpu = ['User', 'System'].map((k) =>
+    Number(new RegExp(`${k} time \\(seconds\\): ([\\d.]+)`).exec(run.stderr ?? '')?.[1] ?? Number.NaN),
+  );
+  const cpuS = Math.round((cpu[0] + cpu[1]) * 100) / 100;
+  return { ms, cpuS, peakRssMiB: rss ? Math.round(Number(rss[1]) / 1024) : null, stdout: run.stdout };
 }
 
 /** The 1-minute load average, as a figure to read the times by. */

@@ -262,7 +262,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     usage:
       'tally pull openai|anthropic --since T [--until T] [--bucket-width 1d|1h] [--base-url URL] [--refetch]',
     summary:
-      'Fetch organisation usage reports page by page with an admin key (OPENAI_ADMIN_KEY, ANTHROPIC_ADMIN_KEY) and ingest them.',
+      'Fetch organisation usage reports page by page with an admin key (OPENAI_ADMIN_KEY, ANTHROPIC_ADMIN_KEY) and ingest them (through a server: each page sent to its ingest API, with an ingest token).',
     options: [
       ['--since T', 'first bucket, a date or RFC 3339 time; a later stored cursor wins (see --refetch)'],
       ['--until T', 'end of the last bucket, exclusive (default: now)'],
@@ -275,6 +275,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     ],
     choices: { 'bucket-width': ['1d', '1h'] },
     example: 'OPENAI_ADMIN_KEY=sk-admin-… tally pull openai --since 2026-10-01 --until 2026-11-01',
+    server: true,
   },
 };
 

@@ -86,11 +86,12 @@ export async function postToServer(
   path: string,
   type: string,
   body: string,
+  query?: URLSearchParams,
 ): Promise<Response> {
   const route = { method: 'POST', path };
   let res: Response;
   try {
-    res = await fetch(`${server.url}${path}`, {
+    res = await fetch(`${server.url}${path}${query ? `?${query}` : ''}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.token}`, 'content-type': type },
       body,

@@ -80,14 +80,31 @@ export function selectorScore(s: Selector, t: SelectorTuple): number {
  * Whether any of `tuples` matches a selector (score above 0), for many
  * selectors against one set of tuples: a selector of exact values is one
  * lookup among the tuples' values of its fields; one with a key prefix is
- * compared with each tuple.
+ * compared with the tuples whose `api_key` starts with the prefix's first
+ * MIN_KEY_PREFIX_DIGITS digits (the only ones it can match).
  */
 export function anyTupleMatches(tuples: readonly SelectorTuple[]): (s: Selector) => boolean {
   const byFields = new Map<string, Set<string>>();
+  let byKeyStart: Map<string, SelectorTuple[]> | null = null;
+  const keyed = (prefix: string): readonly SelectorTuple[] => {
+    if (byKeyStart === null) {
+      byKeyStart = new Map();
+      for (const t of tuples) {
+        // a prefix matches a value equal to it or a key hash that starts with it: either starts as it does
+        if (t.api_key === null || t.api_key.length < MIN_KEY_PREFIX_DIGITS) continue;
+        const start = t.api_key.slice(0, MIN_KEY_PREFIX_DIGITS);
+        const list = byKeyStart.get(start);
+        if (list) list.push(t);
+        else byKeyStart.set(start, [t]);
+      }
+    }
+    return byKeyStart.get(prefix.slice(0, MIN_KEY_PREFIX_DIGITS)) ?? [];
+  };
   return (s) => {
     const comparisons = selectorComparisons(s);
     if (comparisons.length === 0) return false;
-    if (comparisons.some((c) => c.op === 'key_prefix')) return tuples.some((t) => selectorScore(s, t) > 0);
+    const prefix = comparisons.find((c) => c.op === 'key_prefix');
+    if (prefix) return keyed(prefix.value).some((t) => selectorScore(s, t) > 0);
     const fields = comparisons.map((c) => c.field);
     const shape = fields.join(',');
     let values = byFields.get(shape);

@@ -21,6 +21,7 @@ import { explainRoutes } from './routes/explain.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { litellmRoutes } from './routes/litellm.js';
 import { opsRoutes } from './routes/ops.js';
+import { pullRoutes } from './routes/pull.js';
 import { reportRoutes } from './routes/reports.js';
 import { securityRoutes } from './routes/security.js';
 import type { AppContext, Route, RouteContext } from './routes.js';
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps): App {
   const routes: Route[] = [
     ...ingestRoutes(ctx),
     ...litellmRoutes(ctx),
+    ...pullRoutes(ctx),
     ...reportRoutes(ctx),
     ...securityRoutes(ctx),
     ...explainRoutes(ctx),

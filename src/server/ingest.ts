@@ -236,17 +236,21 @@ export async function mapRecords(
 
 const NOTHING: Committed = { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };
 
-/** Canonical events: a JSON array or object, or NDJSON. All or nothing: one bad record refuses the request. */
+/**
+ * Canonical events: a JSON array or object, or NDJSON. All or nothing: one bad record refuses the request.
+ * `label` names the batch (a pulled page's carries the pull's cursor, src/server/routes/pull.ts).
+ */
 export async function ingestEvents(
   store: Store,
   writer: EventWriter,
   contentType: string | null,
   body: Buffer,
   now: number,
+  label = 'events:http',
 ): Promise<Committed> {
   const records = await bodyRecords(store, contentType, body, 'events');
   const events = await mapRecords(store, records, (rec, where) => canonicalRecordToEvent(rec, where, now));
-  return events.length === 0 ? NOTHING : writer.write('events:http', events);
+  return events.length === 0 ? NOTHING : writer.write(label, events);
 }
 
 /**

@@ -613,6 +613,20 @@ const RESPONSES: Record<string, Record<string, JsonSchema>> = {
   },
   'POST /v1/events': { 'application/json': ref('IngestResult') },
   'POST /v1/litellm': { 'application/json': ref('IngestResult') },
+  'GET /v1/pull/cursor': {
+    'application/json': strict({
+      label: {
+        type: 'string',
+        description: 'the batch label of this report’s pulled pages, before the cursor',
+      },
+      complete_until: {
+        ...nullable(TIME),
+        description:
+          'the end of the last complete bucket a pull stored (where the next pull starts), or null',
+      },
+    }),
+  },
+  'POST /v1/pull/pages': { 'application/json': ref('IngestResult') },
   'GET /v1/whoami': { 'application/json': ref('Whoami') },
   'GET /v1/statements': { 'application/json': ref('Statement'), ...COMMAND_OUTPUT },
   'GET /v1/spend/daily': { 'application/json': ref('DailySpend') },
@@ -700,6 +714,10 @@ const REQUESTS: Record<string, Record<string, JsonSchema>> = {
     },
   },
   'POST /v1/events': {
+    'application/json': { oneOf: [ref('CanonicalEvent'), { type: 'array', items: ref('CanonicalEvent') }] },
+    'application/x-ndjson': { type: 'string', description: 'One CanonicalEvent (JSON) per line' },
+  },
+  'POST /v1/pull/pages': {
     'application/json': { oneOf: [ref('CanonicalEvent'), { type: 'array', items: ref('CanonicalEvent') }] },
     'application/x-ndjson': { type: 'string', description: 'One CanonicalEvent (JSON) per line' },
   },

@@ -17,7 +17,7 @@ import type { BucketWidth, Provider } from '../connectors/usage-pull/providers.j
 import { InputError } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import { parseStream } from '../ingest/index.js';
-import type { Store } from '../store/store.js';
+import type { IngestResult, Store } from '../store/store.js';
 
 /** How long after its end a bucket is taken as final. */
 export const SETTLE_MS = 3_600_000;
@@ -52,20 +52,55 @@ export interface ReportPull {
   completeUntil: number | null;
 }
 
-export async function pull(store: Store, opts: PullOptions): Promise<ReportPull[]> {
+/** One report of one provider at one bucket width: what a cursor belongs to. */
+export interface PullReportKey {
+  provider: Provider;
+  report: string;
+  width: BucketWidth;
+}
+
+/**
+ * Where pulled pages go: the store itself, or a running server's ingest API
+ * (`tally pull --server`, src/cli/remote-pull.ts), which keeps the same
+ * cursor in its store's batch log.
+ */
+export interface PullTarget {
+  /** The furthest `complete-until` any pull of this report recorded, or null. */
+  cursor(key: PullReportKey): Promise<number | null>;
+  /** Stores one page's events in one transaction, labelled with the cursor it reached. */
+  storePage(key: PullReportKey, completeUntil: number | null, events: UsageEvent[]): Promise<IngestResult>;
+}
+
+/** The store as a pull target (the cursor and the page's label as docs/pull.md describes them). */
+export function storePullTarget(store: Pick<Store, 'batches' | 'ingest'>): PullTarget {
+  return {
+    cursor: (key) => storedCursor(store, key),
+    storePage: (key, completeUntil, events) =>
+      store.ingest(pullLabel(key, completeUntil), events.length === 0 ? [] : [events]),
+  };
+}
+
+export async function pull(target: PullTarget, opts: PullOptions): Promise<ReportPull[]> {
   const out: ReportPull[] = [];
-  for (const report of opts.provider.reports) out.push(await pullReport(store, report, opts));
+  for (const report of opts.provider.reports) out.push(await pullReport(target, report, opts));
   return out;
 }
 
-function labelPrefix(opts: PullOptions, report: string): string {
-  return `${opts.provider.format}:pull ${report} ${opts.width}`;
+/** A page's batch label: `<format>:pull <report> <width>[ complete-until <time>]`. */
+export function pullLabel(key: PullReportKey, completeUntil: number | null): string {
+  const prefix = `${key.provider.format}:pull ${key.report} ${key.width}`;
+  return completeUntil === null
+    ? prefix
+    : `${prefix} complete-until ${new Date(completeUntil).toISOString()}`;
 }
 
-/** The furthest `complete-until` any pull of this report and width recorded. */
-export async function storedCursor(store: Store, prefix: string): Promise<number | null> {
+/** The furthest `complete-until` any pull of this report and width recorded in the batch log. */
+export async function storedCursor(
+  store: Pick<Store, 'batches'>,
+  key: PullReportKey,
+): Promise<number | null> {
   let best: number | null = null;
-  const marker = `${prefix} complete-until `;
+  const marker = `${pullLabel(key, null)} complete-until `;
   for (const b of await store.batches()) {
     if (!b.label.startsWith(marker)) continue;
     const t = Date.parse(b.label.slice(marker.length));
@@ -74,9 +109,9 @@ export async function storedCursor(store: Store, prefix: string): Promise<number
   return best;
 }
 
-async function pullReport(store: Store, report: string, opts: PullOptions): Promise<ReportPull> {
-  const prefix = labelPrefix(opts, report);
-  const cursor = opts.refetch ? null : await storedCursor(store, prefix);
+async function pullReport(target: PullTarget, report: string, opts: PullOptions): Promise<ReportPull> {
+  const key: PullReportKey = { provider: opts.provider, report, width: opts.width };
+  const cursor = opts.refetch ? null : await target.cursor(key);
   const from = cursor !== null && cursor > opts.since ? cursor : opts.since;
   const r: ReportPull = {
     report,
@@ -105,11 +140,8 @@ async function pullReport(store: Store, report: string, opts: PullOptions): Prom
       if (contiguous && end !== null && end <= opts.now - SETTLE_MS) r.completeUntil = end;
       else contiguous = false;
     }
-    const label =
-      r.completeUntil === null
-        ? prefix
-        : `${prefix} complete-until ${new Date(r.completeUntil).toISOString()}`;
-    const result = await store.ingest(label, pageEvents(body, opts.provider, name, opts.now));
+    const events = await pageEvents(body, opts.provider, name, opts.now);
+    const result = await target.storePage(key, r.completeUntil, events);
     r.pages++;
     r.stored += result.stored;
     r.duplicates += result.duplicates;
@@ -137,16 +169,18 @@ function pageParts(body: unknown, name: string): { data: unknown[]; hasMore: boo
 }
 
 /** The page's events through the format's parser; any invalid record refuses the page (nothing of it stored). */
-async function* pageEvents(
+async function pageEvents(
   body: unknown,
   provider: Provider,
   name: string,
   now: number,
-): AsyncGenerator<UsageEvent[]> {
+): Promise<UsageEvent[]> {
+  const events: UsageEvent[] = [];
   for await (const chunk of parseStream([JSON.stringify(body)], provider.format, {
     file: name,
     now,
     skipInvalid: false,
   }))
-    if (chunk.events.length > 0) yield chunk.events;
+    events.push(...chunk.events);
+  return events;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { PROVIDER } from '../../src/connectors/usage-pull/providers.js';
-import { pull } from '../../src/service/pull.js';
+import { pull, storePullTarget } from '../../src/service/pull.js';
 import type { Store } from '../../src/store/store.js';
 import { fixture } from '../ingest/helpers.js';
 import { ADAPTERS, type Adapter, DUCKDB, openFresh } from '../store/adapters.js';
@@ -98,7 +98,7 @@ describe.each(ADAPTERS)('tally pull openai ($name)', (adapter) => {
     const s = await openai();
     s.failures.push({ status: 429, headers: { 'retry-after': '7' } }, { status: 500 });
     const delays: number[] = [];
-    const reports = await pull(store, options(s, OCT1 + 10 * DAY, delays));
+    const reports = await pull(storePullTarget(store), options(s, OCT1 + 10 * DAY, delays));
 
     expect(reports).toEqual([
       expect.objectContaining({ report: 'completions', pages: 2, stored: 3, completeUntil: OCT1 + 3 * DAY }),
@@ -135,12 +135,12 @@ describe.each(ADAPTERS)('tally pull openai ($name)', (adapter) => {
     const buckets = s.buckets.get('/v1/organization/usage/completions') as Bucket[];
     buckets[2] = day(2, [partial]);
     // Mid-morning of October 3rd: the 3rd is partial, the 1st and 2nd are complete.
-    const first = await pull(store, options(s, OCT1 + 2 * DAY + 10 * 3_600_000));
+    const first = await pull(storePullTarget(store), options(s, OCT1 + 2 * DAY + 10 * 3_600_000));
     expect(first[0]).toMatchObject({ stored: 3, completeUntil: OCT1 + 2 * DAY });
 
     buckets[2] = day(2, [{ ...partial, input_tokens: 1000, output_tokens: 100, num_model_requests: 2 }]);
     s.requests.length = 0;
-    const second = await pull(store, options(s, OCT1 + 10 * DAY));
+    const second = await pull(storePullTarget(store), options(s, OCT1 + 10 * DAY));
     expect(second[0]).toMatchObject({
       from: OCT1 + 2 * DAY,
       pages: 1,
@@ -155,7 +155,7 @@ describe.each(ADAPTERS)('tally pull openai ($name)', (adapter) => {
     expect(events.map((e) => [e.input_tokens, e.requests])).toEqual([[1000, 2]]);
 
     // Nothing left to read before the cursor; --refetch reads from --since again, all duplicates.
-    const again = await pull(store, { ...options(s, OCT1 + 10 * DAY), refetch: true });
+    const again = await pull(storePullTarget(store), { ...options(s, OCT1 + 10 * DAY), refetch: true });
     expect(again[0]).toMatchObject({ from: OCT1, stored: 0, duplicates: 3, superseded: 0 });
   });
 
@@ -163,7 +163,7 @@ describe.each(ADAPTERS)('tally pull openai ($name)', (adapter) => {
     const s = await openai();
     const buckets = s.buckets.get('/v1/organization/usage/completions') as Bucket[];
     buckets[2] = day(2, [{ ...support, input_tokens: -3 }]);
-    await expect(pull(store, options(s, OCT1 + 10 * DAY))).rejects.toThrow(
+    await expect(pull(storePullTarget(store), options(s, OCT1 + 10 * DAY))).rejects.toThrow(
       /openai completions page 2.*field data\[0\]\.results\[0\]\.input_tokens/,
     );
     expect((await store.counters()).events).toBe(2);
@@ -183,7 +183,7 @@ describe.each(ADAPTERS)('tally pull anthropic ($name)', (adapter) => {
     ]);
     s.failures.push({ status: 529, headers: { 'retry-after': '2' } });
     const delays: number[] = [];
-    const reports = await pull(store, {
+    const reports = await pull(storePullTarget(store), {
       ...options(s, OCT1 + 10 * DAY, delays),
       provider: PROVIDER.anthropic,
       key: ANTHROPIC_KEY,

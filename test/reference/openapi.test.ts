@@ -35,6 +35,7 @@ const QUERY: Record<string, string> = {
   '/v1/breakdown/focus': '?period=2026-10',
   '/v1/statements/focus': '?period=2026-10',
   '/v1/verify': '',
+  '/v1/pull/cursor': '?provider=openai&report=completions&width=1d',
 };
 
 /** Values for path parameters: an event that the EVENTS below store. */
@@ -75,6 +76,15 @@ beforeAll(async () => {
   const res = await postJson(h, '/v1/events', TOKENS.ingest, EVENTS);
   expect(res.status).toBe(200);
   expectBody('/v1/events', 'post', 200, await res.json());
+  // A pulled page (a duplicate here, so that the other checks count EVENTS only).
+  const page = await postJson(
+    h,
+    '/v1/pull/pages?provider=openai&report=completions&width=1d&complete_until=2026-10-02T00:00:00Z',
+    TOKENS.ingest,
+    [EVENTS[2]],
+  );
+  expect(page.status).toBe(200);
+  expectBody('/v1/pull/pages', 'post', 200, await page.json());
 });
 
 afterAll(() => h.close());

@@ -77,7 +77,15 @@ import {
   signalSumsSql,
   traceEventsSql,
 } from './read-sql.js';
-import { LINK_STAGE_DDL, MIGRATIONS, monthOf, partitionName, partitionSql, STAGE_DDL } from './schema.js';
+import {
+  LINK_STAGE_DDL,
+  MIGRATIONS,
+  monthOf,
+  nextMonth,
+  partitionName,
+  partitionSql,
+  STAGE_DDL,
+} from './schema.js';
 import { modelPairsSql, ms, ts, usageGroupsSql } from './usage-sql.js';
 
 export const PG_AUDIT: AuditDialect = {
@@ -112,6 +120,13 @@ const SAME_CONTENT = (a: string, b: string) =>
 const LOCK = (what: string) => `hashtext(current_schema() || ${sqlString(`.tally.${what}`)})`;
 /** Batches storing at least this many events refresh their months' planner statistics. */
 const ANALYZE_AFTER = 50_000;
+/**
+ * A snapshot's reads (a statement's usage groups, verify's hashes) sort a
+ * month's rows: a 1M-event month's grouping sorts ~240 MB, which spills to
+ * disk at the pool's 64 MB; and JIT compiles some 180 functions for it,
+ * which costs more than it saves (BENCHMARKS.md, B2-pg).
+ */
+const SNAPSHOT_SETTINGS = `SET LOCAL work_mem = '256MB'; SET LOCAL jit = off`;
 /** Events per COPY write. */
 const COPY_CHUNK = 5000;
 
@@ -191,12 +206,12 @@ export class PostgresStore implements Store {
         const { result, months } = await inTransaction(c, async () => {
           await run(c, STAGE_DDL);
           const links: TraceLink[] = [];
-          const offered = await copyEvents(c, eventsOf(chunks, links));
+          const { offered, months } = await copyEvents(c, eventsOf(chunks, links));
           const withLinks = links.length > 0;
           if (withLinks) await copyLinks(c, links);
           if (offered === 0 && !withLinks)
             return { result: { batch: null, stored: 0, duplicates: 0, superseded: 0 }, months: [] };
-          const staged = await prepare(c, offered);
+          const staged = await prepare(c, offered, months);
           return this.merge(c, label, Date.now(), staged, withLinks);
         });
         // A large load changes the months' statistics at once; autovacuum would take its time to notice.
@@ -387,7 +402,7 @@ export class PostgresStore implements Store {
   }
 
   usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
-    return readUsageGroups(this.db, q);
+    return this.inSnapshot((db) => readUsageGroups(db, q));
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
@@ -521,6 +536,7 @@ export class PostgresStore implements Store {
     return this.withClient(async (c) => {
       await run(c, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
+        await run(c, SNAPSHOT_SETTINGS);
         // The snapshot is fixed by the first query, before the body runs.
         await run(c, 'SELECT 1 FROM batches LIMIT 1');
         return await body({ rows: (sql) => rows(c, sql), run: (sql) => run(c, sql) });
@@ -638,22 +654,33 @@ function contentOf(list: readonly Row[]): Map<number, BatchContent> {
 }
 
 /**
- * Streams the events into the staging table with COPY. A failure of the
- * input (a bad record found mid-way) aborts the COPY and is rethrown
- * unchanged; the caller's transaction then rolls back.
+ * Streams the events into the staging table with COPY, noting the months
+ * they fall in (so that no pass over the staged rows is needed for it). A
+ * failure of the input (a bad record found mid-way) aborts the COPY and is
+ * rethrown unchanged; the caller's transaction then rolls back.
  */
 async function copyEvents(
   c: pg.PoolClient,
   chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>,
-): Promise<number> {
+): Promise<{ offered: number; months: number[] }> {
   let offered = 0;
+  const months = new Set<number>();
+  let monthEnd = Number.NEGATIVE_INFINITY;
+  let monthStart = Number.POSITIVE_INFINITY;
   let failure: { error: unknown } | null = null;
   async function* lines(): AsyncGenerator<string> {
     try {
       for await (const chunk of chunks) {
         for (let i = 0; i < chunk.length; i += COPY_CHUNK) {
           let text = '';
-          for (const e of chunk.slice(i, i + COPY_CHUNK)) text += copyLine(e);
+          for (const e of chunk.slice(i, i + COPY_CHUNK)) {
+            text += copyLine(e);
+            if (e.time < monthStart || e.time >= monthEnd) {
+              monthStart = monthOf(e.time);
+              monthEnd = nextMonth(monthStart);
+              months.add(monthStart);
+            }
+          }
           offered += Math.min(COPY_CHUNK, chunk.length - i);
           yield text;
         }
@@ -671,7 +698,7 @@ async function copyEvents(
     if (f) throw f.error;
     throw new StoreError(`store query failed: ${message(e)}`, sql, e);
   }
-  return offered;
+  return { offered, months: [...months] };
 }
 
 /** An ingest's events as prepared before the lock. */
@@ -699,10 +726,7 @@ interface Staged {
  * §3.3) in `tally_last`, with each row's hash (src/store/audit.ts), and the
  * content hash of those events.
  */
-async function prepare(c: pg.PoolClient, offered: number): Promise<Staged> {
-  const months = (
-    await rows(c, `SELECT DISTINCT ${ms("date_trunc('month', time)")} AS m FROM tally_stage`)
-  ).map((r) => monthOf(num(r.m)));
+async function prepare(c: pg.PoolClient, offered: number, months: number[]): Promise<Staged> {
   const kept = await run(
     c,
     `CREATE TEMP TABLE tally_last ON COMMIT DROP AS
@@ -804,7 +828,16 @@ async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
   ).map((r) => tupleOf(r));
 }
 
+/**
+ * The usage groups of a window, on a snapshot's connection. PostgreSQL
+ * expects nearly a group per event (it multiplies the columns' distinct
+ * counts) and so sorts the month's rows on the 24 keys; hashing them is half
+ * the time (a 1M-event month: 36 s against 18 s, ~385 MB; BENCHMARKS.md,
+ * B2-pg), so the sort is ruled out for this query's transaction. Groups come
+ * in no particular order either way.
+ */
 async function readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {
+  await db.run('SET LOCAL enable_sort = off');
   const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
     provider: str(r.provider),
     model: str(r.model),

@@ -77,7 +77,7 @@ export function partitionName(monthStart: number): string {
 /** The partition of the month starting at `monthStart`. */
 export function partitionSql(monthStart: number): string {
   const start = new Date(monthStart);
-  const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+  const end = new Date(nextMonth(monthStart));
   return `CREATE TABLE IF NOT EXISTS ${partitionName(monthStart)} PARTITION OF event_log
     FOR VALUES FROM (${sqlString(start.toISOString())}) TO (${sqlString(end.toISOString())})`;
 }
@@ -86,4 +86,10 @@ export function partitionSql(monthStart: number): string {
 export function monthOf(t: number): number {
   const d = new Date(t);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** Start of the UTC month after the one starting at `monthStart`. */
+export function nextMonth(monthStart: number): number {
+  const d = new Date(monthStart);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }
