@@ -11,15 +11,20 @@
  * file lock guarantees, and while every stored key passed through `add`:
  * the store adds a small batch's keys before it commits (a rollback leaves
  * only extra "maybe"s) and drops the filter whenever a batch is stored
- * another way. 32 bits and 11 probes per key: about one "maybe" in 750,000
- * keys that were never added, so about one request of 1,000 events in 750
- * runs the SQL check for nothing.
+ * another way.
+ *
+ * A blocked filter: each key sets 8 bits within one 512-bit block (one cache
+ * line), so that building it over millions of stored keys costs one memory
+ * access per key rather than eight. About 32 bits per key: roughly one
+ * "maybe" in 20,000 keys that were never added, so one request of 1,000
+ * new events in about 20 runs the SQL check for nothing.
  */
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 
 const BITS_PER_KEY = 32;
-const PROBES = 11;
-const MIN_BITS = 2 ** 20;
+const PROBES = 8;
+const BLOCK_WORDS = 16;
+const MIN_BLOCKS = 2 ** 10;
 
 /** The key hash of each event-log row matched by `where`, as two 32-bit halves (hi, lo). */
 export function keyHashesSql(where: string): string {
@@ -28,21 +33,21 @@ FROM (SELECT hash(source, id) AS h FROM event_log ${where})`;
 }
 
 export class KeyFilter {
-  private readonly bits: Uint32Array;
-  private readonly mask: number;
+  private readonly words: Uint32Array;
+  private readonly blockMask: number;
   private keys = 0;
 
   /** A filter sized for `expected` keys (and half as many again before it is full). */
   constructor(expected: number) {
-    let m = MIN_BITS;
-    while (m < expected * 1.5 * BITS_PER_KEY && m < 2 ** 32) m *= 2;
-    this.bits = new Uint32Array(m / 32);
-    this.mask = m - 1;
+    let blocks = MIN_BLOCKS;
+    while (blocks * BLOCK_WORDS * 32 < expected * 1.5 * BITS_PER_KEY && blocks < 2 ** 26) blocks *= 2;
+    this.words = new Uint32Array(blocks * BLOCK_WORDS);
+    this.blockMask = blocks - 1;
   }
 
   /** More keys than it was sized for: a "maybe" would come too often. */
   get full(): boolean {
-    return this.keys * BITS_PER_KEY > this.mask + 1;
+    return this.keys * BITS_PER_KEY > this.words.length * 32;
   }
 
   /** Adds the keys of a chunk of `keyHashesSql`; returns whether any was (maybe) there already. */
@@ -56,15 +61,20 @@ export class KeyFilter {
   }
 
   private add(hi: number, lo: number): boolean {
-    const step = (hi | 1) >>> 0;
+    const base = (hi & this.blockMask) * BLOCK_WORDS;
+    // Each probe's bit: the top 9 bits of a 32-bit mix (murmur3's finaliser) of both halves.
+    let state = lo ^ Math.imul(hi, 0x85ebca6b);
     let present = true;
     for (let p = 0; p < PROBES; p++) {
-      const bit = ((lo + Math.imul(p, step)) >>> 0) & this.mask;
-      const word = bit >>> 5;
+      state = (state + 0x9e3779b9) | 0;
+      let z = Math.imul(state ^ (state >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      const bit = (z ^ (z >>> 16)) >>> 23;
+      const word = base + (bit >>> 5);
       const flag = 1 << (bit & 31);
-      if (((this.bits[word] as number) & flag) === 0) {
+      if (((this.words[word] as number) & flag) === 0) {
         present = false;
-        this.bits[word] = (this.bits[word] as number) | flag;
+        this.words[word] = (this.words[word] as number) | flag;
       }
     }
     this.keys++;
