@@ -7,7 +7,7 @@
  * before; on any "maybe" the store asks SQL, which decides duplicates and
  * versions as always (the filter never decides, it only skips a scan).
  *
- * It is exact only while this process is the only writer, which DuckDB's
+ * Its "no" holds only while this process is the only writer, which DuckDB's
  * file lock guarantees, and while every stored key passed through `add`:
  * the store adds a small batch's keys before it commits (a rollback leaves
  * only extra "maybe"s) and drops the filter whenever a batch is stored
@@ -15,9 +15,12 @@
  *
  * A blocked filter: each key sets 8 bits within one 512-bit block (one cache
  * line), so that building it over millions of stored keys costs one memory
- * access per key rather than eight. About 32 bits per key: roughly one
- * "maybe" in 20,000 keys that were never added, so one request of 1,000
- * new events in about 20 runs the SQL check for nothing.
+ * access per key rather than eight (measured: ~0.25 µs of CPU per key, 6M
+ * keys in ~1.7 s under load, against ~0.24 s for one SQL scan of 6M keys).
+ * 32 to 64 bits per key: a key never added gets a "maybe" about 3 times in a
+ * million just after a build and 56 times in a million when the filter is
+ * full (measured), so at most about one request of 1,000 new events in 18
+ * runs the SQL check for nothing. Full, it is built again, larger.
  */
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 
