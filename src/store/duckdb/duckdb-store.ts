@@ -130,6 +130,8 @@ export class DuckDBStore implements Store {
   /** The keys the log may hold (null: not built, or dropped when a batch bypassed it). */
   private keyFilter: KeyFilter | null = null;
   private smallBatches = 0;
+  /** The log holds more keys than a filter may (memory cap): SQL alone, for good. */
+  private keysBeyondFilter = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -680,9 +682,13 @@ export class DuckDBStore implements Store {
   private async smallBatchFilter(seq: number): Promise<KeyFilter | null> {
     if (this.keyFilter?.full) this.keyFilter = null;
     if (this.keyFilter !== null) return this.keyFilter;
-    if (++this.smallBatches < this.keyFilterUse.after) return null;
+    if (this.keysBeyondFilter || ++this.smallBatches < this.keyFilterUse.after) return null;
     const earlier = `WHERE batch_seq <> ${seq}`;
     const [n] = await this.rows(`SELECT count(*) AS n FROM event_log ${earlier}`);
+    if (!KeyFilter.fits(num(n?.n))) {
+      this.keysBeyondFilter = true;
+      return null;
+    }
     const filter = new KeyFilter(num(n?.n));
     await this.chunks(keyHashesSql(earlier), (chunk) => {
       filter.addChunk(chunk);

@@ -28,6 +28,8 @@ const BITS_PER_KEY = 32;
 const PROBES = 8;
 const BLOCK_WORDS = 16;
 const MIN_BLOCKS = 2 ** 10;
+/** 128 MiB: a log of more than ~22M keys when the filter would be built is checked by SQL alone. */
+const MAX_BLOCKS = 2 ** 21;
 
 /** The key hash of each event-log row matched by `where`, as two 32-bit halves (hi, lo). */
 export function keyHashesSql(where: string): string {
@@ -36,6 +38,11 @@ FROM (SELECT hash(source, id) AS h FROM event_log ${where})`;
 }
 
 export class KeyFilter {
+  /** Whether a filter for `expected` keys stays within the memory cap. */
+  static fits(expected: number): boolean {
+    return expected * 1.5 * BITS_PER_KEY <= MAX_BLOCKS * BLOCK_WORDS * 32;
+  }
+
   private readonly words: Uint32Array;
   private readonly blockMask: number;
   private keys = 0;
@@ -43,7 +50,7 @@ export class KeyFilter {
   /** A filter sized for `expected` keys (and half as many again before it is full). */
   constructor(expected: number) {
     let blocks = MIN_BLOCKS;
-    while (blocks * BLOCK_WORDS * 32 < expected * 1.5 * BITS_PER_KEY && blocks < 2 ** 26) blocks *= 2;
+    while (blocks * BLOCK_WORDS * 32 < expected * 1.5 * BITS_PER_KEY && blocks < MAX_BLOCKS) blocks *= 2;
     this.words = new Uint32Array(blocks * BLOCK_WORDS);
     this.blockMask = blocks - 1;
   }
