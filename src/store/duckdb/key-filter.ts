@@ -7,8 +7,10 @@
  * before; on any "maybe" the store asks SQL, which decides duplicates and
  * versions as always (the filter never decides, it only skips a scan).
  *
- * Its "no" holds only while this process is the only writer, which DuckDB's
- * file lock guarantees, and while every stored key passed through `add`:
+ * Its "no" holds only while this store is the file's only writer (DuckDB's
+ * file lock keeps other processes out; within a process, two instances on
+ * one file would corrupt it anyway), and while every stored key passed
+ * through `add`:
  * the store adds a small batch's keys before it commits (a rollback leaves
  * only extra "maybe"s) and drops the filter whenever a batch is stored
  * another way.
