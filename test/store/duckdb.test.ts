@@ -30,6 +30,53 @@ storeContract('DuckDB, batch hashes in SQL', async () =>
 storeContract('DuckDB, row hashes streamed', async () =>
   DuckDBStore.open(await tempFile(), { hashInNodeMax: 0, hashInSqlMax: 0 }),
 );
+// A server's small batches ask the in-memory key filter before SQL whether a key was logged before:
+// the contract passes with the filter built from the first batch on.
+storeContract('DuckDB, keys checked by the key filter', async () =>
+  DuckDBStore.open(await tempFile(), { keyFilterAfter: 1 }),
+);
+
+describe('DuckDB key filter', () => {
+  const many = (from: number, n: number, fields: Partial<Parameters<typeof event>[1]> = {}) =>
+    Array.from({ length: n }, (_, i) => event(`k${from + i}`, fields));
+
+  it('finds duplicates and new versions among many stored keys, after reopening and after a batch that bypassed it', async () => {
+    const file = await tempFile();
+    let store = await DuckDBStore.open(file, { keyFilterAfter: 1, keyFilterMax: 100 });
+    await store.ingest('big', [many(0, 5000)]); // above keyFilterMax: SQL alone
+    await store.ingest('small 1', [many(5000, 50)]); // the filter is built here, from the 5,000
+    expect(await store.ingest('dup of big', [[event('k10'), event('new-1')]])).toEqual({
+      batch: 3,
+      stored: 1,
+      duplicates: 1,
+      superseded: 0,
+    });
+    expect(await store.ingest('version of small', [[event('k5001', { input_tokens: 7 })]])).toEqual({
+      batch: 4,
+      stored: 1,
+      duplicates: 0,
+      superseded: 1,
+    });
+    await store.ingest('big again', [many(6000, 200)]); // bypasses the filter: it is dropped
+    expect(await store.ingest('dup of big again', [[event('k6100')]])).toMatchObject({
+      stored: 0,
+      duplicates: 1,
+    });
+    await store.close();
+    store = await DuckDBStore.open(file, { keyFilterAfter: 1, keyFilterMax: 100 });
+    expect(await store.ingest('after reopening', [[event('k6199'), event('k5049'), event('new-2')]])).toEqual(
+      {
+        batch: 6,
+        stored: 1,
+        duplicates: 2,
+        superseded: 0,
+      },
+    );
+    expect(await store.verify()).toMatchObject({ ok: true, events: 5000 + 50 + 1 + 1 + 200 + 1 });
+    expect((await store.counters()).events).toBe(5000 + 50 + 1 + 200 + 1);
+    await store.close();
+  });
+});
 
 /** Runs statements on the store's file through a raw connection, as an attacker with file access would. */
 async function tamper(file: string, ...sql: string[]): Promise<void> {

@@ -71,6 +71,7 @@ import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql } from './canonical-sql.js';
 import { eventsByIdSql, eventsPageSql } from './drilldown-sql.js';
 import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
+import { KeyFilter, keyHashesSql } from './key-filter.js';
 import {
   DUCKDB_WINDOW,
   eventsInWindowSql,
@@ -92,6 +93,10 @@ export interface DuckDBOptions {
   hashInNodeMax?: number;
   /** A read query running longer is interrupted and fails with a LimitError (the server sets it). */
   readTimeoutMs?: number;
+  /** Batches up to this many events check their keys against the in-memory key filter first. */
+  keyFilterMax?: number;
+  /** The key filter is built at this process's nth batch of at most `keyFilterMax` events. */
+  keyFilterAfter?: number;
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
@@ -113,6 +118,14 @@ const HASH_IN_SQL_MAX = 2_000_000;
  */
 const HASH_IN_NODE_MAX = 50_000;
 
+/**
+ * Batches up to this many events check their keys against the in-memory key filter (`key-filter.ts`)
+ * before asking SQL whether any was logged before; larger ones ask SQL, whose join is cheap for them.
+ */
+const KEY_FILTER_MAX = 50_000;
+/** The filter is built (one scan of the stored keys) at this process's third small batch: a server, a worker. */
+const KEY_FILTER_AFTER = 3;
+
 /** The buffer cap while bulk-loading a file, so that ingesting 10M events stays within 1 GiB of memory. */
 const BULK_MEMORY_LIMIT = '512MB';
 
@@ -121,6 +134,11 @@ export class DuckDBStore implements Store {
   private closed = false;
   /** Snapshots still reading: closing waits for them. */
   private readonly reading = new Set<Promise<unknown>>();
+  /** The keys the log may hold (null: not built, or dropped when a batch bypassed it). */
+  private keyFilter: KeyFilter | null = null;
+  private smallBatches = 0;
+  /** The log holds more keys than a filter may (memory cap): SQL alone, for good. */
+  private keysBeyondFilter = false;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -128,6 +146,7 @@ export class DuckDBStore implements Store {
     private readonly hashInSqlMax: number,
     private readonly readTimeoutMs: number | undefined,
     private readonly hashInNodeMax: number,
+    private readonly keyFilterUse: { max: number; after: number },
   ) {}
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
@@ -143,6 +162,7 @@ export class DuckDBStore implements Store {
       opts.hashInSqlMax ?? HASH_IN_SQL_MAX,
       opts.readTimeoutMs,
       opts.hashInNodeMax ?? HASH_IN_NODE_MAX,
+      { max: opts.keyFilterMax ?? KEY_FILTER_MAX, after: opts.keyFilterAfter ?? KEY_FILTER_AFTER },
     );
     await store.migrate();
     return store;
@@ -528,7 +548,7 @@ export class DuckDBStore implements Store {
     const prev = last ? String(last.chain_sha256) : GENESIS;
     const inserted = await this.run(insert(seq));
     const within = await this.repeatsWithin(seq, inserted, offered);
-    const prior = await this.priorVersions(seq);
+    const prior = await this.priorVersions(seq, inserted - within.removed);
     const stored = inserted - within.removed - prior.duplicates;
     const duplicates = within.duplicates + prior.duplicates;
     const superseded = within.superseded + prior.superseded;
@@ -615,17 +635,18 @@ export class DuckDBStore implements Store {
    * ones are duplicates and removed again; different ones supersede the live
    * version, which stays in the log, marked.
    */
-  private async priorVersions(seq: number): Promise<{ duplicates: number; superseded: number }> {
+  private async priorVersions(
+    seq: number,
+    rows: number,
+  ): Promise<{ duplicates: number; superseded: number }> {
     const [check] = await this.rows(
       `SELECT EXISTS (SELECT 1 FROM event_log WHERE batch_seq <> ${seq}) AS earlier`,
     );
-    if (check?.earlier !== true) return { duplicates: 0, superseded: 0 };
-    // Whether any new key was logged before, read from the key columns alone: most batches (a
-    // server's requests) bring only new events, and the content comparison below reads every column.
-    const [seen] = await this.rows(`SELECT EXISTS (SELECT 1 FROM event_log o
-      JOIN (SELECT source, id FROM event_log WHERE batch_seq = ${seq}) n ON o.source = n.source AND o.id = n.id
-      WHERE o.batch_seq <> ${seq}) AS seen`);
-    if (seen?.seen !== true) return { duplicates: 0, superseded: 0 };
+    if (check?.earlier !== true) {
+      this.keyFilter = null;
+      return { duplicates: 0, superseded: 0 };
+    }
+    if (!(await this.keysMaybeLogged(seq, rows))) return { duplicates: 0, superseded: 0 };
     await this.run(`CREATE OR REPLACE TEMP TABLE tally_prior AS
       SELECT o.source, o.id, o.batch_seq, ${SAME_CONTENT('o', 'n')} AS same
       FROM event_log n JOIN events o ON o.source = n.source AND o.id = n.id
@@ -641,6 +662,48 @@ export class DuckDBStore implements Store {
       await this.run(liveEventsViewSql(marked.map((r) => num(r.batch_seq))));
     }
     return { duplicates, superseded };
+  }
+
+  /**
+   * Whether any key of batch `seq` may have been logged by an earlier batch. A small batch asks the
+   * key filter first (and adds its keys to it); most of a server's requests bring only new events,
+   * and SQL would scan every stored key to say so. Any other batch drops the filter, since its keys
+   * do not pass through it.
+   */
+  private async keysMaybeLogged(seq: number, rows: number): Promise<boolean> {
+    const filter = rows <= this.keyFilterUse.max ? await this.smallBatchFilter(seq) : null;
+    if (filter === null) this.keyFilter = null;
+    let maybe = filter === null;
+    if (filter !== null)
+      await this.chunks(keyHashesSql(`WHERE batch_seq = ${seq}`), (chunk) => {
+        if (filter.addChunk(chunk)) maybe = true;
+      });
+    if (!maybe) return false;
+    // Whether any new key was logged before, read from the key columns alone: the content
+    // comparison that follows reads every column.
+    const [seen] = await this.rows(`SELECT EXISTS (SELECT 1 FROM event_log o
+      JOIN (SELECT source, id FROM event_log WHERE batch_seq = ${seq}) n ON o.source = n.source AND o.id = n.id
+      WHERE o.batch_seq <> ${seq}) AS seen`);
+    return seen?.seen === true;
+  }
+
+  /** The key filter, built from the earlier batches' keys once this process has stored a few small batches. */
+  private async smallBatchFilter(seq: number): Promise<KeyFilter | null> {
+    if (this.keyFilter?.full) this.keyFilter = null;
+    if (this.keyFilter !== null) return this.keyFilter;
+    if (this.keysBeyondFilter || ++this.smallBatches < this.keyFilterUse.after) return null;
+    const earlier = `WHERE batch_seq <> ${seq}`;
+    const [n] = await this.rows(`SELECT count(*) AS n FROM event_log ${earlier}`);
+    if (!KeyFilter.fits(num(n?.n))) {
+      this.keysBeyondFilter = true;
+      return null;
+    }
+    const filter = new KeyFilter(num(n?.n));
+    await this.chunks(keyHashesSql(earlier), (chunk) => {
+      filter.addChunk(chunk);
+    });
+    this.keyFilter = filter;
+    return filter;
   }
 
   /** The content of a batch being stored, hashed where that is cheapest for its size. */
