@@ -13,6 +13,8 @@
  * the work is a few multiplications of integers that stay exact as doubles,
  * falling back to bigint when a product could exceed 2^53.
  */
+
+import { isAggregate } from './ai-work.js';
 import {
   catalogChanges,
   catalogProvider,
@@ -22,7 +24,6 @@ import {
   type RateSet,
 } from './catalog.js';
 import type { Config, Discount, ModelPrice, UnitPrice, UnitRate } from './config.js';
-import { isAggregate } from './ai-work.js';
 import type { Units, UsageEvent } from './event.js';
 import { isGlob, modelMatches } from './glob.js';
 import type { Money } from './money.js';

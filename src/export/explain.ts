@@ -24,7 +24,11 @@ export function renderExplanation(x: ExplanationJson): string {
     priceText(x.price, x.currency),
     ...(x.wrapper === null
       ? []
-      : [[`Wrapper: span ${x.wrapper.below} below it carries tokens too; they are priced there, never here.`]]),
+      : [
+          [
+            `Wrapper: span ${x.wrapper.below} below it carries tokens too; they are priced there, never here.`,
+          ],
+        ]),
     billingText(x),
     lineText(x),
   ];

@@ -424,7 +424,9 @@ function htmlNode(r: Replay, n: ReplayNode): string {
   const body = [
     `${h(iso(e.time))} <strong>${h(e.operation)}</strong> ${h(modelText(n))}`,
     h(tokens(n)) + (e.status === 'error' ? ` · error ${h(e.error_type ?? '')}` : ''),
-    h(money(n.cost)) + (n.priced ? '' : ' (unpriced)') + (n.wrapper ? ' (wrapper: its tokens are priced below)' : ''),
+    h(money(n.cost)) +
+      (n.priced ? '' : ' (unpriced)') +
+      (n.wrapper ? ' (wrapper: its tokens are priced below)' : ''),
     `<span class="${h(n.verdict.status)}">${h(statusText(n.verdict.status, n.verdict.reason))}</span>${who}`,
     h(verdictText(n)),
     ...(sig ? [`signals ${h(sig)}`] : []),

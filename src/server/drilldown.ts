@@ -6,6 +6,7 @@
  * SQL, so a page scans a bounded number of events and hands back a cursor.
  */
 
+import { carriesTokens } from '../core/ai-work.js';
 import { Attributor, type Charge } from '../core/attribution.js';
 import type { Config, Identity } from '../core/config.js';
 import type { UsageEvent } from '../core/event.js';
@@ -13,7 +14,6 @@ import { formatMoney } from '../core/money.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
 import { TraceIndex } from '../core/trace-walk.js';
-import { carriesTokens } from '../core/ai-work.js';
 import { eventGroup } from '../core/usage.js';
 import type { EventKey, EventsPageQuery, Store } from '../store/store.js';
 import { HttpError } from './errors.js';
@@ -142,11 +142,15 @@ export class Drilldown {
   }
 
   /** Each event as a usage group of one, with its payer and tenant found the way the statement finds them. */
-  private async attribute(events: readonly UsageEvent[]): Promise<Array<{ charge: Charge; wrapper: boolean }>> {
+  private async attribute(
+    events: readonly UsageEvent[],
+  ): Promise<Array<{ charge: Charge; wrapper: boolean }>> {
     const index = new TraceIndex(this.registry, this.config.policy.workflowRollup === 'invoker');
     // A span that carries tokens needs its trace too: the spans below it say whether it is a wrapper.
     const walkTraces = new Set(
-      events.filter((e) => index.needsWalk(e) || (e.trace_id !== null && carriesTokens(e))).map((e) => e.trace_id as string),
+      events
+        .filter((e) => index.needsWalk(e) || (e.trace_id !== null && carriesTokens(e)))
+        .map((e) => e.trace_id as string),
     );
     index.add(await this.store.traceSpans([...walkTraces]));
     return events.map((e) => {

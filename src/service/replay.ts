@@ -131,7 +131,8 @@ function tracesMissingAncestors(rows: readonly UsageEvent[]): string[] {
  */
 function tokenTraces(rows: readonly UsageEvent[]): string[] {
   const traces = new Set<string>();
-  for (const e of rows) if (e.trace_id !== null && e.span_id !== null && carriesTokens(e)) traces.add(e.trace_id);
+  for (const e of rows)
+    if (e.trace_id !== null && e.span_id !== null && carriesTokens(e)) traces.add(e.trace_id);
   return [...traces];
 }
 

@@ -242,5 +242,6 @@ export function rowToSignalSum(r: Row): SignalSum {
     firstSeen: num(r.first_t),
     lastSeen: num(r.last_t),
     firstId: str(r.first_id),
+    ...(r.wrapper === true ? { wrapper: true } : {}),
   };
 }

@@ -102,6 +102,20 @@ export function wrapperSetupSql(window: string): string[] {
   ];
 }
 
+/**
+ * The events that `where` selects, with a `wrapper` column (`tally_wrappers`
+ * prepared by wrapperSetupSql); when there are no wrappers (`any` false),
+ * the events as they are, without hashing their ids.
+ */
+export function eventsWithWrappers(where: string, any: boolean): string {
+  if (!any) return `SELECT *, false AS wrapper FROM events WHERE ${where}`;
+  return `SELECT *, false AS wrapper FROM events WHERE (${where}) AND trace_id IS NULL
+  UNION ALL
+  SELECT e.*, x.node IS NOT NULL AS wrapper
+  FROM events e LEFT JOIN tally_wrappers x ON x.node = ${NODE('e.span_id')}
+  WHERE (${where}) AND e.trace_id IS NOT NULL`;
+}
+
 /** The operations that are aggregates whatever the trace (core/event.ts), as an SQL list. */
 const AGGREGATES = [...AGGREGATE_OPERATIONS].map(sqlString).join(', ');
 
