@@ -100,7 +100,7 @@ GROUP BY f.k`;
 export function signalSumsSql(q: SignalSumsQuery): string {
   const probe = `status = 'error' AND (error_type IS NULL OR lower(error_type) ~ ${sqlString(q.probeErrors)})`;
   return `
-WITH RECURSIVE ${wrapperCtes(`e.time < ${ts(q.end)}`)}
+WITH RECURSIVE ${wrapperCtes((a) => `${a}.time < ${ts(q.end)}`)}
 SELECT api_key, service, agent, project, provider, model, client_address, environment, operation, tool, data_source,
        x.span_id IS NOT NULL AS wrapper,
        ${ms("date_trunc('hour', time)")} AS h,

@@ -24,6 +24,7 @@ const FIELDS = ['api_key', 'service', 'agent', 'project'] as const;
 
 /** Whether an event row carries tokens (core/ai-work.ts `carriesTokens`). */
 export const CARRIES_TOKENS = `(${TOKEN_COLUMNS.map((c) => `${c} > 0`).join(' OR ')})`;
+const tokensOf = (alias: string) => `(${TOKEN_COLUMNS.map((c) => `${alias}.${c} > 0`).join(' OR ')})`;
 
 /**
  * Every stored span with what the walks read: the events' spans and the
@@ -61,20 +62,22 @@ function pairBand(
 }
 
 /**
- * The wrappers (core/ai-work.ts) among the events of `window` (on alias
- * `e`), as in the
+ * The wrappers (core/ai-work.ts) among the events that `window` selects
+ * (on the alias it is given), as in the
  * DuckDB twin (`wrapperSetupSql`): the spans of the traces where a
  * token-carrying event of the window has another one beside it, whatever
  * its time; each token-carrying span walks up (through spans that carry
  * none) to the first that carries tokens, a wrapper. Only wrappers whose
  * operation is not already an aggregate are kept (`plain`).
  */
-export function wrapperCtes(window: string): string {
+export function wrapperCtes(window: (alias: string) => string): string {
   return `
 wtraces AS (
   SELECT e.trace_id FROM events e
-  WHERE e.trace_id IS NOT NULL AND e.span_id IS NOT NULL AND ${CARRIES_TOKENS}
-  GROUP BY e.trace_id HAVING count(*) >= 2 AND bool_or(${window})
+  WHERE e.trace_id IN (SELECT w.trace_id FROM events w
+                       WHERE ${window('w')} AND w.trace_id IS NOT NULL AND ${tokensOf('w')})
+    AND e.span_id IS NOT NULL AND ${tokensOf('e')}
+  GROUP BY e.trace_id HAVING count(*) >= 2
 ),
 wnodes AS (
   SELECT e.trace_id, e.span_id, min(e.parent_span_id) AS next_span, bool_or(e.tok) AS tok,
@@ -142,7 +145,7 @@ resolved AS (
   SELECT DISTINCT ON (trace_id, span_id) trace_id, span_id, payer_found,
          p_api_key, p_service, p_agent, p_project, tenant_found
   FROM walk ORDER BY trace_id, span_id, depth DESC
-),${wrapperCtes(window)}`;
+),${wrapperCtes((a) => `${a}.time >= ${ts(q.from)} AND ${a}.time < ${ts(q.to)}`)}`;
 }
 
 /** One row per usage group; column names as in UsageGroup (see rowToUsageGroup). */
