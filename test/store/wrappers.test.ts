@@ -278,6 +278,20 @@ describe.each(ADAPTERS)('$name store', (adapter: Adapter) => {
       expect(x.wrapper).toEqual({ below: 'c1' });
     });
 
+    it('is a wrapper in a replay of a window that ends before the call below it (hours later)', async () => {
+      const s = await open();
+      const late = { ...call, id: `${T}:c1`, time: at + 3 * 3_600_000 };
+      await s.ingest('b', [{ events: [framework, late], links: [link] }]);
+      const window = { start: at - 3_600_000, end: at + 60_000 };
+      const r = await computeReplay(s, cfg, { window, identity: 'nhi-custom' });
+      const nodes = nodesOf(r.traces.flatMap((t) => t.roots));
+      expect(nodes.map((n) => [n.event.id, n.selected, n.wrapper, formatMoney(n.cost)])).toEqual([
+        [framework.id, true, true, '0.00'],
+      ]);
+      const st = await computeStatement(s, cfg, window);
+      expect(formatMoney(st.statement.totals.effective_cost)).toBe('0.00');
+    });
+
     it('is not a wrapper while the span below it has no tokens (a failed call)', async () => {
       const s = await open();
       await s.ingest('b', [
