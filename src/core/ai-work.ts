@@ -11,8 +11,10 @@
  * are recognised from the span itself, so that the answer does not depend on
  * which spans arrived first; they are given an orchestration operation
  * (`invoke_workflow`, `invoke_agent`), which is stored and shown but never
- * priced as tokens (AGGREGATE_OPERATIONS).
+ * priced as tokens (AGGREGATE_OPERATIONS). Any other span whose usage is an
+ * aggregate is found from its trace (wrappers, below).
  */
+import { AGGREGATE_OPERATIONS } from './event.js';
 
 /** What a span says about itself, as read from its attributes (null: absent). */
 export interface SpanSignals {
@@ -129,4 +131,35 @@ function vercelOperation(s: SpanSignals): string | null | undefined {
 /** Whether a span is a Vercel AI SDK span (its provider names carry an API suffix: `openai.chat`). */
 export function isVercelSpan(s: Pick<SpanSignals, 'name' | 'vercelOperation'>): boolean {
   return (s.vercelOperation ?? s.name ?? '').startsWith('ai.');
+}
+
+/**
+ * Wrappers (SPEC §3.2): an event that carries tokens and has another event
+ * that carries tokens below it in its trace (a descendant, reached through
+ * spans of any kind) reports the usage of the calls below it again: a
+ * framework's span around the provider call whatever the framework, an
+ * agent or workflow span. Which spans arrive first does not matter, because
+ * the rule is applied when the spans are read, never at ingest. Each store
+ * finds them with one walk per token-carrying span, up to its nearest
+ * ancestor that carries tokens (core/trace-walk.ts in memory; the stores'
+ * SQL for the statement and the signals), and marks it.
+ *
+ * The columns whose counts make an event carry tokens (cache, reasoning and
+ * audio tokens are parts of these), for the stores' SQL to test.
+ */
+export const TOKEN_COLUMNS = ['input_tokens', 'output_tokens'] as const;
+
+/** Whether an event carries tokens (what makes it a wrapper's child, or a wrapper). */
+export function carriesTokens(e: { input_tokens: number; output_tokens: number }): boolean {
+  return e.input_tokens > 0 || e.output_tokens > 0;
+}
+
+/**
+ * Whether an event's usage is an aggregate, never priced as tokens nor as
+ * units (its children's are priced there): an orchestration operation, or a
+ * wrapper whatever its operation. Its per-call unit price (a run's or a
+ * tool's fee, SPEC §4.8) still applies.
+ */
+export function isAggregate(operation: string, wrapper: boolean | undefined): boolean {
+  return wrapper === true || AGGREGATE_OPERATIONS.has(operation);
 }

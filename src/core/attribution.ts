@@ -192,7 +192,7 @@ export class Attributor {
       application: who.application,
       tenant: who.tenant,
       environment: who.environment,
-      category: categoryOf(g.operation, hasTokens),
+      category: categoryOf(g.operation, hasTokens, g.wrapper),
       status: who.status,
       reason: who.reason,
       pool: null,
@@ -357,6 +357,7 @@ function pricingInput(g: UsageGroup): PricingInput {
     data_source: g.data_source,
     tierUnits: g.tier_units,
   };
+  if (g.wrapper) input.wrapper = true;
   if (g.cache_write_1h_tokens !== undefined) input.cache_write_1h_tokens = g.cache_write_1h_tokens;
   if (g.input_audio_tokens !== undefined) input.input_audio_tokens = g.input_audio_tokens;
   if (g.output_audio_tokens !== undefined) input.output_audio_tokens = g.output_audio_tokens;

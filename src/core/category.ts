@@ -23,6 +23,11 @@ const BY_OPERATION: Record<string, UsageCategory> = {
   create_agent: 'orchestration',
 };
 
-export function categoryOf(operation: string, hasTokens: boolean): UsageCategory {
+/**
+ * A wrapper (core/ai-work.ts) is an aggregate whatever its operation, and is
+ * shown with the orchestration spans: its tokens are not the model calls'.
+ */
+export function categoryOf(operation: string, hasTokens: boolean, wrapper?: boolean): UsageCategory {
+  if (wrapper === true) return 'orchestration';
   return BY_OPERATION[operation] ?? (hasTokens ? 'inference' : 'tool');
 }

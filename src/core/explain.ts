@@ -116,6 +116,8 @@ export interface ExplanationJson {
   reason: Charge['reason'];
   currency: string;
   price: PriceJson;
+  /** A wrapper (core/ai-work.ts): a span below it that carries tokens, priced there rather than here. */
+  wrapper: { below: string } | null;
   billing: { billed: boolean; not_billed: NotBilled | null; billed_cost: string | null };
   line: LineJson | null;
 }
@@ -154,6 +156,7 @@ export function explainEvent(x: ExplainInput): Explained {
   const index = new TraceIndex(registry, config.policy.workflowRollup === 'invoker').add(x.spans);
   const steps: WalkStep[] = [];
   const walk = index.walk(e, steps);
+  const wrappedSpan = index.wrapped(e);
   const group = eventGroup(e, walk);
   const attributor = new Attributor(registry, x.prices, config.policy);
   const charge = attributor.attribute(group);
@@ -189,6 +192,7 @@ export function explainEvent(x: ExplainInput): Explained {
         x.prices.explain({ ...group, tierUnits: group.tier_units }),
         x.prices.catalogVersion,
       ),
+      wrapper: wrappedSpan === null ? null : { below: wrappedSpan },
       billing: {
         billed: notBilled === null,
         not_billed: notBilled,

@@ -13,6 +13,8 @@
  * the work is a few multiplications of integers that stay exact as doubles,
  * falling back to bigint when a product could exceed 2^53.
  */
+
+import { isAggregate } from './ai-work.js';
 import {
   catalogChanges,
   catalogProvider,
@@ -22,7 +24,7 @@ import {
   type RateSet,
 } from './catalog.js';
 import type { Config, Discount, ModelPrice, UnitPrice, UnitRate } from './config.js';
-import { AGGREGATE_OPERATIONS, type Units, type UsageEvent } from './event.js';
+import type { Units, UsageEvent } from './event.js';
 import { isGlob, modelMatches } from './glob.js';
 import type { Money } from './money.js';
 import { formatScaled, mulDiv, ONE } from './money.js';
@@ -82,6 +84,8 @@ export interface PricingInput
    * `requests`.
    */
   tierUnits?: number;
+  /** A wrapper (core/ai-work.ts): its usage is an aggregate of the events below it. */
+  wrapper?: boolean;
 }
 
 /** Rates in units of 10^-(12+d) per token (per request for `requests`), picked by the request's input tokens. */
@@ -297,7 +301,7 @@ export class PriceBook {
   #decide(e: PricingInput): Decision {
     const unit = this.#unitPrice(e);
     // Unit prices are per span: an aggregated event stands for `requests` spans.
-    const aggregate = AGGREGATE_OPERATIONS.has(e.operation);
+    const aggregate = isAggregate(e.operation, e.wrapper);
     const units = aggregate ? null : this.#splitUnits(e);
     const unitCost = (unit === null ? 0n : unit.perCall * BigInt(e.requests)) + (units?.orgCost ?? 0n);
     const unitSource = unit === null && units?.orgCost === undefined ? 'none' : 'organisation';

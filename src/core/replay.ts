@@ -62,6 +62,8 @@ export interface ReplayNode {
   billed: Money;
   /** False when the model has no price: the cost shown is the unit price part only. */
   priced: boolean;
+  /** A wrapper (core/ai-work.ts): its tokens are those of the spans below it, never priced again. */
+  wrapper: boolean;
   verdict: Verdict;
   /** Indices into `Replay.signals`. */
   signals: number[];
@@ -137,6 +139,7 @@ interface Placed {
   payer: SelectorTuple | null;
   rollup: UsageGroup['rollup'];
   tenant: string | null;
+  wrapper: boolean;
 }
 
 /**
@@ -171,6 +174,7 @@ export function buildReplay(input: ReplayInput): Replay {
       cost,
       billed,
       priced: charge.unpriced_events === 0,
+      wrapper: p.wrapper,
       verdict: verdictOf(registry, p, charge),
       signals: [],
       children: [],
@@ -186,7 +190,7 @@ export function buildReplay(input: ReplayInput): Replay {
         ? [charge.effective_cost]
         : split(
             charge.effective_cost,
-            group.map((p) => prices.price(p.event).cost),
+            group.map((p) => prices.price(p.wrapper ? { ...p.event, wrapper: true } : p.event).cost),
           );
     group.forEach((p, i) => {
       const cost = shares[i] ?? 0n;
@@ -243,7 +247,7 @@ function place(
   return events.map((e, order) => {
     const own = tupleOf(e);
     const r = registry.resolve(own);
-    const { shared, payer, tenant } = index.walk(e);
+    const { shared, payer, tenant, wrapper } = index.walk(e);
     const rollup: UsageGroup['rollup'] = !shared ? 'self' : payer !== null ? 'invoker' : 'no_invoker';
     return {
       event: e,
@@ -254,6 +258,7 @@ function place(
       payer,
       rollup,
       tenant,
+      wrapper,
     };
   });
 }
@@ -280,7 +285,7 @@ function groupsOf(placed: readonly Placed[], cuts: readonly number[], prices: Pr
   for (const p of placed) {
     const e = p.event;
     const text = (v: string | null) => (v === null ? '\u0001' : v);
-    const key = `${tupleKey(p.own)}\u0000${p.payer === null ? '' : tupleKey(p.payer)}\u0000${p.rollup}\u0000${text(p.tenant)}\u0000${text(e.environment)}\u0000${text(e.provider)}\u0000${text(e.model)}\u0000${e.operation}\u0000${text(e.tool)}\u0000${text(e.data_source)}\u0000${band(e.time, cuts, false)}\u0000${band(e.input_tokens / Math.max(e.requests, 1), tiers, true)}\u0000${band((e.time % DAY_MS) / 1000, clock, false)}`;
+    const key = `${tupleKey(p.own)}\u0000${p.payer === null ? '' : tupleKey(p.payer)}\u0000${p.rollup}\u0000${text(p.tenant)}\u0000${text(e.environment)}\u0000${text(e.provider)}\u0000${text(e.model)}\u0000${e.operation}\u0000${text(e.tool)}\u0000${text(e.data_source)}\u0000${band(e.time, cuts, false)}\u0000${band(e.input_tokens / Math.max(e.requests, 1), tiers, true)}\u0000${band((e.time % DAY_MS) / 1000, clock, false)}\u0000${p.wrapper}`;
     const list = groups.get(key);
     if (list) list.push(p);
     else groups.set(key, [p]);
@@ -314,6 +319,7 @@ function sumGroup(group: readonly Placed[]): UsageGroup {
     reasoning_tokens: 0,
     errors: 0,
   };
+  if (first.wrapper) g.wrapper = true;
   for (const { event: e } of group) {
     g.time = Math.min(g.time, e.time);
     g.events++;

@@ -4,8 +4,11 @@
  * ancestor whose identity can pay) and the tenant claim a span inherits (its
  * nearest ancestor's). The statement does the same walk in SQL
  * (src/store/duckdb/usage-sql.ts); replay and the server's drill-down, which
- * look at a handful of traces, use this one.
+ * look at a handful of traces, use this one. It also finds the wrappers
+ * (core/ai-work.ts): the spans that a token-carrying span has as its nearest
+ * token-carrying ancestor.
  */
+import { carriesTokens } from './ai-work.js';
 import type { Registry } from './registry.js';
 import type { SelectorTuple } from './usage.js';
 
@@ -17,6 +20,10 @@ export interface SpanLike extends SelectorTuple {
   span_id: string | null;
   parent_span_id: string | null;
   tenant: string | null;
+  /** Whether the span carries tokens: given by a store's trace span, else read from an event's counts. */
+  usage?: boolean;
+  input_tokens?: number;
+  output_tokens?: number;
 }
 
 interface Node {
@@ -24,6 +31,7 @@ interface Node {
   tenant: string | null;
   tuple: SelectorTuple;
   canPay: boolean;
+  usage: boolean;
 }
 
 /** One ancestor the walk looked at (`node` null: the parent span is not stored). */
@@ -36,26 +44,77 @@ export function tupleOf(e: SelectorTuple): SelectorTuple {
   return { api_key: e.api_key, service: e.service, agent: e.agent, project: e.project };
 }
 
+/** Whether a span carries tokens (core/ai-work.ts). */
+function usageOf(s: SpanLike): boolean {
+  if (s.usage !== undefined) return s.usage;
+  return carriesTokens({ input_tokens: s.input_tokens ?? 0, output_tokens: s.output_tokens ?? 0 });
+}
+
+const keyOf = (trace: string, span: string) => `${trace}\u0000${span}`;
+
 export class TraceIndex {
   private readonly nodes = new Map<string, Node>();
+  /** The wrappers' keys, each with a token-carrying span below it; found on first use after the last `add`. */
+  private wrappers: Map<string, string> | null = null;
 
   constructor(
     private readonly registry: Registry,
     private readonly invoker: boolean,
   ) {}
 
-  /** Adds spans; a span stored twice can pay if either copy's selectors can. */
+  /** Adds spans; a span stored twice can pay if either copy's selectors can, carries tokens if either does. */
   add(spans: Iterable<SpanLike>): this {
+    this.wrappers = null;
     for (const s of spans) {
       if (s.trace_id === null || s.span_id === null) continue;
-      const key = `${s.trace_id}\u0000${s.span_id}`;
+      const key = keyOf(s.trace_id, s.span_id);
       const tuple = tupleOf(s);
       const canPay = this.canPay(tuple);
+      const usage = usageOf(s);
       const known = this.nodes.get(key);
-      if (known) known.canPay ||= canPay;
-      else this.nodes.set(key, { parent: s.parent_span_id, tenant: s.tenant, tuple, canPay });
+      if (known) {
+        known.canPay ||= canPay;
+        known.usage ||= usage;
+      } else this.nodes.set(key, { parent: s.parent_span_id, tenant: s.tenant, tuple, canPay, usage });
     }
     return this;
+  }
+
+  /**
+   * Whether the span is a wrapper (core/ai-work.ts). Exact when every span
+   * of its trace was added: the spans below it decide.
+   */
+  isWrapper(s: SpanLike): boolean {
+    return this.wrapped(s) !== null;
+  }
+
+  /** A token-carrying span whose nearest token-carrying ancestor is this span (null: not a wrapper). */
+  wrapped(s: SpanLike): string | null {
+    if (s.trace_id === null || s.span_id === null || !usageOf(s)) return null;
+    this.wrappers ??= this.findWrappers();
+    return this.wrappers.get(keyOf(s.trace_id, s.span_id)) ?? null;
+  }
+
+  /** Each token-carrying span walks up to its nearest token-carrying ancestor and marks it. */
+  private findWrappers(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [key, n] of this.nodes) {
+      if (!n.usage) continue;
+      const cut = key.indexOf('\u0000');
+      const trace = key.slice(0, cut);
+      let next = n.parent;
+      for (let depth = 1; depth < MAX_DEPTH && next !== null; depth++) {
+        const up = keyOf(trace, next);
+        const p = this.nodes.get(up);
+        if (!p) break;
+        if (p.usage) {
+          if (!out.has(up)) out.set(up, key.slice(cut + 1));
+          break;
+        }
+        next = p.parent;
+      }
+    }
+    return out;
   }
 
   /** Whether the span's identity is shared, so that an invoker pays for it (under `workflow_rollup: invoker`). */
@@ -78,7 +137,7 @@ export class TraceIndex {
   walk(
     s: SpanLike,
     steps?: WalkStep[],
-  ): { shared: boolean; payer: SelectorTuple | null; tenant: string | null } {
+  ): { shared: boolean; payer: SelectorTuple | null; tenant: string | null; wrapper: boolean } {
     const shared = this.wantsPayer(s);
     let payer: SelectorTuple | null = null;
     let tenant = s.tenant;
@@ -88,14 +147,14 @@ export class TraceIndex {
       depth < MAX_DEPTH && next !== null && ((shared && payer === null) || tenant === null);
       depth++
     ) {
-      const n = this.nodes.get(`${s.trace_id}\u0000${next}`);
+      const n = this.nodes.get(keyOf(s.trace_id as string, next));
       steps?.push({ span_id: next, node: n ?? null });
       if (!n) break;
       if (shared && payer === null && n.canPay) payer = n.tuple;
       tenant ??= n.tenant;
       next = n.parent;
     }
-    return { shared, payer, tenant };
+    return { shared, payer, tenant, wrapper: this.isWrapper(s) };
   }
 
   private canPay(t: SelectorTuple): boolean {

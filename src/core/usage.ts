@@ -59,6 +59,8 @@ export interface UsageGroup {
   adjusted_count?: string;
   /** Sampled events: the sampling unit (a trace id, or `source:id` for an event without a trace). */
   sample_unit?: string;
+  /** The events are wrappers (core/ai-work.ts): their usage is an aggregate; absent means not. */
+  wrapper?: true;
   /** The events came from a provider usage report, asked for as a control total (`reportSources`). */
   from_report?: true;
 }
@@ -135,7 +137,7 @@ export function addRichUsage(g: UsageGroup, e: UsageEvent): void {
  */
 export function eventGroup(
   e: UsageEvent,
-  walk: { shared: boolean; payer: SelectorTuple | null; tenant: string | null },
+  walk: { shared: boolean; payer: SelectorTuple | null; tenant: string | null; wrapper?: boolean },
 ): UsageGroup {
   const g: UsageGroup = {
     own: { api_key: e.api_key, service: e.service, agent: e.agent, project: e.project },
@@ -162,6 +164,7 @@ export function eventGroup(
     errors: e.status === 'error' ? 1 : 0,
   };
   addRichUsage(g, e);
+  if (walk.wrapper) g.wrapper = true;
   if (e.adjusted_count) {
     g.adjusted_count = e.adjusted_count;
     g.sample_unit = e.trace_id ?? `${e.source}:${e.id}`;

@@ -22,6 +22,13 @@ export function renderExplanation(x: ExplanationJson): string {
     tenantText(x.tenant, x.environment),
     verdictText(x),
     priceText(x.price, x.currency),
+    ...(x.wrapper === null
+      ? []
+      : [
+          [
+            `Wrapper: span ${x.wrapper.below} below it carries tokens too; they are priced there, never here.`,
+          ],
+        ]),
     billingText(x),
     lineText(x),
   ];

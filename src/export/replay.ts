@@ -72,6 +72,7 @@ function nodeJson(n: ReplayNode): unknown {
     cost: money(n.cost),
     billed_cost: money(n.billed),
     priced: n.priced,
+    wrapper: n.wrapper,
     verdict: {
       lifecycle: n.verdict.lifecycle,
       lifecycle_since: n.verdict.lifecycleSince === null ? null : iso(n.verdict.lifecycleSince),
@@ -312,7 +313,7 @@ function mdNode(r: Replay, n: ReplayNode): string {
   const text = [
     `${iso(e.time)} **${md(e.operation)}** ${md(modelText(n))}`,
     `${tokens(n)}${e.status === 'error' ? ` · error ${md(e.error_type ?? '')}`.trimEnd() : ''}`,
-    `${money(n.cost)}${n.priced ? '' : ' (unpriced)'}`,
+    `${money(n.cost)}${n.priced ? '' : ' (unpriced)'}${n.wrapper ? ' (wrapper: its tokens are priced below)' : ''}`,
     `**${md(statusText(n.verdict.status, n.verdict.reason))}**${who}`,
     md(verdictText(n)),
     ...(sig ? [`signals ${sig}`] : []),
@@ -423,7 +424,9 @@ function htmlNode(r: Replay, n: ReplayNode): string {
   const body = [
     `${h(iso(e.time))} <strong>${h(e.operation)}</strong> ${h(modelText(n))}`,
     h(tokens(n)) + (e.status === 'error' ? ` · error ${h(e.error_type ?? '')}` : ''),
-    h(money(n.cost)) + (n.priced ? '' : ' (unpriced)'),
+    h(money(n.cost)) +
+      (n.priced ? '' : ' (unpriced)') +
+      (n.wrapper ? ' (wrapper: its tokens are priced below)' : ''),
     `<span class="${h(n.verdict.status)}">${h(statusText(n.verdict.status, n.verdict.reason))}</span>${who}`,
     h(verdictText(n)),
     ...(sig ? [`signals ${h(sig)}`] : []),

@@ -6,6 +6,7 @@
  * SQL, so a page scans a bounded number of events and hands back a cursor.
  */
 
+import { carriesTokens } from '../core/ai-work.js';
 import { Attributor, type Charge } from '../core/attribution.js';
 import type { Config, Identity } from '../core/config.js';
 import type { UsageEvent } from '../core/event.js';
@@ -124,14 +125,14 @@ export class Drilldown {
         ...prefilter(this.config, filter),
       });
       if (events.length === 0) return { events: out, next_cursor: null };
-      const charges = await this.attribute(events);
+      const groups = await this.attribute(events);
       for (let i = 0; i < events.length; i++) {
         const e = events[i] as UsageEvent;
         after = { time: e.time, source: e.source, id: e.id };
         scanned++;
-        const c = charges[i] as Charge;
-        if (matches(c, filter)) {
-          out.push(eventJson(e, c));
+        const g = groups[i] as { charge: Charge; wrapper: boolean };
+        if (matches(g.charge, filter)) {
+          out.push(eventJson(e, g.charge, g.wrapper));
           if (out.length === limit) break;
         }
       }
@@ -141,11 +142,17 @@ export class Drilldown {
   }
 
   /** Each event as a usage group of one, with its payer and tenant found the way the statement finds them. */
-  private async attribute(events: readonly UsageEvent[]): Promise<Charge[]> {
+  private async attribute(
+    events: readonly UsageEvent[],
+  ): Promise<Array<{ charge: Charge; wrapper: boolean }>> {
     const index = new TraceIndex(this.registry, this.config.policy.workflowRollup === 'invoker');
-    const walking = events.filter((e) => index.needsWalk(e));
+    // A span that carries tokens needs its trace too: the spans below it say whether it is a wrapper.
+    const walking = events.filter((e) => index.needsWalk(e) || (e.trace_id !== null && carriesTokens(e)));
     await this.addTraces(index, walking);
-    return events.map((e) => this.attributor.attribute(eventGroup(e, index.walk(e))));
+    return events.map((e) => {
+      const g = eventGroup(e, index.walk(e));
+      return { charge: this.attributor.attribute(g), wrapper: g.wrapper === true };
+    });
   }
 
   /**
@@ -217,7 +224,7 @@ function matches(c: Charge, f: EventFilter): boolean {
   return true;
 }
 
-function eventJson(e: UsageEvent, c: Charge): Record<string, unknown> {
+function eventJson(e: UsageEvent, c: Charge, wrapper: boolean): Record<string, unknown> {
   return {
     id: e.id,
     source: e.source,
@@ -253,5 +260,6 @@ function eventJson(e: UsageEvent, c: Charge): Record<string, unknown> {
     cost: c.unpriced_events > 0 ? null : formatMoney(c.effective_cost),
     billed_cost: c.unpriced_events > 0 ? null : formatMoney(c.billed_cost),
     priced: c.unpriced_events === 0,
+    wrapper,
   };
 }

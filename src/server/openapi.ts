@@ -92,6 +92,10 @@ const REPLAY_NODE = strict({
   cost: MONEY,
   billed_cost: MONEY,
   priced: { type: 'boolean' },
+  wrapper: {
+    type: 'boolean',
+    description: 'A wrapper: its tokens are those of AI spans below it in the trace, never priced again',
+  },
   verdict: strict({
     lifecycle: { enum: ['active', 'compromised', 'leaked', 'revoked', 'expired', 'unregistered'] },
     lifecycle_since: nullable(TIME),
@@ -221,6 +225,7 @@ const EXPLAIN_SCHEMAS: Record<string, JsonSchema> = {
     status: STATUS,
     reason: ID,
     currency: TEXT,
+    wrapper: nullable(strict({ below: TEXT })),
     price: strict({
       priced: { type: 'boolean' },
       source: { enum: ['organisation', 'catalog', 'none'] },
@@ -340,6 +345,10 @@ const DRILLDOWN_EVENT = strict({
   cost: nullable(MONEY),
   billed_cost: nullable(MONEY),
   priced: { type: 'boolean' },
+  wrapper: {
+    type: 'boolean',
+    description: 'A wrapper: its tokens are those of AI spans below it in the trace, never priced again',
+  },
 });
 
 const BREAKDOWN_CENTS = strict({ effective_cost: MONEY, billed_cost: MONEY });

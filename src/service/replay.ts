@@ -5,6 +5,7 @@
  * compromise dated earlier, a revoked key) shows the corrected verdicts.
  */
 
+import { carriesTokens } from '../core/ai-work.js';
 import { checkWindow, MAX_REPLAY_EVENTS, MAX_WINDOW_DAYS } from '../core/bounds.js';
 import type { Config, Selector } from '../core/config.js';
 import { SELECTOR_FIELDS } from '../core/config.js';
@@ -35,7 +36,7 @@ export interface ReplayOptions {
  * Spans of the selected traces are looked for this far around the window:
  * ancestors further away are still found (see tracesMissingAncestors), but
  * descendants of a selected span that started more than this after the
- * window are left out of the tree.
+ * window are left out of the tree (they still make it a wrapper: tokenTraces).
  */
 const TRACE_MARGIN_MS = 3_600_000;
 
@@ -75,7 +76,7 @@ export async function computeReplay(store: Store, config: Config, opts: ReplayOp
   const window = w ?? spanOf(chosen);
 
   const keys = new Set(chosen.map(eventKey));
-  const links = await store.traceSpans(tracesMissingAncestors(rows));
+  const links = await store.traceSpans([...new Set([...tracesMissingAncestors(rows), ...tokenTraces(rows)])]);
   return buildReplay({
     events: rows,
     links,
@@ -121,6 +122,18 @@ function tracesMissingAncestors(rows: readonly UsageEvent[]): string[] {
     }
   }
   return [...missing];
+}
+
+/**
+ * Traces with a span that carries tokens: whether it is a wrapper
+ * (core/ai-work.ts) depends on every span below it, some of which may lie
+ * beyond the margin, so their spans are read whole (ids and a flag only).
+ */
+function tokenTraces(rows: readonly UsageEvent[]): string[] {
+  const traces = new Set<string>();
+  for (const e of rows)
+    if (e.trace_id !== null && e.span_id !== null && carriesTokens(e)) traces.add(e.trace_id);
+  return [...traces];
 }
 
 function eventKey(e: UsageEvent): string {

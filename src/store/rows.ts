@@ -149,6 +149,7 @@ export function rowToSpan(r: Row): TraceSpan {
     service: str(r.service),
     agent: str(r.agent),
     project: str(r.project),
+    usage: r.usage === true,
   };
 }
 
@@ -191,6 +192,7 @@ export function rowToUsageGroup(r: Row): UsageGroup {
     errors: num(r.errors),
     ...richGroupUsage(r),
     ...sampleOf(r.adjusted_count, r.sample_unit, r.from_report),
+    ...(r.wrapper === true ? { wrapper: true as const } : {}),
   };
 }
 
@@ -240,5 +242,6 @@ export function rowToSignalSum(r: Row): SignalSum {
     firstSeen: num(r.first_t),
     lastSeen: num(r.last_t),
     firstId: str(r.first_id),
+    ...(r.wrapper === true ? { wrapper: true } : {}),
   };
 }

@@ -101,8 +101,12 @@ export interface EventsPageQuery {
   model?: string | null;
 }
 
-/** One span of a trace (an event's or a kept trace link's): what walking up to an invoker or an inherited tenant needs. */
-export type TraceSpan = TraceLink;
+/**
+ * One span of a trace (an event's or a kept trace link's): what walking up to
+ * an invoker or an inherited tenant needs, and whether it carries tokens
+ * (core/ai-work.ts: which spans are wrappers).
+ */
+export type TraceSpan = TraceLink & { usage: boolean };
 
 /**
  * What one step of an ingest hands the store: events, and the trace links of

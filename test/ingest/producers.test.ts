@@ -251,6 +251,67 @@ describe('OpenInference', () => {
   });
 });
 
+describe('the OpenTelemetry LangChain instrumentation over the openai-v2 instrumentation', () => {
+  it('reads both chat spans of one request, the LangChain one above; the wrapper is priced as an aggregate', async () => {
+    const { events, ignored, links } = await read('langchain-over-openai-v2.jsonl');
+    expect(ignored).toBe(1);
+    expect(links.map((l) => [l.span_id, l.service])).toEqual([['e4c1f5a6b7d80913', 'travel-planner']]);
+    const fields = {
+      operation: 'chat',
+      provider: 'openai',
+      model: 'gpt-3.5-turbo-0125',
+      input_tokens: 24,
+      output_tokens: 7,
+    };
+    expect(events).toMatchObject([
+      { ...fields, service: 'travel-planner', environment: 'production' },
+      { ...fields, service: 'travel-planner' },
+    ]);
+    expect(events.map(span)).toEqual([
+      ['051581bf3cb55c13', 'bd2a2b4c7e1f9a02'],
+      ['bd2a2b4c7e1f9a02', 'e4c1f5a6b7d80913'],
+    ]);
+    // gpt-3.5-turbo-0125 $0.50 / $1.50 per million: 24 × 0.50 + 7 × 1.50 = 22.5 µ$ each when read alone;
+    // in the store the LangChain span is a wrapper (test/store/wrappers.test.ts): nothing.
+    expect(listCosts(events)).toEqual(['0.0000225', '0.0000225']);
+    expect(formatMoney(CATALOG.price({ ...(events[1] as UsageEvent), wrapper: true }).listCost)).toBe('0.00');
+  });
+});
+
+describe('the OpenInference LlamaIndex instrumentation over the openai-v2 instrumentation', () => {
+  it('reads the LLM span with its token details above the openai-v2 chat span; the CHAIN span is a link', async () => {
+    const { events, ignored, links } = await read('llamaindex-over-openai-v2.json');
+    expect(ignored).toBe(1);
+    expect(links.map((l) => l.span_id)).toEqual(['1a2b3c4d5e6f7081']);
+    expect(events).toMatchObject([
+      {
+        operation: 'chat',
+        provider: 'openai',
+        model: 'gpt-4o-mini',
+        input_tokens: 9,
+        output_tokens: 10,
+        cache_read_tokens: 1,
+        reasoning_tokens: 3,
+        service: 'kb-assistant',
+      },
+      {
+        operation: 'chat',
+        provider: 'openai',
+        model: 'gpt-4o-mini-2024-07-18',
+        input_tokens: 9,
+        output_tokens: 10,
+      },
+    ]);
+    expect(events.map(span)).toEqual([
+      ['2b3c4d5e6f708192', '1a2b3c4d5e6f7081'],
+      ['3c4d5e6f708192a3', '2b3c4d5e6f708192'],
+    ]);
+    // Read alone, gpt-4o-mini ($0.15 / $0.075 cached / $0.60): the LLM span 8 × 0.15 + 1 × 0.075 + 10 × 0.60
+    // = 7.275 µ$ (audio and reasoning at the text rates); the openai-v2 span 9 × 0.15 + 10 × 0.60 = 7.35 µ$.
+    expect(listCosts(events)).toEqual(['0.000007275', '0.00000735']);
+  });
+});
+
 describe('a file where no span is AI work', () => {
   it('stores no event, counts every span as ignored and keeps their links', async () => {
     const { events, ignored, links } = await read('http-only.json');

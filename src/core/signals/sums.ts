@@ -50,6 +50,8 @@ export interface SignalSum {
   operation: string;
   tool: string | null;
   data_source: string | null;
+  /** Wrappers (core/ai-work.ts): their usage is an aggregate, whatever their operation. */
+  wrapper?: boolean;
   /** Start of the hour, epoch ms. */
   hour: number;
   events: number;
@@ -181,7 +183,7 @@ function priced(sums: readonly SignalSum[], q: SignalQuery): Fine[] {
   for (const s of sums) {
     const id = ident.get(tupleKeyOf(s.tuple));
     if (id === undefined) continue;
-    const aggregate = aggregates.has(s.operation);
+    const aggregate = aggregates.has(s.operation) || s.wrapper === true;
     const rate = rates.get(pairKey(s.provider, s.model))?.find((r) => s.hour >= r.from && s.hour < r.until);
     const tokens = aggregate || !rate ? 0n : tokenCost(rate, s);
     out.push({ ident: id, s, aggregate, cost: unitPrice(q.units, s) * BigInt(s.requests) + tokens });

@@ -21,6 +21,7 @@ import type {
 import type { SelectorTuple } from '../../core/usage.js';
 import { sqlString } from '../rows.js';
 import { matchSql } from './replay-sql.js';
+import { eventsWithWrappers, wrapperSetupSql } from './usage-sql.js';
 
 export const HOURLY = 'tally_signal_hours';
 export const DENSE = 'tally_signal_series';
@@ -69,12 +70,9 @@ function unitCase(q: SignalQuery): string {
   return `CASE ${whens.join(' ')} ELSE 0::BIGINT END`;
 }
 
-/** Token sums that price a group; orchestration spans report their children's usage and are not priced as tokens. */
+/** Token sums that price a group; orchestration spans and wrappers report their children's usage and are not priced as tokens. */
 function tokenSums(q: SignalQuery, filter = ''): string {
-  const agg =
-    q.aggregateOperations.length === 0
-      ? 'false'
-      : `operation IN (${q.aggregateOperations.map((o) => sqlString(o)).join(', ')})`;
+  const agg = aggregate(q);
   const f = filter === '' ? '' : ` FILTER (WHERE ${filter})`;
   const t = (expr: string) => `coalesce(sum(CASE WHEN ${agg} THEN 0 ELSE ${expr} END)${f}, 0)::BIGINT`;
   return `${t('greatest(0, input_tokens - cache_read_tokens - cache_write_tokens)')} AS unc,
@@ -92,13 +90,15 @@ const RATE_JOIN = (time: string) =>
   `${eq('rt', 'r', 'provider')} AND ${eq('rt', 'r', 'model')} AND ${time} >= rt.rfrom AND ${time} < rt.runtil`;
 
 const aggList = (q: SignalQuery) => q.aggregateOperations.map((o) => sqlString(o)).join(', ') || "''";
+/** Whether an event's usage is an aggregate (core/ai-work.ts `isAggregate`): by its operation, or a wrapper. */
+const aggregate = (q: SignalQuery) => `(operation IN (${aggList(q)}) OR wrapper)`;
 
 /**
  * The one scan of the events: sums per identity, hour, provider, model,
  * client address and claimed environment, priced. The hourly series and the
  * all-time profile are both rollups of it.
  */
-export function rawSql(q: SignalQuery): string {
+export function rawSql(q: SignalQuery, wrappers: boolean): string {
   const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
   return `
 CREATE OR REPLACE TEMP TABLE ${RAW} AS
@@ -106,14 +106,13 @@ SELECT api_key, service, agent, project, provider, model, client_address, enviro
        epoch_ms(date_trunc('hour', time)) AS h,
        count(*) AS events, sum(requests) AS requests,
        -- Failed calls carry no tokens: token shape looks only at calls that used some.
-       coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND operation NOT IN (${aggList(q)})), 0) AS treq,
-       sum(CASE WHEN operation IN (${aggList(q)}) THEN 0 ELSE input_tokens END) AS tin,
-       sum(CASE WHEN operation IN (${aggList(q)}) THEN 0 ELSE output_tokens END) AS tout,
+       coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND NOT ${aggregate(q)}), 0) AS treq,
+       sum(CASE WHEN ${aggregate(q)} THEN 0 ELSE input_tokens END) AS tin,
+       sum(CASE WHEN ${aggregate(q)} THEN 0 ELSE output_tokens END) AS tout,
        ${tokenSums(q)},
        count(*) FILTER (WHERE ${probe}) AS probes,
        epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
-FROM events
-WHERE time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}
+FROM (${eventsWithWrappers(`time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}`, wrappers)})
 GROUP BY ALL`;
 }
 
@@ -355,7 +354,9 @@ export async function readSignalFacts(
   run: (sql: string) => Promise<number>,
 ): Promise<SignalFacts> {
   try {
-    await run(rawSql(q));
+    for (const sql of wrapperSetupSql(`time < ${ts(q.end)}`)) await run(sql);
+    const [w] = await rows('SELECT count(*) AS n FROM tally_wrappers');
+    await run(rawSql(q, num(w?.n) > 0));
     const tuples = (await rows(RAW_TUPLES)).map((r) => ({
       api_key: str(r.api_key),
       service: str(r.service),

@@ -35,6 +35,7 @@ const REST = [
   'adjusted_count',
   'sample_unit',
   'from_report',
+  'wrapper',
 ] as const;
 const COUNTS = [
   'time',
@@ -147,6 +148,7 @@ interface Rest {
   data_source: string | null;
   units: Units | null;
   sample: SampleFields;
+  wrapper: boolean;
 }
 
 function restOf(r: Row): Rest {
@@ -160,6 +162,7 @@ function restOf(r: Row): Rest {
     data_source: str(r.data_source),
     units: typeof r.units === 'string' ? (JSON.parse(r.units) as Units) : null,
     sample: sampleOf(r.adjusted_count, r.sample_unit, r.from_report),
+    wrapper: r.wrapper === true,
   };
 }
 
@@ -190,6 +193,7 @@ function groupOf(own: SelectorTuple, p: Payer, r: Rest, value: (c: Count) => num
     errors: n('errors'),
     ...r.sample,
   };
+  if (r.wrapper) g.wrapper = true;
   for (const f of RICH_COUNT_FIELDS) if (n(f) > 0) g[f] = n(f);
   if (r.units) {
     const units: Record<string, number> = {};

@@ -14,16 +14,27 @@
  *  3. `tally_spans`: every stored span of those traces, the events' and the
  *     trace links' (spans that are not AI work, SPEC §3.2);
  *  4. `tally_resolved`: the walk up the tree, one row per span in need;
+ *  4b. `tally_wnodes`, `tally_wrappers`: the wrappers (core/ai-work.ts), see
+ *     `wrapperSetupSql`;
  *  5. the grouping of the window's events. Events with units (rare) are
  *     grouped by their units too, so a group's units are its events' units
  *     times its event count.
  */
+import { TOKEN_COLUMNS } from '../../core/ai-work.js';
+import { AGGREGATE_OPERATIONS } from '../../core/event.js';
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
 import { sampleColumns, sqlString } from '../rows.js';
 
-/** Every stored span with what the walk reads: the events' spans and the trace links. */
-export const TRACE_NODES = `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
-  UNION ALL SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM spans`;
+/** Whether an event row carries tokens (core/ai-work.ts `carriesTokens`). */
+export const CARRIES_TOKENS = `(${TOKEN_COLUMNS.map((c) => `${c} > 0`).join(' OR ')})`;
+
+/**
+ * Every stored span with what the walks read: the events' spans and the
+ * trace links, and whether the span carries tokens (`usage`: the wrappers).
+ */
+export const TRACE_NODES = `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project,
+    ${CARRIES_TOKENS} AS usage FROM events
+  UNION ALL SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project, false FROM spans`;
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
@@ -52,6 +63,61 @@ function pairBand(
  */
 const NODE = (span: string, trace = 'e.trace_id') =>
   `(hash(${trace}, ${span})::UHUGEINT << 64) + hash(${span}, ${trace})`;
+
+/**
+ * The wrappers (core/ai-work.ts) among the events of `window`, in two
+ * temporary tables: `tally_wnodes`, every stored span (events' and trace
+ * links') of the traces where a token-carrying event of the window has
+ * another token-carrying event beside it, whatever its time; then
+ * `tally_wrappers`, the spans that a token-carrying span reaches first when
+ * walking up (through spans that carry none). A trace with a single
+ * token-carrying event has no wrapper, so most traces are never walked.
+ * Only wrappers whose operation is not already an aggregate are kept
+ * (`plain`): the others are priced as aggregates anyway, and leaving them
+ * out keeps the table empty for most months, and their groups whole.
+ */
+export function wrapperSetupSql(window: string): string[] {
+  const parent = `CASE WHEN e.parent_span_id IS NULL THEN NULL ELSE ${NODE('e.parent_span_id')} END`;
+  return [
+    `CREATE OR REPLACE TEMP TABLE tally_wnodes AS
+     WITH t AS (
+       SELECT hash(trace_id) AS th FROM events
+       WHERE trace_id IS NOT NULL AND span_id IS NOT NULL AND ${CARRIES_TOKENS}
+       GROUP BY th HAVING count(*) >= 2 AND bool_or(${window}))
+     SELECT ${NODE('e.span_id')} AS node, any_value(${parent}) AS next_node, bool_or(e.tok) AS tok,
+            bool_or(e.tok AND e.plain) AS plain
+     FROM (SELECT trace_id, span_id, parent_span_id, ${CARRIES_TOKENS} AS tok,
+                  operation NOT IN (${AGGREGATES}) AS plain FROM events
+           UNION ALL SELECT trace_id, span_id, parent_span_id, false, false FROM spans) e
+     WHERE e.trace_id IS NOT NULL AND e.span_id IS NOT NULL AND hash(e.trace_id) IN (SELECT th FROM t)
+     GROUP BY node`,
+    `CREATE OR REPLACE TEMP TABLE tally_wrappers AS
+     WITH RECURSIVE up AS (
+       SELECT next_node AS at, 1 AS depth FROM tally_wnodes WHERE tok AND next_node IS NOT NULL
+       UNION ALL
+       SELECT s.next_node, u.depth + 1 FROM up u JOIN tally_wnodes s ON s.node = u.at
+       WHERE NOT s.tok AND s.next_node IS NOT NULL AND u.depth < 64
+     )
+     SELECT DISTINCT u.at AS node FROM up u SEMI JOIN tally_wnodes s ON s.node = u.at AND s.plain`,
+  ];
+}
+
+/**
+ * The events that `where` selects, with a `wrapper` column (`tally_wrappers`
+ * prepared by wrapperSetupSql); when there are no wrappers (`any` false),
+ * the events as they are, without hashing their ids.
+ */
+export function eventsWithWrappers(where: string, any: boolean): string {
+  if (!any) return `SELECT *, false AS wrapper FROM events WHERE ${where}`;
+  return `SELECT *, false AS wrapper FROM events WHERE (${where}) AND trace_id IS NULL
+  UNION ALL
+  SELECT e.*, x.node IS NOT NULL AS wrapper
+  FROM events e LEFT JOIN tally_wrappers x ON x.node = ${NODE('e.span_id')}
+  WHERE (${where}) AND e.trace_id IS NOT NULL`;
+}
+
+/** The operations that are aggregates whatever the trace (core/event.ts), as an SQL list. */
+const AGGREGATES = [...AGGREGATE_OPERATIONS].map(sqlString).join(', ');
 
 const SAME_TUPLE = (a: string, b: string) =>
   ['api_key', 'service', 'agent', 'project']
@@ -108,6 +174,7 @@ export function usageSetupSql(q: UsageQuery): string[] {
             arg_max(p_agent, depth) AS p_agent, arg_max(p_project, depth) AS p_project,
             arg_max(tenant_found, depth) AS tenant_found
      FROM walk GROUP BY node`,
+    ...wrapperSetupSql(window),
   ];
 }
 
@@ -133,7 +200,7 @@ SELECT w.api_key, w.service, w.agent, w.project,
        w.p_api_key, w.p_service, w.p_agent, w.p_project,
        CASE WHEN coalesce(w.payer_found, false) THEN 'invoker' ELSE 'self' END AS rollup,
        coalesce(w.tenant, w.tenant_found) AS tenant,
-       w.environment, w.provider, w.model, w.operation, w.tool, w.data_source,
+       w.environment, w.provider, w.model, w.operation, w.tool, w.data_source, w.wrapper,
        ${q.byDay ? "epoch_ms(date_trunc('day', w.time))" : 'NULL::BIGINT'} AS day,
        ${bandCase('w.time', cuts.map(ts), '<')} AS segment,
        ${pairBand(varying.tiered, tier)} AS tier,
@@ -153,18 +220,19 @@ GROUP BY ALL`;
 }
 
 /**
- * The window's events with what the walk resolved for them. Only events
+ * The window's events with what the walks resolved for them. Only events
  * with a trace id can have been resolved (a span without one has no
- * ancestors to find): the others, most of a month, skip the join and the
- * hashing of their ids.
+ * ancestors to find, nor descendants): the others, most of a month, skip
+ * the joins and the hashing of their ids.
  */
 function resolvedEvents(window: string): string {
   return `
-  SELECT w.*, r.payer_found, r.p_api_key, r.p_service, r.p_agent, r.p_project, r.tenant_found
-  FROM events w LEFT JOIN tally_resolved r ON r.node = ${NODE('w.span_id', 'w.trace_id')}
-  WHERE w.${window} AND w.trace_id IS NOT NULL
+  SELECT w.*, r.payer_found, r.p_api_key, r.p_service, r.p_agent, r.p_project, r.tenant_found,
+         x.node IS NOT NULL AS wrapper
+  FROM (SELECT *, ${NODE('span_id', 'trace_id')} AS node FROM events WHERE ${window} AND trace_id IS NOT NULL) w
+  LEFT JOIN tally_resolved r ON r.node = w.node LEFT JOIN tally_wrappers x ON x.node = w.node
   UNION ALL
-  SELECT w.*, NULL::BOOLEAN, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR
+  SELECT w.*, NULL::UHUGEINT, NULL::BOOLEAN, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, false
   FROM events w WHERE w.${window} AND w.trace_id IS NULL`;
 }
 

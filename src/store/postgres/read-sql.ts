@@ -16,7 +16,7 @@ import {
   matchSql as windowMatchSql,
   eventsInWindowSql as windowSql,
 } from '../window-sql.js';
-import { ms, sameTuple, TRACE_NODES, ts } from './usage-sql.js';
+import { ms, sameTuple, TRACE_NODES, ts, wrapperCtes } from './usage-sql.js';
 
 const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? `${ms('time')} AS time` : f)).join(', ');
 const list = (ids: readonly string[]) => ids.map(sqlString).join(', ');
@@ -95,7 +95,9 @@ GROUP BY f.k`;
 export function signalSumsSql(q: SignalSumsQuery): string {
   const probe = `status = 'error' AND (error_type IS NULL OR lower(error_type) ~ ${sqlString(q.probeErrors)})`;
   return `
+WITH RECURSIVE ${wrapperCtes((a) => `${a}.time < ${ts(q.end)}`)}
 SELECT api_key, service, agent, project, provider, model, client_address, environment, operation, tool, data_source,
+       x.span_id IS NOT NULL AS wrapper,
        ${ms("date_trunc('hour', time)")} AS h,
        count(*) AS events, sum(requests) AS requests,
        coalesce(sum(requests) FILTER (WHERE input_tokens > 0), 0) AS treq,
@@ -104,7 +106,7 @@ SELECT api_key, service, agent, project, provider, model, client_address, enviro
        count(*) FILTER (WHERE ${probe}) AS probes,
        ${ms('min(time)')} AS first_t, ${ms('max(time)')} AS last_t,
        (array_agg(id ORDER BY time, id COLLATE "C"))[1] AS first_id
-FROM events
+FROM events e LEFT JOIN wrappers x ON x.trace_id = e.trace_id AND x.span_id = e.span_id
 WHERE time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12`;
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13`;
 }

@@ -3,8 +3,11 @@
  * the DuckDB twin: ../duckdb/usage-sql.ts). One statement, so that it runs
  * in a read-only snapshot: the selector tuples from core, the spans of the
  * window that need their ancestors, the spans of their traces, the walk up
- * the tree (SPEC §4.3 invoker, §4.4 inherited tenant), then the grouping.
+ * the tree (SPEC §4.3 invoker, §4.4 inherited tenant), the wrappers
+ * (core/ai-work.ts, `wrapperCtes`), then the grouping.
  */
+import { TOKEN_COLUMNS } from '../../core/ai-work.js';
+import { AGGREGATE_OPERATIONS } from '../../core/event.js';
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
 import { sampleColumns, sqlString } from '../rows.js';
 
@@ -19,9 +22,17 @@ export const ms = (column: string) => `(extract(epoch from ${column}) * 1000)::b
 
 const FIELDS = ['api_key', 'service', 'agent', 'project'] as const;
 
-/** Every stored span with what the walk reads: the events' spans and the trace links. */
-export const TRACE_NODES = `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM events
-  UNION ALL SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project FROM spans`;
+/** Whether an event row carries tokens (core/ai-work.ts `carriesTokens`). */
+export const CARRIES_TOKENS = `(${TOKEN_COLUMNS.map((c) => `${c} > 0`).join(' OR ')})`;
+const tokensOf = (alias: string) => `(${TOKEN_COLUMNS.map((c) => `${alias}.${c} > 0`).join(' OR ')})`;
+
+/**
+ * Every stored span with what the walks read: the events' spans and the
+ * trace links, and whether the span carries tokens (`usage`: the wrappers).
+ */
+export const TRACE_NODES = `SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project,
+    ${CARRIES_TOKENS} AS usage FROM events
+  UNION ALL SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project, false FROM spans`;
 
 /** Equal selector tuples, NULL matching NULL, written as equalities so that PostgreSQL can hash the join. */
 export const sameTuple = (a: string, b: string) =>
@@ -49,6 +60,49 @@ function pairBand(
   const list = pairs.map((p) => `(${sqlString(p.provider)}::text, ${sqlString(p.model)}::text)`).join(', ');
   return `CASE WHEN (w.provider, w.model) IN (${list}) THEN ${band} ELSE 0 END`;
 }
+
+/**
+ * The wrappers (core/ai-work.ts) among the events that `window` selects
+ * (on the alias it is given), as in the
+ * DuckDB twin (`wrapperSetupSql`): the spans of the traces where a
+ * token-carrying event of the window has another one beside it, whatever
+ * its time; each token-carrying span walks up (through spans that carry
+ * none) to the first that carries tokens, a wrapper. Only wrappers whose
+ * operation is not already an aggregate are kept (`plain`).
+ */
+export function wrapperCtes(window: (alias: string) => string): string {
+  return `
+wtraces AS (
+  SELECT e.trace_id FROM events e
+  WHERE e.trace_id IN (SELECT w.trace_id FROM events w
+                       WHERE ${window('w')} AND w.trace_id IS NOT NULL AND ${tokensOf('w')})
+    AND e.span_id IS NOT NULL AND ${tokensOf('e')}
+  GROUP BY e.trace_id HAVING count(*) >= 2
+),
+wnodes AS (
+  SELECT e.trace_id, e.span_id, min(e.parent_span_id) AS next_span, bool_or(e.tok) AS tok,
+         bool_or(e.tok AND e.plain) AS plain
+  FROM (SELECT trace_id, span_id, parent_span_id, ${CARRIES_TOKENS} AS tok,
+               operation NOT IN (${AGGREGATES}) AS plain FROM events
+        UNION ALL SELECT trace_id, span_id, parent_span_id, false, false FROM spans) e
+  WHERE e.span_id IS NOT NULL AND e.trace_id IN (SELECT trace_id FROM wtraces)
+  GROUP BY e.trace_id, e.span_id
+),
+wup AS (
+  SELECT trace_id, next_span AS at, 1 AS depth FROM wnodes WHERE tok AND next_span IS NOT NULL
+  UNION ALL
+  SELECT u.trace_id, s.next_span, u.depth + 1
+  FROM wup u JOIN wnodes s ON s.trace_id = u.trace_id AND s.span_id = u.at
+  WHERE NOT s.tok AND s.next_span IS NOT NULL AND u.depth < 64
+),
+wrappers AS (
+  SELECT DISTINCT u.trace_id, u.at AS span_id
+  FROM wup u JOIN wnodes s ON s.trace_id = u.trace_id AND s.span_id = u.at AND s.plain
+)`;
+}
+
+/** The operations that are aggregates whatever the trace (core/event.ts), as an SQL list. */
+const AGGREGATES = [...AGGREGATE_OPERATIONS].map((o) => `${sqlString(o)}::text`).join(', ');
 
 const KEEP = 'w.payer_found OR NOT w.want_payer OR NOT s.can_pay';
 
@@ -91,7 +145,7 @@ resolved AS (
   SELECT DISTINCT ON (trace_id, span_id) trace_id, span_id, payer_found,
          p_api_key, p_service, p_agent, p_project, tenant_found
   FROM walk ORDER BY trace_id, span_id, depth DESC
-)`;
+),${wrapperCtes((a) => `${a}.time >= ${ts(q.from)} AND ${a}.time < ${ts(q.to)}`)}`;
 }
 
 /** One row per usage group; column names as in UsageGroup (see rowToUsageGroup). */
@@ -113,6 +167,7 @@ SELECT w.api_key, w.service, w.agent, w.project,
        CASE WHEN coalesce(r.payer_found, false) THEN 'invoker' ELSE 'self' END AS "rollup",
        coalesce(w.tenant, r.tenant_found) AS tenant,
        w.environment, w.provider, w.model, w.operation, w.tool, w.data_source,
+       x.span_id IS NOT NULL AS wrapper,
        ${q.byDay ? ms("date_trunc('day', w.time)") : 'NULL::bigint'} AS day,
        ${bandCase('w.time', cuts.map(ts), '<')} AS segment,
        ${pairBand(varying.tiered, tier)} AS tier,
@@ -129,8 +184,9 @@ SELECT w.api_key, w.service, w.agent, w.project,
        sum(w.input_audio_tokens) AS input_audio_tokens, sum(w.output_audio_tokens) AS output_audio_tokens,
        count(*) FILTER (WHERE w.status = 'error') AS errors
 FROM events w LEFT JOIN resolved r ON r.trace_id = w.trace_id AND r.span_id = w.span_id
+LEFT JOIN wrappers x ON x.trace_id = w.trace_id AND x.span_id = w.span_id
 WHERE w.time >= ${ts(q.from)} AND w.time < ${ts(q.to)}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24`;
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25`;
 }
 
 export function modelPairsSql(q: UsageQuery): string {
