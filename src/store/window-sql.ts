@@ -5,6 +5,7 @@
  * that differ. The matching rule itself is core's (`selectorComparisons`):
  * this only translates it.
  */
+import { TOKEN_COLUMNS } from '../core/ai-work.js';
 import type { Selector } from '../core/config.js';
 import { type FieldComparison, MIN_KEY_PREFIX_DIGITS, selectorComparisons } from '../core/selectors.js';
 import { sqlString } from './rows.js';
@@ -107,7 +108,7 @@ export function pageFiltersSql(d: WindowDialect, q: EventsPageQuery): string[] {
   return out;
 }
 
-/** What the trace walk reads of a span (core/trace-walk.ts SpanLike), in both the events and the links. */
+/** What the trace walk reads of a span (core/trace-walk.ts SpanLike), in both the events and the links; `usage`: whether it carries tokens (core/ai-work.ts). */
 const NODE_COLUMNS = 'trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project';
 
 /**
@@ -122,6 +123,7 @@ export function traceSpansSql(
 ): string {
   const traces = `span_id IS NOT NULL AND trace_id IN (${traceIds.map(sqlString).join(', ')})`;
   const when = near ? ` AND time >= ${d.ts(near.from)} AND time < ${d.ts(near.to)}` : '';
-  return `SELECT ${NODE_COLUMNS} FROM events WHERE ${traces}${when}
-UNION ALL SELECT ${NODE_COLUMNS} FROM spans WHERE ${traces}`;
+  const usage = `(${TOKEN_COLUMNS.map((c) => `${c} > 0`).join(' OR ')})`;
+  return `SELECT ${NODE_COLUMNS}, ${usage} AS usage FROM events WHERE ${traces}${when}
+UNION ALL SELECT ${NODE_COLUMNS}, false AS usage FROM spans WHERE ${traces}`;
 }

@@ -13,7 +13,7 @@ import { ADAPTERS } from '../store/adapters.js';
 const TOKENS = { input_tokens: 1_000_000, output_tokens: 500_000 };
 
 const EVENTS = [
-  // svc-two (app-two) invokes the shared rag service two days later in the same trace, claiming tenant-y
+  // svc-two (app-two) invokes the shared rag service, whose retrieval calls a model two days later, claiming tenant-y
   ev('root', '2026-10-10T00:00:00Z', {
     service: 'svc-two',
     trace_id: 'tr',
@@ -25,7 +25,7 @@ const EVENTS = [
     trace_id: 'tr',
     span_id: 'b',
     parent_span_id: 'a',
-    ...TOKENS,
+    operation: 'retrieval',
   }),
   ev('late', '2026-10-12T06:00:00Z', {
     service: 'rag',
@@ -59,7 +59,7 @@ describe.each(ADAPTERS)('$name store: drill-down over long traces', (adapter) =>
     const rows = await drill({ application: 'app-two', tenant: 'tenant-y' });
     expect(rows).toEqual([
       ['late', 'app-two', 'tenant-y', '2.00'],
-      ['mid', 'app-two', 'tenant-y', '2.00'],
+      ['mid', 'app-two', 'tenant-y', '0.00'],
       ['root', 'app-two', 'tenant-y', '0.00'],
     ]);
     const computed = await s.compute();
