@@ -7,7 +7,7 @@
 
 import { selectorLabel } from '../core/attribution.js';
 import { checkWindow, MAX_WINDOW_DAYS } from '../core/bounds.js';
-import type { Config, Identity } from '../core/config.js';
+import type { Config } from '../core/config.js';
 import { AGGREGATE_OPERATIONS } from '../core/event.js';
 import type { Money } from '../core/money.js';
 import { PriceBook } from '../core/pricing.js';
@@ -15,7 +15,7 @@ import { type BillRow, reconcile } from '../core/reconcile.js';
 import { Registry } from '../core/registry.js';
 import type { EvidenceFilter, RateRow, SignalQuery, UnitRate } from '../core/signals/facts.js';
 import { factSignals } from '../core/signals/from-facts.js';
-import { chargeFindings, findingSignal } from '../core/signals/from-statement.js';
+import { type ChargeFinding, chargeFindings, findingSignal } from '../core/signals/from-statement.js';
 import { sortSignals } from '../core/signals/order.js';
 import { s13FromReconciliation } from '../core/signals/reconciliation.js';
 import { type SignalSettings, signalSettings } from '../core/signals/settings.js';
@@ -78,32 +78,23 @@ export async function evaluateSignals(
 ): Promise<Signal[]> {
   checkWindow('signals', window, MAX_WINDOW_DAYS.signals);
   const settings = signalSettings(config.policy.signals);
-  const findingsOf = opts.findingsOf ?? opts.identities ?? null;
-  const computed =
-    findingsOf === 'none' && !opts.invoice
-      ? null
-      : (opts.computed ?? (await computeStatement(store, config, window)));
-  const registry = computed?.registry ?? new Registry(config);
-  const prices = computed?.prices ?? new PriceBook(config.prices);
   const byId = new Map(config.identities.map((i) => [i.id, i]));
+  // The statement's charges are done with before the facts are summed: a month's charges are large.
+  const { registry, prices, findings, reconciled } = await fromStatement(
+    store,
+    config,
+    window,
+    settings,
+    opts,
+  );
   const tuplesOf: TuplesOf = new Map();
-
   const signals = await factSignalsOf(store, config, window, settings, { registry, prices, tuplesOf }, opts);
-  if (computed && findingsOf !== 'none') {
-    const scope = findingsOf === null ? null : new Set(findingsOf);
-    await rememberTuples(
-      store,
-      registry,
-      tuplesOf,
-      [...(scope ?? [])].filter((id) => !opts.identities?.includes(id)),
-    );
-    signals.push(...(await findingSignals(store, computed.charges, byId, tuplesOf, window.end, scope)));
+  const findingsOf = opts.findingsOf ?? opts.identities ?? null;
+  if (findingsOf !== null && findingsOf !== 'none') {
+    const unread = findingsOf.filter((id) => !opts.identities?.includes(id));
+    await rememberTuples(store, registry, tuplesOf, unread);
   }
-  if (opts.invoice && computed) {
-    const tolerance = BigInt(Math.round(settings.reconcileTolerancePct * 1e6)) * 1_000_000n;
-    const rows = reconcile(opts.invoice, computed.charges, tolerance);
-    signals.push(...s13FromReconciliation(rows, settings.reconcileTolerancePct, window));
-  }
+  signals.push(...(await findingSignals(store, findings, tuplesOf)), ...reconciled);
 
   for (const s of signals) {
     if (s.team !== null || !byId.has(s.identity)) continue;
@@ -187,19 +178,51 @@ async function rememberTuples(store: Store, registry: Registry, tuplesOf: Tuples
   }
 }
 
-/** The statement's findings (S01–S05, S12), each with first and last sighting and a few event ids from the store. */
+/**
+ * What the signals read off the window's statement: the findings (S01–S05,
+ * S12) of the identities asked for, and S13 against a provider bill. No
+ * statement is computed when neither is wanted.
+ */
+async function fromStatement(
+  store: Store,
+  config: Config,
+  window: { start: number; end: number },
+  settings: SignalSettings,
+  opts: SignalOptions,
+): Promise<{ registry: Registry; prices: PriceBook; findings: ChargeFinding[]; reconciled: Signal[] }> {
+  const findingsOf = opts.findingsOf ?? opts.identities ?? null;
+  if (findingsOf === 'none' && !opts.invoice)
+    return {
+      registry: new Registry(config),
+      prices: new PriceBook(config.prices),
+      findings: [],
+      reconciled: [],
+    };
+  const { registry, prices, charges } = opts.computed ?? (await computeStatement(store, config, window));
+  const byId = new Map(config.identities.map((i) => [i.id, i]));
+  const scope = findingsOf === null || findingsOf === 'none' ? null : new Set(findingsOf);
+  // A finding's evidence is sampled from its sources' events: with a scope, only findings its identities back alone.
+  const findings =
+    findingsOf === 'none'
+      ? []
+      : chargeFindings(charges, byId, window.end).filter(
+          (f) => scope === null || f.sources.every((s) => scope.has(s)),
+        );
+  const reconciled: Signal[] = [];
+  if (opts.invoice) {
+    const tolerance = BigInt(Math.round(settings.reconcileTolerancePct * 1e6)) * 1_000_000n;
+    const rows = reconcile(opts.invoice, charges, tolerance);
+    reconciled.push(...s13FromReconciliation(rows, settings.reconcileTolerancePct, window));
+  }
+  return { registry, prices, findings, reconciled };
+}
+
+/** The findings as signals, each with first and last sighting and a few event ids from the store. */
 async function findingSignals(
   store: Store,
-  charges: Computed['charges'],
-  byId: ReadonlyMap<string, Identity>,
+  findings: ChargeFinding[],
   tuplesOf: TuplesOf,
-  end: number,
-  scope: ReadonlySet<string> | null,
 ): Promise<Signal[]> {
-  // A finding's evidence is sampled from its sources' events, which the scoped sums saw only for the scope.
-  const findings = chargeFindings(charges, byId, end).filter(
-    (f) => scope === null || f.sources.every((s) => scope.has(s)),
-  );
   const filters: EvidenceFilter[] = findings.map((f, i) => ({
     key: String(i),
     tuples: f.sources.flatMap((s) => tuplesOf.get(s) ?? []),
