@@ -237,6 +237,22 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       for (const id of ['nhi-api', 'nhi-nightly']) expect(findings(id), id).toBe('none');
       for (const id of ['nhi-revoked', 'nhi-leaked', 'nhi-gone']) expect(findings(id), id).toEqual([id]);
       expect(asked.get('nhi-api')?.identities).toEqual(['nhi-api']);
+      // Otherwise the statement is read: a configuration change inside the window, or a window of part hours.
+      const scopeOver = async (win: { start: number; end: number }) => {
+        let got: SignalScope | undefined;
+        await computeReplay(w.store, w.config, {
+          window: win,
+          identity: 'nhi-api',
+          signals: async (_, scope) => {
+            got = scope;
+            return [];
+          },
+        });
+        return got?.findingsOf;
+      };
+      expect(await scopeOver({ start: at('2026-10-19T00:00:00Z'), end: window.end })).toEqual(['nhi-api']);
+      expect(await scopeOver({ start: window.start + 60_000, end: window.end })).toEqual(['nhi-api']);
+      expect(await scopeOver(window)).toBe('none');
     });
 
     it('raises nothing else', () => {
