@@ -1,11 +1,12 @@
 /**
- * The aggregates behind the signal rules (core/signals/facts.ts). One scan
- * of the events sums them per selector tuple, provider, model, client
- * address, claimed environment and hour; the store then asks core which
- * identity each tuple is and what each model costs, and everything else
- * (the hourly series with its baselines, the all-time profile of models,
- * networks and claims) is a rollup of that one table. A second, narrow scan
- * samples the evidence of the statement's findings.
+ * The aggregates behind the signal rules (core/signals/facts.ts). A narrow
+ * pass lists the events' selector tuples and models, so that core can say
+ * which identity each tuple is and what each model costs; then one scan
+ * sums the events per selector tuple, provider, model, client address,
+ * claimed environment and hour, named and priced as it goes, and
+ * everything else (the hourly series with its baselines, the all-time
+ * profile of models, networks and claims) is a rollup of that one table.
+ * Another narrow scan samples the evidence of the statement's findings.
  *
  * Hours are priced with whole pico-units per token (exact for any price with
  * up to six decimals per million tokens) and the price book's base rates:
