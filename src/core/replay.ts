@@ -126,6 +126,7 @@ export interface ReplayInput {
 
 const MAX_DEPTH = 64;
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /** What the statement's query derives per span before grouping. */
 interface Placed {
@@ -155,6 +156,17 @@ export function belongsTo(registry: Registry, id: string, e: UsageEvent): boolea
 }
 
 export function buildReplay(input: ReplayInput): Replay {
+  return finishReplay(attributeReplay(input), input.signals);
+}
+
+/** A replay's spans attributed and in time order, before the signals they fed are attached. */
+export interface AttributedReplay {
+  input: Omit<ReplayInput, 'signals'>;
+  nodes: readonly ReplayNode[];
+}
+
+/** Places and attributes every span of a replay (the signals are attached by `finishReplay`). */
+export function attributeReplay(input: Omit<ReplayInput, 'signals'>): AttributedReplay {
   const { registry, prices, config } = input;
   const placed = place(unique(input.events), input.links ?? [], input.isSelected, registry, config);
   const attributor = new Attributor(registry, prices, config.policy);
@@ -203,8 +215,14 @@ export function buildReplay(input: ReplayInput): Replay {
     add(p, charge, charge.effective_cost, charge.billed_cost);
   }
   nodes.sort((a, b) => a.order - b.order);
+  return { input, nodes };
+}
 
-  const fed = attachSignals(nodes, input.signals, registry);
+/** The replay with the signals its selected spans fed. */
+export function finishReplay(attributed: AttributedReplay, signals: readonly Signal[]): Replay {
+  const { input, nodes } = attributed;
+  const { prices, config } = input;
+  const fed = attachSignals(nodes, signals, input.registry);
   const traces = buildTrees(nodes);
   return {
     window: input.window,
@@ -430,6 +448,39 @@ const PER_REQUEST: Partial<Record<RuleId, (n: ReplayNode, registry: Registry) =>
   },
   S12: (n) => n.verdict.ownerStale,
 };
+
+/** The statement's findings (core/signals/from-statement.ts): each a property of single requests. */
+const FINDINGS: readonly RuleId[] = ['S01', 'S02', 'S03', 'S04', 'S05', 'S12'];
+
+/**
+ * Whether a statement finding (S01–S05, S12) can feed a selected span of
+ * the replay of a registered identity, so that the replay needs the
+ * window's statement. A finding feeds a span that has its property (the
+ * rules above), or that it names as evidence: events of the identities
+ * whose charges back it. In a window of whole hours where the configuration
+ * does not change, those events of the identity have the property as well
+ * (lifecycle, allowlists and owners hold all window long; a shared
+ * identity's charge is judged by its payer's owner unless it is disputed,
+ * and then by its own, hence the check that no shared identity's owner is
+ * stale). So when no span of the identity, and none it pays for, has a
+ * finding's property, none can feed; outside those conditions the answer
+ * is yes.
+ */
+export function findingsMayFeed(attributed: AttributedReplay, identity: string): boolean {
+  const { registry, window, config } = attributed.input;
+  const hours = window.start % HOUR_MS === 0 && window.end % HOUR_MS === 0;
+  const steady = !registry.boundaries().some((b) => b > window.start && b < window.end);
+  const staleShared = config.identities.some((i) => {
+    const owner = i.shared ? registry.owner(i, window.start) : null;
+    return owner?.ok === true && (owner.offboarded || owner.retired);
+  });
+  if (!hours || !steady || staleShared) return true;
+  return attributed.nodes.some(
+    (n) =>
+      (n.selected || n.payer === identity) &&
+      FINDINGS.some((rule) => PER_REQUEST[rule]?.(n, registry) === true),
+  );
+}
 
 function feeds(s: Signal, n: ReplayNode, registry: Registry): boolean {
   const who = s.rule === 'S04' ? n.payer : n.identity;

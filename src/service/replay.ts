@@ -13,11 +13,19 @@ import { LimitError, UsageError } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
-import { belongsTo, buildReplay, type Replay } from '../core/replay.js';
+import {
+  type AttributedReplay,
+  attributeReplay,
+  belongsTo,
+  findingsMayFeed,
+  finishReplay,
+  type Replay,
+} from '../core/replay.js';
 import { redactSecrets } from '../core/secrets.js';
 import { normalizeApiKey } from '../core/selectors.js';
 import type { Signal } from '../core/signals/signal.js';
 import type { Store } from '../store/store.js';
+import type { SignalScope } from './signals.js';
 
 export interface ReplayOptions {
   /** [start, end); optional with a trace (then the whole trace). */
@@ -26,10 +34,10 @@ export interface ReplayOptions {
   identity?: string | null;
   trace?: string | null;
   /**
-   * Signals over the window, to tell which ones each span fed; `identities`,
-   * when given, are the only ones whose signals can feed the selected spans.
+   * Signals over the window, to tell which ones each span fed; `scope`, when
+   * given, names the only ones that can feed the selected spans.
    */
-  signals?: (window: { start: number; end: number }, identities?: readonly string[]) => Promise<Signal[]>;
+  signals?: (window: { start: number; end: number }, scope?: SignalScope) => Promise<Signal[]>;
 }
 
 /**
@@ -77,7 +85,7 @@ export async function computeReplay(store: Store, config: Config, opts: ReplayOp
 
   const keys = new Set(chosen.map(eventKey));
   const links = await store.traceSpans([...new Set([...tracesMissingAncestors(rows), ...tokenTraces(rows)])]);
-  return buildReplay({
+  const attributed = attributeReplay({
     events: rows,
     links,
     isSelected: (e) => keys.has(eventKey(e)),
@@ -86,20 +94,30 @@ export async function computeReplay(store: Store, config: Config, opts: ReplayOp
     registry,
     prices,
     config,
-    signals: opts.signals ? await opts.signals(window, feedingIdentities(config, identity)) : [],
     auditHead: await store.auditHead(),
   });
+  const signals = opts.signals ? await opts.signals(window, signalScope(config, identity, attributed)) : [];
+  return finishReplay(attributed, signals);
 }
 
 /**
- * The identities whose signals can feed the spans of a registered identity:
- * its own, and every shared identity (their spans roll up to it, and a
- * finding about their events can name them as evidence). None (all signals)
- * for any other selection.
+ * The signals that can feed the spans of a registered identity: the fact
+ * rules' of its own events (another identity's neither count its spans nor
+ * name them), and the statement's findings backed by its events or by
+ * shared identities' (their spans roll up to it), unless no finding can
+ * feed (core/replay.ts `findingsMayFeed`). All signals for any other selection.
  */
-function feedingIdentities(config: Config, identity: string | null): string[] | undefined {
+function signalScope(
+  config: Config,
+  identity: string | null,
+  attributed: AttributedReplay,
+): SignalScope | undefined {
   if (identity === null || !config.identities.some((i) => i.id === identity)) return undefined;
-  return [identity, ...config.identities.filter((i) => i.shared && i.id !== identity).map((i) => i.id)];
+  const feeding = [
+    identity,
+    ...config.identities.filter((i) => i.shared && i.id !== identity).map((i) => i.id),
+  ];
+  return { identities: [identity], findingsOf: findingsMayFeed(attributed, identity) ? feeding : 'none' };
 }
 
 /**

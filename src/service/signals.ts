@@ -10,11 +10,12 @@ import { checkWindow, MAX_WINDOW_DAYS } from '../core/bounds.js';
 import type { Config } from '../core/config.js';
 import { AGGREGATE_OPERATIONS } from '../core/event.js';
 import type { Money } from '../core/money.js';
-import type { PriceBook } from '../core/pricing.js';
+import { PriceBook } from '../core/pricing.js';
 import { type BillRow, reconcile } from '../core/reconcile.js';
+import { Registry } from '../core/registry.js';
 import type { EvidenceFilter, RateRow, SignalQuery, UnitRate } from '../core/signals/facts.js';
 import { factSignals } from '../core/signals/from-facts.js';
-import { chargeFindings, findingSignal } from '../core/signals/from-statement.js';
+import { type ChargeFinding, chargeFindings, findingSignal } from '../core/signals/from-statement.js';
 import { sortSignals } from '../core/signals/order.js';
 import { s13FromReconciliation } from '../core/signals/reconciliation.js';
 import { type SignalSettings, signalSettings } from '../core/signals/settings.js';
@@ -38,19 +39,26 @@ const MTOK = 1_000_000;
 export const PROBE_ERRORS =
   '(^|[^0-9])(400|401|403|404|413|422|429)([^0-9]|$)|auth|permission|forbidden|invalid|validation|rate.?limit|not.?found|bad.?request|quota';
 
-export interface SignalOptions {
+/** Which signals a caller wants (replay: the few that can feed its spans). Each signal kept is the same as without it. */
+export interface SignalScope {
+  /**
+   * Only these registry identities' signals: the store sums only the events
+   * their selectors match, and the fact rules (S06–S11, S14) judge only them.
+   */
+  identities?: readonly string[];
+  /**
+   * The statement's findings (S01–S05, S12) backed by these identities'
+   * events alone, or none (then the window's statement is not computed).
+   * Default: `identities`, or every finding.
+   */
+  findingsOf?: readonly string[] | 'none';
+}
+
+export interface SignalOptions extends SignalScope {
   /** A provider bill (core/reconcile.ts rows) for the same window: enables S13. */
   invoice?: readonly BillRow[];
   /** The statement of the same window, when the caller has it already. */
   computed?: Computed;
-  /**
-   * Only the signals these registry identities' events back are wanted
-   * (replay asks for the few that can feed its spans): the store sums only
-   * the events their selectors match, and the signals are those of these
-   * identities and the statement's findings backed by their events alone.
-   * Each is the same as without the scope.
-   */
-  identities?: readonly string[];
 }
 
 /** The default window of `tally signals`: the 30 days up to the latest event, in whole hours. */
@@ -58,6 +66,9 @@ export function defaultSignalWindow(latestEvent: number): { start: number; end: 
   const end = Math.floor(latestEvent / HOUR_MS) * HOUR_MS + HOUR_MS;
   return { start: end - 30 * DAY_MS, end };
 }
+
+/** The selector tuples seen for each identity (or unmatched selector label), as the facts' scan met them. */
+type TuplesOf = Map<string, SelectorTuple[]>;
 
 export async function evaluateSignals(
   store: Store,
@@ -67,27 +78,55 @@ export async function evaluateSignals(
 ): Promise<Signal[]> {
   checkWindow('signals', window, MAX_WINDOW_DAYS.signals);
   const settings = signalSettings(config.policy.signals);
-  const computed = opts.computed ?? (await computeStatement(store, config, window));
-  const { registry, prices, charges } = computed;
+  const byId = new Map(config.identities.map((i) => [i.id, i]));
+  // The statement's charges are done with before the facts are summed: a month's charges are large.
+  const { registry, prices, findings, reconciled } = await fromStatement(
+    store,
+    config,
+    window,
+    settings,
+    opts,
+  );
+  const tuplesOf: TuplesOf = new Map();
+  const signals = await factSignalsOf(store, config, window, settings, { registry, prices, tuplesOf }, opts);
+  const findingsOf = opts.findingsOf ?? opts.identities ?? null;
+  if (findingsOf !== null && findingsOf !== 'none') {
+    const unread = findingsOf.filter((id) => !opts.identities?.includes(id));
+    await rememberTuples(store, registry, tuplesOf, unread);
+  }
+  signals.push(...(await findingSignals(store, findings, tuplesOf)), ...reconciled);
 
+  for (const s of signals) {
+    if (s.team !== null || !byId.has(s.identity)) continue;
+    const identity = byId.get(s.identity);
+    const owner = identity ? registry.owner(identity, s.last_seen) : null;
+    s.team = owner?.ok ? owner.chain.team : (owner?.partial.team ?? null);
+  }
+  return sortSignals(signals);
+}
+
+/** The hourly and all-time rules (S06–S11, S14) over the store's sums; records each identity's tuples on the way. */
+async function factSignalsOf(
+  store: Store,
+  config: Config,
+  window: { start: number; end: number },
+  settings: SignalSettings,
+  ctx: { registry: Registry; prices: PriceBook; tuplesOf: TuplesOf },
+  opts: SignalScope,
+): Promise<Signal[]> {
+  const { registry, prices, tuplesOf } = ctx;
   const historyStart =
     Math.floor((window.start - Math.max(MONTH_AGO_DAYS, settings.baselineDays + 1) * DAY_MS) / HOUR_MS) *
     HOUR_MS;
   const byId = new Map(config.identities.map((i) => [i.id, i]));
-  const tuplesOf = new Map<string, SelectorTuple[]>();
-  const remember = (key: string, t: SelectorTuple) => {
-    const list = tuplesOf.get(key) ?? [];
-    list.push(t);
-    tuplesOf.set(key, list);
-  };
   const identify = (tuples: SelectorTuple[]) => {
     const out: Array<{ tuple: SelectorTuple; identity: string }> = [];
     for (const t of tuples) {
       const r = registry.resolve(t);
       if (r.kind === 'identity') {
         out.push({ tuple: t, identity: r.identity.id });
-        remember(r.identity.id, t);
-      } else if (r.kind === 'unknown') remember(selectorLabel(t), t);
+        remember(tuplesOf, r.identity.id, t);
+      } else if (r.kind === 'unknown') remember(tuplesOf, selectorLabel(t), t);
     }
     return out;
   };
@@ -117,15 +156,73 @@ export async function evaluateSignals(
     ...(scope ? { match: config.identities.filter((i) => scope.has(i.id)).flatMap((i) => i.match) } : {}),
   });
   // Other identities' facts may be partial (their events need not match the selectors): their signals are dropped.
-  const signals = factSignals(facts, window, settings, {
+  return factSignals(facts, window, settings, {
     environmentOf: (id) => byId.get(id)?.environment ?? null,
     outputPerMtok: (provider, model) => output.get(`${provider ?? ''}\u0000${model ?? ''}`) ?? null,
   }).filter((s) => scope === null || scope.has(s.identity));
+}
 
-  // A finding's evidence is sampled from its sources' events, which the scoped sums saw only for the scope.
-  const findings = chargeFindings(charges, byId, window.end).filter(
-    (f) => scope === null || f.sources.every((s) => scope.has(s)),
-  );
+function remember(tuplesOf: TuplesOf, key: string, t: SelectorTuple) {
+  const list = tuplesOf.get(key) ?? [];
+  list.push(t);
+  tuplesOf.set(key, list);
+}
+
+/** The tuples of identities whose events the facts' scan did not read (their findings' evidence needs them). */
+async function rememberTuples(store: Store, registry: Registry, tuplesOf: TuplesOf, ids: readonly string[]) {
+  if (ids.length === 0) return;
+  const wanted = new Set(ids);
+  for (const t of await store.selectorTuples()) {
+    const r = registry.resolve(t);
+    if (r.kind === 'identity' && wanted.has(r.identity.id)) remember(tuplesOf, r.identity.id, t);
+  }
+}
+
+/**
+ * What the signals read off the window's statement: the findings (S01–S05,
+ * S12) of the identities asked for, and S13 against a provider bill. No
+ * statement is computed when neither is wanted.
+ */
+async function fromStatement(
+  store: Store,
+  config: Config,
+  window: { start: number; end: number },
+  settings: SignalSettings,
+  opts: SignalOptions,
+): Promise<{ registry: Registry; prices: PriceBook; findings: ChargeFinding[]; reconciled: Signal[] }> {
+  const findingsOf = opts.findingsOf ?? opts.identities ?? null;
+  if (findingsOf === 'none' && !opts.invoice)
+    return {
+      registry: new Registry(config),
+      prices: new PriceBook(config.prices),
+      findings: [],
+      reconciled: [],
+    };
+  const { registry, prices, charges } = opts.computed ?? (await computeStatement(store, config, window));
+  const byId = new Map(config.identities.map((i) => [i.id, i]));
+  const scope = findingsOf === null || findingsOf === 'none' ? null : new Set(findingsOf);
+  // A finding's evidence is sampled from its sources' events: with a scope, only findings its identities back alone.
+  const findings =
+    findingsOf === 'none'
+      ? []
+      : chargeFindings(charges, byId, window.end).filter(
+          (f) => scope === null || f.sources.every((s) => scope.has(s)),
+        );
+  const reconciled: Signal[] = [];
+  if (opts.invoice) {
+    const tolerance = BigInt(Math.round(settings.reconcileTolerancePct * 1e6)) * 1_000_000n;
+    const rows = reconcile(opts.invoice, charges, tolerance);
+    reconciled.push(...s13FromReconciliation(rows, settings.reconcileTolerancePct, window));
+  }
+  return { registry, prices, findings, reconciled };
+}
+
+/** The findings as signals, each with first and last sighting and a few event ids from the store. */
+async function findingSignals(
+  store: Store,
+  findings: ChargeFinding[],
+  tuplesOf: TuplesOf,
+): Promise<Signal[]> {
   const filters: EvidenceFilter[] = findings.map((f, i) => ({
     key: String(i),
     tuples: f.sources.flatMap((s) => tuplesOf.get(s) ?? []),
@@ -135,21 +232,7 @@ export async function evaluateSignals(
     tenants: f.tenants,
   }));
   const samples = new Map((await store.signalEvidence(filters, EVIDENCE_IDS)).map((s) => [s.key, s]));
-  signals.push(...findings.map((f, i) => findingSignal(f, samples.get(String(i)))));
-
-  if (opts.invoice) {
-    const tolerance = BigInt(Math.round(settings.reconcileTolerancePct * 1e6)) * 1_000_000n;
-    const rows = reconcile(opts.invoice, charges, tolerance);
-    signals.push(...s13FromReconciliation(rows, settings.reconcileTolerancePct, window));
-  }
-
-  for (const s of signals) {
-    if (s.team !== null || !byId.has(s.identity)) continue;
-    const identity = byId.get(s.identity);
-    const owner = identity ? registry.owner(identity, s.last_seen) : null;
-    s.team = owner?.ok ? owner.chain.team : (owner?.partial.team ?? null);
-  }
-  return sortSignals(signals);
+  return findings.map((f, i) => findingSignal(f, samples.get(String(i))));
 }
 
 function prefilter(s: SignalSettings): SignalQuery['prefilter'] {

@@ -5,7 +5,7 @@ import type { UsageEvent } from '../../src/core/event.js';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
 import type { RuleId, Signal } from '../../src/core/signals/signal.js';
 import { computeReplay } from '../../src/service/replay.js';
-import { evaluateSignals } from '../../src/service/signals.js';
+import { evaluateSignals, type SignalScope } from '../../src/service/signals.js';
 import { computeStatement } from '../../src/service/statement.js';
 import { ADAPTERS } from '../store/adapters.js';
 import {
@@ -202,13 +202,57 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
         const scoped = await computeReplay(w.store, w.config, {
           window,
           identity: id,
-          signals: (win, identities) =>
-            evaluateSignals(w.store, w.config, win, identities ? { identities } : {}),
+          signals: (win, scope) => evaluateSignals(w.store, w.config, win, scope ?? {}),
         });
         expect(scoped, id).toEqual(all);
         fed += all.signals.length;
       }
       expect(fed).toBeGreaterThan(5);
+    });
+
+    it('a replay needs the statement only when a span of the identity, or one it pays for, has a finding’s property', async () => {
+      // After the offboarding (10-20), the revocation and the leak (10-21): no configuration change in the window.
+      const window = { start: at('2026-10-22T00:00:00Z'), end: at('2026-10-27T00:00:00Z') };
+      const asked = new Map<string, SignalScope | undefined>();
+      let fed = 0;
+      for (const id of ['nhi-api', 'nhi-nightly', 'nhi-web', 'nhi-revoked', 'nhi-leaked', 'nhi-gone']) {
+        const all = await computeReplay(w.store, w.config, {
+          window,
+          identity: id,
+          signals: (win) => evaluateSignals(w.store, w.config, win),
+        });
+        const scoped = await computeReplay(w.store, w.config, {
+          window,
+          identity: id,
+          signals: (win, scope) => {
+            asked.set(id, scope);
+            return evaluateSignals(w.store, w.config, win, scope ?? {});
+          },
+        });
+        expect(scoped, id).toEqual(all);
+        fed += all.signals.length;
+      }
+      expect(fed).toBeGreaterThan(3);
+      const findings = (id: string) => asked.get(id)?.findingsOf;
+      for (const id of ['nhi-api', 'nhi-nightly']) expect(findings(id), id).toBe('none');
+      for (const id of ['nhi-revoked', 'nhi-leaked', 'nhi-gone']) expect(findings(id), id).toEqual([id]);
+      expect(asked.get('nhi-api')?.identities).toEqual(['nhi-api']);
+      // Otherwise the statement is read: a configuration change inside the window, or a window of part hours.
+      const scopeOver = async (win: { start: number; end: number }) => {
+        let got: SignalScope | undefined;
+        await computeReplay(w.store, w.config, {
+          window: win,
+          identity: 'nhi-api',
+          signals: async (_, scope) => {
+            got = scope;
+            return [];
+          },
+        });
+        return got?.findingsOf;
+      };
+      expect(await scopeOver({ start: at('2026-10-19T00:00:00Z'), end: window.end })).toEqual(['nhi-api']);
+      expect(await scopeOver({ start: window.start + 60_000, end: window.end })).toEqual(['nhi-api']);
+      expect(await scopeOver(window)).toBe('none');
     });
 
     it('raises nothing else', () => {

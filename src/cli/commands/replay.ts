@@ -54,12 +54,12 @@ export const replaySpec: CommandSpec<ReplayOptions> = {
         identity: o.identity,
         trace: o.trace,
         // Signal rules judge whole hours.
-        signals: (w, identities) =>
+        signals: (w, scope) =>
           evaluateSignals(
             store,
             config,
             { start: Math.floor(w.start / HOUR_MS) * HOUR_MS, end: Math.ceil(w.end / HOUR_MS) * HOUR_MS },
-            identities ? { identities } : {},
+            scope ?? {},
           ),
       }),
     );

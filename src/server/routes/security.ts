@@ -97,7 +97,7 @@ function replayRoute(app: AppContext): Route {
         window,
         identity: optional(query, 'identity') ?? null,
         trace,
-        signals: (w, identities) => evaluateSignals(store, config, w, identities ? { identities } : {}),
+        signals: (w, scope) => evaluateSignals(store, config, w, scope ?? {}),
       });
       return json({
         ...(replayJson(team === null ? replay : replayOfTeam(replay, team)) as object),

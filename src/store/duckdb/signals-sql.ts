@@ -1,11 +1,12 @@
 /**
- * The aggregates behind the signal rules (core/signals/facts.ts). One scan
- * of the events sums them per selector tuple, provider, model, client
- * address, claimed environment and hour; the store then asks core which
- * identity each tuple is and what each model costs, and everything else
- * (the hourly series with its baselines, the all-time profile of models,
- * networks and claims) is a rollup of that one table. A second, narrow scan
- * samples the evidence of the statement's findings.
+ * The aggregates behind the signal rules (core/signals/facts.ts). A narrow
+ * pass lists the events' selector tuples and models, so that core can say
+ * which identity each tuple is and what each model costs; then one scan
+ * sums the events per selector tuple, provider, model, client address,
+ * claimed environment and hour, named and priced as it goes, and
+ * everything else (the hourly series with its baselines, the all-time
+ * profile of models, networks and claims) is a rollup of that one table.
+ * Another narrow scan samples the evidence of the statement's findings.
  *
  * Hours are priced with whole pico-units per token (exact for any price with
  * up to six decimals per million tokens) and the price book's base rates:
@@ -27,7 +28,6 @@ export const HOURLY = 'tally_signal_hours';
 export const DENSE = 'tally_signal_series';
 export const PROFILE = 'tally_signal_profile';
 export const FINE = 'tally_signal_fine';
-export const RAW = 'tally_signal_raw';
 
 const HOUR_MS = 3_600_000;
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
@@ -93,42 +93,56 @@ const aggList = (q: SignalQuery) => q.aggregateOperations.map((o) => sqlString(o
 /** Whether an event's usage is an aggregate (core/ai-work.ts `isAggregate`): by its operation, or a wrapper. */
 const aggregate = (q: SignalQuery) => `(operation IN (${aggList(q)}) OR wrapper)`;
 
+const historyHour = (q: SignalQuery) => Math.floor(q.historyStart / HOUR_MS) * HOUR_MS;
+/** The events the query reads: before the window end, matched by its selectors when it names some; `wrappers`: flagged (usage-sql.ts). */
+const readEvents = (q: SignalQuery, wrappers = false) =>
+  eventsWithWrappers(`time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}`, wrappers);
+
 /**
- * The one scan of the events: sums per identity, hour, provider, model,
- * client address and claimed environment, priced. The hourly series and the
- * all-time profile are both rollups of it.
+ * The selector tuples and (provider, model) pairs of the events read, each
+ * row flagged when it occurs in the history (the rates need only those
+ * pairs): a narrow pass, so that core can name the identities and price
+ * the models before the sums are taken.
  */
-export function rawSql(q: SignalQuery, wrappers: boolean): string {
+export const seenSql = (q: SignalQuery) => `
+SELECT api_key, service, agent, project, provider, model, max(time) >= ${ts(historyHour(q))} AS recent
+FROM (${readEvents(q)}) GROUP BY ALL`;
+
+/**
+ * The one scan of the events: sums per selector tuple, provider, model,
+ * client address, claimed environment and hour, named and priced in the
+ * same statement (a month is nearly as many sums as events: they are not
+ * written twice). The hourly series and the all-time profile are both
+ * rollups of it.
+ */
+export function fineSql(
+  q: SignalQuery,
+  wrappers: boolean,
+  identities: ReturnType<SignalQuery['identify']>,
+  rates: RateRow[],
+): string {
   const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
   return `
-CREATE OR REPLACE TEMP TABLE ${RAW} AS
-SELECT api_key, service, agent, project, provider, model, client_address, environment,
-       epoch_ms(date_trunc('hour', time)) AS h,
-       count(*) AS events, sum(requests) AS requests,
-       -- Failed calls carry no tokens: token shape looks only at calls that used some.
-       coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND NOT ${aggregate(q)}), 0) AS treq,
-       sum(CASE WHEN ${aggregate(q)} THEN 0 ELSE input_tokens END) AS tin,
-       sum(CASE WHEN ${aggregate(q)} THEN 0 ELSE output_tokens END) AS tout,
-       ${tokenSums(q)},
-       count(*) FILTER (WHERE ${probe}) AS probes,
-       epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
-FROM (${eventsWithWrappers(`time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}`, wrappers)})
-GROUP BY ALL`;
-}
-
-export const RAW_TUPLES = `SELECT DISTINCT api_key, service, agent, project FROM ${RAW}`;
-export const rawPairsSql = (q: SignalQuery) =>
-  `SELECT DISTINCT provider, model FROM ${RAW} WHERE h >= ${Math.floor(q.historyStart / HOUR_MS) * HOUR_MS}`;
-
-/** The raw sums mapped to identities and priced. */
-export function fineSql(identities: ReturnType<SignalQuery['identify']>, rates: RateRow[]): string {
-  return `
 CREATE OR REPLACE TEMP TABLE ${FINE} AS
-WITH idmap AS (${identityMap(identities)}), rates AS (${rateTable(rates)})
+WITH idmap AS (${identityMap(identities)}), rates AS (${rateTable(rates)}),
+raw AS (
+  SELECT api_key, service, agent, project, provider, model, client_address, environment,
+         epoch_ms(date_trunc('hour', time)) AS h,
+         count(*) AS events, sum(requests) AS requests,
+         -- Failed calls carry no tokens: token shape looks only at calls that used some.
+         coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND NOT ${aggregate(q)}), 0) AS treq,
+         sum(CASE WHEN ${aggregate(q)} THEN 0 ELSE input_tokens END) AS tin,
+         sum(CASE WHEN ${aggregate(q)} THEN 0 ELSE output_tokens END) AS tout,
+         ${tokenSums(q)},
+         count(*) FILTER (WHERE ${probe}) AS probes,
+         epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
+  FROM (${readEvents(q, wrappers)})
+  GROUP BY ALL
+)
 SELECT m.ident, r.service, r.provider, r.model, r.client_address, r.environment, r.h,
        r.events, r.requests, r.treq, r.tin, r.tout, r.probes, r.first_t, r.last_t, r.first_id,
        ${PRICED} AS cost
-FROM ${RAW} r JOIN idmap m ON ${TUPLE_JOIN}
+FROM raw r JOIN idmap m ON ${TUPLE_JOIN}
 LEFT JOIN rates rt ON ${RATE_JOIN('r.h')}`;
 }
 
@@ -140,7 +154,7 @@ SELECT ident, h, sum(events)::BIGINT AS events, sum(requests)::BIGINT AS request
        sum(tin)::DOUBLE AS tin, sum(tout)::DOUBLE AS tout, sum(cost)::HUGEINT AS cost,
        sum(probes)::BIGINT AS probes, count(DISTINCT client_address) AS addrs,
        min(first_t) AS first_t, max(last_t) AS last_t, min_by(first_id, first_t) AS first_id
-FROM ${FINE} WHERE h >= ${Math.floor(q.historyStart / HOUR_MS) * HOUR_MS}
+FROM ${FINE} WHERE h >= ${historyHour(q)}
 GROUP BY ident, h`;
 }
 
@@ -348,6 +362,25 @@ function useBase(r: Row) {
   };
 }
 
+/** The distinct selector tuples, and the (provider, model) pairs seen in the history. */
+function distinctSeen(seen: Row[]) {
+  const tuples = new Map<string, SelectorTuple>();
+  const pairs = new Map<string, { provider: string | null; model: string | null }>();
+  const key = (...v: unknown[]) => JSON.stringify(v);
+  for (const r of seen) {
+    const t = {
+      api_key: str(r.api_key),
+      service: str(r.service),
+      agent: str(r.agent),
+      project: str(r.project),
+    };
+    tuples.set(key(t.api_key, t.service, t.agent, t.project), t);
+    if (r.recent === true)
+      pairs.set(key(r.provider, r.model), { provider: str(r.provider), model: str(r.model) });
+  }
+  return { tuples: [...tuples.values()], pairs: [...pairs.values()] };
+}
+
 export async function readSignalFacts(
   q: SignalQuery,
   rows: Rows,
@@ -356,21 +389,13 @@ export async function readSignalFacts(
   try {
     for (const sql of wrapperSetupSql(`time < ${ts(q.end)}`)) await run(sql);
     const [w] = await rows('SELECT count(*) AS n FROM tally_wrappers');
-    await run(rawSql(q, num(w?.n) > 0));
-    const tuples = (await rows(RAW_TUPLES)).map((r) => ({
-      api_key: str(r.api_key),
-      service: str(r.service),
-      agent: str(r.agent),
-      project: str(r.project),
-    }));
-    const pairs = (await rows(rawPairsSql(q))).map((r) => ({
-      provider: str(r.provider),
-      model: str(r.model),
-    }));
-    await run(fineSql(q.identify(tuples), q.price(pairs)));
+    const { tuples, pairs } = distinctSeen(await rows(seenSql(q)));
+    await run(fineSql(q, num(w?.n) > 0, q.identify(tuples), q.price(pairs)));
     await run(hourlySql(q));
     await run(profileSql(q));
+    await run(`DROP TABLE ${FINE}`);
     await run(denseSql(q));
+    await run(`DROP TABLE ${HOURLY}`);
     const c = candidatesSql(q);
     const p = profileQueries(q);
     return {
@@ -427,7 +452,7 @@ export async function readSignalFacts(
     };
   } finally {
     await run(
-      `DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
+      `DROP TABLE IF EXISTS ${FINE}; DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
     );
   }
 }
