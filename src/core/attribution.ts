@@ -87,6 +87,8 @@ export function accountableIdentity(
   return disputed ? own : payer;
 }
 
+const NO_DISPUTES: DisputedReason[] = Object.freeze([]) as unknown as DisputedReason[];
+
 export function emptyAmounts(): Amounts {
   return {
     direct_cost: 0n,
@@ -151,26 +153,38 @@ export function selectorLabel(t: UsageGroup['own']): string {
   return parts.length > 0 ? parts.join(',') : 'none';
 }
 
-/** What attribution decides from the registry alone: the same for every group with the same selectors, payer, tenant, model and configuration segment. */
-type Who = Pick<
+/**
+ * What attribution decides from the registry alone, the same for every group
+ * with the same selectors, payer, model and configuration segment. The
+ * tenant claim is checked per group (a month has about a million distinct
+ * selector × tenant pairs, but only thousands of these decisions); the
+ * reason it may change is kept beside the usual one.
+ */
+type Decision = Pick<
   Charge,
   | 'cost_center'
   | 'team'
   | 'application'
-  | 'tenant'
   | 'environment'
   | 'status'
   | 'reason'
   | 'identity'
   | 'payer'
-  | 'refusedTenant'
   | 'staleOwner'
   | 'disputes'
-> & { billed: boolean };
+> & {
+  billed: boolean;
+  /** The identity whose tenants a claim is checked against; null when no claim is kept (unattributed). */
+  tenantsOf: Identity | null;
+  /** The reason when the tenant claim is refused. */
+  refusedReason: Reason | null;
+};
 
 export class Attributor {
-  /** Registry answers by group key: a month has millions of groups but far fewer distinct answers. */
-  private readonly who = new Map<string, Who>();
+  /** Decisions by group key: a month has millions of groups but few distinct decisions. */
+  private readonly decisions = new Map<string, Decision>();
+  /** Each selector tuple's key, by the tuple object (the store hands the same object to many groups). */
+  private readonly tupleKeys = new WeakMap<UsageGroup['own'], string>();
   private readonly boundaries: number[];
 
   constructor(
@@ -185,16 +199,17 @@ export class Attributor {
     const quote = this.prices.price(pricingInput(g));
     const hasTokens = g.input_tokens + g.output_tokens > 0;
     const cost = quote.priced ? quote.cost : 0n;
-    const who = this.whoOf(g);
+    const who = this.decisionOf(g);
+    const refused = this.refuses(who, g);
     const charge: Charge = {
       cost_center: who.cost_center,
       team: who.team,
       application: who.application,
-      tenant: who.tenant,
+      tenant: refused || who.tenantsOf === null ? null : g.tenant,
       environment: who.environment,
       category: categoryOf(g.operation, hasTokens),
       status: who.status,
-      reason: who.reason,
+      reason: refused ? who.refusedReason : who.reason,
       pool: null,
       direct_cost: cost,
       shared_cost: 0n,
@@ -214,9 +229,9 @@ export class Attributor {
       api_key: g.own.api_key,
       day: g.day,
       time: g.time,
-      refusedTenant: who.refusedTenant,
+      refusedTenant: refused ? g.tenant : null,
       staleOwner: who.staleOwner,
-      disputes: [...who.disputes],
+      disputes: who.disputes,
     };
     if (quote.fallbacks) charge.fallbacks = quote.fallbacks;
     if (g.adjusted_count) weighCharge(charge, g);
@@ -225,86 +240,83 @@ export class Attributor {
     return charge;
   }
 
-  /** The registry's part of a group's charge, computed once per distinct key. */
-  private whoOf(g: UsageGroup): Who {
-    const key = [
-      tupleKey(g.own),
-      g.payer === null ? '\u0002' : tupleKey(g.payer),
-      g.rollup,
-      g.tenant ?? '\u0002',
-      g.model ?? '\u0002',
-      segmentOf(this.boundaries, g.time),
-    ].join('\u0001');
-    let who = this.who.get(key);
-    if (who === undefined) {
-      who = this.decide(g);
-      this.who.set(key, who);
-    }
-    return who;
+  /** Whether the group's tenant claim is refused (SPEC §4.4); an unattributed group keeps no claim. */
+  private refuses(d: Decision, g: UsageGroup): boolean {
+    return g.tenant !== null && d.tenantsOf !== null && !this.registry.tenantAllowed(d.tenantsOf, g.tenant);
   }
 
-  /** SPEC §4.1–§4.7 for one group: who it is, who pays, the owner chain, the tenant, the status. */
-  private decide(g: UsageGroup): Who {
-    const who: Who = {
+  /** A group's decision, made once per distinct key. */
+  private decisionOf(g: UsageGroup): Decision {
+    const payer = g.payer === null ? '\u0002' : this.tupleKeyOf(g.payer);
+    const segment = segmentOf(this.boundaries, g.time);
+    const key = `${this.tupleKeyOf(g.own)}\u0001${payer}\u0001${g.rollup}\u0001${g.model ?? '\u0002'}\u0001${segment}`;
+    let decision = this.decisions.get(key);
+    if (decision === undefined) {
+      decision = this.decide(g);
+      this.decisions.set(key, decision);
+    }
+    return decision;
+  }
+
+  private tupleKeyOf(t: UsageGroup['own']): string {
+    let key = this.tupleKeys.get(t);
+    if (key === undefined) {
+      key = tupleKey(t);
+      this.tupleKeys.set(t, key);
+    }
+    return key;
+  }
+
+  /** SPEC §4.1–§4.7 for one group, but for its tenant claim: who it is, who pays, the owner chain, the status. */
+  private decide(g: UsageGroup): Decision {
+    const d: Decision = {
       cost_center: null,
       team: null,
       application: null,
-      tenant: null,
       environment: null,
       status: 'attributed',
       reason: null,
       identity: null,
       payer: null,
-      refusedTenant: null,
       staleOwner: false,
-      disputes: [],
+      disputes: NO_DISPUTES,
       billed: false,
+      tenantsOf: null,
+      refusedReason: null,
     };
     const own = this.registry.resolve(g.own);
     if (own.kind !== 'identity') {
-      who.identity = selectorLabel(g.own);
-      who.status = 'unattributed';
-      who.reason = own.kind === 'unknown' ? 'unknown_identity' : 'ambiguous_identity';
-      return who;
+      d.identity = selectorLabel(g.own);
+      d.status = 'unattributed';
+      d.reason = own.kind === 'unknown' ? 'unknown_identity' : 'ambiguous_identity';
+      d.refusedReason = d.reason;
+      return d;
     }
-    who.identity = own.identity.id;
-
+    d.identity = own.identity.id;
     const payer = this.payerOf(own.identity, g);
-    who.payer = payer.identity.id;
-    who.environment = payer.identity.environment;
-
-    who.disputes = this.registry.disputes(own.identity, g.time, g.model);
-    const disputed = who.disputes[0] ?? null;
-    const accountable = accountableIdentity(own.identity, payer.identity, disputed);
-    const owner = this.registry.owner(accountable, g.time);
+    d.payer = payer.identity.id;
+    d.environment = payer.identity.environment;
+    d.tenantsOf = payer.identity;
+    // Shared by every charge of the decision: frozen, so that no reader can change another charge's list.
+    d.disputes = Object.freeze(this.registry.disputes(own.identity, g.time, g.model)) as DisputedReason[];
+    const disputed = d.disputes[0] ?? null;
+    const owner = this.registry.owner(accountableIdentity(own.identity, payer.identity, disputed), g.time);
     if (owner.ok) {
-      who.cost_center = owner.chain.costCenter;
-      who.team = owner.chain.team;
-      who.application = owner.chain.application;
-      who.staleOwner = owner.offboarded || owner.retired;
+      d.cost_center = owner.chain.costCenter;
+      d.team = owner.chain.team;
+      d.application = owner.chain.application;
+      d.staleOwner = owner.offboarded || owner.retired;
     } else {
-      who.application = owner.partial.application ?? null;
-      who.team = owner.partial.team ?? null;
+      d.application = owner.partial.application ?? null;
+      d.team = owner.partial.team ?? null;
     }
-
-    if (g.tenant !== null) {
-      if (this.registry.tenantAllowed(payer.identity, g.tenant)) who.tenant = g.tenant;
-      else who.refusedTenant = g.tenant;
-    }
-
-    if (disputed) {
-      who.status = 'disputed';
-      who.reason = disputed;
-    } else if (!owner.ok) {
-      who.status = 'unattributed';
-      who.reason = owner.reason;
-    } else if (who.refusedTenant !== null) {
-      who.reason = 'tenant_unverified';
-    } else if (payer.noInvoker) {
-      who.reason = 'no_invoker';
-    }
-    who.billed = this.notBilled(who) === null;
-    return who;
+    const standing: Reason | null = disputed ?? (owner.ok ? null : owner.reason);
+    if (disputed) d.status = 'disputed';
+    else if (!owner.ok) d.status = 'unattributed';
+    d.reason = standing ?? (payer.noInvoker ? 'no_invoker' : null);
+    d.refusedReason = standing ?? 'tenant_unverified';
+    d.billed = this.notBilled(d) === null;
+    return d;
   }
 
   /** Who pays for the group (SPEC §4.3): the span's own identity, or the invoker of a shared one. */
