@@ -10,7 +10,7 @@ import type { Money } from './money.js';
 import type { PriceBook, PriceFallback, PricingInput } from './pricing.js';
 import type { DisputedReason, Registry, UnattributedReason } from './registry.js';
 import { addSample, type SampleUnits, weigh, weightOf } from './sampling.js';
-import { tupleKey, type UsageGroup } from './usage.js';
+import { type Rollup, tupleKey, type UsageGroup } from './usage.js';
 
 export type Status = 'attributed' | 'unattributed' | 'disputed';
 /** `uninstrumented`: money on the provider's bill with no telemetry behind it (reconcile --true-up, SPEC §5.2). */
@@ -174,17 +174,18 @@ type Decision = Pick<
   | 'disputes'
 > & {
   billed: boolean;
-  /** The identity whose tenants a claim is checked against; null when no claim is kept (unattributed). */
-  tenantsOf: Identity | null;
+  /** Whether the paying identity may act for a tenant (SPEC §4.4); null when no claim is kept (unattributed). */
+  tenantAllowed: ((tenant: string) => boolean) | null;
   /** The reason when the tenant claim is refused. */
   refusedReason: Reason | null;
 };
 
 export class Attributor {
   /** Decisions by group key: a month has millions of groups but few distinct decisions. */
-  private readonly decisions = new Map<string, Decision>();
-  /** Each selector tuple's key, by the tuple object (the store hands the same object to many groups). */
-  private readonly tupleKeys = new WeakMap<UsageGroup['own'], string>();
+  private readonly decisions = new Map<number, Map<number, Map<number, Decision>>>();
+  private readonly tupleIds = new WeakMap<UsageGroup['own'], number>();
+  private readonly tupleIdsByKey = new Map<string, number>();
+  private readonly modelIds = new Map<string | null, number>();
   private readonly boundaries: number[];
 
   constructor(
@@ -205,7 +206,7 @@ export class Attributor {
       cost_center: who.cost_center,
       team: who.team,
       application: who.application,
-      tenant: refused || who.tenantsOf === null ? null : g.tenant,
+      tenant: refused || who.tenantAllowed === null ? null : g.tenant,
       environment: who.environment,
       category: categoryOf(g.operation, hasTokens),
       status: who.status,
@@ -242,29 +243,46 @@ export class Attributor {
 
   /** Whether the group's tenant claim is refused (SPEC §4.4); an unattributed group keeps no claim. */
   private refuses(d: Decision, g: UsageGroup): boolean {
-    return g.tenant !== null && d.tenantsOf !== null && !this.registry.tenantAllowed(d.tenantsOf, g.tenant);
+    return g.tenant !== null && d.tenantAllowed !== null && !d.tenantAllowed(g.tenant);
   }
 
-  /** A group's decision, made once per distinct key. */
+  /**
+   * A group's decision, made once per distinct key: looked up by numbers
+   * (own tuple; payer tuple and rollup; model and segment), no key text per group.
+   */
   private decisionOf(g: UsageGroup): Decision {
-    const payer = g.payer === null ? '\u0002' : this.tupleKeyOf(g.payer);
-    const segment = segmentOf(this.boundaries, g.time);
-    const key = `${this.tupleKeyOf(g.own)}\u0001${payer}\u0001${g.rollup}\u0001${g.model ?? '\u0002'}\u0001${segment}`;
-    let decision = this.decisions.get(key);
+    const own = this.tupleId(g.own);
+    const payer = (g.payer === null ? 0 : this.tupleId(g.payer) + 1) * 3 + ROLLUPS.indexOf(g.rollup);
+    const at = this.modelId(g.model) * (this.boundaries.length + 1) + segmentOf(this.boundaries, g.time);
+    const byPayer = mapIn(this.decisions, own);
+    const byModel = mapIn(byPayer, payer);
+    let decision = byModel.get(at);
     if (decision === undefined) {
       decision = this.decide(g);
-      this.decisions.set(key, decision);
+      byModel.set(at, decision);
     }
     return decision;
   }
 
-  private tupleKeyOf(t: UsageGroup['own']): string {
-    let key = this.tupleKeys.get(t);
-    if (key === undefined) {
-      key = tupleKey(t);
-      this.tupleKeys.set(t, key);
+  /** A number for each distinct selector tuple, found by the object first (the store hands one object to many groups). */
+  private tupleId(t: UsageGroup['own']): number {
+    let id = this.tupleIds.get(t);
+    if (id === undefined) {
+      const key = tupleKey(t);
+      id = this.tupleIdsByKey.get(key) ?? this.tupleIdsByKey.size;
+      this.tupleIdsByKey.set(key, id);
+      this.tupleIds.set(t, id);
     }
-    return key;
+    return id;
+  }
+
+  private modelId(model: string | null): number {
+    let id = this.modelIds.get(model);
+    if (id === undefined) {
+      id = this.modelIds.size;
+      this.modelIds.set(model, id);
+    }
+    return id;
   }
 
   /** SPEC §4.1–§4.7 for one group, but for its tenant claim: who it is, who pays, the owner chain, the status. */
@@ -281,7 +299,7 @@ export class Attributor {
       staleOwner: false,
       disputes: NO_DISPUTES,
       billed: false,
-      tenantsOf: null,
+      tenantAllowed: null,
       refusedReason: null,
     };
     const own = this.registry.resolve(g.own);
@@ -296,7 +314,7 @@ export class Attributor {
     const payer = this.payerOf(own.identity, g);
     d.payer = payer.identity.id;
     d.environment = payer.identity.environment;
-    d.tenantsOf = payer.identity;
+    d.tenantAllowed = this.registry.tenantTest(payer.identity);
     // Shared by every charge of the decision: frozen, so that no reader can change another charge's list.
     d.disputes = Object.freeze(this.registry.disputes(own.identity, g.time, g.model)) as DisputedReason[];
     const disputed = d.disputes[0] ?? null;
@@ -338,6 +356,18 @@ export class Attributor {
       return 'experimentation_showback';
     return null;
   }
+}
+
+const ROLLUPS: readonly Rollup[] = ['self', 'invoker', 'no_invoker'];
+
+/** The map under `key`, made when missing. */
+function mapIn<K, V>(outer: Map<K, Map<number, V>>, key: K): Map<number, V> {
+  let inner = outer.get(key);
+  if (inner === undefined) {
+    inner = new Map();
+    outer.set(key, inner);
+  }
+  return inner;
 }
 
 /** How many of the sorted instants are at or before `t`: groups in one segment get the same registry answers. */
