@@ -10,7 +10,7 @@ import type { Money } from './money.js';
 import type { PriceBook, PriceFallback, PricingInput } from './pricing.js';
 import type { DisputedReason, Registry, UnattributedReason } from './registry.js';
 import { addSample, type SampleUnits, weigh, weightOf } from './sampling.js';
-import { tupleKey, type UsageGroup } from './usage.js';
+import { type Rollup, tupleKey, type UsageGroup } from './usage.js';
 
 export type Status = 'attributed' | 'unattributed' | 'disputed';
 /** `uninstrumented`: money on the provider's bill with no telemetry behind it (reconcile --true-up, SPEC §5.2). */
@@ -87,6 +87,8 @@ export function accountableIdentity(
   return disputed ? own : payer;
 }
 
+const NO_DISPUTES: DisputedReason[] = Object.freeze([]) as unknown as DisputedReason[];
+
 export function emptyAmounts(): Amounts {
   return {
     direct_cost: 0n,
@@ -151,26 +153,39 @@ export function selectorLabel(t: UsageGroup['own']): string {
   return parts.length > 0 ? parts.join(',') : 'none';
 }
 
-/** What attribution decides from the registry alone: the same for every group with the same selectors, payer, tenant, model and configuration segment. */
-type Who = Pick<
+/**
+ * What attribution decides from the registry alone, the same for every group
+ * with the same selectors, payer, model and configuration segment. The
+ * tenant claim is checked per group (a month has about a million distinct
+ * selector × tenant pairs, but only thousands of these decisions); the
+ * reason it may change is kept beside the usual one.
+ */
+type Decision = Pick<
   Charge,
   | 'cost_center'
   | 'team'
   | 'application'
-  | 'tenant'
   | 'environment'
   | 'status'
   | 'reason'
   | 'identity'
   | 'payer'
-  | 'refusedTenant'
   | 'staleOwner'
   | 'disputes'
-> & { billed: boolean };
+> & {
+  billed: boolean;
+  /** Whether the paying identity may act for a tenant (SPEC §4.4); null when no claim is kept (unattributed). */
+  tenantAllowed: ((tenant: string) => boolean) | null;
+  /** The reason when the tenant claim is refused. */
+  refusedReason: Reason | null;
+};
 
 export class Attributor {
-  /** Registry answers by group key: a month has millions of groups but far fewer distinct answers. */
-  private readonly who = new Map<string, Who>();
+  /** Decisions by group key: a month has millions of groups but few distinct decisions. */
+  private readonly decisions = new Map<number, Map<number, Map<number, Decision>>>();
+  private readonly tupleIds = new WeakMap<UsageGroup['own'], number>();
+  private readonly tupleIdsByKey = new Map<string, number>();
+  private readonly modelIds = new Map<string | null, number>();
   private readonly boundaries: number[];
 
   constructor(
@@ -185,16 +200,17 @@ export class Attributor {
     const quote = this.prices.price(pricingInput(g));
     const hasTokens = g.input_tokens + g.output_tokens > 0;
     const cost = quote.priced ? quote.cost : 0n;
-    const who = this.whoOf(g);
+    const who = this.decisionOf(g);
+    const refused = this.refuses(who, g);
     const charge: Charge = {
       cost_center: who.cost_center,
       team: who.team,
       application: who.application,
-      tenant: who.tenant,
+      tenant: refused || who.tenantAllowed === null ? null : g.tenant,
       environment: who.environment,
       category: categoryOf(g.operation, hasTokens, g.wrapper),
       status: who.status,
-      reason: who.reason,
+      reason: refused ? who.refusedReason : who.reason,
       pool: null,
       direct_cost: cost,
       shared_cost: 0n,
@@ -214,9 +230,9 @@ export class Attributor {
       api_key: g.own.api_key,
       day: g.day,
       time: g.time,
-      refusedTenant: who.refusedTenant,
+      refusedTenant: refused ? g.tenant : null,
       staleOwner: who.staleOwner,
-      disputes: [...who.disputes],
+      disputes: who.disputes,
     };
     if (quote.fallbacks) charge.fallbacks = quote.fallbacks;
     if (g.adjusted_count) weighCharge(charge, g);
@@ -225,86 +241,100 @@ export class Attributor {
     return charge;
   }
 
-  /** The registry's part of a group's charge, computed once per distinct key. */
-  private whoOf(g: UsageGroup): Who {
-    const key = [
-      tupleKey(g.own),
-      g.payer === null ? '\u0002' : tupleKey(g.payer),
-      g.rollup,
-      g.tenant ?? '\u0002',
-      g.model ?? '\u0002',
-      segmentOf(this.boundaries, g.time),
-    ].join('\u0001');
-    let who = this.who.get(key);
-    if (who === undefined) {
-      who = this.decide(g);
-      this.who.set(key, who);
-    }
-    return who;
+  /** Whether the group's tenant claim is refused (SPEC §4.4); an unattributed group keeps no claim. */
+  private refuses(d: Decision, g: UsageGroup): boolean {
+    return g.tenant !== null && d.tenantAllowed !== null && !d.tenantAllowed(g.tenant);
   }
 
-  /** SPEC §4.1–§4.7 for one group: who it is, who pays, the owner chain, the tenant, the status. */
-  private decide(g: UsageGroup): Who {
-    const who: Who = {
+  /**
+   * A group's decision, made once per distinct key: looked up by numbers
+   * (own tuple; payer tuple and rollup; model and segment), no key text per group.
+   */
+  private decisionOf(g: UsageGroup): Decision {
+    const own = this.tupleId(g.own);
+    const payer = (g.payer === null ? 0 : this.tupleId(g.payer) + 1) * 3 + ROLLUPS.indexOf(g.rollup);
+    const at = this.modelId(g.model) * (this.boundaries.length + 1) + segmentOf(this.boundaries, g.time);
+    const byPayer = mapIn(this.decisions, own);
+    const byModel = mapIn(byPayer, payer);
+    let decision = byModel.get(at);
+    if (decision === undefined) {
+      decision = this.decide(g);
+      byModel.set(at, decision);
+    }
+    return decision;
+  }
+
+  /** A number for each distinct selector tuple, found by the object first (the store hands one object to many groups). */
+  private tupleId(t: UsageGroup['own']): number {
+    let id = this.tupleIds.get(t);
+    if (id === undefined) {
+      const key = tupleKey(t);
+      id = this.tupleIdsByKey.get(key) ?? this.tupleIdsByKey.size;
+      this.tupleIdsByKey.set(key, id);
+      this.tupleIds.set(t, id);
+    }
+    return id;
+  }
+
+  private modelId(model: string | null): number {
+    let id = this.modelIds.get(model);
+    if (id === undefined) {
+      id = this.modelIds.size;
+      this.modelIds.set(model, id);
+    }
+    return id;
+  }
+
+  /** SPEC §4.1–§4.7 for one group, but for its tenant claim: who it is, who pays, the owner chain, the status. */
+  private decide(g: UsageGroup): Decision {
+    const d: Decision = {
       cost_center: null,
       team: null,
       application: null,
-      tenant: null,
       environment: null,
       status: 'attributed',
       reason: null,
       identity: null,
       payer: null,
-      refusedTenant: null,
       staleOwner: false,
-      disputes: [],
+      disputes: NO_DISPUTES,
       billed: false,
+      tenantAllowed: null,
+      refusedReason: null,
     };
     const own = this.registry.resolve(g.own);
     if (own.kind !== 'identity') {
-      who.identity = selectorLabel(g.own);
-      who.status = 'unattributed';
-      who.reason = own.kind === 'unknown' ? 'unknown_identity' : 'ambiguous_identity';
-      return who;
+      d.identity = selectorLabel(g.own);
+      d.status = 'unattributed';
+      d.reason = own.kind === 'unknown' ? 'unknown_identity' : 'ambiguous_identity';
+      d.refusedReason = d.reason;
+      return d;
     }
-    who.identity = own.identity.id;
-
+    d.identity = own.identity.id;
     const payer = this.payerOf(own.identity, g);
-    who.payer = payer.identity.id;
-    who.environment = payer.identity.environment;
-
-    who.disputes = this.registry.disputes(own.identity, g.time, g.model);
-    const disputed = who.disputes[0] ?? null;
-    const accountable = accountableIdentity(own.identity, payer.identity, disputed);
-    const owner = this.registry.owner(accountable, g.time);
+    d.payer = payer.identity.id;
+    d.environment = payer.identity.environment;
+    d.tenantAllowed = this.registry.tenantTest(payer.identity);
+    // Shared by every charge of the decision: frozen, so that no reader can change another charge's list.
+    d.disputes = Object.freeze(this.registry.disputes(own.identity, g.time, g.model)) as DisputedReason[];
+    const disputed = d.disputes[0] ?? null;
+    const owner = this.registry.owner(accountableIdentity(own.identity, payer.identity, disputed), g.time);
     if (owner.ok) {
-      who.cost_center = owner.chain.costCenter;
-      who.team = owner.chain.team;
-      who.application = owner.chain.application;
-      who.staleOwner = owner.offboarded || owner.retired;
+      d.cost_center = owner.chain.costCenter;
+      d.team = owner.chain.team;
+      d.application = owner.chain.application;
+      d.staleOwner = owner.offboarded || owner.retired;
     } else {
-      who.application = owner.partial.application ?? null;
-      who.team = owner.partial.team ?? null;
+      d.application = owner.partial.application ?? null;
+      d.team = owner.partial.team ?? null;
     }
-
-    if (g.tenant !== null) {
-      if (this.registry.tenantAllowed(payer.identity, g.tenant)) who.tenant = g.tenant;
-      else who.refusedTenant = g.tenant;
-    }
-
-    if (disputed) {
-      who.status = 'disputed';
-      who.reason = disputed;
-    } else if (!owner.ok) {
-      who.status = 'unattributed';
-      who.reason = owner.reason;
-    } else if (who.refusedTenant !== null) {
-      who.reason = 'tenant_unverified';
-    } else if (payer.noInvoker) {
-      who.reason = 'no_invoker';
-    }
-    who.billed = this.notBilled(who) === null;
-    return who;
+    const standing: Reason | null = disputed ?? (owner.ok ? null : owner.reason);
+    if (disputed) d.status = 'disputed';
+    else if (!owner.ok) d.status = 'unattributed';
+    d.reason = standing ?? (payer.noInvoker ? 'no_invoker' : null);
+    d.refusedReason = standing ?? 'tenant_unverified';
+    d.billed = this.notBilled(d) === null;
+    return d;
   }
 
   /** Who pays for the group (SPEC §4.3): the span's own identity, or the invoker of a shared one. */
@@ -326,6 +356,18 @@ export class Attributor {
       return 'experimentation_showback';
     return null;
   }
+}
+
+const ROLLUPS: readonly Rollup[] = ['self', 'invoker', 'no_invoker'];
+
+/** The map under `key`, made when missing. */
+function mapIn<K, V>(outer: Map<K, Map<number, V>>, key: K): Map<number, V> {
+  let inner = outer.get(key);
+  if (inner === undefined) {
+    inner = new Map();
+    outer.set(key, inner);
+  }
+  return inner;
 }
 
 /** How many of the sorted instants are at or before `t`: groups in one segment get the same registry answers. */

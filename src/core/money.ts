@@ -52,11 +52,16 @@ export function formatMoney(m: Money, minPlaces = 2): string {
   const neg = m < 0n;
   const abs = neg ? -m : m;
   const whole = abs / ONE;
-  let frac = (abs % ONE).toString().padStart(SCALE, '0');
-  frac = frac.replace(/0+$/, '');
-  if (frac.length < minPlaces) frac = frac.padEnd(minPlaces, '0');
+  const frac = trimZeros((abs - whole * ONE).toString().padStart(SCALE, '0'), minPlaces);
   const text = frac.length > 0 ? `${whole}.${frac}` : `${whole}`;
   return neg ? `-${text}` : text;
+}
+
+/** `digits` without its trailing zeros, but at least `minLength` long (padded with zeros). */
+function trimZeros(digits: string, minLength: number): string {
+  let end = digits.length;
+  while (end > minLength && digits.charCodeAt(end - 1) === 48) end--;
+  return end < minLength ? digits.padEnd(minLength, '0') : digits.slice(0, end);
 }
 
 /**
@@ -76,14 +81,29 @@ export function formatScaled(value: bigint, extraDigits: number): string {
   return neg ? `-${out}` : out;
 }
 
+/** 10^(12 − places): the money units in one step of `places` decimals, computed once per `places`. */
+const STEPS: Money[] = Array.from({ length: SCALE + 1 }, (_, places) => 10n ** BigInt(SCALE - places));
+
+function stepOf(places: number): Money {
+  return STEPS[places] ?? 10n ** BigInt(SCALE - places);
+}
+
 /** Formats with exactly `places` decimals, rounding half away from zero. */
 export function formatFixed(m: Money, places: number): string {
-  return formatMoney(roundTo(m, places), places).replace(new RegExp(`(\\.\\d{${places}})\\d*$`), '$1');
+  const rounded = roundTo(m, places);
+  const neg = rounded < 0n;
+  const steps = (neg ? -rounded : rounded) / stepOf(places);
+  let text = steps.toString();
+  if (places > 0) {
+    text = text.padStart(places + 1, '0');
+    text = `${text.slice(0, -places)}.${text.slice(-places)}`;
+  }
+  return neg ? `-${text}` : text;
 }
 
 /** Rounds to `places` decimals, half away from zero. */
 export function roundTo(m: Money, places: number): Money {
-  const unit = 10n ** BigInt(SCALE - places);
+  const unit = stepOf(places);
   const neg = m < 0n;
   const abs = neg ? -m : m;
   const q = (abs + unit / 2n) / unit;

@@ -222,10 +222,22 @@ export class Registry {
     return this.tenantVerdict(identity, tenant) === 'accepted';
   }
 
+  /** `tenantAllowed` for one identity, as a test of the tenant alone (checked for millions of groups). */
+  tenantTest(identity: Identity): (tenant: string) => boolean {
+    const allowed = this.allowedTenants(identity);
+    return (tenant) => this.verdict(allowed, tenant) === 'accepted';
+  }
+
   /** Why a tenant claim is accepted or refused: a tenant the registry does not know, or one the identity may not act for. */
   tenantVerdict(identity: Identity, tenant: string): 'accepted' | 'unknown_tenant' | 'not_allowed' {
+    return this.verdict(this.allowedTenants(identity), tenant);
+  }
+
+  private verdict(
+    allowed: ReadonlySet<string> | null,
+    tenant: string,
+  ): 'accepted' | 'unknown_tenant' | 'not_allowed' {
     if (!this.tenants.has(tenant)) return 'unknown_tenant';
-    const allowed = this.allowedTenants(identity);
     return allowed !== null && (allowed.has('*') || allowed.has(tenant)) ? 'accepted' : 'not_allowed';
   }
 

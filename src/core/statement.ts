@@ -289,10 +289,9 @@ export function centsText(m: Money): string {
 }
 
 function centsJson<T extends object>(c: T): Record<keyof T, string> {
-  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, centsText(v as Money)])) as Record<
-    keyof T,
-    string
-  >;
+  const out = {} as Record<keyof T, string>;
+  for (const k in c) out[k] = centsText(c[k] as Money);
+  return out;
 }
 
 /** Coverage as a number for display (4 decimals); the exact parts stay in the totals. */

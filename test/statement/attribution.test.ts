@@ -175,6 +175,40 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
         expect.arrayContaining(['tenant-y', 'tenant-zzz']),
       );
     });
+    it('checks each group’s claim against one decision: a dispute outranks a refusal, a refusal outranks no invoker', async () => {
+      const at = '2026-10-05T00:00:00Z';
+      s = await scenario(BASE, [
+        [
+          ev('m2-x', at, { api_key: 'key-one', model: 'm2', tenant: 'tenant-x', input_tokens: 1_000_000 }),
+          ev('m2-y', at, { api_key: 'key-one', model: 'm2', tenant: 'tenant-y', input_tokens: 2_000_000 }),
+          ev('rag-x', at, { service: 'rag', tenant: 'tenant-x', input_tokens: 3_000_000 }),
+          ev('rag-ghost', at, { service: 'rag', tenant: 'tenant-zzz', input_tokens: 4_000_000 }),
+          ev('rag-none', at, { service: 'rag', input_tokens: 5_000_000 }),
+        ],
+      ]);
+      const c = await s.compute();
+      const of = (tokens: number) => {
+        const x = c.charges.find((ch) => ch.input_tokens === tokens);
+        return [x?.status, x?.reason, x?.tenant, x?.refusedTenant, x?.disputes];
+      };
+      expect(of(1_000_000)).toEqual([
+        'disputed',
+        'unauthorized_model',
+        'tenant-x',
+        null,
+        ['unauthorized_model'],
+      ]);
+      expect(of(2_000_000)).toEqual([
+        'disputed',
+        'unauthorized_model',
+        null,
+        'tenant-y',
+        ['unauthorized_model'],
+      ]);
+      expect(of(3_000_000)).toEqual(['attributed', 'no_invoker', 'tenant-x', null, []]);
+      expect(of(4_000_000)).toEqual(['attributed', 'tenant_unverified', null, 'tenant-zzz', []]);
+      expect(of(5_000_000)).toEqual(['attributed', 'no_invoker', null, null, []]);
+    });
   });
 
   describe('environment (4.6)', () => {
