@@ -8,20 +8,17 @@
 // events of the picked selector tuple and tenant, which the line must hold
 // (the line also holds its identities' other tuples and work rolled up from
 // shared agents). Target: < 500 ms.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../dist/config/load.js';
 import { Registry } from '../dist/core/registry.js';
 import { load } from './lib/cli.mjs';
 import { monthStore } from './lib/month-store.mjs';
+import { serve } from './lib/serve.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_MS = 500;
 const TOKEN = 'bench-finance-token';
 const OCT = 'from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z';
@@ -73,29 +70,9 @@ writeFileSync(
     .replace(/^access:.*$/m, access),
 );
 
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-const port = await freePort();
-const child = spawn(
-  process.execPath,
-  [path.join(ROOT, 'bin/tally.js'), 'serve', '--config', yaml, '--port', String(port), '--rate-limit', '0'],
-  { stdio: ['ignore', 'ignore', 'pipe'] },
-);
-await new Promise((resolve, reject) => {
-  let err = '';
-  child.stderr.on('data', (d) => {
-    err += d;
-    if (err.includes('listening on')) resolve();
-  });
-  child.on('exit', () => reject(new Error(`server exited: ${err}`)));
-});
-const base = `http://127.0.0.1:${port}/v1/events?${OCT}`;
+const server = await serve(yaml);
+const child = server.child;
+const base = `${server.base}/v1/events?${OCT}`;
 const get = async (url) => {
   const res = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
   if (res.status !== 200) throw new Error(`${url}: ${res.status} ${await res.text()}`);

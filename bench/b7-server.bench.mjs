@@ -5,16 +5,13 @@
 // protobuf requests of 1,000 spans to POST /v1/traces. Every 200 is a
 // durably committed batch. Reports events/s, spans/s and request latency
 // percentiles. Run `npm run build` first.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { eventsBody as body, serve } from './lib/serve.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BATCH = 1_000;
 const SECONDS = 10;
 const CONNECTIONS = 4;
@@ -38,52 +35,11 @@ access:
 `,
 );
 
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-const port = await freePort();
-const child = spawn(
-  process.execPath,
-  [
-    path.join(ROOT, 'bin/tally.js'),
-    'serve',
-    '--config',
-    path.join(dir, 'tally.yaml'),
-    '--port',
-    String(port),
-    '--rate-limit',
-    '0',
-  ],
-  { stdio: ['ignore', 'ignore', 'pipe'] },
-);
-await new Promise((resolve, reject) => {
-  let err = '';
-  child.stderr.on('data', (d) => {
-    err += d;
-    if (err.includes('listening on')) resolve();
-  });
-  child.on('exit', () => reject(new Error(`server exited: ${err}`)));
-});
-const base = `http://127.0.0.1:${port}`;
+const { child, base } = await serve(path.join(dir, 'tally.yaml'));
 
 let seq = 0;
 const now = Date.now();
-function eventsBody() {
-  const n = seq++;
-  const parts = [];
-  for (let i = 0; i < BATCH; i++) {
-    const t = new Date(now - 3_600_000 + ((n * BATCH + i) % 3_000_000)).toISOString();
-    parts.push(
-      `{"id":"b${n}-${i}","source":"bench","time":"${t}","provider":"openai","model":"gpt-4o","operation":"chat","input_tokens":${1000 + i},"output_tokens":${200 + (i % 50)},"service":"${SERVICES[i % 4]}"}`,
-    );
-  }
-  return `[${parts.join(',')}]`;
-}
+const eventsBody = () => body(seq++, BATCH, SERVICES, now);
 
 // A minimal protobuf writer for ExportTraceServiceRequest (opentelemetry-proto trace/v1).
 const varint = (n) => {

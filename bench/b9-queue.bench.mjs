@@ -11,19 +11,16 @@
 // events/s committed by the workers end to end (from the first request until
 // every acknowledged event is in PostgreSQL), peak RSS of each process, and the
 // machine's load average. Run `npm run build` first.
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parseQueueUrl } from '../dist/core/queue-url.js';
 import { connectQueue } from '../dist/queue/connect.js';
+import { eventsBody as body, freePort, startTally } from './lib/serve.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BATCH = 1_000;
 const SECONDS = Number(process.env.B9_SECONDS ?? 10);
 const CONNECTIONS_PER_REPLICA = 4;
@@ -58,28 +55,11 @@ access:
   return file;
 }
 
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 const children = [];
-function start(args, ready) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/tally.js'), ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+async function start(args, ready) {
+  const child = await startTally(args, ready);
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-      if (ready.test(err)) resolve(child);
-    });
-    child.on('exit', () => reject(new Error(`${args[0]} exited: ${err}`)));
-  });
+  return child;
 }
 
 async function serve(configFile) {
@@ -153,17 +133,7 @@ function peakRss(pid) {
 
 let seq = 0;
 const now = Date.now();
-function eventsBody() {
-  const n = seq++;
-  const parts = [];
-  for (let i = 0; i < BATCH; i++) {
-    const t = new Date(now - 3_600_000 + ((n * BATCH + i) % 3_000_000)).toISOString();
-    parts.push(
-      `{"id":"b${n}-${i}","source":"bench","time":"${t}","provider":"openai","model":"gpt-4o","operation":"chat","input_tokens":${1000 + i},"output_tokens":${200 + (i % 50)},"service":"${SERVICES[i % 4]}"}`,
-    );
-  }
-  return `[${parts.join(',')}]`;
-}
+const eventsBody = () => body(seq++, BATCH, SERVICES, now);
 
 /** Posts for SECONDS over `connections` keep-alive connections spread over the bases. */
 async function load(bases, connections) {

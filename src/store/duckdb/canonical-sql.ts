@@ -129,28 +129,42 @@ function fieldSql(
     return [`coalesce(${text}, 'ok')`, `(${typedOk} AND coalesce(${text}, 'ok') IN ('ok', 'error'))`];
   if (f === 'adjusted_count') return adjustedCountSql(f, json, raw, text, isText);
   if (f === 'reported_cost') {
-    const t = json ? `CASE WHEN ${isText} THEN ${text} ELSE ${raw} END` : text;
-    const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
-    const frac = `rtrim(split_part(${t}, '.', 2), '0')`;
-    // At most 15 whole digits (src/ingest/limits.ts MAX_AMOUNT_DIGITS); longer text is left to the parser.
-    const decimal = `(${text} IS NULL OR regexp_full_match(${text}, '[0-9]{1,15}(\\.[0-9]{1,40})?'))`;
-    // A JSON number is taken only when whole: the parser's text for a fraction is JavaScript's shortest form.
-    const ok = json
-      ? `(${f} IS NULL OR CASE WHEN ${isText} THEN ${decimal} ELSE regexp_full_match(${raw}, '[0-9]{1,15}') END)`
-      : decimal;
-    return [
-      `CASE WHEN ${t} IS NOT NULL THEN ${whole} || CASE WHEN ${frac} = '' THEN '' ELSE '.' || ${frac} END END`,
-      ok,
-    ];
+    const d = decimalSql(f, json, raw, text, isText);
+    return [d.value, d.ok];
   }
   const ok = REQUIRED.has(f) ? `(${typedOk} AND ${text} IS NOT NULL)` : typedOk;
   return [text, ok];
 }
 
 /**
+ * A decimal text field (`reported_cost`, `adjusted_count`) as the parser
+ * normalises it: no leading zeros in the whole part, no trailing zeros in
+ * the fraction. At most 15 whole digits (src/ingest/limits.ts
+ * MAX_AMOUNT_DIGITS); longer text is left to the parser. A JSON number is
+ * taken only when whole: the parser's text for a fraction is JavaScript's
+ * shortest form. `text` is the value as given (JSON string or bare number).
+ */
+function decimalSql(
+  f: string,
+  json: boolean,
+  raw: string,
+  text: string,
+  isText: string,
+): { text: string; whole: string; value: string; ok: string } {
+  const t = json ? `CASE WHEN ${isText} THEN ${text} ELSE ${raw} END` : text;
+  const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
+  const frac = `rtrim(split_part(${t}, '.', 2), '0')`;
+  const decimal = `(${text} IS NULL OR regexp_full_match(${text}, '[0-9]{1,15}(\\.[0-9]{1,40})?'))`;
+  const ok = json
+    ? `(${f} IS NULL OR CASE WHEN ${isText} THEN ${decimal} ELSE regexp_full_match(${raw}, '[0-9]{1,15}') END)`
+    : decimal;
+  const value = `CASE WHEN ${t} IS NOT NULL THEN ${whole} || CASE WHEN ${frac} = '' THEN '' ELSE '.' || ${frac} END END`;
+  return { text: t, whole, value, ok };
+}
+
+/**
  * `adjusted_count` (SPEC §11) as core/sampling.ts adjustedCountOf stores it:
- * a decimal ≥ 1 without leading or trailing zeros, NULL for exactly 1. A JSON
- * number is taken only when whole; anything else goes to the parser.
+ * a decimal ≥ 1 without leading or trailing zeros, NULL for exactly 1.
  */
 function adjustedCountSql(
   f: string,
@@ -159,18 +173,11 @@ function adjustedCountSql(
   text: string,
   isText: string,
 ): [string, string] {
-  const t = json ? `CASE WHEN ${isText} THEN ${text} ELSE ${raw} END` : text;
-  const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
-  const frac = `rtrim(split_part(${t}, '.', 2), '0')`;
-  const decimal = `(${text} IS NULL OR regexp_full_match(${text}, '[0-9]{1,15}(\\.[0-9]{1,40})?'))`;
-  const shape = json
-    ? `(${f} IS NULL OR CASE WHEN ${isText} THEN ${decimal} ELSE regexp_full_match(${raw}, '[0-9]{1,15}') END)`
-    : decimal;
-  const value = `CASE WHEN ${t} IS NOT NULL THEN ${whole} || CASE WHEN ${frac} = '' THEN '' ELSE '.' || ${frac} END END`;
+  const { text: t, whole, value, ok } = decimalSql(f, json, raw, text, isText);
   // A JSON null arrives as the text null; an empty value means absent, as in the parser.
   return [
     `CASE WHEN ${t} IS NULL OR ${t} = 'null' OR ${value} = '1' THEN NULL ELSE ${value} END`,
-    `(${t} IS NULL OR ${t} = 'null' OR (${shape} AND ${whole} <> '0'))`,
+    `(${t} IS NULL OR ${t} = 'null' OR (${ok} AND ${whole} <> '0'))`,
   ];
 }
 
