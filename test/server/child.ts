@@ -1,5 +1,5 @@
 // `tally serve` as a child process of the test, from the built code.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -78,4 +78,22 @@ export async function startServe(dir: string, port: number, args: string[] = [])
     });
   });
   return { child, base: `http://127.0.0.1:${port}`, exited };
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI (`node bin/tally.js ARGS…`) with no server or token from the environment unless given. */
+export function runTally(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join(ROOT, 'bin/tally.js'), ...args],
+      { env: { ...process.env, TALLY_SERVER: '', TALLY_TOKEN: '', ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }

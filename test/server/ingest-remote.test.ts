@@ -1,29 +1,11 @@
 // `tally ingest FILE --server URL`: real producer files (test/fixtures) sent
 // to a running `tally serve` give the same report lines and exit codes as
 // the same files ingested into a store file, and the same statement.
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, configDir, freePort, ROOT, type Served, startServe } from './child.js';
+import { build, configDir, freePort, ROOT, type Served, startServe, runTally as tally } from './child.js';
 import { TOKENS } from './helpers.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tally(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(ROOT, 'bin/tally.js'), ...args],
-      { env: { ...process.env, TALLY_SERVER: '', TALLY_TOKEN: '', ...env } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 const FIXTURES = path.join(ROOT, 'test/fixtures');
 /** Every format, as its producers write it; the OTLP files carry spans that are not AI work (kept as trace links). */

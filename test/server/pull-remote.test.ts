@@ -2,16 +2,14 @@
 // usage APIs go through a running `tally serve` (on its DuckDB store) instead of the
 // store it holds; the cursor is the server's, a re-fetched partial bucket supersedes
 // the stored one, and a pull resumes where the last one stopped.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { serverPullTarget } from '../../src/cli/remote-pull.js';
 import { PROVIDER } from '../../src/connectors/usage-pull/providers.js';
 import { type PullOptions, pull } from '../../src/service/pull.js';
 import { type Bucket, type UsageServer, usageServer } from '../connectors/usage-server.js';
 import { fixture } from '../ingest/helpers.js';
-import { build, configDir, freePort, ROOT, type Served, startServe } from './child.js';
+import { build, configDir, freePort, type Served, startServe, runTally as tally } from './child.js';
 import { TOKENS } from './helpers.js';
 
 const OPENAI_KEY = 'sk-admin-Zq8b3f0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6';
@@ -43,20 +41,6 @@ afterEach(async () => {
   for (const s of providers) await s.close();
   providers = [];
 });
-
-function tally(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(ROOT, 'bin/tally.js'), ...args],
-      { env: { ...process.env, TALLY_SERVER: '', TALLY_TOKEN: '', ...env } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 async function get(pathAndQuery: string, token: string): Promise<Response> {
   return fetch(`${served?.base}${pathAndQuery}`, { headers: { authorization: `Bearer ${token}` } });

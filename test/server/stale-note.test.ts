@@ -1,12 +1,12 @@
 // The address note a `tally serve` leaves beside its embedded store when it is
 // killed (kill -9 gives it no chance to remove it): the next command or
 // server that finds it stale removes it.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, configDir, freePort, ROOT, type Served, startServe } from './child.js';
+import { build, configDir, freePort, ROOT, runTally, type Served, startServe } from './child.js';
 import { canonical, TOKENS } from './helpers.js';
 
 let dir: string;
@@ -17,16 +17,8 @@ afterAll(() => {
   served?.child.kill('SIGKILL');
 });
 
-function tally(args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(ROOT, 'bin/tally.js'), ...args, '--config', path.join(dir, 'tally.yaml')],
-      { env: { ...process.env, TALLY_SERVER: '', TALLY_TOKEN: '' } },
-      (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }),
-    );
-  });
-}
+/** A command on the test's configuration. */
+const tally = (args: string[]) => runTally([...args, '--config', path.join(dir, 'tally.yaml')]);
 
 /** The note's PID, once the server has written it (just after it starts listening). */
 async function notedPid(note: string): Promise<number> {
