@@ -8,19 +8,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseDocument,
-  type YAMLMap,
-} from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Config } from '../core/config.js';
 import { parseConfig, type SourceLocation } from '../core/config-schema.js';
 import { ConfigError, type Problem } from '../core/errors.js';
+import { parseBlockYaml, type YNode } from './block-yaml.js';
+
+type YMap = YNode & { kind: 'map' };
 
 type Obj = Record<string, unknown>;
 
@@ -87,22 +81,13 @@ class Loader {
     this.files.push(file);
     this.hash.update(bytes);
 
-    const lines = new LineCounter();
-    const doc = parseDocument(bytes.toString('utf8'), { lineCounter: lines, prettyErrors: false });
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-        const p: Problem = {
-          file: display(file),
-          reason: `${e.message.split('\n')[0]}${pos ? ` (column ${pos.col})` : ''}`,
-        };
-        if (pos) Object.assign(p, { record: pos.line, recordKind: 'line' });
-        this.problems.push(p);
-      }
+    const parsed = parseFile(bytes.toString('utf8'), display(file));
+    if ('problems' in parsed) {
+      this.problems.push(...parsed.problems);
       return;
     }
-    if (doc.contents === null) return;
-    if (!isMap(doc.contents)) {
+    if (parsed.node === null) return;
+    if (parsed.node.kind !== 'map') {
       this.problems.push({
         file: display(file),
         record: 1,
@@ -111,48 +96,96 @@ class Loader {
       });
       return;
     }
-    const source = new Source(display(file), doc, lines, this);
-    const includes = source.includes(doc.contents);
-    source.mergeMap(this.merged, doc.contents, '');
+    const source = new Source(display(file), this);
+    const includes = source.includes(parsed.node);
+    source.mergeMap(this.merged, parsed.node, '');
     for (const inc of includes) await this.visit(path.resolve(path.dirname(file), inc), [...including, file]);
   }
+}
+
+/**
+ * One file's tree: by the fast block-style reader when it takes the file
+ * (large registries are written that way), else by the `yaml` package, whose
+ * errors become problems with their line.
+ */
+function parseFile(text: string, file: string): { node: YNode | null } | { problems: Problem[] } {
+  const fast = parseBlockYaml(text);
+  if (fast.ok) return { node: fast.node };
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      problems: doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
+        const p: Problem = {
+          file,
+          reason: `${e.message.split('\n')[0]}${pos ? ` (column ${pos.col})` : ''}`,
+        };
+        if (pos) Object.assign(p, { record: pos.line, recordKind: 'line' });
+        return p;
+      }),
+    };
+  }
+  return { node: doc.contents === null ? null : fromYaml(doc, lines, doc.contents) };
+}
+
+/** A `yaml` node as the loader's tree (aliases resolved where they stand). */
+export function fromYaml(doc: Document, lines: LineCounter, raw: unknown): YNode {
+  const node = isAlias(raw) ? raw.resolve(doc) : raw;
+  const start = (node as { range?: [number, number, number] } | null)?.range?.[0];
+  const line = start === undefined ? 0 : lines.linePos(start).line;
+  if (isMap(node)) {
+    const items = node.items.map((pair) => ({
+      key: isScalar(pair.key) ? String(pair.key.value) : String(pair.key),
+      keyNode: fromYaml(doc, lines, pair.key),
+      value: pair.value === null ? null : fromYaml(doc, lines, pair.value),
+    }));
+    return { kind: 'map', line, items };
+  }
+  if (isSeq(node)) return { kind: 'seq', line, items: node.items.map((item) => fromYaml(doc, lines, item)) };
+  if (isScalar(node))
+    return {
+      kind: 'scalar',
+      line,
+      value: node.value,
+      ...(typeof node.source === 'string' ? { source: node.source } : {}),
+    };
+  return { kind: 'scalar', line, value: null };
 }
 
 /** One parsed file: converts its nodes to plain values, recording where each path was written. */
 class Source {
   constructor(
     private readonly file: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
     private readonly loader: Loader,
   ) {}
 
-  includes(map: YAMLMap): string[] {
-    const pair = map.items.find((p) => isScalar(p.key) && p.key.value === 'include');
+  includes(map: YMap): string[] {
+    const pair = map.items.find((p) => p.key === 'include');
     if (!pair) return [];
     const value = this.value(pair.value, 'include', false);
     const list = typeof value === 'string' ? [value] : value;
     if (Array.isArray(list) && list.every((v) => typeof v === 'string' && v !== '')) return list as string[];
-    this.problem(pair.value ?? pair.key, 'include', 'must be a list of file names');
+    this.problem(pair.value ?? pair.keyNode, 'include', 'must be a list of file names');
     return [];
   }
 
-  mergeMap(target: Obj, map: YAMLMap, base: string): void {
+  mergeMap(target: Obj, map: YMap, base: string): void {
     for (const pair of map.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const key = pair.key;
       if (base === '' && key === 'include') continue;
       const at = base === '' ? key : `${base}.${key}`;
-      const node = this.resolve(pair.value ?? pair.key);
+      const node = pair.value ?? pair.keyNode;
       const existing = target[key];
       if (!(key in target)) {
-        if (pair.value === null) this.locate(pair.key, at);
+        if (pair.value === null) this.locate(pair.keyNode, at);
         target[key] = pair.value === null ? null : this.value(node, at);
-      } else if (Array.isArray(existing) && isSeq(node)) {
+      } else if (Array.isArray(existing) && node.kind === 'seq') {
         const offset = existing.length;
         node.items.forEach((item, i) => {
           existing.push(this.value(item, `${at}[${offset + i}]`));
         });
-      } else if (isPlainObject(existing) && isMap(node)) {
+      } else if (isPlainObject(existing) && node.kind === 'map') {
         this.mergeMap(existing, node, at);
       } else {
         const value = this.value(node, at, false);
@@ -166,38 +199,29 @@ class Source {
   }
 
   /** The plain value of a node; `record` false leaves the locations as they are (a conflicting duplicate). */
-  private value(raw: unknown, at: string, record = true): unknown {
-    const node = this.resolve(raw);
+  private value(node: YNode | null, at: string, record = true): unknown {
+    if (node === null) return null;
     if (record) this.locate(node, at);
-    if (isMap(node)) {
+    if (node.kind === 'map') {
       const obj: Obj = {};
       if (record) this.mergeMap(obj, node, at);
-      else
-        for (const pair of node.items)
-          obj[String(isScalar(pair.key) ? pair.key.value : pair.key)] = this.value(pair.value, at, false);
+      else for (const pair of node.items) obj[pair.key] = this.value(pair.value, at, false);
       return obj;
     }
-    if (isSeq(node)) return node.items.map((item, i) => this.value(item, `${at}[${i}]`, record));
-    if (isScalar(node)) return node.value;
-    return null;
+    if (node.kind === 'seq') return node.items.map((item, i) => this.value(item, `${at}[${i}]`, record));
+    return node.value;
   }
 
-  private resolve(node: unknown): unknown {
-    return isAlias(node) ? node.resolve(this.doc) : node;
-  }
-
-  private locate(node: unknown, at: string): void {
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    if (!range) return;
-    const loc: SourceLocation = { file: this.file, line: this.lines.linePos(range[0]).line };
-    if (isScalar(node) && typeof node.source === 'string') loc.text = node.source;
+  private locate(node: YNode, at: string): void {
+    if (node.line === 0) return;
+    const loc: SourceLocation = { file: this.file, line: node.line };
+    if (node.kind === 'scalar' && node.source !== undefined) loc.text = node.source;
     this.loader.locations.set(at, loc);
   }
 
-  private problem(node: unknown, field: string, reason: string): void {
-    const range = (node as { range?: [number, number, number] } | null)?.range;
+  private problem(node: YNode, field: string, reason: string): void {
     const p: Problem = { file: this.file, field, reason };
-    if (range) Object.assign(p, { record: this.lines.linePos(range[0]).line, recordKind: 'line' });
+    if (node.line !== 0) Object.assign(p, { record: node.line, recordKind: 'line' });
     this.loader.problems.push(p);
   }
 }
