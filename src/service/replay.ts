@@ -24,8 +24,10 @@ import {
 import { redactSecrets } from '../core/secrets.js';
 import { normalizeApiKey } from '../core/selectors.js';
 import type { Signal } from '../core/signals/signal.js';
+import { TraceIndex } from '../core/trace-walk.js';
 import type { Store } from '../store/store.js';
 import type { SignalScope } from './signals.js';
+import { addTraceSpans } from './trace-spans.js';
 
 export interface ReplayOptions {
   /** [start, end); optional with a trace (then the whole trace). */
@@ -84,7 +86,7 @@ export async function computeReplay(store: Store, config: Config, opts: ReplayOp
   const window = w ?? spanOf(chosen);
 
   const keys = new Set(chosen.map(eventKey));
-  const links = await store.traceSpans([...new Set([...tracesMissingAncestors(rows), ...tokenTraces(rows)])]);
+  const links = await walkedSpans(store, registry, config, rows);
   const attributed = attributeReplay({
     events: rows,
     links,
@@ -98,6 +100,21 @@ export async function computeReplay(store: Store, config: Config, opts: ReplayOp
   });
   const signals = opts.signals ? await opts.signals(window, signalScope(config, identity, attributed)) : [];
   return finishReplay(attributed, signals);
+}
+
+/**
+ * The spans of the traces a replay walks: those with an event whose parent
+ * was not read, and those with a token-carrying span (the spans below it say
+ * whether it is a wrapper); near the events first (service/trace-spans.ts).
+ */
+async function walkedSpans(store: Store, registry: Registry, config: Config, rows: readonly UsageEvent[]) {
+  const wanted = new Set([...tracesMissingAncestors(rows), ...tokenTraces(rows)]);
+  const index = new TraceIndex(registry, config.policy.workflowRollup === 'invoker').add(rows);
+  return addTraceSpans(
+    store,
+    index,
+    rows.filter((e) => e.trace_id !== null && wanted.has(e.trace_id)),
+  );
 }
 
 /**
