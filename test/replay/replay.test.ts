@@ -265,6 +265,31 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
     });
   });
 
+  describe('replay reads its traces near the window first', () => {
+    it('flags a wrapper whose call below starts after the window, and prices like the statement', async () => {
+      const TOKENS = { input_tokens: 1_000_000, output_tokens: 500_000 };
+      const wrapper = ev('chain', '2026-10-05T23:30:00Z', {
+        trace_id: 't-late',
+        span_id: 'w',
+        service: 'svc-two',
+        ...TOKENS,
+      });
+      const call = ev('call', '2026-10-06T03:00:00Z', {
+        trace_id: 't-late',
+        span_id: 'c',
+        parent_span_id: 'w',
+        service: 'svc-two',
+        ...TOKENS,
+      });
+      s = await scenario(BASE, [[call], [wrapper]]);
+      const day = { start: Date.UTC(2026, 9, 5), end: Date.UTC(2026, 9, 6) };
+      const r = await computeReplay(s.store, s.config, { window: day, identity: 'nhi-two' });
+      expect(byId(r, 'chain').wrapper).toBe(true);
+      const { charges } = await s.compute({}, day);
+      expect(byId(r, 'chain').cost).toBe(charges.reduce((a, c) => a + c.effective_cost, 0n));
+    });
+  });
+
   describe('replay prices like the statement', () => {
     it('a tiered model above its threshold costs the same in replay and statement', async () => {
       // gemini-1.5-pro: input $1.25/M up to 128k tokens per request, $2.50/M above; output $5/M, $10/M above.
