@@ -337,6 +337,16 @@ const CORE_TAGS = new Schema({ schema: 'core' }).tags.filter(
 function resolvePlain(text: string): unknown {
   // Only `~`, digits, signs, dots and the words null, true and false can be other than a string.
   if (/^[A-Za-z]/.test(text) && !/^[nNtTfF]/.test(text)) return text;
+  // Dates and amounts repeat across a registry: each text is resolved once.
+  if (resolved.has(text)) return resolved.get(text);
+  const value = byCoreTags(text);
+  if (resolved.size < 10_000) resolved.set(text, value);
+  return value;
+}
+
+const resolved = new Map<string, unknown>();
+
+function byCoreTags(text: string): unknown {
   for (const tag of CORE_TAGS) {
     if (!('test' in tag) || !tag.test?.test(text)) continue;
     const v = tag.resolve(text, () => undefined, { intAsBigInt: false } as never);
