@@ -18,7 +18,9 @@ export async function freePort() {
 
 /** Starts `tally ARGS…` and resolves with the child once its standard error matches `ready`. */
 export function startTally(args, ready) {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // TALLY_BENCH_NODE_ARGS: node flags for the child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the server.
+  const flags = (process.env.TALLY_BENCH_NODE_ARGS ?? '').split(' ').filter((f) => f !== '');
+  const child = spawn(process.execPath, [...flags, bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {
     let err = '';
     child.stderr.on('data', (d) => {

@@ -18,8 +18,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write('tally 0.1.0\n');
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     const near = nearest(name, Object.keys(COMMANDS));
     process.stderr.write(
       `tally: unknown command '${name}'${near ? ` (did you mean ${near}?)` : ''}\n\n${HELP}`,
@@ -27,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    const command = await load();
     return await command(rest);
   } catch (err) {
     return reportError(err);

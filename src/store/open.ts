@@ -6,7 +6,6 @@
  */
 import { UsageError } from '../core/errors.js';
 import { DuckDBStore } from './duckdb/duckdb-store.js';
-import { PostgresStore } from './postgres/postgres-store.js';
 import type { Store } from './store.js';
 
 /**
@@ -39,7 +38,8 @@ export interface OpenOptions {
 }
 
 export async function openStore(url: string, opts: OpenOptions = {}): Promise<Store> {
-  if (isPostgres(url)) return PostgresStore.open(url, opts);
+  // Loaded only for a PostgreSQL store: a DuckDB command does not load the pg driver.
+  if (isPostgres(url)) return (await import('./postgres/postgres-store.js')).PostgresStore.open(url, opts);
   let path = url;
   const settings = { ...DEFAULT_SETTINGS };
   if (url.startsWith('duckdb:')) {
