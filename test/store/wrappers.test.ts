@@ -217,6 +217,9 @@ describe.each(ADAPTERS)('$name store', (adapter: Adapter) => {
       expect(facts.models.map((m) => [m.model, m.events, m.cost])).toEqual([
         ['gpt-3.5-turbo-0125', 2, 22_500_000n],
       ]);
+      // Scoped to the planner's selectors (a replay's signals): the wrappers of its traces only, the same sums.
+      const scoped = await s.signalFacts({ ...signalQuery('nhi-planner'), match: [{ service: 'travel-planner' }] });
+      expect(scoped.models).toEqual(facts.models);
     });
   });
 

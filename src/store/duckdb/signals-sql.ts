@@ -387,7 +387,7 @@ export async function readSignalFacts(
   run: (sql: string) => Promise<number>,
 ): Promise<SignalFacts> {
   try {
-    for (const sql of wrapperSetupSql(`time < ${ts(q.end)}`)) await run(sql);
+    for (const sql of wrapperSetupSql(`time < ${ts(q.end)}`, q.match && matchSql(q.match))) await run(sql);
     const [w] = await rows('SELECT count(*) AS n FROM tally_wrappers');
     const { tuples, pairs } = distinctSeen(await rows(seenSql(q)));
     await run(fineSql(q, num(w?.n) > 0, q.identify(tuples), q.price(pairs)));

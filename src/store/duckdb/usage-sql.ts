@@ -76,14 +76,21 @@ const NODE = (span: string, trace = 'e.trace_id') =>
  * (`plain`): the others are priced as aggregates anyway, and leaving them
  * out keeps the table empty for most months, and their groups whole.
  */
-export function wrapperSetupSql(window: string): string[] {
+export function wrapperSetupSql(window: string, scope?: string): string[] {
   const parent = `CASE WHEN e.parent_span_id IS NULL THEN NULL ELSE ${NODE('e.parent_span_id')} END`;
+  const carriers = `trace_id IS NOT NULL AND span_id IS NOT NULL AND ${CARRIES_TOKENS}`;
+  // Scoped (one identity's signals): only the traces where one of its token-carrying spans is read.
+  const traces = scope
+    ? `SELECT hash(trace_id) AS th FROM events
+       WHERE ${carriers} AND hash(trace_id) IN (
+         SELECT hash(trace_id) FROM events WHERE ${carriers} AND (${window}) AND (${scope}))
+       GROUP BY th HAVING count(*) >= 2`
+    : `SELECT hash(trace_id) AS th FROM events
+       WHERE ${carriers}
+       GROUP BY th HAVING count(*) >= 2 AND bool_or(${window})`;
   return [
     `CREATE OR REPLACE TEMP TABLE tally_wnodes AS
-     WITH t AS (
-       SELECT hash(trace_id) AS th FROM events
-       WHERE trace_id IS NOT NULL AND span_id IS NOT NULL AND ${CARRIES_TOKENS}
-       GROUP BY th HAVING count(*) >= 2 AND bool_or(${window}))
+     WITH t AS (${traces})
      SELECT ${NODE('e.span_id')} AS node, any_value(${parent}) AS next_node, bool_or(e.tok) AS tok,
             bool_or(e.tok AND e.plain) AS plain
      FROM (SELECT trace_id, span_id, parent_span_id, ${CARRIES_TOKENS} AS tok,
