@@ -5,16 +5,18 @@
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
 import { sqlString } from '../rows.js';
 import type { EventsPageQuery } from '../store.js';
-import { pageFiltersSql } from '../window-sql.js';
+import { matchSql, pageFiltersSql } from '../window-sql.js';
 import { DUCKDB_WINDOW } from './replay-sql.js';
+import { liveRowSql } from './schema.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
 const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? 'epoch_ms(time) AS time' : f)).join(', ');
 
-const pageFilters = (q: EventsPageQuery): string[] => pageFiltersSql(DUCKDB_WINDOW, q);
+const ORDER = 'ORDER BY time DESC, source DESC, id DESC';
 
-export function eventsPageSql(q: EventsPageQuery): string {
+/** The page's window, trace and cursor. */
+function keyFilters(q: EventsPageQuery): string[] {
   const where = [`time >= ${ts(q.from)}`, `time < ${ts(q.to)}`];
   if (q.trace) where.push(`trace_id = ${sqlString(q.trace)}`);
   if (q.after) {
@@ -23,13 +25,77 @@ export function eventsPageSql(q: EventsPageQuery): string {
     const i = sqlString(q.after.id);
     where.push(`(time < ${t} OR (time = ${t} AND (source < ${s} OR (source = ${s} AND id < ${i}))))`);
   }
-  where.push(...pageFilters(q));
+  return where;
+}
+
+const limitOf = (q: EventsPageQuery) => Math.max(1, Math.trunc(q.limit));
+
+export function eventsPageSql(q: EventsPageQuery): string {
+  const where = [...keyFilters(q), ...pageFiltersSql(DUCKDB_WINDOW, q)];
   // The page's keys first, then its rows: a top-N over every column of a month reads all of them.
   return `WITH k AS (
   SELECT time, source, id FROM events WHERE ${where.join(' AND ')}
-  ORDER BY time DESC, source DESC, id DESC LIMIT ${Math.max(1, Math.trunc(q.limit))})
+  ${ORDER} LIMIT ${limitOf(q)})
 SELECT ${COLUMNS} FROM events e SEMI JOIN k ON e.time = k.time AND e.source = k.source AND e.id = k.id
 ORDER BY e.time DESC, e.source DESC, e.id DESC`;
+}
+
+/** The temporary tables of `tenantPageSql`, dropped after the page. */
+export const TENANT_PAGE_TABLES = [
+  'tally_page_tenant',
+  'tally_page_claimed',
+  'tally_page_nodes',
+  'tally_page_owned',
+] as const;
+
+/**
+ * A page with a tenant filter: the same events as `eventsPageSql` (the
+ * tenant claimed, or inherited in a trace where some span claims it; the
+ * selectors `match` asks for, or shared work in a trace with one of them),
+ * found in steps that each read few columns of the log, since each column a
+ * month-wide scan touches costs a read of it all: the rows claiming the
+ * tenant, the events of their traces, the traces with a span of `own`
+ * selectors among those, then the page's rows by row id, kept if live.
+ * Each step is its own statement, so that DuckDB does not test selectors
+ * over the month before the trace joins narrow it. The steps read the log
+ * rather than the live view (a claim or a selector of a replaced version
+ * only widens the traces looked at); the last keeps the live rows. Returns
+ * the statements that fill the temporary tables, then the page's query.
+ */
+export function tenantPageSql(q: EventsPageQuery & { tenant: string }): { setup: string[]; page: string } {
+  const t = sqlString(q.tenant);
+  const own = q.match ? `coalesce(${matchSql(DUCKDB_WINDOW, q.match.own)}, false)` : 'true';
+  const shared = q.match ? matchSql(DUCKDB_WINDOW, q.match.shared) : 'false';
+  const [tenant, claimed, nodes, owned] = TENANT_PAGE_TABLES;
+  const setup = [
+    `CREATE OR REPLACE TEMP TABLE ${tenant} AS
+SELECT rowid AS r, trace_id, ${own} AS own FROM event_log WHERE tenant = ${t}`,
+    `CREATE OR REPLACE TEMP TABLE ${claimed} AS
+SELECT trace_id FROM ${tenant} WHERE trace_id IS NOT NULL
+UNION SELECT trace_id FROM spans WHERE tenant = ${t} AND trace_id IS NOT NULL`,
+    `CREATE OR REPLACE TEMP TABLE ${nodes} AS
+SELECT rowid AS r, tenant, trace_id, ${own} AS own FROM event_log WHERE trace_id IN (SELECT trace_id FROM ${claimed})`,
+    `CREATE OR REPLACE TEMP TABLE ${owned} AS
+SELECT trace_id FROM ${tenant} WHERE own AND trace_id IS NOT NULL
+UNION SELECT trace_id FROM ${nodes} WHERE own
+UNION SELECT trace_id FROM spans WHERE trace_id IN (SELECT trace_id FROM ${claimed}) AND ${own}`,
+  ];
+  // Rows that claim none inherit the tenant in their trace; shared work counts in a trace of an own span.
+  const invokedRows = `SELECT r FROM ${nodes} WHERE tenant IS NULL AND NOT own AND trace_id IN (SELECT trace_id FROM ${owned})
+  UNION ALL SELECT r FROM ${tenant} WHERE NOT own AND trace_id IN (SELECT trace_id FROM ${owned})`;
+  const where = [
+    ...keyFilters(q),
+    ...pageFiltersSql(DUCKDB_WINDOW, { ...q, match: undefined, tenant: undefined }),
+    liveRowSql('l'),
+  ];
+  const page = `WITH cand AS (
+  SELECT r FROM ${tenant} WHERE own
+  UNION ALL SELECT r FROM ${nodes} WHERE tenant IS NULL AND own
+  UNION ALL SELECT rowid FROM event_log WHERE rowid IN (${invokedRows}) AND ${shared}),
+k AS (SELECT rowid AS r FROM event_log l WHERE rowid IN (SELECT r FROM cand) AND ${where.join(' AND ')}
+  ${ORDER} LIMIT ${limitOf(q)})
+SELECT ${COLUMNS} FROM event_log WHERE rowid IN (SELECT r FROM k) ${ORDER}`;
+  return { setup, page };
 }
 
 export function eventsByIdSql(id: string, source: string | null, limit: number): string {

@@ -69,7 +69,7 @@ import { MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql } from './canonical-sql.js';
-import { eventsByIdSql, eventsPageSql } from './drilldown-sql.js';
+import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
 import { KeyFilter, keyHashesSql } from './key-filter.js';
 import {
@@ -433,7 +433,18 @@ export class DuckDBStore implements Store {
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
-    return this.readTimed(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
+    const { tenant } = q;
+    if (tenant === undefined)
+      return this.readTimed(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
+    const { setup, page } = tenantPageSql({ ...q, tenant });
+    return this.readTimed(async () => {
+      try {
+        for (const sql of setup) await this.run(sql);
+        return (await this.rows(page)).map(rowToEvent);
+      } finally {
+        for (const t of TENANT_PAGE_TABLES) await this.run(`DROP TABLE IF EXISTS ${t}`);
+      }
+    });
   }
 
   eventsById(id: string, source: string | null): Promise<UsageEvent[]> {

@@ -28,7 +28,9 @@ export const ALL_EVENT_COLUMNS_DDL = ALL_EVENT_FIELDS.map((f) => `${f} ${columnT
  * The append-only log is `event_log`; `events` is the view of the live
  * events: every logged event that no later version superseded (SPEC §3.3).
  * Every read (statements, signals, replay, drill-down) goes through the
- * view; only ingest and the audit read the log. The view is rewritten
+ * view; only ingest, the audit and the drill-down of a tenant (which reads
+ * the log by row id, then keeps the live rows by `liveRowSql`) read the
+ * log. The view is rewritten
  * whenever a batch gains superseded versions: only the rows of those
  * batches are checked against the markers, so a store where nothing was
  * ever superseded reads the log as fast as before (measured: an anti-join
@@ -41,8 +43,13 @@ export function liveEventsViewSql(markedBatches: readonly number[]): string {
   SELECT * FROM event_log WHERE batch_seq NOT IN (${list})
   UNION ALL
   SELECT l.* FROM event_log l
-  WHERE l.batch_seq IN (${list}) AND NOT EXISTS (SELECT 1 FROM superseded s
-    WHERE s.batch_seq = l.batch_seq AND s.source = l.source AND s.id = l.id)`;
+  WHERE l.batch_seq IN (${list}) AND ${liveRowSql('l')}`;
+}
+
+/** Whether the log row `l` is live: no marker names its version (the view's rule, for reads of the log by row id). */
+export function liveRowSql(l: string): string {
+  return `NOT EXISTS (SELECT 1 FROM superseded s
+    WHERE s.batch_seq = ${l}.batch_seq AND s.source = ${l}.source AND s.id = ${l}.id)`;
 }
 
 export const MIGRATIONS: readonly string[] = [
