@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyEvent, type UsageEvent } from '../../src/core/event.js';
+import { emptyEvent, type TraceLink, type UsageEvent } from '../../src/core/event.js';
 import type { EventsPageQuery, Store } from '../../src/store/store.js';
 import { ADAPTERS, openFresh } from './adapters.js';
 
@@ -78,5 +78,104 @@ describe.each(ADAPTERS)('$name store: eventsPage filters', (adapter) => {
     expect(await ids({ tenant: 't1' })).toEqual(['e1', 'e3', 'e7', 'e8']);
     expect(await ids({ provider: null })).toEqual(['e4']);
     expect(await ids({ model: 'other', provider: 'p' })).toEqual(['e3']);
+  });
+});
+
+const link = (trace_id: string, span_id: string, over: Partial<TraceLink>): TraceLink => ({
+  trace_id,
+  span_id,
+  parent_span_id: null,
+  tenant: null,
+  api_key: null,
+  service: null,
+  agent: null,
+  project: null,
+  ...over,
+});
+
+// A tenant's events found in steps (the DuckDB store reads the log by row id):
+// claims by events and by trace links, a span claiming another tenant inside
+// a claimed trace, and a claim that a later version of its event withdrew.
+const TRACED: UsageEvent[] = [
+  ev('e21', { service: 'svc-a', trace_id: 'tr3', span_id: 's5', tenant: 't1' }),
+  ev('e22', { service: 'agents', trace_id: 'tr3', span_id: 's6', parent_span_id: 's5', tenant: 't2' }),
+  ev('e23', { service: 'agents', trace_id: 'tr3', span_id: 's7', parent_span_id: 's6' }),
+  ev('e24', { service: 'svc-b', trace_id: 'tr4', span_id: 's8' }),
+  ev('e25', { service: 'agents', trace_id: 'tr4', span_id: 's9', parent_span_id: 's8' }),
+  ev('e26', { service: 'svc-b', tenant: 't1', model: 'other' }),
+  ev('e27', { source: 'openai-usage', service: 'svc-b', trace_id: 'tr5', span_id: 's10', tenant: 't3' }),
+  ev('e28', { service: 'agents', trace_id: 'tr5', span_id: 's11', parent_span_id: 's10' }),
+  ev('e29', { service: 'agents', trace_id: 'tr6', span_id: 's13', parent_span_id: 's12' }),
+  ev('e30', { service: 'agents', trace_id: 'tr7', span_id: 's15', parent_span_id: 's14' }),
+  ev('e31', { api_key: null, tenant: 't1', trace_id: 'tr8', span_id: 's16' }),
+];
+const LINKS = [
+  link('tr6', 's12', { service: 'gateway', tenant: 't4' }),
+  link('tr7', 's14', { service: 'svc-c', tenant: 't5' }),
+];
+
+describe.each(ADAPTERS)('$name store: eventsPage with a tenant', (adapter) => {
+  let dir: string;
+  let store: Store;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'tally-page-'));
+    store = await openFresh(adapter, dir);
+    await store.ingest('test', [{ events: TRACED, links: LINKS }]);
+    // e27's later version claims no tenant: its trace is no longer the tenant's
+    const later = ev('e27', { source: 'openai-usage', service: 'svc-b', trace_id: 'tr5', span_id: 's10' });
+    expect(await store.ingest('restated', [[{ ...later, input_tokens: 5 }]])).toMatchObject({
+      superseded: 1,
+    });
+  });
+  afterAll(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const page = (q: Partial<EventsPageQuery>) =>
+    store.eventsPage({ from: T, to: T + 86_400_000, limit: 100, ...q });
+  const ids = async (q: Partial<EventsPageQuery>) => (await page(q)).map((e) => e.id).sort();
+  const agents = [{ service: 'agents' }];
+
+  it('keeps the spans of a claimed trace that claim no tenant, not those claiming another', async () => {
+    expect(await ids({ tenant: 't1' })).toEqual(['e21', 'e23', 'e26', 'e31']);
+    expect(await ids({ tenant: 't2' })).toEqual(['e22', 'e23']);
+    expect(await ids({ tenant: 't1', model: 'other' })).toEqual(['e26']);
+  });
+
+  it('with selectors: own spans, and shared work in a trace with an own span', async () => {
+    expect(await ids({ tenant: 't1', match: { own: [{ service: 'svc-a' }], shared: agents } })).toEqual([
+      'e21',
+      'e23',
+    ]);
+    expect(await ids({ tenant: 't1', match: { own: [{ service: 'svc-b' }], shared: agents } })).toEqual([
+      'e26',
+    ]);
+    expect(
+      await ids({ tenant: 't1', match: { own: [{ api_key: 'ab'.repeat(8) }], shared: agents } }),
+    ).toEqual([]);
+  });
+
+  it('reads claims and own spans from trace links', async () => {
+    expect(await ids({ tenant: 't4' })).toEqual(['e29']);
+    expect(await ids({ tenant: 't5', match: { own: [{ service: 'svc-c' }], shared: agents } })).toEqual([
+      'e30',
+    ]);
+    expect(await ids({ tenant: 't5', match: { own: [{ service: 'svc-b' }], shared: agents } })).toEqual([]);
+  });
+
+  it('forgets a claim its event withdrew in a later version', async () => {
+    expect(await ids({ tenant: 't3' })).toEqual([]);
+    const e27 = (await page({ match: { own: [{ service: 'svc-b' }], shared: [] } })).find(
+      (e) => e.id === 'e27',
+    );
+    expect(e27).toMatchObject({ tenant: null, input_tokens: 5 });
+  });
+
+  it('pages newest first from a cursor', async () => {
+    const [first] = await page({ tenant: 't1', limit: 1 });
+    expect(first?.id).toBe('e31');
+    const after = { time: first?.time ?? 0, source: 'test', id: 'e31' };
+    expect((await page({ tenant: 't1', limit: 2, after })).map((e) => e.id)).toEqual(['e26', 'e23']);
   });
 });

@@ -7,7 +7,7 @@ import { sqlString } from '../rows.js';
 import type { EventsPageQuery } from '../store.js';
 import { matchSql, pageFiltersSql } from '../window-sql.js';
 import { DUCKDB_WINDOW } from './replay-sql.js';
-import { liveRowSql } from './schema.js';
+import { SUPERSEDED_ROWS } from './schema.js';
 
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
@@ -42,6 +42,7 @@ ORDER BY e.time DESC, e.source DESC, e.id DESC`;
 
 /** The temporary tables of `tenantPageSql`, dropped after the page. */
 export const TENANT_PAGE_TABLES = [
+  'tally_page_replaced',
   'tally_page_tenant',
   'tally_page_claimed',
   'tally_page_nodes',
@@ -53,28 +54,29 @@ export const TENANT_PAGE_TABLES = [
  * tenant claimed, or inherited in a trace where some span claims it; the
  * selectors `match` asks for, or shared work in a trace with one of them),
  * found in steps that each read few columns of the log, since each column a
- * month-wide scan touches costs a read of it all: the rows claiming the
- * tenant, the events of their traces, the traces with a span of `own`
- * selectors among those, then the page's rows by row id, kept if live.
- * Each step is its own statement, so that DuckDB does not test selectors
- * over the month before the trace joins narrow it. The steps read the log
- * rather than the live view (a claim or a selector of a replaced version
- * only widens the traces looked at); the last keeps the live rows. Returns
- * the statements that fill the temporary tables, then the page's query.
+ * month-wide scan touches costs a read of it all: the live rows claiming
+ * the tenant, the live events of their traces, the traces with a span of
+ * `own` selectors among those, then the page's rows by row id. Each step is
+ * its own statement, so that DuckDB does not test selectors over the month
+ * before the trace joins narrow it. Returns the statements that fill the
+ * temporary tables, then the page's query.
  */
 export function tenantPageSql(q: EventsPageQuery & { tenant: string }): { setup: string[]; page: string } {
   const t = sqlString(q.tenant);
   const own = q.match ? `coalesce(${matchSql(DUCKDB_WINDOW, q.match.own)}, false)` : 'true';
   const shared = q.match ? matchSql(DUCKDB_WINDOW, q.match.shared) : 'false';
-  const [tenant, claimed, nodes, owned] = TENANT_PAGE_TABLES;
+  const [replaced, tenant, claimed, nodes, owned] = TENANT_PAGE_TABLES;
+  const live = `rowid NOT IN (SELECT r FROM ${replaced})`;
   const setup = [
+    `CREATE OR REPLACE TEMP TABLE ${replaced} AS ${SUPERSEDED_ROWS}`,
     `CREATE OR REPLACE TEMP TABLE ${tenant} AS
-SELECT rowid AS r, trace_id, ${own} AS own FROM event_log WHERE tenant = ${t}`,
+SELECT rowid AS r, trace_id, ${own} AS own FROM event_log WHERE tenant = ${t} AND ${live}`,
     `CREATE OR REPLACE TEMP TABLE ${claimed} AS
 SELECT trace_id FROM ${tenant} WHERE trace_id IS NOT NULL
 UNION SELECT trace_id FROM spans WHERE tenant = ${t} AND trace_id IS NOT NULL`,
     `CREATE OR REPLACE TEMP TABLE ${nodes} AS
-SELECT rowid AS r, tenant, trace_id, ${own} AS own FROM event_log WHERE trace_id IN (SELECT trace_id FROM ${claimed})`,
+SELECT rowid AS r, tenant, trace_id, ${own} AS own FROM event_log
+WHERE trace_id IN (SELECT trace_id FROM ${claimed}) AND ${live}`,
     `CREATE OR REPLACE TEMP TABLE ${owned} AS
 SELECT trace_id FROM ${tenant} WHERE own AND trace_id IS NOT NULL
 UNION SELECT trace_id FROM ${nodes} WHERE own
@@ -86,13 +88,12 @@ UNION SELECT trace_id FROM spans WHERE trace_id IN (SELECT trace_id FROM ${claim
   const where = [
     ...keyFilters(q),
     ...pageFiltersSql(DUCKDB_WINDOW, { ...q, match: undefined, tenant: undefined }),
-    liveRowSql('l'),
   ];
   const page = `WITH cand AS (
   SELECT r FROM ${tenant} WHERE own
   UNION ALL SELECT r FROM ${nodes} WHERE tenant IS NULL AND own
   UNION ALL SELECT rowid FROM event_log WHERE rowid IN (${invokedRows}) AND ${shared}),
-k AS (SELECT rowid AS r FROM event_log l WHERE rowid IN (SELECT r FROM cand) AND ${where.join(' AND ')}
+k AS (SELECT rowid AS r FROM event_log WHERE rowid IN (SELECT r FROM cand) AND ${where.join(' AND ')}
   ${ORDER} LIMIT ${limitOf(q)})
 SELECT ${COLUMNS} FROM event_log WHERE rowid IN (SELECT r FROM k) ${ORDER}`;
   return { setup, page };
