@@ -13,8 +13,9 @@ import type { UsageEvent } from '../core/event.js';
 import { formatMoney } from '../core/money.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
-import { TraceIndex, type WalkStep } from '../core/trace-walk.js';
+import { TraceIndex } from '../core/trace-walk.js';
 import { eventGroup } from '../core/usage.js';
+import { addTraceSpans } from '../service/trace-spans.js';
 import type { EventKey, EventsPageQuery, Store } from '../store/store.js';
 import { HttpError } from './errors.js';
 import { optional } from './http.js';
@@ -148,36 +149,13 @@ export class Drilldown {
     const index = new TraceIndex(this.registry, this.config.policy.workflowRollup === 'invoker');
     // A span that carries tokens needs its trace too: the spans below it say whether it is a wrapper.
     const walking = events.filter((e) => index.needsWalk(e) || (e.trace_id !== null && carriesTokens(e)));
-    await this.addTraces(index, walking);
+    await addTraceSpans(this.store, index, walking);
     return events.map((e) => {
       const g = eventGroup(e, index.walk(e));
       return { charge: this.attributor.attribute(g), wrapper: g.wrapper === true };
     });
   }
-
-  /**
-   * The spans of the walking events' traces: first those within a day of
-   * the events (zone maps on `time` skip the rest of the month), then, for
-   * any trace whose walk still meets a span that is not there, the whole
-   * trace, so the answer is the statement's whatever a trace's length.
-   */
-  private async addTraces(index: TraceIndex, walking: readonly UsageEvent[]): Promise<void> {
-    if (walking.length === 0) return;
-    const traces = (list: readonly UsageEvent[]) => [...new Set(list.map((e) => e.trace_id as string))];
-    const times = walking.map((e) => e.time);
-    const near = { from: Math.min(...times) - TRACE_MARGIN_MS, to: Math.max(...times) + TRACE_MARGIN_MS };
-    index.add(await this.store.traceSpans(traces(walking), near));
-    const cut = walking.filter((e) => {
-      const steps: WalkStep[] = [];
-      index.walk(e, steps);
-      return steps.at(-1)?.node === null;
-    });
-    if (cut.length > 0) index.add(await this.store.traceSpans(traces(cut)));
-  }
 }
-
-/** How far from a page's events the first look for their traces' other spans reaches. */
-const TRACE_MARGIN_MS = 24 * 60 * 60 * 1000;
 
 /**
  * What the store can filter before attribution, a superset of the events
