@@ -394,6 +394,58 @@ function trailingMax(values: readonly number[], w: number): number[] {
 
 const maxM = (a: Money, b: Money) => (a > b ? a : b);
 
+/** The rolling figures of a dense series that the rows' baselines look back over. */
+interface Rolling {
+  events: number[];
+  /** sumBefore[i]: the events of hours 0 .. i − 1. */
+  sumBefore: number[];
+  baseProbes: number[];
+  baseAddrs: number[];
+  /** The largest cost and events of the five hours around each hour; the events of the three around it and their largest. */
+  c5: Money[];
+  e5: number[];
+  s3: number[];
+  m3: number[];
+}
+
+function rolling(grid: readonly Hour[], baseH: number): Rolling {
+  const n = grid.length;
+  const events = grid.map((x) => x.events);
+  const sumBefore = prefixSums(events);
+  const near = (i: number, r: number) => [Math.max(0, i - r), Math.min(n - 1, i + r)] as const;
+  const c5 = grid.map((_, i) => {
+    const [a, b] = near(i, 2);
+    let m = 0n;
+    for (let j = a; j <= b; j++) m = maxM(m, (grid[j] as Hour).cost);
+    return m;
+  });
+  return {
+    events,
+    sumBefore,
+    baseProbes: trailingMax(
+      grid.map((x) => x.probes),
+      baseH,
+    ),
+    baseAddrs: trailingMax(
+      grid.map((x) => x.addresses.size),
+      baseH,
+    ),
+    c5,
+    e5: grid.map((_, i) => Math.max(...events.slice(near(i, 2)[0], near(i, 2)[1] + 1))),
+    s3: grid.map((_, i) => sumBefore[near(i, 1)[1] + 1]! - sumBefore[near(i, 1)[0]]!),
+    m3: grid.map((_, i) => Math.max(...events.slice(near(i, 1)[0], near(i, 1)[1] + 1))),
+  };
+}
+
+/** The token shape of each hour (S14): log output/input and log input per request, where judged. */
+function shapeOf(grid: readonly Hour[], hasRow: readonly boolean[], q: SignalQuery) {
+  const minReq = Math.max(1, q.prefilter.shapeMinRequests);
+  return grid.map((x, i) => ({
+    lr: hasRow[i] && x.treq >= minReq && x.tin > 0 && x.tout > 0 ? Math.log(x.tout / x.tin) : null,
+    ls: hasRow[i] && x.treq >= minReq && x.tin > 0 ? Math.log(x.tin / x.treq) : null,
+  }));
+}
+
 /**
  * The dense hourly series of one identity from its first hour (or the
  * history start) to the window end, with the baselines of each hour.
@@ -407,71 +459,20 @@ function series(hours: Map<number, Hour>, firstEver: number, q: SignalQuery): Se
     hasRow.push(hours.has(h));
     grid.push(hours.get(h) ?? EMPTY);
   }
-  const n = grid.length;
-  const at = (i: number) => grid[i] as Hour;
-  const minReq = Math.max(1, q.prefilter.shapeMinRequests);
-  const shape = grid.map((x, i) => ({
-    lr: hasRow[i] && x.treq >= minReq && x.tin > 0 && x.tout > 0 ? Math.log(x.tout / x.tin) : null,
-    ls: hasRow[i] && x.treq >= minReq && x.tin > 0 ? Math.log(x.tin / x.treq) : null,
-  }));
+  const shape = shapeOf(grid, hasRow, q);
   const days = dailyShape(from, shape);
   const dayBase = new Map<number, ReturnType<typeof shapeBaseline>>();
   for (const d of days.keys()) dayBase.set(d, shapeBaseline(days, d, q.baselineDays));
-  const baseH = q.baselineDays * 24;
-  const events = grid.map((x) => x.events);
-  const sumBefore = prefixSums(events);
-  const baseProbes = trailingMax(
-    grid.map((x) => x.probes),
-    baseH,
-  );
-  const baseAddrs = trailingMax(
-    grid.map((x) => x.addresses.size),
-    baseH,
-  );
-  const near = (i: number, r: number) => [Math.max(0, i - r), Math.min(n - 1, i + r)] as const;
-  const c5 = grid.map((_, i) => {
-    const [a, b] = near(i, 2);
-    let m = 0n;
-    for (let j = a; j <= b; j++) m = maxM(m, at(j).cost);
-    return m;
-  });
-  const e5 = grid.map((_, i) => Math.max(...events.slice(near(i, 2)[0], near(i, 2)[1] + 1)));
-  const s3 = grid.map((_, i) => sumBefore[near(i, 1)[1] + 1]! - sumBefore[near(i, 1)[0]]!);
-  const m3 = grid.map((_, i) => Math.max(...events.slice(near(i, 1)[0], near(i, 1)[1] + 1)));
+  const r = rolling(grid, q.baselineDays * 24);
   const startH = floorHour(q.start);
   const out: SeriesRow[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < grid.length; i++) {
     const h = from + i * HOUR_MS;
-    const x = at(i);
-    if (h < startH || x.events === 0) continue;
-    const lags: Money[] = [];
-    for (let k = 1; k <= q.baselineWeeks; k++)
-      for (const j of [-1, 0, 1]) if (i - (k * 168 + j) >= 0) lags.push(at(i - (k * 168 + j)).cost);
-    // The same hour of earlier days: 27 to 34 days ago (last month), and the baseline days before this one.
-    let monthCost = 0n;
-    let monthEvents = 0;
-    for (let k = 27; k <= 34 && i - 24 * k >= 0; k++) {
-      monthCost = maxM(monthCost, c5[i - 24 * k] as Money);
-      monthEvents = Math.max(monthEvents, e5[i - 24 * k] as number);
-    }
-    let hodEvents = 0;
-    let hodMax = 0;
-    for (let k = 1; k <= q.baselineDays && i - 24 * k >= 0; k++) {
-      hodEvents += s3[i - 24 * k] as number;
-      hodMax = Math.max(hodMax, m3[i - 24 * k] as number);
-    }
+    if (h < startH || (grid[i] as Hour).events === 0) continue;
     const b = dayBase.get(Math.floor(h / DAY_MS));
     out.push({
+      ...seriesRow(grid, r, i, q),
       h,
-      hour: x,
-      lags,
-      monthCost,
-      monthEvents,
-      hodEvents,
-      hodMax,
-      baseEvents: (sumBefore[i] as number) - (sumBefore[Math.max(0, i - baseH)] as number),
-      baseProbes: baseProbes[i] as number,
-      baseAddrs: baseAddrs[i] as number,
       lr: shape[i]?.lr ?? null,
       ls: shape[i]?.ls ?? null,
       lrMed: b?.lr.med ?? null,
@@ -483,6 +484,43 @@ function series(hours: Map<number, Hour>, firstEver: number, q: SignalQuery): Se
     });
   }
   return out;
+}
+
+/** Hour i's figures against its baselines: the same hour of earlier weeks and days, and the hours before it. */
+function seriesRow(
+  grid: readonly Hour[],
+  r: Rolling,
+  i: number,
+  q: SignalQuery,
+): Omit<SeriesRow, 'h' | 'lr' | 'ls' | 'lrMed' | 'lrMad' | 'lrN' | 'lsMed' | 'lsMad' | 'lsN'> {
+  const lags: Money[] = [];
+  for (let k = 1; k <= q.baselineWeeks; k++)
+    for (const j of [-1, 0, 1]) if (i - (k * 168 + j) >= 0) lags.push((grid[i - (k * 168 + j)] as Hour).cost);
+  // The same hour of earlier days: 27 to 34 days ago (last month), and the baseline days before this one.
+  let monthCost = 0n;
+  let monthEvents = 0;
+  for (let k = 27; k <= 34 && i - 24 * k >= 0; k++) {
+    monthCost = maxM(monthCost, r.c5[i - 24 * k] as Money);
+    monthEvents = Math.max(monthEvents, r.e5[i - 24 * k] as number);
+  }
+  let hodEvents = 0;
+  let hodMax = 0;
+  for (let k = 1; k <= q.baselineDays && i - 24 * k >= 0; k++) {
+    hodEvents += r.s3[i - 24 * k] as number;
+    hodMax = Math.max(hodMax, r.m3[i - 24 * k] as number);
+  }
+  const baseH = q.baselineDays * 24;
+  return {
+    hour: grid[i] as Hour,
+    lags,
+    monthCost,
+    monthEvents,
+    hodEvents,
+    hodMax,
+    baseEvents: (r.sumBefore[i] as number) - (r.sumBefore[Math.max(0, i - baseH)] as number),
+    baseProbes: r.baseProbes[i] as number,
+    baseAddrs: r.baseAddrs[i] as number,
+  };
 }
 
 interface DayShape {
@@ -639,51 +677,60 @@ export function signalFacts(sums: readonly SignalSum[], q: SignalQuery): SignalF
     errors: [],
     addresses: [],
     shapes: [],
-    models: [],
-    networks: [],
-    claims: [],
+    ...profileFacts(profiles, q),
   };
-  const p = q.prefilter;
   for (const [ident, byHour] of hours) {
     if (!candidate(byHour, q)) continue;
-    for (const r of series(byHour, firstEver.get(ident) ?? 0, q)) {
-      const base = hourBase(ident, r);
-      if (r.hour.cost - median(r.lags) >= p.spikeFloor - 1n)
-        facts.spikes.push({ ...base, baseline: r.lags, monthAgoMax: r.monthCost } satisfies SpikeHour);
-      if (r.hour.events >= p.offHoursMinEvents && r.hour.events > r.hodMax)
-        facts.offHours.push({
-          ...base,
-          recentMax: r.hodMax,
-          hourOfDayEvents: r.hodEvents,
-          baselineEvents: r.baseEvents,
-          monthAgoMax: r.monthEvents,
-        } satisfies OffHoursHour);
-      if (r.hour.probes >= p.errorBurstMin)
-        facts.errors.push({ ...base, errors: r.hour.probes, baselineMax: r.baseProbes } satisfies ErrorHour);
-      if (r.hour.addresses.size >= p.addressBurstMin)
-        facts.addresses.push({
-          ...base,
-          addresses: r.hour.addresses.size,
-          baselineMax: r.baseAddrs,
-        } satisfies AddressHour);
-      const far = (x: number | null, m: number | null) =>
-        x !== null && m !== null && Math.abs(x - m) >= p.shapeMinLogDistance;
-      if (far(r.lr, r.lrMed) || far(r.ls, r.lsMed))
-        facts.shapes.push({
-          ...base,
-          requests: r.hour.treq,
-          ratio: r.lr,
-          ratioMedian: r.lrMed,
-          ratioMad: r.lrMad,
-          ratioHours: r.lrN,
-          size: r.ls,
-          sizeMedian: r.lsMed,
-          sizeMad: r.lsMad,
-          sizeHours: r.lsN,
-        } satisfies ShapeHour);
-    }
+    for (const r of series(byHour, firstEver.get(ident) ?? 0, q)) addHourFacts(facts, ident, r, q);
   }
-  facts.models = groupUses(profiles, (x) => [x.provider, x.model]).map(
+  return facts;
+}
+
+/** The facts of one hour of an identity's series that some hourly rule (S06, S08–S11, S14) could flag. */
+function addHourFacts(facts: SignalFacts, ident: string, r: SeriesRow, q: SignalQuery): void {
+  const p = q.prefilter;
+  const base = hourBase(ident, r);
+  if (r.hour.cost - median(r.lags) >= p.spikeFloor - 1n)
+    facts.spikes.push({ ...base, baseline: r.lags, monthAgoMax: r.monthCost } satisfies SpikeHour);
+  if (r.hour.events >= p.offHoursMinEvents && r.hour.events > r.hodMax)
+    facts.offHours.push({
+      ...base,
+      recentMax: r.hodMax,
+      hourOfDayEvents: r.hodEvents,
+      baselineEvents: r.baseEvents,
+      monthAgoMax: r.monthEvents,
+    } satisfies OffHoursHour);
+  if (r.hour.probes >= p.errorBurstMin)
+    facts.errors.push({ ...base, errors: r.hour.probes, baselineMax: r.baseProbes } satisfies ErrorHour);
+  if (r.hour.addresses.size >= p.addressBurstMin)
+    facts.addresses.push({
+      ...base,
+      addresses: r.hour.addresses.size,
+      baselineMax: r.baseAddrs,
+    } satisfies AddressHour);
+  const far = (x: number | null, m: number | null) =>
+    x !== null && m !== null && Math.abs(x - m) >= p.shapeMinLogDistance;
+  if (far(r.lr, r.lrMed) || far(r.ls, r.lsMed))
+    facts.shapes.push({
+      ...base,
+      requests: r.hour.treq,
+      ratio: r.lr,
+      ratioMedian: r.lrMed,
+      ratioMad: r.lrMad,
+      ratioHours: r.lrN,
+      size: r.ls,
+      sizeMedian: r.lsMed,
+      sizeMad: r.lsMad,
+      sizeHours: r.lsN,
+    } satisfies ShapeHour);
+}
+
+/** The all-time profile's facts (S07 models, S11 networks, claims): its rows grouped by what each rule compares. */
+function profileFacts(
+  profiles: readonly Profile[],
+  q: SignalQuery,
+): Pick<SignalFacts, 'models' | 'networks' | 'claims'> {
+  const models = groupUses(profiles, (x) => [x.provider, x.model]).map(
     (g) =>
       ({
         ...useBase(g),
@@ -692,7 +739,7 @@ export function signalFacts(sums: readonly SignalSum[], q: SignalQuery): SignalF
       }) satisfies ModelUse,
   );
   const withAddress = profiles.filter((x) => x.client_address !== null);
-  facts.networks = groupUses(withAddress, (x) => [networkOf(x.client_address ?? '')])
+  const networks = groupUses(withAddress, (x) => [networkOf(x.client_address ?? '')])
     .filter((g) => g.firstEver >= q.start && g.events > 0)
     .map(
       (g) =>
@@ -704,7 +751,7 @@ export function signalFacts(sums: readonly SignalSum[], q: SignalQuery): SignalF
             .slice(0, 5),
         }) satisfies NetworkUse,
     );
-  facts.claims = groupUses(
+  const claims = groupUses(
     profiles.filter((x) => x.events > 0),
     (x) => [x.environment, x.service],
   ).map(
@@ -715,5 +762,5 @@ export function signalFacts(sums: readonly SignalSum[], q: SignalQuery): SignalF
         service: g.rows[0]?.service ?? null,
       }) satisfies ClaimUse,
   );
-  return facts;
+  return { models, networks, claims };
 }

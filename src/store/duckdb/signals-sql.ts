@@ -1,9 +1,10 @@
 /**
  * The aggregates behind the signal rules (core/signals/facts.ts). A narrow
- * pass lists the events' selector tuples and models, so that core can say
+ * pass keeps the events' distinct keys (selector tuple, provider, model,
+ * client address, claimed environment) in a table, so that core can say
  * which identity each tuple is and what each model costs; then one scan
- * sums the events per selector tuple, provider, model, client address,
- * claimed environment and hour, named and priced as it goes, and
+ * sums the events per key and hour (grouped by the key's hash, checked to
+ * be distinct over the keys), priced per event and named by the keys, and
  * everything else (the hourly series with its baselines, the all-time
  * profile of models, networks and claims) is a rollup of that one table.
  * Another narrow scan samples the evidence of the statement's findings.
@@ -28,6 +29,8 @@ export const HOURLY = 'tally_signal_hours';
 export const DENSE = 'tally_signal_series';
 export const PROFILE = 'tally_signal_profile';
 export const FINE = 'tally_signal_fine';
+export const KEYS = 'tally_signal_keys';
+export const NAMES = 'tally_signal_names';
 
 const HOUR_MS = 3_600_000;
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
@@ -70,18 +73,6 @@ function unitCase(q: SignalQuery): string {
   return `CASE ${whens.join(' ')} ELSE 0::BIGINT END`;
 }
 
-/** Token sums that price a group; orchestration spans and wrappers report their children's usage and are not priced as tokens. */
-function tokenSums(q: SignalQuery, filter = ''): string {
-  const agg = aggregate(q);
-  const f = filter === '' ? '' : ` FILTER (WHERE ${filter})`;
-  const t = (expr: string) => `coalesce(sum(CASE WHEN ${agg} THEN 0 ELSE ${expr} END)${f}, 0)::BIGINT`;
-  return `${t('greatest(0, input_tokens - cache_read_tokens - cache_write_tokens)')} AS unc,
-    ${t('cache_read_tokens')} AS cr, ${t('cache_write_tokens')} AS cw,
-    ${t('greatest(0, output_tokens - reasoning_tokens)')} AS outn, ${t('reasoning_tokens')} AS rs,
-    coalesce(sum((${unitCase(q)}) * requests)${f}, 0)::BIGINT AS unit`;
-}
-
-const PRICED = `(r.unit + coalesce(r.unc * rt.r_in + r.cr * rt.r_cr + r.cw * rt.r_cw + r.outn * rt.r_out + r.rs * rt.r_rs, 0))`;
 /** Equalities on coalesced columns, so that the join is a hash join (NULL selector fields match NULL). */
 const eq = (a: string, b: string, col: string) =>
   `coalesce(${a}.${col}, chr(30)) = coalesce(${b}.${col}, chr(30))`;
@@ -98,82 +89,125 @@ const historyHour = (q: SignalQuery) => Math.floor(q.historyStart / HOUR_MS) * H
 const readEvents = (q: SignalQuery, wrappers = false) =>
   eventsWithWrappers(`time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}`, wrappers);
 
-/**
- * The selector tuples and (provider, model) pairs of the events read, each
- * row flagged when it occurs in the history (the rates need only those
- * pairs): a narrow pass, so that core can name the identities and price
- * the models before the sums are taken.
- */
-export const seenSql = (q: SignalQuery) => `
-SELECT api_key, service, agent, project, provider, model, max(time) >= ${ts(historyHour(q))} AS recent
-FROM (${readEvents(q)}) GROUP BY ALL`;
+/** What the fine sums are keyed by, besides the hour. */
+const KEY_COLUMNS = [
+  'api_key',
+  'service',
+  'agent',
+  'project',
+  'provider',
+  'model',
+  'client_address',
+  'environment',
+] as const;
+
+/** A key's hash with a salt (a salt is chosen so that no two keys of the window share one). */
+const keyHash = (alias: string, salt: number) =>
+  `hash(${KEY_COLUMNS.map((c) => `${alias}.${c}`).join(', ')}, ${Math.trunc(salt)}::INTEGER)`;
 
 /**
- * The one scan of the events: sums per selector tuple, provider, model,
- * client address, claimed environment and hour, named and priced in the
- * same statement (a month is nearly as many sums as events: they are not
- * written twice). The hourly series and the all-time profile are both
- * rollups of it.
+ * The distinct keys of the events read (selector tuple, provider, model,
+ * client address, claimed environment), each flagged when it occurs in the
+ * history (the rates need only those pairs): a narrow pass, so that core
+ * can name the identities and price the models before the sums are taken.
  */
-export function fineSql(
-  q: SignalQuery,
-  wrappers: boolean,
-  identities: ReturnType<SignalQuery['identify']>,
-  rates: RateRow[],
-): string {
+export const keysSql = (q: SignalQuery) => `
+CREATE OR REPLACE TEMP TABLE ${KEYS} AS
+SELECT ${KEY_COLUMNS.join(', ')}, max(time) >= ${ts(historyHour(q))} AS recent
+FROM (${readEvents(q)}) GROUP BY ALL`;
+
+/** Whether `salt` gives each key its own hash. */
+export const saltSql = (salt: number) =>
+  `SELECT count(DISTINCT ${keyHash('k', salt)}) = count(*) AS ok FROM ${KEYS} k`;
+
+/** An event's cost at the base rates `rt` of its hour (its unit price alone without them). */
+function eventCost(q: SignalQuery): string {
+  const agg = aggregate(q);
+  const t = (expr: string) => `coalesce(CASE WHEN ${agg} THEN 0 ELSE ${expr} END, 0)`;
+  const tokens = [
+    `${t('greatest(0, input_tokens - cache_read_tokens - cache_write_tokens)')} * rt.r_in`,
+    `${t('cache_read_tokens')} * rt.r_cr`,
+    `${t('cache_write_tokens')} * rt.r_cw`,
+    `${t('greatest(0, output_tokens - reasoning_tokens)')} * rt.r_out`,
+    `${t('reasoning_tokens')} * rt.r_rs`,
+  ];
+  return `coalesce((${unitCase(q)}) * requests, 0) + coalesce(${tokens.join(' + ')}, 0)`;
+}
+
+/**
+ * The one scan of the events: sums per key and hour, priced per event (a
+ * price is linear in the counts, so the sums are those of priced sums) and
+ * grouped by the key's hash (one integer instead of eight texts: a month
+ * has nearly as many sums as events). The hourly series and the all-time
+ * profile are both rollups of it, named through `namesSql`.
+ */
+export function fineSql(q: SignalQuery, wrappers: boolean, salt: number, rates: RateRow[]): string {
+  const agg = aggregate(q);
   const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
   return `
 CREATE OR REPLACE TEMP TABLE ${FINE} AS
-WITH idmap AS (${identityMap(identities)}), rates AS (${rateTable(rates)}),
-raw AS (
-  SELECT api_key, service, agent, project, provider, model, client_address, environment,
-         epoch_ms(date_trunc('hour', time)) AS h,
-         count(*) AS events, sum(requests) AS requests,
-         -- Failed calls carry no tokens: token shape looks only at calls that used some.
-         coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND NOT ${aggregate(q)}), 0) AS treq,
-         sum(CASE WHEN ${aggregate(q)} THEN 0 ELSE input_tokens END) AS tin,
-         sum(CASE WHEN ${aggregate(q)} THEN 0 ELSE output_tokens END) AS tout,
-         ${tokenSums(q)},
-         count(*) FILTER (WHERE ${probe}) AS probes,
-         epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
-  FROM (${readEvents(q, wrappers)})
-  GROUP BY ALL
-)
-SELECT m.ident, r.service, r.provider, r.model, r.client_address, r.environment, r.h,
-       r.events, r.requests, r.treq, r.tin, r.tout, r.probes, r.first_t, r.last_t, r.first_id,
-       ${PRICED} AS cost
-FROM raw r JOIN idmap m ON ${TUPLE_JOIN}
-LEFT JOIN rates rt ON ${RATE_JOIN('r.h')}`;
+WITH rates AS (${rateTable(rates)})
+SELECT ${keyHash('r', salt)} AS hk, r.h, count(*) AS events, sum(requests) AS requests,
+       -- Failed calls carry no tokens: token shape looks only at calls that used some.
+       coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND NOT ${agg}), 0) AS treq,
+       sum(CASE WHEN ${agg} THEN 0 ELSE input_tokens END) AS tin,
+       sum(CASE WHEN ${agg} THEN 0 ELSE output_tokens END) AS tout,
+       coalesce(sum((${eventCost(q)})::HUGEINT), 0)::HUGEINT AS cost,
+       count(*) FILTER (WHERE ${probe}) AS probes,
+       epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
+FROM (SELECT *, epoch_ms(date_trunc('hour', time)) AS h FROM (${readEvents(q, wrappers)})) r
+LEFT JOIN rates rt ON ${RATE_JOIN('r.h')}
+GROUP BY hk, r.h`;
+}
+
+/**
+ * The keys of identified selector tuples by hash, with their identity and
+ * a number for each client address (distinct addresses are counted by it).
+ */
+export function namesSql(salt: number, identities: ReturnType<SignalQuery['identify']>): string {
+  return `
+CREATE OR REPLACE TEMP TABLE ${NAMES} AS
+WITH idmap AS (${identityMap(identities)})
+SELECT ${keyHash('r', salt)} AS hk, m.ident, r.service, r.provider, r.model, r.client_address, r.environment,
+       CASE WHEN r.client_address IS NOT NULL THEN dense_rank() OVER (ORDER BY r.client_address) END AS address
+FROM ${KEYS} r JOIN idmap m ON ${TUPLE_JOIN}`;
 }
 
 /** Hourly sums per identity over [historyStart, end). */
 export function hourlySql(q: SignalQuery): string {
   return `
 CREATE OR REPLACE TEMP TABLE ${HOURLY} AS
-SELECT ident, h, sum(events)::BIGINT AS events, sum(requests)::BIGINT AS requests, sum(treq)::BIGINT AS treq,
+SELECT n.ident, f.h, sum(events)::BIGINT AS events, sum(requests)::BIGINT AS requests, sum(treq)::BIGINT AS treq,
        sum(tin)::DOUBLE AS tin, sum(tout)::DOUBLE AS tout, sum(cost)::HUGEINT AS cost,
-       sum(probes)::BIGINT AS probes, count(DISTINCT client_address) AS addrs,
+       sum(probes)::BIGINT AS probes, count(DISTINCT n.address) AS addrs,
        min(first_t) AS first_t, max(last_t) AS last_t, min_by(first_id, first_t) AS first_id
-FROM ${FINE} WHERE h >= ${historyHour(q)}
-GROUP BY ident, h`;
+FROM ${FINE} f JOIN ${NAMES} n ON n.hk = f.hk WHERE f.h >= ${historyHour(q)}
+GROUP BY n.ident, f.h`;
 }
 
 /**
  * The all-time profile per identity: each (service, provider, model, client
  * address, claimed environment) with its first time ever and what it did in
- * the window (whole hours).
+ * the window (whole hours), rolled up by key first (the earliest three of
+ * a profile's hour firsts are the earliest three of its keys' own three).
  */
 export function profileSql(q: SignalQuery): string {
   const w = `FILTER (WHERE h >= ${Math.floor(q.start / HOUR_MS) * HOUR_MS})`;
   return `
 CREATE OR REPLACE TEMP TABLE ${PROFILE} AS
-SELECT ident, service, provider, model, client_address, environment,
-       min(first_t) AS first_t, coalesce(sum(events) ${w}, 0)::BIGINT AS events,
-       min(first_t) ${w} AS first_w, max(last_t) ${w} AS last_w,
-       coalesce(min_by({t: first_t, id: first_id}, (first_t, first_id), 3) ${w}, []) AS ids,
-       coalesce(sum(cost) ${w}, 0)::HUGEINT AS cost
-FROM ${FINE}
-GROUP BY ident, service, provider, model, client_address, environment`;
+WITH by_key AS (
+  SELECT hk, min(first_t) AS first_t, coalesce(sum(events) ${w}, 0) AS events,
+         min(first_t) ${w} AS first_w, max(last_t) ${w} AS last_w,
+         coalesce(min_by({t: first_t, id: first_id}, (first_t, first_id), 3) ${w}, []) AS ids,
+         coalesce(sum(cost) ${w}, 0) AS cost
+  FROM ${FINE} GROUP BY hk
+)
+SELECT n.ident, n.service, n.provider, n.model, n.client_address, n.environment,
+       min(k.first_t) AS first_t, sum(k.events)::BIGINT AS events,
+       min(k.first_w) AS first_w, max(k.last_w) AS last_w,
+       list_sort(flatten(list(k.ids)))[1:3] AS ids, sum(k.cost)::HUGEINT AS cost
+FROM by_key k JOIN ${NAMES} n ON n.hk = k.hk
+GROUP BY n.ident, n.service, n.provider, n.model, n.client_address, n.environment`;
 }
 
 /**
@@ -381,6 +415,14 @@ function distinctSeen(seen: Row[]) {
   return { tuples: [...tuples.values()], pairs: [...pairs.values()] };
 }
 
+/** The first salt (0, 1, …) under which no two keys share a hash. */
+async function saltOf(rows: Rows): Promise<number> {
+  for (let salt = 0; ; salt++) {
+    const [r] = await rows(saltSql(salt));
+    if (r?.ok === true) return salt;
+  }
+}
+
 export async function readSignalFacts(
   q: SignalQuery,
   rows: Rows,
@@ -389,11 +431,18 @@ export async function readSignalFacts(
   try {
     for (const sql of wrapperSetupSql(`time < ${ts(q.end)}`, q.match && matchSql(q.match))) await run(sql);
     const [w] = await rows('SELECT count(*) AS n FROM tally_wrappers');
-    const { tuples, pairs } = distinctSeen(await rows(seenSql(q)));
-    await run(fineSql(q, num(w?.n) > 0, q.identify(tuples), q.price(pairs)));
+    await run(keysSql(q));
+    const { tuples, pairs } = distinctSeen(
+      await rows(
+        `SELECT api_key, service, agent, project, provider, model, bool_or(recent) AS recent FROM ${KEYS} GROUP BY ALL`,
+      ),
+    );
+    const salt = await saltOf(rows);
+    await run(fineSql(q, num(w?.n) > 0, salt, q.price(pairs)));
+    await run(namesSql(salt, q.identify(tuples)));
     await run(hourlySql(q));
     await run(profileSql(q));
-    await run(`DROP TABLE ${FINE}`);
+    await run(`DROP TABLE ${FINE}; DROP TABLE ${KEYS}; DROP TABLE ${NAMES}`);
     await run(denseSql(q));
     await run(`DROP TABLE ${HOURLY}`);
     const c = candidatesSql(q);
@@ -452,7 +501,7 @@ export async function readSignalFacts(
     };
   } finally {
     await run(
-      `DROP TABLE IF EXISTS ${FINE}; DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
+      `DROP TABLE IF EXISTS ${KEYS}; DROP TABLE IF EXISTS ${NAMES}; DROP TABLE IF EXISTS ${FINE}; DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
     );
   }
 }
