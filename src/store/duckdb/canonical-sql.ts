@@ -36,6 +36,17 @@ const COUNT_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...RICH_COUNT_FIELDS];
 /** Fields whose values may be raw secrets and are fingerprinted (src/ingest/fields.ts STRING_FIELDS). */
 const PLAIN_FIELDS = new Set(['time', 'status', 'reported_cost', 'units', 'adjusted_count', ...COUNT_FIELDS]);
 
+/**
+ * The fields a JSON lines file gives as strings (or null): DuckDB reads them
+ * as text directly, and the key scan (json-key-scan.ts) refuses a record
+ * where one holds a number, a boolean or a nested value, which the reader
+ * would turn into text silently. The others are read as JSON, whose text
+ * tells a number from a string.
+ */
+export const JSON_TEXT_FIELDS: readonly string[] = ALL_EVENT_FIELDS.filter(
+  (f) => f === 'time' || f === 'status' || !PLAIN_FIELDS.has(f),
+);
+
 /** A richer-usage part may not exceed its total (src/ingest/canonical.ts). */
 const PARTS: ReadonlyArray<[string, string]> = [
   ['cache_write_1h_tokens', 'cache_write_tokens'],
@@ -85,8 +96,9 @@ function keyHashSql(v: string): string {
 /**
  * Per field: the cleaned value (`v_<field>`, as the parser would produce it
  * before fingerprinting) and whether the raw value is acceptable
- * (`ok_<field>`). JSON columns arrive as JSON so that a number is not taken
- * for a string; CSV cells arrive as text, an empty cell as NULL.
+ * (`ok_<field>`). JSON columns other than JSON_TEXT_FIELDS arrive as JSON
+ * so that a number is not taken for a string; CSV cells arrive as text, an
+ * empty cell as NULL.
  */
 function fieldSql(
   f: keyof UsageEvent,
@@ -102,21 +114,22 @@ function fieldSql(
     return ['NULL::VARCHAR', 'true'];
   }
   const json = format === 'jsonl';
-  // A JSON value arrives as its JSON text: a string starts with a quote, a whole number is bare digits.
-  // Cutting the quotes off is exact when the text has no escape, and much cheaper than ->>'$'.
+  // A JSON value read as JSON arrives as its JSON text: a string starts with a quote, a whole
+  // number is bare digits. The text fields (JSON_TEXT_FIELDS) arrive as text, checked by the key scan.
   const raw = `${f}::VARCHAR`;
   const isText = json ? `starts_with(${raw}, '"')` : 'true';
+  // Cutting the quotes off is exact when the text has no escape, and much cheaper than ->>'$'.
   const unquoted = `CASE WHEN contains(${raw}, '\\') THEN ${f}->>'$' ELSE substr(${raw}, 2, length(${raw}) - 2) END`;
-  const text = json ? `nullif(CASE WHEN ${isText} THEN ${unquoted} END, '')` : `nullif(${f}, '')`;
-  const typedOk = `(${f} IS NULL OR ${isText})`;
+  const asJson = json && !JSON_TEXT_FIELDS.includes(f);
+  const text = asJson ? `nullif(CASE WHEN ${isText} THEN ${unquoted} END, '')` : `nullif(${f}, '')`;
+  const typedOk = asJson ? `(${f} IS NULL OR ${isText})` : 'true';
 
   // Units (a JSON object) are left to the parser: a file that has any is not taken here.
   if (f === 'units') return ['NULL::VARCHAR', json ? `(${f} IS NULL OR ${raw} = 'null')` : `${text} IS NULL`];
   if (COUNT_FIELDS.includes(f)) {
     const digits = json ? raw : text;
     const absent = f === 'requests' ? '1' : '0';
-    const ok = `(${digits} IS NULL OR (regexp_full_match(${digits}, '[0-9]{1,16}') AND TRY_CAST(${digits} AS BIGINT) <= ${MAX_SAFE}))`;
-    return [`coalesce(TRY_CAST(${digits} AS BIGINT), ${absent})`, ok];
+    return [`coalesce(TRY_CAST(${digits} AS BIGINT), ${absent})`, countOkSql(digits, json)];
   }
   if (f === 'time') {
     const tz = `TRY_CAST(${text} AS TIMESTAMPTZ)`;
@@ -134,6 +147,18 @@ function fieldSql(
   }
   const ok = REQUIRED.has(f) ? `(${typedOk} AND ${text} IS NOT NULL)` : typedOk;
   return [text, ok];
+}
+
+/**
+ * A count: decimal digits up to MAX_SAFE. JSON gives a number's text without
+ * leading zeros (a string keeps its quotes), so there it is exactly the text
+ * whose integer prints back as itself, which is cheaper to ask than a regex.
+ */
+function countOkSql(digits: string, json: boolean): string {
+  if (!json)
+    return `(${digits} IS NULL OR (regexp_full_match(${digits}, '[0-9]{1,16}') AND TRY_CAST(${digits} AS BIGINT) <= ${MAX_SAFE}))`;
+  const n = `TRY_CAST(${digits} AS UBIGINT)`;
+  return `coalesce(${n}::VARCHAR = ${digits} AND ${n} <= ${MAX_SAFE}, ${digits} IS NULL)`;
 }
 
 /**
@@ -206,7 +231,7 @@ export function canonicalSelectSql(
   const secretsOk = text.map((f) => secretOkSql(`v_${f}`)).join(' AND ');
   const reader =
     format === 'jsonl'
-      ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${ALL_EVENT_FIELDS.map((f) => `${f}: 'JSON'`).join(', ')}})`
+      ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${ALL_EVENT_FIELDS.map((f) => `${f}: '${JSON_TEXT_FIELDS.includes(f) ? 'VARCHAR' : 'JSON'}'`).join(', ')}})`
       : `read_csv(${lit(path)}, header = true, max_line_size = ${MAX_LINE_BYTES}, auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = {${columns.map((c) => `${lit(c)}: 'VARCHAR'`).join(', ')}})`;
   return `
 SELECT

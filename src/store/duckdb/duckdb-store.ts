@@ -68,7 +68,7 @@ import type {
 import { MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
 import { DUCKDB_AUDIT } from './audit.js';
-import { type CanonicalFormat, canonicalSelectSql } from './canonical-sql.js';
+import { type CanonicalFormat, canonicalSelectSql, JSON_TEXT_FIELDS } from './canonical-sql.js';
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
 import { KeyFilter, keyHashesSql } from './key-filter.js';
@@ -226,12 +226,12 @@ export class DuckDBStore implements Store {
   ): Promise<IngestResult> {
     return this.serial(async () => {
       const columns = format === 'csv' ? await csvHeader(path) : [...ALL_EVENT_FIELDS];
-      // DuckDB reads only the columns it is given: every other key is found by a scan of the file's
-      // bytes on this thread, which is free while the query runs on DuckDB's threads.
+      // DuckDB reads only the columns it is given: every other key, and a text field holding a
+      // number, is found by a scan of the file's bytes on this thread while the query runs.
       let done = false;
       const keys =
         format === 'jsonl'
-          ? scanJsonKeys(path, ALL_EVENT_FIELDS, () => done).catch(
+          ? scanJsonKeys(path, ALL_EVENT_FIELDS, () => done, JSON_TEXT_FIELDS).catch(
               (e: unknown): KeyScanResult => ({ ok: false, line: 0, reason: `cannot read: ${message(e)}` }),
             )
           : null;

@@ -12,6 +12,10 @@
  * decide exactly: a record it cannot read as a flat object of plain keys
  * (an escaped key, a nested value, text that is not JSON) is reported as
  * undecided, and the caller lets the parser decide.
+ *
+ * It also checks the one thing about values that DuckDB's typed read
+ * cannot: that a field read as text (`strings`) holds a JSON string or
+ * null, since the reader turns a number or `true` into text silently.
  */
 import { createReadStream } from 'node:fs';
 
@@ -31,14 +35,17 @@ const NEWLINE = 0x0a;
 class KeyTrie {
   readonly next: Int32Array;
   readonly last: Uint8Array;
+  /** Whether the key ending at a node must have a string (or null) value. */
+  readonly text: Uint8Array;
 
-  constructor(keys: readonly string[]) {
+  constructor(keys: readonly string[], strings: ReadonlySet<string>) {
     const bytes = keys.map((k) => Buffer.from(k, 'utf8'));
     const nodes = 2 + bytes.reduce((n, b) => n + b.length, 0);
     this.next = new Int32Array(nodes * 256);
     this.last = new Uint8Array(nodes);
+    this.text = new Uint8Array(nodes);
     let used = 2; // node 0 is the dead end, node 1 the root
-    for (const b of bytes) {
+    for (const [k, b] of bytes.entries()) {
       let node = 1;
       for (const c of b) {
         const at = node * 256 + c;
@@ -46,6 +53,7 @@ class KeyTrie {
         node = this.next[at] as number;
       }
       this.last[node] = 1;
+      if (strings.has(keys[k] as string)) this.text[node] = 1;
     }
   }
 }
@@ -71,6 +79,7 @@ const PROBLEMS = [
   'a line break inside a string or key',
   'an escaped key',
   'unknown field',
+  'a value that is not a string',
 ];
 const NOT_OBJECT = -1;
 const NOT_FLAT = -2;
@@ -78,6 +87,7 @@ const NESTED = -3;
 const BROKEN_LINE = -4;
 const ESCAPED_KEY = -5;
 const UNKNOWN = -6;
+const NOT_TEXT = -7;
 const EMPTY = Buffer.alloc(0);
 /** At most this much of an unknown key is named. */
 const MAX_KEY_BYTES = 200;
@@ -114,6 +124,8 @@ function step(state: number, c: number): number {
 interface ScanState {
   state: number;
   node: number;
+  /** Whether the value being reached must be a string or null (its key is one of `strings`). */
+  text: number;
   /** Newlines read so far: the current record is on line `lines + 1`. */
   lines: number;
   /** A problem (negative) once a record is refused, else 0. */
@@ -125,8 +137,8 @@ interface ScanState {
 
 /** Scans one chunk; sets `problem` and returns at the first record it refuses. */
 function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
-  const { next, last } = trie;
-  let { state, node, lines } = s;
+  const { next, last, text: mustBeText } = trie;
+  let { state, node, lines, text } = s;
   let keyStart = 0;
   // Whether the key being read started in this chunk (else s.keyHead holds its start).
   let fresh = false;
@@ -145,6 +157,7 @@ function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
     } else if (state === KEY) {
       if (c === QUOTE) {
         if (last[node] !== 1) break;
+        text = mustBeText[node] as number;
         state = COLON;
       } else if (c === BACKSLASH || c === NEWLINE) break;
       else node = next[node * 256 + c] as number;
@@ -153,6 +166,12 @@ function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
       const to = step(state, c);
       if (to < 0) {
         s.problem = to;
+        break;
+      }
+      // The only JSON scalar that starts with `n` is null; anything else a text field refuses.
+      if (to === SCALAR && state === VALUE && text === 1 && c !== 0x6e) {
+        s.problem = NOT_TEXT;
+        s.key = keyOfValue(b, i);
         break;
       }
       if (to === KEY) {
@@ -169,6 +188,14 @@ function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
   s.state = state;
   s.node = node;
   s.lines = lines;
+  s.text = text;
+}
+
+/** The key before the value starting at byte `i`, when it is in this chunk (for the message). */
+function keyOfValue(b: Buffer, i: number): string | undefined {
+  const end = b.lastIndexOf(QUOTE, i);
+  const start = end > 0 ? b.lastIndexOf(QUOTE, end - 1) : -1;
+  return start < 0 ? undefined : b.subarray(start + 1, end).toString('utf8');
 }
 
 /** Why the scan stopped at byte `i` in a key or string. */
@@ -187,17 +214,19 @@ function keyBytes(head: Buffer, b: Buffer, from: number, to: number): Buffer {
 }
 
 /**
- * Scans every line of a JSON lines file for keys outside `known`. Stops at
- * the first line with one (or one it cannot decide), or when `stop()` says
- * so (the read failed: nothing to decide any more).
+ * Scans every line of a JSON lines file for keys outside `known`, and for
+ * values of the `strings` keys that are not a string or null. Stops at the
+ * first line with one (or one it cannot decide), or when `stop()` says so
+ * (the read failed: nothing to decide any more).
  */
 export async function scanJsonKeys(
   path: string,
   known: readonly string[],
   stop: () => boolean = () => false,
+  strings: readonly string[] = [],
 ): Promise<KeyScanResult> {
-  const trie = new KeyTrie(known);
-  const s: ScanState = { state: LINE, node: 1, lines: 0, problem: 0, keyHead: EMPTY };
+  const trie = new KeyTrie(known, new Set(strings));
+  const s: ScanState = { state: LINE, node: 1, text: 0, lines: 0, problem: 0, keyHead: EMPTY };
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
     for await (const chunk of stream) {
