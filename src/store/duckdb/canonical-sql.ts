@@ -15,6 +15,7 @@ import {
   type UsageEvent,
 } from '../../core/event.js';
 import { ANY_SECRET_SQL, KEY_SHAPES_SQL, WHOLE_BEARER_SQL } from '../../core/secrets.js';
+import type { ValueKind } from './json-key-scan.js';
 
 export type CanonicalFormat = 'jsonl' | 'csv';
 
@@ -37,15 +38,25 @@ const COUNT_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...RICH_COUNT_FIELDS];
 const PLAIN_FIELDS = new Set(['time', 'status', 'reported_cost', 'units', 'adjusted_count', ...COUNT_FIELDS]);
 
 /**
- * The fields a JSON lines file gives as strings (or null): DuckDB reads them
- * as text directly, and the key scan (json-key-scan.ts) refuses a record
- * where one holds a number, a boolean or a nested value, which the reader
- * would turn into text silently. The others are read as JSON, whose text
- * tells a number from a string.
+ * How a JSON lines file's fields are read: typed, the way the parser takes
+ * them, with the key scan (json-key-scan.ts) refusing a record whose value
+ * has a JSON type the typed read would convert silently (a number for a
+ * text, a string or a fraction for a count). `units`, an object, is read as
+ * JSON and left to the parser.
  */
-export const JSON_TEXT_FIELDS: readonly string[] = ALL_EVENT_FIELDS.filter(
-  (f) => f === 'time' || f === 'status' || !PLAIN_FIELDS.has(f),
+export const JSON_KINDS: Readonly<Record<string, ValueKind>> = Object.fromEntries(
+  ALL_EVENT_FIELDS.filter((f) => f !== 'units').map((f) => [f, jsonKind(f)]),
 );
+
+function jsonKind(f: string): ValueKind {
+  if (COUNT_FIELDS.includes(f)) return 'count';
+  return f === 'reported_cost' || f === 'adjusted_count' ? 'decimal' : 'text';
+}
+
+function jsonReadType(f: string): string {
+  if (f === 'units') return 'JSON';
+  return JSON_KINDS[f] === 'count' ? 'BIGINT' : 'VARCHAR';
+}
 
 /** A richer-usage part may not exceed its total (src/ingest/canonical.ts). */
 const PARTS: ReadonlyArray<[string, string]> = [
@@ -96,9 +107,9 @@ function keyHashSql(v: string): string {
 /**
  * Per field: the cleaned value (`v_<field>`, as the parser would produce it
  * before fingerprinting) and whether the raw value is acceptable
- * (`ok_<field>`). JSON columns other than JSON_TEXT_FIELDS arrive as JSON
- * so that a number is not taken for a string; CSV cells arrive as text, an
- * empty cell as NULL.
+ * (`ok_<field>`). JSON values arrive typed (`jsonReadType`, their JSON
+ * types checked by the key scan); CSV cells arrive as text, an empty cell as
+ * NULL.
  */
 function fieldSql(
   f: keyof UsageEvent,
@@ -114,92 +125,61 @@ function fieldSql(
     return ['NULL::VARCHAR', 'true'];
   }
   const json = format === 'jsonl';
-  // A JSON value read as JSON arrives as its JSON text: a string starts with a quote, a whole
-  // number is bare digits. The text fields (JSON_TEXT_FIELDS) arrive as text, checked by the key scan.
-  const raw = `${f}::VARCHAR`;
-  const isText = json ? `starts_with(${raw}, '"')` : 'true';
-  // Cutting the quotes off is exact when the text has no escape, and much cheaper than ->>'$'.
-  const unquoted = `CASE WHEN contains(${raw}, '\\') THEN ${f}->>'$' ELSE substr(${raw}, 2, length(${raw}) - 2) END`;
-  const asJson = json && !JSON_TEXT_FIELDS.includes(f);
-  const text = asJson ? `nullif(CASE WHEN ${isText} THEN ${unquoted} END, '')` : `nullif(${f}, '')`;
-  const typedOk = asJson ? `(${f} IS NULL OR ${isText})` : 'true';
-
+  const text = `nullif(${f}, '')`;
   // Units (a JSON object) are left to the parser: a file that has any is not taken here.
-  if (f === 'units') return ['NULL::VARCHAR', json ? `(${f} IS NULL OR ${raw} = 'null')` : `${text} IS NULL`];
-  if (COUNT_FIELDS.includes(f)) {
-    const digits = json ? raw : text;
-    const absent = f === 'requests' ? '1' : '0';
-    return [`coalesce(TRY_CAST(${digits} AS BIGINT), ${absent})`, countOkSql(digits, json)];
-  }
+  if (f === 'units') return ['NULL::VARCHAR', json ? `(${f} IS NULL OR ${f}::VARCHAR = 'null')` : `${text} IS NULL`];
+  if (COUNT_FIELDS.includes(f)) return countSql(f, json);
   if (f === 'time') {
     const tz = `TRY_CAST(${text} AS TIMESTAMPTZ)`;
     // Years from 1970 and offsets within ±23:59, as the parser (src/ingest/fields.ts parseTime) accepts.
     const shape = `regexp_full_match(${text}, '(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])')`;
-    const ok = `(${typedOk} AND coalesce(${shape}, false) AND epoch_ms(${tz}) <= ${Math.trunc(now) + MAX_FUTURE_MS})`;
+    const ok = `(coalesce(${shape}, false) AND epoch_ms(${tz}) <= ${Math.trunc(now) + MAX_FUTURE_MS})`;
     return [`epoch_ms(epoch_ms(${tz}))`, ok];
   }
-  if (f === 'status')
-    return [`coalesce(${text}, 'ok')`, `(${typedOk} AND coalesce(${text}, 'ok') IN ('ok', 'error'))`];
-  if (f === 'adjusted_count') return adjustedCountSql(f, json, raw, text, isText);
+  if (f === 'status') return [`coalesce(${text}, 'ok')`, `coalesce(${text}, 'ok') IN ('ok', 'error')`];
+  if (f === 'adjusted_count') return adjustedCountSql(text);
   if (f === 'reported_cost') {
-    const d = decimalSql(f, json, raw, text, isText);
+    const d = decimalSql(text);
     return [d.value, d.ok];
   }
-  const ok = REQUIRED.has(f) ? `(${typedOk} AND ${text} IS NOT NULL)` : typedOk;
-  return [text, ok];
+  return [text, REQUIRED.has(f) ? `${text} IS NOT NULL` : 'true'];
 }
 
-/**
- * A count: decimal digits up to MAX_SAFE. JSON gives a number's text without
- * leading zeros (a string keeps its quotes), so there it is exactly the text
- * whose integer prints back as itself, which is cheaper to ask than a regex.
- */
-function countOkSql(digits: string, json: boolean): string {
-  if (!json)
-    return `(${digits} IS NULL OR (regexp_full_match(${digits}, '[0-9]{1,16}') AND TRY_CAST(${digits} AS BIGINT) <= ${MAX_SAFE}))`;
-  const n = `TRY_CAST(${digits} AS UBIGINT)`;
-  return `coalesce(${n}::VARCHAR = ${digits} AND ${n} <= ${MAX_SAFE}, ${digits} IS NULL)`;
+/** A count: a JSON number the key scan found to be bare digits, or CSV digits; at most MAX_SAFE. */
+function countSql(f: string, json: boolean): [string, string] {
+  const absent = f === 'requests' ? '1' : '0';
+  if (json) return [`coalesce(${f}, ${absent})`, `(${f} IS NULL OR ${f} <= ${MAX_SAFE})`];
+  const text = `nullif(${f}, '')`;
+  return [
+    `coalesce(TRY_CAST(${text} AS BIGINT), ${absent})`,
+    `(${text} IS NULL OR (regexp_full_match(${text}, '[0-9]{1,16}') AND TRY_CAST(${text} AS BIGINT) <= ${MAX_SAFE}))`,
+  ];
 }
 
 /**
  * A decimal text field (`reported_cost`, `adjusted_count`) as the parser
  * normalises it: no leading zeros in the whole part, no trailing zeros in
  * the fraction. At most 15 whole digits (src/ingest/limits.ts
- * MAX_AMOUNT_DIGITS); longer text is left to the parser. A JSON number is
- * taken only when whole: the parser's text for a fraction is JavaScript's
- * shortest form. `text` is the value as given (JSON string or bare number).
+ * MAX_AMOUNT_DIGITS); longer text is left to the parser. `t` is the value as
+ * text: a JSON string, or a JSON number that the key scan found to be bare
+ * digits (the parser's text for a fraction is JavaScript's shortest form,
+ * so a fraction given as a number is left to the parser).
  */
-function decimalSql(
-  f: string,
-  json: boolean,
-  raw: string,
-  text: string,
-  isText: string,
-): { text: string; whole: string; value: string; ok: string } {
-  const t = json ? `CASE WHEN ${isText} THEN ${text} ELSE ${raw} END` : text;
+function decimalSql(t: string): { whole: string; value: string; ok: string } {
   const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
   const frac = `rtrim(split_part(${t}, '.', 2), '0')`;
-  const decimal = `(${text} IS NULL OR regexp_full_match(${text}, '[0-9]{1,15}(\\.[0-9]{1,40})?'))`;
-  const ok = json
-    ? `(${f} IS NULL OR CASE WHEN ${isText} THEN ${decimal} ELSE regexp_full_match(${raw}, '[0-9]{1,15}') END)`
-    : decimal;
+  const ok = `(${t} IS NULL OR regexp_full_match(${t}, '[0-9]{1,15}(\\.[0-9]{1,40})?'))`;
   const value = `CASE WHEN ${t} IS NOT NULL THEN ${whole} || CASE WHEN ${frac} = '' THEN '' ELSE '.' || ${frac} END END`;
-  return { text: t, whole, value, ok };
+  return { whole, value, ok };
 }
 
 /**
  * `adjusted_count` (SPEC §11) as core/sampling.ts adjustedCountOf stores it:
  * a decimal ≥ 1 without leading or trailing zeros, NULL for exactly 1.
  */
-function adjustedCountSql(
-  f: string,
-  json: boolean,
-  raw: string,
-  text: string,
-  isText: string,
-): [string, string] {
-  const { text: t, whole, value, ok } = decimalSql(f, json, raw, text, isText);
-  // A JSON null arrives as the text null; an empty value means absent, as in the parser.
+function adjustedCountSql(t: string): [string, string] {
+  const { whole, value, ok } = decimalSql(t);
+  // An empty value means absent, as in the parser.
   return [
     `CASE WHEN ${t} IS NULL OR ${t} = 'null' OR ${value} = '1' THEN NULL ELSE ${value} END`,
     `(${t} IS NULL OR ${t} = 'null' OR (${ok} AND ${whole} <> '0'))`,
@@ -231,7 +211,7 @@ export function canonicalSelectSql(
   const secretsOk = text.map((f) => secretOkSql(`v_${f}`)).join(' AND ');
   const reader =
     format === 'jsonl'
-      ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${ALL_EVENT_FIELDS.map((f) => `${f}: '${JSON_TEXT_FIELDS.includes(f) ? 'VARCHAR' : 'JSON'}'`).join(', ')}})`
+      ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${ALL_EVENT_FIELDS.map((f) => `${f}: '${jsonReadType(f)}'`).join(', ')}})`
       : `read_csv(${lit(path)}, header = true, max_line_size = ${MAX_LINE_BYTES}, auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = {${columns.map((c) => `${lit(c)}: 'VARCHAR'`).join(', ')}})`;
   return `
 SELECT

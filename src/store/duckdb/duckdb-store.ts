@@ -68,7 +68,7 @@ import type {
 import { MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
 import { DUCKDB_AUDIT } from './audit.js';
-import { type CanonicalFormat, canonicalSelectSql, JSON_TEXT_FIELDS } from './canonical-sql.js';
+import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonical-sql.js';
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
 import { KeyFilter, keyHashesSql } from './key-filter.js';
@@ -231,7 +231,7 @@ export class DuckDBStore implements Store {
       let done = false;
       const keys =
         format === 'jsonl'
-          ? scanJsonKeys(path, ALL_EVENT_FIELDS, () => done, JSON_TEXT_FIELDS).catch(
+          ? scanJsonKeys(path, ALL_EVENT_FIELDS, () => done, JSON_KINDS).catch(
               (e: unknown): KeyScanResult => ({ ok: false, line: 0, reason: `cannot read: ${message(e)}` }),
             )
           : null;
