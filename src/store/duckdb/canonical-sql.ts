@@ -167,9 +167,10 @@ function countSql(f: string, json: boolean): [string, string] {
  */
 function decimalSql(t: string): { whole: string; value: string; ok: string } {
   const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
-  const frac = `rtrim(split_part(${t}, '.', 2), '0')`;
   const ok = `(${t} IS NULL OR regexp_full_match(${t}, '[0-9]{1,15}(\\.[0-9]{1,40})?'))`;
-  const value = `CASE WHEN ${t} IS NOT NULL THEN ${whole} || CASE WHEN ${frac} = '' THEN '' ELSE '.' || ${frac} END END`;
+  // Zeros off both ends (of the fraction only when there is one), then a lone or leading point goes.
+  const trimmed = `CASE WHEN contains(${t}, '.') THEN rtrim(rtrim(ltrim(${t}, '0'), '0'), '.') ELSE ltrim(${t}, '0') END`;
+  const value = `CASE WHEN ${trimmed} = '' OR starts_with(${trimmed}, '.') THEN '0' || ${trimmed} ELSE ${trimmed} END`;
   return { whole, value, ok };
 }
 
