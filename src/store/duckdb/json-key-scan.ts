@@ -177,6 +177,10 @@ function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
       if (c === NEWLINE) break;
       state = STRING;
     } else if (state === KEY) {
+      while (c !== QUOTE && c !== BACKSLASH && c !== NEWLINE && i < n - 1) {
+        node = next[node * 256 + c] as number;
+        c = b[++i] as number;
+      }
       if (c === QUOTE) {
         if (last[node] !== 1) break;
         kind = trie.kind[node] as number;
