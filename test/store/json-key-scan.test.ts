@@ -133,7 +133,11 @@ describe('scanJsonKeys with value kinds', () => {
       const filler = `{"id":"${'x'.repeat(room + shift - 30)}"}\n`;
       const text = `${good.repeat(lines - 1)}${filler}{"id":"z","input_tokens":12.5}\n${good}`;
       const r = await scanKinds(text);
-      expect(r).toMatchObject({ ok: false, line: lines + 1, reason: 'a value of another type than the field takes' });
+      expect(r).toMatchObject({
+        ok: false,
+        line: lines + 1,
+        reason: 'a value of another type than the field takes',
+      });
     }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The bulk path for canonical files (SPEC §3 `jsonl`, `csv`): DuckDB parses
- * the file and the checks of src/ingest/canonical.ts run in SQL. It is
+ * the file and the checks of src/ingest/canonical.ts run in SQL (for a JSON
+ * lines file, each value's JSON type is checked by json-key-scan.ts). It is
  * deliberately no looser than the JS parser: whatever it cannot decide
  * exactly as the parser would (a JSON float for a count, a time without
  * seconds, padded numbers…) counts as invalid, and the caller then runs the
@@ -127,7 +128,8 @@ function fieldSql(
   const json = format === 'jsonl';
   const text = `nullif(${f}, '')`;
   // Units (a JSON object) are left to the parser: a file that has any is not taken here.
-  if (f === 'units') return ['NULL::VARCHAR', json ? `(${f} IS NULL OR ${f}::VARCHAR = 'null')` : `${text} IS NULL`];
+  if (f === 'units')
+    return ['NULL::VARCHAR', json ? `(${f} IS NULL OR ${f}::VARCHAR = 'null')` : `${text} IS NULL`];
   if (COUNT_FIELDS.includes(f)) return countSql(f, json);
   if (f === 'time') {
     const tz = `TRY_CAST(${text} AS TIMESTAMPTZ)`;
