@@ -532,6 +532,11 @@ export function storeContract(
           ['an unknown status', '"status":"weird"'],
           ['a negative cost', '"reported_cost":"-1.5"'],
           ['a number for a string field', '"model":42'],
+          ['a boolean for a string field', '"tool":true'],
+          ['a number for the time', '"time":1790000000000'],
+          ['tokens in exponent form', '"input_tokens":1e2'],
+          ['tokens as a whole float', '"input_tokens":5.0'],
+          ['a boolean for the cost', '"reported_cost":true'],
           ['an unknown field', '"input_token":5'],
           ['broken JSON', '"id":'],
         ];

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanJsonKeys } from '../../src/store/duckdb/json-key-scan.js';
+import { scanJsonKeys, type ValueKind } from '../../src/store/duckdb/json-key-scan.js';
 
 const KNOWN = ['id', 'source', 'model', 'model_version', 'input_tokens'];
 let dir: string;
@@ -80,5 +80,64 @@ describe('scanJsonKeys', () => {
     }
     const escaped = `${'{"id":"a"}\n'.repeat(lines)}{"source":"${'\\"'.repeat(1 << 19)}","mode":1}\n`;
     expect(await scan(escaped)).toEqual({ ok: false, line: lines + 1, reason: 'unknown field', key: 'mode' });
+  });
+});
+
+describe('scanJsonKeys with value kinds', () => {
+  const kinds: Record<string, ValueKind> = { id: 'text', input_tokens: 'count', model: 'decimal' };
+  async function scanKinds(text: string) {
+    const file = path.join(dir, 'k.jsonl');
+    await writeFile(file, text);
+    return scanJsonKeys(file, KNOWN, () => false, kinds);
+  }
+
+  it('accepts a string or null for text, bare digits or null for a count, either for a decimal', async () => {
+    const text = [
+      '{"id":"a","input_tokens":5,"model":"1.50","source":7}',
+      '{"id":null,"input_tokens":null,"model":12,"source":{"x":1}}',
+      '{ "id" : "n" , "input_tokens" : 1234567890123 , "model" : null }',
+      '{"model":"x","id":"12","input_tokens":0}',
+    ].join('\n');
+    const r = await scanKinds(text);
+    // `source` has no kind: any value passes the kind check (the nested one is refused as ever).
+    expect(r).toEqual({ ok: false, line: 2, reason: 'a nested value' });
+    expect(await scanKinds(text.replace('{"x":1}', 'true'))).toEqual({ ok: true, lines: 4 });
+  });
+
+  const refused: Array<[string, string, string]> = [
+    ['a number for text', '{"id":12}', 'id'],
+    ['a boolean for text', '{"id":true}', 'id'],
+    ['a string for a count', '{"input_tokens":"12"}', 'input_tokens'],
+    ['a fraction for a count', '{"input_tokens":1.0}', 'input_tokens'],
+    ['an exponent for a count', '{"input_tokens":1e2}', 'input_tokens'],
+    ['a negative count', '{"input_tokens":-0}', 'input_tokens'],
+    ['a boolean for a count', '{"input_tokens":false}', 'input_tokens'],
+    ['a fraction given as a number for a decimal', '{"model":1.5}', 'model'],
+    ['a boolean for a decimal', '{"model":true}', 'model'],
+  ];
+  for (const [what, line, key] of refused)
+    it(`refuses ${what}, naming its line and key`, async () => {
+      expect(await scanKinds(`{"id":"a","input_tokens":1}\n${line}\n`)).toEqual({
+        ok: false,
+        line: 2,
+        reason: 'a value of another type than the field takes',
+        key,
+      });
+    });
+
+  it('checks a value whose key and value fall across two chunks of the read', async () => {
+    const good = '{"id":"aaaaaaaaaaaaaaaa","input_tokens":5}\n';
+    const lines = Math.floor((1 << 20) / good.length) - 1;
+    const room = (1 << 20) - (lines - 1) * good.length;
+    for (const shift of [-30, -24, -22, -21, -20, -19, -18, -2, -1, 0, 1]) {
+      const filler = `{"id":"${'x'.repeat(room + shift - 30)}"}\n`;
+      const text = `${good.repeat(lines - 1)}${filler}{"id":"z","input_tokens":12.5}\n${good}`;
+      const r = await scanKinds(text);
+      expect(r).toMatchObject({
+        ok: false,
+        line: lines + 1,
+        reason: 'a value of another type than the field takes',
+      });
+    }
   });
 });

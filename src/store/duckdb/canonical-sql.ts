@@ -1,6 +1,7 @@
 /**
  * The bulk path for canonical files (SPEC §3 `jsonl`, `csv`): DuckDB parses
- * the file and the checks of src/ingest/canonical.ts run in SQL. It is
+ * the file and the checks of src/ingest/canonical.ts run in SQL (for a JSON
+ * lines file, each value's JSON type is checked by json-key-scan.ts). It is
  * deliberately no looser than the JS parser: whatever it cannot decide
  * exactly as the parser would (a JSON float for a count, a time without
  * seconds, padded numbers…) counts as invalid, and the caller then runs the
@@ -15,6 +16,7 @@ import {
   type UsageEvent,
 } from '../../core/event.js';
 import { ANY_SECRET_SQL, KEY_SHAPES_SQL, WHOLE_BEARER_SQL } from '../../core/secrets.js';
+import type { ValueKind } from './json-key-scan.js';
 
 export type CanonicalFormat = 'jsonl' | 'csv';
 
@@ -35,6 +37,27 @@ const COUNT_FIELDS: readonly string[] = [...TOKEN_FIELDS, ...RICH_COUNT_FIELDS];
 
 /** Fields whose values may be raw secrets and are fingerprinted (src/ingest/fields.ts STRING_FIELDS). */
 const PLAIN_FIELDS = new Set(['time', 'status', 'reported_cost', 'units', 'adjusted_count', ...COUNT_FIELDS]);
+
+/**
+ * How a JSON lines file's fields are read: typed, the way the parser takes
+ * them, with the key scan (json-key-scan.ts) refusing a record whose value
+ * has a JSON type the typed read would convert silently (a number for a
+ * text, a string or a fraction for a count). `units`, an object, is read as
+ * JSON and left to the parser.
+ */
+export const JSON_KINDS: Readonly<Record<string, ValueKind>> = Object.fromEntries(
+  ALL_EVENT_FIELDS.filter((f) => f !== 'units').map((f) => [f, jsonKind(f)]),
+);
+
+function jsonKind(f: string): ValueKind {
+  if (COUNT_FIELDS.includes(f)) return 'count';
+  return f === 'reported_cost' || f === 'adjusted_count' ? 'decimal' : 'text';
+}
+
+function jsonReadType(f: string): string {
+  if (f === 'units') return 'JSON';
+  return JSON_KINDS[f] === 'count' ? 'BIGINT' : 'VARCHAR';
+}
 
 /** A richer-usage part may not exceed its total (src/ingest/canonical.ts). */
 const PARTS: ReadonlyArray<[string, string]> = [
@@ -85,8 +108,9 @@ function keyHashSql(v: string): string {
 /**
  * Per field: the cleaned value (`v_<field>`, as the parser would produce it
  * before fingerprinting) and whether the raw value is acceptable
- * (`ok_<field>`). JSON columns arrive as JSON so that a number is not taken
- * for a string; CSV cells arrive as text, an empty cell as NULL.
+ * (`ok_<field>`). JSON values arrive typed (`jsonReadType`, their JSON
+ * types checked by the key scan); CSV cells arrive as text, an empty cell as
+ * NULL.
  */
 function fieldSql(
   f: keyof UsageEvent,
@@ -102,79 +126,63 @@ function fieldSql(
     return ['NULL::VARCHAR', 'true'];
   }
   const json = format === 'jsonl';
-  // A JSON value arrives as its JSON text: a string starts with a quote, a whole number is bare digits.
-  // Cutting the quotes off is exact when the text has no escape, and much cheaper than ->>'$'.
-  const raw = `${f}::VARCHAR`;
-  const isText = json ? `starts_with(${raw}, '"')` : 'true';
-  const unquoted = `CASE WHEN contains(${raw}, '\\') THEN ${f}->>'$' ELSE substr(${raw}, 2, length(${raw}) - 2) END`;
-  const text = json ? `nullif(CASE WHEN ${isText} THEN ${unquoted} END, '')` : `nullif(${f}, '')`;
-  const typedOk = `(${f} IS NULL OR ${isText})`;
-
+  const text = `nullif(${f}, '')`;
   // Units (a JSON object) are left to the parser: a file that has any is not taken here.
-  if (f === 'units') return ['NULL::VARCHAR', json ? `(${f} IS NULL OR ${raw} = 'null')` : `${text} IS NULL`];
-  if (COUNT_FIELDS.includes(f)) {
-    const digits = json ? raw : text;
-    const absent = f === 'requests' ? '1' : '0';
-    const ok = `(${digits} IS NULL OR (regexp_full_match(${digits}, '[0-9]{1,16}') AND TRY_CAST(${digits} AS BIGINT) <= ${MAX_SAFE}))`;
-    return [`coalesce(TRY_CAST(${digits} AS BIGINT), ${absent})`, ok];
-  }
+  if (f === 'units')
+    return ['NULL::VARCHAR', json ? `(${f} IS NULL OR ${f}::VARCHAR = 'null')` : `${text} IS NULL`];
+  if (COUNT_FIELDS.includes(f)) return countSql(f, json);
   if (f === 'time') {
     const tz = `TRY_CAST(${text} AS TIMESTAMPTZ)`;
     // Years from 1970 and offsets within ±23:59, as the parser (src/ingest/fields.ts parseTime) accepts.
     const shape = `regexp_full_match(${text}, '(19[7-9][0-9]|[2-9][0-9]{3})-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])')`;
-    const ok = `(${typedOk} AND coalesce(${shape}, false) AND epoch_ms(${tz}) <= ${Math.trunc(now) + MAX_FUTURE_MS})`;
+    const ok = `(coalesce(${shape}, false) AND epoch_ms(${tz}) <= ${Math.trunc(now) + MAX_FUTURE_MS})`;
     return [`epoch_ms(epoch_ms(${tz}))`, ok];
   }
-  if (f === 'status')
-    return [`coalesce(${text}, 'ok')`, `(${typedOk} AND coalesce(${text}, 'ok') IN ('ok', 'error'))`];
-  if (f === 'adjusted_count') return adjustedCountSql(f, json, raw, text, isText);
+  if (f === 'status') return [`coalesce(${text}, 'ok')`, `coalesce(${text}, 'ok') IN ('ok', 'error')`];
+  if (f === 'adjusted_count') return adjustedCountSql(text);
   if (f === 'reported_cost') {
-    const d = decimalSql(f, json, raw, text, isText);
+    const d = decimalSql(text);
     return [d.value, d.ok];
   }
-  const ok = REQUIRED.has(f) ? `(${typedOk} AND ${text} IS NOT NULL)` : typedOk;
-  return [text, ok];
+  return [text, REQUIRED.has(f) ? `${text} IS NOT NULL` : 'true'];
+}
+
+/** A count: a JSON number the key scan found to be bare digits, or CSV digits; at most MAX_SAFE. */
+function countSql(f: string, json: boolean): [string, string] {
+  const absent = f === 'requests' ? '1' : '0';
+  if (json) return [`coalesce(${f}, ${absent})`, `(${f} IS NULL OR ${f} <= ${MAX_SAFE})`];
+  const text = `nullif(${f}, '')`;
+  return [
+    `coalesce(TRY_CAST(${text} AS BIGINT), ${absent})`,
+    `(${text} IS NULL OR (regexp_full_match(${text}, '[0-9]{1,16}') AND TRY_CAST(${text} AS BIGINT) <= ${MAX_SAFE}))`,
+  ];
 }
 
 /**
  * A decimal text field (`reported_cost`, `adjusted_count`) as the parser
  * normalises it: no leading zeros in the whole part, no trailing zeros in
  * the fraction. At most 15 whole digits (src/ingest/limits.ts
- * MAX_AMOUNT_DIGITS); longer text is left to the parser. A JSON number is
- * taken only when whole: the parser's text for a fraction is JavaScript's
- * shortest form. `text` is the value as given (JSON string or bare number).
+ * MAX_AMOUNT_DIGITS); longer text is left to the parser. `t` is the value as
+ * text: a JSON string, or a JSON number that the key scan found to be bare
+ * digits (the parser's text for a fraction is JavaScript's shortest form,
+ * so a fraction given as a number is left to the parser).
  */
-function decimalSql(
-  f: string,
-  json: boolean,
-  raw: string,
-  text: string,
-  isText: string,
-): { text: string; whole: string; value: string; ok: string } {
-  const t = json ? `CASE WHEN ${isText} THEN ${text} ELSE ${raw} END` : text;
+function decimalSql(t: string): { whole: string; value: string; ok: string } {
   const whole = `coalesce(nullif(ltrim(split_part(${t}, '.', 1), '0'), ''), '0')`;
-  const frac = `rtrim(split_part(${t}, '.', 2), '0')`;
-  const decimal = `(${text} IS NULL OR regexp_full_match(${text}, '[0-9]{1,15}(\\.[0-9]{1,40})?'))`;
-  const ok = json
-    ? `(${f} IS NULL OR CASE WHEN ${isText} THEN ${decimal} ELSE regexp_full_match(${raw}, '[0-9]{1,15}') END)`
-    : decimal;
-  const value = `CASE WHEN ${t} IS NOT NULL THEN ${whole} || CASE WHEN ${frac} = '' THEN '' ELSE '.' || ${frac} END END`;
-  return { text: t, whole, value, ok };
+  const ok = `(${t} IS NULL OR regexp_full_match(${t}, '[0-9]{1,15}(\\.[0-9]{1,40})?'))`;
+  // Zeros off both ends (of the fraction only when there is one), then a lone or leading point goes.
+  const trimmed = `CASE WHEN contains(${t}, '.') THEN rtrim(rtrim(ltrim(${t}, '0'), '0'), '.') ELSE ltrim(${t}, '0') END`;
+  const value = `CASE WHEN ${trimmed} = '' OR starts_with(${trimmed}, '.') THEN '0' || ${trimmed} ELSE ${trimmed} END`;
+  return { whole, value, ok };
 }
 
 /**
  * `adjusted_count` (SPEC §11) as core/sampling.ts adjustedCountOf stores it:
  * a decimal ≥ 1 without leading or trailing zeros, NULL for exactly 1.
  */
-function adjustedCountSql(
-  f: string,
-  json: boolean,
-  raw: string,
-  text: string,
-  isText: string,
-): [string, string] {
-  const { text: t, whole, value, ok } = decimalSql(f, json, raw, text, isText);
-  // A JSON null arrives as the text null; an empty value means absent, as in the parser.
+function adjustedCountSql(t: string): [string, string] {
+  const { whole, value, ok } = decimalSql(t);
+  // An empty value means absent, as in the parser.
   return [
     `CASE WHEN ${t} IS NULL OR ${t} = 'null' OR ${value} = '1' THEN NULL ELSE ${value} END`,
     `(${t} IS NULL OR ${t} = 'null' OR (${ok} AND ${whole} <> '0'))`,
@@ -206,7 +214,7 @@ export function canonicalSelectSql(
   const secretsOk = text.map((f) => secretOkSql(`v_${f}`)).join(' AND ');
   const reader =
     format === 'jsonl'
-      ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${ALL_EVENT_FIELDS.map((f) => `${f}: 'JSON'`).join(', ')}})`
+      ? `read_json(${lit(path)}, format = 'newline_delimited', columns = {${ALL_EVENT_FIELDS.map((f) => `${f}: '${jsonReadType(f)}'`).join(', ')}})`
       : `read_csv(${lit(path)}, header = true, max_line_size = ${MAX_LINE_BYTES}, auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true, null_padding = false, columns = {${columns.map((c) => `${lit(c)}: 'VARCHAR'`).join(', ')}})`;
   return `
 SELECT

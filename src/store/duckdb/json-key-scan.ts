@@ -12,8 +12,16 @@
  * decide exactly: a record it cannot read as a flat object of plain keys
  * (an escaped key, a nested value, text that is not JSON) is reported as
  * undecided, and the caller lets the parser decide.
+ *
+ * It also checks what DuckDB's typed read of a value cannot (`kinds`): the
+ * reader turns a number or `true` into text, a string of digits into a
+ * number and rounds a fraction, all silently. So a `text` field must hold a
+ * string, a `count` field bare digits, a `decimal` field either (or null).
  */
 import { createReadStream } from 'node:fs';
+
+/** What a key's value must be (besides null): a string, bare digits, or either. */
+export type ValueKind = 'text' | 'count' | 'decimal';
 
 export type KeyScanResult =
   | { ok: true; lines: number }
@@ -31,14 +39,17 @@ const NEWLINE = 0x0a;
 class KeyTrie {
   readonly next: Int32Array;
   readonly last: Uint8Array;
+  /** The kind of value the key ending at a node must have (ANY: whatever JSON). */
+  readonly kind: Uint8Array;
 
-  constructor(keys: readonly string[]) {
+  constructor(keys: readonly string[], kinds: Readonly<Record<string, ValueKind>>) {
     const bytes = keys.map((k) => Buffer.from(k, 'utf8'));
     const nodes = 2 + bytes.reduce((n, b) => n + b.length, 0);
     this.next = new Int32Array(nodes * 256);
     this.last = new Uint8Array(nodes);
+    this.kind = new Uint8Array(nodes);
     let used = 2; // node 0 is the dead end, node 1 the root
-    for (const b of bytes) {
+    for (const [k, b] of bytes.entries()) {
       let node = 1;
       for (const c of b) {
         const at = node * 256 + c;
@@ -46,6 +57,8 @@ class KeyTrie {
         node = this.next[at] as number;
       }
       this.last[node] = 1;
+      const kind = kinds[keys[k] as string];
+      if (kind !== undefined) this.kind[node] = KINDS[kind];
     }
   }
 }
@@ -71,6 +84,7 @@ const PROBLEMS = [
   'a line break inside a string or key',
   'an escaped key',
   'unknown field',
+  'a value of another type than the field takes',
 ];
 const NOT_OBJECT = -1;
 const NOT_FLAT = -2;
@@ -78,6 +92,24 @@ const NESTED = -3;
 const BROKEN_LINE = -4;
 const ESCAPED_KEY = -5;
 const UNKNOWN = -6;
+const NOT_TYPED = -7;
+
+// The value kinds, and DIGITS: inside a number that must be bare digits.
+const ANY = 0;
+const KINDS = { text: 1, count: 2, decimal: 3 } as const;
+const DIGITS = 4;
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/** The kind check at byte `c` of a value (state → to): the kind that holds from here, or NOT_TYPED. */
+function checkKind(kind: number, state: number, to: number, c: number): number {
+  if (state !== VALUE) return kind === DIGITS && to === SCALAR && !isDigit(c) ? NOT_TYPED : kind;
+  if (to === STRING) return kind === KINDS.count ? NOT_TYPED : ANY;
+  if (to !== SCALAR) return kind;
+  // The only JSON scalar that starts with `n` is null, which every kind takes.
+  if (c === 0x6e) return ANY;
+  if (kind === KINDS.text) return NOT_TYPED;
+  return isDigit(c) ? DIGITS : NOT_TYPED;
+}
 const EMPTY = Buffer.alloc(0);
 /** At most this much of an unknown key is named. */
 const MAX_KEY_BYTES = 200;
@@ -114,6 +146,8 @@ function step(state: number, c: number): number {
 interface ScanState {
   state: number;
   node: number;
+  /** The kind of the value being reached or read (its key's, see `checkKind`). */
+  kind: number;
   /** Newlines read so far: the current record is on line `lines + 1`. */
   lines: number;
   /** A problem (negative) once a record is refused, else 0. */
@@ -126,7 +160,7 @@ interface ScanState {
 /** Scans one chunk; sets `problem` and returns at the first record it refuses. */
 function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
   const { next, last } = trie;
-  let { state, node, lines } = s;
+  let { state, node, lines, kind } = s;
   let keyStart = 0;
   // Whether the key being read started in this chunk (else s.keyHead holds its start).
   let fresh = false;
@@ -143,8 +177,13 @@ function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
       if (c === NEWLINE) break;
       state = STRING;
     } else if (state === KEY) {
+      while (c !== QUOTE && c !== BACKSLASH && c !== NEWLINE && i < n - 1) {
+        node = next[node * 256 + c] as number;
+        c = b[++i] as number;
+      }
       if (c === QUOTE) {
         if (last[node] !== 1) break;
+        kind = trie.kind[node] as number;
         state = COLON;
       } else if (c === BACKSLASH || c === NEWLINE) break;
       else node = next[node * 256 + c] as number;
@@ -153,6 +192,12 @@ function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
       const to = step(state, c);
       if (to < 0) {
         s.problem = to;
+        break;
+      }
+      if (kind !== ANY) kind = checkKind(kind, state, to, c);
+      if (kind < 0) {
+        s.problem = kind;
+        s.key = keyOfValue(b, i);
         break;
       }
       if (to === KEY) {
@@ -169,6 +214,14 @@ function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
   s.state = state;
   s.node = node;
   s.lines = lines;
+  s.kind = kind;
+}
+
+/** The key before the value starting at byte `i`, when it is in this chunk (for the message). */
+function keyOfValue(b: Buffer, i: number): string | undefined {
+  const end = i > 0 ? b.lastIndexOf(QUOTE, i - 1) : -1;
+  const start = end > 0 ? b.lastIndexOf(QUOTE, end - 1) : -1;
+  return start < 0 ? undefined : b.subarray(start + 1, end).toString('utf8');
 }
 
 /** Why the scan stopped at byte `i` in a key or string. */
@@ -187,17 +240,19 @@ function keyBytes(head: Buffer, b: Buffer, from: number, to: number): Buffer {
 }
 
 /**
- * Scans every line of a JSON lines file for keys outside `known`. Stops at
- * the first line with one (or one it cannot decide), or when `stop()` says
- * so (the read failed: nothing to decide any more).
+ * Scans every line of a JSON lines file for keys outside `known`, and for
+ * values that are not of their key's kind (`kinds`). Stops at the
+ * first line with one (or one it cannot decide), or when `stop()` says so
+ * (the read failed: nothing to decide any more).
  */
 export async function scanJsonKeys(
   path: string,
   known: readonly string[],
   stop: () => boolean = () => false,
+  kinds: Readonly<Record<string, ValueKind>> = {},
 ): Promise<KeyScanResult> {
-  const trie = new KeyTrie(known);
-  const s: ScanState = { state: LINE, node: 1, lines: 0, problem: 0, keyHead: EMPTY };
+  const trie = new KeyTrie(known, kinds);
+  const s: ScanState = { state: LINE, node: 1, kind: ANY, lines: 0, problem: 0, keyHead: EMPTY };
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
     for await (const chunk of stream) {
