@@ -84,15 +84,14 @@ export function centsOfLines(lines: readonly Keyed[], path: (l: LineKey) => stri
       lines.reduce((a, l) => a + f(l), 0n),
       2,
     );
-  const effective = nested(
+  const tree = splitTree(paths, [all]);
+  const effective = tree(
     lines.map((l) => l.effective_cost),
-    paths,
-    [[all, total((l) => l.effective_cost)]],
+    [total((l) => l.effective_cost)],
   );
-  const discount = nested(
+  const discount = tree(
     lines.map((l) => l.list_cost - l.effective_cost),
-    paths,
-    [[all, total((l) => l.list_cost - l.effective_cost)]],
+    [total((l) => l.list_cost - l.effective_cost)],
   );
   return lines.map((l, i) => derive(l, effective[i] ?? 0n, discount[i] ?? 0n));
 }
@@ -116,15 +115,14 @@ export function recentLines(
   const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
   const target = (g: number[], f: (c: LineCents) => Money) => g.reduce((a, i) => a + f(lines[i]!.cents), 0n);
   const paths = lines.map(path);
-  const effective = nested(
+  const tree = splitTree(paths, sorted);
+  const effective = tree(
     lines.map((l) => l.effective_cost),
-    paths,
-    sorted.map((g) => [g, target(g, (c) => c.effective_cost)]),
+    sorted.map((g) => target(g, (c) => c.effective_cost)),
   );
-  const discount = nested(
+  const discount = tree(
     lines.map((l) => l.list_cost - l.effective_cost),
-    paths,
-    sorted.map((g) => [g, target(g, (c) => c.list_cost - c.effective_cost)]),
+    sorted.map((g) => target(g, (c) => c.list_cost - c.effective_cost)),
   );
   return lines.map((l, i) => derive(l, effective[i] ?? 0n, discount[i] ?? 0n));
 }
@@ -162,40 +160,62 @@ function clamp(v: Money, top: Money): Money {
   return v < lo ? lo : v > hi ? hi : v;
 }
 
+/** A group of lines split along the paths: a line, or the parts in the order they are rounded. */
+type Split = number | Split[];
+
 /**
  * Rounds amounts to cents top-down: each of the given groups to its cents,
  * then the subgroups at every depth of the paths, by largest remainder,
- * subgroups in key order.
+ * subgroups in key order. The splits depend only on the paths, so they are
+ * made once and return a function that rounds any amounts of the same lines
+ * (effective cost, discount) to the groups' cents.
  */
-function nested(
-  amounts: readonly Money[],
+function splitTree(
   paths: readonly string[][],
-  tops: readonly (readonly [readonly number[], Money])[],
-): Money[] {
-  const out: Money[] = amounts.map(() => 0n);
-  for (const [members, cents] of tops) if (members.length > 0) split(members, cents, 0);
-  return out;
+  groups: readonly (readonly number[])[],
+): (amounts: readonly Money[], cents: readonly Money[]) => Money[] {
+  const tops = groups.map((g) => (g.length > 0 ? split(g, 0) : null));
+  return (amounts, cents) => {
+    const out: Money[] = amounts.map(() => 0n);
+    const sums = new Map<Split[], Money[]>();
+    const sumOf = (s: Split): Money => {
+      if (typeof s === 'number') return amounts[s] ?? 0n;
+      const parts = s.map(sumOf);
+      sums.set(s, parts);
+      return parts.reduce((a, b) => a + b, 0n);
+    };
+    const give = (s: Split, target: Money): void => {
+      if (typeof s === 'number') {
+        out[s] = target;
+        return;
+      }
+      const shares = roundToCentsLargestRemainder(sums.get(s) as Money[], target);
+      s.forEach((part, j) => {
+        give(part, shares[j] ?? 0n);
+      });
+    };
+    tops.forEach((top, i) => {
+      if (top === null) return;
+      sumOf(top);
+      give(top, cents[i] ?? 0n);
+    });
+    return out;
+  };
 
-  function split(members: readonly number[], target: Money, depth: number): void {
-    if (members.length === 1 && depth >= (paths[members[0] as number]?.length ?? 0)) {
-      out[members[0] as number] = target;
-      return;
-    }
-    const groups = new Map<string, number[]>();
+  function split(members: readonly number[], depth: number): Split {
+    if (members.length === 1 && depth >= (paths[members[0] as number]?.length ?? 0))
+      return members[0] as number;
+    const byKey = new Map<string, number[]>();
     for (const i of members) {
       const k = paths[i]?.[depth] ?? String(i);
-      const g = groups.get(k);
+      const g = byKey.get(k);
       if (g) g.push(i);
-      else groups.set(k, [i]);
+      else byKey.set(k, [i]);
     }
     // Past the last step of the path, lines with the same path are told apart by position.
     const atLeaf = members.every((i) => depth >= (paths[i]?.length ?? 0));
-    const keys = atLeaf ? members.map(String) : [...groups.keys()].sort();
-    const parts = atLeaf ? members.map((i) => [i]) : keys.map((k) => groups.get(k) as number[]);
-    const sums = parts.map((p) => p.reduce((a, i) => a + (amounts[i] ?? 0n), 0n));
-    const shares = roundToCentsLargestRemainder(sums, target);
-    parts.forEach((p, j) => {
-      split(p, shares[j] ?? 0n, atLeaf ? Number.POSITIVE_INFINITY : depth + 1);
-    });
+    if (atLeaf) return members.map((i) => split([i], Number.POSITIVE_INFINITY));
+    const keys = [...byKey.keys()].sort();
+    return keys.map((k) => split(byKey.get(k) as number[], depth + 1));
   }
 }
