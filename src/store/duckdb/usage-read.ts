@@ -90,14 +90,15 @@ export async function readGroups(db: ChunkDb, groupsSql: string): Promise<UsageG
       const col = (i: number) => chunk.getColumnVector(i);
       const [own, payer, rest] = [col(0), col(1), col(2)];
       const counts = COUNTS.map((_, i) => col(3 + i));
-      for (let row = 0; row < chunk.rowCount; row++) {
-        const value = (c: Count) => counts[AT[c]]?.getItem(row) as number | null;
+      const rows = chunk.rowCount;
+      for (let row = 0; row < rows; row++) {
         groups.push(
           groupOf(
             owns[own.getItem(row) as number] as SelectorTuple,
             payers[payer.getItem(row) as number] as Payer,
             rests[rest.getItem(row) as number] as Rest,
-            value,
+            counts,
+            row,
           ),
         );
       }
@@ -166,8 +167,13 @@ function restOf(r: Row): Rest {
   };
 }
 
-function groupOf(own: SelectorTuple, p: Payer, r: Rest, value: (c: Count) => number | null): UsageGroup {
-  const n = (c: Count) => value(c) ?? 0;
+/** A count column's value at a row (null when NULL). */
+type Column = { getItem(row: number): unknown };
+const valueAt = (counts: readonly Column[], c: Count, row: number) =>
+  (counts[AT[c]] as Column).getItem(row) as number | null;
+
+function groupOf(own: SelectorTuple, p: Payer, r: Rest, counts: readonly Column[], row: number): UsageGroup {
+  const n = (c: Count) => valueAt(counts, c, row) ?? 0;
   const g: UsageGroup = {
     own,
     payer: p.payer,
@@ -181,7 +187,7 @@ function groupOf(own: SelectorTuple, p: Payer, r: Rest, value: (c: Count) => num
     data_source: r.data_source,
     project: own.project,
     time: n('time'),
-    day: value('day'),
+    day: valueAt(counts, 'day', row),
     events: n('events'),
     requests: n('requests'),
     tier_units: n('tier_units'),
@@ -194,7 +200,10 @@ function groupOf(own: SelectorTuple, p: Payer, r: Rest, value: (c: Count) => num
     ...r.sample,
   };
   if (r.wrapper) g.wrapper = true;
-  for (const f of RICH_COUNT_FIELDS) if (n(f) > 0) g[f] = n(f);
+  for (const f of RICH_COUNT_FIELDS) {
+    const v = n(f);
+    if (v > 0) g[f] = v;
+  }
   if (r.units) {
     const units: Record<string, number> = {};
     addUnits(units, r.units, g.events);
