@@ -225,6 +225,9 @@ function lineValue(text: string, line: number): YNode {
   return node;
 }
 
+/** Plain text inside a flow collection: up to a flow indicator, or a colon before a space, an indicator or the end. */
+const PLAIN_RUN = /(?:[^,[\]{}:]|:(?![\s,[\]{}]|$))*/y;
+
 /**
  * A flow collection written on one line (`{ id: a, team: b }`, `[a, b]`):
  * plain or quoted scalars, nested collections, no empty entries, no
@@ -294,18 +297,12 @@ class FlowReader {
       this.at = start + closingQuote(this.text.slice(start)) + 1;
       return scalar(this.text.slice(start, this.at), this.line);
     }
-    while (this.at < this.text.length && !this.plainEnds()) this.at++;
+    PLAIN_RUN.lastIndex = start;
+    PLAIN_RUN.test(this.text);
+    this.at = PLAIN_RUN.lastIndex;
     const plain = this.text.slice(start, this.at).trimEnd();
     if (plain === '' || plain.includes(' #')) throw new GiveUp();
     return scalar(plain, this.line);
-  }
-
-  /** A flow indicator ends plain text, and so does a colon before a space, an indicator or the end. */
-  private plainEnds(): boolean {
-    const c = this.text[this.at] as string;
-    if (c !== ':') return ',[]{}'.includes(c);
-    const next = this.text[this.at + 1];
-    return next === undefined || next === ' ' || ',[]{}'.includes(next);
   }
 
   private space(): void {
@@ -336,7 +333,7 @@ const CORE_TAGS = new Schema({ schema: 'core' }).tags.filter(
 /** The value of a plain scalar under the core schema, decided by the `yaml` package's own tags. */
 function resolvePlain(text: string): unknown {
   // Only `~`, digits, signs, dots and the words null, true and false can be other than a string.
-  if (/^[A-Za-z]/.test(text) && !/^[nNtTfF]/.test(text)) return text;
+  if (/^[A-Za-z]/.test(text) && !/^(?:[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(text)) return text;
   // Dates and amounts repeat across a registry: each text is resolved once.
   if (resolved.has(text)) return resolved.get(text);
   const value = byCoreTags(text);
