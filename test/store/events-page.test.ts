@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyEvent, type TraceLink, type UsageEvent } from '../../src/core/event.js';
 import type { EventsPageQuery, Store } from '../../src/store/store.js';
 import { ADAPTERS, openFresh } from './adapters.js';
+import { link as contractLink } from './contract.js';
 
 const T = Date.UTC(2026, 9, 10);
 const HASH = 'ab'.repeat(32);
@@ -81,17 +82,8 @@ describe.each(ADAPTERS)('$name store: eventsPage filters', (adapter) => {
   });
 });
 
-const link = (trace_id: string, span_id: string, over: Partial<TraceLink>): TraceLink => ({
-  trace_id,
-  span_id,
-  parent_span_id: null,
-  tenant: null,
-  api_key: null,
-  service: null,
-  agent: null,
-  project: null,
-  ...over,
-});
+const link = (trace_id: string, span_id: string, over: Partial<TraceLink>): TraceLink =>
+  contractLink(span_id, { trace_id, ...over });
 
 // A tenant's events found in steps (the DuckDB store reads the log by row id):
 // claims by events and by trace links, a span claiming another tenant inside
