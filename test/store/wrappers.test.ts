@@ -218,7 +218,10 @@ describe.each(ADAPTERS)('$name store', (adapter: Adapter) => {
         ['gpt-3.5-turbo-0125', 2, 22_500_000n],
       ]);
       // Scoped to the planner's selectors (a replay's signals): the wrappers of its traces only, the same sums.
-      const scoped = await s.signalFacts({ ...signalQuery('nhi-planner'), match: [{ service: 'travel-planner' }] });
+      const scoped = await s.signalFacts({
+        ...signalQuery('nhi-planner'),
+        match: [{ service: 'travel-planner' }],
+      });
       expect(scoped.models).toEqual(facts.models);
     });
   });
