@@ -258,6 +258,16 @@ describe('help, values and clear errors (issue 12 item 3)', () => {
     for (const name of Object.keys(COMMANDS)) expect(cli.out).toContain(`  ${name}`);
   });
 
+  it('an unknown command is named with the nearest one, an object property too', async () => {
+    expect(await main(['statment'])).toBe(2);
+    expect(cli.err).toContain("unknown command 'statment' (did you mean statement?)");
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      cli.err = '';
+      expect(await main([name]), name).toBe(2);
+      expect(cli.err, name).toContain(`unknown command '${name}'`);
+    }
+  });
+
   it('an unknown option is named with the nearest one, no raw parser text', async () => {
     expect(await run('statement', '--perod', '2026-10')).toBe(2);
     expect(cli.err).toContain('unknown option --perod (did you mean --period?)');
