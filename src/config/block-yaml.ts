@@ -62,7 +62,7 @@ function contentLines(text: string): Line[] {
     let indent = 0;
     while (s.charCodeAt(indent) === 32) indent++;
     if (indent === s.length || s[indent] === '#') continue;
-    if (!started && s === '---' && raw.slice(i + 1).some(hasContent)) {
+    if (!started && s === '---' && hasContentAfter(raw, i)) {
       started = true;
       continue;
     }
@@ -90,7 +90,7 @@ class Reader {
     for (let l = this.peek(); l && l.indent === indent && isItem(l.text); l = this.peek()) {
       node.items.push(this.item(l));
     }
-    this.end(indent);
+    this.noDeeper(indent);
     return node;
   }
 
@@ -124,7 +124,7 @@ class Reader {
       seen.add(pair.key);
       node.items.push(pair);
     }
-    this.end(indent);
+    this.noDeeper(indent);
     return node;
   }
 
@@ -150,14 +150,8 @@ class Reader {
     return { kind: 'scalar', line: no, value: null, source: '' };
   }
 
-  /** After a scalar, the next line may not be deeper (that would continue the scalar). */
+  /** Nothing deeper may follow a scalar (it would continue it) or end a collection (malformed). */
   private noDeeper(indent: number): void {
-    const next = this.peek();
-    if (next && next.indent > indent) throw new GiveUp();
-  }
-
-  /** A collection ends at a shallower line; a deeper one here is malformed. */
-  private end(indent: number): void {
     const next = this.peek();
     if (next && next.indent > indent) throw new GiveUp();
   }
@@ -167,9 +161,13 @@ class Reader {
   }
 }
 
-function hasContent(s: string): boolean {
-  const t = s.trimStart();
-  return t !== '' && !t.startsWith('#');
+/** Whether a line after `i` holds content (a lone `---` before nothing is a document of its own). */
+function hasContentAfter(raw: readonly string[], i: number): boolean {
+  for (let k = i + 1; k < raw.length; k++) {
+    const t = (raw[k] as string).trimStart();
+    if (t !== '' && !t.startsWith('#')) return true;
+  }
+  return false;
 }
 
 function isItem(text: string): boolean {

@@ -7,7 +7,8 @@
  * then read whole, so payer and tenant are the statement's whatever a
  * trace's length. Wrappers are found from the spans below a span, which no
  * walk up can miss: a token-carrying span more than a day from every walking
- * event of its trace is not seen (docs/replay.md).
+ * event of its trace is not seen (docs/decisions.md, "The drill-down and
+ * replay read a trace near its events first").
  */
 import type { UsageEvent } from '../core/event.js';
 import type { TraceIndex, WalkStep } from '../core/trace-walk.js';

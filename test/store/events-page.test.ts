@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyEvent, type TraceLink, type UsageEvent } from '../../src/core/event.js';
 import type { EventsPageQuery, Store } from '../../src/store/store.js';
-import { ADAPTERS, openFresh } from './adapters.js';
+import { ADAPTERS, type Adapter, openFresh } from './adapters.js';
 import { link as contractLink } from './contract.js';
 
 const T = Date.UTC(2026, 9, 10);
@@ -32,18 +32,27 @@ const EVENTS: UsageEvent[] = [
   ev('e10', { api_key: 'cd'.repeat(32) }),
 ];
 
+/** A fresh store of the adapter in a temporary folder, and how to close and remove both. */
+async function freshStore(adapter: Adapter): Promise<{ store: Store; close: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-page-'));
+  const store = await openFresh(adapter, dir);
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe.each(ADAPTERS)('$name store: eventsPage filters', (adapter) => {
-  let dir: string;
   let store: Store;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'tally-page-'));
-    store = await openFresh(adapter, dir);
+    ({ store, close } = await freshStore(adapter));
     await store.ingest('test', [EVENTS]);
   });
-  afterAll(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
   const ids = async (q: Partial<EventsPageQuery>) =>
     (await store.eventsPage({ from: T, to: T + 86_400_000, limit: 100, ...q })).map((e) => e.id).sort();
@@ -107,11 +116,10 @@ const LINKS = [
 ];
 
 describe.each(ADAPTERS)('$name store: eventsPage with a tenant', (adapter) => {
-  let dir: string;
   let store: Store;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'tally-page-'));
-    store = await openFresh(adapter, dir);
+    ({ store, close } = await freshStore(adapter));
     await store.ingest('test', [{ events: TRACED, links: LINKS }]);
     // e27's later version claims no tenant: its trace is no longer the tenant's
     const later = ev('e27', { source: 'openai-usage', service: 'svc-b', trace_id: 'tr5', span_id: 's10' });
@@ -119,10 +127,7 @@ describe.each(ADAPTERS)('$name store: eventsPage with a tenant', (adapter) => {
       superseded: 1,
     });
   });
-  afterAll(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
   const page = (q: Partial<EventsPageQuery>) =>
     store.eventsPage({ from: T, to: T + 86_400_000, limit: 100, ...q });
