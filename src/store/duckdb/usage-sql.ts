@@ -13,7 +13,9 @@
  *     a trace id and a parent, as in core/trace-walk.ts);
  *  3. `tally_spans`: every stored span of those traces, the events' and the
  *     trace links' (spans that are not AI work, SPEC §3.2);
- *  4. `tally_resolved`: the walk up the tree, one row per span in need;
+ *  4. `tally_resolved`: the walk up the tree, one row per span in need; the
+ *     walk carries the paying ancestor's node, its selectors are looked up once
+ *     at the end;
  *  4b. `tally_wnodes`, `tally_wrappers`: the wrappers (core/ai-work.ts), see
  *     `wrapperSetupSql`;
  *  5. the grouping of the window's events. Events with units (rare) are
@@ -160,27 +162,23 @@ export function usageSetupSql(q: UsageQuery): string[] {
      GROUP BY node`,
     `CREATE OR REPLACE TEMP TABLE tally_resolved AS
      WITH RECURSIVE walk AS (
-       SELECT n.node, n.next_node, 1 AS depth, n.want_payer,
-              false AS payer_found, NULL::VARCHAR AS p_api_key, NULL::VARCHAR AS p_service,
-              NULL::VARCHAR AS p_agent, NULL::VARCHAR AS p_project, n.tenant AS tenant_found
+       SELECT n.node, n.next_node, 1 AS depth, n.want_payer, NULL::UHUGEINT AS payer, n.tenant AS tenant_found
        FROM tally_needs n
        UNION ALL
        SELECT w.node, s.next_node, w.depth + 1, w.want_payer,
-              w.payer_found OR (w.want_payer AND s.can_pay),
-              CASE WHEN w.payer_found OR NOT w.want_payer OR NOT s.can_pay THEN w.p_api_key ELSE s.api_key END,
-              CASE WHEN w.payer_found OR NOT w.want_payer OR NOT s.can_pay THEN w.p_service ELSE s.service END,
-              CASE WHEN w.payer_found OR NOT w.want_payer OR NOT s.can_pay THEN w.p_agent ELSE s.agent END,
-              CASE WHEN w.payer_found OR NOT w.want_payer OR NOT s.can_pay THEN w.p_project ELSE s.project END,
+              CASE WHEN w.payer IS NULL AND w.want_payer AND s.can_pay THEN s.node ELSE w.payer END,
               coalesce(w.tenant_found, s.tenant)
        FROM walk w JOIN tally_spans s ON s.node = w.next_node
-       WHERE w.depth < 64 AND ((w.want_payer AND NOT w.payer_found) OR w.tenant_found IS NULL)
+       WHERE w.depth < 64 AND ((w.want_payer AND w.payer IS NULL) OR w.tenant_found IS NULL)
+     ),
+     found AS (
+       SELECT node, arg_max(payer, depth) AS payer, arg_max(tenant_found, depth) AS tenant_found
+       FROM walk GROUP BY node
      )
-     SELECT node,
-            arg_max(payer_found, depth) AS payer_found,
-            arg_max(p_api_key, depth) AS p_api_key, arg_max(p_service, depth) AS p_service,
-            arg_max(p_agent, depth) AS p_agent, arg_max(p_project, depth) AS p_project,
-            arg_max(tenant_found, depth) AS tenant_found
-     FROM walk GROUP BY node`,
+     SELECT f.node, f.payer IS NOT NULL AS payer_found,
+            p.api_key AS p_api_key, p.service AS p_service, p.agent AS p_agent, p.project AS p_project,
+            f.tenant_found
+     FROM found f LEFT JOIN tally_spans p ON p.node = f.payer`,
     ...wrapperSetupSql(window),
   ];
 }
