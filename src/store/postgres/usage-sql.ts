@@ -104,11 +104,9 @@ wrappers AS (
 /** The operations that are aggregates whatever the trace (core/event.ts), as an SQL list. */
 const AGGREGATES = [...AGGREGATE_OPERATIONS].map((o) => `${sqlString(o)}::text`).join(', ');
 
-/**
- * The walk: for each span of the window that needs it, its nearest paying
- * ancestor and inherited tenant. The walk carries the payer's span id; its
- * selectors are looked up once at the end.
- */
+const KEEP = 'w.payer_found OR NOT w.want_payer OR NOT s.can_pay';
+
+/** The walk: for each span of the window that needs it, its nearest paying ancestor and inherited tenant. */
 function walkCtes(q: UsageQuery): string {
   const window = `e.time >= ${ts(q.from)} AND e.time < ${ts(q.to)}`;
   return `
@@ -128,24 +126,25 @@ nodes AS (
   GROUP BY e.trace_id, e.span_id
 ),
 walk AS (
-  SELECT n.trace_id, n.span_id, n.next_span, 1 AS depth, n.want_payer, NULL::text AS payer,
+  SELECT n.trace_id, n.span_id, n.next_span, 1 AS depth, n.want_payer, false AS payer_found,
+         NULL::text AS p_api_key, NULL::text AS p_service, NULL::text AS p_agent, NULL::text AS p_project,
          n.tenant AS tenant_found
   FROM needs n
   UNION ALL
   SELECT w.trace_id, w.span_id, s.next_span, w.depth + 1, w.want_payer,
-         CASE WHEN w.payer IS NULL AND w.want_payer AND s.can_pay THEN s.span_id ELSE w.payer END,
+         w.payer_found OR (w.want_payer AND s.can_pay),
+         CASE WHEN ${KEEP} THEN w.p_api_key ELSE s.api_key END,
+         CASE WHEN ${KEEP} THEN w.p_service ELSE s.service END,
+         CASE WHEN ${KEEP} THEN w.p_agent ELSE s.agent END,
+         CASE WHEN ${KEEP} THEN w.p_project ELSE s.project END,
          coalesce(w.tenant_found, s.tenant)
   FROM walk w JOIN nodes s ON s.trace_id = w.trace_id AND s.span_id = w.next_span
-  WHERE w.depth < 64 AND ((w.want_payer AND w.payer IS NULL) OR w.tenant_found IS NULL)
-),
-found AS (
-  SELECT DISTINCT ON (trace_id, span_id) trace_id, span_id, payer, tenant_found
-  FROM walk ORDER BY trace_id, span_id, depth DESC
+  WHERE w.depth < 64 AND ((w.want_payer AND NOT w.payer_found) OR w.tenant_found IS NULL)
 ),
 resolved AS (
-  SELECT f.trace_id, f.span_id, f.payer IS NOT NULL AS payer_found,
-         p.api_key AS p_api_key, p.service AS p_service, p.agent AS p_agent, p.project AS p_project, f.tenant_found
-  FROM found f LEFT JOIN nodes p ON p.trace_id = f.trace_id AND p.span_id = f.payer
+  SELECT DISTINCT ON (trace_id, span_id) trace_id, span_id, payer_found,
+         p_api_key, p_service, p_agent, p_project, tenant_found
+  FROM walk ORDER BY trace_id, span_id, depth DESC
 ),${wrapperCtes((a) => `${a}.time >= ${ts(q.from)} AND ${a}.time < ${ts(q.to)}`)}`;
 }
 
