@@ -54,7 +54,10 @@ class Loader {
 
   /** Where a path was written: a number's as recorded, any other's from the trees merged again. */
   locate(at: string): SourceLocation | undefined {
-    return this.numbers.get(at) ?? (this.everywhere ??= locationsOf(this.trees)).get(at);
+    const number = this.numbers.get(at);
+    if (number !== undefined) return number;
+    this.everywhere ??= locationsOf(this.trees);
+    return this.everywhere.get(at);
   }
 
   /** Where a path was written by a file merged before the one merging now (a conflict's first value). */
