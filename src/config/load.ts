@@ -3,7 +3,11 @@
  * into the main one: lists concatenate, mappings merge key by key, and a
  * scalar set to two different values is a problem. The SHA-256 covers the
  * bytes of the main file and then of each include, in the order they are read.
- * Every problem carries its file and line.
+ * Every problem carries its file and line: where each path was written is
+ * recorded as the files merge only for numbers (an amount is read from its
+ * text), and for every path only when a problem asks (the files are merged
+ * again, recording): a registry of thousands of identities has a hundred
+ * thousand paths, and a valid one needs none of them.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -30,7 +34,7 @@ export async function loadConfig(
   if (loader.problems.length > 0) throw new ConfigError(loader.problems);
   const config = parseConfig(loader.merged, {
     sha256: loader.hash.digest('hex'),
-    sourceMap: (p) => loader.locations.get(p),
+    sourceMap: (p) => loader.locate(p),
   });
   return { config, files: loader.files };
 }
@@ -40,9 +44,26 @@ class Loader {
   readonly files: string[] = [];
   readonly hash = createHash('sha256');
   readonly merged: Obj = {};
-  readonly locations = new Map<string, SourceLocation>();
+  /** Where numbers were written, recorded as the files merge. */
+  readonly numbers = new Map<string, SourceLocation>();
+  /** Each file's tree, in the order merged. */
+  private readonly trees: Array<{ file: string; node: YMap }> = [];
+  private everywhere: Map<string, SourceLocation> | null = null;
 
   constructor(private readonly read: ReadFile) {}
+
+  /** Where a path was written: a number's as recorded, any other's from the trees merged again. */
+  locate(at: string): SourceLocation | undefined {
+    const number = this.numbers.get(at);
+    if (number !== undefined) return number;
+    this.everywhere ??= locationsOf(this.trees);
+    return this.everywhere.get(at);
+  }
+
+  /** Where a path was written by a file merged before the one merging now (a conflict's first value). */
+  firstLocation(at: string): SourceLocation | undefined {
+    return this.numbers.get(at) ?? locationsOf(this.trees).get(at);
+  }
 
   async visit(file: string, including: string[]): Promise<void> {
     const includer = including.at(-1);
@@ -96,11 +117,20 @@ class Loader {
       });
       return;
     }
-    const source = new Source(display(file), this);
+    const source = new Source(display(file), this, this.numbers, false);
     const includes = source.includes(parsed.node);
     source.mergeMap(this.merged, parsed.node, '');
+    this.trees.push({ file: display(file), node: parsed.node });
     for (const inc of includes) await this.visit(path.resolve(path.dirname(file), inc), [...including, file]);
   }
+}
+
+/** Every path's location: the trees merged again in the same order, recording each (their problems were reported). */
+function locationsOf(trees: ReadonlyArray<{ file: string; node: YMap }>): Map<string, SourceLocation> {
+  const again = new Loader(() => Promise.reject(new Error('no file is read again')));
+  const out = new Map<string, SourceLocation>();
+  for (const t of trees) new Source(t.file, again, out, true).mergeMap(again.merged, t.node, '');
+  return out;
 }
 
 /**
@@ -153,11 +183,16 @@ export function fromYaml(doc: Document, lines: LineCounter, raw: unknown): YNode
   return { kind: 'scalar', line, value: null };
 }
 
-/** One parsed file: converts its nodes to plain values, recording where each path was written. */
+/**
+ * One parsed file: converts its nodes to plain values, recording where each
+ * path was written in `locations` (`everything` false: numbers only).
+ */
 class Source {
   constructor(
     private readonly file: string,
     private readonly loader: Loader,
+    private readonly locations: Map<string, SourceLocation>,
+    private readonly everything: boolean,
   ) {}
 
   includes(map: YMap): string[] {
@@ -190,7 +225,7 @@ class Source {
       } else {
         const value = this.value(node, at, false);
         if (value !== existing) {
-          const first = this.loader.locations.get(at);
+          const first = this.loader.firstLocation(at);
           const where = first ? ` in ${first.file}${first.line ? ` line ${first.line}` : ''}` : '';
           this.problem(node, at, `conflicts with the value set${where}`);
         }
@@ -214,9 +249,10 @@ class Source {
 
   private locate(node: YNode, at: string): void {
     if (node.line === 0) return;
+    if (!this.everything && !(node.kind === 'scalar' && typeof node.value === 'number')) return;
     const loc: SourceLocation = { file: this.file, line: node.line };
     if (node.kind === 'scalar' && node.source !== undefined) loc.text = node.source;
-    this.loader.locations.set(at, loc);
+    this.locations.set(at, loc);
   }
 
   private problem(node: YNode, field: string, reason: string): void {

@@ -51,6 +51,12 @@ interface SelectorIndex {
   prefixed: Map<string, Array<{ position: number; selector: Selector }>>;
 }
 
+/**
+ * The selector index of a configuration's identities: built once and shared
+ * by every Registry of that configuration (a replay's and its signals').
+ */
+const INDEXES = new WeakMap<readonly Identity[], SelectorIndex>();
+
 /** The values of a tuple's fields of one shape, as a key. */
 function projection(t: SelectorTuple, shape: readonly SelectorField[]): string {
   return shape.map((f) => t[f] ?? '\u0001').join('\u0000');
@@ -123,34 +129,9 @@ export class Registry {
    */
   private selectorIndex(): SelectorIndex {
     if (this.index) return this.index;
-    const shapes = new Map<string, readonly SelectorField[]>();
-    const index: SelectorIndex = { byShape: new Map(), prefixed: new Map() };
-    this.config.identities.forEach((identity, position) => {
-      for (const selector of identity.match) {
-        const comparisons = selectorComparisons(selector);
-        if (comparisons.length === 0) continue;
-        const prefix = comparisons.find((c) => c.op === 'key_prefix');
-        if (prefix) {
-          const head = prefix.value.slice(0, MIN_KEY_PREFIX_DIGITS);
-          const list = index.prefixed.get(head) ?? [];
-          list.push({ position, selector });
-          index.prefixed.set(head, list);
-          continue;
-        }
-        const fields = comparisons.map((c) => c.field);
-        const name = fields.join(',');
-        const shape = shapes.get(name) ?? fields;
-        shapes.set(name, shape);
-        const byValues = index.byShape.get(shape) ?? new Map<string, SelectorMatch[]>();
-        index.byShape.set(shape, byValues);
-        const values = projection(selector as SelectorTuple, shape);
-        const list = byValues.get(values) ?? [];
-        list.push({ position, fields: fields.length });
-        byValues.set(values, list);
-      }
-    });
-    this.index = index;
-    return index;
+    this.index = INDEXES.get(this.config.identities) ?? buildSelectorIndex(this.config.identities);
+    INDEXES.set(this.config.identities, this.index);
+    return this.index;
   }
 
   /** SPEC §4.2: identity → application → team → cost center, each as of `t`. */
@@ -272,4 +253,34 @@ export class Registry {
     this.config.prices.discounts.forEach(add);
     return [...out].sort((a, b) => a - b);
   }
+}
+
+function buildSelectorIndex(identities: readonly Identity[]): SelectorIndex {
+  const shapes = new Map<string, readonly SelectorField[]>();
+  const index: SelectorIndex = { byShape: new Map(), prefixed: new Map() };
+  identities.forEach((identity, position) => {
+    for (const selector of identity.match) {
+      const comparisons = selectorComparisons(selector);
+      if (comparisons.length === 0) continue;
+      const prefix = comparisons.find((c) => c.op === 'key_prefix');
+      if (prefix) {
+        const head = prefix.value.slice(0, MIN_KEY_PREFIX_DIGITS);
+        const list = index.prefixed.get(head) ?? [];
+        list.push({ position, selector });
+        index.prefixed.set(head, list);
+        continue;
+      }
+      const fields = comparisons.map((c) => c.field);
+      const name = fields.join(',');
+      const shape = shapes.get(name) ?? fields;
+      shapes.set(name, shape);
+      const byValues = index.byShape.get(shape) ?? new Map<string, SelectorMatch[]>();
+      index.byShape.set(shape, byValues);
+      const values = projection(selector as SelectorTuple, shape);
+      const list = byValues.get(values) ?? [];
+      list.push({ position, fields: fields.length });
+      byValues.set(values, list);
+    }
+  });
+  return index;
 }

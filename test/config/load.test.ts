@@ -81,6 +81,33 @@ describe('loadConfig', () => {
     );
   });
 
+  it('locates problems in list items an include appended, and a missing key by its mapping', async () => {
+    const d = dir({
+      'tally.yaml': MAIN,
+      'registry.yaml': REGISTRY.replace('cost_center: cc-a', 'cost_center: cc-z').replace(
+        '{ id: app-a, owner: team-b }',
+        '{ owner: team-b }',
+      ),
+      'prices.yaml': PRICES.replace('amount: 123456789012.000000000001', 'amount: -1'),
+    });
+    const found = await problems(path.join(d, 'tally.yaml'));
+    const at = (field: string) => found.find((p) => p.field === field);
+    // teams[0] is the main file's; the include's first team is teams[1], on its line 2.
+    expect(at('teams[1].cost_center')).toMatchObject({
+      file: expect.stringMatching(/registry\.yaml$/),
+      record: 2,
+    });
+    expect(at('applications[0].id')).toMatchObject({
+      file: expect.stringMatching(/registry\.yaml$/),
+      record: 4,
+      reason: 'is required',
+    });
+    expect(at('shared_pools[0].amount')).toMatchObject({
+      file: expect.stringMatching(/prices\.yaml$/),
+      record: 5,
+    });
+  });
+
   it('reports a scalar set to two values in two files', async () => {
     const d = dir({
       'tally.yaml': MAIN,

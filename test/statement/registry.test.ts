@@ -56,6 +56,34 @@ describe('identity resolution (4.1)', () => {
       { numRuns: 500 },
     );
   });
+
+  it("is the same from every registry of a configuration, and never another configuration's", () => {
+    const base = config(BASE);
+    const template = base.identities[0] as Identity;
+    const t: SelectorTuple = { api_key: HASH, service: 'a', agent: null, project: null };
+    const first: Config = {
+      ...base,
+      identities: [{ ...template, id: 'by-key', match: [{ api_key: HASH }] }],
+    };
+    const other: Config = {
+      ...base,
+      identities: [
+        { ...template, id: 'by-key', match: [{ api_key: HASH }] },
+        { ...template, id: 'by-key-and-service', match: [{ api_key: HASH.slice(0, 16), service: 'a' }] },
+      ],
+    };
+    const id = (c: Config) => {
+      const r = new Registry(c).resolve(t);
+      return r.kind === 'identity' ? r.identity.id : r.kind;
+    };
+    // The index built for the first registry serves the second of the same configuration (a replay's signals).
+    expect([id(first), id({ ...first }), id(other), id(first)]).toEqual([
+      'by-key',
+      'by-key',
+      'by-key-and-service',
+      'by-key',
+    ]);
+  });
 });
 
 describe('whether any tuple matches a selector (the ingest warning of unmatched selectors)', () => {

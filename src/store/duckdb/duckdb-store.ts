@@ -3,13 +3,13 @@
  * connection, operations run one at a time.
  */
 import { open } from 'node:fs/promises';
-import {
-  type DuckDBAppender,
-  type DuckDBConnection,
-  type DuckDBDataChunk,
+import { createRequire } from 'node:module';
+import type {
+  DuckDBAppender,
+  DuckDBConnection,
+  DuckDBDataChunk,
   DuckDBInstance,
-  DuckDBTimestampValue,
-  type DuckDBValue,
+  DuckDBValue,
 } from '@duckdb/node-api';
 import { LimitError, StoreError, StoreHeldError, TallyError } from '../../core/errors.js';
 import {
@@ -84,6 +84,13 @@ import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type ChunkDb, readGroups } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
+/**
+ * The DuckDB client, required as the CommonJS package it is: imported from an
+ * ES module, Node first reads every file of it for its exports, which took
+ * longer than loading it (a cold start: ~0.4 s against ~0.13 s, load ~6).
+ */
+const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
+
 export interface DuckDBOptions {
   /** DuckDB settings passed at open, e.g. `memory_limit`, `threads`, `temp_directory`. */
   settings?: Record<string, string>;
@@ -152,7 +159,7 @@ export class DuckDBStore implements Store {
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path, opts.settings);
+      instance = await duckdb.DuckDBInstance.create(path, opts.settings);
     } catch (e) {
       throw heldOrFailed(path, e);
     }
@@ -932,7 +939,7 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
   for (const f of EVENT_FIELDS) {
     const v = e[f];
     if (v === null) a.appendNull();
-    else if (f === 'time') a.appendTimestamp(new DuckDBTimestampValue(BigInt(v) * 1000n));
+    else if (f === 'time') a.appendTimestamp(new duckdb.DuckDBTimestampValue(BigInt(v) * 1000n));
     else if (typeof v === 'number') a.appendBigInt(BigInt(v));
     // The parsers fingerprint secrets already; the store makes sure none slips through.
     else a.appendVarchar(storedText(f, v));

@@ -7,6 +7,8 @@
  * be distinct over the keys), priced per event and named by the keys, and
  * everything else (the hourly series with its baselines, the all-time
  * profile of models, networks and claims) is a rollup of that one table.
+ * A query scoped by selectors (replay's) copies the events they match once
+ * and takes its passes over that copy.
  * Another narrow scan samples the evidence of the statement's findings.
  *
  * Hours are priced with whole pico-units per token (exact for any price with
@@ -31,6 +33,7 @@ export const PROFILE = 'tally_signal_profile';
 export const FINE = 'tally_signal_fine';
 export const KEYS = 'tally_signal_keys';
 export const NAMES = 'tally_signal_names';
+export const SCOPED = 'tally_signal_events';
 
 const HOUR_MS = 3_600_000;
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
@@ -85,9 +88,12 @@ const aggList = (q: SignalQuery) => q.aggregateOperations.map((o) => sqlString(o
 const aggregate = (q: SignalQuery) => `(operation IN (${aggList(q)}) OR wrapper)`;
 
 const historyHour = (q: SignalQuery) => Math.floor(q.historyStart / HOUR_MS) * HOUR_MS;
-/** The events the query reads: before the window end, matched by its selectors when it names some; `wrappers`: flagged (usage-sql.ts). */
+/**
+ * The events the query reads: before the window end; when it names selectors,
+ * those they match, copied once by `scopedSql`. `wrappers`: flagged (usage-sql.ts).
+ */
 const readEvents = (q: SignalQuery, wrappers = false) =>
-  eventsWithWrappers(`time < ${ts(q.end)}${q.match ? ` AND ${matchSql(q.match)}` : ''}`, wrappers);
+  eventsWithWrappers(`time < ${ts(q.end)}`, wrappers, q.match ? SCOPED : 'events');
 
 /** What the fine sums are keyed by, besides the hour. */
 const KEY_COLUMNS = [
@@ -104,6 +110,35 @@ const KEY_COLUMNS = [
 /** A key's hash with a salt (a salt is chosen so that no two keys of the window share one). */
 const keyHash = (alias: string, salt: number) =>
   `hash(${KEY_COLUMNS.map((c) => `${alias}.${c}`).join(', ')}, ${Math.trunc(salt)}::INTEGER)`;
+
+/** The columns of the events that the keys, the fine sums and the wrappers read. */
+const FACT_COLUMNS = [
+  ...KEY_COLUMNS,
+  'time',
+  'id',
+  'operation',
+  'tool',
+  'data_source',
+  'status',
+  'error_type',
+  'requests',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
+  'trace_id',
+  'span_id',
+] as const;
+
+/**
+ * The events a scoped query reads (those its selectors match, before the
+ * window end), copied once: a selector test over a month reads a column of
+ * every event, and the keys, the wrappers and the fine sums would each pay it.
+ */
+export const scopedSql = (q: SignalQuery, match: NonNullable<SignalQuery['match']>) => `
+CREATE OR REPLACE TEMP TABLE ${SCOPED} AS
+SELECT ${FACT_COLUMNS.join(', ')} FROM events WHERE time < ${ts(q.end)} AND ${matchSql(match)}`;
 
 /**
  * The distinct keys of the events read (selector tuple, provider, model,
@@ -429,7 +464,8 @@ export async function readSignalFacts(
   run: (sql: string) => Promise<number>,
 ): Promise<SignalFacts> {
   try {
-    for (const sql of wrapperSetupSql(`time < ${ts(q.end)}`, q.match && matchSql(q.match))) await run(sql);
+    if (q.match) await run(scopedSql(q, q.match));
+    for (const sql of wrapperSetupSql(`time < ${ts(q.end)}`, q.match && SCOPED)) await run(sql);
     const [w] = await rows('SELECT count(*) AS n FROM tally_wrappers');
     await run(keysSql(q));
     const { tuples, pairs } = distinctSeen(
@@ -442,7 +478,7 @@ export async function readSignalFacts(
     await run(namesSql(salt, q.identify(tuples)));
     await run(hourlySql(q));
     await run(profileSql(q));
-    await run(`DROP TABLE ${FINE}; DROP TABLE ${KEYS}; DROP TABLE ${NAMES}`);
+    await run(`DROP TABLE ${FINE}; DROP TABLE ${KEYS}; DROP TABLE ${NAMES}; DROP TABLE IF EXISTS ${SCOPED}`);
     await run(denseSql(q));
     await run(`DROP TABLE ${HOURLY}`);
     const c = candidatesSql(q);
@@ -501,7 +537,7 @@ export async function readSignalFacts(
     };
   } finally {
     await run(
-      `DROP TABLE IF EXISTS ${KEYS}; DROP TABLE IF EXISTS ${NAMES}; DROP TABLE IF EXISTS ${FINE}; DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
+      `DROP TABLE IF EXISTS ${SCOPED}; DROP TABLE IF EXISTS ${KEYS}; DROP TABLE IF EXISTS ${NAMES}; DROP TABLE IF EXISTS ${FINE}; DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
     );
   }
 }

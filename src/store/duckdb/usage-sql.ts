@@ -77,15 +77,16 @@ const NODE = (span: string, trace = 'e.trace_id') =>
  * Only wrappers whose operation is not already an aggregate are kept
  * (`plain`): the others are priced as aggregates anyway, and leaving them
  * out keeps the table empty for most months, and their groups whole.
+ * `scoped` names a table of the only events read (one identity's, for its
+ * signals): then only the traces of its token-carrying events are walked.
  */
-export function wrapperSetupSql(window: string, scope?: string): string[] {
+export function wrapperSetupSql(window: string, scoped?: string): string[] {
   const parent = `CASE WHEN e.parent_span_id IS NULL THEN NULL ELSE ${NODE('e.parent_span_id')} END`;
   const carriers = `trace_id IS NOT NULL AND span_id IS NOT NULL AND ${CARRIES_TOKENS}`;
-  // Scoped (one identity's signals): only the traces where one of its token-carrying spans is read.
-  const traces = scope
+  const traces = scoped
     ? `SELECT hash(trace_id) AS th FROM events
        WHERE ${carriers} AND hash(trace_id) IN (
-         SELECT hash(trace_id) FROM events WHERE ${carriers} AND (${window}) AND (${scope}))
+         SELECT hash(trace_id) FROM ${scoped} WHERE ${carriers} AND (${window}))
        GROUP BY th HAVING count(*) >= 2`
     : `SELECT hash(trace_id) AS th FROM events
        WHERE ${carriers}
@@ -112,16 +113,17 @@ export function wrapperSetupSql(window: string, scope?: string): string[] {
 }
 
 /**
- * The events that `where` selects, with a `wrapper` column (`tally_wrappers`
- * prepared by wrapperSetupSql); when there are no wrappers (`any` false),
- * the events as they are, without hashing their ids.
+ * The events that `where` selects (from `events`, or a table of some of
+ * them), with a `wrapper` column (`tally_wrappers` prepared by
+ * wrapperSetupSql); when there are no wrappers (`any` false), the events as
+ * they are, without hashing their ids.
  */
-export function eventsWithWrappers(where: string, any: boolean): string {
-  if (!any) return `SELECT *, false AS wrapper FROM events WHERE ${where}`;
-  return `SELECT *, false AS wrapper FROM events WHERE (${where}) AND trace_id IS NULL
+export function eventsWithWrappers(where: string, any: boolean, from = 'events'): string {
+  if (!any) return `SELECT *, false AS wrapper FROM ${from} WHERE ${where}`;
+  return `SELECT *, false AS wrapper FROM ${from} WHERE (${where}) AND trace_id IS NULL
   UNION ALL
   SELECT e.*, x.node IS NOT NULL AS wrapper
-  FROM events e LEFT JOIN tally_wrappers x ON x.node = ${NODE('e.span_id')}
+  FROM ${from} e LEFT JOIN tally_wrappers x ON x.node = ${NODE('e.span_id')}
   WHERE (${where}) AND e.trace_id IS NOT NULL`;
 }
 
