@@ -86,6 +86,10 @@ describe.each(ADAPTERS)('$name store: eventsPage filters', (adapter) => {
   it('selects a tenant with the events that may inherit it in their trace, and provider and model as stored', async () => {
     // e8 may inherit t1 from e7 in its trace; e5 and e6 are in a trace where no span claims it
     expect(await ids({ tenant: 't1' })).toEqual(['e1', 'e3', 'e7', 'e8']);
+    // no trace claims t2: its claiming events alone
+    expect(await ids({ tenant: 't2' })).toEqual(['e2']);
+    expect(await ids({ tenant: 't2', match: { own: [{ service: 'svc-a' }], shared: [] } })).toEqual(['e2']);
+    expect(await ids({ tenant: 't2', match: { own: [{ service: 'svc-b' }], shared: [] } })).toEqual([]);
     expect(await ids({ provider: null })).toEqual(['e4']);
     expect(await ids({ model: 'other', provider: 'p' })).toEqual(['e3']);
   });
