@@ -86,6 +86,10 @@ describe.each(ADAPTERS)('$name store: eventsPage filters', (adapter) => {
   it('selects a tenant with the events that may inherit it in their trace, and provider and model as stored', async () => {
     // e8 may inherit t1 from e7 in its trace; e5 and e6 are in a trace where no span claims it
     expect(await ids({ tenant: 't1' })).toEqual(['e1', 'e3', 'e7', 'e8']);
+    // no trace claims t2: its claiming events alone
+    expect(await ids({ tenant: 't2' })).toEqual(['e2']);
+    expect(await ids({ tenant: 't2', match: { own: [{ service: 'svc-a' }], shared: [] } })).toEqual(['e2']);
+    expect(await ids({ tenant: 't2', match: { own: [{ service: 'svc-b' }], shared: [] } })).toEqual([]);
     expect(await ids({ provider: null })).toEqual(['e4']);
     expect(await ids({ model: 'other', provider: 'p' })).toEqual(['e3']);
   });
@@ -174,5 +178,50 @@ describe.each(ADAPTERS)('$name store: eventsPage with a tenant', (adapter) => {
     expect(first?.id).toBe('e31');
     const after = { time: first?.time ?? 0, source: 'test', id: 'e31' };
     expect((await page({ tenant: 't1', limit: 2, after })).map((e) => e.id)).toEqual(['e26', 'e23']);
+  });
+});
+
+// The rows of a claimed trace whatever they claim: an own span claiming another tenant still makes
+// the shared work below it a candidate (found in the DuckDB store's one scan of the claiming rows
+// and their traces' rows), an own span that claims none inherits the tenant, and pages follow.
+const INVOKED: UsageEvent[] = [
+  ev('e41', { service: 'svc-a', trace_id: 'tr10', span_id: 'a1', tenant: 't1' }),
+  ev('e42', { service: 'svc-d', trace_id: 'tr10', span_id: 'a2', parent_span_id: 'a1', tenant: 't6' }),
+  ev('e43', { service: 'agents', trace_id: 'tr10', span_id: 'a3', parent_span_id: 'a2' }),
+  ev('e44', { service: 'svc-a', trace_id: 'tr12', span_id: 'c1', tenant: 't1' }),
+  ev('e45', { service: 'svc-d', trace_id: 'tr12', span_id: 'c2', parent_span_id: 'c1' }),
+  ev('e46', { service: 'svc-d', tenant: 't1' }),
+  ev('e47', { service: 'agents', trace_id: 'tr11', span_id: 'b2', parent_span_id: 'b1', tenant: 't1' }),
+  ev('e48', { service: 'svc-d', tenant: 't6' }),
+];
+
+describe.each(ADAPTERS)('$name store: eventsPage with a tenant and selectors', (adapter) => {
+  let store: Store;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, close } = await freshStore(adapter));
+    await store.ingest('test', [INVOKED]);
+  });
+  afterAll(() => close());
+
+  const q = { tenant: 't1', match: { own: [{ service: 'svc-d' }], shared: [{ service: 'agents' }] } };
+  const page = (over: Partial<EventsPageQuery>) =>
+    store.eventsPage({ from: T, to: T + 86_400_000, limit: 100, ...q, ...over });
+
+  it('finds shared work under an own span that claims another tenant, and own spans inheriting it', async () => {
+    expect((await page({})).map((e) => e.id)).toEqual(['e46', 'e45', 'e43']);
+  });
+
+  it('pages across the candidates one at a time, newest first, to the end', async () => {
+    const seen: string[] = [];
+    let after: EventsPageQuery['after'] = null;
+    for (let i = 0; i < 5; i++) {
+      const [e, ...rest] = await page({ limit: 1, after });
+      expect(rest).toEqual([]);
+      if (e === undefined) break;
+      seen.push(e.id);
+      after = { time: e.time, source: e.source, id: e.id };
+    }
+    expect(seen).toEqual(['e46', 'e45', 'e43']);
   });
 });

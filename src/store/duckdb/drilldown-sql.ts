@@ -43,60 +43,81 @@ ORDER BY e.time DESC, e.source DESC, e.id DESC`;
 /** The temporary tables of `tenantPageSql`, dropped after the page. */
 export const TENANT_PAGE_TABLES = [
   'tally_page_replaced',
-  'tally_page_tenant',
   'tally_page_claimed',
-  'tally_page_nodes',
+  'tally_page_rows',
   'tally_page_owned',
 ] as const;
+
+/** The statements of a tenant page, run in this order by the store. */
+export interface TenantPageSql {
+  /** Fill the replaced versions' row ids and the traces where a live span claims the tenant. */
+  claims: string[];
+  /** One row: `traced`, whether any trace claims the tenant. */
+  traced: string;
+  /** Fill the rows the page is chosen from and the traces with an own span, given `traced`'s answer. */
+  rows(traced: boolean): string[];
+  /** The page's events. */
+  page: string;
+}
 
 /**
  * A page with a tenant filter: the same events as `eventsPageSql` (the
  * tenant claimed, or inherited in a trace where some span claims it; the
  * selectors `match` asks for, or shared work in a trace with one of them),
  * found in steps that each read few columns of the log, since each column a
- * month-wide scan touches costs a read of it all: the live rows claiming
- * the tenant, the live events of their traces, the traces with a span of
- * `own` selectors among those, then the page's rows by row id. Each step is
- * its own statement, so that DuckDB does not test selectors over the month
- * before the trace joins narrow it. Returns the statements that fill the
- * temporary tables, then the page's query.
+ * month-wide scan touches costs a read of it all: the traces some live span
+ * claims the tenant in, then in one scan the live rows claiming the tenant
+ * or in those traces (so the selector columns are read once; only the
+ * claiming rows when no trace claims it), the traces with a span of `own`
+ * selectors among those, then the page's rows by row id. Each step is its
+ * own statement, so that DuckDB does not test selectors over the month
+ * before the tenant and trace filters narrow it.
  */
-export function tenantPageSql(q: EventsPageQuery & { tenant: string }): { setup: string[]; page: string } {
+export function tenantPageSql(q: EventsPageQuery & { tenant: string }): TenantPageSql {
   const t = sqlString(q.tenant);
   const own = q.match ? `coalesce(${matchSql(DUCKDB_WINDOW, q.match.own)}, false)` : 'true';
-  const shared = q.match ? matchSql(DUCKDB_WINDOW, q.match.shared) : 'false';
-  const [replaced, tenant, claimed, nodes, owned] = TENANT_PAGE_TABLES;
+  const [replaced, claimed, rows, owned] = TENANT_PAGE_TABLES;
   const live = `rowid NOT IN (SELECT r FROM ${replaced})`;
-  const setup = [
+  const claims = [
     `CREATE OR REPLACE TEMP TABLE ${replaced} AS ${SUPERSEDED_ROWS}`,
-    `CREATE OR REPLACE TEMP TABLE ${tenant} AS
-SELECT rowid AS r, trace_id, ${own} AS own FROM event_log WHERE tenant = ${t} AND ${live}`,
     `CREATE OR REPLACE TEMP TABLE ${claimed} AS
-SELECT trace_id FROM ${tenant} WHERE trace_id IS NOT NULL
+SELECT trace_id FROM event_log WHERE tenant = ${t} AND trace_id IS NOT NULL AND ${live}
 UNION SELECT trace_id FROM spans WHERE tenant = ${t} AND trace_id IS NOT NULL`,
-    `CREATE OR REPLACE TEMP TABLE ${nodes} AS
-SELECT rowid AS r, tenant, trace_id, ${own} AS own FROM event_log
-WHERE trace_id IN (SELECT trace_id FROM ${claimed}) AND ${live}`,
-    `CREATE OR REPLACE TEMP TABLE ${owned} AS
-SELECT trace_id FROM ${tenant} WHERE own AND trace_id IS NOT NULL
-UNION SELECT trace_id FROM ${nodes} WHERE own
-UNION SELECT trace_id FROM spans WHERE trace_id IN (SELECT trace_id FROM ${claimed}) AND ${own}`,
   ];
-  // Rows that claim none inherit the tenant in their trace; shared work counts in a trace of an own span.
-  const invokedRows = `SELECT r FROM ${nodes} WHERE tenant IS NULL AND NOT own AND trace_id IN (SELECT trace_id FROM ${owned})
-  UNION ALL SELECT r FROM ${tenant} WHERE NOT own AND trace_id IN (SELECT trace_id FROM ${owned})`;
+  // Without a claimed trace the scan's filter is the tenant alone, which DuckDB applies while reading.
+  const inTraces = (traced: boolean) =>
+    traced ? `(tenant = ${t} OR trace_id IN (SELECT trace_id FROM ${claimed}))` : `tenant = ${t}`;
+  return {
+    claims,
+    traced: `SELECT EXISTS (SELECT 1 FROM ${claimed}) AS traced`,
+    rows: (traced) => [
+      `CREATE OR REPLACE TEMP TABLE ${rows} AS
+SELECT rowid AS r, tenant, trace_id, ${own} AS own FROM event_log WHERE ${inTraces(traced)} AND ${live}`,
+      `CREATE OR REPLACE TEMP TABLE ${owned} AS
+SELECT trace_id FROM ${rows} WHERE own AND trace_id IS NOT NULL
+UNION SELECT trace_id FROM spans WHERE trace_id IN (SELECT trace_id FROM ${claimed}) AND ${own}`,
+    ],
+    page: tenantRowsPageSql(q, t),
+  };
+}
+
+/** The page of a tenant page's rows: own rows, and shared work in a trace with an own span. */
+function tenantRowsPageSql(q: EventsPageQuery, t: string): string {
+  const shared = q.match ? matchSql(DUCKDB_WINDOW, q.match.shared) : 'false';
+  const [, , rows, owned] = TENANT_PAGE_TABLES;
+  // Rows that claim none inherit the tenant in their trace (every such row here is in a claimed one).
+  const mine = `(tenant = ${t} OR tenant IS NULL)`;
+  const invokedRows = `SELECT r FROM ${rows} WHERE ${mine} AND NOT own AND trace_id IN (SELECT trace_id FROM ${owned})`;
   const where = [
     ...keyFilters(q),
     ...pageFiltersSql(DUCKDB_WINDOW, { ...q, match: undefined, tenant: undefined }),
   ];
-  const page = `WITH cand AS (
-  SELECT r FROM ${tenant} WHERE own
-  UNION ALL SELECT r FROM ${nodes} WHERE tenant IS NULL AND own
+  return `WITH cand AS (
+  SELECT r FROM ${rows} WHERE ${mine} AND own
   UNION ALL SELECT rowid FROM event_log WHERE rowid IN (${invokedRows}) AND ${shared}),
 k AS (SELECT rowid AS r FROM event_log WHERE rowid IN (SELECT r FROM cand) AND ${where.join(' AND ')}
   ${ORDER} LIMIT ${limitOf(q)})
 SELECT ${COLUMNS} FROM event_log WHERE rowid IN (SELECT r FROM k) ${ORDER}`;
-  return { setup, page };
 }
 
 export function eventsByIdSql(id: string, source: string | null, limit: number): string {

@@ -450,11 +450,13 @@ export class DuckDBStore implements Store {
     const { tenant } = q;
     if (tenant === undefined)
       return this.readTimed(async () => (await this.rows(eventsPageSql(q))).map(rowToEvent));
-    const { setup, page } = tenantPageSql({ ...q, tenant });
+    const sql = tenantPageSql({ ...q, tenant });
     return this.readTimed(async () => {
       try {
-        for (const sql of setup) await this.run(sql);
-        return (await this.rows(page)).map(rowToEvent);
+        for (const s of sql.claims) await this.run(s);
+        const [claims] = await this.rows(sql.traced);
+        for (const s of sql.rows(claims?.traced === true)) await this.run(s);
+        return (await this.rows(sql.page)).map(rowToEvent);
       } finally {
         for (const t of TENANT_PAGE_TABLES) await this.run(`DROP TABLE IF EXISTS ${t}`);
       }
