@@ -64,6 +64,26 @@ function rowTextSql(d: AuditDialect): string {
   return `concat_ws(chr(31), ${texts(EVENT_FIELDS)}) || CASE WHEN ${richSet} THEN chr(31) || concat_ws(chr(31), ${texts(RICH_FIELDS)}) ELSE '' END || CASE WHEN ${sampled} THEN chr(31) || 'adjusted_count=' || ${d.text(SAMPLING_FIELDS[0])} ELSE '' END`;
 }
 
+/**
+ * A row's text (as `rowTextSql` writes it) from the texts of its stored values, null for NULL:
+ * the EVENT_FIELDS, the RICH_FIELDS (counts in decimal) and the adjusted count. For a batch
+ * hashed from what it appended, without reading its rows back.
+ */
+export function rowText(
+  base: readonly (string | null)[],
+  rich: readonly (string | null)[],
+  adjusted: string | null,
+): string {
+  const texts = (values: readonly (string | null)[]) => values.map((v) => v ?? '\u001e').join('\u001f');
+  const counts = RICH_COUNT_FIELDS.length;
+  const richSet = rich.some((v, i) => (i < counts ? v !== null && v !== '0' : v !== null));
+  return (
+    texts(base) +
+    (richSet ? `\u001f${texts(rich)}` : '') +
+    (adjusted === null ? '' : `\u001fadjusted_count=${adjusted}`)
+  );
+}
+
 /** Every row's hash with its batch, ordered as the content hash reads them (for streaming very large batches). */
 export function rowHashesSql(d: AuditDialect, table: string, where = ''): string {
   return `SELECT batch_seq, h FROM (SELECT batch_seq, ${d.sha256(rowTextSql(d))} AS h FROM ${table} ${where}) r

@@ -99,6 +99,9 @@ describe('DuckDB direct append', () => {
     event('c', { cache_write_1h_tokens: 5, units: { images: 2 } }),
     event('d', { adjusted_count: '4' }),
     event('a', { source: 'other', api_key: 'sk-proj-abcdefghijklmnopqrstuvwxyz012345' }),
+    // Hashed from what was appended: strings that might not read back as given are read back.
+    event('e', { agent: 'a\u0000b', project: 'x\ud800y', tenant: 'emoji 😀', input_tokens: 2 ** 53 - 1 }),
+    event('f', { agent: 'plain', output_tokens: -3, cache_write_1h_tokens: 0, units: {} }),
   ];
   async function* staged<T>(chunk: T): AsyncIterable<T> {
     yield chunk;

@@ -39,6 +39,7 @@ import {
   linkRowTextsSql,
   RESTATABLE_SOURCES,
   rowHashesSql,
+  rowText,
   rowTextsSql,
   supersededCheckSql,
   supersededVerdict,
@@ -244,20 +245,26 @@ export class DuckDBStore implements Store {
     } finally {
       links.close();
     }
+    const hashed: AppendedTexts = { texts: [] };
     const result = await this.appendBatch(
       label,
       Date.now(),
       async (seq) => {
         const appender = await this.conn.createAppender('event_log');
         try {
-          for (const chunk of batch) for (const e of chunk.events) appendEvent(appender, e, seq);
+          for (const chunk of batch)
+            for (const e of chunk.events) {
+              const text = appendEvent(appender, e, seq);
+              if (text === null) hashed.texts = null;
+              else hashed.texts?.push(text);
+            }
           appender.flushSync();
         } finally {
           closeQuietly(appender);
         }
         return offered;
       },
-      { offered, withLinks: links.staged },
+      { offered, withLinks: links.staged, appended: hashed },
     );
     await links.drop();
     return result;
@@ -623,7 +630,13 @@ export class DuckDBStore implements Store {
     label: string,
     now: number,
     insert: (seq: number) => Promise<number>,
-    more: { offered?: number; withLinks?: boolean; afterInsert?: (inserted: number) => Promise<void> } = {},
+    more: {
+      offered?: number;
+      withLinks?: boolean;
+      afterInsert?: (inserted: number) => Promise<void>;
+      /** The row texts of the rows `insert` appended, when it knows them. */
+      appended?: AppendedTexts;
+    } = {},
   ): Promise<IngestResult> {
     const { withLinks = false } = more;
     // Whether the log held any event before this batch, asked with the chain's head: one statement.
@@ -642,7 +655,14 @@ export class DuckDBStore implements Store {
     const links = withLinks ? await this.insertLinks(seq) : 0;
     if (stored > 0 || links > 0) {
       const where = `WHERE batch_seq = ${seq}`;
-      const c = stored === 0 ? undefined : (await this.newContent(where, stored)).get(seq);
+      // Rows appended and all kept: hashed from their texts, without reading them back.
+      const known = stored === inserted ? more.appended?.texts : null;
+      const c =
+        stored === 0
+          ? undefined
+          : known?.length === stored
+            ? contentFromRowTexts(known.map((text) => ({ seq, text }))).get(seq)
+            : (await this.newContent(where, stored)).get(seq);
       if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
       const l = links > 0 ? (await this.newLinkContent(where, links)).get(seq) : undefined;
@@ -999,25 +1019,51 @@ function closeQuietly(a: DuckDBAppender): void {
  */
 const LOG_COLUMNS = [...EVENT_FIELDS, 'batch_seq', ...RICH_FIELDS, ...SAMPLING_FIELDS];
 
-/** Appends a row in staging order, or, given its batch number, in the log's order. */
-function appendEvent(a: DuckDBAppender, e: UsageEvent, seq?: number): void {
+/**
+ * Appends a row in staging order, or, given its batch number, in the log's order. Returns the row's
+ * audit text (`rowText`), or null when a string might not read back as given (a NUL, a surrogate).
+ */
+function appendEvent(a: DuckDBAppender, e: UsageEvent, seq?: number): string | null {
+  const base: (string | null)[] = [];
   for (const f of EVENT_FIELDS) {
     const v = e[f];
     if (v === null) a.appendNull();
     else if (f === 'time') a.appendTimestamp(new DuckDBTimestampValue(BigInt(v) * 1000n));
     else if (typeof v === 'number') a.appendBigInt(BigInt(v));
     // The parsers fingerprint secrets already; the store makes sure none slips through.
-    else a.appendVarchar(storedText(f, v));
+    else {
+      const text = storedText(f, v);
+      a.appendVarchar(text);
+      base.push(text);
+      continue;
+    }
+    base.push(v === null ? null : BigInt(v).toString());
   }
   if (seq !== undefined) a.appendInteger(seq);
-  for (const f of RICH_COUNT_FIELDS) a.appendBigInt(BigInt(e[f] ?? 0));
+  const rich: (string | null)[] = [];
+  for (const f of RICH_COUNT_FIELDS) {
+    const n = BigInt(e[f] ?? 0);
+    a.appendBigInt(n);
+    rich.push(n.toString());
+  }
   const units = unitsText(e.units);
   if (units === null) a.appendNull();
   else a.appendVarchar(units);
-  if (e.adjusted_count) a.appendVarchar(e.adjusted_count);
-  else a.appendNull();
+  rich.push(units);
+  const adjusted = e.adjusted_count ? e.adjusted_count : null;
+  if (adjusted === null) a.appendNull();
+  else a.appendVarchar(adjusted);
   a.endRow();
+  const exact = base.every(readsBack) && rich.every(readsBack) && readsBack(adjusted);
+  return exact ? rowText(base, rich, adjusted) : null;
 }
+
+/** Whether a stored string surely reads back as given: no NUL, no UTF-16 surrogate (a lone one is replaced). */
+function readsBack(text: string | null): boolean {
+  return text === null || (!text.includes('\0') && !SURROGATE.test(text));
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
 
 /**
  * The chunks of a list as one direct batch, or null when two records share a (source, id): such a
@@ -1033,6 +1079,11 @@ function directBatch(chunks: readonly (UsageEvent[] | IngestChunk)[]): IngestChu
       if (keys.size !== ++n) return null;
     }
   return batch;
+}
+
+/** The audit texts of the rows an ingest appended (null: some might not read back as given). */
+interface AppendedTexts {
+  texts: string[] | null;
 }
 
 interface StageDb {
