@@ -74,14 +74,17 @@ export function rowText(
   rich: readonly (string | null)[],
   adjusted: string | null,
 ): string {
-  const texts = (values: readonly (string | null)[]) => values.map((v) => v ?? '\u001e').join('\u001f');
   const counts = RICH_COUNT_FIELDS.length;
   const richSet = rich.some((v, i) => (i < counts ? v !== null && v !== '0' : v !== null));
-  return (
-    texts(base) +
-    (richSet ? `\u001f${texts(rich)}` : '') +
-    (adjusted === null ? '' : `\u001fadjusted_count=${adjusted}`)
-  );
+  let text = fieldTexts(base);
+  if (richSet) text += `\u001f${fieldTexts(rich)}`;
+  return adjusted === null ? text : `${text}\u001fadjusted_count=${adjusted}`;
+}
+
+function fieldTexts(values: readonly (string | null)[]): string {
+  let text = values[0] ?? '\u001e';
+  for (let i = 1; i < values.length; i++) text += `\u001f${values[i] ?? '\u001e'}`;
+  return text;
 }
 
 /** Every row's hash with its batch, ordered as the content hash reads them (for streaming very large batches). */

@@ -1020,47 +1020,52 @@ function closeQuietly(a: DuckDBAppender): void {
 const LOG_COLUMNS = [...EVENT_FIELDS, 'batch_seq', ...RICH_FIELDS, ...SAMPLING_FIELDS];
 
 /**
- * Appends a row in staging order, or, given its batch number, in the log's order. Returns the row's
- * audit text (`rowText`), or null when a string might not read back as given (a NUL, a surrogate).
+ * Appends a row in staging order, or, given its batch number, in the log's order; then returns the
+ * row's audit text (`rowText`), or null when staging or when a string might not read back as given.
  */
 function appendEvent(a: DuckDBAppender, e: UsageEvent, seq?: number): string | null {
-  const base: (string | null)[] = [];
-  for (const f of EVENT_FIELDS) {
-    const v = e[f];
-    if (v === null) a.appendNull();
-    else if (f === 'time') a.appendTimestamp(new DuckDBTimestampValue(BigInt(v) * 1000n));
-    else if (typeof v === 'number') a.appendBigInt(BigInt(v));
-    // The parsers fingerprint secrets already; the store makes sure none slips through.
-    else {
-      const text = storedText(f, v);
-      a.appendVarchar(text);
-      base.push(text);
-      continue;
-    }
-    base.push(v === null ? null : BigInt(v).toString());
-  }
+  const base: (string | bigint | null)[] = [];
+  for (const f of EVENT_FIELDS) base.push(appendValue(a, f, e[f]));
   if (seq !== undefined) a.appendInteger(seq);
-  const rich: (string | null)[] = [];
-  for (const f of RICH_COUNT_FIELDS) {
-    const n = BigInt(e[f] ?? 0);
-    a.appendBigInt(n);
-    rich.push(n.toString());
-  }
+  const counts = RICH_COUNT_FIELDS.map((f) => BigInt(e[f] ?? 0));
+  for (const n of counts) a.appendBigInt(n);
   const units = unitsText(e.units);
-  if (units === null) a.appendNull();
-  else a.appendVarchar(units);
-  rich.push(units);
   const adjusted = e.adjusted_count ? e.adjusted_count : null;
-  if (adjusted === null) a.appendNull();
-  else a.appendVarchar(adjusted);
+  for (const t of [units, adjusted]) {
+    if (t === null) a.appendNull();
+    else a.appendVarchar(t);
+  }
   a.endRow();
-  const exact = base.every(readsBack) && rich.every(readsBack) && readsBack(adjusted);
-  return exact ? rowText(base, rich, adjusted) : null;
+  if (seq === undefined) return null;
+  const text = rowText(base.map(asText), [...counts.map(String), units], adjusted);
+  return readsBack(text) ? text : null;
+}
+
+/** Appends one canonical field's value; returns what was stored (a string as stored, a count or time as bigint). */
+function appendValue(a: DuckDBAppender, f: (typeof EVENT_FIELDS)[number], v: string | number | null) {
+  if (v === null) {
+    a.appendNull();
+    return null;
+  }
+  if (typeof v === 'number') {
+    const n = BigInt(v);
+    if (f === 'time') a.appendTimestamp(new DuckDBTimestampValue(n * 1000n));
+    else a.appendBigInt(n);
+    return n;
+  }
+  // The parsers fingerprint secrets already; the store makes sure none slips through.
+  const text = storedText(f, v);
+  a.appendVarchar(text);
+  return text;
+}
+
+function asText(v: string | bigint | null): string | null {
+  return typeof v === 'bigint' ? v.toString() : v;
 }
 
 /** Whether a stored string surely reads back as given: no NUL, no UTF-16 surrogate (a lone one is replaced). */
-function readsBack(text: string | null): boolean {
-  return text === null || (!text.includes('\0') && !SURROGATE.test(text));
+function readsBack(text: string): boolean {
+  return !text.includes('\0') && !SURROGATE.test(text);
 }
 
 const SURROGATE = /[\ud800-\udfff]/;
