@@ -80,19 +80,19 @@ describe('protobuf decoding', () => {
       Buffer.concat([Buffer.from([(no << 3) | 2, bytes.length]), bytes]);
     const request = (value: Buffer) =>
       len(1, len(1, len(1, Buffer.concat([len(1, Buffer.from('k')), len(2, len(1, value))]))));
-    const valueOf = (value: Buffer) => {
+    const attribute = (value: Buffer) => {
       const [rs] = decodeTraceRequest(request(value)).resourceSpans as [
         { resource: { attributes: unknown[] } },
       ];
       return rs.resource.attributes[0];
     };
     for (const text of ['svc-a', 'café', '東京', 'x'.repeat(100), `${'x'.repeat(70)}é`, ''])
-      expect(valueOf(Buffer.from(text))).toEqual({ key: 'k', value: { stringValue: text } });
+      expect(attribute(Buffer.from(text))).toEqual({ key: 'k', value: { stringValue: text } });
     for (const bad of [
       Buffer.from([0x61, 0xff]),
       Buffer.concat([Buffer.from('x'.repeat(70)), Buffer.from([0xc3])]),
     ])
-      expect(() => valueOf(bad)).toThrow(/not valid UTF-8/);
+      expect(() => attribute(bad)).toThrow(/not valid UTF-8/);
   });
 
   it('refuses bytes that are not a protobuf message', () => {
