@@ -38,11 +38,21 @@
  * concatenates small (one 10-million-event batch would otherwise be a 640 MB
  * string).
  */
+import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
 import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS, SAMPLING_FIELDS } from '../core/event.js';
 import type { VerifyResult } from './store.js';
 
 export const GENESIS = '0'.repeat(64);
+
+/**
+ * Lower-hex SHA-256 of a text's UTF-8 bytes: one-shot where Node has it (20.12 and later), about
+ * half the cost of a Hash object per row hash.
+ */
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** How one SQL engine writes the expressions the hash needs. */
 export interface AuditDialect {
@@ -252,7 +262,7 @@ export function contentFromRowTexts(
   for (const r of rows) {
     const hashes = bySeq.get(r.seq) ?? [];
     if (hashes.length === 0) bySeq.set(r.seq, hashes);
-    hashes.push(createHash('sha256').update(r.text, 'utf8').digest('hex'));
+    hashes.push(sha256Hex(r.text));
   }
   const hasher = new ContentHasher();
   // Lower-hex strings sort the same by UTF-16 code unit as bytewise.
