@@ -232,7 +232,7 @@ export class DuckDBStore implements Store {
    * A batch given as a list whose keys are all distinct (a server's request
    * or group commit): appended straight to the log under its batch number,
    * without a staging table and the copy out of it (measured: ~55 against
-   * ~35 ms of store time for 1,000 events). The same rows as `ingestStaged`
+   * ~32 ms of store time for 1,000 events). The same rows as `ingestStaged`
    * stores, since it would keep every record of such a batch.
    */
   private async ingestDirect(label: string, batch: IngestChunk[]): Promise<IngestResult> {
