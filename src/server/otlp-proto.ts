@@ -91,6 +91,8 @@ class Reader {
 
   string(): string {
     const [s, e] = this.len();
+    // Most strings (keys, names, models) are short ASCII, read as they are without a UTF-8 check.
+    if (e - s <= SHORT_STRING && isAscii(this.buf, s, e)) return this.buf.toString('latin1', s, e);
     // proto3 strings are UTF-8; invalid bytes are refused, not replaced (ids must not collide).
     if (!isUtf8(this.buf.subarray(s, e))) throw malformed('a string is not valid UTF-8');
     return this.buf.toString('utf8', s, e);
@@ -120,6 +122,14 @@ class Reader {
     const [s, e] = this.len();
     return new Reader(this.buf, s, e, this.depth + 1, this.count);
   }
+}
+
+/** Strings up to this many bytes are checked for ASCII in JavaScript first. */
+const SHORT_STRING = 64;
+
+function isAscii(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((buf[i] as number) >= 0x80) return false;
+  return true;
 }
 
 function malformed(detail: string): TallyError {

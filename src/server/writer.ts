@@ -4,7 +4,8 @@
  * commit costs the same few milliseconds of SQL and fsync whatever its
  * size, so under load this multiplies throughput, while a lone request is
  * still committed at once. Every request is answered only after the commit
- * that holds its events.
+ * that holds its events. A group the store refuses is committed again one
+ * request at a time, so that one refused request never refuses another.
  */
 import type { TraceLink, UsageEvent } from '../core/event.js';
 import type { QueuePublisher } from '../queue/publisher.js';
@@ -85,18 +86,27 @@ export class GroupWriter implements EventWriter {
           size += p.events.length + p.links.length;
           return false;
         });
-        try {
-          const result = await this.store.ingest(
-            label,
-            group.map((p) => (p.links.length === 0 ? p.events : { events: p.events, links: p.links })),
-          );
-          for (const p of group) p.resolve({ ...result, requests: group.length });
-        } catch (e) {
-          for (const p of group) p.reject(e);
-        }
+        await this.commit(label, group);
       }
     } finally {
       this.flushing = false;
+    }
+  }
+
+  /**
+   * Commits a group; when it fails, each of its requests alone, so that a request the store
+   * refuses does not refuse the others (each is answered with its own commit's outcome).
+   */
+  private async commit(label: string, group: Pending[]): Promise<void> {
+    try {
+      const result = await this.store.ingest(
+        label,
+        group.map((p) => (p.links.length === 0 ? p.events : { events: p.events, links: p.links })),
+      );
+      for (const p of group) p.resolve({ ...result, requests: group.length });
+    } catch (e) {
+      if (group.length === 1) (group[0] as Pending).reject(e);
+      else for (const p of group) await this.commit(label, [p]);
     }
   }
 }

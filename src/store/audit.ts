@@ -38,11 +38,21 @@
  * concatenates small (one 10-million-event batch would otherwise be a 640 MB
  * string).
  */
+import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
 import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS, SAMPLING_FIELDS } from '../core/event.js';
 import type { VerifyResult } from './store.js';
 
 export const GENESIS = '0'.repeat(64);
+
+/**
+ * Lower-hex SHA-256 of a text's UTF-8 bytes: one-shot where Node has it (20.12 and later), about
+ * half the cost of a Hash object per row hash.
+ */
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** How one SQL engine writes the expressions the hash needs. */
 export interface AuditDialect {
@@ -62,6 +72,29 @@ function rowTextSql(d: AuditDialect): string {
   const richSet = `(${RICH_COUNT_FIELDS.map((f) => `coalesce(${f}, 0) <> 0`).join(' OR ')} OR units IS NOT NULL)`;
   const sampled = `${SAMPLING_FIELDS[0]} IS NOT NULL`;
   return `concat_ws(chr(31), ${texts(EVENT_FIELDS)}) || CASE WHEN ${richSet} THEN chr(31) || concat_ws(chr(31), ${texts(RICH_FIELDS)}) ELSE '' END || CASE WHEN ${sampled} THEN chr(31) || 'adjusted_count=' || ${d.text(SAMPLING_FIELDS[0])} ELSE '' END`;
+}
+
+/**
+ * A row's text (as `rowTextSql` writes it) from the texts of its stored values, null for NULL:
+ * the EVENT_FIELDS, the RICH_FIELDS (counts in decimal) and the adjusted count. For a batch
+ * hashed from what it appended, without reading its rows back.
+ */
+export function rowText(
+  base: readonly (string | null)[],
+  rich: readonly (string | null)[],
+  adjusted: string | null,
+): string {
+  const counts = RICH_COUNT_FIELDS.length;
+  const richSet = rich.some((v, i) => (i < counts ? v !== null && v !== '0' : v !== null));
+  let text = fieldTexts(base);
+  if (richSet) text += `\u001f${fieldTexts(rich)}`;
+  return adjusted === null ? text : `${text}\u001fadjusted_count=${adjusted}`;
+}
+
+function fieldTexts(values: readonly (string | null)[]): string {
+  let text = values[0] ?? '\u001e';
+  for (let i = 1; i < values.length; i++) text += `\u001f${values[i] ?? '\u001e'}`;
+  return text;
 }
 
 /** Every row's hash with its batch, ordered as the content hash reads them (for streaming very large batches). */
@@ -229,7 +262,7 @@ export function contentFromRowTexts(
   for (const r of rows) {
     const hashes = bySeq.get(r.seq) ?? [];
     if (hashes.length === 0) bySeq.set(r.seq, hashes);
-    hashes.push(createHash('sha256').update(r.text, 'utf8').digest('hex'));
+    hashes.push(sha256Hex(r.text));
   }
   const hasher = new ContentHasher();
   // Lower-hex strings sort the same by UTF-16 code unit as bytewise.

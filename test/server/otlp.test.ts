@@ -75,6 +75,26 @@ describe('protobuf decoding', () => {
     });
   });
 
+  it('reads strings short and long, ASCII or not, and refuses one that is not UTF-8', () => {
+    const len = (no: number, bytes: Buffer) =>
+      Buffer.concat([Buffer.from([(no << 3) | 2, bytes.length]), bytes]);
+    const request = (value: Buffer) =>
+      len(1, len(1, len(1, Buffer.concat([len(1, Buffer.from('k')), len(2, len(1, value))]))));
+    const attribute = (value: Buffer) => {
+      const [rs] = decodeTraceRequest(request(value)).resourceSpans as [
+        { resource: { attributes: unknown[] } },
+      ];
+      return rs.resource.attributes[0];
+    };
+    for (const text of ['svc-a', 'café', '東京', 'x'.repeat(100), `${'x'.repeat(70)}é`, ''])
+      expect(attribute(Buffer.from(text))).toEqual({ key: 'k', value: { stringValue: text } });
+    for (const bad of [
+      Buffer.from([0x61, 0xff]),
+      Buffer.concat([Buffer.from('x'.repeat(70)), Buffer.from([0xc3])]),
+    ])
+      expect(() => attribute(bad)).toThrow(/not valid UTF-8/);
+  });
+
   it('refuses bytes that are not a protobuf message', () => {
     expect(() => decodeTraceRequest(Buffer.from([0x0a, 0xff, 0xff, 0x01]))).toThrow(
       /not a valid OTLP protobuf/,

@@ -16,6 +16,8 @@ import {
   ALL_EVENT_FIELDS,
   EVENT_FIELDS,
   RICH_COUNT_FIELDS,
+  RICH_FIELDS,
+  SAMPLING_FIELDS,
   type TraceLink,
   type UsageEvent,
   unitsText,
@@ -37,6 +39,7 @@ import {
   linkRowTextsSql,
   RESTATABLE_SOURCES,
   rowHashesSql,
+  rowText,
   rowTextsSql,
   supersededCheckSql,
   supersededVerdict,
@@ -146,6 +149,13 @@ export class DuckDBStore implements Store {
   private smallBatches = 0;
   /** The log holds more keys than a filter may (memory cap): SQL alone, for good. */
   private keysBeyondFilter = false;
+  /** What a `LinkStage` needs of the store. */
+  private readonly stageDb: StageDb = {
+    run: (sql) => this.run(sql),
+    appenderOf: (table) => this.conn.createAppender(table),
+  };
+  /** Whether the log's columns are in `LOG_COLUMNS` order (null: not checked yet). */
+  private logOrder: boolean | null = null;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -181,43 +191,104 @@ export class DuckDBStore implements Store {
   ): Promise<IngestResult> {
     return this.serial(() =>
       this.transaction(async () => {
-        await this.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} (${ALL_EVENT_COLUMNS_DDL})`);
-        const appender = await this.conn.createAppender(STAGE);
-        let links: DuckDBAppender | null = null;
-        try {
-          for await (const chunk of chunks) {
-            const events = Array.isArray(chunk) ? chunk : chunk.events;
-            for (const e of events) appendEvent(appender, e);
-            if (Array.isArray(chunk) || !chunk.links?.length) continue;
-            if (links === null) {
-              // Staged only when links come: most ingests have none.
-              await this.run(`CREATE OR REPLACE TEMP TABLE ${LINK_STAGE} (${LINK_COLUMNS_DDL})`);
-              links = await this.conn.createAppender(LINK_STAGE);
-            }
-            for (const l of chunk.links) appendLink(links, l);
-          }
-          appender.flushSync();
-          links?.flushSync();
-        } finally {
-          closeQuietly(appender);
-          if (links) closeQuietly(links);
-        }
-        // Of the records with the same (source, id) in one input, the last is the one stored.
-        const [staged] = await this.rows(`SELECT count(*) AS n FROM ${STAGE}`);
-        const result = await this.appendBatch(
-          label,
-          Date.now(),
-          (seq) => `INSERT INTO event_log BY NAME
-            SELECT * EXCLUDE (last), ${seq} AS batch_seq FROM (
-              SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY rowid DESC) = 1 AS last FROM ${STAGE})
-            WHERE last`,
-          { offered: num(staged?.n), withLinks: links !== null },
-        );
-        await this.run(`DROP TABLE ${STAGE}`);
-        if (links !== null) await this.run(`DROP TABLE ${LINK_STAGE}`);
-        return result;
+        const direct = Array.isArray(chunks) && (await this.appendsToLog()) ? directBatch(chunks) : null;
+        return direct === null ? this.ingestStaged(label, chunks) : this.ingestDirect(label, direct);
       }),
     );
+  }
+
+  /** Stages every record, then inserts the last of each (source, id) into the log. */
+  private async ingestStaged(
+    label: string,
+    chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
+  ): Promise<IngestResult> {
+    await this.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} (${ALL_EVENT_COLUMNS_DDL})`);
+    const appender = await this.conn.createAppender(STAGE);
+    const links = new LinkStage(this.stageDb);
+    let offered = 0;
+    try {
+      for await (const chunk of chunks) {
+        const events = Array.isArray(chunk) ? chunk : chunk.events;
+        for (const e of events) appendEvent(appender, e);
+        offered += events.length;
+        if (!Array.isArray(chunk)) await links.add(chunk.links);
+      }
+      appender.flushSync();
+      links.flush();
+    } finally {
+      closeQuietly(appender);
+      links.close();
+    }
+    // Of the records with the same (source, id) in one input, the last is the one stored.
+    const result = await this.appendBatch(
+      label,
+      Date.now(),
+      (seq) =>
+        this.run(`INSERT INTO event_log BY NAME
+            SELECT * EXCLUDE (last), ${seq} AS batch_seq FROM (
+              SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY rowid DESC) = 1 AS last FROM ${STAGE})
+            WHERE last`),
+      { offered, withLinks: links.staged },
+    );
+    await this.run(`DROP TABLE ${STAGE}`);
+    await links.drop();
+    return result;
+  }
+
+  /**
+   * A batch given as a list whose keys are all distinct (a server's request
+   * or group commit): appended straight to the log under its batch number,
+   * without a staging table and the copy out of it (measured: ~55 against
+   * ~32 ms of store time for 1,000 events). The same rows as `ingestStaged`
+   * stores, since it would keep every record of such a batch.
+   */
+  private async ingestDirect(label: string, batch: IngestChunk[]): Promise<IngestResult> {
+    let offered = 0;
+    for (const chunk of batch) offered += chunk.events.length;
+    const links = new LinkStage(this.stageDb);
+    try {
+      for (const chunk of batch) await links.add(chunk.links);
+      links.flush();
+    } finally {
+      links.close();
+    }
+    const hashed: AppendedTexts = { texts: [] };
+    const result = await this.appendBatch(
+      label,
+      Date.now(),
+      async (seq) => {
+        const appender = await this.conn.createAppender('event_log');
+        try {
+          for (const chunk of batch)
+            for (const e of chunk.events) {
+              const text = appendEvent(appender, e, seq);
+              if (text === null) hashed.texts = null;
+              else hashed.texts?.push(text);
+            }
+          appender.flushSync();
+        } finally {
+          closeQuietly(appender);
+        }
+        return offered;
+      },
+      { offered, withLinks: links.staged, appended: hashed },
+    );
+    await links.drop();
+    return result;
+  }
+
+  /**
+   * Whether the log's columns are in the order `appendEvent` writes them with a batch number (the
+   * canonical fields of the first migration, the batch number, the later ones): checked once.
+   */
+  private async appendsToLog(): Promise<boolean> {
+    if (this.logOrder === null) {
+      const rows = await this.rows(
+        `SELECT column_name AS c FROM duckdb_columns() WHERE table_name = 'event_log' AND NOT internal ORDER BY column_index`,
+      );
+      this.logOrder = rows.map((r) => String(r.c)).join(',') === LOG_COLUMNS.join(',');
+    }
+    return this.logOrder;
   }
 
   /**
@@ -268,7 +339,7 @@ export class DuckDBStore implements Store {
         const result = await this.appendBatch(
           opts.label,
           opts.now,
-          (seq) => `INSERT INTO event_log BY NAME SELECT *, ${seq} AS batch_seq FROM (${select})`,
+          (seq) => this.run(`INSERT INTO event_log BY NAME SELECT *, ${seq} AS batch_seq FROM (${select})`),
           {
             // A batch hashed in SQL (a few million events) hashes in half the time under the store's
             // own cap: under the bulk cap, the rows just written are read back from disk.
@@ -567,24 +638,40 @@ export class DuckDBStore implements Store {
   private async appendBatch(
     label: string,
     now: number,
-    insert: (seq: number) => string,
-    more: { offered?: number; withLinks?: boolean; afterInsert?: (inserted: number) => Promise<void> } = {},
+    insert: (seq: number) => Promise<number>,
+    more: {
+      offered?: number;
+      withLinks?: boolean;
+      afterInsert?: (inserted: number) => Promise<void>;
+      /** The row texts of the rows `insert` appended, when it knows them. */
+      appended?: AppendedTexts;
+    } = {},
   ): Promise<IngestResult> {
-    const { offered, withLinks = false } = more;
-    const [last] = await this.rows(`SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1`);
-    const seq = last ? num(last.seq) + 1 : 1;
-    const prev = last ? String(last.chain_sha256) : GENESIS;
-    const inserted = await this.run(insert(seq));
+    const { withLinks = false } = more;
+    // Whether the log held any event before this batch, asked with the chain's head: one statement.
+    const [last] = await this.rows(`SELECT b.seq, b.chain_sha256, EXISTS (SELECT 1 FROM event_log) AS earlier
+      FROM (SELECT 1) LEFT JOIN (SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1) b ON true`);
+    const head = last?.seq === null || last?.seq === undefined ? null : last;
+    const seq = head ? num(head.seq) + 1 : 1;
+    const prev = head ? String(head.chain_sha256) : GENESIS;
+    const inserted = await insert(seq);
     await more.afterInsert?.(inserted);
-    const within = await this.repeatsWithin(seq, inserted, offered);
-    const prior = await this.priorVersions(seq, inserted - within.removed);
+    const within = await this.repeatsWithin(seq, inserted, more.offered);
+    const prior = await this.priorVersions(seq, inserted - within.removed, last?.earlier === true);
     const stored = inserted - within.removed - prior.duplicates;
     const duplicates = within.duplicates + prior.duplicates;
     const superseded = within.superseded + prior.superseded;
     const links = withLinks ? await this.insertLinks(seq) : 0;
     if (stored > 0 || links > 0) {
       const where = `WHERE batch_seq = ${seq}`;
-      const c = stored === 0 ? undefined : (await this.newContent(where, stored)).get(seq);
+      // Rows appended and all kept: hashed from their texts, without reading them back.
+      const known = stored === inserted ? more.appended?.texts : null;
+      const c =
+        stored === 0
+          ? undefined
+          : known?.length === stored
+            ? contentFromRowTexts(known.map((text) => ({ seq, text }))).get(seq)
+            : (await this.newContent(where, stored)).get(seq);
       if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
       const l = links > 0 ? (await this.newLinkContent(where, links)).get(seq) : undefined;
@@ -667,11 +754,9 @@ export class DuckDBStore implements Store {
   private async priorVersions(
     seq: number,
     rows: number,
+    earlier: boolean,
   ): Promise<{ duplicates: number; superseded: number }> {
-    const [check] = await this.rows(
-      `SELECT EXISTS (SELECT 1 FROM event_log WHERE batch_seq <> ${seq}) AS earlier`,
-    );
-    if (check?.earlier !== true) {
+    if (!earlier) {
       this.keyFilter = null;
       return { duplicates: 0, superseded: 0 };
     }
@@ -937,22 +1022,119 @@ function closeQuietly(a: DuckDBAppender): void {
   }
 }
 
-function appendEvent(a: DuckDBAppender, e: UsageEvent): void {
-  for (const f of EVENT_FIELDS) {
-    const v = e[f];
-    if (v === null) a.appendNull();
-    else if (f === 'time') a.appendTimestamp(new duckdb.DuckDBTimestampValue(BigInt(v) * 1000n));
-    else if (typeof v === 'number') a.appendBigInt(BigInt(v));
-    // The parsers fingerprint secrets already; the store makes sure none slips through.
-    else a.appendVarchar(storedText(f, v));
-  }
-  for (const f of RICH_COUNT_FIELDS) a.appendBigInt(BigInt(e[f] ?? 0));
+/**
+ * The log's columns in table order: the canonical fields of the first migration, the batch number,
+ * then the fields later migrations added (a staging table has them all, without the batch number).
+ */
+const LOG_COLUMNS = [...EVENT_FIELDS, 'batch_seq', ...RICH_FIELDS, ...SAMPLING_FIELDS];
+
+/**
+ * Appends a row in staging order, or, given its batch number, in the log's order; then returns the
+ * row's audit text (`rowText`), or null when staging or when a string might not read back as given.
+ */
+function appendEvent(a: DuckDBAppender, e: UsageEvent, seq?: number): string | null {
+  const base: (string | bigint | null)[] = [];
+  for (const f of EVENT_FIELDS) base.push(appendValue(a, f, e[f]));
+  if (seq !== undefined) a.appendInteger(seq);
+  const counts = RICH_COUNT_FIELDS.map((f) => BigInt(e[f] ?? 0));
+  for (const n of counts) a.appendBigInt(n);
   const units = unitsText(e.units);
-  if (units === null) a.appendNull();
-  else a.appendVarchar(units);
-  if (e.adjusted_count) a.appendVarchar(e.adjusted_count);
-  else a.appendNull();
+  const adjusted = e.adjusted_count ? e.adjusted_count : null;
+  for (const t of [units, adjusted]) {
+    if (t === null) a.appendNull();
+    else a.appendVarchar(t);
+  }
   a.endRow();
+  if (seq === undefined) return null;
+  const text = rowText(base.map(asText), [...counts.map(String), units], adjusted);
+  return readsBack(text) ? text : null;
+}
+
+/** Appends one canonical field's value; returns what was stored (a string as stored, a count or time as bigint). */
+function appendValue(a: DuckDBAppender, f: (typeof EVENT_FIELDS)[number], v: string | number | null) {
+  if (v === null) {
+    a.appendNull();
+    return null;
+  }
+  if (typeof v === 'number') {
+    const n = BigInt(v);
+    if (f === 'time') a.appendTimestamp(new duckdb.DuckDBTimestampValue(n * 1000n));
+    else a.appendBigInt(n);
+    return n;
+  }
+  // The parsers fingerprint secrets already; the store makes sure none slips through.
+  const text = storedText(f, v);
+  a.appendVarchar(text);
+  return text;
+}
+
+function asText(v: string | bigint | null): string | null {
+  return typeof v === 'bigint' ? v.toString() : v;
+}
+
+/** Whether a stored string surely reads back as given: no NUL, no UTF-16 surrogate (a lone one is replaced). */
+function readsBack(text: string): boolean {
+  return !text.includes('\0') && !SURROGATE.test(text);
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * The chunks of a list as one direct batch, or null when two records share a (source, id): such a
+ * batch is staged, so that the last is stored and the others counted as duplicates or versions.
+ */
+function directBatch(chunks: readonly (UsageEvent[] | IngestChunk)[]): IngestChunk[] | null {
+  const batch = chunks.map((c) => (Array.isArray(c) ? { events: c } : c));
+  const keys = new Set<string>();
+  let n = 0;
+  for (const { events } of batch)
+    for (const e of events) {
+      keys.add(`${e.source.length}:${e.source}${e.id}`);
+      if (keys.size !== ++n) return null;
+    }
+  return batch;
+}
+
+/** The audit texts of the rows an ingest appended (null: some might not read back as given). */
+interface AppendedTexts {
+  texts: string[] | null;
+}
+
+interface StageDb {
+  run(sql: string): Promise<number>;
+  appenderOf(table: string): Promise<DuckDBAppender>;
+}
+
+/** The trace links of an ingest, staged in a temporary table created when the first come (most ingests have none). */
+class LinkStage {
+  private appender: DuckDBAppender | null = null;
+
+  constructor(private readonly store: StageDb) {}
+
+  get staged(): boolean {
+    return this.appender !== null;
+  }
+
+  async add(links: readonly TraceLink[] | undefined): Promise<void> {
+    if (!links?.length) return;
+    if (this.appender === null) {
+      await this.store.run(`CREATE OR REPLACE TEMP TABLE ${LINK_STAGE} (${LINK_COLUMNS_DDL})`);
+      this.appender = await this.store.appenderOf(LINK_STAGE);
+    }
+    for (const l of links) appendLink(this.appender, l);
+  }
+
+  flush(): void {
+    this.appender?.flushSync();
+  }
+
+  close(): void {
+    if (this.appender) closeQuietly(this.appender);
+  }
+
+  async drop(): Promise<void> {
+    if (this.appender !== null) await this.store.run(`DROP TABLE ${LINK_STAGE}`);
+  }
 }
 
 function appendLink(a: DuckDBAppender, l: TraceLink): void {
