@@ -129,9 +129,13 @@ export class Registry {
    */
   private selectorIndex(): SelectorIndex {
     if (this.index) return this.index;
-    this.index = INDEXES.get(this.config.identities) ?? buildSelectorIndex(this.config.identities);
-    INDEXES.set(this.config.identities, this.index);
-    return this.index;
+    let index = INDEXES.get(this.config.identities);
+    if (index === undefined) {
+      index = buildSelectorIndex(this.config.identities);
+      INDEXES.set(this.config.identities, index);
+    }
+    this.index = index;
+    return index;
   }
 
   /** SPEC §4.2: identity → application → team → cost center, each as of `t`. */

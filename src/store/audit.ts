@@ -39,7 +39,6 @@
  * string).
  */
 import * as crypto from 'node:crypto';
-import { createHash, type Hash } from 'node:crypto';
 import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS, SAMPLING_FIELDS } from '../core/event.js';
 import type { VerifyResult } from './store.js';
 
@@ -52,7 +51,7 @@ export const GENESIS = '0'.repeat(64);
 const sha256Hex: (text: string) => string =
   typeof crypto.hash === 'function'
     ? (text) => crypto.hash('sha256', text, 'hex')
-    : (text) => createHash('sha256').update(text, 'utf8').digest('hex');
+    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** How one SQL engine writes the expressions the hash needs. */
 export interface AuditDialect {
@@ -164,7 +163,8 @@ ORDER BY batch_seq, ${d.bytewise('bucket')}`;
 /** A batch's content hash from its events content and its links content (null: none of that kind). */
 export function batchContent(events: string | null, links: string | null): string | null {
   if (links === null) return events;
-  return createHash('sha256')
+  return crypto
+    .createHash('sha256')
     .update(`${events ?? ''}|links|${links}`)
     .digest('hex');
 }
@@ -181,7 +181,7 @@ export function contentFromBuckets(
   const out = new Map<number, BatchContent>();
   let seq: number | null = null;
   let count = 0;
-  let content: Hash | null = null;
+  let content: crypto.Hash | null = null;
   const end = () => {
     if (seq !== null && content) out.set(seq, { count, content: content.digest('hex') });
   };
@@ -190,7 +190,7 @@ export function contentFromBuckets(
       end();
       seq = r.seq;
       count = 0;
-      content = createHash('sha256');
+      content = crypto.createHash('sha256');
     }
     content?.update(r.bucketHash);
     count += r.count;
@@ -209,21 +209,21 @@ export class ContentHasher {
   private seq: number | null = null;
   private count = 0;
   private bucket: string | null = null;
-  private bucketHash: Hash | null = null;
-  private content: Hash | null = null;
+  private bucketHash: crypto.Hash | null = null;
+  private content: crypto.Hash | null = null;
 
   add(seq: number, rowHash: string): void {
     if (seq !== this.seq) {
       this.endBatch();
       this.seq = seq;
       this.count = 0;
-      this.content = createHash('sha256');
+      this.content = crypto.createHash('sha256');
     }
     const bucket = rowHash.slice(0, 2);
     if (bucket !== this.bucket) {
       this.endBucket();
       this.bucket = bucket;
-      this.bucketHash = createHash('sha256');
+      this.bucketHash = crypto.createHash('sha256');
     }
     this.bucketHash?.update(rowHash);
     this.count++;
@@ -273,7 +273,7 @@ export function contentFromRowTexts(
 
 /** The chain hash of a batch. */
 export function chainHash(prev: string, seq: number, count: number, content: string): string {
-  return createHash('sha256').update(`${prev}|${seq}|${count}|${content}`, 'utf8').digest('hex');
+  return crypto.createHash('sha256').update(`${prev}|${seq}|${count}|${content}`, 'utf8').digest('hex');
 }
 
 /** A batch as recorded in the store's batch table. */

@@ -1040,10 +1040,8 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent, seq?: number): string | n
   for (const n of counts) a.appendBigInt(n);
   const units = unitsText(e.units);
   const adjusted = e.adjusted_count ? e.adjusted_count : null;
-  for (const t of [units, adjusted]) {
-    if (t === null) a.appendNull();
-    else a.appendVarchar(t);
-  }
+  appendText(a, units);
+  appendText(a, adjusted);
   a.endRow();
   if (seq === undefined) return null;
   const text = rowText(base.map(asText), [...counts.map(String), units], adjusted);
@@ -1066,6 +1064,11 @@ function appendValue(a: DuckDBAppender, f: (typeof EVENT_FIELDS)[number], v: str
   const text = storedText(f, v);
   a.appendVarchar(text);
   return text;
+}
+
+function appendText(a: DuckDBAppender, t: string | null): void {
+  if (t === null) a.appendNull();
+  else a.appendVarchar(t);
 }
 
 function asText(v: string | bigint | null): string | null {
