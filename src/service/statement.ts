@@ -13,7 +13,7 @@ import { applyControlTotals } from '../core/control-totals.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
 import { buildStatement, type DiffersFromIssued, type Level, type Statement } from '../core/statement.js';
-import type { SelectorTuple } from '../core/usage.js';
+import type { SelectorTuple, UsageQuery } from '../core/usage.js';
 import type { IssuedStatement, Store, StoreSnapshot } from '../store/store.js';
 import { issuedLines, issuedTotal, statementSha256 } from './content.js';
 
@@ -62,29 +62,14 @@ export async function computeIn(
   const registry = new Registry(config);
   const prices = new PriceBook(config.prices);
   const tuples = await store.selectorTuples();
-  const sharedTuples: SelectorTuple[] = [];
-  const payerTuples: SelectorTuple[] = [];
-  for (const t of tuples) {
-    const r = registry.resolve(t);
-    if (r.kind !== 'identity') continue;
-    if (r.identity.shared) sharedTuples.push(t);
-    else payerTuples.push(t);
-  }
-  const groups = await store.usageGroups({
-    from: window.start,
-    to: window.end,
-    boundaries: [...new Set([...registry.boundaries(), ...prices.boundaries()])].sort((a, b) => a - b),
-    sharedTuples: config.policy.workflowRollup === 'invoker' ? sharedTuples : [],
-    payerTuples,
-    byDay: opts.byDay ?? false,
-    tierThresholds: prices.tierThresholds(),
-    timeOfDayCuts: prices.timeOfDayCuts(),
-    varies: (provider, model) => prices.varies(provider, model),
-    ...(opts.allUnits ? { allUnits: true } : {}),
-    ...(opts.controlTotals ? { reportSources: REPORT_SOURCES } : {}),
-  });
   const attributor = new Attributor(registry, prices, config.policy);
-  const attributed = groups.map((g) => attributor.attribute(g));
+  const attributed: Charge[] = [];
+  // The events read, not the estimate: a sampled event is one stored event (SPEC §11).
+  let events = 0;
+  await store.eachUsageGroup(usageQuery(config, registry, prices, window, opts, tuples), (g) => {
+    events += g.events;
+    attributed.push(attributor.attribute(g));
+  });
   const charges = opts.controlTotals ? applyControlTotals(attributed) : attributed;
   const shares = config.sharedPools.flatMap((p) => allocatePool(p, charges, registry, window));
   const statement = buildStatement(
@@ -96,8 +81,7 @@ export async function computeIn(
       inputs: {
         config_sha256: config.sha256,
         catalog_version: prices.catalogVersion,
-        // The events read, not the estimate: a sampled event is one stored event (SPEC §11).
-        events: groups.reduce((n, g) => n + g.events, 0),
+        events,
         audit_head: await store.auditHead(),
       },
     },
@@ -106,6 +90,38 @@ export async function computeIn(
   const issued = window.label === undefined ? null : await store.issuedStatement(window.label);
   statement.differs_from_issued = issued ? differsFrom(issued, lineLevel(charges, shares, statement)) : null;
   return { statement, charges, shares, registry, prices };
+}
+
+/** What the statement asks the store for: the window's groups, split where attribution or a price may change. */
+function usageQuery(
+  config: Config,
+  registry: Registry,
+  prices: PriceBook,
+  window: { start: number; end: number },
+  opts: ComputeOptions,
+  tuples: readonly SelectorTuple[],
+): UsageQuery {
+  const sharedTuples: SelectorTuple[] = [];
+  const payerTuples: SelectorTuple[] = [];
+  for (const t of tuples) {
+    const r = registry.resolve(t);
+    if (r.kind !== 'identity') continue;
+    if (r.identity.shared) sharedTuples.push(t);
+    else payerTuples.push(t);
+  }
+  return {
+    from: window.start,
+    to: window.end,
+    boundaries: [...new Set([...registry.boundaries(), ...prices.boundaries()])].sort((a, b) => a - b),
+    sharedTuples: config.policy.workflowRollup === 'invoker' ? sharedTuples : [],
+    payerTuples,
+    byDay: opts.byDay ?? false,
+    tierThresholds: prices.tierThresholds(),
+    timeOfDayCuts: prices.timeOfDayCuts(),
+    varies: (provider, model) => prices.varies(provider, model),
+    ...(opts.allUnits ? { allUnits: true } : {}),
+    ...(opts.controlTotals ? { reportSources: REPORT_SOURCES } : {}),
+  };
 }
 
 /** The line-level form of a statement (what is issued), from the same charges and shares. */

@@ -140,6 +140,12 @@ export interface EventWindowQuery {
 export interface StoreSnapshot {
   selectorTuples(): Promise<SelectorTuple[]>;
   usageGroups(q: UsageQuery): Promise<UsageGroup[]>;
+  /**
+   * The same groups, handed to `each` one by one as they are read and kept
+   * nowhere: a month's statement attributes a million groups without holding
+   * them all (a group kept until the end cost its copying by the collector).
+   */
+  eachUsageGroup(q: UsageQuery, each: (g: UsageGroup) => void): Promise<void>;
   auditHead(): Promise<string | null>;
   issuedStatement(period: string): Promise<IssuedStatement | null>;
   latestEventTime(): Promise<number | null>;
@@ -232,4 +238,13 @@ export interface Store {
   /** First and last time, count and the earliest `limit` ids of the events each filter selects. */
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]>;
   close(): Promise<void>;
+}
+
+/** What a read that hands its rows to a visitor (`eachUsageGroup`) hands over, as one array. */
+export async function collect<T>(read: (each: (item: T) => void) => Promise<void>): Promise<T[]> {
+  const items: T[] = [];
+  await read((item) => {
+    items.push(item);
+  });
+  return items;
 }

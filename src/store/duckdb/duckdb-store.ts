@@ -68,7 +68,7 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
-import { MAX_SOURCES_PER_ID } from '../store.js';
+import { collect, MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonical-sql.js';
@@ -452,7 +452,8 @@ export class DuckDBStore implements Store {
       await db.rows('SELECT count(*) AS n FROM batches');
       return await body({
         selectorTuples: () => serial(() => readSelectorTuples(db)),
-        usageGroups: (q) => serial(() => this.readUsageGroups(db, q)),
+        usageGroups: (q) => serial(() => collect((each) => this.readUsageGroups(db, q, each))),
+        eachUsageGroup: (q, each) => serial(() => this.readUsageGroups(db, q, each)),
         auditHead: () => serial(() => readHead(db)),
         issuedStatement: (period) => serial(() => readIssued(db, period)),
         latestEventTime: () => serial(() => readLatestEventTime(db)),
@@ -498,7 +499,7 @@ export class DuckDBStore implements Store {
   }
 
   usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
-    return this.serial(() => this.readUsageGroups(this.db, q));
+    return this.serial(() => collect((each) => this.readUsageGroups(this.db, q, each)));
   }
 
   private readonly db: Db = {
@@ -507,14 +508,14 @@ export class DuckDBStore implements Store {
     chunks: (sql, each) => this.chunks(sql, each),
   };
 
-  private async readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {
+  private async readUsageGroups(db: Db, q: UsageQuery, each: (g: UsageGroup) => void): Promise<void> {
     const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
       provider: str(r.provider),
       model: str(r.model),
     }));
     const varying = varyingPairs(q, pairs);
     for (const sql of usageSetupSql(q)) await db.run(sql);
-    return readGroups(db, usageGroupsSql(q, varying));
+    await readGroups(db, usageGroupsSql(q, varying), each);
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {

@@ -63,8 +63,12 @@ const dictSql = (name: string, columns: readonly string[]) =>
 const joinOn = (alias: string, columns: readonly string[]) =>
   columns.map((c) => `${alias}.${c} IS NOT DISTINCT FROM g.${c}`).join(' AND ');
 
-/** Reads the groups of `groupsSql` (a SELECT with UsageGroup's columns). */
-export async function readGroups(db: ChunkDb, groupsSql: string): Promise<UsageGroup[]> {
+/** Reads the groups of `groupsSql` (a SELECT with UsageGroup's columns), handing each to `each`. */
+export async function readGroups(
+  db: ChunkDb,
+  groupsSql: string,
+  each: (g: UsageGroup) => void,
+): Promise<void> {
   await db.run(`CREATE OR REPLACE TEMP TABLE tally_groups AS ${groupsSql}`);
   const [big] = await db.rows(
     `SELECT count(*) AS n FROM tally_groups WHERE ${COUNTS.map((c) => `${c} > ${MAX_EXACT}`).join(' OR ')}`,
@@ -79,7 +83,6 @@ export async function readGroups(db: ChunkDb, groupsSql: string): Promise<UsageG
   const owns = byId(await db.rows('SELECT * FROM tally_d_own'), ownOf);
   const payers = byId(await db.rows('SELECT * FROM tally_d_payer'), payerOf);
   const rests = byId(await db.rows('SELECT * FROM tally_d_rest'), restOf);
-  const groups: UsageGroup[] = [];
   await db.chunks(
     `SELECT o.id AS own, p.id AS payer, r.id AS rest, ${COUNTS.map((c) => `g.${c}::DOUBLE AS ${c}`).join(', ')}
      FROM tally_groups g
@@ -92,7 +95,7 @@ export async function readGroups(db: ChunkDb, groupsSql: string): Promise<UsageG
       const counts = COUNTS.map((_, i) => col(3 + i));
       const rows = chunk.rowCount;
       for (let row = 0; row < rows; row++) {
-        groups.push(
+        each(
           groupOf(
             owns[own.getItem(row) as number] as SelectorTuple,
             payers[payer.getItem(row) as number] as Payer,
@@ -104,7 +107,6 @@ export async function readGroups(db: ChunkDb, groupsSql: string): Promise<UsageG
       }
     },
   );
-  return groups;
 }
 
 function byId<T>(rows: Row[], make: (r: Row) => T): T[] {

@@ -64,7 +64,7 @@ import type {
   TraceSpan,
   VerifyResult,
 } from '../store.js';
-import { MAX_SOURCES_PER_ID } from '../store.js';
+import { collect, MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
 import { COPY_COLUMNS, copyLine, LINK_COPY_COLUMNS, linkCopyLine } from './copy.js';
 import {
@@ -361,7 +361,8 @@ export class PostgresStore implements Store {
       this.inSnapshot((db) =>
         body({
           selectorTuples: () => readSelectorTuples(db),
-          usageGroups: (q) => readUsageGroups(db, q),
+          usageGroups: (q) => collect((each) => readUsageGroups(db, q, each)),
+          eachUsageGroup: (q, each) => readUsageGroups(db, q, each),
           auditHead: () => readHead(db),
           issuedStatement: (period) => readIssued(db, period),
           latestEventTime: () => readLatestEventTime(db),
@@ -402,7 +403,7 @@ export class PostgresStore implements Store {
   }
 
   usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
-    return this.inSnapshot((db) => readUsageGroups(db, q));
+    return this.inSnapshot((db) => collect((each) => readUsageGroups(db, q, each)));
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {
@@ -836,13 +837,13 @@ async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
  * B2-pg), so the sort is ruled out for this query's transaction. Groups come
  * in no particular order either way.
  */
-async function readUsageGroups(db: Db, q: UsageQuery): Promise<UsageGroup[]> {
+async function readUsageGroups(db: Db, q: UsageQuery, each: (g: UsageGroup) => void): Promise<void> {
   await db.run('SET LOCAL enable_sort = off');
   const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
     provider: str(r.provider),
     model: str(r.model),
   }));
-  return (await db.rows(usageGroupsSql(q, varyingPairs(q, pairs)))).map(rowToUsageGroup);
+  for (const row of await db.rows(usageGroupsSql(q, varyingPairs(q, pairs)))) each(rowToUsageGroup(row));
 }
 
 async function readHead(db: Db): Promise<string | null> {
