@@ -955,12 +955,18 @@ export class DuckDBStore implements Store {
   private async chunks(sql: string, each: (chunk: DuckDBDataChunk) => void, conn = this.conn): Promise<void> {
     try {
       const result = await conn.stream(sql);
-      for (
-        let chunk = await result.fetchChunk();
-        chunk && chunk.rowCount > 0;
-        chunk = await result.fetchChunk()
-      )
-        each(chunk);
+      // The next chunk is asked for before this one is handed over, so that the
+      // database computes it on its own thread while JavaScript reads this one.
+      let next = result.fetchChunk();
+      for (let chunk = await next; chunk && chunk.rowCount > 0; chunk = await next) {
+        next = result.fetchChunk();
+        try {
+          each(chunk);
+        } catch (e) {
+          await next.catch(() => undefined);
+          throw e;
+        }
+      }
     } catch (e) {
       throw new StoreError(`store query failed: ${message(e)}`, sql, e);
     }
