@@ -112,6 +112,15 @@ export function mustExist(storeUrl: string): void {
 /** A relative `store:` path is relative to the configuration file, so commands work from any directory. */
 export function resolveStorePath(store: string, configPath: string): string {
   if (/^[a-z]+:\/\//i.test(store) || path.isAbsolute(store)) return store;
+  // `duckdb:PATH?options`, as `--store` takes it: its path is relative to the file too.
+  if (store.startsWith('duckdb:')) {
+    const q = store.indexOf('?');
+    const file = store.slice('duckdb:'.length, q < 0 ? undefined : q);
+    const options = q < 0 ? '' : store.slice(q);
+    return file === '' || file === ':memory:'
+      ? store
+      : `duckdb:${resolveStorePath(file, configPath)}${options}`;
+  }
   return path.resolve(path.dirname(configPath), store);
 }
 

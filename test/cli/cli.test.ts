@@ -229,6 +229,22 @@ describe('a store that is missing or held (SPEC §8)', () => {
   });
 });
 
+describe('store: in tally.yaml', () => {
+  it('takes a duckdb: URL with options, its path relative to the file as a plain path is', async () => {
+    await writeFile(
+      path.join(cli.dir, 'tally.yaml'),
+      CONFIG.replace('store: ./tally.duckdb', 'store: duckdb:./data.duckdb?threads=1&memory_limit=256MB'),
+    );
+    expect(await run('ingest', await jsonl('a.jsonl', [line('a')]))).toBe(0);
+    const store = await openStore(path.join(cli.dir, 'data.duckdb'));
+    try {
+      expect((await store.counters()).events).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 async function jsonl(name: string, lines: string[]): Promise<string> {
   const file = path.join(cli.dir, name);
   await writeFile(file, `${lines.join('\n')}\n`);
