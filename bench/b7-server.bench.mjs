@@ -6,7 +6,7 @@
 // durably committed batch. Reports events/s, spans/s and request latency
 // percentiles. Run `npm run build` first.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -56,39 +56,80 @@ const str = (no, s) => field(no, Buffer.from(s));
 const kvStr = (k, v) => field(9, Buffer.concat([str(1, k), field(2, str(1, v))]));
 const kvInt = (k, v) =>
   field(9, Buffer.concat([str(1, k), field(2, Buffer.concat([varint(3 << 3), varint(v)]))]));
-function spansBody() {
-  const n = seq++;
+/**
+ * The spans of request `n`: built once per service as a template whose trace ids, span ids and
+ * start times are then written in place, so that the load generator costs little CPU per span
+ * (it shares the machine's cores with the server). The bytes are those the writer above would give.
+ */
+const templates = new Map();
+function template(service) {
+  let t = templates.get(service);
+  if (t !== undefined) return t;
   const spans = [];
+  const inner = new Map();
   for (let i = 0; i < BATCH; i++) {
     const start = Buffer.alloc(9);
     start[0] = (7 << 3) | 1;
-    start.writeBigUInt64LE(BigInt(now - 3_600_000 + ((n * BATCH + i) % 3_000_000)) * 1_000_000n, 1);
-    spans.push(
-      field(
-        2,
-        Buffer.concat([
-          field(1, randomBytes(16)),
-          field(2, randomBytes(8)),
-          str(5, 'chat gpt-4o'),
-          start,
-          kvStr('gen_ai.operation.name', 'chat'),
-          kvStr('gen_ai.provider.name', 'openai'),
-          kvStr('gen_ai.request.model', 'gpt-4o'),
-          kvInt('gen_ai.usage.input_tokens', 1000 + i),
-          kvInt('gen_ai.usage.output_tokens', 200 + (i % 50)),
-        ]),
-      ),
-    );
+    const span = Buffer.concat([
+      field(1, Buffer.alloc(16)),
+      field(2, Buffer.alloc(8)),
+      str(5, 'chat gpt-4o'),
+      start,
+      kvStr('gen_ai.operation.name', 'chat'),
+      kvStr('gen_ai.provider.name', 'openai'),
+      kvStr('gen_ai.request.model', 'gpt-4o'),
+      kvInt('gen_ai.usage.input_tokens', 1000 + i),
+      kvInt('gen_ai.usage.output_tokens', 200 + (i % 50)),
+    ]);
+    const b = field(2, span);
+    inner.set(b, span.length);
+    spans.push(b);
   }
   const resource = field(
     1,
-    Buffer.concat([field(1, Buffer.concat([str(1, 'service.name'), field(2, str(1, SERVICES[n % 4]))]))]),
+    Buffer.concat([field(1, Buffer.concat([str(1, 'service.name'), field(2, str(1, service))]))]),
   );
-  return field(1, Buffer.concat([resource, field(2, Buffer.concat(spans))]));
+  const bytes = field(1, Buffer.concat([resource, field(2, Buffer.concat(spans))]));
+  // Where each span's trace id, span id and start time sit: after their tag and length bytes.
+  const at = [];
+  let pos = bytes.length - spans.reduce((n, b) => n + b.length, 0);
+  for (const b of spans) {
+    at.push(pos + b.length - inner.get(b));
+    pos += b.length;
+  }
+  t = { bytes, at };
+  templates.set(service, t);
+  return t;
+}
+function spansBody() {
+  const n = seq++;
+  const { bytes, at } = template(SERVICES[n % 4]);
+  const out = Buffer.from(bytes);
+  const ids = randomBytes(24 * BATCH);
+  for (let i = 0; i < BATCH; i++) {
+    const p = at[i];
+    // In a span: trace id (tag, length, 16 bytes), span id (tag, length, 8), name (13 bytes), start time.
+    ids.copy(out, p + 2, 24 * i, 24 * i + 16);
+    ids.copy(out, p + 20, 24 * i + 16, 24 * i + 24);
+    out.writeBigUInt64LE(BigInt(now - 3_600_000 + ((n * BATCH + i) % 3_000_000)) * 1_000_000n, p + 42);
+  }
+  return out;
+}
+
+/** CPU seconds (user + system) of the server child so far, from /proc (null where there is none). */
+function serverCpu() {
+  try {
+    const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 async function load(pathName, contentType, makeBody) {
   const latencies = [];
+  const client0 = process.cpuUsage();
+  const server0 = serverCpu();
   let items = 0;
   let errors = 0;
   const started = performance.now();
@@ -110,10 +151,16 @@ async function load(pathName, contentType, makeBody) {
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const client = process.cpuUsage(client0);
+  const server1 = serverCpu();
   latencies.sort((a, b) => a - b);
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  const perCpuSecond = (cpu) => (cpu === null || cpu <= 0 ? null : Math.round(items / cpu));
   return {
     perSecond: Math.round(items / seconds),
+    // Items per CPU second of each process: what the rate would be if each had a core of its own.
+    serverPerCpuSecond: perCpuSecond(server0 === null || server1 === null ? null : server1 - server0),
+    clientPerCpuSecond: perCpuSecond((client.user + client.system) / 1e6),
     requests: latencies.length,
     errors,
     p50: Number(q(0.5).toFixed(1)),
@@ -149,6 +196,10 @@ console.log(
       spans_per_s: spans.perSecond,
       spans_p50_ms: spans.p50,
       spans_p99_ms: spans.p99,
+      events_per_server_cpu_s: events.serverPerCpuSecond,
+      events_per_client_cpu_s: events.clientPerCpuSecond,
+      spans_per_server_cpu_s: spans.serverPerCpuSecond,
+      spans_per_client_cpu_s: spans.clientPerCpuSecond,
       connections: CONNECTIONS,
       batch: BATCH,
       load_average: os.loadavg()[0].toFixed(1),

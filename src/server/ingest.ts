@@ -9,7 +9,7 @@ import { formatProblem, InputError, type Problem } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import type { Where } from '../ingest/fields.js';
 import { canonicalRecordToEvent, litellmPayloadToEvent, otlpRequestToEvents } from '../ingest/index.js';
-import { arrayLongerThan, containersOver, MAX_JSON_DEPTH, tooDeepAt } from '../ingest/limits.js';
+import { jsonShape, MAX_JSON_DEPTH, tooDeepAt } from '../ingest/limits.js';
 import type { Store } from '../store/store.js';
 import { HttpError } from './errors.js';
 import { decodeTraceRequest, encodeTraceResponse, MAX_SPANS_PER_REQUEST } from './otlp-proto.js';
@@ -37,20 +37,20 @@ function bodyText(body: Buffer): string {
   return body.toString('utf8');
 }
 
-function parseJson(text: string, what = 'the body'): unknown {
-  const deep = tooDeepAt(text);
+/** Parses a body whose `shape` (`jsonShape`) was taken first; refuses it past a bound before parsing. */
+function parseJson(text: string, shape = jsonShape(text)): unknown {
+  const deep = shape.tooDeepAt;
   if (deep >= 0)
     throw new HttpError(
       'invalid_input',
-      `${what} is nested deeper than ${MAX_JSON_DEPTH} levels (at character ${deep})`,
+      `the body is nested deeper than ${MAX_JSON_DEPTH} levels (at character ${deep})`,
     );
   // Parsing millions of empty objects takes seconds; counting them, milliseconds.
-  if (containersOver(text, MAX_JSON_CONTAINERS))
-    throw tooMany('JSON objects and arrays', MAX_JSON_CONTAINERS);
+  if (shape.containers > MAX_JSON_CONTAINERS) throw tooMany('JSON objects and arrays', MAX_JSON_CONTAINERS);
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError('invalid_input', `${what} is not valid JSON`);
+    throw new HttpError('invalid_input', 'the body is not valid JSON');
   }
 }
 
@@ -169,8 +169,9 @@ export async function bodyRecords(
     );
   const text = bodyText(body);
   if (!ndjson && !(ndjsonAsJson && isJsonLines(text))) {
-    if (arrayLongerThan(text, MAX_RECORDS_PER_REQUEST)) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
-    const v = parseJson(text);
+    const shape = jsonShape(text);
+    if (shape.elements > MAX_RECORDS_PER_REQUEST) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
+    const v = parseJson(text, shape);
     const records = Array.isArray(v) ? v : [v];
     if (records.length > MAX_RECORDS_PER_REQUEST) throw tooMany('records', MAX_RECORDS_PER_REQUEST);
     return { records, lineNos: null, kind: 'record' };

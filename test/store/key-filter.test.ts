@@ -32,8 +32,8 @@ describe('KeyFilter', () => {
   it('is full once it holds more keys than it was sized for, and is not built past its memory cap', () => {
     const filter = new KeyFilter(1000);
     expect(filter.full).toBe(false);
-    // Sized at least 1.5x: the minimum size holds 16,384 keys at 32 bits each.
-    filter.addChunk(chunk(keys(3, 16_384)));
+    // Sized at least 1.5x: the minimum size holds 1,048,576 keys at 32 bits each.
+    filter.addChunk(chunk(keys(3, 1_048_576)));
     expect(filter.full).toBe(false);
     filter.addChunk(chunk(keys(4, 1)));
     expect(filter.full).toBe(true);
