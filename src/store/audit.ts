@@ -45,13 +45,16 @@ import type { VerifyResult } from './store.js';
 export const GENESIS = '0'.repeat(64);
 
 /**
- * Lower-hex SHA-256 of a text's UTF-8 bytes: one-shot where Node has it (20.12 and later), about
- * half the cost of a Hash object per row hash.
+ * SHA-256 of a text (its UTF-8 bytes) or of bytes, in the given encoding: one-shot where Node has
+ * it (20.12 and later), about half the cost of a Hash object per row hash.
  */
-const sha256Hex: (text: string) => string =
+const sha256: (data: string | Uint8Array, encoding: 'hex' | 'binary') => string =
   typeof crypto.hash === 'function'
-    ? (text) => crypto.hash('sha256', text, 'hex')
-    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+    ? (data, encoding) => crypto.hash('sha256', data, encoding)
+    : (data, encoding) => crypto.createHash('sha256').update(data).digest(encoding);
+
+/** Lower-hex SHA-256 of a text's UTF-8 bytes. */
+const sha256Hex = (text: string): string => sha256(text, 'hex');
 
 /** How one SQL engine writes the expressions the hash needs. */
 export interface AuditDialect {
@@ -249,25 +252,86 @@ export class ContentHasher {
   }
 }
 
+/** A batch's row hashes as 32-byte digests, kept by bucket (the first byte) until its content is taken. */
+class BatchBuckets {
+  count = 0;
+  private readonly bytes: (Buffer | null)[] = new Array(256).fill(null);
+  private readonly used = new Int32Array(256);
+
+  /** Adds a row hash given as its 32 bytes in a one-byte (`binary`, Latin-1) string. */
+  add(digest: string): void {
+    const b = digest.charCodeAt(0);
+    const at = this.used[b] ?? 0;
+    let buf = this.bytes[b] ?? null;
+    if (buf === null || at + 32 > buf.length) {
+      const grown = Buffer.allocUnsafe(buf === null ? 32 * 64 : buf.length * 2);
+      buf?.copy(grown, 0, 0, at);
+      buf = grown;
+      this.bytes[b] = grown;
+    }
+    buf.write(digest, at, 32, 'latin1');
+    this.used[b] = at + 32;
+    this.count++;
+  }
+
+  /** The content hash: each bucket's row hashes sorted, in lower hex, concatenated and hashed; then the buckets'. */
+  content(): string {
+    const content = crypto.createHash('sha256');
+    for (let b = 0; b < 256; b++) {
+      const buf = this.bytes[b];
+      if (!buf) continue;
+      const rows: string[] = new Array((this.used[b] ?? 0) / 32);
+      for (let i = 0; i < rows.length; i++) rows[i] = buf.toString('latin1', i * 32, i * 32 + 32);
+      // Latin-1 strings of the digests sort by code unit, that is bytewise, as their hex does.
+      rows.sort();
+      content.update(sha256Hex(Buffer.from(rows.join(''), 'latin1').toString('hex')));
+    }
+    return content.digest('hex');
+  }
+}
+
+/**
+ * The count and content hash of each batch from its rows' texts, with the
+ * SHA-256s computed in Node (OpenSSL) rather than by the database: the same
+ * definition. Rows may come in any order and from several readers at once;
+ * each row's hash is kept as 32 bytes until `finish` sorts the buckets, so
+ * memory is 32 bytes a row of the batches being hashed.
+ */
+export class RowTextHasher {
+  private readonly batches = new Map<number, BatchBuckets>();
+
+  /** A row's text, as a string or as its UTF-8 bytes. */
+  add(seq: number, text: string | Uint8Array): void {
+    let batch = this.batches.get(seq);
+    if (batch === undefined) {
+      batch = new BatchBuckets();
+      this.batches.set(seq, batch);
+    }
+    batch.add(sha256(text, 'binary'));
+  }
+
+  finish(): Map<number, BatchContent> {
+    const out = new Map<number, BatchContent>();
+    for (const seq of [...this.batches.keys()].sort((a, b) => a - b)) {
+      const batch = this.batches.get(seq) as BatchBuckets;
+      out.set(seq, { count: batch.count, content: batch.content() });
+      this.batches.delete(seq);
+    }
+    return out;
+  }
+}
+
 /**
  * The count and content hash of each batch from its rows' texts (the rows of
- * `rowTextsSql`): the same definition, with the SHA-256s computed in Node
- * rather than by the database. For small batches, where the database's
- * grouped, ordered aggregate costs more than the hashing itself.
+ * `rowTextsSql`), hashed in Node (`RowTextHasher`). For small batches, where
+ * the database's grouped, ordered aggregate costs more than the hashing
+ * itself.
  */
 export function contentFromRowTexts(
   rows: Iterable<{ seq: number; text: string }>,
 ): Map<number, BatchContent> {
-  const bySeq = new Map<number, string[]>();
-  for (const r of rows) {
-    const hashes = bySeq.get(r.seq) ?? [];
-    if (hashes.length === 0) bySeq.set(r.seq, hashes);
-    hashes.push(sha256Hex(r.text));
-  }
-  const hasher = new ContentHasher();
-  // Lower-hex strings sort the same by UTF-16 code unit as bytewise.
-  for (const seq of [...bySeq.keys()].sort((a, b) => a - b))
-    for (const h of (bySeq.get(seq) ?? []).sort()) hasher.add(seq, h);
+  const hasher = new RowTextHasher();
+  for (const r of rows) hasher.add(r.seq, r.text);
   return hasher.finish();
 }
 
