@@ -75,6 +75,7 @@ import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonica
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
 import { KeyFilter, keyHashesSql } from './key-filter.js';
+import { logContent } from './log-content.js';
 import {
   DUCKDB_WINDOW,
   eventsInWindowSql,
@@ -107,6 +108,8 @@ export interface DuckDBOptions {
   keyFilterMax?: number;
   /** The key filter is built at this process's nth batch of at most `keyFilterMax` events. */
   keyFilterAfter?: number;
+  /** `verify` hashes the log in windows of whole batches of up to this many events (memory: 32 bytes an event). */
+  verifyWindow?: number;
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
@@ -127,6 +130,9 @@ const HASH_IN_SQL_MAX = 2_000_000;
  * events the database's grouped, ordered aggregate took most of the commit (37 of ~60 ms of CPU).
  */
 const HASH_IN_NODE_MAX = 50_000;
+
+/** `verify` reads the log's row texts on up to this many connections at once (one a DuckDB thread). */
+const MAX_READERS = 8;
 
 /**
  * Batches up to this many events check their keys against the in-memory key filter (`key-filter.ts`)
@@ -164,6 +170,7 @@ export class DuckDBStore implements Store {
     private readonly readTimeoutMs: number | undefined,
     private readonly hashInNodeMax: number,
     private readonly keyFilterUse: { max: number; after: number },
+    private readonly verifyWindow: number | undefined,
   ) {}
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
@@ -180,6 +187,7 @@ export class DuckDBStore implements Store {
       opts.readTimeoutMs,
       opts.hashInNodeMax ?? HASH_IN_NODE_MAX,
       { max: opts.keyFilterMax ?? KEY_FILTER_MAX, after: opts.keyFilterAfter ?? KEY_FILTER_AFTER },
+      opts.verifyWindow,
     );
     await store.migrate();
     return store;
@@ -466,7 +474,7 @@ export class DuckDBStore implements Store {
 
   verify(): Promise<VerifyResult> {
     return this.serial(async () => {
-      const actual = await this.bucketContent();
+      const actual = await this.withReaders((readers) => logContent(readers, this.verifyWindow));
       const recorded = (
         await this.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
       ).map((r) => ({
@@ -477,6 +485,27 @@ export class DuckDBStore implements Store {
       }));
       return verdict(recorded, actual, () => this.checkSuperseded(), await this.linkContent());
     });
+  }
+
+  /**
+   * Runs `body` with as many connections as DuckDB has threads (at most
+   * `MAX_READERS`): this store's own and new ones, closed after.
+   */
+  private async withReaders<T>(body: (readers: ChunkDb[]) => Promise<T>): Promise<T> {
+    const [t] = await this.rows(`SELECT current_setting('threads') AS t`);
+    const extra: DuckDBConnection[] = [];
+    try {
+      for (let i = 1; i < Math.min(MAX_READERS, Math.max(1, num(t?.t))); i++)
+        extra.push(await this.instance.connect());
+      const readers = [this.conn, ...extra].map((conn) => ({
+        rows: (sql: string) => this.rows(sql, conn),
+        run: (sql: string) => this.run(sql, undefined, conn),
+        chunks: (sql: string, each: (chunk: DuckDBDataChunk) => void) => this.chunks(sql, each, conn),
+      }));
+      return await body(readers);
+    } finally {
+      for (const conn of extra) conn.closeSync();
+    }
   }
 
   /**
