@@ -298,7 +298,7 @@ const ROW_BITS = 2 ** 21;
  * numeric sort of their bytes 1–4 (byte 0 is the bucket's) with the row in the low bits; rows
  * whose bytes 1–4 are equal are then put in order by all their bytes.
  */
-function sortedDigests(buf: Uint8Array, n: number): Uint8Array {
+export function sortedDigests(buf: Uint8Array, n: number): Uint8Array {
   if (n >= ROW_BITS || buf.byteOffset % 4 !== 0) return sortedDigestsSlowly(buf, n);
   const keys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
