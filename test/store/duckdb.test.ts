@@ -271,6 +271,28 @@ describe('DuckDB store file', () => {
     ).toBe(1);
   });
 
+  it('reads the log in windows of whole batches: finds the same, on one connection or several', async () => {
+    const windowed = async (settings: Record<string, string>, ...sql: string[]) => {
+      await tamper(file, ...sql);
+      const s = await DuckDBStore.open(file, { verifyWindow: 1, settings });
+      try {
+        return await s.verify();
+      } finally {
+        await s.close();
+      }
+    };
+    expect(await windowed({ threads: '1' })).toMatchObject({ ok: true, batches: 3, events: 5 });
+    expect(await windowed({ threads: '3' })).toMatchObject({ ok: true, batches: 3, events: 5 });
+    const edited = await windowed({ threads: '2' }, `UPDATE event_log SET input_tokens = 1 WHERE id = 'd'`);
+    expect(edited.firstBad?.seq).toBe(2);
+    const unknown = await windowed(
+      { threads: '2' },
+      `UPDATE event_log SET input_tokens = 100 WHERE id = 'd'`,
+      `INSERT INTO event_log SELECT * REPLACE ('z' AS id, 9 AS batch_seq) FROM event_log WHERE id = 'e'`,
+    );
+    expect(unknown.firstBad).toEqual({ seq: 9, reason: 'events or trace links reference unknown batch 9' });
+  });
+
   it('finds events of a batch that does not exist', async () => {
     const v = await verifyAfter(
       `INSERT INTO event_log SELECT * REPLACE ('z' AS id, 9 AS batch_seq) FROM event_log WHERE id = 'e'`,
