@@ -254,39 +254,64 @@ export class ContentHasher {
   }
 }
 
+/** The largest block of a bucket's digests: a large batch's buckets grow by blocks of this size. */
+const BLOCK_BYTES = 32 * 2048;
+
 /** A batch's row hashes as 32-byte digests, kept by bucket (the first byte) until its content is taken. */
 class BatchBuckets {
   count = 0;
-  private readonly bytes: (Uint8Array | null)[] = new Array(256).fill(null);
+  /** Each bucket's digests: full blocks, then the block being filled (the last). */
+  private readonly blocks: Uint8Array[][] = Array.from({ length: 256 }, () => []);
+  /** The bytes used of each bucket's last block. */
   private readonly used = new Int32Array(256);
 
   /** Adds a row hash given as its 32 bytes in a one-byte (`binary`, Latin-1) string. */
   add(digest: string): void {
     const b = digest.charCodeAt(0);
-    const at = this.used[b] as number;
-    let buf = this.bytes[b] ?? null;
-    if (buf === null || at + 32 > buf.length) {
-      const grown = new Uint8Array(buf === null ? 32 * 64 : buf.length * 2);
-      if (buf !== null) grown.set(buf.subarray(0, at));
-      buf = grown;
-      this.bytes[b] = grown;
+    const blocks = this.blocks[b] as Uint8Array[];
+    let at = this.used[b] as number;
+    let block = blocks.at(-1);
+    if (block === undefined || at === block.length) {
+      // Small batches double their blocks' size from 512 bytes; large ones add 64 KiB at a time.
+      block = new Uint8Array(Math.min(BLOCK_BYTES, block === undefined ? 512 : block.length * 2));
+      blocks.push(block);
+      at = 0;
     }
-    for (let i = 0; i < 32; i++) buf[at + i] = digest.charCodeAt(i);
+    for (let i = 0; i < 32; i++) block[at + i] = digest.charCodeAt(i);
     this.used[b] = at + 32;
     this.count++;
   }
 
-  /** The content hash: each bucket's row hashes sorted, in lower hex, concatenated and hashed; then the buckets'. */
+  /**
+   * The content hash: each bucket's row hashes sorted, in lower hex, concatenated and hashed;
+   * then the buckets'. Each bucket's digests are let go once hashed.
+   */
   content(): string {
     const content = crypto.createHash('sha256');
     for (let b = 0; b < 256; b++) {
-      const buf = this.bytes[b];
-      if (buf)
-        content.update(
-          sha256Hex(Buffer.from(sortedDigests(buf, (this.used[b] as number) / 32)).toString('hex')),
-        );
+      const digests = this.bucket(b);
+      if (digests.length > 0)
+        content.update(sha256Hex(Buffer.from(sortedDigests(digests, digests.length / 32)).toString('hex')));
+      this.blocks[b] = [];
     }
     return content.digest('hex');
+  }
+
+  /** A bucket's digests in one array. */
+  private bucket(b: number): Uint8Array {
+    const blocks = this.blocks[b] as Uint8Array[];
+    const last = this.used[b] as number;
+    if (blocks.length === 1) return (blocks[0] as Uint8Array).subarray(0, last);
+    let size = last;
+    for (let i = 0; i < blocks.length - 1; i++) size += (blocks[i] as Uint8Array).length;
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (let i = 0; i < blocks.length; i++) {
+      const block = blocks[i] as Uint8Array;
+      out.set(i === blocks.length - 1 ? block.subarray(0, last) : block, at);
+      at += block.length;
+    }
+    return out;
   }
 }
 

@@ -144,6 +144,8 @@ const KEY_FILTER_AFTER = 3;
 
 /** The buffer cap while bulk-loading a file, so that ingesting 10M events stays within 1 GiB of memory. */
 const BULK_MEMORY_LIMIT = '512MB';
+/** DuckDB's memory cap while `verify` runs (its superseded check groups keys and spills past it). */
+const VERIFY_MEMORY_LIMIT = '256MB';
 
 export class DuckDBStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
@@ -473,18 +475,31 @@ export class DuckDBStore implements Store {
   }
 
   verify(): Promise<VerifyResult> {
-    return this.serial(async () => {
-      const actual = await this.withReaders((readers) => logContent(readers, this.verifyWindow));
-      const recorded = (
-        await this.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
-      ).map((r) => ({
-        seq: num(r.seq),
-        count: num(r.count),
-        content: String(r.content_sha256),
-        chain: String(r.chain_sha256),
-      }));
-      return verdict(recorded, actual, () => this.checkSuperseded(), await this.linkContent());
-    });
+    return this.serial(() =>
+      this.underMemoryLimit(VERIFY_MEMORY_LIMIT, async () => {
+        const actual = await this.withReaders((readers) => logContent(readers, this.verifyWindow));
+        const recorded = (
+          await this.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
+        ).map((r) => ({
+          seq: num(r.seq),
+          count: num(r.count),
+          content: String(r.content_sha256),
+          chain: String(r.chain_sha256),
+        }));
+        return verdict(recorded, actual, () => this.checkSuperseded(), await this.linkContent());
+      }),
+    );
+  }
+
+  /** Runs `body` with DuckDB's memory capped at `limit` (as the bulk path does), then restores the cap. */
+  private async underMemoryLimit<T>(limit: string, body: () => Promise<T>): Promise<T> {
+    const [row] = await this.rows(`SELECT current_setting('memory_limit') AS v`);
+    await this.run(`SET memory_limit = '${limit}'`);
+    try {
+      return await body();
+    } finally {
+      await this.run(`SET memory_limit = ${sqlText(String(row?.v))}`);
+    }
   }
 
   /**
