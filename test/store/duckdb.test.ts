@@ -22,13 +22,13 @@ afterAll(async () => {
 });
 
 storeContract('DuckDB', async () => openStore(await tempFile()), DUCKDB.lacks);
-// Small batches hash in Node from their row texts, larger ones in SQL, the largest by streaming their
-// row hashes: each way passes the same contract with the same hashes.
-storeContract('DuckDB, batch hashes in SQL', async () =>
+// Small batches hash in Node from their row texts read as strings, larger ones from them read as bytes,
+// the largest by streaming their row hashes: each way passes the same contract with the same hashes.
+storeContract('DuckDB, batch hashes from row texts read as bytes', async () =>
   DuckDBStore.open(await tempFile(), { hashInNodeMax: 0 }),
 );
 storeContract('DuckDB, row hashes streamed', async () =>
-  DuckDBStore.open(await tempFile(), { hashInNodeMax: 0, hashInSqlMax: 0 }),
+  DuckDBStore.open(await tempFile(), { hashInNodeMax: 0, hashTextsMax: 0 }),
 );
 // A server's small batches ask the in-memory key filter before SQL whether a key was logged before:
 // the contract passes with the filter built from the first batch on.

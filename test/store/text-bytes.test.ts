@@ -29,7 +29,8 @@ describe('reading a chunk as bytes', () => {
           read.push([ints[row] as number, Buffer.from(bytes).toString('utf8')]),
         );
         const values = chunk.getColumnValues(1);
-        chunk.getColumnValues(0).forEach((v, i) => expected.push([Number(v), String(values[i])]));
+        for (const [i, v] of chunk.getColumnValues(0).entries())
+          expected.push([Number(v), String(values[i])]);
       }
     } finally {
       conn.closeSync();

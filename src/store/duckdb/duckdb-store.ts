@@ -28,7 +28,6 @@ import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } fr
 import {
   type BatchContent,
   batchContent,
-  bucketHashesSql,
   ContentHasher,
   chainHash,
   contentFromBuckets,
@@ -75,7 +74,7 @@ import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonica
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
 import { KeyFilter, keyHashesSql } from './key-filter.js';
-import { logContent } from './log-content.js';
+import { logContent, textContent } from './log-content.js';
 import {
   DUCKDB_WINDOW,
   eventsInWindowSql,
@@ -98,8 +97,8 @@ const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof impo
 export interface DuckDBOptions {
   /** DuckDB settings passed at open, e.g. `memory_limit`, `threads`, `temp_directory`. */
   settings?: Record<string, string>;
-  /** Batches up to this many events are hashed in SQL, larger ones by streaming their row hashes. */
-  hashInSqlMax?: number;
+  /** Batches up to this many events are hashed in Node from their row texts, larger ones by streaming their row hashes. */
+  hashTextsMax?: number;
   /** Batches up to this many events are hashed in Node from their row texts (a server's requests). */
   hashInNodeMax?: number;
   /** A read query running longer is interrupted and fails with a LimitError (the server sets it). */
@@ -123,8 +122,11 @@ const SAME_CONTENT = (a: string, b: string) =>
 /** A connection to read from: the store's own, or a snapshot's. */
 type Db = ChunkDb;
 
-/** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
-const HASH_IN_SQL_MAX = 2_000_000;
+/**
+ * Up to this many events, a batch's row texts are read as bytes and hashed in Node (32 bytes a row
+ * kept); above, its row hashes are computed and sorted by DuckDB and streamed (bounded memory).
+ */
+const HASH_TEXTS_MAX = 2_000_000;
 /**
  * Up to this many events, a batch's row texts are read and hashed in Node: for a request of 1,000
  * events the database's grouped, ordered aggregate took most of the commit (37 of ~60 ms of CPU).
@@ -168,7 +170,7 @@ export class DuckDBStore implements Store {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
-    private readonly hashInSqlMax: number,
+    private readonly hashTextsMax: number,
     private readonly readTimeoutMs: number | undefined,
     private readonly hashInNodeMax: number,
     private readonly keyFilterUse: { max: number; after: number },
@@ -185,7 +187,7 @@ export class DuckDBStore implements Store {
     const store = new DuckDBStore(
       instance,
       await instance.connect(),
-      opts.hashInSqlMax ?? HASH_IN_SQL_MAX,
+      opts.hashTextsMax ?? HASH_TEXTS_MAX,
       opts.readTimeoutMs,
       opts.hashInNodeMax ?? HASH_IN_NODE_MAX,
       { max: opts.keyFilterMax ?? KEY_FILTER_MAX, after: opts.keyFilterAfter ?? KEY_FILTER_AFTER },
@@ -351,10 +353,10 @@ export class DuckDBStore implements Store {
           opts.now,
           (seq) => this.run(`INSERT INTO event_log BY NAME SELECT *, ${seq} AS batch_seq FROM (${select})`),
           {
-            // A batch hashed in SQL (a few million events) hashes in half the time under the store's
-            // own cap: under the bulk cap, the rows just written are read back from disk.
+            // A batch hashed from its row texts (up to two million events) is read back under the store's
+            // own cap: under the bulk cap the rows just written came back from disk (twice the time in SQL).
             afterInsert: async (inserted) => {
-              if (inserted <= this.hashInSqlMax) await this.run(limit);
+              if (inserted <= this.hashTextsMax) await this.run(limit);
             },
           },
         ).catch((e: unknown) => {
@@ -870,15 +872,7 @@ export class DuckDBStore implements Store {
       const rows = await this.rows(rowTextsSql(DUCKDB_AUDIT, 'event_log', where));
       return contentFromRowTexts(rows.map((r) => ({ seq: num(r.batch_seq), text: String(r.t) })));
     }
-    return stored <= this.hashInSqlMax ? this.bucketContent(where) : this.contentHashes(where);
-  }
-
-  /** Count and content hash of each batch, recomputed from the stored events. */
-  private async bucketContent(where = ''): Promise<Map<number, BatchContent>> {
-    const rows = await this.rows(bucketHashesSql(DUCKDB_AUDIT, 'event_log', where));
-    return contentFromBuckets(
-      rows.map((r) => ({ seq: num(r.batch_seq), bucketHash: String(r.bucket_hash), count: num(r.n) })),
-    );
+    return stored <= this.hashTextsMax ? textContent(this.db, where) : this.contentHashes(where);
   }
 
   private async contentHashes(where = ''): Promise<Map<number, BatchContent>> {

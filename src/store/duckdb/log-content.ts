@@ -92,6 +92,13 @@ export function rowIdRanges(w: Pick<Window, 'lo' | 'hi'>, k: number): [number, n
   return out;
 }
 
+/** The count and content hash of the batches `where` selects, read on one connection (a batch being stored). */
+export async function textContent(db: ChunkDb, where: string): Promise<Map<number, BatchContent>> {
+  const hasher = new RowTextHasher();
+  await readTexts(db, where, hasher);
+  return hasher.finish();
+}
+
 /** Streams the row texts of the rows `where` selects into the hasher. */
 function readTexts(db: ChunkDb, where: string, hasher: RowTextHasher): Promise<void> {
   return db.chunks(rowTextsSql(DUCKDB_AUDIT, 'event_log', where), (chunk) => {
