@@ -254,80 +254,127 @@ export class ContentHasher {
   }
 }
 
-/** The largest block of a bucket's digests: a large batch's buckets grow by blocks of this size. */
+/** The largest block of digests: a long list grows by blocks of this size. */
 const BLOCK_BYTES = 32 * 2048;
 
-/** A batch's row hashes as 32-byte digests, kept by bucket (the first byte) until its content is taken. */
-class BatchBuckets {
-  count = 0;
-  /** Each bucket's digests: full blocks, then the block being filled (the last). */
-  private readonly blocks: Uint8Array[][] = Array.from({ length: 256 }, () => []);
-  /** The bytes used of each bucket's last block. */
-  private readonly used = new Int32Array(256);
+/** 32-byte digests in blocks that double from 128 bytes to 64 KiB (memory: about 32 bytes a digest). */
+class Digests {
+  n = 0;
+  private readonly blocks: Uint8Array[] = [];
+  /** The bytes used of the last block. */
+  private used = 0;
 
-  /** Adds a row hash given as its 32 bytes in a one-byte (`binary`, Latin-1) string. */
-  add(digest: string): void {
-    const b = digest.charCodeAt(0);
-    const blocks = this.blocks[b] as Uint8Array[];
-    let at = this.used[b] as number;
-    let block = blocks.at(-1);
-    if (block === undefined || at === block.length) {
-      // Small batches double their blocks' size from 512 bytes; large ones add 64 KiB at a time.
-      block = new Uint8Array(Math.min(BLOCK_BYTES, block === undefined ? 512 : block.length * 2));
-      blocks.push(block);
-      at = 0;
+  /** Adds a digest given as a one-byte (`binary`, Latin-1) string, or as 32 bytes of `from` at `at`. */
+  push(digest: string | Uint8Array, at = 0): void {
+    let block = this.blocks.at(-1);
+    if (block === undefined || this.used === block.length) {
+      block = new Uint8Array(Math.min(BLOCK_BYTES, block === undefined ? 128 : block.length * 2));
+      this.blocks.push(block);
+      this.used = 0;
     }
-    for (let i = 0; i < 32; i++) block[at + i] = digest.charCodeAt(i);
-    this.used[b] = at + 32;
-    this.count++;
+    if (typeof digest === 'string') for (let i = 0; i < 32; i++) block[this.used + i] = digest.charCodeAt(i);
+    else block.set(digest.subarray(at, at + 32), this.used);
+    this.used += 32;
+    this.n++;
   }
 
-  /**
-   * The content hash: each bucket's row hashes sorted, in lower hex, concatenated and hashed;
-   * then the buckets'. Each bucket's digests are let go once hashed.
-   */
-  content(): string {
-    const content = crypto.createHash('sha256');
-    for (let b = 0; b < 256; b++) {
-      const digests = this.bucket(b);
-      if (digests.length > 0)
-        content.update(sha256Hex(Buffer.from(sortedDigests(digests, digests.length / 32)).toString('hex')));
-      this.blocks[b] = [];
-    }
-    return content.digest('hex');
-  }
-
-  /** A bucket's digests in one array. */
-  private bucket(b: number): Uint8Array {
-    const blocks = this.blocks[b] as Uint8Array[];
-    const last = this.used[b] as number;
-    if (blocks.length === 1) return (blocks[0] as Uint8Array).subarray(0, last);
-    let size = last;
-    for (let i = 0; i < blocks.length - 1; i++) size += (blocks[i] as Uint8Array).length;
-    const out = new Uint8Array(size);
+  /** Every digest, in the order added, in one array. */
+  all(): Uint8Array {
+    if (this.blocks.length === 1) return (this.blocks[0] as Uint8Array).subarray(0, this.used);
+    const out = new Uint8Array(this.n * 32);
     let at = 0;
-    for (let i = 0; i < blocks.length; i++) {
-      const block = blocks[i] as Uint8Array;
-      out.set(i === blocks.length - 1 ? block.subarray(0, last) : block, at);
+    for (const [i, block] of this.blocks.entries()) {
+      out.set(i === this.blocks.length - 1 ? block.subarray(0, this.used) : block, at);
       at += block.length;
     }
     return out;
   }
 }
 
+/** A batch's rows are kept in one list up to this many, then by bucket (the first byte). */
+const SPLIT_AT = 4096;
+
+/** A batch's row hashes as 32-byte digests, until its content is taken. */
+class BatchBuckets {
+  count = 0;
+  private rows: Digests | null = new Digests();
+  private buckets: Digests[] | null = null;
+
+  /** Adds a row hash given as its 32 bytes in a one-byte (`binary`, Latin-1) string. */
+  add(digest: string): void {
+    this.count++;
+    if (this.buckets !== null) (this.buckets[digest.charCodeAt(0)] as Digests).push(digest);
+    else {
+      this.rows?.push(digest);
+      if (this.count === SPLIT_AT) this.split();
+    }
+  }
+
+  /**
+   * The content hash: each bucket's row hashes sorted, in lower hex, concatenated and hashed;
+   * then the buckets'. The digests are let go as they are hashed.
+   */
+  content(): string {
+    const content = crypto.createHash('sha256');
+    const sorted = this.rows === null ? null : sortedDigests(this.rows.all(), this.rows.n, 0);
+    this.rows = null;
+    for (let b = 0; b < 256; b++) {
+      const digests = sorted === null ? this.bucketSorted(b) : bucketOf(sorted, b);
+      if (digests.length > 0) content.update(sha256Hex(Buffer.from(digests).toString('hex')));
+    }
+    this.buckets = null;
+    return content.digest('hex');
+  }
+
+  /** A large batch: its rows so far moved to their buckets. */
+  private split(): void {
+    this.buckets = Array.from({ length: 256 }, () => new Digests());
+    const rows = this.rows?.all() ?? new Uint8Array(0);
+    for (let at = 0; at < rows.length; at += 32) (this.buckets[rows[at] as number] as Digests).push(rows, at);
+    this.rows = null;
+  }
+
+  /** A bucket of a large batch, sorted; then let go. */
+  private bucketSorted(b: number): Uint8Array {
+    const digests = this.buckets?.[b];
+    if (!digests || digests.n === 0) return new Uint8Array(0);
+    const sorted = sortedDigests(digests.all(), digests.n, 1);
+    (this.buckets as Digests[])[b] = new Digests();
+    return sorted;
+  }
+}
+
+/** The digests of bucket `b` (their first byte) among sorted digests. */
+function bucketOf(sorted: Uint8Array, b: number): Uint8Array {
+  return sorted.subarray(firstAtLeast(sorted, b) * 32, firstAtLeast(sorted, b + 1) * 32);
+}
+
+/** The index of the first of the sorted digests whose first byte is at least `byte`. */
+function firstAtLeast(sorted: Uint8Array, byte: number): number {
+  let lo = 0;
+  let hi = sorted.length / 32;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid * 32] as number) < byte) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Row ids within a bucket: the low bits of a sort key (see `sortedDigests`). */
 const ROW_BITS = 2 ** 21;
 
 /**
- * The first `n` 32-byte digests of `buf`, sorted bytewise (as their lower hex sorts). By a
- * numeric sort of their bytes 1–4 (byte 0 is the bucket's) with the row in the low bits; rows
- * whose bytes 1–4 are equal are then put in order by all their bytes.
+ * The first `n` 32-byte digests of `buf`, sorted bytewise (as their lower hex sorts), given that
+ * they are alike before byte `from` (a bucket's share byte 0). By a numeric sort of their four
+ * bytes from `from` with the row in the low bits; rows alike in those are then put in order by
+ * all their bytes.
  */
-export function sortedDigests(buf: Uint8Array, n: number): Uint8Array {
+export function sortedDigests(buf: Uint8Array, n: number, from: number): Uint8Array {
   if (n >= ROW_BITS || buf.byteOffset % 4 !== 0) return sortedDigestsSlowly(buf, n);
   const keys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const at = i * 32;
+    const at = i * 32 + from - 1;
     const word =
       ((buf[at + 1] as number) << 24) |
       ((buf[at + 2] as number) << 16) |
@@ -346,11 +393,11 @@ export function sortedDigests(buf: Uint8Array, n: number): Uint8Array {
     j = end;
   }
   // Copied as eight 32-bit words a digest (the bytes stay in their order).
-  const from = new Uint32Array(buf.buffer, buf.byteOffset, n * 8);
+  const words = new Uint32Array(buf.buffer, buf.byteOffset, n * 8);
   const out = new Uint32Array(n * 8);
   for (let j = 0; j < n; j++) {
     const at = (order[j] as number) * 8;
-    for (let w = 0; w < 8; w++) out[j * 8 + w] = from[at + w] as number;
+    for (let w = 0; w < 8; w++) out[j * 8 + w] = words[at + w] as number;
   }
   return new Uint8Array(out.buffer);
 }

@@ -115,8 +115,11 @@ describe('RowTextHasher', () => {
       const t = texts[i] as string;
       hasher.add(i % 3 === 0 ? 7 : 2, i % 2 === 0 ? t : new Uint8Array(Buffer.from(t)));
     }
+    const few = texts.slice(0, 300);
+    for (const t of few) hasher.add(9, t); // a batch kept in one list, not split by bucket
     const out = hasher.finish();
-    expect([...out.keys()]).toEqual([2, 7]);
+    expect([...out.keys()]).toEqual([2, 7, 9]);
+    expect(out.get(9)).toEqual({ count: 300, content: reference(few) });
     expect(out.get(7)).toEqual({ count: 6667, content: reference(texts.filter((_, i) => i % 3 === 0)) });
     expect(out.get(2)).toEqual({ count: 13333, content: reference(texts.filter((_, i) => i % 3 !== 0)) });
   });
@@ -134,9 +137,15 @@ describe('sortedDigests', () => {
     }
     const expected = Buffer.concat([...digests].sort(Buffer.compare));
     const aligned = new Uint8Array(Buffer.concat(digests));
-    expect(Buffer.from(sortedDigests(aligned, 3000)).equals(expected)).toBe(true);
+    expect(Buffer.from(sortedDigests(aligned, 3000, 1)).equals(expected)).toBe(true);
     const unaligned = new Uint8Array(3000 * 32 + 1).subarray(1);
     unaligned.set(aligned);
-    expect(Buffer.from(sortedDigests(unaligned, 3000)).equals(expected)).toBe(true);
+    expect(Buffer.from(sortedDigests(unaligned, 3000, 1)).equals(expected)).toBe(true);
+    // A whole batch's digests (the first bytes differ): sorted from byte 0.
+    const mixed = digests.map((d, i) => Buffer.concat([Buffer.from([i % 3]), d.subarray(1)]));
+    const mixedExpected = Buffer.concat([...mixed].sort(Buffer.compare));
+    expect(
+      Buffer.from(sortedDigests(new Uint8Array(Buffer.concat(mixed)), 3000, 0)).equals(mixedExpected),
+    ).toBe(true);
   });
 });
