@@ -478,7 +478,7 @@ export class DuckDBStore implements Store {
 
   verify(): Promise<VerifyResult> {
     return this.serial(() =>
-      this.underMemoryLimit(VERIFY_MEMORY_LIMIT, async () => {
+      this.underVerifyLimit(async () => {
         const actual = await this.withReaders((readers) => logContent(readers, this.verifyWindow));
         const recorded = (
           await this.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
@@ -493,10 +493,15 @@ export class DuckDBStore implements Store {
     );
   }
 
-  /** Runs `body` with DuckDB's memory capped at `limit` (as the bulk path does), then restores the cap. */
-  private async underMemoryLimit<T>(limit: string, body: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `body` with DuckDB's memory capped at `VERIFY_MEMORY_LIMIT` (as the bulk path caps it),
+   * then restores the cap. Not on a server's store (opened with a read timeout): the cap is the
+   * whole database's, and the server's reads run beside `verify`.
+   */
+  private async underVerifyLimit<T>(body: () => Promise<T>): Promise<T> {
+    if (this.readTimeoutMs !== undefined) return body();
     const [row] = await this.rows(`SELECT current_setting('memory_limit') AS v`);
-    await this.run(`SET memory_limit = '${limit}'`);
+    await this.run(`SET memory_limit = '${VERIFY_MEMORY_LIMIT}'`);
     try {
       return await body();
     } finally {
