@@ -264,7 +264,7 @@ class Digests {
   /** The bytes used of the last block. */
   private used = 0;
 
-  /** Adds a digest given as a one-byte (`binary`, Latin-1) string, or as 32 bytes of `from` at `at`. */
+  /** Adds a digest given as a one-byte (`binary`, Latin-1) string, or as the 32 bytes at `at` of an array. */
   push(digest: string | Uint8Array, at = 0): void {
     let block = this.blocks.at(-1);
     if (block === undefined || this.used === block.length) {
