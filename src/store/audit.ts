@@ -45,13 +45,16 @@ import type { VerifyResult } from './store.js';
 export const GENESIS = '0'.repeat(64);
 
 /**
- * Lower-hex SHA-256 of a text's UTF-8 bytes: one-shot where Node has it (20.12 and later), about
- * half the cost of a Hash object per row hash.
+ * SHA-256 of a text (its UTF-8 bytes) or of bytes, in the given encoding: one-shot where Node has
+ * it (20.12 and later), about half the cost of a Hash object per row hash.
  */
-const sha256Hex: (text: string) => string =
+const sha256: (data: string | Uint8Array, encoding: 'hex' | 'binary') => string =
   typeof crypto.hash === 'function'
-    ? (text) => crypto.hash('sha256', text, 'hex')
-    : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
+    ? (data, encoding) => crypto.hash('sha256', data, encoding)
+    : (data, encoding) => crypto.createHash('sha256').update(data).digest(encoding);
+
+/** Lower-hex SHA-256 of a text's UTF-8 bytes. */
+const sha256Hex = (text: string): string => sha256(text, 'hex');
 
 /** How one SQL engine writes the expressions the hash needs. */
 export interface AuditDialect {
@@ -70,7 +73,9 @@ function rowTextSql(d: AuditDialect): string {
     fields.map((f) => `coalesce(${f === 'time' ? d.epochMsText(f) : d.text(f)}, chr(30))`).join(', ');
   const richSet = `(${RICH_COUNT_FIELDS.map((f) => `coalesce(${f}, 0) <> 0`).join(' OR ')} OR units IS NOT NULL)`;
   const sampled = `${SAMPLING_FIELDS[0]} IS NOT NULL`;
-  return `concat_ws(chr(31), ${texts(EVENT_FIELDS)}) || CASE WHEN ${richSet} THEN chr(31) || concat_ws(chr(31), ${texts(RICH_FIELDS)}) ELSE '' END || CASE WHEN ${sampled} THEN chr(31) || 'adjusted_count=' || ${d.text(SAMPLING_FIELDS[0])} ELSE '' END`;
+  // One concat_ws: it leaves out a NULL argument with its separator (both engines), so the richer
+  // fields and the adjusted count join only when set, without copying the row's text again for each.
+  return `concat_ws(chr(31), ${texts(EVENT_FIELDS)}, CASE WHEN ${richSet} THEN concat_ws(chr(31), ${texts(RICH_FIELDS)}) END, CASE WHEN ${sampled} THEN 'adjusted_count=' || ${d.text(SAMPLING_FIELDS[0])} END)`;
 }
 
 /**
@@ -249,25 +254,213 @@ export class ContentHasher {
   }
 }
 
+/** The largest block of digests: a long list grows by blocks of this size. */
+const BLOCK_BYTES = 32 * 2048;
+
+/** 32-byte digests in blocks that double from 128 bytes to 64 KiB (memory: about 32 bytes a digest). */
+class Digests {
+  n = 0;
+  private readonly blocks: Uint8Array[] = [];
+  /** The bytes used of the last block. */
+  private used = 0;
+
+  /** Adds a digest given as a one-byte (`binary`, Latin-1) string, or as the 32 bytes at `at` of an array. */
+  push(digest: string | Uint8Array, at = 0): void {
+    let block = this.blocks.at(-1);
+    if (block === undefined || this.used === block.length) {
+      block = new Uint8Array(Math.min(BLOCK_BYTES, block === undefined ? 128 : block.length * 2));
+      this.blocks.push(block);
+      this.used = 0;
+    }
+    if (typeof digest === 'string') for (let i = 0; i < 32; i++) block[this.used + i] = digest.charCodeAt(i);
+    else block.set(digest.subarray(at, at + 32), this.used);
+    this.used += 32;
+    this.n++;
+  }
+
+  /** Every digest, in the order added, in one array. */
+  all(): Uint8Array {
+    if (this.blocks.length === 1) return (this.blocks[0] as Uint8Array).subarray(0, this.used);
+    const out = new Uint8Array(this.n * 32);
+    let at = 0;
+    for (const [i, block] of this.blocks.entries()) {
+      out.set(i === this.blocks.length - 1 ? block.subarray(0, this.used) : block, at);
+      at += block.length;
+    }
+    return out;
+  }
+}
+
+/** A batch's rows are kept in one list up to this many, then by bucket (the first byte). */
+const SPLIT_AT = 4096;
+
+/** A batch's row hashes as 32-byte digests, until its content is taken. */
+class BatchBuckets {
+  count = 0;
+  private rows: Digests | null = new Digests();
+  private buckets: Digests[] | null = null;
+
+  /** Adds a row hash given as its 32 bytes in a one-byte (`binary`, Latin-1) string. */
+  add(digest: string): void {
+    this.count++;
+    if (this.buckets !== null) (this.buckets[digest.charCodeAt(0)] as Digests).push(digest);
+    else {
+      this.rows?.push(digest);
+      if (this.count === SPLIT_AT) this.split();
+    }
+  }
+
+  /**
+   * The content hash: each bucket's row hashes sorted, in lower hex, concatenated and hashed;
+   * then the buckets'. The digests are let go as they are hashed.
+   */
+  content(): string {
+    const content = crypto.createHash('sha256');
+    const sorted = this.rows === null ? null : sortedDigests(this.rows.all(), this.rows.n, 0);
+    this.rows = null;
+    for (let b = 0; b < 256; b++) {
+      const digests = sorted === null ? this.bucketSorted(b) : bucketOf(sorted, b);
+      if (digests.length > 0) content.update(sha256Hex(Buffer.from(digests).toString('hex')));
+    }
+    this.buckets = null;
+    return content.digest('hex');
+  }
+
+  /** A large batch: its rows so far moved to their buckets. */
+  private split(): void {
+    this.buckets = Array.from({ length: 256 }, () => new Digests());
+    const rows = this.rows?.all() ?? new Uint8Array(0);
+    for (let at = 0; at < rows.length; at += 32) (this.buckets[rows[at] as number] as Digests).push(rows, at);
+    this.rows = null;
+  }
+
+  /** A bucket of a large batch, sorted; then let go. */
+  private bucketSorted(b: number): Uint8Array {
+    const digests = this.buckets?.[b];
+    if (!digests || digests.n === 0) return new Uint8Array(0);
+    const sorted = sortedDigests(digests.all(), digests.n, 1);
+    (this.buckets as Digests[])[b] = new Digests();
+    return sorted;
+  }
+}
+
+/** The digests of bucket `b` (their first byte) among sorted digests. */
+function bucketOf(sorted: Uint8Array, b: number): Uint8Array {
+  return sorted.subarray(firstAtLeast(sorted, b) * 32, firstAtLeast(sorted, b + 1) * 32);
+}
+
+/** The index of the first of the sorted digests whose first byte is at least `byte`. */
+function firstAtLeast(sorted: Uint8Array, byte: number): number {
+  let lo = 0;
+  let hi = sorted.length / 32;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid * 32] as number) < byte) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Row ids within a bucket: the low bits of a sort key (see `sortedDigests`). */
+const ROW_BITS = 2 ** 21;
+
+/**
+ * The first `n` 32-byte digests of `buf`, sorted bytewise (as their lower hex sorts), given that
+ * they are alike before byte `from` (a bucket's share byte 0). By a numeric sort of their four
+ * bytes from `from` with the row in the low bits; rows alike in those are then put in order by
+ * all their bytes.
+ */
+export function sortedDigests(buf: Uint8Array, n: number, from: number): Uint8Array {
+  if (n >= ROW_BITS || buf.byteOffset % 4 !== 0) return sortedDigestsSlowly(buf, n);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = i * 32 + from - 1;
+    const word =
+      ((buf[at + 1] as number) << 24) |
+      ((buf[at + 2] as number) << 16) |
+      ((buf[at + 3] as number) << 8) |
+      (buf[at + 4] as number);
+    keys[i] = (word >>> 0) * ROW_BITS + i;
+  }
+  keys.sort();
+  const order = new Array<number>(n);
+  for (let j = 0; j < n; j++) order[j] = (keys[j] as number) % ROW_BITS;
+  for (let j = 0; j < n - 1; ) {
+    let end = j + 1;
+    const prefix = Math.floor((keys[j] as number) / ROW_BITS);
+    while (end < n && Math.floor((keys[end] as number) / ROW_BITS) === prefix) end++;
+    if (end - j > 1) sortRows(buf, order, j, end);
+    j = end;
+  }
+  // Copied as eight 32-bit words a digest (the bytes stay in their order).
+  const words = new Uint32Array(buf.buffer, buf.byteOffset, n * 8);
+  const out = new Uint32Array(n * 8);
+  for (let j = 0; j < n; j++) {
+    const at = (order[j] as number) * 8;
+    for (let w = 0; w < 8; w++) out[j * 8 + w] = words[at + w] as number;
+  }
+  return new Uint8Array(out.buffer);
+}
+
+/** Sorts `order[from, to)` (row numbers) by the rows' 32 bytes. */
+function sortRows(buf: Uint8Array, order: number[], from: number, to: number): void {
+  const row = (i: number) => Buffer.from(buf.buffer, buf.byteOffset + i * 32, 32);
+  const part = order.slice(from, to).sort((a, b) => Buffer.compare(row(a), row(b)));
+  for (let k = 0; k < part.length; k++) order[from + k] = part[k] as number;
+}
+
+/** `sortedDigests` for a bucket of two million rows or more (a batch of over 500 million events). */
+function sortedDigestsSlowly(buf: Uint8Array, n: number): Uint8Array {
+  const rows: string[] = new Array(n);
+  const text = Buffer.from(buf.buffer, buf.byteOffset, n * 32);
+  for (let i = 0; i < n; i++) rows[i] = text.toString('latin1', i * 32, i * 32 + 32);
+  // Latin-1 strings of the digests sort by code unit, that is bytewise.
+  rows.sort();
+  return Buffer.from(rows.join(''), 'latin1');
+}
+
+/**
+ * The count and content hash of each batch from its rows' texts, with the
+ * SHA-256s computed in Node (OpenSSL) rather than by the database: the same
+ * definition. Rows may come in any order and from several readers at once;
+ * each row's hash is kept as 32 bytes until `finish` sorts the buckets, so
+ * memory is 32 bytes a row of the batches being hashed.
+ */
+export class RowTextHasher {
+  private readonly batches = new Map<number, BatchBuckets>();
+
+  /** A row's text, as a string or as its UTF-8 bytes. */
+  add(seq: number, text: string | Uint8Array): void {
+    let batch = this.batches.get(seq);
+    if (batch === undefined) {
+      batch = new BatchBuckets();
+      this.batches.set(seq, batch);
+    }
+    batch.add(sha256(text, 'binary'));
+  }
+
+  finish(): Map<number, BatchContent> {
+    const out = new Map<number, BatchContent>();
+    for (const seq of [...this.batches.keys()].sort((a, b) => a - b)) {
+      const batch = this.batches.get(seq) as BatchBuckets;
+      out.set(seq, { count: batch.count, content: batch.content() });
+      this.batches.delete(seq);
+    }
+    return out;
+  }
+}
+
 /**
  * The count and content hash of each batch from its rows' texts (the rows of
- * `rowTextsSql`): the same definition, with the SHA-256s computed in Node
- * rather than by the database. For small batches, where the database's
- * grouped, ordered aggregate costs more than the hashing itself.
+ * `rowTextsSql`), hashed in Node (`RowTextHasher`). For small batches, where
+ * the database's grouped, ordered aggregate costs more than the hashing
+ * itself.
  */
 export function contentFromRowTexts(
   rows: Iterable<{ seq: number; text: string }>,
 ): Map<number, BatchContent> {
-  const bySeq = new Map<number, string[]>();
-  for (const r of rows) {
-    const hashes = bySeq.get(r.seq) ?? [];
-    if (hashes.length === 0) bySeq.set(r.seq, hashes);
-    hashes.push(sha256Hex(r.text));
-  }
-  const hasher = new ContentHasher();
-  // Lower-hex strings sort the same by UTF-16 code unit as bytewise.
-  for (const seq of [...bySeq.keys()].sort((a, b) => a - b))
-    for (const h of (bySeq.get(seq) ?? []).sort()) hasher.add(seq, h);
+  const hasher = new RowTextHasher();
+  for (const r of rows) hasher.add(r.seq, r.text);
   return hasher.finish();
 }
 

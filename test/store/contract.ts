@@ -311,6 +311,25 @@ export function storeContract(
       expect(await store.auditHead()).toBe(b2?.chainSha256);
     });
 
+    it('hashes richer-usage and sampled events as defined, and verify recomputes the same', async () => {
+      const events = [
+        event('plain'),
+        event('rich', { cache_write_1h_tokens: 5, units: { web_search: 2 } }),
+        event('audio', { input_audio_tokens: 3 }),
+        event('sampled', { adjusted_count: '4' }),
+        event('both', { output_audio_tokens: 1, adjusted_count: '5/2' }),
+        event('text', { service: 'é ü – 日本 🙂', tenant: 'x'.repeat(300), error_type: 'short' }),
+      ];
+      await store.ingest('mixed', [events]);
+      await store.ingest('more', [[event('late', { time: T0 + 5, units: { code_interpreter: 1 } })]]);
+      const [b1, b2] = await store.batches();
+      expect(b1?.contentSha256).toBe(contentHash(events));
+      expect(b2?.contentSha256).toBe(
+        contentHash([event('late', { time: T0 + 5, units: { code_interpreter: 1 } })]),
+      );
+      expect(await store.verify()).toMatchObject({ ok: true, batches: 2, events: 7, firstBad: null });
+    });
+
     it('reads an event back by id: under one source, or under every source that has the id, latest version only', async () => {
       await store.ingest('one', [
         [

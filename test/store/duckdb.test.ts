@@ -22,13 +22,13 @@ afterAll(async () => {
 });
 
 storeContract('DuckDB', async () => openStore(await tempFile()), DUCKDB.lacks);
-// Small batches hash in Node from their row texts, larger ones in SQL, the largest by streaming their
-// row hashes: each way passes the same contract with the same hashes.
-storeContract('DuckDB, batch hashes in SQL', async () =>
+// Small batches hash in Node from their row texts read as strings, larger ones from them read as bytes,
+// the largest by streaming their row hashes: each way passes the same contract with the same hashes.
+storeContract('DuckDB, batch hashes from row texts read as bytes', async () =>
   DuckDBStore.open(await tempFile(), { hashInNodeMax: 0 }),
 );
 storeContract('DuckDB, row hashes streamed', async () =>
-  DuckDBStore.open(await tempFile(), { hashInNodeMax: 0, hashInSqlMax: 0 }),
+  DuckDBStore.open(await tempFile(), { hashInNodeMax: 0, hashTextsMax: 0 }),
 );
 // A server's small batches ask the in-memory key filter before SQL whether a key was logged before:
 // the contract passes with the filter built from the first batch on.
@@ -269,6 +269,28 @@ describe('DuckDB store file', () => {
         )
       ).firstBad?.seq,
     ).toBe(1);
+  });
+
+  it('reads the log in windows of whole batches: finds the same, on one connection or several', async () => {
+    const windowed = async (settings: Record<string, string>, ...sql: string[]) => {
+      await tamper(file, ...sql);
+      const s = await DuckDBStore.open(file, { verifyWindow: 1, settings });
+      try {
+        return await s.verify();
+      } finally {
+        await s.close();
+      }
+    };
+    expect(await windowed({ threads: '1' })).toMatchObject({ ok: true, batches: 3, events: 5 });
+    expect(await windowed({ threads: '3' })).toMatchObject({ ok: true, batches: 3, events: 5 });
+    const edited = await windowed({ threads: '2' }, `UPDATE event_log SET input_tokens = 1 WHERE id = 'd'`);
+    expect(edited.firstBad?.seq).toBe(2);
+    const unknown = await windowed(
+      { threads: '2' },
+      `UPDATE event_log SET input_tokens = 100 WHERE id = 'd'`,
+      `INSERT INTO event_log SELECT * REPLACE ('z' AS id, 9 AS batch_seq) FROM event_log WHERE id = 'e'`,
+    );
+    expect(unknown.firstBad).toEqual({ seq: 9, reason: 'events or trace links reference unknown batch 9' });
   });
 
   it('finds events of a batch that does not exist', async () => {

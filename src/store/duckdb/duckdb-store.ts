@@ -28,7 +28,6 @@ import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } fr
 import {
   type BatchContent,
   batchContent,
-  bucketHashesSql,
   ContentHasher,
   chainHash,
   contentFromBuckets,
@@ -75,6 +74,7 @@ import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonica
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
 import { KeyFilter, keyHashesSql } from './key-filter.js';
+import { logContent, textContent } from './log-content.js';
 import {
   DUCKDB_WINDOW,
   eventsInWindowSql,
@@ -97,8 +97,8 @@ const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof impo
 export interface DuckDBOptions {
   /** DuckDB settings passed at open, e.g. `memory_limit`, `threads`, `temp_directory`. */
   settings?: Record<string, string>;
-  /** Batches up to this many events are hashed in SQL, larger ones by streaming their row hashes. */
-  hashInSqlMax?: number;
+  /** Batches up to this many events are hashed in Node from their row texts, larger ones by streaming their row hashes. */
+  hashTextsMax?: number;
   /** Batches up to this many events are hashed in Node from their row texts (a server's requests). */
   hashInNodeMax?: number;
   /** A read query running longer is interrupted and fails with a LimitError (the server sets it). */
@@ -107,6 +107,8 @@ export interface DuckDBOptions {
   keyFilterMax?: number;
   /** The key filter is built at this process's nth batch of at most `keyFilterMax` events. */
   keyFilterAfter?: number;
+  /** `verify` hashes the log in windows of whole batches of up to this many events (memory: 32 bytes an event). */
+  verifyWindow?: number;
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
@@ -120,13 +122,19 @@ const SAME_CONTENT = (a: string, b: string) =>
 /** A connection to read from: the store's own, or a snapshot's. */
 type Db = ChunkDb;
 
-/** Up to this many events, a batch's hash is aggregated in SQL; above, its row hashes are streamed (bounded memory). */
-const HASH_IN_SQL_MAX = 2_000_000;
+/**
+ * Up to this many events, a batch's row texts are read as bytes and hashed in Node (32 bytes a row
+ * kept); above, its row hashes are computed and sorted by DuckDB and streamed (bounded memory).
+ */
+const HASH_TEXTS_MAX = 2_000_000;
 /**
  * Up to this many events, a batch's row texts are read and hashed in Node: for a request of 1,000
  * events the database's grouped, ordered aggregate took most of the commit (37 of ~60 ms of CPU).
  */
 const HASH_IN_NODE_MAX = 50_000;
+
+/** `verify` reads the log's row texts on up to this many connections at once (one a DuckDB thread). */
+const MAX_READERS = 8;
 
 /**
  * Batches up to this many events check their keys against the in-memory key filter (`key-filter.ts`)
@@ -138,6 +146,8 @@ const KEY_FILTER_AFTER = 3;
 
 /** The buffer cap while bulk-loading a file, so that ingesting 10M events stays within 1 GiB of memory. */
 const BULK_MEMORY_LIMIT = '512MB';
+/** DuckDB's memory cap while `verify` runs (its superseded check groups keys and spills past it). */
+const VERIFY_MEMORY_LIMIT = '256MB';
 
 export class DuckDBStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
@@ -160,10 +170,11 @@ export class DuckDBStore implements Store {
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
-    private readonly hashInSqlMax: number,
+    private readonly hashTextsMax: number,
     private readonly readTimeoutMs: number | undefined,
     private readonly hashInNodeMax: number,
     private readonly keyFilterUse: { max: number; after: number },
+    private readonly verifyWindow: number | undefined,
   ) {}
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
@@ -176,10 +187,11 @@ export class DuckDBStore implements Store {
     const store = new DuckDBStore(
       instance,
       await instance.connect(),
-      opts.hashInSqlMax ?? HASH_IN_SQL_MAX,
+      opts.hashTextsMax ?? HASH_TEXTS_MAX,
       opts.readTimeoutMs,
       opts.hashInNodeMax ?? HASH_IN_NODE_MAX,
       { max: opts.keyFilterMax ?? KEY_FILTER_MAX, after: opts.keyFilterAfter ?? KEY_FILTER_AFTER },
+      opts.verifyWindow,
     );
     await store.migrate();
     return store;
@@ -341,10 +353,10 @@ export class DuckDBStore implements Store {
           opts.now,
           (seq) => this.run(`INSERT INTO event_log BY NAME SELECT *, ${seq} AS batch_seq FROM (${select})`),
           {
-            // A batch hashed in SQL (a few million events) hashes in half the time under the store's
-            // own cap: under the bulk cap, the rows just written are read back from disk.
+            // A batch hashed from its row texts (up to two million events) is read back under the store's
+            // own cap: under the bulk cap the rows just written came back from disk (twice the time in SQL).
             afterInsert: async (inserted) => {
-              if (inserted <= this.hashInSqlMax) await this.run(limit);
+              if (inserted <= this.hashTextsMax) await this.run(limit);
             },
           },
         ).catch((e: unknown) => {
@@ -466,18 +478,57 @@ export class DuckDBStore implements Store {
   }
 
   verify(): Promise<VerifyResult> {
-    return this.serial(async () => {
-      const actual = await this.bucketContent();
-      const recorded = (
-        await this.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
-      ).map((r) => ({
-        seq: num(r.seq),
-        count: num(r.count),
-        content: String(r.content_sha256),
-        chain: String(r.chain_sha256),
+    return this.serial(() =>
+      this.underVerifyLimit(async () => {
+        const actual = await this.withReaders((readers) => logContent(readers, this.verifyWindow));
+        const recorded = (
+          await this.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
+        ).map((r) => ({
+          seq: num(r.seq),
+          count: num(r.count),
+          content: String(r.content_sha256),
+          chain: String(r.chain_sha256),
+        }));
+        return verdict(recorded, actual, () => this.checkSuperseded(), await this.linkContent());
+      }),
+    );
+  }
+
+  /**
+   * Runs `body` with DuckDB's memory capped at `VERIFY_MEMORY_LIMIT` (as the bulk path caps it),
+   * then restores the cap. Not on a server's store (opened with a read timeout): the cap is the
+   * whole database's, and the server's reads run beside `verify`.
+   */
+  private async underVerifyLimit<T>(body: () => Promise<T>): Promise<T> {
+    if (this.readTimeoutMs !== undefined) return body();
+    const [row] = await this.rows(`SELECT current_setting('memory_limit') AS v`);
+    await this.run(`SET memory_limit = '${VERIFY_MEMORY_LIMIT}'`);
+    try {
+      return await body();
+    } finally {
+      await this.run(`SET memory_limit = ${sqlText(String(row?.v))}`);
+    }
+  }
+
+  /**
+   * Runs `body` with as many connections as DuckDB has threads (at most
+   * `MAX_READERS`): this store's own and new ones, closed after.
+   */
+  private async withReaders<T>(body: (readers: ChunkDb[]) => Promise<T>): Promise<T> {
+    const [t] = await this.rows(`SELECT current_setting('threads') AS t`);
+    const extra: DuckDBConnection[] = [];
+    try {
+      for (let i = 1; i < Math.min(MAX_READERS, Math.max(1, num(t?.t))); i++)
+        extra.push(await this.instance.connect());
+      const readers = [this.conn, ...extra].map((conn) => ({
+        rows: (sql: string) => this.rows(sql, conn),
+        run: (sql: string) => this.run(sql, undefined, conn),
+        chunks: (sql: string, each: (chunk: DuckDBDataChunk) => void) => this.chunks(sql, each, conn),
       }));
-      return verdict(recorded, actual, () => this.checkSuperseded(), await this.linkContent());
-    });
+      return await body(readers);
+    } finally {
+      for (const conn of extra) conn.closeSync();
+    }
   }
 
   /**
@@ -827,15 +878,7 @@ export class DuckDBStore implements Store {
       const rows = await this.rows(rowTextsSql(DUCKDB_AUDIT, 'event_log', where));
       return contentFromRowTexts(rows.map((r) => ({ seq: num(r.batch_seq), text: String(r.t) })));
     }
-    return stored <= this.hashInSqlMax ? this.bucketContent(where) : this.contentHashes(where);
-  }
-
-  /** Count and content hash of each batch, recomputed from the stored events. */
-  private async bucketContent(where = ''): Promise<Map<number, BatchContent>> {
-    const rows = await this.rows(bucketHashesSql(DUCKDB_AUDIT, 'event_log', where));
-    return contentFromBuckets(
-      rows.map((r) => ({ seq: num(r.batch_seq), bucketHash: String(r.bucket_hash), count: num(r.n) })),
-    );
+    return stored <= this.hashTextsMax ? textContent(this.db, where) : this.contentHashes(where);
   }
 
   private async contentHashes(where = ''): Promise<Map<number, BatchContent>> {

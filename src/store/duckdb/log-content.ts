@@ -1,0 +1,108 @@
+/**
+ * The count and content hash of every batch of the event log, as `verify`
+ * recomputes them: DuckDB writes each row's text (`rowTextsSql`, the one
+ * definition) and Node hashes it (`RowTextHasher`, OpenSSL's SHA-256, several
+ * times faster than DuckDB's), several readers at once, each on its own
+ * connection and its own range of row ids, so that DuckDB writes the texts on
+ * every thread while Node hashes.
+ *
+ * Memory: the log is read a window of whole batches at a time (up to
+ * `WINDOW_EVENTS` events, or one batch larger than that), and the hasher keeps
+ * 32 bytes a row of the window.
+ */
+import { type BatchContent, RowTextHasher, rowTextsSql } from '../audit.js';
+import { DUCKDB_AUDIT } from './audit.js';
+import { eachTextBytes, integerColumn } from './text-bytes.js';
+import type { ChunkDb } from './usage-read.js';
+
+/** The events read before their batches are hashed and their row hashes let go. */
+const WINDOW_EVENTS = 4_000_000;
+
+interface Window {
+  /** The first and last batch number. */
+  from: number;
+  to: number;
+  /** The first and last row id of their rows. */
+  lo: number;
+  hi: number;
+}
+
+/** Every batch's count and content hash; `readers` are connections to the same database, used at once. */
+export async function logContent(
+  readers: readonly ChunkDb[],
+  windowEvents = WINDOW_EVENTS,
+): Promise<Map<number, BatchContent>> {
+  const [first] = readers;
+  if (!first) throw new Error('logContent: no connection to read with');
+  const out = new Map<number, BatchContent>();
+  for (const w of windows(await batchSpans(first), windowEvents)) {
+    const hasher = new RowTextHasher();
+    await Promise.all(
+      rowIdRanges(w, readers.length).map(([lo, hi], i) =>
+        readTexts(
+          readers[i] as ChunkDb,
+          `WHERE batch_seq BETWEEN ${w.from} AND ${w.to} AND rowid BETWEEN ${lo} AND ${hi}`,
+          hasher,
+        ),
+      ),
+    );
+    for (const [seq, c] of hasher.finish()) out.set(seq, c);
+  }
+  return out;
+}
+
+interface Span {
+  seq: number;
+  n: number;
+  lo: number;
+  hi: number;
+}
+
+/** Each batch number in the log (known to the batch table or not) with its rows' count and row ids. */
+async function batchSpans(db: ChunkDb): Promise<Span[]> {
+  const rows = await db.rows(`SELECT batch_seq, count(*) AS n, min(rowid) AS lo, max(rowid) AS hi
+    FROM event_log GROUP BY batch_seq ORDER BY batch_seq`);
+  return rows.map((r) => ({ seq: Number(r.batch_seq), n: Number(r.n), lo: Number(r.lo), hi: Number(r.hi) }));
+}
+
+/** Consecutive batches grouped into windows of up to `max` events (a larger batch is a window alone). */
+export function windows(spans: readonly Span[], max: number): Window[] {
+  const out: Window[] = [];
+  let open: (Window & { n: number }) | null = null;
+  for (const s of spans) {
+    if (open !== null && open.n + s.n <= max) {
+      open.to = s.seq;
+      open.n += s.n;
+      open.lo = Math.min(open.lo, s.lo);
+      open.hi = Math.max(open.hi, s.hi);
+      continue;
+    }
+    if (open !== null) out.push(open);
+    open = { from: s.seq, to: s.seq, lo: s.lo, hi: s.hi, n: s.n };
+  }
+  if (open !== null) out.push(open);
+  return out.map(({ from, to, lo, hi }) => ({ from, to, lo, hi }));
+}
+
+/** The window's row ids split into `k` ranges of about equal size (inclusive bounds). */
+export function rowIdRanges(w: Pick<Window, 'lo' | 'hi'>, k: number): [number, number][] {
+  const size = Math.ceil((w.hi - w.lo + 1) / k);
+  const out: [number, number][] = [];
+  for (let lo = w.lo; lo <= w.hi; lo += size) out.push([lo, Math.min(w.hi, lo + size - 1)]);
+  return out;
+}
+
+/** The count and content hash of the batches `where` selects, read on one connection (a batch being stored). */
+export async function textContent(db: ChunkDb, where: string): Promise<Map<number, BatchContent>> {
+  const hasher = new RowTextHasher();
+  await readTexts(db, where, hasher);
+  return hasher.finish();
+}
+
+/** Streams the row texts of the rows `where` selects into the hasher. */
+function readTexts(db: ChunkDb, where: string, hasher: RowTextHasher): Promise<void> {
+  return db.chunks(rowTextsSql(DUCKDB_AUDIT, 'event_log', where), (chunk) => {
+    const seqs = integerColumn(chunk, 0);
+    eachTextBytes(chunk, 1, (bytes, row) => hasher.add(seqs[row] as number, bytes));
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * A result chunk's text and integer columns read as bytes and numbers
+ * straight from DuckDB's vectors, for hashing a million row texts in Node
+ * (`verify`): the client's own reading makes a native call, a buffer and a
+ * JavaScript string per row, which cost more than the SHA-256 itself.
+ */
+import { createRequire } from 'node:module';
+import type { DuckDBDataChunk } from '@duckdb/node-api';
+
+/** DuckDB's C client (the layer under `@duckdb/node-api`), required as the CommonJS package it is. */
+const bindings = createRequire(import.meta.url)(
+  '@duckdb/node-bindings',
+) as typeof import('@duckdb/node-bindings');
+
+/**
+ * A VARCHAR vector holds a 16-byte `duckdb_string_t` a row: the length in
+ * bytes (uint32) first; up to 12 bytes inline after it, longer strings as a
+ * pointer at byte 8 (DuckDB's C API, `duckdb.h`).
+ */
+const STRING_T = 16;
+const INLINE_MAX = 12;
+
+/**
+ * Calls `each` with the UTF-8 bytes of every row of a VARCHAR column without
+ * NULLs, and the row's index. Strings that lie end to end in DuckDB's memory
+ * (most of a chunk's, as DuckDB writes a computed column) are copied out in
+ * one call and handed on as views; the views are valid during the call only.
+ */
+export function eachTextBytes(
+  chunk: DuckDBDataChunk,
+  column: number,
+  each: (bytes: Uint8Array, row: number) => void,
+): void {
+  const n = chunk.rowCount;
+  const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
+  noNull(vector, n);
+  const data = bindings.vector_get_data(vector, n * STRING_T);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const length = (row: number) => view.getUint32(row * STRING_T, true);
+  const pointer = (row: number) => view.getBigUint64(row * STRING_T + 8, true);
+  for (let row = 0; row < n; ) {
+    if (length(row) <= INLINE_MAX) {
+      each(data.subarray(row * STRING_T + 4, row * STRING_T + 4 + length(row)), row);
+      row++;
+      continue;
+    }
+    // The run of rows from `row` whose strings follow one another in memory.
+    const start = pointer(row);
+    let end = start + BigInt(length(row));
+    let last = row + 1;
+    while (last < n && length(last) > INLINE_MAX && pointer(last) === end) {
+      end += BigInt(length(last));
+      last++;
+    }
+    const bytes = bindings.get_data_from_pointer(
+      data.buffer as ArrayBuffer,
+      data.byteOffset + row * STRING_T + 8,
+      Number(end - start),
+    );
+    for (let at = 0; row < last; row++) {
+      each(bytes.subarray(at, at + length(row)), row);
+      at += length(row);
+    }
+  }
+}
+
+/** The values of an INTEGER column without NULLs. */
+export function integerColumn(chunk: DuckDBDataChunk, column: number): Int32Array {
+  const n = chunk.rowCount;
+  const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
+  noNull(vector, n);
+  const data = bindings.vector_get_data(vector, n * 4);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
+  return out;
+}
+
+/** Refuses a vector with a NULL among its first `n` rows (its bytes would be no value). */
+function noNull(vector: ReturnType<typeof bindings.data_chunk_get_vector>, n: number): void {
+  const validity = bindings.vector_get_validity(vector, Math.ceil(n / 64) * 8);
+  if (validity === null) return;
+  for (let row = 0; row < n; row++)
+    if (!bindings.validity_row_is_valid(validity, row))
+      throw new Error(`a NULL where none was expected (row ${row})`);
+}

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RowTextHasher, sortedDigests } from '../../src/store/audit.js';
+import { rowIdRanges, windows } from '../../src/store/duckdb/log-content.js';
+import { eachTextBytes, integerColumn } from '../../src/store/duckdb/text-bytes.js';
+
+describe('reading a chunk as bytes', () => {
+  let instance: DuckDBInstance;
+  beforeAll(async () => {
+    instance = await DuckDBInstance.create(':memory:');
+  });
+  afterAll(() => instance.closeSync());
+
+  /** Every row of `sql` (an INTEGER and a VARCHAR column) as read by `eachTextBytes` and by the client. */
+  async function both(sql: string) {
+    const conn = await instance.connect();
+    const read: [number, string][] = [];
+    const expected: [number, string][] = [];
+    try {
+      const result = await conn.stream(sql);
+      for (
+        let chunk = await result.fetchChunk();
+        chunk && chunk.rowCount > 0;
+        chunk = await result.fetchChunk()
+      ) {
+        const ints = integerColumn(chunk, 0);
+        eachTextBytes(chunk, 1, (bytes, row) =>
+          read.push([ints[row] as number, Buffer.from(bytes).toString('utf8')]),
+        );
+        const values = chunk.getColumnValues(1);
+        for (const [i, v] of chunk.getColumnValues(0).entries())
+          expected.push([Number(v), String(values[i])]);
+      }
+    } finally {
+      conn.closeSync();
+    }
+    return { read, expected };
+  }
+
+  it('reads every row of a text column as the client does: long strings end to end, short ones inline, any UTF-8', async () => {
+    const { read, expected } = await both(`SELECT i::INTEGER, CASE WHEN i % 7 = 0 THEN 'short ' || (i % 10)
+        WHEN i % 11 = 0 THEN '' ELSE concat_ws(chr(31), 'row', i, repeat('é🙂x', i % 50), chr(30)) END
+      FROM range(10000) t(i)`);
+    expect(read).toHaveLength(10000);
+    expect(read).toEqual(expected);
+  });
+
+  it('reads rows whose strings are not end to end in memory (a column of the table as stored)', async () => {
+    const conn = await instance.connect();
+    await conn.run(
+      `CREATE TABLE t AS SELECT i::INTEGER AS i, 'value number ' || i || repeat('z', i % 30) AS v FROM range(5000) r(i)`,
+    );
+    conn.closeSync();
+    const { read, expected } = await both(`SELECT i, v FROM t WHERE i % 3 <> 1`);
+    expect(read.length).toBeGreaterThan(3000);
+    expect(read).toEqual(expected);
+  });
+
+  it('refuses a NULL', async () => {
+    await expect(
+      both(`SELECT 1, NULL::VARCHAR UNION ALL SELECT 2, 'long enough to be a pointer'`),
+    ).rejects.toThrow(/NULL/);
+  });
+});
+
+describe('windows of the log', () => {
+  const span = (seq: number, n: number, lo: number) => ({ seq, n, lo, hi: lo + n - 1 });
+
+  it('groups consecutive batches up to the window, a larger batch alone', () => {
+    const spans = [span(1, 3, 0), span(2, 3, 3), span(3, 10, 6), span(4, 1, 16), span(9, 2, 17)];
+    expect(windows(spans, 6)).toEqual([
+      { from: 1, to: 2, lo: 0, hi: 5 },
+      { from: 3, to: 3, lo: 6, hi: 15 },
+      { from: 4, to: 9, lo: 16, hi: 18 },
+    ]);
+    expect(windows([], 6)).toEqual([]);
+  });
+
+  it('splits row ids into ranges that cover each id once', () => {
+    for (const [lo, hi, k] of [
+      [0, 0, 2],
+      [0, 9, 2],
+      [5, 1_000_002, 3],
+      [7, 8, 8],
+    ] as const) {
+      const ranges = rowIdRanges({ lo, hi }, k);
+      expect(ranges.length).toBeLessThanOrEqual(k);
+      expect(ranges[0]?.[0]).toBe(lo);
+      expect(ranges.at(-1)?.[1]).toBe(hi);
+      for (let i = 1; i < ranges.length; i++) expect(ranges[i]?.[0]).toBe((ranges[i - 1]?.[1] ?? 0) + 1);
+    }
+  });
+});
+
+describe('RowTextHasher', () => {
+  const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+  /** The definition, written plainly: row hashes sorted, grouped by their first two hex digits. */
+  function reference(texts: readonly string[]): string {
+    const hashes = texts.map((t) => sha(t)).sort();
+    const buckets = new Map<string, string[]>();
+    for (const h of hashes) buckets.set(h.slice(0, 2), [...(buckets.get(h.slice(0, 2)) ?? []), h]);
+    return sha(
+      [...buckets.keys()]
+        .sort()
+        .map((k) => sha((buckets.get(k) ?? []).join('')))
+        .join(''),
+    );
+  }
+
+  it('folds rows given in any order, as strings or bytes, into the defined content of each batch', () => {
+    const texts = Array.from({ length: 20_000 }, (_, i) => `event ${i}\u001f${'ü'.repeat(i % 5)}`);
+    const hasher = new RowTextHasher();
+    for (let i = texts.length - 1; i >= 0; i--) {
+      const t = texts[i] as string;
+      hasher.add(i % 3 === 0 ? 7 : 2, i % 2 === 0 ? t : new Uint8Array(Buffer.from(t)));
+    }
+    const few = texts.slice(0, 300);
+    for (const t of few) hasher.add(9, t); // a batch kept in one list, not split by bucket
+    const out = hasher.finish();
+    expect([...out.keys()]).toEqual([2, 7, 9]);
+    expect(out.get(9)).toEqual({ count: 300, content: reference(few) });
+    expect(out.get(7)).toEqual({ count: 6667, content: reference(texts.filter((_, i) => i % 3 === 0)) });
+    expect(out.get(2)).toEqual({ count: 13333, content: reference(texts.filter((_, i) => i % 3 !== 0)) });
+  });
+});
+
+describe('sortedDigests', () => {
+  it('sorts 32-byte digests bytewise, also those alike in their first five bytes, on its fast and its slow path', () => {
+    const digests: Buffer[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const d = createHash('sha256').update(String(i)).digest();
+      d[0] = 0x5a;
+      if (i % 4 === 0) d.fill(0x11, 1, 5); // a quarter share bytes 1-4
+      if (i % 8 === 0) d.fill(0x22, 5, 20); // and some bytes beyond
+      digests.push(d);
+    }
+    const expected = Buffer.concat([...digests].sort(Buffer.compare));
+    const aligned = new Uint8Array(Buffer.concat(digests));
+    expect(Buffer.from(sortedDigests(aligned, 3000, 1)).equals(expected)).toBe(true);
+    const unaligned = new Uint8Array(3000 * 32 + 1).subarray(1);
+    unaligned.set(aligned);
+    expect(Buffer.from(sortedDigests(unaligned, 3000, 1)).equals(expected)).toBe(true);
+    // A whole batch's digests (the first bytes differ): sorted from byte 0.
+    const mixed = digests.map((d, i) => Buffer.concat([Buffer.from([i % 3]), d.subarray(1)]));
+    const mixedExpected = Buffer.concat([...mixed].sort(Buffer.compare));
+    expect(
+      Buffer.from(sortedDigests(new Uint8Array(Buffer.concat(mixed)), 3000, 0)).equals(mixedExpected),
+    ).toBe(true);
+  });
+});
