@@ -16,7 +16,7 @@ import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocum
 import type { Config } from '../core/config.js';
 import { parseConfig, type SourceLocation } from '../core/config-schema.js';
 import { ConfigError, type Problem } from '../core/errors.js';
-import { parseBlockYaml, type YNode } from './block-yaml.js';
+import { parseBlockYaml, readBlockValues, type YNode } from './block-yaml.js';
 
 type YMap = YNode & { kind: 'map' };
 
@@ -46,8 +46,8 @@ class Loader {
   readonly merged: Obj = {};
   /** Where numbers were written, recorded as the files merge. */
   readonly numbers = new Map<string, SourceLocation>();
-  /** Each file's tree, in the order merged. */
-  private readonly trees: Array<{ file: string; node: YMap }> = [];
+  /** Each file's tree, in the order merged (a file read as plain values is parsed again when asked). */
+  private readonly trees: Array<{ file: string; node: () => YMap }> = [];
   private everywhere: Map<string, SourceLocation> | null = null;
 
   constructor(private readonly read: ReadFile) {}
@@ -102,7 +102,9 @@ class Loader {
     this.files.push(file);
     this.hash.update(bytes);
 
-    const parsed = parseFile(bytes.toString('utf8'), display(file));
+    const text = bytes.toString('utf8');
+    if (this.trees.length === 0 && this.readPlain(text, display(file))) return;
+    const parsed = parseFile(text, display(file));
     if ('problems' in parsed) {
       this.problems.push(...parsed.problems);
       return;
@@ -120,16 +122,32 @@ class Loader {
     const source = new Source(display(file), this, this.numbers, false);
     const includes = source.includes(parsed.node);
     source.mergeMap(this.merged, parsed.node, '');
-    this.trees.push({ file: display(file), node: parsed.node });
+    const node = parsed.node;
+    this.trees.push({ file: display(file), node: () => node });
     for (const inc of includes) await this.visit(path.resolve(path.dirname(file), inc), [...including, file]);
+  }
+
+  /**
+   * The first file, when it includes nothing and the block reader takes it,
+   * read straight to the merged values and its numbers' locations: what
+   * merging its tree would give (test/config/block-yaml.test.ts).
+   */
+  private readPlain(text: string, file: string): boolean {
+    const read = readBlockValues(text);
+    if (!read.ok || (read.value !== null && Object.hasOwn(read.value, 'include'))) return false;
+    if (read.value === null) return true;
+    Object.assign(this.merged, read.value);
+    for (const [at, n] of read.numbers) this.numbers.set(at, { file, line: n.line, text: n.text });
+    this.trees.push({ file, node: () => (parseBlockYaml(text) as { node: YMap }).node });
+    return true;
   }
 }
 
 /** Every path's location: the trees merged again in the same order, recording each (their problems were reported). */
-function locationsOf(trees: ReadonlyArray<{ file: string; node: YMap }>): Map<string, SourceLocation> {
+function locationsOf(trees: ReadonlyArray<{ file: string; node: () => YMap }>): Map<string, SourceLocation> {
   const again = new Loader(() => Promise.reject(new Error('no file is read again')));
   const out = new Map<string, SourceLocation>();
-  for (const t of trees) new Source(t.file, again, out, true).mergeMap(again.merged, t.node, '');
+  for (const t of trees) new Source(t.file, again, out, true).mergeMap(again.merged, t.node(), '');
   return out;
 }
 
