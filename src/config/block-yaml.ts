@@ -2,8 +2,8 @@
  * A fast reader for the plain block style that large configurations are
  * written in (a registry of thousands of identities): nested mappings and
  * lists, one scalar a line, comments. It gives the same tree as the `yaml`
- * package for what it accepts, with scalars resolved by that package's own
- * core schema, and gives up (`null`) on anything else: flow collections,
+ * package for what it accepts, with plain scalars resolved by the YAML 1.2
+ * core schema's rules as that package writes them, and gives up (`null`) on anything else: flow collections,
  * anchors, tags, block or multi-line scalars, escapes, tabs, duplicate keys,
  * anything malformed. The caller then parses with `yaml`, which also reports
  * the errors. test/config/block-yaml.test.ts holds the two to the same trees.
@@ -13,7 +13,6 @@
  * would make of the tree, without building it (a registry's tree is most of
  * the loader's memory and time).
  */
-import { isScalar, Schema } from 'yaml';
 
 /** A parsed node with the line (1-based; 0 when unknown) it starts on, as the loader needs it. */
 export type YNode =
@@ -477,11 +476,7 @@ function scalarValue(text: string): unknown {
   return resolvePlain(text);
 }
 
-const CORE_TAGS = new Schema({ schema: 'core' }).tags.filter(
-  (t) => t.default === true && 'test' in t && t.test,
-);
-
-/** The value of a plain scalar under the core schema, decided by the `yaml` package's own tags. */
+/** The value of a plain scalar under the core schema. */
 function resolvePlain(text: string): unknown {
   // Only `~`, digits, signs, dots and the words null, true and false can be other than a string.
   if (isLetter(text.charCodeAt(0)) && !WORDS.has(text)) return text;
@@ -497,11 +492,23 @@ const resolved = new Map<string, unknown>();
 const WORDS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
+/**
+ * The core schema's tags in the `yaml` package's order (null, bool, octal,
+ * decimal and hexadecimal integers, infinities and NaN, floats with and
+ * without exponent), each resolved as that package resolves it (integers
+ * as numbers); anything else is a string.
+ */
 function byCoreTags(text: string): unknown {
-  for (const tag of CORE_TAGS) {
-    if (!('test' in tag) || !tag.test?.test(text)) continue;
-    const v = tag.resolve(text, () => undefined, { intAsBigInt: false } as never);
-    return isScalar(v) ? v.value : v;
+  if (/^(?:~|[Nn]ull|NULL)?$/.test(text)) return null;
+  if (/^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/.test(text)) return text[0] === 't' || text[0] === 'T';
+  if (/^0o[0-7]+$/.test(text)) return Number.parseInt(text.slice(2), 8);
+  if (/^[-+]?[0-9]+$/.test(text)) return Number.parseInt(text, 10);
+  if (/^0x[0-9a-fA-F]+$/.test(text)) return Number.parseInt(text.slice(2), 16);
+  if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(text)) {
+    if (text.slice(-3).toLowerCase() === 'nan') return Number.NaN;
+    return text[0] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   }
+  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/.test(text))
+    return Number.parseFloat(text);
   return text;
 }

@@ -12,7 +12,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Config } from '../core/config.js';
 import { parseConfig, type SourceLocation } from '../core/config-schema.js';
 import { ConfigError, type Problem } from '../core/errors.js';
@@ -104,7 +103,7 @@ class Loader {
 
     const text = bytes.toString('utf8');
     if (this.trees.length === 0 && this.readPlain(text, display(file))) return;
-    const parsed = parseFile(text, display(file));
+    const parsed = await parseFile(text, display(file));
     if ('problems' in parsed) {
       this.problems.push(...parsed.problems);
       return;
@@ -153,52 +152,16 @@ function locationsOf(trees: ReadonlyArray<{ file: string; node: () => YMap }>): 
 
 /**
  * One file's tree: by the fast block-style reader when it takes the file
- * (large registries are written that way), else by the `yaml` package, whose
- * errors become problems with their line.
+ * (large registries are written that way), else by the `yaml` package
+ * (loaded only then), whose errors become problems with their line.
  */
-function parseFile(text: string, file: string): { node: YNode | null } | { problems: Problem[] } {
+async function parseFile(
+  text: string,
+  file: string,
+): Promise<{ node: YNode | null } | { problems: Problem[] }> {
   const fast = parseBlockYaml(text);
   if (fast.ok) return { node: fast.node };
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    return {
-      problems: doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-        const p: Problem = {
-          file,
-          reason: `${e.message.split('\n')[0]}${pos ? ` (column ${pos.col})` : ''}`,
-        };
-        if (pos) Object.assign(p, { record: pos.line, recordKind: 'line' });
-        return p;
-      }),
-    };
-  }
-  return { node: doc.contents === null ? null : fromYaml(doc, lines, doc.contents) };
-}
-
-/** A `yaml` node as the loader's tree (aliases resolved where they stand). */
-export function fromYaml(doc: Document, lines: LineCounter, raw: unknown): YNode {
-  const node = isAlias(raw) ? raw.resolve(doc) : raw;
-  const start = (node as { range?: [number, number, number] } | null)?.range?.[0];
-  const line = start === undefined ? 0 : lines.linePos(start).line;
-  if (isMap(node)) {
-    const items = node.items.map((pair) => ({
-      key: isScalar(pair.key) ? String(pair.key.value) : String(pair.key),
-      keyNode: fromYaml(doc, lines, pair.key),
-      value: pair.value === null ? null : fromYaml(doc, lines, pair.value),
-    }));
-    return { kind: 'map', line, items };
-  }
-  if (isSeq(node)) return { kind: 'seq', line, items: node.items.map((item) => fromYaml(doc, lines, item)) };
-  if (isScalar(node))
-    return {
-      kind: 'scalar',
-      line,
-      value: node.value,
-      ...(typeof node.source === 'string' ? { source: node.source } : {}),
-    };
-  return { kind: 'scalar', line, value: null };
+  return (await import('./yaml-tree.js')).parseByYaml(text, file);
 }
 
 /**

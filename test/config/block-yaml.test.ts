@@ -15,7 +15,7 @@ import {
   type YNode,
 } from '../../src/config/block-yaml.js';
 import { EXAMPLE_CONFIG } from '../../src/config/example.js';
-import { fromYaml } from '../../src/config/load.js';
+import { fromYaml } from '../../src/config/yaml-tree.js';
 import { writeCanonicalJsonl } from '../../src/demo/index.js';
 
 /** The tree `yaml` gives, or 'error'. */
@@ -78,6 +78,7 @@ const TAKEN = [
   "q: 'it''s'\nd: \"plain\"\nsp: a b  c\nurl: http://x/y\nhash: a#b\nempty:\n",
   'p:\n  - { team: team-1, from: 2025-01-01 }\n  - { at: 2025-07-01T00:00:00Z, event: created }\n  - [a, 1, { b: c }]\n  - {}\n  - []\n',
   '1: one\n2.0: two\nnull: n\n',
+  'n1: +5\nn2: -0\nn3: 0o8\nn4: 1_000\nn5: 1.\nn6: -.5e-3\nn7: +.inf\nn8: .Nan\nn9: 0x\nn10: 00012\nn11: 1e\nn12: +0x1\nn13: 1.5E+3\nn14: 0o17.5\n',
   'constructor: 1\nx:\n  - { toString: 2, __proto__: 3 }\n',
   'prices:\n  models:\n    - { input_per_mtok: 2.50, n: [1, { m: 0x1F }] }\n    - a: -3\n      b: [.5, "7"]\n',
   'deep:\n  a:\n    b:\n      - c: 1\n        d: [x, "y, z"]\n      - e\n',
