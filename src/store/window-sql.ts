@@ -22,6 +22,8 @@ export interface WindowDialect {
   limitedBranch(sql: string): string;
   /** The query of every span id with its trace (events and trace links), for the drill-down's trace filter. */
   traceNodes: string;
+  /** True when the text column holds one of the values (none: an empty list). */
+  oneOf(field: string, values: readonly string[]): string;
 }
 
 /** One comparison in SQL: equal, or a 64-hex key hash that starts with the prefix. */
@@ -121,7 +123,7 @@ export function traceSpansSql(
   traceIds: readonly string[],
   near?: { from: number; to: number },
 ): string {
-  const traces = `span_id IS NOT NULL AND trace_id IN (${traceIds.map(sqlString).join(', ')})`;
+  const traces = `span_id IS NOT NULL AND ${d.oneOf('trace_id', traceIds)}`;
   const when = near ? ` AND time >= ${d.ts(near.from)} AND time < ${d.ts(near.to)}` : '';
   const usage = `(${TOKEN_COLUMNS.map((c) => `${c} > 0`).join(' OR ')})`;
   return `SELECT ${NODE_COLUMNS}, ${usage} AS usage FROM events WHERE ${traces}${when}

@@ -33,7 +33,19 @@ export const DUCKDB_WINDOW: WindowDialect = {
   isKeyHash: (field) => `regexp_full_match(${field}, '[0-9a-f]{64}')`,
   limitedBranch: (sql) => sql,
   traceNodes: TRACE_NODES,
+  oneOf: traceIdsSql,
 };
+
+/**
+ * `field IN (…)` as DuckDB tests it inside the scan: an `IN` list stays a
+ * filter above the scan (its bounds only skip row groups), so every column
+ * read is read for every row of the range, while `list_contains` is tested
+ * first and the other columns are read only for the rows it keeps (a whole
+ * trace of the 10M-event month: ~1.2 s of CPU against ~0.14 s).
+ */
+function traceIdsSql(field: string, values: readonly string[]): string {
+  return `list_contains([${values.map(sqlString).join(', ')}]::VARCHAR[], ${field})`;
+}
 
 export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(DUCKDB_WINDOW, q);
 
@@ -41,7 +53,7 @@ export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(DUCK
 export const matchSql = (match: readonly Selector[]): string => windowMatchSql(DUCKDB_WINDOW, match);
 
 export function traceEventsSql(traceIds: readonly string[]): string {
-  return `SELECT ${COLUMNS} FROM events WHERE trace_id IN (${traceIds.map(sqlString).join(', ')})`;
+  return `SELECT ${COLUMNS} FROM events WHERE ${traceIdsSql('trace_id', traceIds)}`;
 }
 
 export function selectorUsageSql(window: { from: number; to: number }): string {
