@@ -381,6 +381,8 @@ export function storeContract(
           expect(await spansOf([TRACE])).toEqual([app.span_id, call.span_id].sort());
           expect(await spansOf([TRACE], near)).toEqual([app.span_id, call.span_id].sort());
           expect(await spansOf([OTHER, 'c'.repeat(32)])).toEqual(['2000000000000001', '2000000000000002']);
+          const many = Array.from({ length: 40 }, (_, i) => String(i).padStart(32, 'd'));
+          expect(await spansOf([...many, OTHER], near)).toEqual(['2000000000000001', '2000000000000002']);
           expect((await store.traceEvents([OTHER])).map((e) => e.id)).toEqual(['o']);
           expect((await store.traceEvents([TRACE, OTHER])).map((e) => e.id).sort()).toEqual(['c', 'o']);
         });
