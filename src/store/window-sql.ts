@@ -75,19 +75,40 @@ function keyHashesSql(d: WindowDialect, keys: readonly FieldComparison[]): strin
 }
 
 export function eventsInWindowSql(d: WindowDialect, q: EventWindowQuery): string {
-  const where = [`time >= ${d.ts(q.from)}`, `time < ${d.ts(q.to)}`];
-  if (q.match) where.push(matchSql(d, q.match));
-  const limit = q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`;
-  const selected = `SELECT ${d.columns} FROM events WHERE ${where.join(' AND ')}`;
-  if (q.traceMargin === undefined) return selected + limit;
-  const nearby = `SELECT ${d.columns} FROM events
-WHERE time >= ${d.ts(q.from - q.traceMargin)} AND time < ${d.ts(q.to + q.traceMargin)}
-  AND trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)${limit}`;
-  return `WITH sel AS (${selected}${limit})
+  const selected = selectedInWindowSql(d, q);
+  if (q.traceMargin === undefined) return selected;
+  const nearby = nearbySql(
+    d,
+    q,
+    'trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)',
+  );
+  return `WITH sel AS (${selected})
 SELECT * FROM sel
 UNION ALL
-${limit === '' ? nearby : d.limitedBranch(nearby)}`;
+${q.limit === undefined ? nearby : d.limitedBranch(nearby)}`;
 }
+
+/** The first part of `eventsInWindowSql`: the events of the window that the selectors match. */
+export function selectedInWindowSql(d: WindowDialect, q: EventWindowQuery): string {
+  const where = [`time >= ${d.ts(q.from)}`, `time < ${d.ts(q.to)}`];
+  if (q.match) where.push(matchSql(d, q.match));
+  return `SELECT ${d.columns} FROM events WHERE ${where.join(' AND ')}${limitSql(q)}`;
+}
+
+/**
+ * The second part: the events near the window (`traceMargin`) in the traces
+ * of the first part's, given by their ids (an adapter that reads the first
+ * part on its own) or by a condition on `trace_id`.
+ */
+export function nearbySql(d: WindowDialect, q: EventWindowQuery, traces: readonly string[] | string): string {
+  const margin = q.traceMargin ?? 0;
+  const inTraces = typeof traces === 'string' ? traces : d.oneOf('trace_id', traces);
+  return `SELECT ${d.columns} FROM events
+WHERE time >= ${d.ts(q.from - margin)} AND time < ${d.ts(q.to + margin)}
+  AND ${inTraces}${limitSql(q)}`;
+}
+
+const limitSql = (q: EventWindowQuery) => (q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`);
 
 /** The drill-down's filters that SQL can apply (EventsPageQuery); the rest is attribution's. */
 export function pageFiltersSql(d: WindowDialect, q: EventsPageQuery): string[] {

@@ -12,9 +12,10 @@ import { ALL_EVENT_FIELDS, type UsageEvent } from '../../core/event.js';
 import { sqlString, withRichUsage } from '../rows.js';
 import type { EventWindowQuery } from '../store.js';
 import {
+  selectedInWindowSql,
   type WindowDialect,
   matchSql as windowMatchSql,
-  eventsInWindowSql as windowSql,
+  nearbySql as windowNearbySql,
 } from '../window-sql.js';
 import { columnType } from './schema.js';
 import { TRACE_NODES } from './usage-sql.js';
@@ -55,7 +56,16 @@ function traceIdsSql(field: string, values: readonly string[]): string {
     : `${field} IN (${list})`;
 }
 
-export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(DUCKDB_WINDOW, q);
+/**
+ * The window query in two statements: the selected events, then the events
+ * near the window in their traces, found by id inside the scan
+ * (`traceIdsSql`); in one statement the traces were a join's, tested above
+ * a scan that read every column of the margin's rows, and the selection was
+ * read twice.
+ */
+export const selectedSql = (q: EventWindowQuery): string => selectedInWindowSql(DUCKDB_WINDOW, q);
+export const nearbySql = (q: EventWindowQuery, traceIds: readonly string[]): string =>
+  windowNearbySql(DUCKDB_WINDOW, q, traceIds);
 
 /** Events that some of the selectors match; none match an empty list. */
 export const matchSql = (match: readonly Selector[]): string => windowMatchSql(DUCKDB_WINDOW, match);
