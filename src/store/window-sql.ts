@@ -24,6 +24,12 @@ export interface WindowDialect {
   traceNodes: string;
   /** True when the text column holds one of the values (none: an empty list). */
   oneOf(field: string, values: readonly string[]): string;
+  /**
+   * A cheap test that every value starting with `prefix` passes (a range of
+   * the column), or null: put before a selector test that only such values
+   * pass, so that the engine can drop most rows before testing them.
+   */
+  prefixRange?(field: string, prefix: string): string | null;
 }
 
 /** One comparison in SQL: equal, or a 64-hex key hash that starts with the prefix. */
@@ -55,7 +61,13 @@ export function matchSql(d: WindowDialect, match: readonly Selector[]): string {
     if (cs.length === 1 && only?.field === 'api_key') keys.push(only);
     else others.push(cs.length === 0 ? 'true' : `(${cs.map((c) => comparisonSql(d, c)).join(' AND ')})`);
   }
-  return `(${[...keyHashesSql(d, keys), ...others].join(' OR ')})`;
+  const test = `(${[...keyHashesSql(d, keys), ...others].join(' OR ')})`;
+  // One key (an identity's usual selector): every event it matches has an api_key starting with it.
+  const values = new Set(keys.map((k) => k.value));
+  const [only] = values;
+  const range =
+    others.length === 0 && values.size === 1 && only !== undefined ? d.prefixRange?.('api_key', only) : null;
+  return range ? `(${range} AND ${test})` : test;
 }
 
 /** The api_key comparisons of `matchSql`, grouped: equal to any value, or a key hash with any prefix. */

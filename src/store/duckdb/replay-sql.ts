@@ -35,7 +35,23 @@ export const DUCKDB_WINDOW: WindowDialect = {
   limitedBranch: (sql) => sql,
   traceNodes: TRACE_NODES,
   oneOf: traceIdsSql,
+  prefixRange,
 };
+
+/**
+ * The values that start with `prefix`, as a range DuckDB tests inside the
+ * scan with plain comparisons (its texts compare byte by byte, so the range
+ * ends at the prefix with its last character raised by one); only for an
+ * ASCII last character. A key's test before it (an `OR` of an equality and
+ * a hash prefix) is an expression evaluated on every row: the identity's
+ * copy for its signals ~400 → ~350 ms of CPU cold on the 10M month.
+ */
+function prefixRange(field: string, prefix: string): string | null {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  if (!(last >= 32 && last < 126)) return null;
+  const end = prefix.slice(0, -1) + String.fromCharCode(last + 1);
+  return `${field} >= ${sqlString(prefix)} AND ${field} < ${sqlString(end)}`;
+}
 
 /** Up to this many values, `traceIdsSql` tests them inside the scan. */
 const IN_SCAN_VALUES = 32;
