@@ -3,9 +3,9 @@
  * written in (a registry of thousands of identities): nested mappings and
  * lists, one scalar a line, comments. It gives the same tree as the `yaml`
  * package for what it accepts, with plain scalars resolved by the YAML 1.2
- * core schema's rules as that package writes them, and gives up (`null`) on anything else: flow collections,
- * anchors, tags, block or multi-line scalars, escapes, tabs, duplicate keys,
- * anything malformed. The caller then parses with `yaml`, which also reports
+ * core schema's rules as that package writes them, and gives up (`null`) on
+ * anything else: flow collections, anchors, tags, block or multi-line
+ * scalars, escapes, tabs, duplicate keys, anything malformed. The caller then parses with `yaml`, which also reports
  * the errors. test/config/block-yaml.test.ts holds the two to the same trees.
  *
  * The same reader also gives a file's plain values directly
