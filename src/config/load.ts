@@ -12,11 +12,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Config } from '../core/config.js';
 import { parseConfig, type SourceLocation } from '../core/config-schema.js';
 import { ConfigError, type Problem } from '../core/errors.js';
-import { parseBlockYaml, type YNode } from './block-yaml.js';
+import { parseBlockYaml, readBlockValues, type YNode } from './block-yaml.js';
 
 type YMap = YNode & { kind: 'map' };
 
@@ -46,8 +45,8 @@ class Loader {
   readonly merged: Obj = {};
   /** Where numbers were written, recorded as the files merge. */
   readonly numbers = new Map<string, SourceLocation>();
-  /** Each file's tree, in the order merged. */
-  private readonly trees: Array<{ file: string; node: YMap }> = [];
+  /** Each file's tree, in the order merged (a file read as plain values is parsed again when asked). */
+  private readonly trees: Array<{ file: string; node: () => YMap }> = [];
   private everywhere: Map<string, SourceLocation> | null = null;
 
   constructor(private readonly read: ReadFile) {}
@@ -102,7 +101,9 @@ class Loader {
     this.files.push(file);
     this.hash.update(bytes);
 
-    const parsed = parseFile(bytes.toString('utf8'), display(file));
+    const text = bytes.toString('utf8');
+    if (this.trees.length === 0 && this.readPlain(text, display(file))) return;
+    const parsed = await parseFile(text, display(file));
     if ('problems' in parsed) {
       this.problems.push(...parsed.problems);
       return;
@@ -120,67 +121,47 @@ class Loader {
     const source = new Source(display(file), this, this.numbers, false);
     const includes = source.includes(parsed.node);
     source.mergeMap(this.merged, parsed.node, '');
-    this.trees.push({ file: display(file), node: parsed.node });
+    const node = parsed.node;
+    this.trees.push({ file: display(file), node: () => node });
     for (const inc of includes) await this.visit(path.resolve(path.dirname(file), inc), [...including, file]);
+  }
+
+  /**
+   * The first file, when it includes nothing and the block reader takes it,
+   * read straight to the merged values and its numbers' locations: what
+   * merging its tree would give (test/config/block-yaml.test.ts).
+   */
+  private readPlain(text: string, file: string): boolean {
+    const read = readBlockValues(text);
+    if (!read.ok || (read.value !== null && Object.hasOwn(read.value, 'include'))) return false;
+    if (read.value === null) return true;
+    Object.assign(this.merged, read.value);
+    for (const [at, n] of read.numbers) this.numbers.set(at, { file, line: n.line, text: n.text });
+    this.trees.push({ file, node: () => (parseBlockYaml(text) as { node: YMap }).node });
+    return true;
   }
 }
 
 /** Every path's location: the trees merged again in the same order, recording each (their problems were reported). */
-function locationsOf(trees: ReadonlyArray<{ file: string; node: YMap }>): Map<string, SourceLocation> {
+function locationsOf(trees: ReadonlyArray<{ file: string; node: () => YMap }>): Map<string, SourceLocation> {
   const again = new Loader(() => Promise.reject(new Error('no file is read again')));
   const out = new Map<string, SourceLocation>();
-  for (const t of trees) new Source(t.file, again, out, true).mergeMap(again.merged, t.node, '');
+  for (const t of trees) new Source(t.file, again, out, true).mergeMap(again.merged, t.node(), '');
   return out;
 }
 
 /**
  * One file's tree: by the fast block-style reader when it takes the file
- * (large registries are written that way), else by the `yaml` package, whose
- * errors become problems with their line.
+ * (large registries are written that way), else by the `yaml` package
+ * (loaded only then), whose errors become problems with their line.
  */
-function parseFile(text: string, file: string): { node: YNode | null } | { problems: Problem[] } {
+async function parseFile(
+  text: string,
+  file: string,
+): Promise<{ node: YNode | null } | { problems: Problem[] }> {
   const fast = parseBlockYaml(text);
   if (fast.ok) return { node: fast.node };
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    return {
-      problems: doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? lines.linePos(e.pos[0]);
-        const p: Problem = {
-          file,
-          reason: `${e.message.split('\n')[0]}${pos ? ` (column ${pos.col})` : ''}`,
-        };
-        if (pos) Object.assign(p, { record: pos.line, recordKind: 'line' });
-        return p;
-      }),
-    };
-  }
-  return { node: doc.contents === null ? null : fromYaml(doc, lines, doc.contents) };
-}
-
-/** A `yaml` node as the loader's tree (aliases resolved where they stand). */
-export function fromYaml(doc: Document, lines: LineCounter, raw: unknown): YNode {
-  const node = isAlias(raw) ? raw.resolve(doc) : raw;
-  const start = (node as { range?: [number, number, number] } | null)?.range?.[0];
-  const line = start === undefined ? 0 : lines.linePos(start).line;
-  if (isMap(node)) {
-    const items = node.items.map((pair) => ({
-      key: isScalar(pair.key) ? String(pair.key.value) : String(pair.key),
-      keyNode: fromYaml(doc, lines, pair.key),
-      value: pair.value === null ? null : fromYaml(doc, lines, pair.value),
-    }));
-    return { kind: 'map', line, items };
-  }
-  if (isSeq(node)) return { kind: 'seq', line, items: node.items.map((item) => fromYaml(doc, lines, item)) };
-  if (isScalar(node))
-    return {
-      kind: 'scalar',
-      line,
-      value: node.value,
-      ...(typeof node.source === 'string' ? { source: node.source } : {}),
-    };
-  return { kind: 'scalar', line, value: null };
+  return (await import('./yaml-tree.js')).parseByYaml(text, file);
 }
 
 /**

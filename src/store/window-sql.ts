@@ -22,6 +22,14 @@ export interface WindowDialect {
   limitedBranch(sql: string): string;
   /** The query of every span id with its trace (events and trace links), for the drill-down's trace filter. */
   traceNodes: string;
+  /** True when the text column holds one of the values (none: an empty list). */
+  oneOf(field: string, values: readonly string[]): string;
+  /**
+   * A cheap test that every value starting with `prefix` passes (a range of
+   * the column), or null: put before a selector test that only such values
+   * pass, so that the engine can drop most rows before testing them.
+   */
+  prefixRange?(field: string, prefix: string): string | null;
 }
 
 /** One comparison in SQL: equal, or a 64-hex key hash that starts with the prefix. */
@@ -53,7 +61,13 @@ export function matchSql(d: WindowDialect, match: readonly Selector[]): string {
     if (cs.length === 1 && only?.field === 'api_key') keys.push(only);
     else others.push(cs.length === 0 ? 'true' : `(${cs.map((c) => comparisonSql(d, c)).join(' AND ')})`);
   }
-  return `(${[...keyHashesSql(d, keys), ...others].join(' OR ')})`;
+  const test = `(${[...keyHashesSql(d, keys), ...others].join(' OR ')})`;
+  // One key (an identity's usual selector): every event it matches has an api_key starting with it.
+  const values = new Set(keys.map((k) => k.value));
+  const [only] = values;
+  const range =
+    others.length === 0 && values.size === 1 && only !== undefined ? d.prefixRange?.('api_key', only) : null;
+  return range ? `(${range} AND ${test})` : test;
 }
 
 /** The api_key comparisons of `matchSql`, grouped: equal to any value, or a key hash with any prefix. */
@@ -73,19 +87,40 @@ function keyHashesSql(d: WindowDialect, keys: readonly FieldComparison[]): strin
 }
 
 export function eventsInWindowSql(d: WindowDialect, q: EventWindowQuery): string {
-  const where = [`time >= ${d.ts(q.from)}`, `time < ${d.ts(q.to)}`];
-  if (q.match) where.push(matchSql(d, q.match));
-  const limit = q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`;
-  const selected = `SELECT ${d.columns} FROM events WHERE ${where.join(' AND ')}`;
-  if (q.traceMargin === undefined) return selected + limit;
-  const nearby = `SELECT ${d.columns} FROM events
-WHERE time >= ${d.ts(q.from - q.traceMargin)} AND time < ${d.ts(q.to + q.traceMargin)}
-  AND trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)${limit}`;
-  return `WITH sel AS (${selected}${limit})
+  const selected = selectedInWindowSql(d, q);
+  if (q.traceMargin === undefined) return selected;
+  const nearby = nearbySql(
+    d,
+    q,
+    'trace_id IN (SELECT DISTINCT trace_id FROM sel WHERE trace_id IS NOT NULL)',
+  );
+  return `WITH sel AS (${selected})
 SELECT * FROM sel
 UNION ALL
-${limit === '' ? nearby : d.limitedBranch(nearby)}`;
+${q.limit === undefined ? nearby : d.limitedBranch(nearby)}`;
 }
+
+/** The first part of `eventsInWindowSql`: the events of the window that the selectors match. */
+export function selectedInWindowSql(d: WindowDialect, q: EventWindowQuery): string {
+  const where = [`time >= ${d.ts(q.from)}`, `time < ${d.ts(q.to)}`];
+  if (q.match) where.push(matchSql(d, q.match));
+  return `SELECT ${d.columns} FROM events WHERE ${where.join(' AND ')}${limitSql(q)}`;
+}
+
+/**
+ * The second part: the events near the window (`traceMargin`) in the traces
+ * of the first part's, given by their ids (an adapter that reads the first
+ * part on its own) or by a condition on `trace_id`.
+ */
+export function nearbySql(d: WindowDialect, q: EventWindowQuery, traces: readonly string[] | string): string {
+  const margin = q.traceMargin ?? 0;
+  const inTraces = typeof traces === 'string' ? traces : d.oneOf('trace_id', traces);
+  return `SELECT ${d.columns} FROM events
+WHERE time >= ${d.ts(q.from - margin)} AND time < ${d.ts(q.to + margin)}
+  AND ${inTraces}${limitSql(q)}`;
+}
+
+const limitSql = (q: EventWindowQuery) => (q.limit === undefined ? '' : ` LIMIT ${Math.trunc(q.limit)}`);
 
 /** The drill-down's filters that SQL can apply (EventsPageQuery); the rest is attribution's. */
 export function pageFiltersSql(d: WindowDialect, q: EventsPageQuery): string[] {
@@ -121,7 +156,7 @@ export function traceSpansSql(
   traceIds: readonly string[],
   near?: { from: number; to: number },
 ): string {
-  const traces = `span_id IS NOT NULL AND trace_id IN (${traceIds.map(sqlString).join(', ')})`;
+  const traces = `span_id IS NOT NULL AND ${d.oneOf('trace_id', traceIds)}`;
   const when = near ? ` AND time >= ${d.ts(near.from)} AND time < ${d.ts(near.to)}` : '';
   const usage = `(${TOKEN_COLUMNS.map((c) => `${c} > 0`).join(' OR ')})`;
   return `SELECT ${NODE_COLUMNS}, ${usage} AS usage FROM events WHERE ${traces}${when}

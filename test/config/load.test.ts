@@ -160,6 +160,17 @@ describe('loadConfig', () => {
     expect(found[0]?.record).toBeGreaterThanOrEqual(3);
   });
 
+  it('reads a file without includes to the same values, number texts and problem lines', async () => {
+    const body = `${PRICES}teams:\n  - id: team-a\n    name: A\n    cost_center: cc-x\n`;
+    const d = dir({ 'one.yaml': body, 'ok.yaml': `${body}cost_centers: [{ id: cc-x }]\n` });
+    expect(await problems(path.join(d, 'one.yaml'))).toEqual([
+      expect.objectContaining({ field: 'teams[0].cost_center', record: 9, recordKind: 'line' }),
+    ]);
+    const { config } = await loadConfig(path.join(d, 'ok.yaml'));
+    expect(config.sharedPools[0]?.amount).toBe(parseMoney('123456789012.000000000001'));
+    expect(config.prices.models[0]?.inputPerMtok).toBe(2_500_000_000_000n);
+  });
+
   it('reports a missing file and a duplicate key', async () => {
     const d = dir({ 'dup.yaml': 'currency: USD\ncurrency: EUR\n' });
     expect(await problems(path.join(d, 'nope.yaml'))).toEqual([

@@ -388,6 +388,24 @@ export function storeContract(
           expect(await store.verify()).toMatchObject({ ok: true, batches: 1, events: 0 });
         });
 
+        it('reads the spans and events of the traces asked for, and of no other', async () => {
+          const OTHER = 'b'.repeat(32);
+          const near = { from: T0 - 3_600_000, to: T0 + 3_600_000 };
+          const other = event('o', { trace_id: OTHER, span_id: '2000000000000001' });
+          await store.ingest('two traces', [
+            { events: [call, other], links: [app, link('2000000000000002', { trace_id: OTHER })] },
+          ]);
+          const spansOf = async (traces: string[], when?: typeof near) =>
+            (await store.traceSpans(traces, when)).map((s) => s.span_id).sort();
+          expect(await spansOf([TRACE])).toEqual([app.span_id, call.span_id].sort());
+          expect(await spansOf([TRACE], near)).toEqual([app.span_id, call.span_id].sort());
+          expect(await spansOf([OTHER, 'c'.repeat(32)])).toEqual(['2000000000000001', '2000000000000002']);
+          const many = Array.from({ length: 40 }, (_, i) => String(i).padStart(32, 'd'));
+          expect(await spansOf([...many, OTHER], near)).toEqual(['2000000000000001', '2000000000000002']);
+          expect((await store.traceEvents([OTHER])).map((e) => e.id)).toEqual(['o']);
+          expect((await store.traceEvents([TRACE, OTHER])).map((e) => e.id).sort()).toEqual(['c', 'o']);
+        });
+
         it('walks through links to the invoker and the tenant, whatever request brought them', async () => {
           await store.ingest('call', [[call]]);
           await store.ingest('http', [{ events: [], links: [http] }]);

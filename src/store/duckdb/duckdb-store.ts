@@ -77,8 +77,9 @@ import { KeyFilter, keyHashesSql } from './key-filter.js';
 import { logContent, textContent } from './log-content.js';
 import {
   DUCKDB_WINDOW,
-  eventsInWindowSql,
   eventsOf,
+  nearbySql,
+  selectedSql,
   selectorUsageSql,
   traceEventsSql,
 } from './replay-sql.js';
@@ -619,7 +620,12 @@ export class DuckDBStore implements Store {
   }
 
   eventsInWindow(q: EventWindowQuery): Promise<UsageEvent[]> {
-    return this.readTimed(() => this.events(eventsInWindowSql(q)));
+    return this.readTimed(async () => {
+      const selected = await this.events(selectedSql(q));
+      const traces = [...new Set(selected.flatMap((e) => (e.trace_id === null ? [] : [e.trace_id])))];
+      if (q.traceMargin === undefined || traces.length === 0) return selected;
+      return [...selected, ...(await this.events(nearbySql(q, traces)))];
+    });
   }
 
   traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]> {

@@ -50,6 +50,7 @@ export const POSTGRES_WINDOW: WindowDialect = {
   isKeyHash: (field) => `${field} ~ '^[0-9a-f]{64}$'`,
   limitedBranch: (sql) => `(${sql})`,
   traceNodes: TRACE_NODES,
+  oneOf: (field, values) => `${field} IN (${values.map(sqlString).join(', ')})`,
 };
 
 export const eventsInWindowSql = (q: EventWindowQuery): string => windowSql(POSTGRES_WINDOW, q);
