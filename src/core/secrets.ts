@@ -118,6 +118,30 @@ export const ANY_SECRET_SQL = [
 ].join('|');
 
 /**
+ * Texts of which every text `ANY_SECRET_SQL` matches holds one (case as
+ * written): a key's own letters (`sk-`; `k_` of `rk_`, `sk_`, `gsk_`; `IA` of
+ * `AKIA`, `ASIA`; `gh` of `ghp_`, `gho_`…), the blank after `Bearer`,
+ * the `:` or `=` after a credential-named key. The bulk path runs the regular
+ * expression only on rows with one; a test keeps this a superset.
+ */
+export const SECRET_CLUES: readonly string[] = [
+  'sk-',
+  'k_',
+  'IA',
+  'AIza',
+  'gh',
+  'github_pat_',
+  'xox',
+  'hf_',
+  'xai-',
+  'eyJ',
+  ' ',
+  '\t',
+  ':',
+  '=',
+];
+
+/**
  * The shortest text any shape above matches: `Bearer` or `passwd=` and an
  * 8-character value, or an `xox?-` token (a test keeps this true).
  */

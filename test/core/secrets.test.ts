@@ -2,7 +2,14 @@
 // becomes its fingerprint, the SHA-256 of the secret as 64 hex digits.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fingerprint, holdsSecret, MIN_SECRET_CHARS, redactSecrets } from '../../src/core/secrets.js';
+import {
+  ANY_SECRET_SQL,
+  fingerprint,
+  holdsSecret,
+  MIN_SECRET_CHARS,
+  redactSecrets,
+  SECRET_CLUES,
+} from '../../src/core/secrets.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const OPENAI = 'sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z_0AbCd';
@@ -78,5 +85,74 @@ describe('redactSecrets', () => {
       const once = redactSecrets(v);
       expect(redactSecrets(once)).toBe(once);
     }
+  });
+});
+
+describe('SECRET_CLUES', () => {
+  // One value per key shape and way of naming a secret (the planted secrets of test/security among them).
+  const CORPUS = [
+    OPENAI,
+    ANTHROPIC,
+    AWS,
+    'ASIAIOSFODNN7EXAMPLE',
+    'AIzaPLANTEDgoogle0123456789abcdefghijkl',
+    'ghp_PLANTEDgithub0123456789abcdefghijklmn',
+    'github_pat_11ABCDEFG0123456789_abcdefghijkl',
+    'xoxb-0123456789',
+    'hf_abcdefghijklmnopqrstuvwxyz0123456789',
+    'gsk_abcdefghijklmnopqrstuvwxyz',
+    'xai-abcdefghijklmnopqrstuvwxyz',
+    'rk_live_abcdefghijklmnop0123',
+    'sk_test_abcdefghijklmnop0123',
+    'eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2Q',
+    'Bearer abcdefgh',
+    'bearer\tabcdefgh12345678',
+    'Authorization: Bearer PLANTEDbearerToken0123456789',
+    'passwd=abcdefgh',
+    'apikey:abcdefgh',
+    'API_KEY=abcdefgh1234',
+    '{"password":"PLANTEDnamedValue0123"}',
+    "curl -H 'x-api-key: Zm9vYmFyYmF6cXV4'",
+    `https://gw.example/v1?key=${OPENAI}&x=1`,
+    `trace/${AWS}/end`,
+  ];
+  const anySecret = new RegExp(ANY_SECRET_SQL);
+  const clued = (v: string) => SECRET_CLUES.some((c) => v.includes(c));
+
+  /** Deterministic variants of a value: characters dropped, doubled, or changed to a neighbour. */
+  function* variants(v: string): Generator<string> {
+    let seed = v.length;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let k = 0; k < 200; k++) {
+      const at = next() % v.length;
+      const c = v[at] as string;
+      const swap = String.fromCharCode(c.charCodeAt(0) + (next() % 5) - 2);
+      yield [
+        v.slice(0, at) + v.slice(at + 1),
+        v.slice(0, at) + c + v.slice(at),
+        v.slice(0, at) + swap + v.slice(at + 1),
+      ][next() % 3] as string;
+    }
+  }
+
+  it('are in every value that ANY_SECRET_SQL finds a secret in, so the bulk path may skip the rest', () => {
+    let found = 0;
+    for (const v of CORPUS) {
+      expect(anySecret.test(v), v).toBe(true);
+      for (const w of [v, ...variants(v)]) {
+        if (!anySecret.test(w)) continue;
+        found++;
+        expect(clued(w), w).toBe(true);
+      }
+    }
+    expect(found).toBeGreaterThan(CORPUS.length * 100);
+  });
+
+  it('are missing from ordinary values', () => {
+    for (const v of ['gpt-4o-2024-08-06', 'kb-main-vector-index', '4bf92f3577b34da6a3ce929d00000000'])
+      expect(clued(v), v).toBe(false);
   });
 });

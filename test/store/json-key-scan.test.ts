@@ -141,3 +141,69 @@ describe('scanJsonKeys with value kinds', () => {
     }
   });
 });
+
+describe('scanJsonKeys by whole lines', () => {
+  const kinds: Record<string, ValueKind> = { id: 'text', input_tokens: 'count', model: 'decimal' };
+  const GOOD: Record<string, string[]> = {
+    id: ['"a"', '"x\\"y"', '"\\\\"', '"é"', '""', '"a:b,c}"', 'null'],
+    source: ['"gw"', '12', 'true', '"\\u00e9"', 'null'],
+    model: ['"1.50"', '12', 'null', '"m"'],
+    model_version: ['"v"', 'null', '1.5'],
+    input_tokens: ['12', '0', 'null'],
+  };
+  const ODD_KEYS = ['"inputs"', '"i\\u0064"', '""', '"model_"'];
+  const ODD_VALUES = [
+    'nul',
+    'nothing',
+    '1.5',
+    '-1',
+    '1e2',
+    'true',
+    '"12"',
+    '{"x":1}',
+    '[1]',
+    '"a\nb"',
+    '"\\',
+  ];
+  const BLANKS = ['', '', ' ', '\t', '\r', '  '];
+  let seed = 7;
+  const pick = <T>(a: readonly T[]): T => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return a[(seed >> 8) % a.length] as T;
+  };
+  const rare = () => pick([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) === 0;
+  function pair(): string {
+    const key = pick(Object.keys(GOOD));
+    const b = () => pick(BLANKS);
+    const value = rare() ? pick(ODD_VALUES) : pick(GOOD[key] as string[]);
+    return `${rare() ? pick(ODD_KEYS) : `"${key}"`}${b()}:${b()}${value}${b()}`;
+  }
+  function line(): string {
+    const pairs = Array.from({ length: pick([0, 1, 2, 3, 5]) }, pair);
+    const text = `${pick(BLANKS)}{${pick(BLANKS)}${pairs.join(`,${pick(BLANKS)}`)}}${pick(BLANKS)}`;
+    if (!rare()) return text;
+    // Now and then a character dropped, changed or put in.
+    const at = pick(Array.from(text, (_, i) => i));
+    return (
+      text.slice(0, at) +
+      pick(['', '{', '}', ',', ':', '"', '\\', '\n', 'n', '0']) +
+      text.slice(at + pick([0, 1]))
+    );
+  }
+
+  it('decides every file as the byte by byte scan does', async () => {
+    const file = path.join(dir, 'w.jsonl');
+    const decided = { ok: 0, refused: 0 };
+    for (let k = 0; k < 600; k++) {
+      const text = Array.from({ length: 4 }, line).join('\n') + pick(['', '\n']);
+      await writeFile(file, text);
+      const byLines = await scanJsonKeys(file, KNOWN, () => false, kinds);
+      expect(byLines, JSON.stringify(text)).toEqual(
+        await scanJsonKeys(file, KNOWN, () => false, kinds, false),
+      );
+      decided[byLines.ok ? 'ok' : 'refused']++;
+    }
+    expect(decided.ok).toBeGreaterThan(20);
+    expect(decided.refused).toBeGreaterThan(20);
+  });
+});

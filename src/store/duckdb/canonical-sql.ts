@@ -15,7 +15,7 @@ import {
   TOKEN_FIELDS,
   type UsageEvent,
 } from '../../core/event.js';
-import { ANY_SECRET_SQL, KEY_SHAPES_SQL, WHOLE_BEARER_SQL } from '../../core/secrets.js';
+import { ANY_SECRET_SQL, KEY_SHAPES_SQL, SECRET_CLUES, WHOLE_BEARER_SQL } from '../../core/secrets.js';
 import type { ValueKind } from './json-key-scan.js';
 
 export type CanonicalFormat = 'jsonl' | 'csv';
@@ -94,10 +94,16 @@ function secretOkSql(v: string): string {
   return `(${v} IS NULL OR NOT regexp_matches(${v}, ${lit(ANY_SECRET_SQL)}) OR regexp_full_match(${v}, ${lit(WHOLE_KEY)}) OR ${bearerSql(v)})`;
 }
 
-/** Whether any of the row's text fields may hold a secret (one scan over them joined). */
+/**
+ * Whether any of the row's text fields may hold a secret, on the fields
+ * joined: first whether they hold a clue of one (`SECRET_CLUES`, a cheap
+ * scan each), then the regular expression on the rows that do (a CASE: an
+ * AND in a select list evaluates both sides on every row).
+ */
 function secretRowSql(fields: readonly string[]): string {
   const joined = `concat_ws(chr(10), ${fields.map((f) => `v_${f}`).join(', ')})`;
-  return `regexp_matches(${joined}, ${lit(ANY_SECRET_SQL)})`;
+  const clue = SECRET_CLUES.map((c) => `contains(${joined}, ${lit(c)})`).join(' OR ');
+  return `CASE WHEN ${clue} THEN regexp_matches(${joined}, ${lit(ANY_SECRET_SQL)}) ELSE false END`;
 }
 
 /** A 64-hex key hash is kept lowercased (SPEC §3.1, core/selectors.ts normalizeKeyHash). */

@@ -41,8 +41,11 @@ class KeyTrie {
   readonly last: Uint8Array;
   /** The kind of value the key ending at a node must have (ANY: whatever JSON). */
   readonly kind: Uint8Array;
+  /** Whole lines the scan below accepts (a sticky search over a chunk as latin1 text, see `wholeLines`). */
+  readonly lines: RegExp | null;
 
-  constructor(keys: readonly string[], kinds: Readonly<Record<string, ValueKind>>) {
+  constructor(keys: readonly string[], kinds: Readonly<Record<string, ValueKind>>, byLines: boolean) {
+    this.lines = byLines ? linesRegExp(keys, kinds) : null;
     const bytes = keys.map((k) => Buffer.from(k, 'utf8'));
     const nodes = 2 + bytes.reduce((n, b) => n + b.length, 0);
     this.next = new Int32Array(nodes * 256);
@@ -99,6 +102,37 @@ const ANY = 0;
 const KINDS = { text: 1, count: 2, decimal: 3 } as const;
 const DIGITS = 4;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+const BLANKS = '[ \\t\\r]*';
+const STRING_VALUE = '"[^"\\\\\\n]*(?:\\\\[^\\n][^"\\\\\\n]*)*"';
+const DIGITS_VALUE = '[0-9]+';
+/** A scalar of any kind: bytes up to a blank, `,` or `}`, not starting a string. */
+const ANY_SCALAR = '[^,}\\n{\\[" \\t\\r][^,}\\n{\\[ \\t\\r]*';
+const VALUES: Record<number, string> = {
+  [ANY]: `${STRING_VALUE}|${ANY_SCALAR}`,
+  [KINDS.text]: `${STRING_VALUE}|null`,
+  [KINDS.count]: `${DIGITS_VALUE}|null`,
+  [KINDS.decimal]: `${STRING_VALUE}|${DIGITS_VALUE}|null`,
+};
+
+/**
+ * Lines the byte scan below accepts, whole (a subset of them: `null` for
+ * every scalar starting with `n`): a record of known keys, each with a value
+ * of its kind, or a blank line. A line it does not match is left to the byte
+ * scan, which names the problem.
+ */
+function linesRegExp(keys: readonly string[], kinds: Readonly<Record<string, ValueKind>>): RegExp {
+  const pairs = Object.entries(VALUES).map(([kind, value]) => {
+    const of = keys.filter((k) => (kinds[k] === undefined ? ANY : KINDS[kinds[k]]) === Number(kind));
+    const names = of.map((k) =>
+      k.replace(/[^A-Za-z0-9_]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    );
+    return of.length === 0 ? null : `"(?:${names.join('|')})"${BLANKS}:${BLANKS}(?:${value})`;
+  });
+  const pair = `(?:${pairs.filter((p) => p !== null).join('|')})`;
+  const record = `\\{${BLANKS}(?:${pair}${BLANKS}(?:,${BLANKS}${pair}${BLANKS})*)?\\}`;
+  return new RegExp(`(?:${BLANKS}(?:${record}${BLANKS})?\\n)*`, 'y');
+}
 
 /** The kind check at byte `c` of a value (state → to): the kind that holds from here, or NOT_TYPED. */
 function checkKind(kind: number, state: number, to: number, c: number): number {
@@ -157,15 +191,48 @@ interface ScanState {
   key?: string;
 }
 
-/** Scans one chunk; sets `problem` and returns at the first record it refuses. */
+/**
+ * Scans one chunk; sets `problem` and returns at the first record it refuses.
+ * Byte by byte up to the first line start, then whole lines at once
+ * (`wholeLines`), then byte by byte again from the first line those leave.
+ */
 function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
+  const start = s.state === LINE ? 0 : scanBytes(b, 0, s, trie, trie.lines !== null);
+  if (s.problem !== 0 || start >= b.length) return;
+  scanBytes(b, wholeLines(b, start, s, trie), s, trie, false);
+}
+
+/**
+ * From line start `from`, the lines `trie.lines` matches (each one the byte
+ * scan accepts); returns where they end. Counts them in `s.lines`.
+ */
+function wholeLines(b: Buffer, from: number, s: ScanState, trie: KeyTrie): number {
+  const re = trie.lines;
+  if (re === null) return from;
+  re.lastIndex = from;
+  let end = from;
+  try {
+    if (re.test(b.toString('latin1'))) end = re.lastIndex;
+  } catch {
+    return from; // too deep a backtrack for the engine: byte by byte instead
+  }
+  for (let i = b.indexOf(NEWLINE, from); i >= 0 && i < end; i = b.indexOf(NEWLINE, i + 1)) s.lines++;
+  return end;
+}
+
+/**
+ * Scans bytes from `from` (up to the first line start after it when
+ * `toLine`); returns where it stopped.
+ */
+function scanBytes(b: Buffer, from: number, s: ScanState, trie: KeyTrie, toLine: boolean): number {
   const { next, last } = trie;
   let { state, node, lines, kind } = s;
   let keyStart = 0;
   // Whether the key being read started in this chunk (else s.keyHead holds its start).
   let fresh = false;
   const n = b.length;
-  let i = 0;
+  let i = from;
+  let atLine = false;
   for (; i < n; i++) {
     let c = b[i] as number;
     if (state === STRING) {
@@ -206,15 +273,21 @@ function scanChunk(b: Buffer, s: ScanState, trie: KeyTrie): void {
         fresh = true;
       }
       state = to;
+      if (toLine && state === LINE) {
+        atLine = true;
+        break;
+      }
     }
   }
   if (fresh) s.keyHead = EMPTY;
-  if (i < n && s.problem === 0) refuseIn(b, s, state, keyStart, i);
+  if (atLine) i++;
+  else if (i < n && s.problem === 0) refuseIn(b, s, state, keyStart, i);
   else if (state === KEY) s.keyHead = keyBytes(s.keyHead, b, keyStart, n);
   s.state = state;
   s.node = node;
   s.lines = lines;
   s.kind = kind;
+  return i;
 }
 
 /** The key before the value starting at byte `i`, when it is in this chunk (for the message). */
@@ -250,8 +323,10 @@ export async function scanJsonKeys(
   known: readonly string[],
   stop: () => boolean = () => false,
   kinds: Readonly<Record<string, ValueKind>> = {},
+  /** Whole lines at once where it can (false: byte by byte only; a test compares the two). */
+  byLines = true,
 ): Promise<KeyScanResult> {
-  const trie = new KeyTrie(known, kinds);
+  const trie = new KeyTrie(known, kinds, byLines);
   const s: ScanState = { state: LINE, node: 1, kind: ANY, lines: 0, problem: 0, keyHead: EMPTY };
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
