@@ -40,6 +40,7 @@
  */
 import * as crypto from 'node:crypto';
 import { EVENT_FIELDS, RICH_COUNT_FIELDS, RICH_FIELDS, SAMPLING_FIELDS } from '../core/event.js';
+import { num } from './rows.js';
 import type { VerifyResult } from './store.js';
 
 export const GENESIS = '0'.repeat(64);
@@ -475,6 +476,19 @@ export interface RecordedBatch {
   count: number;
   content: string;
   chain: string;
+}
+
+/** The recorded batches in seq order, as `verdict` reads them (`recordedBatches` turns its rows into them). */
+export const RECORDED_BATCHES_SQL =
+  'SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq';
+
+export function recordedBatches(rows: readonly Record<string, unknown>[]): RecordedBatch[] {
+  return rows.map((r) => ({
+    seq: num(r.seq),
+    count: num(r.count),
+    content: String(r.content_sha256),
+    chain: String(r.chain_sha256),
+  }));
 }
 
 /**

@@ -36,7 +36,9 @@ import {
   LINK_FIELDS,
   linkBucketHashesSql,
   linkRowTextsSql,
+  RECORDED_BATCHES_SQL,
   RESTATABLE_SOURCES,
+  recordedBatches,
   rowHashesSql,
   rowText,
   rowTextsSql,
@@ -491,14 +493,7 @@ export class DuckDBStore implements Store {
     return this.serial(() =>
       this.underVerifyLimit(async () => {
         const actual = await this.withReaders((readers) => logContent(readers, this.verifyWindow));
-        const recorded = (
-          await this.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
-        ).map((r) => ({
-          seq: num(r.seq),
-          count: num(r.count),
-          content: String(r.content_sha256),
-          chain: String(r.chain_sha256),
-        }));
+        const recorded = recordedBatches(await this.rows(RECORDED_BATCHES_SQL));
         return verdict(recorded, actual, () => this.checkSuperseded(), await this.linkContent());
       }),
     );

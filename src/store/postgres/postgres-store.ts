@@ -31,7 +31,9 @@ import {
   GENESIS,
   LINK_FIELDS,
   linkBucketHashesSql,
+  RECORDED_BATCHES_SQL,
   RESTATABLE_SOURCES,
+  recordedBatches,
   rowHashSql,
   supersededCheckSql,
   supersededVerdict,
@@ -377,14 +379,7 @@ export class PostgresStore implements Store {
       this.inSnapshot(async (db) => {
         const actual = contentOf(await db.rows(bucketHashesSql(PG_AUDIT, 'event_log')));
         const links = contentOf(await db.rows(linkBucketHashesSql(PG_AUDIT)));
-        const recorded = (
-          await db.rows(`SELECT seq, count, content_sha256, chain_sha256 FROM batches ORDER BY seq`)
-        ).map((r) => ({
-          seq: num(r.seq),
-          count: num(r.count),
-          content: String(r.content_sha256),
-          chain: String(r.chain_sha256),
-        }));
+        const recorded = recordedBatches(await db.rows(RECORDED_BATCHES_SQL));
         return verdict(
           recorded,
           actual,
