@@ -459,11 +459,7 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw new StoreError(`cannot read the store: ${message(e)}`, undefined, e);
     }
-    const db: Db = {
-      rows: (sql) => this.rows(sql, conn),
-      run: (sql) => this.run(sql, undefined, conn),
-      chunks: (sql, each) => this.chunks(sql, each, conn),
-    };
+    const db = this.dbOn(conn);
     let queue: Promise<unknown> = Promise.resolve();
     const serial = <R>(op: () => Promise<R>): Promise<R> => {
       const next = queue.then(op, op);
@@ -525,12 +521,7 @@ export class DuckDBStore implements Store {
     try {
       for (let i = 1; i < Math.min(MAX_READERS, Math.max(1, num(t?.t))); i++)
         extra.push(await this.instance.connect());
-      const readers = [this.conn, ...extra].map((conn) => ({
-        rows: (sql: string) => this.rows(sql, conn),
-        run: (sql: string) => this.run(sql, undefined, conn),
-        chunks: (sql: string, each: (chunk: DuckDBDataChunk) => void) => this.chunks(sql, each, conn),
-      }));
-      return await body(readers);
+      return await body([this.conn, ...extra].map((conn) => this.dbOn(conn)));
     } finally {
       for (const conn of extra) conn.closeSync();
     }
@@ -563,6 +554,15 @@ export class DuckDBStore implements Store {
     run: (sql) => this.run(sql),
     chunks: (sql, each) => this.chunks(sql, each),
   };
+
+  /** The reads of another connection to this store's database (a snapshot's, a verify reader's). */
+  private dbOn(conn: DuckDBConnection): Db {
+    return {
+      rows: (sql) => this.rows(sql, conn),
+      run: (sql) => this.run(sql, undefined, conn),
+      chunks: (sql, each) => this.chunks(sql, each, conn),
+    };
+  }
 
   private async readUsageGroups(db: Db, q: UsageQuery, each: (g: UsageGroup) => void): Promise<void> {
     const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
@@ -892,22 +892,12 @@ export class DuckDBStore implements Store {
   }
 
   private async contentHashes(where = ''): Promise<Map<number, BatchContent>> {
-    const sql = rowHashesSql(DUCKDB_AUDIT, 'event_log', where);
     const hasher = new ContentHasher();
-    try {
-      const result = await this.conn.stream(sql);
-      for (
-        let chunk = await result.fetchChunk();
-        chunk && chunk.rowCount > 0;
-        chunk = await result.fetchChunk()
-      ) {
-        const seqs = chunk.getColumnValues(0);
-        const hashes = chunk.getColumnValues(1);
-        for (let i = 0; i < hashes.length; i++) hasher.add(Number(seqs[i]), String(hashes[i]));
-      }
-    } catch (e) {
-      throw new StoreError(`store query failed: ${message(e)}`, sql, e);
-    }
+    await this.chunks(rowHashesSql(DUCKDB_AUDIT, 'event_log', where), (chunk) => {
+      const seqs = chunk.getColumnValues(0);
+      const hashes = chunk.getColumnValues(1);
+      for (let i = 0; i < hashes.length; i++) hasher.add(Number(seqs[i]), String(hashes[i]));
+    });
     return hasher.finish();
   }
 
