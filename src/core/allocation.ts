@@ -22,7 +22,23 @@ export interface PoolShare extends LineKey {
   basisTotal: string;
 }
 
-function consumerOf(c: Charge, level: PoolLevel): string | null {
+/** What a pool reads of the usage it is split over: statement lines (or charges, which sum into them). */
+export type PoolUsage = Pick<
+  Charge,
+  | 'status'
+  | 'pool'
+  | 'category'
+  | 'cost_center'
+  | 'team'
+  | 'application'
+  | 'tenant'
+  | 'effective_cost'
+  | 'input_tokens'
+  | 'output_tokens'
+  | 'requests'
+>;
+
+function consumerOf(c: PoolUsage, level: PoolLevel): string | null {
   switch (level) {
     case 'team':
       return c.team;
@@ -35,7 +51,7 @@ function consumerOf(c: Charge, level: PoolLevel): string | null {
   }
 }
 
-function basisOf(c: Charge, pool: SharedPool): bigint {
+function basisOf(c: PoolUsage, pool: SharedPool): bigint {
   switch (pool.basis) {
     case 'cost':
       return c.effective_cost;
@@ -92,7 +108,7 @@ function nextMonth(t: number): number {
 /** The pool's shares for a window: its prorated amount split among the eligible consumers. */
 export function allocatePool(
   pool: SharedPool,
-  charges: readonly Charge[],
+  charges: readonly PoolUsage[],
   registry: Registry,
   window: { start: number; end: number },
 ): PoolShare[] {

@@ -7,9 +7,10 @@ import type { UsageCategory } from './category.js';
 import { categoryOf } from './category.js';
 import type { Config, Identity } from './config.js';
 import type { Money } from './money.js';
-import type { PriceBook, PriceFallback, PricingInput } from './pricing.js';
+import type { PriceBook, PriceFallback, PriceQuote, PricingInput } from './pricing.js';
 import type { DisputedReason, Registry, UnattributedReason } from './registry.js';
 import { addSample, type SampleUnits, weigh, weightOf } from './sampling.js';
+import type { LineSums } from './statement.js';
 import { type Rollup, tupleKey, type UsageGroup } from './usage.js';
 
 export type Status = 'attributed' | 'unattributed' | 'disputed';
@@ -33,6 +34,35 @@ export interface LineKey {
   status: Status;
   reason: Reason | null;
   pool: string | null;
+}
+
+/**
+ * The fields of a line key that attribution decides once per decision (all
+ * but the tenant, the category and the pool), with their key text: groups
+ * with the same head, tenant and category add into one line.
+ */
+export interface LineHead {
+  readonly text: string;
+  readonly cost_center: string | null;
+  readonly team: string | null;
+  readonly application: string | null;
+  readonly environment: string | null;
+  readonly status: LineKey['status'];
+  readonly reason: LineKey['reason'];
+}
+
+const HEAD_FIELDS = ['cost_center', 'team', 'application', 'environment', 'status', 'reason'] as const;
+
+export function lineHead(k: Pick<LineKey, (typeof HEAD_FIELDS)[number]>): LineHead {
+  return {
+    text: HEAD_FIELDS.map((f) => k[f] ?? '').join('\u0000'),
+    cost_center: k.cost_center,
+    team: k.team,
+    application: k.application,
+    environment: k.environment,
+    status: k.status,
+    reason: k.reason,
+  };
 }
 
 export interface Amounts {
@@ -178,6 +208,9 @@ type Decision = Pick<
   tenantAllowed: ((tenant: string) => boolean) | null;
   /** The reason when the tenant claim is refused. */
   refusedReason: Reason | null;
+  /** The line-key fields of its charges (`refusedHead`: when their tenant claim is refused). */
+  head: LineHead;
+  refusedHead: LineHead;
 };
 
 export class Attributor {
@@ -198,30 +231,20 @@ export class Attributor {
 
   attribute(g: UsageGroup): Charge {
     const quote = this.prices.price(pricingInput(g));
-    const hasTokens = g.input_tokens + g.output_tokens > 0;
-    const cost = quote.priced ? quote.cost : 0n;
     const who = this.decisionOf(g);
     const refused = this.refuses(who, g);
+    const head = refused ? who.refusedHead : who.head;
     const charge: Charge = {
-      cost_center: who.cost_center,
-      team: who.team,
-      application: who.application,
-      tenant: refused || who.tenantAllowed === null ? null : g.tenant,
-      environment: who.environment,
-      category: categoryOf(g.operation, hasTokens, g.wrapper),
-      status: who.status,
-      reason: refused ? who.refusedReason : who.reason,
+      cost_center: head.cost_center,
+      team: head.team,
+      application: head.application,
+      tenant: tenantOf(who, g, refused),
+      environment: head.environment,
+      category: categoryOfGroup(g),
+      status: head.status,
+      reason: head.reason,
       pool: null,
-      direct_cost: cost,
-      shared_cost: 0n,
-      effective_cost: cost,
-      list_cost: quote.priced ? quote.listCost : 0n,
-      billed_cost: who.billed ? cost : 0n,
-      events: g.events,
-      unpriced_events: quote.priced ? 0 : g.events,
-      requests: g.requests,
-      input_tokens: g.input_tokens,
-      output_tokens: g.output_tokens,
+      ...emptyAmounts(),
       identity: who.identity,
       payer: who.payer,
       provider: g.provider,
@@ -234,11 +257,34 @@ export class Attributor {
       staleOwner: who.staleOwner,
       disputes: who.disputes,
     };
+    addPriced(charge, g, quote, who.billed);
     if (quote.fallbacks) charge.fallbacks = quote.fallbacks;
     if (g.adjusted_count) weighCharge(charge, g);
     else if (g.sample_unit !== undefined) charge.sample = unitOf(g, charge.effective_cost);
     if (g.from_report) charge.fromReport = true;
     return charge;
+  }
+
+  /**
+   * Adds the group into its statement line, as `attribute` charges it, but
+   * without a charge object: a statement of a month keeps its lines, not
+   * millions of charges. A sampled group goes through its charge (its
+   * amounts are weighted and it carries its sampling unit).
+   */
+  attributeInto(g: UsageGroup, sums: LineSums): void {
+    if (g.adjusted_count || g.sample_unit !== undefined) {
+      sums.add(this.attribute(g));
+      return;
+    }
+    const quote = this.prices.price(pricingInput(g));
+    const who = this.decisionOf(g);
+    const refused = this.refuses(who, g);
+    const line = sums.lineAt(
+      refused ? who.refusedHead : who.head,
+      tenantOf(who, g, refused),
+      categoryOfGroup(g),
+    );
+    addPriced(line, g, quote, who.billed);
   }
 
   /** Whether the group's tenant claim is refused (SPEC §4.4); an unattributed group keeps no claim. */
@@ -258,7 +304,7 @@ export class Attributor {
     const byModel = mapIn(byPayer, payer);
     let decision = byModel.get(at);
     if (decision === undefined) {
-      decision = this.decide(g);
+      decision = withHeads(this.decide(g));
       byModel.set(at, decision);
     }
     return decision;
@@ -301,6 +347,8 @@ export class Attributor {
       billed: false,
       tenantAllowed: null,
       refusedReason: null,
+      head: NO_HEAD,
+      refusedHead: NO_HEAD,
     };
     const own = this.registry.resolve(g.own);
     if (own.kind !== 'identity') {
@@ -356,6 +404,45 @@ export class Attributor {
       return 'experimentation_showback';
     return null;
   }
+}
+
+const NO_HEAD: LineHead = lineHead({
+  cost_center: null,
+  team: null,
+  application: null,
+  environment: null,
+  status: 'attributed',
+  reason: null,
+});
+
+/** The decision with the line heads of its charges: its own reason, and the reason when a tenant claim is refused. */
+function withHeads(d: Decision): Decision {
+  d.head = lineHead(d);
+  d.refusedHead = lineHead({ ...d, reason: d.refusedReason });
+  return d;
+}
+
+/** The tenant a charge keeps: the claim, unless it was refused or the usage is unattributed (no claim is kept). */
+function tenantOf(who: Decision, g: UsageGroup, refused: boolean): string | null {
+  return refused || who.tenantAllowed === null ? null : g.tenant;
+}
+
+function categoryOfGroup(g: UsageGroup): UsageCategory {
+  return categoryOf(g.operation, g.input_tokens + g.output_tokens > 0, g.wrapper);
+}
+
+/** Adds a priced group's amounts: its cost (0 when unpriced), billed in full or not at all, and its counts. */
+function addPriced(into: Amounts, g: UsageGroup, quote: PriceQuote, billed: boolean): void {
+  const cost = quote.priced ? quote.cost : 0n;
+  into.direct_cost += cost;
+  into.effective_cost += cost;
+  into.list_cost += quote.priced ? quote.listCost : 0n;
+  into.billed_cost += billed ? cost : 0n;
+  into.events += g.events;
+  into.unpriced_events += quote.priced ? 0 : g.events;
+  into.requests += g.requests;
+  into.input_tokens += g.input_tokens;
+  into.output_tokens += g.output_tokens;
 }
 
 const ROLLUPS: readonly Rollup[] = ['self', 'invoker', 'no_invoker'];

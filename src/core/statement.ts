@@ -5,7 +5,14 @@
  */
 
 import type { PoolShare } from './allocation.js';
-import { type Amounts, addAmounts, type Charge, emptyAmounts, type LineKey } from './attribution.js';
+import {
+  type Amounts,
+  addAmounts,
+  emptyAmounts,
+  type LineHead,
+  type LineKey,
+  lineHead,
+} from './attribution.js';
 import {
   addCents,
   centsOfLines,
@@ -187,6 +194,60 @@ export function sumLines(
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l);
 }
 
+/**
+ * Usage lines summed as they are attributed, so that a month's charges need
+ * not be kept: the line of a head, tenant and category, made on first use
+ * with that first row's fields (as `sumLines` keeps the first row's). Keys
+ * compare as `sumLines` compares them, a null field as an empty one.
+ */
+export class LineSums {
+  /** head text → category → tenant → line: keys are strings the attributor and the store reuse, so no key is built per row. */
+  readonly #byHead = new Map<string, Map<string, Map<string, Line>>>();
+
+  /** The line a usage row with this head, tenant and category adds into. */
+  lineAt(head: LineHead, tenant: string | null, category: LineKey['category']): Line {
+    let byCategory = this.#byHead.get(head.text);
+    if (byCategory === undefined) {
+      byCategory = new Map();
+      this.#byHead.set(head.text, byCategory);
+    }
+    let byTenant = byCategory.get(category ?? '');
+    if (byTenant === undefined) {
+      byTenant = new Map();
+      byCategory.set(category ?? '', byTenant);
+    }
+    let line = byTenant.get(tenant ?? '');
+    if (line === undefined) {
+      line = emptyLine();
+      line.cost_center = head.cost_center;
+      line.team = head.team;
+      line.application = head.application;
+      line.environment = head.environment;
+      line.status = head.status;
+      line.reason = head.reason;
+      line.tenant = tenant;
+      line.category = category;
+      byTenant.set(tenant ?? '', line);
+    }
+    return line;
+  }
+
+  /** Adds a whole usage row (a charge), its sample merged; pool rows do not belong here. */
+  add(row: LineKey & Amounts & { sample?: SampleUnits }): void {
+    const line = this.lineAt(lineHead(row), row.tenant, row.category);
+    addAmounts(line, row);
+    if (row.sample) line.sample = mergeSamples(line.sample, row.sample);
+  }
+
+  /** The lines, in no particular order. */
+  lines(): Line[] {
+    const out: Line[] = [];
+    for (const byCategory of this.#byHead.values())
+      for (const byTenant of byCategory.values()) for (const line of byTenant.values()) out.push(line);
+    return out;
+  }
+}
+
 export function totalsOf(lines: readonly Line[]): Totals {
   const t: Totals = {
     effective_cost: 0n,
@@ -220,8 +281,9 @@ export function totalsOf(lines: readonly Line[]): Totals {
   return t;
 }
 
+/** A statement from its usage (charges, or usage lines they were summed into) and pool shares. */
 export function buildStatement(
-  charges: readonly Charge[],
+  charges: readonly (LineKey & Amounts & { sample?: SampleUnits })[],
   shares: readonly PoolShare[],
   meta: { period: { start: number; end: number }; currency: string; inputs: StatementInputs },
   level: Level = 'line',

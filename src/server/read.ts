@@ -17,7 +17,7 @@ import {
   sumLines,
   totalsOf,
 } from '../core/statement.js';
-import { computeStatement } from '../service/statement.js';
+import { computeStatement, computeStatementOnly } from '../service/statement.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './access.js';
 import { HttpError } from './errors.js';
@@ -43,7 +43,7 @@ export async function statementFor(
   level: Level,
   team: string | null,
 ): Promise<unknown> {
-  const { statement } = await computeStatement(store, config, window, {
+  const { statement } = await computeStatementOnly(store, config, window, {
     level: team === null ? level : 'line',
   });
   if (team === null) return { ...(statementJson(statement) as object), scope: null };

@@ -9,7 +9,7 @@ import { type Explained, type ExplanationJson, explainEvent, withLine } from '..
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
 import type { Store } from '../store/store.js';
-import { computeStatement } from './statement.js';
+import { computeStatementOnly } from './statement.js';
 
 export interface ExplainRequest {
   id: string;
@@ -45,7 +45,7 @@ export async function explain(store: Store, config: Config, req: ExplainRequest)
     start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
     end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
   };
-  const { statement } = await computeStatement(store, config, month);
+  const { statement } = await computeStatementOnly(store, config, month);
   return withLine(only, statement);
 }
 

@@ -11,7 +11,7 @@ import { type Money, parseMoney, roundTo } from '../core/money.js';
 import { KEY_FIELDS, type Statement, statementJson } from '../core/statement.js';
 import type { IssuedStatement, Store } from '../store/store.js';
 import { issuedBody, statementSha256 } from './content.js';
-import { computeStatement } from './statement.js';
+import { computeStatementOnly } from './statement.js';
 
 /** An issued statement, and whether this call created it (false: identical to the latest issue, SPEC §5.3). */
 export type IssueResult = IssuedStatement & { created: boolean };
@@ -96,7 +96,7 @@ export async function restate(
       `no statement issued for ${period}: issue one with 'tally statement --period ${period} --issue'`,
     );
   }
-  const { statement } = await computeStatement(store, config, window);
+  const { statement } = await computeStatementOnly(store, config, window);
   const before = new Map<string, JsonLine>();
   for (const l of (JSON.parse(issued.body) as { lines: JsonLine[] }).lines) before.set(keyOf(l), l);
   const after = new Map<string, JsonLine>();

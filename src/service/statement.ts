@@ -12,14 +12,24 @@ import type { Config } from '../core/config.js';
 import { applyControlTotals } from '../core/control-totals.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
-import { buildStatement, type DiffersFromIssued, type Level, type Statement } from '../core/statement.js';
+import {
+  buildStatement,
+  type DiffersFromIssued,
+  type Level,
+  type Line,
+  LineSums,
+  type Statement,
+} from '../core/statement.js';
 import type { SelectorTuple, UsageQuery } from '../core/usage.js';
 import type { IssuedStatement, Store, StoreSnapshot } from '../store/store.js';
 import { issuedLines, issuedTotal, statementSha256 } from './content.js';
 
-export interface Computed {
-  statement: Statement;
+export interface Computed extends StatementOnly {
   charges: Charge[];
+}
+
+export interface StatementOnly {
+  statement: Statement;
   shares: PoolShare[];
   registry: Registry;
   prices: PriceBook;
@@ -39,57 +49,111 @@ export interface ComputeOptions {
 export const REPORT_SOURCES = ['openai-usage', 'anthropic-usage'] as const;
 
 /**
- * The statement of a window. With a `label` (the period, e.g. `2026-10`) it
- * is compared with the latest statement issued for that period and carries
- * `differs_from_issued` when they differ.
+ * The statement of a window, with the charges behind it. With a `label` (the
+ * period, e.g. `2026-10`) it is compared with the latest statement issued for
+ * that period and carries `differs_from_issued` when they differ.
  */
 export function computeStatement(
   store: Store,
   config: Config,
-  window: { start: number; end: number; label?: string },
+  window: Window,
   opts: ComputeOptions = {},
 ): Promise<Computed> {
   return store.snapshot((snap) => computeIn(snap, config, window, opts));
+}
+
+/**
+ * The statement of a window without its charges, for a caller that shows the
+ * statement only: its groups are summed into lines as they are attributed,
+ * so a month's millions of charges are never kept. The same statement as
+ * `computeStatement`'s.
+ */
+export function computeStatementOnly(
+  store: Store,
+  config: Config,
+  window: Window,
+  opts: Pick<ComputeOptions, 'level'> = {},
+): Promise<StatementOnly> {
+  return store.snapshot((snap) => compute(snap, config, window, opts, false));
 }
 
 /** The statement of a window, read from a snapshot the caller holds (to read more from the same one). */
 export async function computeIn(
   store: StoreSnapshot,
   config: Config,
-  window: { start: number; end: number; label?: string },
+  window: Window,
   opts: ComputeOptions,
 ): Promise<Computed> {
+  return (await compute(store, config, window, opts, true)) as Computed;
+}
+
+type Window = { start: number; end: number; label?: string };
+
+async function compute(
+  store: StoreSnapshot,
+  config: Config,
+  window: Window,
+  opts: ComputeOptions,
+  keepCharges: boolean,
+): Promise<StatementOnly & { charges?: Charge[] }> {
   const registry = new Registry(config);
   const prices = new PriceBook(config.prices);
-  const tuples = await store.selectorTuples();
+  const query = usageQuery(config, registry, prices, window, opts, await store.selectorTuples());
   const attributor = new Attributor(registry, prices, config.policy);
+  const { events, charges, usage } = keepCharges
+    ? await chargesOf(store, query, attributor, opts)
+    : await linesOf(store, query, attributor);
+  const shares = config.sharedPools.flatMap((p) => allocatePool(p, usage, registry, window));
+  const meta = {
+    period: { start: window.start, end: window.end },
+    currency: config.currency,
+    inputs: {
+      config_sha256: config.sha256,
+      catalog_version: prices.catalogVersion,
+      events,
+      audit_head: await store.auditHead(),
+    },
+  };
+  const statement = buildStatement(usage, shares, meta, opts.level ?? 'line');
+  const issued = window.label === undefined ? null : await store.issuedStatement(window.label);
+  statement.differs_from_issued = issued ? differsFrom(issued, lineLevel(usage, shares, statement)) : null;
+  return { statement, shares, registry, prices, ...(charges ? { charges } : {}) };
+}
+
+/** What attribution of a window's groups gives: its usage lines, and the charges when they are kept. */
+interface Attributed {
+  /** The events read, not the estimate: a sampled event is one stored event (SPEC §11). */
+  events: number;
+  usage: Line[];
+  charges?: Charge[];
+}
+
+async function chargesOf(
+  store: StoreSnapshot,
+  query: UsageQuery,
+  attributor: Attributor,
+  opts: ComputeOptions,
+): Promise<Attributed> {
   const attributed: Charge[] = [];
-  // The events read, not the estimate: a sampled event is one stored event (SPEC §11).
   let events = 0;
-  await store.eachUsageGroup(usageQuery(config, registry, prices, window, opts, tuples), (g) => {
+  await store.eachUsageGroup(query, (g) => {
     events += g.events;
     attributed.push(attributor.attribute(g));
   });
   const charges = opts.controlTotals ? applyControlTotals(attributed) : attributed;
-  const shares = config.sharedPools.flatMap((p) => allocatePool(p, charges, registry, window));
-  const statement = buildStatement(
-    charges,
-    shares,
-    {
-      period: { start: window.start, end: window.end },
-      currency: config.currency,
-      inputs: {
-        config_sha256: config.sha256,
-        catalog_version: prices.catalogVersion,
-        events,
-        audit_head: await store.auditHead(),
-      },
-    },
-    opts.level ?? 'line',
-  );
-  const issued = window.label === undefined ? null : await store.issuedStatement(window.label);
-  statement.differs_from_issued = issued ? differsFrom(issued, lineLevel(charges, shares, statement)) : null;
-  return { statement, charges, shares, registry, prices };
+  const sums = new LineSums();
+  for (const c of charges) sums.add(c);
+  return { events, charges, usage: sums.lines() };
+}
+
+async function linesOf(store: StoreSnapshot, query: UsageQuery, attributor: Attributor): Promise<Attributed> {
+  const sums = new LineSums();
+  let events = 0;
+  await store.eachUsageGroup(query, (g) => {
+    events += g.events;
+    attributor.attributeInto(g, sums);
+  });
+  return { events, usage: sums.lines() };
 }
 
 /** What the statement asks the store for: the window's groups, split where attribution or a price may change. */
@@ -124,9 +188,9 @@ function usageQuery(
   };
 }
 
-/** The line-level form of a statement (what is issued), from the same charges and shares. */
-function lineLevel(charges: readonly Charge[], shares: readonly PoolShare[], s: Statement): Statement {
-  return s.level === 'line' ? s : buildStatement(charges, shares, s, 'line');
+/** The line-level form of a statement (what is issued), from the same usage lines and shares. */
+function lineLevel(usage: readonly Line[], shares: readonly PoolShare[], s: Statement): Statement {
+  return s.level === 'line' ? s : buildStatement(usage, shares, s, 'line');
 }
 
 function differsFrom(issued: IssuedStatement, now: Statement): DiffersFromIssued | null {

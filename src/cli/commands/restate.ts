@@ -7,7 +7,7 @@ import { formatFixed, formatMoney } from '../../core/money.js';
 import { focusRows, renderFocusCsv } from '../../export/focus.js';
 import { namesOf } from '../../export/names.js';
 import { correctionCharges, issueStatement, type Restatement, restate } from '../../service/issue.js';
-import { computeStatement } from '../../service/statement.js';
+import { computeStatement, computeStatementOnly } from '../../service/statement.js';
 import { monthWindow, str } from '../args.js';
 import { JSON_TYPE, text } from '../output.js';
 import { type CommandSpec, runCommand, type Values } from '../runner.js';
@@ -61,7 +61,7 @@ export const restateSpec: CommandSpec<RestateOptions, Config> = {
     const notes: string[] = [];
     if (o.issue) {
       // the restatement becomes the period's next issued version (SPEC §5.3)
-      const { statement } = await computeStatement(store, config, o.window);
+      const { statement } = await computeStatementOnly(store, config, o.window);
       const issued = await issueStatement(store, o.period, statement, Date.now());
       notes.push(
         issued.created

@@ -13,7 +13,7 @@ import { renderHtml } from '../../export/html.js';
 import { namesOf } from '../../export/names.js';
 import { renderTable } from '../../export/table.js';
 import { issueStatement } from '../../service/issue.js';
-import { computeStatement } from '../../service/statement.js';
+import { computeStatement, computeStatementOnly } from '../../service/statement.js';
 import { str, windowFrom } from '../args.js';
 import { JSON_TYPE, type Output, text } from '../output.js';
 import { type CommandSpec, runCommand } from '../runner.js';
@@ -67,10 +67,15 @@ export const statementSpec: CommandSpec<StatementOptions> = {
   },
   async run({ store, config }, o, view) {
     const { window, format } = o;
-    const computed = await computeStatement(store, config, window, {
-      byDay: isFocus(format),
-      ...(o.controlTotals ? { controlTotals: o.controlTotals } : {}),
-    });
+    // FOCUS rows and control totals need the charges; the other formats show the statement only.
+    const full =
+      isFocus(format) || o.controlTotals
+        ? await computeStatement(store, config, window, {
+            byDay: isFocus(format),
+            ...(o.controlTotals ? { controlTotals: o.controlTotals } : {}),
+          })
+        : null;
+    const computed = full ?? (await computeStatementOnly(store, config, window));
     const notes: string[] = [];
     const lines = computed.statement;
     if (o.issue) {
@@ -88,8 +93,8 @@ export const statementSpec: CommandSpec<StatementOptions> = {
       notes.push(
         `note: ${window.label} differs from issued v${d.version} (effective ${formatMoney(d.effective_cost_delta)}); issue a restatement with --issue`,
       );
-    if (isFocus(format)) {
-      const rows = focusRows(computed.charges, computed.shares, {
+    if (full && isFocus(format)) {
+      const rows = focusRows(full.charges, full.shares, {
         period: statement.period,
         currency: config.currency,
         pools: config.sharedPools,
