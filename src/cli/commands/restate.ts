@@ -7,7 +7,7 @@ import { formatFixed, formatMoney } from '../../core/money.js';
 import { focusRows, renderFocusCsv } from '../../export/focus.js';
 import { namesOf } from '../../export/names.js';
 import { correctionCharges, issueStatement, type Restatement, restate } from '../../service/issue.js';
-import { computeStatement, computeStatementOnly } from '../../service/statement.js';
+import { computeStatementOnly } from '../../service/statement.js';
 import { monthWindow, str } from '../args.js';
 import { JSON_TYPE, text } from '../output.js';
 import { type CommandSpec, runCommand, type Values } from '../runner.js';
