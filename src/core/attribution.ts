@@ -234,6 +234,7 @@ export class Attributor {
     const who = this.decisionOf(g);
     const refused = this.refuses(who, g);
     const head = refused ? who.refusedHead : who.head;
+    const a = groupAmounts(g, quote, who.billed);
     const charge: Charge = {
       cost_center: head.cost_center,
       team: head.team,
@@ -244,7 +245,16 @@ export class Attributor {
       status: head.status,
       reason: head.reason,
       pool: null,
-      ...emptyAmounts(),
+      direct_cost: a.cost,
+      shared_cost: 0n,
+      effective_cost: a.cost,
+      list_cost: a.list,
+      billed_cost: a.billed,
+      events: a.events,
+      unpriced_events: a.unpriced_events,
+      requests: a.requests,
+      input_tokens: a.input_tokens,
+      output_tokens: a.output_tokens,
       identity: who.identity,
       payer: who.payer,
       provider: g.provider,
@@ -257,7 +267,6 @@ export class Attributor {
       staleOwner: who.staleOwner,
       disputes: who.disputes,
     };
-    addPriced(charge, g, quote, who.billed);
     if (quote.fallbacks) charge.fallbacks = quote.fallbacks;
     if (g.adjusted_count) weighCharge(charge, g);
     else if (g.sample_unit !== undefined) charge.sample = unitOf(g, charge.effective_cost);
@@ -279,12 +288,12 @@ export class Attributor {
     const quote = this.prices.price(pricingInput(g));
     const who = this.decisionOf(g);
     const refused = this.refuses(who, g);
-    const line = sums.lineAt(
+    const slot = sums.slotAt(
       refused ? who.refusedHead : who.head,
       tenantOf(who, g, refused),
       categoryOfGroup(g),
     );
-    addPriced(line, g, quote, who.billed);
+    sums.addGroup(slot, groupAmounts(g, quote, who.billed));
   }
 
   /** Whether the group's tenant claim is refused (SPEC §4.4); an unattributed group keeps no claim. */
@@ -431,18 +440,34 @@ function categoryOfGroup(g: UsageGroup): UsageCategory {
   return categoryOf(g.operation, g.input_tokens + g.output_tokens > 0, g.wrapper);
 }
 
-/** Adds a priced group's amounts: its cost (0 when unpriced), billed in full or not at all, and its counts. */
-function addPriced(into: Amounts, g: UsageGroup, quote: PriceQuote, billed: boolean): void {
+/**
+ * What a priced group adds to its charge or line: its cost (0 when unpriced)
+ * as direct and effective cost, its list cost, its cost as billed when
+ * billed in full (else 0), and its counts.
+ */
+export interface GroupAmounts {
+  cost: Money;
+  list: Money;
+  billed: Money;
+  events: number;
+  unpriced_events: number;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+function groupAmounts(g: UsageGroup, quote: PriceQuote, billed: boolean): GroupAmounts {
   const cost = quote.priced ? quote.cost : 0n;
-  into.direct_cost += cost;
-  into.effective_cost += cost;
-  into.list_cost += quote.priced ? quote.listCost : 0n;
-  into.billed_cost += billed ? cost : 0n;
-  into.events += g.events;
-  into.unpriced_events += quote.priced ? 0 : g.events;
-  into.requests += g.requests;
-  into.input_tokens += g.input_tokens;
-  into.output_tokens += g.output_tokens;
+  return {
+    cost,
+    list: quote.priced ? quote.listCost : 0n,
+    billed: billed ? cost : 0n,
+    events: g.events,
+    unpriced_events: quote.priced ? 0 : g.events,
+    requests: g.requests,
+    input_tokens: g.input_tokens,
+    output_tokens: g.output_tokens,
+  };
 }
 
 const ROLLUPS: readonly Rollup[] = ['self', 'invoker', 'no_invoker'];

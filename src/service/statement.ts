@@ -13,12 +13,12 @@ import { applyControlTotals } from '../core/control-totals.js';
 import { PriceBook } from '../core/pricing.js';
 import { Registry } from '../core/registry.js';
 import {
-  buildStatement,
   type DiffersFromIssued,
   type Level,
   type Line,
   LineSums,
   type Statement,
+  statementOfLines,
 } from '../core/statement.js';
 import type { SelectorTuple, UsageQuery } from '../core/usage.js';
 import type { IssuedStatement, Store, StoreSnapshot } from '../store/store.js';
@@ -114,7 +114,7 @@ async function compute(
       audit_head: await store.auditHead(),
     },
   };
-  const statement = buildStatement(usage, shares, meta, opts.level ?? 'line');
+  const statement = statementOfLines(usage, shares, meta, opts.level ?? 'line');
   const issued = window.label === undefined ? null : await store.issuedStatement(window.label);
   statement.differs_from_issued = issued ? differsFrom(issued, lineLevel(usage, shares, statement)) : null;
   return { statement, shares, registry, prices, ...(charges ? { charges } : {}) };
@@ -190,7 +190,7 @@ function usageQuery(
 
 /** The line-level form of a statement (what is issued), from the same usage lines and shares. */
 function lineLevel(usage: readonly Line[], shares: readonly PoolShare[], s: Statement): Statement {
-  return s.level === 'line' ? s : buildStatement(usage, shares, s, 'line');
+  return s.level === 'line' ? s : statementOfLines(usage, shares, s, 'line');
 }
 
 function differsFrom(issued: IssuedStatement, now: Statement): DiffersFromIssued | null {
