@@ -105,6 +105,15 @@ export interface Charge extends LineKey, Amounts {
   fromReport?: true;
 }
 
+/** What tells a charge apart for a reader of few charges (the signals' findings), known before it is priced. */
+export type ChargeFlags = Pick<Charge, 'identity' | 'reason' | 'disputes' | 'refusedTenant' | 'staleOwner'>;
+
+/** Charges to keep while the rest are summed into lines: those `test` accepts, into `into`. */
+export interface KeepCharges {
+  test(c: ChargeFlags): boolean;
+  into: Charge[];
+}
+
 /** Why a charge is billed 0: unattributed, disputed spend held, or experimentation shown back. */
 export type NotBilled = 'unattributed' | 'disputed_hold' | 'experimentation_showback';
 
@@ -278,21 +287,27 @@ export class Attributor {
    * Adds the group into its statement line, as `attribute` charges it, but
    * without a charge object: a statement of a month keeps its lines, not
    * millions of charges. A sampled group goes through its charge (its
-   * amounts are weighted and it carries its sampling unit).
+   * amounts are weighted and it carries its sampling unit). With `keep`,
+   * the charges it accepts (told by their flags) are made and kept as well.
    */
-  attributeInto(g: UsageGroup, sums: LineSums): void {
+  attributeInto(g: UsageGroup, sums: LineSums, keep?: KeepCharges): void {
     if (g.adjusted_count || g.sample_unit !== undefined) {
-      sums.add(this.attribute(g));
+      const charge = this.attribute(g);
+      sums.add(charge);
+      if (keep?.test(charge)) keep.into.push(charge);
+      return;
+    }
+    const who = this.decisionOf(g);
+    const refused = this.refuses(who, g);
+    const head = refused ? who.refusedHead : who.head;
+    if (keep?.test(flagsOf(who, head, refused ? g.tenant : null))) {
+      const charge = this.attribute(g);
+      sums.add(charge);
+      keep.into.push(charge);
       return;
     }
     const quote = this.prices.price(pricingInput(g));
-    const who = this.decisionOf(g);
-    const refused = this.refuses(who, g);
-    const slot = sums.slotAt(
-      refused ? who.refusedHead : who.head,
-      tenantOf(who, g, refused),
-      categoryOfGroup(g),
-    );
+    const slot = sums.slotAt(head, tenantOf(who, g, refused), categoryOfGroup(g));
     sums.addGroup(slot, groupAmounts(g, quote, who.billed));
   }
 
@@ -434,6 +449,16 @@ function withHeads(d: Decision): Decision {
 /** The tenant a charge keeps: the claim, unless it was refused or the usage is unattributed (no claim is kept). */
 function tenantOf(who: Decision, g: UsageGroup, refused: boolean): string | null {
   return refused || who.tenantAllowed === null ? null : g.tenant;
+}
+
+function flagsOf(who: Decision, head: LineHead, refusedTenant: string | null): ChargeFlags {
+  return {
+    identity: who.identity,
+    reason: head.reason,
+    disputes: who.disputes,
+    refusedTenant,
+    staleOwner: who.staleOwner,
+  };
 }
 
 function categoryOfGroup(g: UsageGroup): UsageCategory {

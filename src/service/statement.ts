@@ -7,7 +7,7 @@
  * snapshot of the store (SPEC §5.3).
  */
 import { allocatePool, type PoolShare } from '../core/allocation.js';
-import { Attributor, type Charge } from '../core/attribution.js';
+import { Attributor, type Charge, type ChargeFlags, type KeepCharges } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
 import { applyControlTotals } from '../core/control-totals.js';
 import { PriceBook } from '../core/pricing.js';
@@ -66,15 +66,20 @@ export function computeStatement(
  * The statement of a window without its charges, for a caller that shows the
  * statement only: its groups are summed into lines as they are attributed,
  * so a month's millions of charges are never kept. The same statement as
- * `computeStatement`'s.
+ * `computeStatement`'s. The charges `keep` accepts (few: it sees their flags
+ * before they are priced) are kept beside it.
  */
 export function computeStatementOnly(
   store: Store,
   config: Config,
   window: Window,
-  opts: Pick<ComputeOptions, 'level'> = {},
-): Promise<StatementOnly> {
-  return store.snapshot((snap) => compute(snap, config, window, opts, false));
+  opts: Pick<ComputeOptions, 'level'> & { keep?: (c: ChargeFlags) => boolean } = {},
+): Promise<StatementOnly & { kept: Charge[] }> {
+  return store.snapshot(async (snap) => {
+    const kept: Charge[] = [];
+    const keep = opts.keep ? { test: opts.keep, into: kept } : undefined;
+    return { ...(await compute(snap, config, window, opts, keep ?? false)), kept };
+  });
 }
 
 /** The statement of a window, read from a snapshot the caller holds (to read more from the same one). */
@@ -94,15 +99,16 @@ async function compute(
   config: Config,
   window: Window,
   opts: ComputeOptions,
-  keepCharges: boolean,
+  keepCharges: boolean | KeepCharges,
 ): Promise<StatementOnly & { charges?: Charge[] }> {
   const registry = new Registry(config);
   const prices = new PriceBook(config.prices);
   const query = usageQuery(config, registry, prices, window, opts, await store.selectorTuples());
   const attributor = new Attributor(registry, prices, config.policy);
-  const { events, charges, usage } = keepCharges
-    ? await chargesOf(store, query, attributor, opts)
-    : await linesOf(store, query, attributor);
+  const { events, charges, usage } =
+    keepCharges === true
+      ? await chargesOf(store, query, attributor, opts)
+      : await linesOf(store, query, attributor, keepCharges || undefined);
   const shares = config.sharedPools.flatMap((p) => allocatePool(p, usage, registry, window));
   const meta = {
     period: { start: window.start, end: window.end },
@@ -146,12 +152,17 @@ async function chargesOf(
   return { events, charges, usage: sums.lines() };
 }
 
-async function linesOf(store: StoreSnapshot, query: UsageQuery, attributor: Attributor): Promise<Attributed> {
+async function linesOf(
+  store: StoreSnapshot,
+  query: UsageQuery,
+  attributor: Attributor,
+  keep?: KeepCharges,
+): Promise<Attributed> {
   const sums = new LineSums();
   let events = 0;
   await store.eachUsageGroup(query, (g) => {
     events += g.events;
-    attributor.attributeInto(g, sums);
+    attributor.attributeInto(g, sums, keep);
   });
   return { events, usage: sums.lines() };
 }

@@ -3,10 +3,12 @@
 // (`computeStatement`): every line, total and cent, at every level, and the
 // comparison with an issued statement; on generated months that mix refused
 // and kept tenant claims, unknown and ambiguous selectors, shared work rolled
-// up to its invoker, disputed spend, sampled events and every kind of pool.
+// up to its invoker, disputed spend, sampled events and every kind of pool;
+// and the charges it keeps for the signals' findings are the ones they read.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/core/event.js';
+import { backsFinding, chargeFindings } from '../../src/core/signals/from-statement.js';
 import { LEVELS, statementJson } from '../../src/core/statement.js';
 import { issueStatement } from '../../src/service/issue.js';
 import { computeStatement, computeStatementOnly } from '../../src/service/statement.js';
@@ -72,6 +74,12 @@ function eventsOf(calls: readonly Call[]): UsageEvent[] {
   });
 }
 
+/** Values in the order of their JSON text. */
+function inOrder<T>(xs: readonly T[]): T[] {
+  const text = (x: T) => JSON.stringify(x, (_, v) => (typeof v === 'bigint' ? String(v) : v));
+  return [...xs].sort((a, b) => (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0));
+}
+
 describe.each(ADAPTERS)('$name store', (adapter) => {
   const open: Scenario[] = [];
   afterAll(async () => {
@@ -102,6 +110,15 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
             expect(only.statement.differs_from_issued).toEqual(full.statement.differs_from_issued);
             expect(only.shares).toEqual(full.shares);
           }
+          // the charges kept beside the lines are the ones the signals' findings read, and give the same findings
+          const full = await computeStatement(s.store, s.config, window);
+          const only = await computeStatementOnly(s.store, s.config, window, { keep: backsFinding });
+          // (the store hands groups over in no set order: compare as sets)
+          expect(inOrder(only.kept)).toEqual(inOrder(full.charges.filter(backsFinding)));
+          const ids = new Map(s.config.identities.map((i) => [i.id, i]));
+          expect(inOrder(chargeFindings(only.kept, ids, OCT.end))).toEqual(
+            inOrder(chargeFindings(full.charges, ids, OCT.end)),
+          );
         },
       ),
       { numRuns: adapter.name === 'duckdb' ? 25 : 6 },

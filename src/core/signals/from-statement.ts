@@ -4,7 +4,7 @@
  * paid by a stale owner. Each finding names the events behind it so that the
  * store can sample their ids and first and last times.
  */
-import type { Charge } from '../attribution.js';
+import type { Charge, ChargeFlags } from '../attribution.js';
 import type { Identity } from '../config.js';
 import type { Money } from '../money.js';
 import type { RuleId, Severity, Signal } from './signal.js';
@@ -37,6 +37,13 @@ const BY_REASON: Partial<Record<string, { rule: RuleId; severity: Severity }>> =
 const iso = (t: number) => new Date(t).toISOString();
 const sorted = (s: Iterable<string | null>) => [...new Set(s)].filter((x): x is string => x !== null).sort();
 
+/** Whether a charge can back a finding: the charges that `chargeFindings` reads, the others it passes over. */
+export function backsFinding(c: ChargeFlags): boolean {
+  if (c.identity === null) return false;
+  if (c.refusedTenant !== null || c.staleOwner) return true;
+  return (c.reason === 'unknown_identity' ? [c.reason] : c.disputes).some((r) => BY_REASON[r] !== undefined);
+}
+
 /** The statement's findings over `charges` of the window [start, end). */
 export function chargeFindings(
   charges: readonly Charge[],
@@ -51,7 +58,7 @@ export function chargeFindings(
     groups.set(k, g);
   };
   for (const c of charges) {
-    if (c.pool !== null || c.identity === null) continue;
+    if (c.pool !== null || c.identity === null || !backsFinding(c)) continue;
     // Rule by rule (SPEC §6): every dispute that applies raises its signal, not only the line's reason.
     for (const reason of c.reason === 'unknown_identity' ? [c.reason] : c.disputes) {
       const r = BY_REASON[reason];
