@@ -108,12 +108,6 @@ export interface Charge extends LineKey, Amounts {
 /** What tells a charge apart for a reader of few charges (the signals' findings), known before it is priced. */
 export type ChargeFlags = Pick<Charge, 'identity' | 'reason' | 'disputes' | 'refusedTenant' | 'staleOwner'>;
 
-/** Charges to keep while the rest are summed into lines: those `test` accepts, into `into`. */
-export interface KeepCharges {
-  test(c: ChargeFlags): boolean;
-  into: Charge[];
-}
-
 /** Why a charge is billed 0: unattributed, disputed spend held, or experimentation shown back. */
 export type NotBilled = 'unattributed' | 'disputed_hold' | 'experimentation_showback';
 
@@ -287,28 +281,35 @@ export class Attributor {
    * Adds the group into its statement line, as `attribute` charges it, but
    * without a charge object: a statement of a month keeps its lines, not
    * millions of charges. A sampled group goes through its charge (its
-   * amounts are weighted and it carries its sampling unit). With `keep`,
-   * the charges it accepts (told by their flags) are made and kept as well.
+   * amounts are weighted and it carries its sampling unit).
    */
-  attributeInto(g: UsageGroup, sums: LineSums, keep?: KeepCharges): void {
+  attributeInto(g: UsageGroup, sums: LineSums): void {
     if (g.adjusted_count || g.sample_unit !== undefined) {
-      const charge = this.attribute(g);
-      sums.add(charge);
-      if (keep?.test(charge)) keep.into.push(charge);
-      return;
-    }
-    const who = this.decisionOf(g);
-    const refused = this.refuses(who, g);
-    const head = refused ? who.refusedHead : who.head;
-    if (keep?.test(flagsOf(who, head, refused ? g.tenant : null))) {
-      const charge = this.attribute(g);
-      sums.add(charge);
-      keep.into.push(charge);
+      sums.add(this.attribute(g));
       return;
     }
     const quote = this.prices.price(pricingInput(g));
-    const slot = sums.slotAt(head, tenantOf(who, g, refused), categoryOfGroup(g));
+    const who = this.decisionOf(g);
+    const refused = this.refuses(who, g);
+    const slot = sums.slotAt(
+      refused ? who.refusedHead : who.head,
+      tenantOf(who, g, refused),
+      categoryOfGroup(g),
+    );
     sums.addGroup(slot, groupAmounts(g, quote, who.billed));
+  }
+
+  /** The group's charge when `test` accepts its flags (told before it is priced), else null. */
+  chargeIf(g: UsageGroup, test: (c: ChargeFlags) => boolean): Charge | null {
+    if (g.adjusted_count || g.sample_unit !== undefined) {
+      const charge = this.attribute(g);
+      return test(charge) ? charge : null;
+    }
+    const who = this.decisionOf(g);
+    const refused = this.refuses(who, g);
+    return test(flagsOf(who, refused ? who.refusedHead : who.head, refused ? g.tenant : null))
+      ? this.attribute(g)
+      : null;
   }
 
   /** Whether the group's tenant claim is refused (SPEC §4.4); an unattributed group keeps no claim. */

@@ -5,7 +5,7 @@
  * S13. Shared by the CLI, the server, replay and the demo.
  */
 
-import { type Charge, selectorLabel } from '../core/attribution.js';
+import { selectorLabel } from '../core/attribution.js';
 import { checkWindow, MAX_WINDOW_DAYS } from '../core/bounds.js';
 import type { Config } from '../core/config.js';
 import { AGGREGATE_OPERATIONS } from '../core/event.js';
@@ -27,7 +27,7 @@ import { type SignalSettings, signalSettings } from '../core/signals/settings.js
 import type { Signal } from '../core/signals/signal.js';
 import type { SelectorTuple } from '../core/usage.js';
 import type { Store } from '../store/store.js';
-import { type Computed, computeStatement, computeStatementOnly } from './statement.js';
+import { type Computed, computeKeptCharges, computeStatement } from './statement.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -203,12 +203,12 @@ async function fromStatement(
       findings: [],
       reconciled: [],
     };
-  // Reconciling against a bill reads every charge; the findings only the few that can back one.
+  // Reconciling against a bill reads every charge; the findings only the few that can back one, and no statement.
   const { registry, prices, charges } =
     opts.computed ??
     (opts.invoice
       ? await computeStatement(store, config, window)
-      : await findingCharges(store, config, window));
+      : await computeKeptCharges(store, config, window, backsFinding));
   const byId = new Map(config.identities.map((i) => [i.id, i]));
   const scope = findingsOf === null || findingsOf === 'none' ? null : new Set(findingsOf);
   // A finding's evidence is sampled from its sources' events: with a scope, only findings its identities back alone.
@@ -225,18 +225,6 @@ async function fromStatement(
     reconciled.push(...s13FromReconciliation(rows, settings.reconcileTolerancePct, window));
   }
   return { registry, prices, findings, reconciled };
-}
-
-/** The statement's charges that can back a finding, the rest summed into its lines only. */
-async function findingCharges(
-  store: Store,
-  config: Config,
-  window: { start: number; end: number },
-): Promise<{ registry: Registry; prices: PriceBook; charges: Charge[] }> {
-  const { registry, prices, kept } = await computeStatementOnly(store, config, window, {
-    keep: backsFinding,
-  });
-  return { registry, prices, charges: kept };
 }
 
 /** The findings as signals, each with first and last sighting and a few event ids from the store. */

@@ -7,7 +7,7 @@
  * snapshot of the store (SPEC §5.3).
  */
 import { allocatePool, type PoolShare } from '../core/allocation.js';
-import { Attributor, type Charge, type ChargeFlags, type KeepCharges } from '../core/attribution.js';
+import { Attributor, type Charge, type ChargeFlags } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
 import { applyControlTotals } from '../core/control-totals.js';
 import { PriceBook } from '../core/pricing.js';
@@ -66,19 +66,39 @@ export function computeStatement(
  * The statement of a window without its charges, for a caller that shows the
  * statement only: its groups are summed into lines as they are attributed,
  * so a month's millions of charges are never kept. The same statement as
- * `computeStatement`'s. The charges `keep` accepts (few: it sees their flags
- * before they are priced) are kept beside it.
+ * `computeStatement`'s.
  */
 export function computeStatementOnly(
   store: Store,
   config: Config,
   window: Window,
-  opts: Pick<ComputeOptions, 'level'> & { keep?: (c: ChargeFlags) => boolean } = {},
-): Promise<StatementOnly & { kept: Charge[] }> {
+  opts: Pick<ComputeOptions, 'level'> = {},
+): Promise<StatementOnly> {
+  return store.snapshot((snap) => compute(snap, config, window, opts, false));
+}
+
+/**
+ * The charges of a window that `keep` accepts (told by their flags before
+ * they are priced: few), without the statement; with the registry and price
+ * book they were made with.
+ */
+export function computeKeptCharges(
+  store: Store,
+  config: Config,
+  window: Window,
+  keep: (c: ChargeFlags) => boolean,
+): Promise<{ charges: Charge[]; registry: Registry; prices: PriceBook }> {
   return store.snapshot(async (snap) => {
-    const kept: Charge[] = [];
-    const keep = opts.keep ? { test: opts.keep, into: kept } : undefined;
-    return { ...(await compute(snap, config, window, opts, keep ?? false)), kept };
+    const registry = new Registry(config);
+    const prices = new PriceBook(config.prices);
+    const query = usageQuery(config, registry, prices, window, {}, await snap.selectorTuples());
+    const attributor = new Attributor(registry, prices, config.policy);
+    const charges: Charge[] = [];
+    await snap.eachUsageGroup(query, (g) => {
+      const charge = attributor.chargeIf(g, keep);
+      if (charge) charges.push(charge);
+    });
+    return { charges, registry, prices };
   });
 }
 
@@ -99,16 +119,15 @@ async function compute(
   config: Config,
   window: Window,
   opts: ComputeOptions,
-  keepCharges: boolean | KeepCharges,
+  keepCharges: boolean,
 ): Promise<StatementOnly & { charges?: Charge[] }> {
   const registry = new Registry(config);
   const prices = new PriceBook(config.prices);
   const query = usageQuery(config, registry, prices, window, opts, await store.selectorTuples());
   const attributor = new Attributor(registry, prices, config.policy);
-  const { events, charges, usage } =
-    keepCharges === true
-      ? await chargesOf(store, query, attributor, opts)
-      : await linesOf(store, query, attributor, keepCharges || undefined);
+  const { events, charges, usage } = keepCharges
+    ? await chargesOf(store, query, attributor, opts)
+    : await linesOf(store, query, attributor);
   const shares = config.sharedPools.flatMap((p) => allocatePool(p, usage, registry, window));
   const meta = {
     period: { start: window.start, end: window.end },
@@ -152,17 +171,12 @@ async function chargesOf(
   return { events, charges, usage: sums.lines() };
 }
 
-async function linesOf(
-  store: StoreSnapshot,
-  query: UsageQuery,
-  attributor: Attributor,
-  keep?: KeepCharges,
-): Promise<Attributed> {
+async function linesOf(store: StoreSnapshot, query: UsageQuery, attributor: Attributor): Promise<Attributed> {
   const sums = new LineSums();
   let events = 0;
   await store.eachUsageGroup(query, (g) => {
     events += g.events;
-    attributor.attributeInto(g, sums, keep);
+    attributor.attributeInto(g, sums);
   });
   return { events, usage: sums.lines() };
 }
