@@ -45,11 +45,15 @@ export function storedText(field: string, value: string): string {
  * none), so that core can weigh them and compute the estimate's variance
  * per unit; with `allUnits` (`tally sampling`) every event is. With
  * `reportSources`, events of those sources (provider usage reports) are
- * grouped apart (`from_report`), to serve as control totals.
+ * grouped apart (`from_report`), to serve as control totals. `sampled`:
+ * whether any event of the window carries an adjusted count.
  */
-export function sampleColumns(q: Pick<UsageQuery, 'allUnits' | 'reportSources'>): string {
+export function sampleColumns(q: Pick<UsageQuery, 'allUnits' | 'reportSources'>, sampled = true): string {
   const sources = q.reportSources ?? [];
   const report = sources.length > 0 ? `w.source IN (${sources.map(sqlString).join(', ')})` : 'false';
+  // Without a sampled event in the window the columns are NULL: the scan need not read the ids.
+  if (!sampled && !q.allUnits)
+    return `NULL::VARCHAR AS adjusted_count, NULL::VARCHAR AS sample_unit, ${report} AS from_report`;
   return `w.adjusted_count,
        CASE WHEN ${q.allUnits ? 'true' : 'w.adjusted_count IS NOT NULL'} THEN coalesce(w.trace_id, w.source || ':' || w.id) END AS sample_unit,
        ${report} AS from_report`;

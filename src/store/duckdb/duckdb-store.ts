@@ -565,13 +565,19 @@ export class DuckDBStore implements Store {
   }
 
   private async readUsageGroups(db: Db, q: UsageQuery, each: (g: UsageGroup) => void): Promise<void> {
-    const pairs = (await db.rows(modelPairsSql(q))).map((r) => ({
-      provider: str(r.provider),
-      model: str(r.model),
-    }));
+    const rows = await db.rows(modelPairsSql(q));
+    const pairs = rows.map((r) => ({ provider: str(r.provider), model: str(r.model) }));
     const varying = varyingPairs(q, pairs);
     for (const sql of usageSetupSql(q)) await db.run(sql);
-    await readGroups(db, usageGroupsSql(q, varying), each);
+    await readGroups(
+      db,
+      usageGroupsSql(
+        q,
+        varying,
+        rows.some((r) => r.sampled === true),
+      ),
+      each,
+    );
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {

@@ -191,7 +191,7 @@ export function usageSetupSql(q: UsageQuery): string[] {
  * `self` otherwise: whether the span's own identity is shared, and so
  * whether `self` means `no_invoker`, is core's to say.
  */
-export function usageGroupsSql(q: UsageQuery, varying: VaryingPairs): string {
+export function usageGroupsSql(q: UsageQuery, varying: VaryingPairs, sampled = true): string {
   const cuts = q.boundaries.filter((b) => b > q.from && b < q.to);
   const tiers = [...new Set(q.tierThresholds ?? [])].sort((a, b) => a - b);
   const clock = [...new Set(q.timeOfDayCuts ?? [])].filter((c) => c > 0 && c < 86_400).sort((a, b) => a - b);
@@ -220,7 +220,7 @@ SELECT w.api_key, w.service, w.agent, w.project,
        sum(w.cache_write_1h_tokens) AS cache_write_1h_tokens,
        sum(w.input_audio_tokens) AS input_audio_tokens, sum(w.output_audio_tokens) AS output_audio_tokens,
        w.units,
-       ${sampleColumns(q)},
+       ${sampleColumns(q, sampled)},
        count(*) FILTER (WHERE w.status = 'error') AS errors
 FROM (${resolvedEvents(`time >= ${ts(q.from)} AND time < ${ts(q.to)}`)}) w
 GROUP BY ALL`;
@@ -243,6 +243,8 @@ function resolvedEvents(window: string): string {
   FROM events w WHERE w.${window} AND w.trace_id IS NULL`;
 }
 
+/** The (provider, model) pairs of the window, each with whether any of its events is sampled. */
 export function modelPairsSql(q: UsageQuery): string {
-  return `SELECT DISTINCT provider, model FROM events WHERE time >= ${ts(q.from)} AND time < ${ts(q.to)}`;
+  return `SELECT provider, model, bool_or(adjusted_count IS NOT NULL) AS sampled
+  FROM events WHERE time >= ${ts(q.from)} AND time < ${ts(q.to)} GROUP BY provider, model`;
 }
