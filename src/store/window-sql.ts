@@ -30,6 +30,19 @@ export interface WindowDialect {
    * pass, so that the engine can drop most rows before testing them.
    */
   prefixRange?(field: string, prefix: string): string | null;
+  /**
+   * `SELECT columns FROM events WHERE trace_id is one of traceIds AND more`,
+   * or the same rows read another way (DuckDB reads a long list's by row id).
+   */
+  traceRows?(columns: string, traceIds: readonly string[], more: string): string;
+}
+
+/** The live events of some traces that `more` (a condition, or '') also selects. */
+function traceRows(d: WindowDialect, columns: string, traceIds: readonly string[], more: string): string {
+  return (
+    d.traceRows?.(columns, traceIds, more) ??
+    `SELECT ${columns} FROM events WHERE ${d.oneOf('trace_id', traceIds)}${more ? ` AND ${more}` : ''}`
+  );
 }
 
 /** One comparison in SQL: equal, or a 64-hex key hash that starts with the prefix. */
@@ -156,9 +169,13 @@ export function traceSpansSql(
   traceIds: readonly string[],
   near?: { from: number; to: number },
 ): string {
-  const traces = `span_id IS NOT NULL AND ${d.oneOf('trace_id', traceIds)}`;
   const when = near ? ` AND time >= ${d.ts(near.from)} AND time < ${d.ts(near.to)}` : '';
   const usage = `(${TOKEN_COLUMNS.map((c) => `${c} > 0`).join(' OR ')})`;
-  return `SELECT ${NODE_COLUMNS}, ${usage} AS usage FROM events WHERE ${traces}${when}
-UNION ALL SELECT ${NODE_COLUMNS}, false AS usage FROM spans WHERE ${traces}`;
+  return `${traceRows(d, `${NODE_COLUMNS}, ${usage} AS usage`, traceIds, `span_id IS NOT NULL${when}`)}
+UNION ALL SELECT ${NODE_COLUMNS}, false AS usage FROM spans WHERE span_id IS NOT NULL AND ${d.oneOf('trace_id', traceIds)}`;
+}
+
+/** Every live event of some traces (`columns`: the adapter's event columns). */
+export function traceEventsSql(d: WindowDialect, traceIds: readonly string[]): string {
+  return traceRows(d, d.columns, traceIds, '');
 }

@@ -406,6 +406,40 @@ export function storeContract(
           expect((await store.traceEvents([TRACE, OTHER])).map((e) => e.id).sort()).toEqual(['c', 'o']);
         });
 
+        it('reads a long list of traces as it reads each trace: live versions only, near or whole', async () => {
+          // 40 traces (DuckDB tests a list above 32 ids another way), two events each, one far off.
+          const traces = Array.from({ length: 40 }, (_, i) => String(i).padStart(32, 'e'));
+          const events = traces.flatMap((t, i) => [
+            event(`s${i}`, { trace_id: t, span_id: `${i}`.padStart(16, '1'), input_tokens: i }),
+            event(`f${i}`, {
+              trace_id: t,
+              span_id: `${i}`.padStart(16, '2'),
+              parent_span_id: `${i}`.padStart(16, '1'),
+              time: T0 + 5 * 86_400_000,
+            }),
+          ]);
+          await store.ingest('traces', [
+            { events, links: [link('3000000000000001', { trace_id: traces[7] })] },
+          ]);
+          // A new version of s3 moves it out of its trace: the old version is read from no list.
+          await store.ingest('again', [[event('s3', { trace_id: null, span_id: null })]]);
+          const near = { from: T0 - 3_600_000, to: T0 + 3_600_000 };
+          const spans = async (ids: string[], when?: typeof near) =>
+            (await store.traceSpans(ids, when)).map((s) => `${s.trace_id}/${s.span_id}/${s.usage}`).sort();
+          const rows = async (ids: string[]) =>
+            (await store.traceEvents(ids)).map((e) => `${e.id}/${e.input_tokens}/${e.time}`).sort();
+          const oneByOne = async <T>(read: (ids: string[]) => Promise<T[]>) =>
+            (await Promise.all(traces.map((t) => read([t])))).flat().sort();
+          const all = [...traces, 'f'.repeat(32)];
+          expect(await spans(all, near)).toEqual(await oneByOne((ids) => spans(ids, near)));
+          expect(await spans(all)).toEqual(await oneByOne((ids) => spans(ids)));
+          expect(await rows(all)).toEqual(await oneByOne(rows));
+          expect(await spans(all, near)).toHaveLength(40);
+          expect(await spans(all)).toHaveLength(80);
+          expect(await rows(all)).toHaveLength(79);
+          expect((await rows(all)).some((r) => r.startsWith('s3/'))).toBe(false);
+        });
+
         it('walks through links to the invoker and the tenant, whatever request brought them', async () => {
           await store.ingest('call', [[call]]);
           await store.ingest('http', [{ events: [], links: [http] }]);

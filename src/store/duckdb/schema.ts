@@ -46,8 +46,8 @@ export function liveEventsViewSql(markedBatches: readonly number[]): string {
   WHERE l.batch_seq IN (${list}) AND ${liveRowSql('l')}`;
 }
 
-/** Whether the log row `l` is live: no marker names its version. */
-function liveRowSql(l: string): string {
+/** Whether the log row `l` is live: no marker names its version (the view's rule, for reads of the log by row id). */
+export function liveRowSql(l: string): string {
   return `NOT EXISTS (SELECT 1 FROM superseded s
     WHERE s.batch_seq = ${l}.batch_seq AND s.source = ${l}.source AND s.id = ${l}.id)`;
 }
