@@ -76,6 +76,18 @@ export function integerColumn(chunk: DuckDBDataChunk, column: number): Int32Arra
   return out;
 }
 
+/** The values of a DOUBLE column without NULLs, copied out of the chunk. */
+export function doubleColumn(chunk: DuckDBDataChunk, column: number): Float64Array {
+  const n = chunk.rowCount;
+  const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
+  noNull(vector, n);
+  const data = bindings.vector_get_data(vector, n * 8);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
+  return out;
+}
+
 /** Refuses a vector with a NULL among its first `n` rows (its bytes would be no value). */
 function noNull(vector: ReturnType<typeof bindings.data_chunk_get_vector>, n: number): void {
   const validity = bindings.vector_get_validity(vector, Math.ceil(n / 64) * 8);

@@ -11,6 +11,7 @@ import { LimitError } from '../../core/errors.js';
 import { addUnits, RICH_COUNT_FIELDS, type Units } from '../../core/event.js';
 import type { Rollup, SelectorTuple, UsageGroup } from '../../core/usage.js';
 import { type SampleFields, sampleOf } from '../rows.js';
+import { doubleColumn, integerColumn } from './text-bytes.js';
 
 type Row = Record<string, unknown>;
 
@@ -84,22 +85,25 @@ export async function readGroups(
   const payers = byId(await db.rows('SELECT * FROM tally_d_payer'), payerOf);
   const rests = byId(await db.rows('SELECT * FROM tally_d_rest'), restOf);
   await db.chunks(
-    `SELECT o.id AS own, p.id AS payer, r.id AS rest, ${COUNTS.map((c) => `g.${c}::DOUBLE AS ${c}`).join(', ')}
+    `SELECT o.id AS own, p.id AS payer, r.id AS rest, ${COUNTS.map(countSql).join(', ')}
      FROM tally_groups g
      JOIN tally_d_own o ON ${joinOn('o', OWN)}
      JOIN tally_d_payer p ON ${joinOn('p', PAYER)}
      JOIN tally_d_rest r ON ${joinOn('r', REST)}`,
     (chunk) => {
-      const col = (i: number) => chunk.getColumnVector(i);
-      const [own, payer, rest] = [col(0), col(1), col(2)];
-      const counts = COUNTS.map((_, i) => col(3 + i));
+      const [own, payer, rest] = [0, 1, 2].map((i) => integerColumn(chunk, i)) as [
+        Int32Array,
+        Int32Array,
+        Int32Array,
+      ];
+      const counts = COUNTS.map((_, i) => doubleColumn(chunk, 3 + i));
       const rows = chunk.rowCount;
       for (let row = 0; row < rows; row++) {
         each(
           groupOf(
-            owns[own.getItem(row) as number] as SelectorTuple,
-            payers[payer.getItem(row) as number] as Payer,
-            rests[rest.getItem(row) as number] as Rest,
+            owns[own[row] as number] as SelectorTuple,
+            payers[payer[row] as number] as Payer,
+            rests[rest[row] as number] as Rest,
             counts,
             row,
           ),
@@ -108,6 +112,9 @@ export async function readGroups(
     },
   );
 }
+
+/** A count as a DOUBLE without NULLs (the chunk's doubles are read as they lie): 0 for none, the day NaN. */
+const countSql = (c: Count) => `coalesce(g.${c}::DOUBLE, ${c === 'day' ? "'NaN'::DOUBLE" : '0'}) AS ${c}`;
 
 function byId<T>(rows: Row[], make: (r: Row) => T): T[] {
   const out: T[] = [];
@@ -169,13 +176,15 @@ function restOf(r: Row): Rest {
   };
 }
 
-/** A count column's value at a row (null when NULL). */
-type Column = { getItem(row: number): unknown };
-const valueAt = (counts: readonly Column[], c: Count, row: number) =>
-  (counts[AT[c]] as Column).getItem(row) as number | null;
-
-function groupOf(own: SelectorTuple, p: Payer, r: Rest, counts: readonly Column[], row: number): UsageGroup {
-  const n = (c: Count) => valueAt(counts, c, row) ?? 0;
+function groupOf(
+  own: SelectorTuple,
+  p: Payer,
+  r: Rest,
+  counts: readonly Float64Array[],
+  row: number,
+): UsageGroup {
+  const n = (c: Count) => (counts[AT[c]] as Float64Array)[row] as number;
+  const day = n('day');
   const g: UsageGroup = {
     own,
     payer: p.payer,
@@ -189,7 +198,7 @@ function groupOf(own: SelectorTuple, p: Payer, r: Rest, counts: readonly Column[
     data_source: r.data_source,
     project: own.project,
     time: n('time'),
-    day: valueAt(counts, 'day', row),
+    day: Number.isNaN(day) ? null : day,
     events: n('events'),
     requests: n('requests'),
     tier_units: n('tier_units'),
@@ -199,8 +208,10 @@ function groupOf(own: SelectorTuple, p: Payer, r: Rest, counts: readonly Column[
     cache_write_tokens: n('cache_write_tokens'),
     reasoning_tokens: n('reasoning_tokens'),
     errors: n('errors'),
-    ...r.sample,
   };
+  if (r.sample.adjusted_count !== undefined) g.adjusted_count = r.sample.adjusted_count;
+  if (r.sample.sample_unit !== undefined) g.sample_unit = r.sample.sample_unit;
+  if (r.sample.from_report) g.from_report = true;
   if (r.wrapper) g.wrapper = true;
   for (const f of RICH_COUNT_FIELDS) {
     const v = n(f);
