@@ -121,7 +121,7 @@ describe('a trace parse worker', () => {
     try {
       const post = (body: Buffer) =>
         h.call('POST', '/v1/traces', TOKENS.ingest, {
-          body,
+          body: new Uint8Array(body),
           headers: { 'content-type': 'application/x-protobuf' },
         });
       const bad = await post(Buffer.from([0x0a, 0xff, 0xff, 0x01]));
