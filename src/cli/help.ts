@@ -215,7 +215,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ['--read-timeout S', 'seconds any read may take before it is interrupted with a 422 (default 60)'],
       [
         '--parse-workers N',
-        'threads that decode OTLP traces requests beside the main one (default 2 with several cores, else 0)',
+        'threads that decode OTLP traces requests beside the main one (default: cores - 1, at most 2; 0: none)',
       ],
       ['--web DIR', 'serve the dashboard from DIR instead of the built one'],
     ],
