@@ -12,7 +12,7 @@ import { HttpError } from '../../src/server/errors.js';
 import { parseTraces } from '../../src/server/ingest.js';
 import { MAX_SPANS_PER_REQUEST } from '../../src/server/otlp-proto.js';
 import { TracePool } from '../../src/server/trace-pool.js';
-import { build, ROOT } from './child.js';
+import { build, configDir, freePort, ROOT, startServe } from './child.js';
 import { harness, NOW, TOKENS } from './helpers.js';
 import { spansOf } from './spans.js';
 
@@ -187,5 +187,33 @@ parentPort.on('message', (job) => { if (job.body.byteLength === 3) process.exit(
     } finally {
       await small.close();
     }
+  });
+
+  it('serves tally serve --parse-workers: large bodies stored, a malformed one a 400, a clean stop', async () => {
+    const config = await configDir();
+    const served = await startServe(config, await freePort(), ['--parse-workers', '1']);
+    try {
+      const post = (body: Buffer) =>
+        fetch(`${served.base}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKENS.ingest}` },
+          body: new Uint8Array(body),
+        });
+      const calls = Array.from({ length: 300 }, (_, i) => ({ service: `svc-${i % 3}`, input: 10 + i }));
+      const big = Buffer.from(ProtobufTraceSerializer.serializeRequest(spansOf(calls, AT)) as Uint8Array);
+      expect(big.length).toBeGreaterThan(32 * 1024);
+      const ok = await post(big);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('x-tally-stored')).toBe('600');
+      const bad = await post(
+        Buffer.concat([Buffer.from([0x0a, 0xff, 0xff, 0x01]), Buffer.alloc(40_000, 0xff)]),
+      );
+      expect(bad.status).toBe(400);
+      expect((await post(big)).headers.get('x-tally-duplicates')).toBe('600');
+    } finally {
+      served.child.kill('SIGTERM');
+    }
+    expect(await served.exited).toBe(0);
+    await rm(config, { recursive: true, force: true });
   });
 });
