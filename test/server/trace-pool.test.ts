@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TallyError } from '../../src/core/errors.js';
+import { fingerprint } from '../../src/core/secrets.js';
 import { HttpError } from '../../src/server/errors.js';
 import { parseTraces } from '../../src/server/ingest.js';
 import { MAX_SPANS_PER_REQUEST } from '../../src/server/otlp-proto.js';
@@ -77,6 +78,27 @@ describe('a trace parse worker', () => {
         /resourceSpans\[1\]\.scopeSpans\[0\]\.spans\[\d\]\.attributes\[\d\] \(gen_ai\.usage\.input_tokens\)/,
       );
     }
+  });
+
+  it('hands back a raw key only as its fingerprint, in the events and in the message', async () => {
+    const key = 'sk-proj-Abc123Def456Ghi789Jkl';
+    const body = Buffer.from(
+      ProtobufTraceSerializer.serializeRequest(
+        spansOf(
+          [
+            { service: 'svc-a', input: 10, extra: { 'tally.api_key': key } },
+            { service: 'svc-b', input: -1, extra: { 'tally.api_key': key } },
+          ],
+          AT,
+        ),
+      ) as Uint8Array,
+    );
+    const parsed = await pool.parse('protobuf', body, NOW);
+    expect(parsed.events.find((e) => e.service === 'svc-a' && e.operation === 'chat')?.api_key).toBe(
+      fingerprint(key),
+    );
+    expect(parsed.rejected).toBe(1);
+    expect(JSON.stringify(parsed)).not.toContain('sk-proj');
   });
 
   it('serves requests side by side, each its own answer', async () => {
