@@ -213,6 +213,10 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       ['--rate-limit N', 'requests per second per token (default 100)'],
       ['--max-body-mb N', 'largest request body, also after decompression (default 16)'],
       ['--read-timeout S', 'seconds any read may take before it is interrupted with a 422 (default 60)'],
+      [
+        '--parse-workers N',
+        'threads that decode OTLP traces requests beside the main one (default: cores - 1, at most 2; 0: none)',
+      ],
       ['--web DIR', 'serve the dashboard from DIR instead of the built one'],
     ],
     example: 'tally serve --port 4319 --config tally.yaml',

@@ -14,6 +14,7 @@ import { Authenticator, type RateLimit, RateLimiter } from './access.js';
 import { Drilldown } from './drilldown.js';
 import { errorReply, HttpError } from './errors.js';
 import { bytes } from './http.js';
+import { parseTracesHere, type TraceParser } from './ingest.js';
 import { HttpCounters } from './metrics.js';
 import { encodeStatus } from './otlp-proto.js';
 import { closeRoutes } from './routes/commands.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   onIngest?: () => void;
   /** Publish accepted requests to this queue instead of committing them (a replica, SPEC §10). */
   queue?: QueuePublisher;
+  /** Decodes and maps OTLP traces requests (`tally serve`: a `TracePool`); default in this thread. */
+  parseTraces?: TraceParser;
 }
 
 export interface App {
@@ -76,6 +79,7 @@ function appContext(deps: AppDeps): AppContext {
     drilldown: new Drilldown(store, config),
     writer: deps.queue ? new QueueWriter(deps.queue) : new GroupWriter(store),
     queue: deps.queue ?? null,
+    parseTraces: deps.parseTraces ?? parseTracesHere,
     committed: (stored) => {
       if (stored > 0) deps.onIngest?.();
     },

@@ -6,7 +6,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { formatProblem, InputError, type Problem } from '../core/errors.js';
-import type { UsageEvent } from '../core/event.js';
+import type { TraceLink, UsageEvent } from '../core/event.js';
 import type { Where } from '../ingest/fields.js';
 import { canonicalRecordToEvent, litellmPayloadToEvent, otlpRequestToEvents } from '../ingest/index.js';
 import { jsonShape, MAX_JSON_DEPTH, tooDeepAt } from '../ingest/limits.js';
@@ -94,30 +94,34 @@ export interface TracesReply {
   body: Buffer | string;
 }
 
+/** A traces request decoded and mapped, before anything is stored: what a parse worker hands back. */
+export interface ParsedTraces {
+  events: UsageEvent[];
+  links: TraceLink[];
+  /** Spans that are not AI work (SPEC §3.2). */
+  ignored: number;
+  /** Invalid spans, and the partial-success message that names the first of them. */
+  rejected: number;
+  message: string;
+}
+
+/** Decodes and maps a traces request (in this thread or in a worker, src/server/trace-pool.ts). */
+export type TraceParser = (encoding: OtlpEncoding, body: Buffer, now: number) => Promise<ParsedTraces>;
+
 const SHOWN_PROBLEMS = 5;
 
 /** Problems listed in a 400 to /v1/events; the rest are counted. */
 const MAX_PROBLEMS_SHOWN = 100;
 
-export async function ingestTraces(
-  store: Store,
-  writer: EventWriter,
-  encoding: OtlpEncoding,
-  body: Buffer,
-  now: number,
-): Promise<TracesReply> {
+/**
+ * Decodes (protobuf) or parses (JSON) a traces request within its bounds and maps its spans.
+ * Throws HttpError or TallyError (`invalid_input`) when the body as a whole is unreadable.
+ */
+export function parseTraces(encoding: OtlpEncoding, body: Buffer, now: number): ParsedTraces {
   const request = encoding === 'protobuf' ? decodeTraceRequest(body) : parseJson(bodyText(body));
   if (encoding === 'json') checkSpanCount(request);
   const parsed = otlpRequestToEvents(request, { file: 'request', now, skipInvalid: true });
-  const { events, rejected } = parsed;
-  const links = parsed.links ?? [];
-  const ignored = parsed.ignored ?? 0;
-  const result =
-    events.length > 0 || links.length > 0
-      ? await writer.write('otlp:http', events, links)
-      : { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };
-  if (rejected.length > 0) await store.countRejected(rejected.length);
-  if (ignored > 0) await store.countIgnored(ignored);
+  const { rejected } = parsed;
   const message =
     rejected.length === 0
       ? ''
@@ -126,15 +130,42 @@ export async function ingestTraces(
           .map((r) => formatProblem({ ...r.problem, file: undefined }))
           .join('; ') +
         (rejected.length > SHOWN_PROBLEMS ? `; … and ${rejected.length - SHOWN_PROBLEMS} more` : '');
+  return {
+    events: parsed.events,
+    links: parsed.links ?? [],
+    ignored: parsed.ignored ?? 0,
+    rejected: rejected.length,
+    message,
+  };
+}
+
+/** `parseTraces` in this thread. */
+export const parseTracesHere: TraceParser = async (encoding, body, now) => parseTraces(encoding, body, now);
+
+export async function ingestTraces(
+  store: Store,
+  writer: EventWriter,
+  encoding: OtlpEncoding,
+  body: Buffer,
+  now: number,
+  parse: TraceParser = parseTracesHere,
+): Promise<TracesReply> {
+  const { events, links, ignored, rejected, message } = await parse(encoding, body, now);
+  const result =
+    events.length > 0 || links.length > 0
+      ? await writer.write('otlp:http', events, links)
+      : { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };
+  if (rejected > 0) await store.countRejected(rejected);
+  if (ignored > 0) await store.countIgnored(ignored);
   const reply =
     encoding === 'protobuf'
-      ? encodeTraceResponse(rejected.length, message)
+      ? encodeTraceResponse(rejected, message)
       : JSON.stringify(
-          rejected.length === 0
+          rejected === 0
             ? {}
-            : { partialSuccess: { rejectedSpans: String(rejected.length), errorMessage: message } },
+            : { partialSuccess: { rejectedSpans: String(rejected), errorMessage: message } },
         );
-  return { result, rejected: rejected.length, ignored, body: reply };
+  return { result, rejected, ignored, body: reply };
 }
 
 /** The records of a JSON (array or object) or NDJSON body, with the number each is reported by. */

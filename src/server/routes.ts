@@ -8,6 +8,7 @@ import type { Store } from '../store/store.js';
 import type { Principal } from './access.js';
 import type { Limits } from './app.js';
 import type { Drilldown } from './drilldown.js';
+import type { TraceParser } from './ingest.js';
 import type { HttpCounters } from './metrics.js';
 import type { EventWriter } from './writer.js';
 
@@ -58,6 +59,8 @@ export interface AppContext {
   writer: EventWriter;
   /** The ingest queue's publisher when `tally serve` runs as a replica (SPEC §10), else null. */
   queue: QueuePublisher | null;
+  /** Decodes and maps an OTLP traces request (in this thread or a worker's). */
+  parseTraces: TraceParser;
   /** Call after an ingest commits: hooks such as budget alerts run when something was stored. */
   committed(stored: number): void;
 }

@@ -95,6 +95,63 @@ describe('protobuf decoding', () => {
       expect(() => attribute(bad)).toThrow(/not valid UTF-8/);
   });
 
+  it('reads 64-bit integers exactly on both sides of 2^49 and 2^53, and negative ones', () => {
+    const varint = (v: bigint) => {
+      const out: number[] = [];
+      let n = BigInt.asUintN(64, v);
+      while (n >= 0x80n) {
+        out.push(Number(n & 0x7fn) | 0x80);
+        n >>= 7n;
+      }
+      return Buffer.from([...out, Number(n)]);
+    };
+    const len = (no: number, bytes: Buffer) =>
+      Buffer.concat([Buffer.from([(no << 3) | 2]), varint(BigInt(bytes.length)), bytes]);
+    const decoded = (int: bigint, nanos: bigint) => {
+      const start = Buffer.alloc(9);
+      start[0] = (7 << 3) | 1;
+      start.writeBigUInt64LE(nanos, 1);
+      const kv = len(
+        9,
+        Buffer.concat([
+          len(1, Buffer.from('n')),
+          len(2, Buffer.concat([Buffer.from([3 << 3]), varint(int)])),
+        ]),
+      );
+      const [rs] = decodeTraceRequest(len(1, len(2, len(2, Buffer.concat([start, kv]))))).resourceSpans as [
+        {
+          scopeSpans: [
+            { spans: [{ startTimeUnixNano: string; attributes: [{ value: { intValue: string } }] }] },
+          ];
+        },
+      ];
+      const span = rs.scopeSpans[0].spans[0];
+      return [span.attributes[0].value.intValue, span.startTimeUnixNano];
+    };
+    for (const v of [
+      0n,
+      127n,
+      128n,
+      2n ** 49n - 1n,
+      2n ** 49n,
+      2n ** 53n - 1n,
+      2n ** 53n + 1n,
+      2n ** 63n - 1n,
+      -1n,
+      -(2n ** 63n),
+    ])
+      expect(decoded(v, 0n)[0]).toBe(String(v));
+    for (const t of [
+      0n,
+      1_790_000_000_000_000_000n,
+      2n ** 53n - 1n,
+      2n ** 53n,
+      2n ** 53n + 1n,
+      2n ** 64n - 1n,
+    ])
+      expect(decoded(1n, t)[1]).toBe(String(t));
+  });
+
   it('refuses bytes that are not a protobuf message', () => {
     expect(() => decodeTraceRequest(Buffer.from([0x0a, 0xff, 0xff, 0x01]))).toThrow(
       /not a valid OTLP protobuf/,

@@ -3,6 +3,7 @@
  * SIGTERM after in-flight requests finish, then closes the store.
  */
 import { rename, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { serve } from '@hono/node-server';
 import { UsageError } from '../../core/errors.js';
 import type { QueueConnection } from '../../queue/connect.js';
@@ -10,6 +11,7 @@ import { QueuePublisher } from '../../queue/publisher.js';
 import { BudgetAlerts } from '../../server/alerts.js';
 import { createApp } from '../../server/app.js';
 import { SignalNotices } from '../../server/notify.js';
+import { TracePool } from '../../server/trace-pool.js';
 import { storeFilePath } from '../../store/open.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
 import { type Context, openContext, serverNoteFile } from '../context.js';
@@ -23,6 +25,12 @@ function number(values: Record<string, unknown>, name: string, dflt: number): nu
   return n;
 }
 
+/**
+ * Threads decoding OTLP traces requests by default: one core is left to the main thread (which
+ * appends to the store), and one worker decodes ~200k spans a second, far more than a commit takes.
+ */
+const defaultParseWorkers = () => Math.max(0, Math.min(2, availableParallelism() - 1));
+
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parse('serve', argv, {
     ...COMMON_OPTIONS,
@@ -34,6 +42,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     'read-timeout': { type: 'string' },
     queue: { type: 'string' },
     'max-in-flight': { type: 'string' },
+    'parse-workers': { type: 'string' },
   });
   const port = number(values, 'port', 4318);
   if (!Number.isInteger(port) || port > 65_535) throw new UsageError('serve: --port must be 0-65535');
@@ -42,6 +51,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const bodyMb = number(values, 'max-body-mb', 16);
   // Every read of the API is bounded in time (SPEC §9): past it the query is interrupted and the reply is a 422.
   const readTimeout = number(values, 'read-timeout', 60);
+  const traces = new TracePool(Math.floor(number(values, 'parse-workers', defaultParseWorkers())));
 
   const context = await openContext(values, {
     create: true,
@@ -57,6 +67,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     webDir: str(values, 'web'),
     limits: { bodyBytes: Math.floor(bodyMb * 1024 * 1024), rate: { perSecond: rate, burst: rate * 2 } },
     ...(queue ? { queue: new QueuePublisher(queue, number(values, 'max-in-flight', 512)) } : {}),
+    parseTraces: traces.parse,
     onIngest: () => {
       alerts?.poke();
       notices?.poke();
@@ -68,6 +79,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   try {
     await listening(server, host, port);
   } catch (err) {
+    await traces.close();
     await queue?.close();
     await store.close();
     throw err;
@@ -77,6 +89,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const note = await noteAddress(storeUrl, server.address(), host);
 
   await untilSignal(server);
+  await traces.close();
   await alerts?.stop();
   await notices?.stop();
   await queue?.close();

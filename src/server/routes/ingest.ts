@@ -6,7 +6,7 @@ import { ingestEvents, ingestTraces, otlpEncoding, type TracesReply } from '../i
 import { type AppContext, INGESTERS, type Route } from '../routes.js';
 
 export function ingestRoutes(app: AppContext): Route[] {
-  const { store, writer, limits, now, committed } = app;
+  const { store, writer, limits, now, committed, parseTraces } = app;
   return [
     {
       method: 'POST',
@@ -18,7 +18,7 @@ export function ingestRoutes(app: AppContext): Route[] {
       async handle({ req }) {
         const encoding = otlpEncoding(req.headers.get('content-type'));
         const body = await readBody(req, limits.bodyBytes);
-        const reply = await ingestTraces(store, writer, encoding, body, now());
+        const reply = await ingestTraces(store, writer, encoding, body, now(), parseTraces);
         committed(reply.result.stored);
         return new Response(typeof reply.body === 'string' ? reply.body : bytes(reply.body), {
           status: 200,

@@ -1,0 +1,120 @@
+/**
+ * Worker threads that decode and map OTLP traces requests, so that the main
+ * thread, which appends to the store and answers requests, does not also
+ * build each request's object tree (docs/decisions.md, "spans off the main
+ * thread"). Each worker runs the same `parseTraces` as the main thread; a
+ * body too small to be worth the hand-over is parsed in this thread.
+ * Workers start on first use, hold the process only while they have work,
+ * and a worker that dies fails its requests (a 500) and is replaced.
+ */
+import { Worker } from 'node:worker_threads';
+import { TallyError } from '../core/errors.js';
+import { type HttpCode, HttpError } from './errors.js';
+import { type OtlpEncoding, type ParsedTraces, parseTracesHere, type TraceParser } from './ingest.js';
+import type { TraceJob, TraceResult } from './trace-worker.js';
+
+/** Bodies smaller than this are parsed in this thread (about a millisecond's work). */
+export const MIN_WORKER_BYTES = 32 * 1024;
+
+const WORKER_SCRIPT = new URL('./trace-worker.js', import.meta.url);
+
+/** An error that refuses a request, as it crosses between threads. */
+export interface ErrorData {
+  kind: 'http' | 'tally' | 'other';
+  code: string;
+  message: string;
+}
+
+export function errorData(e: unknown): ErrorData {
+  if (e instanceof HttpError) return { kind: 'http', code: e.code, message: e.message };
+  if (e instanceof TallyError) return { kind: 'tally', code: e.code, message: e.message };
+  return { kind: 'other', code: '', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+}
+
+function errorOf(d: ErrorData): Error {
+  if (d.kind === 'http') return new HttpError(d.code as HttpCode, d.message);
+  if (d.kind === 'tally') return new TallyError(d.code as TallyError['code'], d.message);
+  return new Error(`a trace parse worker failed: ${d.message}`);
+}
+
+interface Waiting {
+  resolve(p: ParsedTraces): void;
+  reject(e: Error): void;
+}
+
+class Slot {
+  readonly pending = new Map<number, Waiting>();
+  readonly worker: Worker;
+
+  constructor(script: URL, onGone: (slot: Slot) => void) {
+    this.worker = new Worker(script);
+    this.worker.unref();
+    this.worker.on('message', (r: TraceResult) => this.settle(r));
+    const gone = (e: unknown) => {
+      onGone(this);
+      const err = new Error(`a trace parse worker stopped: ${e instanceof Error ? e.message : String(e)}`);
+      for (const w of this.pending.values()) w.reject(err);
+      this.pending.clear();
+    };
+    this.worker.on('error', gone);
+    this.worker.on('exit', (code) => gone(`exit code ${code}`));
+  }
+
+  post(job: TraceJob, w: Waiting): void {
+    // A worker holds the process only while a request waits for it.
+    if (this.pending.size === 0) this.worker.ref();
+    this.pending.set(job.id, w);
+    this.worker.postMessage(job, [job.body.buffer as ArrayBuffer]);
+  }
+
+  private settle(r: TraceResult): void {
+    const w = this.pending.get(r.id);
+    this.pending.delete(r.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (w === undefined) return;
+    if ('parsed' in r) w.resolve(r.parsed);
+    else w.reject(errorOf(r.error));
+  }
+}
+
+export class TracePool {
+  private slots: Slot[] = [];
+  private seq = 0;
+
+  /** `size` workers at most; `script` is the worker's module (tests run it from the build). */
+  constructor(
+    readonly size: number,
+    private readonly script: URL = WORKER_SCRIPT,
+    private readonly minBytes = MIN_WORKER_BYTES,
+  ) {}
+
+  readonly parse: TraceParser = (encoding, body, now) =>
+    this.size < 1 || body.length < this.minBytes
+      ? parseTracesHere(encoding, body, now)
+      : this.inWorker(encoding, body, now);
+
+  /** Stops the workers; requests still waiting fail. */
+  async close(): Promise<void> {
+    const slots = this.slots;
+    this.slots = [];
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private inWorker(encoding: OtlpEncoding, body: Buffer, now: number): Promise<ParsedTraces> {
+    // A copy of its own, handed over without another copy; the caller's buffer stays usable.
+    const job: TraceJob = { id: this.seq++, encoding, body: new Uint8Array(body), now };
+    return new Promise((resolve, reject) => this.slot().post(job, { resolve, reject }));
+  }
+
+  /** The least busy worker, starting another while fewer than `size` run and all are busy. */
+  private slot(): Slot {
+    let best: Slot | undefined;
+    for (const s of this.slots) if (best === undefined || s.pending.size < best.pending.size) best = s;
+    if (best !== undefined && (best.pending.size === 0 || this.slots.length >= this.size)) return best;
+    const s = new Slot(this.script, (gone) => {
+      this.slots = this.slots.filter((x) => x !== gone);
+    });
+    this.slots.push(s);
+    return s;
+  }
+}
