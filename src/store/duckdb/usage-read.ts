@@ -58,9 +58,11 @@ const AT = Object.fromEntries(COUNTS.map((c, i) => [c, i])) as Record<Count, num
 /** Counts beyond 2^53 − 1 would not be exact as JavaScript numbers. */
 const MAX_EXACT = '9007199254740991';
 
+/** A table numbering the distinct values of `columns` among the groups, in the order of those values. */
 const dictSql = (name: string, columns: readonly string[]) =>
   `CREATE OR REPLACE TEMP TABLE ${name} AS
-   SELECT (row_number() OVER () - 1)::INTEGER AS id, * FROM (SELECT DISTINCT ${columns.join(', ')} FROM tally_groups)`;
+   SELECT (row_number() OVER (ORDER BY ${columns.join(', ')}) - 1)::INTEGER AS id, *
+   FROM (SELECT DISTINCT ${columns.join(', ')} FROM tally_groups)`;
 const joinOn = (alias: string, columns: readonly string[]) =>
   columns.map((c) => `${alias}.${c} IS NOT DISTINCT FROM g.${c}`).join(' AND ');
 
