@@ -211,14 +211,14 @@ type Decision = Pick<
   tenantAllowed: ((tenant: string) => boolean) | null;
   /** The reason when the tenant claim is refused. */
   refusedReason: Reason | null;
-  /** The line-key fields of its charges (`refusedHead`: when their tenant claim is refused). */
-  head: LineHead;
-  refusedHead: LineHead;
 };
+
+/** A decision with the line-key fields of its charges (`refusedHead`: when their tenant claim is refused). */
+type Decided = Decision & { head: LineHead; refusedHead: LineHead };
 
 export class Attributor {
   /** Decisions by group key: a month has millions of groups but few distinct decisions. */
-  private readonly decisions = new Map<number, Map<number, Map<number, Decision>>>();
+  private readonly decisions = new Map<number, Map<number, Map<number, Decided>>>();
   private readonly tupleIds = new WeakMap<UsageGroup['own'], number>();
   private readonly tupleIdsByKey = new Map<string, number>();
   private readonly modelIds = new Map<string | null, number>();
@@ -313,7 +313,7 @@ export class Attributor {
   }
 
   /** Whether the group's tenant claim is refused (SPEC §4.4); an unattributed group keeps no claim. */
-  private refuses(d: Decision, g: UsageGroup): boolean {
+  private refuses(d: Decided, g: UsageGroup): boolean {
     return g.tenant !== null && d.tenantAllowed !== null && !d.tenantAllowed(g.tenant);
   }
 
@@ -321,7 +321,7 @@ export class Attributor {
    * A group's decision, made once per distinct key: looked up by numbers
    * (own tuple; payer tuple and rollup; model and segment), no key text per group.
    */
-  private decisionOf(g: UsageGroup): Decision {
+  private decisionOf(g: UsageGroup): Decided {
     const own = this.tupleId(g.own);
     const payer = (g.payer === null ? 0 : this.tupleId(g.payer) + 1) * 3 + ROLLUPS.indexOf(g.rollup);
     const at = this.modelId(g.model) * (this.boundaries.length + 1) + segmentOf(this.boundaries, g.time);
@@ -372,8 +372,6 @@ export class Attributor {
       billed: false,
       tenantAllowed: null,
       refusedReason: null,
-      head: NO_HEAD,
-      refusedHead: NO_HEAD,
     };
     const own = this.registry.resolve(g.own);
     if (own.kind !== 'identity') {
@@ -431,28 +429,20 @@ export class Attributor {
   }
 }
 
-const NO_HEAD: LineHead = lineHead({
-  cost_center: null,
-  team: null,
-  application: null,
-  environment: null,
-  status: 'attributed',
-  reason: null,
-});
-
 /** The decision with the line heads of its charges: its own reason, and the reason when a tenant claim is refused. */
-function withHeads(d: Decision): Decision {
-  d.head = lineHead(d);
-  d.refusedHead = lineHead({ ...d, reason: d.refusedReason });
-  return d;
+function withHeads(d: Decision): Decided {
+  const decided = d as Decided;
+  decided.head = lineHead(d);
+  decided.refusedHead = lineHead({ ...d, reason: d.refusedReason });
+  return decided;
 }
 
 /** The tenant a charge keeps: the claim, unless it was refused or the usage is unattributed (no claim is kept). */
-function tenantOf(who: Decision, g: UsageGroup, refused: boolean): string | null {
+function tenantOf(who: Decided, g: UsageGroup, refused: boolean): string | null {
   return refused || who.tenantAllowed === null ? null : g.tenant;
 }
 
-function flagsOf(who: Decision, head: LineHead, refusedTenant: string | null): ChargeFlags {
+function flagsOf(who: Decided, head: LineHead, refusedTenant: string | null): ChargeFlags {
   return {
     identity: who.identity,
     reason: head.reason,

@@ -66,25 +66,29 @@ export function eachTextBytes(
 
 /** The values of an INTEGER column without NULLs. */
 export function integerColumn(chunk: DuckDBDataChunk, column: number): Int32Array {
-  const n = chunk.rowCount;
-  const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
-  noNull(vector, n);
-  const data = bindings.vector_get_data(vector, n * 4);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = view.getInt32(i * 4, true);
-  return out;
+  return fixedColumn(chunk, column, Int32Array, (view, at) => view.getInt32(at, true));
 }
 
-/** The values of a DOUBLE column without NULLs, copied out of the chunk. */
+/** The values of a DOUBLE column without NULLs. */
 export function doubleColumn(chunk: DuckDBDataChunk, column: number): Float64Array {
+  return fixedColumn(chunk, column, Float64Array, (view, at) => view.getFloat64(at, true));
+}
+
+/** A fixed-width column without NULLs, copied out of the chunk's memory value by value. */
+function fixedColumn<T extends Int32Array | Float64Array>(
+  chunk: DuckDBDataChunk,
+  column: number,
+  Kind: { new (n: number): T; readonly BYTES_PER_ELEMENT: number },
+  read: (view: DataView, at: number) => number,
+): T {
   const n = chunk.rowCount;
   const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
   noNull(vector, n);
-  const data = bindings.vector_get_data(vector, n * 8);
+  const width = Kind.BYTES_PER_ELEMENT;
+  const data = bindings.vector_get_data(vector, n * width);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
+  const out = new Kind(n);
+  for (let i = 0; i < n; i++) out[i] = read(view, i * width);
   return out;
 }
 
