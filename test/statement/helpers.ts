@@ -170,6 +170,17 @@ prices:
     - { operation: retrieval, data_source: kb, per_query: 0.0004 }
 `;
 
+/** Shared pools of every method and basis but requests, over BASE's teams, applications and tenants. */
+export const POOLS = `
+shared_pools:
+  - { id: pool-vec, amount: 100.00, level: application, method: proportional, basis: retrieval }
+  - { id: pool-fee, amount: 10.00, level: team, method: even }
+  - { id: pool-gpu, amount: 100.00, level: team, method: weighted, weights: { team-a: 1, team-b: 2 } }
+  - { id: pool-tenants, amount: 7.00, level: tenant, method: proportional, basis: tokens }
+  - { id: pool-penny, amount: 0.01, level: team, method: even }
+  - { id: pool-cost, amount: 1.00, level: cost_center, method: proportional, basis: cost }
+`;
+
 export function line(c: Computed, match: Record<string, unknown>) {
   const found = c.statement.lines.filter((l) =>
     Object.entries(match).every(([k, v]) => (l as unknown as Record<string, unknown>)[k] === v),

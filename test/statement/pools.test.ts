@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatMoney } from '../../src/core/money.js';
 import { ADAPTERS } from '../store/adapters.js';
-import { BASE, ev, line, type Scenario, scenario as scenarioOn } from './helpers.js';
+import { BASE, ev, line, POOLS, type Scenario, scenario as scenarioOn } from './helpers.js';
 
 describe.each(ADAPTERS)('$name store', (adapter) => {
   const scenario: typeof scenarioOn = (yaml, batches) => scenarioOn(yaml, batches, adapter);
@@ -51,16 +51,6 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
     }),
     ev('u1', '2026-10-25T00:00:00Z', { api_key: 'nobody', input_tokens: 9_000_000 }),
   ];
-
-  const POOLS = `
-shared_pools:
-  - { id: pool-vec, amount: 100.00, level: application, method: proportional, basis: retrieval }
-  - { id: pool-fee, amount: 10.00, level: team, method: even }
-  - { id: pool-gpu, amount: 100.00, level: team, method: weighted, weights: { team-a: 1, team-b: 2 } }
-  - { id: pool-tenants, amount: 7.00, level: tenant, method: proportional, basis: tokens }
-  - { id: pool-penny, amount: 0.01, level: team, method: even }
-  - { id: pool-cost, amount: 1.00, level: cost_center, method: proportional, basis: cost }
-`;
 
   describe('shared pools', () => {
     it('allocates proportionally, evenly and by weight, to the cent, and never drops a pool', async () => {

@@ -13,16 +13,10 @@ import { LEVELS, statementJson } from '../../src/core/statement.js';
 import { issueStatement } from '../../src/service/issue.js';
 import { computeKeptCharges, computeStatement, computeStatementOnly } from '../../src/service/statement.js';
 import { ADAPTERS } from '../store/adapters.js';
-import { BASE, ev, OCT, type Scenario, scenario } from './helpers.js';
+import { BASE, ev, OCT, POOLS, type Scenario, scenario } from './helpers.js';
 
-const POOLS = `
-shared_pools:
-  - { id: pool-vec, amount: 100.00, level: application, method: proportional, basis: retrieval }
-  - { id: pool-fee, amount: 10.00, level: team, method: even }
-  - { id: pool-gpu, amount: 100.00, level: team, method: weighted, weights: { team-a: 1, team-b: 2 } }
-  - { id: pool-tenants, amount: 7.00, level: tenant, method: proportional, basis: tokens }
-  - { id: pool-requests, amount: 3.00, level: application, method: proportional, basis: requests }
-  - { id: pool-cost, amount: 1.00, level: cost_center, method: proportional, basis: cost }
+/** Every pool method and basis, requests too. */
+const ALL_POOLS = `${POOLS}  - { id: pool-requests, amount: 3.00, level: application, method: proportional, basis: requests }
 `;
 
 /** Who makes a call: tenant claims kept and refused, unknown and ambiguous selectors, lifecycles, shared work. */
@@ -92,7 +86,7 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
         fc.array(callArb, { minLength: 1, maxLength: 40 }),
         fc.boolean(),
         async (calls, issue) => {
-          const s = await scenario(BASE + POOLS, [eventsOf(calls)], adapter);
+          const s = await scenario(BASE + ALL_POOLS, [eventsOf(calls)], adapter);
           open.push(s);
           const window = { ...OCT, label: '2026-10' };
           if (issue) {
