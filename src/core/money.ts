@@ -49,6 +49,7 @@ function numberToPlainString(n: number): string {
 
 /** Formats with all 12 decimals trimmed of trailing zeros, keeping at least `minPlaces`. */
 export function formatMoney(m: Money, minPlaces = 2): string {
+  if (m === 0n && minPlaces === 2) return '0.00';
   const neg = m < 0n;
   const abs = neg ? -m : m;
   const whole = abs / ONE;
@@ -90,6 +91,7 @@ function stepOf(places: number): Money {
 
 /** Formats with exactly `places` decimals, rounding half away from zero. */
 export function formatFixed(m: Money, places: number): string {
+  if (m === 0n && places === 2) return '0.00';
   const rounded = roundTo(m, places);
   const neg = rounded < 0n;
   const steps = (neg ? -rounded : rounded) / stepOf(places);

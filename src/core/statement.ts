@@ -465,6 +465,40 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
+/** A line's JSON form; the estimate's fields only on a line with sampled events (no spread per line). */
+function lineJson(l: Line): Record<string, unknown> {
+  const c = l.cents;
+  const json: Record<string, unknown> = {
+    cost_center: l.cost_center,
+    team: l.team,
+    application: l.application,
+    tenant: l.tenant,
+    environment: l.environment,
+    category: l.category,
+    status: l.status,
+    reason: l.reason,
+    pool: l.pool,
+    direct_cost: formatMoney(l.direct_cost),
+    shared_cost: formatMoney(l.shared_cost),
+    effective_cost: formatMoney(l.effective_cost),
+    list_cost: formatMoney(l.list_cost),
+    billed_cost: formatMoney(l.billed_cost),
+    events: l.events,
+    unpriced_events: l.unpriced_events,
+    input_tokens: l.input_tokens,
+    output_tokens: l.output_tokens,
+    cents: {
+      direct_cost: centsText(c.direct_cost),
+      shared_cost: centsText(c.shared_cost),
+      effective_cost: centsText(c.effective_cost),
+      list_cost: centsText(c.list_cost),
+      billed_cost: centsText(c.billed_cost),
+    },
+  };
+  if (l.sample) Object.assign(json, estimateJson(l.effective_cost, l.sample));
+  return json;
+}
+
 /** The JSON form of SPEC §5, amounts as decimal strings. */
 export function statementJson(s: Statement): unknown {
   const money = (m: Money) => formatMoney(m);
@@ -485,28 +519,7 @@ export function statementJson(s: Statement): unknown {
       cents: centsJson(s.totals.cents),
       ...estimateJson(s.totals.effective_cost, s.totals.sample),
     },
-    lines: s.lines.map((l) => ({
-      cost_center: l.cost_center,
-      team: l.team,
-      application: l.application,
-      tenant: l.tenant,
-      environment: l.environment,
-      category: l.category,
-      status: l.status,
-      reason: l.reason,
-      pool: l.pool,
-      direct_cost: money(l.direct_cost),
-      shared_cost: money(l.shared_cost),
-      effective_cost: money(l.effective_cost),
-      list_cost: money(l.list_cost),
-      billed_cost: money(l.billed_cost),
-      events: l.events,
-      unpriced_events: l.unpriced_events,
-      input_tokens: l.input_tokens,
-      output_tokens: l.output_tokens,
-      cents: centsJson(l.cents),
-      ...estimateJson(l.effective_cost, l.sample),
-    })),
+    lines: s.lines.map(lineJson),
     inputs: s.inputs,
     differs_from_issued: s.differs_from_issued
       ? {
