@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeModel } from '../../src/core/models.js';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
-import { s06Spikes, s10Addresses } from '../../src/core/signals/from-facts.js';
+import { s06Spikes, s07NewModels, s10Addresses, s11Claims } from '../../src/core/signals/from-facts.js';
 import { s13FromReconciliation } from '../../src/core/signals/reconciliation.js';
 import { signalSettings } from '../../src/core/signals/settings.js';
 import { mad, median, robustZ } from '../../src/core/signals/stats.js';
@@ -155,5 +155,46 @@ describe('S10 several addresses at once', () => {
     expect(s10Addresses([], [hour(12, 2)], new Map([['nhi-x', T - 86_400_000]]), window, settings)).toEqual(
       [],
     );
+  });
+});
+
+describe('evidence ids whatever order the store returns the uses in', () => {
+  // Two names of one model (normalized alike), and two services claimed: the evidence names the
+  // earliest uses' ids first, not the ones of the row the store's parallel aggregate gave first.
+  const window = { start: T - 3_600_000, end: T + 3_600_000 };
+  const use = (model: string, first: number, ids: string[]) => ({
+    identity: 'nhi-x',
+    provider: 'openai',
+    model,
+    firstEver: first,
+    events: 3,
+    cost: $('1'),
+    firstSeen: first,
+    lastSeen: first + 1000,
+    eventIds: ids,
+  });
+  const uses = [use('gpt-4o-2024-08-06', T + 5000, ['c', 'd', 'e']), use('gpt-4o', T, ['a', 'b', 'f'])];
+  const seen = new Map([['nhi-x', T - 30 * 86_400_000]]);
+
+  it('S07', () => {
+    const ids = (u: typeof uses) =>
+      s07NewModels(u, seen, window, settings, () => null).map((x) => x.evidence.events);
+    expect(normalizeModel('gpt-4o-2024-08-06')).toBe(normalizeModel('gpt-4o'));
+    expect(ids(uses)).toEqual([['a', 'b', 'f', 'c', 'd']]);
+    expect(ids([...uses].reverse())).toEqual(ids(uses));
+  });
+
+  it('S10 (two networks first seen at the same time)', () => {
+    const nets = uses.map((u, i) => ({ ...u, firstEver: T, network: `10.${i}`, addresses: [`10.${i}.0.1`] }));
+    const evidence = (n: typeof nets) => s10Addresses(n, [], seen, window, settings).map((x) => x.evidence);
+    expect(evidence(nets)).toHaveLength(1);
+    expect(evidence([...nets].reverse())).toEqual(evidence(nets));
+  });
+
+  it('S11', () => {
+    const claims = uses.map((u, i) => ({ ...u, environment: 'prod', service: `svc-${i}` }));
+    const ids = (c: typeof claims) => s11Claims(c, () => 'prod', settings).map((x) => x.evidence.events);
+    expect(ids(claims)).toEqual([['a', 'b', 'f', 'c', 'd']]);
+    expect(ids([...claims].reverse())).toEqual(ids(claims));
   });
 });

@@ -37,6 +37,20 @@ const MAX_EVIDENCE = 5;
 
 const iso = (t: number) => new Date(t).toISOString();
 
+/**
+ * Uses in the order their evidence ids are taken: earliest in the window
+ * first, then by their earliest id. Not the order the store returned them
+ * in, which a parallel aggregate does not fix (the same replay named other
+ * events from one run to the next).
+ */
+function earliestFirst<U extends { firstEver: number; firstSeen: number | null; eventIds: string[] }>(
+  uses: readonly U[],
+): U[] {
+  const first = (u: U) => u.firstSeen ?? u.firstEver;
+  const id = (u: U) => u.eventIds[0] ?? '';
+  return [...uses].sort((a, b) => first(a) - first(b) || (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+}
+
 function signal(
   rule: RuleId,
   severity: Severity,
@@ -189,7 +203,7 @@ export function s07NewModels(
   const out: Signal[] = [];
   for (const [identity, list] of fresh) {
     list.sort((a, b) => a.first - b.first || (a.model < b.model ? -1 : 1));
-    const all = list.flatMap((m) => m.uses).filter((u) => u.events > 0);
+    const all = list.flatMap((m) => earliestFirst(m.uses)).filter((u) => u.events > 0);
     if (all.length === 0) continue;
     const models = list.map((m) => {
       const price = m.uses
@@ -302,7 +316,7 @@ export function s10Addresses(
     fresh.set(n.identity, list);
   }
   for (const [identity, list] of fresh) {
-    list.sort((a, b) => a.firstEver - b.firstEver);
+    list.sort((a, b) => a.firstEver - b.firstEver || (a.network < b.network ? -1 : 1));
     out.push(
       signal(
         'S10',
@@ -395,7 +409,7 @@ export function s11Claims(
           last: Math.max(...backing.map((c) => c.lastSeen ?? c.firstEver)),
           events: backing.reduce((n, c) => n + c.events, 0),
           cost: backing.reduce((m, c) => m + c.cost, 0n),
-          ids: backing.flatMap((c) => c.eventIds),
+          ids: earliestFirst(backing).flatMap((c) => c.eventIds),
         },
         {
           environment: own,
