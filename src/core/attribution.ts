@@ -284,7 +284,7 @@ export class Attributor {
    * amounts are weighted and it carries its sampling unit).
    */
   attributeInto(g: UsageGroup, sums: LineSums): void {
-    if (g.adjusted_count || g.sample_unit !== undefined) {
+    if (sampled(g)) {
       sums.add(this.attribute(g));
       return;
     }
@@ -301,7 +301,7 @@ export class Attributor {
 
   /** The group's charge when `test` accepts its flags (told before it is priced), else null. */
   chargeIf(g: UsageGroup, test: (c: ChargeFlags) => boolean): Charge | null {
-    if (g.adjusted_count || g.sample_unit !== undefined) {
+    if (sampled(g)) {
       const charge = this.attribute(g);
       return test(charge) ? charge : null;
     }
@@ -450,6 +450,11 @@ function flagsOf(who: Decided, head: LineHead, refusedTenant: string | null): Ch
     refusedTenant,
     staleOwner: who.staleOwner,
   };
+}
+
+/** A group of sampled events (or grouped by sampling unit): its charge carries its unit, its amounts may be weighted. */
+function sampled(g: UsageGroup): boolean {
+  return Boolean(g.adjusted_count) || g.sample_unit !== undefined;
 }
 
 function categoryOfGroup(g: UsageGroup): UsageCategory {

@@ -363,7 +363,8 @@ export type StatementMeta = {
 
 /**
  * A statement from usage lines with distinct keys (summed already: `sumLines`,
- * `LineSums`) and pool shares. The usage lines are not changed.
+ * `LineSums`) and pool shares. The statement takes the usage lines as its
+ * own: it rounds their estimates and sets their cents.
  */
 export function statementOfLines(
   usage: readonly Line[],
@@ -372,7 +373,7 @@ export function statementOfLines(
   level: Level = 'line',
 ): Statement {
   const pools = sumLines(shares.map(poolShareAsLine));
-  const sorted = sortLines([...usage.map(copyLine), ...pools]);
+  const sorted = sortLines([...usage, ...pools]);
   const lines = withCents(sorted.map(roundEstimates), orgPath);
   return rollUp({ ...meta, level: 'line', lines, totals: totalsOf(lines) }, level);
 }
@@ -382,13 +383,6 @@ function sortLines(lines: Line[]): Line[] {
   const keyed = lines.map((l) => ({ k: keyOf(l, KEY_FIELDS), l }));
   keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
   return keyed.map((x) => x.l);
-}
-
-/** A line's own copy (its cents and sample are replaced, not changed, later). */
-function copyLine(l: Line): Line {
-  const c = emptyLine();
-  Object.assign(c, l);
-  return c;
 }
 
 /** The counts of a line with sampled events are estimates: whole numbers (SPEC §11). */
@@ -412,7 +406,7 @@ export function estimateJson(
   return { estimated: true, effective_cost_ci95: [formatMoney(low), formatMoney(high)] };
 }
 
-/** The lines (their own copies) with their cents rounded in the tree that `path` gives (core/cents.ts). */
+/** The lines with their cents rounded in the tree that `path` gives (core/cents.ts), set on them. */
 function withCents(lines: Line[], path: (l: LineKey) => string[]): Line[] {
   const cents = centsOfLines(lines, path);
   lines.forEach((l, i) => {

@@ -17,6 +17,7 @@ import {
   type Level,
   type Line,
   LineSums,
+  rollUp,
   type Statement,
   statementOfLines,
 } from '../core/statement.js';
@@ -89,10 +90,7 @@ export function computeKeptCharges(
   keep: (c: ChargeFlags) => boolean,
 ): Promise<{ charges: Charge[]; registry: Registry; prices: PriceBook }> {
   return store.snapshot(async (snap) => {
-    const registry = new Registry(config);
-    const prices = new PriceBook(config.prices);
-    const query = usageQuery(config, registry, prices, window, {}, await snap.selectorTuples());
-    const attributor = new Attributor(registry, prices, config.policy);
+    const { registry, prices, query, attributor } = await attributing(snap, config, window, {});
     const charges: Charge[] = [];
     await snap.eachUsageGroup(query, (g) => {
       const charge = attributor.chargeIf(g, keep);
@@ -121,10 +119,7 @@ async function compute(
   opts: ComputeOptions,
   keepCharges: boolean,
 ): Promise<StatementOnly & { charges?: Charge[] }> {
-  const registry = new Registry(config);
-  const prices = new PriceBook(config.prices);
-  const query = usageQuery(config, registry, prices, window, opts, await store.selectorTuples());
-  const attributor = new Attributor(registry, prices, config.policy);
+  const { registry, prices, query, attributor } = await attributing(store, config, window, opts);
   const { events, charges, usage } = keepCharges
     ? await chargesOf(store, query, attributor, opts)
     : await linesOf(store, query, attributor);
@@ -139,10 +134,20 @@ async function compute(
       audit_head: await store.auditHead(),
     },
   };
-  const statement = statementOfLines(usage, shares, meta, opts.level ?? 'line');
+  // The line level is what is issued; the statement asked for is its roll-up.
+  const lines = statementOfLines(usage, shares, meta);
+  const statement = rollUp(lines, opts.level ?? 'line');
   const issued = window.label === undefined ? null : await store.issuedStatement(window.label);
-  statement.differs_from_issued = issued ? differsFrom(issued, lineLevel(usage, shares, statement)) : null;
+  statement.differs_from_issued = issued ? differsFrom(issued, lines) : null;
   return { statement, shares, registry, prices, ...(charges ? { charges } : {}) };
+}
+
+/** What attributing a window's groups needs: the registry and price book, the store's query, the attributor. */
+async function attributing(store: StoreSnapshot, config: Config, window: Window, opts: ComputeOptions) {
+  const registry = new Registry(config);
+  const prices = new PriceBook(config.prices);
+  const query = usageQuery(config, registry, prices, window, opts, await store.selectorTuples());
+  return { registry, prices, query, attributor: new Attributor(registry, prices, config.policy) };
 }
 
 /** What attribution of a window's groups gives: its usage lines, and the charges when they are kept. */
@@ -211,11 +216,6 @@ function usageQuery(
     ...(opts.allUnits ? { allUnits: true } : {}),
     ...(opts.controlTotals ? { reportSources: REPORT_SOURCES } : {}),
   };
-}
-
-/** The line-level form of a statement (what is issued), from the same usage lines and shares. */
-function lineLevel(usage: readonly Line[], shares: readonly PoolShare[], s: Statement): Statement {
-  return s.level === 'line' ? s : statementOfLines(usage, shares, s, 'line');
 }
 
 function differsFrom(issued: IssuedStatement, now: Statement): DiffersFromIssued | null {

@@ -37,11 +37,32 @@ const BY_REASON: Partial<Record<string, { rule: RuleId; severity: Severity }>> =
 const iso = (t: number) => new Date(t).toISOString();
 const sorted = (s: Iterable<string | null>) => [...new Set(s)].filter((x): x is string => x !== null).sort();
 
+/** A rule a charge raises, and whether it names the identity that pays (S04, S12) rather than its own. */
+interface Raised {
+  rule: RuleId;
+  severity: Severity;
+  byPayer: boolean;
+}
+
+/**
+ * The rules a charge raises (SPEC §6), rule by rule: every dispute that
+ * applies raises its signal, not only the line's reason.
+ */
+function raisedBy(c: ChargeFlags): Raised[] {
+  if (c.identity === null) return [];
+  const raised: Raised[] = [];
+  for (const reason of c.reason === 'unknown_identity' ? [c.reason] : c.disputes) {
+    const r = BY_REASON[reason];
+    if (r) raised.push({ ...r, byPayer: false });
+  }
+  if (c.refusedTenant !== null) raised.push({ rule: 'S04', severity: 'high', byPayer: true });
+  if (c.staleOwner) raised.push({ rule: 'S12', severity: 'medium', byPayer: true });
+  return raised;
+}
+
 /** Whether a charge can back a finding: the charges that `chargeFindings` reads, the others it passes over. */
 export function backsFinding(c: ChargeFlags): boolean {
-  if (c.identity === null) return false;
-  if (c.refusedTenant !== null || c.staleOwner) return true;
-  return (c.reason === 'unknown_identity' ? [c.reason] : c.disputes).some((r) => BY_REASON[r] !== undefined);
+  return raisedBy(c).length > 0;
 }
 
 /** The statement's findings over `charges` of the window [start, end). */
@@ -58,15 +79,8 @@ export function chargeFindings(
     groups.set(k, g);
   };
   for (const c of charges) {
-    if (c.pool !== null || c.identity === null || !backsFinding(c)) continue;
-    // Rule by rule (SPEC §6): every dispute that applies raises its signal, not only the line's reason.
-    for (const reason of c.reason === 'unknown_identity' ? [c.reason] : c.disputes) {
-      const r = BY_REASON[reason];
-      if (r) add(r.rule, r.severity, c.identity, c);
-    }
-    const payer = c.payer ?? c.identity;
-    if (c.refusedTenant !== null) add('S04', 'high', payer, c);
-    if (c.staleOwner) add('S12', 'medium', payer, c);
+    if (c.pool !== null || c.identity === null) continue;
+    for (const r of raisedBy(c)) add(r.rule, r.severity, r.byPayer ? (c.payer ?? c.identity) : c.identity, c);
   }
   const out: ChargeFinding[] = [];
   for (const g of groups.values()) {
