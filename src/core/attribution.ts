@@ -11,7 +11,7 @@ import type { PriceBook, PriceFallback, PriceQuote, PricingInput } from './prici
 import type { DisputedReason, Registry, UnattributedReason } from './registry.js';
 import { addSample, type SampleUnits, weigh, weightOf } from './sampling.js';
 import type { LineSums } from './statement.js';
-import { type Rollup, tupleKey, type UsageGroup } from './usage.js';
+import { type DecisionKey, type Rollup, tupleKey, type UsageGroup } from './usage.js';
 
 export type Status = 'attributed' | 'unattributed' | 'disputed';
 /** `uninstrumented`: money on the provider's bill with no telemetry behind it (reconcile --true-up, SPEC §5.2). */
@@ -299,17 +299,24 @@ export class Attributor {
     sums.addGroup(slot, groupAmounts(g, quote, who.billed));
   }
 
+  /**
+   * Whether `test` accepts the flags of the charges of a decision key
+   * (core/usage.ts `DecisionKey`): what `chargeIf` tells before it prices,
+   * for every group of the key alike (the flags read nothing else).
+   */
+  wants(key: DecisionKey, test: (c: ChargeFlags) => boolean): boolean {
+    const who = this.decisionOf(key);
+    const refused = this.refuses(who, key);
+    return test(flagsOf(who, refused ? who.refusedHead : who.head, refused ? key.tenant : null));
+  }
+
   /** The group's charge when `test` accepts its flags (told before it is priced), else null. */
   chargeIf(g: UsageGroup, test: (c: ChargeFlags) => boolean): Charge | null {
     if (sampled(g)) {
       const charge = this.attribute(g);
       return test(charge) ? charge : null;
     }
-    const who = this.decisionOf(g);
-    const refused = this.refuses(who, g);
-    return test(flagsOf(who, refused ? who.refusedHead : who.head, refused ? g.tenant : null))
-      ? this.attribute(g)
-      : null;
+    return this.wants(g, test) ? this.attribute(g) : null;
   }
 
   /** Whether the group's tenant claim is refused (SPEC §4.4); an unattributed group keeps no claim. */

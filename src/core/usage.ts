@@ -90,7 +90,22 @@ export interface UsageQuery {
   allUnits?: boolean;
   /** Sources whose events are control totals (provider usage reports): grouped apart, `from_report`. */
   reportSources?: readonly string[];
+  /**
+   * Only the groups some of whose charges the reader wants (the findings of
+   * `tally signals`): the store may first read the window's decision keys
+   * (`DecisionKey`), ask `wanted` of each, and group in full only the
+   * events of the own selector tuples it wanted. It may also ignore this and
+   * hand over every group; the reader still tests each group it gets.
+   */
+  wanted?: (key: DecisionKey) => boolean;
 }
+
+/**
+ * What attribution's decision and the tenant check read of a group (own and
+ * paying selectors, rollup, tenant, model, and a time in its configuration
+ * segment): a group whose other columns are empty and whose counts are zero.
+ */
+export type DecisionKey = UsageGroup;
 
 export interface ModelPair {
   provider: string | null;

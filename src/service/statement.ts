@@ -21,7 +21,7 @@ import {
   type Statement,
   statementOfLines,
 } from '../core/statement.js';
-import type { SelectorTuple, UsageQuery } from '../core/usage.js';
+import type { DecisionKey, SelectorTuple, UsageQuery } from '../core/usage.js';
 import type { IssuedStatement, Store, StoreSnapshot } from '../store/store.js';
 import { issuedLines, issuedTotal, statementSha256 } from './content.js';
 
@@ -92,7 +92,8 @@ export function computeKeptCharges(
   return store.snapshot(async (snap) => {
     const { registry, prices, query, attributor } = await attributing(snap, config, window, {});
     const charges: Charge[] = [];
-    await snap.eachUsageGroup(query, (g) => {
+    const wanted = (key: DecisionKey) => attributor.wants(key, keep);
+    await snap.eachUsageGroup({ ...query, wanted }, (g) => {
       const charge = attributor.chargeIf(g, keep);
       if (charge) charges.push(charge);
     });

@@ -385,6 +385,35 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       }
     });
 
+    it('S10 counts an hour’s distinct addresses, not its uses (one address, several models)', async () => {
+      // Six new addresses in one hour, each used with two models and from two environments: 24 distinct
+      // (address, model, environment) uses. With the steady stream's own address that hour has seven.
+      const s = stream('nhi-nightly');
+      const r = new Rng(11);
+      const events = Array.from({ length: 6 }, (_, k) =>
+        ['m-batch', 'm-mini'].flatMap((model, j) =>
+          ['production', 'staging'].map((environment, e) =>
+            eventOf(s, `many-${k}-${j}-${e}`, at('2026-10-24T02:00:00Z') + (k * 4 + j * 2 + e) * 60_000, r, {
+              client_address: `198.51.100.${10 + k}`,
+              model,
+              environment,
+            }),
+          ),
+        ),
+      ).flat();
+      const local = await world([...steadyTraffic(1), ...events], REGISTRY);
+      try {
+        const burst = (await local.signals()).find(
+          (x) => x.rule === 'S10' && x.identity === 'nhi-nightly' && 'hours' in x.evidence,
+        );
+        expect(burst?.evidence.hours).toEqual([
+          { hour: '2026-10-24T02:00:00.000Z', addresses: 7, baseline_max: 1 },
+        ]);
+      } finally {
+        await local.close();
+      }
+    });
+
     it('S11 ignores unset environments (the OpenLIT default `default`, empty)', async () => {
       const s = stream('nhi-api');
       const r = new Rng(6);

@@ -87,7 +87,7 @@ import {
 } from './replay-sql.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
-import { type ChunkDb, readGroups } from './usage-read.js';
+import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
 /**
@@ -569,12 +569,15 @@ export class DuckDBStore implements Store {
     const pairs = rows.map((r) => ({ provider: str(r.provider), model: str(r.model) }));
     const varying = varyingPairs(q, pairs);
     for (const sql of usageSetupSql(q)) await db.run(sql);
+    const owners = q.wanted ? await wantedOwners(db, q, q.wanted) : null;
+    if (owners?.length === 0) return;
     await readGroups(
       db,
       usageGroupsSql(
         q,
         varying,
         rows.some((r) => r.sampled === true),
+        owners,
       ),
       each,
     );

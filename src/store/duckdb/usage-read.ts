@@ -9,9 +9,17 @@
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 import { LimitError } from '../../core/errors.js';
 import { addUnits, RICH_COUNT_FIELDS, type Units } from '../../core/event.js';
-import type { Rollup, SelectorTuple, UsageGroup } from '../../core/usage.js';
+import {
+  type DecisionKey,
+  type Rollup,
+  type SelectorTuple,
+  tupleKey,
+  type UsageGroup,
+  type UsageQuery,
+} from '../../core/usage.js';
 import { type SampleFields, sampleOf } from '../rows.js';
 import { doubleColumn, integerColumn } from './text-bytes.js';
+import { decisionKeysSql } from './usage-sql.js';
 
 type Row = Record<string, unknown>;
 
@@ -117,6 +125,24 @@ export async function readGroups(
       }
     },
   );
+}
+
+/**
+ * The own selector tuples of the window's decision keys that `wanted`
+ * accepts (core/usage.ts `UsageQuery.wanted`): the groups read in full are
+ * those of these tuples' events.
+ */
+export async function wantedOwners(
+  db: ChunkDb,
+  q: UsageQuery,
+  wanted: (key: DecisionKey) => boolean,
+): Promise<SelectorTuple[]> {
+  const owners = new Map<string, SelectorTuple>();
+  await readGroups(db, decisionKeysSql(q), (key) => {
+    const k = tupleKey(key.own);
+    if (!owners.has(k) && wanted(key)) owners.set(k, key.own);
+  });
+  return [...owners.values()];
 }
 
 /** A count as a DOUBLE without NULLs (the chunk's doubles are read as they lie): 0 for none, the day NaN. */

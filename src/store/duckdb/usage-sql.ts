@@ -23,7 +23,7 @@
  *     times its event count.
  */
 import { TOKEN_COLUMNS } from '../../core/ai-work.js';
-import { AGGREGATE_OPERATIONS } from '../../core/event.js';
+import { AGGREGATE_OPERATIONS, RICH_COUNT_FIELDS } from '../../core/event.js';
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
 import { sampleColumns, sqlString } from '../rows.js';
 
@@ -191,7 +191,12 @@ export function usageSetupSql(q: UsageQuery): string[] {
  * `self` otherwise: whether the span's own identity is shared, and so
  * whether `self` means `no_invoker`, is core's to say.
  */
-export function usageGroupsSql(q: UsageQuery, varying: VaryingPairs, sampled = true): string {
+export function usageGroupsSql(
+  q: UsageQuery,
+  varying: VaryingPairs,
+  sampled = true,
+  owners: readonly SelectorTuple[] | null = null,
+): string {
   const cuts = q.boundaries.filter((b) => b > q.from && b < q.to);
   const tiers = [...new Set(q.tierThresholds ?? [])].sort((a, b) => a - b);
   const clock = [...new Set(q.timeOfDayCuts ?? [])].filter((c) => c > 0 && c < 86_400).sort((a, b) => a - b);
@@ -214,16 +219,61 @@ SELECT w.api_key, w.service, w.agent, w.project,
        ${pairBand(varying.timeOfDay, clockBand)} AS clock,
        epoch_ms(min(w.time)) AS time,
        count(*) AS events, sum(w.requests) AS requests, sum(CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END) AS tier_units,
-       sum(w.input_tokens) AS input_tokens, sum(w.output_tokens) AS output_tokens,
-       sum(w.cache_read_tokens) AS cache_read_tokens, sum(w.cache_write_tokens) AS cache_write_tokens,
-       sum(w.reasoning_tokens) AS reasoning_tokens,
-       sum(w.cache_write_1h_tokens) AS cache_write_1h_tokens,
-       sum(w.input_audio_tokens) AS input_audio_tokens, sum(w.output_audio_tokens) AS output_audio_tokens,
+       ${GROUP_SUMS.map((c) => `sum(w.${c}) AS ${c}`).join(', ')},
        w.units,
        ${sampleColumns(q, sampled)},
        count(*) FILTER (WHERE w.status = 'error') AS errors
-FROM (${resolvedEvents(`time >= ${ts(q.from)} AND time < ${ts(q.to)}`)}) w
+FROM (${resolvedEvents(windowOf(q), owners)}) w
 GROUP BY ALL`;
+}
+
+/**
+ * The window's decision keys (core/usage.ts `DecisionKey`): the columns of
+ * `usageGroupsSql`, grouped only by those a decision and the tenant check
+ * read, the others empty and the counts zero. A month has about a million
+ * of them against one and a half million groups, and half the grouping's work.
+ */
+export function decisionKeysSql(q: UsageQuery): string {
+  const cuts = q.boundaries.filter((b) => b > q.from && b < q.to);
+  const zero = (c: string) => `0::BIGINT AS ${c}`;
+  return `
+SELECT w.api_key, w.service, w.agent, w.project,
+       w.p_api_key, w.p_service, w.p_agent, w.p_project,
+       CASE WHEN coalesce(w.payer_found, false) THEN 'invoker' ELSE 'self' END AS rollup,
+       coalesce(w.tenant, w.tenant_found) AS tenant,
+       NULL::VARCHAR AS environment, NULL::VARCHAR AS provider, w.model, NULL::VARCHAR AS operation,
+       NULL::VARCHAR AS tool, NULL::VARCHAR AS data_source, false AS wrapper, NULL::BIGINT AS day,
+       ${bandCase('w.time', cuts.map(ts), '<')} AS segment, 0 AS tier, 0 AS clock,
+       epoch_ms(min(w.time)) AS time, count(*) AS events,
+       ${['requests', 'tier_units', ...GROUP_SUMS, 'errors'].map(zero).join(', ')},
+       NULL::VARCHAR AS units, NULL::VARCHAR AS adjusted_count, NULL::VARCHAR AS sample_unit, false AS from_report
+FROM (${resolvedEvents(windowOf(q))}) w
+GROUP BY ALL`;
+}
+
+const windowOf = (q: UsageQuery) => `time >= ${ts(q.from)} AND time < ${ts(q.to)}`;
+
+/** The token sums of a group. */
+const GROUP_SUMS = [
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
+  ...RICH_COUNT_FIELDS,
+] as const;
+
+/**
+ * Events whose own selectors are one of `owners`, compared as one text
+ * (a value holding the separators can only let more events through: the
+ * reader tests each group it gets).
+ */
+function ownedBy(owners: readonly SelectorTuple[]): string {
+  if (owners.length === 0) return 'false';
+  const fields = ['api_key', 'service', 'agent', 'project'] as const;
+  const column = fields.map((f) => `coalesce(${f}, chr(30))`).join(' || chr(31) || ');
+  const text = (t: SelectorTuple) => fields.map((f) => t[f] ?? '\u001e').join('\u001f');
+  return `(${column}) IN (${owners.map((t) => sqlString(text(t))).join(', ')})`;
 }
 
 /**
@@ -232,15 +282,16 @@ GROUP BY ALL`;
  * ancestors to find, nor descendants): the others, most of a month, skip
  * the joins and the hashing of their ids.
  */
-function resolvedEvents(window: string): string {
+function resolvedEvents(window: string, owners: readonly SelectorTuple[] | null = null): string {
+  const own = owners === null ? '' : ` AND ${ownedBy(owners)}`;
   return `
   SELECT w.*, r.payer_found, r.p_api_key, r.p_service, r.p_agent, r.p_project, r.tenant_found,
          x.node IS NOT NULL AS wrapper
-  FROM (SELECT *, ${NODE('span_id', 'trace_id')} AS node FROM events WHERE ${window} AND trace_id IS NOT NULL) w
+  FROM (SELECT *, ${NODE('span_id', 'trace_id')} AS node FROM events WHERE ${window} AND trace_id IS NOT NULL${own}) w
   LEFT JOIN tally_resolved r ON r.node = w.node LEFT JOIN tally_wrappers x ON x.node = w.node
   UNION ALL
   SELECT w.*, NULL::UHUGEINT, NULL::BOOLEAN, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, false
-  FROM events w WHERE w.${window} AND w.trace_id IS NULL`;
+  FROM events w WHERE w.${window} AND w.trace_id IS NULL${own}`;
 }
 
 /** The (provider, model) pairs of the window, each with whether any of its events is sampled. */
