@@ -11,8 +11,9 @@
  *  1. `tally_tuples`: the selector tuples that are shared or can pay (from core);
  *  2. `tally_needs`: spans of the window that need their ancestors (spans with
  *     a trace id and a parent, as in core/trace-walk.ts);
- *  3. `tally_spans`: every stored span of those traces, the events' and the
- *     trace links' (spans that are not AI work, SPEC §3.2);
+ *  3. `tally_spans`: the stored spans of those traces that are some span's
+ *     parent (the events' and the trace links', SPEC §3.2), the only ones the
+ *     walk looks up;
  *  4. `tally_resolved`: the walk up the tree, one row per span in need; the
  *     walk carries the paying ancestor's node, its selectors are looked up once
  *     at the end;
@@ -141,6 +142,9 @@ function tuplesValues(shared: readonly SelectorTuple[], payers: readonly Selecto
   return [...shared.map((t) => row(t, true)), ...payers.map((t) => row(t, false))].join(', ');
 }
 
+/** A span of a trace where some span of the window needs its ancestors. */
+const NEEDED_TRACE = `e.trace_id IS NOT NULL AND hash(e.trace_id) IN (SELECT DISTINCT hash(trace_id) FROM tally_needs)`;
+
 /** The statements that prepare the temporary tables, in order. */
 export function usageSetupSql(q: UsageQuery): string[] {
   const window = `time >= ${ts(q.from)} AND time < ${ts(q.to)}`;
@@ -154,13 +158,17 @@ export function usageSetupSql(q: UsageQuery): string[] {
             coalesce(t.shared, false) AS want_payer, e.tenant
      FROM events e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
      WHERE e.${window} AND e.trace_id IS NOT NULL AND e.parent_span_id IS NOT NULL AND (coalesce(t.shared, false) OR e.tenant IS NULL)`,
+    // Only the spans that are some span's parent: the walk looks spans up by a parent's node alone.
     `CREATE OR REPLACE TEMP TABLE tally_spans AS
+     WITH parents AS (
+       SELECT DISTINCT ${NODE('e.parent_span_id')} AS node FROM (${TRACE_NODES}) e
+       WHERE e.parent_span_id IS NOT NULL AND ${NEEDED_TRACE})
      SELECT ${NODE('e.span_id')} AS node, any_value(${NODE('e.parent_span_id')}) AS next_node,
             any_value(e.tenant) AS tenant,
             any_value(e.api_key) AS api_key, any_value(e.service) AS service, any_value(e.agent) AS agent,
             any_value(e.project) AS project, bool_or(coalesce(t.can_pay, false)) AS can_pay
      FROM (${TRACE_NODES}) e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
-     WHERE e.trace_id IS NOT NULL AND hash(e.trace_id) IN (SELECT DISTINCT hash(trace_id) FROM tally_needs)
+     WHERE ${NEEDED_TRACE} AND ${NODE('e.span_id')} IN (SELECT node FROM parents)
      GROUP BY node`,
     `CREATE OR REPLACE TEMP TABLE tally_resolved AS
      WITH RECURSIVE walk AS (
