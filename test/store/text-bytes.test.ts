@@ -129,7 +129,7 @@ describe('RowTextHasher', () => {
 describe('RowTextSink', () => {
   it('hands every row of several connections at once to the hasher: constant and inline values too', async () => {
     const instance = await DuckDBInstance.create(':memory:');
-    const conns = [await instance.connect(), await instance.connect()];
+    const conns = [await instance.connect(), await instance.connect(), await instance.connect()];
     try {
       await conns[0]?.run(`CREATE TABLE t AS SELECT (i % 3)::INTEGER AS batch_seq,
           CASE WHEN i % 5 = 0 THEN 'short ' || (i % 7) ELSE concat_ws(chr(31), 'row', i, repeat('é', i % 40)) END AS t
@@ -144,8 +144,11 @@ describe('RowTextSink', () => {
       await sink.hash(hasher, [
         { db: db(conns[0]), textsSql: 'SELECT batch_seq, t FROM t WHERE rowid < 10000' },
         // A constant batch number and a constant text (DuckDB passes them as constant vectors).
-        { db: db(conns[1]), textsSql: "SELECT 7 AS batch_seq, 'the same text for every row' AS t FROM range(5000)" },
-        { db: db(conns[1]), textsSql: 'SELECT batch_seq, t FROM t WHERE rowid >= 10000' },
+        {
+          db: db(conns[1]),
+          textsSql: "SELECT 7 AS batch_seq, 'the same text for every row' AS t FROM range(5000)",
+        },
+        { db: db(conns[2]), textsSql: 'SELECT batch_seq, t FROM t WHERE rowid >= 10000' },
       ]);
       const expected = new RowTextHasher();
       const rows = (await conns[0]?.runAndReadAll('SELECT batch_seq, t FROM t'))?.getRows() ?? [];

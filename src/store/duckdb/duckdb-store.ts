@@ -178,8 +178,6 @@ export class DuckDBStore implements Store {
   };
   /** Whether the log's columns are in `LOG_COLUMNS` order (null: not checked yet). */
   private logOrder: boolean | null = null;
-  /** The function that hands row texts to Node's hasher (registered at its first use). */
-  private rowTextSink: RowTextSink | null = null;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -189,6 +187,8 @@ export class DuckDBStore implements Store {
     private readonly hashInNodeMax: number,
     private readonly keyFilterUse: { max: number; after: number },
     private readonly verifyWindow: number | undefined,
+    /** The function that hands row texts to Node's hasher. */
+    private readonly sink: RowTextSink,
   ) {}
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
@@ -198,14 +198,17 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw heldOrFailed(path, e);
     }
+    const conn = await instance.connect();
     const store = new DuckDBStore(
       instance,
-      await instance.connect(),
+      conn,
       opts.hashTextsMax ?? HASH_TEXTS_MAX,
       opts.readTimeoutMs,
       opts.hashInNodeMax ?? HASH_IN_NODE_MAX,
       { max: opts.keyFilterMax ?? KEY_FILTER_MAX, after: opts.keyFilterAfter ?? KEY_FILTER_AFTER },
       opts.verifyWindow,
+      // Registered outside any transaction: one rolled back would take the function with it.
+      RowTextSink.register(conn),
     );
     await store.migrate();
     return store;
@@ -506,7 +509,7 @@ export class DuckDBStore implements Store {
           },
           async (side) => {
             const actual = await this.withReaders((readers) =>
-              logContent(readers, this.sink(), this.verifyWindow),
+              logContent(readers, this.sink, this.verifyWindow),
             );
             const recorded = recordedBatches(await this.rows(RECORDED_BATCHES_SQL));
             const { links, superseded } = await side;
@@ -567,12 +570,6 @@ export class DuckDBStore implements Store {
     } finally {
       for (const conn of extra) conn.closeSync();
     }
-  }
-
-  /** The row-text function of this store's database, registered once. */
-  private sink(): RowTextSink {
-    this.rowTextSink ??= RowTextSink.register(this.conn);
-    return this.rowTextSink;
   }
 
   /**
@@ -942,7 +939,7 @@ export class DuckDBStore implements Store {
       const rows = await this.rows(rowTextsSql(DUCKDB_AUDIT, 'event_log', where));
       return contentFromRowTexts(rows.map((r) => ({ seq: num(r.batch_seq), text: String(r.t) })));
     }
-    return stored <= this.hashTextsMax ? textContent(this.db, this.sink(), where) : this.contentHashes(where);
+    return stored <= this.hashTextsMax ? textContent(this.db, this.sink, where) : this.contentHashes(where);
   }
 
   private async contentHashes(where = ''): Promise<Map<number, BatchContent>> {
