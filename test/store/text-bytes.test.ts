@@ -164,6 +164,35 @@ describe('RowTextSink', () => {
   });
 });
 
+describe('RowTextSink after a failed statement', () => {
+  it('lets the hasher go only once every statement of the hash has ended', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const conns = [await instance.connect(), await instance.connect(), await instance.connect()];
+    const db = (conn: DuckDBConnection | undefined) => ({
+      rows: async (sql: string) => (await (conn as DuckDBConnection).runAndReadAll(sql)).getRowObjectsJS(),
+      run: async () => 0,
+      chunks: async () => undefined,
+    });
+    try {
+      const sink = RowTextSink.register(conns[0] as DuckDBConnection);
+      const failed = sink.hash(new RowTextHasher(), [
+        { db: db(conns[0]), textsSql: 'SELECT 1 AS batch_seq, NULL::VARCHAR AS t' },
+        { db: db(conns[1]), textsSql: "SELECT 1 AS batch_seq, 'row ' || i AS t FROM range(3000000) r(i)" },
+      ]);
+      await expect(failed).rejects.toThrow(/NULL/);
+      // The long statement does not go on feeding the next hash.
+      const next = new RowTextHasher();
+      await sink.hash(next, [{ db: db(conns[2]), textsSql: "SELECT 2 AS batch_seq, 'only' AS t" }]);
+      const expected = new RowTextHasher();
+      expected.add(2, 'only');
+      expect(next.finish()).toEqual(expected.finish());
+    } finally {
+      for (const c of conns) c.closeSync();
+      instance.closeSync();
+    }
+  });
+});
+
 describe('sortedDigests', () => {
   it('sorts 32-byte digests bytewise, also those alike in their first five bytes, on its fast and its slow path', () => {
     const digests: Buffer[] = [];

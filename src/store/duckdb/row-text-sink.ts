@@ -51,11 +51,13 @@ export class RowTextSink {
     if (this.hasher !== null) throw new Error('RowTextSink: a hash is already running');
     this.hasher = hasher;
     try {
-      await Promise.all(
+      // Every statement ended before the hasher is let go, even when one failed.
+      const ended = await Promise.allSettled(
         queries.map(({ db, textsSql }) =>
           db.rows(`SELECT count(${NAME}(batch_seq, t)) AS n FROM (${textsSql}) r`),
         ),
       );
+      for (const e of ended) if (e.status === 'rejected') throw e.reason;
     } finally {
       this.hasher = null;
     }
