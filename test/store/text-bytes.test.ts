@@ -177,7 +177,7 @@ describe('RowTextSink after a failed statement', () => {
       const sink = RowTextSink.register(conns[0] as DuckDBConnection);
       const failed = sink.hash(new RowTextHasher(), [
         { db: db(conns[0]), textsSql: 'SELECT 1 AS batch_seq, NULL::VARCHAR AS t' },
-        { db: db(conns[1]), textsSql: "SELECT 1 AS batch_seq, 'row ' || i AS t FROM range(3000000) r(i)" },
+        { db: db(conns[1]), textsSql: "SELECT 1 AS batch_seq, 'row ' || i AS t FROM range(1000000) r(i)" },
       ]);
       await expect(failed).rejects.toThrow(/NULL/);
       // The long statement does not go on feeding the next hash.
