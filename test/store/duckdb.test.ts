@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -140,6 +140,31 @@ describe('DuckDB direct append', () => {
         superseded: 0,
       });
       expect(await store.verify()).toMatchObject({ ok: true, batches: 2, events: 2 });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('DuckDB row texts hashed in Node', () => {
+  const line = (id: string, extra = '') =>
+    JSON.stringify({ ...event(id), time: new Date(event(id).time).toISOString() }).replace('{', `{${extra}`);
+
+  it('hashes the next file after one rolled back once its rows were hashed', async () => {
+    const file = await tempFile();
+    const store = await DuckDBStore.open(file, { hashInNodeMax: 0 });
+    try {
+      // The unknown key is found by the scan of the file, after the rows were inserted and hashed.
+      const bad = path.join(path.dirname(file), 'bad.jsonl');
+      await writeFile(bad, `${line('a')}\n${line('b', '"input_token":5,')}\n`);
+      const opts = { label: 'f', now: Date.UTC(2026, 9, 15) };
+      await expect(store.ingestCanonicalFile(bad, 'jsonl', opts)).rejects.toMatchObject({
+        code: 'invalid_input',
+      });
+      const good = path.join(path.dirname(file), 'good.jsonl');
+      await writeFile(good, `${line('a')}\n${line('b')}\n`);
+      expect(await store.ingestCanonicalFile(good, 'jsonl', opts)).toMatchObject({ batch: 1, stored: 2 });
+      expect(await store.verify()).toMatchObject({ ok: true, batches: 1, events: 2 });
     } finally {
       await store.close();
     }

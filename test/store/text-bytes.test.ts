@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RowTextHasher, sortedDigests } from '../../src/store/audit.js';
 import { rowIdRanges, windows } from '../../src/store/duckdb/log-content.js';
+import { RowTextSink } from '../../src/store/duckdb/row-text-sink.js';
 import { eachTextBytes, integerColumn } from '../../src/store/duckdb/text-bytes.js';
 
 describe('reading a chunk as bytes', () => {
@@ -122,6 +123,73 @@ describe('RowTextHasher', () => {
     expect(out.get(9)).toEqual({ count: 300, content: reference(few) });
     expect(out.get(7)).toEqual({ count: 6667, content: reference(texts.filter((_, i) => i % 3 === 0)) });
     expect(out.get(2)).toEqual({ count: 13333, content: reference(texts.filter((_, i) => i % 3 !== 0)) });
+  });
+});
+
+describe('RowTextSink', () => {
+  it('hands every row of several connections at once to the hasher: constant and inline values too', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const conns = [await instance.connect(), await instance.connect(), await instance.connect()];
+    try {
+      await conns[0]?.run(`CREATE TABLE t AS SELECT (i % 3)::INTEGER AS batch_seq,
+          CASE WHEN i % 5 = 0 THEN 'short ' || (i % 7) ELSE concat_ws(chr(31), 'row', i, repeat('é', i % 40)) END AS t
+        FROM range(30000) r(i)`);
+      const sink = RowTextSink.register(conns[0] as DuckDBConnection);
+      const db = (conn: DuckDBConnection | undefined) => ({
+        rows: async (sql: string) => (await (conn as DuckDBConnection).runAndReadAll(sql)).getRowObjectsJS(),
+        run: async () => 0,
+        chunks: async () => undefined,
+      });
+      const hasher = new RowTextHasher();
+      await sink.hash(hasher, [
+        { db: db(conns[0]), textsSql: 'SELECT batch_seq, t FROM t WHERE rowid < 10000' },
+        // A constant batch number and a constant text (DuckDB passes them as constant vectors).
+        {
+          db: db(conns[1]),
+          textsSql: "SELECT 7 AS batch_seq, 'the same text for every row' AS t FROM range(5000)",
+        },
+        { db: db(conns[2]), textsSql: 'SELECT batch_seq, t FROM t WHERE rowid >= 10000' },
+      ]);
+      const expected = new RowTextHasher();
+      const rows = (await conns[0]?.runAndReadAll('SELECT batch_seq, t FROM t'))?.getRows() ?? [];
+      for (const [seq, t] of rows) expected.add(Number(seq), String(t));
+      for (let i = 0; i < 5000; i++) expected.add(7, 'the same text for every row');
+      expect(hasher.finish()).toEqual(expected.finish());
+      // Outside a hash the function refuses to run rather than drop rows.
+      await expect(conns[1]?.run("SELECT tally_hash_row_text(1, 'x')")).rejects.toThrow(/only by the store/);
+    } finally {
+      for (const c of conns) c.closeSync();
+      instance.closeSync();
+    }
+  });
+});
+
+describe('RowTextSink after a failed statement', () => {
+  it('lets the hasher go only once every statement of the hash has ended', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const conns = [await instance.connect(), await instance.connect(), await instance.connect()];
+    const db = (conn: DuckDBConnection | undefined) => ({
+      rows: async (sql: string) => (await (conn as DuckDBConnection).runAndReadAll(sql)).getRowObjectsJS(),
+      run: async () => 0,
+      chunks: async () => undefined,
+    });
+    try {
+      const sink = RowTextSink.register(conns[0] as DuckDBConnection);
+      const failed = sink.hash(new RowTextHasher(), [
+        { db: db(conns[0]), textsSql: 'SELECT 1 AS batch_seq, NULL::VARCHAR AS t' },
+        { db: db(conns[1]), textsSql: "SELECT 1 AS batch_seq, 'row ' || i AS t FROM range(1000000) r(i)" },
+      ]);
+      await expect(failed).rejects.toThrow(/NULL/);
+      // The long statement does not go on feeding the next hash.
+      const next = new RowTextHasher();
+      await sink.hash(next, [{ db: db(conns[2]), textsSql: "SELECT 2 AS batch_seq, 'only' AS t" }]);
+      const expected = new RowTextHasher();
+      expected.add(2, 'only');
+      expect(next.finish()).toEqual(expected.finish());
+    } finally {
+      for (const c of conns) c.closeSync();
+      instance.closeSync();
+    }
   });
 });
 

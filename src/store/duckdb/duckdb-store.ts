@@ -85,6 +85,7 @@ import {
   selectorUsageSql,
   traceEventsSql,
 } from './replay-sql.js';
+import { RowTextSink } from './row-text-sink.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
@@ -186,6 +187,8 @@ export class DuckDBStore implements Store {
     private readonly hashInNodeMax: number,
     private readonly keyFilterUse: { max: number; after: number },
     private readonly verifyWindow: number | undefined,
+    /** The function that hands row texts to Node's hasher. */
+    private readonly sink: RowTextSink,
   ) {}
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
@@ -195,14 +198,17 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw heldOrFailed(path, e);
     }
+    const conn = await instance.connect();
     const store = new DuckDBStore(
       instance,
-      await instance.connect(),
+      conn,
       opts.hashTextsMax ?? HASH_TEXTS_MAX,
       opts.readTimeoutMs,
       opts.hashInNodeMax ?? HASH_IN_NODE_MAX,
       { max: opts.keyFilterMax ?? KEY_FILTER_MAX, after: opts.keyFilterAfter ?? KEY_FILTER_AFTER },
       opts.verifyWindow,
+      // Registered outside any transaction: one rolled back would take the function with it.
+      RowTextSink.register(conn),
     );
     await store.migrate();
     return store;
@@ -487,12 +493,51 @@ export class DuckDBStore implements Store {
 
   verify(): Promise<VerifyResult> {
     return this.serial(() =>
-      this.underVerifyLimit(async () => {
-        const actual = await this.withReaders((readers) => logContent(readers, this.verifyWindow));
-        const recorded = recordedBatches(await this.rows(RECORDED_BATCHES_SQL));
-        return verdict(recorded, actual, () => this.checkSuperseded(), await this.linkContent());
-      }),
+      this.underVerifyLimit(() =>
+        this.beside(
+          // The links and the superseded markers are read while the log is hashed; the check's
+          // answer (or failure) counts only when every batch matches, as `verdict` says.
+          async (db) => {
+            const links = await this.linkContent('', db);
+            const superseded = await this.checkSuperseded(db).then(
+              (firstBad) => () => firstBad,
+              (e: unknown) => () => {
+                throw e;
+              },
+            );
+            return { links, superseded };
+          },
+          async (side) => {
+            const actual = await this.withReaders((readers) =>
+              logContent(readers, this.sink, this.verifyWindow),
+            );
+            const recorded = recordedBatches(await this.rows(RECORDED_BATCHES_SQL));
+            const { links, superseded } = await side;
+            return verdict(recorded, actual, async () => superseded(), links);
+          },
+        ),
+      ),
     );
+  }
+
+  /**
+   * Runs `read` on a connection of its own while `body` runs (given `read`'s promise); the
+   * connection is closed once both have ended.
+   */
+  private async beside<S, T>(
+    read: (db: Db) => Promise<S>,
+    body: (side: Promise<S>) => Promise<T>,
+  ): Promise<T> {
+    const conn = await this.instance.connect();
+    const side = read(this.dbOn(conn));
+    // Handled at once, so that a failure while `body` has not yet awaited it is not unhandled.
+    const ended = side.catch(() => undefined);
+    try {
+      return await body(side);
+    } finally {
+      await ended;
+      conn.closeSync();
+    }
   }
 
   /**
@@ -534,8 +579,8 @@ export class DuckDBStore implements Store {
    * the usage-report sources and the sources with markers, not the whole
    * log, to keep verify within the memory of a large store).
    */
-  private async checkSuperseded(): Promise<VerifyResult['firstBad']> {
-    const [r] = await this.rows(supersededCheckSql(RESTATABLE_SOURCES));
+  private async checkSuperseded(db: Db): Promise<VerifyResult['firstBad']> {
+    const [r] = await db.rows(supersededCheckSql(RESTATABLE_SOURCES));
     const opt = (v: unknown) => (v === null || v === undefined ? null : num(v));
     return supersededVerdict(opt(r?.bad_marker), opt(r?.twice));
   }
@@ -775,8 +820,8 @@ export class DuckDBStore implements Store {
   }
 
   /** The links content hash of each batch that stored trace links. */
-  private async linkContent(where = ''): Promise<Map<number, BatchContent>> {
-    const rows = await this.rows(linkBucketHashesSql(DUCKDB_AUDIT, where));
+  private async linkContent(where = '', db: Db = this.db): Promise<Map<number, BatchContent>> {
+    const rows = await db.rows(linkBucketHashesSql(DUCKDB_AUDIT, where));
     return contentFromBuckets(
       rows.map((r) => ({ seq: num(r.batch_seq), bucketHash: String(r.bucket_hash), count: num(r.n) })),
     );
@@ -897,7 +942,7 @@ export class DuckDBStore implements Store {
       const rows = await this.rows(rowTextsSql(DUCKDB_AUDIT, 'event_log', where));
       return contentFromRowTexts(rows.map((r) => ({ seq: num(r.batch_seq), text: String(r.t) })));
     }
-    return stored <= this.hashTextsMax ? textContent(this.db, where) : this.contentHashes(where);
+    return stored <= this.hashTextsMax ? textContent(this.db, this.sink, where) : this.contentHashes(where);
   }
 
   private async contentHashes(where = ''): Promise<Map<number, BatchContent>> {

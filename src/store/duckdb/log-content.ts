@@ -2,9 +2,9 @@
  * The count and content hash of every batch of the event log, as `verify`
  * recomputes them: DuckDB writes each row's text (`rowTextsSql`, the one
  * definition) and Node hashes it (`RowTextHasher`, OpenSSL's SHA-256, several
- * times faster than DuckDB's), several readers at once, each on its own
- * connection and its own range of row ids, so that DuckDB writes the texts on
- * every thread while Node hashes.
+ * times faster than DuckDB's) as DuckDB hands it over (`RowTextSink`), several
+ * readers at once, each on its own connection and its own range of row ids, so
+ * that DuckDB writes the texts on every thread while Node hashes.
  *
  * Memory: the log is read a window of whole batches at a time (up to
  * `WINDOW_EVENTS` events, or one batch larger than that), and the hasher keeps
@@ -12,7 +12,7 @@
  */
 import { type BatchContent, RowTextHasher, rowTextsSql } from '../audit.js';
 import { DUCKDB_AUDIT } from './audit.js';
-import { eachTextBytes, integerColumn } from './text-bytes.js';
+import type { RowTextSink } from './row-text-sink.js';
 import type { ChunkDb } from './usage-read.js';
 
 /** The events read before their batches are hashed and their row hashes let go. */
@@ -30,6 +30,7 @@ interface Window {
 /** Every batch's count and content hash; `readers` are connections to the same database, used at once. */
 export async function logContent(
   readers: readonly ChunkDb[],
+  sink: RowTextSink,
   windowEvents = WINDOW_EVENTS,
 ): Promise<Map<number, BatchContent>> {
   const [first] = readers;
@@ -37,14 +38,14 @@ export async function logContent(
   const out = new Map<number, BatchContent>();
   for (const w of windows(await batchSpans(first), windowEvents)) {
     const hasher = new RowTextHasher();
-    await Promise.all(
-      rowIdRanges(w, readers.length).map(([lo, hi], i) =>
-        readTexts(
-          readers[i] as ChunkDb,
+    await sink.hash(
+      hasher,
+      rowIdRanges(w, readers.length).map(([lo, hi], i) => ({
+        db: readers[i] as ChunkDb,
+        textsSql: eventTextsSql(
           `WHERE batch_seq BETWEEN ${w.from} AND ${w.to} AND rowid BETWEEN ${lo} AND ${hi}`,
-          hasher,
         ),
-      ),
+      })),
     );
     for (const [seq, c] of hasher.finish()) out.set(seq, c);
   }
@@ -93,16 +94,17 @@ export function rowIdRanges(w: Pick<Window, 'lo' | 'hi'>, k: number): [number, n
 }
 
 /** The count and content hash of the batches `where` selects, read on one connection (a batch being stored). */
-export async function textContent(db: ChunkDb, where: string): Promise<Map<number, BatchContent>> {
+export async function textContent(
+  db: ChunkDb,
+  sink: RowTextSink,
+  where: string,
+): Promise<Map<number, BatchContent>> {
   const hasher = new RowTextHasher();
-  await readTexts(db, where, hasher);
+  await sink.hash(hasher, [{ db, textsSql: eventTextsSql(where) }]);
   return hasher.finish();
 }
 
-/** Streams the row texts of the rows `where` selects into the hasher. */
-function readTexts(db: ChunkDb, where: string, hasher: RowTextHasher): Promise<void> {
-  return db.chunks(rowTextsSql(DUCKDB_AUDIT, 'event_log', where), (chunk) => {
-    const seqs = integerColumn(chunk, 0);
-    eachTextBytes(chunk, 1, (bytes, row) => hasher.add(seqs[row] as number, bytes));
-  });
+/** The row texts of the log's rows that `where` selects. */
+function eventTextsSql(where: string): string {
+  return rowTextsSql(DUCKDB_AUDIT, 'event_log', where);
 }

@@ -20,6 +20,9 @@ const bindings = createRequire(import.meta.url)(
 const STRING_T = 16;
 const INLINE_MAX = 12;
 
+/** A data chunk: a result's or a scalar function's input. */
+export type Chunk = Pick<DuckDBDataChunk, 'chunk' | 'rowCount'>;
+
 /**
  * Calls `each` with the UTF-8 bytes of every row of a VARCHAR column without
  * NULLs, and the row's index. Strings that lie end to end in DuckDB's memory
@@ -27,7 +30,7 @@ const INLINE_MAX = 12;
  * one call and handed on as views; the views are valid during the call only.
  */
 export function eachTextBytes(
-  chunk: DuckDBDataChunk,
+  chunk: Chunk,
   column: number,
   each: (bytes: Uint8Array, row: number) => void,
 ): void {
@@ -35,48 +38,60 @@ export function eachTextBytes(
   const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
   noNull(vector, n);
   const data = bindings.vector_get_data(vector, n * STRING_T);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const length = (row: number) => view.getUint32(row * STRING_T, true);
-  const pointer = (row: number) => view.getBigUint64(row * STRING_T + 8, true);
+  const entries = stringEntries(data, n);
   for (let row = 0; row < n; ) {
-    if (length(row) <= INLINE_MAX) {
-      each(data.subarray(row * STRING_T + 4, row * STRING_T + 4 + length(row)), row);
+    const length = entries[row * 4] as number;
+    if (length <= INLINE_MAX) {
+      each(data.subarray(row * STRING_T + 4, row * STRING_T + 4 + length), row);
       row++;
       continue;
     }
     // The run of rows from `row` whose strings follow one another in memory.
-    const start = pointer(row);
-    let end = start + BigInt(length(row));
+    const start = pointerOf(entries, row);
+    let end = start + length;
     let last = row + 1;
-    while (last < n && length(last) > INLINE_MAX && pointer(last) === end) {
-      end += BigInt(length(last));
+    while (last < n && (entries[last * 4] as number) > INLINE_MAX && pointerOf(entries, last) === end) {
+      end += entries[last * 4] as number;
       last++;
     }
     const bytes = bindings.get_data_from_pointer(
       data.buffer as ArrayBuffer,
       data.byteOffset + row * STRING_T + 8,
-      Number(end - start),
+      end - start,
     );
-    for (let at = 0; row < last; row++) {
-      each(bytes.subarray(at, at + length(row)), row);
-      at += length(row);
+    // Plain views (not Buffer's subarray, which builds a Buffer a row).
+    for (let at = bytes.byteOffset; row < last; row++) {
+      const size = entries[row * 4] as number;
+      each(new Uint8Array(bytes.buffer, at, size), row);
+      at += size;
     }
   }
 }
 
+/** A VARCHAR vector's entries as 32-bit words (four a row), copied when not 4-byte aligned. */
+function stringEntries(data: Uint8Array, n: number): Uint32Array {
+  const aligned = data.byteOffset % 4 === 0 ? data : new Uint8Array(data);
+  return new Uint32Array(aligned.buffer, aligned.byteOffset, n * 4);
+}
+
+/** The pointer of a row's string (bytes 8-15, little-endian), as a number (addresses fit in 53 bits). */
+function pointerOf(entries: Uint32Array, row: number): number {
+  return (entries[row * 4 + 2] as number) + (entries[row * 4 + 3] as number) * 2 ** 32;
+}
+
 /** The values of an INTEGER column without NULLs. */
-export function integerColumn(chunk: DuckDBDataChunk, column: number): Int32Array {
+export function integerColumn(chunk: Chunk, column: number): Int32Array {
   return fixedColumn(chunk, column, Int32Array, (view, at) => view.getInt32(at, true));
 }
 
 /** The values of a DOUBLE column without NULLs. */
-export function doubleColumn(chunk: DuckDBDataChunk, column: number): Float64Array {
+export function doubleColumn(chunk: Chunk, column: number): Float64Array {
   return fixedColumn(chunk, column, Float64Array, (view, at) => view.getFloat64(at, true));
 }
 
 /** A fixed-width column without NULLs, copied out of the chunk's memory value by value. */
 function fixedColumn<T extends Int32Array | Float64Array>(
-  chunk: DuckDBDataChunk,
+  chunk: Chunk,
   column: number,
   Kind: { new (n: number): T; readonly BYTES_PER_ELEMENT: number },
   read: (view: DataView, at: number) => number,
