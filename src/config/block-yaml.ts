@@ -468,6 +468,8 @@ function scalar(text: string, line: number): YNode {
 
 /** A one-line scalar's value (quoted text unquoted; a plain scalar's source is its text). */
 function scalarValue(text: string): unknown {
+  // Most scalars of a registry are words, ids and names: text whatever the schema.
+  if (WORDLIKE.test(text) && !WORDS.has(text)) return text;
   if (text.startsWith('"')) return text.slice(1, -1);
   if (text.startsWith("'")) return text.slice(1, -1).replaceAll("''", "'");
   const c = text[0] as string;
@@ -488,6 +490,9 @@ function resolvePlain(text: string): unknown {
 }
 
 const resolved = new Map<string, unknown>();
+
+/** A letter, then letters, digits, blanks and `_ . / ( ) -`: a plain scalar the core schema leaves a string, unless one of WORDS. */
+const WORDLIKE = /^[A-Za-z][A-Za-z0-9_./() -]*$/;
 
 const WORDS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
