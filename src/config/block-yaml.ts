@@ -190,20 +190,26 @@ function pathText(path: ReadonlyArray<string | number>): string {
 /** The lines that hold content (not blank, not only a comment), with their indentation. */
 function contentLines(text: string): Line[] {
   const out: Line[] = [];
-  const raw = text.split('\n');
   let started = false;
-  for (let i = 0; i < raw.length; i++) {
-    const s = raw[i] as string;
-    let indent = 0;
-    while (s.charCodeAt(indent) === 32) indent++;
-    if (indent === s.length || s[indent] === '#') continue;
-    if (!started && s === '---' && hasContentAfter(raw, i)) {
-      started = true;
-      continue;
+  // Each line is cut out once, without its indentation.
+  for (let from = 0, no = 1; from <= text.length; no++) {
+    let end = text.indexOf('\n', from);
+    if (end < 0) end = text.length;
+    let at = from;
+    while (text.charCodeAt(at) === 32) at++;
+    const line = from;
+    from = end + 1;
+    if (at === end || text.charCodeAt(at) === 35 /* # */) continue;
+    const s = text.slice(at, end);
+    if (at === line) {
+      if (!started && s === '---' && hasContentAfter(text, from)) {
+        started = true;
+        continue;
+      }
+      if (s.startsWith('---') || s.startsWith('...') || s.startsWith('%')) throw new GiveUp();
     }
     started = true;
-    if (indent === 0 && (s.startsWith('---') || s.startsWith('...') || s.startsWith('%'))) throw new GiveUp();
-    out.push({ no: i + 1, indent, text: s.slice(indent) });
+    out.push({ no, indent: at - line, text: s });
   }
   return out;
 }
@@ -303,10 +309,10 @@ class Reader {
   }
 }
 
-/** Whether a line after `i` holds content (a lone `---` before nothing is a document of its own). */
-function hasContentAfter(raw: readonly string[], i: number): boolean {
-  for (let k = i + 1; k < raw.length; k++) {
-    const t = (raw[k] as string).trimStart();
+/** Whether a line from `from` on holds content (a lone `---` before nothing is a document of its own). */
+function hasContentAfter(text: string, from: number): boolean {
+  for (const line of text.slice(from).split('\n')) {
+    const t = line.trimStart();
     if (t !== '' && !t.startsWith('#')) return true;
   }
   return false;
