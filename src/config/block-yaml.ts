@@ -346,14 +346,16 @@ function stripComment(text: string): string {
   return (hash < 0 ? s : s.slice(0, hash)).trimEnd();
 }
 
-function closingQuote(s: string): number {
-  const q = s[0] as string;
+/** Where the quoted scalar that opens at `from` closes. */
+function closingQuote(s: string, from = 0): number {
+  const q = s[from] as string;
   if (q === '"') {
-    const end = s.indexOf('"', 1);
-    if (end < 0 || s.slice(1, end).includes('\\')) throw new GiveUp();
+    const end = s.indexOf('"', from + 1);
+    const backslash = s.indexOf('\\', from + 1);
+    if (end < 0 || (backslash >= 0 && backslash < end)) throw new GiveUp();
     return end;
   }
-  for (let i = 1; i < s.length; i++) {
+  for (let i = from + 1; i < s.length; i++) {
     if (s[i] !== "'") continue;
     if (s[i + 1] === "'") i++;
     else return i;
@@ -398,43 +400,49 @@ class FlowReader {
 
   private map(): unknown {
     const node = this.b.map(this.line);
-    this.entries('}', () => {
-      const text = this.plainOrQuoted();
-      const quoted = text.startsWith('"') || text.startsWith("'");
-      if (!KEY.test(quoted ? (scalarValue(text) as string) : text)) throw new GiveUp();
-      if (this.text[this.at] !== ':' || this.text[this.at + 1] !== ' ') throw new GiveUp();
-      this.at++;
-      const key = this.b.key(text, this.line);
-      const name = this.b.name(key);
-      this.b.path.push(name);
-      const value = this.node();
-      this.b.path.pop();
-      if (!this.b.set(node, name, key, value)) throw new GiveUp();
-    });
+    this.entries('}', node);
     return node;
   }
 
   private seq(): unknown {
     const node = this.b.seq(this.line);
-    let i = 0;
-    this.entries(']', () => {
-      this.b.path.push(i++);
-      this.b.push(node, this.node());
-      this.b.path.pop();
-    });
+    this.entries(']', node);
     return node;
   }
 
-  /** `open entry, entry close`, at least one entry unless empty; the reader stands after the close. */
-  private entries(close: string, entry: () => void): void {
+  /** `key: value` of a mapping. */
+  private mapEntry(node: unknown): void {
+    const text = this.plainOrQuoted();
+    const quoted = text.startsWith('"') || text.startsWith("'");
+    if (!KEY.test(quoted ? (scalarValue(text) as string) : text)) throw new GiveUp();
+    if (this.text[this.at] !== ':' || this.text[this.at + 1] !== ' ') throw new GiveUp();
+    this.at++;
+    const key = this.b.key(text, this.line);
+    const name = this.b.name(key);
+    this.b.path.push(name);
+    const value = this.node();
+    this.b.path.pop();
+    if (!this.b.set(node, name, key, value)) throw new GiveUp();
+  }
+
+  /** The `i`th item of a list. */
+  private seqEntry(node: unknown, i: number): void {
+    this.b.path.push(i);
+    this.b.push(node, this.node());
+    this.b.path.pop();
+  }
+
+  /** `open entry, entry close` (`}` a mapping's, `]` a list's), at least one entry unless empty; the reader stands after the close. */
+  private entries(close: '}' | ']', node: unknown): void {
     this.at++;
     this.space();
     if (this.text[this.at] === close) {
       this.at++;
       return;
     }
-    for (;;) {
-      entry();
+    for (let i = 0; ; i++) {
+      if (close === '}') this.mapEntry(node);
+      else this.seqEntry(node, i);
       this.space();
       const c = this.text[this.at];
       this.at++;
@@ -449,7 +457,7 @@ class FlowReader {
     const start = this.at;
     const c = this.text[start];
     if (c === '"' || c === "'") {
-      this.at = start + closingQuote(this.text.slice(start)) + 1;
+      this.at = closingQuote(this.text, start) + 1;
       return this.text.slice(start, this.at);
     }
     PLAIN_RUN.lastIndex = start;
