@@ -482,10 +482,13 @@ function scalar(text: string, line: number): YNode {
 
 /** A one-line scalar's value (quoted text unquoted; a plain scalar's source is its text). */
 function scalarValue(text: string): unknown {
-  // Most scalars of a registry are words, ids and names: text whatever the schema.
-  if (WORDLIKE.test(text) && !WORDS.has(text)) return text;
-  if (text.startsWith('"')) return text.slice(1, -1);
-  if (text.startsWith("'")) return text.slice(1, -1).replaceAll("''", "'");
+  const first = text.charCodeAt(0);
+  if (first === 34 /* " */) return text.slice(1, -1);
+  if (first === 39 /* ' */) return text.slice(1, -1).replaceAll("''", "'");
+  // Most scalars of a registry are words, ids and names (text whatever the schema), or dates read
+  // before (only a text that passed the checks below is kept).
+  if (isLetter(first) && WORDLIKE.test(text) && !WORDS.has(text)) return text;
+  if (resolved.has(text)) return resolved.get(text);
   const c = text[0] as string;
   if (NOT_PLAIN.has(c) && !(c === '-' && /^-[0-9.]/.test(text))) throw new GiveUp();
   if (/[[\]{}]/.test(text) || text.includes(': ') || text.endsWith(':')) throw new GiveUp();
@@ -496,8 +499,7 @@ function scalarValue(text: string): unknown {
 function resolvePlain(text: string): unknown {
   // Only `~`, digits, signs, dots and the words null, true and false can be other than a string.
   if (isLetter(text.charCodeAt(0)) && !WORDS.has(text)) return text;
-  // Dates and amounts repeat across a registry: each text is resolved once.
-  if (resolved.has(text)) return resolved.get(text);
+  // Dates and amounts repeat across a registry: each text is resolved once (scalarValue looks first).
   const value = byCoreTags(text);
   if (resolved.size < 10_000) resolved.set(text, value);
   return value;
