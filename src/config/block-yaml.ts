@@ -190,20 +190,26 @@ function pathText(path: ReadonlyArray<string | number>): string {
 /** The lines that hold content (not blank, not only a comment), with their indentation. */
 function contentLines(text: string): Line[] {
   const out: Line[] = [];
-  const raw = text.split('\n');
   let started = false;
-  for (let i = 0; i < raw.length; i++) {
-    const s = raw[i] as string;
-    let indent = 0;
-    while (s.charCodeAt(indent) === 32) indent++;
-    if (indent === s.length || s[indent] === '#') continue;
-    if (!started && s === '---' && hasContentAfter(raw, i)) {
-      started = true;
-      continue;
+  // Each line is cut out once, without its indentation.
+  for (let from = 0, no = 1; from <= text.length; no++) {
+    let end = text.indexOf('\n', from);
+    if (end < 0) end = text.length;
+    let at = from;
+    while (text.charCodeAt(at) === 32) at++;
+    const line = from;
+    from = end + 1;
+    if (at === end || text.charCodeAt(at) === 35 /* # */) continue;
+    const s = text.slice(at, end);
+    if (at === line) {
+      if (!started && s === '---' && hasContentAfter(text, from)) {
+        started = true;
+        continue;
+      }
+      if (s.startsWith('---') || s.startsWith('...') || s.startsWith('%')) throw new GiveUp();
     }
     started = true;
-    if (indent === 0 && (s.startsWith('---') || s.startsWith('...') || s.startsWith('%'))) throw new GiveUp();
-    out.push({ no: i + 1, indent, text: s.slice(indent) });
+    out.push({ no, indent: at - line, text: s });
   }
   return out;
 }
@@ -303,10 +309,10 @@ class Reader {
   }
 }
 
-/** Whether a line after `i` holds content (a lone `---` before nothing is a document of its own). */
-function hasContentAfter(raw: readonly string[], i: number): boolean {
-  for (let k = i + 1; k < raw.length; k++) {
-    const t = (raw[k] as string).trimStart();
+/** Whether a line from `from` on holds content (a lone `---` before nothing is a document of its own). */
+function hasContentAfter(text: string, from: number): boolean {
+  for (const line of text.slice(from).split('\n')) {
+    const t = line.trimStart();
     if (t !== '' && !t.startsWith('#')) return true;
   }
   return false;
@@ -340,14 +346,16 @@ function stripComment(text: string): string {
   return (hash < 0 ? s : s.slice(0, hash)).trimEnd();
 }
 
-function closingQuote(s: string): number {
-  const q = s[0] as string;
+/** Where the quoted scalar that opens at `from` closes. */
+function closingQuote(s: string, from = 0): number {
+  const q = s[from] as string;
   if (q === '"') {
-    const end = s.indexOf('"', 1);
-    if (end < 0 || s.slice(1, end).includes('\\')) throw new GiveUp();
+    const end = s.indexOf('"', from + 1);
+    const backslash = s.indexOf('\\', from + 1);
+    if (end < 0 || (backslash >= 0 && backslash < end)) throw new GiveUp();
     return end;
   }
-  for (let i = 1; i < s.length; i++) {
+  for (let i = from + 1; i < s.length; i++) {
     if (s[i] !== "'") continue;
     if (s[i + 1] === "'") i++;
     else return i;
@@ -392,43 +400,49 @@ class FlowReader {
 
   private map(): unknown {
     const node = this.b.map(this.line);
-    this.entries('}', () => {
-      const text = this.plainOrQuoted();
-      const quoted = text.startsWith('"') || text.startsWith("'");
-      if (!KEY.test(quoted ? (scalarValue(text) as string) : text)) throw new GiveUp();
-      if (this.text[this.at] !== ':' || this.text[this.at + 1] !== ' ') throw new GiveUp();
-      this.at++;
-      const key = this.b.key(text, this.line);
-      const name = this.b.name(key);
-      this.b.path.push(name);
-      const value = this.node();
-      this.b.path.pop();
-      if (!this.b.set(node, name, key, value)) throw new GiveUp();
-    });
+    this.entries('}', node);
     return node;
   }
 
   private seq(): unknown {
     const node = this.b.seq(this.line);
-    let i = 0;
-    this.entries(']', () => {
-      this.b.path.push(i++);
-      this.b.push(node, this.node());
-      this.b.path.pop();
-    });
+    this.entries(']', node);
     return node;
   }
 
-  /** `open entry, entry close`, at least one entry unless empty; the reader stands after the close. */
-  private entries(close: string, entry: () => void): void {
+  /** `key: value` of a mapping. */
+  private mapEntry(node: unknown): void {
+    const text = this.plainOrQuoted();
+    const quoted = text.startsWith('"') || text.startsWith("'");
+    if (!KEY.test(quoted ? (scalarValue(text) as string) : text)) throw new GiveUp();
+    if (this.text[this.at] !== ':' || this.text[this.at + 1] !== ' ') throw new GiveUp();
+    this.at++;
+    const key = this.b.key(text, this.line);
+    const name = this.b.name(key);
+    this.b.path.push(name);
+    const value = this.node();
+    this.b.path.pop();
+    if (!this.b.set(node, name, key, value)) throw new GiveUp();
+  }
+
+  /** The `i`th item of a list. */
+  private seqEntry(node: unknown, i: number): void {
+    this.b.path.push(i);
+    this.b.push(node, this.node());
+    this.b.path.pop();
+  }
+
+  /** `open entry, entry close` (`}` a mapping's, `]` a list's), at least one entry unless empty; the reader stands after the close. */
+  private entries(close: '}' | ']', node: unknown): void {
     this.at++;
     this.space();
     if (this.text[this.at] === close) {
       this.at++;
       return;
     }
-    for (;;) {
-      entry();
+    for (let i = 0; ; i++) {
+      if (close === '}') this.mapEntry(node);
+      else this.seqEntry(node, i);
       this.space();
       const c = this.text[this.at];
       this.at++;
@@ -443,7 +457,7 @@ class FlowReader {
     const start = this.at;
     const c = this.text[start];
     if (c === '"' || c === "'") {
-      this.at = start + closingQuote(this.text.slice(start)) + 1;
+      this.at = closingQuote(this.text, start) + 1;
       return this.text.slice(start, this.at);
     }
     PLAIN_RUN.lastIndex = start;
@@ -468,8 +482,13 @@ function scalar(text: string, line: number): YNode {
 
 /** A one-line scalar's value (quoted text unquoted; a plain scalar's source is its text). */
 function scalarValue(text: string): unknown {
-  if (text.startsWith('"')) return text.slice(1, -1);
-  if (text.startsWith("'")) return text.slice(1, -1).replaceAll("''", "'");
+  const first = text.charCodeAt(0);
+  if (first === 34 /* " */) return text.slice(1, -1);
+  if (first === 39 /* ' */) return text.slice(1, -1).replaceAll("''", "'");
+  // Most scalars of a registry are words, ids and names (text whatever the schema), or dates read
+  // before (only a text that passed the checks below is kept).
+  if (isLetter(first) && WORDLIKE.test(text) && !WORDS.has(text)) return text;
+  if (resolved.has(text)) return resolved.get(text);
   const c = text[0] as string;
   if (NOT_PLAIN.has(c) && !(c === '-' && /^-[0-9.]/.test(text))) throw new GiveUp();
   if (/[[\]{}]/.test(text) || text.includes(': ') || text.endsWith(':')) throw new GiveUp();
@@ -480,14 +499,16 @@ function scalarValue(text: string): unknown {
 function resolvePlain(text: string): unknown {
   // Only `~`, digits, signs, dots and the words null, true and false can be other than a string.
   if (isLetter(text.charCodeAt(0)) && !WORDS.has(text)) return text;
-  // Dates and amounts repeat across a registry: each text is resolved once.
-  if (resolved.has(text)) return resolved.get(text);
+  // Dates and amounts repeat across a registry: each text is resolved once (scalarValue looks first).
   const value = byCoreTags(text);
   if (resolved.size < 10_000) resolved.set(text, value);
   return value;
 }
 
 const resolved = new Map<string, unknown>();
+
+/** A letter, then letters, digits, blanks and `_ . / ( ) -`: a plain scalar the core schema leaves a string, unless one of WORDS. */
+const WORDLIKE = /^[A-Za-z][A-Za-z0-9_./() -]*$/;
 
 const WORDS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);

@@ -124,22 +124,27 @@ export function parseConfig(raw: unknown, opts: ParseConfigOptions): Config {
   if (!/^[A-Z]{3}$/.test(currency))
     c.report('currency', `must be a three-letter ISO 4217 code such as USD, not ${show(currency)}`);
 
-  const costCenters = top.list('cost_centers').map(([p, v]) => parseNamed(c, p, v));
-  const tenants = top.list('tenants').map(([p, v]) => parseNamed(c, p, v));
-  const teams = top.list('teams').map(([p, v]) => parseTeam(c, p, v));
-  const applications = top.list('applications').map(([p, v]) => parseApplication(c, p, v));
-  const identities = top.list('identities').map(([p, v]) => parseIdentity(c, p, v));
+  // Each section's ids are known once it is read: every reference names an earlier section.
+  const costCenters = section(top, 'cost_centers', (p, v) => parseNamed(c, p, v));
+  c.known('cost_center', costCenters.items);
+  const tenants = section(top, 'tenants', (p, v) => parseNamed(c, p, v));
+  c.known('tenant', tenants.items);
+  const teams = section(top, 'teams', (p, v) => parseTeam(c, p, v));
+  c.known('team', teams.items);
+  const applications = section(top, 'applications', (p, v) => parseApplication(c, p, v));
+  c.known('application', applications.items);
+  const identities = section(top, 'identities', (p, v) => parseIdentity(c, p, v));
   const prices = parsePrices(c, top.object('prices'));
-  const sharedPools = top.list('shared_pools').map(([p, v]) => parsePool(c, p, v));
+  const sharedPools = section(top, 'shared_pools', (p, v) => parsePool(c, p, v));
   const policy = parsePolicy(top.object('policy'));
-  const access = top.list('access').map(([p, v]) => parseAccess(c, p, v));
-  const budgets = top.list('budgets').map(([p, v]) => parseBudget(c, p, v));
+  const access = section(top, 'access', (p, v) => parseAccess(c, p, v));
+  const budgets = section(top, 'budgets', (p, v) => parseBudget(c, p, v));
   const alerts = top.object('alerts');
   alerts?.allow(['webhook']);
   const alertWebhook = alerts ? (alerts.url('webhook') ?? null) : null;
   const notify = parseNotify(top.object('notify'));
 
-  const sections: Array<Array<At<{ id: string }>>> = [
+  const sections: Array<Section<{ id: string }>> = [
     costCenters,
     tenants,
     teams,
@@ -150,28 +155,23 @@ export function parseConfig(raw: unknown, opts: ParseConfigOptions): Config {
   for (const items of sections) duplicates(c, items, (i) => i.id, 'the same id as');
   duplicates(c, access, (a) => a.tokenSha256, 'the same token as');
   duplicates(c, budgets, (b) => `${b.scope}\0${b.id}`, 'a budget for the same target as');
-  c.checkReferences({
-    cost_center: new Set(costCenters.map((x) => x.id)),
-    team: new Set(teams.map((x) => x.id)),
-    application: new Set(applications.map((x) => x.id)),
-    tenant: new Set(tenants.map((x) => x.id)),
-  });
+  c.checkReferences();
 
   if (c.problems.length > 0) throw new ConfigError(c.problems);
   return {
     store,
     queue,
     currency,
-    costCenters: costCenters.map(({ id, name }) => ({ id, name })),
-    teams: teams.map(({ path: _, ...t }) => t),
-    applications: applications.map(({ path: _, ...a }) => a),
-    tenants: tenants.map(({ id, name }) => ({ id, name })),
-    identities: identities.map(({ path: _, ...i }) => i),
+    costCenters: costCenters.items,
+    teams: teams.items,
+    applications: applications.items,
+    tenants: tenants.items,
+    identities: identities.items,
     prices,
-    sharedPools: sharedPools.map(({ path: _, ...p }) => p),
+    sharedPools: sharedPools.items,
     policy,
-    access: access.map(({ path: _, ...a }) => a),
-    budgets: budgets.map(({ path: _, ...b }) => b),
+    access: access.items,
+    budgets: budgets.items,
     alertWebhook,
     notify,
     sha256: opts.sha256,
@@ -179,6 +179,30 @@ export function parseConfig(raw: unknown, opts: ParseConfigOptions): Config {
 }
 
 type At<T> = T & { path: string };
+
+/**
+ * A path in the configuration (`identities[12].match[0]`), or how to write
+ * it: a registry has hundreds of thousands, and only a problem needs its own.
+ */
+type Path = string | (() => string);
+
+const written = (path: Path): string => (typeof path === 'string' ? path : path());
+
+/** A list of the configuration read entry by entry, with each entry's path (for problems between entries). */
+interface Section<T> {
+  items: T[];
+  paths: Path[];
+}
+
+function section<T>(f: Fields, key: string, parse: (path: Path, v: unknown) => T): Section<T> {
+  const items: T[] = [];
+  const paths: Path[] = [];
+  f.each(key, (v, path) => {
+    items.push(parse(path, v));
+    paths.push(path);
+  });
+  return { items, paths };
+}
 
 /** `notify: { webhook, min_severity, dashboard_url }`: new signals posted to a webhook (server). */
 function parseNotify(f: Fields | null): Config['notify'] {
@@ -196,13 +220,13 @@ function parseNotify(f: Fields | null): Config['notify'] {
   };
 }
 
-function parseNamed(c: Checker, path: string, v: unknown): At<CostCenter | Tenant> {
+function parseNamed(c: Checker, path: Path, v: unknown): CostCenter | Tenant {
   const f = c.fields(path, v, ['id', 'name']);
   const id = f.id();
-  return { path, id, name: f.str('name') ?? id };
+  return { id, name: f.str('name') ?? id };
 }
 
-function parseTeam(c: Checker, path: string, v: unknown): At<Team> {
+function parseTeam(c: Checker, path: Path, v: unknown): Team {
   const f = c.fields(path, v, ['id', 'name', 'cost_center', 'offboarded']);
   const id = f.id();
   const costCenter = parseDatedRefs(c, f, 'cost_center', 'cost_center').map(({ ref, from, until }) => ({
@@ -210,10 +234,10 @@ function parseTeam(c: Checker, path: string, v: unknown): At<Team> {
     from,
     until,
   }));
-  return { path, id, name: f.str('name') ?? id, costCenter, offboarded: f.time('offboarded') };
+  return { id, name: f.str('name') ?? id, costCenter, offboarded: f.time('offboarded') };
 }
 
-function parseApplication(c: Checker, path: string, v: unknown): At<Application> {
+function parseApplication(c: Checker, path: Path, v: unknown): Application {
   const f = c.fields(path, v, ['id', 'name', 'owner', 'retired']);
   const id = f.id();
   const owner = parseDatedRefs(c, f, 'owner', 'team').map(({ ref, from, until }) => ({
@@ -221,7 +245,7 @@ function parseApplication(c: Checker, path: string, v: unknown): At<Application>
     from,
     until,
   }));
-  return { path, id, name: f.str('name') ?? id, owner, retired: f.time('retired') };
+  return { id, name: f.str('name') ?? id, owner, retired: f.time('retired') };
 }
 
 /**
@@ -238,20 +262,19 @@ function parseDatedRefs(c: Checker, f: Fields, key: string, kind: RefKind) {
       `must be a ${kind.replace('_', ' ')} id or a list of {${kind}, from, until}`,
     );
     if (ref === null) return [];
-    c.expect(kind, ref, f.at(key));
+    if (!c.knows(kind, ref)) c.expect(kind, ref, f.at(key));
     return [{ ref, from: null, until: null }];
   }
-  const entries = f.list(key).map(([p, item]) => {
-    const e = c.fields(p, item, [kind, 'from', 'until']);
-    const ref = e.str(kind, true) ?? '';
-    c.expect(kind, ref, e.at(kind));
-    return { ref, ...e.range(), path: p };
+  const entries: Array<{ ref: string; from: number | null; until: number | null; path: Path }> = [];
+  f.each(key, (item, path) => {
+    const e = c.fields(path, item, [kind, 'from', 'until']);
+    entries.push({ ref: e.ref(kind, kind, true) ?? '', ...e.range(), path });
   });
-  checkOverlaps(c, entries, (e) => `overlaps ${e.path}`);
+  checkOverlaps(c, entries, (e) => `overlaps ${written(e.path)}`);
   return entries;
 }
 
-function parseIdentity(c: Checker, path: string, v: unknown): At<Identity> {
+function parseIdentity(c: Checker, path: Path, v: unknown): Identity {
   const f = c.fields(path, v, [
     'id',
     'kind',
@@ -264,30 +287,29 @@ function parseIdentity(c: Checker, path: string, v: unknown): At<Identity> {
     'lifecycle',
   ]);
   const id = f.id();
-  const match = f.list('match', true).map(([p, item]) => parseSelector(c, p, item));
+  const match: Selector[] = [];
+  f.each('match', (item, p) => match.push(parseSelector(c, p, item)), true);
   if (f.get('match') !== undefined && match.length === 0)
     c.report(f.at('match'), 'needs at least one selector');
-  const lifecycle = f.list('lifecycle').map(([p, item]) => {
+  const lifecycle: Identity['lifecycle'] = [];
+  f.each('lifecycle', (item, p) => {
     const e = c.fields(p, item, ['at', 'event']);
-    return { at: e.time('at', true) ?? 0, event: e.oneOf('event', LIFECYCLE, true) ?? 'created' };
+    lifecycle.push({ at: e.time('at', true) ?? 0, event: e.oneOf('event', LIFECYCLE, true) ?? 'created' });
   });
   return {
-    path,
     id,
     kind: f.oneOf('kind', KINDS, true) ?? 'api_key',
-    application: c.expect('application', f.str('application'), f.at('application')),
+    application: f.ref('application', 'application'),
     environment: f.str('environment') ?? 'production',
     shared: f.bool('shared') ?? false,
-    tenants: f.has('tenants')
-      ? f.list('tenants').flatMap(([p, t]) => (t === '*' ? ['*'] : f.item(p, t, 'tenant')))
-      : null,
+    tenants: f.has('tenants') ? f.refList('tenants', 'tenant', '*') : null,
     models: f.has('models') ? f.strList('models') : null,
     match,
     lifecycle: lifecycle.sort((a, b) => a.at - b.at),
   };
 }
 
-function parseSelector(c: Checker, path: string, v: unknown): Selector {
+function parseSelector(c: Checker, path: Path, v: unknown): Selector {
   const f = c.fields(path, v, SELECTOR_FIELDS);
   const selector: Selector = {};
   for (const key of SELECTOR_FIELDS) {
@@ -298,7 +320,7 @@ function parseSelector(c: Checker, path: string, v: unknown): Selector {
     else selector[key] = key === 'api_key' ? normalizeApiKey(value) : value;
   }
   if (f.ok && Object.keys(selector).length === 0) {
-    c.report(path, `a selector needs at least one of ${SELECTOR_FIELDS.join(', ')}`);
+    c.report(written(path), `a selector needs at least one of ${SELECTOR_FIELDS.join(', ')}`);
   }
   return selector;
 }
@@ -350,7 +372,7 @@ function parseModelPrices(c: Checker, entries: Entries): At<ModelPrice>[] {
   });
   duplicates(
     c,
-    models,
+    withPaths(models),
     (m) => `${m.provider.toLowerCase()}\0${m.model.toLowerCase()}\0${m.from}`,
     'the same provider, model and from as',
   );
@@ -390,7 +412,7 @@ function parseUnitPrices(c: Checker, entries: Entries): At<UnitPrice>[] {
     });
   duplicates(
     c,
-    units,
+    withPaths(units),
     (u) => `${u.operation}\0${u.tool}\0${u.dataSource}`,
     'the same operation, tool and data source as',
   );
@@ -409,7 +431,7 @@ function parseUnitRates(c: Checker, entries: Entries): At<UnitRate>[] {
     });
   duplicates(
     c,
-    unitRates,
+    withPaths(unitRates),
     (u) => `${u.unit}\0${u.provider?.toLowerCase() ?? ''}`,
     'the same unit and provider as',
   );
@@ -432,7 +454,7 @@ function parsePrices(c: Checker, f: Fields | null): Config['prices'] {
   };
 }
 
-function parsePool(c: Checker, path: string, v: unknown): At<SharedPool> {
+function parsePool(c: Checker, path: Path, v: unknown): SharedPool {
   const f = c.fields(path, v, ['id', 'amount', 'level', 'method', 'basis', 'weights']);
   const method = f.oneOf('method', METHODS, true) ?? 'even';
   if (method !== 'proportional' && f.has('basis'))
@@ -452,7 +474,6 @@ function parsePool(c: Checker, path: string, v: unknown): At<SharedPool> {
     }
   }
   return {
-    path,
     id: f.id(),
     amount: f.money('amount', true) ?? 0n,
     level,
@@ -489,7 +510,7 @@ function parseSignals(f: Fields | null): SignalThresholds {
   return thresholds;
 }
 
-function parseAccess(c: Checker, path: string, v: unknown): At<AccessToken> {
+function parseAccess(c: Checker, path: Path, v: unknown): AccessToken {
   const f = c.fields(path, v, ['token_sha256', 'role', 'team']);
   const token = f.str('token_sha256', true) ?? '';
   if (token !== '' && !/^[0-9a-fA-F]{64}$/.test(token)) {
@@ -503,13 +524,14 @@ function parseAccess(c: Checker, path: string, v: unknown): At<AccessToken> {
   if (role === 'team' && team === null && f.ok && !f.has('team'))
     c.report(f.at('team'), 'is required for role team');
   if (role !== 'team' && team !== null) c.report(f.at('team'), 'applies only to role team');
-  return { path, tokenSha256: token.toLowerCase(), role, team };
+  return { tokenSha256: token.toLowerCase(), role, team };
 }
 
-function parseBudget(c: Checker, path: string, v: unknown): At<Budget> {
+function parseBudget(c: Checker, path: Path, v: unknown): Budget {
   const f = c.fields(path, v, [...BUDGET_SCOPES, 'monthly', 'alert_at']);
   const scopes = BUDGET_SCOPES.filter((s) => f.has(s));
-  if (scopes.length !== 1 && f.ok) c.report(path, 'needs exactly one of team, application or tenant');
+  if (scopes.length !== 1 && f.ok)
+    c.report(written(path), 'needs exactly one of team, application or tenant');
   const scope = scopes[0] ?? 'team';
   const monthly = f.money('monthly', true);
   if (monthly === 0n) c.report(f.at('monthly'), 'must be more than 0');
@@ -518,23 +540,25 @@ function parseBudget(c: Checker, path: string, v: unknown): At<Budget> {
     if (n <= 0) c.report(`${f.at('alert_at')}[${i}]`, 'must be a per cent above 0');
   });
   const id = c.expect(scope, f.str(scope), f.at(scope)) ?? '';
-  return { path, scope, id, monthly: monthly ?? 0n, alertAt: [...new Set(alertAt)].sort((a, b) => a - b) };
+  return { scope, id, monthly: monthly ?? 0n, alertAt: [...new Set(alertAt)].sort((a, b) => a - b) };
 }
 
-function duplicates<T extends { path: string }>(
-  c: Checker,
-  items: T[],
-  key: (t: T) => string,
-  what: string,
-): void {
-  const seen = new Map<string, T>();
-  for (const item of items) {
+function duplicates<T>(c: Checker, { items, paths }: Section<T>, key: (t: T) => string, what: string): void {
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
     const k = key(item);
     const first = seen.get(k);
-    if (first) c.report(item.path, `has ${what} ${first.path}`);
-    else seen.set(k, item);
-  }
+    if (first !== undefined)
+      c.report(written(paths[i] as Path), `has ${what} ${written(paths[first] as Path)}`);
+    else seen.set(k, i);
+  });
 }
+
+/** Entries that carry their paths, as a section. */
+const withPaths = <T extends { path: string }>(items: T[]): Section<T> => ({
+  items,
+  paths: items.map((i) => i.path),
+});
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -543,7 +567,7 @@ function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 }
 
 /** Reports every entry that starts before an earlier-starting one has ended. */
-function checkOverlaps<T extends { from: number | null; until: number | null; path: string }>(
+function checkOverlaps<T extends { from: number | null; until: number | null; path: Path }>(
   c: Checker,
   entries: T[],
   reason: (earlier: T) => string,
@@ -552,9 +576,15 @@ function checkOverlaps<T extends { from: number | null; until: number | null; pa
   const sorted = valid.sort((a, b) => (a.from ?? -Infinity) - (b.from ?? -Infinity) || 0);
   let open: T | null = null;
   for (const e of sorted) {
-    if (open !== null && (e.from ?? -Infinity) < (open.until ?? Infinity)) c.report(e.path, reason(open));
+    if (open !== null && (e.from ?? -Infinity) < (open.until ?? Infinity))
+      c.report(written(e.path), reason(open));
     if (open === null || (e.until ?? Infinity) > (open.until ?? Infinity)) open = e;
   }
+}
+
+/** A string with more than blanks. */
+function isText(v: unknown): v is string {
+  return typeof v === 'string' && v.trim() !== '';
 }
 
 function isObject(v: unknown): v is Obj {
@@ -570,6 +600,17 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(
 
 /** A date (midnight UTC) or an RFC 3339 time with its zone → epoch ms; null when invalid. */
 export function parseTime(text: string): number | null {
+  // A registry repeats its dates (every identity created the same day): each text is read once.
+  const known = times.get(text);
+  if (known !== undefined) return known;
+  const t = readTime(text);
+  if (times.size < 10_000) times.set(text, t);
+  return t;
+}
+
+const times = new Map<string, number | null>();
+
+function readTime(text: string): number | null {
   const d = DATE.exec(text) ?? DATE_TIME.exec(text);
   if (!d) return null;
   const [, y, mo, day, h = '00', mi = '00', s = '00'] = d;
@@ -584,7 +625,9 @@ type RefKind = 'cost_center' | 'team' | 'application' | 'tenant';
 
 class Checker {
   readonly problems: Problem[] = [];
+  /** References not found (yet), in the order made: reported once every section is read. */
   private readonly refs: Array<{ kind: RefKind; id: string; path: string }> = [];
+  private readonly ids = new Map<RefKind, ReadonlySet<string>>();
   constructor(private readonly locate?: (path: string) => SourceLocation | undefined) {}
 
   report(path: string, reason: string): void {
@@ -613,21 +656,32 @@ class Checker {
     return this.locate?.(path)?.text;
   }
 
-  /** Records a reference to check once every id is known; returns the id. */
+  /** The ids of a section, once read: references to them are checked as they are made. */
+  known(kind: RefKind, items: ReadonlyArray<{ id: string }>): void {
+    this.ids.set(kind, new Set(items.map((x) => x.id)));
+  }
+
+  /** Whether a section read already has the id. */
+  knows(kind: RefKind, id: string): boolean {
+    return this.ids.get(kind)?.has(id) === true;
+  }
+
+  /** Checks a reference, or records it to check once its section is read; returns the id. */
   expect<T extends string | null>(kind: RefKind, id: T, path: string): T {
-    if (id !== null && id !== '') this.refs.push({ kind, id, path });
+    if (id !== null && id !== '' && !this.knows(kind, id)) this.refs.push({ kind, id, path });
     return id;
   }
 
-  checkReferences(ids: Record<RefKind, Set<string>>): void {
+  /** Reports the references to ids no section has, in the order they were made. */
+  checkReferences(): void {
     for (const r of this.refs) {
-      if (!ids[r.kind].has(r.id)) this.report(r.path, `unknown ${r.kind.replace('_', ' ')} ${show(r.id)}`);
+      if (!this.knows(r.kind, r.id)) this.report(r.path, `unknown ${r.kind.replace('_', ' ')} ${show(r.id)}`);
     }
   }
 
-  fields(path: string, value: unknown, allowed: readonly string[]): Fields {
+  fields(path: Path, value: unknown, allowed: readonly string[]): Fields {
     if (!isObject(value)) {
-      this.report(path, 'must be a mapping of keys to values');
+      this.report(written(path), 'must be a mapping of keys to values');
       return new Fields(this, path, {}, false);
     }
     const f = new Fields(this, path, value, true);
@@ -646,11 +700,16 @@ function parentPath(path: string): string | null {
 class Fields {
   constructor(
     private readonly c: Checker,
-    private readonly path: string,
+    private where: Path,
     private readonly obj: Obj,
     /** False when the value was not a mapping at all (already reported). */
     readonly ok: boolean,
   ) {}
+
+  private get path(): string {
+    if (typeof this.where !== 'string') this.where = this.where();
+    return this.where;
+  }
 
   at(key: string): string {
     return this.path === '' ? key : `${this.path}.${key}`;
@@ -696,7 +755,13 @@ class Fields {
       if (required) this.missing(key);
       return null;
     }
-    return this.text(this.at(key), v, reason);
+    return isText(v) ? v : this.text(this.at(key), v, reason);
+  }
+
+  /** The id of a `kind` under `key`, checked (its path is written out only for a problem). */
+  ref(kind: RefKind, key: string, required = false): string | null {
+    const id = this.str(key, required);
+    return id === null || this.c.knows(kind, id) ? id : this.c.expect(kind, id, this.at(key));
   }
 
   private text(path: string, v: unknown, reason?: string): string | null {
@@ -712,9 +777,17 @@ class Fields {
   }
 
   /** A list item that is an id of `kind`. */
-  item(path: string, v: unknown, kind: RefKind): string[] {
-    const id = this.text(path, v);
-    return id === null ? [] : [this.c.expect(kind, id, path)];
+  /** A list of ids of `kind` (and `any`, which names every one). */
+  refList(key: string, kind: RefKind, any: string): string[] {
+    const out: string[] = [];
+    this.each(key, (v, path) => {
+      if (v === any || (isText(v) && this.c.knows(kind, v))) out.push(v);
+      else {
+        const id = this.text(path(), v);
+        if (id !== null) out.push(this.c.expect(kind, id, path()));
+      }
+    });
+    return out;
   }
 
   bool(key: string): boolean | null {
@@ -821,6 +894,23 @@ class Fields {
     return null;
   }
 
+  /**
+   * Each item of a list (absent: none), with its path written out only when
+   * asked (a problem): a registry's lists have tens of thousands of items.
+   */
+  each(key: string, visit: (item: unknown, path: () => string) => void, required = false): void {
+    const v = this.get(key);
+    if (v === undefined) {
+      if (required) this.missing(key);
+      return;
+    }
+    if (!Array.isArray(v)) {
+      this.c.report(this.at(key), 'must be a list');
+      return;
+    }
+    for (let i = 0; i < v.length; i++) visit(v[i], () => `${this.at(key)}[${i}]`);
+  }
+
   /** The items of a list with their paths; absent → empty. */
   list(key: string, required = false): Array<[string, unknown]> {
     const v = this.get(key);
@@ -832,14 +922,17 @@ class Fields {
       this.c.report(this.at(key), 'must be a list');
       return [];
     }
-    return v.map((item, i) => [`${this.at(key)}[${i}]`, item]);
+    const at = this.at(key);
+    return v.map((item, i) => [`${at}[${i}]`, item]);
   }
 
   strList(key: string): string[] {
-    return this.list(key).flatMap(([p, v]) => {
-      const text = this.text(p, v);
-      return text === null ? [] : [text];
+    const out: string[] = [];
+    this.each(key, (v, path) => {
+      const text = isText(v) ? v : this.text(path(), v);
+      if (text !== null) out.push(text);
     });
+    return out;
   }
 
   object(key: string, required = false): Fields | null {

@@ -423,6 +423,46 @@ identities:
     );
     expect(found.length).toBeGreaterThanOrEqual(6);
   });
+
+  // Paths are written out only for a problem, and references are checked as
+  // each section is read: each problem still names its own entry and item,
+  // in the order read, with the unknown references last.
+  it('names the entry and item of a problem deep in a long list, in the order read', () => {
+    const found = problems(`${BASE}${APPS}
+identities:
+  - { id: i0, kind: agent, application: app-a, tenants: [tenant-x], match: [{ service: s0 }] }
+  - { id: i1, kind: agent, application: app-z, tenants: [tenant-x, tenant-y, tenant-x], match: [{ service: s1 }] }
+  - { id: i2, kind: agent, tenants: ["*", tenant-x, "", tenant-w], models: [a, "  "], match: [{ service: s2 }, {}] }
+  - { id: i1, kind: agent, match: [{ service: s3 }], lifecycle: [{ at: 2026-01-01, event: created }, { at: 2026-01-32, event: created }] }
+  - { id: i4, kind: agent, match: [{ service: s4 }], lifecycle: [{ at: 2026-01-01, event: created }] }
+`);
+    expect(found.map((p) => `${p.field}: ${p.reason}`)).toEqual([
+      'identities[2].match[1]: a selector needs at least one of api_key, service, agent, project',
+      'identities[2].tenants[2]: must not be empty',
+      'identities[2].models[1]: must not be empty',
+      expect.stringMatching(/^identities\[3\]\.lifecycle\[1\]\.at: must be a date/),
+      'identities[3]: has the same id as identities[1]',
+      'identities[1].application: unknown application "app-z"',
+      'identities[1].tenants[1]: unknown tenant "tenant-y"',
+      'identities[2].tenants[3]: unknown tenant "tenant-w"',
+    ]);
+  });
+
+  it('reads a time written twice alike, and a bad one twice as two problems', () => {
+    const twice = (at: string) => `${BASE}${APPS}
+identities:
+  - { id: i0, kind: agent, match: [{ service: s0 }], lifecycle: [{ at: ${at}, event: created }] }
+  - { id: i1, kind: agent, match: [{ service: s1 }], lifecycle: [{ at: ${at}, event: revoked }] }
+`;
+    expect(parse(twice('2026-01-02T03:04:05Z')).identities.map((i) => i.lifecycle[0]?.at)).toEqual([
+      Date.parse('2026-01-02T03:04:05Z'),
+      Date.parse('2026-01-02T03:04:05Z'),
+    ]);
+    expect(problems(twice('"2026-01-02T03:04:05"')).map((p) => p.field)).toEqual([
+      'identities[0].lifecycle[0].at',
+      'identities[1].lifecycle[0].at',
+    ]);
+  });
 });
 
 function escapeRegExp(s: string): string {
