@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueBusyError } from '../../src/core/errors.js';
-import type { UsageEvent } from '../../src/core/event.js';
+import type { TraceLink, UsageEvent } from '../../src/core/event.js';
 import { parseQueueUrl, QueueUrlError } from '../../src/core/queue-url.js';
 import { connectQueue, ensureConsumer, ensureStream, type QueueConnection } from '../../src/queue/connect.js';
 import { decodeMessage, encodeMessages } from '../../src/queue/message.js';
@@ -79,6 +79,24 @@ describe('messages', () => {
     );
     expect(encodeMessages('otlp:http', events, [], 32 * 1024)[0]?.id).not.toBe(msgs[0]?.id);
     expect(decodeMessage(Buffer.from('{"hello":1}'))).toBeNull();
+  });
+
+  it('send a request that fits as one message of its records, and cut it one byte past the room', () => {
+    const few = events.slice(0, 5);
+    const links = [{ trace_id: 't1', span_id: 's1', parent_span_id: null, tenant: 'é', api_key: null }];
+    const texts = [...few, ...links].map((r) => JSON.stringify(r));
+    // What a message holds of each record: its UTF-8 text and a separator.
+    const fill = texts.reduce((n, t) => n + Buffer.byteLength(t) + 1, 0);
+    const envelope = 16 * 1024;
+    const fits = encodeMessages('events:http', few, links as unknown as TraceLink[], fill + envelope);
+    expect(fits).toHaveLength(1);
+    expect(Buffer.from(fits[0]?.data ?? []).toString()).toBe(
+      `{"v":1,"label":"events:http","events":[${texts.slice(0, 5).join(',')}],"links":[${texts[5]}]}`,
+    );
+    const cut = encodeMessages('events:http', few, links as unknown as TraceLink[], fill - 1 + envelope);
+    expect(cut.map((m) => m.records)).toEqual([5, 1]);
+    expect(cut.map((m) => decodeMessage(m.data)?.links.length)).toEqual([0, 1]);
+    expect(encodeMessages('events:http', [], [], 1024 * 1024)).toEqual([]);
   });
 });
 
