@@ -181,6 +181,28 @@ describe('PostgreSQL store', () => {
     await again.close();
   });
 
+  it('lives through a connection the server drops while a snapshot holds it', async () => {
+    // A DBA's pg_terminate_backend, a failover or a proxy's cut between two of a snapshot's queries:
+    // the client out of the pool hears the error; unheard, it would end the process.
+    const url = POSTGRES.url('');
+    const s = await store(url);
+    await s.ingest('one', [[event('a')]]);
+    await expect(
+      s.snapshot(async (snap) => {
+        const [cut] = await sql(
+          url,
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND state = 'idle in transaction' AND query LIKE 'SELECT 1 FROM batches%'`,
+        );
+        expect(cut?.n).toBe(1);
+        await new Promise((r) => setTimeout(r, 300));
+        return snap.latestEventTime();
+      }),
+    ).rejects.toThrow();
+    // The dropped client is let go; the store goes on with a new one.
+    expect(await s.latestEventTime()).toBe(event('a').time);
+  });
+
   it('uses the test database of this run', () => {
     expect(inject('pgUrl')).toMatch(/\/tally_test_[0-9a-z]+_[0-9a-f]{6}_\d+_[0-9a-f]{8}$/);
   });

@@ -518,12 +518,20 @@ export class PostgresStore implements Store {
       throw new StoreError(`cannot reach the store ${this.where}: ${message(e)}`, undefined, e);
     }
     let broken = false;
+    // A connection the server drops while the client is out of the pool emits 'error' on the client
+    // (the pool listens only to idle ones): unheard, it would end the process. The query running,
+    // or the next one, fails with it; the client is then let go broken.
+    const dropped = () => {
+      broken = true;
+    };
+    c.on('error', dropped);
     try {
       return await body(c);
     } catch (e) {
-      broken = !(e instanceof TallyError) || e instanceof StoreError;
+      broken ||= !(e instanceof TallyError) || e instanceof StoreError;
       throw e;
     } finally {
+      c.removeListener('error', dropped);
       c.release(broken);
     }
   }
