@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, ROOT } from '../server/child.js';
+import { ROOT } from '../server/child.js';
 import {
   anyBytes,
   anyJson,
@@ -144,7 +144,6 @@ const params = (n: number) => ({
 });
 
 beforeAll(async () => {
-  build();
   target = new Target();
 }, 120_000);
 

@@ -7,14 +7,13 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, configDir, freePort, type Served, startServe } from '../server/child.js';
+import { configDir, freePort, type Served, startServe } from '../server/child.js';
 import { TOKENS } from '../server/helpers.js';
 
 let dir: string;
 let served: Served | null = null;
 
 beforeAll(async () => {
-  build();
   dir = await configDir();
 }, 120_000);
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueUrl } from '../../src/core/queue-url.js';
 import { connectQueue, ensureStream } from '../../src/queue/connect.js';
 import { openStore } from '../../src/store/open.js';
-import { build, ROOT } from '../server/child.js';
+import { ROOT } from '../server/child.js';
 import { configYaml } from '../server/helpers.js';
 import { POSTGRES } from '../store/adapters.js';
 
@@ -18,7 +18,6 @@ const QUEUE = `nats://127.0.0.1:4222?stream=${STREAM}`;
 let dir: string;
 
 beforeAll(async () => {
-  build();
   dir = await mkdtemp(path.join(os.tmpdir(), 'tally-queue-cli-'));
 }, 120_000);
 

@@ -22,7 +22,7 @@ import { parseQueueUrl } from '../../src/core/queue-url.js';
 import { otlpRequestToEvents } from '../../src/ingest/index.js';
 import { connectQueue } from '../../src/queue/connect.js';
 import { openStore } from '../../src/store/open.js';
-import { build, freePort, ROOT, type Served, startServe } from '../server/child.js';
+import { freePort, ROOT, type Served, startServe } from '../server/child.js';
 import { canonical, configYaml, TOKENS } from '../server/helpers.js';
 import { NATS_SERVER, type NatsNode, natsCluster, type Proc, startWorker } from './cluster.js';
 
@@ -72,7 +72,6 @@ async function admin<T>(url: string, body: (c: pg.Client) => Promise<T>): Promis
 
 beforeAll(async () => {
   if (!NATS_SERVER) return;
-  build();
   dir = await mkdtemp(path.join(os.tmpdir(), 'tally-queue-fault-'));
   const server = new URL(inject('pgUrl'));
   server.pathname = '/postgres';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueUrl } from '../../src/core/queue-url.js';
 import { connectQueue } from '../../src/queue/connect.js';
 import { openStore } from '../../src/store/open.js';
-import { build, configDir, freePort, type Served, startServe } from '../server/child.js';
+import { configDir, freePort, type Served, startServe } from '../server/child.js';
 import { configYaml, TOKENS } from '../server/helpers.js';
 import { emitCalls } from '../server/spans.js';
 import { POSTGRES } from '../store/adapters.js';
@@ -27,7 +27,6 @@ const replicas: Served[] = [];
 const workers: Proc[] = [];
 
 beforeAll(async () => {
-  build();
   dir = await configDir();
   await writeFile(
     path.join(dir, 'tally.yaml'),

@@ -1,4 +1,4 @@
-// The CLI as a child process, from dist/ (built by test/server/child.ts build()).
+// The CLI as a child process, from dist/ (built once before the tests: test/setup/build.ts).
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../server/child.js';

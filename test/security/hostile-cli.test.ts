@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
-import { build } from '../server/child.js';
 import { runCli } from './cli.js';
 import { REPRODUCTIONS } from './reproductions.js';
 
@@ -33,7 +32,6 @@ async function storeState(): Promise<{ events: number; batches: number; head: st
 }
 
 beforeAll(async () => {
-  build();
   dir = await mkdtemp(path.join(os.tmpdir(), 'tally-hostile-'));
   await writeFile(path.join(dir, 'tally.yaml'), CONFIG);
   const seed = path.join(dir, 'seed.jsonl');

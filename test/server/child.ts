@@ -1,5 +1,5 @@
 // `tally serve` as a child process of the test, from the built code.
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -8,22 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { configYaml } from './helpers.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** Compiles src/ to dist/ (errors elsewhere in the tree do not stop the emit). */
-export function build(): void {
-  try {
-    execFileSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'ignore',
-      },
-    );
-  } catch {
-    // type errors still emit; a missing entry point fails the test that needs it
-  }
-}
 
 export async function freePort(): Promise<number> {
   const srv = createServer();

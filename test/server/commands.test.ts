@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, configDir, freePort, ROOT, type Served, startServe } from './child.js';
+import { configDir, freePort, ROOT, type Served, startServe } from './child.js';
 import { canonical, TOKENS } from './helpers.js';
 
 interface Run {
@@ -53,7 +53,6 @@ const FIXED_PRICES = `prices:
 `;
 
 beforeAll(async () => {
-  build();
   dir = await configDir();
   // the corrected configuration for restate: the same file with its prices in an include
   const base = await readFile(path.join(dir, 'tally.yaml'), 'utf8');

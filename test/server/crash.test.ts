@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, configDir, freePort, type Served, startServe } from './child.js';
+import { configDir, freePort, type Served, startServe } from './child.js';
 import { TOKENS } from './helpers.js';
 
 const BATCHES = 60;
@@ -16,7 +16,6 @@ let dir: string;
 let served: Served | null = null;
 
 beforeAll(async () => {
-  build();
   dir = await configDir();
 }, 120_000);
 

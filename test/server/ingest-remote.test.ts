@@ -4,7 +4,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, configDir, freePort, ROOT, type Served, startServe, runTally as tally } from './child.js';
+import { configDir, freePort, ROOT, type Served, startServe, runTally as tally } from './child.js';
 import { TOKENS } from './helpers.js';
 
 const FIXTURES = path.join(ROOT, 'test/fixtures');
@@ -28,7 +28,6 @@ let served: Served | null = null;
 const ingestToken = { TALLY_TOKEN: TOKENS.ingest };
 
 beforeAll(async () => {
-  build();
   far = await configDir();
   near = await configDir();
   served = await startServe(far, await freePort());

@@ -7,7 +7,7 @@ import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-
 import { SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
-import { build, configDir, freePort, type Served, startServe } from './child.js';
+import { configDir, freePort, type Served, startServe } from './child.js';
 import { TOKENS } from './helpers.js';
 import { emitCalls } from './spans.js';
 
@@ -15,7 +15,6 @@ let served: Served;
 let dir: string;
 
 beforeAll(async () => {
-  build();
   dir = await configDir();
   served = await startServe(dir, await freePort());
 }, 120_000);

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { POSTGRES } from '../store/adapters.js';
-import { build, freePort, ROOT, type Served, startServe } from './child.js';
+import { freePort, ROOT, type Served, startServe } from './child.js';
 import { configYaml, TOKENS } from './helpers.js';
 
 const BATCHES = 40;
@@ -21,7 +21,6 @@ let url: string;
 const served: Array<Served | null> = [null, null];
 
 beforeAll(async () => {
-  build();
   dir = await mkdtemp(path.join(os.tmpdir(), 'tally-pg-serve-'));
   url = POSTGRES.url('');
   await writeFile(

@@ -9,7 +9,7 @@ import { PROVIDER } from '../../src/connectors/usage-pull/providers.js';
 import { type PullOptions, pull } from '../../src/service/pull.js';
 import { type Bucket, type UsageServer, usageServer } from '../connectors/usage-server.js';
 import { fixture } from '../ingest/helpers.js';
-import { build, configDir, freePort, type Served, startServe, runTally as tally } from './child.js';
+import { configDir, freePort, type Served, startServe, runTally as tally } from './child.js';
 import { TOKENS } from './helpers.js';
 
 const OPENAI_KEY = 'sk-admin-Zq8b3f0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6';
@@ -31,7 +31,6 @@ let served: Served | null = null;
 let providers: UsageServer[] = [];
 
 beforeAll(async () => {
-  build();
   served = await startServe(await configDir(), await freePort());
 }, 300_000);
 afterAll(() => {

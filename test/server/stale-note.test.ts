@@ -5,14 +5,13 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, configDir, freePort, ROOT, runTally, type Served, startServe } from './child.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configDir, freePort, ROOT, runTally, type Served, startServe } from './child.js';
 import { canonical, TOKENS } from './helpers.js';
 
 let dir: string;
 let served: Served | null = null;
 
-beforeAll(() => build(), 300_000);
 afterAll(() => {
   served?.child.kill('SIGKILL');
 });

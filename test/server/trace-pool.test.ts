@@ -13,7 +13,7 @@ import { HttpError } from '../../src/server/errors.js';
 import { parseTraces } from '../../src/server/ingest.js';
 import { MAX_SPANS_PER_REQUEST } from '../../src/server/otlp-proto.js';
 import { TracePool } from '../../src/server/trace-pool.js';
-import { build, configDir, freePort, ROOT, startServe } from './child.js';
+import { configDir, freePort, ROOT, startServe } from './child.js';
 import { harness, NOW, TOKENS } from './helpers.js';
 import { spansOf } from './spans.js';
 
@@ -52,7 +52,6 @@ let pool: TracePool;
 let dir: string;
 
 beforeAll(async () => {
-  build();
   // Every body goes to a worker, however small.
   pool = new TracePool(2, WORKER, 0);
   dir = await mkdtemp(path.join(os.tmpdir(), 'tally-trace-pool-'));
