@@ -12,14 +12,13 @@ import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../dist/config/load.js';
-import { categoryOf } from '../dist/core/category.js';
 import { PriceBook } from '../dist/core/pricing.js';
 import { Registry } from '../dist/core/registry.js';
 import { load, runCli } from './lib/cli.mjs';
+import { categoryRows, ownerRows, rateRows } from './lib/line-key.mjs';
 import { pgBench, pgBenchUrl, pgMonthFile } from './lib/pg-month.mjs';
 
 const OCT = { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 10, 1) };
-const q = (s) => (s === null || s === undefined ? 'NULL' : `'${String(s).replaceAll("'", "''")}'`);
 const loadBefore = load();
 
 const { jsonl, configPath, events, tag } = await pgMonthFile();
@@ -63,42 +62,15 @@ const at = OCT.start + 15 * 86_400_000;
 const { refMs, refRows } = await pgBench(async (c) => {
   await c.query(`SET search_path TO ${schema}; SET work_mem = '64MB'`);
   const tuples = (await c.query('SELECT DISTINCT api_key, service, agent, project FROM events')).rows;
-  const owners = tuples.map((t) => {
-    const r = registry.resolve(t);
-    const owner = r.kind === 'identity' ? registry.owner(r.identity, at) : null;
-    const chain = owner?.ok ? owner.chain : null;
-    const env = r.kind === 'identity' ? r.identity.environment : null;
-    return `(${[t.api_key, t.service, t.agent, t.project, chain?.costCenter, chain?.team, chain?.application, env, chain ? 'attributed' : 'unattributed'].map(q).join(', ')})`;
-  });
+  const owners = ownerRows(registry, at, tuples);
   await c.query(`CREATE TEMP TABLE owner_map (api_key text, service text, agent text, project text,
     cost_center text, team text, application text, environment text, status text)`);
   await c.query(`INSERT INTO owner_map VALUES ${owners.join(',')}`);
   const ops = (await c.query('SELECT DISTINCT operation FROM events')).rows;
   await c.query('CREATE TEMP TABLE categories (operation text, has_tokens boolean, category text)');
-  await c.query(
-    `INSERT INTO categories VALUES ${ops.flatMap((o) => [true, false].map((h) => `(${q(o.operation)}, ${h}, ${q(categoryOf(o.operation, h))})`)).join(',')}`,
-  );
+  await c.query(`INSERT INTO categories VALUES ${categoryRows(ops.map((o) => o.operation)).join(',')}`);
   const models = (await c.query('SELECT DISTINCT provider, model FROM events')).rows;
-  const rates = models.map((m) => {
-    const per = (field) => {
-      const quote = prices.price({
-        time: at,
-        provider: m.provider,
-        model: m.model,
-        operation: 'chat',
-        input_tokens: field === 'in' ? 1_000_000 : 0,
-        output_tokens: field === 'out' ? 1_000_000 : 0,
-        cache_read_tokens: 0,
-        cache_write_tokens: 0,
-        reasoning_tokens: 0,
-        requests: 0,
-        tool: null,
-        data_source: null,
-      });
-      return quote.priced ? (Number(quote.tokenCost) / 1e12 / 1e6).toFixed(15) : '0';
-    };
-    return `(${q(m.provider)}, ${q(m.model)}, ${per('in')}::numeric, ${per('out')}::numeric)`;
-  });
+  const rates = rateRows(prices, at, models, 'numeric');
   await c.query('CREATE TEMP TABLE rates (provider text, model text, in_rate numeric, out_rate numeric)');
   await c.query(`INSERT INTO rates VALUES ${rates.join(',')}`);
   await c.query('ANALYZE owner_map; ANALYZE categories; ANALYZE rates');

@@ -17,16 +17,15 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../dist/config/load.js';
-import { categoryOf } from '../dist/core/category.js';
 import { PriceBook } from '../dist/core/pricing.js';
 import { Registry } from '../dist/core/registry.js';
 import { computeStatement } from '../dist/service/statement.js';
 import { openStore } from '../dist/store/open.js';
 import { load, runCli } from './lib/cli.mjs';
+import { categoryRows, ownerRows, rateRows } from './lib/line-key.mjs';
 import { monthStore } from './lib/month-store.mjs';
 
 const OCT = { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 10, 1) };
-const q = (s) => (s === null ? 'NULL' : `'${String(s).replaceAll("'", "''")}'`);
 const loadBefore = load();
 
 const { storePath, configPath, events, generator } = await monthStore();
@@ -75,42 +74,15 @@ async function referenceRun() {
   const tuples = (
     await conn.runAndReadAll('SELECT DISTINCT api_key, service, agent, project FROM events')
   ).getRowObjectsJS();
-  const owners = tuples.map((t) => {
-    const r = registry.resolve(t);
-    const owner = r.kind === 'identity' ? registry.owner(r.identity, at) : null;
-    const chain = owner?.ok ? owner.chain : null;
-    const env = r.kind === 'identity' ? r.identity.environment : null;
-    return `(${[t.api_key, t.service, t.agent, t.project, chain?.costCenter ?? null, chain?.team ?? null, chain?.application ?? null, env, chain ? 'attributed' : 'unattributed'].map(q).join(', ')})`;
-  });
+  const owners = ownerRows(registry, at, tuples);
   await conn.run(`CREATE TEMP TABLE owner_map (api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR,
   cost_center VARCHAR, team VARCHAR, application VARCHAR, environment VARCHAR, status VARCHAR)`);
   await conn.run(`INSERT INTO owner_map VALUES ${owners.join(',')}`);
   const ops = (await conn.runAndReadAll('SELECT DISTINCT operation FROM events')).getRowObjectsJS();
   await conn.run('CREATE TEMP TABLE categories (operation VARCHAR, has_tokens BOOLEAN, category VARCHAR)');
-  await conn.run(
-    `INSERT INTO categories VALUES ${ops.flatMap((o) => [true, false].map((h) => `(${q(o.operation)}, ${h}, ${q(categoryOf(o.operation, h))})`)).join(',')}`,
-  );
+  await conn.run(`INSERT INTO categories VALUES ${categoryRows(ops.map((o) => o.operation)).join(',')}`);
   const models = (await conn.runAndReadAll('SELECT DISTINCT provider, model FROM events')).getRowObjectsJS();
-  const rates = models.map((m) => {
-    const per = (field) => {
-      const quote = prices.price({
-        time: at,
-        provider: m.provider,
-        model: m.model,
-        operation: 'chat',
-        input_tokens: field === 'in' ? 1_000_000 : 0,
-        output_tokens: field === 'out' ? 1_000_000 : 0,
-        cache_read_tokens: 0,
-        cache_write_tokens: 0,
-        reasoning_tokens: 0,
-        requests: 0,
-        tool: null,
-        data_source: null,
-      });
-      return quote.priced ? (Number(quote.tokenCost) / 1e12 / 1e6).toFixed(15) : '0';
-    };
-    return `(${q(m.provider)}, ${q(m.model)}, ${per('in')}::DECIMAL(38,18), ${per('out')}::DECIMAL(38,18))`;
-  });
+  const rates = rateRows(prices, at, models, 'DECIMAL(38,18)');
   await conn.run(
     `CREATE TEMP TABLE rates (provider VARCHAR, model VARCHAR, in_rate DECIMAL(38,18), out_rate DECIMAL(38,18))`,
   );

@@ -262,7 +262,7 @@ function parseDatedRefs(c: Checker, f: Fields, key: string, kind: RefKind) {
       `must be a ${kind.replace('_', ' ')} id or a list of {${kind}, from, until}`,
     );
     if (ref === null) return [];
-    if (!c.knows(kind, ref)) c.expect(kind, ref, f.at(key));
+    c.expect(kind, ref, () => f.at(key));
     return [{ ref, from: null, until: null }];
   }
   const entries: Array<{ ref: string; from: number | null; until: number | null; path: Path }> = [];
@@ -626,7 +626,7 @@ type RefKind = 'cost_center' | 'team' | 'application' | 'tenant';
 class Checker {
   readonly problems: Problem[] = [];
   /** References not found (yet), in the order made: reported once every section is read. */
-  private readonly refs: Array<{ kind: RefKind; id: string; path: string }> = [];
+  private readonly refs: Array<{ kind: RefKind; id: string; path: Path }> = [];
   private readonly ids = new Map<RefKind, ReadonlySet<string>>();
   constructor(private readonly locate?: (path: string) => SourceLocation | undefined) {}
 
@@ -667,7 +667,7 @@ class Checker {
   }
 
   /** Checks a reference, or records it to check once its section is read; returns the id. */
-  expect<T extends string | null>(kind: RefKind, id: T, path: string): T {
+  expect<T extends string | null>(kind: RefKind, id: T, path: Path): T {
     if (id !== null && id !== '' && !this.knows(kind, id)) this.refs.push({ kind, id, path });
     return id;
   }
@@ -675,7 +675,7 @@ class Checker {
   /** Reports the references to ids no section has, in the order they were made. */
   checkReferences(): void {
     for (const r of this.refs) {
-      if (!this.knows(r.kind, r.id)) this.report(r.path, `unknown ${r.kind.replace('_', ' ')} ${show(r.id)}`);
+      if (!this.knows(r.kind, r.id)) this.report(written(r.path), `unknown ${r.kind.replace('_', ' ')} ${show(r.id)}`);
     }
   }
 
@@ -760,8 +760,7 @@ class Fields {
 
   /** The id of a `kind` under `key`, checked (its path is written out only for a problem). */
   ref(kind: RefKind, key: string, required = false): string | null {
-    const id = this.str(key, required);
-    return id === null || this.c.knows(kind, id) ? id : this.c.expect(kind, id, this.at(key));
+    return this.c.expect(kind, this.str(key, required), () => this.at(key));
   }
 
   private text(path: string, v: unknown, reason?: string): string | null {
@@ -776,16 +775,13 @@ class Fields {
     return v;
   }
 
-  /** A list item that is an id of `kind`. */
   /** A list of ids of `kind` (and `any`, which names every one). */
   refList(key: string, kind: RefKind, any: string): string[] {
     const out: string[] = [];
     this.each(key, (v, path) => {
-      if (v === any || (isText(v) && this.c.knows(kind, v))) out.push(v);
-      else {
-        const id = this.text(path(), v);
-        if (id !== null) out.push(this.c.expect(kind, id, path()));
-      }
+      const id = v === any || isText(v) ? v : this.text(path(), v);
+      if (id === any) out.push(id);
+      else if (id !== null) out.push(this.c.expect(kind, id, path));
     });
     return out;
   }
@@ -913,17 +909,9 @@ class Fields {
 
   /** The items of a list with their paths; absent → empty. */
   list(key: string, required = false): Array<[string, unknown]> {
-    const v = this.get(key);
-    if (v === undefined) {
-      if (required) this.missing(key);
-      return [];
-    }
-    if (!Array.isArray(v)) {
-      this.c.report(this.at(key), 'must be a list');
-      return [];
-    }
-    const at = this.at(key);
-    return v.map((item, i) => [`${at}[${i}]`, item]);
+    const out: Array<[string, unknown]> = [];
+    this.each(key, (item, path) => out.push([path(), item]), required);
+    return out;
   }
 
   strList(key: string): string[] {

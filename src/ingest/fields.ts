@@ -132,9 +132,15 @@ export function parseTime(s: string, field: string, zoneRequired: boolean): numb
     );
   }
   const ms = frac === '' ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'));
-  const parts = [y, mo, d, h, mi, sec].map(Number) as TimeParts;
-  parts.push(ms);
-  const base = validTime(s, field, parts);
+  const base = validTime(s, field, [
+    Number(y),
+    Number(mo),
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(sec),
+    ms,
+  ]);
   if (sign === undefined) return base;
   if (Number(oh) > 23 || Number(om) > 59) return fail(field, `has an invalid UTC offset: "${clip(s)}"`);
   const offset = (Number(oh) * 60 + Number(om)) * 60_000;

@@ -147,7 +147,7 @@ const NEEDED_TRACE = `e.trace_id IS NOT NULL AND hash(e.trace_id) IN (SELECT DIS
 
 /** The statements that prepare the temporary tables, in order. */
 export function usageSetupSql(q: UsageQuery): string[] {
-  const window = `time >= ${ts(q.from)} AND time < ${ts(q.to)}`;
+  const window = windowOf(q);
   const values = tuplesValues(q.sharedTuples, q.payerTuples);
   return [
     `CREATE OR REPLACE TEMP TABLE tally_tuples (api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR,
@@ -205,7 +205,6 @@ export function usageGroupsSql(
   sampled = true,
   owners: readonly SelectorTuple[] | null = null,
 ): string {
-  const cuts = q.boundaries.filter((b) => b > q.from && b < q.to);
   const tiers = [...new Set(q.tierThresholds ?? [])].sort((a, b) => a - b);
   const clock = [...new Set(q.timeOfDayCuts ?? [])].filter((c) => c > 0 && c < 86_400).sort((a, b) => a - b);
   // An event without a request count (a usage-report bucket) is at the base tier (core/usage.ts tierUnitsOf).
@@ -216,13 +215,10 @@ export function usageGroupsSql(
   );
   const clockBand = bandCase('(epoch_ms(w.time) % 86400000) / 1000.0', clock.map(String), '<');
   return `
-SELECT w.api_key, w.service, w.agent, w.project,
-       w.p_api_key, w.p_service, w.p_agent, w.p_project,
-       CASE WHEN coalesce(w.payer_found, false) THEN 'invoker' ELSE 'self' END AS rollup,
-       coalesce(w.tenant, w.tenant_found) AS tenant,
+SELECT ${DECIDED_BY},
        w.environment, w.provider, w.model, w.operation, w.tool, w.data_source, w.wrapper,
        ${q.byDay ? "epoch_ms(date_trunc('day', w.time))" : 'NULL::BIGINT'} AS day,
-       ${bandCase('w.time', cuts.map(ts), '<')} AS segment,
+       ${segmentSql(q)} AS segment,
        ${pairBand(varying.tiered, tier)} AS tier,
        ${pairBand(varying.timeOfDay, clockBand)} AS clock,
        epoch_ms(min(w.time)) AS time,
@@ -242,16 +238,12 @@ GROUP BY ALL`;
  * of them against one and a half million groups, and half the grouping's work.
  */
 export function decisionKeysSql(q: UsageQuery): string {
-  const cuts = q.boundaries.filter((b) => b > q.from && b < q.to);
   const zero = (c: string) => `0::BIGINT AS ${c}`;
   return `
-SELECT w.api_key, w.service, w.agent, w.project,
-       w.p_api_key, w.p_service, w.p_agent, w.p_project,
-       CASE WHEN coalesce(w.payer_found, false) THEN 'invoker' ELSE 'self' END AS rollup,
-       coalesce(w.tenant, w.tenant_found) AS tenant,
+SELECT ${DECIDED_BY},
        NULL::VARCHAR AS environment, NULL::VARCHAR AS provider, w.model, NULL::VARCHAR AS operation,
        NULL::VARCHAR AS tool, NULL::VARCHAR AS data_source, false AS wrapper, NULL::BIGINT AS day,
-       ${bandCase('w.time', cuts.map(ts), '<')} AS segment, 0 AS tier, 0 AS clock,
+       ${segmentSql(q)} AS segment, 0 AS tier, 0 AS clock,
        epoch_ms(min(w.time)) AS time, count(*) AS events,
        ${['requests', 'tier_units', ...GROUP_SUMS, 'errors'].map(zero).join(', ')},
        NULL::VARCHAR AS units, NULL::VARCHAR AS adjusted_count, NULL::VARCHAR AS sample_unit, false AS from_report
@@ -260,6 +252,17 @@ GROUP BY ALL`;
 }
 
 const windowOf = (q: UsageQuery) => `time >= ${ts(q.from)} AND time < ${ts(q.to)}`;
+
+/** The group columns a decision and the tenant check read besides the model and segment. */
+const DECIDED_BY = `w.api_key, w.service, w.agent, w.project,
+       w.p_api_key, w.p_service, w.p_agent, w.p_project,
+       CASE WHEN coalesce(w.payer_found, false) THEN 'invoker' ELSE 'self' END AS rollup,
+       coalesce(w.tenant, w.tenant_found) AS tenant`;
+
+/** Which stretch between the window's configuration boundaries an event falls in: groups never straddle one. */
+function segmentSql(q: UsageQuery): string {
+  return bandCase('w.time', q.boundaries.filter((b) => b > q.from && b < q.to).map(ts), '<');
+}
 
 /** The token sums of a group. */
 const GROUP_SUMS = [
@@ -305,5 +308,5 @@ function resolvedEvents(window: string, owners: readonly SelectorTuple[] | null 
 /** The (provider, model) pairs of the window, each with whether any of its events is sampled. */
 export function modelPairsSql(q: UsageQuery): string {
   return `SELECT provider, model, bool_or(adjusted_count IS NOT NULL) AS sampled
-  FROM events WHERE time >= ${ts(q.from)} AND time < ${ts(q.to)} GROUP BY provider, model`;
+  FROM events WHERE ${windowOf(q)} GROUP BY provider, model`;
 }
