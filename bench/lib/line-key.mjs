@@ -3,6 +3,7 @@
 // a month by the statement's line key, worked out in JavaScript before the
 // timing. Each bench writes them as VALUES with its own column types.
 import { categoryOf } from '../../dist/core/category.js';
+import { NO_USAGE } from '../../dist/core/pricing.js';
 
 /** A value as an SQL literal (NULL for none). */
 export const sqlValue = (v) =>
@@ -39,21 +40,7 @@ export function categoryRows(operations) {
 /** Each (provider, model) with its input and output price per token at `at`: the rows of `rates`, `type` their SQL type. */
 export function rateRows(prices, at, models, type) {
   const per = (m, tokens) => {
-    const quote = prices.price({
-      time: at,
-      provider: m.provider,
-      model: m.model,
-      operation: 'chat',
-      input_tokens: 0,
-      output_tokens: 0,
-      cache_read_tokens: 0,
-      cache_write_tokens: 0,
-      reasoning_tokens: 0,
-      requests: 0,
-      tool: null,
-      data_source: null,
-      ...tokens,
-    });
+    const quote = prices.price({ ...NO_USAGE, time: at, provider: m.provider, model: m.model, ...tokens });
     return `${quote.priced ? (Number(quote.tokenCost) / 1e12 / 1e6).toFixed(15) : '0'}::${type}`;
   };
   return models.map(

@@ -513,7 +513,8 @@ export class PriceBook {
   }
 }
 
-const NO_USAGE: PricingInput = {
+/** A pricing input with every count zero (no model, no time). */
+export const NO_USAGE: Readonly<PricingInput> = {
   time: 0,
   provider: null,
   model: null,
