@@ -675,7 +675,8 @@ class Checker {
   /** Reports the references to ids no section has, in the order they were made. */
   checkReferences(): void {
     for (const r of this.refs) {
-      if (!this.knows(r.kind, r.id)) this.report(written(r.path), `unknown ${r.kind.replace('_', ' ')} ${show(r.id)}`);
+      if (!this.knows(r.kind, r.id))
+        this.report(written(r.path), `unknown ${r.kind.replace('_', ' ')} ${show(r.id)}`);
     }
   }
 
