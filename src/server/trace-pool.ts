@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { TallyError } from '../core/errors.js';
 import { type HttpCode, HttpError } from './errors.js';
 import { type OtlpEncoding, type ParsedTraces, parseTracesHere, type TraceParser } from './ingest.js';
+import { unpackTraces } from './records-pack.js';
 import type { TraceJob, TraceResult } from './trace-worker.js';
 
 /** Bodies smaller than this are parsed in this thread (about a millisecond's work). */
@@ -72,7 +73,8 @@ class Slot {
     this.pending.delete(r.id);
     if (this.pending.size === 0) this.worker.unref();
     if (w === undefined) return;
-    if ('parsed' in r) w.resolve(r.parsed);
+    if ('packed' in r) w.resolve(unpackTraces(r.packed));
+    else if ('parsed' in r) w.resolve(r.parsed);
     else w.reject(errorOf(r.error));
   }
 }
