@@ -144,6 +144,29 @@ describe('DuckDB direct append', () => {
       await store.close();
     }
   });
+
+  it('chains the next batch on the stored head after a commit that failed once the batch was recorded', async () => {
+    const store = await DuckDBStore.open(await tempFile());
+    // The store's statements, with one COMMIT that fails as DuckDB fails one: rolled back.
+    const internals = store as unknown as { run(sql: string): Promise<number> };
+    const run = internals.run.bind(store);
+    let failCommit = false;
+    internals.run = async (sql: string) => {
+      if (sql !== 'COMMIT' || !failCommit) return run(sql);
+      failCommit = false;
+      await run('ROLLBACK');
+      throw new Error('commit failed');
+    };
+    try {
+      await store.ingest('before', [[event('a')]]);
+      failCommit = true;
+      await expect(store.ingest('lost', [[event('b')]])).rejects.toThrow('commit failed');
+      expect(await store.ingest('after', [[event('b')]])).toMatchObject({ batch: 2, stored: 1 });
+      expect(await store.verify()).toMatchObject({ ok: true, batches: 2, events: 2 });
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe('DuckDB row texts hashed in Node', () => {

@@ -176,6 +176,8 @@ export class DuckDBStore implements Store {
     run: (sql) => this.run(sql),
     appenderOf: (table) => this.conn.createAppender(table),
   };
+  /** The chain's head as this store last committed it (null: read it from the store). */
+  private knownHead: ChainHead | null = null;
   /** Whether the log's columns are in `LOG_COLUMNS` order (null: not checked yet). */
   private logOrder: boolean | null = null;
 
@@ -764,16 +766,13 @@ export class DuckDBStore implements Store {
     } = {},
   ): Promise<IngestResult> {
     const { withLinks = false } = more;
-    // Whether the log held any event before this batch, asked with the chain's head: one statement.
-    const [last] = await this.rows(`SELECT b.seq, b.chain_sha256, EXISTS (SELECT 1 FROM event_log) AS earlier
-      FROM (SELECT 1) LEFT JOIN (SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1) b ON true`);
-    const head = last?.seq === null || last?.seq === undefined ? null : last;
-    const seq = head ? num(head.seq) + 1 : 1;
-    const prev = head ? String(head.chain_sha256) : GENESIS;
+    const head = await this.chainHead();
+    const seq = head.seq + 1;
+    const prev = head.chain;
     const inserted = await insert(seq);
     await more.afterInsert?.(inserted);
     const within = await this.repeatsWithin(seq, inserted, more.offered);
-    const prior = await this.priorVersions(seq, inserted - within.removed, last?.earlier === true);
+    const prior = await this.priorVersions(seq, inserted - within.removed, head.earlier);
     const stored = inserted - within.removed - prior.duplicates;
     const duplicates = within.duplicates + prior.duplicates;
     const superseded = within.superseded + prior.superseded;
@@ -792,9 +791,11 @@ export class DuckDBStore implements Store {
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
       const l = links > 0 ? (await this.newLinkContent(where, links)).get(seq) : undefined;
       const content = batchContent(c?.content ?? null, l?.content ?? null) ?? '';
+      const chain = chainHash(prev, seq, stored, content);
       await this.run(`
         INSERT INTO batches VALUES (${seq}, ${sqlText(label)}, ${stored}, ${sqlText(content)},
-          ${sqlText(chainHash(prev, seq, stored, content))}, epoch_ms(${int(now)}::BIGINT))`);
+          ${sqlText(chain)}, epoch_ms(${int(now)}::BIGINT))`);
+      this.knownHead = { seq, chain, earlier: head.earlier || stored > 0 };
     }
     if (duplicates > 0)
       await this.run(`UPDATE counters SET value = value + ${duplicates} WHERE name = 'duplicates'`);
@@ -802,6 +803,23 @@ export class DuckDBStore implements Store {
       await this.run(`UPDATE counters SET value = value + ${superseded} WHERE name = 'superseded'`);
     const batch = stored > 0 || links > 0 ? seq : null;
     return { batch, stored, duplicates, superseded, ...(withLinks ? { links } : {}) };
+  }
+
+  /**
+   * The chain's head (the last batch's number and chain hash) and whether the log holds any event:
+   * read once, then kept as this store's batches commit (it is the file's only writer). A
+   * transaction that fails forgets it, so that it is read again.
+   */
+  private async chainHead(): Promise<ChainHead> {
+    if (this.knownHead !== null) return this.knownHead;
+    const [last] = await this.rows(`SELECT b.seq, b.chain_sha256, EXISTS (SELECT 1 FROM event_log) AS earlier
+      FROM (SELECT 1) LEFT JOIN (SELECT seq, chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1) b ON true`);
+    const none = last?.seq === null || last?.seq === undefined;
+    return {
+      seq: none ? 0 : num(last.seq),
+      chain: none ? GENESIS : String(last.chain_sha256),
+      earlier: last?.earlier === true,
+    };
   }
 
   /** Stores the staged trace links that are new (one row per span ids, the first seen); returns how many. */
@@ -984,10 +1002,16 @@ export class DuckDBStore implements Store {
     try {
       result = await body();
     } catch (e) {
+      this.knownHead = null;
       await this.run('ROLLBACK');
       throw e;
     }
-    await this.run('COMMIT');
+    try {
+      await this.run('COMMIT');
+    } catch (e) {
+      this.knownHead = null;
+      throw e;
+    }
     return result;
   }
 
@@ -1200,6 +1224,13 @@ function directBatch(chunks: readonly (UsageEvent[] | IngestChunk)[]): IngestChu
       if (keys.size !== ++n) return null;
     }
   return batch;
+}
+
+/** The last batch's number (0 before any) and chain hash (GENESIS), and whether the log holds any event. */
+interface ChainHead {
+  seq: number;
+  chain: string;
+  earlier: boolean;
 }
 
 /** The audit texts of the rows an ingest appended (null: some might not read back as given). */
