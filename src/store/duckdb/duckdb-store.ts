@@ -9,6 +9,7 @@ import type {
   DuckDBConnection,
   DuckDBDataChunk,
   DuckDBInstance,
+  DuckDBMaterializedResult,
   DuckDBValue,
 } from '@duckdb/node-api';
 import { LimitError, StoreError, StoreHeldError, TallyError } from '../../core/errors.js';
@@ -923,7 +924,7 @@ export class DuckDBStore implements Store {
     if (filter === null) this.keyFilter = null;
     let maybe = filter === null;
     if (filter !== null)
-      await this.chunks(keyHashesSql(`WHERE batch_seq = ${seq}`), (chunk) => {
+      await this.smallChunks(keyHashesSql(`WHERE batch_seq = ${seq}`), (chunk) => {
         if (filter.addChunk(chunk)) maybe = true;
       });
     if (!maybe) return false;
@@ -1091,6 +1092,21 @@ export class DuckDBStore implements Store {
     } catch (e) {
       throw new StoreError(`store query failed: ${message(e)}`, sql, e);
     }
+  }
+
+  /**
+   * A small result's chunks, computed whole in one call: a stream takes four more round trips to
+   * the database's thread (statement, prepare, stream, the last empty chunk), ~1.5 ms of a
+   * commit's wall time under load for a request's key hashes.
+   */
+  private async smallChunks(sql: string, each: (chunk: DuckDBDataChunk) => void): Promise<void> {
+    let result: DuckDBMaterializedResult;
+    try {
+      result = await this.conn.run(sql);
+    } catch (e) {
+      throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+    }
+    for (let i = 0; i < result.chunkCount; i++) each(result.getChunk(i));
   }
 
   private async rows(sql: string, conn = this.conn): Promise<Row[]> {
