@@ -18,17 +18,28 @@ const UNDEFINED = 0;
 const NULL = 1;
 const NUMBER = 2;
 const STRING = 3;
+/** The previous record's string under the same key (the previous record has the same shape). */
+const SAME = 4;
 
 export interface PackedRecords {
   /** The distinct key lists, in the order first seen. */
   shapes: string[][];
   /** Each record's shape. */
   shapeOf: Uint32Array;
-  /** Each value's kind, record by record, key by key in its shape's order. */
+  /** Each value's kind, record by record, key by key in its shape's order (spare room at the end). */
   kinds: Uint8Array;
   /** Each value: the number, or the index of the string in `strings`. */
   values: Float64Array;
   strings: string[];
+}
+
+/** What packing keeps between records: the shapes by their keys, and the previous record's shape and values. */
+interface Packing {
+  p: PackedRecords;
+  shapes: Map<string, number>;
+  at: number;
+  shape: number;
+  last: unknown[];
 }
 
 /**
@@ -36,66 +47,93 @@ export interface PackedRecords {
  * or undefined, or a key is `__proto__` (such records are sent as they are).
  */
 export function packRecords(records: readonly object[]): PackedRecords | null {
-  let n = 0;
-  for (const r of records) n += Object.keys(r).length;
-  const p: PackedRecords = {
-    shapes: [],
-    shapeOf: new Uint32Array(records.length),
-    kinds: new Uint8Array(n),
-    values: new Float64Array(n),
-    strings: [],
+  const width = records.length === 0 ? 0 : Object.keys(records[0] as object).length;
+  const k: Packing = {
+    p: {
+      shapes: [],
+      shapeOf: new Uint32Array(records.length),
+      kinds: new Uint8Array(records.length * width),
+      values: new Float64Array(records.length * width),
+      strings: [],
+    },
+    shapes: new Map(),
+    at: 0,
+    shape: -1,
+    last: [],
   };
-  const strings = new Map<string, number>();
-  const shapes = new Map<string, number>();
-  let at = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as Record<string, unknown>;
     if (Object.getPrototypeOf(r) !== Object.prototype) return null;
-    const keys = Object.keys(r);
-    const shape = shapeIndex(p, shapes, keys);
-    if (shape < 0) return null;
-    p.shapeOf[i] = shape;
-    for (const k of keys) {
-      const v = r[k];
-      if (typeof v === 'string') {
-        let s = strings.get(v);
-        if (s === undefined) {
-          s = p.strings.push(v) - 1;
-          strings.set(v, s);
-        }
-        p.kinds[at] = STRING;
-        p.values[at] = s;
-      } else if (typeof v === 'number') {
-        p.kinds[at] = NUMBER;
-        p.values[at] = v;
-      } else if (v === null) p.kinds[at] = NULL;
-      else if (v === undefined) p.kinds[at] = UNDEFINED;
-      else return null;
-      at++;
+    const from = k.at;
+    // Most records have the previous record's keys: checked as they are read, without a key list.
+    if (!(k.shape >= 0 && packSameShape(k, r))) {
+      k.at = from;
+      const keys = Object.keys(r);
+      k.shape = shapeIndex(k, keys);
+      if (k.shape < 0 || !packKeys(k, r, keys)) return null;
     }
+    k.p.shapeOf[i] = k.shape;
   }
-  return p;
+  return k.p;
+}
+
+/** Packs a record whose keys are the previous record's; false when they are not (or a value is not packable). */
+function packSameShape(k: Packing, r: Record<string, unknown>): boolean {
+  const keys = k.p.shapes[k.shape] as string[];
+  let j = 0;
+  for (const key in r) {
+    if (keys[j] !== key || !packValue(k, j, r[key], true)) return false;
+    j++;
+  }
+  return j === keys.length;
+}
+
+function packKeys(k: Packing, r: Record<string, unknown>, keys: readonly string[]): boolean {
+  for (let j = 0; j < keys.length; j++) if (!packValue(k, j, r[keys[j] as string], false)) return false;
+  return true;
+}
+
+/** Writes value `j` of a record; false when it is not packable. */
+function packValue(k: Packing, j: number, v: unknown, sameShape: boolean): boolean {
+  if (k.at === k.p.kinds.length) grow(k.p);
+  const { p } = k;
+  if (typeof v === 'string') {
+    if (sameShape && k.last[j] === v) p.kinds[k.at] = SAME;
+    else {
+      p.kinds[k.at] = STRING;
+      p.values[k.at] = p.strings.push(v) - 1;
+    }
+  } else if (typeof v === 'number') {
+    p.kinds[k.at] = NUMBER;
+    p.values[k.at] = v;
+  } else if (v === null) p.kinds[k.at] = NULL;
+  else if (v === undefined) p.kinds[k.at] = UNDEFINED;
+  else return false;
+  k.last[j] = v;
+  k.at++;
+  return true;
+}
+
+function grow(p: PackedRecords): void {
+  const size = Math.max(64, p.kinds.length * 2);
+  const kinds = new Uint8Array(size);
+  kinds.set(p.kinds);
+  const values = new Float64Array(size);
+  values.set(p.values);
+  p.kinds = kinds;
+  p.values = values;
 }
 
 /** The index of a record's key list, -1 for one a literal cannot rebuild (`__proto__` would set the prototype). */
-function shapeIndex(p: PackedRecords, shapes: Map<string, number>, keys: string[]): number {
-  // Most records share the previous record's shape: compared key by key before any lookup.
-  const last = p.shapes.length - 1;
-  if (last >= 0 && sameKeys(p.shapes[last] as string[], keys)) return last;
+function shapeIndex(k: Packing, keys: string[]): number {
   const id = keys.join('\0');
-  let s = shapes.get(id);
+  let s = k.shapes.get(id);
   if (s === undefined) {
     if (keys.includes('__proto__')) return -1;
-    s = p.shapes.push(keys) - 1;
-    shapes.set(id, s);
+    s = k.p.shapes.push(keys) - 1;
+    k.shapes.set(id, s);
   }
   return s;
-}
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The buffers of a packing, to transfer rather than copy. */
@@ -112,7 +150,8 @@ export function unpackRecords<T>(p: PackedRecords): T[] {
   for (let i = 0; i < out.length; i++) {
     const shape = p.shapeOf[i] as number;
     const width = (p.shapes[shape] as string[]).length;
-    for (let j = 0; j < width; j++, at++) row[j] = value(p, at);
+    // A value of kind SAME is the previous record's, still in the row.
+    for (let j = 0; j < width; j++, at++) if (p.kinds[at] !== SAME) row[j] = value(p, at);
     out[i] = (makers[shape] as Maker)(row) as T;
   }
   return out;
