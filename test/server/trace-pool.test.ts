@@ -70,6 +70,8 @@ describe('a trace parse worker', () => {
       const here = parseTraces(encoding, body, NOW);
       const there = await pool.parse(encoding, body, NOW);
       expect(there).toEqual(here);
+      // Packed for the hand-over and rebuilt: the keys in the same order (a queued message's bytes).
+      expect(JSON.stringify(there)).toBe(JSON.stringify(here));
       expect(there.events.length).toBe(83);
       // The rejected span is named by its place and field, as in this thread.
       expect(there.rejected).toBe(1);
