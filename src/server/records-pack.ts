@@ -180,12 +180,30 @@ function maker(keys: readonly string[]): Maker {
   const id = keys.join('\0');
   let m = MAKERS.get(id);
   if (m === undefined) {
-    const fields = keys.map((k, i) => `${JSON.stringify(k)}: row[${i}]`).join(', ');
-    m = new Function('row', `return { ${fields} };`) as Maker;
+    m = literalMaker(keys) ?? assigningMaker(keys);
     if (MAKERS.size >= MAX_MAKERS) MAKERS.clear();
     MAKERS.set(id, m);
   }
   return m;
+}
+
+function literalMaker(keys: readonly string[]): Maker | null {
+  const fields = keys.map((k, i) => `${JSON.stringify(k)}: row[${i}]`).join(', ');
+  try {
+    return new Function('row', `return { ${fields} };`) as Maker;
+  } catch {
+    // Node run with --disallow-code-generation-from-strings.
+    return null;
+  }
+}
+
+/** The slower maker, where code cannot be generated: the same keys in the same order. */
+function assigningMaker(keys: readonly string[]): Maker {
+  return (row) => {
+    const r: Record<string, unknown> = {};
+    for (let i = 0; i < keys.length; i++) r[keys[i] as string] = row[i];
+    return r;
+  };
 }
 
 /** A `ParsedTraces` whose events and links are packed. */

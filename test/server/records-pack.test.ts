@@ -1,10 +1,14 @@
 // The records a trace parse worker hands back packed (src/server/records-pack.ts): each comes back
 // equal to the one packed, its keys in the same order, through a structured clone as postMessage
 // makes; records that cannot be packed are left to the structured clone.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { emptyEvent, type UsageEvent } from '../../src/core/event.js';
 import { type PackedRecords, packRecords, unpackRecords } from '../../src/server/records-pack.js';
+import { ROOT } from './child.js';
 
 function roundTrip<T extends object>(records: T[]): T[] {
   const packed = packRecords(records);
@@ -64,5 +68,19 @@ describe('records packed for the hand-over from a parse worker', () => {
     expect(packRecords([Object.assign(Object.create(null), { a: 'x' })])).toBeNull();
     expect(packRecords([new Map()])).toBeNull();
     expect(packRecords([JSON.parse('{"__proto__": "x"}')])).toBeNull();
+  });
+
+  it('come back the same where code cannot be generated (node --disallow-code-generation-from-strings)', () => {
+    const module = pathToFileURL(path.join(ROOT, 'dist/server/records-pack.js')).href;
+    const script = `import(${JSON.stringify(module)}).then(({ packRecords, unpackRecords }) => {
+      const records = [{ a: 'x', b: 1, c: null, d: undefined }, { a: 'x', b: -0, c: null, d: undefined }, { b: 2 }];
+      const out = unpackRecords(packRecords(records));
+      process.stdout.write(JSON.stringify([out.map((r) => Object.keys(r)), out.map((r) => Object.values(r).map(String))]));
+    })`;
+    const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', script]);
+    expect(JSON.parse(out.toString())).toEqual([
+      [['a', 'b', 'c', 'd'], ['a', 'b', 'c', 'd'], ['b']],
+      [['x', '1', 'null', 'undefined'], ['x', '0', 'null', 'undefined'], ['2']],
+    ]);
   });
 });
