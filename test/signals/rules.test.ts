@@ -385,6 +385,29 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       }
     });
 
+    it('evidence names the first event of each hour when a key starts with a burst (S10)', async () => {
+      // One new address, ten events an hour for three hours: a key's earliest events all fall in its first
+      // hour, and the evidence is still the first event of each of its hours.
+      const s = stream('nhi-nightly');
+      const r = new Rng(9);
+      const events = Array.from({ length: 3 }, (_, k) =>
+        Array.from({ length: 10 }, (_, j) =>
+          eventOf(s, `burst-${k}-${j}`, at('2026-10-24T02:00:00Z') + k * HOUR + j * 60_000, r, {
+            client_address: '203.0.113.77',
+          }),
+        ),
+      ).flat();
+      const local = await world([...steadyTraffic(1), ...events], REGISTRY);
+      try {
+        const found = (await local.signals()).filter((x) => x.rule === 'S10' && x.identity === 'nhi-nightly');
+        expect(found).toHaveLength(1);
+        expect(found[0]?.evidence.events).toEqual(['burst-0-0', 'burst-1-0', 'burst-2-0']);
+        expect(found[0]?.events).toBe(30);
+      } finally {
+        await local.close();
+      }
+    });
+
     it('S10 counts an hour’s distinct addresses, not its uses (one address, several models)', async () => {
       // Six new addresses in one hour, each used with two models and from two environments: 24 distinct
       // (address, model, environment) uses. With the steady stream's own address that hour has seven.
