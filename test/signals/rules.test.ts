@@ -437,6 +437,32 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       }
     });
 
+    it('S10 counts an hour’s distinct addresses when an identity has more than 64 (each used twice)', async () => {
+      // Seventy new addresses in one hour, each with two models: an identity with more addresses than a
+      // word has bits counts them from a list. With the steady stream's own address that hour has 71.
+      const s = stream('nhi-nightly');
+      const r = new Rng(12);
+      const events = Array.from({ length: 70 }, (_, k) =>
+        ['m-batch', 'm-mini'].map((model, j) =>
+          eventOf(s, `wide-${k}-${j}`, at('2026-10-24T02:00:00Z') + (k * 2 + j) * 20_000, r, {
+            client_address: `198.51.${100 + (k % 2)}.${10 + k}`,
+            model,
+          }),
+        ),
+      ).flat();
+      const local = await world([...steadyTraffic(1), ...events], REGISTRY);
+      try {
+        const burst = (await local.signals()).find(
+          (x) => x.rule === 'S10' && x.identity === 'nhi-nightly' && 'hours' in x.evidence,
+        );
+        expect(burst?.evidence.hours).toEqual([
+          { hour: '2026-10-24T02:00:00.000Z', addresses: 71, baseline_max: 1 },
+        ]);
+      } finally {
+        await local.close();
+      }
+    });
+
     it('S11 ignores unset environments (the OpenLIT default `default`, empty)', async () => {
       const s = stream('nhi-api');
       const r = new Rng(6);
