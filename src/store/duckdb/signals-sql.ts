@@ -1,12 +1,13 @@
 /**
  * The aggregates behind the signal rules (core/signals/facts.ts). A narrow
- * pass keeps the events' distinct keys (selector tuple, provider, model,
- * client address, claimed environment) in a table, so that core can say
- * which identity each tuple is and what each model costs; then one scan
- * sums the events per key and hour (grouped by the key's hash, checked to
- * be distinct over the keys), priced per event and named by the keys, and
- * everything else (the hourly series with its baselines, the all-time
- * profile of models, networks and claims) is a rollup of that one table.
+ * pass reads the history's (provider, model) pairs so that core can price
+ * them; one scan sums the events per key (selector tuple, provider, model,
+ * client address, claimed environment: a month has few), which names the
+ * tuples for core to identify; another sums them per identity and hour.
+ * The hourly series with its baselines is a window over the hourly sums,
+ * the all-time profile of models, networks and claims a rollup of the keys.
+ * No table per key and hour: a month has nearly one per event, and the
+ * per-event work, not the groups, is what costs (docs/decisions.md).
  * A query scoped by selectors (replay's) copies the events they match once
  * and takes its passes over that copy.
  * Another narrow scan samples the evidence of the statement's findings.
