@@ -108,6 +108,7 @@ const KEY_COLUMNS = [
   'environment',
 ] as const;
 const KEY_JOIN = (a: string, b: string) => KEY_COLUMNS.map((c) => eq(a, b, c)).join(' AND ');
+const keyHash = (alias: string) => `hash(${KEY_COLUMNS.map((c) => `${alias}.${c}`).join(', ')})`;
 /** A selector tuple with a client address: what the names map to an identity and an address bit. */
 const NAME_COLUMNS = ['api_key', 'service', 'agent', 'project', 'client_address'] as const;
 
@@ -212,7 +213,9 @@ UPDATE ${KEYS} SET ids = x.ids FROM (
   SELECT ${KEY_COLUMNS.join(', ')}, min_by({t: t, id: id}, (t, id), 3) AS ids
   FROM (
     SELECT ${cols}, epoch_ms(min(r.time)) AS t, min_by(r.id, r.time) AS id
-    FROM (${readEvents(q, wrappers)}) r SEMI JOIN ${KEYS} k ON ${KEY_JOIN('k', 'r')} AND NOT k.exact
+    FROM (${readEvents(q, wrappers)}) r
+    -- By the keys' hash: a key sharing one is summed too, by its own columns, and its hour firsts are as exact.
+    SEMI JOIN (SELECT ${keyHash('k')} AS hk FROM ${KEYS} k WHERE NOT k.exact) k ON k.hk = ${keyHash('r')}
     WHERE r.time >= ${ts(windowHour(q))}
     GROUP BY ${cols}, date_trunc('hour', r.time)
   ) GROUP BY ALL
