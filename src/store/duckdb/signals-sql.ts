@@ -191,13 +191,19 @@ WITH rates AS (${rateTable(rates)}),
 k AS (
   SELECT ${KEY_COLUMNS.map((c) => `r.${c}`).join(', ')}, epoch_ms(min(time)) AS first_t,
          count(*) ${w} AS events, epoch_ms(min(time) ${w}) AS first_w, epoch_ms(max(time) ${w}) AS last_w,
-         coalesce(min_by({t: epoch_ms(time), id: id, h: r.h}, time, ${FIRSTS}) ${w}, []) AS firsts,
+         -- Two lists in time order (the same times, so paired by position): ~1 s of CPU less than one of structs.
+         coalesce(min(time, ${FIRSTS}) ${w}, []) AS times, coalesce(min_by(id, time, ${FIRSTS}) ${w}, []) AS eids,
          ${costSum(q, w)} AS cost
   ${pricedEvents(q, wrappers)}
   GROUP BY ALL
 ),
-f AS (SELECT *, list_filter(firsts, (x, i) -> i = 1 OR x.h <> firsts[i - 1].h) AS hours FROM k)
-SELECT * EXCLUDE (firsts, hours), list_transform(hours[1:3], x -> {t: x.t, id: x.id}) AS ids,
+f AS (
+  SELECT * EXCLUDE (times, eids), list_transform(
+           list_filter(range(1, len(times) + 1), i -> i = 1 OR date_trunc('hour', times[i]) <> date_trunc('hour', times[i - 1])),
+           i -> {t: epoch_ms(times[i]), id: eids[i]}) AS hours
+  FROM k
+)
+SELECT * EXCLUDE (hours), hours[1:3] AS ids,
        len(hours) >= 3 OR events <= ${FIRSTS} AS exact
 FROM f`;
 }
