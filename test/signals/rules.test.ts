@@ -385,6 +385,29 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       }
     });
 
+    it('evidence names the first event of each hour when a key starts with a burst (S10)', async () => {
+      // One new address, ten events an hour for three hours: a key's earliest events all fall in its first
+      // hour, and the evidence is still the first event of each of its hours.
+      const s = stream('nhi-nightly');
+      const r = new Rng(9);
+      const events = Array.from({ length: 3 }, (_, k) =>
+        Array.from({ length: 10 }, (_, j) =>
+          eventOf(s, `burst-${k}-${j}`, at('2026-10-24T02:00:00Z') + k * HOUR + j * 60_000, r, {
+            client_address: '203.0.113.77',
+          }),
+        ),
+      ).flat();
+      const local = await world([...steadyTraffic(1), ...events], REGISTRY);
+      try {
+        const found = (await local.signals()).filter((x) => x.rule === 'S10' && x.identity === 'nhi-nightly');
+        expect(found).toHaveLength(1);
+        expect(found[0]?.evidence.events).toEqual(['burst-0-0', 'burst-1-0', 'burst-2-0']);
+        expect(found[0]?.events).toBe(30);
+      } finally {
+        await local.close();
+      }
+    });
+
     it('S10 counts an hour’s distinct addresses, not its uses (one address, several models)', async () => {
       // Six new addresses in one hour, each used with two models and from two environments: 24 distinct
       // (address, model, environment) uses. With the steady stream's own address that hour has seven.
@@ -408,6 +431,32 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
         );
         expect(burst?.evidence.hours).toEqual([
           { hour: '2026-10-24T02:00:00.000Z', addresses: 7, baseline_max: 1 },
+        ]);
+      } finally {
+        await local.close();
+      }
+    });
+
+    it('S10 counts an hour’s distinct addresses when an identity has more than 64 (each used twice)', async () => {
+      // Seventy new addresses in one hour, each with two models: an identity with more addresses than a
+      // word has bits counts them from a list. With the steady stream's own address that hour has 71.
+      const s = stream('nhi-nightly');
+      const r = new Rng(12);
+      const events = Array.from({ length: 70 }, (_, k) =>
+        ['m-batch', 'm-mini'].map((model, j) =>
+          eventOf(s, `wide-${k}-${j}`, at('2026-10-24T02:00:00Z') + (k * 2 + j) * 20_000, r, {
+            client_address: `198.51.${100 + (k % 2)}.${10 + k}`,
+            model,
+          }),
+        ),
+      ).flat();
+      const local = await world([...steadyTraffic(1), ...events], REGISTRY);
+      try {
+        const burst = (await local.signals()).find(
+          (x) => x.rule === 'S10' && x.identity === 'nhi-nightly' && 'hours' in x.evidence,
+        );
+        expect(burst?.evidence.hours).toEqual([
+          { hour: '2026-10-24T02:00:00.000Z', addresses: 71, baseline_max: 1 },
         ]);
       } finally {
         await local.close();

@@ -1,12 +1,13 @@
 /**
  * The aggregates behind the signal rules (core/signals/facts.ts). A narrow
- * pass keeps the events' distinct keys (selector tuple, provider, model,
- * client address, claimed environment) in a table, so that core can say
- * which identity each tuple is and what each model costs; then one scan
- * sums the events per key and hour (grouped by the key's hash, checked to
- * be distinct over the keys), priced per event and named by the keys, and
- * everything else (the hourly series with its baselines, the all-time
- * profile of models, networks and claims) is a rollup of that one table.
+ * pass reads the history's (provider, model) pairs so that core can price
+ * them; one scan sums the events per key (selector tuple, provider, model,
+ * client address, claimed environment: a month has few), which names the
+ * tuples for core to identify; another sums them per identity and hour.
+ * The hourly series with its baselines is a window over the hourly sums,
+ * the all-time profile of models, networks and claims a rollup of the keys.
+ * No table per key and hour: a month has nearly one per event, and the
+ * per-event work, not the groups, is what costs (docs/decisions.md).
  * A query scoped by selectors (replay's) copies the events they match once
  * and takes its passes over that copy.
  * Another narrow scan samples the evidence of the statement's findings.
@@ -30,7 +31,6 @@ import { eventsWithWrappers, wrapperSetupSql } from './usage-sql.js';
 export const HOURLY = 'tally_signal_hours';
 export const DENSE = 'tally_signal_series';
 export const PROFILE = 'tally_signal_profile';
-export const FINE = 'tally_signal_fine';
 export const KEYS = 'tally_signal_keys';
 export const NAMES = 'tally_signal_names';
 export const SCOPED = 'tally_signal_events';
@@ -88,6 +88,7 @@ const aggList = (q: SignalQuery) => q.aggregateOperations.map((o) => sqlString(o
 const aggregate = (q: SignalQuery) => `(operation IN (${aggList(q)}) OR wrapper)`;
 
 const historyHour = (q: SignalQuery) => Math.floor(q.historyStart / HOUR_MS) * HOUR_MS;
+const windowHour = (q: SignalQuery) => Math.floor(q.start / HOUR_MS) * HOUR_MS;
 /**
  * The events the query reads: before the window end; when it names selectors,
  * those they match, copied once by `scopedSql`. `wrappers`: flagged (usage-sql.ts).
@@ -95,7 +96,7 @@ const historyHour = (q: SignalQuery) => Math.floor(q.historyStart / HOUR_MS) * H
 const readEvents = (q: SignalQuery, wrappers = false) =>
   eventsWithWrappers(`time < ${ts(q.end)}`, wrappers, q.match ? SCOPED : 'events');
 
-/** What the fine sums are keyed by, besides the hour. */
+/** What the profile is keyed by (with the identity for the tuple). */
 const KEY_COLUMNS = [
   'api_key',
   'service',
@@ -106,12 +107,12 @@ const KEY_COLUMNS = [
   'client_address',
   'environment',
 ] as const;
+const KEY_JOIN = (a: string, b: string) => KEY_COLUMNS.map((c) => eq(a, b, c)).join(' AND ');
+const keyHash = (alias: string) => `hash(${KEY_COLUMNS.map((c) => `${alias}.${c}`).join(', ')})`;
+/** A selector tuple with a client address: what the names map to an identity and an address bit. */
+const NAME_COLUMNS = ['api_key', 'service', 'agent', 'project', 'client_address'] as const;
 
-/** A key's hash with a salt (a salt is chosen so that no two keys of the window share one). */
-const keyHash = (alias: string, salt: number) =>
-  `hash(${KEY_COLUMNS.map((c) => `${alias}.${c}`).join(', ')}, ${Math.trunc(salt)}::INTEGER)`;
-
-/** The columns of the events that the keys, the fine sums and the wrappers read. */
+/** The columns of the events that the keys, the sums and the wrappers read. */
 const FACT_COLUMNS = [
   ...KEY_COLUMNS,
   'time',
@@ -134,26 +135,15 @@ const FACT_COLUMNS = [
 /**
  * The events a scoped query reads (those its selectors match, before the
  * window end), copied once: a selector test over a month reads a column of
- * every event, and the keys, the wrappers and the fine sums would each pay it.
+ * every event, and the pairs, the wrappers and the sums would each pay it.
  */
 export const scopedSql = (q: SignalQuery, match: NonNullable<SignalQuery['match']>) => `
 CREATE OR REPLACE TEMP TABLE ${SCOPED} AS
 SELECT ${FACT_COLUMNS.join(', ')} FROM events WHERE time < ${ts(q.end)} AND ${matchSql(match)}`;
 
-/**
- * The distinct keys of the events read (selector tuple, provider, model,
- * client address, claimed environment), each flagged when it occurs in the
- * history (the rates need only those pairs): a narrow pass, so that core
- * can name the identities and price the models before the sums are taken.
- */
-export const keysSql = (q: SignalQuery) => `
-CREATE OR REPLACE TEMP TABLE ${KEYS} AS
-SELECT ${KEY_COLUMNS.join(', ')}, max(time) >= ${ts(historyHour(q))} AS recent
-FROM (${readEvents(q)}) GROUP BY ALL`;
-
-/** Whether `salt` gives each key its own hash. */
-export const saltSql = (salt: number) =>
-  `SELECT count(DISTINCT ${keyHash('k', salt)}) = count(*) AS ok FROM ${KEYS} k`;
+/** The (provider, model) pairs of the history: all that the rates are asked for. */
+export const pairsSql = (q: SignalQuery) =>
+  `SELECT DISTINCT provider, model FROM (${readEvents(q)}) WHERE time >= ${ts(historyHour(q))}`;
 
 /** An event's cost at the base rates `rt` of its hour (its unit price alone without them). */
 function eventCost(q: SignalQuery): string {
@@ -169,85 +159,137 @@ function eventCost(q: SignalQuery): string {
   return `coalesce((${unitCase(q)}) * requests, 0) + coalesce(${tokens.join(' + ')}, 0)`;
 }
 
+/** The events' summed cost (a price is linear in the counts, so it is the sum of the events' prices). */
+const costSum = (q: SignalQuery, filter = '') =>
+  `coalesce(sum((${eventCost(q)})::HUGEINT) ${filter}, 0)::HUGEINT`;
+
+/** The events read with their hour, priced at the base rates `rt` of their hour. */
+const pricedEvents = (q: SignalQuery, wrappers: boolean, where = 'true') => `
+FROM (SELECT *, epoch_ms(date_trunc('hour', time)) AS h FROM (${readEvents(q, wrappers)}) WHERE ${where}) r
+LEFT JOIN rates rt ON ${RATE_JOIN('r.h')}`;
+
 /**
- * The one scan of the events: sums per key and hour, priced per event (a
- * price is linear in the counts, so the sums are those of priced sums) and
- * grouped by the key's hash (one integer instead of eight texts: a month
- * has nearly as many sums as events). The hourly series and the all-time
- * profile are both rollups of it, named through `namesSql`.
+ * The earliest events of a key in the window kept to find the first event
+ * of each of its earliest three hours (the profile's evidence): enough
+ * unless the key's first K events fall in fewer than three hours, which
+ * `refirstsSql` then takes from the key's events by hour.
  */
-export function fineSql(q: SignalQuery, wrappers: boolean, salt: number, rates: RateRow[]): string {
-  const agg = aggregate(q);
-  const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
+const FIRSTS = 8;
+
+/**
+ * The all-time sums per key (selector tuple, provider, model, client
+ * address, claimed environment), straight from the events: its first time
+ * ever and what it did in the window. A month has few keys (50k of 10M
+ * events), so this pass is cheap beside the hourly one, and it is where
+ * the selector tuples and the client addresses are read from.
+ */
+export function keysSql(q: SignalQuery, wrappers: boolean, rates: RateRow[]): string {
+  const w = `FILTER (WHERE time >= ${ts(windowHour(q))})`;
   return `
-CREATE OR REPLACE TEMP TABLE ${FINE} AS
-WITH rates AS (${rateTable(rates)})
-SELECT ${keyHash('r', salt)} AS hk, r.h, count(*) AS events, sum(requests) AS requests,
-       -- Failed calls carry no tokens: token shape looks only at calls that used some.
-       coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND NOT ${agg}), 0) AS treq,
-       sum(CASE WHEN ${agg} THEN 0 ELSE input_tokens END) AS tin,
-       sum(CASE WHEN ${agg} THEN 0 ELSE output_tokens END) AS tout,
-       coalesce(sum((${eventCost(q)})::HUGEINT), 0)::HUGEINT AS cost,
-       count(*) FILTER (WHERE ${probe}) AS probes,
-       epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
-FROM (SELECT *, epoch_ms(date_trunc('hour', time)) AS h FROM (${readEvents(q, wrappers)})) r
-LEFT JOIN rates rt ON ${RATE_JOIN('r.h')}
-GROUP BY hk, r.h`;
+CREATE OR REPLACE TEMP TABLE ${KEYS} AS
+WITH rates AS (${rateTable(rates)}),
+k AS (
+  SELECT ${KEY_COLUMNS.map((c) => `r.${c}`).join(', ')}, epoch_ms(min(time)) AS first_t,
+         count(*) ${w} AS events, epoch_ms(min(time) ${w}) AS first_w, epoch_ms(max(time) ${w}) AS last_w,
+         -- Two lists in time order (the same times, so paired by position): ~1 s of CPU less than one of structs.
+         coalesce(min(time, ${FIRSTS}) ${w}, []) AS times, coalesce(min_by(id, time, ${FIRSTS}) ${w}, []) AS eids,
+         ${costSum(q, w)} AS cost
+  ${pricedEvents(q, wrappers)}
+  GROUP BY ALL
+),
+f AS (
+  SELECT * EXCLUDE (times, eids), list_transform(
+           list_filter(range(1, len(times) + 1), i -> i = 1 OR date_trunc('hour', times[i]) <> date_trunc('hour', times[i - 1])),
+           i -> {t: epoch_ms(times[i]), id: eids[i]}) AS hours
+  FROM k
+)
+SELECT * EXCLUDE (hours), hours[1:3] AS ids,
+       len(hours) >= 3 OR events <= ${FIRSTS} AS exact
+FROM f`;
 }
 
 /**
- * The keys of identified selector tuples by hash, with their identity and
- * a number for each client address (distinct addresses are counted by it).
+ * The earliest three hour firsts of the keys whose first events fell in
+ * fewer than three hours (a burst as a key starts), from their events by hour.
  */
-export function namesSql(salt: number, identities: ReturnType<SignalQuery['identify']>): string {
+export function refirstsSql(q: SignalQuery, wrappers: boolean): string {
+  const cols = KEY_COLUMNS.map((c) => `r.${c}`).join(', ');
+  return `
+UPDATE ${KEYS} SET ids = x.ids FROM (
+  SELECT ${KEY_COLUMNS.join(', ')}, min_by({t: t, id: id}, (t, id), 3) AS ids
+  FROM (
+    SELECT ${cols}, epoch_ms(min(r.time)) AS t, min_by(r.id, r.time) AS id
+    FROM (${readEvents(q, wrappers)}) r
+    -- By the keys' hash: a key sharing one is summed too, by its own columns, and its hour firsts are as exact.
+    SEMI JOIN (SELECT ${keyHash('k')} AS hk FROM ${KEYS} k WHERE NOT k.exact) k ON k.hk = ${keyHash('r')}
+    WHERE r.time >= ${ts(windowHour(q))}
+    GROUP BY ${cols}, date_trunc('hour', r.time)
+  ) GROUP BY ALL
+) x WHERE ${KEY_JOIN(KEYS, 'x')}`;
+}
+
+/**
+ * Each identified selector tuple and client address with its identity and
+ * a bit for the address within the identity: an hour's distinct addresses
+ * are the bits set in it. An identity with more addresses than a word has
+ * bits ("wide") keeps its hours' addresses as a list instead.
+ */
+export function namesSql(identities: ReturnType<SignalQuery['identify']>): string {
   return `
 CREATE OR REPLACE TEMP TABLE ${NAMES} AS
-WITH idmap AS (${identityMap(identities)})
-SELECT ${keyHash('r', salt)} AS hk, m.ident, r.service, r.provider, r.model, r.client_address, r.environment,
-       CASE WHEN r.client_address IS NOT NULL THEN dense_rank() OVER (ORDER BY r.client_address) END AS address
-FROM ${KEYS} r JOIN idmap m ON ${TUPLE_JOIN}`;
+WITH idmap AS (${identityMap(identities)}),
+a AS (
+  SELECT r.*, m.ident, CASE WHEN r.client_address IS NOT NULL
+         THEN dense_rank() OVER (PARTITION BY m.ident ORDER BY r.client_address) - 1 END AS bit
+  FROM (SELECT DISTINCT ${NAME_COLUMNS.join(', ')} FROM ${KEYS}) r JOIN idmap m ON ${TUPLE_JOIN}
+)
+SELECT *, max(bit) OVER (PARTITION BY ident) >= 64 AS wide FROM a`;
 }
 
 /**
- * Hourly sums per identity over [historyStart, end). The distinct addresses
- * are counted from a list of each hour's (a few keys each): DuckDB's
- * `count(DISTINCT …)` keeps a hash table per group and took about 40 % more
- * CPU over a month's 6.3M key-hours (docs/decisions.md).
+ * Hourly sums per identity over [historyStart, end), straight from the
+ * events (named first, so that the sums are grouped by identity and hour).
+ * Distinct addresses: the bits of a word or, for a wide identity, a list
+ * (a list of every event's address took ~40 % more CPU than the bits).
  */
-export function hourlySql(q: SignalQuery): string {
+export function hourlySql(q: SignalQuery, wrappers: boolean, rates: RateRow[]): string {
+  const agg = aggregate(q);
+  const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
+  const names = NAME_COLUMNS.map((c) => eq('n', 'r', c)).join(' AND ');
   return `
 CREATE OR REPLACE TEMP TABLE ${HOURLY} AS
-SELECT n.ident, f.h, sum(events)::BIGINT AS events, sum(requests)::BIGINT AS requests, sum(treq)::BIGINT AS treq,
-       sum(tin)::DOUBLE AS tin, sum(tout)::DOUBLE AS tout, sum(cost)::HUGEINT AS cost,
-       sum(probes)::BIGINT AS probes, len(list_distinct(list(n.address))) AS addrs,
-       min(first_t) AS first_t, max(last_t) AS last_t, min_by(first_id, first_t) AS first_id
-FROM ${FINE} f JOIN ${NAMES} n ON n.hk = f.hk WHERE f.h >= ${historyHour(q)}
-GROUP BY n.ident, f.h`;
+WITH rates AS (${rateTable(rates)})
+SELECT n.ident, r.h, count(*) AS events, sum(requests)::BIGINT AS requests,
+       -- Failed calls carry no tokens: token shape looks only at calls that used some.
+       coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND NOT ${agg}), 0)::BIGINT AS treq,
+       sum(CASE WHEN ${agg} THEN 0 ELSE input_tokens END)::DOUBLE AS tin,
+       sum(CASE WHEN ${agg} THEN 0 ELSE output_tokens END)::DOUBLE AS tout,
+       ${costSum(q)} AS cost,
+       count(*) FILTER (WHERE ${probe}) AS probes,
+       (coalesce(bit_count(bit_or(CASE WHEN NOT n.wide THEN 1::UBIGINT << n.bit END)), 0)
+         + coalesce(len(list_distinct(list(r.client_address) FILTER (WHERE n.wide))), 0))::BIGINT AS addrs,
+       epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
+${pricedEvents(q, wrappers, `time >= ${ts(historyHour(q))}`)}
+JOIN ${NAMES} n ON ${names}
+GROUP BY n.ident, r.h`;
 }
 
 /**
  * The all-time profile per identity: each (service, provider, model, client
  * address, claimed environment) with its first time ever and what it did in
- * the window (whole hours), rolled up by key first (the earliest three of
- * a profile's hour firsts are the earliest three of its keys' own three).
+ * the window, a rollup of the keys (a profile's earliest three hour firsts
+ * are the earliest three of its keys' own three).
  */
-export function profileSql(q: SignalQuery): string {
-  const w = `FILTER (WHERE h >= ${Math.floor(q.start / HOUR_MS) * HOUR_MS})`;
+export function profileSql(): string {
+  const names = NAME_COLUMNS.map((c) => eq('n', 'k', c)).join(' AND ');
   return `
 CREATE OR REPLACE TEMP TABLE ${PROFILE} AS
-WITH by_key AS (
-  SELECT hk, min(first_t) AS first_t, coalesce(sum(events) ${w}, 0) AS events,
-         min(first_t) ${w} AS first_w, max(last_t) ${w} AS last_w,
-         coalesce(min_by({t: first_t, id: first_id}, (first_t, first_id), 3) ${w}, []) AS ids,
-         coalesce(sum(cost) ${w}, 0) AS cost
-  FROM ${FINE} GROUP BY hk
-)
-SELECT n.ident, n.service, n.provider, n.model, n.client_address, n.environment,
+SELECT n.ident, k.service, k.provider, k.model, k.client_address, k.environment,
        min(k.first_t) AS first_t, sum(k.events)::BIGINT AS events,
        min(k.first_w) AS first_w, max(k.last_w) AS last_w,
        list_sort(flatten(list(k.ids)))[1:3] AS ids, sum(k.cost)::HUGEINT AS cost
-FROM by_key k JOIN ${NAMES} n ON n.hk = k.hk
-GROUP BY n.ident, n.service, n.provider, n.model, n.client_address, n.environment`;
+FROM ${KEYS} k JOIN ${NAMES} n ON ${names}
+GROUP BY n.ident, k.service, k.provider, k.model, k.client_address, k.environment`;
 }
 
 /**
@@ -436,31 +478,31 @@ function useBase(r: Row) {
   };
 }
 
-/** The distinct selector tuples, and the (provider, model) pairs seen in the history. */
-function distinctSeen(seen: Row[]) {
-  const tuples = new Map<string, SelectorTuple>();
-  const pairs = new Map<string, { provider: string | null; model: string | null }>();
-  const key = (...v: unknown[]) => JSON.stringify(v);
-  for (const r of seen) {
-    const t = {
-      api_key: str(r.api_key),
-      service: str(r.service),
-      agent: str(r.agent),
-      project: str(r.project),
-    };
-    tuples.set(key(t.api_key, t.service, t.agent, t.project), t);
-    if (r.recent === true)
-      pairs.set(key(r.provider, r.model), { provider: str(r.provider), model: str(r.model) });
-  }
-  return { tuples: [...tuples.values()], pairs: [...pairs.values()] };
-}
+const tupleOf = (r: Row): SelectorTuple => ({
+  api_key: str(r.api_key),
+  service: str(r.service),
+  agent: str(r.agent),
+  project: str(r.project),
+});
+const pairOf = (r: Row) => ({ provider: str(r.provider), model: str(r.model) });
 
-/** The first salt (0, 1, …) under which no two keys share a hash. */
-async function saltOf(rows: Rows): Promise<number> {
-  for (let salt = 0; ; salt++) {
-    const [r] = await rows(saltSql(salt));
-    if (r?.ok === true) return salt;
-  }
+/**
+ * The keys' sums (and their tuples named), then the hourly sums and the
+ * profile: the tuples and the rates are asked of core first, as the sums
+ * need both.
+ */
+async function sumFacts(q: SignalQuery, rows: Rows, run: (sql: string) => Promise<number>) {
+  const [w] = await rows('SELECT count(*) AS n FROM tally_wrappers');
+  const wrappers = num(w?.n) > 0;
+  const rates = q.price((await rows(pairsSql(q))).map(pairOf));
+  await run(keysSql(q, wrappers, rates));
+  const [inexact] = await rows(`SELECT count(*) AS n FROM ${KEYS} WHERE NOT exact`);
+  if (num(inexact?.n) > 0) await run(refirstsSql(q, wrappers));
+  const tuples = (await rows(`SELECT DISTINCT api_key, service, agent, project FROM ${KEYS}`)).map(tupleOf);
+  await run(namesSql(q.identify(tuples)));
+  await run(hourlySql(q, wrappers, rates));
+  await run(profileSql());
+  await run(`DROP TABLE ${KEYS}; DROP TABLE ${NAMES}; DROP TABLE IF EXISTS ${SCOPED}`);
 }
 
 export async function readSignalFacts(
@@ -471,19 +513,7 @@ export async function readSignalFacts(
   try {
     if (q.match) await run(scopedSql(q, q.match));
     for (const sql of wrapperSetupSql(`time < ${ts(q.end)}`, q.match && SCOPED)) await run(sql);
-    const [w] = await rows('SELECT count(*) AS n FROM tally_wrappers');
-    await run(keysSql(q));
-    const { tuples, pairs } = distinctSeen(
-      await rows(
-        `SELECT api_key, service, agent, project, provider, model, bool_or(recent) AS recent FROM ${KEYS} GROUP BY ALL`,
-      ),
-    );
-    const salt = await saltOf(rows);
-    await run(fineSql(q, num(w?.n) > 0, salt, q.price(pairs)));
-    await run(namesSql(salt, q.identify(tuples)));
-    await run(hourlySql(q));
-    await run(profileSql(q));
-    await run(`DROP TABLE ${FINE}; DROP TABLE ${KEYS}; DROP TABLE ${NAMES}; DROP TABLE IF EXISTS ${SCOPED}`);
+    await sumFacts(q, rows, run);
     await run(denseSql(q));
     await run(`DROP TABLE ${HOURLY}`);
     const c = candidatesSql(q);
@@ -542,7 +572,7 @@ export async function readSignalFacts(
     };
   } finally {
     await run(
-      `DROP TABLE IF EXISTS ${SCOPED}; DROP TABLE IF EXISTS ${KEYS}; DROP TABLE IF EXISTS ${NAMES}; DROP TABLE IF EXISTS ${FINE}; DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
+      `DROP TABLE IF EXISTS ${SCOPED}; DROP TABLE IF EXISTS ${KEYS}; DROP TABLE IF EXISTS ${NAMES}; DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
     );
   }
 }
