@@ -4,7 +4,9 @@
 // 1,000 canonical events to POST /v1/events for ~10 s, then OTLP/HTTP
 // protobuf requests of 1,000 spans to POST /v1/traces. Every 200 is a
 // durably committed batch. Reports events/s, spans/s and request latency
-// percentiles. Run `npm run build` first.
+// percentiles, and the server's commits of each phase that took over 100 ms
+// (from its metrics: the store's checkpoints, which set the p99). Run
+// `npm run build` first.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -168,11 +170,32 @@ async function load(pathName, contentType, makeBody) {
   };
 }
 
+/**
+ * The server's group commits so far, from its metrics: how many, and how many took over 100 ms
+ * (a store checkpoint stalls the commit it falls in, and every request waiting on it).
+ */
+async function commits() {
+  const m = await (await fetch(`${base}/metrics`)).text();
+  const figure = (re) => Number(re.exec(m)?.[1] ?? Number.NaN);
+  const count = figure(/^tally_commit_duration_seconds_count (\d+)$/m);
+  return { count, over100: count - figure(/^tally_commit_duration_seconds_bucket\{le="0\.1"\} (\d+)$/m) };
+}
+const phase = (before, after) => ({
+  count: after.count - before.count,
+  over100: after.over100 - before.over100,
+});
+
 let events;
 let spans;
+let eventCommits;
+let spanCommits;
 try {
+  const c0 = await commits();
   events = await load('/v1/events', 'application/json', eventsBody);
+  const c1 = await commits();
   spans = await load('/v1/traces', 'application/x-protobuf', spansBody);
+  eventCommits = phase(c0, c1);
+  spanCommits = phase(c1, await commits());
   const m = await (await fetch(`${base}/metrics`)).text();
   const stored = Number(/^tally_events_ingested_total (\d+)$/m.exec(m)?.[1]);
   const expected = (events.requests - events.errors + spans.requests - spans.errors) * BATCH;
@@ -193,9 +216,11 @@ console.log(
       events_p50_ms: events.p50,
       events_p99_ms: events.p99,
       events_requests: events.requests,
+      'events: commits / over 100 ms': `${eventCommits.count} / ${eventCommits.over100}`,
       spans_per_s: spans.perSecond,
       spans_p50_ms: spans.p50,
       spans_p99_ms: spans.p99,
+      'spans: commits / over 100 ms': `${spanCommits.count} / ${spanCommits.over100}`,
       events_per_server_cpu_s: events.serverPerCpuSecond,
       events_per_client_cpu_s: events.clientPerCpuSecond,
       spans_per_server_cpu_s: spans.serverPerCpuSecond,

@@ -15,7 +15,7 @@ import { Drilldown } from './drilldown.js';
 import { errorReply, HttpError } from './errors.js';
 import { bytes } from './http.js';
 import { parseTracesHere, type TraceParser } from './ingest.js';
-import { HttpCounters } from './metrics.js';
+import { CommitTimes, HttpCounters } from './metrics.js';
 import { encodeStatus } from './otlp-proto.js';
 import { closeRoutes } from './routes/commands.js';
 import { explainRoutes } from './routes/explain.js';
@@ -70,14 +70,16 @@ function logInternal(method: string, path: string, err: unknown): void {
 /** What every route shares: the store, the configuration and the per-app state. */
 function appContext(deps: AppDeps): AppContext {
   const { store, config } = deps;
+  const commits = deps.queue ? null : new CommitTimes();
   return {
     store,
     config,
     now: deps.now ?? Date.now,
     limits: { ...DEFAULT_LIMITS, ...deps.limits },
     http: new HttpCounters(),
+    commits,
     drilldown: new Drilldown(store, config),
-    writer: deps.queue ? new QueueWriter(deps.queue) : new GroupWriter(store),
+    writer: deps.queue ? new QueueWriter(deps.queue) : new GroupWriter(store, commits),
     queue: deps.queue ?? null,
     parseTraces: deps.parseTraces ?? parseTracesHere,
     committed: (stored) => {

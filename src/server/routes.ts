@@ -9,7 +9,7 @@ import type { Principal } from './access.js';
 import type { Limits } from './app.js';
 import type { Drilldown } from './drilldown.js';
 import type { TraceParser } from './ingest.js';
-import type { HttpCounters } from './metrics.js';
+import type { CommitTimes, HttpCounters } from './metrics.js';
 import type { EventWriter } from './writer.js';
 
 export interface Param {
@@ -55,6 +55,8 @@ export interface AppContext {
   now: () => number;
   limits: Limits;
   http: HttpCounters;
+  /** How long the embedded writer's group commits took; null when the queue takes the events. */
+  commits: CommitTimes | null;
   drilldown: Drilldown;
   writer: EventWriter;
   /** The ingest queue's publisher when `tally serve` runs as a replica (SPEC §10), else null. */

@@ -10,6 +10,7 @@
 import type { TraceLink, UsageEvent } from '../core/event.js';
 import type { QueuePublisher } from '../queue/publisher.js';
 import type { IngestResult, Store } from '../store/store.js';
+import type { CommitTimes } from './metrics.js';
 
 /** The commit a request's events went into: several concurrent requests may share one. */
 export interface Committed extends IngestResult {
@@ -59,7 +60,11 @@ export class GroupWriter implements EventWriter {
   private queue: Pending[] = [];
   private flushing = false;
 
-  constructor(private readonly store: Store) {}
+  /** `times`: where each commit's duration is told (the server's metrics). */
+  constructor(
+    private readonly store: Store,
+    private readonly times: CommitTimes | null = null,
+  ) {}
 
   /** Stores the events (and the trace links of spans that are not AI work) in the next group commit. */
   write(label: string, events: UsageEvent[], links: TraceLink[] = []): Promise<Committed> {
@@ -99,10 +104,12 @@ export class GroupWriter implements EventWriter {
    */
   private async commit(label: string, group: Pending[]): Promise<void> {
     try {
+      const started = performance.now();
       const result = await this.store.ingest(
         label,
         group.map((p) => (p.links.length === 0 ? p.events : { events: p.events, links: p.links })),
       );
+      this.times?.observe((performance.now() - started) / 1000);
       for (const p of group) p.resolve({ ...result, requests: group.length });
     } catch (e) {
       if (group.length === 1) (group[0] as Pending).reject(e);

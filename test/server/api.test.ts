@@ -357,6 +357,7 @@ describe('public endpoints', () => {
 
   it('healthz and metrics need no token', async () => {
     expect(await body(await h.call('GET', '/healthz'))).toEqual({ status: 'ok' });
+    const commitsBefore = commitCount(await (await h.call('GET', '/metrics')).text());
     await postJson(h, '/v1/events', TOKENS.ingest, EVENTS.slice(0, 2));
     await postJson(h, '/v1/events', TOKENS.ingest, [{ id: 'bad' }]);
     const r = await h.call('GET', '/metrics');
@@ -369,6 +370,12 @@ describe('public endpoints', () => {
     expect(text).toMatch(/^tally_ingest_lag_seconds 2088000$/m);
     expect(text).toMatch(/^tally_http_requests_total\{route="POST \/v1\/events",status="400"\} 1$/m);
     expect(text).toMatch(/^# TYPE tally_http_requests_total counter$/m);
+    // One more commit: the valid request's (the refused one never reached the store).
+    expect(text).toMatch(/^# TYPE tally_commit_duration_seconds histogram$/m);
+    expect(commitCount(text)).toBe(commitsBefore + 1);
+    expect(text).toMatch(
+      new RegExp(`^tally_commit_duration_seconds_bucket\\{le="\\+Inf"\\} ${commitsBefore + 1}$`, 'm'),
+    );
   });
 
   it('the OpenAPI document lists every registered route with its roles', async () => {
@@ -514,3 +521,10 @@ describe('concurrent ingest', () => {
     expect((await h.store.verify()).ok).toBe(true);
   });
 });
+
+/** The number of commits the server's metrics count. */
+function commitCount(metrics: string): number {
+  const m = /^tally_commit_duration_seconds_count (\d+)$/m.exec(metrics);
+  if (!m) throw new Error('no commit count in the metrics');
+  return Number(m[1]);
+}

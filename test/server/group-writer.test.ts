@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CommitTimes } from '../../src/server/metrics.js';
 import { GroupWriter } from '../../src/server/writer.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { event } from '../store/contract.js';
@@ -35,6 +36,19 @@ describe('GroupWriter', () => {
     expect(second).toEqual({ batch: 2, stored: 3, duplicates: 0, superseded: 0, requests: 2 });
     expect(third).toEqual(second);
     expect(await store.verify()).toMatchObject({ ok: true, batches: 2, events: 4 });
+  });
+
+  it('tells the metrics one duration per commit, not per request', async () => {
+    const times = new CommitTimes();
+    const timed = new GroupWriter(store, times);
+    await Promise.all([
+      timed.write('events:http', [event('a')]),
+      timed.write('events:http', [event('b')]),
+      timed.write('events:http', [event('c')]),
+    ]);
+    const lines = times.lines('t');
+    expect(lines).toContain('t_count 2');
+    expect(lines).toContain('t_bucket{le="+Inf"} 2');
   });
 
   it('still finds duplicates and versions across the requests of one group', async () => {

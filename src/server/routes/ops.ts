@@ -9,7 +9,7 @@ export const VERSION = '0.1.0';
 
 /** `all` is the app's whole route table, for the OpenAPI document. */
 export function opsRoutes(app: AppContext, all: () => readonly Route[]): Route[] {
-  const { store, now, http, queue } = app;
+  const { store, now, http, queue, commits } = app;
   return [
     {
       method: 'GET',
@@ -36,12 +36,13 @@ export function opsRoutes(app: AppContext, all: () => readonly Route[]): Route[]
       path: '/metrics',
       roles: 'public',
       summary:
-        'Prometheus metrics: events ingested, duplicates, rejected, ingest lag, requests; on a replica, published and refused requests',
+        'Prometheus metrics: events ingested, duplicates, rejected, ingest lag, requests, the durations of ingest commits; on a replica, published and refused requests',
       produces: 'text/plain; version=0.0.4',
       async handle() {
         const [counters, latest] = await Promise.all([store.counters(), store.latestEventTime()]);
         const lag = latest === null ? null : Math.max(0, (now() - latest) / 1000);
-        const text = renderMetrics(counters, lag, http) + (queue ? publisherMetrics(queue.stats) : '');
+        const text =
+          renderMetrics(counters, lag, http, commits) + (queue ? publisherMetrics(queue.stats) : '');
         return new Response(text, {
           headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
         });
