@@ -22,6 +22,18 @@ import {
 
 describe.each(ADAPTERS)('$name store', (adapter) => {
   const world: typeof worldOn = (events, yaml) => worldOn(events, yaml, adapter);
+  /** The hours of nhi-nightly's S10 signal (new addresses) over the steady stream and `events`. */
+  const nightlyS10Hours = async (events: UsageEvent[]) => {
+    const local = await world([...steadyTraffic(1), ...events], REGISTRY);
+    try {
+      const burst = (await local.signals()).find(
+        (x) => x.rule === 'S10' && x.identity === 'nhi-nightly' && 'hours' in x.evidence,
+      );
+      return burst?.evidence.hours;
+    } finally {
+      await local.close();
+    }
+  };
 
   const at = (iso: string) => Date.parse(iso);
   const rng = new Rng(99);
@@ -424,17 +436,9 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
           ),
         ),
       ).flat();
-      const local = await world([...steadyTraffic(1), ...events], REGISTRY);
-      try {
-        const burst = (await local.signals()).find(
-          (x) => x.rule === 'S10' && x.identity === 'nhi-nightly' && 'hours' in x.evidence,
-        );
-        expect(burst?.evidence.hours).toEqual([
-          { hour: '2026-10-24T02:00:00.000Z', addresses: 7, baseline_max: 1 },
-        ]);
-      } finally {
-        await local.close();
-      }
+      expect(await nightlyS10Hours(events)).toEqual([
+        { hour: '2026-10-24T02:00:00.000Z', addresses: 7, baseline_max: 1 },
+      ]);
     });
 
     it('S10 counts an hour’s distinct addresses when an identity has more than 64 (each used twice)', async () => {
@@ -450,17 +454,9 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
           }),
         ),
       ).flat();
-      const local = await world([...steadyTraffic(1), ...events], REGISTRY);
-      try {
-        const burst = (await local.signals()).find(
-          (x) => x.rule === 'S10' && x.identity === 'nhi-nightly' && 'hours' in x.evidence,
-        );
-        expect(burst?.evidence.hours).toEqual([
-          { hour: '2026-10-24T02:00:00.000Z', addresses: 71, baseline_max: 1 },
-        ]);
-      } finally {
-        await local.close();
-      }
+      expect(await nightlyS10Hours(events)).toEqual([
+        { hour: '2026-10-24T02:00:00.000Z', addresses: 71, baseline_max: 1 },
+      ]);
     });
 
     it('S11 ignores unset environments (the OpenLIT default `default`, empty)', async () => {
