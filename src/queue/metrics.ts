@@ -1,4 +1,5 @@
 /** Prometheus text (format 0.0.4) for the queue: a replica's publishes, a worker's commits, the stream's lag. */
+import type { CommitTimes } from '../store/commit-times.js';
 import type { PublisherStats } from './publisher.js';
 import type { QueueStatus } from './status.js';
 import type { WorkerStats } from './worker.js';
@@ -52,7 +53,18 @@ export function publisherMetrics(s: PublisherStats): string {
   ]);
 }
 
-export function workerMetrics(s: WorkerStats): string {
+export function workerMetrics(s: WorkerStats, commits: CommitTimes | null = null): string {
+  const name = 'tally_worker_commit_duration_seconds';
+  const histogram = commits
+    ? `# HELP ${name} Seconds each store transaction of this worker took.\n# TYPE ${name} histogram\n${commits
+        .lines(name)
+        .map((l) => `${l}\n`)
+        .join('')}`
+    : '';
+  return counters(s) + histogram;
+}
+
+function counters(s: WorkerStats): string {
   return render([
     [
       'tally_worker_messages_total',

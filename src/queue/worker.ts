@@ -7,6 +7,7 @@
  * comes back as duplicates).
  */
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import { CommitTimes } from '../store/commit-times.js';
 import type { IngestChunk, IngestResult, Store } from '../store/store.js';
 import type { QueueConnection } from './connect.js';
 import { decodeMessage, type QueuedBatch } from './message.js';
@@ -51,6 +52,8 @@ export class QueueWorker {
     failures: 0,
     poison: 0,
   };
+  /** How long each commit took (its metrics). */
+  readonly commitTimes = new CommitTimes();
   private stopping = false;
 
   constructor(
@@ -119,7 +122,9 @@ export class QueueWorker {
     let result: IngestResult;
     try {
       const chunks: IngestChunk[] = group.map((d) => ({ events: d.batch.events, links: d.batch.links }));
+      const started = performance.now();
       result = await this.store.ingest(label, chunks);
+      this.commitTimes.observe((performance.now() - started) / 1000);
     } catch (e) {
       this.stats.failures++;
       this.opts.log?.(

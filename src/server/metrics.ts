@@ -1,41 +1,6 @@
 /** Prometheus text exposition (format 0.0.4) of the server's counters. */
+import type { CommitTimes } from '../store/commit-times.js';
 import type { StoreCounters } from '../store/store.js';
-
-/**
- * How long the embedded server's group commits took, as a Prometheus
- * histogram: a store that stalls its commits (DuckDB checkpointing its
- * write-ahead log blocks every commit meanwhile) shows as commits in the
- * upper buckets, which is what the acknowledgement's tail latency is made of.
- */
-export class CommitTimes {
-  /** Upper bounds of the buckets, in seconds. */
-  static readonly BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
-  private readonly inBucket: number[] = CommitTimes.BOUNDS.map(() => 0);
-  private count = 0;
-  private seconds = 0;
-
-  observe(seconds: number): void {
-    const i = CommitTimes.BOUNDS.findIndex((b) => seconds <= b);
-    if (i >= 0) this.inBucket[i] = (this.inBucket[i] ?? 0) + 1;
-    this.count++;
-    this.seconds += seconds;
-  }
-
-  /** The histogram's exposition lines: cumulative buckets, then the sum and the count. */
-  lines(name: string): string[] {
-    let below = 0;
-    const buckets = CommitTimes.BOUNDS.map((b, i) => {
-      below += this.inBucket[i] ?? 0;
-      return `${name}_bucket{le="${b}"} ${below}`;
-    });
-    return [
-      ...buckets,
-      `${name}_bucket{le="+Inf"} ${this.count}`,
-      `${name}_sum ${this.seconds}`,
-      `${name}_count ${this.count}`,
-    ];
-  }
-}
 
 export class HttpCounters {
   private readonly requests = new Map<string, number>();

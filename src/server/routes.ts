@@ -4,12 +4,13 @@
  */
 import type { Config, Role } from '../core/config.js';
 import type { QueuePublisher } from '../queue/publisher.js';
+import type { CommitTimes } from '../store/commit-times.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './access.js';
 import type { Limits } from './app.js';
 import type { Drilldown } from './drilldown.js';
 import type { TraceParser } from './ingest.js';
-import type { CommitTimes, HttpCounters } from './metrics.js';
+import type { HttpCounters } from './metrics.js';
 import type { EventWriter } from './writer.js';
 
 export interface Param {

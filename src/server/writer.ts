@@ -9,8 +9,8 @@
  */
 import type { TraceLink, UsageEvent } from '../core/event.js';
 import type { QueuePublisher } from '../queue/publisher.js';
+import type { CommitTimes } from '../store/commit-times.js';
 import type { IngestResult, Store } from '../store/store.js';
-import type { CommitTimes } from './metrics.js';
 
 /** The commit a request's events went into: several concurrent requests may share one. */
 export interface Committed extends IngestResult {

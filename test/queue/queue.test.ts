@@ -9,6 +9,7 @@ import type { TraceLink, UsageEvent } from '../../src/core/event.js';
 import { parseQueueUrl, QueueUrlError } from '../../src/core/queue-url.js';
 import { connectQueue, ensureConsumer, ensureStream, type QueueConnection } from '../../src/queue/connect.js';
 import { decodeMessage, encodeMessages } from '../../src/queue/message.js';
+import { workerMetrics } from '../../src/queue/metrics.js';
 import { QueuePublisher } from '../../src/queue/publisher.js';
 import { queueStatus } from '../../src/queue/status.js';
 import { QueueWorker } from '../../src/queue/worker.js';
@@ -128,6 +129,11 @@ describe('a replica and a worker on JetStream', () => {
     const worker = new QueueWorker(conn, h.store, { batch: 10, waitMs: 1000 });
     await drain(worker, () => worker.stats.messages >= 2);
     expect(worker.stats).toMatchObject({ committed: 3, duplicates: 2, poison: 0 });
+    // Its metrics time every store transaction it committed.
+    const metrics = workerMetrics(worker.stats, worker.commitTimes);
+    expect(metrics).toMatch(/^# TYPE tally_worker_commit_duration_seconds histogram$/m);
+    expect(metrics).toContain(`tally_worker_commit_duration_seconds_count ${worker.stats.batches}\n`);
+    expect(worker.stats.batches).toBeGreaterThan(0);
     expect((await h.store.counters()).events).toBe(3);
     expect((await queueStatus(conn, NOW)).lagMessages).toBe(0);
     expect((await h.store.verify()).ok).toBe(true);

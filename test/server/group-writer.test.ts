@@ -6,8 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommitTimes } from '../../src/server/metrics.js';
 import { GroupWriter } from '../../src/server/writer.js';
+import { CommitTimes } from '../../src/store/commit-times.js';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { event } from '../store/contract.js';
 

@@ -90,11 +90,11 @@ async function listenMetrics(
       (q) =>
         res
           .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-          .end(workerMetrics(worker.stats) + lagMetrics(q)),
+          .end(workerMetrics(worker.stats, worker.commitTimes) + lagMetrics(q)),
       () =>
         res
           .writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-          .end(workerMetrics(worker.stats)),
+          .end(workerMetrics(worker.stats, worker.commitTimes)),
     );
   });
   await new Promise<void>((resolve, reject) => {

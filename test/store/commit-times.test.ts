@@ -1,6 +1,6 @@
-/** The server's commit-duration histogram (src/server/metrics.ts) in Prometheus' text form. */
+/** The commit-duration histogram (src/store/commit-times.ts) in Prometheus' text form. */
 import { describe, expect, it } from 'vitest';
-import { CommitTimes } from '../../src/server/metrics.js';
+import { CommitTimes } from '../../src/store/commit-times.js';
 
 describe('CommitTimes', () => {
   it('counts each duration in its bucket and every bucket above it, with the sum and count', () => {
