@@ -54,14 +54,11 @@ export function publisherMetrics(s: PublisherStats): string {
 }
 
 export function workerMetrics(s: WorkerStats, commits: CommitTimes | null = null): string {
-  const name = 'tally_worker_commit_duration_seconds';
-  const histogram = commits
-    ? `# HELP ${name} Seconds each store transaction of this worker took.\n# TYPE ${name} histogram\n${commits
-        .lines(name)
-        .map((l) => `${l}\n`)
-        .join('')}`
-    : '';
-  return counters(s) + histogram;
+  const histogram = commits?.exposition(
+    'tally_worker_commit_duration_seconds',
+    'Seconds each store transaction of this worker took.',
+  );
+  return counters(s) + (histogram ? `${histogram.join('\n')}\n` : '');
 }
 
 function counters(s: WorkerStats): string {

@@ -122,9 +122,7 @@ export class QueueWorker {
     let result: IngestResult;
     try {
       const chunks: IngestChunk[] = group.map((d) => ({ events: d.batch.events, links: d.batch.links }));
-      const started = performance.now();
-      result = await this.store.ingest(label, chunks);
-      this.commitTimes.observe((performance.now() - started) / 1000);
+      result = await this.commitTimes.time(() => this.store.ingest(label, chunks));
     } catch (e) {
       this.stats.failures++;
       this.opts.log?.(

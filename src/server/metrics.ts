@@ -71,11 +71,11 @@ export function renderMetrics(
       .map((e) => `tally_http_requests_total{route="${label(e.route)}",status="${e.status}"} ${e.n}`),
   );
   if (commits)
-    metric(
-      'tally_commit_duration_seconds',
-      'histogram',
-      'Seconds each group commit of ingested requests took in the store, durable (the embedded server).',
-      commits.lines('tally_commit_duration_seconds'),
+    out.push(
+      ...commits.exposition(
+        'tally_commit_duration_seconds',
+        'Seconds each group commit of ingested requests took in the store, durable (the embedded server).',
+      ),
     );
   return `${out.join('\n')}\n`;
 }

@@ -104,12 +104,11 @@ export class GroupWriter implements EventWriter {
    */
   private async commit(label: string, group: Pending[]): Promise<void> {
     try {
-      const started = performance.now();
-      const result = await this.store.ingest(
-        label,
-        group.map((p) => (p.links.length === 0 ? p.events : { events: p.events, links: p.links })),
+      const chunks = group.map((p) =>
+        p.links.length === 0 ? p.events : { events: p.events, links: p.links },
       );
-      this.times?.observe((performance.now() - started) / 1000);
+      const commit = () => this.store.ingest(label, chunks);
+      const result = await (this.times ? this.times.time(commit) : commit());
       for (const p of group) p.resolve({ ...result, requests: group.length });
     } catch (e) {
       if (group.length === 1) (group[0] as Pending).reject(e);

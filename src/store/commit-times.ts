@@ -12,6 +12,14 @@ export class CommitTimes {
   private count = 0;
   private seconds = 0;
 
+  /** Runs a commit, telling its duration when it succeeds. */
+  async time<T>(commit: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const result = await commit();
+    this.observe((performance.now() - started) / 1000);
+    return result;
+  }
+
   observe(seconds: number): void {
     const i = CommitTimes.BOUNDS.findIndex((b) => seconds <= b);
     if (i >= 0) this.inBucket[i] = (this.inBucket[i] ?? 0) + 1;
@@ -19,7 +27,12 @@ export class CommitTimes {
     this.seconds += seconds;
   }
 
-  /** The histogram's exposition lines: cumulative buckets, then the sum and the count. */
+  /** The histogram in Prometheus' text form: its help and type, then its `lines`. */
+  exposition(name: string, help: string): string[] {
+    return [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`, ...this.lines(name)];
+  }
+
+  /** The histogram's samples: cumulative buckets, then the sum and the count. */
   lines(name: string): string[] {
     let below = 0;
     const buckets = CommitTimes.BOUNDS.map((b, i) => {

@@ -79,7 +79,10 @@ function unitCase(q: SignalQuery): string {
 /** Equalities on coalesced columns, so that the join is a hash join (NULL selector fields match NULL). */
 const eq = (a: string, b: string, col: string) =>
   `coalesce(${a}.${col}, chr(30)) = coalesce(${b}.${col}, chr(30))`;
-const TUPLE_JOIN = ['api_key', 'service', 'agent', 'project'].map((c) => eq('m', 'r', c)).join(' AND ');
+/** `eq` on each of `columns`. */
+const eqAll = (columns: readonly string[], a: string, b: string) =>
+  columns.map((c) => eq(a, b, c)).join(' AND ');
+const TUPLE_JOIN = eqAll(['api_key', 'service', 'agent', 'project'], 'm', 'r');
 const RATE_JOIN = (time: string) =>
   `${eq('rt', 'r', 'provider')} AND ${eq('rt', 'r', 'model')} AND ${time} >= rt.rfrom AND ${time} < rt.runtil`;
 
@@ -107,7 +110,6 @@ const KEY_COLUMNS = [
   'client_address',
   'environment',
 ] as const;
-const KEY_JOIN = (a: string, b: string) => KEY_COLUMNS.map((c) => eq(a, b, c)).join(' AND ');
 const keyHash = (alias: string) => `hash(${KEY_COLUMNS.map((c) => `${alias}.${c}`).join(', ')})`;
 /** A selector tuple with a client address: what the names map to an identity and an address bit. */
 const NAME_COLUMNS = ['api_key', 'service', 'agent', 'project', 'client_address'] as const;
@@ -225,7 +227,7 @@ UPDATE ${KEYS} SET ids = x.ids FROM (
     WHERE r.time >= ${ts(windowHour(q))}
     GROUP BY ${cols}, date_trunc('hour', r.time)
   ) GROUP BY ALL
-) x WHERE ${KEY_JOIN(KEYS, 'x')}`;
+) x WHERE ${eqAll(KEY_COLUMNS, KEYS, 'x')}`;
 }
 
 /**
@@ -255,7 +257,6 @@ SELECT *, max(bit) OVER (PARTITION BY ident) >= 64 AS wide FROM a`;
 export function hourlySql(q: SignalQuery, wrappers: boolean, rates: RateRow[]): string {
   const agg = aggregate(q);
   const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
-  const names = NAME_COLUMNS.map((c) => eq('n', 'r', c)).join(' AND ');
   return `
 CREATE OR REPLACE TEMP TABLE ${HOURLY} AS
 WITH rates AS (${rateTable(rates)})
@@ -270,7 +271,7 @@ SELECT n.ident, r.h, count(*) AS events, sum(requests)::BIGINT AS requests,
          + coalesce(len(list_distinct(list(r.client_address) FILTER (WHERE n.wide))), 0))::BIGINT AS addrs,
        epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
 ${pricedEvents(q, wrappers, `time >= ${ts(historyHour(q))}`)}
-JOIN ${NAMES} n ON ${names}
+JOIN ${NAMES} n ON ${eqAll(NAME_COLUMNS, 'n', 'r')}
 GROUP BY n.ident, r.h`;
 }
 
@@ -281,14 +282,13 @@ GROUP BY n.ident, r.h`;
  * are the earliest three of its keys' own three).
  */
 export function profileSql(): string {
-  const names = NAME_COLUMNS.map((c) => eq('n', 'k', c)).join(' AND ');
   return `
 CREATE OR REPLACE TEMP TABLE ${PROFILE} AS
 SELECT n.ident, k.service, k.provider, k.model, k.client_address, k.environment,
        min(k.first_t) AS first_t, sum(k.events)::BIGINT AS events,
        min(k.first_w) AS first_w, max(k.last_w) AS last_w,
        list_sort(flatten(list(k.ids)))[1:3] AS ids, sum(k.cost)::HUGEINT AS cost
-FROM ${KEYS} k JOIN ${NAMES} n ON ${names}
+FROM ${KEYS} k JOIN ${NAMES} n ON ${eqAll(NAME_COLUMNS, 'n', 'k')}
 GROUP BY n.ident, k.service, k.provider, k.model, k.client_address, k.environment`;
 }
 
