@@ -21,6 +21,18 @@ const DEFAULT_SETTINGS: Record<string, string> = {
   max_temp_directory_size: '20GiB',
 };
 
+/**
+ * Added for a process that commits small batches all the time (the server's
+ * writer, a queue worker): DuckDB's vacuum at a checkpoint merges the row
+ * groups that earlier checkpoints appended, rewriting a growing row group each
+ * time, and every commit waits for it (a stall that grew past 1 s under the
+ * load benchmark). Without it each checkpoint appends its own row group (the
+ * rows of one checkpoint interval, ~16 MB of log). The URL can set it back.
+ */
+const STEADY_WRITER_SETTINGS: Record<string, string> = {
+  max_vacuum_tasks: '0',
+};
+
 const isPostgres = (url: string) => /^postgres(ql)?:\/\//i.test(url);
 
 /** The embedded store's file, or null for a store that is not a file (PostgreSQL, `:memory:`). */
@@ -35,13 +47,15 @@ export interface OpenOptions {
   readTimeoutMs?: number;
   /** Refuse a store that does not exist yet instead of creating it (commands that only read). */
   mustExist?: boolean;
+  /** The process commits small batches all the time (`tally serve`, `tally worker`): see STEADY_WRITER_SETTINGS. */
+  steadyWriter?: boolean;
 }
 
 export async function openStore(url: string, opts: OpenOptions = {}): Promise<Store> {
   // Loaded only for a PostgreSQL store: a DuckDB command does not load the pg driver.
   if (isPostgres(url)) return (await import('./postgres/postgres-store.js')).PostgresStore.open(url, opts);
   let path = url;
-  const settings = { ...DEFAULT_SETTINGS };
+  const settings = { ...DEFAULT_SETTINGS, ...(opts.steadyWriter ? STEADY_WRITER_SETTINGS : {}) };
   if (url.startsWith('duckdb:')) {
     const q = url.indexOf('?');
     path = url.slice('duckdb:'.length, q < 0 ? undefined : q);

@@ -368,3 +368,37 @@ describe('openStore', () => {
     }
   });
 });
+
+// A store that a server or a queue worker holds commits small batches all the time: its checkpoints
+// append row groups without merging (rewriting) the earlier ones, which stalled every commit meanwhile.
+describe('DuckDB steady writer', () => {
+  async function rowGroupsAfterSmallCommits(opts: { steadyWriter?: boolean }, query = ''): Promise<number> {
+    const file = await tempFile();
+    // Every commit checkpoints (a tiny threshold), as a server's does every ~16 MB of log.
+    const store = await openStore(`duckdb:${file}?checkpoint_threshold=1KB${query}`, opts);
+    for (let b = 0; b < 6; b++)
+      await store.ingest(`batch ${b}`, [Array.from({ length: 3000 }, (_, i) => event(`e${b}-${i}`))]);
+    await store.close();
+    const db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+    const conn = await db.connect();
+    const rows = await conn.runAndReadAll(
+      `SELECT count(DISTINCT row_group_id)::INTEGER AS n FROM pragma_storage_info('event_log')`,
+    );
+    conn.closeSync();
+    db.closeSync();
+    return Number(rows.getRowObjectsJS()[0]?.n);
+  }
+
+  it('keeps the row group each checkpoint appended, where a store opened as usual merges them', async () => {
+    expect(await rowGroupsAfterSmallCommits({ steadyWriter: true })).toBe(6);
+    expect(await rowGroupsAfterSmallCommits({})).toBeLessThan(6);
+  });
+
+  it('lets the store URL set the vacuum back', async () => {
+    expect(await rowGroupsAfterSmallCommits({ steadyWriter: true }, '&max_vacuum_tasks=100')).toBeLessThan(6);
+  });
+});
+
+storeContract('DuckDB, a steady writer (no vacuum at checkpoints)', async () =>
+  openStore(await tempFile(), { steadyWriter: true }),
+);

@@ -55,6 +55,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const context = await openContext(values, {
     create: true,
+    steadyWriter: true,
     readTimeoutMs: Math.max(1, readTimeout * 1000),
   });
   const { store, config, storeUrl } = context;

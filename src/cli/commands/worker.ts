@@ -33,7 +33,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   });
   const batch = count(values, 'batch', 100, 1);
   const metricsPort = str(values, 'metrics-port') === undefined ? null : count(values, 'metrics-port', 0, 0);
-  const { store, config, storeUrl } = await openContext(values, { create: true });
+  const { store, config, storeUrl } = await openContext(values, { create: true, steadyWriter: true });
   let conn: QueueConnection | null = null;
   try {
     const url = queueUrl(values, config);
