@@ -74,6 +74,7 @@ import { collect, MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonical-sql.js';
+import { ChunkRows, type RowSink } from './chunk-rows.js';
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
 import { KeyFilter, keyHashesSql } from './key-filter.js';
@@ -239,13 +240,14 @@ export class DuckDBStore implements Store {
     const links = new LinkStage(this.stageDb);
     let offered = 0;
     try {
+      const rows = new ChunkRows(appender);
       for await (const chunk of chunks) {
         const events = Array.isArray(chunk) ? chunk : chunk.events;
-        for (const e of events) appendEvent(appender, e);
+        for (const e of events) appendEvent(rows, e);
         offered += events.length;
         if (!Array.isArray(chunk)) await links.add(chunk.links);
       }
-      appender.flushSync();
+      rows.flushSync();
       links.flush();
     } finally {
       closeQuietly(appender);
@@ -291,13 +293,14 @@ export class DuckDBStore implements Store {
       async (seq) => {
         const appender = await this.conn.createAppender('event_log');
         try {
+          const rows = new ChunkRows(appender);
           for (const chunk of batch)
             for (const e of chunk.events) {
-              const text = appendEvent(appender, e, seq);
+              const text = appendEvent(rows, e, seq);
               if (text === null) hashed.texts = null;
               else hashed.texts?.push(text);
             }
-          appender.flushSync();
+          rows.flushSync();
         } finally {
           closeQuietly(appender);
         }
@@ -1176,7 +1179,7 @@ const LOG_COLUMNS = [...EVENT_FIELDS, 'batch_seq', ...RICH_FIELDS, ...SAMPLING_F
  * Appends a row in staging order, or, given its batch number, in the log's order; then returns the
  * row's audit text (`rowText`), or null when staging or when a string might not read back as given.
  */
-function appendEvent(a: DuckDBAppender, e: UsageEvent, seq?: number): string | null {
+function appendEvent(a: RowSink, e: UsageEvent, seq?: number): string | null {
   const base: (string | bigint | null)[] = [];
   for (const f of EVENT_FIELDS) base.push(appendValue(a, f, e[f]));
   if (seq !== undefined) a.appendInteger(seq);
@@ -1193,7 +1196,7 @@ function appendEvent(a: DuckDBAppender, e: UsageEvent, seq?: number): string | n
 }
 
 /** Appends one canonical field's value; returns what was stored (a string as stored, a count or time as bigint). */
-function appendValue(a: DuckDBAppender, f: (typeof EVENT_FIELDS)[number], v: string | number | null) {
+function appendValue(a: RowSink, f: (typeof EVENT_FIELDS)[number], v: string | number | null) {
   if (v === null) {
     a.appendNull();
     return null;
@@ -1210,7 +1213,7 @@ function appendValue(a: DuckDBAppender, f: (typeof EVENT_FIELDS)[number], v: str
   return text;
 }
 
-function appendText(a: DuckDBAppender, t: string | null): void {
+function appendText(a: RowSink, t: string | null): void {
   if (t === null) a.appendNull();
   else a.appendVarchar(t);
 }

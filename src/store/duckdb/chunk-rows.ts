@@ -1,0 +1,157 @@
+/**
+ * Rows handed to a DuckDB appender a data chunk at a time. The appender's own
+ * methods cross into DuckDB once a value, nulls and numbers included; here a
+ * column's numbers go over in one copy and its nulls in one bitmask, and only
+ * a string still crosses alone (docs/decisions.md: the server's appends).
+ * `ChunkRows` has the appender's methods, so that a row is written the same
+ * way to either.
+ */
+import { createRequire } from 'node:module';
+import type { DuckDBAppender, DuckDBTimestampValue, DuckDBType } from '@duckdb/node-api';
+
+const require = createRequire(import.meta.url);
+/** The client, required as the CommonJS package it is (see duckdb-store.ts). */
+const duckdb = require('@duckdb/node-api') as typeof import('@duckdb/node-api');
+/** The C API beneath it: a chunk's vectors are written through it. */
+const capi = require('@duckdb/node-bindings') as typeof import('@duckdb/node-bindings');
+
+/** What writing a row needs of an appender. */
+export type RowSink = Pick<
+  DuckDBAppender,
+  'appendNull' | 'appendBigInt' | 'appendInteger' | 'appendTimestamp' | 'appendVarchar' | 'endRow'
+>;
+
+/** DuckDB's vector size: a chunk holds at most this many rows. */
+const CHUNK_ROWS = 2048;
+
+/** One column of the rows not yet appended: its values by row, and which rows are null. */
+interface Column {
+  kind: 'int64' | 'int32' | 'string';
+  numbers: BigInt64Array | Int32Array | null;
+  strings: (string | null)[] | null;
+  /** A bit a row, 32 rows a word (DuckDB's 64-bit validity words, little-endian). */
+  nulls: Uint32Array;
+  anyNull: boolean;
+}
+
+const KINDS: Record<string, Column['kind']> = {
+  BIGINT: 'int64',
+  TIMESTAMP: 'int64',
+  INTEGER: 'int32',
+  VARCHAR: 'string',
+};
+
+export class ChunkRows implements RowSink {
+  private readonly types: DuckDBType[];
+  private readonly columns: Column[];
+  private column = 0;
+  private rows = 0;
+
+  constructor(private readonly appender: DuckDBAppender) {
+    // The chunk's types must be the table's exactly: the appender casts nothing in a chunk.
+    this.types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
+    this.columns = this.types.map((t) => {
+      const kind = KINDS[t.toString()];
+      if (kind === undefined) throw new Error(`no chunk writer for a ${t.toString()} column`);
+      return {
+        kind,
+        numbers:
+          kind === 'int64'
+            ? new BigInt64Array(CHUNK_ROWS)
+            : kind === 'int32'
+              ? new Int32Array(CHUNK_ROWS)
+              : null,
+        strings: kind === 'string' ? new Array<string | null>(CHUNK_ROWS).fill(null) : null,
+        nulls: new Uint32Array(CHUNK_ROWS / 32),
+        anyNull: false,
+      };
+    });
+  }
+
+  appendNull(): void {
+    const c = this.next();
+    c.nulls[this.rows >>> 5] = (c.nulls[this.rows >>> 5] ?? 0) | (1 << (this.rows & 31));
+    c.anyNull = true;
+    if (c.strings) c.strings[this.rows] = null;
+  }
+
+  appendBigInt(value: bigint): void {
+    this.number(value, 'int64');
+  }
+
+  appendTimestamp(value: DuckDBTimestampValue): void {
+    this.number(value.micros, 'int64');
+  }
+
+  appendInteger(value: number): void {
+    if (!Number.isInteger(value) || value < -2147483648 || value > 2147483647)
+      throw new Error(`${value} is not a 32-bit integer`);
+    this.number(value, 'int32');
+  }
+
+  appendVarchar(value: string): void {
+    const c = this.next();
+    if (c.strings === null) throw new Error(`a string for a ${c.kind} column`);
+    c.strings[this.rows] = value;
+  }
+
+  endRow(): void {
+    if (this.column !== this.columns.length)
+      throw new Error(`a row of ${this.column} values for ${this.columns.length} columns`);
+    this.column = 0;
+    if (++this.rows === CHUNK_ROWS) this.appendChunk();
+  }
+
+  /** Appends the rows not yet appended, then flushes the appender into its table. */
+  flushSync(): void {
+    if (this.column !== 0) throw new Error('a row was begun and not ended');
+    if (this.rows > 0) this.appendChunk();
+    this.appender.flushSync();
+  }
+
+  private next(): Column {
+    const c = this.columns[this.column++];
+    if (c === undefined) throw new Error(`a row of more than ${this.columns.length} values`);
+    return c;
+  }
+
+  private number(value: bigint | number, kind: 'int64' | 'int32'): void {
+    const c = this.next();
+    if (c.kind !== kind || c.numbers === null) throw new Error(`a ${kind} value for a ${c.kind} column`);
+    if (kind === 'int64') {
+      if (BigInt.asIntN(64, value as bigint) !== value)
+        throw new Error(`${value} is out of the 64-bit range`);
+      (c.numbers as BigInt64Array)[this.rows] = value as bigint;
+    } else (c.numbers as Int32Array)[this.rows] = value as number;
+  }
+
+  private appendChunk(): void {
+    const n = this.rows;
+    const chunk = duckdb.DuckDBDataChunk.create(this.types, n);
+    this.columns.forEach((c, i) => {
+      writeColumn(capi.data_chunk_get_vector(chunk.chunk, i), c, n);
+    });
+    this.appender.appendDataChunk(chunk);
+    this.rows = 0;
+  }
+}
+
+/** Writes a column's first `n` rows into its vector, then clears its nulls for the next chunk. */
+function writeColumn(vector: ReturnType<typeof capi.data_chunk_get_vector>, c: Column, n: number): void {
+  if (c.numbers !== null)
+    capi.copy_data_to_vector(vector, 0, c.numbers.buffer as ArrayBuffer, 0, n * c.numbers.BYTES_PER_ELEMENT);
+  if (c.strings !== null)
+    for (let row = 0; row < n; row++) {
+      const s = c.strings[row];
+      if (s !== null && s !== undefined) capi.vector_assign_string_element(vector, row, s);
+    }
+  if (!c.anyNull) return;
+  // DuckDB's validity has a set bit for a valid row; whole 64-bit words are copied.
+  const words = Math.ceil(n / 64) * 2;
+  const valid = new Uint32Array(words);
+  for (let w = 0; w < words; w++) valid[w] = ~(c.nulls[w] ?? 0);
+  capi.vector_ensure_validity_writable(vector);
+  capi.copy_data_to_vector_validity(vector, 0, valid.buffer, 0, words * 4);
+  c.nulls.fill(0);
+  c.anyNull = false;
+}

@@ -1,0 +1,84 @@
+/** Rows appended a data chunk at a time (src/store/duckdb/chunk-rows.ts) store what the appender's own methods store. */
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  DuckDBTimestampValue,
+} from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChunkRows, type RowSink } from '../../src/store/duckdb/chunk-rows.js';
+
+let db: DuckDBInstance;
+let conn: DuckDBConnection;
+beforeAll(async () => {
+  db = await DuckDBInstance.create(':memory:');
+  conn = await db.connect();
+});
+afterAll(() => {
+  conn.closeSync();
+  db.closeSync();
+});
+
+const TABLE = '(n BIGINT, t TIMESTAMP, seq INTEGER, s VARCHAR, u VARCHAR)';
+
+/** Row `i`: every type, nulls in a pattern of its own in each column, strings of several scripts and sizes. */
+function writeRow(a: RowSink, i: number): void {
+  if (i % 3 === 0) a.appendNull();
+  else a.appendBigInt(BigInt(i) * 1_000_000_007n - 9_000_000_000_000_000_000n);
+  if (i % 5 === 0) a.appendNull();
+  else a.appendTimestamp(new DuckDBTimestampValue(BigInt(i) * 3_600_000_000n));
+  if (i % 7 === 0) a.appendNull();
+  else a.appendInteger(i % 2 === 0 ? -2147483648 + i : 2147483647 - i);
+  if (i % 64 === 1) a.appendNull();
+  else a.appendVarchar(`row ${i} ${'é€😀'.repeat(i % 9)}${'x'.repeat(i % 40)}`);
+  if (i < 3000) a.appendNull();
+  else a.appendVarchar(String(i));
+  a.endRow();
+}
+
+async function tableOf(name: string, fill: (a: DuckDBAppender) => void): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TABLE ${name} ${TABLE}`);
+  const appender = await conn.createAppender(name);
+  fill(appender);
+  appender.closeSync();
+}
+
+describe('ChunkRows', () => {
+  it('stores the same rows as the appender, across chunks and with nulls in every type', async () => {
+    const n = 5_000; // three chunks, the last partial
+    await tableOf('by_value', (a) => {
+      for (let i = 0; i < n; i++) writeRow(a, i);
+      a.flushSync();
+    });
+    await tableOf('by_chunk', (a) => {
+      const rows = new ChunkRows(a);
+      for (let i = 0; i < n; i++) writeRow(rows, i);
+      rows.flushSync();
+    });
+    const count = async (sql: string) => Number((await conn.runAndReadAll(sql)).getRowsJS()[0]?.[0]);
+    expect(await count('SELECT count(*) FROM by_chunk')).toBe(n);
+    expect(
+      await count('SELECT count(*) FROM (SELECT * FROM by_value EXCEPT ALL SELECT * FROM by_chunk)'),
+    ).toBe(0);
+    expect(
+      await count('SELECT count(*) FROM (SELECT * FROM by_chunk EXCEPT ALL SELECT * FROM by_value)'),
+    ).toBe(0);
+    expect(await count('SELECT count(*) FROM by_chunk WHERE n IS NULL')).toBe(Math.ceil(n / 3));
+    expect(await count('SELECT count(*) FROM by_chunk WHERE u IS NULL')).toBe(3000);
+  });
+
+  it('refuses a row of the wrong length or a value of the wrong type, and a column it cannot write', async () => {
+    await conn.run(`CREATE OR REPLACE TABLE narrow (n BIGINT, s VARCHAR)`);
+    const rows = new ChunkRows(await conn.createAppender('narrow'));
+    rows.appendBigInt(1n);
+    expect(() => rows.endRow()).toThrow(/a row of 1 values for 2 columns/);
+    expect(() => rows.appendBigInt(2n)).toThrow(/int64 value for a string column/);
+    expect(() => rows.appendVarchar('x')).toThrow(/more than 2 values/);
+    const wide = new ChunkRows(await conn.createAppender('narrow'));
+    expect(() => wide.appendBigInt(1n << 64n)).toThrow(/64-bit range/);
+    await conn.run(`CREATE OR REPLACE TABLE floats (x DOUBLE)`);
+    const appender = await conn.createAppender('floats');
+    expect(() => new ChunkRows(appender)).toThrow(/no chunk writer for a DOUBLE column/);
+    appender.closeSync();
+  });
+});
