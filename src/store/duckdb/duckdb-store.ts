@@ -1265,6 +1265,7 @@ interface StageDb {
 /** The trace links of an ingest, staged in a temporary table created when the first come (most ingests have none). */
 class LinkStage {
   private appender: DuckDBAppender | null = null;
+  private rows: ChunkRows | null = null;
 
   constructor(private readonly store: StageDb) {}
 
@@ -1274,15 +1275,16 @@ class LinkStage {
 
   async add(links: readonly TraceLink[] | undefined): Promise<void> {
     if (!links?.length) return;
-    if (this.appender === null) {
+    if (this.rows === null) {
       await this.store.run(`CREATE OR REPLACE TEMP TABLE ${LINK_STAGE} (${LINK_COLUMNS_DDL})`);
       this.appender = await this.store.appenderOf(LINK_STAGE);
+      this.rows = new ChunkRows(this.appender);
     }
-    for (const l of links) appendLink(this.appender, l);
+    for (const l of links) appendLink(this.rows, l);
   }
 
   flush(): void {
-    this.appender?.flushSync();
+    this.rows?.flushSync();
   }
 
   close(): void {
@@ -1294,7 +1296,7 @@ class LinkStage {
   }
 }
 
-function appendLink(a: DuckDBAppender, l: TraceLink): void {
+function appendLink(a: RowSink, l: TraceLink): void {
   for (const f of LINK_FIELDS) {
     const v = l[f];
     if (v === null) a.appendNull();
