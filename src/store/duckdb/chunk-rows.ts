@@ -53,18 +53,7 @@ export class ChunkRows implements RowSink {
     this.columns = this.types.map((t) => {
       const kind = KINDS[t.toString()];
       if (kind === undefined) throw new Error(`no chunk writer for a ${t.toString()} column`);
-      return {
-        kind,
-        numbers:
-          kind === 'int64'
-            ? new BigInt64Array(CHUNK_ROWS)
-            : kind === 'int32'
-              ? new Int32Array(CHUNK_ROWS)
-              : null,
-        strings: kind === 'string' ? new Array<string | null>(CHUNK_ROWS).fill(null) : null,
-        nulls: new Uint32Array(CHUNK_ROWS / 32),
-        anyNull: false,
-      };
+      return emptyColumn(kind);
     });
   }
 
@@ -134,6 +123,22 @@ export class ChunkRows implements RowSink {
     this.appender.appendDataChunk(chunk);
     this.rows = 0;
   }
+}
+
+function emptyColumn(kind: Column['kind']): Column {
+  return {
+    kind,
+    numbers: numbersOf(kind),
+    strings: kind === 'string' ? new Array<string | null>(CHUNK_ROWS).fill(null) : null,
+    nulls: new Uint32Array(CHUNK_ROWS / 32),
+    anyNull: false,
+  };
+}
+
+function numbersOf(kind: Column['kind']): Column['numbers'] {
+  if (kind === 'int64') return new BigInt64Array(CHUNK_ROWS);
+  if (kind === 'int32') return new Int32Array(CHUNK_ROWS);
+  return null;
 }
 
 /** Writes a column's first `n` rows into its vector, then clears its nulls for the next chunk. */
