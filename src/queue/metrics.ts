@@ -53,12 +53,12 @@ export function publisherMetrics(s: PublisherStats): string {
   ]);
 }
 
-export function workerMetrics(s: WorkerStats, commits: CommitTimes | null = null): string {
-  const histogram = commits?.exposition(
+export function workerMetrics(s: WorkerStats, commits: CommitTimes): string {
+  const histogram = commits.exposition(
     'tally_worker_commit_duration_seconds',
     'Seconds each store transaction of this worker took.',
   );
-  return counters(s) + (histogram ? `${histogram.join('\n')}\n` : '');
+  return `${counters(s)}${histogram.join('\n')}\n`;
 }
 
 function counters(s: WorkerStats): string {

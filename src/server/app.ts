@@ -9,7 +9,6 @@ import type { Config } from '../core/config.js';
 import { QueueBusyError } from '../core/errors.js';
 import { redactSecrets } from '../core/secrets.js';
 import type { QueuePublisher } from '../queue/publisher.js';
-import { CommitTimes } from '../store/commit-times.js';
 import type { Store } from '../store/store.js';
 import { Authenticator, type RateLimit, RateLimiter } from './access.js';
 import { Drilldown } from './drilldown.js';
@@ -71,16 +70,16 @@ function logInternal(method: string, path: string, err: unknown): void {
 /** What every route shares: the store, the configuration and the per-app state. */
 function appContext(deps: AppDeps): AppContext {
   const { store, config } = deps;
-  const commits = deps.queue ? null : new CommitTimes();
+  const writer = deps.queue ? new QueueWriter(deps.queue) : new GroupWriter(store);
   return {
     store,
     config,
     now: deps.now ?? Date.now,
     limits: { ...DEFAULT_LIMITS, ...deps.limits },
     http: new HttpCounters(),
-    commits,
+    commits: writer instanceof GroupWriter ? writer.times : null,
     drilldown: new Drilldown(store, config),
-    writer: deps.queue ? new QueueWriter(deps.queue) : new GroupWriter(store, commits),
+    writer,
     queue: deps.queue ?? null,
     parseTraces: deps.parseTraces ?? parseTracesHere,
     committed: (stored) => {

@@ -9,7 +9,7 @@
  */
 import type { TraceLink, UsageEvent } from '../core/event.js';
 import type { QueuePublisher } from '../queue/publisher.js';
-import type { CommitTimes } from '../store/commit-times.js';
+import { CommitTimes } from '../store/commit-times.js';
 import type { IngestResult, Store } from '../store/store.js';
 
 /** The commit a request's events went into: several concurrent requests may share one. */
@@ -60,10 +60,10 @@ export class GroupWriter implements EventWriter {
   private queue: Pending[] = [];
   private flushing = false;
 
-  /** `times`: where each commit's duration is told (the server's metrics). */
+  /** `times`: how long each commit took (the server's metrics). */
   constructor(
     private readonly store: Store,
-    private readonly times: CommitTimes | null = null,
+    readonly times: CommitTimes = new CommitTimes(),
   ) {}
 
   /** Stores the events (and the trace links of spans that are not AI work) in the next group commit. */
@@ -107,8 +107,7 @@ export class GroupWriter implements EventWriter {
       const chunks = group.map((p) =>
         p.links.length === 0 ? p.events : { events: p.events, links: p.links },
       );
-      const commit = () => this.store.ingest(label, chunks);
-      const result = await (this.times ? this.times.time(commit) : commit());
+      const result = await this.times.time(() => this.store.ingest(label, chunks));
       for (const p of group) p.resolve({ ...result, requests: group.length });
     } catch (e) {
       if (group.length === 1) (group[0] as Pending).reject(e);

@@ -41,19 +41,29 @@ const KINDS: Record<string, Column['kind']> = {
   VARCHAR: 'string',
 };
 
+/** An appender's column types: a chunk's must be its table's exactly (the appender casts nothing in a chunk). */
+export function appenderTypes(appender: DuckDBAppender): DuckDBType[] {
+  return Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
+}
+
 export class ChunkRows implements RowSink {
-  private readonly types: DuckDBType[];
   private readonly columns: Column[];
+  /** Rows a chunk holds: fewer than DuckDB's vector for a batch known to be smaller (a request of a few events). */
+  private readonly capacity: number;
   private column = 0;
   private rows = 0;
 
-  constructor(private readonly appender: DuckDBAppender) {
-    // The chunk's types must be the table's exactly: the appender casts nothing in a chunk.
-    this.types = Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
-    this.columns = this.types.map((t) => {
+  /** `types`: the appender's (`appenderTypes`), passed by a caller that keeps them; `rows`: how many will come, when known. */
+  constructor(
+    readonly appender: DuckDBAppender,
+    private readonly types: readonly DuckDBType[] = appenderTypes(appender),
+    rows = CHUNK_ROWS,
+  ) {
+    this.capacity = Math.max(1, Math.min(CHUNK_ROWS, Math.trunc(rows)));
+    this.columns = types.map((t) => {
       const kind = KINDS[t.toString()];
       if (kind === undefined) throw new Error(`no chunk writer for a ${t.toString()} column`);
-      return emptyColumn(kind);
+      return emptyColumn(kind, this.capacity);
     });
   }
 
@@ -88,7 +98,7 @@ export class ChunkRows implements RowSink {
     if (this.column !== this.columns.length)
       throw new Error(`a row of ${this.column} values for ${this.columns.length} columns`);
     this.column = 0;
-    if (++this.rows === CHUNK_ROWS) this.appendChunk();
+    if (++this.rows === this.capacity) this.appendChunk();
   }
 
   /** Appends the rows not yet appended, then flushes the appender into its table. */
@@ -125,19 +135,19 @@ export class ChunkRows implements RowSink {
   }
 }
 
-function emptyColumn(kind: Column['kind']): Column {
+function emptyColumn(kind: Column['kind'], rows: number): Column {
   return {
     kind,
-    numbers: numbersOf(kind),
-    strings: kind === 'string' ? new Array<string | null>(CHUNK_ROWS).fill(null) : null,
-    nulls: new Uint32Array(CHUNK_ROWS / 32),
+    numbers: numbersOf(kind, rows),
+    strings: kind === 'string' ? new Array<string | null>(rows).fill(null) : null,
+    nulls: new Uint32Array(Math.ceil(rows / 64) * 2),
     anyNull: false,
   };
 }
 
-function numbersOf(kind: Column['kind']): Column['numbers'] {
-  if (kind === 'int64') return new BigInt64Array(CHUNK_ROWS);
-  if (kind === 'int32') return new Int32Array(CHUNK_ROWS);
+function numbersOf(kind: Column['kind'], rows: number): Column['numbers'] {
+  if (kind === 'int64') return new BigInt64Array(rows);
+  if (kind === 'int32') return new Int32Array(rows);
   return null;
 }
 

@@ -10,6 +10,7 @@ import type {
   DuckDBDataChunk,
   DuckDBInstance,
   DuckDBMaterializedResult,
+  DuckDBType,
   DuckDBValue,
 } from '@duckdb/node-api';
 import { LimitError, StoreError, StoreHeldError, TallyError } from '../../core/errors.js';
@@ -56,6 +57,7 @@ import {
   rowToSpan,
   storedText,
   str,
+  tupleOf,
 } from '../rows.js';
 import type {
   BatchRecord,
@@ -74,7 +76,7 @@ import { collect, MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonical-sql.js';
-import { ChunkRows, type RowSink } from './chunk-rows.js';
+import { appenderTypes, ChunkRows, type RowSink } from './chunk-rows.js';
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
 import { KeyFilter, keyHashesSql } from './key-filter.js';
@@ -180,6 +182,8 @@ export class DuckDBStore implements Store {
   };
   /** The chain's head as this store last committed it (null: read it from the store). */
   private knownHead: ChainHead | null = null;
+  /** The column types of the tables rows are appended to, read once (only a migration changes them, at open). */
+  private readonly appendTypes = new Map<string, readonly DuckDBType[]>();
   /** Whether the log's columns are in `LOG_COLUMNS` order (null: not checked yet). */
   private logOrder: boolean | null = null;
 
@@ -240,7 +244,7 @@ export class DuckDBStore implements Store {
     const links = new LinkStage(this.stageDb);
     let offered = 0;
     try {
-      const rows = new ChunkRows(appender);
+      const rows = this.chunkRows(STAGE, appender);
       for await (const chunk of chunks) {
         const events = Array.isArray(chunk) ? chunk : chunk.events;
         for (const e of events) appendEvent(rows, e);
@@ -278,8 +282,12 @@ export class DuckDBStore implements Store {
    */
   private async ingestDirect(label: string, batch: IngestChunk[]): Promise<IngestResult> {
     let offered = 0;
-    for (const chunk of batch) offered += chunk.events.length;
-    const links = new LinkStage(this.stageDb);
+    let linked = 0;
+    for (const chunk of batch) {
+      offered += chunk.events.length;
+      linked += chunk.links?.length ?? 0;
+    }
+    const links = new LinkStage(this.stageDb, linked);
     try {
       for (const chunk of batch) await links.add(chunk.links);
       links.flush();
@@ -293,7 +301,7 @@ export class DuckDBStore implements Store {
       async (seq) => {
         const appender = await this.conn.createAppender('event_log');
         try {
-          const rows = new ChunkRows(appender);
+          const rows = this.chunkRows('event_log', appender, offered);
           for (const chunk of batch)
             for (const e of chunk.events) {
               const text = appendEvent(rows, e, seq);
@@ -1002,21 +1010,21 @@ export class DuckDBStore implements Store {
   /** Runs `body` in a transaction; on any error rolls back and rethrows the error unchanged. */
   private async transaction<T>(body: () => Promise<T>): Promise<T> {
     await this.run('BEGIN TRANSACTION');
-    let result: T;
     try {
-      result = await body();
-    } catch (e) {
-      this.knownHead = null;
-      await this.run('ROLLBACK');
-      throw e;
-    }
-    try {
+      let result: T;
+      try {
+        result = await body();
+      } catch (e) {
+        await this.run('ROLLBACK');
+        throw e;
+      }
       await this.run('COMMIT');
+      return result;
     } catch (e) {
+      // A batch that did not commit left the chain's head where it was: read it again.
       this.knownHead = null;
       throw e;
     }
-    return result;
   }
 
   /** Operations share one connection, so they run one after another. */
@@ -1056,6 +1064,16 @@ export class DuckDBStore implements Store {
     const next = this.queue.then(op, op);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Rows for an appender to `table`, by chunks of up to `rows` (how many will come, when known). */
+  private chunkRows(table: string, appender: DuckDBAppender, rows?: number): ChunkRows {
+    let types = this.appendTypes.get(table);
+    if (types === undefined) {
+      types = appenderTypes(appender);
+      this.appendTypes.set(table, types);
+    }
+    return new ChunkRows(appender, types, rows);
   }
 
   /** Runs a statement; returns the number of rows it changed. */
@@ -1125,12 +1143,7 @@ export class DuckDBStore implements Store {
 async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
   const rows = await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events
     UNION SELECT DISTINCT api_key, service, agent, project FROM spans`);
-  return rows.map((r) => ({
-    api_key: str(r.api_key),
-    service: str(r.service),
-    agent: str(r.agent),
-    project: str(r.project),
-  }));
+  return rows.map((r) => tupleOf(r));
 }
 
 async function readHead(db: Db): Promise<string | null> {
@@ -1264,21 +1277,23 @@ interface StageDb {
 
 /** The trace links of an ingest, staged in a temporary table created when the first come (most ingests have none). */
 class LinkStage {
-  private appender: DuckDBAppender | null = null;
   private rows: ChunkRows | null = null;
 
-  constructor(private readonly store: StageDb) {}
+  /** `expected`: how many links will come, when known (a server's request). */
+  constructor(
+    private readonly store: StageDb,
+    private readonly expected?: number,
+  ) {}
 
   get staged(): boolean {
-    return this.appender !== null;
+    return this.rows !== null;
   }
 
   async add(links: readonly TraceLink[] | undefined): Promise<void> {
     if (!links?.length) return;
     if (this.rows === null) {
       await this.store.run(`CREATE OR REPLACE TEMP TABLE ${LINK_STAGE} (${LINK_COLUMNS_DDL})`);
-      this.appender = await this.store.appenderOf(LINK_STAGE);
-      this.rows = new ChunkRows(this.appender);
+      this.rows = new ChunkRows(await this.store.appenderOf(LINK_STAGE), undefined, this.expected);
     }
     for (const l of links) appendLink(this.rows, l);
   }
@@ -1288,11 +1303,11 @@ class LinkStage {
   }
 
   close(): void {
-    if (this.appender) closeQuietly(this.appender);
+    if (this.rows) closeQuietly(this.rows.appender);
   }
 
   async drop(): Promise<void> {
-    if (this.appender !== null) await this.store.run(`DROP TABLE ${LINK_STAGE}`);
+    if (this.rows !== null) await this.store.run(`DROP TABLE ${LINK_STAGE}`);
   }
 }
 

@@ -24,7 +24,7 @@ import type {
   SignalQuery,
 } from '../../core/signals/facts.js';
 import type { SelectorTuple } from '../../core/usage.js';
-import { sqlString } from '../rows.js';
+import { type Row, sqlString, str, tupleOf } from '../rows.js';
 import { matchSql } from './replay-sql.js';
 import { eventsWithWrappers, wrapperSetupSql } from './usage-sql.js';
 
@@ -444,12 +444,10 @@ WHERE e.time >= epoch_ms(f.f_from) AND e.time < epoch_ms(f.f_to)
 GROUP BY f.k`;
 }
 
-type Row = Record<string, unknown>;
 type Rows = (sql: string) => Promise<Row[]>;
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const opt = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const money = (v: unknown): bigint =>
   typeof v === 'bigint' ? v : v === null || v === undefined ? 0n : BigInt(String(v));
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => x !== null).map(String) : []);
@@ -478,12 +476,6 @@ function useBase(r: Row) {
   };
 }
 
-const tupleOf = (r: Row): SelectorTuple => ({
-  api_key: str(r.api_key),
-  service: str(r.service),
-  agent: str(r.agent),
-  project: str(r.project),
-});
 const pairOf = (r: Row) => ({ provider: str(r.provider), model: str(r.model) });
 
 /**
@@ -498,7 +490,9 @@ async function sumFacts(q: SignalQuery, rows: Rows, run: (sql: string) => Promis
   await run(keysSql(q, wrappers, rates));
   const [inexact] = await rows(`SELECT count(*) AS n FROM ${KEYS} WHERE NOT exact`);
   if (num(inexact?.n) > 0) await run(refirstsSql(q, wrappers));
-  const tuples = (await rows(`SELECT DISTINCT api_key, service, agent, project FROM ${KEYS}`)).map(tupleOf);
+  const tuples = (await rows(`SELECT DISTINCT api_key, service, agent, project FROM ${KEYS}`)).map((r) =>
+    tupleOf(r),
+  );
   await run(namesSql(q.identify(tuples)));
   await run(hourlySql(q, wrappers, rates));
   await run(profileSql());
