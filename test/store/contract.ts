@@ -471,6 +471,30 @@ export function storeContract(
           });
         });
 
+        it('walks to the invoker when the selectors hold quotes, backslashes, control and non-ASCII characters', async () => {
+          const shared = `ga'te"way\\${'\u0001'}ü`;
+          const payer = `app's "Zürich" \\n 🚀`;
+          const root = link('2000000000000001', { service: payer, tenant: 'acme' });
+          const leaf = event('q', {
+            trace_id: TRACE,
+            span_id: '2000000000000002',
+            parent_span_id: root.span_id,
+            service: shared,
+          });
+          await store.ingest('q', [{ events: [leaf], links: [root] }]);
+          const tuple = (service: string) => ({ api_key: null, service, agent: null, project: null });
+          const groups = await store.usageGroups({
+            from: Date.UTC(2026, 9, 1),
+            to: Date.UTC(2026, 10, 1),
+            boundaries: [],
+            sharedTuples: [tuple(shared), tuple('gateway')],
+            payerTuples: [tuple('app'), tuple(payer)],
+            byDay: false,
+          });
+          expect(groups).toHaveLength(1);
+          expect(groups[0]).toMatchObject({ rollup: 'invoker', payer: tuple(payer), tenant: 'acme' });
+        });
+
         it('counts ignored records', async () => {
           await store.countIgnored(7);
           expect((await store.counters()).ignored).toBe(7);
