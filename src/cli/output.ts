@@ -5,7 +5,7 @@
  * server answers these commands by running the very same functions, so the
  * two give the same bytes for the same data.
  */
-import { writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import type { Budget, Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import type { ExplanationJson } from '../core/explain.js';
@@ -15,8 +15,8 @@ import type { Level, Statement } from '../core/statement.js';
 import type { Store } from '../store/store.js';
 
 export interface Output {
-  /** Text, or the bytes of a binary document (FOCUS Parquet). */
-  body: string | Uint8Array;
+  /** Text, text in chunks (a month's statement: see `chunked`), or the bytes of a binary document (FOCUS Parquet). */
+  body: string | Uint8Array | Iterable<string>;
   /** The document's media type. */
   type: string;
   /** Lines for standard error: what was issued, a statement that differs from its issue. */
@@ -63,14 +63,36 @@ export function text(body: string, type = TEXT, notes: string[] = [], exit: 0 | 
   return { body, type, notes, exit };
 }
 
+/** A text document made of `chunks`, written one after another (never joined into one string). */
+export function chunked(chunks: Iterable<string>, type: string): Output {
+  return { body: chunks, type, notes: [], exit: 0 };
+}
+
+/** Whether a body is text in chunks. */
+export function isChunks(body: Output['body']): body is Iterable<string> {
+  return typeof body !== 'string' && !(body instanceof Uint8Array);
+}
+
 /** Writes the document to `out` (or standard output) and the notes to standard error; returns the exit code. */
 export async function writeOutput(command: string, o: Output, out: string | undefined): Promise<number> {
   for (const n of o.notes) process.stderr.write(`${n}\n`);
   if (out) {
-    await writeFile(out, o.body);
+    await writeFileOf(out, o.body);
     if (o.wrote) process.stderr.write(`wrote ${o.wrote} to ${out}\n`);
-  } else if (typeof o.body !== 'string') {
+  } else if (o.body instanceof Uint8Array) {
     throw new UsageError(`${command}: this format is binary and needs --out FILE`);
+  } else if (isChunks(o.body)) {
+    for (const chunk of o.body) process.stdout.write(chunk);
   } else process.stdout.write(o.body);
   return o.exit;
+}
+
+async function writeFileOf(out: string, body: Output['body']): Promise<void> {
+  if (!isChunks(body)) return writeFile(out, body);
+  const file = await open(out, 'w');
+  try {
+    for (const chunk of body) await file.write(chunk);
+  } finally {
+    await file.close();
+  }
 }

@@ -205,7 +205,13 @@ export function observedOf(units: SampleUnits): Money {
 
 export function isqrt(v: bigint): bigint {
   if (v < 2n) return v;
-  let x = BigInt(Math.floor(Math.sqrt(Number(v))));
+  // A double's square root is the start; far above 2^53 it is off by more than steps of one can walk.
+  const f = Math.sqrt(Number(v));
+  let x =
+    Number.isFinite(f) && f >= 1 ? BigInt(Math.floor(f)) : 1n << BigInt(Math.ceil(v.toString(2).length / 2));
+  // One Newton step lands at or above ⌊√v⌋; from there each step goes down until it stops.
+  x = (x + v / x) >> 1n;
+  for (let y = (x + v / x) >> 1n; y < x; y = (x + v / x) >> 1n) x = y;
   while (x * x > v) x--;
   while ((x + 1n) * (x + 1n) <= v) x++;
   return x;

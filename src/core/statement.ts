@@ -493,6 +493,44 @@ function lineJson(l: Line): Record<string, unknown> {
   return json;
 }
 
+/** Lines per chunk of `statementJsonText`: a few megabytes of text each. */
+const LINES_PER_CHUNK = 4096;
+
+/**
+ * The JSON form, pretty-printed with two spaces, as text in chunks: the same
+ * characters as `JSON.stringify(statementJson(s), null, 2)` followed by a
+ * line break. A month's statement is hundreds of megabytes: built as one
+ * string it was held with its bytes at once, and could exceed the longest
+ * string V8 makes (~512 MB). Each chunk of lines is laid out by
+ * `JSON.stringify` as the value of a `lines` key, at the depth the lines
+ * have in the statement, and cut out of it.
+ */
+export function* statementJsonText(s: Statement): Generator<string> {
+  const head = `${JSON.stringify(statementJson({ ...s, lines: [] }), null, 2)}\n`;
+  const at = head.indexOf(EMPTY_LINES);
+  if (s.lines.length === 0 || at < 0) {
+    yield head;
+    return;
+  }
+  yield head.slice(0, at + EMPTY_LINES.length - 3);
+  for (let from = 0; from < s.lines.length; from += LINES_PER_CHUNK) {
+    const lines = JSON.stringify(
+      { lines: s.lines.slice(from, from + LINES_PER_CHUNK).map(lineJson) },
+      null,
+      2,
+    );
+    const inner = lines.slice(LINES_OPEN.length, lines.length - LINES_CLOSE.length);
+    yield from === 0 ? `[\n${inner}` : `,\n${inner}`;
+  }
+  yield `\n  ]${head.slice(at + EMPTY_LINES.length - 1)}`;
+}
+
+/** Where the empty lines of the head stand: a line break can only be the layout's, never inside a string. */
+const EMPTY_LINES = '\n  "lines": [],';
+/** What `JSON.stringify({ lines }, null, 2)` puts around the lines. */
+const LINES_OPEN = '{\n  "lines": [\n';
+const LINES_CLOSE = '\n  ]\n}';
+
 /** The JSON form of SPEC §5, amounts as decimal strings. */
 export function statementJson(s: Statement): unknown {
   const money = (m: Money) => formatMoney(m);

@@ -6,7 +6,7 @@ import { Attributor } from '../../src/core/attribution.js';
 import { ONE, parseMoney, sum } from '../../src/core/money.js';
 import { PriceBook } from '../../src/core/pricing.js';
 import { Registry } from '../../src/core/registry.js';
-import { interval95 } from '../../src/core/sampling.js';
+import { interval95, isqrt } from '../../src/core/sampling.js';
 import { type Line, type Statement, statementJson } from '../../src/core/statement.js';
 import { focusRows } from '../../src/export/focus.js';
 import { month, OCT, type Stream, statementOf, WORLD } from './world.js';
@@ -164,5 +164,31 @@ describe('FOCUS rows of sampled events', () => {
       const effective = sum(mine.map((r) => parseMoney(String(r.EffectiveCost))));
       expect(effective).toBe(teamLine(s, team).effective_cost);
     }
+  });
+});
+
+describe('the integer square root under the intervals', () => {
+  it('is ⌊√v⌋ at every size, quickly also far beyond a double (amounts of 10^30 pico-units hung it)', () => {
+    const cases = [
+      0n,
+      1n,
+      2n,
+      3n,
+      4n,
+      15n,
+      16n,
+      17n,
+      2n ** 53n + 1n,
+      10n ** 40n,
+      10n ** 61n + 7n,
+      2n ** 1100n + 3n,
+    ];
+    for (const v of cases) {
+      const r = isqrt(v);
+      expect(r * r <= v && (r + 1n) * (r + 1n) > v).toBe(true);
+    }
+    const big = 123_456_789_012_345_678_901_234_567_890n;
+    expect(isqrt(big * big)).toBe(big);
+    expect(isqrt(big * big - 1n)).toBe(big - 1n);
   });
 });

@@ -5,7 +5,7 @@ import { checkWindow, MAX_WINDOW_DAYS } from '../../core/bounds.js';
 import type { Config } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
-import { LEVELS, type Level, rollUp, type Statement, statementJson } from '../../core/statement.js';
+import { LEVELS, type Level, rollUp, type Statement, statementJsonText } from '../../core/statement.js';
 import { renderCsv } from '../../export/csv.js';
 import { type FocusRow, focusRows, renderFocusCsv } from '../../export/focus.js';
 import { writeFocusParquet } from '../../export/focus-parquet.js';
@@ -15,7 +15,7 @@ import { renderTable } from '../../export/table.js';
 import { issueStatement } from '../../service/issue.js';
 import { computeStatement, computeStatementOnly } from '../../service/statement.js';
 import { str, windowFrom } from '../args.js';
-import { JSON_TYPE, type Output, text } from '../output.js';
+import { chunked, JSON_TYPE, type Output, text } from '../output.js';
 import { type CommandSpec, runCommand } from '../runner.js';
 
 export const STATEMENT_FORMATS = ['table', 'json', 'csv', 'html', 'focus', 'focus-parquet'] as const;
@@ -107,7 +107,7 @@ export const statementSpec: CommandSpec<StatementOptions> = {
 };
 
 function document(statement: Statement, format: StatementFormat, config: Config): Output {
-  if (format === 'json') return text(`${JSON.stringify(statementJson(statement), null, 2)}\n`, JSON_TYPE);
+  if (format === 'json') return chunked(statementJsonText(statement), JSON_TYPE);
   if (format === 'csv') return text(renderCsv(statement), 'text/csv; charset=utf-8');
   if (format === 'html')
     return text(renderHtml(statement, { names: namesOf(config) }), 'text/html; charset=utf-8');

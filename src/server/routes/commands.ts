@@ -13,7 +13,7 @@ import { restateSpec } from '../../cli/commands/restate.js';
 import { samplingSpec } from '../../cli/commands/sampling.js';
 import { statementSpec } from '../../cli/commands/statement.js';
 import { verifySpec } from '../../cli/commands/verify.js';
-import { EVERYTHING, type Output, type View } from '../../cli/output.js';
+import { EVERYTHING, isChunks, type Output, type View } from '../../cli/output.js';
 import { EXIT_HEADER, NOTES_HEADER, WROTE_HEADER } from '../../cli/remote.js';
 import { type AnySpec, valuesOf } from '../../cli/runner.js';
 import type { Config } from '../../core/config.js';
@@ -67,7 +67,13 @@ function reply(o: Output): Response {
   };
   if (o.notes.length > 0) headers[NOTES_HEADER] = encodeURIComponent(JSON.stringify(o.notes));
   if (o.wrote) headers[WROTE_HEADER] = o.wrote;
-  return new Response(typeof o.body === 'string' ? o.body : new Uint8Array(o.body), { status: 200, headers });
+  return new Response(bodyOf(o.body), { status: 200, headers });
+}
+
+/** A response body: a text's chunks go into one Blob (as UTF-8 bytes, never one string). */
+function bodyOf(body: Output['body']): BodyInit {
+  if (typeof body === 'string') return body;
+  return isChunks(body) ? new Blob([...body]) : new Uint8Array(body);
 }
 
 /** The `format` parameter of a reading route: the command's output instead of the API's JSON. */
