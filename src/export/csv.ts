@@ -29,9 +29,12 @@ export function neutralise(s: string): string {
 }
 
 export function csvTable(header: readonly string[], rows: Iterable<readonly CsvValue[]>): string {
-  const out = [header.map(csvField).join(',')];
-  for (const row of rows) out.push(row.map(csvField).join(','));
-  return `${out.join('\r\n')}\r\n`;
+  return csvRecords([header, ...rows]);
+}
+
+/** Records, each ended by CRLF (a table in parts: the header's, then its rows'). */
+export function csvRecords(rows: readonly (readonly CsvValue[])[]): string {
+  return `${rows.map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 }
 
 const COUNTS = ['events', 'unpriced_events', 'input_tokens', 'output_tokens'] as const;

@@ -17,21 +17,28 @@ const SQL_TYPES: Record<FocusColumnType, string> = {
 
 const CHUNK_ROWS = 2048;
 
-export async function writeFocusParquet(rows: readonly FocusRow[], path: string): Promise<void> {
+export async function writeFocusParquet(
+  chunks: Iterable<readonly FocusRow[]>,
+  path: string,
+): Promise<number> {
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
+  let written = 0;
   try {
     await conn.run(`CREATE TABLE focus (${FOCUS_COLUMNS.map(([name]) => `"${name}" VARCHAR`).join(', ')})`);
     const appender = await conn.createAppender('focus');
     const types = FOCUS_COLUMNS.map(() => VARCHAR);
     // Column-wise chunks of DuckDB's vector size: a call per column and chunk instead of one per value.
-    for (let at = 0; at < rows.length; at += CHUNK_ROWS) {
-      const slice = rows.slice(at, at + CHUNK_ROWS);
-      const chunk = DuckDBDataChunk.create(types, slice.length);
-      chunk.setColumns(
-        FOCUS_COLUMNS.map(([name]) => slice.map((r) => (r[name] === null ? null : String(r[name])))),
-      );
-      appender.appendDataChunk(chunk);
+    for (const rows of chunks) {
+      for (let at = 0; at < rows.length; at += CHUNK_ROWS) {
+        const slice = rows.slice(at, at + CHUNK_ROWS);
+        const chunk = DuckDBDataChunk.create(types, slice.length);
+        chunk.setColumns(
+          FOCUS_COLUMNS.map(([name]) => slice.map((r) => (r[name] === null ? null : String(r[name])))),
+        );
+        appender.appendDataChunk(chunk);
+      }
+      written += rows.length;
     }
     appender.closeSync();
     const typed = FOCUS_COLUMNS.map(([name, type]) => `CAST("${name}" AS ${SQL_TYPES[type]}) AS "${name}"`);
@@ -42,4 +49,5 @@ export async function writeFocusParquet(rows: readonly FocusRow[], path: string)
     conn.closeSync();
     db.closeSync();
   }
+  return written;
 }

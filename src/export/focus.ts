@@ -12,7 +12,7 @@ import { type Amounts, addAmounts, type Charge, emptyAmounts, type LineKey } fro
 import type { SharedPool } from '../core/config.js';
 import { allocateLargestRemainder, formatMoney, type Money, ONE } from '../core/money.js';
 import { iso, KEY_FIELDS, poolShareAsLine } from '../core/statement.js';
-import { csvTable } from './csv.js';
+import { csvRecords } from './csv.js';
 import { type Names, nameOf } from './names.js';
 
 export type FocusColumnType = 'varchar' | 'decimal' | 'timestamp' | 'json' | 'bigint' | 'boolean';
@@ -132,18 +132,37 @@ export function focusRows(
   shares: readonly PoolShare[],
   meta: FocusMeta,
 ): FocusRow[] {
-  return [
-    ...usageRows(charges).map((u) => usageRow(u, meta)),
-    ...poolRatios(shares).map(([share, ratio]) => poolRow(share, ratio, meta)),
-  ];
+  return [...focusRowChunks(FocusUsage.of(charges).rows(), shares, meta)].flat();
+}
+
+/** Rows per chunk of `focusRowChunks`. */
+const CHUNK_ROWS = 4096;
+
+/**
+ * The FOCUS rows of usage rows and pool shares, a chunk at a time: a month
+ * has millions of usage rows, and all of their 75-column rows at once did
+ * not fit in Node.js's heap.
+ */
+export function* focusRowChunks(
+  usage: readonly UsageRow[],
+  shares: readonly PoolShare[],
+  meta: FocusMeta,
+): Generator<FocusRow[]> {
+  for (let at = 0; at < usage.length; at += CHUNK_ROWS)
+    yield usage.slice(at, at + CHUNK_ROWS).map((u) => usageRow(u, meta));
+  const pools = poolRatios(shares).map(([share, ratio]) => poolRow(share, ratio, meta));
+  if (pools.length > 0) yield pools;
 }
 
 export function renderFocusCsv(rows: readonly FocusRow[]): string {
+  return [...focusCsvChunks([rows])].join('');
+}
+
+/** FOCUS CSV in chunks: the header, then each chunk's rows (the same text as `renderFocusCsv` of them all). */
+export function* focusCsvChunks(chunks: Iterable<readonly FocusRow[]>): Generator<string> {
   const names = FOCUS_COLUMNS.map(([name]) => name);
-  return csvTable(
-    names,
-    rows.map((r) => names.map((n) => r[n])),
-  );
+  yield csvRecords([names]);
+  for (const rows of chunks) if (rows.length > 0) yield csvRecords(rows.map((r) => names.map((n) => r[n])));
 }
 
 /** What makes a usage row: the day, the line, and what FOCUS needs single-valued on a row. */
@@ -156,25 +175,39 @@ const ROW_FIELDS = [
   'project',
 ] as const satisfies readonly (keyof Charge)[];
 
-type UsageRow = Pick<Charge, (typeof ROW_FIELDS)[number]> & Amounts & { estimated?: true };
+export type UsageRow = Pick<Charge, (typeof ROW_FIELDS)[number]> & Amounts & { estimated?: true };
 
-/** Charges summed per day, line, identity, provider, model and project, in a stable order. */
-function usageRows(charges: readonly Charge[]): UsageRow[] {
-  const byKey = new Map<string, UsageRow>();
-  for (const c of charges) {
+/**
+ * Charges summed per day, line, identity, provider, model and project as
+ * they are added, so that a month's millions of charges need not be kept.
+ */
+export class FocusUsage {
+  readonly #byKey = new Map<string, UsageRow>();
+
+  static of(charges: Iterable<Charge>): FocusUsage {
+    const usage = new FocusUsage();
+    for (const c of charges) usage.add(c);
+    return usage;
+  }
+
+  add(c: Charge): void {
     const key = JSON.stringify(ROW_FIELDS.map((f) => c[f]));
-    let row = byKey.get(key);
+    let row = this.#byKey.get(key);
     if (!row) {
       row = emptyAmounts() as UsageRow;
       for (const f of ROW_FIELDS) (row as unknown as Record<string, unknown>)[f] = c[f];
-      byKey.set(key, row);
+      this.#byKey.set(key, row);
     }
     addAmounts(row, c);
     if (c.sample) row.estimated = true;
   }
-  return [...byKey.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, u]) => (u.estimated ? roundedCounts(u) : u));
+
+  /** The rows in a stable order (of their keys), their estimated counts rounded. */
+  rows(): UsageRow[] {
+    return [...this.#byKey.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, u]) => (u.estimated ? roundedCounts(u) : u));
+  }
 }
 
 /** Counts of sampled usage are estimates, shown as whole numbers (SPEC §11). */

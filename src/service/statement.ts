@@ -79,6 +79,21 @@ export function computeStatementOnly(
 }
 
 /**
+ * The statement of a window, each charge handed to `sink` as it is made
+ * instead of kept (a month's FOCUS rows are summed from them as they come).
+ * The same statement as `computeStatement`'s.
+ */
+export function computeStatementEach(
+  store: Store,
+  config: Config,
+  window: Window,
+  opts: Pick<ComputeOptions, 'byDay'>,
+  sink: (c: Charge) => void,
+): Promise<StatementOnly> {
+  return store.snapshot((snap) => compute(snap, config, window, opts, sink));
+}
+
+/**
  * The charges of a window that `keep` accepts (told by their flags before
  * they are priced: few), without the statement; with the registry and price
  * book they were made with.
@@ -118,12 +133,15 @@ async function compute(
   config: Config,
   window: Window,
   opts: ComputeOptions,
-  keepCharges: boolean,
+  keepCharges: boolean | ((c: Charge) => void),
 ): Promise<StatementOnly & { charges?: Charge[] }> {
   const { registry, prices, query, attributor } = await attributing(store, config, window, opts);
-  const { events, charges, usage } = keepCharges
-    ? await chargesOf(store, query, attributor, opts)
-    : await linesOf(store, query, attributor);
+  const { events, charges, usage } =
+    keepCharges === true
+      ? await chargesOf(store, query, attributor, opts)
+      : keepCharges === false
+        ? await linesOf(store, query, attributor)
+        : await chargesInto(store, query, attributor, keepCharges);
   const shares = config.sharedPools.flatMap((p) => allocatePool(p, usage, registry, window));
   const meta = {
     period: { start: window.start, end: window.end },
@@ -175,6 +193,24 @@ async function chargesOf(
   const sums = new LineSums();
   for (const c of charges) sums.add(c);
   return { events, charges, usage: sums.lines() };
+}
+
+/** Lines from the window's charges, each charge handed to `sink` and not kept. */
+async function chargesInto(
+  store: StoreSnapshot,
+  query: UsageQuery,
+  attributor: Attributor,
+  sink: (c: Charge) => void,
+): Promise<Attributed> {
+  const sums = new LineSums();
+  let events = 0;
+  await store.eachUsageGroup(query, (g) => {
+    events += g.events;
+    const charge = attributor.attribute(g);
+    sums.add(charge);
+    sink(charge);
+  });
+  return { events, usage: sums.lines() };
 }
 
 async function linesOf(store: StoreSnapshot, query: UsageQuery, attributor: Attributor): Promise<Attributed> {

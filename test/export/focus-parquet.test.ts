@@ -37,7 +37,7 @@ describe('FOCUS Parquet', () => {
     ];
     const rows = focusRows(charges, [share()], { period: OCT, currency: 'USD', pools: [pool()] });
     const file = path.join(dir, "it's.parquet");
-    await writeFocusParquet(rows, file);
+    await writeFocusParquet([rows], file);
     const src = `read_parquet('${file.replaceAll("'", "''")}')`;
 
     const expected = charges.reduce((a, c) => a + c.effective_cost, parseMoney('100'));

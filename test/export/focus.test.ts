@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { PoolShare } from '../../src/core/allocation.js';
 import type { Charge, LineKey } from '../../src/core/attribution.js';
 import { type Money, parseMoney } from '../../src/core/money.js';
-import { type FocusColumn, type FocusRow, focusRows, renderFocusCsv } from '../../src/export/focus.js';
+import {
+  type FocusColumn,
+  type FocusRow,
+  FocusUsage,
+  focusCsvChunks,
+  focusRowChunks,
+  focusRows,
+  renderFocusCsv,
+} from '../../src/export/focus.js';
 import { charge, DAY, OCT, pool, share, statement } from './fixtures.js';
 
 const FOCUS_12 = [
@@ -235,6 +243,25 @@ describe('FOCUS columns', () => {
 });
 
 describe('FOCUS rows', () => {
+  it('in chunks are the rows of all the charges at once, and their CSV the same text', () => {
+    const charges = Array.from({ length: 9_500 }, (_, i) =>
+      charge({
+        day: OCT.start + (i % 31) * DAY,
+        tenant: `tenant-${i % 400}`,
+        identity: `nhi-${i % 7}`,
+        effective_cost: BigInt(i) * 1_234_567n,
+        direct_cost: BigInt(i) * 1_234_567n,
+        input_tokens: i,
+      }),
+    );
+    const all = focusRows(charges, [share()], meta);
+    const chunks = [...focusRowChunks(FocusUsage.of(charges).rows(), [share()], meta)];
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks.flat()).toEqual(all);
+    expect([...focusCsvChunks(chunks)].join('')).toBe(renderFocusCsv(all));
+    expect(renderFocusCsv([]).split('\r\n')).toHaveLength(2); // the header and its CRLF alone
+  });
+
   it('sums charges of one day, line and identity into one row and splits the rest', () => {
     const rows = focusRows(
       [

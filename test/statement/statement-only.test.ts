@@ -7,9 +7,13 @@
 // and the charges it keeps for the signals' findings are the ones they read.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { statementSpec } from '../../src/cli/commands/statement.js';
+import { EVERYTHING } from '../../src/cli/output.js';
 import type { UsageEvent } from '../../src/core/event.js';
 import { backsFinding, chargeFindings } from '../../src/core/signals/from-statement.js';
 import { LEVELS, statementJson } from '../../src/core/statement.js';
+import { focusRows, renderFocusCsv } from '../../src/export/focus.js';
+import { namesOf } from '../../src/export/names.js';
 import { issueStatement } from '../../src/service/issue.js';
 import { computeKeptCharges, computeStatement, computeStatementOnly } from '../../src/service/statement.js';
 import { ADAPTERS } from '../store/adapters.js';
@@ -116,6 +120,34 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
         },
       ),
       { numRuns: adapter.name === 'duckdb' ? 25 : 6 },
+    );
+  }, 240_000);
+
+  it("the FOCUS CSV summed from the charges as they come equals the FOCUS rows of the statement's kept charges", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: 40 }), async (calls) => {
+        const s = await scenario(BASE + ALL_POOLS, [eventsOf(calls)], adapter);
+        open.push(s);
+        const window = { ...OCT, label: '2026-10' };
+        const full = await computeStatement(s.store, s.config, window, { byDay: true });
+        const expected = renderFocusCsv(
+          focusRows(full.charges, full.shares, {
+            period: OCT,
+            currency: s.config.currency,
+            pools: s.config.sharedPools,
+            names: namesOf(s.config),
+          }),
+        );
+        const out = await statementSpec.run(
+          { store: s.store, config: s.config },
+          { window, level: 'line', format: 'focus', issue: false, controlTotals: undefined },
+          EVERYTHING,
+          undefined,
+        );
+        expect(typeof out.body === 'string' || out.body instanceof Uint8Array).toBe(false);
+        expect([...(out.body as Iterable<string>)].join('')).toBe(expected);
+      }),
+      { numRuns: adapter.name === 'duckdb' ? 15 : 4 },
     );
   }, 240_000);
 });

@@ -7,13 +7,13 @@ import { UsageError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
 import { LEVELS, type Level, rollUp, type Statement, statementJsonText } from '../../core/statement.js';
 import { renderCsv } from '../../export/csv.js';
-import { type FocusRow, focusRows, renderFocusCsv } from '../../export/focus.js';
+import { type FocusRow, FocusUsage, focusCsvChunks, focusRowChunks } from '../../export/focus.js';
 import { writeFocusParquet } from '../../export/focus-parquet.js';
 import { renderHtml } from '../../export/html.js';
 import { namesOf } from '../../export/names.js';
 import { renderTable } from '../../export/table.js';
 import { issueStatement } from '../../service/issue.js';
-import { computeStatement, computeStatementOnly } from '../../service/statement.js';
+import { computeStatement, computeStatementEach, computeStatementOnly } from '../../service/statement.js';
 import { str, windowFrom } from '../args.js';
 import { chunked, JSON_TYPE, type Output, text } from '../output.js';
 import { type CommandSpec, runCommand } from '../runner.js';
@@ -67,15 +67,19 @@ export const statementSpec: CommandSpec<StatementOptions> = {
   },
   async run({ store, config }, o, view) {
     const { window, format } = o;
-    // FOCUS rows and control totals need the charges; the other formats show the statement only.
-    const full =
-      isFocus(format) || o.controlTotals
-        ? await computeStatement(store, config, window, {
-            byDay: isFocus(format),
-            ...(o.controlTotals ? { controlTotals: o.controlTotals } : {}),
-          })
-        : null;
-    const computed = full ?? (await computeStatementOnly(store, config, window));
+    // Control totals need every charge; FOCUS rows are summed from the charges as they come; the other formats show the statement only.
+    const full = o.controlTotals
+      ? await computeStatement(store, config, window, {
+          byDay: isFocus(format),
+          controlTotals: o.controlTotals,
+        })
+      : null;
+    const usage = isFocus(format) && full === null ? new FocusUsage() : null;
+    const computed =
+      full ??
+      (usage
+        ? await computeStatementEach(store, config, window, { byDay: true }, (c) => usage.add(c))
+        : await computeStatementOnly(store, config, window));
     const notes: string[] = [];
     const lines = computed.statement;
     if (o.issue) {
@@ -93,14 +97,15 @@ export const statementSpec: CommandSpec<StatementOptions> = {
       notes.push(
         `note: ${window.label} differs from issued v${d.version} (effective ${formatMoney(d.effective_cost_delta)}); issue a restatement with --issue`,
       );
-    if (full && isFocus(format)) {
-      const rows = focusRows(full.charges, full.shares, {
+    if (isFocus(format)) {
+      const rows = (usage ?? FocusUsage.of(full?.charges ?? [])).rows();
+      const chunks = focusRowChunks(rows, computed.shares, {
         period: statement.period,
         currency: config.currency,
         pools: config.sharedPools,
         names: namesOf(config),
       });
-      return { ...(await focusDocument(rows, format)), notes };
+      return { ...(await focusDocument(chunks, format)), notes };
     }
     return { ...document(statement, format, config), notes };
   },
@@ -114,19 +119,19 @@ function document(statement: Statement, format: StatementFormat, config: Config)
   return text(renderTable(statement));
 }
 
-/** FOCUS CSV, or Parquet (written by DuckDB to a temporary file and read back). */
-async function focusDocument(rows: FocusRow[], format: StatementFormat): Promise<Output> {
-  if (format === 'focus') return text(renderFocusCsv(rows), 'text/csv; charset=utf-8');
+/** FOCUS CSV, or Parquet (written by DuckDB to a temporary file and read back); the rows come in chunks. */
+async function focusDocument(chunks: Iterable<FocusRow[]>, format: StatementFormat): Promise<Output> {
+  if (format === 'focus') return chunked(focusCsvChunks(chunks), 'text/csv; charset=utf-8');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-focus-'));
   try {
     const file = path.join(dir, 'focus.parquet');
-    await writeFocusParquet(rows, file);
+    const rows = await writeFocusParquet(chunks, file);
     return {
       body: new Uint8Array(await readFile(file)),
       type: 'application/vnd.apache.parquet',
       notes: [],
       exit: 0,
-      wrote: `${rows.length} FOCUS rows`,
+      wrote: `${rows} FOCUS rows`,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
