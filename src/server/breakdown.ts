@@ -21,9 +21,9 @@ import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { formatMoney, type Money } from '../core/money.js';
 import { centsText, iso } from '../core/statement.js';
-import { focusRows, renderFocusCsv } from '../export/focus.js';
+import { FocusUsage, focusCsvChunks, focusRowChunks } from '../export/focus.js';
 import { type Names, namesOf } from '../export/names.js';
-import { computeStatement } from '../service/statement.js';
+import { computeStatement, computeStatementEach } from '../service/statement.js';
 import type { Store } from '../store/store.js';
 import { optional } from './http.js';
 import { monthWindow, type Window } from './params.js';
@@ -174,13 +174,17 @@ export async function breakdownFocus(
   window: Window,
   filter: BreakdownFilter,
   team: string | null,
-): Promise<string> {
-  const { charges, shares } = await computeStatement(store, config, window, { byDay: true });
+): Promise<Blob> {
   const keep = (p: Dimensions) => (team === null || p.team === team) && matchesFilter(p, filter);
-  const rows = focusRows(
-    charges.filter(keep),
+  // The charges the filter keeps are summed into rows as they are made, never kept (a month has millions).
+  const usage = new FocusUsage();
+  const { shares } = await computeStatementEach(store, config, window, { byDay: true }, (c) => {
+    if (keep(c)) usage.add(c);
+  });
+  const chunks = focusRowChunks(
+    usage.rows(),
     shares.filter((s) => keep({ ...s, provider: null, model: null, identity: null })),
     { period: window, currency: config.currency, pools: config.sharedPools, names: namesOf(config) },
   );
-  return renderFocusCsv(rows);
+  return new Blob([...focusCsvChunks(chunks)]);
 }
