@@ -11,7 +11,7 @@ import type { PoolShare } from '../core/allocation.js';
 import { type Amounts, addAmounts, type Charge, emptyAmounts, type LineKey } from '../core/attribution.js';
 import type { SharedPool } from '../core/config.js';
 import { allocateLargestRemainder, formatMoney, type Money, ONE } from '../core/money.js';
-import { iso, KEY_FIELDS, poolShareAsLine } from '../core/statement.js';
+import { iso as isoOf, KEY_FIELDS, poolShareAsLine } from '../core/statement.js';
 import { csvRecords } from './csv.js';
 import { type Names, nameOf } from './names.js';
 
@@ -116,6 +116,22 @@ export interface FocusMeta {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * An instant in ISO 8601, remembered: the rows of a month have a few dozen
+ * distinct days and bounds, and writing the text anew, four times a row, took
+ * a twelfth of a month's export (4M rows).
+ */
+const isoText = new Map<number, string>();
+function iso(ms: number): string {
+  let text = isoText.get(ms);
+  if (text === undefined) {
+    text = isoOf(ms);
+    if (isoText.size > 10_000) isoText.clear();
+    isoText.set(ms, text);
+  }
+  return text;
+}
 
 const SERVICE_NAMES: Record<string, string> = {
   openai: 'OpenAI API',
