@@ -5,7 +5,6 @@
 // issued statement it differs from, and more lines than one chunk holds.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { PoolShare } from '../../src/core/allocation.js';
 import type { LineKey } from '../../src/core/attribution.js';
 import { addSample, rational } from '../../src/core/sampling.js';
 import {
@@ -18,6 +17,7 @@ import {
   statementOfLines,
   sumLines,
 } from '../../src/core/statement.js';
+import { share } from '../export/fixtures.js';
 
 const META = {
   period: { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 10, 1) },
@@ -70,7 +70,7 @@ const rowArb = fc.record({
 
 type Row = LineKey & Omit<Line, 'cents' | 'sample'> & { sampled: boolean };
 
-function statementOf(rows: readonly Row[], shares: PoolShare[] = []): Statement {
+function statementOf(rows: readonly Row[], shares: ReturnType<typeof share>[] = []): Statement {
   const usage = sumLines(
     rows.map(({ sampled, ...r }) => {
       if (!sampled) return r;
@@ -131,22 +131,7 @@ describe('the statement JSON text in chunks', () => {
       output_tokens: i * 3,
       sampled: i % 1000 === 0,
     }));
-    const share: PoolShare = {
-      cost_center: 'cc-1',
-      team: 'team-1',
-      application: null,
-      tenant: null,
-      environment: null,
-      category: 'shared',
-      status: 'attributed',
-      reason: null,
-      pool: 'platform',
-      amount: 5_000_000_000_000n,
-      consumer: 'team-1',
-      basisValue: '1',
-      basisTotal: '2',
-    };
-    const s = statementOf(rows, [share]);
+    const s = statementOf(rows, [share({ pool: 'platform', amount: 5_000_000_000_000n, basisTotal: '2' })]);
     const chunks = [...statementJsonText(s)];
     expect(chunks.length).toBeGreaterThan(3);
     expect(chunks.join('')).toBe(plain(s));
