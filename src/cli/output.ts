@@ -16,7 +16,7 @@ import type { Store } from '../store/store.js';
 
 export interface Output {
   /** Text, text in chunks (a month's statement: see `chunked`), or the bytes of a binary document (FOCUS Parquet). */
-  body: string | Uint8Array | Iterable<string>;
+  body: string | Uint8Array | Iterable<string | Uint8Array>;
   /** The document's media type. */
   type: string;
   /** Lines for standard error: what was issued, a statement that differs from its issue. */
@@ -63,13 +63,13 @@ export function text(body: string, type = TEXT, notes: string[] = [], exit: 0 | 
   return { body, type, notes, exit };
 }
 
-/** A text document made of `chunks`, written one after another (never joined into one string). */
-export function chunked(chunks: Iterable<string>, type: string): Output {
+/** A text document made of `chunks` (text, or its UTF-8 bytes), written one after another (never joined into one string). */
+export function chunked(chunks: Iterable<string | Uint8Array>, type: string): Output {
   return { body: chunks, type, notes: [], exit: 0 };
 }
 
 /** Whether a body is text in chunks. */
-export function isChunks(body: Output['body']): body is Iterable<string> {
+export function isChunks(body: Output['body']): body is Iterable<string | Uint8Array> {
   return typeof body !== 'string' && !(body instanceof Uint8Array);
 }
 
@@ -91,7 +91,7 @@ async function writeFileOf(out: string, body: Output['body']): Promise<void> {
   if (!isChunks(body)) return writeFile(out, body);
   const file = await open(out, 'w');
   try {
-    for (const chunk of body) await file.write(chunk);
+    for (const chunk of body) await (typeof chunk === 'string' ? file.write(chunk) : file.write(chunk));
   } finally {
     await file.close();
   }

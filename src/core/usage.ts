@@ -75,6 +75,7 @@ export interface UsageQuery {
   sharedTuples: SelectorTuple[];
   /** Selector tuples whose identity can pay for shared work (a registered, not shared identity). */
   payerTuples: SelectorTuple[];
+  /** Split groups by UTC day; the store then hands them over in order of their day (FOCUS rows are written a day at a time). */
   byDay: boolean;
   /** Input-token thresholds of tiered prices: a group never mixes requests below and above one. */
   tierThresholds?: number[];

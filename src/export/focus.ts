@@ -176,9 +176,15 @@ export function renderFocusCsv(rows: readonly FocusRow[]): string {
 
 /** FOCUS CSV in chunks: the header, then each chunk's rows (the same text as `renderFocusCsv` of them all). */
 export function* focusCsvChunks(chunks: Iterable<readonly FocusRow[]>): Generator<string> {
-  const names = FOCUS_COLUMNS.map(([name]) => name);
-  yield csvRecords([names]);
-  for (const rows of chunks) if (rows.length > 0) yield csvRecords(rows.map((r) => names.map((n) => r[n])));
+  yield csvRecords([FOCUS_NAMES]);
+  for (const rows of chunks) if (rows.length > 0) yield focusCsvRecords(rows);
+}
+
+const FOCUS_NAMES = FOCUS_COLUMNS.map(([name]) => name);
+
+/** FOCUS rows as CSV records, without the header. */
+export function focusCsvRecords(rows: readonly FocusRow[]): string {
+  return csvRecords(rows.map((r) => FOCUS_NAMES.map((n) => r[n])));
 }
 
 /** What makes a usage row: the day, the line, and what FOCUS needs single-valued on a row. */
@@ -196,9 +202,16 @@ export type UsageRow = Pick<Charge, (typeof ROW_FIELDS)[number]> & Amounts & { e
 /**
  * Charges summed per day, line, identity, provider, model and project as
  * they are added, so that a month's millions of charges need not be kept.
+ * Given `done`, the rows of a day are handed to it as soon as a charge of a
+ * later day comes, and let go: the charges must then come day by day (as a
+ * store hands over groups by day, `UsageQuery.byDay`), and only one day's
+ * rows are ever held.
  */
 export class FocusUsage {
   readonly #byKey = new Map<string, UsageRow>();
+  #day: number | null | undefined;
+
+  constructor(private readonly done?: (rows: UsageRow[]) => void) {}
 
   static of(charges: Iterable<Charge>): FocusUsage {
     const usage = new FocusUsage();
@@ -207,6 +220,8 @@ export class FocusUsage {
   }
 
   add(c: Charge): void {
+    if (this.done && this.#day !== undefined && c.day !== this.#day) this.#nextDay(c.day);
+    this.#day = c.day;
     const key = JSON.stringify(ROW_FIELDS.map((f) => c[f]));
     let row = this.#byKey.get(key);
     if (!row) {
@@ -218,13 +233,23 @@ export class FocusUsage {
     if (c.sample) row.estimated = true;
   }
 
-  /** The rows in a stable order (of their keys), their estimated counts rounded. */
+  /** The rows not yet handed over: by day (a row without one last), then by their key's text; estimated counts rounded. */
   rows(): UsageRow[] {
     return [...this.#byKey.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a, x], [b, y]) => dayOrder(x.day, y.day) || (a < b ? -1 : a > b ? 1 : 0))
       .map(([, u]) => (u.estimated ? roundedCounts(u) : u));
   }
+
+  #nextDay(day: number | null): void {
+    if (day === null || this.#day === null || day < (this.#day as number))
+      throw new RangeError(`FOCUS rows: a charge of day ${day} after those of day ${this.#day}`);
+    this.done?.(this.rows());
+    this.#byKey.clear();
+  }
 }
+
+const dayOrder = (a: number | null, b: number | null) =>
+  a === b ? 0 : a === null ? 1 : b === null ? -1 : a - b;
 
 /** Counts of sampled usage are estimates, shown as whole numbers (SPEC §11). */
 function roundedCounts(u: UsageRow): UsageRow {

@@ -243,6 +243,15 @@ describe('FOCUS columns', () => {
 });
 
 describe('FOCUS rows', () => {
+  it('hands each day over once a later day comes, and refuses a day that comes back', () => {
+    const days: number[][] = [];
+    const usage = new FocusUsage((rows) => days.push(rows.map((r) => r.day as number)));
+    for (const d of [0, 0, 1, 3, 3, 3]) usage.add(charge({ day: OCT.start + d * DAY, tenant: `t-${d}` }));
+    expect(days).toEqual([[OCT.start], [OCT.start + DAY]]);
+    expect(usage.rows().map((r) => r.day)).toEqual([OCT.start + 3 * DAY]);
+    expect(() => usage.add(charge({ day: OCT.start + 2 * DAY }))).toThrow(RangeError);
+  });
+
   it('in chunks are the rows of all the charges at once, and their CSV the same text', () => {
     const charges = Array.from({ length: 9_500 }, (_, i) =>
       charge({

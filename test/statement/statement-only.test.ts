@@ -145,7 +145,8 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
           undefined,
         );
         expect(typeof out.body === 'string' || out.body instanceof Uint8Array).toBe(false);
-        expect([...(out.body as Iterable<string>)].join('')).toBe(expected);
+        const bytes = [...(out.body as Iterable<string | Uint8Array>)].map((c) => Buffer.from(c));
+        expect(Buffer.concat(bytes).toString('utf8')).toBe(expected);
       }),
       { numRuns: adapter.name === 'duckdb' ? 15 : 4 },
     );

@@ -264,6 +264,24 @@ export function storeContract(
       });
     });
 
+    it('hands groups by day over day by day', async () => {
+      const days = [17, 3, 29, 3, 11, 1, 17, 24, 8, 29, 2];
+      await store.ingest('days', [
+        days.map((d, i) =>
+          event(`d${i}`, {
+            time: Date.UTC(2026, 9, d, i),
+            api_key: `key-${i % 3}`,
+            tenant: `t-${i % 4}`,
+          }),
+        ),
+      ]);
+      const q = { from: Date.UTC(2026, 9, 1), to: Date.UTC(2026, 10, 1), boundaries: [] };
+      const groups = await store.usageGroups({ ...q, sharedTuples: [], payerTuples: [], byDay: true });
+      const order = groups.map((g) => g.day as number);
+      expect(order).toEqual([...order].sort((a, b) => a - b));
+      expect(new Set(order).size).toBe(new Set(days).size);
+    });
+
     it('counts rejected records', async () => {
       await store.countRejected(3);
       await store.countRejected(2);

@@ -1,21 +1,28 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { PoolShare } from '../../core/allocation.js';
 import { checkWindow, MAX_WINDOW_DAYS } from '../../core/bounds.js';
 import type { Config } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
 import { LEVELS, type Level, rollUp, type Statement, statementJsonText } from '../../core/statement.js';
 import { renderCsv } from '../../export/csv.js';
-import { type FocusRow, FocusUsage, focusCsvChunks, focusRowChunks } from '../../export/focus.js';
+import { type FocusMeta, FocusUsage, focusCsvChunks, focusRowChunks } from '../../export/focus.js';
 import { writeFocusParquet } from '../../export/focus-parquet.js';
 import { renderHtml } from '../../export/html.js';
 import { namesOf } from '../../export/names.js';
 import { renderTable } from '../../export/table.js';
 import { issueStatement } from '../../service/issue.js';
-import { computeStatement, computeStatementEach, computeStatementOnly } from '../../service/statement.js';
+import {
+  computeStatement,
+  computeStatementEach,
+  computeStatementOnly,
+  type StatementOnly,
+} from '../../service/statement.js';
 import { str, windowFrom } from '../args.js';
-import { chunked, JSON_TYPE, type Output, text } from '../output.js';
+import { FocusCsvFile } from '../focus-file.js';
+import { chunked, JSON_TYPE, type Output, type RunContext, text, type View } from '../output.js';
 import { type CommandSpec, runCommand } from '../runner.js';
 
 export const STATEMENT_FORMATS = ['table', 'json', 'csv', 'html', 'focus', 'focus-parquet'] as const;
@@ -66,50 +73,84 @@ export const statementSpec: CommandSpec<StatementOptions> = {
     return { method: 'GET', path: isFocus(o.format) ? '/v1/statements/focus' : '/v1/statements' };
   },
   async run({ store, config }, o, view) {
-    const { window, format } = o;
-    // Control totals need every charge; FOCUS rows are summed from the charges as they come; the other formats show the statement only.
-    const full = o.controlTotals
-      ? await computeStatement(store, config, window, {
-          byDay: isFocus(format),
-          controlTotals: o.controlTotals,
-        })
-      : null;
-    const usage = isFocus(format) && full === null ? new FocusUsage() : null;
-    const computed =
-      full ??
-      (usage
-        ? await computeStatementEach(store, config, window, { byDay: true }, (c) => usage.add(c))
-        : await computeStatementOnly(store, config, window));
-    const notes: string[] = [];
-    const lines = computed.statement;
-    if (o.issue) {
-      const issued = await issueStatement(store, window.label, lines, Date.now());
-      notes.push(
-        issued.created
-          ? `issued statement ${issued.period} v${issued.version}: content ${issued.contentSha256}, config ${issued.configSha256}, audit head ${issued.auditHead ?? '(empty)'}`
-          : `statement ${issued.period} is identical to issued v${issued.version} (content ${issued.contentSha256}): no new version`,
-      );
-      lines.differs_from_issued = null;
+    const focus = isFocus(o.format) ? focusSums(config, o) : null;
+    try {
+      const ctx = { store, config };
+      return await statementOutput(ctx, await computedFor(ctx, o, focus), o, view, focus);
+    } catch (e) {
+      focus?.file?.discard();
+      throw e;
     }
-    const statement = rollUp(view.statement(lines, o.level), o.level);
-    const d = statement.differs_from_issued;
-    if (!o.issue && d && format !== 'table')
-      notes.push(
-        `note: ${window.label} differs from issued v${d.version} (effective ${formatMoney(d.effective_cost_delta)}); issue a restatement with --issue`,
-      );
-    if (isFocus(format)) {
-      const rows = (usage ?? FocusUsage.of(full?.charges ?? [])).rows();
-      const chunks = focusRowChunks(rows, computed.shares, {
-        period: statement.period,
-        currency: config.currency,
-        pools: config.sharedPools,
-        names: namesOf(config),
-      });
-      return { ...(await focusDocument(chunks, format)), notes };
-    }
-    return { ...document(statement, format, config), notes };
   },
 };
+
+/** How a FOCUS document's usage rows are summed: as the charges come, each day's written to a file once summed (CSV). */
+interface FocusSums {
+  usage: FocusUsage;
+  file: FocusCsvFile | null;
+  meta: FocusMeta;
+}
+
+function focusSums(config: Config, o: StatementOptions): FocusSums {
+  const meta: FocusMeta = {
+    period: { start: o.window.start, end: o.window.end },
+    currency: config.currency,
+    pools: config.sharedPools,
+    names: namesOf(config),
+  };
+  // Control totals scale every charge against the others: those are kept, and summed after.
+  const file = o.format === 'focus' && !o.controlTotals ? new FocusCsvFile(meta) : null;
+  return { usage: new FocusUsage(file ? (rows) => file.write(rows) : undefined), file, meta };
+}
+
+/** The statement the format needs: every charge kept (control totals), summed into FOCUS rows as they come, or none. */
+async function computedFor(
+  { store, config }: RunContext,
+  o: StatementOptions,
+  focus: FocusSums | null,
+): Promise<StatementOnly> {
+  const { window, format } = o;
+  if (o.controlTotals) {
+    const full = await computeStatement(store, config, window, {
+      byDay: isFocus(format),
+      controlTotals: o.controlTotals,
+    });
+    for (const c of full.charges) focus?.usage.add(c);
+    return full;
+  }
+  if (focus) return computeStatementEach(store, config, window, { byDay: true }, (c) => focus.usage.add(c));
+  return computeStatementOnly(store, config, window);
+}
+
+/** The document of a computed statement in the format asked for, the statement issued first with `--issue`. */
+async function statementOutput(
+  { store, config }: RunContext,
+  computed: StatementOnly,
+  o: StatementOptions,
+  view: View,
+  focus: FocusSums | null,
+): Promise<Output> {
+  const { window, format } = o;
+  const notes: string[] = [];
+  const lines = computed.statement;
+  if (o.issue) {
+    const issued = await issueStatement(store, window.label, lines, Date.now());
+    notes.push(
+      issued.created
+        ? `issued statement ${issued.period} v${issued.version}: content ${issued.contentSha256}, config ${issued.configSha256}, audit head ${issued.auditHead ?? '(empty)'}`
+        : `statement ${issued.period} is identical to issued v${issued.version} (content ${issued.contentSha256}): no new version`,
+    );
+    lines.differs_from_issued = null;
+  }
+  const statement = rollUp(view.statement(lines, o.level), o.level);
+  const d = statement.differs_from_issued;
+  if (!o.issue && d && format !== 'table')
+    notes.push(
+      `note: ${window.label} differs from issued v${d.version} (effective ${formatMoney(d.effective_cost_delta)}); issue a restatement with --issue`,
+    );
+  if (focus) return { ...(await focusDocument(focus, computed.shares, format)), notes };
+  return { ...document(statement, format, config), notes };
+}
 
 function document(statement: Statement, format: StatementFormat, config: Config): Output {
   if (format === 'json') return chunked(statementJsonText(statement), JSON_TYPE);
@@ -119,19 +160,26 @@ function document(statement: Statement, format: StatementFormat, config: Config)
   return text(renderTable(statement));
 }
 
-/** FOCUS CSV, or Parquet (written by DuckDB to a temporary file and read back); the rows come in chunks. */
-async function focusDocument(chunks: Iterable<FocusRow[]>, format: StatementFormat): Promise<Output> {
+/** FOCUS CSV (its days from the file they were written to), or Parquet (written by DuckDB to a temporary file and read back). */
+async function focusDocument(
+  focus: FocusSums,
+  shares: readonly PoolShare[],
+  format: StatementFormat,
+): Promise<Output> {
+  const rows = focus.usage.rows();
+  if (focus.file) return chunked(focus.file.document(rows, shares), 'text/csv; charset=utf-8');
+  const chunks = focusRowChunks(rows, shares, focus.meta);
   if (format === 'focus') return chunked(focusCsvChunks(chunks), 'text/csv; charset=utf-8');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-focus-'));
   try {
     const file = path.join(dir, 'focus.parquet');
-    const rows = await writeFocusParquet(chunks, file);
+    const written = await writeFocusParquet(chunks, file);
     return {
       body: new Uint8Array(await readFile(file)),
       type: 'application/vnd.apache.parquet',
       notes: [],
       exit: 0,
-      wrote: `${rows} FOCUS rows`,
+      wrote: `${written} FOCUS rows`,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -639,6 +639,7 @@ export class DuckDBStore implements Store {
         owners,
       ),
       each,
+      q.byDay,
     );
   }
 

@@ -79,6 +79,7 @@ export async function readGroups(
   db: ChunkDb,
   groupsSql: string,
   each: (g: UsageGroup) => void,
+  byDay = false,
 ): Promise<void> {
   await db.run(`CREATE OR REPLACE TEMP TABLE tally_groups AS ${groupsSql}`);
   const [big] = await db.rows(
@@ -96,14 +97,15 @@ export async function readGroups(
   const rests = byId(await db.rows('SELECT * FROM tally_d_rest'), restOf);
   // In the order of their selectors, then of the rest of the key: the groups of one decision come
   // together, so attributing them finds its decisions and lines in the CPU's caches (a month's
-  // groups in the hash order took 1.5–2 s more to attribute than the sort costs).
+  // groups in the hash order took 1.5–2 s more to attribute than the sort costs). Groups by day
+  // come day by day (UsageQuery.byDay), so that a day's FOCUS rows can be written once it is summed.
   await db.chunks(
     `SELECT o.id AS own, p.id AS payer, r.id AS rest, ${COUNTS.map(countSql).join(', ')}
      FROM tally_groups g
      JOIN tally_d_own o ON ${joinOn('o', OWN)}
      JOIN tally_d_payer p ON ${joinOn('p', PAYER)}
      JOIN tally_d_rest r ON ${joinOn('r', REST)}
-     ORDER BY o.id, r.id`,
+     ORDER BY ${byDay ? 'g.day, ' : ''}o.id, r.id`,
     (chunk) => {
       const [own, payer, rest] = [0, 1, 2].map((i) => integerColumn(chunk, i)) as [
         Int32Array,

@@ -846,7 +846,10 @@ async function readUsageGroups(db: Db, q: UsageQuery, each: (g: UsageGroup) => v
     provider: str(r.provider),
     model: str(r.model),
   }));
-  for (const row of await db.rows(usageGroupsSql(q, varyingPairs(q, pairs)))) each(rowToUsageGroup(row));
+  const groups = (await db.rows(usageGroupsSql(q, varyingPairs(q, pairs)))).map(rowToUsageGroup);
+  // By day, day by day (UsageQuery.byDay): a stable sort here, as the session's sorts are off.
+  if (q.byDay) groups.sort((a, b) => (a.day ?? 0) - (b.day ?? 0));
+  for (const g of groups) each(g);
 }
 
 async function readHead(db: Db): Promise<string | null> {
