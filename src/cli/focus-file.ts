@@ -11,12 +11,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PoolShare } from '../core/allocation.js';
 import {
+  FOCUS_CSV_HEADER,
   type FocusMeta,
-  focusCsvChunks,
   focusCsvRecords,
   focusRowChunks,
   type UsageRow,
 } from '../export/focus.js';
+import type { Chunk } from './output.js';
 
 const READ_BYTES = 4 << 20;
 
@@ -26,8 +27,7 @@ export class FocusCsvFile {
 
   constructor(private readonly meta: FocusMeta) {
     this.#fd = openSync(path.join(this.#dir, 'focus.csv'), 'w');
-    // the header: the first chunk of an empty document
-    for (const header of focusCsvChunks([])) writeSync(this.#fd, header);
+    writeSync(this.#fd, FOCUS_CSV_HEADER);
   }
 
   /** Writes a day's usage rows. */
@@ -37,7 +37,7 @@ export class FocusCsvFile {
   }
 
   /** The document: the file, then `rows` and the pool rows of `shares`; the file is removed once read. */
-  *document(rows: readonly UsageRow[], shares: readonly PoolShare[]): Generator<string | Uint8Array> {
+  *document(rows: readonly UsageRow[], shares: readonly PoolShare[]): Generator<Chunk> {
     try {
       this.#close();
       const fd = openSync(path.join(this.#dir, 'focus.csv'), 'r');

@@ -5,7 +5,10 @@
  * server answers these commands by running the very same functions, so the
  * two give the same bytes for the same data.
  */
-import { open, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Budget, Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import type { ExplanationJson } from '../core/explain.js';
@@ -14,9 +17,12 @@ import type { Signal } from '../core/signals/signal.js';
 import type { Level, Statement } from '../core/statement.js';
 import type { Store } from '../store/store.js';
 
+/** A piece of a text document: text, or its UTF-8 bytes. */
+export type Chunk = string | Uint8Array<ArrayBuffer>;
+
 export interface Output {
   /** Text, text in chunks (a month's statement: see `chunked`), or the bytes of a binary document (FOCUS Parquet). */
-  body: string | Uint8Array | Iterable<string | Uint8Array>;
+  body: string | Uint8Array | Iterable<Chunk>;
   /** The document's media type. */
   type: string;
   /** Lines for standard error: what was issued, a statement that differs from its issue. */
@@ -64,12 +70,12 @@ export function text(body: string, type = TEXT, notes: string[] = [], exit: 0 | 
 }
 
 /** A text document made of `chunks` (text, or its UTF-8 bytes), written one after another (never joined into one string). */
-export function chunked(chunks: Iterable<string | Uint8Array>, type: string): Output {
+export function chunked(chunks: Iterable<Chunk>, type: string): Output {
   return { body: chunks, type, notes: [], exit: 0 };
 }
 
 /** Whether a body is text in chunks. */
-export function isChunks(body: Output['body']): body is Iterable<string | Uint8Array> {
+export function isChunks(body: Output['body']): body is Iterable<Chunk> {
   return typeof body !== 'string' && !(body instanceof Uint8Array);
 }
 
@@ -87,12 +93,6 @@ export async function writeOutput(command: string, o: Output, out: string | unde
   return o.exit;
 }
 
-async function writeFileOf(out: string, body: Output['body']): Promise<void> {
-  if (!isChunks(body)) return writeFile(out, body);
-  const file = await open(out, 'w');
-  try {
-    for (const chunk of body) await (typeof chunk === 'string' ? file.write(chunk) : file.write(chunk));
-  } finally {
-    await file.close();
-  }
+function writeFileOf(out: string, body: Output['body']): Promise<void> {
+  return isChunks(body) ? pipeline(Readable.from(body), createWriteStream(out)) : writeFile(out, body);
 }

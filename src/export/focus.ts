@@ -9,11 +9,11 @@
  */
 import type { PoolShare } from '../core/allocation.js';
 import { type Amounts, addAmounts, type Charge, emptyAmounts, type LineKey } from '../core/attribution.js';
-import type { SharedPool } from '../core/config.js';
+import type { Config, SharedPool } from '../core/config.js';
 import { allocateLargestRemainder, formatMoney, type Money, ONE } from '../core/money.js';
 import { iso as isoOf, KEY_FIELDS, poolShareAsLine } from '../core/statement.js';
 import { csvRecords } from './csv.js';
-import { type Names, nameOf } from './names.js';
+import { type Names, nameOf, namesOf } from './names.js';
 
 export type FocusColumnType = 'varchar' | 'decimal' | 'timestamp' | 'json' | 'bigint' | 'boolean';
 
@@ -115,6 +115,16 @@ export interface FocusMeta {
   chargeClass?: 'Correction';
 }
 
+/** The FOCUS metadata of a window under a configuration: its currency, pools and display names. */
+export function focusMeta(config: Config, period: { start: number; end: number }): FocusMeta {
+  return {
+    period: { start: period.start, end: period.end },
+    currency: config.currency,
+    pools: config.sharedPools,
+    names: namesOf(config),
+  };
+}
+
 const DAY_MS = 86_400_000;
 
 /**
@@ -176,11 +186,14 @@ export function renderFocusCsv(rows: readonly FocusRow[]): string {
 
 /** FOCUS CSV in chunks: the header, then each chunk's rows (the same text as `renderFocusCsv` of them all). */
 export function* focusCsvChunks(chunks: Iterable<readonly FocusRow[]>): Generator<string> {
-  yield csvRecords([FOCUS_NAMES]);
+  yield FOCUS_CSV_HEADER;
   for (const rows of chunks) if (rows.length > 0) yield focusCsvRecords(rows);
 }
 
 const FOCUS_NAMES = FOCUS_COLUMNS.map(([name]) => name);
+
+/** The FOCUS CSV header record. */
+export const FOCUS_CSV_HEADER = csvRecords([FOCUS_NAMES]);
 
 /** FOCUS rows as CSV records, without the header. */
 export function focusCsvRecords(rows: readonly FocusRow[]): string {

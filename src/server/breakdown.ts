@@ -21,7 +21,7 @@ import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { formatMoney, type Money } from '../core/money.js';
 import { centsText, iso } from '../core/statement.js';
-import { FocusUsage, focusCsvChunks, focusRowChunks } from '../export/focus.js';
+import { FocusUsage, focusCsvChunks, focusMeta, focusRowChunks } from '../export/focus.js';
 import { type Names, namesOf } from '../export/names.js';
 import { computeStatement, computeStatementEach } from '../service/statement.js';
 import type { Store } from '../store/store.js';
@@ -184,7 +184,7 @@ export async function breakdownFocus(
   const chunks = focusRowChunks(
     usage.rows(),
     shares.filter((s) => keep({ ...s, provider: null, model: null, identity: null })),
-    { period: window, currency: config.currency, pools: config.sharedPools, names: namesOf(config) },
+    focusMeta(config, window),
   );
   return new Blob([...focusCsvChunks(chunks)]);
 }

@@ -136,12 +136,7 @@ async function compute(
   keepCharges: boolean | ((c: Charge) => void),
 ): Promise<StatementOnly & { charges?: Charge[] }> {
   const { registry, prices, query, attributor } = await attributing(store, config, window, opts);
-  const { events, charges, usage } =
-    keepCharges === true
-      ? await chargesOf(store, query, attributor, opts)
-      : keepCharges === false
-        ? await linesOf(store, query, attributor)
-        : await chargesInto(store, query, attributor, keepCharges);
+  const { events, charges, usage } = await attributed(store, query, attributor, opts, keepCharges);
   const shares = config.sharedPools.flatMap((p) => allocatePool(p, usage, registry, window));
   const meta = {
     period: { start: window.start, end: window.end },
@@ -175,6 +170,19 @@ interface Attributed {
   events: number;
   usage: Line[];
   charges?: Charge[];
+}
+
+/** The window's groups attributed: every charge kept, each handed to a sink, or summed into lines alone. */
+function attributed(
+  store: StoreSnapshot,
+  query: UsageQuery,
+  attributor: Attributor,
+  opts: ComputeOptions,
+  keepCharges: boolean | ((c: Charge) => void),
+): Promise<Attributed> {
+  if (keepCharges === true) return chargesOf(store, query, attributor, opts);
+  if (keepCharges === false) return linesOf(store, query, attributor);
+  return chargesInto(store, query, attributor, keepCharges);
 }
 
 async function chargesOf(

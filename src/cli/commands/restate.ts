@@ -4,8 +4,7 @@ import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../core/config.js';
 import { ConfigError, UsageError } from '../../core/errors.js';
 import { formatFixed, formatMoney } from '../../core/money.js';
-import { focusRows, renderFocusCsv } from '../../export/focus.js';
-import { namesOf } from '../../export/names.js';
+import { focusMeta, focusRows, renderFocusCsv } from '../../export/focus.js';
 import { correctionCharges, issueStatement, type Restatement, restate } from '../../service/issue.js';
 import { computeStatementOnly } from '../../service/statement.js';
 import { monthWindow, str } from '../args.js';
@@ -71,10 +70,7 @@ export const restateSpec: CommandSpec<RestateOptions, Config> = {
     }
     if (o.format === 'focus') {
       const rows = focusRows(correctionCharges(r, o.window), [], {
-        period: o.window,
-        currency: config.currency,
-        pools: config.sharedPools,
-        names: namesOf(config),
+        ...focusMeta(config, o.window),
         chargeClass: 'Correction',
       });
       return { ...text(renderFocusCsv(rows), 'text/csv; charset=utf-8'), notes };

@@ -8,7 +8,7 @@ import { UsageError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
 import { LEVELS, type Level, rollUp, type Statement, statementJsonText } from '../../core/statement.js';
 import { renderCsv } from '../../export/csv.js';
-import { type FocusMeta, FocusUsage, focusCsvChunks, focusRowChunks } from '../../export/focus.js';
+import { type FocusMeta, FocusUsage, focusCsvChunks, focusMeta, focusRowChunks } from '../../export/focus.js';
 import { writeFocusParquet } from '../../export/focus-parquet.js';
 import { renderHtml } from '../../export/html.js';
 import { namesOf } from '../../export/names.js';
@@ -92,12 +92,7 @@ interface FocusSums {
 }
 
 function focusSums(config: Config, o: StatementOptions): FocusSums {
-  const meta: FocusMeta = {
-    period: { start: o.window.start, end: o.window.end },
-    currency: config.currency,
-    pools: config.sharedPools,
-    names: namesOf(config),
-  };
+  const meta = focusMeta(config, o.window);
   // Control totals scale every charge against the others: those are kept, and summed after.
   const file = o.format === 'focus' && !o.controlTotals ? new FocusCsvFile(meta) : null;
   return { usage: new FocusUsage(file ? (rows) => file.write(rows) : undefined), file, meta };

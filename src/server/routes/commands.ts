@@ -73,9 +73,7 @@ function reply(o: Output): Response {
 /** A response body: a text's chunks go into one Blob (as UTF-8 bytes, never one string). */
 function bodyOf(body: Output['body']): BodyInit {
   if (typeof body === 'string') return body;
-  return isChunks(body)
-    ? new Blob([...body].map((c) => (typeof c === 'string' ? c : new Uint8Array(c))))
-    : new Uint8Array(body);
+  return isChunks(body) ? new Blob([...body]) : new Uint8Array(body);
 }
 
 /** The `format` parameter of a reading route: the command's output instead of the API's JSON. */

@@ -26,7 +26,7 @@ import type {
 import type { SelectorTuple } from '../../core/usage.js';
 import { type Row, sqlString, str, tupleOf } from '../rows.js';
 import { matchSql } from './replay-sql.js';
-import { eventsWithWrappers, wrapperSetupSql } from './usage-sql.js';
+import { eventsWithWrappers, jsonRowsSql, wrapperSetupSql } from './usage-sql.js';
 
 export const HOURLY = 'tally_signal_hours';
 export const DENSE = 'tally_signal_series';
@@ -41,20 +41,20 @@ const int = (n: bigint | number) => `${BigInt(n)}::BIGINT`;
 /** Money per million tokens → pico-units per token: exact for prices with up to six decimals per million. */
 const perToken = (m: bigint) => `${m / 1_000_000n}::BIGINT`;
 
-/**
- * The identity of each selector tuple, read from one JSON text: thousands of
- * tuples as a VALUES list took DuckDB ~250 ms to parse and bind (as in
- * usage-sql.ts `tuplesJson`). Each row is [api_key, service, agent, project, identity].
- */
+/** The identity of each selector tuple (one JSON text: usage-sql.ts `jsonRowsSql`). */
 function identityMap(identities: ReturnType<SignalQuery['identify']>): string {
   if (identities.length === 0) {
     return `SELECT NULL::VARCHAR AS api_key, NULL::VARCHAR AS service, NULL::VARCHAR AS agent, NULL::VARCHAR AS project, NULL::VARCHAR AS ident WHERE false`;
   }
-  const json = JSON.stringify(
-    identities.map(({ tuple: t, identity }) => [t.api_key, t.service, t.agent, t.project, identity]),
-  );
+  const rows = identities.map(({ tuple: t, identity }) => [
+    t.api_key,
+    t.service,
+    t.agent,
+    t.project,
+    identity,
+  ]);
   return `SELECT r[1] AS api_key, r[2] AS service, r[3] AS agent, r[4] AS project, r[5] AS ident
-  FROM (SELECT unnest(from_json(${sqlString(json)}, '[["VARCHAR"]]')) AS r)`;
+  FROM (${jsonRowsSql(rows)})`;
 }
 
 function rateTable(rates: RateRow[]): string {

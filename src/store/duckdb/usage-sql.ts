@@ -137,15 +137,13 @@ const SAME_TUPLE = (a: string, b: string) =>
     .join(' AND ');
 
 /**
- * The rows of `tally_tuples` as one JSON text read by DuckDB: a month's
- * thousands of tuples as a VALUES list took DuckDB ~300 ms to parse and
- * bind, as one string literal ~30 ms. Each row is
- * [api_key, service, agent, project, shared].
+ * Rows of text values as a table of one column `r`, a list per row, read by
+ * DuckDB from one JSON text: thousands of rows as a VALUES list took DuckDB
+ * ~300 ms to parse and bind, as one string literal ~30 ms. A boolean is read
+ * as its text (`'true'`).
  */
-function tuplesJson(shared: readonly SelectorTuple[], payers: readonly SelectorTuple[]): string | null {
-  if (shared.length + payers.length === 0) return null;
-  const row = (t: SelectorTuple, isShared: boolean) => [t.api_key, t.service, t.agent, t.project, isShared];
-  return JSON.stringify([...shared.map((t) => row(t, true)), ...payers.map((t) => row(t, false))]);
+export function jsonRowsSql(rows: readonly (readonly (string | boolean | null)[])[]): string {
+  return `SELECT unnest(from_json(${sqlString(JSON.stringify(rows))}, '[["VARCHAR"]]')) AS r`;
 }
 
 /** A span of a trace where some span of the window needs its ancestors. */
@@ -154,14 +152,15 @@ const NEEDED_TRACE = `e.trace_id IS NOT NULL AND hash(e.trace_id) IN (SELECT DIS
 /** The statements that prepare the temporary tables, in order. */
 export function usageSetupSql(q: UsageQuery): string[] {
   const window = windowOf(q);
-  const json = tuplesJson(q.sharedTuples, q.payerTuples);
+  const row = (t: SelectorTuple, shared: boolean) => [t.api_key, t.service, t.agent, t.project, shared];
+  const tuples = [...q.sharedTuples.map((t) => row(t, true)), ...q.payerTuples.map((t) => row(t, false))];
   return [
     `CREATE OR REPLACE TEMP TABLE tally_tuples (api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR,
        shared BOOLEAN, can_pay BOOLEAN)`,
-    ...(json
+    ...(tuples.length > 0
       ? [
-          `INSERT INTO tally_tuples SELECT t[1], t[2], t[3], t[4], t[5]::BOOLEAN, NOT t[5]::BOOLEAN
-           FROM (SELECT unnest(from_json(${sqlString(json)}, '[["VARCHAR"]]')) AS t)`,
+          `INSERT INTO tally_tuples SELECT r[1], r[2], r[3], r[4], r[5]::BOOLEAN, NOT r[5]::BOOLEAN
+           FROM (${jsonRowsSql(tuples)})`,
         ]
       : []),
     `CREATE OR REPLACE TEMP TABLE tally_needs AS
