@@ -54,9 +54,6 @@ const sha256: (data: string | Uint8Array, encoding: 'hex' | 'binary') => string 
     ? (data, encoding) => crypto.hash('sha256', data, encoding)
     : (data, encoding) => crypto.createHash('sha256').update(data).digest(encoding);
 
-/** Lower-hex SHA-256 of a text's UTF-8 bytes. */
-const sha256Hex = (text: string): string => sha256(text, 'hex');
-
 /** How one SQL engine writes the expressions the hash needs. */
 export interface AuditDialect {
   /** Lower-hex SHA-256 of a text expression's UTF-8 bytes. */
@@ -321,7 +318,7 @@ class BatchBuckets {
     this.rows = null;
     for (let b = 0; b < 256; b++) {
       const digests = sorted === null ? this.bucketSorted(b) : bucketOf(sorted, b);
-      if (digests.length > 0) content.update(sha256Hex(Buffer.from(digests).toString('hex')));
+      if (digests.length > 0) content.update(sha256(lowerHex(digests), 'hex'));
     }
     this.buckets = null;
     return content.digest('hex');
@@ -345,6 +342,25 @@ class BatchBuckets {
   }
 }
 
+/** Each byte's two lower-hex digits as the one 16-bit word that lays them out in order in memory. */
+const HEX_PAIRS = (() => {
+  const pairs = new Uint16Array(256);
+  const bytes = new Uint8Array(pairs.buffer);
+  const digits = '0123456789abcdef';
+  for (let b = 0; b < 256; b++) {
+    bytes[b * 2] = digits.charCodeAt(b >> 4);
+    bytes[b * 2 + 1] = digits.charCodeAt(b & 15);
+  }
+  return pairs;
+})();
+
+/** The lower-hex text of `bytes` as its ASCII bytes (hashed as they are, without a string between). */
+function lowerHex(bytes: Uint8Array): Uint8Array {
+  const out = new Uint16Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = HEX_PAIRS[bytes[i] as number] as number;
+  return new Uint8Array(out.buffer);
+}
+
 /** The digests of bucket `b` (their first byte) among sorted digests. */
 function bucketOf(sorted: Uint8Array, b: number): Uint8Array {
   return sorted.subarray(firstAtLeast(sorted, b) * 32, firstAtLeast(sorted, b + 1) * 32);
@@ -362,38 +378,83 @@ function firstAtLeast(sorted: Uint8Array, byte: number): number {
   return lo;
 }
 
-/** Row ids within a bucket: the low bits of a sort key (see `sortedDigests`). */
-const ROW_BITS = 2 ** 21;
+/** A run of digests alike in their first byte up to this long is put in order by insertion. */
+const SHORT_RUN = 32;
 
 /**
  * The first `n` 32-byte digests of `buf`, sorted bytewise (as their lower hex sorts), given that
- * they are alike before byte `from` (a bucket's share byte 0). By a numeric sort of their four
- * bytes from `from` with the row in the low bits; rows alike in those are then put in order by
- * all their bytes.
+ * they are alike before byte `from` (a bucket's share byte 0). A counting sort by byte `from`
+ * (row hashes are spread evenly, so a bucket of a few thousand rows falls into runs of about
+ * ten), then each run by the four bytes after it, then by all their bytes where those are alike.
  */
 export function sortedDigests(buf: Uint8Array, n: number, from: number): Uint8Array {
-  if (n >= ROW_BITS || buf.byteOffset % 4 !== 0) return sortedDigestsSlowly(buf, n);
-  const keys = new Float64Array(n);
+  const starts = new Uint32Array(257);
+  for (let i = 0; i < n; i++) (starts[(buf[i * 32 + from] as number) + 1] as number)++;
+  for (let b = 0; b < 256; b++) starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
+  const order = new Uint32Array(n);
+  const next = starts.slice(0, 256);
   for (let i = 0; i < n; i++) {
-    const at = i * 32 + from - 1;
-    const word =
-      ((buf[at + 1] as number) << 24) |
-      ((buf[at + 2] as number) << 16) |
-      ((buf[at + 3] as number) << 8) |
-      (buf[at + 4] as number);
-    keys[i] = (word >>> 0) * ROW_BITS + i;
+    const b = buf[i * 32 + from] as number;
+    order[next[b] as number] = i;
+    next[b] = (next[b] as number) + 1;
   }
-  keys.sort();
-  const order = new Array<number>(n);
-  for (let j = 0; j < n; j++) order[j] = (keys[j] as number) % ROW_BITS;
-  for (let j = 0; j < n - 1; ) {
-    let end = j + 1;
-    const prefix = Math.floor((keys[j] as number) / ROW_BITS);
-    while (end < n && Math.floor((keys[end] as number) / ROW_BITS) === prefix) end++;
-    if (end - j > 1) sortRows(buf, order, j, end);
-    j = end;
+  const keys = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = i * 32 + from;
+    keys[i] =
+      (((buf[at + 1] as number) << 24) |
+        ((buf[at + 2] as number) << 16) |
+        ((buf[at + 3] as number) << 8) |
+        (buf[at + 4] as number)) >>>
+      0;
   }
-  // Copied as eight 32-bit words a digest (the bytes stay in their order).
+  const before = (a: number, b: number) =>
+    (keys[a] as number) - (keys[b] as number) || compareDigests(buf, a, b, from + 5);
+  for (let b = 0; b < 256; b++) sortRun(order, starts[b] as number, starts[b + 1] as number, before);
+  return copiedInOrder(buf, order);
+}
+
+/** Sorts `order[from, to)` (row numbers) by `before`. */
+function sortRun(
+  order: Uint32Array,
+  from: number,
+  to: number,
+  before: (a: number, b: number) => number,
+): void {
+  if (to - from <= 1) return;
+  if (to - from > SHORT_RUN) {
+    order.set(Array.from(order.subarray(from, to)).sort(before), from);
+    return;
+  }
+  for (let i = from + 1; i < to; i++) {
+    const row = order[i] as number;
+    let j = i - 1;
+    while (j >= from && before(order[j] as number, row) > 0) {
+      order[j + 1] = order[j] as number;
+      j--;
+    }
+    order[j + 1] = row;
+  }
+}
+
+/** Digests `a` and `b` compared bytewise from byte `from`. */
+function compareDigests(buf: Uint8Array, a: number, b: number, from: number): number {
+  for (let k = from; k < 32; k++) {
+    const d = (buf[a * 32 + k] as number) - (buf[b * 32 + k] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** The digests of `buf` in `order`, copied as eight 32-bit words a digest where aligned (the bytes stay in order). */
+function copiedInOrder(buf: Uint8Array, order: Uint32Array): Uint8Array {
+  const n = order.length;
+  if (buf.byteOffset % 4 !== 0) {
+    const out = new Uint8Array(n * 32);
+    for (let j = 0; j < n; j++)
+      out.set(buf.subarray((order[j] as number) * 32, (order[j] as number) * 32 + 32), j * 32);
+    return out;
+  }
   const words = new Uint32Array(buf.buffer, buf.byteOffset, n * 8);
   const out = new Uint32Array(n * 8);
   for (let j = 0; j < n; j++) {
@@ -401,23 +462,6 @@ export function sortedDigests(buf: Uint8Array, n: number, from: number): Uint8Ar
     for (let w = 0; w < 8; w++) out[j * 8 + w] = words[at + w] as number;
   }
   return new Uint8Array(out.buffer);
-}
-
-/** Sorts `order[from, to)` (row numbers) by the rows' 32 bytes. */
-function sortRows(buf: Uint8Array, order: number[], from: number, to: number): void {
-  const row = (i: number) => Buffer.from(buf.buffer, buf.byteOffset + i * 32, 32);
-  const part = order.slice(from, to).sort((a, b) => Buffer.compare(row(a), row(b)));
-  for (let k = 0; k < part.length; k++) order[from + k] = part[k] as number;
-}
-
-/** `sortedDigests` for a bucket of two million rows or more (a batch of over 500 million events). */
-function sortedDigestsSlowly(buf: Uint8Array, n: number): Uint8Array {
-  const rows: string[] = new Array(n);
-  const text = Buffer.from(buf.buffer, buf.byteOffset, n * 32);
-  for (let i = 0; i < n; i++) rows[i] = text.toString('latin1', i * 32, i * 32 + 32);
-  // Latin-1 strings of the digests sort by code unit, that is bytewise.
-  rows.sort();
-  return Buffer.from(rows.join(''), 'latin1');
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RowTextHasher, sortedDigests } from '../../src/store/audit.js';
 import { rowIdRanges, windows } from '../../src/store/duckdb/log-content.js';
@@ -194,7 +195,7 @@ describe('RowTextSink after a failed statement', () => {
 });
 
 describe('sortedDigests', () => {
-  it('sorts 32-byte digests bytewise, also those alike in their first five bytes, on its fast and its slow path', () => {
+  it('sorts 32-byte digests bytewise, also those alike in their first five bytes, in short runs and long ones', () => {
     const digests: Buffer[] = [];
     for (let i = 0; i < 3000; i++) {
       const d = createHash('sha256').update(String(i)).digest();
@@ -215,5 +216,32 @@ describe('sortedDigests', () => {
     expect(
       Buffer.from(sortedDigests(new Uint8Array(Buffer.concat(mixed)), 3000, 0)).equals(mixedExpected),
     ).toBe(true);
+  });
+});
+
+describe('sortedDigests, property', () => {
+  it('orders any digests as a bytewise sort does, runs short and long, prefixes shared or not', () => {
+    const digest = fc.uint8Array({ minLength: 32, maxLength: 32 });
+    fc.assert(
+      fc.property(
+        fc.array(digest, { maxLength: 400 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.boolean(),
+        (raw, shared, sameFirst) => {
+          // `shared` leading bytes made alike in half the digests: runs whose ties go past byte 5
+          const digests = raw.map((d, i) => {
+            const b = Buffer.from(d);
+            if (sameFirst) b[0] = 0x7f;
+            if (i % 2 === 0) b.fill(0x33, 1, 1 + shared);
+            return b;
+          });
+          const expected = Buffer.concat([...digests].sort(Buffer.compare));
+          const from = sameFirst ? 1 : 0;
+          const got = sortedDigests(new Uint8Array(Buffer.concat(digests)), digests.length, from);
+          expect(Buffer.from(got).equals(expected)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
