@@ -23,14 +23,18 @@ const DEFAULT_SETTINGS: Record<string, string> = {
 
 /**
  * Added for a process that commits small batches all the time (the server's
- * writer, a queue worker): DuckDB's vacuum at a checkpoint merges the row
+ * writer, a queue worker). DuckDB's vacuum at a checkpoint merges the row
  * groups that earlier checkpoints appended, rewriting a growing row group each
  * time, and every commit waits for it (a stall that grew past 1 s under the
- * load benchmark). Without it each checkpoint appends its own row group (the
- * rows of one checkpoint interval, ~16 MB of log). The URL can set it back.
+ * load benchmark): without it each checkpoint appends its own row group. And
+ * a checkpoint every 4 MB of log instead of DuckDB's 16 MB: every commit
+ * waits while one runs, and a quarter of the log takes about a third of the
+ * time (B7: the events' p99 147–153 → 74–82 ms; docs/decisions.md). Either
+ * can be set back in the URL.
  */
 const STEADY_WRITER_SETTINGS: Record<string, string> = {
   max_vacuum_tasks: '0',
+  checkpoint_threshold: '4MB',
 };
 
 const isPostgres = (url: string) => /^postgres(ql)?:\/\//i.test(url);

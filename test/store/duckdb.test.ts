@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -392,6 +392,32 @@ describe('DuckDB steady writer', () => {
   it('keeps the row group each checkpoint appended, where a store opened as usual merges them', async () => {
     expect(await rowGroupsAfterSmallCommits({ steadyWriter: true })).toBe(6);
     expect(await rowGroupsAfterSmallCommits({})).toBeLessThan(6);
+  });
+
+  /** The write-ahead log's size after committing about 6 MB of it in small batches (0: none left). */
+  async function walAfterSmallCommits(opts: { steadyWriter?: boolean }, query = ''): Promise<number> {
+    const file = await tempFile();
+    const store = await openStore(`duckdb:${file}${query}`, opts);
+    try {
+      for (let b = 0; b < 12; b++)
+        await store.ingest(`batch ${b}`, [
+          Array.from({ length: 2000 }, (_, i) => event(`e${b}-${i}`, { project: 'p'.repeat(120) })),
+        ]);
+      return await stat(`${file}.wal`).then(
+        (s) => s.size,
+        () => 0,
+      );
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('checkpoints every 4 MB of log, where a store opened as usual waits for 16 MB', async () => {
+    const MB = 1024 * 1024;
+    const usual = await walAfterSmallCommits({});
+    expect(usual).toBeGreaterThan(5 * MB);
+    expect(await walAfterSmallCommits({ steadyWriter: true })).toBeLessThan(4.5 * MB);
+    expect(await walAfterSmallCommits({ steadyWriter: true }, '?checkpoint_threshold=16MB')).toBe(usual);
   });
 
   it('lets the store URL set the vacuum back', async () => {
