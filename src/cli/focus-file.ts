@@ -1,10 +1,12 @@
 /**
- * A month's FOCUS CSV made a day at a time: each day's usage rows are
+ * A month's FOCUS document made a day at a time: each day's usage rows are
  * written to a temporary file as soon as the day is summed (`FocusUsage`
  * with a `done` sink, fed by a store handing over groups day by day), and the
- * document is that file's bytes followed by the last day's rows and the pool
- * rows. Only one day's rows are ever in memory; a month's 4M rows held at
- * once made garbage collection half of the export's time.
+ * document is made from that file once the last day's rows and the pool rows
+ * are in. Only one day's rows are ever in memory; a month's 4M rows held at
+ * once made garbage collection half of the export's time. CSV: the file is
+ * the document's text; Parquet: the rows wait in a DuckDB file, which writes
+ * the Parquet file at the end (export/focus-parquet.ts).
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -17,11 +19,37 @@ import {
   focusRowChunks,
   type UsageRow,
 } from '../export/focus.js';
-import type { Chunk } from './output.js';
+import { FocusParquetWriter } from '../export/focus-parquet.js';
+import { type Chunk, chunked, type Output } from './output.js';
 
 const READ_BYTES = 4 << 20;
 
-export class FocusCsvFile {
+/** Where a FOCUS document's days go once summed, and the document made from them. */
+export interface FocusDayFile {
+  /** Writes a day's usage rows. */
+  write(rows: readonly UsageRow[]): void;
+  /** The document: the days written, then `rows` and the pool rows of `shares`; the file is removed once read. */
+  output(rows: readonly UsageRow[], shares: readonly PoolShare[]): Promise<Output>;
+  /** Removes the file (when the document is not made: a failed statement). */
+  discard(): void;
+}
+
+/** A file's bytes, 4 MiB at a time. */
+function* fileChunks(file: string): Generator<Uint8Array<ArrayBuffer>> {
+  const fd = openSync(file, 'r');
+  try {
+    for (;;) {
+      const buffer = new Uint8Array(READ_BYTES);
+      const n = readSync(fd, buffer, 0, READ_BYTES, null);
+      if (n === 0) break;
+      yield buffer.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class FocusCsvFile implements FocusDayFile {
   readonly #dir = mkdtempSync(path.join(os.tmpdir(), 'tally-focus-'));
   #fd: number | null;
 
@@ -30,34 +58,26 @@ export class FocusCsvFile {
     writeSync(this.#fd, FOCUS_CSV_HEADER);
   }
 
-  /** Writes a day's usage rows. */
   write(rows: readonly UsageRow[]): void {
     if (this.#fd === null) throw new RangeError('FOCUS file: written after it was read');
     for (const chunk of focusRowChunks(rows, [], this.meta)) writeSync(this.#fd, focusCsvRecords(chunk));
   }
 
-  /** The document: the file, then `rows` and the pool rows of `shares`; the file is removed once read. */
+  async output(rows: readonly UsageRow[], shares: readonly PoolShare[]): Promise<Output> {
+    return chunked(this.document(rows, shares), 'text/csv; charset=utf-8');
+  }
+
+  /** The CSV text: the file, then `rows` and the pool rows of `shares`. */
   *document(rows: readonly UsageRow[], shares: readonly PoolShare[]): Generator<Chunk> {
     try {
       this.#close();
-      const fd = openSync(path.join(this.#dir, 'focus.csv'), 'r');
-      try {
-        for (;;) {
-          const buffer = new Uint8Array(READ_BYTES);
-          const n = readSync(fd, buffer, 0, READ_BYTES, null);
-          if (n === 0) break;
-          yield buffer.subarray(0, n);
-        }
-      } finally {
-        closeSync(fd);
-      }
+      yield* fileChunks(path.join(this.#dir, 'focus.csv'));
       for (const chunk of focusRowChunks(rows, shares, this.meta)) yield focusCsvRecords(chunk);
     } finally {
       this.discard();
     }
   }
 
-  /** Removes the file (when the document is not read: a failed statement). */
   discard(): void {
     this.#close();
     rmSync(this.#dir, { recursive: true, force: true });
@@ -66,5 +86,53 @@ export class FocusCsvFile {
   #close(): void {
     if (this.#fd !== null) closeSync(this.#fd);
     this.#fd = null;
+  }
+}
+
+export class FocusParquetFile implements FocusDayFile {
+  private constructor(
+    private readonly meta: FocusMeta,
+    private readonly dir: string,
+    private readonly writer: FocusParquetWriter,
+  ) {}
+
+  static async open(meta: FocusMeta): Promise<FocusParquetFile> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tally-focus-'));
+    try {
+      return new FocusParquetFile(meta, dir, await FocusParquetWriter.open(dir));
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  write(rows: readonly UsageRow[]): void {
+    for (const chunk of focusRowChunks(rows, [], this.meta)) this.writer.append(chunk);
+  }
+
+  async output(rows: readonly UsageRow[], shares: readonly PoolShare[]): Promise<Output> {
+    const file = path.join(this.dir, 'focus.parquet');
+    let written: number;
+    try {
+      for (const chunk of focusRowChunks(rows, shares, this.meta)) this.writer.append(chunk);
+      written = await this.writer.finish(file);
+    } catch (e) {
+      this.discard();
+      throw e;
+    }
+    const dir = this.dir;
+    function* bytes(): Generator<Chunk> {
+      try {
+        yield* fileChunks(file);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    return { ...chunked(bytes(), 'application/vnd.apache.parquet'), wrote: `${written} FOCUS rows` };
+  }
+
+  discard(): void {
+    this.writer.close();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,10 @@
 // and kept tenant claims, unknown and ambiguous selectors, shared work rolled
 // up to its invoker, disputed spend, sampled events and every kind of pool;
 // and the charges it keeps for the signals' findings are the ones they read.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { statementSpec } from '../../src/cli/commands/statement.js';
@@ -13,6 +17,7 @@ import type { UsageEvent } from '../../src/core/event.js';
 import { backsFinding, chargeFindings } from '../../src/core/signals/from-statement.js';
 import { LEVELS, statementJson } from '../../src/core/statement.js';
 import { focusRows, renderFocusCsv } from '../../src/export/focus.js';
+import { writeFocusParquet } from '../../src/export/focus-parquet.js';
 import { namesOf } from '../../src/export/names.js';
 import { issueStatement } from '../../src/service/issue.js';
 import { computeKeptCharges, computeStatement, computeStatementOnly } from '../../src/service/statement.js';
@@ -151,4 +156,51 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       { numRuns: adapter.name === 'duckdb' ? 15 : 4 },
     );
   }, 240_000);
+
+  it("the FOCUS Parquet written a day at a time holds the FOCUS rows of the statement's kept charges, in order", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-parquet-'));
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: 40 }), async (calls) => {
+          const s = await scenario(BASE + ALL_POOLS, [eventsOf(calls)], adapter);
+          open.push(s);
+          const window = { ...OCT, label: '2026-10' };
+          const full = await computeStatement(s.store, s.config, window, { byDay: true });
+          const expected = path.join(dir, 'expected.parquet');
+          const rows = focusRows(full.charges, full.shares, {
+            period: OCT,
+            currency: s.config.currency,
+            pools: s.config.sharedPools,
+            names: namesOf(s.config),
+          });
+          await writeFocusParquet([rows], expected);
+          const out = await statementSpec.run(
+            { store: s.store, config: s.config },
+            { window, level: 'line', format: 'focus-parquet', issue: false, controlTotals: undefined },
+            EVERYTHING,
+            undefined,
+          );
+          expect(out.wrote).toBe(`${rows.length} FOCUS rows`);
+          const got = path.join(dir, 'got.parquet');
+          await writeFile(got, Buffer.concat([...(out.body as Iterable<Uint8Array>)]));
+          expect(await parquetRows(got)).toEqual(await parquetRows(expected));
+        }),
+        { numRuns: adapter.name === 'duckdb' ? 8 : 3 },
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
+
+/** A Parquet file's rows, in the file's order, as JSON values. */
+async function parquetRows(file: string): Promise<Record<string, unknown>[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    return (await conn.runAndReadAll(`SELECT * FROM read_parquet('${file}')`)).getRowObjectsJson();
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}

@@ -1,6 +1,3 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { PoolShare } from '../../core/allocation.js';
 import { checkWindow, MAX_WINDOW_DAYS } from '../../core/bounds.js';
 import type { Config } from '../../core/config.js';
@@ -9,7 +6,6 @@ import { formatMoney } from '../../core/money.js';
 import { LEVELS, type Level, rollUp, type Statement, statementJsonText } from '../../core/statement.js';
 import { renderCsv } from '../../export/csv.js';
 import { type FocusMeta, FocusUsage, focusCsvChunks, focusMeta, focusRowChunks } from '../../export/focus.js';
-import { writeFocusParquet } from '../../export/focus-parquet.js';
 import { renderHtml } from '../../export/html.js';
 import { namesOf } from '../../export/names.js';
 import { renderTable } from '../../export/table.js';
@@ -21,7 +17,7 @@ import {
   type StatementOnly,
 } from '../../service/statement.js';
 import { str, windowFrom } from '../args.js';
-import { FocusCsvFile } from '../focus-file.js';
+import { FocusCsvFile, type FocusDayFile, FocusParquetFile } from '../focus-file.js';
 import { chunked, JSON_TYPE, type Output, type RunContext, text, type View } from '../output.js';
 import { type CommandSpec, runCommand } from '../runner.js';
 
@@ -73,7 +69,7 @@ export const statementSpec: CommandSpec<StatementOptions> = {
     return { method: 'GET', path: isFocus(o.format) ? '/v1/statements/focus' : '/v1/statements' };
   },
   async run({ store, config }, o, view) {
-    const focus = isFocus(o.format) ? focusSums(config, o) : null;
+    const focus = isFocus(o.format) ? await focusSums(config, o) : null;
     try {
       const ctx = { store, config };
       return await statementOutput(ctx, await computedFor(ctx, o, focus), o, view, focus);
@@ -84,18 +80,24 @@ export const statementSpec: CommandSpec<StatementOptions> = {
   },
 };
 
-/** How a FOCUS document's usage rows are summed: as the charges come, each day's written to a file once summed (CSV). */
+/** How a FOCUS document's usage rows are summed: as the charges come, each day's written to a file once summed. */
 interface FocusSums {
   usage: FocusUsage;
-  file: FocusCsvFile | null;
+  file: FocusDayFile | null;
   meta: FocusMeta;
 }
 
-function focusSums(config: Config, o: StatementOptions): FocusSums {
+async function focusSums(config: Config, o: StatementOptions): Promise<FocusSums> {
   const meta = focusMeta(config, o.window);
+  const file =
+    o.format === 'focus-parquet'
+      ? await FocusParquetFile.open(meta)
+      : o.controlTotals
+        ? null
+        : new FocusCsvFile(meta);
   // Control totals scale every charge against the others: those are kept, and summed after.
-  const file = o.format === 'focus' && !o.controlTotals ? new FocusCsvFile(meta) : null;
-  return { usage: new FocusUsage(file ? (rows) => file.write(rows) : undefined), file, meta };
+  const daily = o.controlTotals ? null : file;
+  return { usage: new FocusUsage(daily ? (rows) => daily.write(rows) : undefined), file, meta };
 }
 
 /** The statement the format needs: every charge kept (control totals), summed into FOCUS rows as they come, or none. */
@@ -143,7 +145,7 @@ async function statementOutput(
     notes.push(
       `note: ${window.label} differs from issued v${d.version} (effective ${formatMoney(d.effective_cost_delta)}); issue a restatement with --issue`,
     );
-  if (focus) return { ...(await focusDocument(focus, computed.shares, format)), notes };
+  if (focus) return { ...(await focusDocument(focus, computed.shares)), notes };
   return { ...document(statement, format, config), notes };
 }
 
@@ -155,30 +157,11 @@ function document(statement: Statement, format: StatementFormat, config: Config)
   return text(renderTable(statement));
 }
 
-/** FOCUS CSV (its days from the file they were written to), or Parquet (written by DuckDB to a temporary file and read back). */
-async function focusDocument(
-  focus: FocusSums,
-  shares: readonly PoolShare[],
-  format: StatementFormat,
-): Promise<Output> {
+/** FOCUS CSV or Parquet: the days from the file they were written to, or (CSV with control totals) every row at once. */
+async function focusDocument(focus: FocusSums, shares: readonly PoolShare[]): Promise<Output> {
   const rows = focus.usage.rows();
-  if (focus.file) return chunked(focus.file.document(rows, shares), 'text/csv; charset=utf-8');
-  const chunks = focusRowChunks(rows, shares, focus.meta);
-  if (format === 'focus') return chunked(focusCsvChunks(chunks), 'text/csv; charset=utf-8');
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-focus-'));
-  try {
-    const file = path.join(dir, 'focus.parquet');
-    const written = await writeFocusParquet(chunks, file);
-    return {
-      body: new Uint8Array(await readFile(file)),
-      type: 'application/vnd.apache.parquet',
-      notes: [],
-      exit: 0,
-      wrote: `${written} FOCUS rows`,
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  if (focus.file) return focus.file.output(rows, shares);
+  return chunked(focusCsvChunks(focusRowChunks(rows, shares, focus.meta)), 'text/csv; charset=utf-8');
 }
 
 export function statementCommand(argv: string[]): Promise<number> {
