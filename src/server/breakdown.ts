@@ -25,7 +25,7 @@ import { FocusUsage, focusCsvChunks, focusMeta, focusRowChunks } from '../export
 import { type Names, namesOf } from '../export/names.js';
 import { computeStatement, computeStatementEach } from '../service/statement.js';
 import type { Store } from '../store/store.js';
-import { optional } from './http.js';
+import { optional, streamOf } from './http.js';
 import { monthWindow, type Window } from './params.js';
 
 /** The filters of a request: `model=gpt-4o`, and `none=tenant,application` for parts without a value. */
@@ -174,7 +174,7 @@ export async function breakdownFocus(
   window: Window,
   filter: BreakdownFilter,
   team: string | null,
-): Promise<Blob> {
+): Promise<ReadableStream<Uint8Array>> {
   const keep = (p: Dimensions) => (team === null || p.team === team) && matchesFilter(p, filter);
   // The charges the filter keeps are summed into rows as they are made, never kept (a month has millions).
   const usage = new FocusUsage();
@@ -186,5 +186,5 @@ export async function breakdownFocus(
     shares.filter((s) => keep({ ...s, provider: null, model: null, identity: null })),
     focusMeta(config, window),
   );
-  return new Blob([...focusCsvChunks(chunks)]);
+  return streamOf(focusCsvChunks(chunks));
 }

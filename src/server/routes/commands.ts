@@ -21,7 +21,7 @@ import { UsageError } from '../../core/errors.js';
 import { Registry } from '../../core/registry.js';
 import { readBody } from '../body.js';
 import { visibleToTeam } from '../budgets.js';
-import { optional } from '../http.js';
+import { optional, streamOf } from '../http.js';
 import { scopeTeam, statementOfTeam } from '../read.js';
 import type { AppContext, Param, Route, RouteContext } from '../routes.js';
 import { READERS, WINDOW_PARAMS } from '../routes.js';
@@ -70,10 +70,10 @@ function reply(o: Output): Response {
   return new Response(bodyOf(o.body), { status: 200, headers });
 }
 
-/** A response body: a text's chunks go into one Blob (as UTF-8 bytes, never one string). */
+/** A response body: a document in chunks is streamed as they are made (`streamOf`), never held whole. */
 function bodyOf(body: Output['body']): BodyInit {
   if (typeof body === 'string') return body;
-  return isChunks(body) ? new Blob([...body]) : new Uint8Array(body);
+  return isChunks(body) ? streamOf(body) : new Uint8Array(body);
 }
 
 /** The `format` parameter of a reading route: the command's output instead of the API's JSON. */
