@@ -18,7 +18,9 @@ const loadBefore = load();
 
 const { storePath, configPath, events, generator } = await monthStore();
 
-const runs = Array.from({ length: RUNS }, () => runCli(['verify', '--config', configPath, '--format', 'json']));
+const runs = Array.from({ length: RUNS }, () =>
+  runCli(['verify', '--config', configPath, '--format', 'json']),
+);
 for (const r of runs) {
   const v = JSON.parse(r.stdout);
   if (!v.ok || v.events !== events) throw new Error(`verify: ${r.stdout}`);
