@@ -180,6 +180,24 @@ describe('a store written before richer usage and restated buckets', () => {
     expect(groups.reduce((n, g) => n + g.input_tokens, 0)).toBe(800);
   });
 
+  it('verify finds a superseded marker that names no logged version', async () => {
+    store = await openStore(file);
+    await store.ingest('a', [[event('e1', { source: 'openai-usage' })]]);
+    await store.ingest('b', [[event('e1', { source: 'openai-usage', input_tokens: 5 })]]);
+    await store.close();
+    store = null;
+    const db = await DuckDBInstance.create(file);
+    const conn = await db.connect();
+    await conn.run(`UPDATE superseded SET id = 'e-forged'`);
+    conn.closeSync();
+    db.closeSync();
+    store = await openStore(file);
+    expect((await store.verify()).firstBad).toEqual({
+      seq: 2,
+      reason: 'a superseded marker names no version the log replaced',
+    });
+  });
+
   it('verify finds a removed superseded marker (two live versions)', async () => {
     store = await openStore(file);
     await store.ingest('a', [[event('e1', { source: 'openai-usage' })]]);

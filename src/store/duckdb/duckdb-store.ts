@@ -28,6 +28,7 @@ import type { SelectorUsage } from '../../core/posture.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
+  ANY_MARKER_SQL,
   type BatchContent,
   batchContent,
   ContentHasher,
@@ -594,7 +595,8 @@ export class DuckDBStore implements Store {
    * log, to keep verify within the memory of a large store).
    */
   private async checkSuperseded(db: Db): Promise<VerifyResult['firstBad']> {
-    const [r] = await db.rows(supersededCheckSql(RESTATABLE_SOURCES));
+    const [m] = await db.rows(ANY_MARKER_SQL);
+    const [r] = await db.rows(supersededCheckSql(RESTATABLE_SOURCES, m?.markers === true));
     const opt = (v: unknown) => (v === null || v === undefined ? null : num(v));
     return supersededVerdict(opt(r?.bad_marker), opt(r?.twice));
   }

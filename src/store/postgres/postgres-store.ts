@@ -21,6 +21,7 @@ import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '.
 import { signalFacts } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
+  ANY_MARKER_SQL,
   type AuditDialect,
   type BatchContent,
   batchContent,
@@ -384,7 +385,8 @@ export class PostgresStore implements Store {
           recorded,
           actual,
           async () => {
-            const [r] = await db.rows(supersededCheckSql(RESTATABLE_SOURCES));
+            const [m] = await db.rows(ANY_MARKER_SQL);
+            const [r] = await db.rows(supersededCheckSql(RESTATABLE_SOURCES, m?.markers === true));
             return supersededVerdict(optNum(r?.bad_marker), optNum(r?.twice));
           },
           links,
