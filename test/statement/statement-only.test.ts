@@ -128,30 +128,37 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
     );
   }, 240_000);
 
+  /** A generated month's FOCUS rows made from the statement's kept charges, and the command's FOCUS document. */
+  async function focusOf(calls: Call[], format: 'focus' | 'focus-parquet') {
+    const s = await scenario(BASE + ALL_POOLS, [eventsOf(calls)], adapter);
+    open.push(s);
+    const window = { ...OCT, label: '2026-10' };
+    const full = await computeStatement(s.store, s.config, window, { byDay: true });
+    const rows = focusRows(full.charges, full.shares, {
+      period: OCT,
+      currency: s.config.currency,
+      pools: s.config.sharedPools,
+      names: namesOf(s.config),
+    });
+    const out = await statementSpec.run(
+      { store: s.store, config: s.config },
+      { window, level: 'line', format, issue: false, controlTotals: undefined },
+      EVERYTHING,
+      undefined,
+    );
+    expect(typeof out.body === 'string' || out.body instanceof Uint8Array).toBe(false);
+    return {
+      rows,
+      out,
+      bytes: Buffer.concat([...(out.body as Iterable<string | Uint8Array>)].map((c) => Buffer.from(c))),
+    };
+  }
+
   it("the FOCUS CSV summed from the charges as they come equals the FOCUS rows of the statement's kept charges", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: 40 }), async (calls) => {
-        const s = await scenario(BASE + ALL_POOLS, [eventsOf(calls)], adapter);
-        open.push(s);
-        const window = { ...OCT, label: '2026-10' };
-        const full = await computeStatement(s.store, s.config, window, { byDay: true });
-        const expected = renderFocusCsv(
-          focusRows(full.charges, full.shares, {
-            period: OCT,
-            currency: s.config.currency,
-            pools: s.config.sharedPools,
-            names: namesOf(s.config),
-          }),
-        );
-        const out = await statementSpec.run(
-          { store: s.store, config: s.config },
-          { window, level: 'line', format: 'focus', issue: false, controlTotals: undefined },
-          EVERYTHING,
-          undefined,
-        );
-        expect(typeof out.body === 'string' || out.body instanceof Uint8Array).toBe(false);
-        const bytes = [...(out.body as Iterable<string | Uint8Array>)].map((c) => Buffer.from(c));
-        expect(Buffer.concat(bytes).toString('utf8')).toBe(expected);
+        const { rows, bytes } = await focusOf(calls, 'focus');
+        expect(bytes.toString('utf8')).toBe(renderFocusCsv(rows));
       }),
       { numRuns: adapter.name === 'duckdb' ? 15 : 4 },
     );
@@ -162,27 +169,11 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: 40 }), async (calls) => {
-          const s = await scenario(BASE + ALL_POOLS, [eventsOf(calls)], adapter);
-          open.push(s);
-          const window = { ...OCT, label: '2026-10' };
-          const full = await computeStatement(s.store, s.config, window, { byDay: true });
-          const expected = path.join(dir, 'expected.parquet');
-          const rows = focusRows(full.charges, full.shares, {
-            period: OCT,
-            currency: s.config.currency,
-            pools: s.config.sharedPools,
-            names: namesOf(s.config),
-          });
-          await writeFocusParquet([rows], expected);
-          const out = await statementSpec.run(
-            { store: s.store, config: s.config },
-            { window, level: 'line', format: 'focus-parquet', issue: false, controlTotals: undefined },
-            EVERYTHING,
-            undefined,
-          );
+          const { rows, out, bytes } = await focusOf(calls, 'focus-parquet');
           expect(out.wrote).toBe(`${rows.length} FOCUS rows`);
-          const got = path.join(dir, 'got.parquet');
-          await writeFile(got, Buffer.concat([...(out.body as Iterable<Uint8Array>)]));
+          const [expected, got] = [path.join(dir, 'expected.parquet'), path.join(dir, 'got.parquet')];
+          await writeFocusParquet([rows], expected);
+          await writeFile(got, bytes);
           expect(await parquetRows(got)).toEqual(await parquetRows(expected));
         }),
         { numRuns: adapter.name === 'duckdb' ? 8 : 3 },

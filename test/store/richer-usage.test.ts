@@ -180,38 +180,33 @@ describe('a store written before richer usage and restated buckets', () => {
     expect(groups.reduce((n, g) => n + g.input_tokens, 0)).toBe(800);
   });
 
-  it('verify finds a superseded marker that names no logged version', async () => {
-    store = await openStore(file);
-    await store.ingest('a', [[event('e1', { source: 'openai-usage' })]]);
-    await store.ingest('b', [[event('e1', { source: 'openai-usage', input_tokens: 5 })]]);
-    await store.close();
-    store = null;
+  /** A usage report restated once (its first version superseded), then `sql` run on the closed store's file. */
+  async function restatedThenTampered(sql: string): Promise<Store> {
+    const restated = await openStore(file);
+    await restated.ingest('a', [[event('e1', { source: 'openai-usage' })]]);
+    await restated.ingest('b', [[event('e1', { source: 'openai-usage', input_tokens: 5 })]]);
+    expect((await restated.verify()).ok).toBe(true);
+    await restated.close();
     const db = await DuckDBInstance.create(file);
     const conn = await db.connect();
-    await conn.run(`UPDATE superseded SET id = 'e-forged'`);
+    await conn.run(sql);
     conn.closeSync();
     db.closeSync();
     store = await openStore(file);
-    expect((await store.verify()).firstBad).toEqual({
+    return store;
+  }
+
+  it('verify finds a superseded marker that names no logged version', async () => {
+    const tampered = await restatedThenTampered(`UPDATE superseded SET id = 'e-forged'`);
+    expect((await tampered.verify()).firstBad).toEqual({
       seq: 2,
       reason: 'a superseded marker names no version the log replaced',
     });
   });
 
   it('verify finds a removed superseded marker (two live versions)', async () => {
-    store = await openStore(file);
-    await store.ingest('a', [[event('e1', { source: 'openai-usage' })]]);
-    await store.ingest('b', [[event('e1', { source: 'openai-usage', input_tokens: 5 })]]);
-    expect((await store.verify()).ok).toBe(true);
-    await store.close();
-    store = null;
-    const db = await DuckDBInstance.create(file);
-    const conn = await db.connect();
-    await conn.run('DELETE FROM superseded');
-    conn.closeSync();
-    db.closeSync();
-    store = await openStore(file);
-    expect((await store.verify()).firstBad).toEqual({
+    const tampered = await restatedThenTampered('DELETE FROM superseded');
+    expect((await tampered.verify()).firstBad).toEqual({
       seq: 2,
       reason: 'an event has two live versions (a superseded marker was removed)',
     });
