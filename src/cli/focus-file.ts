@@ -5,8 +5,8 @@
  * document is made from that file once the last day's rows and the pool rows
  * are in. Only one day's rows are ever in memory; a month's 4M rows held at
  * once made garbage collection half of the export's time. CSV: the file is
- * the document's text; Parquet: the rows wait in a DuckDB file, which writes
- * the Parquet file at the end (export/focus-parquet.ts).
+ * the document's text; Parquet: the rows wait as JSON lines, which DuckDB
+ * writes as the Parquet file at the end (export/focus-parquet.ts).
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -99,7 +99,7 @@ export class FocusParquetFile implements FocusDayFile {
   static async open(meta: FocusMeta): Promise<FocusParquetFile> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tally-focus-'));
     try {
-      return new FocusParquetFile(meta, dir, await FocusParquetWriter.open(dir));
+      return new FocusParquetFile(meta, dir, new FocusParquetWriter(dir));
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw e;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
-import { FOCUS_COLUMNS, focusRows } from '../../src/export/focus.js';
+import { FOCUS_COLUMNS, type FocusColumn, type FocusRow, focusRows } from '../../src/export/focus.js';
 import { writeFocusParquet } from '../../src/export/focus-parquet.js';
 import { charge, DAY, OCT, pool, share } from './fixtures.js';
 
@@ -63,5 +63,32 @@ describe('FOCUS Parquet', () => {
     );
     expect(Number(first?.s)).toBe(OCT.start + 5 * DAY);
     expect(Number(first?.e)).toBe(OCT.start + 6 * DAY);
+  });
+
+  it('keeps every text as it is: quotes, line breaks, formulas, non-ASCII, an empty text apart from null', async () => {
+    const base = focusRows([charge()], [], { period: OCT, currency: 'USD', pools: [] })[0] as FocusRow;
+    const texts = ['say "hi", then\r\nleave', '=SUM(A1)', '', null, 'Zürich 日本 \u2028', '\\ back \\'];
+    const varchar = FOCUS_COLUMNS.filter(([, t]) => t === 'varchar').map(([n]) => n);
+    const rows: FocusRow[] = texts.map((t, i) => ({
+      ...base,
+      [varchar[i % varchar.length] as string]: t,
+      x_TeamId: t,
+    }));
+    const file = path.join(dir, 'texts.parquet');
+    expect(await writeFocusParquet([rows.slice(0, 2), [], rows.slice(2)], file)).toBe(rows.length);
+    const got = await query(`SELECT * FROM read_parquet('${file}')`);
+    expect(got.map((r) => r.x_TeamId)).toEqual(texts);
+    for (const [i, r] of got.entries()) {
+      const column = varchar[i % varchar.length] as string;
+      expect(r[column]).toEqual(rows[i]?.[column as FocusColumn]);
+    }
+  });
+
+  it('writes a file with no rows, its columns typed', async () => {
+    const file = path.join(dir, 'empty.parquet');
+    expect(await writeFocusParquet([], file)).toBe(0);
+    const schema = await query(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
+    expect(schema.map((c) => c.column_name)).toEqual(FOCUS_COLUMNS.map(([n]) => n));
+    expect(await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${file}')`)).toEqual([{ n: 0 }]);
   });
 });
