@@ -41,7 +41,10 @@ try {
   conn.closeSync();
   instance.closeSync();
   // Money as decimal text: compare without trailing zeros.
-  const money = (v) => String(v).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  const money = (v) =>
+    String(v)
+      .replace(/(\.\d*?)0+$/, '$1')
+      .replace(/\.$/, '');
   const agrees = (s) =>
     money(s.effective) === money(totals.effective_cost) &&
     money(s.billed) === money(totals.billed_cost) &&
