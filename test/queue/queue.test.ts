@@ -153,14 +153,21 @@ describe('a replica and a worker on JetStream', () => {
 
   it('redelivers what a worker fetched and never acknowledged, and the next worker stores it once', async () => {
     expect((await postJson(h, '/v1/events', TOKENS.ingest, [canonical('r1', 'svc-a')])).status).toBe(200);
-    // A worker that dies after fetching: it never commits or acknowledges.
+    // A worker that dies after fetching r1: it never commits or acknowledges. An earlier test's
+    // message may come again first (on a busy machine its worker's acknowledgement can outlast
+    // the 2 s ack_wait): it is acknowledged here and passed over.
     const consumer = await conn.js.consumers.get(conn.settings.stream, conn.settings.consumer);
-    const taken = [];
-    for await (const m of await consumer.fetch({ max_messages: 1, expires: 1000 })) taken.push(m);
-    expect(taken).toHaveLength(1);
+    let taken = false;
+    for (let tries = 0; !taken && tries < 10; tries++)
+      for await (const m of await consumer.fetch({ max_messages: 1, expires: 1000 })) {
+        if (decodeMessage(m.data)?.events.some((e) => e.id === 'r1')) taken = true;
+        else m.ack();
+      }
+    expect(taken).toBe(true);
     const worker = new QueueWorker(conn, h.store, { batch: 10, waitMs: 1000 });
-    await drain(worker, () => worker.stats.messages >= 1);
-    expect(worker.stats).toMatchObject({ committed: 1, redeliveries: 1 });
+    // r1, taken above and never acknowledged, reaches this worker again: stored once.
+    await drain(worker, () => worker.stats.committed >= 1);
+    expect(worker.stats.committed).toBe(1);
     expect((await h.store.eventsById('r1', 'test')).length).toBe(1);
   });
 });
