@@ -172,6 +172,28 @@ describe('a replica and a worker on JetStream', () => {
   });
 });
 
+// On a stream of its own, so that no earlier test's message can come first.
+describe('a message taken and never acknowledged', () => {
+  it('comes again to the next worker, which counts it as a redelivery and stores it once', async () => {
+    const conn = await queue('REDELIVER');
+    const h = await harness({ deps: { queue: new QueuePublisher(conn) } });
+    try {
+      expect((await postJson(h, '/v1/events', TOKENS.ingest, [canonical('d1', 'svc-a')])).status).toBe(200);
+      const consumer = await conn.js.consumers.get(conn.settings.stream, conn.settings.consumer);
+      const taken = [];
+      for await (const m of await consumer.fetch({ max_messages: 1, expires: 1000 })) taken.push(m);
+      expect(taken).toHaveLength(1);
+      const worker = new QueueWorker(conn, h.store, { batch: 10, waitMs: 1000 });
+      await drain(worker, () => worker.stats.committed >= 1);
+      expect(worker.stats).toMatchObject({ committed: 1, redeliveries: 1 });
+      expect(workerMetrics(worker.stats, worker.commitTimes)).toMatch(/^tally_worker_redeliveries_total 1$/m);
+      expect((await h.store.eventsById('d1', 'test')).length).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('backpressure', () => {
   it('answers 429 with Retry-After when the stream is full, and keeps nothing of the request', async () => {
     const conn = await queue('FULL', '&max_bytes=4KB');
