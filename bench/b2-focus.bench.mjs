@@ -8,6 +8,7 @@
 // and x_Events sums must equal the JSON statement's totals to the last digit.
 import { readFileSync, rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { parseMoney } from '../dist/core/money.js';
 import { load, runCli } from './lib/cli.mjs';
 
 process.env.TALLY_BENCH_EVENTS ??= '1000000';
@@ -40,14 +41,9 @@ try {
   const parquetSums = await sums(`read_parquet('${parquetOut}')`);
   conn.closeSync();
   instance.closeSync();
-  // Money as decimal text: compare without trailing zeros.
-  const money = (v) =>
-    String(v)
-      .replace(/(\.\d*?)0+$/, '$1')
-      .replace(/\.$/, '');
   const agrees = (s) =>
-    money(s.effective) === money(totals.effective_cost) &&
-    money(s.billed) === money(totals.billed_cost) &&
+    parseMoney(s.effective) === parseMoney(totals.effective_cost) &&
+    parseMoney(s.billed) === parseMoney(totals.billed_cost) &&
     Number(s.events) === totals.events;
   const s = (run) => (run.ms / 1000).toFixed(2);
 

@@ -34,27 +34,39 @@ export interface FocusDayFile {
   discard(): void;
 }
 
-/** A file's bytes, 4 MiB at a time. */
-function* fileChunks(file: string): Generator<Uint8Array<ArrayBuffer>> {
-  const fd = openSync(file, 'r');
+/** A new temporary folder for one document. */
+const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'tally-focus-'));
+
+/**
+ * A file's bytes, 4 MiB at a time, then `tail`; the file's folder `dir` is removed once they are
+ * read, or when the reading stops.
+ */
+function* fileThenTail(file: string, dir: string, tail: Iterable<Chunk> = []): Generator<Chunk> {
   try {
-    for (;;) {
-      const buffer = new Uint8Array(READ_BYTES);
-      const n = readSync(fd, buffer, 0, READ_BYTES, null);
-      if (n === 0) break;
-      yield buffer.subarray(0, n);
+    const fd = openSync(file, 'r');
+    try {
+      for (;;) {
+        const buffer = new Uint8Array(READ_BYTES);
+        const n = readSync(fd, buffer, 0, READ_BYTES, null);
+        if (n === 0) break;
+        yield buffer.subarray(0, n);
+      }
+    } finally {
+      closeSync(fd);
     }
+    yield* tail;
   } finally {
-    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
 export class FocusCsvFile implements FocusDayFile {
-  readonly #dir = mkdtempSync(path.join(os.tmpdir(), 'tally-focus-'));
+  readonly #dir = tempDir();
+  readonly #file = path.join(this.#dir, 'focus.csv');
   #fd: number | null;
 
   constructor(private readonly meta: FocusMeta) {
-    this.#fd = openSync(path.join(this.#dir, 'focus.csv'), 'w');
+    this.#fd = openSync(this.#file, 'w');
     writeSync(this.#fd, FOCUS_CSV_HEADER);
   }
 
@@ -63,19 +75,14 @@ export class FocusCsvFile implements FocusDayFile {
     for (const chunk of focusRowChunks(rows, [], this.meta)) writeSync(this.#fd, focusCsvRecords(chunk));
   }
 
+  /** The CSV text: the file, then `rows` and the pool rows of `shares`, made as they are read. */
   async output(rows: readonly UsageRow[], shares: readonly PoolShare[]): Promise<Output> {
-    return chunked(this.document(rows, shares), 'text/csv; charset=utf-8');
-  }
-
-  /** The CSV text: the file, then `rows` and the pool rows of `shares`. */
-  *document(rows: readonly UsageRow[], shares: readonly PoolShare[]): Generator<Chunk> {
-    try {
-      this.#close();
-      yield* fileChunks(path.join(this.#dir, 'focus.csv'));
-      for (const chunk of focusRowChunks(rows, shares, this.meta)) yield focusCsvRecords(chunk);
-    } finally {
-      this.discard();
+    this.#close();
+    const meta = this.meta;
+    function* tail(): Generator<string> {
+      for (const chunk of focusRowChunks(rows, shares, meta)) yield focusCsvRecords(chunk);
     }
+    return chunked(fileThenTail(this.#file, this.#dir, tail()), 'text/csv; charset=utf-8');
   }
 
   discard(): void {
@@ -90,49 +97,41 @@ export class FocusCsvFile implements FocusDayFile {
 }
 
 export class FocusParquetFile implements FocusDayFile {
-  private constructor(
-    private readonly meta: FocusMeta,
-    private readonly dir: string,
-    private readonly writer: FocusParquetWriter,
-  ) {}
+  readonly #dir = tempDir();
+  readonly #writer: FocusParquetWriter;
 
-  static async open(meta: FocusMeta): Promise<FocusParquetFile> {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'tally-focus-'));
+  constructor(private readonly meta: FocusMeta) {
     try {
-      return new FocusParquetFile(meta, dir, new FocusParquetWriter(dir));
+      this.#writer = new FocusParquetWriter(this.#dir);
     } catch (e) {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(this.#dir, { recursive: true, force: true });
       throw e;
     }
   }
 
   write(rows: readonly UsageRow[]): void {
-    for (const chunk of focusRowChunks(rows, [], this.meta)) this.writer.append(chunk);
+    for (const chunk of focusRowChunks(rows, [], this.meta)) this.#writer.append(chunk);
   }
 
+  /** The Parquet file of every row written, `rows` and the pool rows of `shares`, written by DuckDB. */
   async output(rows: readonly UsageRow[], shares: readonly PoolShare[]): Promise<Output> {
-    const file = path.join(this.dir, 'focus.parquet');
+    const file = path.join(this.#dir, 'focus.parquet');
     let written: number;
     try {
-      for (const chunk of focusRowChunks(rows, shares, this.meta)) this.writer.append(chunk);
-      written = await this.writer.finish(file);
+      for (const chunk of focusRowChunks(rows, shares, this.meta)) this.#writer.append(chunk);
+      written = await this.#writer.finish(file);
     } catch (e) {
       this.discard();
       throw e;
     }
-    const dir = this.dir;
-    function* bytes(): Generator<Chunk> {
-      try {
-        yield* fileChunks(file);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
-    return { ...chunked(bytes(), 'application/vnd.apache.parquet'), wrote: `${written} FOCUS rows` };
+    return {
+      ...chunked(fileThenTail(file, this.#dir), 'application/vnd.apache.parquet'),
+      wrote: `${written} FOCUS rows`,
+    };
   }
 
   discard(): void {
-    this.writer.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.#writer.close();
+    rmSync(this.#dir, { recursive: true, force: true });
   }
 }

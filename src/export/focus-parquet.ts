@@ -15,7 +15,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { FOCUS_COLUMNS, type FocusColumnType, type FocusRow } from './focus.js';
+import { FOCUS_COLUMNS, FOCUS_NAMES, type FocusColumnType, type FocusRow } from './focus.js';
 
 const SQL_TYPES: Record<FocusColumnType, string> = {
   varchar: 'VARCHAR',
@@ -28,17 +28,15 @@ const SQL_TYPES: Record<FocusColumnType, string> = {
 
 const sqlText = (p: string) => `'${p.replaceAll("'", "''")}'`;
 
-const NAMES = FOCUS_COLUMNS.map(([name]) => name);
-
 /** The rows of a JSON lines file of value arrays, every column as text. */
 function jsonLinesSql(file: string): string {
-  const columns = NAMES.map((name, i) => `v[${i + 1}] AS "${name}"`).join(', ');
+  const columns = FOCUS_NAMES.map((name, i) => `v[${i + 1}] AS "${name}"`).join(', ');
   return `(SELECT ${columns} FROM read_json(${sqlText(file)}, format = 'newline_delimited', records = false,
     columns = {'v': 'VARCHAR[]'}))`;
 }
 
 /** No rows, every column as text. */
-const NO_ROWS = `(SELECT ${NAMES.map((name) => `NULL::VARCHAR AS "${name}"`).join(', ')} WHERE false)`;
+const NO_ROWS = `(SELECT ${FOCUS_NAMES.map((name) => `NULL::VARCHAR AS "${name}"`).join(', ')} WHERE false)`;
 
 export class FocusParquetWriter {
   readonly #lines: string;
@@ -51,15 +49,10 @@ export class FocusParquetWriter {
     this.#fd = openSync(this.#lines, 'w');
   }
 
-  /** The rows appended so far. */
-  get rows(): number {
-    return this.#rows;
-  }
-
   append(rows: readonly FocusRow[]): void {
     if (this.#fd === null) throw new RangeError('FOCUS Parquet: rows appended after the file was written');
     if (rows.length === 0) return;
-    writeSync(this.#fd, `${rows.map((r) => JSON.stringify(NAMES.map((n) => r[n]))).join('\n')}\n`);
+    writeSync(this.#fd, `${rows.map((r) => JSON.stringify(FOCUS_NAMES.map((n) => r[n]))).join('\n')}\n`);
     this.#rows += rows.length;
   }
 

@@ -190,7 +190,8 @@ export function* focusCsvChunks(chunks: Iterable<readonly FocusRow[]>): Generato
   for (const rows of chunks) if (rows.length > 0) yield focusCsvRecords(rows);
 }
 
-const FOCUS_NAMES = FOCUS_COLUMNS.map(([name]) => name);
+/** The FOCUS column names, in order. */
+export const FOCUS_NAMES = FOCUS_COLUMNS.map(([name]) => name);
 
 /** The FOCUS CSV header record. */
 export const FOCUS_CSV_HEADER = csvRecords([FOCUS_NAMES]);

@@ -594,16 +594,27 @@ export async function verdict(
   };
 }
 
-/** Whether the store holds any superseded marker (the `markers` of `supersededCheckSql`). */
-export const ANY_MARKER_SQL = 'SELECT EXISTS (SELECT 1 FROM superseded) AS markers';
+/**
+ * The markers of superseded versions are not hashed (they follow from the log), so verify checks
+ * that they do: each names a logged version that a later batch replaced, and no event has two live
+ * versions (checked among the usage-report sources and the sources with markers, not the whole
+ * log, to keep verify within the memory of a large store). `rows` runs a query on the store.
+ */
+export async function supersededCheck(
+  rows: (sql: string) => Promise<Record<string, unknown>[]>,
+): Promise<VerifyResult['firstBad']> {
+  const [m] = await rows('SELECT EXISTS (SELECT 1 FROM superseded) AS markers');
+  const [r] = await rows(supersededCheckSql(RESTATABLE_SOURCES, m?.markers === true));
+  const opt = (v: unknown) => (v === null || v === undefined ? null : num(v));
+  return supersededVerdict(opt(r?.bad_marker), opt(r?.twice));
+}
 
 /**
- * The checks of the superseded markers, in SQL both engines share (see `verdict`'s `extra`).
- * `markers`: whether the store holds any; without them only the usage reports can hold two live
- * versions, and the markers' check (a join of the log, ~50 ms of verify's CPU on a million
- * events) is left out.
+ * The SQL of `supersededCheck`, which both engines share. `markers`: whether the store holds any;
+ * without them only the usage reports can hold two live versions, and the markers' check (a join
+ * of the log, ~50 ms of verify's CPU on a million events) is left out.
  */
-export function supersededCheckSql(restatableSources: readonly string[], markers = true): string {
+function supersededCheckSql(restatableSources: readonly string[], markers: boolean): string {
   const list = restatableSources.map((s) => `'${s.replaceAll("'", "''")}'`).join(', ');
   const twice = `(SELECT max(batch_seq) FROM (SELECT max(batch_seq) AS batch_seq FROM events
           WHERE ${markers ? `source IN (SELECT source FROM superseded) OR ` : ''}source IN (${list})
@@ -616,7 +627,7 @@ SELECT (SELECT min(s.by_seq) FROM superseded s WHERE s.by_seq <= s.batch_seq
        ${twice}`;
 }
 
-export function supersededVerdict(badMarker: number | null, twice: number | null): VerifyResult['firstBad'] {
+function supersededVerdict(badMarker: number | null, twice: number | null): VerifyResult['firstBad'] {
   if (badMarker !== null)
     return { seq: badMarker, reason: 'a superseded marker names no version the log replaced' };
   if (twice !== null)

@@ -5,7 +5,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { statementSpec } from '../../src/cli/commands/statement.js';
+import { EVERYTHING } from '../../src/cli/output.js';
+import { parseMoney } from '../../src/core/money.js';
 import { statementJson } from '../../src/core/statement.js';
+import { focusMeta, focusRows, renderFocusCsv } from '../../src/export/focus.js';
 import { ingestFile } from '../../src/service/ingest.js';
 import { computeStatement } from '../../src/service/statement.js';
 import { NOW } from '../ingest/helpers.js';
@@ -95,22 +99,49 @@ function report(): string {
 }
 
 describe.each(ADAPTERS)('usage reports as control totals ($name)', (adapter) => {
-  it('fix each key’s total; sampled telemetry splits it over tenants; the report is not counted twice', async () => {
+  /** A fresh store holding the sampled telemetry and the usage report. */
+  async function reported() {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'tally-control-'));
     const store = await openFresh(adapter, dir);
+    await writeFile(path.join(dir, 'events.jsonl'), `${telemetry()}\n`);
+    await writeFile(path.join(dir, 'usage.json'), report());
+    await ingestFile(store, path.join(dir, 'events.jsonl'), {
+      format: 'jsonl',
+      skipInvalid: false,
+      now: NOW,
+    });
+    await ingestFile(store, path.join(dir, 'usage.json'), {
+      format: 'openai-usage',
+      skipInvalid: false,
+      now: NOW,
+    });
+    return { dir, store };
+  }
+
+  it("the FOCUS CSV under control totals holds the FOCUS rows of the statement's charges", async () => {
+    const { dir, store } = await reported();
     try {
-      await writeFile(path.join(dir, 'events.jsonl'), `${telemetry()}\n`);
-      await writeFile(path.join(dir, 'usage.json'), report());
-      await ingestFile(store, path.join(dir, 'events.jsonl'), {
-        format: 'jsonl',
-        skipInvalid: false,
-        now: NOW,
-      });
-      await ingestFile(store, path.join(dir, 'usage.json'), {
-        format: 'openai-usage',
-        skipInvalid: false,
-        now: NOW,
-      });
+      const window = { ...OCT, label: '2026-10' };
+      const full = await computeStatement(store, CONFIG, window, { byDay: true, controlTotals: 'usage' });
+      const out = await statementSpec.run(
+        { store, config: CONFIG },
+        { window, level: 'line', format: 'focus', issue: false, controlTotals: 'usage' },
+        EVERYTHING,
+        undefined,
+      );
+      const text = Buffer.concat([...(out.body as Iterable<string | Uint8Array>)].map((c) => Buffer.from(c)));
+      const rows = focusRows(full.charges, full.shares, focusMeta(CONFIG, OCT));
+      expect(text.toString('utf8')).toBe(renderFocusCsv(rows));
+      expect(rows.reduce((t, r) => t + parseMoney(String(r.EffectiveCost)), 0n)).toBe(parseMoney('2.15'));
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fix each key’s total; sampled telemetry splits it over tenants; the report is not counted twice', async () => {
+    const { dir, store } = await reported();
+    try {
       type Json = { totals: Record<string, unknown>; lines: Array<Record<string, unknown>> };
       const plain = statementJson((await computeStatement(store, CONFIG, OCT)).statement) as Json;
       const fixed = statementJson(

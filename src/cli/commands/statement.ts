@@ -1,11 +1,10 @@
-import type { PoolShare } from '../../core/allocation.js';
 import { checkWindow, MAX_WINDOW_DAYS } from '../../core/bounds.js';
 import type { Config } from '../../core/config.js';
 import { UsageError } from '../../core/errors.js';
 import { formatMoney } from '../../core/money.js';
 import { LEVELS, type Level, rollUp, type Statement, statementJsonText } from '../../core/statement.js';
 import { renderCsv } from '../../export/csv.js';
-import { type FocusMeta, FocusUsage, focusCsvChunks, focusMeta, focusRowChunks } from '../../export/focus.js';
+import { FocusUsage, focusMeta } from '../../export/focus.js';
 import { renderHtml } from '../../export/html.js';
 import { namesOf } from '../../export/names.js';
 import { renderTable } from '../../export/table.js';
@@ -69,12 +68,12 @@ export const statementSpec: CommandSpec<StatementOptions> = {
     return { method: 'GET', path: isFocus(o.format) ? '/v1/statements/focus' : '/v1/statements' };
   },
   async run({ store, config }, o, view) {
-    const focus = isFocus(o.format) ? await focusSums(config, o) : null;
+    const focus = isFocus(o.format) ? focusSums(config, o) : null;
     try {
       const ctx = { store, config };
       return await statementOutput(ctx, await computedFor(ctx, o, focus), o, view, focus);
     } catch (e) {
-      focus?.file?.discard();
+      focus?.file.discard();
       throw e;
     }
   },
@@ -83,21 +82,14 @@ export const statementSpec: CommandSpec<StatementOptions> = {
 /** How a FOCUS document's usage rows are summed: as the charges come, each day's written to a file once summed. */
 interface FocusSums {
   usage: FocusUsage;
-  file: FocusDayFile | null;
-  meta: FocusMeta;
+  file: FocusDayFile;
 }
 
-async function focusSums(config: Config, o: StatementOptions): Promise<FocusSums> {
+function focusSums(config: Config, o: StatementOptions): FocusSums {
   const meta = focusMeta(config, o.window);
-  const file =
-    o.format === 'focus-parquet'
-      ? await FocusParquetFile.open(meta)
-      : o.controlTotals
-        ? null
-        : new FocusCsvFile(meta);
-  // Control totals scale every charge against the others: those are kept, and summed after.
-  const daily = o.controlTotals ? null : file;
-  return { usage: new FocusUsage(daily ? (rows) => daily.write(rows) : undefined), file, meta };
+  const file = o.format === 'focus-parquet' ? new FocusParquetFile(meta) : new FocusCsvFile(meta);
+  // Control totals scale every charge against the others: those are kept, and summed at the end.
+  return { usage: new FocusUsage(o.controlTotals ? undefined : (rows) => file.write(rows)), file };
 }
 
 /** The statement the format needs: every charge kept (control totals), summed into FOCUS rows as they come, or none. */
@@ -145,7 +137,7 @@ async function statementOutput(
     notes.push(
       `note: ${window.label} differs from issued v${d.version} (effective ${formatMoney(d.effective_cost_delta)}); issue a restatement with --issue`,
     );
-  if (focus) return { ...(await focusDocument(focus, computed.shares)), notes };
+  if (focus) return { ...(await focus.file.output(focus.usage.rows(), computed.shares)), notes };
   return { ...document(statement, format, config), notes };
 }
 
@@ -155,13 +147,6 @@ function document(statement: Statement, format: StatementFormat, config: Config)
   if (format === 'html')
     return text(renderHtml(statement, { names: namesOf(config) }), 'text/html; charset=utf-8');
   return text(renderTable(statement));
-}
-
-/** FOCUS CSV or Parquet: the days from the file they were written to, or (CSV with control totals) every row at once. */
-async function focusDocument(focus: FocusSums, shares: readonly PoolShare[]): Promise<Output> {
-  const rows = focus.usage.rows();
-  if (focus.file) return focus.file.output(rows, shares);
-  return chunked(focusCsvChunks(focusRowChunks(rows, shares, focus.meta)), 'text/csv; charset=utf-8');
 }
 
 export function statementCommand(argv: string[]): Promise<number> {

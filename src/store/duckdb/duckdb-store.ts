@@ -28,7 +28,6 @@ import type { SelectorUsage } from '../../core/posture.js';
 import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '../../core/signals/facts.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
-  ANY_MARKER_SQL,
   type BatchContent,
   batchContent,
   ContentHasher,
@@ -40,13 +39,11 @@ import {
   linkBucketHashesSql,
   linkRowTextsSql,
   RECORDED_BATCHES_SQL,
-  RESTATABLE_SOURCES,
   recordedBatches,
   rowHashesSql,
   rowText,
   rowTextsSql,
-  supersededCheckSql,
-  supersededVerdict,
+  supersededCheck,
   verdict,
 } from '../audit.js';
 import {
@@ -514,7 +511,7 @@ export class DuckDBStore implements Store {
           // answer (or failure) counts only when every batch matches, as `verdict` says.
           async (db) => {
             const links = await this.linkContent('', db);
-            const superseded = await this.checkSuperseded(db).then(
+            const superseded = await supersededCheck((sql) => db.rows(sql)).then(
               (firstBad) => () => firstBad,
               (e: unknown) => () => {
                 throw e;
@@ -585,20 +582,6 @@ export class DuckDBStore implements Store {
     } finally {
       for (const conn of extra) conn.closeSync();
     }
-  }
-
-  /**
-   * The markers of superseded versions are not hashed (they follow from the
-   * log), so verify checks that they do: each names a logged version that a
-   * later batch replaced, and no event has two live versions (checked among
-   * the usage-report sources and the sources with markers, not the whole
-   * log, to keep verify within the memory of a large store).
-   */
-  private async checkSuperseded(db: Db): Promise<VerifyResult['firstBad']> {
-    const [m] = await db.rows(ANY_MARKER_SQL);
-    const [r] = await db.rows(supersededCheckSql(RESTATABLE_SOURCES, m?.markers === true));
-    const opt = (v: unknown) => (v === null || v === undefined ? null : num(v));
-    return supersededVerdict(opt(r?.bad_marker), opt(r?.twice));
   }
 
   /** Every distinct selector tuple seen in the events, for resolving identities once per tuple. */

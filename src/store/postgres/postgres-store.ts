@@ -21,7 +21,6 @@ import type { EvidenceFilter, EvidenceSample, SignalFacts, SignalQuery } from '.
 import { signalFacts } from '../../core/signals/sums.js';
 import { type SelectorTuple, type UsageGroup, type UsageQuery, varyingPairs } from '../../core/usage.js';
 import {
-  ANY_MARKER_SQL,
   type AuditDialect,
   type BatchContent,
   batchContent,
@@ -33,11 +32,9 @@ import {
   LINK_FIELDS,
   linkBucketHashesSql,
   RECORDED_BATCHES_SQL,
-  RESTATABLE_SOURCES,
   recordedBatches,
   rowHashSql,
-  supersededCheckSql,
-  supersededVerdict,
+  supersededCheck,
   verdict,
 } from '../audit.js';
 import {
@@ -381,16 +378,7 @@ export class PostgresStore implements Store {
         const actual = contentOf(await db.rows(bucketHashesSql(PG_AUDIT, 'event_log')));
         const links = contentOf(await db.rows(linkBucketHashesSql(PG_AUDIT)));
         const recorded = recordedBatches(await db.rows(RECORDED_BATCHES_SQL));
-        return verdict(
-          recorded,
-          actual,
-          async () => {
-            const [m] = await db.rows(ANY_MARKER_SQL);
-            const [r] = await db.rows(supersededCheckSql(RESTATABLE_SOURCES, m?.markers === true));
-            return supersededVerdict(optNum(r?.bad_marker), optNum(r?.twice));
-          },
-          links,
-        );
+        return verdict(recorded, actual, () => supersededCheck((sql) => db.rows(sql)), links);
       }),
     );
   }
