@@ -135,9 +135,11 @@ async function readStdin(): Promise<Buffer[]> {
  */
 async function bulkUnsafe(file: string, format: 'jsonl' | 'csv'): Promise<boolean> {
   let last = 0x0a;
-  for await (const chunk of createReadStream(file, { highWaterMark: BULK_CHECK_CHUNK })) {
-    const b = chunk as Buffer;
-    if (b.length === BULK_CHECK_CHUNK && b.indexOf(0x0a) < 0) return true;
+  for await (const b of fileChunks(file, BULK_CHECK_READ)) {
+    for (let at = 0; at + BULK_CHECK_CHUNK <= b.length; at += BULK_CHECK_CHUNK) {
+      const nl = b.indexOf(0x0a, at);
+      if (nl < 0 || nl >= at + BULK_CHECK_CHUNK) return true;
+    }
     if (format === 'csv') continue;
     if (b.indexOf(0x5b /* [ */) >= 0) return true;
     for (let i = b.indexOf(0x7b /* { */); i >= 0; i = b.indexOf(0x7b, i + 1)) {
@@ -157,6 +159,23 @@ function lastNonBlank(b: Buffer, from: number): number {
 }
 
 const BULK_CHECK_CHUNK = 1 << 20;
+/** The check reads four of its chunks at a time into one buffer: half the time of a read stream's fresh 1 MiB chunks. */
+const BULK_CHECK_READ = 4 * BULK_CHECK_CHUNK;
+
+/** The file's bytes in order, in one buffer of `size` bytes read into again and again (each chunk is valid until the next). */
+async function* fileChunks(file: string, size: number): AsyncGenerator<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(size);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, size, null);
+      if (bytesRead === 0) return;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
 
 /** Where a file's events go: a store, or a running server (src/cli/remote-ingest.ts). */
 export type IngestTarget = Pick<Store, 'ingest' | 'countIgnored' | 'countRejected'> &

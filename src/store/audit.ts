@@ -66,7 +66,8 @@ export interface AuditDialect {
   bytewise(text: string): string;
 }
 
-function rowTextSql(d: AuditDialect): string {
+/** The row text of the event-log row in scope, as an SQL expression over its columns (the definition). */
+export function rowTextSql(d: AuditDialect): string {
   const texts = (fields: readonly string[]) =>
     fields.map((f) => `coalesce(${f === 'time' ? d.epochMsText(f) : d.text(f)}, chr(30))`).join(', ');
   const richSet = `(${RICH_COUNT_FIELDS.map((f) => `coalesce(${f}, 0) <> 0`).join(' OR ')} OR units IS NOT NULL)`;
@@ -473,9 +474,25 @@ function copiedInOrder(buf: Uint8Array, order: Uint32Array): Uint8Array {
  */
 export class RowTextHasher {
   private readonly batches = new Map<number, BatchBuckets>();
+  private rows = 0;
+  private gaveUp = false;
+
+  /** `limit`: past this many rows the hasher lets every digest go and takes no more (`complete` is then false). */
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
+
+  /** Whether every row added is counted: false once more than `limit` came. */
+  get complete(): boolean {
+    return !this.gaveUp;
+  }
 
   /** A row's text, as a string or as its UTF-8 bytes. */
   add(seq: number, text: string | Uint8Array): void {
+    if (this.gaveUp) return;
+    if (++this.rows > this.limit) {
+      this.gaveUp = true;
+      this.batches.clear();
+      return;
+    }
     let batch = this.batches.get(seq);
     if (batch === undefined) {
       batch = new BatchBuckets();
@@ -485,6 +502,7 @@ export class RowTextHasher {
   }
 
   finish(): Map<number, BatchContent> {
+    if (this.gaveUp) throw new Error(`RowTextHasher: more than ${this.limit} rows, their digests let go`);
     const out = new Map<number, BatchContent>();
     for (const seq of [...this.batches.keys()].sort((a, b) => a - b)) {
       const batch = this.batches.get(seq) as BatchBuckets;

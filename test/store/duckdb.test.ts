@@ -192,6 +192,45 @@ describe('DuckDB row texts hashed in Node', () => {
       await store.close();
     }
   });
+
+  it('hashes rows as they are inserted, and reads them back when the hasher stopped or rows went', async () => {
+    const file = await tempFile();
+    const opts = { label: 'f', now: Date.UTC(2026, 9, 15) };
+    const write = async (name: string, lines: string[]) => {
+      const at = path.join(path.dirname(file), name);
+      await writeFile(at, `${lines.join('\n')}\n`);
+      return at;
+    };
+    const three = await write('three.jsonl', [line('a'), line('b'), line('c')]);
+    // The same key twice in one file: the bulk path drops the earlier row after inserting both.
+    const twice = await write('twice.jsonl', [
+      line('d'),
+      line('e'),
+      JSON.stringify({ ...event('d', { input_tokens: 99 }), time: new Date(event('d').time).toISOString() }),
+    ]);
+    const contents = async (store: DuckDBStore) => {
+      const a = await store.ingestCanonicalFile(three, 'jsonl', opts);
+      const b = await store.ingestCanonicalFile(twice, 'jsonl', opts);
+      const c = await store.ingest('staged', [[event('f'), event('g')]]);
+      expect(await store.verify()).toMatchObject({ ok: true, batches: 3, events: 7 });
+      return {
+        stored: [a.stored, b.stored, c.stored],
+        content: (await store.batches()).map((x) => x.contentSha256),
+      };
+    };
+    // Each store's batch hashes, once by hashing as inserted (all but the file with a key twice),
+    // once by a hasher that stops after two rows (every batch read back): the same.
+    const asInserted = await DuckDBStore.open(file);
+    const stopped = await DuckDBStore.open(await tempFile(), { hashTextsMax: 2 });
+    try {
+      const a = await contents(asInserted);
+      expect(a.stored).toEqual([3, 2, 2]);
+      expect(a).toEqual(await contents(stopped));
+    } finally {
+      await asInserted.close();
+      await stopped.close();
+    }
+  });
 });
 
 describe('DuckDB store file', () => {

@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RowTextHasher, sortedDigests } from '../../src/store/audit.js';
+import { ALL_EVENT_FIELDS } from '../../src/core/event.js';
+import { RowTextHasher, rowTextsSql, sortedDigests } from '../../src/store/audit.js';
+import { DUCKDB_AUDIT } from '../../src/store/duckdb/audit.js';
 import { rowIdRanges, windows } from '../../src/store/duckdb/log-content.js';
-import { RowTextSink } from '../../src/store/duckdb/row-text-sink.js';
+import { insertHashingSql, RowTextSink } from '../../src/store/duckdb/row-text-sink.js';
+import { columnType } from '../../src/store/duckdb/schema.js';
 import { eachTextBytes, integerColumn } from '../../src/store/duckdb/text-bytes.js';
 
 describe('reading a chunk as bytes', () => {
@@ -125,6 +128,19 @@ describe('RowTextHasher', () => {
     expect(out.get(7)).toEqual({ count: 6667, content: reference(texts.filter((_, i) => i % 3 === 0)) });
     expect(out.get(2)).toEqual({ count: 13333, content: reference(texts.filter((_, i) => i % 3 !== 0)) });
   });
+
+  it('past its limit lets every digest go, takes no more rows and will not give a content', () => {
+    const hasher = new RowTextHasher(3);
+    for (const t of ['a', 'b', 'c']) hasher.add(1, t);
+    expect(hasher.complete).toBe(true);
+    hasher.add(2, 'd');
+    expect(hasher.complete).toBe(false);
+    hasher.add(1, 'e');
+    expect(() => hasher.finish()).toThrow(/more than 3 rows/);
+    const within = new RowTextHasher(3);
+    for (const t of ['a', 'b', 'c']) within.add(1, t);
+    expect(within.finish().get(1)).toEqual({ count: 3, content: reference(['a', 'b', 'c']) });
+  });
 });
 
 describe('RowTextSink', () => {
@@ -160,6 +176,42 @@ describe('RowTextSink', () => {
       await expect(conns[1]?.run("SELECT tally_hash_row_text(1, 'x')")).rejects.toThrow(/only by the store/);
     } finally {
       for (const c of conns) c.closeSync();
+      instance.closeSync();
+    }
+  });
+});
+
+describe('RowTextSink in an insert', () => {
+  it('hashes each row inserted as its stored text, whatever the inserted query computes it from', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const conn = await instance.connect();
+    try {
+      const columns = ALL_EVENT_FIELDS.map((f) => `${f} ${columnType(f)}`).join(', ');
+      await conn.run(`CREATE TABLE event_log (${columns}, batch_seq INTEGER)`);
+      const sink = RowTextSink.register(conn);
+      // Values given as other types than the log's (a count as text, the time as text) are hashed as stored.
+      const rows = `SELECT 'e' || i AS id, 's' AS source, '2026-10-01 12:00:00.25'::VARCHAR AS time, NULL AS provider,
+          CASE WHEN i % 2 = 0 THEN 'm' END AS model, 'chat' AS operation, (i * 7)::VARCHAR AS input_tokens,
+          0 AS output_tokens, 0 AS cache_read_tokens, i % 3 AS cache_write_tokens, 0 AS reasoning_tokens,
+          1 AS requests, NULL AS tool, NULL AS data_source, 'kü' AS api_key, NULL AS service, NULL AS agent,
+          NULL AS project, NULL AS tenant, NULL AS environment, NULL AS trace_id, NULL AS span_id,
+          NULL AS parent_span_id, 'ok' AS status, NULL AS error_type, NULL AS client_address, '0.5' AS reported_cost,
+          i % 3 AS cache_write_1h_tokens, 0 AS input_audio_tokens, 0 AS output_audio_tokens, NULL AS units,
+          CASE WHEN i % 4 = 0 THEN '2.5' END AS adjusted_count, 4 AS batch_seq
+        FROM range(5000) r(i)`;
+      const hasher = new RowTextHasher();
+      const inserted = await sink.during(hasher, async () => {
+        const r = await conn.run(insertHashingSql(rows));
+        return r.rowsChanged;
+      });
+      expect(inserted).toBe(5000);
+      const expected = new RowTextHasher();
+      const stored = (await conn.runAndReadAll(rowTextsSql(DUCKDB_AUDIT, 'event_log'))).getRows();
+      expect(stored).toHaveLength(5000);
+      for (const [seq, t] of stored) expected.add(Number(seq), String(t));
+      expect(hasher.finish()).toEqual(expected.finish());
+    } finally {
+      conn.closeSync();
       instance.closeSync();
     }
   });

@@ -39,6 +39,7 @@ import {
   linkBucketHashesSql,
   linkRowTextsSql,
   RECORDED_BATCHES_SQL,
+  RowTextHasher,
   recordedBatches,
   rowHashesSql,
   rowText,
@@ -87,7 +88,7 @@ import {
   selectorUsageSql,
   traceEventsSql,
 } from './replay-sql.js';
-import { RowTextSink } from './row-text-sink.js';
+import { insertHashingSql, RowTextSink } from './row-text-sink.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
@@ -256,15 +257,18 @@ export class DuckDBStore implements Store {
       links.close();
     }
     // Of the records with the same (source, id) in one input, the last is the one stored.
+    const hashed = new RowTextHasher(this.hashTextsMax);
     const result = await this.appendBatch(
       label,
       Date.now(),
       (seq) =>
-        this.run(`INSERT INTO event_log BY NAME
-            SELECT * EXCLUDE (last), ${seq} AS batch_seq FROM (
-              SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY rowid DESC) = 1 AS last FROM ${STAGE})
-            WHERE last`),
-      { offered, withLinks: links.staged },
+        this.insertRows(
+          `SELECT * EXCLUDE (last), ${seq} AS batch_seq FROM (
+            SELECT *, row_number() OVER (PARTITION BY source, id ORDER BY rowid DESC) = 1 AS last FROM ${STAGE})
+          WHERE last`,
+          hashed,
+        ),
+      { offered, withLinks: links.staged, hashed },
     );
     await this.run(`DROP TABLE ${STAGE}`);
     await links.drop();
@@ -378,11 +382,14 @@ export class DuckDBStore implements Store {
     await this.run(`SET memory_limit = '${small ? SMALL_BULK_MEMORY_LIMIT : BULK_MEMORY_LIMIT}'`);
     try {
       return await this.transaction(async () => {
+        // A file over 1 GiB holds more rows than the hasher keeps: read back (in SQL) as before.
+        const hashed = small ? new RowTextHasher(this.hashTextsMax) : undefined;
         const result = await this.appendBatch(
           opts.label,
           opts.now,
-          (seq) => this.run(`INSERT INTO event_log BY NAME SELECT *, ${seq} AS batch_seq FROM (${select})`),
+          (seq) => this.insertRows(`SELECT *, ${seq} AS batch_seq FROM (${select})`, hashed),
           {
+            hashed,
             // A batch hashed from its row texts (up to two million events) is read back under the store's
             // own cap: under the bulk cap the rows just written came back from disk (twice the time in SQL).
             afterInsert: async (inserted) => {
@@ -761,6 +768,8 @@ export class DuckDBStore implements Store {
       afterInsert?: (inserted: number) => Promise<void>;
       /** The row texts of the rows `insert` appended, when it knows them. */
       appended?: AppendedTexts;
+      /** The rows `insert` hashed as it wrote them (`insertHashingSql`). */
+      hashed?: RowTextHasher;
     } = {},
   ): Promise<IngestResult> {
     const { withLinks = false } = more;
@@ -777,14 +786,17 @@ export class DuckDBStore implements Store {
     const links = withLinks ? await this.insertLinks(seq) : 0;
     if (stored > 0 || links > 0) {
       const where = `WHERE batch_seq = ${seq}`;
-      // Rows appended and all kept: hashed from their texts, without reading them back.
+      // Rows appended or hashed as written, and all kept: their content without reading them back.
       const known = stored === inserted ? more.appended?.texts : null;
+      const hashed = stored === inserted && more.hashed?.complete ? more.hashed : null;
       const c =
         stored === 0
           ? undefined
-          : known?.length === stored
-            ? contentFromRowTexts(known.map((text) => ({ seq, text }))).get(seq)
-            : (await this.newContent(where, stored)).get(seq);
+          : hashed !== null
+            ? hashed.finish().get(seq)
+            : known?.length === stored
+              ? contentFromRowTexts(known.map((text) => ({ seq, text }))).get(seq)
+              : (await this.newContent(where, stored)).get(seq);
       if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
       const l = links > 0 ? (await this.newLinkContent(where, links)).get(seq) : undefined;
@@ -801,6 +813,16 @@ export class DuckDBStore implements Store {
       await this.run(`UPDATE counters SET value = value + ${superseded} WHERE name = 'superseded'`);
     const batch = stored > 0 || links > 0 ? seq : null;
     return { batch, stored, duplicates, superseded, ...(withLinks ? { links } : {}) };
+  }
+
+  /**
+   * Inserts `rows` (the log's columns and `batch_seq`) into the log; with a hasher, each row's
+   * text is hashed as it is written (`insertHashingSql`), so that the batch's content needs no
+   * second read of its rows.
+   */
+  private insertRows(rows: string, hashed?: RowTextHasher): Promise<number> {
+    if (hashed === undefined) return this.run(`INSERT INTO event_log BY NAME ${rows}`);
+    return this.sink.during(hashed, () => this.run(insertHashingSql(rows)));
   }
 
   /**
