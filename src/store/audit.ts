@@ -94,10 +94,19 @@ export function rowText(
   return adjusted === null ? text : `${text}\u001fadjusted_count=${adjusted}`;
 }
 
+/**
+ * Whether a row text written from the values given is surely the text of the values stored: no
+ * NUL, no UTF-16 surrogate (a lone one is stored as U+FFFD). Else the row is hashed as read back.
+ */
+export function readsBack(text: string): boolean {
+  return !text.includes('\0') && !SURROGATE.test(text);
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
 function fieldTexts(values: readonly (string | null)[]): string {
-  let text = values[0] ?? '\u001e';
-  for (let i = 1; i < values.length; i++) text += `\u001f${values[i] ?? '\u001e'}`;
-  return text;
+  // One join: a flat string (adding the values one by one built a tree of ropes that hashing then flattened).
+  return values.map((v) => v ?? '\u001e').join('\u001f');
 }
 
 /** Every row's hash with its batch, ordered as the content hash reads them (for streaming very large batches). */

@@ -4,7 +4,7 @@ import { openStore } from '../../src/store/open.js';
 import { MIGRATIONS } from '../../src/store/postgres/schema.js';
 import type { Store } from '../../src/store/store.js';
 import { POSTGRES } from './adapters.js';
-import { event, storeContract } from './contract.js';
+import { contentHash, event, storeContract } from './contract.js';
 
 storeContract('PostgreSQL', () => openStore(POSTGRES.url('')), POSTGRES.lacks);
 
@@ -159,6 +159,23 @@ describe('PostgreSQL store', () => {
       message: /gw\/b: field model contains a NUL/,
     });
     expect((await s.counters()).events).toBe(0);
+  });
+
+  it('hashes a batch in Node as it is staged only when its rows read back as given, each key once', async () => {
+    const s = await store(POSTGRES.url(''));
+    // Staged and hashed in Node; a lone surrogate is stored as U+FFFD (Node's UTF-8 hashes it so too); a key
+    // twice keeps the last, so that batch is hashed by the database.
+    await s.ingest('plain', [[event('a', { tenant: 'emoji 😀', units: { images: 2 } }), event('b')]]);
+    await s.ingest('surrogate', [[event('c', { agent: 'x\ud800y' }), event('d')]]);
+    await s.ingest('twice', [[event('e'), event('f'), event('e', { input_tokens: 7 })]]);
+    const batches = await s.batches();
+    expect(batches.map((b) => b.count)).toEqual([2, 2, 2]);
+    expect(batches[0]?.contentSha256).toBe(
+      contentHash([event('a', { tenant: 'emoji 😀', units: { images: 2 } }), event('b')]),
+    );
+    expect(batches[1]?.contentSha256).toBe(contentHash([event('c', { agent: 'x\ufffdy' }), event('d')]));
+    expect(batches[2]?.contentSha256).toBe(contentHash([event('f'), event('e', { input_tokens: 7 })]));
+    expect(await s.verify()).toMatchObject({ ok: true, batches: 3, events: 6 });
   });
 
   it('names the server it cannot reach, without the password', async () => {

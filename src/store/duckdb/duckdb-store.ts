@@ -40,6 +40,7 @@ import {
   linkRowTextsSql,
   RECORDED_BATCHES_SQL,
   RowTextHasher,
+  readsBack,
   recordedBatches,
   rowHashesSql,
   rowText,
@@ -1242,13 +1243,6 @@ function appendText(a: RowSink, t: string | null): void {
 function asText(v: string | bigint | null): string | null {
   return typeof v === 'bigint' ? v.toString() : v;
 }
-
-/** Whether a stored string surely reads back as given: no NUL, no UTF-16 surrogate (a lone one is replaced). */
-function readsBack(text: string): boolean {
-  return !text.includes('\0') && !SURROGATE.test(text);
-}
-
-const SURROGATE = /[\ud800-\udfff]/;
 
 /**
  * The chunks of a list as one direct batch, or null when two records share a (source, id): such a

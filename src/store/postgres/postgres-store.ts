@@ -32,11 +32,13 @@ import {
   LINK_FIELDS,
   linkBucketHashesSql,
   RECORDED_BATCHES_SQL,
+  RowTextHasher,
   recordedBatches,
   rowHashSql,
   supersededCheck,
   verdict,
 } from '../audit.js';
+import { DistinctKeys } from '../distinct-keys.js';
 import {
   num,
   optNum,
@@ -66,7 +68,7 @@ import type {
 } from '../store.js';
 import { collect, MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
-import { COPY_COLUMNS, copyLine, LINK_COPY_COLUMNS, linkCopyLine } from './copy.js';
+import { COPY_COLUMNS, copyEvent, LINK_COPY_COLUMNS, linkCopyLine } from './copy.js';
 import {
   eventsByIdSql,
   eventsInWindowSql,
@@ -133,6 +135,8 @@ const COPY_CHUNK = 5000;
 export class PostgresStore implements Store {
   private closed = false;
   private readonly working = new Set<Promise<unknown>>();
+  /** Whether the database stores text as given, so that a row's text known in Node is the stored row's (`hashesAsGiven`). */
+  private utf8: Promise<boolean> | null = null;
   private readonly db: Db;
 
   private constructor(
@@ -206,12 +210,12 @@ export class PostgresStore implements Store {
         const { result, months } = await inTransaction(c, async () => {
           await run(c, STAGE_DDL);
           const links: TraceLink[] = [];
-          const { offered, months } = await copyEvents(c, eventsOf(chunks, links));
+          const { offered, months, hashed } = await copyEvents(c, eventsOf(chunks, links));
           const withLinks = links.length > 0;
           if (withLinks) await copyLinks(c, links);
           if (offered === 0 && !withLinks)
             return { result: { batch: null, stored: 0, duplicates: 0, superseded: 0 }, months: [] };
-          const staged = await prepare(c, offered, months);
+          const staged = await prepare(c, offered, months, (await this.hashesAsGiven(c)) ? hashed : null);
           return this.merge(c, label, Date.now(), staged, withLinks);
         });
         // A large load changes the months' statistics at once; autovacuum would take its time to notice.
@@ -287,6 +291,21 @@ export class PostgresStore implements Store {
       result: { batch, stored, duplicates, superseded, ...(withLinks ? { links } : {}) },
       months: staged.months,
     };
+  }
+
+  /**
+   * Whether rows hashed in Node as they were staged (copy.ts `copyEvent`) hash as the database
+   * will read them back: its text is UTF-8, as the hash's bytes are. Asked once.
+   */
+  private hashesAsGiven(c: pg.PoolClient): Promise<boolean> {
+    this.utf8 ??= rows(c, `SELECT current_setting('server_encoding') AS e`).then(
+      ([r]) => String(r?.e).toUpperCase() === 'UTF8',
+      () => {
+        this.utf8 = null;
+        return false;
+      },
+    );
+    return this.utf8;
   }
 
   /** Creates the monthly partitions that the staged events need and that do not exist yet. */
@@ -649,15 +668,19 @@ function contentOf(list: readonly Row[]): Map<number, BatchContent> {
 
 /**
  * Streams the events into the staging table with COPY, noting the months
- * they fall in (so that no pass over the staged rows is needed for it). A
- * failure of the input (a bad record found mid-way) aborts the COPY and is
- * rethrown unchanged; the caller's transaction then rolls back.
+ * they fall in (so that no pass over the staged rows is needed for it) and
+ * hashing each row's text (`hashed`: null when two records share a key, as
+ * only the last is kept, or when a row's text is not known). A failure of
+ * the input (a bad record found mid-way) aborts the COPY and is rethrown
+ * unchanged; the caller's transaction then rolls back.
  */
 async function copyEvents(
   c: pg.PoolClient,
   chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>,
-): Promise<{ offered: number; months: number[] }> {
+): Promise<{ offered: number; months: number[]; hashed: RowTextHasher | null }> {
   let offered = 0;
+  let hashed: RowTextHasher | null = new RowTextHasher();
+  let keys: DistinctKeys | null = new DistinctKeys();
   const months = new Set<number>();
   let monthEnd = Number.NEGATIVE_INFINITY;
   let monthStart = Number.POSITIVE_INFINITY;
@@ -668,7 +691,15 @@ async function copyEvents(
         for (let i = 0; i < chunk.length; i += COPY_CHUNK) {
           let text = '';
           for (const e of chunk.slice(i, i + COPY_CHUNK)) {
-            text += copyLine(e);
+            const row = copyEvent(e);
+            text += row.line;
+            if (hashed === null || keys === null) {
+              // a repeated key or an unknown row text: the database hashes the rows it keeps
+            } else if (row.text !== null && keys.add(e.source, e.id)) hashed.add(0, row.text);
+            else {
+              hashed = null;
+              keys = null;
+            }
             if (e.time < monthStart || e.time >= monthEnd) {
               monthStart = monthOf(e.time);
               monthEnd = nextMonth(monthStart);
@@ -692,7 +723,7 @@ async function copyEvents(
     if (f) throw f.error;
     throw new StoreError(`store query failed: ${message(e)}`, sql, e);
   }
-  return { offered, months: [...months] };
+  return { offered, months: [...months], hashed };
 }
 
 /** An ingest's events as prepared before the lock. */
@@ -717,15 +748,29 @@ interface Staged {
 /**
  * What an ingest can do before it takes the lock, in parallel with other
  * writers: keep the last record of each (source, id) of the input (SPEC
- * §3.3) in `tally_last`, with each row's hash (src/store/audit.ts), and the
- * content hash of those events.
+ * §3.3) in `tally_last`, and the content hash of those events
+ * (src/store/audit.ts). `hashed`: the rows' content, hashed in Node as they
+ * were staged, every key distinct; the staged rows are then kept as they are.
  */
-async function prepare(c: pg.PoolClient, offered: number, months: number[]): Promise<Staged> {
+async function prepare(
+  c: pg.PoolClient,
+  offered: number,
+  months: number[],
+  hashed: RowTextHasher | null,
+): Promise<Staged> {
+  const [head] = await rows(c, `SELECT coalesce(max(seq), 0) AS seq FROM batches`);
+  const seen = num(head?.seq);
+  if (hashed !== null) {
+    await run(c, 'ALTER TABLE tally_stage RENAME TO tally_last');
+    const content = offered > 0 ? hashed.finish().get(0) : undefined;
+    if (offered > 0 && seen > 0)
+      await findPrior(c, `o.batch_seq <= ${seen}`, 'CREATE TEMP TABLE tally_prior ON COMMIT DROP AS');
+    return { offered, kept: offered, withinDuplicates: 0, content, months, seen: offered > 0 ? seen : null };
+  }
   const kept = await run(
     c,
     `CREATE TEMP TABLE tally_last ON COMMIT DROP AS
-     SELECT ${COLUMNS}, ord, ${rowHashSql(PG_AUDIT)} AS h
-     FROM (SELECT DISTINCT ON (source, id) * FROM tally_stage ORDER BY source, id, ord DESC) l`,
+     SELECT ${COLUMNS}, ord FROM (SELECT DISTINCT ON (source, id) * FROM tally_stage ORDER BY source, id, ord DESC) l`,
   );
   let withinDuplicates = 0;
   if (kept < offered) {
@@ -737,8 +782,6 @@ async function prepare(c: pg.PoolClient, offered: number, months: number[]): Pro
     withinDuplicates = num(same?.n);
   }
   const content = kept > 0 ? await contentOfTable(c, 'tally_last') : undefined;
-  const [head] = await rows(c, `SELECT coalesce(max(seq), 0) AS seq FROM batches`);
-  const seen = num(head?.seq);
   if (kept > 0 && seen > 0)
     await findPrior(c, `o.batch_seq <= ${seen}`, 'CREATE TEMP TABLE tally_prior ON COMMIT DROP AS');
   return { offered, kept, withinDuplicates, content, months, seen: kept > 0 ? seen : null };
@@ -753,11 +796,10 @@ function findPrior(c: pg.PoolClient, where: string, into: string): Promise<numbe
   );
 }
 
-/** Count and content hash of the events of a prepared table (rows with their hash `h`). */
+/** Count and content hash of the events of a prepared table. */
 async function contentOfTable(c: pg.PoolClient, table: string): Promise<BatchContent | undefined> {
-  return contentOf(await rows(c, bucketHashesOfSql(PG_AUDIT, `SELECT 0 AS batch_seq, h FROM ${table}`))).get(
-    0,
-  );
+  const hashes = `SELECT 0 AS batch_seq, ${rowHashSql(PG_AUDIT)} AS h FROM ${table}`;
+  return contentOf(await rows(c, bucketHashesOfSql(PG_AUDIT, hashes))).get(0);
 }
 
 /** Stores the staged trace links; a link whose span ids are stored already (the first one stored stays) is left out. */
