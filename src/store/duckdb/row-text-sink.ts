@@ -87,8 +87,11 @@ export class RowTextSink {
     const hasher = this.hasher;
     if (hasher === null) throw new Error(`${NAME} is called only by the store's hashing`);
     const chunk = { chunk: input, rowCount: bindings.data_chunk_get_size(input) };
-    const seqs = integerColumn(chunk, 0);
-    eachTextBytes(chunk, 1, (bytes, row) => hasher.add(seqs[row] as number, bytes));
+    // A hasher past its limit takes no more rows: their texts are not read.
+    if (hasher.complete) {
+      const seqs = integerColumn(chunk, 0);
+      eachTextBytes(chunk, 1, (bytes, row) => hasher.add(seqs[row] as number, bytes));
+    }
     // The result, all true (`vector_get_data` gives a copy: the vector is written by copying into it).
     if (TRUES.length < chunk.rowCount) TRUES = new Uint8Array(chunk.rowCount).fill(1);
     bindings.copy_data_to_vector(output, 0, TRUES.buffer, 0, chunk.rowCount);
