@@ -308,10 +308,11 @@ class BatchBuckets {
   private rows: Digests | null = new Digests();
   private buckets: Digests[] | null = null;
 
-  /** Adds a row hash given as its 32 bytes in a one-byte (`binary`, Latin-1) string. */
-  add(digest: string): void {
+  /** Adds a row hash given as its 32 bytes in a one-byte (`binary`, Latin-1) string, or as an array's first 32 bytes. */
+  add(digest: string | Uint8Array): void {
     this.count++;
-    if (this.buckets !== null) (this.buckets[digest.charCodeAt(0)] as Digests).push(digest);
+    const first = typeof digest === 'string' ? digest.charCodeAt(0) : (digest[0] as number);
+    if (this.buckets !== null) (this.buckets[first] as Digests).push(digest);
     else {
       this.rows?.push(digest);
       if (this.count === SPLIT_AT) this.split();
@@ -496,18 +497,28 @@ export class RowTextHasher {
 
   /** A row's text, as a string or as its UTF-8 bytes. */
   add(seq: number, text: string | Uint8Array): void {
-    if (this.gaveUp) return;
+    this.batch(seq)?.add(sha256(text, 'binary'));
+  }
+
+  /** A row's hash computed elsewhere (the database's), as the first 32 bytes of `digest`. */
+  addDigest(seq: number, digest: Uint8Array): void {
+    this.batch(seq)?.add(digest);
+  }
+
+  /** The batch a row is added to; none once the hasher gave up. */
+  private batch(seq: number): BatchBuckets | undefined {
+    if (this.gaveUp) return undefined;
     if (++this.rows > this.limit) {
       this.gaveUp = true;
       this.batches.clear();
-      return;
+      return undefined;
     }
     let batch = this.batches.get(seq);
     if (batch === undefined) {
       batch = new BatchBuckets();
       this.batches.set(seq, batch);
     }
-    batch.add(sha256(text, 'binary'));
+    return batch;
   }
 
   finish(): Map<number, BatchContent> {

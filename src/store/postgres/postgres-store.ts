@@ -13,7 +13,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
 import { ALL_EVENT_FIELDS, type TraceLink, type UsageEvent } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
@@ -25,7 +25,6 @@ import {
   type BatchContent,
   batchContent,
   bucketHashesOfSql,
-  bucketHashesSql,
   chainHash,
   contentFromBuckets,
   GENESIS,
@@ -69,6 +68,7 @@ import type {
 import { collect, MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
 import { COPY_COLUMNS, copyEvent, LINK_COPY_COLUMNS, linkCopyLine } from './copy.js';
+import { logContent } from './log-content.js';
 import {
   eventsByIdSql,
   eventsInWindowSql,
@@ -113,6 +113,11 @@ interface Runner {
 interface Db {
   rows(sql: string): Promise<Row[]>;
   run(sql: string): Promise<number>;
+}
+
+/** A snapshot's connection: it can also stream a `COPY … TO STDOUT`. */
+interface SnapshotDb extends Db {
+  copyOut(sql: string): AsyncIterable<Buffer>;
 }
 
 const COLUMNS = ALL_EVENT_FIELDS.join(', ');
@@ -394,7 +399,7 @@ export class PostgresStore implements Store {
   verify(): Promise<VerifyResult> {
     return this.track(
       this.inSnapshot(async (db) => {
-        const actual = contentOf(await db.rows(bucketHashesSql(PG_AUDIT, 'event_log')));
+        const actual = await logContent(db, PG_AUDIT);
         const links = contentOf(await db.rows(linkBucketHashesSql(PG_AUDIT)));
         const recorded = recordedBatches(await db.rows(RECORDED_BATCHES_SQL));
         return verdict(recorded, actual, () => supersededCheck((sql) => db.rows(sql)), links);
@@ -545,14 +550,18 @@ export class PostgresStore implements Store {
     }
   }
 
-  private inSnapshot<T>(body: (db: Db) => Promise<T>): Promise<T> {
+  private inSnapshot<T>(body: (db: SnapshotDb) => Promise<T>): Promise<T> {
     return this.withClient(async (c) => {
       await run(c, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       try {
         await run(c, SNAPSHOT_SETTINGS);
         // The snapshot is fixed by the first query, before the body runs.
         await run(c, 'SELECT 1 FROM batches LIMIT 1');
-        return await body({ rows: (sql) => rows(c, sql), run: (sql) => run(c, sql) });
+        return await body({
+          rows: (sql) => rows(c, sql),
+          run: (sql) => run(c, sql),
+          copyOut: (sql) => copyOut(c, sql),
+        });
       } finally {
         await c.query('ROLLBACK').catch(() => undefined);
       }
@@ -916,6 +925,18 @@ async function rows(r: Runner, sql: string): Promise<Row[]> {
     return (await r.query(sql)).rows as Row[];
   } catch (e) {
     throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+  }
+}
+
+/** The output of a `COPY … TO STDOUT`, chunk by chunk; a failure names the statement. */
+async function* copyOut(c: pg.PoolClient, sql: string): AsyncGenerator<Buffer> {
+  const stream = c.query(copyTo(sql));
+  try {
+    for await (const chunk of stream) yield chunk as Buffer;
+  } catch (e) {
+    throw new StoreError(`store query failed: ${message(e)}`, sql, e);
+  } finally {
+    stream.destroy();
   }
 }
 
