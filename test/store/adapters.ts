@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
@@ -39,4 +40,15 @@ export const ADAPTERS: readonly Adapter[] = [DUCKDB, POSTGRES];
 
 export function openFresh(adapter: Adapter, dir: string): Promise<Store> {
   return openStore(adapter.url(dir));
+}
+
+/** A connection of its own to a PostgreSQL store's schema (its URL's `schema`), as a DBA (or an attacker) would open one. */
+export async function schemaClient(url: string): Promise<pg.Client> {
+  const u = new URL(url);
+  const schema = u.searchParams.get('schema');
+  u.searchParams.delete('schema');
+  const c = new pg.Client({ connectionString: u.toString() });
+  await c.connect();
+  await c.query(`SET search_path TO ${schema}`);
+  return c;
 }

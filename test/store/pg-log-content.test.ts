@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RowTextHasher } from '../../src/store/audit.js';
@@ -7,7 +6,7 @@ import { openStore } from '../../src/store/open.js';
 import { batchWindows, foldLines, logContent } from '../../src/store/postgres/log-content.js';
 import { PG_AUDIT } from '../../src/store/postgres/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
-import { POSTGRES } from './adapters.js';
+import { POSTGRES, schemaClient } from './adapters.js';
 import { event } from './contract.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest();
@@ -74,13 +73,8 @@ describe('verify on PostgreSQL: row hashes folded in Node', () => {
     const recorded = new Map(
       (await store.batches()).map((b) => [b.seq, { count: b.count, content: b.contentSha256 }]),
     );
-    const u = new URL(url);
-    const schema = u.searchParams.get('schema');
-    u.searchParams.delete('schema');
-    const c = new pg.Client({ connectionString: u.toString() });
-    await c.connect();
+    const c = await schemaClient(url);
     try {
-      await c.query(`SET search_path TO ${schema}`);
       const db = {
         rows: async (sql: string) => (await c.query(sql)).rows as Record<string, unknown>[],
         copyOut: (sql: string) => c.query(copyTo(sql)) as AsyncIterable<Buffer>,

@@ -1,9 +1,8 @@
-import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { MIGRATIONS } from '../../src/store/postgres/schema.js';
 import type { Store } from '../../src/store/store.js';
-import { POSTGRES } from './adapters.js';
+import { POSTGRES, schemaClient } from './adapters.js';
 import { contentHash, event, storeContract } from './contract.js';
 
 storeContract('PostgreSQL', () => openStore(POSTGRES.url('')), POSTGRES.lacks);
@@ -12,13 +11,8 @@ const T0 = Date.UTC(2026, 9, 1, 12);
 
 /** Runs SQL in the store's schema through a connection of its own, as a DBA (or an attacker) would. */
 async function sql(url: string, ...statements: string[]): Promise<Array<Record<string, unknown>>> {
-  const u = new URL(url);
-  const schema = u.searchParams.get('schema');
-  u.searchParams.delete('schema');
-  const c = new pg.Client({ connectionString: u.toString() });
-  await c.connect();
+  const c = await schemaClient(url);
   try {
-    await c.query(`SET search_path TO ${schema}`);
     let last: Array<Record<string, unknown>> = [];
     for (const s of statements) last = (await c.query(s)).rows;
     return last;
