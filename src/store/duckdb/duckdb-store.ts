@@ -779,7 +779,10 @@ export class DuckDBStore implements Store {
     const prev = head.chain;
     const inserted = await insert(seq);
     await more.afterInsert?.(inserted);
-    const within = await this.repeatsWithin(seq, inserted, more.offered);
+    // The rows hashed as written are folded while the database looks for repeats among them.
+    const checking = this.repeatsWithin(seq, inserted, more.offered);
+    const asWritten = more.hashed?.complete ? (more.hashed.finish().get(seq) ?? null) : null;
+    const within = await checking;
     const prior = await this.priorVersions(seq, inserted - within.removed, head.earlier);
     const stored = inserted - within.removed - prior.duplicates;
     const duplicates = within.duplicates + prior.duplicates;
@@ -789,12 +792,12 @@ export class DuckDBStore implements Store {
       const where = `WHERE batch_seq = ${seq}`;
       // Rows appended or hashed as written, and all kept: their content without reading them back.
       const known = stored === inserted ? more.appended?.texts : null;
-      const hashed = stored === inserted && more.hashed?.complete ? more.hashed : null;
+      const hashed = stored === inserted ? asWritten : null;
       const c =
         stored === 0
           ? undefined
           : hashed !== null
-            ? hashed.finish().get(seq)
+            ? hashed
             : known?.length === stored
               ? contentFromRowTexts(known.map((text) => ({ seq, text }))).get(seq)
               : (await this.newContent(where, stored)).get(seq);
