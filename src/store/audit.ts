@@ -476,6 +476,27 @@ function copiedInOrder(buf: Uint8Array, order: Uint32Array): Uint8Array {
 }
 
 /**
+ * Consecutive batches grouped into windows of up to `max` events (a larger
+ * batch is a window alone): what `verify` reads at once, folds and lets go.
+ */
+export function batchWindows<T extends { n: number }>(batches: readonly T[], max: number): T[][] {
+  const out: T[][] = [];
+  let open: T[] = [];
+  let n = 0;
+  for (const b of batches) {
+    if (open.length > 0 && n + b.n > max) {
+      out.push(open);
+      open = [];
+      n = 0;
+    }
+    open.push(b);
+    n += b.n;
+  }
+  if (open.length > 0) out.push(open);
+  return out;
+}
+
+/**
  * The count and content hash of each batch from its rows' texts, with the
  * SHA-256s computed in Node (OpenSSL) rather than by the database: the same
  * definition. Rows may come in any order and from several readers at once;
@@ -500,6 +521,12 @@ export class RowTextHasher {
     this.batch(seq)?.add(sha256(text, 'binary'));
   }
 
+  /** A row whose text is not known: the hasher lets every digest go and takes no more (`complete` is false). */
+  giveUp(): void {
+    this.gaveUp = true;
+    this.batches.clear();
+  }
+
   /** A row's hash computed elsewhere (the database's), as the first 32 bytes of `digest`. */
   addDigest(seq: number, digest: Uint8Array): void {
     this.batch(seq)?.add(digest);
@@ -509,8 +536,7 @@ export class RowTextHasher {
   private batch(seq: number): BatchBuckets | undefined {
     if (this.gaveUp) return undefined;
     if (++this.rows > this.limit) {
-      this.gaveUp = true;
-      this.batches.clear();
+      this.giveUp();
       return undefined;
     }
     let batch = this.batches.get(seq);

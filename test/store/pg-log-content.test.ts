@@ -3,7 +3,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RowTextHasher } from '../../src/store/audit.js';
 import { openStore } from '../../src/store/open.js';
-import { batchWindows, foldLines, logContent } from '../../src/store/postgres/log-content.js';
+import { batchRanges, foldLines, logContent } from '../../src/store/postgres/log-content.js';
 import { PG_AUDIT } from '../../src/store/postgres/postgres-store.js';
 import type { Store } from '../../src/store/store.js';
 import { POSTGRES, schemaClient } from './adapters.js';
@@ -50,12 +50,12 @@ describe('verify on PostgreSQL: row hashes folded in Node', () => {
 
   it('groups consecutive batches into windows of up to the limit, a larger batch alone', () => {
     const b = (seq: number, n: number) => ({ seq, n });
-    expect(batchWindows([b(1, 2), b(2, 1), b(3, 5), b(4, 1), b(5, 1)], 3)).toEqual([
+    expect(batchRanges([b(1, 2), b(2, 1), b(3, 5), b(4, 1), b(5, 1)], 3)).toEqual([
       [1, 2],
       [3, 3],
       [4, 5],
     ]);
-    expect(batchWindows([], 3)).toEqual([]);
+    expect(batchRanges([], 3)).toEqual([]);
   });
 
   const open: Store[] = [];

@@ -297,7 +297,7 @@ export class DuckDBStore implements Store {
     } finally {
       links.close();
     }
-    const hashed: AppendedTexts = { texts: [] };
+    const hashed = new RowTextHasher();
     const result = await this.appendBatch(
       label,
       Date.now(),
@@ -308,8 +308,8 @@ export class DuckDBStore implements Store {
           for (const chunk of batch)
             for (const e of chunk.events) {
               const text = appendEvent(rows, e, seq);
-              if (text === null) hashed.texts = null;
-              else hashed.texts?.push(text);
+              if (text === null) hashed.giveUp();
+              else hashed.add(seq, text);
             }
           rows.flushSync();
         } finally {
@@ -317,7 +317,7 @@ export class DuckDBStore implements Store {
         }
         return offered;
       },
-      { offered, withLinks: links.staged, appended: hashed },
+      { offered, withLinks: links.staged, hashed },
     );
     await links.drop();
     return result;
@@ -767,9 +767,7 @@ export class DuckDBStore implements Store {
       offered?: number;
       withLinks?: boolean;
       afterInsert?: (inserted: number) => Promise<void>;
-      /** The row texts of the rows `insert` appended, when it knows them. */
-      appended?: AppendedTexts;
-      /** The rows `insert` hashed as it wrote them (`insertHashingSql`). */
+      /** The rows `insert` hashed as it wrote them (appended with their texts, or `insertHashingSql`). */
       hashed?: RowTextHasher;
     } = {},
   ): Promise<IngestResult> {
@@ -790,17 +788,13 @@ export class DuckDBStore implements Store {
     const links = withLinks ? await this.insertLinks(seq) : 0;
     if (stored > 0 || links > 0) {
       const where = `WHERE batch_seq = ${seq}`;
-      // Rows appended or hashed as written, and all kept: their content without reading them back.
-      const known = stored === inserted ? more.appended?.texts : null;
-      const hashed = stored === inserted ? asWritten : null;
+      // Rows hashed as written and all kept: their content without reading them back.
       const c =
         stored === 0
           ? undefined
-          : hashed !== null
-            ? hashed
-            : known?.length === stored
-              ? contentFromRowTexts(known.map((text) => ({ seq, text }))).get(seq)
-              : (await this.newContent(where, stored)).get(seq);
+          : stored === inserted && asWritten !== null
+            ? asWritten
+            : (await this.newContent(where, stored)).get(seq);
       if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
       const l = links > 0 ? (await this.newLinkContent(where, links)).get(seq) : undefined;
@@ -1268,11 +1262,6 @@ interface ChainHead {
   seq: number;
   chain: string;
   earlier: boolean;
-}
-
-/** The audit texts of the rows an ingest appended (null: some might not read back as given). */
-interface AppendedTexts {
-  texts: string[] | null;
 }
 
 interface StageDb {

@@ -10,7 +10,7 @@
  * `WINDOW_EVENTS` events, or one batch larger than that), and the hasher keeps
  * 32 bytes a row of the window.
  */
-import { type BatchContent, RowTextHasher, rowTextsSql } from '../audit.js';
+import { type BatchContent, batchWindows, RowTextHasher, rowTextsSql } from '../audit.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import type { RowTextSink } from './row-text-sink.js';
 import type { ChunkDb } from './usage-read.js';
@@ -68,21 +68,12 @@ async function batchSpans(db: ChunkDb): Promise<Span[]> {
 
 /** Consecutive batches grouped into windows of up to `max` events (a larger batch is a window alone). */
 export function windows(spans: readonly Span[], max: number): Window[] {
-  const out: Window[] = [];
-  let open: (Window & { n: number }) | null = null;
-  for (const s of spans) {
-    if (open !== null && open.n + s.n <= max) {
-      open.to = s.seq;
-      open.n += s.n;
-      open.lo = Math.min(open.lo, s.lo);
-      open.hi = Math.max(open.hi, s.hi);
-      continue;
-    }
-    if (open !== null) out.push(open);
-    open = { from: s.seq, to: s.seq, lo: s.lo, hi: s.hi, n: s.n };
-  }
-  if (open !== null) out.push(open);
-  return out.map(({ from, to, lo, hi }) => ({ from, to, lo, hi }));
+  return batchWindows(spans, max).map((w) => ({
+    from: (w[0] as Span).seq,
+    to: (w.at(-1) as Span).seq,
+    lo: Math.min(...w.map((s) => s.lo)),
+    hi: Math.max(...w.map((s) => s.hi)),
+  }));
 }
 
 /** The window's row ids split into `k` ranges of about equal size (inclusive bounds). */

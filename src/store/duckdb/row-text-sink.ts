@@ -7,7 +7,7 @@
  * thread, each handing its chunk to the main thread (DuckDB's C API calls
  * the function there) and going on with the next.
  *
- * The function returns true, so that an insert can call it as its filter
+ * The function returns true, so that an insert can call it in a column its filter reads
  * (`insertHashingSql`): the rows are hashed as they are written, instead of
  * read back and written as texts again once the insert is done.
  */

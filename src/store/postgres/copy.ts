@@ -30,11 +30,6 @@ function escaped(v: string): string {
   return HAS_RESERVED.test(v) ? v.replace(RESERVED, (c) => ESCAPES[c] ?? c) : v;
 }
 
-/** One event as a COPY text line (with its newline). */
-export function copyLine(e: UsageEvent): string {
-  return copyEvent(e).line;
-}
-
 /**
  * One event as a COPY text line (with its newline) and the audit text of the
  * row it stores (audit.ts `rowText`): null when that text might not be the

@@ -10,7 +10,7 @@
  * Memory: 32 bytes a row of the window, which holds up to `WINDOW_EVENTS`
  * events (or one larger batch).
  */
-import { type BatchContent, RowTextHasher, rowHashSql } from '../audit.js';
+import { type BatchContent, batchWindows, RowTextHasher, rowHashSql } from '../audit.js';
 
 /** The events whose row hashes are held before their batches are folded and let go. */
 const WINDOW_EVENTS = 4_000_000;
@@ -31,7 +31,7 @@ export async function logContent(
     `SELECT batch_seq, count(*) AS n FROM event_log GROUP BY batch_seq ORDER BY batch_seq`,
   );
   const out = new Map<number, BatchContent>();
-  for (const [from, to] of batchWindows(
+  for (const [from, to] of batchRanges(
     counts.map((r) => ({ seq: Number(r.batch_seq), n: Number(r.n) })),
     windowEvents,
   )) {
@@ -44,24 +44,12 @@ export async function logContent(
   return out;
 }
 
-/** Consecutive batches in ranges of up to `max` events (a larger batch is a range alone). */
-export function batchWindows(
-  batches: readonly { seq: number; n: number }[],
-  max: number,
-): [number, number][] {
-  const out: [number, number][] = [];
-  let open: { from: number; to: number; n: number } | null = null;
-  for (const b of batches) {
-    if (open !== null && open.n + b.n <= max) {
-      open.to = b.seq;
-      open.n += b.n;
-      continue;
-    }
-    if (open !== null) out.push([open.from, open.to]);
-    open = { from: b.seq, to: b.seq, n: b.n };
-  }
-  if (open !== null) out.push([open.from, open.to]);
-  return out;
+/** Consecutive batches in ranges of up to `max` events (a larger batch is a range alone): first and last. */
+export function batchRanges(batches: readonly { seq: number; n: number }[], max: number): [number, number][] {
+  return batchWindows(batches, max).map((w) => [
+    (w[0] as { seq: number }).seq,
+    (w.at(-1) as { seq: number }).seq,
+  ]);
 }
 
 /** Each byte's value as a hex digit, -1 for any other byte. */

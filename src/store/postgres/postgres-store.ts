@@ -688,8 +688,11 @@ async function copyEvents(
   chunks: AsyncIterable<UsageEvent[]> | Iterable<UsageEvent[]>,
 ): Promise<{ offered: number; months: number[]; hashed: RowTextHasher | null }> {
   let offered = 0;
-  let hashed: RowTextHasher | null = new RowTextHasher();
-  let keys: DistinctKeys | null = new DistinctKeys();
+  // Null once a key repeats or a row's text is not known: the database then hashes the rows it keeps.
+  let inNode: { hashed: RowTextHasher; keys: DistinctKeys } | null = {
+    hashed: new RowTextHasher(),
+    keys: new DistinctKeys(),
+  };
   const months = new Set<number>();
   let monthEnd = Number.NEGATIVE_INFINITY;
   let monthStart = Number.POSITIVE_INFINITY;
@@ -702,12 +705,9 @@ async function copyEvents(
           for (const e of chunk.slice(i, i + COPY_CHUNK)) {
             const row = copyEvent(e);
             text += row.line;
-            if (hashed === null || keys === null) {
-              // a repeated key or an unknown row text: the database hashes the rows it keeps
-            } else if (row.text !== null && keys.add(e.source, e.id)) hashed.add(0, row.text);
-            else {
-              hashed = null;
-              keys = null;
+            if (inNode !== null) {
+              if (row.text !== null && inNode.keys.add(e.source, e.id)) inNode.hashed.add(0, row.text);
+              else inNode = null;
             }
             if (e.time < monthStart || e.time >= monthEnd) {
               monthStart = monthOf(e.time);
@@ -732,7 +732,7 @@ async function copyEvents(
     if (f) throw f.error;
     throw new StoreError(`store query failed: ${message(e)}`, sql, e);
   }
-  return { offered, months: [...months], hashed };
+  return { offered, months: [...months], hashed: inNode?.hashed ?? null };
 }
 
 /** An ingest's events as prepared before the lock. */
@@ -769,13 +769,23 @@ async function prepare(
 ): Promise<Staged> {
   const [head] = await rows(c, `SELECT coalesce(max(seq), 0) AS seq FROM batches`);
   const seen = num(head?.seq);
-  if (hashed !== null) {
-    await run(c, 'ALTER TABLE tally_stage RENAME TO tally_last');
-    const content = offered > 0 ? hashed.finish().get(0) : undefined;
-    if (offered > 0 && seen > 0)
-      await findPrior(c, `o.batch_seq <= ${seen}`, 'CREATE TEMP TABLE tally_prior ON COMMIT DROP AS');
-    return { offered, kept: offered, withinDuplicates: 0, content, months, seen: offered > 0 ? seen : null };
-  }
+  const { kept, withinDuplicates, content } =
+    hashed !== null ? await keepAll(c, offered, hashed) : await keepLast(c, offered);
+  if (kept > 0 && seen > 0)
+    await findPrior(c, `o.batch_seq <= ${seen}`, 'CREATE TEMP TABLE tally_prior ON COMMIT DROP AS');
+  return { offered, kept, withinDuplicates, content, months, seen: kept > 0 ? seen : null };
+}
+
+type Kept = Pick<Staged, 'kept' | 'withinDuplicates' | 'content'>;
+
+/** Every key distinct and the rows hashed in Node: the staged rows are `tally_last` as they are. */
+async function keepAll(c: pg.PoolClient, offered: number, hashed: RowTextHasher): Promise<Kept> {
+  await run(c, 'ALTER TABLE tally_stage RENAME TO tally_last');
+  return { kept: offered, withinDuplicates: 0, content: offered > 0 ? hashed.finish().get(0) : undefined };
+}
+
+/** The last record of each key into `tally_last`, hashed by the database. */
+async function keepLast(c: pg.PoolClient, offered: number): Promise<Kept> {
   const kept = await run(
     c,
     `CREATE TEMP TABLE tally_last ON COMMIT DROP AS
@@ -790,10 +800,7 @@ async function prepare(
     );
     withinDuplicates = num(same?.n);
   }
-  const content = kept > 0 ? await contentOfTable(c, 'tally_last') : undefined;
-  if (kept > 0 && seen > 0)
-    await findPrior(c, `o.batch_seq <= ${seen}`, 'CREATE TEMP TABLE tally_prior ON COMMIT DROP AS');
-  return { offered, kept, withinDuplicates, content, months, seen: kept > 0 ? seen : null };
+  return { kept, withinDuplicates, content: kept > 0 ? await contentOfTable(c, 'tally_last') : undefined };
 }
 
 /** The live stored versions of the kept events, of the batches `where` selects, into `tally_prior`. */
