@@ -72,3 +72,25 @@ describe('usage groups read in chunks', () => {
     expect(await store.usageGroups(QUERY)).toHaveLength(GROUPS);
   });
 });
+
+describe("usage groups' sums", () => {
+  // The store sums counts in doubles (usage-sql.ts `exactSum`): exact while below 2^53, refused from there.
+  const BIG = 2 ** 52;
+  it('are exact up to 2^53 − 1 and refused from 2^53 on', async () => {
+    store = await openStore(path.join(dir, 'tally.duckdb'));
+    await store.ingest('near', [
+      [
+        event('a', { tenant: 'near', input_tokens: BIG, output_tokens: 2 ** 53 - 2 }),
+        event('b', { tenant: 'near', input_tokens: BIG - 1, output_tokens: 1 }),
+        event('c', { tenant: 'odd', input_tokens: 2 ** 53 - 1, output_tokens: 3 }),
+        event('d', { tenant: 'odd', input_tokens: 0, output_tokens: 5 }),
+      ],
+    ]);
+    const groups = await store.usageGroups(QUERY);
+    const near = groups.find((g) => g.tenant === 'near');
+    expect([near?.input_tokens, near?.output_tokens]).toEqual([2 ** 53 - 1, 2 ** 53 - 1]);
+    expect(groups.find((g) => g.tenant === 'odd')?.output_tokens).toBe(8);
+    await store.ingest('over', [[event('e', { tenant: 'near', input_tokens: 1 })]]);
+    await expect(store.usageGroups(QUERY)).rejects.toThrow(/exceeds 2\^53 − 1/);
+  });
+});

@@ -57,7 +57,6 @@ import {
   rowToSpan,
   storedText,
   str,
-  tupleOf,
 } from '../rows.js';
 import type {
   BatchRecord,
@@ -92,6 +91,7 @@ import {
 import { insertHashingSql, RowTextSink } from './row-text-sink.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
+import { censusTuples, type TupleCensus, takeCensus } from './tuple-census.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
@@ -492,14 +492,28 @@ export class DuckDBStore implements Store {
       queue = next.catch(() => undefined);
       return next;
     };
+    // The census of this transaction: the selector tuples first asked for, then the groups' keys.
+    let census: TupleCensus | undefined;
+    const counted = async () => {
+      census ??= await takeCensus(db);
+      return census;
+    };
     try {
       await db.run('BEGIN TRANSACTION');
       // DuckDB fixes a transaction's snapshot at its first read.
       await db.rows('SELECT count(*) AS n FROM batches');
       return await body({
-        selectorTuples: () => serial(() => readSelectorTuples(db)),
-        usageGroups: (q) => serial(() => collect((each) => this.readUsageGroups(db, q, each))),
-        eachUsageGroup: (q, each) => serial(() => this.readUsageGroups(db, q, each)),
+        selectorTuples: () =>
+          serial(async () => {
+            await counted();
+            return censusTuples(db);
+          }),
+        usageGroups: (q) =>
+          serial(async () => {
+            const taken = await counted();
+            return collect((each) => this.readUsageGroups(db, q, taken, each));
+          }),
+        eachUsageGroup: (q, each) => serial(async () => this.readUsageGroups(db, q, await counted(), each)),
         auditHead: () => serial(() => readHead(db)),
         issuedStatement: (period) => serial(() => readIssued(db, period)),
         latestEventTime: () => serial(() => readLatestEventTime(db)),
@@ -594,11 +608,17 @@ export class DuckDBStore implements Store {
 
   /** Every distinct selector tuple seen in the events, for resolving identities once per tuple. */
   selectorTuples(): Promise<SelectorTuple[]> {
-    return this.serial(() => readSelectorTuples(this.db));
+    return this.serial(async () => {
+      await takeCensus(this.db);
+      return censusTuples(this.db);
+    });
   }
 
   usageGroups(q: UsageQuery): Promise<UsageGroup[]> {
-    return this.serial(() => collect((each) => this.readUsageGroups(this.db, q, each)));
+    return this.serial(async () => {
+      const census = await takeCensus(this.db);
+      return collect((each) => this.readUsageGroups(this.db, q, census, each));
+    });
   }
 
   private readonly db: Db = {
@@ -616,17 +636,23 @@ export class DuckDBStore implements Store {
     };
   }
 
-  private async readUsageGroups(db: Db, q: UsageQuery, each: (g: UsageGroup) => void): Promise<void> {
+  private async readUsageGroups(
+    db: Db,
+    q: UsageQuery,
+    census: TupleCensus,
+    each: (g: UsageGroup) => void,
+  ): Promise<void> {
     const rows = await db.rows(modelPairsSql(q));
     const pairs = rows.map((r) => ({ provider: str(r.provider), model: str(r.model) }));
     const varying = varyingPairs(q, pairs);
     for (const sql of usageSetupSql(q)) await db.run(sql);
-    const owners = q.wanted ? await wantedOwners(db, q, q.wanted) : null;
+    const owners = q.wanted ? await wantedOwners(db, q, census, q.wanted) : null;
     if (owners?.length === 0) return;
     await readGroups(
       db,
       usageGroupsSql(
         q,
+        census,
         varying,
         rows.some((r) => r.sampled === true),
         owners,
@@ -1144,12 +1170,6 @@ export class DuckDBStore implements Store {
       throw new StoreError(`store query failed: ${message(e)}`, sql, e);
     }
   }
-}
-
-async function readSelectorTuples(db: Db): Promise<SelectorTuple[]> {
-  const rows = await db.rows(`SELECT DISTINCT api_key, service, agent, project FROM events
-    UNION SELECT DISTINCT api_key, service, agent, project FROM spans`);
-  return rows.map((r) => tupleOf(r));
 }
 
 async function readHead(db: Db): Promise<string | null> {

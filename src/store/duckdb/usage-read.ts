@@ -7,7 +7,7 @@
  * and the rows as dictionary numbers and counts from the chunks' typed arrays.
  */
 import type { DuckDBDataChunk } from '@duckdb/node-api';
-import { LimitError } from '../../core/errors.js';
+import { LimitError, StoreError } from '../../core/errors.js';
 import { addUnits, RICH_COUNT_FIELDS, type Units } from '../../core/event.js';
 import {
   type DecisionKey,
@@ -19,6 +19,7 @@ import {
 } from '../../core/usage.js';
 import { type SampleFields, sampleOf } from '../rows.js';
 import { doubleColumn, integerColumn } from './text-bytes.js';
+import { type TupleCensus, tupleValuesSql } from './tuple-census.js';
 import { decisionKeysSql } from './usage-sql.js';
 
 type Row = Record<string, unknown>;
@@ -30,8 +31,7 @@ export interface ChunkDb {
   chunks(sql: string, each: (chunk: DuckDBDataChunk) => void): Promise<void>;
 }
 
-const OWN = ['api_key', 'service', 'agent', 'project'] as const;
-const PAYER = ['rollup', 'p_api_key', 'p_service', 'p_agent', 'p_project'] as const;
+const TUPLE = ['api_key', 'service', 'agent', 'project'] as const;
 const REST = [
   'tenant',
   'environment',
@@ -74,6 +74,34 @@ const dictSql = (name: string, columns: readonly string[]) =>
 const joinOn = (alias: string, columns: readonly string[]) =>
   columns.map((c) => `${alias}.${c} IS NOT DISTINCT FROM g.${c}`).join(' AND ');
 
+/**
+ * A table numbering the selector tuples of the groups' key `name`
+ * (usage-sql.ts `tupleKeySql`), each with its values from the census
+ * (`found` NULL where the census has none), in the order of `by`'s columns
+ * then of the values: the order of the texts the groups were once keyed by.
+ */
+function tupleDictSql(table: string, name: 'own' | 'payer', by: readonly string[], prefix: string): string {
+  const key = [...by, `${name}_h`, `${name}_x`];
+  const values = TUPLE.map((f) => `c.${f} AS ${prefix}${f}`).join(', ');
+  return `CREATE OR REPLACE TEMP TABLE ${table} AS
+   SELECT (row_number() OVER (ORDER BY ${[...by.map((c) => `g.${c}`), ...TUPLE.map((f) => `c.${f}`)].join(', ')}) - 1)::INTEGER AS id,
+          ${key.map((c) => `g.${c}`).join(', ')}, ${values}, c.h AS found
+   FROM (SELECT DISTINCT ${key.join(', ')} FROM tally_groups) g
+   LEFT JOIN tally_census c ON c.h = g.${name}_h
+     AND (g.${name}_x IS NULL OR g.${name}_x IS NOT DISTINCT FROM ${tupleValuesSql('c.')})`;
+}
+
+/**
+ * Whether each tuple key of the groups found exactly one tuple of the census (a paying one
+ * only where a payer was found): a census taken in another transaction than the groups could
+ * miss a tuple or a shared hash, and a group would then be lost or counted twice.
+ */
+const censusMissSql = `SELECT
+  (SELECT count(*) FROM tally_d_own WHERE found IS NULL)
+  + (SELECT count(*) FROM tally_d_payer WHERE found IS NULL AND rollup = 'invoker')
+  + (SELECT count(*) - count(DISTINCT (own_h, own_x)) FROM tally_d_own)
+  + (SELECT count(*) - count(DISTINCT (rollup, payer_h, payer_x)) FROM tally_d_payer) AS n`;
+
 /** Reads the groups of `groupsSql` (a SELECT with UsageGroup's columns), handing each to `each`. */
 export async function readGroups(
   db: ChunkDb,
@@ -89,9 +117,14 @@ export async function readGroups(
     throw new LimitError(
       'a count summed by the store exceeds 2^53 − 1 and cannot be exact; ask for a shorter window',
     );
-  await db.run(dictSql('tally_d_own', OWN));
-  await db.run(dictSql('tally_d_payer', PAYER));
+  await db.run(tupleDictSql('tally_d_own', 'own', [], ''));
+  await db.run(tupleDictSql('tally_d_payer', 'payer', ['rollup'], 'p_'));
   await db.run(dictSql('tally_d_rest', REST));
+  const [miss] = await db.rows(censusMissSql);
+  if (Number(miss?.n ?? 0) > 0)
+    throw new StoreError(
+      'the selector census does not match the usage groups; read them again in one snapshot',
+    );
   const owns = byId(await db.rows('SELECT * FROM tally_d_own'), ownOf);
   const payers = byId(await db.rows('SELECT * FROM tally_d_payer'), payerOf);
   const rests = byId(await db.rows('SELECT * FROM tally_d_rest'), restOf);
@@ -102,8 +135,8 @@ export async function readGroups(
   await db.chunks(
     `SELECT o.id AS own, p.id AS payer, r.id AS rest, ${COUNTS.map(countSql).join(', ')}
      FROM tally_groups g
-     JOIN tally_d_own o ON ${joinOn('o', OWN)}
-     JOIN tally_d_payer p ON ${joinOn('p', PAYER)}
+     JOIN tally_d_own o ON o.own_h = g.own_h AND ${joinOn('o', ['own_x'])}
+     JOIN tally_d_payer p ON p.rollup = g.rollup AND p.payer_h = g.payer_h AND ${joinOn('p', ['payer_x'])}
      JOIN tally_d_rest r ON ${joinOn('r', REST)}
      ORDER BY ${byDay ? 'g.day, ' : ''}o.id, r.id`,
     (chunk) => {
@@ -137,10 +170,11 @@ export async function readGroups(
 export async function wantedOwners(
   db: ChunkDb,
   q: UsageQuery,
+  census: TupleCensus,
   wanted: (key: DecisionKey) => boolean,
 ): Promise<SelectorTuple[]> {
   const owners = new Map<string, SelectorTuple>();
-  await readGroups(db, decisionKeysSql(q), (key) => {
+  await readGroups(db, decisionKeysSql(q, census), (key) => {
     const k = tupleKey(key.own);
     if (!owners.has(k) && wanted(key)) owners.set(k, key.own);
   });

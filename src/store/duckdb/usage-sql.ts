@@ -27,6 +27,7 @@ import { TOKEN_COLUMNS } from '../../core/ai-work.js';
 import { AGGREGATE_OPERATIONS, RICH_COUNT_FIELDS } from '../../core/event.js';
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
 import { sampleColumns, sqlString } from '../rows.js';
+import { type TupleCensus, tupleHashSql, tupleValuesSql } from './tuple-census.js';
 
 /** Whether an event row carries tokens (core/ai-work.ts `carriesTokens`). */
 export const CARRIES_TOKENS = `(${TOKEN_COLUMNS.map((c) => `${c} > 0`).join(' OR ')})`;
@@ -211,6 +212,7 @@ export function usageSetupSql(q: UsageQuery): string[] {
  */
 export function usageGroupsSql(
   q: UsageQuery,
+  census: TupleCensus,
   varying: VaryingPairs,
   sampled = true,
   owners: readonly SelectorTuple[] | null = null,
@@ -225,15 +227,16 @@ export function usageGroupsSql(
   );
   const clockBand = bandCase('(epoch_ms(w.time) % 86400000) / 1000.0', clock.map(String), '<');
   return `
-SELECT ${DECIDED_BY},
+SELECT ${decidedBy(census)},
        w.environment, w.provider, w.model, w.operation, w.tool, w.data_source, w.wrapper,
        ${q.byDay ? "epoch_ms(date_trunc('day', w.time))" : 'NULL::BIGINT'} AS day,
        ${segmentSql(q)} AS segment,
        ${pairBand(varying.tiered, tier)} AS tier,
        ${pairBand(varying.timeOfDay, clockBand)} AS clock,
        epoch_ms(min(w.time)) AS time,
-       count(*) AS events, sum(w.requests) AS requests, sum(CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END) AS tier_units,
-       ${GROUP_SUMS.map((c) => `sum(w.${c}) AS ${c}`).join(', ')},
+       count(*) AS events, ${exactSum('w.requests')} AS requests,
+       ${exactSum('CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END')} AS tier_units,
+       ${GROUP_SUMS.map((c) => `${exactSum(`w.${c}`)} AS ${c}`).join(', ')},
        w.units,
        ${sampleColumns(q, sampled)},
        count(*) FILTER (WHERE w.status = 'error') AS errors
@@ -247,10 +250,10 @@ GROUP BY ALL`;
  * read, the others empty and the counts zero. A month has about a million
  * of them against one and a half million groups, and half the grouping's work.
  */
-export function decisionKeysSql(q: UsageQuery): string {
+export function decisionKeysSql(q: UsageQuery, census: TupleCensus): string {
   const zero = (c: string) => `0::BIGINT AS ${c}`;
   return `
-SELECT ${DECIDED_BY},
+SELECT ${decidedBy(census)},
        NULL::VARCHAR AS environment, NULL::VARCHAR AS provider, w.model, NULL::VARCHAR AS operation,
        NULL::VARCHAR AS tool, NULL::VARCHAR AS data_source, false AS wrapper, NULL::BIGINT AS day,
        ${segmentSql(q)} AS segment, 0 AS tier, 0 AS clock,
@@ -263,11 +266,38 @@ GROUP BY ALL`;
 
 const windowOf = (q: UsageQuery) => `time >= ${ts(q.from)} AND time < ${ts(q.to)}`;
 
-/** The group columns a decision and the tenant check read besides the model and segment. */
-const DECIDED_BY = `w.api_key, w.service, w.agent, w.project,
-       w.p_api_key, w.p_service, w.p_agent, w.p_project,
+/**
+ * The group columns a decision and the tenant check read besides the model
+ * and segment; the own and paying selector tuples as keys (`tupleKeySql`),
+ * their values read back from the census (usage-read.ts).
+ */
+const decidedBy = (census: TupleCensus) => `${tupleKeySql('w.', 'own', census)},
+       ${tupleKeySql('w.p_', 'payer', census)},
        CASE WHEN coalesce(w.payer_found, false) THEN 'invoker' ELSE 'self' END AS rollup,
        coalesce(w.tenant, w.tenant_found) AS tenant`;
+
+/**
+ * A selector tuple in a group's key: `<name>_h`, its hash, and `<name>_x`,
+ * its values where the census found its hash shared by two tuples (NULL
+ * elsewhere). Listing a hash that no two tuples share would change nothing
+ * but the speed.
+ */
+export function tupleKeySql(prefix: string, name: string, census: TupleCensus): string {
+  const h = tupleHashSql(prefix);
+  const x =
+    census.collisions.length === 0
+      ? 'NULL::VARCHAR[]'
+      : `CASE WHEN ${h} IN (${census.collisions.map((c) => `${BigInt(c)}::UBIGINT`).join(', ')}) THEN ${tupleValuesSql(prefix)} END`;
+  return `${h} AS ${name}_h, ${x} AS ${name}_x`;
+}
+
+/**
+ * The exact sum of a count: counts are whole numbers, never negative, so a
+ * sum in doubles is exact while it stays below 2^53, and the reader refuses
+ * any sum that reaches it (usage-read.ts). DuckDB sums BIGINTs in 128 bits,
+ * which cost a fifth of the month's grouping.
+ */
+const exactSum = (v: string) => `sum((${v})::DOUBLE)`;
 
 /** Which stretch between the window's configuration boundaries an event falls in: groups never straddle one. */
 function segmentSql(q: UsageQuery): string {

@@ -1,0 +1,45 @@
+/**
+ * The census of selector tuples: every distinct (api_key, service, agent,
+ * project) of the stored events and trace links, in a temporary table
+ * `tally_census` with each tuple's 64-bit hash. The usage groups are keyed
+ * by that hash instead of the four texts (usage-sql.ts `tupleKeySql`): a
+ * month's grouping spent a quarter of its time comparing the texts. The
+ * census says which hashes two tuples share (`collisions`); a group of such
+ * a tuple keeps its values in its key too, so two tuples never share a group.
+ */
+import type { SelectorTuple } from '../../core/usage.js';
+import { tupleOf } from '../rows.js';
+
+/** A connection's reads, as the census needs them. */
+export interface CensusDb {
+  rows(sql: string): Promise<Record<string, unknown>[]>;
+  run(sql: string): Promise<number>;
+}
+
+/** What a census found: the hashes shared by two or more tuples, as decimal text. */
+export interface TupleCensus {
+  collisions: readonly string[];
+}
+
+const FIELDS = ['api_key', 'service', 'agent', 'project'] as const;
+
+/** The hash of the tuple in the columns named `prefix` + field. */
+export const tupleHashSql = (prefix: string) => `hash(${FIELDS.map((f) => prefix + f).join(', ')})`;
+
+/** The tuple's values as one list, compared where hashes collide. */
+export const tupleValuesSql = (prefix: string) => `[${FIELDS.map((f) => prefix + f).join(', ')}]`;
+
+/** Counts the tuples into `tally_census` (in the caller's transaction) and finds the shared hashes. */
+export async function takeCensus(db: CensusDb): Promise<TupleCensus> {
+  await db.run(`CREATE OR REPLACE TEMP TABLE tally_census AS
+    SELECT ${tupleHashSql('')} AS h, * FROM (
+      SELECT DISTINCT api_key, service, agent, project FROM events
+      UNION SELECT DISTINCT api_key, service, agent, project FROM spans)`);
+  const shared = await db.rows(`SELECT h::VARCHAR AS h FROM tally_census GROUP BY h HAVING count(*) > 1`);
+  return { collisions: shared.map((r) => String(r.h)) };
+}
+
+/** The tuples of the census taken last on this connection. */
+export async function censusTuples(db: CensusDb): Promise<SelectorTuple[]> {
+  return (await db.rows(`SELECT ${FIELDS.join(', ')} FROM tally_census`)).map((r) => tupleOf(r));
+}
