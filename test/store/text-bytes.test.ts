@@ -82,6 +82,11 @@ describe('windows of the log', () => {
     expect(windows([], 6)).toEqual([]);
   });
 
+  it('holds a window of hundreds of thousands of one-event batches', () => {
+    const spans = Array.from({ length: 300_000 }, (_, i) => span(i + 1, 1, 2 * i));
+    expect(windows(spans, 4_000_000)).toEqual([{ from: 1, to: 300_000, lo: 0, hi: 599_998 }]);
+  });
+
   it('splits row ids into ranges that cover each id once', () => {
     for (const [lo, hi, k] of [
       [0, 0, 2],

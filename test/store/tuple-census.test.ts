@@ -101,7 +101,7 @@ const sorted = (groups: readonly UsageGroup[]) => groups.map((g) => JSON.stringi
 const everyHash: Edit = async (c, db) => {
   expect(c.collisions).toEqual([]);
   const rows = await db.rows('SELECT h::VARCHAR AS h FROM tally_census');
-  return { collisions: ['1', ...rows.map((r) => String(r.h))] };
+  return { ...c, collisions: ['1', ...rows.map((r) => String(r.h))] };
 };
 
 describe('usage groups keyed by the tuple census', () => {

@@ -91,7 +91,7 @@ import {
 import { insertHashingSql, RowTextSink } from './row-text-sink.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
-import { censusTuples, type TupleCensus, takeCensus } from './tuple-census.js';
+import { type TupleCensus, takeCensus } from './tuple-census.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
 
@@ -503,11 +503,7 @@ export class DuckDBStore implements Store {
       // DuckDB fixes a transaction's snapshot at its first read.
       await db.rows('SELECT count(*) AS n FROM batches');
       return await body({
-        selectorTuples: () =>
-          serial(async () => {
-            await counted();
-            return censusTuples(db);
-          }),
+        selectorTuples: () => serial(async () => (await counted()).tuples),
         usageGroups: (q) =>
           serial(async () => {
             const taken = await counted();
@@ -608,10 +604,7 @@ export class DuckDBStore implements Store {
 
   /** Every distinct selector tuple seen in the events, for resolving identities once per tuple. */
   selectorTuples(): Promise<SelectorTuple[]> {
-    return this.serial(async () => {
-      await takeCensus(this.db);
-      return censusTuples(this.db);
-    });
+    return this.serial(async () => (await takeCensus(this.db)).tuples);
   }
 
   usageGroups(q: UsageQuery): Promise<UsageGroup[]> {

@@ -68,12 +68,13 @@ async function batchSpans(db: ChunkDb): Promise<Span[]> {
 
 /** Consecutive batches grouped into windows of up to `max` events (a larger batch is a window alone). */
 export function windows(spans: readonly Span[], max: number): Window[] {
-  return batchWindows(spans, max).map((w) => ({
-    from: (w[0] as Span).seq,
-    to: (w.at(-1) as Span).seq,
-    lo: Math.min(...w.map((s) => s.lo)),
-    hi: Math.max(...w.map((s) => s.hi)),
-  }));
+  // Folded one span at a time: a window can hold millions of one-event batches, too many to spread as arguments.
+  return batchWindows(spans, max).map((w) =>
+    w.reduce<Window>(
+      (win, s) => ({ from: win.from, to: s.seq, lo: Math.min(win.lo, s.lo), hi: Math.max(win.hi, s.hi) }),
+      { from: (w[0] as Span).seq, to: (w[0] as Span).seq, lo: (w[0] as Span).lo, hi: (w[0] as Span).hi },
+    ),
+  );
 }
 
 /** The window's row ids split into `k` ranges of about equal size (inclusive bounds). */

@@ -9,15 +9,11 @@
  */
 import type { SelectorTuple } from '../../core/usage.js';
 import { tupleOf } from '../rows.js';
+import type { ChunkDb } from './usage-read.js';
 
-/** A connection's reads, as the census needs them. */
-export interface CensusDb {
-  rows(sql: string): Promise<Record<string, unknown>[]>;
-  run(sql: string): Promise<number>;
-}
-
-/** What a census found: the hashes shared by two or more tuples, as decimal text. */
+/** What a census found: the tuples, and the hashes shared by two or more of them (decimal text). */
 export interface TupleCensus {
+  tuples: SelectorTuple[];
   collisions: readonly string[];
 }
 
@@ -29,17 +25,13 @@ export const tupleHashSql = (prefix: string) => `hash(${FIELDS.map((f) => prefix
 /** The tuple's values as one list, compared where hashes collide. */
 export const tupleValuesSql = (prefix: string) => `[${FIELDS.map((f) => prefix + f).join(', ')}]`;
 
-/** Counts the tuples into `tally_census` (in the caller's transaction) and finds the shared hashes. */
-export async function takeCensus(db: CensusDb): Promise<TupleCensus> {
+/** Counts the tuples into `tally_census` (in the caller's transaction), with the hashes they share. */
+export async function takeCensus(db: Pick<ChunkDb, 'rows' | 'run'>): Promise<TupleCensus> {
   await db.run(`CREATE OR REPLACE TEMP TABLE tally_census AS
     SELECT ${tupleHashSql('')} AS h, * FROM (
       SELECT DISTINCT api_key, service, agent, project FROM events
       UNION SELECT DISTINCT api_key, service, agent, project FROM spans)`);
   const shared = await db.rows(`SELECT h::VARCHAR AS h FROM tally_census GROUP BY h HAVING count(*) > 1`);
-  return { collisions: shared.map((r) => String(r.h)) };
-}
-
-/** The tuples of the census taken last on this connection. */
-export async function censusTuples(db: CensusDb): Promise<SelectorTuple[]> {
-  return (await db.rows(`SELECT ${FIELDS.join(', ')} FROM tally_census`)).map((r) => tupleOf(r));
+  const tuples = await db.rows(`SELECT ${FIELDS.join(', ')} FROM tally_census`);
+  return { tuples: tuples.map((r) => tupleOf(r)), collisions: shared.map((r) => String(r.h)) };
 }
