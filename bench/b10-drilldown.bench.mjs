@@ -7,7 +7,8 @@
 // Reference in the same run: a hand-written DuckDB query selecting the
 // events of the picked selector tuple and tenant, which the line must hold
 // (the line also holds its identities' other tuples and work rolled up from
-// shared agents). Target: < 500 ms.
+// shared agents). Target: < 500 ms for the first fetch of the line; two more
+// fetches of it are shown beside it.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +21,7 @@ import { monthStore } from './lib/month-store.mjs';
 import { serve } from './lib/serve.mjs';
 
 const TARGET_MS = 500;
+const LINE_RUNS = 3;
 const TOKEN = 'bench-finance-token';
 const OCT = 'from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z';
 const loadBefore = load();
@@ -85,20 +87,29 @@ try {
   const params = Object.entries(line)
     .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
     .join('&');
-  const ts = performance.now();
-  const ids = [];
-  const keys = new Set();
-  let requests = 0;
-  let cursor = null;
-  do {
-    const page = await get(`${base}&${params}&limit=100${cursor ? `&cursor=${cursor}` : ''}`);
-    requests++;
-    ids.push(...page.events.map((e) => e.id));
-    for (const e of page.events)
-      keys.add(`${e.team}/${e.application}/${e.tenant}/${e.environment}/${e.attribution}`);
-    cursor = page.next_cursor;
-  } while (cursor);
-  const lineMs = performance.now() - ts;
+  // The whole line, page after page: the first fetch is the figure (the line's columns not yet in
+  // DuckDB's buffers, as on a user's first click); two more show it again with them in.
+  const fetchLine = async () => {
+    const ts = performance.now();
+    const ids = [];
+    const keys = new Set();
+    let requests = 0;
+    let cursor = null;
+    do {
+      const page = await get(`${base}&${params}&limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+      requests++;
+      ids.push(...page.events.map((e) => e.id));
+      for (const e of page.events)
+        keys.add(`${e.team}/${e.application}/${e.tenant}/${e.environment}/${e.attribution}`);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return { ms: performance.now() - ts, ids, keys, requests };
+  };
+  const runs = [];
+  for (let i = 0; i < LINE_RUNS; i++) runs.push(await fetchLine());
+  const { ids, keys, requests } = runs[0];
+  const same = runs.every((r) => r.ids.join() === ids.join());
+  const lineMs = runs[0].ms;
   const td = performance.now();
   const dense = await get(`${base}&limit=100`);
   const denseMs = performance.now() - td;
@@ -106,10 +117,15 @@ try {
     data: `${events} events (month ${generator})`,
     'sparse line': `${Object.values(line).join(' / ')}: ${ids.length} events in ${requests} requests`,
     'sparse line, all pages ms': Math.round(lineMs),
+    'sparse line again, ms (second / third fetch)': runs
+      .slice(1)
+      .map((r) => Math.round(r.ms))
+      .join(' / '),
     'dense: first page of October (100 events) ms': Math.round(denseMs),
     'dense page events': dense.events.length,
     'reference query ms (the line by its selectors and tenant)': Math.round(refMs),
-    'holds the reference events, and only the line': ref.every((r) => ids.includes(r.id)) && keys.size === 1,
+    'holds the reference events, and only the line':
+      ref.every((r) => ids.includes(r.id)) && keys.size === 1 && same,
     'load average before / after': `${loadBefore} / ${load()}`,
   };
 } finally {
