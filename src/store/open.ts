@@ -66,5 +66,6 @@ export async function openStore(url: string, opts: OpenOptions = {}): Promise<St
     if (q >= 0) for (const [k, v] of new URLSearchParams(url.slice(q + 1))) settings[k] = v;
   }
   if (path === '') throw new UsageError(`no store path in ${url}`);
-  return DuckDBStore.open(path, { settings, ...opts });
+  // A process that commits all the time changes the store under every walk it would keep.
+  return DuckDBStore.open(path, { settings, keepWalks: !opts.steadyWriter, ...opts });
 }

@@ -93,7 +93,8 @@ import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.j
 import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type TupleCensus, takeCensus } from './tuple-census.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
-import { modelPairsSql, usageGroupsSql, usageSetupSql } from './usage-sql.js';
+import { modelPairsSql, usageGroupsSql, usageSetupParts } from './usage-sql.js';
+import { MemoGate, WalkMemo } from './walk-memo.js';
 
 /**
  * The DuckDB client, required as the CommonJS package it is: imported from an
@@ -117,6 +118,8 @@ export interface DuckDBOptions {
   keyFilterAfter?: number;
   /** `verify` hashes the log in windows of whole batches of up to this many events (memory: 32 bytes an event). */
   verifyWindow?: number;
+  /** A snapshot keeps the trace walk it computed in the store for the next read of the same (walk-memo.ts). */
+  keepWalks?: boolean;
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
@@ -186,6 +189,8 @@ export class DuckDBStore implements Store {
   private readonly appendTypes = new Map<string, readonly DuckDBType[]>();
   /** Whether the log's columns are in `LOG_COLUMNS` order (null: not checked yet). */
   private logOrder: boolean | null = null;
+  /** Which snapshot may write the walk memo (walk-memo.ts). */
+  private readonly memoGate = new MemoGate();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -197,6 +202,7 @@ export class DuckDBStore implements Store {
     private readonly verifyWindow: number | undefined,
     /** The function that hands row texts to Node's hasher. */
     private readonly sink: RowTextSink,
+    private readonly keepWalks: boolean,
   ) {}
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
@@ -217,6 +223,7 @@ export class DuckDBStore implements Store {
       opts.verifyWindow,
       // Registered outside any transaction: one rolled back would take the function with it.
       RowTextSink.register(conn),
+      opts.keepWalks ?? false,
     );
     await store.migrate();
     return store;
@@ -471,14 +478,25 @@ export class DuckDBStore implements Store {
    */
   snapshot<T>(body: (s: StoreSnapshot) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError('the store is closed'));
-    const read = this.read(body);
-    const settled = read.catch(() => undefined);
+    const ends: Promise<void>[] = [];
+    const read = this.read(body, (end) => ends.push(end));
+    // Closing waits for the snapshot's end too (its walk being kept after its answer was handed over).
+    const ended = () => Promise.all(ends).then(() => undefined);
+    const settled = read.then(ended, ended).catch(() => undefined);
     this.reading.add(settled);
     void settled.then(() => this.reading.delete(settled));
     return read;
   }
 
-  private async read<T>(body: (s: StoreSnapshot) => Promise<T>): Promise<T> {
+  /**
+   * Runs `body` on a snapshot of its own. Once it answered, the snapshot ends
+   * in the background (`onEnd`): it keeps the walk it computed, if it may
+   * (walk-memo.ts), while the caller goes on with the answer.
+   */
+  private async read<T>(
+    body: (s: StoreSnapshot) => Promise<T>,
+    onEnd: (end: Promise<void>) => void,
+  ): Promise<T> {
     let conn: DuckDBConnection;
     try {
       conn = await this.instance.connect();
@@ -498,26 +516,36 @@ export class DuckDBStore implements Store {
       census ??= await takeCensus(db);
       return census;
     };
+    // Read before the snapshot is fixed: a memo written after it began is newer than the snapshot.
+    const memo = new WalkMemo(this.memoGate, this.keepWalks ? this.memoGate.generation : null);
+    let ended = false;
     try {
       await db.run('BEGIN TRANSACTION');
       // DuckDB fixes a transaction's snapshot at its first read.
       await db.rows('SELECT count(*) AS n FROM batches');
-      return await body({
+      const result = await body({
         selectorTuples: () => serial(async () => (await counted()).tuples),
         usageGroups: (q) =>
           serial(async () => {
             const taken = await counted();
-            return collect((each) => this.readUsageGroups(db, q, taken, each));
+            return collect((each) => this.readUsageGroups(db, q, taken, each, memo));
           }),
-        eachUsageGroup: (q, each) => serial(async () => this.readUsageGroups(db, q, await counted(), each)),
+        eachUsageGroup: (q, each) =>
+          serial(async () => this.readUsageGroups(db, q, await counted(), each, memo)),
         auditHead: () => serial(() => readHead(db)),
         issuedStatement: (period) => serial(() => readIssued(db, period)),
         latestEventTime: () => serial(() => readLatestEventTime(db)),
       });
-    } finally {
       await queue;
-      await db.run('ROLLBACK').catch(() => undefined);
-      conn.closeSync();
+      onEnd(endRead(db, conn, memo));
+      ended = true;
+      return result;
+    } finally {
+      if (!ended) {
+        await queue;
+        await db.run('ROLLBACK').catch(() => undefined);
+        conn.closeSync();
+      }
     }
   }
 
@@ -634,11 +662,15 @@ export class DuckDBStore implements Store {
     q: UsageQuery,
     census: TupleCensus,
     each: (g: UsageGroup) => void,
+    memo: WalkMemo | null = null,
   ): Promise<void> {
     const rows = await db.rows(modelPairsSql(q));
     const pairs = rows.map((r) => ({ provider: str(r.provider), model: str(r.model) }));
     const varying = varyingPairs(q, pairs);
-    for (const sql of usageSetupSql(q)) await db.run(sql);
+    const { walk, wrappers } = usageSetupParts(q);
+    if (memo) await memo.resolve(db, walk, census);
+    else for (const sql of walk) await db.run(sql);
+    for (const sql of wrappers) await db.run(sql);
     const owners = q.wanted ? await wantedOwners(db, q, census, q.wanted) : null;
     if (owners?.length === 0) return;
     await readGroups(
@@ -1163,6 +1195,36 @@ export class DuckDBStore implements Store {
       throw new StoreError(`store query failed: ${message(e)}`, sql, e);
     }
   }
+}
+
+/** A snapshot's end once it answered: its walk kept if it may, its transaction ended, its connection closed. */
+async function endRead(db: Db, conn: DuckDBConnection, memo: WalkMemo): Promise<void> {
+  try {
+    await keepWalk(db, memo);
+  } finally {
+    await db.run('ROLLBACK').catch(() => undefined);
+    conn.closeSync();
+  }
+}
+
+/**
+ * Keeps the walk the snapshot computed, if it may (walk-memo.ts), by writing
+ * it and committing the snapshot's transaction. Never fails the read: without
+ * the memo the next read walks again.
+ */
+async function keepWalk(db: Db, memo: WalkMemo): Promise<void> {
+  let wrote: boolean;
+  try {
+    wrote = await memo.keep(db);
+  } catch {
+    return;
+  }
+  if (!wrote) return;
+  const committed = await db.run('COMMIT').then(
+    () => true,
+    () => false,
+  );
+  memo.settle(committed);
 }
 
 async function readHead(db: Db): Promise<string | null> {

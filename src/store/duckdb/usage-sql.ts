@@ -152,10 +152,24 @@ const NEEDED_TRACE = `e.trace_id IS NOT NULL AND hash(e.trace_id) IN (SELECT DIS
 
 /** The statements that prepare the temporary tables, in order. */
 export function usageSetupSql(q: UsageQuery): string[] {
+  const { walk, wrappers } = usageSetupParts(q);
+  return [...walk, ...wrappers];
+}
+
+/**
+ * The same statements in two parts: the walk, from the tuples that are shared
+ * or can pay to `tally_resolved` (its text holds everything besides the
+ * stored spans that it depends on: walk-memo.ts keys it by that), and the wrappers.
+ */
+export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: string[] } {
   const window = windowOf(q);
   const row = (t: SelectorTuple, shared: boolean) => [t.api_key, t.service, t.agent, t.project, shared];
-  const tuples = [...q.sharedTuples.map((t) => row(t, true)), ...q.payerTuples.map((t) => row(t, false))];
-  return [
+  // In a fixed order, so that the same tuples give the same text (the walk's memo is keyed by it).
+  const tuples = [...q.sharedTuples.map((t) => row(t, true)), ...q.payerTuples.map((t) => row(t, false))]
+    .map((r) => ({ r, k: JSON.stringify(r) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((x) => x.r);
+  const walk = [
     `CREATE OR REPLACE TEMP TABLE tally_tuples (api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR,
        shared BOOLEAN, can_pay BOOLEAN)`,
     ...(tuples.length > 0
@@ -200,8 +214,8 @@ export function usageSetupSql(q: UsageQuery): string[] {
             p.api_key AS p_api_key, p.service AS p_service, p.agent AS p_agent, p.project AS p_project,
             f.tenant_found
      FROM found f LEFT JOIN tally_spans p ON p.node = f.payer`,
-    ...wrapperSetupSql(window),
   ];
+  return { walk, wrappers: wrapperSetupSql(window) };
 }
 
 /**

@@ -1,0 +1,175 @@
+/**
+ * The trace walk of a usage query kept in the store between reads, so that a
+ * statement or signals run again on an unchanged store (the month's rerun
+ * after a correction of the configuration) recalls the walk instead of
+ * walking ~1.6M spans again (docs/decisions.md, "The walk kept between
+ * reads").
+ *
+ * The walk (usage-sql.ts `usageSetupParts`: `tally_needs`, `tally_spans`,
+ * `tally_resolved`) is a function of the stored events and spans and of its
+ * own SQL text, which holds the window and every selector tuple that is
+ * shared or can pay. So the memo's key is a hash of that text and of what
+ * the walk read: the batches (count, last number, chain head), the rows of
+ * the log, the spans and the superseded markers, the schema, DuckDB's
+ * version and its `hash` of a fixed text (the walk's nodes are DuckDB
+ * hashes). A statement whose walk reads the same gets the same rows; any
+ * batch stored, any marker, any change to the shared or paying tuples or the
+ * window, gives another key and a walk computed afresh. A correction that
+ * changes owners, teams, prices or policy leaves the walk's key as it was.
+ *
+ * One walk is kept (the last one computed), in `tally_memo_walk`, with its
+ * key, row count and a hash of its rows in `tally_memo`; a recalled walk
+ * whose rows do not match that count and hash is computed afresh. The paying
+ * ancestor's selector tuple is kept as its hash, and read back from the
+ * snapshot's census (tuple-census.ts), which lists every stored tuple: half
+ * the bytes to write. A census where two tuples share a hash keeps no memo.
+ *
+ * A snapshot writes the memo at its end, after every read, and commits it;
+ * `MemoGate` lets one snapshot of the process write at a time, and none whose
+ * snapshot is older than the last memo written (DuckDB refuses a change to a
+ * table that another transaction changed since it began).
+ */
+import { createHash } from 'node:crypto';
+import { type TupleCensus, tupleHashSql } from './tuple-census.js';
+import type { ChunkDb } from './usage-read.js';
+
+/** The memo's index: one row per kept result (`name`), with its key and a check of its rows. */
+export const MEMO_TABLE = 'tally_memo';
+/** The walk's rows, as `tally_resolved` holds them. */
+export const WALK_TABLE = 'tally_memo_walk';
+const NAME = 'walk';
+
+/** Everything besides the walk's SQL that its result depends on: one row. */
+const VERSION_SQL = `SELECT (SELECT count(*) FROM batches) AS batches, (SELECT max(seq) FROM batches) AS seq,
+  (SELECT chain_sha256 FROM batches ORDER BY seq DESC LIMIT 1) AS head,
+  (SELECT count(*) FROM event_log) AS log, (SELECT count(*) FROM spans) AS spans,
+  (SELECT count(*) FROM superseded) AS superseded, (SELECT max(version) FROM schema_migrations) AS schema,
+  (SELECT library_version FROM pragma_version()) AS duckdb, hash('tally walk memo')::VARCHAR AS probe`;
+
+/** The row count and a hash of the rows of the memo table. */
+const CHECK_SQL = `SELECT count(*) AS n,
+  coalesce(sum(hash(node, payer_found, payer_h, tenant_found)::HUGEINT), 0)::VARCHAR AS h FROM ${WALK_TABLE}`;
+
+/** `tally_resolved`'s rows as kept: the paying tuple as its hash (`tupleHashSql`). */
+const KEEP_SQL = `CREATE OR REPLACE TABLE ${WALK_TABLE} AS
+  SELECT node, payer_found, CASE WHEN payer_found THEN ${tupleHashSql('p_')} END AS payer_h, tenant_found
+  FROM temp.tally_resolved`;
+
+/** `tally_resolved` from the memo, each paying tuple read from the census by its hash. */
+const RECALL_SQL = `CREATE OR REPLACE TEMP TABLE tally_resolved AS
+  SELECT m.node, m.payer_found, c.api_key AS p_api_key, c.service AS p_service, c.agent AS p_agent,
+         c.project AS p_project, m.tenant_found
+  FROM ${WALK_TABLE} m LEFT JOIN tally_census c ON c.h = m.payer_h`;
+
+/** Rows of the recalled walk whose paying tuple the census lacks (none, unless the memo is not this store's). */
+const UNMATCHED_SQL = `SELECT count(*) AS n FROM ${WALK_TABLE} m
+  WHERE m.payer_h IS NOT NULL AND m.payer_h NOT IN (SELECT h FROM tally_census)`;
+
+/**
+ * Who may write the memo: one snapshot of the process at a time, begun after
+ * the last memo was written (`generation`, read before the snapshot's first read).
+ */
+export class MemoGate {
+  #generation = 0;
+  #busy = false;
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Whether a snapshot begun at generation `since` may write now; if so it must `release`. */
+  claim(since: number): boolean {
+    if (this.#busy || this.#generation !== since) return false;
+    this.#busy = true;
+    return true;
+  }
+
+  /** The end of a claim; `kept`: the memo was committed. */
+  release(kept: boolean): void {
+    this.#busy = false;
+    if (kept) this.#generation++;
+  }
+}
+
+/** One snapshot's use of the memo: recall or compute each walk, and keep the last computed at the end. */
+export class WalkMemo {
+  /** The key of the walk that `tally_resolved` holds as computed here, to be kept (null: none, or recalled). */
+  #pending: string | null = null;
+
+  constructor(
+    private readonly gate: MemoGate,
+    /** The gate's generation when the snapshot began; null: this snapshot keeps nothing. */
+    private readonly since: number | null,
+  ) {}
+
+  /**
+   * Fills `tally_resolved`: recalled when kept for the same key, else by
+   * running `walk` (its statements). `census`: the snapshot's, taken already.
+   */
+  async resolve(db: ChunkDb, walk: readonly string[], census: TupleCensus): Promise<void> {
+    const usable = census.collisions.length === 0;
+    const key = usable ? await walkKey(db, walk) : null;
+    if (key !== null && (await recall(db, key))) {
+      this.#pending = null;
+      return;
+    }
+    for (const sql of walk) await db.run(sql);
+    this.#pending = key;
+  }
+
+  /**
+   * Writes the walk computed last, if any and if the gate allows, within the
+   * snapshot's transaction; returns whether it wrote (the transaction must then
+   * commit, and `settle` be told how that went). A write that fails leaves the
+   * transaction to be rolled back.
+   */
+  async keep(db: ChunkDb): Promise<boolean> {
+    const key = this.#pending;
+    if (key === null || this.since === null || !this.gate.claim(this.since)) return false;
+    try {
+      await db.run(KEEP_SQL);
+      const [check] = await db.rows(CHECK_SQL);
+      await db.run(`CREATE TABLE IF NOT EXISTS ${MEMO_TABLE} (name VARCHAR NOT NULL, key VARCHAR NOT NULL,
+        rows BIGINT NOT NULL, rows_hash VARCHAR NOT NULL)`);
+      await db.run(`DELETE FROM ${MEMO_TABLE} WHERE name = '${NAME}'`);
+      await db.run(
+        `INSERT INTO ${MEMO_TABLE} VALUES ('${NAME}', '${key}', ${Number(check?.n ?? 0)}, '${String(check?.h)}')`,
+      );
+      return true;
+    } catch (e) {
+      this.gate.release(false);
+      throw e;
+    }
+  }
+
+  /** After `keep` wrote: whether the transaction committed. */
+  settle(committed: boolean): void {
+    this.gate.release(committed);
+  }
+}
+
+/** The key of a walk: a hash of its statements and of the store's state that it reads. */
+async function walkKey(db: ChunkDb, walk: readonly string[]): Promise<string> {
+  const [version] = await db.rows(VERSION_SQL);
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(version, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+  for (const sql of walk) hash.update(`\u0000${sql}`);
+  return hash.digest('hex');
+}
+
+/** Fills `tally_resolved` from the memo when it holds the walk of `key`, with the rows it was written with. */
+async function recall(db: ChunkDb, key: string): Promise<boolean> {
+  const [kept] = await db.rows(`SELECT count(*) AS n FROM duckdb_tables()
+    WHERE NOT temporary AND table_name IN ('${MEMO_TABLE}', '${WALK_TABLE}') AND database_name = current_database()`);
+  if (Number(kept?.n ?? 0) < 2) return false;
+  const [entry] = await db.rows(
+    `SELECT rows, rows_hash FROM ${MEMO_TABLE} WHERE name = '${NAME}' AND key = '${key}'`,
+  );
+  if (entry === undefined) return false;
+  const [check] = await db.rows(CHECK_SQL);
+  if (Number(check?.n) !== Number(entry.rows) || String(check?.h) !== String(entry.rows_hash)) return false;
+  const [unmatched] = await db.rows(UNMATCHED_SQL);
+  if (Number(unmatched?.n ?? 0) > 0) return false;
+  await db.run(RECALL_SQL);
+  return true;
+}
