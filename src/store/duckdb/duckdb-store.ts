@@ -630,6 +630,16 @@ export class DuckDBStore implements Store {
     }
   }
 
+  /** Resolves once every snapshot begun so far has ended, its walk kept if it kept one. */
+  async readsEnded(): Promise<void> {
+    await Promise.all(this.reading);
+  }
+
+  /** How many trace walks this process's snapshots kept in the store and recalled from it (walk-memo.ts). */
+  walkMemo(): { kept: number; recalled: number } {
+    return { kept: this.memoGate.kept, recalled: this.memoGate.recalled };
+  }
+
   /** Every distinct selector tuple seen in the events, for resolving identities once per tuple. */
   selectorTuples(): Promise<SelectorTuple[]> {
     return this.serial(async () => (await takeCensus(this.db)).tuples);

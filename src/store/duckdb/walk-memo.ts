@@ -72,8 +72,15 @@ const UNMATCHED_SQL = `SELECT count(*) AS n FROM ${WALK_TABLE} m
 export class MemoGate {
   #generation = 0;
   #busy = false;
+  /** Walks recalled by this process's snapshots (what the tests watch). */
+  recalled = 0;
 
   get generation(): number {
+    return this.#generation;
+  }
+
+  /** Walks this process kept: each memo committed. */
+  get kept(): number {
     return this.#generation;
   }
 
@@ -111,6 +118,7 @@ export class WalkMemo {
     const key = usable ? await walkKey(db, walk) : null;
     if (key !== null && (await recall(db, key))) {
       this.#pending = null;
+      this.gate.recalled++;
       return;
     }
     for (const sql of walk) await db.run(sql);
