@@ -7,25 +7,33 @@
 // Reference in the same run: a hand-written DuckDB query that makes the one
 // pass over the events that the hourly rules cannot do without: event count,
 // tokens and first event per selector tuple and hour. Target: under 5 s.
+//
+// The run is the first on the store (the trace walk a statement or signals run
+// keeps in the store is dropped before it, src/store/duckdb/walk-memo.ts); a
+// second run, which recalls the walk the first kept, is shown beside it.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { load, runCli } from './lib/cli.mjs';
-import { monthStore } from './lib/month-store.mjs';
+import { forgetWalks, monthStore } from './lib/month-store.mjs';
 
 const TARGET_S = 5;
 const loadBefore = load();
 const { storePath, configPath, events, generator } = await monthStore();
 
-const cli = runCli([
-  'signals',
-  '--config',
-  configPath,
-  '--from',
-  '2026-10-01',
-  '--to',
-  '2026-11-01',
-  '--format',
-  'json',
-]);
+const signalsRun = () =>
+  runCli([
+    'signals',
+    '--config',
+    configPath,
+    '--from',
+    '2026-10-01',
+    '--to',
+    '2026-11-01',
+    '--format',
+    'json',
+  ]);
+await forgetWalks(storePath);
+const cli = signalsRun();
+const rerun = signalsRun();
 const signals = JSON.parse(cli.stdout);
 const byRule = {};
 for (const s of signals) byRule[s.rule] = (byRule[s.rule] ?? 0) + 1;
@@ -49,7 +57,9 @@ console.log(
     target: `\`tally signals\` over ${events.toLocaleString('en-US')} events in < ${TARGET_S} s`,
     figures: {
       data: `${events} events (month ${generator})`,
-      'tally signals --format json s': (cli.ms / 1000).toFixed(2),
+      'tally signals --format json s (the first run on the store)': (cli.ms / 1000).toFixed(2),
+      'rerun s (the walk recalled)': (rerun.ms / 1000).toFixed(2),
+      'rerun gives the same signals': rerun.stdout === cli.stdout ? 'yes' : 'NO',
       'peak RSS MiB': cli.peakRssMiB,
       signals: `${signals.length} ${JSON.stringify(byRule)}`,
       'reference query s (hourly sums per selector tuple)': (refMs / 1000).toFixed(2),
@@ -57,6 +67,6 @@ console.log(
       'tally ÷ reference': (cli.ms / refMs).toFixed(1),
       'load average before / after': `${loadBefore} / ${load()}`,
     },
-    pass: cli.ms < TARGET_S * 1000,
+    pass: cli.ms < TARGET_S * 1000 && rerun.stdout === cli.stdout,
   }),
 );

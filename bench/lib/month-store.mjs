@@ -63,3 +63,16 @@ export async function monthStore() {
   rmSync(jsonl, { force: true });
   return info;
 }
+
+/**
+ * Drops the trace walk a statement kept in the store (src/store/duckdb/walk-memo.ts), so that
+ * the next statement or signals run computes it as the first run on an unchanged store does.
+ */
+export async function forgetWalks(storePath) {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(storePath);
+  const conn = await instance.connect();
+  await conn.run('DROP TABLE IF EXISTS tally_memo_walk; DROP TABLE IF EXISTS tally_memo');
+  conn.closeSync();
+  instance.closeSync();
+}
