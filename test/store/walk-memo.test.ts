@@ -8,8 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { UsageEvent } from '../../src/core/event.js';
+import { AGGREGATE_OPERATIONS, type UsageEvent } from '../../src/core/event.js';
+import type { SignalFacts, SignalQuery } from '../../src/core/signals/facts.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../../src/core/usage.js';
+import { PROBE_ERRORS } from '../../src/service/signals.js';
 import type { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
@@ -211,4 +213,87 @@ describe('the trace walk kept between reads', () => {
     instance.closeSync();
     expect(tables).toEqual([]);
   });
+
+  it("keeps the signals' keys too: recalled by the same query, computed afresh after a batch", async () => {
+    const { store } = await storeOf([FIRST]);
+    try {
+      const first = norm(await store.signalFacts(SIGNALS));
+      expect(counts(store)).toEqual({ kept: 1, recalled: 0 });
+      expect(norm(await store.signalFacts(SIGNALS))).toEqual(first);
+      expect(counts(store)).toEqual({ kept: 1, recalled: 1 });
+      await store.ingest('later', [LATER]);
+      const after = norm(await store.signalFacts(SIGNALS));
+      expect(counts(store)).toEqual({ kept: 2, recalled: 1 });
+      expect(after).toEqual(await freshFacts([FIRST, LATER]));
+      expect(after).not.toEqual(first);
+      // Other rates are another query: computed afresh.
+      const cheaper = { ...SIGNALS, price: priced(1n) };
+      expect(norm(await store.signalFacts(cheaper))).toEqual(await freshFacts([FIRST, LATER], cheaper));
+      expect(counts(store).recalled).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
 });
+
+const DAY = 86_400_000;
+const OCT = { start: Date.UTC(2026, 9, 1), end: Date.UTC(2026, 10, 1) };
+const priced =
+  (cents: bigint): SignalQuery['price'] =>
+  (pairs) =>
+    pairs.map((p) => ({
+      ...p,
+      from: -1e15,
+      until: 1e15,
+      input: cents * 10_000_000_000n,
+      output: cents * 30_000_000_000n,
+      cacheRead: 0n,
+      cacheWrite: 0n,
+      reasoning: 0n,
+    }));
+/** Every tuple one identity's, a flat rate, thresholds that any hour passes. */
+const SIGNALS: SignalQuery = {
+  start: OCT.start,
+  end: OCT.end,
+  historyStart: OCT.start - 35 * DAY,
+  baselineWeeks: 1,
+  baselineDays: 7,
+  identify: (tuples) => tuples.map((tuple) => ({ tuple, identity: `id-${tuple.api_key ?? tuple.service}` })),
+  price: priced(50n),
+  units: [],
+  aggregateOperations: [...AGGREGATE_OPERATIONS],
+  probeErrors: PROBE_ERRORS,
+  prefilter: {
+    spikeFloor: 0n,
+    offHoursMinEvents: 1,
+    errorBurstMin: 1,
+    addressBurstMin: 1,
+    shapeMinRequests: 1,
+    shapeMinLogDistance: 0,
+  },
+};
+
+/** Facts with each list in one order (the store's are in none). */
+function norm(facts: SignalFacts): Record<string, unknown> {
+  const text = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
+  return Object.fromEntries(
+    Object.entries(facts).map(([k, v]) => [
+      k,
+      Array.isArray(v) ? [...v].sort((a, b) => (text(a) < text(b) ? -1 : 1)) : v,
+    ]),
+  );
+}
+
+/** The signal facts of a store of `batches` that keeps nothing. */
+async function freshFacts(
+  batches: UsageEvent[][],
+  q: SignalQuery = SIGNALS,
+): Promise<Record<string, unknown>> {
+  const store = await openStore(path.join(dir, `facts-${Math.random()}.duckdb`), { steadyWriter: true });
+  try {
+    for (const [i, b] of batches.entries()) await store.ingest(`b${i}`, [b]);
+    return norm(await store.signalFacts(q));
+  } finally {
+    await store.close();
+  }
+}

@@ -90,11 +90,11 @@ import {
 } from './replay-sql.js';
 import { insertHashingSql, RowTextSink } from './row-text-sink.js';
 import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
-import { readSignalEvidence, readSignalFacts } from './signals-sql.js';
+import { type KeysMemo, readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type TupleCensus, takeCensus } from './tuple-census.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
 import { modelPairsSql, usageGroupsSql, usageSetupParts } from './usage-sql.js';
-import { MemoGate, WalkMemo } from './walk-memo.js';
+import { keepTable, MemoGate, memoKey, recallTable, WalkMemo } from './walk-memo.js';
 
 /**
  * The DuckDB client, required as the CommonJS package it is: imported from an
@@ -770,9 +770,21 @@ export class DuckDBStore implements Store {
         q,
         (sql) => this.rows(sql),
         (sql) => this.run(sql),
+        this.keepWalks ? this.keysMemo : undefined,
       ),
     );
   }
+
+  /** The signals' keys kept between reads on the store's own connection (walk-memo.ts). */
+  private readonly keysMemo: KeysMemo = {
+    recall: async (statements, table) => {
+      const key = await memoKey(this.db, statements);
+      if (!(await recallTable(this.db, 'signal_keys', key, table))) return { key };
+      this.memoGate.recalled++;
+      return { key: null };
+    },
+    keep: (key, table) => keepTable(this.db, this.memoGate, 'signal_keys', key, table),
+  };
 
   signalEvidence(filters: readonly EvidenceFilter[], limit: number): Promise<EvidenceSample[]> {
     return this.readTimed(() => readSignalEvidence(filters, limit, (sql) => this.rows(sql)));

@@ -484,17 +484,34 @@ function useBase(r: Row) {
 const pairOf = (r: Row) => ({ provider: str(r.provider), model: str(r.model) });
 
 /**
+ * The keys' table kept between reads (walk-memo.ts): the month's keys are
+ * seconds of work and a few thousand rows. Without it they are computed
+ * every time.
+ */
+export interface KeysMemo {
+  /** Fills `table` when it was kept for `statements`; else the key to keep it under once computed. */
+  recall(statements: readonly string[], table: string): Promise<{ key: string | null }>;
+  keep(key: string, table: string): Promise<void>;
+}
+
+/**
  * The keys' sums (and their tuples named), then the hourly sums and the
  * profile: the tuples and the rates are asked of core first, as the sums
  * need both.
  */
-async function sumFacts(q: SignalQuery, rows: Rows, run: (sql: string) => Promise<number>) {
+async function sumFacts(q: SignalQuery, rows: Rows, run: (sql: string) => Promise<number>, memo?: KeysMemo) {
   const [w] = await rows('SELECT count(*) AS n FROM tally_wrappers');
   const wrappers = num(w?.n) > 0;
   const rates = q.price((await rows(pairsSql(q))).map(pairOf));
-  await run(keysSql(q, wrappers, rates));
-  const [inexact] = await rows(`SELECT count(*) AS n FROM ${KEYS} WHERE NOT exact`);
-  if (num(inexact?.n) > 0) await run(refirstsSql(q, wrappers));
+  const keys = [keysSql(q, wrappers, rates), refirstsSql(q, wrappers)] as const;
+  // A replay's scoped copy is not kept: its keys are few.
+  const kept = memo && !q.match ? await memo.recall(keys, KEYS) : null;
+  if (kept === null || kept.key !== null) {
+    await run(keys[0]);
+    const [inexact] = await rows(`SELECT count(*) AS n FROM ${KEYS} WHERE NOT exact`);
+    if (num(inexact?.n) > 0) await run(keys[1]);
+    if (kept?.key) await memo?.keep(kept.key, KEYS);
+  }
   const tuples = (await rows(`SELECT DISTINCT api_key, service, agent, project FROM ${KEYS}`)).map((r) =>
     tupleOf(r),
   );
@@ -508,11 +525,12 @@ export async function readSignalFacts(
   q: SignalQuery,
   rows: Rows,
   run: (sql: string) => Promise<number>,
+  memo?: KeysMemo,
 ): Promise<SignalFacts> {
   try {
     if (q.match) await run(scopedSql(q, q.match));
     for (const sql of wrapperSetupSql(`time < ${ts(q.end)}`, q.match && SCOPED)) await run(sql);
-    await sumFacts(q, rows, run);
+    await sumFacts(q, rows, run, memo);
     await run(denseSql(q));
     await run(`DROP TABLE ${HOURLY}`);
     const c = candidatesSql(q);

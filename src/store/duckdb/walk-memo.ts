@@ -137,12 +137,7 @@ export class WalkMemo {
     try {
       await db.run(KEEP_SQL);
       const [check] = await db.rows(CHECK_SQL);
-      await db.run(`CREATE TABLE IF NOT EXISTS ${MEMO_TABLE} (name VARCHAR NOT NULL, key VARCHAR NOT NULL,
-        rows BIGINT NOT NULL, rows_hash VARCHAR NOT NULL)`);
-      await db.run(`DELETE FROM ${MEMO_TABLE} WHERE name = '${NAME}'`);
-      await db.run(
-        `INSERT INTO ${MEMO_TABLE} VALUES ('${NAME}', '${key}', ${Number(check?.n ?? 0)}, '${String(check?.h)}')`,
-      );
+      await writeEntry(db, NAME, key, check);
       return true;
     } catch (e) {
       this.gate.release(false);
@@ -180,4 +175,80 @@ async function recall(db: ChunkDb, key: string): Promise<boolean> {
   if (Number(unmatched?.n ?? 0) > 0) return false;
   await db.run(RECALL_SQL);
   return true;
+}
+
+/** The row count and a hash of every row of `table`, whatever its columns. */
+const rowsCheckSql = (table: string) =>
+  `SELECT count(*) AS n, coalesce(sum(hash(m)::HUGEINT), 0)::VARCHAR AS h FROM ${table} m`;
+
+/** The kept copy of a table kept as it is. */
+const keptTable = (name: string) => `tally_memo_${name}`;
+
+/** The key of a result computed by `statements` from the store: a hash of them and of the store's state. */
+export async function memoKey(db: ChunkDb, statements: readonly string[]): Promise<string> {
+  return walkKey(db, statements);
+}
+
+/**
+ * Fills the temporary `table` with the rows kept under `name` for `key`
+ * (`keepTable`), after checking their count and hash; false when none are
+ * kept for that key or they do not match.
+ */
+export async function recallTable(db: ChunkDb, name: string, key: string, table: string): Promise<boolean> {
+  const kept = keptTable(name);
+  const [present] = await db.rows(`SELECT count(*) AS n FROM duckdb_tables()
+    WHERE NOT temporary AND table_name IN ('${MEMO_TABLE}', '${kept}') AND database_name = current_database()`);
+  if (Number(present?.n ?? 0) < 2) return false;
+  const [entry] = await db.rows(
+    `SELECT rows, rows_hash FROM ${MEMO_TABLE} WHERE name = '${name}' AND key = '${key}'`,
+  );
+  if (entry === undefined) return false;
+  const [check] = await db.rows(rowsCheckSql(kept));
+  if (Number(check?.n) !== Number(entry.rows) || String(check?.h) !== String(entry.rows_hash)) return false;
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${kept}`);
+  return true;
+}
+
+/**
+ * Keeps the rows of the temporary `table` under `name` for `key`, in a
+ * transaction of its own on `db` (a connection in no transaction), if the
+ * gate lets it write now. Never fails: without the memo the next read
+ * computes the table again.
+ */
+export async function keepTable(
+  db: ChunkDb,
+  gate: MemoGate,
+  name: string,
+  key: string,
+  table: string,
+): Promise<void> {
+  if (!gate.claim(gate.generation)) return;
+  let kept = false;
+  try {
+    await db.run('BEGIN TRANSACTION');
+    await db.run(`CREATE OR REPLACE TABLE ${keptTable(name)} AS SELECT * FROM temp.${table}`);
+    const [check] = await db.rows(rowsCheckSql(keptTable(name)));
+    await writeEntry(db, name, key, check);
+    await db.run('COMMIT');
+    kept = true;
+  } catch {
+    await db.run('ROLLBACK').catch(() => undefined);
+  } finally {
+    gate.release(kept);
+  }
+}
+
+/** The index row of a kept result: its key, row count and rows' hash. */
+async function writeEntry(
+  db: ChunkDb,
+  name: string,
+  key: string,
+  check: Record<string, unknown> | undefined,
+) {
+  await db.run(`CREATE TABLE IF NOT EXISTS ${MEMO_TABLE} (name VARCHAR NOT NULL, key VARCHAR NOT NULL,
+    rows BIGINT NOT NULL, rows_hash VARCHAR NOT NULL)`);
+  await db.run(`DELETE FROM ${MEMO_TABLE} WHERE name = '${name}'`);
+  await db.run(
+    `INSERT INTO ${MEMO_TABLE} VALUES ('${name}', '${key}', ${Number(check?.n ?? 0)}, '${String(check?.h)}')`,
+  );
 }
