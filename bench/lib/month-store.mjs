@@ -65,14 +65,20 @@ export async function monthStore() {
 }
 
 /**
- * Drops the trace walk a statement kept in the store (src/store/duckdb/walk-memo.ts), so that
- * the next statement or signals run computes it as the first run on an unchanged store does.
+ * Drops what a statement or signals run kept in the store (the trace walk, the signals' keys:
+ * src/store/duckdb/walk-memo.ts), so that the next run computes them as the first run on an
+ * unchanged store does.
  */
 export async function forgetWalks(storePath) {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(storePath);
   const conn = await instance.connect();
-  await conn.run('DROP TABLE IF EXISTS tally_memo_walk; DROP TABLE IF EXISTS tally_memo');
+  const kept = (
+    await conn.runAndReadAll(
+      `SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND table_name LIKE 'tally_memo%'`,
+    )
+  ).getRows();
+  for (const [name] of kept) await conn.run(`DROP TABLE IF EXISTS "${name}"`);
   conn.closeSync();
   instance.closeSync();
 }

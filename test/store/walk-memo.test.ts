@@ -48,7 +48,14 @@ const QUERY: UsageQuery = {
 const FIRST: UsageEvent[] = [
   event('root', { ...PAYER, trace_id: 't1', span_id: 's1', tenant: 'tn', input_tokens: 1 }),
   event('child', { ...SHARED, trace_id: 't1', span_id: 's2', parent_span_id: 's1', input_tokens: 2 }),
-  event('grandchild', { ...SHARED, trace_id: 't1', span_id: 's3', parent_span_id: 's2', input_tokens: 3 }),
+  event('grandchild', {
+    ...SHARED,
+    trace_id: 't1',
+    span_id: 's3',
+    parent_span_id: 's2',
+    input_tokens: 3,
+    model: 'gpt-4o-mini',
+  }),
   event('orphan', { ...SHARED, trace_id: 't2', span_id: 'o2', parent_span_id: 'o1', input_tokens: 4 }),
 ];
 /** The orphan's parent: another payer, another tenant. */
@@ -219,7 +226,12 @@ describe('the trace walk kept between reads', () => {
     try {
       const first = norm(await store.signalFacts(SIGNALS));
       expect(counts(store)).toEqual({ kept: 1, recalled: 0 });
-      expect(norm(await store.signalFacts(SIGNALS))).toEqual(first);
+      // The same rates in another order are the same query.
+      const reversed = {
+        ...SIGNALS,
+        price: (pairs: Parameters<SignalQuery['price']>[0]) => SIGNALS.price(pairs).reverse(),
+      };
+      expect(norm(await store.signalFacts(reversed))).toEqual(first);
       expect(counts(store)).toEqual({ kept: 1, recalled: 1 });
       await store.ingest('later', [LATER]);
       const after = norm(await store.signalFacts(SIGNALS));

@@ -62,10 +62,13 @@ function rateTable(rates: RateRow[]): string {
     return `SELECT NULL::VARCHAR AS provider, NULL::VARCHAR AS model, 0::BIGINT AS rfrom, 0::BIGINT AS runtil, 0::BIGINT AS r_in, 0::BIGINT AS r_out, 0::BIGINT AS r_cr, 0::BIGINT AS r_cw, 0::BIGINT AS r_rs WHERE false`;
   }
   const clamp = (t: number) => Math.max(-1e15, Math.min(1e15, t));
-  const rows = rates.map(
-    (r) =>
-      `(${sqlString(r.provider)}, ${sqlString(r.model)}, ${Math.trunc(clamp(r.from))}::BIGINT, ${Math.trunc(clamp(r.until))}::BIGINT, ${perToken(r.input)}, ${perToken(r.output)}, ${perToken(r.cacheRead)}, ${perToken(r.cacheWrite)}, ${perToken(r.reasoning)})`,
-  );
+  // In a fixed order: the same rates give the same text (the keys' memo is keyed by it).
+  const rows = rates
+    .map(
+      (r) =>
+        `(${sqlString(r.provider)}, ${sqlString(r.model)}, ${Math.trunc(clamp(r.from))}::BIGINT, ${Math.trunc(clamp(r.until))}::BIGINT, ${perToken(r.input)}, ${perToken(r.output)}, ${perToken(r.cacheRead)}, ${perToken(r.cacheWrite)}, ${perToken(r.reasoning)})`,
+    )
+    .sort();
   return `SELECT provider::VARCHAR AS provider, model::VARCHAR AS model, rfrom, runtil, r_in, r_out, r_cr, r_cw, r_rs FROM (VALUES ${rows.join(', ')}) v(provider, model, rfrom, runtil, r_in, r_out, r_cr, r_cw, r_rs)`;
 }
 
