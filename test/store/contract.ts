@@ -17,6 +17,7 @@ import {
   unitsText,
 } from '../../src/core/event.js';
 import { fingerprint } from '../../src/core/secrets.js';
+import type { SelectorTuple } from '../../src/core/usage.js';
 import { redactEvent } from '../../src/ingest/fields.js';
 import type { Store } from '../../src/store/store.js';
 import type { Feature } from './adapters.js';
@@ -24,6 +25,11 @@ import type { Feature } from './adapters.js';
 const T0 = Date.UTC(2026, 9, 1, 12);
 const NOW = Date.UTC(2026, 9, 15);
 const sha = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/** A selector tuple with the given fields, the others null. */
+export function tuple(t: Partial<SelectorTuple>): SelectorTuple {
+  return { api_key: null, service: null, agent: null, project: null, ...t };
+}
 
 export function event(id: string, fields: Partial<UsageEvent> = {}): UsageEvent {
   return { ...emptyEvent(id, 'gw', T0), provider: 'openai', model: 'gpt-4o', input_tokens: 100, ...fields };

@@ -9,12 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SelectorTuple, UsageGroup, UsageQuery } from '../../src/core/usage.js';
+import type { UsageGroup, UsageQuery } from '../../src/core/usage.js';
 import { type TupleCensus, takeCensus } from '../../src/store/duckdb/tuple-census.js';
 import { type ChunkDb, readGroups } from '../../src/store/duckdb/usage-read.js';
 import { usageGroupsSql, usageSetupSql } from '../../src/store/duckdb/usage-sql.js';
 import { openStore } from '../../src/store/open.js';
-import { event } from './contract.js';
+import { event, tuple } from './contract.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -24,13 +24,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const tuple = (t: Partial<SelectorTuple>): SelectorTuple => ({
-  api_key: null,
-  service: null,
-  agent: null,
-  project: null,
-  ...t,
-});
 const PAYER = tuple({ api_key: 'payer' });
 const SHARED = tuple({ service: 'shared-svc' });
 const QUERY: UsageQuery = {

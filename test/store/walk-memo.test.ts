@@ -10,12 +10,12 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AGGREGATE_OPERATIONS, type UsageEvent } from '../../src/core/event.js';
 import type { SignalFacts, SignalQuery } from '../../src/core/signals/facts.js';
-import type { SelectorTuple, UsageGroup, UsageQuery } from '../../src/core/usage.js';
+import type { UsageGroup, UsageQuery } from '../../src/core/usage.js';
 import { PROBE_ERRORS } from '../../src/service/signals.js';
 import type { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
-import { event } from './contract.js';
+import { event, tuple } from './contract.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -25,13 +25,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const tuple = (t: Partial<SelectorTuple>): SelectorTuple => ({
-  api_key: null,
-  service: null,
-  agent: null,
-  project: null,
-  ...t,
-});
 const PAYER = tuple({ api_key: 'payer' });
 const OTHER_PAYER = tuple({ api_key: 'other' });
 const SHARED = tuple({ service: 'shared-svc' });
@@ -73,16 +66,19 @@ async function groups(store: Store, q: UsageQuery = QUERY): Promise<UsageGroup[]
   return read;
 }
 
-/** The groups of `q` from a store of `batches` that keeps no walk: the walk computed afresh. */
-async function fresh(batches: UsageEvent[][], q: UsageQuery = QUERY): Promise<UsageGroup[]> {
+/** What `read` gives on a store of `batches` that keeps nothing: everything computed afresh. */
+async function onFresh<T>(batches: UsageEvent[][], read: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(path.join(dir, `fresh-${Math.random()}.duckdb`), { steadyWriter: true });
   try {
     for (const [i, b] of batches.entries()) await store.ingest(`b${i}`, [b]);
-    return await groups(store, q);
+    return await read(store);
   } finally {
     await store.close();
   }
 }
+
+/** The groups of `q` with the walk computed afresh. */
+const fresh = (batches: UsageEvent[][], q: UsageQuery = QUERY) => onFresh(batches, (s) => groups(s, q));
 
 const counts = (store: Store) => (store as DuckDBStore).walkMemo();
 
@@ -296,16 +292,6 @@ function norm(facts: SignalFacts): Record<string, unknown> {
   );
 }
 
-/** The signal facts of a store of `batches` that keeps nothing. */
-async function freshFacts(
-  batches: UsageEvent[][],
-  q: SignalQuery = SIGNALS,
-): Promise<Record<string, unknown>> {
-  const store = await openStore(path.join(dir, `facts-${Math.random()}.duckdb`), { steadyWriter: true });
-  try {
-    for (const [i, b] of batches.entries()) await store.ingest(`b${i}`, [b]);
-    return norm(await store.signalFacts(q));
-  } finally {
-    await store.close();
-  }
-}
+/** The signal facts of `q` with the keys computed afresh. */
+const freshFacts = (batches: UsageEvent[][], q: SignalQuery = SIGNALS) =>
+  onFresh(batches, async (s) => norm(await s.signalFacts(q)));

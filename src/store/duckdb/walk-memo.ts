@@ -46,10 +46,6 @@ const VERSION_SQL = `SELECT (SELECT count(*) FROM batches) AS batches, (SELECT m
   (SELECT count(*) FROM superseded) AS superseded, (SELECT max(version) FROM schema_migrations) AS schema,
   (SELECT library_version FROM pragma_version()) AS duckdb, hash('tally walk memo')::VARCHAR AS probe`;
 
-/** The row count and a hash of the rows of the memo table. */
-const CHECK_SQL = `SELECT count(*) AS n,
-  coalesce(sum(hash(node, payer_found, payer_h, tenant_found)::HUGEINT), 0)::VARCHAR AS h FROM ${WALK_TABLE}`;
-
 /** `tally_resolved`'s rows as kept: the paying tuple as its hash (`tupleHashSql`). */
 const KEEP_SQL = `CREATE OR REPLACE TABLE ${WALK_TABLE} AS
   SELECT node, payer_found, CASE WHEN payer_found THEN ${tupleHashSql('p_')} END AS payer_h, tenant_found
@@ -115,7 +111,7 @@ export class WalkMemo {
    */
   async resolve(db: ChunkDb, walk: readonly string[], census: TupleCensus): Promise<void> {
     const usable = census.collisions.length === 0;
-    const key = usable ? await walkKey(db, walk) : null;
+    const key = usable ? await memoKey(db, walk) : null;
     if (key !== null && (await recall(db, key))) {
       this.#pending = null;
       this.gate.recalled++;
@@ -136,7 +132,7 @@ export class WalkMemo {
     if (key === null || this.since === null || !this.gate.claim(this.since)) return false;
     try {
       await db.run(KEEP_SQL);
-      const [check] = await db.rows(CHECK_SQL);
+      const [check] = await db.rows(rowsCheckSql(WALK_TABLE));
       await writeEntry(db, NAME, key, check);
       return true;
     } catch (e) {
@@ -151,30 +147,35 @@ export class WalkMemo {
   }
 }
 
-/** The key of a walk: a hash of its statements and of the store's state that it reads. */
-async function walkKey(db: ChunkDb, walk: readonly string[]): Promise<string> {
+/** The key of a result computed by `statements` from the store: a hash of them and of the store's state. */
+export async function memoKey(db: ChunkDb, statements: readonly string[]): Promise<string> {
   const [version] = await db.rows(VERSION_SQL);
   const hash = createHash('sha256');
   hash.update(JSON.stringify(version, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
-  for (const sql of walk) hash.update(`\u0000${sql}`);
+  for (const sql of statements) hash.update(`\u0000${sql}`);
   return hash.digest('hex');
 }
 
 /** Fills `tally_resolved` from the memo when it holds the walk of `key`, with the rows it was written with. */
 async function recall(db: ChunkDb, key: string): Promise<boolean> {
-  const [kept] = await db.rows(`SELECT count(*) AS n FROM duckdb_tables()
-    WHERE NOT temporary AND table_name IN ('${MEMO_TABLE}', '${WALK_TABLE}') AND database_name = current_database()`);
-  if (Number(kept?.n ?? 0) < 2) return false;
-  const [entry] = await db.rows(
-    `SELECT rows, rows_hash FROM ${MEMO_TABLE} WHERE name = '${NAME}' AND key = '${key}'`,
-  );
-  if (entry === undefined) return false;
-  const [check] = await db.rows(CHECK_SQL);
-  if (Number(check?.n) !== Number(entry.rows) || String(check?.h) !== String(entry.rows_hash)) return false;
+  if (!(await keptRowsMatch(db, NAME, key, WALK_TABLE))) return false;
   const [unmatched] = await db.rows(UNMATCHED_SQL);
   if (Number(unmatched?.n ?? 0) > 0) return false;
   await db.run(RECALL_SQL);
   return true;
+}
+
+/** Whether `table` holds the rows kept under `name` for `key`: its index row there, their count and hash. */
+async function keptRowsMatch(db: ChunkDb, name: string, key: string, table: string): Promise<boolean> {
+  const [present] = await db.rows(`SELECT count(*) AS n FROM duckdb_tables()
+    WHERE NOT temporary AND table_name IN ('${MEMO_TABLE}', '${table}') AND database_name = current_database()`);
+  if (Number(present?.n ?? 0) < 2) return false;
+  const [entry] = await db.rows(
+    `SELECT rows, rows_hash FROM ${MEMO_TABLE} WHERE name = '${name}' AND key = '${key}'`,
+  );
+  if (entry === undefined) return false;
+  const [check] = await db.rows(rowsCheckSql(table));
+  return Number(check?.n) === Number(entry.rows) && String(check?.h) === String(entry.rows_hash);
 }
 
 /** The row count and a hash of every row of `table`, whatever its columns. */
@@ -184,28 +185,14 @@ const rowsCheckSql = (table: string) =>
 /** The kept copy of a table kept as it is. */
 const keptTable = (name: string) => `tally_memo_${name}`;
 
-/** The key of a result computed by `statements` from the store: a hash of them and of the store's state. */
-export async function memoKey(db: ChunkDb, statements: readonly string[]): Promise<string> {
-  return walkKey(db, statements);
-}
-
 /**
  * Fills the temporary `table` with the rows kept under `name` for `key`
  * (`keepTable`), after checking their count and hash; false when none are
  * kept for that key or they do not match.
  */
 export async function recallTable(db: ChunkDb, name: string, key: string, table: string): Promise<boolean> {
-  const kept = keptTable(name);
-  const [present] = await db.rows(`SELECT count(*) AS n FROM duckdb_tables()
-    WHERE NOT temporary AND table_name IN ('${MEMO_TABLE}', '${kept}') AND database_name = current_database()`);
-  if (Number(present?.n ?? 0) < 2) return false;
-  const [entry] = await db.rows(
-    `SELECT rows, rows_hash FROM ${MEMO_TABLE} WHERE name = '${name}' AND key = '${key}'`,
-  );
-  if (entry === undefined) return false;
-  const [check] = await db.rows(rowsCheckSql(kept));
-  if (Number(check?.n) !== Number(entry.rows) || String(check?.h) !== String(entry.rows_hash)) return false;
-  await db.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${kept}`);
+  if (!(await keptRowsMatch(db, name, key, keptTable(name)))) return false;
+  await db.run(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT * FROM ${keptTable(name)}`);
   return true;
 }
 
