@@ -196,6 +196,24 @@ describe('the trace walk kept between reads', () => {
     }
   });
 
+  it('is kept only by the one store of the process open on the file', async () => {
+    const { store, file } = await storeOf([FIRST]);
+    const second = await openStore(file);
+    try {
+      // Two DuckDB instances on one file in one process: one's writes beside the other's corrupt its log.
+      expect(await groups(store)).toEqual(await groups(second));
+      expect(counts(store).kept + counts(second).kept).toBe(0);
+    } finally {
+      await second.close();
+    }
+    try {
+      await groups(store);
+      expect(counts(store).kept).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('is not kept by a process that commits all the time (the server)', async () => {
     const file = path.join(dir, 'served.duckdb');
     const store = await openStore(file, { steadyWriter: true });

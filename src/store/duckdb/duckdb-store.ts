@@ -4,6 +4,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
 import type {
   DuckDBAppender,
   DuckDBConnection,
@@ -122,6 +123,9 @@ export interface DuckDBOptions {
   keepWalks?: boolean;
 }
 
+/** How many stores of this process are open on each database file (walk-memo.ts `MemoGate`). */
+const OPEN_FILES = new Map<string, number>();
+
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(ALL_EVENT_FIELDS);
 const STAGE = 'tally_stage';
 const LINK_STAGE = 'tally_stage_links';
@@ -189,8 +193,8 @@ export class DuckDBStore implements Store {
   private readonly appendTypes = new Map<string, readonly DuckDBType[]>();
   /** Whether the log's columns are in `LOG_COLUMNS` order (null: not checked yet). */
   private logOrder: boolean | null = null;
-  /** Which snapshot may write the walk memo (walk-memo.ts). */
-  private readonly memoGate = new MemoGate();
+  /** Which snapshot may write the walk memo (walk-memo.ts): one at a time, in the file's only store of the process. */
+  private readonly memoGate = new MemoGate(() => (OPEN_FILES.get(this.file) ?? 0) === 1);
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -203,7 +207,11 @@ export class DuckDBStore implements Store {
     /** The function that hands row texts to Node's hasher. */
     private readonly sink: RowTextSink,
     private readonly keepWalks: boolean,
-  ) {}
+    /** The database file's absolute path ('' in memory). */
+    private readonly file: string,
+  ) {
+    if (file !== '') OPEN_FILES.set(file, (OPEN_FILES.get(file) ?? 0) + 1);
+  }
 
   static async open(path: string, opts: DuckDBOptions = {}): Promise<DuckDBStore> {
     let instance: DuckDBInstance;
@@ -224,6 +232,7 @@ export class DuckDBStore implements Store {
       // Registered outside any transaction: one rolled back would take the function with it.
       RowTextSink.register(conn),
       opts.keepWalks ?? false,
+      path === '' || path === ':memory:' ? '' : resolve(path),
     );
     await store.migrate();
     return store;
@@ -818,6 +827,7 @@ export class DuckDBStore implements Store {
       await Promise.all(this.reading);
       this.conn.closeSync();
       this.instance.closeSync();
+      if (this.file !== '') OPEN_FILES.set(this.file, (OPEN_FILES.get(this.file) ?? 1) - 1);
     });
   }
 

@@ -68,6 +68,15 @@ const UNMATCHED_SQL = `SELECT count(*) AS n FROM ${WALK_TABLE} m
 export class MemoGate {
   #generation = 0;
   #busy = false;
+
+  /**
+   * `sole`: whether this store is the only one of the process open on its
+   * file. Two DuckDB instances on one file in one process (a test that runs
+   * the CLI beside an open store) each write their own log: a memo written
+   * by one beside the other left a log DuckDB could not replay. Only a sole
+   * instance writes.
+   */
+  constructor(private readonly sole: () => boolean = () => true) {}
   /** Walks recalled by this process's snapshots (what the tests watch). */
   recalled = 0;
 
@@ -82,7 +91,7 @@ export class MemoGate {
 
   /** Whether a snapshot begun at generation `since` may write now; if so it must `release`. */
   claim(since: number): boolean {
-    if (this.#busy || this.#generation !== since) return false;
+    if (this.#busy || this.#generation !== since || !this.sole()) return false;
     this.#busy = true;
     return true;
   }
