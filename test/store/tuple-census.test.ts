@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { UsageGroup, UsageQuery } from '../../src/core/usage.js';
 import { type TupleCensus, takeCensus } from '../../src/store/duckdb/tuple-census.js';
 import { type ChunkDb, readGroups } from '../../src/store/duckdb/usage-read.js';
-import { usageGroupsSql, usageSetupSql } from '../../src/store/duckdb/usage-sql.js';
+import { usageGroupsSql, usageSetupParts } from '../../src/store/duckdb/usage-sql.js';
 import { openStore } from '../../src/store/open.js';
 import { event, tuple } from './contract.js';
 
@@ -78,7 +78,8 @@ async function groupsWith(file: string, edit: Edit = async (c) => c): Promise<Us
   };
   try {
     const census = await edit(await takeCensus(db), db);
-    for (const sql of usageSetupSql(QUERY)) await db.run(sql);
+    const { walk, wrappers } = usageSetupParts(QUERY);
+    for (const sql of [...walk, ...wrappers]) await db.run(sql);
     const groups: UsageGroup[] = [];
     await readGroups(db, usageGroupsSql(QUERY, census, { tiered: [], timeOfDay: [] }), (g) => groups.push(g));
     return groups;

@@ -527,12 +527,12 @@ export class DuckDBStore implements Store {
     };
     // Read before the snapshot is fixed: a memo written after it began is newer than the snapshot.
     const memo = new WalkMemo(this.memoGate, this.keepWalks ? this.memoGate.generation : null);
-    let ended = false;
+    let result: T;
     try {
       await db.run('BEGIN TRANSACTION');
       // DuckDB fixes a transaction's snapshot at its first read.
       await db.rows('SELECT count(*) AS n FROM batches');
-      const result = await body({
+      result = await body({
         selectorTuples: () => serial(async () => (await counted()).tuples),
         usageGroups: (q) =>
           serial(async () => {
@@ -545,17 +545,15 @@ export class DuckDBStore implements Store {
         issuedStatement: (period) => serial(() => readIssued(db, period)),
         latestEventTime: () => serial(() => readLatestEventTime(db)),
       });
+    } catch (e) {
       await queue;
-      onEnd(endRead(db, conn, memo));
-      ended = true;
-      return result;
-    } finally {
-      if (!ended) {
-        await queue;
-        await db.run('ROLLBACK').catch(() => undefined);
-        conn.closeSync();
-      }
+      await db.run('ROLLBACK').catch(() => undefined);
+      conn.closeSync();
+      throw e;
     }
+    await queue;
+    onEnd(endRead(db, conn, memo));
+    return result;
   }
 
   verify(): Promise<VerifyResult> {

@@ -150,16 +150,11 @@ export function jsonRowsSql(rows: readonly (readonly (string | boolean | null)[]
 /** A span of a trace where some span of the window needs its ancestors. */
 const NEEDED_TRACE = `e.trace_id IS NOT NULL AND hash(e.trace_id) IN (SELECT DISTINCT hash(trace_id) FROM tally_needs)`;
 
-/** The statements that prepare the temporary tables, in order. */
-export function usageSetupSql(q: UsageQuery): string[] {
-  const { walk, wrappers } = usageSetupParts(q);
-  return [...walk, ...wrappers];
-}
-
 /**
- * The same statements in two parts: the walk, from the tuples that are shared
- * or can pay to `tally_resolved` (its text holds everything besides the
- * stored spans that it depends on: walk-memo.ts keys it by that), and the wrappers.
+ * The statements that prepare the temporary tables, in two parts run in
+ * order: the walk, from the tuples that are shared or can pay to
+ * `tally_resolved` (its text holds everything besides the stored spans that
+ * it depends on: walk-memo.ts keys it by that), then the wrappers.
  */
 export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: string[] } {
   const window = windowOf(q);

@@ -35,9 +35,11 @@ import type { ChunkDb } from './usage-read.js';
 
 /** The memo's index: one row per kept result (`name`), with its key and a check of its rows. */
 export const MEMO_TABLE = 'tally_memo';
-/** The walk's rows, as `tally_resolved` holds them. */
-export const WALK_TABLE = 'tally_memo_walk';
 const NAME = 'walk';
+/** The kept copy of a result kept under `name`. */
+const keptTable = (name: string) => `tally_memo_${name}`;
+/** The walk's rows, as `tally_resolved` holds them but for the paying tuple. */
+const WALK_TABLE = keptTable(NAME);
 
 /** Everything besides the walk's SQL that its result depends on: one row. */
 const VERSION_SQL = `SELECT (SELECT count(*) FROM batches) AS batches, (SELECT max(seq) FROM batches) AS seq,
@@ -47,9 +49,8 @@ const VERSION_SQL = `SELECT (SELECT count(*) FROM batches) AS batches, (SELECT m
   (SELECT library_version FROM pragma_version()) AS duckdb, hash('tally walk memo')::VARCHAR AS probe`;
 
 /** `tally_resolved`'s rows as kept: the paying tuple as its hash (`tupleHashSql`). */
-const KEEP_SQL = `CREATE OR REPLACE TABLE ${WALK_TABLE} AS
-  SELECT node, payer_found, CASE WHEN payer_found THEN ${tupleHashSql('p_')} END AS payer_h, tenant_found
-  FROM temp.tally_resolved`;
+const KEEP_SQL = `SELECT node, payer_found, CASE WHEN payer_found THEN ${tupleHashSql('p_')} END AS payer_h,
+  tenant_found FROM temp.tally_resolved`;
 
 /** `tally_resolved` from the memo, each paying tuple read from the census by its hash. */
 const RECALL_SQL = `CREATE OR REPLACE TEMP TABLE tally_resolved AS
@@ -140,9 +141,7 @@ export class WalkMemo {
     const key = this.#pending;
     if (key === null || this.since === null || !this.gate.claim(this.since)) return false;
     try {
-      await db.run(KEEP_SQL);
-      const [check] = await db.rows(rowsCheckSql(WALK_TABLE));
-      await writeEntry(db, NAME, key, check);
+      await writeKept(db, NAME, key, KEEP_SQL);
       return true;
     } catch (e) {
       this.gate.release(false);
@@ -191,9 +190,6 @@ async function keptRowsMatch(db: ChunkDb, name: string, key: string, table: stri
 const rowsCheckSql = (table: string) =>
   `SELECT count(*) AS n, coalesce(sum(hash(m)::HUGEINT), 0)::VARCHAR AS h FROM ${table} m`;
 
-/** The kept copy of a table kept as it is. */
-const keptTable = (name: string) => `tally_memo_${name}`;
-
 /**
  * Fills the temporary `table` with the rows kept under `name` for `key`
  * (`keepTable`), after checking their count and hash; false when none are
@@ -222,9 +218,7 @@ export async function keepTable(
   let kept = false;
   try {
     await db.run('BEGIN TRANSACTION');
-    await db.run(`CREATE OR REPLACE TABLE ${keptTable(name)} AS SELECT * FROM temp.${table}`);
-    const [check] = await db.rows(rowsCheckSql(keptTable(name)));
-    await writeEntry(db, name, key, check);
+    await writeKept(db, name, key, `SELECT * FROM temp.${table}`);
     await db.run('COMMIT');
     kept = true;
   } catch {
@@ -234,13 +228,10 @@ export async function keepTable(
   }
 }
 
-/** The index row of a kept result: its key, row count and rows' hash. */
-async function writeEntry(
-  db: ChunkDb,
-  name: string,
-  key: string,
-  check: Record<string, unknown> | undefined,
-) {
+/** Writes the rows of `select` as the result kept under `name` for `key`, with their index row (count and hash). */
+async function writeKept(db: ChunkDb, name: string, key: string, select: string): Promise<void> {
+  await db.run(`CREATE OR REPLACE TABLE ${keptTable(name)} AS ${select}`);
+  const [check] = await db.rows(rowsCheckSql(keptTable(name)));
   await db.run(`CREATE TABLE IF NOT EXISTS ${MEMO_TABLE} (name VARCHAR NOT NULL, key VARCHAR NOT NULL,
     rows BIGINT NOT NULL, rows_hash VARCHAR NOT NULL)`);
   await db.run(`DELETE FROM ${MEMO_TABLE} WHERE name = '${name}'`);
