@@ -1,10 +1,12 @@
 // The command line end to end, in-process: exit codes, messages, and what
 // reaches the store (SPEC §8).
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { MIN_ASIDE_BYTES } from '../../src/store/duckdb/json-key-scan.js';
 import { openStore } from '../../src/store/open.js';
+import { runCli } from '../security/cli.js';
 import { captureCli } from '../setup/cli-capture.js';
 
 const cli = captureCli('tally-cli-');
@@ -98,6 +100,24 @@ describe('tally ingest', () => {
     expect(await run('ingest', path.join(cli.dir, 'late.jsonl'))).toBe(2);
     expect(cli.err).toMatch(/late\.jsonl, line 30001, field input_token: unknown field/);
     expect(await eventCount()).toBe(0);
+  });
+
+  it('refuses a late misspelt key in a file large enough to be scanned in a worker thread (the built CLI)', async () => {
+    // 60,000 records (~12 MB, over MIN_ASIDE_BYTES): the built command scans the keys off its main thread.
+    const lines = Array.from({ length: 60_000 }, (_, i) => line(`e${i}`, { tenant: 't'.repeat(40) }));
+    lines.push(line('late', { modle: 'm1' }));
+    const file = path.join(cli.dir, 'large.jsonl');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    expect((await stat(file)).size).toBeGreaterThan(MIN_ASIDE_BYTES);
+    const refused = await runCli(['ingest', file, '--config', path.join(cli.dir, 'tally.yaml')], null);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/large\.jsonl, line 60001, field modle: unknown field/);
+    expect(await eventCount()).toBe(0);
+    lines.pop();
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const stored = await runCli(['ingest', file, '--config', path.join(cli.dir, 'tally.yaml')], null);
+    expect(stored.code).toBe(0);
+    expect(await eventCount()).toBe(60_000);
   });
 
   it('rejects an unknown format', async () => {

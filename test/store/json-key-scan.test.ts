@@ -1,10 +1,12 @@
 // The bulk path's key scan (src/store/duckdb/json-key-scan.ts): every key of
 // every record, whatever the chunk a key or value falls across.
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanJsonKeys, type ValueKind } from '../../src/store/duckdb/json-key-scan.js';
+import { scanJsonKeys, scanJsonKeysAside, type ValueKind } from '../../src/store/duckdb/json-key-scan.js';
 
 const KNOWN = ['id', 'source', 'model', 'model_version', 'input_tokens'];
 let dir: string;
@@ -205,5 +207,66 @@ describe('scanJsonKeys by whole lines', () => {
     }
     expect(decided.ok).toBeGreaterThan(20);
     expect(decided.refused).toBeGreaterThan(20);
+  });
+});
+
+// The scan in a worker thread runs the built code (dist/, compiled before the tests).
+const WORKER = pathToFileURL(
+  path.join(import.meta.dirname, '../../dist/store/duckdb/json-key-scan-worker.js'),
+);
+
+describe('scanJsonKeysAside', () => {
+  const records = (n: number, at: number, bad: string) =>
+    Array.from({ length: n }, (_, i) =>
+      i === at ? `{"id":"e${i}",${bad}}` : `{"id":"e${i}","source":"gw","input_tokens":${i}}`,
+    ).join('\n');
+  const aside = async (text: string, script = WORKER) => {
+    const file = path.join(dir, 'f.jsonl');
+    await writeFile(file, text);
+    return scanJsonKeysAside({ path: file, known: KNOWN, kinds: { input_tokens: 'count' } }, script);
+  };
+
+  it('in a worker gives what the scan on this thread gives', async () => {
+    expect(existsSync(fileURLToPath(WORKER))).toBe(true);
+    expect(await (await aside(records(50_000, -1, ''))).result).toEqual({ ok: true, lines: 50_000 });
+    expect(await (await aside(records(50_000, 41_234, '"input_token":5'))).result).toEqual({
+      ok: false,
+      line: 41_235,
+      reason: 'unknown field',
+      key: 'input_token',
+    });
+    expect(await (await aside(records(10, 3, '"input_tokens":"5"'))).result).toMatchObject({
+      ok: false,
+      line: 4,
+      reason: 'a value of another type than the field takes',
+    });
+  });
+
+  it('runs the script it is given in a worker thread', async () => {
+    const script = path.join(dir, 'worker.mjs');
+    await writeFile(
+      script,
+      "import { parentPort, workerData } from 'node:worker_threads';\nparentPort.postMessage({ ok: true, lines: workerData.known.length });\n",
+    );
+    expect(await (await aside('{}', pathToFileURL(script))).result).toEqual({
+      ok: true,
+      lines: KNOWN.length,
+    });
+  });
+
+  it('stopped, says the file was not read to the end', async () => {
+    const scan = await aside(records(200_000, -1, ''));
+    scan.stop();
+    expect(await scan.result).toEqual({ ok: false, line: 0, reason: 'not read to the end' });
+  });
+
+  it('without the built worker, scans on this thread', async () => {
+    const missing = pathToFileURL(path.join(dir, 'no-such-worker.js'));
+    expect(await (await aside(records(20, 7, '"modle":"x"'), missing)).result).toEqual({
+      ok: false,
+      line: 8,
+      reason: 'unknown field',
+      key: 'modle',
+    });
   });
 });

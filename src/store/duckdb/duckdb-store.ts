@@ -78,7 +78,13 @@ import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonical-sql.js';
 import { appenderTypes, ChunkRows, type RowSink } from './chunk-rows.js';
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
-import { type KeyScanResult, scanJsonKeys } from './json-key-scan.js';
+import {
+  type KeyScan,
+  type KeyScanResult,
+  MIN_ASIDE_BYTES,
+  scanJsonKeysAside,
+  scanJsonKeysHere,
+} from './json-key-scan.js';
 import { KeyFilter, keyHashesSql } from './key-filter.js';
 import { logContent, textContent } from './log-content.js';
 import {
@@ -169,6 +175,13 @@ const BULK_MEMORY_LIMIT = '512MB';
  */
 const SMALL_BULK_MEMORY_LIMIT = '640MB';
 const SMALL_BULK_BYTES = 2 ** 30;
+
+/** The key scan of a JSON lines file: in a worker thread when the file is large enough to be worth one. */
+async function keyScan(path: string): Promise<KeyScan> {
+  const job = { path, known: ALL_EVENT_FIELDS, kinds: JSON_KINDS };
+  return (await stat(path)).size >= MIN_ASIDE_BYTES ? scanJsonKeysAside(job) : scanJsonKeysHere(job);
+}
+
 /** DuckDB's memory cap while `verify` runs (its superseded check groups keys and spills past it). */
 const VERIFY_MEMORY_LIMIT = '256MB';
 
@@ -366,18 +379,16 @@ export class DuckDBStore implements Store {
     return this.serial(async () => {
       const columns = format === 'csv' ? await csvHeader(path) : [...ALL_EVENT_FIELDS];
       // DuckDB reads only the columns it is given: every other key, and a text field holding a
-      // number, is found by a scan of the file's bytes on this thread while the query runs.
-      let done = false;
-      const keys =
-        format === 'jsonl'
-          ? scanJsonKeys(path, ALL_EVENT_FIELDS, () => done, JSON_KINDS).catch(
-              (e: unknown): KeyScanResult => ({ ok: false, line: 0, reason: `cannot read: ${message(e)}` }),
-            )
-          : null;
+      // number, is found by a scan of the file's bytes (in a worker thread for a large file) while
+      // the query runs.
+      const scan = format === 'jsonl' ? await keyScan(path) : null;
+      const keys = scan?.result.catch(
+        (e: unknown): KeyScanResult => ({ ok: false, line: 0, reason: `cannot read: ${message(e)}` }),
+      );
       try {
-        return await this.bulkInsert(path, format, columns, opts, keys);
+        return await this.bulkInsert(path, format, columns, opts, keys ?? null);
       } finally {
-        done = true;
+        scan?.stop();
         await keys;
       }
     });

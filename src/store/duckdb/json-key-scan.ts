@@ -18,7 +18,9 @@
  * number and rounds a fraction, all silently. So a `text` field must hold a
  * string, a `count` field bare digits, a `decimal` field either (or null).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 /** What a key's value must be (besides null): a string, bare digits, or either. */
 export type ValueKind = 'text' | 'count' | 'decimal';
@@ -351,5 +353,61 @@ function refused(s: ScanState): KeyScanResult {
     line: s.lines + 1,
     reason: PROBLEMS[-s.problem] ?? 'not a flat JSON object',
     ...(s.key === undefined ? {} : { key: s.key }),
+  };
+}
+
+/** What the scan of `scanJsonKeysAside` is given. */
+export interface KeyScanJob {
+  path: string;
+  known: readonly string[];
+  kinds: Readonly<Record<string, ValueKind>>;
+}
+
+/** A scan under way: its result, and how to end it early (its result then says the file was not read to the end). */
+export interface KeyScan {
+  result: Promise<KeyScanResult>;
+  stop(): void;
+}
+
+/** `scanJsonKeys` on this thread, as a `KeyScan`. */
+export function scanJsonKeysHere(job: KeyScanJob): KeyScan {
+  let stopped = false;
+  return {
+    result: scanJsonKeys(job.path, job.known, () => stopped, job.kinds),
+    stop: () => {
+      stopped = true;
+    },
+  };
+}
+
+/** Files smaller than this are scanned on the calling thread: a worker takes tens of milliseconds to start. */
+export const MIN_ASIDE_BYTES = 8 * 1024 * 1024;
+
+const WORKER_SCRIPT = new URL('./json-key-scan-worker.js', import.meta.url);
+
+/**
+ * `scanJsonKeys` in a worker thread, so that the thread that waits for
+ * DuckDB's insert (and answers its row-text callbacks, row-text-sink.ts) does
+ * not also scan the file: on B1's million events the scan took ~1.2 s of that
+ * thread's CPU. Where the worker's script is not there to run (the sources
+ * run by the tests, before they are built), it scans on this thread.
+ */
+export function scanJsonKeysAside(job: KeyScanJob, script: URL = WORKER_SCRIPT): KeyScan {
+  if (!existsSync(fileURLToPath(script))) return scanJsonKeysHere(job);
+  const worker = new Worker(script, { workerData: job });
+  let settle: (r: KeyScanResult) => void = () => {};
+  const result = new Promise<KeyScanResult>((resolve) => {
+    settle = resolve;
+  });
+  const failed = (reason: string) => settle({ ok: false, line: 0, reason });
+  worker.once('message', (r: KeyScanResult) => settle(r));
+  worker.once('error', (e) => failed(`cannot read: ${e.message}`));
+  worker.once('exit', () => failed('not read to the end'));
+  return {
+    result,
+    stop: () => {
+      failed('not read to the end');
+      void worker.terminate();
+    },
   };
 }
