@@ -6,7 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanJsonKeys, scanJsonKeysAside, type ValueKind } from '../../src/store/duckdb/json-key-scan.js';
+import {
+  scanJsonKeys,
+  scanJsonKeysAside,
+  scanJsonKeysSync,
+  type ValueKind,
+} from '../../src/store/duckdb/json-key-scan.js';
 
 const KNOWN = ['id', 'source', 'model', 'model_version', 'input_tokens'];
 let dir: string;
@@ -20,7 +25,14 @@ afterEach(async () => {
 async function scan(text: string) {
   const file = path.join(dir, 'f.jsonl');
   await writeFile(file, text);
-  return scanJsonKeys(file, KNOWN);
+  return bothWays(file, KNOWN);
+}
+
+/** The stream's scan, checked to equal the whole-thread scan's (scanJsonKeysSync, the worker's). */
+async function bothWays(file: string, known: readonly string[], kinds: Record<string, ValueKind> = {}) {
+  const streamed = await scanJsonKeys(file, known, () => false, kinds);
+  expect(scanJsonKeysSync(file, known, kinds)).toEqual(streamed);
+  return streamed;
 }
 
 describe('scanJsonKeys', () => {
@@ -90,7 +102,7 @@ describe('scanJsonKeys with value kinds', () => {
   async function scanKinds(text: string) {
     const file = path.join(dir, 'k.jsonl');
     await writeFile(file, text);
-    return scanJsonKeys(file, KNOWN, () => false, kinds);
+    return bothWays(file, KNOWN, kinds);
   }
 
   it('accepts a string or null for text, bare digits or null for a count, either for a decimal', async () => {
@@ -199,7 +211,7 @@ describe('scanJsonKeys by whole lines', () => {
     for (let k = 0; k < 600; k++) {
       const text = Array.from({ length: 4 }, line).join('\n') + pick(['', '\n']);
       await writeFile(file, text);
-      const byLines = await scanJsonKeys(file, KNOWN, () => false, kinds);
+      const byLines = await bothWays(file, KNOWN, kinds);
       expect(byLines, JSON.stringify(text)).toEqual(
         await scanJsonKeys(file, KNOWN, () => false, kinds, false),
       );

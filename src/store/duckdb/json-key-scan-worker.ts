@@ -4,15 +4,13 @@
  * kinds, and it posts the scan's result back once.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type KeyScanJob, scanJsonKeys } from './json-key-scan.js';
+import { type KeyScanJob, type KeyScanResult, scanJsonKeysSync } from './json-key-scan.js';
 
 const job = workerData as KeyScanJob;
-scanJsonKeys(job.path, job.known, () => false, job.kinds).then(
-  (result) => parentPort?.postMessage(result),
-  (e: unknown) =>
-    parentPort?.postMessage({
-      ok: false,
-      line: 0,
-      reason: `cannot read: ${e instanceof Error ? e.message : String(e)}`,
-    }),
-);
+let result: KeyScanResult;
+try {
+  result = scanJsonKeysSync(job.path, job.known, job.kinds);
+} catch (e) {
+  result = { ok: false, line: 0, reason: `cannot read: ${e instanceof Error ? e.message : String(e)}` };
+}
+parentPort?.postMessage(result);

@@ -18,7 +18,7 @@
  * number and rounds a fraction, all silently. So a `text` field must hold a
  * string, a `count` field bare digits, a `decimal` field either (or null).
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -329,8 +329,8 @@ export async function scanJsonKeys(
   byLines = true,
 ): Promise<KeyScanResult> {
   const trie = new KeyTrie(known, kinds, byLines);
-  const s: ScanState = { state: LINE, node: 1, kind: ANY, lines: 0, problem: 0, keyHead: EMPTY };
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const s = startState();
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   try {
     for await (const chunk of stream) {
       if (stop()) return { ok: false, line: s.lines + 1, reason: 'not read to the end' };
@@ -342,6 +342,42 @@ export async function scanJsonKeys(
   } finally {
     stream.destroy();
   }
+  return atEnd(s);
+}
+
+/**
+ * `scanJsonKeys` for a thread that does nothing else (json-key-scan-worker.ts): the file read
+ * into one buffer, chunk after chunk, without a stream's fresh buffer per chunk.
+ */
+export function scanJsonKeysSync(
+  path: string,
+  known: readonly string[],
+  kinds: Readonly<Record<string, ValueKind>> = {},
+): KeyScanResult {
+  const trie = new KeyTrie(known, kinds, true);
+  const s = startState();
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) {
+      scanChunk(buffer.subarray(0, n), s, trie);
+      if (s.problem !== 0) return refused(s);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return atEnd(s);
+}
+
+/** The bytes scanned at a time. */
+const CHUNK_BYTES = 1 << 20;
+
+function startState(): ScanState {
+  return { state: LINE, node: 1, kind: ANY, lines: 0, problem: 0, keyHead: EMPTY };
+}
+
+/** The result once every byte is scanned without a refusal. */
+function atEnd(s: ScanState): KeyScanResult {
   if (s.state === END) return { ok: true, lines: s.lines + 1 };
   if (s.state === LINE) return { ok: true, lines: s.lines };
   return { ok: false, line: s.lines + 1, reason: 'the last record is incomplete' };
