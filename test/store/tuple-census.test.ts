@@ -10,9 +10,10 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { UsageGroup, UsageQuery } from '../../src/core/usage.js';
+import { type ContextCensus, takeContextCensus } from '../../src/store/duckdb/context-census.js';
 import { type TupleCensus, takeCensus } from '../../src/store/duckdb/tuple-census.js';
 import { type ChunkDb, readGroups } from '../../src/store/duckdb/usage-read.js';
-import { usageGroupsSql, usageSetupParts } from '../../src/store/duckdb/usage-sql.js';
+import { usageGroupsSql, usageSetupParts, windowOf } from '../../src/store/duckdb/usage-sql.js';
 import { openStore } from '../../src/store/open.js';
 import { event, tuple } from './contract.js';
 
@@ -60,9 +61,14 @@ async function storeFile(): Promise<string> {
 }
 
 type Edit = (census: TupleCensus, db: ChunkDb) => Promise<TupleCensus>;
+type ContextEdit = (census: ContextCensus, db: ChunkDb) => Promise<ContextCensus>;
 
-/** The groups read on a connection of the file's own, with the census `edit` makes of the real one. */
-async function groupsWith(file: string, edit: Edit = async (c) => c): Promise<UsageGroup[]> {
+/** The groups read on a connection of the file's own, with the censuses `edit` and `editContext` make of the real ones. */
+async function groupsWith(
+  file: string,
+  edit: Edit = async (c) => c,
+  editContext: ContextEdit = async (c) => c,
+): Promise<UsageGroup[]> {
   const instance = await DuckDBInstance.create(file);
   const conn = await instance.connect();
   const db: ChunkDb = {
@@ -78,10 +84,12 @@ async function groupsWith(file: string, edit: Edit = async (c) => c): Promise<Us
   };
   try {
     const census = await edit(await takeCensus(db), db);
+    const context = await editContext(await takeContextCensus(db, windowOf(QUERY)), db);
     const { walk, wrappers } = usageSetupParts(QUERY);
     for (const sql of [...walk, ...wrappers]) await db.run(sql);
     const groups: UsageGroup[] = [];
-    await readGroups(db, usageGroupsSql(QUERY, census, { tiered: [], timeOfDay: [] }), (g) => groups.push(g));
+    const varying = { tiered: [], timeOfDay: [] };
+    await readGroups(db, usageGroupsSql(QUERY, census, context, varying), (g) => groups.push(g));
     return groups;
   } finally {
     conn.closeSync();
@@ -141,5 +149,77 @@ describe('usage groups keyed by the tuple census', () => {
     // Listed, the same shared hash reads the right tuple's groups.
     const listed: Edit = async (c, db) => unlisted(await everyHash(c, db), db);
     expect(sorted(await groupsWith(file, listed))).toEqual(sorted(await groupsWith(file)));
+  });
+});
+
+describe('usage groups keyed by the context census', () => {
+  /** Contexts that differ only in where a value or a null stands, one with units and one sampled. */
+  async function contextFile(): Promise<string> {
+    const file = path.join(dir, 'contexts.duckdb');
+    const store = await openStore(file);
+    const key = tuple({ api_key: 'k' });
+    await store.ingest('contexts', [
+      [
+        event('c0', { ...key, tool: 'a' }),
+        event('c1', { ...key, data_source: 'a' }),
+        event('c2', { ...key, environment: 'a' }),
+        event('c3', { ...key, tool: 'a', data_source: 'b' }),
+        event('c4', { ...key, tool: 'b', data_source: 'a' }),
+        event('c5', { ...key, model: 'other', input_tokens: 7 }),
+        event('c6', { ...key, operation: 'embeddings', input_tokens: 9 }),
+        event('c7', { ...key, units: { searches: 2 }, input_tokens: 0 }),
+        event('c8', { ...key, tool: 'a', input_tokens: 5 }),
+        event('c9', { ...key, adjusted_count: '4', input_tokens: 3 }),
+      ],
+    ]);
+    await store.close();
+    return file;
+  }
+
+  it('keeps contexts apart that differ only in where a null stands, each with its values', async () => {
+    const groups = await groupsWith(await contextFile());
+    const of = (g: UsageGroup) => [g.environment, g.model, g.operation, g.tool, g.data_source].join('|');
+    expect(groups.map(of).sort()).toEqual(
+      [
+        '|gpt-4o|chat|a|',
+        '|gpt-4o|chat||a',
+        'a|gpt-4o|chat||',
+        '|gpt-4o|chat|a|b',
+        '|gpt-4o|chat|b|a',
+        '|other|chat||',
+        '|gpt-4o|embeddings||',
+        '|gpt-4o|chat||',
+        '|gpt-4o|chat||',
+      ].sort(),
+    );
+    expect(groups.find((g) => g.tool === 'a' && g.data_source === null)).toMatchObject({
+      events: 2,
+      input_tokens: 105,
+    });
+    expect(groups.find((g) => g.units !== undefined)?.units).toEqual({ searches: 2 });
+    expect(groups.find((g) => g.adjusted_count !== undefined)).toMatchObject({
+      adjusted_count: '4',
+      input_tokens: 3,
+    });
+  });
+
+  it('gives the same groups when every context hash is read as shared by two contexts', async () => {
+    const file = await contextFile();
+    const everyContext: ContextEdit = async (c, db) => {
+      expect(c.collisions).toEqual([]);
+      const rows = await db.rows('SELECT h::VARCHAR AS h FROM tally_ctx');
+      return { ...c, collisions: ['1', ...rows.map((r) => String(r.h))] };
+    };
+    const plain = await groupsWith(file);
+    expect(plain).toHaveLength(9);
+    expect(sorted(await groupsWith(file, undefined, everyContext))).toEqual(sorted(plain));
+    // Listed as shared, a second context under one context's hash does not take that context's groups.
+    const unlisted: ContextEdit = async (c, db) => {
+      const listed = await everyContext(c, db);
+      await db.run(`INSERT INTO tally_ctx SELECT h, 'prod', provider, model, operation, tool, data_source, units, sampled
+        FROM tally_ctx WHERE tool = 'a' AND data_source IS NULL`);
+      return listed;
+    };
+    expect(sorted(await groupsWith(file, undefined, unlisted))).toEqual(sorted(plain));
   });
 });

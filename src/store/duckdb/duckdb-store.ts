@@ -57,7 +57,6 @@ import {
   rowToSelectorUsage,
   rowToSpan,
   storedText,
-  str,
 } from '../rows.js';
 import type {
   BatchRecord,
@@ -77,6 +76,7 @@ import { traceSpansSql } from '../window-sql.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonical-sql.js';
 import { appenderTypes, ChunkRows, type RowSink } from './chunk-rows.js';
+import { takeContextCensus } from './context-census.js';
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import {
   type KeyScan,
@@ -100,7 +100,7 @@ import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.j
 import { type KeysMemo, readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type TupleCensus, takeCensus } from './tuple-census.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
-import { modelPairsSql, usageGroupsSql, usageSetupParts } from './usage-sql.js';
+import { usageGroupsSql, usageSetupParts, windowOf } from './usage-sql.js';
 import { keepTable, MemoGate, memoKey, recallTable, WalkMemo } from './walk-memo.js';
 
 /**
@@ -692,27 +692,15 @@ export class DuckDBStore implements Store {
     each: (g: UsageGroup) => void,
     memo: WalkMemo | null = null,
   ): Promise<void> {
-    const rows = await db.rows(modelPairsSql(q));
-    const pairs = rows.map((r) => ({ provider: str(r.provider), model: str(r.model) }));
-    const varying = varyingPairs(q, pairs);
+    const context = await takeContextCensus(db, windowOf(q));
+    const varying = varyingPairs(q, context.pairs);
     const { walk, wrappers } = usageSetupParts(q);
     if (memo) await memo.resolve(db, walk, census);
     else for (const sql of walk) await db.run(sql);
     for (const sql of wrappers) await db.run(sql);
     const owners = q.wanted ? await wantedOwners(db, q, census, q.wanted) : null;
     if (owners?.length === 0) return;
-    await readGroups(
-      db,
-      usageGroupsSql(
-        q,
-        census,
-        varying,
-        rows.some((r) => r.sampled === true),
-        owners,
-      ),
-      each,
-      q.byDay,
-    );
+    await readGroups(db, usageGroupsSql(q, census, context, varying, owners), each, q.byDay);
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {

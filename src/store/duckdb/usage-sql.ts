@@ -27,6 +27,7 @@ import { TOKEN_COLUMNS } from '../../core/ai-work.js';
 import { AGGREGATE_OPERATIONS, RICH_COUNT_FIELDS } from '../../core/event.js';
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
 import { sampleColumns, sqlString } from '../rows.js';
+import { CONTEXT_FIELDS, type ContextCensus, contextHashSql, contextValuesSql } from './context-census.js';
 import { type TupleCensus, tupleHashSql, tupleValuesSql } from './tuple-census.js';
 
 /** Whether an event row carries tokens (core/ai-work.ts `carriesTokens`). */
@@ -217,13 +218,16 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
  * The SELECT that returns one row per usage group; column names match
  * UsageGroup. `rollup` is `invoker` where a paying ancestor was found and
  * `self` otherwise: whether the span's own identity is shared, and so
- * whether `self` means `no_invoker`, is core's to say.
+ * whether `self` means `no_invoker`, is core's to say. The events' contexts
+ * are grouped by their hash and joined back to their values from the
+ * window's context census (`tally_ctx`, context-census.ts), which lists each
+ * context once: every group finds exactly one.
  */
 export function usageGroupsSql(
   q: UsageQuery,
   census: TupleCensus,
+  context: ContextCensus,
   varying: VaryingPairs,
-  sampled = true,
   owners: readonly SelectorTuple[] | null = null,
 ): string {
   const tiers = [...new Set(q.tierThresholds ?? [])].sort((a, b) => a - b);
@@ -235,9 +239,12 @@ export function usageGroupsSql(
     '<=',
   );
   const clockBand = bandCase('(epoch_ms(w.time) % 86400000) / 1000.0', clock.map(String), '<');
+  const sampled = context.pairs.some((p) => p.sampled);
   return `
+SELECT g.* EXCLUDE (ctx_h, ctx_x), ${CONTEXT_FIELDS.map((f) => `c.${f}`).join(', ')}
+FROM (
 SELECT ${decidedBy(census)},
-       w.environment, w.provider, w.model, w.operation, w.tool, w.data_source, w.wrapper,
+       ${contextKeySql(context)}, w.wrapper,
        ${q.byDay ? "epoch_ms(date_trunc('day', w.time))" : 'NULL::BIGINT'} AS day,
        ${segmentSql(q)} AS segment,
        ${pairBand(varying.tiered, tier)} AS tier,
@@ -246,11 +253,24 @@ SELECT ${decidedBy(census)},
        count(*) AS events, ${exactSum('w.requests')} AS requests,
        ${exactSum('CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END')} AS tier_units,
        ${GROUP_SUMS.map((c) => `${exactSum(`w.${c}`)} AS ${c}`).join(', ')},
-       w.units,
        ${sampleColumns(q, sampled)},
        count(*) FILTER (WHERE w.status = 'error') AS errors
 FROM (${resolvedEvents(windowOf(q), owners)}) w
-GROUP BY ALL`;
+GROUP BY ALL) g
+JOIN tally_ctx c ON c.h = g.ctx_h AND (g.ctx_x IS NULL OR g.ctx_x IS NOT DISTINCT FROM ${contextValuesSql('c.')})`;
+}
+
+/**
+ * An event's context in a group's key: `ctx_h`, its hash, and `ctx_x`, its
+ * values where the census found that hash shared by two contexts (NULL elsewhere).
+ */
+function contextKeySql(context: ContextCensus): string {
+  const h = contextHashSql('w.');
+  const x =
+    context.collisions.length === 0
+      ? 'NULL::VARCHAR[]'
+      : `CASE WHEN ${h} IN (${context.collisions.map((c) => `${BigInt(c)}::UBIGINT`).join(', ')}) THEN ${contextValuesSql('w.')} END`;
+  return `${h} AS ctx_h, ${x} AS ctx_x`;
 }
 
 /**
@@ -273,7 +293,7 @@ FROM (${resolvedEvents(windowOf(q))}) w
 GROUP BY ALL`;
 }
 
-const windowOf = (q: UsageQuery) => `time >= ${ts(q.from)} AND time < ${ts(q.to)}`;
+export const windowOf = (q: UsageQuery) => `time >= ${ts(q.from)} AND time < ${ts(q.to)}`;
 
 /**
  * The group columns a decision and the tenant check read besides the model
@@ -352,10 +372,4 @@ function resolvedEvents(window: string, owners: readonly SelectorTuple[] | null 
   UNION ALL
   SELECT w.*, NULL::UHUGEINT, NULL::BOOLEAN, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, false
   FROM events w WHERE w.${window} AND w.trace_id IS NULL${own}`;
-}
-
-/** The (provider, model) pairs of the window, each with whether any of its events is sampled. */
-export function modelPairsSql(q: UsageQuery): string {
-  return `SELECT provider, model, bool_or(adjusted_count IS NOT NULL) AS sampled
-  FROM events WHERE ${windowOf(q)} GROUP BY provider, model`;
 }
