@@ -253,16 +253,32 @@ a AS (
          THEN dense_rank() OVER (PARTITION BY m.ident ORDER BY r.client_address) - 1 END AS bit
   FROM (SELECT DISTINCT ${NAME_COLUMNS.join(', ')} FROM ${KEYS}) r JOIN idmap m ON ${TUPLE_JOIN}
 )
-SELECT *, max(bit) OVER (PARTITION BY ident) >= 64 AS wide FROM a`;
+SELECT *, max(bit) OVER (PARTITION BY ident) >= 64 AS wide, ${nameHash('a')} AS nh FROM a`;
 }
+
+/** The hash of a name's columns (`NAME_COLUMNS`) in the row `alias`. */
+const nameHash = (alias: string) => `hash(${NAME_COLUMNS.map((c) => `${alias}.${c}`).join(', ')})`;
+
+/**
+ * Whether two of the keys' names share a hash. The hourly sums join the
+ * events to the names by their hash unless they do: every event the sums
+ * read is one of the keys' (the keys read every event before the end, the
+ * sums those after the history's start), so its hash then finds its own
+ * name or none.
+ */
+export const sharedNameHashSql = `SELECT count(*) AS n FROM (
+  SELECT ${nameHash('k')} AS h FROM (SELECT DISTINCT ${NAME_COLUMNS.join(', ')} FROM ${KEYS}) k
+  GROUP BY h HAVING count(*) > 1)`;
 
 /**
  * Hourly sums per identity over [historyStart, end), straight from the
- * events (named first, so that the sums are grouped by identity and hour).
+ * events (named first, so that the sums are grouped by identity and hour;
+ * `byHash`: an event finds its name by the hash of its name columns, where
+ * no two names share one, `sharedNameHashSql`, else by the five columns).
  * Distinct addresses: the bits of a word or, for a wide identity, a list
  * (a list of every event's address took ~40 % more CPU than the bits).
  */
-export function hourlySql(q: SignalQuery, wrappers: boolean, rates: RateRow[]): string {
+export function hourlySql(q: SignalQuery, wrappers: boolean, rates: RateRow[], byHash: boolean): string {
   const agg = aggregate(q);
   const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
   return `
@@ -279,7 +295,7 @@ SELECT n.ident, r.h, count(*) AS events, sum(requests)::BIGINT AS requests,
          + coalesce(len(list_distinct(list(r.client_address) FILTER (WHERE n.wide))), 0))::BIGINT AS addrs,
        epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
 ${pricedEvents(q, wrappers, `time >= ${ts(historyHour(q))}`)}
-JOIN ${NAMES} n ON ${eqAll(NAME_COLUMNS, 'n', 'r')}
+JOIN ${NAMES} n ON ${byHash ? `n.nh = ${nameHash('r')}` : eqAll(NAME_COLUMNS, 'n', 'r')}
 GROUP BY n.ident, r.h`;
 }
 
@@ -519,7 +535,8 @@ async function sumFacts(q: SignalQuery, rows: Rows, run: (sql: string) => Promis
     tupleOf(r),
   );
   await run(namesSql(q.identify(tuples)));
-  await run(hourlySql(q, wrappers, rates));
+  const [shared] = await rows(sharedNameHashSql);
+  await run(hourlySql(q, wrappers, rates, num(shared?.n) === 0));
   await run(profileSql());
   await run(`DROP TABLE ${KEYS}; DROP TABLE ${NAMES}; DROP TABLE IF EXISTS ${SCOPED}`);
 }
