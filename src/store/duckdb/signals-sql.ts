@@ -253,7 +253,9 @@ a AS (
          THEN dense_rank() OVER (PARTITION BY m.ident ORDER BY r.client_address) - 1 END AS bit
   FROM (SELECT DISTINCT ${NAME_COLUMNS.join(', ')} FROM ${KEYS}) r JOIN idmap m ON ${TUPLE_JOIN}
 )
-SELECT *, max(bit) OVER (PARTITION BY ident) >= 64 AS wide, ${nameHash('a')} AS nh FROM a`;
+SELECT *, max(bit) OVER (PARTITION BY ident) >= 64 AS wide, ${nameHash('a')} AS nh,
+       dense_rank() OVER (ORDER BY ident)::INTEGER AS iid
+FROM a`;
 }
 
 /** The hash of a name's columns (`NAME_COLUMNS`) in the row `alias`. */
@@ -283,8 +285,9 @@ export function hourlySql(q: SignalQuery, wrappers: boolean, rates: RateRow[], b
   const probe = `status = 'error' AND (error_type IS NULL OR regexp_matches(lower(error_type), ${sqlString(q.probeErrors)}))`;
   return `
 CREATE OR REPLACE TEMP TABLE ${HOURLY} AS
-WITH rates AS (${rateTable(rates)})
-SELECT n.ident, r.h, count(*) AS events, sum(requests)::BIGINT AS requests,
+WITH rates AS (${rateTable(rates)}),
+sums AS (
+SELECT n.iid, r.h, count(*) AS events, sum(requests)::BIGINT AS requests,
        -- Failed calls carry no tokens: token shape looks only at calls that used some.
        coalesce(sum(requests) FILTER (WHERE input_tokens > 0 AND NOT ${agg}), 0)::BIGINT AS treq,
        sum(CASE WHEN ${agg} THEN 0 ELSE input_tokens END)::DOUBLE AS tin,
@@ -296,7 +299,9 @@ SELECT n.ident, r.h, count(*) AS events, sum(requests)::BIGINT AS requests,
        epoch_ms(min(time)) AS first_t, epoch_ms(max(time)) AS last_t, min_by(id, time) AS first_id
 ${pricedEvents(q, wrappers, `time >= ${ts(historyHour(q))}`)}
 JOIN ${NAMES} n ON ${byHash ? `n.nh = ${nameHash('r')}` : eqAll(NAME_COLUMNS, 'n', 'r')}
-GROUP BY n.ident, r.h`;
+GROUP BY n.iid, r.h)
+-- Grouped by the identity's number (a tenth less than by its text), then named.
+SELECT i.ident, s.* EXCLUDE (iid) FROM sums s JOIN (SELECT DISTINCT iid, ident FROM ${NAMES}) i ON i.iid = s.iid`;
 }
 
 /**
