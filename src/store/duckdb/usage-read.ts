@@ -18,6 +18,7 @@ import {
   type UsageQuery,
 } from '../../core/usage.js';
 import { type SampleFields, sampleOf } from '../rows.js';
+import { CONTEXT_FIELDS } from './context-census.js';
 import { doubleColumn, integerColumn } from './text-bytes.js';
 import { type TupleCensus, tupleValuesSql } from './tuple-census.js';
 import { decisionKeysSql } from './usage-sql.js';
@@ -34,13 +35,7 @@ export interface ChunkDb {
 const TUPLE = ['api_key', 'service', 'agent', 'project'] as const;
 const REST = [
   'tenant',
-  'environment',
-  'provider',
-  'model',
-  'operation',
-  'tool',
-  'data_source',
-  'units',
+  ...CONTEXT_FIELDS,
   'adjusted_count',
   'sample_unit',
   'from_report',
