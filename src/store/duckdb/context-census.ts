@@ -11,6 +11,8 @@
  * the window's (provider, model) pairs, which the grouping's price bands read.
  */
 import type { ModelPair } from '../../core/usage.js';
+import { str } from '../rows.js';
+import { fieldsHashSql, sharedHashesSql } from './hash-key.js';
 import type { ChunkDb } from './usage-read.js';
 
 /** The fields of an event's context, in the order the groups' rest of the key has them. */
@@ -30,33 +32,25 @@ export interface ContextCensus {
   collisions: readonly string[];
 }
 
-/** The hash of the context in the columns named `prefix` + field. */
-export const contextHashSql = (prefix: string) => `hash(${CONTEXT_FIELDS.map((f) => prefix + f).join(', ')})`;
-
-/** The context's values as one list, compared where hashes collide. */
-export const contextValuesSql = (prefix: string) => `[${CONTEXT_FIELDS.map((f) => prefix + f).join(', ')}]`;
-
 /** Counts the contexts of the events that `where` selects into `tally_ctx` (in the caller's transaction). */
 export async function takeContextCensus(
   db: Pick<ChunkDb, 'rows' | 'run'>,
   where: string,
 ): Promise<ContextCensus> {
   await db.run(`CREATE OR REPLACE TEMP TABLE tally_ctx AS
-    SELECT ${contextHashSql('')} AS h, * FROM (
+    SELECT ${fieldsHashSql(CONTEXT_FIELDS, '')} AS h, * FROM (
       SELECT ${CONTEXT_FIELDS.join(', ')}, bool_or(adjusted_count IS NOT NULL) AS sampled
       FROM events WHERE ${where} GROUP BY ALL)`);
-  const shared = await db.rows(`SELECT h::VARCHAR AS h FROM tally_ctx GROUP BY h HAVING count(*) > 1`);
+  const shared = await db.rows(sharedHashesSql('SELECT h FROM tally_ctx'));
   const pairs = await db.rows(
     `SELECT provider, model, bool_or(sampled) AS sampled FROM tally_ctx GROUP BY provider, model`,
   );
   return {
     pairs: pairs.map((r) => ({
-      provider: text(r.provider),
-      model: text(r.model),
+      provider: str(r.provider),
+      model: str(r.model),
       sampled: r.sampled === true,
     })),
     collisions: shared.map((r) => String(r.h)),
   };
 }
-
-const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));

@@ -176,10 +176,10 @@ const BULK_MEMORY_LIMIT = '512MB';
 const SMALL_BULK_MEMORY_LIMIT = '640MB';
 const SMALL_BULK_BYTES = 2 ** 30;
 
-/** The key scan of a JSON lines file: in a worker thread when the file is large enough to be worth one. */
-async function keyScan(path: string): Promise<KeyScan> {
+/** The key scan of a JSON lines file of `size` bytes: in a worker thread when it is large enough to be worth one. */
+function keyScan(path: string, size: number): KeyScan {
   const job = { path, known: ALL_EVENT_FIELDS, kinds: JSON_KINDS };
-  return (await stat(path)).size >= MIN_ASIDE_BYTES ? scanJsonKeysAside(job) : scanJsonKeysHere(job);
+  return size >= MIN_ASIDE_BYTES ? scanJsonKeysAside(job) : scanJsonKeysHere(job);
 }
 
 /** DuckDB's memory cap while `verify` runs (its superseded check groups keys and spills past it). */
@@ -381,12 +381,13 @@ export class DuckDBStore implements Store {
       // DuckDB reads only the columns it is given: every other key, and a text field holding a
       // number, is found by a scan of the file's bytes (in a worker thread for a large file) while
       // the query runs.
-      const scan = format === 'jsonl' ? await keyScan(path) : null;
+      const { size } = await stat(path);
+      const scan = format === 'jsonl' ? keyScan(path, size) : null;
       const keys = scan?.result.catch(
         (e: unknown): KeyScanResult => ({ ok: false, line: 0, reason: `cannot read: ${message(e)}` }),
       );
       try {
-        return await this.bulkInsert(path, format, columns, opts, keys ?? null);
+        return await this.bulkInsert(path, size, format, columns, opts, keys ?? null);
       } finally {
         scan?.stop();
         await keys;
@@ -397,6 +398,7 @@ export class DuckDBStore implements Store {
   /** The bulk insert in one transaction, committed only when the key scan (if any) found every key known. */
   private async bulkInsert(
     path: string,
+    size: number,
     format: CanonicalFormat,
     columns: readonly string[],
     opts: { label: string; now: number },
@@ -406,7 +408,7 @@ export class DuckDBStore implements Store {
     // A file of any size loads in bounded memory: DuckDB spills what does not fit.
     const [row] = await this.rows(`SELECT current_setting('memory_limit') AS v`);
     const limit = `SET memory_limit = ${sqlText(String(row?.v))}`;
-    const small = (await stat(path)).size <= SMALL_BULK_BYTES;
+    const small = size <= SMALL_BULK_BYTES;
     await this.run(`SET memory_limit = '${small ? SMALL_BULK_MEMORY_LIMIT : BULK_MEMORY_LIMIT}'`);
     try {
       return await this.transaction(async () => {
@@ -692,14 +694,14 @@ export class DuckDBStore implements Store {
     each: (g: UsageGroup) => void,
     memo: WalkMemo | null = null,
   ): Promise<void> {
-    const context = await takeContextCensus(db, windowOf(q));
-    const varying = varyingPairs(q, context.pairs);
     const { walk, wrappers } = usageSetupParts(q);
     if (memo) await memo.resolve(db, walk, census);
     else for (const sql of walk) await db.run(sql);
     for (const sql of wrappers) await db.run(sql);
     const owners = q.wanted ? await wantedOwners(db, q, census, q.wanted) : null;
     if (owners?.length === 0) return;
+    const context = await takeContextCensus(db, windowOf(q));
+    const varying = varyingPairs(q, context.pairs);
     await readGroups(db, usageGroupsSql(q, census, context, varying, owners), each, q.byDay);
   }
 

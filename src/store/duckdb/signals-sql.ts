@@ -25,6 +25,7 @@ import type {
 } from '../../core/signals/facts.js';
 import type { SelectorTuple } from '../../core/usage.js';
 import { type Row, sqlString, str, tupleOf } from '../rows.js';
+import { fieldsHashSql, sharedHashesSql } from './hash-key.js';
 import { matchSql } from './replay-sql.js';
 import { eventsWithWrappers, jsonRowsSql, wrapperSetupSql } from './usage-sql.js';
 
@@ -259,7 +260,7 @@ FROM a`;
 }
 
 /** The hash of a name's columns (`NAME_COLUMNS`) in the row `alias`. */
-const nameHash = (alias: string) => `hash(${NAME_COLUMNS.map((c) => `${alias}.${c}`).join(', ')})`;
+const nameHash = (alias: string) => fieldsHashSql(NAME_COLUMNS, `${alias}.`);
 
 /**
  * Whether two of the keys' names share a hash. The hourly sums join the
@@ -268,9 +269,9 @@ const nameHash = (alias: string) => `hash(${NAME_COLUMNS.map((c) => `${alias}.${
  * sums those after the history's start), so its hash then finds its own
  * name or none.
  */
-export const sharedNameHashSql = `SELECT count(*) AS n FROM (
-  SELECT ${nameHash('k')} AS h FROM (SELECT DISTINCT ${NAME_COLUMNS.join(', ')} FROM ${KEYS}) k
-  GROUP BY h HAVING count(*) > 1)`;
+export const sharedNameHashSql = `SELECT count(*) AS n FROM (${sharedHashesSql(
+  `SELECT ${nameHash('k')} AS h FROM (SELECT DISTINCT ${NAME_COLUMNS.join(', ')} FROM ${KEYS}) k`,
+)})`;
 
 /**
  * Hourly sums per identity over [historyStart, end), straight from the

@@ -9,6 +9,7 @@
  */
 import type { SelectorTuple } from '../../core/usage.js';
 import { tupleOf } from '../rows.js';
+import { fieldsHashSql, sharedHashesSql } from './hash-key.js';
 import type { ChunkDb } from './usage-read.js';
 
 /** What a census found: the tuples, and the hashes shared by two or more of them (decimal text). */
@@ -17,13 +18,11 @@ export interface TupleCensus {
   collisions: readonly string[];
 }
 
-const FIELDS = ['api_key', 'service', 'agent', 'project'] as const;
+/** The fields of a selector tuple, in the order its hash and values take them. */
+export const TUPLE_FIELDS = ['api_key', 'service', 'agent', 'project'] as const;
 
 /** The hash of the tuple in the columns named `prefix` + field. */
-export const tupleHashSql = (prefix: string) => `hash(${FIELDS.map((f) => prefix + f).join(', ')})`;
-
-/** The tuple's values as one list, compared where hashes collide. */
-export const tupleValuesSql = (prefix: string) => `[${FIELDS.map((f) => prefix + f).join(', ')}]`;
+export const tupleHashSql = (prefix: string) => fieldsHashSql(TUPLE_FIELDS, prefix);
 
 /** Counts the tuples into `tally_census` (in the caller's transaction), with the hashes they share. */
 export async function takeCensus(db: Pick<ChunkDb, 'rows' | 'run'>): Promise<TupleCensus> {
@@ -31,7 +30,7 @@ export async function takeCensus(db: Pick<ChunkDb, 'rows' | 'run'>): Promise<Tup
     SELECT ${tupleHashSql('')} AS h, * FROM (
       SELECT DISTINCT api_key, service, agent, project FROM events
       UNION SELECT DISTINCT api_key, service, agent, project FROM spans)`);
-  const shared = await db.rows(`SELECT h::VARCHAR AS h FROM tally_census GROUP BY h HAVING count(*) > 1`);
-  const tuples = await db.rows(`SELECT ${FIELDS.join(', ')} FROM tally_census`);
+  const shared = await db.rows(sharedHashesSql('SELECT h FROM tally_census'));
+  const tuples = await db.rows(`SELECT ${TUPLE_FIELDS.join(', ')} FROM tally_census`);
   return { tuples: tuples.map((r) => tupleOf(r)), collisions: shared.map((r) => String(r.h)) };
 }

@@ -19,8 +19,9 @@ import {
 } from '../../core/usage.js';
 import { type SampleFields, sampleOf } from '../rows.js';
 import { CONTEXT_FIELDS } from './context-census.js';
+import { hashKeyMatchSql } from './hash-key.js';
 import { doubleColumn, integerColumn } from './text-bytes.js';
-import { type TupleCensus, tupleValuesSql } from './tuple-census.js';
+import { TUPLE_FIELDS, type TupleCensus } from './tuple-census.js';
 import { decisionKeysSql } from './usage-sql.js';
 
 type Row = Record<string, unknown>;
@@ -32,7 +33,6 @@ export interface ChunkDb {
   chunks(sql: string, each: (chunk: DuckDBDataChunk) => void): Promise<void>;
 }
 
-const TUPLE = ['api_key', 'service', 'agent', 'project'] as const;
 const REST = [
   'tenant',
   ...CONTEXT_FIELDS,
@@ -77,13 +77,12 @@ const joinOn = (alias: string, columns: readonly string[]) =>
  */
 function tupleDictSql(table: string, name: 'own' | 'payer', by: readonly string[], prefix: string): string {
   const key = [...by, `${name}_h`, `${name}_x`];
-  const values = TUPLE.map((f) => `c.${f} AS ${prefix}${f}`).join(', ');
+  const values = TUPLE_FIELDS.map((f) => `c.${f} AS ${prefix}${f}`).join(', ');
   return `CREATE OR REPLACE TEMP TABLE ${table} AS
-   SELECT (row_number() OVER (ORDER BY ${[...by.map((c) => `g.${c}`), ...TUPLE.map((f) => `c.${f}`)].join(', ')}) - 1)::INTEGER AS id,
+   SELECT (row_number() OVER (ORDER BY ${[...by.map((c) => `g.${c}`), ...TUPLE_FIELDS.map((f) => `c.${f}`)].join(', ')}) - 1)::INTEGER AS id,
           ${key.map((c) => `g.${c}`).join(', ')}, ${values}, c.h AS found
    FROM (SELECT DISTINCT ${key.join(', ')} FROM tally_groups) g
-   LEFT JOIN tally_census c ON c.h = g.${name}_h
-     AND (g.${name}_x IS NULL OR g.${name}_x IS NOT DISTINCT FROM ${tupleValuesSql('c.')})`;
+   LEFT JOIN tally_census c ON ${hashKeyMatchSql(TUPLE_FIELDS, 'c', 'g', name)}`;
 }
 
 /**

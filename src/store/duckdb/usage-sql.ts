@@ -27,8 +27,9 @@ import { TOKEN_COLUMNS } from '../../core/ai-work.js';
 import { AGGREGATE_OPERATIONS, RICH_COUNT_FIELDS } from '../../core/event.js';
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
 import { sampleColumns, sqlString } from '../rows.js';
-import { CONTEXT_FIELDS, type ContextCensus, contextHashSql, contextValuesSql } from './context-census.js';
-import { type TupleCensus, tupleHashSql, tupleValuesSql } from './tuple-census.js';
+import { CONTEXT_FIELDS, type ContextCensus } from './context-census.js';
+import { hashKeyMatchSql, hashKeySql } from './hash-key.js';
+import { TUPLE_FIELDS, type TupleCensus } from './tuple-census.js';
 
 /** Whether an event row carries tokens (core/ai-work.ts `carriesTokens`). */
 export const CARRIES_TOKENS = `(${TOKEN_COLUMNS.map((c) => `${c} > 0`).join(' OR ')})`;
@@ -244,7 +245,7 @@ export function usageGroupsSql(
 SELECT g.* EXCLUDE (ctx_h, ctx_x), ${CONTEXT_FIELDS.map((f) => `c.${f}`).join(', ')}
 FROM (
 SELECT ${decidedBy(census)},
-       ${contextKeySql(context)}, w.wrapper,
+       ${hashKeySql(CONTEXT_FIELDS, 'w.', 'ctx', context.collisions)}, w.wrapper,
        ${q.byDay ? "epoch_ms(date_trunc('day', w.time))" : 'NULL::BIGINT'} AS day,
        ${segmentSql(q)} AS segment,
        ${pairBand(varying.tiered, tier)} AS tier,
@@ -257,20 +258,7 @@ SELECT ${decidedBy(census)},
        count(*) FILTER (WHERE w.status = 'error') AS errors
 FROM (${resolvedEvents(windowOf(q), owners)}) w
 GROUP BY ALL) g
-JOIN tally_ctx c ON c.h = g.ctx_h AND (g.ctx_x IS NULL OR g.ctx_x IS NOT DISTINCT FROM ${contextValuesSql('c.')})`;
-}
-
-/**
- * An event's context in a group's key: `ctx_h`, its hash, and `ctx_x`, its
- * values where the census found that hash shared by two contexts (NULL elsewhere).
- */
-function contextKeySql(context: ContextCensus): string {
-  const h = contextHashSql('w.');
-  const x =
-    context.collisions.length === 0
-      ? 'NULL::VARCHAR[]'
-      : `CASE WHEN ${h} IN (${context.collisions.map((c) => `${BigInt(c)}::UBIGINT`).join(', ')}) THEN ${contextValuesSql('w.')} END`;
-  return `${h} AS ctx_h, ${x} AS ctx_x`;
+JOIN tally_ctx c ON ${hashKeyMatchSql(CONTEXT_FIELDS, 'c', 'g', 'ctx')}`;
 }
 
 /**
@@ -305,20 +293,9 @@ const decidedBy = (census: TupleCensus) => `${tupleKeySql('w.', 'own', census)},
        CASE WHEN coalesce(w.payer_found, false) THEN 'invoker' ELSE 'self' END AS rollup,
        coalesce(w.tenant, w.tenant_found) AS tenant`;
 
-/**
- * A selector tuple in a group's key: `<name>_h`, its hash, and `<name>_x`,
- * its values where the census found its hash shared by two tuples (NULL
- * elsewhere). Listing a hash that no two tuples share would change nothing
- * but the speed.
- */
-export function tupleKeySql(prefix: string, name: string, census: TupleCensus): string {
-  const h = tupleHashSql(prefix);
-  const x =
-    census.collisions.length === 0
-      ? 'NULL::VARCHAR[]'
-      : `CASE WHEN ${h} IN (${census.collisions.map((c) => `${BigInt(c)}::UBIGINT`).join(', ')}) THEN ${tupleValuesSql(prefix)} END`;
-  return `${h} AS ${name}_h, ${x} AS ${name}_x`;
-}
+/** A selector tuple in a group's key (`hashKeySql`), its values there where the census found its hash shared. */
+const tupleKeySql = (prefix: string, name: string, census: TupleCensus) =>
+  hashKeySql(TUPLE_FIELDS, prefix, name, census.collisions);
 
 /**
  * The exact sum of a count: counts are whole numbers, never negative, so a
