@@ -68,6 +68,8 @@ export class GroupWriter implements EventWriter {
 
   /** Stores the events (and the trace links of spans that are not AI work) in the next group commit. */
   write(label: string, events: UsageEvent[], links: TraceLink[] = []): Promise<Committed> {
+    // Written ahead while the commit under way runs, so that the request's own commit holds less.
+    this.store.prepareIngest?.(events);
     return new Promise<Committed>((resolve, reject) => {
       this.queue.push({ label, events, links, resolve, reject });
       if (!this.flushing) void this.flush();

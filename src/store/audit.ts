@@ -503,6 +503,11 @@ export function batchWindows<T extends { n: number }>(batches: readonly T[], max
  * each row's hash is kept as 32 bytes until `finish` sorts the buckets, so
  * memory is 32 bytes a row of the batches being hashed.
  */
+/** A row's hash from its text (a string, or its UTF-8 bytes): 32 bytes in a one-byte (Latin-1) string. */
+export function rowDigest(text: string | Uint8Array): string {
+  return sha256(text, 'binary');
+}
+
 export class RowTextHasher {
   private readonly batches = new Map<number, BatchBuckets>();
   private rows = 0;
@@ -518,7 +523,7 @@ export class RowTextHasher {
 
   /** A row's text, as a string or as its UTF-8 bytes. */
   add(seq: number, text: string | Uint8Array): void {
-    this.batch(seq)?.add(sha256(text, 'binary'));
+    this.batch(seq)?.add(rowDigest(text));
   }
 
   /** A row whose text is not known: the hasher lets every digest go and takes no more (`complete` is false). */
@@ -527,8 +532,8 @@ export class RowTextHasher {
     this.batches.clear();
   }
 
-  /** A row's hash computed elsewhere (the database's), as the first 32 bytes of `digest`. */
-  addDigest(seq: number, digest: Uint8Array): void {
+  /** A row's hash computed elsewhere (`rowDigest`, or the database's as the first 32 bytes of an array). */
+  addDigest(seq: number, digest: string | Uint8Array): void {
     this.batch(seq)?.add(digest);
   }
 

@@ -176,6 +176,12 @@ export interface Store {
     chunks: AsyncIterable<UsageEvent[] | IngestChunk> | Iterable<UsageEvent[] | IngestChunk>,
   ): Promise<IngestResult>;
   /**
+   * Optional: does part of `ingest`'s work for a chunk of events before the call (a server's
+   * request, while the commit before it is under way). The same events array, passed to `ingest`
+   * afterwards, is stored exactly as if this had not been called. Returns whether it did any.
+   */
+  prepareIngest?(events: readonly UsageEvent[]): boolean;
+  /**
    * Optional bulk path for canonical `jsonl`/`csv` files: the database parses
    * and validates the file itself. Same contract as `ingest`; when any record
    * is invalid nothing is stored and a TallyError `invalid_input` is thrown

@@ -80,4 +80,28 @@ describe('GroupWriter', () => {
     expect(await store.counters()).toMatchObject({ events: 2, batches: 2 });
     expect(await store.verify()).toMatchObject({ ok: true });
   });
+
+  // Once a commit has read the log's columns, each request's rows are written as it is queued.
+  it('writes the rows of requests ahead of their commit, and a request the store refuses still fails alone', async () => {
+    await writer.write('events:http', [event('a')]);
+    const ahead = [event('b'), event('c', { tenant: 'acme' })];
+    expect(store.prepareIngest([event('z')])).toBe(true);
+    const [stored, refused, after] = await Promise.allSettled([
+      writer.write('events:http', ahead),
+      writer.write('events:http', [event('d'), event('e', { input_tokens: 1.5 })]),
+      writer.write('events:http', [event('f'), event('a')]),
+    ]);
+    expect(stored).toMatchObject({ status: 'fulfilled', value: { batch: 2, stored: 2 } });
+    expect(refused).toMatchObject({
+      status: 'rejected',
+      reason: { message: expect.stringMatching(/1.5 cannot be converted/) },
+    });
+    expect(after).toEqual({
+      status: 'fulfilled',
+      value: { batch: 3, stored: 1, duplicates: 1, superseded: 0, requests: 1 },
+    });
+    expect(await store.counters()).toMatchObject({ events: 4, duplicates: 1, batches: 3 });
+    expect(await store.verify()).toMatchObject({ ok: true });
+    expect(await store.eventsById('c', null)).toMatchObject([{ tenant: 'acme' }]);
+  });
 });

@@ -6,7 +6,13 @@ import {
   DuckDBTimestampValue,
 } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChunkRows, type RowSink } from '../../src/store/duckdb/chunk-rows.js';
+import {
+  appenderTypes,
+  appendHeld,
+  ChunkRows,
+  HeldRows,
+  type RowSink,
+} from '../../src/store/duckdb/chunk-rows.js';
 
 let db: DuckDBInstance;
 let conn: DuckDBConnection;
@@ -65,6 +71,31 @@ describe('ChunkRows', () => {
     ).toBe(0);
     expect(await count('SELECT count(*) FROM by_chunk WHERE n IS NULL')).toBe(Math.ceil(n / 3));
     expect(await count('SELECT count(*) FROM by_chunk WHERE u IS NULL')).toBe(3000);
+  });
+
+  it('holds rows written before there is an appender, and appends them with a column set, as often as asked', async () => {
+    const n = 2_500; // two chunks, the second partial
+    await tableOf('by_value2', (a) => {
+      for (let i = 0; i < n; i++) writeRow(a, i);
+      a.flushSync();
+    });
+    await conn.run(`CREATE OR REPLACE TABLE held ${TABLE}`);
+    const appender = await conn.createAppender('held');
+    const rows = new HeldRows(appenderTypes(appender), n);
+    for (let i = 0; i < n; i++) writeRow(rows, i);
+    const chunks = rows.chunks();
+    expect(chunks.map((c) => c.rowCount)).toEqual([2048, n - 2048]);
+    appendHeld(appender, chunks, 2, 7);
+    appendHeld(appender, chunks, 2, -8);
+    appender.closeSync();
+    const count = async (sql: string) => Number((await conn.runAndReadAll(sql)).getRowsJS()[0]?.[0]);
+    for (const seq of [7, -8]) {
+      const held = `SELECT n, t, s, u FROM held WHERE seq = ${seq}`;
+      const byValue = 'SELECT n, t, s, u FROM by_value2';
+      expect(await count(`SELECT count(*) FROM (${held})`)).toBe(n);
+      expect(await count(`SELECT count(*) FROM (${held} EXCEPT ALL ${byValue})`)).toBe(0);
+      expect(await count(`SELECT count(*) FROM (${byValue} EXCEPT ALL ${held})`)).toBe(0);
+    }
   });
 
   it('refuses a row of the wrong length or a value of the wrong type, and a column it cannot write', async () => {

@@ -127,6 +127,52 @@ describe('DuckDB direct append', () => {
     }
   });
 
+  // A server writes a request's rows while the commit before it runs (prepareIngest); the commit
+  // appends them under its batch number.
+  it('stores rows written ahead of their commit as it stores rows written in it', async () => {
+    const ahead = await DuckDBStore.open(await tempFile());
+    const inCommit = await DuckDBStore.open(await tempFile());
+    try {
+      const first = () => [event('z')];
+      const early = first();
+      expect(ahead.prepareIngest(early)).toBe(false); // before a commit has read the log's columns
+      expect(await ahead.ingest('w', [early])).toEqual(await inCommit.ingest('w', [first()]));
+      const plain = () => [event('p1'), event('p2', { tenant: 'acme', units: { images: 1 } }), event('p3')];
+      const links = [link('f1')];
+      // One list whose texts are all known, one read back (event e), one not written ahead.
+      const [readBack, known, late] = [events(), plain(), [event('q', { adjusted_count: '2' })]];
+      expect(ahead.prepareIngest(readBack)).toBe(true);
+      expect(ahead.prepareIngest(known)).toBe(true);
+      expect(ahead.prepareIngest([])).toBe(false);
+      const group = [{ events: known, links }, readBack, late];
+      expect(await ahead.ingest('x', group)).toEqual(
+        await inCommit.ingest('x', [
+          { events: plain(), links: [link('f1')] },
+          events(),
+          [event('q', { adjusted_count: '2' })],
+        ]),
+      );
+      // Written once, appended twice: a group retried request by request appends the same chunks again.
+      const again = [event('p1', { input_tokens: 9 }), event('r')];
+      expect(ahead.prepareIngest(again)).toBe(true);
+      expect(await ahead.ingest('y', [again])).toEqual(
+        await inCommit.ingest('y', [[event('p1', { input_tokens: 9 }), event('r')]]),
+      );
+      expect(await ahead.ingest('y2', [again])).toEqual(
+        await inCommit.ingest('y2', [[event('p1', { input_tokens: 9 }), event('r')]]),
+      );
+      const chain = async (s: DuckDBStore) => (await s.batches()).map(({ ingestedAt, ...b }) => b);
+      expect(await chain(ahead)).toEqual(await chain(inCommit));
+      expect(await ahead.auditHead()).toBe(await inCommit.auditHead());
+      expect(await ahead.verify()).toMatchObject({ ok: true, batches: 3 }); // y2 stored nothing new
+      for (const id of ['p1', 'p2', 'e', 'r', 'q'])
+        expect(await ahead.eventsById(id, null)).toEqual(await inCommit.eventsById(id, null));
+    } finally {
+      await ahead.close();
+      await inCommit.close();
+    }
+  });
+
   it('stores nothing of a list whose event the log refuses, and chains the next batch on', async () => {
     const store = await DuckDBStore.open(await tempFile());
     try {

@@ -7,7 +7,7 @@
  * way to either.
  */
 import { createRequire } from 'node:module';
-import type { DuckDBAppender, DuckDBTimestampValue, DuckDBType } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBDataChunk, DuckDBTimestampValue, DuckDBType } from '@duckdb/node-api';
 
 const require = createRequire(import.meta.url);
 /** The client, required as the CommonJS package it is (see duckdb-store.ts). */
@@ -46,18 +46,20 @@ export function appenderTypes(appender: DuckDBAppender): DuckDBType[] {
   return Array.from({ length: appender.columnCount }, (_, i) => appender.columnType(i));
 }
 
-export class ChunkRows implements RowSink {
+/**
+ * Rows written into data chunks of the given column types; each chunk, once full (or ended), is
+ * handed to `emit`.
+ */
+abstract class ChunkWriter implements RowSink {
   private readonly columns: Column[];
   /** Rows a chunk holds: fewer than DuckDB's vector for a batch known to be smaller (a request of a few events). */
   private readonly capacity: number;
   private column = 0;
   private rows = 0;
 
-  /** `types`: the appender's (`appenderTypes`), passed by a caller that keeps them; `rows`: how many will come, when known. */
   constructor(
-    readonly appender: DuckDBAppender,
-    private readonly types: readonly DuckDBType[] = appenderTypes(appender),
-    rows = CHUNK_ROWS,
+    protected readonly types: readonly DuckDBType[],
+    rows: number,
   ) {
     this.capacity = Math.max(1, Math.min(CHUNK_ROWS, Math.trunc(rows)));
     this.columns = types.map((t) => {
@@ -98,15 +100,23 @@ export class ChunkRows implements RowSink {
     if (this.column !== this.columns.length)
       throw new Error(`a row of ${this.column} values for ${this.columns.length} columns`);
     this.column = 0;
-    if (++this.rows === this.capacity) this.appendChunk();
+    if (++this.rows === this.capacity) this.endChunk();
   }
 
-  /** Appends the rows not yet appended, then flushes the appender into its table. */
-  flushSync(): void {
+  /** Hands on the rows not yet handed on, as a chunk of their own (none when there are none). */
+  endChunk(): void {
     if (this.column !== 0) throw new Error('a row was begun and not ended');
-    if (this.rows > 0) this.appendChunk();
-    this.appender.flushSync();
+    if (this.rows === 0) return;
+    const n = this.rows;
+    const chunk = duckdb.DuckDBDataChunk.create(this.types, n);
+    this.columns.forEach((c, i) => {
+      writeColumn(capi.data_chunk_get_vector(chunk.chunk, i), c, n);
+    });
+    this.rows = 0;
+    this.emit(chunk);
   }
+
+  protected abstract emit(chunk: DuckDBDataChunk): void;
 
   private next(): Column {
     const c = this.columns[this.column++];
@@ -123,15 +133,69 @@ export class ChunkRows implements RowSink {
       (c.numbers as BigInt64Array)[this.rows] = value as bigint;
     } else (c.numbers as Int32Array)[this.rows] = value as number;
   }
+}
 
-  private appendChunk(): void {
-    const n = this.rows;
-    const chunk = duckdb.DuckDBDataChunk.create(this.types, n);
-    this.columns.forEach((c, i) => {
-      writeColumn(capi.data_chunk_get_vector(chunk.chunk, i), c, n);
-    });
+/** Rows handed to an appender a chunk at a time. */
+export class ChunkRows extends ChunkWriter {
+  /** `types`: the appender's (`appenderTypes`), passed by a caller that keeps them; `rows`: how many will come, when known. */
+  constructor(
+    readonly appender: DuckDBAppender,
+    types: readonly DuckDBType[] = appenderTypes(appender),
+    rows = CHUNK_ROWS,
+  ) {
+    super(types, rows);
+  }
+
+  /** Appends the rows not yet appended, then flushes the appender into its table. */
+  flushSync(): void {
+    this.endChunk();
+    this.appender.flushSync();
+  }
+
+  protected emit(chunk: DuckDBDataChunk): void {
     this.appender.appendDataChunk(chunk);
-    this.rows = 0;
+  }
+}
+
+/**
+ * Rows written into chunks before there is an appender to take them: a server's request is
+ * written while the commit before it is under way, and its chunks are appended (`appendHeld`)
+ * in its own. A column the caller fills in later (the batch number) is written as a placeholder.
+ */
+export class HeldRows extends ChunkWriter {
+  private readonly held: DuckDBDataChunk[] = [];
+
+  /** The chunks of every row written, the last ended. */
+  chunks(): DuckDBDataChunk[] {
+    this.endChunk();
+    return this.held;
+  }
+
+  protected emit(chunk: DuckDBDataChunk): void {
+    this.held.push(chunk);
+  }
+}
+
+/**
+ * Appends chunks held ahead (`HeldRows`), with the INTEGER column at `column` set to `value` in
+ * every row. The appender copies each chunk, so the chunks can be appended again (a group commit
+ * retried one request at a time).
+ */
+export function appendHeld(
+  appender: DuckDBAppender,
+  chunks: readonly DuckDBDataChunk[],
+  column: number,
+  value: number,
+): void {
+  for (const chunk of chunks) {
+    const n = chunk.rowCount;
+    const vector = capi.data_chunk_get_vector(chunk.chunk, column);
+    capi.copy_data_to_vector(vector, 0, new Int32Array(n).fill(value).buffer, 0, n * 4);
+    // Valid in every row, whatever was written there.
+    const words = Math.ceil(n / 64) * 2;
+    capi.vector_ensure_validity_writable(vector);
+    capi.copy_data_to_vector_validity(vector, 0, new Uint32Array(words).fill(0xffffffff).buffer, 0, words * 4);
+    appender.appendDataChunk(chunk);
   }
 }
 

@@ -43,6 +43,7 @@ import {
   RowTextHasher,
   readsBack,
   recordedBatches,
+  rowDigest,
   rowHashesSql,
   rowText,
   rowTextsSql,
@@ -75,7 +76,7 @@ import { collect, MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonical-sql.js';
-import { appenderTypes, ChunkRows, type RowSink } from './chunk-rows.js';
+import { appenderTypes, appendHeld, ChunkRows, HeldRows, type RowSink } from './chunk-rows.js';
 import { takeContextCensus } from './context-census.js';
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import {
@@ -206,6 +207,8 @@ export class DuckDBStore implements Store {
   private readonly appendTypes = new Map<string, readonly DuckDBType[]>();
   /** Whether the log's columns are in `LOG_COLUMNS` order (null: not checked yet). */
   private logOrder: boolean | null = null;
+  /** Requests' rows written ahead of their commit (`prepareIngest`), by their events. */
+  private readonly prepared = new WeakMap<readonly UsageEvent[], PreparedRows>();
   /** Which snapshot may write the walk memo (walk-memo.ts): one at a time, in the file's only store of the process. */
   private readonly memoGate = new MemoGate(() => (OPEN_FILES.get(this.file) ?? 0) === 1);
 
@@ -261,6 +264,24 @@ export class DuckDBStore implements Store {
         return direct === null ? this.ingestStaged(label, chunks) : this.ingestDirect(label, direct);
       }),
     );
+  }
+
+  /**
+   * Writes a request's log rows and row hashes ahead of the commit that will store them (a server
+   * calls it as a request is queued, while the commit before it is under way): `ingest` then
+   * appends them as written, when the events come as one of its chunks and go straight to the log.
+   * Does nothing (returns false) until a commit has read the log's column order and types, and
+   * for events it cannot write: `ingest` then refuses them as it always does.
+   */
+  prepareIngest(events: readonly UsageEvent[]): boolean {
+    const types = this.appendTypes.get('event_log');
+    if (this.logOrder !== true || types === undefined || events.length === 0) return false;
+    try {
+      this.prepared.set(events, prepareRows(types, events));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Stages every record, then inserts the last of each (source, id) into the log. */
@@ -334,12 +355,21 @@ export class DuckDBStore implements Store {
         const appender = await this.conn.createAppender('event_log');
         try {
           const rows = this.chunkRows('event_log', appender, offered);
-          for (const chunk of batch)
-            for (const e of chunk.events) {
-              const text = appendEvent(rows, e, seq);
-              if (text === null) hashed.giveUp();
-              else hashed.add(seq, text);
+          for (const chunk of batch) {
+            const ready = this.prepared.get(chunk.events);
+            if (ready === undefined)
+              for (const e of chunk.events) {
+                const text = appendEvent(rows, e, seq);
+                if (text === null) hashed.giveUp();
+                else hashed.add(seq, text);
+              }
+            else {
+              rows.endChunk();
+              appendHeld(appender, ready.chunks, SEQ_COLUMN, seq);
+              if (ready.digests === null) hashed.giveUp();
+              else for (const d of ready.digests) hashed.addDigest(seq, d);
             }
+          }
           rows.flushSync();
         } finally {
           closeQuietly(appender);
@@ -1299,6 +1329,26 @@ function closeQuietly(a: DuckDBAppender): void {
  * then the fields later migrations added (a staging table has them all, without the batch number).
  */
 const LOG_COLUMNS = [...EVENT_FIELDS, 'batch_seq', ...RICH_FIELDS, ...SAMPLING_FIELDS];
+/** Where the batch number stands among them. */
+const SEQ_COLUMN = LOG_COLUMNS.indexOf('batch_seq');
+
+/** A request's log rows written ahead (`prepareIngest`): its chunks, batch number 0, and its row hashes. */
+interface PreparedRows {
+  chunks: DuckDBDataChunk[];
+  /** Each row's hash (`rowDigest`), null when a row's text is known only as read back. */
+  digests: string[] | null;
+}
+
+function prepareRows(types: readonly DuckDBType[], events: readonly UsageEvent[]): PreparedRows {
+  const rows = new HeldRows(types, events.length);
+  let digests: string[] | null = [];
+  for (const e of events) {
+    const text = appendEvent(rows, e, 0);
+    if (text === null) digests = null;
+    else digests?.push(rowDigest(text));
+  }
+  return { chunks: rows.chunks(), digests };
+}
 
 /**
  * Appends a row in staging order, or, given its batch number, in the log's order; then returns the
