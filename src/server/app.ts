@@ -14,7 +14,7 @@ import { Authenticator, type RateLimit, RateLimiter } from './access.js';
 import { Drilldown } from './drilldown.js';
 import { errorReply, HttpError } from './errors.js';
 import { bytes } from './http.js';
-import { parseTracesHere, type TraceParser } from './ingest.js';
+import { type EventsParser, parseEventsHere, parseTracesHere, type TraceParser } from './ingest.js';
 import { HttpCounters } from './metrics.js';
 import { encodeStatus } from './otlp-proto.js';
 import { closeRoutes } from './routes/commands.js';
@@ -50,6 +50,8 @@ export interface AppDeps {
   queue?: QueuePublisher;
   /** Decodes and maps OTLP traces requests (`tally serve`: a `TracePool`); default in this thread. */
   parseTraces?: TraceParser;
+  /** Parses and maps events bodies (`tally serve`: the same `TracePool`); default in this thread. */
+  parseEvents?: EventsParser;
 }
 
 export interface App {
@@ -82,6 +84,7 @@ function appContext(deps: AppDeps): AppContext {
     writer,
     queue: deps.queue ?? null,
     parseTraces: deps.parseTraces ?? parseTracesHere,
+    parseEvents: deps.parseEvents ?? parseEventsHere,
     committed: (stored) => {
       if (stored > 0) deps.onIngest?.();
     },

@@ -169,14 +169,58 @@ export async function ingestTraces(
 }
 
 /** The records of a JSON (array or object) or NDJSON body, with the number each is reported by. */
-export interface BodyRecords {
+interface BodyRecords {
   records: unknown[];
   /** Line numbers (NDJSON), else null: records are then numbered by their index. */
   lineNos: number[] | null;
   kind: 'line' | 'record';
 }
 
+/** An events request parsed and mapped, before anything is stored: what a parse worker hands back. */
+export interface ParsedEvents {
+  events: UsageEvent[];
+  /** Invalid records or lines: when any, the request is refused with `problems` and nothing is stored. */
+  rejected: number;
+  problems: Problem[];
+}
+
+/** Which mapping an events body takes: canonical events (/v1/events) or LiteLLM's payloads. */
+export type EventsFormat = 'canonical' | 'litellm';
+
+/** Parses and maps an events body (in this thread or in a worker, src/server/trace-pool.ts). */
+export type EventsParser = (
+  format: EventsFormat,
+  contentType: string | null,
+  body: Buffer,
+  now: number,
+) => Promise<ParsedEvents>;
+
 const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/ndjson'];
+
+/**
+ * Parses and maps an events body; all or nothing: any invalid record (or NDJSON line that is not
+ * JSON) makes it a refusal, with up to 100 problems listed, each naming its record and field.
+ * Throws HttpError when the body as a whole is unreadable or too large.
+ */
+export function parseEvents(
+  format: EventsFormat,
+  contentType: string | null,
+  body: Buffer,
+  now: number,
+): ParsedEvents {
+  const records =
+    format === 'canonical'
+      ? bodyRecords(contentType, body, 'events')
+      : bodyRecords(contentType, body, 'LiteLLM payloads', true);
+  if (!('records' in records)) return records;
+  return format === 'canonical'
+    ? mapRecords(records, (rec, where) => canonicalRecordToEvent(rec, where, now))
+    : mapRecords(records, (rec, where) => litellmPayloadToEvent(rec, where, now));
+}
+
+/** `parseEvents` in this thread. */
+export const parseEventsHere: EventsParser = async (format, contentType, body, now) =>
+  parseEvents(format, contentType, body, now);
 
 /**
  * Splits a body into records: `application/json` (an array or one object) or
@@ -184,13 +228,12 @@ const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/
  * JSON value is read as NDJSON (LiteLLM's logger sends NDJSON so labelled).
  * Lines that are not JSON refuse the request (400, counted as rejected).
  */
-export async function bodyRecords(
-  store: Store,
+function bodyRecords(
   contentType: string | null,
   body: Buffer,
   what: string,
   ndjsonAsJson = false,
-): Promise<BodyRecords> {
+): BodyRecords | ParsedEvents {
   const ct = mediaType(contentType);
   const ndjson = NDJSON_TYPES.includes(ct);
   if (ct !== 'application/json' && !ndjson)
@@ -225,10 +268,7 @@ export async function bodyRecords(
       bad.push({ record: i + 1, recordKind: 'line', reason: 'not valid JSON' });
     }
   }
-  if (bad.length > 0) {
-    await store.countRejected(bad.length);
-    throw new InputError(bad);
-  }
+  if (bad.length > 0) return { events: [], rejected: bad.length, problems: bad };
   return { records, lineNos, kind: 'line' };
 }
 
@@ -240,15 +280,11 @@ function isJsonLines(text: string): boolean {
   return first.startsWith('{') && first.endsWith('}');
 }
 
-/**
- * Maps every record; all or nothing: one invalid record refuses the request
- * with up to 100 problems listed, each naming its record and field.
- */
-export async function mapRecords(
-  store: Store,
+/** Maps every record; the invalid ones are counted, and up to 100 listed. */
+function mapRecords(
   body: BodyRecords,
   map: (rec: unknown, where: Where) => UsageEvent | Problem,
-): Promise<UsageEvent[]> {
+): ParsedEvents {
   const events: UsageEvent[] = [];
   const problems: Problem[] = [];
   let invalid = 0;
@@ -257,13 +293,9 @@ export async function mapRecords(
     if (!('reason' in r)) events.push(r);
     else if (++invalid <= MAX_PROBLEMS_SHOWN) problems.push(r);
   });
-  if (invalid > 0) {
-    await store.countRejected(invalid);
-    if (invalid > MAX_PROBLEMS_SHOWN)
-      problems.push({ reason: `… and ${invalid - MAX_PROBLEMS_SHOWN} more invalid records` });
-    throw new InputError(problems);
-  }
-  return events;
+  if (invalid > MAX_PROBLEMS_SHOWN)
+    problems.push({ reason: `… and ${invalid - MAX_PROBLEMS_SHOWN} more invalid records` });
+  return { events: invalid > 0 ? [] : events, rejected: invalid, problems };
 }
 
 const NOTHING: Committed = { batch: null, stored: 0, duplicates: 0, superseded: 0, requests: 1 };
@@ -279,10 +311,9 @@ export async function ingestEvents(
   body: Buffer,
   now: number,
   label = 'events:http',
+  parse: EventsParser = parseEventsHere,
 ): Promise<Committed> {
-  const records = await bodyRecords(store, contentType, body, 'events');
-  const events = await mapRecords(store, records, (rec, where) => canonicalRecordToEvent(rec, where, now));
-  return events.length === 0 ? NOTHING : writer.write(label, events);
+  return commitParsed(store, writer, label, await parse('canonical', contentType, body, now));
 }
 
 /**
@@ -295,8 +326,21 @@ export async function ingestLitellm(
   contentType: string | null,
   body: Buffer,
   now: number,
+  parse: EventsParser = parseEventsHere,
 ): Promise<Committed> {
-  const records = await bodyRecords(store, contentType, body, 'LiteLLM payloads', true);
-  const events = await mapRecords(store, records, (rec, where) => litellmPayloadToEvent(rec, where, now));
-  return events.length === 0 ? NOTHING : writer.write('litellm:http', events);
+  return commitParsed(store, writer, 'litellm:http', await parse('litellm', contentType, body, now));
+}
+
+/** Counts a refused request's records as rejected and refuses it; else stores its events. */
+async function commitParsed(
+  store: Store,
+  writer: EventWriter,
+  label: string,
+  parsed: ParsedEvents,
+): Promise<Committed> {
+  if (parsed.rejected > 0) {
+    await store.countRejected(parsed.rejected);
+    throw new InputError(parsed.problems);
+  }
+  return parsed.events.length === 0 ? NOTHING : writer.write(label, parsed.events);
 }

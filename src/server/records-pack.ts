@@ -11,7 +11,7 @@
  */
 
 import type { TraceLink, UsageEvent } from '../core/event.js';
-import type { ParsedTraces } from './ingest.js';
+import type { ParsedEvents, ParsedTraces } from './ingest.js';
 
 /** A value's kind: absent is never written (the shape lists the keys present). */
 const UNDEFINED = 0;
@@ -226,4 +226,20 @@ export function packTraces(parsed: ParsedTraces): { traces: PackedTraces; buffer
 /** The parsed request a worker packed. */
 export function unpackTraces(p: PackedTraces): ParsedTraces {
   return { ...p, events: unpackRecords<UsageEvent>(p.events), links: unpackRecords<TraceLink>(p.links) };
+}
+
+/** A `ParsedEvents` whose events are packed. */
+export interface PackedEvents extends Omit<ParsedEvents, 'events'> {
+  events: PackedRecords;
+}
+
+/** A parsed events body packed, and the buffers to transfer with it; null when its records cannot be. */
+export function packEvents(parsed: ParsedEvents): { packed: PackedEvents; buffers: ArrayBuffer[] } | null {
+  const events = packRecords(parsed.events);
+  return events === null ? null : { packed: { ...parsed, events }, buffers: packedBuffers(events) };
+}
+
+/** The parsed events body a worker packed. */
+export function unpackEvents(p: PackedEvents): ParsedEvents {
+  return { ...p, events: unpackRecords<UsageEvent>(p.events) };
 }

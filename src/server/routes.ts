@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import type { Principal } from './access.js';
 import type { Limits } from './app.js';
 import type { Drilldown } from './drilldown.js';
-import type { TraceParser } from './ingest.js';
+import type { EventsParser, TraceParser } from './ingest.js';
 import type { HttpCounters } from './metrics.js';
 import type { EventWriter } from './writer.js';
 
@@ -64,6 +64,8 @@ export interface AppContext {
   queue: QueuePublisher | null;
   /** Decodes and maps an OTLP traces request (in this thread or a worker's). */
   parseTraces: TraceParser;
+  /** Parses and maps an events body (in this thread or a worker's). */
+  parseEvents: EventsParser;
   /** Call after an ingest commits: hooks such as budget alerts run when something was stored. */
   committed(stored: number): void;
 }

@@ -1,18 +1,29 @@
 /**
- * Worker threads that decode and map OTLP traces requests, so that the main
- * thread, which appends to the store and answers requests, does not also
- * build each request's object tree (docs/decisions.md, "spans off the main
- * thread"). Each worker runs the same `parseTraces` as the main thread; a
- * body too small to be worth the hand-over is parsed in this thread.
+ * Worker threads that decode and map OTLP traces requests and events bodies
+ * (canonical events, LiteLLM's payloads), so that the main thread, which
+ * appends to the store and answers requests, does not also build each
+ * request's object tree (docs/decisions.md, "spans off the main thread",
+ * "events off the main thread"). Each worker runs the same `parseTraces` and
+ * `parseEvents` as the main thread; a body too small to be worth the
+ * hand-over is parsed in this thread.
  * Workers start on first use, hold the process only while they have work,
  * and a worker that dies fails its requests (a 500) and is replaced.
  */
 import { Worker } from 'node:worker_threads';
 import { TallyError } from '../core/errors.js';
 import { type HttpCode, HttpError } from './errors.js';
-import { type OtlpEncoding, type ParsedTraces, parseTracesHere, type TraceParser } from './ingest.js';
-import { unpackTraces } from './records-pack.js';
-import type { TraceJob, TraceResult } from './trace-worker.js';
+import {
+  type EventsFormat,
+  type EventsParser,
+  type OtlpEncoding,
+  type ParsedEvents,
+  type ParsedTraces,
+  parseEventsHere,
+  parseTracesHere,
+  type TraceParser,
+} from './ingest.js';
+import { unpackEvents, unpackTraces } from './records-pack.js';
+import type { ParseJob, ParseResult } from './trace-worker.js';
 
 /** Bodies smaller than this are parsed in this thread (about a millisecond's work). */
 export const MIN_WORKER_BYTES = 32 * 1024;
@@ -39,7 +50,7 @@ function errorOf(d: ErrorData): Error {
 }
 
 interface Waiting {
-  resolve(p: ParsedTraces): void;
+  resolve(p: ParsedTraces | ParsedEvents): void;
   reject(e: Error): void;
 }
 
@@ -50,7 +61,7 @@ class Slot {
   constructor(script: URL, onGone: (slot: Slot) => void) {
     this.worker = new Worker(script);
     this.worker.unref();
-    this.worker.on('message', (r: TraceResult) => this.settle(r));
+    this.worker.on('message', (r: ParseResult) => this.settle(r));
     const gone = (e: unknown) => {
       onGone(this);
       const err = new Error(`a trace parse worker stopped: ${e instanceof Error ? e.message : String(e)}`);
@@ -61,19 +72,20 @@ class Slot {
     this.worker.on('exit', (code) => gone(`exit code ${code}`));
   }
 
-  post(job: TraceJob, w: Waiting): void {
+  post(job: ParseJob, w: Waiting): void {
     // A worker holds the process only while a request waits for it.
     if (this.pending.size === 0) this.worker.ref();
     this.pending.set(job.id, w);
     this.worker.postMessage(job, [job.body.buffer as ArrayBuffer]);
   }
 
-  private settle(r: TraceResult): void {
+  private settle(r: ParseResult): void {
     const w = this.pending.get(r.id);
     this.pending.delete(r.id);
     if (this.pending.size === 0) this.worker.unref();
     if (w === undefined) return;
     if ('packed' in r) w.resolve(unpackTraces(r.packed));
+    else if ('packedEvents' in r) w.resolve(unpackEvents(r.packedEvents));
     else if ('parsed' in r) w.resolve(r.parsed);
     else w.reject(errorOf(r.error));
   }
@@ -93,7 +105,12 @@ export class TracePool {
   readonly parse: TraceParser = (encoding, body, now) =>
     this.size < 1 || body.length < this.minBytes
       ? parseTracesHere(encoding, body, now)
-      : this.inWorker(encoding, body, now);
+      : (this.inWorker({ kind: 'traces', encoding, now }, body) as Promise<ParsedTraces>);
+
+  readonly parseEvents: EventsParser = (format, contentType, body, now) =>
+    this.size < 1 || body.length < this.minBytes
+      ? parseEventsHere(format, contentType, body, now)
+      : (this.inWorker({ kind: 'events', format, contentType, now }, body) as Promise<ParsedEvents>);
 
   /** Stops the workers; requests still waiting fail. */
   async close(): Promise<void> {
@@ -102,9 +119,14 @@ export class TracePool {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  private inWorker(encoding: OtlpEncoding, body: Buffer, now: number): Promise<ParsedTraces> {
+  private inWorker(
+    what:
+      | { kind: 'traces'; encoding: OtlpEncoding; now: number }
+      | { kind: 'events'; format: EventsFormat; contentType: string | null; now: number },
+    body: Buffer,
+  ): Promise<ParsedTraces | ParsedEvents> {
     // A copy of its own, handed over without another copy; the caller's buffer stays usable.
-    const job: TraceJob = { id: this.seq++, encoding, body: new Uint8Array(body), now };
+    const job: ParseJob = { ...what, id: this.seq++, body: new Uint8Array(body) };
     return new Promise((resolve, reject) => this.slot().post(job, { resolve, reject }));
   }
 

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TallyError } from '../../src/core/errors.js';
 import { fingerprint } from '../../src/core/secrets.js';
 import { HttpError } from '../../src/server/errors.js';
-import { parseTraces } from '../../src/server/ingest.js';
+import { parseEvents, parseTraces } from '../../src/server/ingest.js';
 import { MAX_SPANS_PER_REQUEST } from '../../src/server/otlp-proto.js';
 import { TracePool } from '../../src/server/trace-pool.js';
 import { configDir, freePort, ROOT, startServe } from './child.js';
-import { harness, NOW, TOKENS } from './helpers.js';
+import { harness, NOW, postJson, TOKENS } from './helpers.js';
 import { spansOf } from './spans.js';
 
 const AT = Date.UTC(2026, 9, 10, 12);
@@ -238,5 +238,129 @@ parentPort.on('message', (job) => { if (job.body.byteLength === 3) process.exit(
     }
     expect(await served.exited).toBe(0);
     await rm(config, { recursive: true, force: true });
+  });
+});
+
+/** Canonical events: one with a raw key (fingerprinted), one with richer usage, and `n` plain ones. */
+function canonical(n: number, extra: Record<string, unknown>[] = []): Record<string, unknown>[] {
+  const base = {
+    source: 'gw',
+    time: '2026-10-10T12:00:00Z',
+    provider: 'openai',
+    model: 'gpt-4o',
+    operation: 'chat',
+  };
+  return [
+    { ...base, id: 'k', api_key: 'sk-proj-Abc123Def456Ghi789Jkl', input_tokens: 3 },
+    {
+      ...base,
+      id: 'r',
+      cache_write_tokens: 5,
+      cache_write_1h_tokens: 2,
+      units: { images: 1 },
+      tenant: 'acme',
+    },
+    ...Array.from({ length: n }, (_, i) => ({ ...base, id: `e${i}`, output_tokens: i, service: 'svc' })),
+    ...extra,
+  ];
+}
+
+/** A LiteLLM standard logging payload (its generic API callback's shape). */
+const litellm = (id: string) => ({
+  id,
+  call_type: 'acompletion',
+  model: 'gpt-4o',
+  custom_llm_provider: 'openai',
+  startTime: 1_760_097_600,
+  endTime: 1_760_097_601,
+  prompt_tokens: 12,
+  completion_tokens: 3,
+  response_cost: 0.00015,
+  metadata: { user_api_key_hash: 'a'.repeat(64), user_api_key_team_id: 'team-a' },
+});
+
+describe('an events parse worker', () => {
+  it('gives the events of a canonical, NDJSON or LiteLLM body that this thread gives', async () => {
+    const bodies = [
+      ['canonical', 'application/json', JSON.stringify(canonical(50))],
+      [
+        'canonical',
+        'application/x-ndjson',
+        canonical(5)
+          .map((r) => JSON.stringify(r))
+          .join('\n'),
+      ],
+      ['litellm', 'application/json', JSON.stringify([litellm('a'), litellm('b')])],
+    ] as const;
+    for (const [format, type, text] of bodies) {
+      const body = Buffer.from(text);
+      const here = parseEvents(format, type, body, NOW);
+      const there = await pool.parseEvents(format, type, body, NOW);
+      expect(there).toEqual(here);
+      // Packed for the hand-over and rebuilt: the keys in the same order.
+      expect(JSON.stringify(there)).toBe(JSON.stringify(here));
+      expect(there.rejected).toBe(0);
+      expect(there.events.length).toBeGreaterThan(1);
+      expect(JSON.stringify(there)).not.toContain('sk-proj');
+    }
+    const [parsed] = await Promise.all([
+      pool.parseEvents('canonical', 'application/json', Buffer.from(JSON.stringify(canonical(0))), NOW),
+    ]);
+    expect(parsed.events[0]?.api_key).toBe(fingerprint('sk-proj-Abc123Def456Ghi789Jkl'));
+    expect(parsed.events[1]).toMatchObject({
+      cache_write_1h_tokens: 2,
+      units: { images: 1 },
+      tenant: 'acme',
+    });
+  });
+
+  it('refuses an events body as this thread does: its invalid records, or the same error', async () => {
+    const invalid = canonical(3, [{ id: 'bad', source: 'gw', time: 'yesterday', provider: 'openai' }]);
+    const refusals = [
+      ['canonical', 'application/json', JSON.stringify(invalid)],
+      ['canonical', 'application/x-ndjson', `${JSON.stringify(canonical(0)[0])}\nnot json\n{`],
+    ] as const;
+    for (const [format, type, text] of refusals) {
+      const body = Buffer.from(text);
+      const there = await pool.parseEvents(format, type, body, NOW);
+      expect(there).toEqual(parseEvents(format, type, body, NOW));
+      expect(there.rejected).toBeGreaterThan(0);
+      expect(there.events).toEqual([]);
+      expect(there.problems[0]).toMatchObject({ reason: expect.any(String) });
+    }
+    for (const [type, text] of [
+      ['application/json', '[{"id": '],
+      ['text/plain', '[]'],
+      ['application/json', Buffer.from([0xff, 0xfe]).toString('latin1')],
+    ] as const) {
+      const body = Buffer.from(text, 'latin1');
+      let here: unknown;
+      try {
+        parseEvents('canonical', type, body, NOW);
+      } catch (e) {
+        here = e;
+      }
+      const there = await pool.parseEvents('canonical', type, body, NOW).catch((e: unknown) => e);
+      expect(here).toBeInstanceOf(HttpError);
+      expect(there).toBeInstanceOf(HttpError);
+      expect(there).toMatchObject({ code: (here as HttpError).code, message: (here as HttpError).message });
+    }
+  });
+
+  it('serves POST /v1/events and /v1/litellm through the workers: stored, refused with its problems, counted', async () => {
+    const h = await harness({ deps: { parseEvents: pool.parseEvents } });
+    try {
+      const post = (route: string, body: unknown) => postJson(h, route, TOKENS.ingest, body);
+      const ok = await post('/v1/events', canonical(20));
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ stored: 22, duplicates: 0 });
+      const bad = await post('/v1/events', canonical(2, [{ id: 'x', source: 'gw' }]));
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).problems[0]).toMatchObject({ record: 4 });
+      expect((await post('/v1/litellm', [litellm('a')])).status).toBe(200);
+      expect(await h.store.counters()).toMatchObject({ events: 23, rejected: 1 });
+    } finally {
+      await h.close();
+    }
   });
 });

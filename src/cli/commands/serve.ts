@@ -69,6 +69,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     limits: { bodyBytes: Math.floor(bodyMb * 1024 * 1024), rate: { perSecond: rate, burst: rate * 2 } },
     ...(queue ? { queue: new QueuePublisher(queue, number(values, 'max-in-flight', 512)) } : {}),
     parseTraces: traces.parse,
+    parseEvents: traces.parseEvents,
     onIngest: () => {
       alerts?.poke();
       notices?.poke();

@@ -6,7 +6,7 @@ import { ingestEvents, ingestTraces, otlpEncoding, type TracesReply } from '../i
 import { type AppContext, INGESTERS, type Route } from '../routes.js';
 
 export function ingestRoutes(app: AppContext): Route[] {
-  const { store, writer, limits, now, committed, parseTraces } = app;
+  const { store, writer, limits, now, committed, parseTraces, parseEvents } = app;
   return [
     {
       method: 'POST',
@@ -38,7 +38,8 @@ export function ingestRoutes(app: AppContext): Route[] {
       produces: 'application/json',
       async handle({ req }) {
         const body = await readBody(req, limits.bodyBytes);
-        const result = await ingestEvents(store, writer, req.headers.get('content-type'), body, now());
+        const contentType = req.headers.get('content-type');
+        const result = await ingestEvents(store, writer, contentType, body, now(), undefined, parseEvents);
         committed(result.stored);
         // All or nothing: a request that gets here had no invalid record, and canonical events are all usage.
         return json({ ...result, rejected: 0, ignored: 0 });

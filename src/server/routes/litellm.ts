@@ -6,7 +6,7 @@ import { ingestLitellm } from '../ingest.js';
 import { type AppContext, INGESTERS, type Route } from '../routes.js';
 
 export function litellmRoutes(app: AppContext): Route[] {
-  const { store, writer, limits, now, committed } = app;
+  const { store, writer, limits, now, committed, parseEvents } = app;
   return [
     {
       method: 'POST',
@@ -18,7 +18,8 @@ export function litellmRoutes(app: AppContext): Route[] {
       produces: 'application/json',
       async handle({ req }) {
         const body = await readBody(req, limits.bodyBytes);
-        const result = await ingestLitellm(store, writer, req.headers.get('content-type'), body, now());
+        const contentType = req.headers.get('content-type');
+        const result = await ingestLitellm(store, writer, contentType, body, now(), parseEvents);
         committed(result.stored);
         return json(result);
       },

@@ -66,7 +66,8 @@ export function pullRoutes(app: AppContext): Route[] {
         const until = completeUntilOf(query.get('complete_until'), now());
         const body = await readBody(req, limits.bodyBytes);
         const contentType = req.headers.get('content-type');
-        const result = await ingestEvents(store, writer, contentType, body, now(), pullLabel(key, until));
+        const label = pullLabel(key, until);
+        const result = await ingestEvents(store, writer, contentType, body, now(), label, app.parseEvents);
         committed(result.stored);
         return json({ ...result, rejected: 0, ignored: 0 });
       },

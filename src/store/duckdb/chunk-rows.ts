@@ -194,7 +194,13 @@ export function appendHeld(
     // Valid in every row, whatever was written there.
     const words = Math.ceil(n / 64) * 2;
     capi.vector_ensure_validity_writable(vector);
-    capi.copy_data_to_vector_validity(vector, 0, new Uint32Array(words).fill(0xffffffff).buffer, 0, words * 4);
+    capi.copy_data_to_vector_validity(
+      vector,
+      0,
+      new Uint32Array(words).fill(0xffffffff).buffer,
+      0,
+      words * 4,
+    );
     appender.appendDataChunk(chunk);
   }
 }
