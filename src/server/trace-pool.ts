@@ -6,7 +6,7 @@
  * "events off the main thread"). Each worker runs the same `parseTraces` and
  * `parseEvents` as the main thread; a body too small to be worth the
  * hand-over is parsed in this thread.
- * Workers start on first use, hold the process only while they have work,
+ * Workers start on first use (or all at once, `start`), hold the process only while they have work,
  * and a worker that dies fails its requests (a 500) and is replaced.
  */
 import { Worker } from 'node:worker_threads';
@@ -112,6 +112,19 @@ export class TracePool {
       ? parseEventsHere(format, contentType, body, now)
       : (this.inWorker({ kind: 'events', format, contentType, now }, body) as Promise<ParsedEvents>);
 
+  /** How many workers are running. */
+  get running(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * Starts every worker now rather than at the first large body: a worker takes a hundred
+   * milliseconds or more to load its modules, which the first requests would otherwise wait for.
+   */
+  start(): void {
+    while (this.slots.length < this.size) this.slots.push(this.newSlot());
+  }
+
   /** Stops the workers; requests still waiting fail. */
   async close(): Promise<void> {
     const slots = this.slots;
@@ -135,10 +148,14 @@ export class TracePool {
     let best: Slot | undefined;
     for (const s of this.slots) if (best === undefined || s.pending.size < best.pending.size) best = s;
     if (best !== undefined && (best.pending.size === 0 || this.slots.length >= this.size)) return best;
-    const s = new Slot(this.script, (gone) => {
-      this.slots = this.slots.filter((x) => x !== gone);
-    });
+    const s = this.newSlot();
     this.slots.push(s);
     return s;
+  }
+
+  private newSlot(): Slot {
+    return new Slot(this.script, (gone) => {
+      this.slots = this.slots.filter((x) => x !== gone);
+    });
   }
 }

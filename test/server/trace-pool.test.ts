@@ -198,6 +198,21 @@ parentPort.on('message', (job) => { if (job.body.byteLength === 3) process.exit(
     }
   });
 
+  it('starts its workers up front when asked, each then taking bodies, and stops them', async () => {
+    const started = new TracePool(2, WORKER, 0);
+    expect(started.running).toBe(0);
+    started.start();
+    expect(started.running).toBe(2);
+    const body = Buffer.from(JSON.stringify(canonical(3)));
+    const both = await Promise.all(
+      [1, 2, 3].map(() => started.parseEvents('canonical', 'application/json', body, NOW)),
+    );
+    expect(both.map((p) => p.events.length)).toEqual([5, 5, 5]);
+    expect(started.running).toBe(2);
+    await started.close();
+    expect(started.running).toBe(0);
+  });
+
   it('parses a body below the threshold in this thread', async () => {
     const script = path.join(dir, 'never.mjs');
     await writeFile(

@@ -98,6 +98,47 @@ describe('ChunkRows', () => {
     }
   });
 
+  it('writes a whole number without a BigInt as appendBigInt writes it, in a BIGINT or a TIMESTAMP column', async () => {
+    const values = [0, -0, 1, -1, 2 ** 31, -(2 ** 31) - 1, 2 ** 32, -(2 ** 32), 2 ** 32 + 5, -(2 ** 32) - 5];
+    values.push(
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+      1_760_097_600_123_000,
+      -8_000_000_000_000_000,
+    );
+    for (const name of ['as_bigint', 'as_safe']) {
+      await conn.run(`CREATE OR REPLACE TABLE ${name} (i INTEGER, n BIGINT, t TIMESTAMP)`);
+      const appender = await conn.createAppender(name);
+      const rows = new ChunkRows(appender);
+      values.forEach((v, i) => {
+        rows.appendInteger(i);
+        if (name === 'as_safe') {
+          rows.appendSafeInteger(v);
+          rows.appendSafeInteger(v);
+        } else {
+          rows.appendBigInt(BigInt(v));
+          rows.appendTimestamp(new DuckDBTimestampValue(BigInt(v)));
+        }
+        rows.endRow();
+      });
+      rows.flushSync();
+      appender.closeSync();
+    }
+    const rowsOf = async (t: string) =>
+      (
+        await conn.runAndReadAll(`SELECT i, n::VARCHAR, epoch_us(t)::VARCHAR FROM ${t} ORDER BY i`)
+      ).getRowsJS();
+    expect(await rowsOf('as_safe')).toEqual(await rowsOf('as_bigint'));
+    expect((await rowsOf('as_safe')).map((r) => r[1])).toEqual(values.map((v) => BigInt(v).toString()));
+    const refused = new ChunkRows(await conn.createAppender('as_safe'));
+    refused.appendInteger(1);
+    expect(() => refused.appendSafeInteger(2 ** 53)).toThrow(/not a safe integer/);
+    expect(() => refused.appendSafeInteger(1.5)).toThrow(/not a safe integer/);
+    expect(() => new ChunkRows(refused.appender).appendSafeInteger(1)).toThrow(
+      /int64 value for a int32 column/,
+    );
+  });
+
   it('refuses a row of the wrong length or a value of the wrong type, and a column it cannot write', async () => {
     await conn.run(`CREATE OR REPLACE TABLE narrow (n BIGINT, s VARCHAR)`);
     const rows = new ChunkRows(await conn.createAppender('narrow'));

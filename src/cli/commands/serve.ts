@@ -52,6 +52,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // Every read of the API is bounded in time (SPEC §9): past it the query is interrupted and the reply is a 422.
   const readTimeout = number(values, 'read-timeout', 60);
   const traces = new TracePool(Math.floor(number(values, 'parse-workers', defaultParseWorkers())));
+  traces.start();
 
   const context = await openContext(values, {
     create: true,

@@ -7,6 +7,7 @@
  * way to either.
  */
 import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
 import type { DuckDBAppender, DuckDBDataChunk, DuckDBTimestampValue, DuckDBType } from '@duckdb/node-api';
 
 const require = createRequire(import.meta.url);
@@ -21,6 +22,9 @@ export type RowSink = Pick<
   'appendNull' | 'appendBigInt' | 'appendInteger' | 'appendTimestamp' | 'appendVarchar' | 'endRow'
 >;
 
+/** Where the low 32 bits of a 64-bit number stand in memory (DuckDB reads the machine's order). */
+const LOW = endianness() === 'LE' ? 0 : 1;
+
 /** DuckDB's vector size: a chunk holds at most this many rows. */
 const CHUNK_ROWS = 2048;
 
@@ -28,6 +32,8 @@ const CHUNK_ROWS = 2048;
 interface Column {
   kind: 'int64' | 'int32' | 'string';
   numbers: BigInt64Array | Int32Array | null;
+  /** An int64 column's numbers as 32-bit halves, for whole numbers written without a BigInt. */
+  halves: Int32Array | null;
   strings: (string | null)[] | null;
   /** A bit a row, 32 rows a word (DuckDB's 64-bit validity words, little-endian). */
   nulls: Uint32Array;
@@ -50,7 +56,7 @@ export function appenderTypes(appender: DuckDBAppender): DuckDBType[] {
  * Rows written into data chunks of the given column types; each chunk, once full (or ended), is
  * handed to `emit`.
  */
-abstract class ChunkWriter implements RowSink {
+export abstract class ChunkWriter implements RowSink {
   private readonly columns: Column[];
   /** Rows a chunk holds: fewer than DuckDB's vector for a batch known to be smaller (a request of a few events). */
   private readonly capacity: number;
@@ -82,6 +88,20 @@ abstract class ChunkWriter implements RowSink {
 
   appendTimestamp(value: DuckDBTimestampValue): void {
     this.number(value.micros, 'int64');
+  }
+
+  /**
+   * A whole number within ±2^53 (`Number.isSafeInteger`) into a BIGINT column, or as microseconds
+   * into a TIMESTAMP one: what `appendBigInt(BigInt(value))` writes, without making a BigInt.
+   */
+  appendSafeInteger(value: number): void {
+    const c = this.next();
+    if (c.halves === null) throw new Error(`an int64 value for a ${c.kind} column`);
+    if (!Number.isSafeInteger(value)) throw new Error(`${value} is not a safe integer`);
+    const hi = Math.floor(value / 2 ** 32);
+    const at = 2 * this.rows;
+    c.halves[at + LOW] = value - hi * 2 ** 32;
+    c.halves[at + 1 - LOW] = hi;
   }
 
   appendInteger(value: number): void {
@@ -206,9 +226,11 @@ export function appendHeld(
 }
 
 function emptyColumn(kind: Column['kind'], rows: number): Column {
+  const numbers = numbersOf(kind, rows);
   return {
     kind,
-    numbers: numbersOf(kind, rows),
+    numbers,
+    halves: numbers instanceof BigInt64Array ? new Int32Array(numbers.buffer) : null,
     strings: kind === 'string' ? new Array<string | null>(rows).fill(null) : null,
     nulls: new Uint32Array(Math.ceil(rows / 64) * 2),
     anyNull: false,

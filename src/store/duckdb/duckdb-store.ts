@@ -76,7 +76,14 @@ import { collect, MAX_SOURCES_PER_ID } from '../store.js';
 import { traceSpansSql } from '../window-sql.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { type CanonicalFormat, canonicalSelectSql, JSON_KINDS } from './canonical-sql.js';
-import { appenderTypes, appendHeld, ChunkRows, HeldRows, type RowSink } from './chunk-rows.js';
+import {
+  appenderTypes,
+  appendHeld,
+  ChunkRows,
+  type ChunkWriter,
+  HeldRows,
+  type RowSink,
+} from './chunk-rows.js';
 import { takeContextCensus } from './context-census.js';
 import { eventsByIdSql, eventsPageSql, TENANT_PAGE_TABLES, tenantPageSql } from './drilldown-sql.js';
 import {
@@ -1354,47 +1361,61 @@ function prepareRows(types: readonly DuckDBType[], events: readonly UsageEvent[]
  * Appends a row in staging order, or, given its batch number, in the log's order; then returns the
  * row's audit text (`rowText`), or null when staging or when a string might not read back as given.
  */
-function appendEvent(a: RowSink, e: UsageEvent, seq?: number): string | null {
-  const base: (string | bigint | null)[] = [];
+function appendEvent(a: ChunkWriter, e: UsageEvent, seq?: number): string | null {
+  const base: (string | null)[] = [];
   for (const f of EVENT_FIELDS) base.push(appendValue(a, f, e[f]));
   if (seq !== undefined) a.appendInteger(seq);
-  const counts = RICH_COUNT_FIELDS.map((f) => BigInt(e[f] ?? 0));
-  for (const n of counts) a.appendBigInt(n);
+  const rich: (string | null)[] = [];
+  for (const f of RICH_COUNT_FIELDS) rich.push(appendCount(a, e[f] ?? 0));
   const units = unitsText(e.units);
   const adjusted = e.adjusted_count ? e.adjusted_count : null;
   appendText(a, units);
   appendText(a, adjusted);
   a.endRow();
   if (seq === undefined) return null;
-  const text = rowText(base.map(asText), [...counts.map(String), units], adjusted);
+  rich.push(units);
+  const text = rowText(base, rich, adjusted);
   return readsBack(text) ? text : null;
 }
 
-/** Appends one canonical field's value; returns what was stored (a string as stored, a count or time as bigint). */
-function appendValue(a: RowSink, f: (typeof EVENT_FIELDS)[number], v: string | number | null) {
+/** Appends one canonical field's value; returns its text as stored (a count or time in decimal). */
+function appendValue(a: ChunkWriter, f: (typeof EVENT_FIELDS)[number], v: string | number | null) {
   if (v === null) {
     a.appendNull();
     return null;
   }
-  if (typeof v === 'number') {
-    const n = BigInt(v);
-    if (f === 'time') a.appendTimestamp(new duckdb.DuckDBTimestampValue(n * 1000n));
-    else a.appendBigInt(n);
-    return n;
-  }
+  if (typeof v === 'number') return f === 'time' ? appendTime(a, v) : appendCount(a, v);
   // The parsers fingerprint secrets already; the store makes sure none slips through.
   const text = storedText(f, v);
   a.appendVarchar(text);
   return text;
 }
 
-function appendText(a: RowSink, t: string | null): void {
-  if (t === null) a.appendNull();
-  else a.appendVarchar(t);
+/** Appends a count; returns it in decimal. A number that is not whole is refused (BigInt's RangeError). */
+function appendCount(a: ChunkWriter, v: number): string {
+  if (Number.isSafeInteger(v)) {
+    a.appendSafeInteger(v);
+    return String(v);
+  }
+  const n = BigInt(v);
+  a.appendBigInt(n);
+  return n.toString();
 }
 
-function asText(v: string | bigint | null): string | null {
-  return typeof v === 'bigint' ? v.toString() : v;
+/** Appends a time given in epoch milliseconds; returns them in decimal. */
+function appendTime(a: ChunkWriter, ms: number): string {
+  if (Number.isSafeInteger(ms * 1000)) {
+    a.appendSafeInteger(ms * 1000);
+    return String(ms);
+  }
+  const n = BigInt(ms);
+  a.appendTimestamp(new duckdb.DuckDBTimestampValue(n * 1000n));
+  return n.toString();
+}
+
+function appendText(a: ChunkWriter, t: string | null): void {
+  if (t === null) a.appendNull();
+  else a.appendVarchar(t);
 }
 
 /**
