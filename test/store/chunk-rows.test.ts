@@ -139,6 +139,42 @@ describe('ChunkRows', () => {
     );
   });
 
+  it('stores short strings written into their entries as the appender stores them', async () => {
+    const strings = [
+      '',
+      'a',
+      'abcdefghijkl',
+      'abcdefghijklm',
+      'a\u0000b',
+      'é',
+      'x😀',
+      '\u007f~',
+      ' 12 ',
+      'sk-x',
+    ];
+    const n = 3 * strings.length;
+    await conn.run(`CREATE OR REPLACE TABLE short_by_value (i INTEGER, s VARCHAR)`);
+    await conn.run(`CREATE OR REPLACE TABLE short_by_chunk (i INTEGER, s VARCHAR)`);
+    const byValue = await conn.createAppender('short_by_value');
+    const byChunk = await conn.createAppender('short_by_chunk');
+    const rows = new ChunkRows(byChunk);
+    for (let i = 0; i < n; i++)
+      for (const a of [byValue, rows]) {
+        a.appendInteger(i);
+        if (i % 7 === 6) a.appendNull();
+        else a.appendVarchar(strings[i % strings.length] as string);
+        a.endRow();
+      }
+    byValue.flushSync();
+    rows.flushSync();
+    byValue.closeSync();
+    byChunk.closeSync();
+    const read = async (t: string) =>
+      (await conn.runAndReadAll(`SELECT i, s, octet_length(encode(s)) FROM ${t} ORDER BY i`)).getRowsJS();
+    expect(await read('short_by_chunk')).toEqual(await read('short_by_value'));
+    expect((await read('short_by_chunk')).slice(0, 4).map((r) => r[1])).toEqual(strings.slice(0, 4));
+  });
+
   it('refuses a row of the wrong length or a value of the wrong type, and a column it cannot write', async () => {
     await conn.run(`CREATE OR REPLACE TABLE narrow (n BIGINT, s VARCHAR)`);
     const rows = new ChunkRows(await conn.createAppender('narrow'));

@@ -225,6 +225,40 @@ export function appendHeld(
   }
 }
 
+/**
+ * Writes a column's strings into its vector. DuckDB keeps a string of at most 12 bytes inside its
+ * 16-byte entry (length, then the bytes, zero-padded: the C API's `duckdb_string_t`), so the
+ * entries of short ASCII strings are written in JavaScript and copied in at once; every other
+ * string (longer, not ASCII, holding a NUL) is then assigned alone, as all were before.
+ */
+function writeStrings(
+  vector: ReturnType<typeof capi.data_chunk_get_vector>,
+  strings: readonly (string | null)[],
+  n: number,
+): void {
+  const entries = new Uint8Array(16 * n);
+  const alone: number[] = [];
+  for (let row = 0; row < n; row++) {
+    const s = strings[row];
+    if (s === null || s === undefined) continue;
+    if (!(s.length <= 12 && inlineAscii(entries, 16 * row, s))) alone.push(row);
+  }
+  capi.copy_data_to_vector(vector, 0, entries.buffer, 0, entries.length);
+  for (const row of alone) capi.vector_assign_string_element(vector, row, strings[row] as string);
+}
+
+/** Writes `s` as an inlined entry at `at` when all its characters are ASCII other than NUL. */
+function inlineAscii(entries: Uint8Array, at: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code === 0 || code > 127) return false;
+    entries[at + 4 + i] = code;
+  }
+  // The length, a 32-bit number in the machine's order (at most 12: one byte).
+  entries[at + (LOW === 0 ? 0 : 3)] = s.length;
+  return true;
+}
+
 function emptyColumn(kind: Column['kind'], rows: number): Column {
   const numbers = numbersOf(kind, rows);
   return {
@@ -247,11 +281,7 @@ function numbersOf(kind: Column['kind'], rows: number): Column['numbers'] {
 function writeColumn(vector: ReturnType<typeof capi.data_chunk_get_vector>, c: Column, n: number): void {
   if (c.numbers !== null)
     capi.copy_data_to_vector(vector, 0, c.numbers.buffer as ArrayBuffer, 0, n * c.numbers.BYTES_PER_ELEMENT);
-  if (c.strings !== null)
-    for (let row = 0; row < n; row++) {
-      const s = c.strings[row];
-      if (s !== null && s !== undefined) capi.vector_assign_string_element(vector, row, s);
-    }
+  if (c.strings !== null) writeStrings(vector, c.strings, n);
   if (!c.anyNull) return;
   // DuckDB's validity has a set bit for a valid row; whole 64-bit words are copied.
   const words = Math.ceil(n / 64) * 2;
