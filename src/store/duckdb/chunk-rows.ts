@@ -1,10 +1,11 @@
 /**
  * Rows handed to a DuckDB appender a data chunk at a time. The appender's own
  * methods cross into DuckDB once a value, nulls and numbers included; here a
- * column's numbers go over in one copy and its nulls in one bitmask, and only
- * a string still crosses alone (docs/decisions.md: the server's appends).
+ * column's numbers go over in one copy, its nulls in one bitmask and its short
+ * ASCII strings in one copy of their entries, and only a longer or non-ASCII
+ * string still crosses alone (docs/decisions.md: the server's appends).
  * `ChunkRows` has the appender's methods, so that a row is written the same
- * way to either.
+ * way to either; `HeldRows` keeps the chunks for an appender to take later.
  */
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
