@@ -208,15 +208,23 @@ export function parseEvents(
   body: Buffer,
   now: number,
 ): ParsedEvents {
-  const records =
-    format === 'canonical'
-      ? bodyRecords(contentType, body, 'events')
-      : bodyRecords(contentType, body, 'LiteLLM payloads', true);
-  if (!('records' in records)) return records;
-  return format === 'canonical'
-    ? mapRecords(records, (rec, where) => canonicalRecordToEvent(rec, where, now))
-    : mapRecords(records, (rec, where) => litellmPayloadToEvent(rec, where, now));
+  const { what, ndjsonAsJson, map } = EVENTS_FORMATS[format];
+  const records = bodyRecords(contentType, body, what, ndjsonAsJson);
+  return 'records' in records ? mapRecords(records, (rec, where) => map(rec, where, now)) : records;
 }
+
+/** How each events format is read: its name in errors, whether JSON may be NDJSON, its mapping. */
+const EVENTS_FORMATS: Record<
+  EventsFormat,
+  {
+    what: string;
+    ndjsonAsJson: boolean;
+    map: (rec: unknown, where: Where, now: number) => UsageEvent | Problem;
+  }
+> = {
+  canonical: { what: 'events', ndjsonAsJson: false, map: canonicalRecordToEvent },
+  litellm: { what: 'LiteLLM payloads', ndjsonAsJson: true, map: litellmPayloadToEvent },
+};
 
 /** `parseEvents` in this thread. */
 export const parseEventsHere: EventsParser = async (format, contentType, body, now) =>
@@ -310,8 +318,8 @@ export async function ingestEvents(
   contentType: string | null,
   body: Buffer,
   now: number,
-  label = 'events:http',
   parse: EventsParser = parseEventsHere,
+  label = 'events:http',
 ): Promise<Committed> {
   return commitParsed(store, writer, label, await parse('canonical', contentType, body, now));
 }

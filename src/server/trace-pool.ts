@@ -13,9 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { TallyError } from '../core/errors.js';
 import { type HttpCode, HttpError } from './errors.js';
 import {
-  type EventsFormat,
   type EventsParser,
-  type OtlpEncoding,
   type ParsedEvents,
   type ParsedTraces,
   parseEventsHere,
@@ -23,7 +21,7 @@ import {
   type TraceParser,
 } from './ingest.js';
 import { unpackEvents, unpackTraces } from './records-pack.js';
-import type { ParseJob, ParseResult } from './trace-worker.js';
+import type { ParseJob, ParseResult, ParseWork } from './trace-worker.js';
 
 /** Bodies smaller than this are parsed in this thread (about a millisecond's work). */
 export const MIN_WORKER_BYTES = 32 * 1024;
@@ -132,12 +130,7 @@ export class TracePool {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  private inWorker(
-    what:
-      | { kind: 'traces'; encoding: OtlpEncoding; now: number }
-      | { kind: 'events'; format: EventsFormat; contentType: string | null; now: number },
-    body: Buffer,
-  ): Promise<ParsedTraces | ParsedEvents> {
+  private inWorker(what: ParseWork, body: Buffer): Promise<ParsedTraces | ParsedEvents> {
     // A copy of its own, handed over without another copy; the caller's buffer stays usable.
     const job: ParseJob = { ...what, id: this.seq++, body: new Uint8Array(body) };
     return new Promise((resolve, reject) => this.slot().post(job, { resolve, reject }));

@@ -16,10 +16,12 @@ import {
 import { type PackedEvents, type PackedTraces, packEvents, packTraces } from './records-pack.js';
 import { type ErrorData, errorData } from './trace-pool.js';
 
-export type ParseJob = { id: number; body: Uint8Array; now: number } & (
-  | { kind: 'traces'; encoding: OtlpEncoding }
-  | { kind: 'events'; format: EventsFormat; contentType: string | null }
-);
+/** What a body is to be parsed as. */
+export type ParseWork =
+  | { kind: 'traces'; encoding: OtlpEncoding; now: number }
+  | { kind: 'events'; format: EventsFormat; contentType: string | null; now: number };
+
+export type ParseJob = ParseWork & { id: number; body: Uint8Array };
 
 export type ParseResult =
   | { id: number; parsed: ParsedTraces | ParsedEvents }

@@ -496,6 +496,11 @@ export function batchWindows<T extends { n: number }>(batches: readonly T[], max
   return out;
 }
 
+/** A row's hash from its text (a string, or its UTF-8 bytes): 32 bytes in a one-byte (Latin-1) string. */
+export function rowDigest(text: string | Uint8Array): string {
+  return sha256(text, 'binary');
+}
+
 /**
  * The count and content hash of each batch from its rows' texts, with the
  * SHA-256s computed in Node (OpenSSL) rather than by the database: the same
@@ -503,11 +508,6 @@ export function batchWindows<T extends { n: number }>(batches: readonly T[], max
  * each row's hash is kept as 32 bytes until `finish` sorts the buckets, so
  * memory is 32 bytes a row of the batches being hashed.
  */
-/** A row's hash from its text (a string, or its UTF-8 bytes): 32 bytes in a one-byte (Latin-1) string. */
-export function rowDigest(text: string | Uint8Array): string {
-  return sha256(text, 'binary');
-}
-
 export class RowTextHasher {
   private readonly batches = new Map<number, BatchBuckets>();
   private rows = 0;

@@ -191,6 +191,25 @@ describe('DuckDB direct append', () => {
     }
   });
 
+  // The parsers give whole milliseconds; a time that is not one is refused, written ahead or not.
+  it('refuses an event whose time is not whole milliseconds, on every path', async () => {
+    const store = await DuckDBStore.open(await tempFile());
+    try {
+      await store.ingest('before', [[event('a')]]);
+      const half = event('h', { time: Date.UTC(2026, 9, 10, 12) + 0.5 });
+      const ahead = [half];
+      expect(store.prepareIngest(ahead)).toBe(false);
+      await expect(store.ingest('direct', [ahead])).rejects.toThrow(/cannot be converted to a BigInt/);
+      async function* staged() {
+        yield [half];
+      }
+      await expect(store.ingest('staged', staged())).rejects.toThrow(/cannot be converted to a BigInt/);
+      expect(await store.counters()).toMatchObject({ events: 1, batches: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('chains the next batch on the stored head after a commit that failed once the batch was recorded', async () => {
     const store = await DuckDBStore.open(await tempFile());
     // The store's statements, with one COMMIT that fails as DuckDB fails one: rolled back.

@@ -38,8 +38,14 @@ export function ingestRoutes(app: AppContext): Route[] {
       produces: 'application/json',
       async handle({ req }) {
         const body = await readBody(req, limits.bodyBytes);
-        const contentType = req.headers.get('content-type');
-        const result = await ingestEvents(store, writer, contentType, body, now(), undefined, parseEvents);
+        const result = await ingestEvents(
+          store,
+          writer,
+          req.headers.get('content-type'),
+          body,
+          now(),
+          parseEvents,
+        );
         committed(result.stored);
         // All or nothing: a request that gets here had no invalid record, and canonical events are all usage.
         return json({ ...result, rejected: 0, ignored: 0 });

@@ -31,7 +31,7 @@ const KEY_PARAMS: readonly Param[] = [
 ];
 
 export function pullRoutes(app: AppContext): Route[] {
-  const { store, writer, limits, now, committed } = app;
+  const { store, writer, limits, now, committed, parseEvents } = app;
   return [
     {
       method: 'GET',
@@ -67,7 +67,7 @@ export function pullRoutes(app: AppContext): Route[] {
         const body = await readBody(req, limits.bodyBytes);
         const contentType = req.headers.get('content-type');
         const label = pullLabel(key, until);
-        const result = await ingestEvents(store, writer, contentType, body, now(), label, app.parseEvents);
+        const result = await ingestEvents(store, writer, contentType, body, now(), parseEvents, label);
         committed(result.stored);
         return json({ ...result, rejected: 0, ignored: 0 });
       },

@@ -362,21 +362,8 @@ export class DuckDBStore implements Store {
         const appender = await this.conn.createAppender('event_log');
         try {
           const rows = this.chunkRows('event_log', appender, offered);
-          for (const chunk of batch) {
-            const ready = this.prepared.get(chunk.events);
-            if (ready === undefined)
-              for (const e of chunk.events) {
-                const text = appendEvent(rows, e, seq);
-                if (text === null) hashed.giveUp();
-                else hashed.add(seq, text);
-              }
-            else {
-              rows.endChunk();
-              appendHeld(appender, ready.chunks, SEQ_COLUMN, seq);
-              if (ready.digests === null) hashed.giveUp();
-              else for (const d of ready.digests) hashed.addDigest(seq, d);
-            }
-          }
+          for (const chunk of batch)
+            appendLogRows(rows, chunk.events, this.prepared.get(chunk.events), seq, hashed);
           rows.flushSync();
         } finally {
           closeQuietly(appender);
@@ -1346,6 +1333,31 @@ interface PreparedRows {
   digests: string[] | null;
 }
 
+/**
+ * Appends a request's events to the log under batch `seq`, as written ahead (`ready`) or now,
+ * and adds their row hashes to `hashed` (which gives up on a row whose text is not known).
+ */
+function appendLogRows(
+  rows: ChunkRows,
+  events: readonly UsageEvent[],
+  ready: PreparedRows | undefined,
+  seq: number,
+  hashed: RowTextHasher,
+): void {
+  if (ready !== undefined) {
+    rows.endChunk(); // the rows before these stay before them
+    appendHeld(rows.appender, ready.chunks, SEQ_COLUMN, seq);
+    if (ready.digests === null) hashed.giveUp();
+    else for (const d of ready.digests) hashed.addDigest(seq, d);
+    return;
+  }
+  for (const e of events) {
+    const text = appendEvent(rows, e, seq);
+    if (text === null) hashed.giveUp();
+    else hashed.add(seq, text);
+  }
+}
+
 function prepareRows(types: readonly DuckDBType[], events: readonly UsageEvent[]): PreparedRows {
   const rows = new HeldRows(types, events.length);
   let digests: string[] | null = [];
@@ -1402,9 +1414,9 @@ function appendCount(a: ChunkWriter, v: number): string {
   return n.toString();
 }
 
-/** Appends a time given in epoch milliseconds; returns them in decimal. */
+/** Appends a time given in whole epoch milliseconds (anything else is refused, as by BigInt); returns them in decimal. */
 function appendTime(a: ChunkWriter, ms: number): string {
-  if (Number.isSafeInteger(ms * 1000)) {
+  if (Number.isSafeInteger(ms) && Number.isSafeInteger(ms * 1000)) {
     a.appendSafeInteger(ms * 1000);
     return String(ms);
   }
