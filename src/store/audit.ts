@@ -329,7 +329,7 @@ class BatchBuckets {
     this.rows = null;
     for (let b = 0; b < 256; b++) {
       const digests = sorted === null ? this.bucketSorted(b) : bucketOf(sorted, b);
-      if (digests.length > 0) content.update(sha256(lowerHex(digests), 'hex'));
+      if (digests.length > 0) content.update(hexSha256(digests));
     }
     this.buckets = null;
     return content.digest('hex');
@@ -353,23 +353,32 @@ class BatchBuckets {
   }
 }
 
-/** Each byte's two lower-hex digits as the one 16-bit word that lays them out in order in memory. */
-const HEX_PAIRS = (() => {
-  const pairs = new Uint16Array(256);
-  const bytes = new Uint8Array(pairs.buffer);
+/** Each two bytes' four lower-hex digits as the one 32-bit word that lays them out in order in memory. */
+const HEX_QUADS = (() => {
+  const quads = new Uint32Array(65536);
+  const bytes = new Uint8Array(quads.buffer);
   const digits = '0123456789abcdef';
-  for (let b = 0; b < 256; b++) {
-    bytes[b * 2] = digits.charCodeAt(b >> 4);
-    bytes[b * 2 + 1] = digits.charCodeAt(b & 15);
-  }
-  return pairs;
+  for (let pair = 0; pair < 65536; pair++)
+    for (let k = 0; k < 4; k++) bytes[pair * 4 + k] = digits.charCodeAt((pair >> (12 - 4 * k)) & 15);
+  return quads;
 })();
 
-/** The lower-hex text of `bytes` as its ASCII bytes (hashed as they are, without a string between). */
-function lowerHex(bytes: Uint8Array): Uint8Array {
-  const out = new Uint16Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = HEX_PAIRS[bytes[i] as number] as number;
-  return new Uint8Array(out.buffer);
+/** Where `hexSha256` writes the hex of 8,192 bytes at a time (reused: a month's bucket is megabytes). */
+const HEX_OUT = new Uint32Array(8192);
+
+/** The lower-hex SHA-256 of the lower-hex text of `bytes` (an even number of them), written and hashed a piece at a time. */
+function hexSha256(bytes: Uint8Array): string {
+  const hash = crypto.createHash('sha256');
+  const out = new Uint8Array(HEX_OUT.buffer);
+  for (let from = 0; from < bytes.length; from += 2 * HEX_OUT.length) {
+    const pairs = Math.min(HEX_OUT.length, (bytes.length - from) / 2);
+    for (let i = 0; i < pairs; i++)
+      HEX_OUT[i] = HEX_QUADS[
+        ((bytes[from + 2 * i] as number) << 8) | (bytes[from + 2 * i + 1] as number)
+      ] as number;
+    hash.update(out.subarray(0, pairs * 4));
+  }
+  return hash.digest('hex');
 }
 
 /** The digests of bucket `b` (their first byte) among sorted digests. */
@@ -389,40 +398,60 @@ function firstAtLeast(sorted: Uint8Array, byte: number): number {
   return lo;
 }
 
-/** A run of digests alike in their first byte up to this long is put in order by insertion. */
+/** A run of digests alike in their counted bytes up to this long is put in order by insertion. */
 const SHORT_RUN = 32;
 
 /**
- * The first `n` 32-byte digests of `buf`, sorted bytewise (as their lower hex sorts), given that
- * they are alike before byte `from` (a bucket's share byte 0). A counting sort by byte `from`
- * (row hashes are spread evenly, so a bucket of a few thousand rows falls into runs of about
- * ten), then each run by the four bytes after it, then by all their bytes where those are alike.
+ * Digests counted by two bytes from this many on: a bucket of a month's single batch (10M rows,
+ * ~39,000 a bucket) counted by one byte fell into runs of ~150, each sorted by a comparator
+ * (3 s of the month's `verify`); by two bytes its runs hold one or two.
  */
-export function sortedDigests(buf: Uint8Array, n: number, from: number): Uint8Array {
-  const starts = new Uint32Array(257);
-  for (let i = 0; i < n; i++) (starts[(buf[i * 32 + from] as number) + 1] as number)++;
-  for (let b = 0; b < 256; b++) starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
+export const WIDE_AT = 8192;
+
+/**
+ * The first `n` 32-byte digests of `buf`, sorted bytewise (as their lower hex sorts), given that
+ * they are alike before byte `from` (a bucket's share byte 0). A counting sort by byte `from`, or
+ * by bytes `from` and `from + 1` for `wideAt` digests or more (row hashes are spread evenly, so
+ * the runs are short: about ten in a bucket of a few thousand rows), then each run by the four
+ * bytes after the counted ones, then by all their bytes where those are alike. `from` is 0 or 1.
+ */
+export function sortedDigests(buf: Uint8Array, n: number, from: number, wideAt = WIDE_AT): Uint8Array {
+  const wide = n >= wideAt;
+  const bins = wide ? 65536 : 256;
+  const bin = (i: number) =>
+    wide
+      ? ((buf[i * 32 + from] as number) << 8) | (buf[i * 32 + from + 1] as number)
+      : (buf[i * 32 + from] as number);
+  const starts = new Uint32Array(bins + 1);
+  for (let i = 0; i < n; i++) (starts[bin(i) + 1] as number)++;
+  for (let b = 0; b < bins; b++) starts[b + 1] = (starts[b + 1] as number) + (starts[b] as number);
   const order = new Uint32Array(n);
-  const next = starts.slice(0, 256);
+  const next = starts.slice(0, bins);
   for (let i = 0; i < n; i++) {
-    const b = buf[i * 32 + from] as number;
+    const b = bin(i);
     order[next[b] as number] = i;
     next[b] = (next[b] as number) + 1;
   }
+  const after = from + (wide ? 2 : 1);
   const keys = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    const at = i * 32 + from;
-    keys[i] =
-      (((buf[at + 1] as number) << 24) |
-        ((buf[at + 2] as number) << 16) |
-        ((buf[at + 3] as number) << 8) |
-        (buf[at + 4] as number)) >>>
-      0;
-  }
+  for (let i = 0; i < n; i++) keys[i] = wordAt(buf, i * 32 + after);
   const before = (a: number, b: number) =>
-    (keys[a] as number) - (keys[b] as number) || compareDigests(buf, a, b, from + 5);
-  for (let b = 0; b < 256; b++) sortRun(order, starts[b] as number, starts[b + 1] as number, before);
+    (keys[a] as number) - (keys[b] as number) || compareDigests(buf, a, b, after + 4);
+  for (let b = 0; b < bins; b++)
+    if ((starts[b + 1] as number) - (starts[b] as number) > 1)
+      sortRun(order, starts[b] as number, starts[b + 1] as number, before);
   return copiedInOrder(buf, order);
+}
+
+/** The four bytes from `at` as one unsigned big-endian number. */
+function wordAt(buf: Uint8Array, at: number): number {
+  return (
+    (((buf[at] as number) << 24) |
+      ((buf[at + 1] as number) << 16) |
+      ((buf[at + 2] as number) << 8) |
+      (buf[at + 3] as number)) >>>
+    0
+  );
 }
 
 /** Sorts `order[from, to)` (row numbers) by `before`. */

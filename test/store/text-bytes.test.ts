@@ -3,7 +3,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_EVENT_FIELDS } from '../../src/core/event.js';
-import { RowTextHasher, rowTextsSql, sortedDigests } from '../../src/store/audit.js';
+import { RowTextHasher, rowTextsSql, sortedDigests, WIDE_AT } from '../../src/store/audit.js';
 import { DUCKDB_AUDIT } from '../../src/store/duckdb/audit.js';
 import { rowIdRanges, windows } from '../../src/store/duckdb/log-content.js';
 import { insertHashingSql, RowTextSink } from '../../src/store/duckdb/row-text-sink.js';
@@ -276,6 +276,24 @@ describe('sortedDigests', () => {
   });
 });
 
+describe('sortedDigests, a bucket of a large batch', () => {
+  it('sorts a bucket past WIDE_AT digests bytewise, counted by two bytes, ties to the last byte included', () => {
+    const n = WIDE_AT * 3;
+    const digests: Buffer[] = [];
+    for (let i = 0; i < n; i++) {
+      const d = createHash('sha256').update(`row ${i}`).digest();
+      d[0] = 0x9c;
+      if (i % 5 === 0) d.fill(0x44, 1, 3); // the two counted bytes alike
+      if (i % 10 === 0) d.fill(0x55, 3, 31); // and all but the last
+      digests.push(d);
+    }
+    const expected = Buffer.concat([...digests].sort(Buffer.compare));
+    expect(Buffer.from(sortedDigests(new Uint8Array(Buffer.concat(digests)), n, 1)).equals(expected)).toBe(
+      true,
+    );
+  });
+});
+
 describe('sortedDigests, property', () => {
   it('orders any digests as a bytewise sort does, runs short and long, prefixes shared or not', () => {
     const digest = fc.uint8Array({ minLength: 32, maxLength: 32 });
@@ -294,8 +312,10 @@ describe('sortedDigests, property', () => {
           });
           const expected = Buffer.concat([...digests].sort(Buffer.compare));
           const from = sameFirst ? 1 : 0;
-          const got = sortedDigests(new Uint8Array(Buffer.concat(digests)), digests.length, from);
-          expect(Buffer.from(got).equals(expected)).toBe(true);
+          const all = new Uint8Array(Buffer.concat(digests));
+          expect(Buffer.from(sortedDigests(all, digests.length, from)).equals(expected)).toBe(true);
+          // Counted by two bytes, as a month's buckets are.
+          expect(Buffer.from(sortedDigests(all, digests.length, from, 0)).equals(expected)).toBe(true);
         },
       ),
       { numRuns: 300 },
