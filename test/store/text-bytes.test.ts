@@ -8,7 +8,7 @@ import { DUCKDB_AUDIT } from '../../src/store/duckdb/audit.js';
 import { rowIdRanges, windows } from '../../src/store/duckdb/log-content.js';
 import { insertHashingSql, RowTextSink } from '../../src/store/duckdb/row-text-sink.js';
 import { columnType } from '../../src/store/duckdb/schema.js';
-import { eachTextBytes, integerColumn } from '../../src/store/duckdb/text-bytes.js';
+import { eachTextBytes, integerColumn, packTextBytes } from '../../src/store/duckdb/text-bytes.js';
 
 describe('reading a chunk as bytes', () => {
   let instance: DuckDBInstance;
@@ -21,6 +21,7 @@ describe('reading a chunk as bytes', () => {
   async function both(sql: string) {
     const conn = await instance.connect();
     const read: [number, string][] = [];
+    const packed: [number, string][] = [];
     const expected: [number, string][] = [];
     try {
       const result = await conn.stream(sql);
@@ -33,6 +34,10 @@ describe('reading a chunk as bytes', () => {
         eachTextBytes(chunk, 1, (bytes, row) =>
           read.push([ints[row] as number, Buffer.from(bytes).toString('utf8')]),
         );
+        // The same rows packed end to end, as a chunk is handed to another thread.
+        const { bytes, ends } = packTextBytes(chunk, 1);
+        for (let row = 0, at = 0; row < ends.length; at = ends[row] as number, row++)
+          packed.push([ints[row] as number, Buffer.from(bytes.subarray(at, ends[row])).toString('utf8')]);
         const values = chunk.getColumnValues(1);
         for (const [i, v] of chunk.getColumnValues(0).entries())
           expected.push([Number(v), String(values[i])]);
@@ -40,15 +45,16 @@ describe('reading a chunk as bytes', () => {
     } finally {
       conn.closeSync();
     }
-    return { read, expected };
+    return { read, packed, expected };
   }
 
   it('reads every row of a text column as the client does: long strings end to end, short ones inline, any UTF-8', async () => {
-    const { read, expected } = await both(`SELECT i::INTEGER, CASE WHEN i % 7 = 0 THEN 'short ' || (i % 10)
+    const { read, packed, expected } = await both(`SELECT i::INTEGER, CASE WHEN i % 7 = 0 THEN 'short ' || (i % 10)
         WHEN i % 11 = 0 THEN '' ELSE concat_ws(chr(31), 'row', i, repeat('é🙂x', i % 50), chr(30)) END
       FROM range(10000) t(i)`);
     expect(read).toHaveLength(10000);
     expect(read).toEqual(expected);
+    expect(packed).toEqual(expected);
   });
 
   it('reads rows whose strings are not end to end in memory (a column of the table as stored)', async () => {
@@ -57,9 +63,10 @@ describe('reading a chunk as bytes', () => {
       `CREATE TABLE t AS SELECT i::INTEGER AS i, 'value number ' || i || repeat('z', i % 30) AS v FROM range(5000) r(i)`,
     );
     conn.closeSync();
-    const { read, expected } = await both(`SELECT i, v FROM t WHERE i % 3 <> 1`);
+    const { read, packed, expected } = await both(`SELECT i, v FROM t WHERE i % 3 <> 1`);
     expect(read.length).toBeGreaterThan(3000);
     expect(read).toEqual(expected);
+    expect(packed).toEqual(expected);
   });
 
   it('refuses a NULL', async () => {
@@ -75,16 +82,16 @@ describe('windows of the log', () => {
   it('groups consecutive batches up to the window, a larger batch alone', () => {
     const spans = [span(1, 3, 0), span(2, 3, 3), span(3, 10, 6), span(4, 1, 16), span(9, 2, 17)];
     expect(windows(spans, 6)).toEqual([
-      { from: 1, to: 2, lo: 0, hi: 5 },
-      { from: 3, to: 3, lo: 6, hi: 15 },
-      { from: 4, to: 9, lo: 16, hi: 18 },
+      { from: 1, to: 2, lo: 0, hi: 5, rows: 6 },
+      { from: 3, to: 3, lo: 6, hi: 15, rows: 10 },
+      { from: 4, to: 9, lo: 16, hi: 18, rows: 3 },
     ]);
     expect(windows([], 6)).toEqual([]);
   });
 
   it('holds a window of hundreds of thousands of one-event batches', () => {
     const spans = Array.from({ length: 300_000 }, (_, i) => span(i + 1, 1, 2 * i));
-    expect(windows(spans, 4_000_000)).toEqual([{ from: 1, to: 300_000, lo: 0, hi: 599_998 }]);
+    expect(windows(spans, 4_000_000)).toEqual([{ from: 1, to: 300_000, lo: 0, hi: 599_998, rows: 300_000 }]);
   });
 
   it('splits row ids into ranges that cover each id once', () => {

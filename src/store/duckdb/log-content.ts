@@ -12,6 +12,7 @@
  */
 import { type BatchContent, batchWindows, RowTextHasher, rowTextsSql } from '../audit.js';
 import { DUCKDB_AUDIT } from './audit.js';
+import { AsideHasher, MIN_ASIDE_ROWS } from './row-hash-aside.js';
 import type { RowTextSink } from './row-text-sink.js';
 import type { ChunkDb } from './usage-read.js';
 
@@ -25,6 +26,8 @@ interface Window {
   /** The first and last row id of their rows. */
   lo: number;
   hi: number;
+  /** How many rows. */
+  rows: number;
 }
 
 /** Every batch's count and content hash; `readers` are connections to the same database, used at once. */
@@ -37,17 +40,23 @@ export async function logContent(
   if (!first) throw new Error('logContent: no connection to read with');
   const out = new Map<number, BatchContent>();
   for (const w of windows(await batchSpans(first), windowEvents)) {
-    const hasher = new RowTextHasher();
-    await sink.hash(
-      hasher,
-      rowIdRanges(w, readers.length).map(([lo, hi], i) => ({
-        db: readers[i] as ChunkDb,
-        textsSql: eventTextsSql(
-          `WHERE batch_seq BETWEEN ${w.from} AND ${w.to} AND rowid BETWEEN ${lo} AND ${hi}`,
-        ),
-      })),
-    );
-    for (const [seq, c] of hasher.finish()) out.set(seq, c);
+    const aside = w.rows >= MIN_ASIDE_ROWS ? AsideHasher.start() : null;
+    const hasher = aside ?? new RowTextHasher();
+    await sink
+      .hash(
+        hasher,
+        rowIdRanges(w, readers.length).map(([lo, hi], i) => ({
+          db: readers[i] as ChunkDb,
+          textsSql: eventTextsSql(
+            `WHERE batch_seq BETWEEN ${w.from} AND ${w.to} AND rowid BETWEEN ${lo} AND ${hi}`,
+          ),
+        })),
+      )
+      .catch(async (e: unknown) => {
+        await aside?.stop();
+        throw e;
+      });
+    for (const [seq, c] of aside ? await aside.finish() : (hasher as RowTextHasher).finish()) out.set(seq, c);
   }
   return out;
 }
@@ -71,8 +80,14 @@ export function windows(spans: readonly Span[], max: number): Window[] {
   // Folded one span at a time: a window can hold millions of one-event batches, too many to spread as arguments.
   return batchWindows(spans, max).map((w) =>
     w.reduce<Window>(
-      (win, s) => ({ from: win.from, to: s.seq, lo: Math.min(win.lo, s.lo), hi: Math.max(win.hi, s.hi) }),
-      { from: (w[0] as Span).seq, to: (w[0] as Span).seq, lo: (w[0] as Span).lo, hi: (w[0] as Span).hi },
+      (win, s) => ({
+        from: win.from,
+        to: s.seq,
+        lo: Math.min(win.lo, s.lo),
+        hi: Math.max(win.hi, s.hi),
+        rows: win.rows + s.n,
+      }),
+      { from: (w[0] as Span).seq, to: (w[0] as Span).seq, lo: Infinity, hi: -Infinity, rows: 0 },
     ),
   );
 }

@@ -16,8 +16,9 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
 import { type RowTextHasher, rowTextSql } from '../audit.js';
 import { DUCKDB_AUDIT } from './audit.js';
+import { AsideHasher } from './row-hash-aside.js';
 import { columnType } from './schema.js';
-import { eachTextBytes, integerColumn } from './text-bytes.js';
+import { eachTextBytes, integerColumn, packTextBytes } from './text-bytes.js';
 import type { ChunkDb } from './usage-read.js';
 
 const require = createRequire(import.meta.url);
@@ -32,7 +33,7 @@ let TRUES = new Uint8Array(2048).fill(1);
 
 /** The scalar function of one database and the hasher it feeds while a statement runs. */
 export class RowTextSink {
-  private hasher: RowTextHasher | null = null;
+  private hasher: RowTextHasher | AsideHasher | null = null;
 
   private constructor() {}
 
@@ -57,7 +58,10 @@ export class RowTextSink {
    * Hashes into `hasher` the row texts of `textsSql` (a query of batch_seq and the text, as
    * `rowTextsSql` writes it) on each of `queries`' connections at once.
    */
-  async hash(hasher: RowTextHasher, queries: readonly { db: ChunkDb; textsSql: string }[]): Promise<void> {
+  async hash(
+    hasher: RowTextHasher | AsideHasher,
+    queries: readonly { db: ChunkDb; textsSql: string }[],
+  ): Promise<void> {
     await this.during(hasher, async () => {
       // Every statement ended before the hasher is let go, even when one failed.
       const ended = await Promise.allSettled(
@@ -70,7 +74,7 @@ export class RowTextSink {
   }
 
   /** Hashes into `hasher` the row texts that statements run by `body` hand to the function (`insertHashingSql`). */
-  async during<T>(hasher: RowTextHasher, body: () => Promise<T>): Promise<T> {
+  async during<T>(hasher: RowTextHasher | AsideHasher, body: () => Promise<T>): Promise<T> {
     if (this.hasher !== null) throw new Error('RowTextSink: a hash is already running');
     this.hasher = hasher;
     try {
@@ -87,8 +91,9 @@ export class RowTextSink {
     const hasher = this.hasher;
     if (hasher === null) throw new Error(`${NAME} is called only by the store's hashing`);
     const chunk = { chunk: input, rowCount: bindings.data_chunk_get_size(input) };
+    if (hasher instanceof AsideHasher) hasher.take(integerColumn(chunk, 0), packTextBytes(chunk, 1));
     // A hasher past its limit takes no more rows: their texts are not read.
-    if (hasher.complete) {
+    else if (hasher.complete) {
       const seqs = integerColumn(chunk, 0);
       eachTextBytes(chunk, 1, (bytes, row) => hasher.add(seqs[row] as number, bytes));
     }

@@ -34,38 +34,91 @@ export function eachTextBytes(
   column: number,
   each: (bytes: Uint8Array, row: number) => void,
 ): void {
+  eachTextRun(chunk, column, (bytes, from, to, length) => {
+    // Plain views (not Buffer's subarray, which builds a Buffer a row).
+    for (let row = from, at = bytes.byteOffset; row < to; row++) {
+      const size = length(row);
+      each(new Uint8Array(bytes.buffer, at, size), row);
+      at += size;
+    }
+  });
+}
+
+/**
+ * Calls `run` with each run of rows `[from, to)` of a VARCHAR column without NULLs whose
+ * strings lie end to end: their bytes (a copy, or a view of the vector for one inline string),
+ * and each row's length.
+ */
+function eachTextRun(
+  chunk: Chunk,
+  column: number,
+  run: (bytes: Uint8Array, from: number, to: number, length: (row: number) => number) => void,
+): void {
   const n = chunk.rowCount;
   const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
   noNull(vector, n);
   const data = bindings.vector_get_data(vector, n * STRING_T);
   const entries = stringEntries(data, n);
+  const length = (row: number) => entries[row * 4] as number;
   for (let row = 0; row < n; ) {
-    const length = entries[row * 4] as number;
-    if (length <= INLINE_MAX) {
-      each(data.subarray(row * STRING_T + 4, row * STRING_T + 4 + length), row);
+    const size = length(row);
+    if (size <= INLINE_MAX) {
+      run(data.subarray(row * STRING_T + 4, row * STRING_T + 4 + size), row, row + 1, length);
       row++;
       continue;
     }
     // The run of rows from `row` whose strings follow one another in memory.
     const start = pointerOf(entries, row);
-    let end = start + length;
+    let end = start + size;
     let last = row + 1;
-    while (last < n && (entries[last * 4] as number) > INLINE_MAX && pointerOf(entries, last) === end) {
-      end += entries[last * 4] as number;
+    while (last < n && length(last) > INLINE_MAX && pointerOf(entries, last) === end) {
+      end += length(last);
       last++;
     }
-    const bytes = bindings.get_data_from_pointer(
-      data.buffer as ArrayBuffer,
-      data.byteOffset + row * STRING_T + 8,
-      end - start,
+    run(
+      bindings.get_data_from_pointer(
+        data.buffer as ArrayBuffer,
+        data.byteOffset + row * STRING_T + 8,
+        end - start,
+      ),
+      row,
+      last,
+      length,
     );
-    // Plain views (not Buffer's subarray, which builds a Buffer a row).
-    for (let at = bytes.byteOffset; row < last; row++) {
-      const size = entries[row * 4] as number;
-      each(new Uint8Array(bytes.buffer, at, size), row);
-      at += size;
-    }
+    row = last;
   }
+}
+
+/** A text column's rows as one run of bytes and where each row ends in it. */
+export interface PackedTexts {
+  bytes: Uint8Array;
+  ends: Uint32Array;
+}
+
+/**
+ * The UTF-8 bytes of every row of a VARCHAR column without NULLs, end to end in one array, with
+ * each row's end: to be handed to another thread whole (`eachTextBytes` hands each row on).
+ */
+export function packTextBytes(chunk: Chunk, column: number): PackedTexts {
+  const ends = new Uint32Array(chunk.rowCount);
+  let total = 0;
+  const pieces: Uint8Array[] = [];
+  eachTextRun(chunk, column, (bytes, from, to, length) => {
+    pieces.push(bytes);
+    for (let row = from; row < to; row++) {
+      total += length(row);
+      ends[row] = total;
+    }
+  });
+  // One run of long strings is a copy already; an inline string is a view of the vector's memory.
+  if (pieces.length === 1 && total > INLINE_MAX) return { bytes: pieces[0] as Uint8Array, ends };
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const p of pieces) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return { bytes, ends };
 }
 
 /** A VARCHAR vector's entries as 32-bit words (four a row), copied when not 4-byte aligned. */

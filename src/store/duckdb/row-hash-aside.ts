@@ -1,0 +1,106 @@
+/**
+ * Row texts hashed in a worker thread (row-hash-worker.ts) instead of on the
+ * thread that answers DuckDB's callbacks. A DuckDB thread that hands a chunk
+ * of texts to the row-text function (row-text-sink.ts) waits until the main
+ * thread has taken it; hashing each row there made the main thread the
+ * bottleneck of a month's `verify` (busy ~90 % while DuckDB's threads waited
+ * on it). Here the main thread copies the chunk's texts out and posts them;
+ * the worker hashes and keeps the digests and folds them at the end, with the
+ * same `RowTextHasher`, so the content hashes are the same.
+ *
+ * At most `MAX_IN_FLIGHT` chunks wait for the worker: past that the main
+ * thread waits (`Atomics.wait`), which holds DuckDB's threads back as hashing
+ * on the main thread did, so memory stays bounded.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { BatchContent } from '../audit.js';
+import type { PackedTexts } from './text-bytes.js';
+
+/** A chunk of rows, or the end. */
+export type AsideMessage =
+  | { kind: 'rows'; seqs: Int32Array; bytes: Uint8Array; ends: Uint32Array }
+  | { kind: 'finish' };
+
+/** The worker's answer to `finish`. */
+export type AsideReply = { ok: true; contents: [number, BatchContent][] } | { ok: false; message: string };
+
+/** The shared words: chunks posted and not yet taken by the worker; 1 once it failed on one. */
+export const IN_FLIGHT = 0;
+export const FAILED = 1;
+
+/** Chunks posted and not yet hashed, at most (each ~2,048 rows of a few hundred bytes). */
+const MAX_IN_FLIGHT = 32;
+
+/** A worker that takes no chunk for this long is taken as stopped (it cannot be asked while this thread waits). */
+const STALLED_MS = 60_000;
+
+/** Windows of fewer rows are hashed on the calling thread: a worker takes tens of milliseconds to start. */
+export const MIN_ASIDE_ROWS = 100_000;
+
+const WORKER_SCRIPT = new URL('./row-hash-worker.js', import.meta.url);
+
+export class AsideHasher {
+  private readonly shared: Int32Array;
+
+  private constructor(
+    private readonly worker: Worker,
+    buffer: SharedArrayBuffer,
+  ) {
+    this.shared = new Int32Array(buffer);
+    // An error is answered by `finish` (or seen as a stall); without a listener it would be thrown.
+    worker.on('error', () => Atomics.store(this.shared, FAILED, 1));
+  }
+
+  /**
+   * A hasher in a worker, or null where the worker's built script is not there to run (the
+   * sources run by the tests, before they are built): the caller then hashes on its thread.
+   */
+  static start(script: URL = WORKER_SCRIPT): AsideHasher | null {
+    if (!existsSync(fileURLToPath(script))) return null;
+    const buffer = new SharedArrayBuffer(8);
+    return new AsideHasher(new Worker(script, { workerData: buffer }), buffer);
+  }
+
+  /** Posts a chunk's rows: their batch numbers and texts. Waits first while too many are in flight. */
+  take(seqs: Int32Array, texts: PackedTexts): void {
+    this.waitBelow(MAX_IN_FLIGHT);
+    Atomics.add(this.shared, IN_FLIGHT, 1);
+    const message: AsideMessage = { kind: 'rows', seqs, bytes: texts.bytes, ends: texts.ends };
+    this.worker.postMessage(message, [seqs.buffer as ArrayBuffer, texts.ends.buffer as ArrayBuffer]);
+  }
+
+  private waitBelow(max: number): void {
+    let since = Date.now();
+    for (let n = Atomics.load(this.shared, IN_FLIGHT); n >= max; ) {
+      if (Atomics.load(this.shared, FAILED) === 1) throw new Error('hashing the row texts failed');
+      if (Atomics.wait(this.shared, IN_FLIGHT, n, 100) === 'timed-out' && Date.now() - since > STALLED_MS)
+        throw new Error('the row hashing thread stopped taking rows');
+      const now = Atomics.load(this.shared, IN_FLIGHT);
+      if (now !== n) since = Date.now();
+      n = now;
+    }
+  }
+
+  /** Every batch's count and content hash, once every chunk posted is hashed; the worker then ends. */
+  async finish(): Promise<Map<number, BatchContent>> {
+    try {
+      const reply = await new Promise<AsideReply>((resolve, reject) => {
+        this.worker.once('message', resolve);
+        this.worker.once('error', reject);
+        this.worker.once('exit', () => reject(new Error('the row hashing thread ended')));
+        this.worker.postMessage({ kind: 'finish' } satisfies AsideMessage);
+      });
+      if (!reply.ok) throw new Error(reply.message);
+      return new Map(reply.contents);
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+
+  /** Ends the worker without an answer (the hashing failed). */
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,72 @@
+// verify's row hashes in a worker thread: the same contents as on this thread, and a failed worker stops the hashing.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RowTextHasher } from '../../src/store/audit.js';
+import { AsideHasher } from '../../src/store/duckdb/row-hash-aside.js';
+
+// The worker runs the built code (dist/, compiled before the tests).
+const WORKER = pathToFileURL(path.join(import.meta.dirname, '../../dist/store/duckdb/row-hash-worker.js'));
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tally-aside-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** `texts` packed as the row-text function packs a chunk. */
+function packed(texts: string[]) {
+  const parts = texts.map((t) => Buffer.from(t, 'utf8'));
+  const ends = new Uint32Array(parts.length);
+  let total = 0;
+  for (const [i, p] of parts.entries()) {
+    total += p.length;
+    ends[i] = total;
+  }
+  return { bytes: new Uint8Array(Buffer.concat(parts)), ends };
+}
+
+describe('AsideHasher', () => {
+  it('gives every batch the count and content hash RowTextHasher gives, whatever the chunks', async () => {
+    // A large batch (split into buckets), small ones, rows of batches interleaved, UTF-8 texts.
+    const rows = Array.from({ length: 12_000 }, (_, i) => ({
+      seq: i % 7 === 0 ? 3 + (i % 5) : 1,
+      text: `row ${i}\u001ftenant-é-${i % 13}\u001f${'x'.repeat(i % 40)}`,
+    }));
+    const here = new RowTextHasher();
+    for (const r of rows) here.add(r.seq, r.text);
+    const aside = AsideHasher.start(WORKER);
+    expect(aside).not.toBeNull();
+    for (let from = 0; from < rows.length; from += 997) {
+      const chunk = rows.slice(from, from + 997);
+      aside?.take(
+        Int32Array.from(chunk, (r) => r.seq),
+        packed(chunk.map((r) => r.text)),
+      );
+    }
+    const contents = await aside?.finish();
+    expect(contents).toEqual(here.finish());
+    expect(contents?.get(1)?.count).toBe(rows.filter((r) => r.seq === 1).length);
+  });
+
+  it('stops taking rows once its worker failed', async () => {
+    // A worker that fails on its first chunk and takes no more.
+    const script = path.join(dir, 'failing.mjs');
+    await writeFile(
+      script,
+      "import { parentPort, workerData } from 'node:worker_threads';\nconst shared = new Int32Array(workerData);\nparentPort.on('message', () => { Atomics.store(shared, 1, 1); Atomics.notify(shared, 0); });\n",
+    );
+    const aside = AsideHasher.start(pathToFileURL(script));
+    const take = () => {
+      for (let i = 0; i < 100; i++) aside?.take(Int32Array.of(1), packed(['a row']));
+    };
+    expect(take).toThrow(/hashing the row texts failed/);
+    await aside?.stop();
+  });
+
+  it('without the built worker, leaves the hashing to the caller', () => {
+    expect(AsideHasher.start(pathToFileURL(path.join(dir, 'none.js')))).toBeNull();
+  });
+});
