@@ -286,6 +286,11 @@ class Digests {
     this.n++;
   }
 
+  /** The blocks the digests fill, in the order added (the last cut to its digests): no copy. */
+  parts(): Uint8Array[] {
+    return this.blocks.map((b, i) => (i === this.blocks.length - 1 ? b.subarray(0, this.used) : b));
+  }
+
   /** Every digest, in the order added, in one array. */
   all(): Uint8Array {
     if (this.blocks.length === 1) return (this.blocks[0] as Uint8Array).subarray(0, this.used);
@@ -320,19 +325,34 @@ class BatchBuckets {
   }
 
   /**
-   * The content hash: each bucket's row hashes sorted, in lower hex, concatenated and hashed;
-   * then the buckets'. The digests are let go as they are hashed.
+   * Each bucket's hash (`bucketHash`, '' for an empty bucket or one taken out by `takeBuckets`):
+   * what the content hash folds (`contentOfBuckets`). The digests are let go as they are hashed.
    */
-  content(): string {
-    const content = crypto.createHash('sha256');
+  bucketHashes(): string[] {
     const sorted = this.rows === null ? null : sortedDigests(this.rows.all(), this.rows.n, 0);
     this.rows = null;
+    const hashes: string[] = [];
     for (let b = 0; b < 256; b++) {
       const digests = sorted === null ? this.bucketSorted(b) : bucketOf(sorted, b);
-      if (digests.length > 0) content.update(hexSha256(digests));
+      hashes.push(digests.length > 0 ? hexSha256(digests) : '');
     }
     this.buckets = null;
-    return content.digest('hex');
+    return hashes;
+  }
+
+  /**
+   * A large batch's digests of buckets `from` to 255, each bucket's unsorted in the blocks that
+   * hold them (not copied), taken out to be hashed elsewhere (`bucketHash`); null for a batch of
+   * one list (sorted whole, and small).
+   */
+  takeBuckets(from: number): Uint8Array[][] | null {
+    if (this.buckets === null) return null;
+    const taken: Uint8Array[][] = [];
+    for (let b = from; b < 256; b++) {
+      taken.push((this.buckets[b] as Digests).parts());
+      this.buckets[b] = new Digests();
+    }
+    return taken;
   }
 
   /** A large batch: its rows so far moved to their buckets. */
@@ -379,6 +399,32 @@ function hexSha256(bytes: Uint8Array): string {
     hash.update(out.subarray(0, pairs * 4));
   }
   return hash.digest('hex');
+}
+
+/**
+ * The hash of one bucket of a large batch from the blocks that hold its digests (alike in their
+ * first byte): sorted, in lower hex, hashed; '' when empty.
+ */
+export function bucketHash(parts: readonly Uint8Array[]): string {
+  const digests = parts.length === 1 ? (parts[0] as Uint8Array) : joined(parts);
+  return digests.length === 0 ? '' : hexSha256(sortedDigests(digests, digests.length / 32, 1));
+}
+
+function joined(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A batch's content hash from its buckets' hashes in order (`bucketHashes`): the non-empty ones concatenated and hashed. */
+export function contentOfBuckets(hashes: readonly string[]): string {
+  const content = crypto.createHash('sha256');
+  for (const h of hashes) if (h !== '') content.update(h);
+  return content.digest('hex');
 }
 
 /** The digests of bucket `b` (their first byte) among sorted digests. */
@@ -582,11 +628,32 @@ export class RowTextHasher {
   }
 
   finish(): Map<number, BatchContent> {
-    if (this.gaveUp) throw new Error(`RowTextHasher: more than ${this.limit} rows, their digests let go`);
     const out = new Map<number, BatchContent>();
+    for (const [seq, b] of this.finishBuckets())
+      out.set(seq, { count: b.count, content: contentOfBuckets(b.hashes) });
+    return out;
+  }
+
+  /**
+   * For each large batch, the digests of its buckets `from` to 255, taken out to be hashed
+   * elsewhere (`bucketHash`, another thread) while `finishBuckets` hashes the rest.
+   */
+  takeBuckets(from: number): Map<number, Uint8Array[][]> {
+    const out = new Map<number, Uint8Array[][]>();
+    for (const [seq, batch] of this.batches) {
+      const taken = batch.takeBuckets(from);
+      if (taken !== null) out.set(seq, taken);
+    }
+    return out;
+  }
+
+  /** Each batch's count and its buckets' hashes ('' for those empty or taken out), in batch order. */
+  finishBuckets(): Map<number, { count: number; hashes: string[] }> {
+    if (this.gaveUp) throw new Error(`RowTextHasher: more than ${this.limit} rows, their digests let go`);
+    const out = new Map<number, { count: number; hashes: string[] }>();
     for (const seq of [...this.batches.keys()].sort((a, b) => a - b)) {
       const batch = this.batches.get(seq) as BatchBuckets;
-      out.set(seq, { count: batch.count, content: batch.content() });
+      out.set(seq, { count: batch.count, hashes: batch.bucketHashes() });
       this.batches.delete(seq);
     }
     return out;

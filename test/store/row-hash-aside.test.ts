@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RowTextHasher } from '../../src/store/audit.js';
+import { bucketHash, contentOfBuckets, RowTextHasher } from '../../src/store/audit.js';
 import { AsideHasher } from '../../src/store/duckdb/row-hash-aside.js';
 
 // The worker runs the built code (dist/, compiled before the tests).
@@ -49,6 +49,26 @@ describe('AsideHasher', () => {
     const contents = await aside?.finish();
     expect(contents).toEqual(here.finish());
     expect(contents?.get(1)?.count).toBe(rows.filter((r) => r.seq === 1).length);
+  });
+
+  it('a large batch whose upper buckets are hashed elsewhere keeps its content hash', () => {
+    const fill = (h: RowTextHasher) => {
+      for (let i = 0; i < 9_000; i++) h.add(i < 5_000 ? 2 : 4, `r${i}`);
+      for (let i = 0; i < 10; i++) h.add(3, `small ${i}`);
+    };
+    const whole = new RowTextHasher();
+    fill(whole);
+    const split = new RowTextHasher();
+    fill(split);
+    const taken = split.takeBuckets(100);
+    expect([...taken.keys()]).toEqual([2]); // 5,000 rows are split into buckets; 4,000 and 10 are not
+    const parts = split.finishBuckets();
+    for (const [seq, buckets] of taken)
+      for (const [i, b] of buckets.entries()) (parts.get(seq)?.hashes as string[])[100 + i] = bucketHash(b);
+    const contents = new Map(
+      [...parts].map(([seq, p]) => [seq, { count: p.count, content: contentOfBuckets(p.hashes) }]),
+    );
+    expect(contents).toEqual(whole.finish());
   });
 
   it('stops taking rows once its worker failed', async () => {

@@ -49,7 +49,8 @@ describe('reading a chunk as bytes', () => {
   }
 
   it('reads every row of a text column as the client does: long strings end to end, short ones inline, any UTF-8', async () => {
-    const { read, packed, expected } = await both(`SELECT i::INTEGER, CASE WHEN i % 7 = 0 THEN 'short ' || (i % 10)
+    const { read, packed, expected } =
+      await both(`SELECT i::INTEGER, CASE WHEN i % 7 = 0 THEN 'short ' || (i % 10)
         WHEN i % 11 = 0 THEN '' ELSE concat_ws(chr(31), 'row', i, repeat('é🙂x', i % 50), chr(30)) END
       FROM range(10000) t(i)`);
     expect(read).toHaveLength(10000);

@@ -2,8 +2,10 @@
  * The row hashes of `verify` in a worker thread (row-hash-aside.ts): takes
  * chunks of row texts as DuckDB wrote them, hashes and keeps each row's
  * digest (`RowTextHasher`), and answers `finish` with every batch's count
- * and content hash. A chunk it fails on is remembered and answered at
- * `finish`; the shared words say how many chunks wait and whether it failed.
+ * and bucket hashes, having first posted the large batches' upper buckets
+ * for the other thread to sort and hash meanwhile. A chunk it fails on is
+ * remembered and answered at `finish`; the shared words say how many chunks
+ * wait and whether it failed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RowTextHasher } from '../audit.js';
@@ -34,12 +36,24 @@ parentPort?.on('message', (m: AsideMessage) => {
     Atomics.notify(shared, IN_FLIGHT);
     return;
   }
-  let reply: AsideReply;
+  parentPort?.postMessage(finished(m.split));
+});
+
+/**
+ * The answer to `finish`: every batch's count and bucket hashes, those of the large batches'
+ * buckets from `split` on left out and posted first, for the other thread to hash meanwhile.
+ */
+function finished(split: number): AsideReply {
   try {
     if (failure !== null) throw new Error(failure);
-    reply = { ok: true, contents: [...hasher.finish()] };
+    const taken = [...hasher.takeBuckets(split)];
+    // Moved, not copied: a month's upper buckets are 160 MB.
+    const buffers = new Set(
+      taken.flatMap(([, buckets]) => buckets.flat().map((b) => b.buffer as ArrayBuffer)),
+    );
+    parentPort?.postMessage({ kind: 'taken', taken } satisfies AsideReply, [...buffers]);
+    return { kind: 'done', batches: [...hasher.finishBuckets()] };
   } catch (e) {
-    reply = { ok: false, message: e instanceof Error ? e.message : String(e) };
+    return { kind: 'failed', message: e instanceof Error ? e.message : String(e) };
   }
-  parentPort?.postMessage(reply);
-});
+}
