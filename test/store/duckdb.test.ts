@@ -1,6 +1,7 @@
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
@@ -443,6 +444,36 @@ describe('DuckDB store file', () => {
       `INSERT INTO event_log SELECT * REPLACE ('z' AS id, 9 AS batch_seq) FROM event_log WHERE id = 'e'`,
     );
     expect(unknown.firstBad).toEqual({ seq: 9, reason: 'events or trace links reference unknown batch 9' });
+  });
+
+  it('hashes a window in a worker thread when it is large enough: the same verdicts as on this thread', async () => {
+    // The worker runs the built code (dist/, compiled before the tests).
+    const script = pathToFileURL(
+      path.join(import.meta.dirname, '../../dist/store/duckdb/row-hash-worker.js'),
+    );
+    const big = Array.from({ length: 6_000 }, (_, i) => event(`big-${i}`, { tenant: `t-${i % 7}-é` }));
+    const s0 = await openStore(file);
+    await s0.ingest('big', [big]);
+    await s0.close();
+    const both = async (...sql: string[]) => {
+      await tamper(file, ...sql);
+      const verdicts = [];
+      for (const verifyAside of [{ minRows: 1, script }, { minRows: Number.POSITIVE_INFINITY }]) {
+        const s = await DuckDBStore.open(file, { verifyAside, verifyWindow: 4_000 });
+        try {
+          verdicts.push(await s.verify());
+        } finally {
+          await s.close();
+        }
+      }
+      expect(verdicts[0]).toEqual(verdicts[1]);
+      return verdicts[0];
+    };
+    expect(await both()).toMatchObject({ ok: true, batches: 4, events: 6_005 });
+    expect((await both(`UPDATE event_log SET input_tokens = 7 WHERE id = 'big-4321'`))?.firstBad).toEqual({
+      seq: 4,
+      reason: 'content hash mismatch: an event or trace link was edited, deleted or inserted',
+    });
   });
 
   it('finds events of a batch that does not exist', async () => {

@@ -94,7 +94,7 @@ import {
   scanJsonKeysHere,
 } from './json-key-scan.js';
 import { KeyFilter, keyHashesSql } from './key-filter.js';
-import { logContent, textContent } from './log-content.js';
+import { type AsidePolicy, logContent, textContent } from './log-content.js';
 import {
   DUCKDB_WINDOW,
   eventsOf,
@@ -133,6 +133,8 @@ export interface DuckDBOptions {
   keyFilterAfter?: number;
   /** `verify` hashes the log in windows of whole batches of up to this many events (memory: 32 bytes an event). */
   verifyWindow?: number;
+  /** Which windows of `verify` are hashed in a worker thread, and its script (log-content.ts `AsidePolicy`). */
+  verifyAside?: AsidePolicy;
   /** A snapshot keeps the trace walk it computed in the store for the next read of the same (walk-memo.ts). */
   keepWalks?: boolean;
 }
@@ -227,6 +229,7 @@ export class DuckDBStore implements Store {
     private readonly hashInNodeMax: number,
     private readonly keyFilterUse: { max: number; after: number },
     private readonly verifyWindow: number | undefined,
+    private readonly verifyAside: AsidePolicy,
     /** The function that hands row texts to Node's hasher. */
     private readonly sink: RowTextSink,
     private readonly keepWalks: boolean,
@@ -252,6 +255,7 @@ export class DuckDBStore implements Store {
       opts.hashInNodeMax ?? HASH_IN_NODE_MAX,
       { max: opts.keyFilterMax ?? KEY_FILTER_MAX, after: opts.keyFilterAfter ?? KEY_FILTER_AFTER },
       opts.verifyWindow,
+      opts.verifyAside ?? {},
       // Registered outside any transaction: one rolled back would take the function with it.
       RowTextSink.register(conn),
       opts.keepWalks ?? false,
@@ -611,7 +615,7 @@ export class DuckDBStore implements Store {
           },
           async (side) => {
             const actual = await this.withReaders((readers) =>
-              logContent(readers, this.sink, this.verifyWindow),
+              logContent(readers, this.sink, this.verifyWindow, this.verifyAside),
             );
             const recorded = recordedBatches(await this.rows(RECORDED_BATCHES_SQL));
             const { links, superseded } = await side;

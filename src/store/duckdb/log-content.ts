@@ -30,17 +30,27 @@ interface Window {
   rows: number;
 }
 
+/**
+ * Which windows are hashed in a worker thread (`AsideHasher`): those of `minRows` rows or more
+ * (`MIN_ASIDE_ROWS`), running `script` (the built worker's by default).
+ */
+export interface AsidePolicy {
+  minRows?: number;
+  script?: URL;
+}
+
 /** Every batch's count and content hash; `readers` are connections to the same database, used at once. */
 export async function logContent(
   readers: readonly ChunkDb[],
   sink: RowTextSink,
   windowEvents = WINDOW_EVENTS,
+  policy: AsidePolicy = {},
 ): Promise<Map<number, BatchContent>> {
   const [first] = readers;
   if (!first) throw new Error('logContent: no connection to read with');
   const out = new Map<number, BatchContent>();
   for (const w of windows(await batchSpans(first), windowEvents)) {
-    const aside = w.rows >= MIN_ASIDE_ROWS ? AsideHasher.start() : null;
+    const aside = w.rows >= (policy.minRows ?? MIN_ASIDE_ROWS) ? AsideHasher.start(policy.script) : null;
     const hasher = aside ?? new RowTextHasher();
     await sink
       .hash(

@@ -48,8 +48,13 @@ const MAX_IN_FLIGHT = 32;
 /** A worker that takes no chunk for this long is taken as stopped (it cannot be asked while this thread waits). */
 const STALLED_MS = 60_000;
 
-/** Windows of fewer rows are hashed on the calling thread: a worker takes tens of milliseconds to start. */
-export const MIN_ASIDE_ROWS = 100_000;
+/**
+ * Windows of fewer rows are hashed on the calling thread. The worker pays where that thread is
+ * the bottleneck for long: the benchmark month's 10M rows in one batch, 11.2–12.0 → 10.2–10.4 s.
+ * On B1's store (1M rows of every field, longer texts) it cost more than it saved (1.38–1.42 →
+ * 1.52–1.58 s: the worker's start, and the texts copied and posted).
+ */
+export const MIN_ASIDE_ROWS = 2_000_000;
 
 const WORKER_SCRIPT = new URL('./row-hash-worker.js', import.meta.url);
 
