@@ -181,6 +181,8 @@ export interface Store {
    * afterwards, is stored exactly as if this had not been called. Returns whether it did any.
    */
   prepareIngest?(events: readonly UsageEvent[]): boolean;
+  /** Optional: reads ahead what the first commit of a process that keeps writing would (`tally serve`). */
+  warmWrites?(): Promise<void>;
   /**
    * Optional bulk path for canonical `jsonl`/`csv` files: the database parses
    * and validates the file itself. Same contract as `ingest`; when any record

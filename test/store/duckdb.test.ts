@@ -130,6 +130,25 @@ describe('DuckDB direct append', () => {
 
   // A server writes a request's rows while the commit before it runs (prepareIngest); the commit
   // appends them under its batch number.
+  it('writes a first request ahead once a server warmed its writes, and stores it as written in its commit', async () => {
+    const warm = await DuckDBStore.open(await tempFile());
+    const cold = await DuckDBStore.open(await tempFile());
+    try {
+      await warm.warmWrites();
+      const first = [event('w1'), event('w2', { tenant: 'acme' })];
+      expect(warm.prepareIngest(first)).toBe(true);
+      expect(await warm.ingest('w', [first])).toEqual(
+        await cold.ingest('w', [[event('w1'), event('w2', { tenant: 'acme' })]]),
+      );
+      expect(await warm.auditHead()).toBe(await cold.auditHead());
+      await warm.warmWrites(); // again: nothing more to read
+      expect(await warm.verify()).toMatchObject({ ok: true, batches: 1, events: 2 });
+    } finally {
+      await warm.close();
+      await cold.close();
+    }
+  });
+
   it('stores rows written ahead of their commit as it stores rows written in it', async () => {
     const ahead = await DuckDBStore.open(await tempFile());
     const inCommit = await DuckDBStore.open(await tempFile());

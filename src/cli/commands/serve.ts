@@ -60,6 +60,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     readTimeoutMs: Math.max(1, readTimeout * 1000),
   });
   const { store, config, storeUrl } = context;
+  await store.warmWrites?.();
   const queue = await replicaQueue(values, context);
   const alerts = config.alertWebhook ? new BudgetAlerts(store, config, config.alertWebhook) : null;
   const notices = config.notify ? new SignalNotices(store, config, config.notify) : null;

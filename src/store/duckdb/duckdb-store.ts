@@ -295,6 +295,23 @@ export class DuckDBStore implements Store {
     }
   }
 
+  /**
+   * Reads what a server's first commit would (the log's column order and types), so that its first
+   * requests are written ahead as the later ones are (`prepareIngest`) and their commit does not
+   * read the catalog: a server's first requests took 140–250 ms against a median of ~45.
+   */
+  warmWrites(): Promise<void> {
+    return this.serial(async () => {
+      if (!(await this.appendsToLog()) || this.appendTypes.has('event_log')) return;
+      const appender = await this.conn.createAppender('event_log');
+      try {
+        this.appendTypes.set('event_log', appenderTypes(appender));
+      } finally {
+        closeQuietly(appender);
+      }
+    });
+  }
+
   /** Stages every record, then inserts the last of each (source, id) into the log. */
   private async ingestStaged(
     label: string,
