@@ -601,6 +601,30 @@ export class RowTextHasher {
     this.batch(seq)?.add(rowDigest(text));
   }
 
+  /**
+   * Rows whose texts lie end to end in `bytes` (row i ends at `ends[i]`), of the batches in `seqs`:
+   * `add` for each, the batch looked up once a run of rows of the same batch.
+   */
+  addPacked(seqs: ArrayLike<number>, bytes: Uint8Array, ends: ArrayLike<number>): void {
+    if (this.gaveUp) return;
+    this.rows += seqs.length;
+    if (this.rows > this.limit) {
+      this.giveUp();
+      return;
+    }
+    let seq = Number.NaN;
+    let batch = undefined as unknown as BatchBuckets;
+    for (let row = 0, at = 0; row < seqs.length; row++) {
+      const end = ends[row] as number;
+      if (seqs[row] !== seq) {
+        seq = seqs[row] as number;
+        batch = this.batchOf(seq);
+      }
+      batch.add(rowDigest(new Uint8Array(bytes.buffer, bytes.byteOffset + at, end - at)));
+      at = end;
+    }
+  }
+
   /** A row whose text is not known: the hasher lets every digest go and takes no more (`complete` is false). */
   giveUp(): void {
     this.gaveUp = true;
@@ -619,6 +643,10 @@ export class RowTextHasher {
       this.giveUp();
       return undefined;
     }
+    return this.batchOf(seq);
+  }
+
+  private batchOf(seq: number): BatchBuckets {
     let batch = this.batches.get(seq);
     if (batch === undefined) {
       batch = new BatchBuckets();

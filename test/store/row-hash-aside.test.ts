@@ -71,6 +71,20 @@ describe('AsideHasher', () => {
     expect(contents).toEqual(whole.finish());
   });
 
+  it('takes packed rows as it takes them one by one, and past its limit gives up', () => {
+    const texts = ['a', 'bé', 'ccc', 'dddd', 'e'];
+    const seqs = Int32Array.of(1, 1, 2, 1, 3);
+    const one = new RowTextHasher();
+    for (const [i, t] of texts.entries()) one.add(seqs[i] as number, t);
+    const packedRows = new RowTextHasher();
+    const { bytes, ends } = packed(texts);
+    packedRows.addPacked(seqs, bytes, ends);
+    expect(packedRows.finish()).toEqual(one.finish());
+    const limited = new RowTextHasher(4);
+    limited.addPacked(seqs, bytes, ends);
+    expect(limited.complete).toBe(false);
+  });
+
   it('stops taking rows once its worker failed', async () => {
     // A worker that fails on its first chunk and takes no more.
     const script = path.join(dir, 'failing.mjs');

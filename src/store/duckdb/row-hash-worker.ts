@@ -15,19 +15,10 @@ const shared = new Int32Array(workerData as SharedArrayBuffer);
 const hasher = new RowTextHasher();
 let failure: string | null = null;
 
-function hashRows(m: Extract<AsideMessage, { kind: 'rows' }>): void {
-  let at = 0;
-  for (let row = 0; row < m.seqs.length; row++) {
-    const end = m.ends[row] as number;
-    hasher.add(m.seqs[row] as number, m.bytes.subarray(at, end));
-    at = end;
-  }
-}
-
 parentPort?.on('message', (m: AsideMessage) => {
   if (m.kind === 'rows') {
     try {
-      if (failure === null) hashRows(m);
+      if (failure === null) hasher.addPacked(m.seqs, m.bytes, m.ends);
     } catch (e) {
       failure = e instanceof Error ? e.message : String(e);
       Atomics.store(shared, FAILED, 1);
