@@ -293,15 +293,13 @@ class Digests {
 
   /** Every digest, in the order added, in one array. */
   all(): Uint8Array {
-    if (this.blocks.length === 1) return (this.blocks[0] as Uint8Array).subarray(0, this.used);
-    const out = new Uint8Array(this.n * 32);
-    let at = 0;
-    for (const [i, block] of this.blocks.entries()) {
-      out.set(i === this.blocks.length - 1 ? block.subarray(0, this.used) : block, at);
-      at += block.length;
-    }
-    return out;
+    return inOneArray(this.parts());
   }
+}
+
+/** Arrays end to end in one: the only one itself, not copied. */
+function inOneArray(parts: readonly Uint8Array[]): Uint8Array {
+  return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
 }
 
 /** A batch's rows are kept in one list up to this many, then by bucket (the first byte). */
@@ -406,18 +404,8 @@ function hexSha256(bytes: Uint8Array): string {
  * first byte): sorted, in lower hex, hashed; '' when empty.
  */
 export function bucketHash(parts: readonly Uint8Array[]): string {
-  const digests = parts.length === 1 ? (parts[0] as Uint8Array) : joined(parts);
+  const digests = inOneArray(parts);
   return digests.length === 0 ? '' : hexSha256(sortedDigests(digests, digests.length / 32, 1));
-}
-
-function joined(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** A batch's content hash from its buckets' hashes in order (`bucketHashes`): the non-empty ones concatenated and hashed. */

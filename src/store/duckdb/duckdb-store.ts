@@ -305,7 +305,7 @@ export class DuckDBStore implements Store {
       if (!(await this.appendsToLog()) || this.appendTypes.has('event_log')) return;
       const appender = await this.conn.createAppender('event_log');
       try {
-        this.appendTypes.set('event_log', appenderTypes(appender));
+        this.typesOf('event_log', appender);
       } finally {
         closeQuietly(appender);
       }
@@ -1201,12 +1201,17 @@ export class DuckDBStore implements Store {
 
   /** Rows for an appender to `table`, by chunks of up to `rows` (how many will come, when known). */
   private chunkRows(table: string, appender: DuckDBAppender, rows?: number): ChunkRows {
+    return new ChunkRows(appender, this.typesOf(table, appender), rows);
+  }
+
+  /** The column types of the table `appender` appends to, read from it once and kept. */
+  private typesOf(table: string, appender: DuckDBAppender): readonly DuckDBType[] {
     let types = this.appendTypes.get(table);
     if (types === undefined) {
       types = appenderTypes(appender);
       this.appendTypes.set(table, types);
     }
-    return new ChunkRows(appender, types, rows);
+    return types;
   }
 
   /** Runs a statement; returns the number of rows it changed. */

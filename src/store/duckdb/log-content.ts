@@ -50,25 +50,43 @@ export async function logContent(
   if (!first) throw new Error('logContent: no connection to read with');
   const out = new Map<number, BatchContent>();
   for (const w of windows(await batchSpans(first), windowEvents)) {
+    const queries = rowIdRanges(w, readers.length).map(([lo, hi], i) => ({
+      db: readers[i] as ChunkDb,
+      textsSql: eventTextsSql(
+        `WHERE batch_seq BETWEEN ${w.from} AND ${w.to} AND rowid BETWEEN ${lo} AND ${hi}`,
+      ),
+    }));
     const aside = w.rows >= (policy.minRows ?? MIN_ASIDE_ROWS) ? AsideHasher.start(policy.script) : null;
-    const hasher = aside ?? new RowTextHasher();
-    await sink
-      .hash(
-        hasher,
-        rowIdRanges(w, readers.length).map(([lo, hi], i) => ({
-          db: readers[i] as ChunkDb,
-          textsSql: eventTextsSql(
-            `WHERE batch_seq BETWEEN ${w.from} AND ${w.to} AND rowid BETWEEN ${lo} AND ${hi}`,
-          ),
-        })),
-      )
-      .catch(async (e: unknown) => {
-        await aside?.stop();
-        throw e;
-      });
-    for (const [seq, c] of aside ? await aside.finish() : (hasher as RowTextHasher).finish()) out.set(seq, c);
+    for (const [seq, c] of aside
+      ? await asideContent(sink, aside, queries)
+      : await hereContent(sink, queries))
+      out.set(seq, c);
   }
   return out;
+}
+
+type TextQueries = Parameters<RowTextSink['hash']>[1];
+
+/** The contents of the batches `queries` read, hashed on this thread. */
+async function hereContent(sink: RowTextSink, queries: TextQueries): Promise<Map<number, BatchContent>> {
+  const hasher = new RowTextHasher();
+  await sink.hash(hasher, queries);
+  return hasher.finish();
+}
+
+/** The same, hashed by `aside`'s worker; the worker is ended when the reading fails. */
+async function asideContent(
+  sink: RowTextSink,
+  aside: AsideHasher,
+  queries: TextQueries,
+): Promise<Map<number, BatchContent>> {
+  try {
+    await sink.hash(aside, queries);
+  } catch (e) {
+    await aside.stop();
+    throw e;
+  }
+  return aside.finish();
 }
 
 interface Span {

@@ -112,13 +112,7 @@ export function packTextBytes(chunk: Chunk, column: number): PackedTexts {
   });
   // One run of long strings is a copy already; an inline string is a view of the vector's memory.
   if (pieces.length === 1 && total > INLINE_MAX) return { bytes: pieces[0] as Uint8Array, ends };
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const p of pieces) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  return { bytes, ends };
+  return { bytes: Buffer.concat(pieces, total), ends };
 }
 
 /** A VARCHAR vector's entries as 32-bit words (four a row), copied when not 4-byte aligned. */
