@@ -8,7 +8,12 @@ import { DUCKDB_AUDIT } from '../../src/store/duckdb/audit.js';
 import { rowIdRanges, windows } from '../../src/store/duckdb/log-content.js';
 import { insertHashingSql, RowTextSink } from '../../src/store/duckdb/row-text-sink.js';
 import { columnType } from '../../src/store/duckdb/schema.js';
-import { eachTextBytes, integerColumn, packTextBytes } from '../../src/store/duckdb/text-bytes.js';
+import {
+  doubleColumn,
+  eachTextBytes,
+  integerColumn,
+  packTextBytes,
+} from '../../src/store/duckdb/text-bytes.js';
 
 describe('reading a chunk as bytes', () => {
   let instance: DuckDBInstance;
@@ -74,6 +79,33 @@ describe('reading a chunk as bytes', () => {
     await expect(
       both(`SELECT 1, NULL::VARCHAR UNION ALL SELECT 2, 'long enough to be a pointer'`),
     ).rejects.toThrow(/NULL/);
+  });
+
+  it('copies whole-number and double columns out of each chunk as the client reads them, kept past the next chunk', async () => {
+    const conn = await instance.connect();
+    const ints: Int32Array[] = [];
+    const doubles: Float64Array[] = [];
+    const expected: [number, number][] = [];
+    try {
+      const result = await conn.stream(`SELECT (i * 7919 - 2147483000)::INTEGER,
+          CASE WHEN i % 5 = 0 THEN -i / 3.0 WHEN i % 5 = 1 THEN 'NaN'::DOUBLE ELSE i * 1e300 / 7 END
+        FROM range(5000) r(i)`);
+      for (
+        let chunk = await result.fetchChunk();
+        chunk && chunk.rowCount > 0;
+        chunk = await result.fetchChunk()
+      ) {
+        ints.push(integerColumn(chunk, 0));
+        doubles.push(doubleColumn(chunk, 1));
+        const d = chunk.getColumnValues(1);
+        for (const [i, v] of chunk.getColumnValues(0).entries()) expected.push([Number(v), Number(d[i])]);
+      }
+    } finally {
+      conn.closeSync();
+    }
+    const read = ints.flatMap((column, c) => [...column].map((v, row) => [v, doubles[c]?.[row]]));
+    expect(ints.length).toBeGreaterThan(1);
+    expect(read).toEqual(expected);
   });
 });
 

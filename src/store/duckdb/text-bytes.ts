@@ -5,6 +5,7 @@
  * JavaScript string per row, which cost more than the SHA-256 itself.
  */
 import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 
 /** DuckDB's C client (the layer under `@duckdb/node-api`), required as the CommonJS package it is. */
@@ -136,11 +137,18 @@ export function doubleColumn(chunk: Chunk, column: number): Float64Array {
   return fixedColumn(chunk, column, Float64Array, (view, at) => view.getFloat64(at, true));
 }
 
-/** A fixed-width column without NULLs, copied out of the chunk's memory value by value. */
+/**
+ * A fixed-width column without NULLs, copied out of the chunk's memory: in one copy where the
+ * values lie aligned in this machine's byte order (DuckDB's vectors are), else value by value.
+ */
 function fixedColumn<T extends Int32Array | Float64Array>(
   chunk: Chunk,
   column: number,
-  Kind: { new (n: number): T; readonly BYTES_PER_ELEMENT: number },
+  Kind: {
+    new (n: number): T;
+    new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+    readonly BYTES_PER_ELEMENT: number;
+  },
   read: (view: DataView, at: number) => number,
 ): T {
   const n = chunk.rowCount;
@@ -148,11 +156,16 @@ function fixedColumn<T extends Int32Array | Float64Array>(
   noNull(vector, n);
   const width = Kind.BYTES_PER_ELEMENT;
   const data = bindings.vector_get_data(vector, n * width);
+  if (LITTLE_ENDIAN && data.byteOffset % width === 0)
+    return new Kind(data.buffer.slice(data.byteOffset, data.byteOffset + n * width), 0, n);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Kind(n);
   for (let i = 0; i < n; i++) out[i] = read(view, i * width);
   return out;
 }
+
+/** DuckDB writes a vector's values in the machine's byte order; typed arrays read in it too. */
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Refuses a vector with a NULL among its first `n` rows (its bytes would be no value). */
 function noNull(vector: ReturnType<typeof bindings.data_chunk_get_vector>, n: number): void {
