@@ -12,6 +12,7 @@
  * thread waits (`Atomics.wait`), which holds DuckDB's threads back as hashing
  * on the main thread did, so memory stays bounded.
  */
+import { on } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -107,16 +108,16 @@ export class AsideHasher {
    * worker then ends.
    */
   async finish(): Promise<Map<number, BatchContent>> {
+    const replies = this.replies();
     try {
-      const replies = this.replies();
       this.worker.postMessage({ kind: 'finish', split: SPLIT_BUCKET } satisfies AsideMessage);
-      const first = await replies.next();
-      if (first.kind === 'failed') throw new Error(first.message);
-      if (first.kind !== 'taken') throw new Error('the row hashing thread answered out of turn');
+      const first = (await replies.next()).value;
+      if (first?.kind === 'failed') throw new Error(first.message);
+      if (first?.kind !== 'taken') throw new Error('the row hashing thread answered out of turn');
       const upper = new Map(first.taken.map(([seq, buckets]) => [seq, buckets.map(bucketHash)]));
-      const last = await replies.next();
-      if (last.kind === 'failed') throw new Error(last.message);
-      if (last.kind !== 'done') throw new Error('the row hashing thread answered out of turn');
+      const last = (await replies.next()).value;
+      if (last?.kind === 'failed') throw new Error(last.message);
+      if (last?.kind !== 'done') throw new Error('the row hashing thread answered out of turn');
       const out = new Map<number, BatchContent>();
       for (const [seq, { count, hashes }] of last.batches) {
         for (const [i, h] of (upper.get(seq) ?? []).entries()) hashes[SPLIT_BUCKET + i] = h;
@@ -124,37 +125,21 @@ export class AsideHasher {
       }
       return out;
     } finally {
+      await replies.return();
       await this.worker.terminate();
     }
   }
 
-  /** The worker's answers in turn; an error or its end fails the one awaited. */
-  private replies(): { next(): Promise<AsideReply> } {
-    const queue: AsideReply[] = [];
-    let waiting: { resolve(r: AsideReply): void; reject(e: Error): void } | null = null;
-    let ended: Error | null = null;
-    this.worker.on('message', (r: AsideReply) => {
-      if (waiting) waiting.resolve(r);
-      else queue.push(r);
-      waiting = null;
-    });
-    const end = (e: Error) => {
-      ended = e;
-      waiting?.reject(e);
-      waiting = null;
-    };
-    this.worker.once('error', end);
-    this.worker.once('exit', () => end(new Error('the row hashing thread ended')));
-    return {
-      next: () => {
-        const r = queue.shift();
-        if (r !== undefined) return Promise.resolve(r);
-        if (ended) return Promise.reject(ended);
-        return new Promise<AsideReply>((resolve, reject) => {
-          waiting = { resolve, reject };
-        });
-      },
-    };
+  /** The worker's answers in turn (`events.on` keeps those not yet asked for); an error or its end fails the one awaited. */
+  private async *replies(): AsyncGenerator<AsideReply, void, undefined> {
+    const ended = new AbortController();
+    this.worker.once('exit', () => ended.abort(new Error('the row hashing thread ended')));
+    try {
+      for await (const [reply] of on(this.worker, 'message', { signal: ended.signal }))
+        yield reply as AsideReply;
+    } catch (e) {
+      throw ended.signal.aborted ? ended.signal.reason : e;
+    }
   }
 
   /** Ends the worker without an answer (the hashing failed). */

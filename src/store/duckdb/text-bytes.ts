@@ -5,7 +5,6 @@
  * JavaScript string per row, which cost more than the SHA-256 itself.
  */
 import { createRequire } from 'node:module';
-import { endianness } from 'node:os';
 import type { DuckDBDataChunk } from '@duckdb/node-api';
 
 /** DuckDB's C client (the layer under `@duckdb/node-api`), required as the CommonJS package it is. */
@@ -129,43 +128,26 @@ function pointerOf(entries: Uint32Array, row: number): number {
 
 /** The values of an INTEGER column without NULLs. */
 export function integerColumn(chunk: Chunk, column: number): Int32Array {
-  return fixedColumn(chunk, column, Int32Array, (view, at) => view.getInt32(at, true));
+  return new Int32Array(fixedColumn(chunk, column, Int32Array.BYTES_PER_ELEMENT));
 }
 
 /** The values of a DOUBLE column without NULLs. */
 export function doubleColumn(chunk: Chunk, column: number): Float64Array {
-  return fixedColumn(chunk, column, Float64Array, (view, at) => view.getFloat64(at, true));
+  return new Float64Array(fixedColumn(chunk, column, Float64Array.BYTES_PER_ELEMENT));
 }
 
 /**
- * A fixed-width column without NULLs, copied out of the chunk's memory: in one copy where the
- * values lie aligned in this machine's byte order (DuckDB's vectors are), else value by value.
+ * A fixed-width column without NULLs, its bytes copied out of the chunk's memory into a buffer
+ * of its own (so aligned, and kept past the chunk). DuckDB writes the values in the machine's
+ * byte order, which typed arrays read (as `stringEntries` and `pointerOf` do).
  */
-function fixedColumn<T extends Int32Array | Float64Array>(
-  chunk: Chunk,
-  column: number,
-  Kind: {
-    new (n: number): T;
-    new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
-    readonly BYTES_PER_ELEMENT: number;
-  },
-  read: (view: DataView, at: number) => number,
-): T {
+function fixedColumn(chunk: Chunk, column: number, width: number): ArrayBuffer {
   const n = chunk.rowCount;
   const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
   noNull(vector, n);
-  const width = Kind.BYTES_PER_ELEMENT;
   const data = bindings.vector_get_data(vector, n * width);
-  if (LITTLE_ENDIAN && data.byteOffset % width === 0)
-    return new Kind(data.buffer.slice(data.byteOffset, data.byteOffset + n * width), 0, n);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const out = new Kind(n);
-  for (let i = 0; i < n; i++) out[i] = read(view, i * width);
-  return out;
+  return data.buffer.slice(data.byteOffset, data.byteOffset + n * width) as ArrayBuffer;
 }
-
-/** DuckDB writes a vector's values in the machine's byte order; typed arrays read in it too. */
-const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Refuses a vector with a NULL among its first `n` rows (its bytes would be no value). */
 function noNull(vector: ReturnType<typeof bindings.data_chunk_get_vector>, n: number): void {
