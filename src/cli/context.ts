@@ -1,7 +1,7 @@
 /** Loads the configuration and opens the store the way every command does. */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../config/load.js';
+import { loadConfigCached } from '../config/cache.js';
 import type { Config } from '../core/config.js';
 import { StoreHeldError, UsageError } from '../core/errors.js';
 import { type OpenOptions, openStore, storeFilePath } from '../store/open.js';
@@ -28,7 +28,7 @@ export async function openContext(
   opts: ContextOptions = {},
 ): Promise<Context> {
   const configPath = path.resolve(str(values, 'config') ?? 'tally.yaml');
-  const { config } = await loadConfig(configPath);
+  const { config } = await loadConfigCached(configPath);
   const storeUrl = str(values, 'store') ?? resolveStorePath(config.store, configPath);
   if (!opts.create) mustExist(storeUrl);
   const store = await openStore(storeUrl, { ...opts, mustExist: !opts.create }).catch((e) => {
