@@ -26,7 +26,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import type { Config } from '../core/config.js';
-import { loadConfig } from './load.js';
 
 /** Bumped when an entry's shape changes. */
 const FORMAT = 1;
@@ -69,12 +68,14 @@ export async function loadConfigCached(
   opts: CacheOptions = { dir: cacheDir() },
 ): Promise<{ config: Config; files: string[] }> {
   const abs = path.resolve(file);
-  if (opts.dir === null) return loadConfig(abs);
+  // The loader and the schema are loaded only when the files are read.
+  const load = async () => (await import('./load.js')).loadConfig(abs);
+  if (opts.dir === null) return load();
   const entryFile = path.join(opts.dir, `config-${sha256(abs).slice(0, 16)}.v8`);
   const code = opts.code ?? loaderCodeId();
   const kept = readEntry(entryFile, abs, code);
   if (kept !== null) return { config: kept.config, files: kept.files };
-  const loaded = await loadConfig(abs);
+  const loaded = await load();
   if (totalBytes(loaded.files) >= (opts.keepFromBytes ?? KEEP_FROM_BYTES)) {
     const entry: Entry = { format: FORMAT, code, file: abs, ...loaded, sha256: loaded.config.sha256 };
     writeEntry(opts.dir, entryFile, entry);
