@@ -11,12 +11,16 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  closeSync,
   existsSync,
+  fstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
+  type Stats,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -87,7 +91,9 @@ export async function loadConfigCached(
 function readEntry(entryFile: string, file: string, code: string): Entry | null {
   let entry: Entry;
   try {
-    entry = v8.deserialize(readFileSync(entryFile)) as Entry;
+    const bytes = readOwned(entryFile);
+    if (bytes === null) return null;
+    entry = v8.deserialize(bytes) as Entry;
   } catch {
     return null; // none yet, or unreadable: read the files
   }
@@ -99,6 +105,25 @@ function readEntry(entryFile: string, file: string, code: string): Entry | null 
     return null; // an include is gone: the loader says so
   }
   return hash.digest('hex') === entry.sha256 ? entry : null;
+}
+
+/** The file's bytes, unless another user could have written it. */
+function readOwned(file: string): Buffer | null {
+  const fd = openSync(file, 'r');
+  try {
+    return ownedAlone(fstatSync(fd)) ? readFileSync(fd) : null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * An entry another user could have written is not read: it decides the
+ * configuration (tokens, owners), and the folder may be a shared one.
+ */
+function ownedAlone(st: Stats): boolean {
+  const uid = process.getuid?.();
+  return (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
 }
 
 /** Written whole under another name and renamed, so a reader never sees half an entry; failures are ignored. */

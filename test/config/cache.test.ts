@@ -1,4 +1,14 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -121,6 +131,26 @@ describe('the configuration cache', () => {
     writeFileSync(blocked, '');
     expect((await loadConfigCached(file, { dir: blocked, code: 'c' })).config.identities).toHaveLength(2000);
     expect(readdirSync(path.dirname(blocked))).toEqual(['a-file']);
+  });
+
+  it('reads no entry that another user could have written', async () => {
+    const conf = tempDir({ 'tally.yaml': registry(2000), 'teams.yaml': TEAMS });
+    const file = path.join(conf, 'tally.yaml');
+    const dir = tempDir();
+    await loadConfigCached(file, { dir, code: 'c' });
+    const entry = path.join(dir, entries(dir)[0] as string);
+    expect(statSync(entry).mode & 0o777).toBe(0o600);
+    tamper(dir, 'XKEPT');
+    expect((await loadConfigCached(file, { dir, code: 'c' })).config.currency).toBe('XKEPT');
+    tamper(dir, 'XKEPT');
+    chmodSync(entry, 0o666);
+    expect((await loadConfigCached(file, { dir, code: 'c' })).config.currency).toBe('USD');
+    if (process.getuid?.() === 0) {
+      tamper(dir, 'XKEPT');
+      chmodSync(entry, 0o600);
+      chownSync(entry, 4242, 4242);
+      expect((await loadConfigCached(file, { dir, code: 'c' })).config.currency).toBe('USD');
+    }
   });
 
   it(`keeps the ${KEEP_ENTRIES} most recent entries`, async () => {
