@@ -485,5 +485,53 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
         await local.close();
       }
     });
+
+    it('a model or network used before the history the hourly rules read is not new (S07, S10), scoped too', async () => {
+      // The hourly rules read from 35 days before the window; a use older than that still counts as the first.
+      const r = new Rng(21);
+      const older = at('2026-07-15T10:00:00Z');
+      const before = [
+        eventOf(stream('nhi-api'), 'old-premium', older, r, { model: 'm-premium' }),
+        eventOf(stream('nhi-nightly'), 'old-address', older + HOUR, r, { client_address: '203.0.113.9' }),
+      ];
+      const incidents = [
+        ...Array.from({ length: 20 }, (_, i) =>
+          eventOf(stream('nhi-api'), `premium-${i}`, at('2026-10-16T09:00:00Z') + i * 60_000, r, {
+            model: 'm-premium',
+          }),
+        ),
+        ...Array.from({ length: 10 }, (_, i) =>
+          eventOf(stream('nhi-nightly'), `address-${i}`, at('2026-10-24T02:00:00Z') + i * 60_000, r, {
+            client_address: '203.0.113.9',
+          }),
+        ),
+      ];
+      const newUses = (signals: Signal[]) =>
+        signals
+          .filter(
+            (s) =>
+              (s.rule === 'S07' && s.identity === 'nhi-api') ||
+              (s.rule === 'S10' && s.identity === 'nhi-nightly'),
+          )
+          .map((s) => `${s.rule} ${s.identity}`);
+      const judged = async (events: UsageEvent[]) => {
+        const local = await world([...steadyTraffic(1), ...events], REGISTRY);
+        try {
+          const scoped = async (id: string) =>
+            newUses(await local.signals({ identities: [id], findingsOf: 'none' }));
+          return {
+            all: newUses(await local.signals()),
+            scoped: [...(await scoped('nhi-api')), ...(await scoped('nhi-nightly'))],
+          };
+        } finally {
+          await local.close();
+        }
+      };
+      expect(await judged(incidents)).toEqual({
+        all: ['S07 nhi-api', 'S10 nhi-nightly'],
+        scoped: ['S07 nhi-api', 'S10 nhi-nightly'],
+      });
+      expect(await judged([...before, ...incidents])).toEqual({ all: [], scoped: [] });
+    });
   });
 });

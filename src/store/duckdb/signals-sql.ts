@@ -35,6 +35,8 @@ export const PROFILE = 'tally_signal_profile';
 export const KEYS = 'tally_signal_keys';
 export const NAMES = 'tally_signal_names';
 export const SCOPED = 'tally_signal_events';
+/** A scoped query's first uses of each key before the history's start. */
+export const OLDER = 'tally_signal_older';
 
 const HOUR_MS = 3_600_000;
 const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
@@ -102,11 +104,28 @@ const aggregate = (q: SignalQuery) => `(operation IN (${aggList(q)}) OR wrapper)
 const historyHour = (q: SignalQuery) => Math.floor(q.historyStart / HOUR_MS) * HOUR_MS;
 const windowHour = (q: SignalQuery) => Math.floor(q.start / HOUR_MS) * HOUR_MS;
 /**
- * The events the query reads: before the window end; when it names selectors,
- * those they match, copied once by `scopedSql`. `wrappers`: flagged (usage-sql.ts).
+ * The events the query reads: from the history's start to the window's end;
+ * when it names selectors, those they match, copied once by `scopedSql`.
+ * `wrappers`: flagged (usage-sql.ts). Older events count only by when each
+ * key was first used (`olderFirsts`).
  */
 const readEvents = (q: SignalQuery, wrappers = false) =>
-  eventsWithWrappers(`time < ${ts(q.end)}`, wrappers, q.match ? SCOPED : 'events');
+  eventsWithWrappers(
+    `time >= ${ts(historyHour(q))} AND time < ${ts(q.end)}`,
+    wrappers,
+    q.match ? SCOPED : 'events',
+  );
+
+/**
+ * Each key's first use before the history's start, as one row at that time:
+ * all that the keys read of older events (the all-time profile's first
+ * times). A store that holds months of events before the window is then read
+ * whole only for these columns.
+ */
+const olderFirsts = (q: SignalQuery) =>
+  q.match
+    ? `SELECT * FROM ${OLDER}`
+    : `SELECT ${KEY_COLUMNS.join(', ')}, min(time) AS time FROM events WHERE time < ${ts(historyHour(q))} GROUP BY ALL`;
 
 /** What the profile is keyed by (with the identity for the tuple). */
 const KEY_COLUMNS = [
@@ -150,7 +169,11 @@ const FACT_COLUMNS = [
  */
 export const scopedSql = (q: SignalQuery, match: NonNullable<SignalQuery['match']>) => `
 CREATE OR REPLACE TEMP TABLE ${SCOPED} AS
-SELECT ${FACT_COLUMNS.join(', ')} FROM events WHERE time < ${ts(q.end)} AND ${matchSql(match)}`;
+SELECT ${FACT_COLUMNS.join(', ')} FROM events
+WHERE time >= ${ts(historyHour(q))} AND time < ${ts(q.end)} AND ${matchSql(match)};
+CREATE OR REPLACE TEMP TABLE ${OLDER} AS
+SELECT ${KEY_COLUMNS.join(', ')}, min(time) AS time FROM events
+WHERE time < ${ts(historyHour(q))} AND ${matchSql(match)} GROUP BY ALL`;
 
 /** The (provider, model) pairs of the history: all that the rates are asked for. */
 export const pairsSql = (q: SignalQuery) =>
@@ -174,9 +197,14 @@ function eventCost(q: SignalQuery): string {
 const costSum = (q: SignalQuery, filter = '') =>
   `coalesce(sum((${eventCost(q)})::HUGEINT) ${filter}, 0)::HUGEINT`;
 
-/** The events read with their hour, priced at the base rates `rt` of their hour. */
-const pricedEvents = (q: SignalQuery, wrappers: boolean, where = 'true') => `
-FROM (SELECT *, epoch_ms(date_trunc('hour', time)) AS h FROM (${readEvents(q, wrappers)}) WHERE ${where}) r
+/** The events read with their hour (`events`: read as `readEvents` reads them), priced at the base rates `rt` of their hour. */
+const pricedEvents = (
+  q: SignalQuery,
+  wrappers: boolean,
+  where = 'true',
+  events = readEvents(q, wrappers),
+) => `
+FROM (SELECT *, epoch_ms(date_trunc('hour', time)) AS h FROM (${events}) WHERE ${where}) r
 LEFT JOIN rates rt ON ${RATE_JOIN('r.h')}`;
 
 /**
@@ -196,6 +224,8 @@ const FIRSTS = 8;
  */
 export function keysSql(q: SignalQuery, wrappers: boolean, rates: RateRow[]): string {
   const w = `FILTER (WHERE time >= ${ts(windowHour(q))})`;
+  // The older first uses are rows before the window: every sum but the first time filters them out.
+  const events = `SELECT * FROM (${readEvents(q, wrappers)}) UNION ALL BY NAME ${olderFirsts(q)}`;
   return `
 CREATE OR REPLACE TEMP TABLE ${KEYS} AS
 WITH rates AS (${rateTable(rates)}),
@@ -205,7 +235,7 @@ k AS (
          -- Two lists in time order (the same times, so paired by position): ~1 s of CPU less than one of structs.
          coalesce(min(time, ${FIRSTS}) ${w}, []) AS times, coalesce(min_by(id, time, ${FIRSTS}) ${w}, []) AS eids,
          ${costSum(q, w)} AS cost
-  ${pricedEvents(q, wrappers)}
+  ${pricedEvents(q, wrappers, 'true', events)}
   GROUP BY ALL
 ),
 f AS (
@@ -544,7 +574,9 @@ async function sumFacts(q: SignalQuery, rows: Rows, run: (sql: string) => Promis
   const [shared] = await rows(sharedNameHashSql);
   await run(hourlySql(q, wrappers, rates, num(shared?.n) === 0));
   await run(profileSql());
-  await run(`DROP TABLE ${KEYS}; DROP TABLE ${NAMES}; DROP TABLE IF EXISTS ${SCOPED}`);
+  await run(
+    `DROP TABLE ${KEYS}; DROP TABLE ${NAMES}; DROP TABLE IF EXISTS ${SCOPED}; DROP TABLE IF EXISTS ${OLDER}`,
+  );
 }
 
 export async function readSignalFacts(
@@ -615,7 +647,7 @@ export async function readSignalFacts(
     };
   } finally {
     await run(
-      `DROP TABLE IF EXISTS ${SCOPED}; DROP TABLE IF EXISTS ${KEYS}; DROP TABLE IF EXISTS ${NAMES}; DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
+      `DROP TABLE IF EXISTS ${SCOPED}; DROP TABLE IF EXISTS ${OLDER}; DROP TABLE IF EXISTS ${KEYS}; DROP TABLE IF EXISTS ${NAMES}; DROP TABLE IF EXISTS ${HOURLY}; DROP TABLE IF EXISTS ${PROFILE}; DROP TABLE IF EXISTS ${DENSE}`,
     );
   }
 }
