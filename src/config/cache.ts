@@ -77,6 +77,7 @@ export async function loadConfigCached(
   if (opts.dir === null) return load();
   const entryFile = path.join(opts.dir, `config-${sha256(abs).slice(0, 16)}.v8`);
   const code = opts.code ?? loaderCodeId();
+  if (code === null) return load();
   const kept = readEntry(entryFile, abs, code);
   if (kept !== null) return { config: kept.config, files: kept.files };
   const loaded = await load();
@@ -153,20 +154,31 @@ function prune(dir: string): void {
   for (const { f } of entries.slice(KEEP_ENTRIES)) rmSync(path.join(dir, f), { force: true });
 }
 
+/** The files' bytes in all; 0 when one is gone already (then nothing is kept). */
 function totalBytes(files: readonly string[]): number {
   let n = 0;
-  for (const f of files) n += statSync(f).size;
+  try {
+    for (const f of files) n += statSync(f).size;
+  } catch {
+    return 0;
+  }
   return n;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 const LOADER = fileURLToPath(new URL('./load.js', import.meta.url));
-let loaderCode: string | undefined;
+let loaderCode: string | null | undefined;
 
 /** `codeId` of the loader this process runs, computed once. */
-function loaderCodeId(): string {
-  loaderCode ??= codeId(LOADER);
+function loaderCodeId(): string | null {
+  if (loaderCode === undefined) {
+    try {
+      loaderCode = codeId(LOADER);
+    } catch {
+      loaderCode = null; // its modules are not files to read (a bundle): nothing is kept
+    }
+  }
   return loaderCode;
 }
 
