@@ -122,10 +122,12 @@ const readEvents = (q: SignalQuery, wrappers = false) =>
  * times). A store that holds months of events before the window is then read
  * whole only for these columns.
  */
-const olderFirsts = (q: SignalQuery) =>
-  q.match
-    ? `SELECT * FROM ${OLDER}`
-    : `SELECT ${KEY_COLUMNS.join(', ')}, min(time) AS time FROM events WHERE time < ${ts(historyHour(q))} GROUP BY ALL`;
+const olderFirsts = (q: SignalQuery) => (q.match ? `SELECT * FROM ${OLDER}` : firstsBefore(q, 'true'));
+
+/** Each key's first time among the events before the history's start that `where` keeps. */
+const firstsBefore = (q: SignalQuery, where: string) =>
+  `SELECT ${KEY_COLUMNS.join(', ')}, min(time) AS time FROM events
+WHERE time < ${ts(historyHour(q))} AND ${where} GROUP BY ALL`;
 
 /** What the profile is keyed by (with the identity for the tuple). */
 const KEY_COLUMNS = [
@@ -171,9 +173,7 @@ export const scopedSql = (q: SignalQuery, match: NonNullable<SignalQuery['match'
 CREATE OR REPLACE TEMP TABLE ${SCOPED} AS
 SELECT ${FACT_COLUMNS.join(', ')} FROM events
 WHERE time >= ${ts(historyHour(q))} AND time < ${ts(q.end)} AND ${matchSql(match)};
-CREATE OR REPLACE TEMP TABLE ${OLDER} AS
-SELECT ${KEY_COLUMNS.join(', ')}, min(time) AS time FROM events
-WHERE time < ${ts(historyHour(q))} AND ${matchSql(match)} GROUP BY ALL`;
+CREATE OR REPLACE TEMP TABLE ${OLDER} AS ${firstsBefore(q, matchSql(match))}`;
 
 /** The (provider, model) pairs of the history: all that the rates are asked for. */
 export const pairsSql = (q: SignalQuery) =>
