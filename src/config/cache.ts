@@ -42,8 +42,8 @@ interface Entry {
   format: number;
   code: string;
   file: string;
+  /** In the order read, as `config.sha256` hashes their bytes. */
   files: string[];
-  sha256: string;
   config: Config;
 }
 
@@ -76,20 +76,20 @@ export async function loadConfigCached(
   const load = async () => (await import('./load.js')).loadConfig(abs);
   if (opts.dir === null) return load();
   const entryFile = path.join(opts.dir, `config-${sha256(abs).slice(0, 16)}.v8`);
-  const code = opts.code ?? loaderCodeId();
-  if (code === null) return load();
+  // The loader's code is read only where there is an entry to check or to write (not for a small file).
+  const code = () => opts.code ?? loaderCodeId();
   const kept = readEntry(entryFile, abs, code);
   if (kept !== null) return { config: kept.config, files: kept.files };
   const loaded = await load();
   if (totalBytes(loaded.files) >= (opts.keepFromBytes ?? KEEP_FROM_BYTES)) {
-    const entry: Entry = { format: FORMAT, code, file: abs, ...loaded, sha256: loaded.config.sha256 };
-    writeEntry(opts.dir, entryFile, entry);
+    const c = code();
+    if (c !== null) writeEntry(opts.dir, entryFile, { format: FORMAT, code: c, file: abs, ...loaded });
   }
   return loaded;
 }
 
 /** The entry, when it was made by this code from the files as they are now. */
-function readEntry(entryFile: string, file: string, code: string): Entry | null {
+function readEntry(entryFile: string, file: string, code: () => string | null): Entry | null {
   let entry: Entry;
   try {
     const bytes = readOwned(entryFile);
@@ -98,14 +98,14 @@ function readEntry(entryFile: string, file: string, code: string): Entry | null 
   } catch {
     return null; // none yet, or unreadable: read the files
   }
-  if (entry?.format !== FORMAT || entry.code !== code || entry.file !== file) return null;
+  if (entry?.format !== FORMAT || entry.file !== file || entry.code !== code()) return null;
   const hash = createHash('sha256');
   try {
     for (const f of entry.files) hash.update(readFileSync(f));
   } catch {
     return null; // an include is gone: the loader says so
   }
-  return hash.digest('hex') === entry.sha256 ? entry : null;
+  return hash.digest('hex') === entry.config.sha256 ? entry : null;
 }
 
 /** The file's bytes, unless another user could have written it. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { KEEP_FROM_BYTES } from '../../src/config/cache.js';
+import { canonical } from '../server/helpers.js';
 import { captureCli } from '../setup/cli-capture.js';
 
 const cli = captureCli('tally-config-cache-');
@@ -39,17 +40,7 @@ function config(owner: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-const EVENT = JSON.stringify({
-  id: 'e1',
-  source: 'gw',
-  time: '2026-10-02T10:00:00Z',
-  provider: 'acme',
-  model: 'm1',
-  operation: 'chat',
-  input_tokens: 1_000_000,
-  output_tokens: 0,
-  api_key: 'k0',
-});
+const EVENT = JSON.stringify(canonical('e1', 'svc-a', { api_key: 'k0' }));
 
 describe('a command on a large registry', () => {
   let cacheDir = '';
