@@ -3,10 +3,11 @@
 // ingested once into a store file under the temp directory and reused by the
 // statement, signals and replay benchmarks. TALLY_BENCH_EVENTS scales it.
 //
-// The cached file is named by a hash of the generator's code (every built
-// file of dist/demo) and of its parameters, so a change to
-// either builds a new month instead of reusing a stale one. Store-format
-// changes reach a cached file through the store's own migrations at open.
+// The cached file is named by a hash of the code that makes it (every built
+// file of dist/demo, the generator, and of dist/store/duckdb, which writes
+// the log and decides its row order) and of the generator's parameters, so a
+// change to any builds a new month instead of reusing a stale one. Schema
+// changes also reach a cached file through the store's own migrations at open.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,15 +28,20 @@ const PARAMS = {
   seed: 7,
 };
 
-/** Hash of the generator's built code and its parameters (12 hex digits). */
+/** The built folders whose code makes the month: the generator, and the store that writes its log. */
+const MAKERS = ['demo', path.join('store', 'duckdb')];
+
+/** Hash of the month's makers' built code and the generator's parameters (12 hex digits). */
 export function generatorKey() {
-  const here = fileURLToPath(import.meta.url);
-  const demo = path.join(path.dirname(here), '..', '..', 'dist', 'demo');
+  const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
   const h = createHash('sha256');
-  for (const f of readdirSync(demo)
-    .filter((n) => n.endsWith('.js'))
-    .sort()) {
-    h.update(f).update(readFileSync(path.join(demo, f)));
+  for (const folder of MAKERS) {
+    const dir = path.join(dist, folder);
+    for (const f of readdirSync(dir)
+      .filter((n) => n.endsWith('.js'))
+      .sort()) {
+      h.update(path.join(folder, f)).update(readFileSync(path.join(dir, f)));
+    }
   }
   h.update(JSON.stringify(PARAMS));
   return h.digest('hex').slice(0, 12);

@@ -116,7 +116,7 @@ async function inputTokens(store: Store): Promise<number> {
   return groups.reduce((s, g) => s + g.input_tokens, 0);
 }
 
-function jsonLine(e: UsageEvent): string {
+export function jsonLine(e: UsageEvent): string {
   return JSON.stringify({ ...e, time: new Date(e.time).toISOString() });
 }
 

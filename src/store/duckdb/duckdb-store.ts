@@ -104,7 +104,7 @@ import {
   traceEventsSql,
 } from './replay-sql.js';
 import { insertHashingSql, RowTextSink } from './row-text-sink.js';
-import { ALL_EVENT_COLUMNS_DDL, liveEventsViewSql, MIGRATIONS } from './schema.js';
+import { ALL_EVENT_COLUMNS_DDL, LOG_ROW_ORDER, liveEventsViewSql, MIGRATIONS } from './schema.js';
 import { type KeysMemo, readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type TupleCensus, takeCensus } from './tuple-census.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
@@ -941,12 +941,14 @@ export class DuckDBStore implements Store {
   }
 
   /**
-   * Inserts `rows` (the log's columns and `batch_seq`) into the log; with a hasher, each row's
+   * Inserts `rows` (the log's columns and `batch_seq`) into the log in its row order
+   * (`LOG_ROW_ORDER`; only a batch appended straight to the log, `ingestDirect`, keeps its own); with a hasher, each row's
    * text is hashed as it is written (`insertHashingSql`), so that the batch's content needs no
    * second read of its rows.
    */
   private insertRows(rows: string, hashed?: RowTextHasher): Promise<number> {
-    if (hashed === undefined) return this.run(`INSERT INTO event_log BY NAME ${rows}`);
+    if (hashed === undefined)
+      return this.run(`INSERT INTO event_log BY NAME ${rows} ORDER BY ${LOG_ROW_ORDER}`);
     return this.sink.during(hashed, () => this.run(insertHashingSql(rows)));
   }
 

@@ -17,7 +17,7 @@ import { ALL_EVENT_FIELDS } from '../../core/event.js';
 import { type RowTextHasher, rowTextSql } from '../audit.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { AsideHasher } from './row-hash-aside.js';
-import { columnType } from './schema.js';
+import { columnType, LOG_ROW_ORDER } from './schema.js';
 import { eachTextBytes, integerColumn, packTextBytes } from './text-bytes.js';
 import type { ChunkDb } from './usage-read.js';
 
@@ -106,8 +106,8 @@ export class RowTextSink {
 /**
  * Inserts `rows` (a query of the log's columns and `batch_seq`) into the log,
  * each row's text (audit.ts `rowTextSql`, over the values cast to the log's
- * column types, as stored) handed to the sink's hasher as DuckDB writes it.
- * Run within `RowTextSink.during`.
+ * column types, as stored) handed to the sink's hasher as DuckDB writes it,
+ * in the log's row order (`LOG_ROW_ORDER`). Run within `RowTextSink.during`.
  */
 export function insertHashingSql(rows: string): string {
   const typed = ALL_EVENT_FIELDS.map((f) => `CAST(${f} AS ${columnType(f)}) AS ${f}`).join(', ');
@@ -115,5 +115,5 @@ export function insertHashingSql(rows: string): string {
   return `INSERT INTO event_log BY NAME
   SELECT * EXCLUDE (hashed) FROM (
     SELECT *, ${NAME}(batch_seq, ${rowTextSql(DUCKDB_AUDIT)}) AS hashed FROM (SELECT ${typed}, batch_seq FROM (${rows}) r))
-  WHERE hashed`;
+  WHERE hashed ORDER BY ${LOG_ROW_ORDER}`;
 }

@@ -1,0 +1,132 @@
+// The DuckDB log's row order (src/store/duckdb/schema.ts LOG_ROW_ORDER): a file's
+// batch is written by day, then by its selectors (api_key, service, agent,
+// project, nulls last), whatever the order of the file's lines, so that an
+// identity's events lie together within each day; the batch's content hash does
+// not depend on it. A batch appended straight to the log keeps its own order.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { UsageEvent } from '../../src/core/event.js';
+import { openStore } from '../../src/store/open.js';
+import { contentHash, event, jsonLine } from './contract.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'tally-log-order-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const DAY = 86_400_000;
+const SELECTORS = ['api_key', 'service', 'agent', 'project'] as const;
+type Key = [number, ...(string | null)[]];
+
+/** 60 events over three days and four selector shapes (nulls included), in a scrambled order. */
+function scrambled(): UsageEvent[] {
+  const shapes: Partial<UsageEvent>[] = [
+    { api_key: 'k-b' },
+    { api_key: 'k-a', service: 'svc' },
+    { service: 'svc', agent: 'planner' },
+    { agent: 'planner', project: 'p1' },
+    { api_key: 'k-a' },
+  ];
+  const events = Array.from({ length: 60 }, (_, i) =>
+    event(`e${String(i).padStart(2, '0')}`, {
+      ...shapes[(i * 7) % shapes.length],
+      time: Date.UTC(2026, 9, 1 + ((i * 11) % 3), (i * 5) % 24, i % 60),
+    }),
+  );
+  return events.sort(
+    (a, b) =>
+      ((a.id.charCodeAt(2) * 31 + a.id.charCodeAt(1)) % 17) -
+      ((b.id.charCodeAt(2) * 31 + b.id.charCodeAt(1)) % 17),
+  );
+}
+
+const keyOf = (e: Pick<UsageEvent, 'time' | (typeof SELECTORS)[number]>): Key => [
+  Math.floor(e.time / DAY),
+  ...SELECTORS.map((f) => e[f]),
+];
+
+/** Ascending, nulls last: DuckDB's default order. */
+function compareKeys(a: Key, b: Key): number {
+  for (let i = 0; i < a.length; i++) {
+    const [x, y] = [a[i], b[i]];
+    if (x === y) continue;
+    if (x === null || x === undefined) return 1;
+    if (y === null || y === undefined) return -1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** The log's rows as keys, in the order they were written (row id). */
+async function logKeys(file: string): Promise<Key[]> {
+  const instance = await DuckDBInstance.create(file);
+  const conn = await instance.connect();
+  try {
+    const rows = (
+      await conn.runAndReadAll(
+        `SELECT epoch_ms(time)::DOUBLE AS time, ${SELECTORS.join(', ')} FROM event_log ORDER BY rowid`,
+      )
+    ).getRowObjectsJS();
+    return rows.map((r) => keyOf(r as unknown as UsageEvent));
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+const inLogOrder = (events: readonly UsageEvent[]) => events.map(keyOf).sort(compareKeys);
+
+describe('the DuckDB log row order', () => {
+  it('writes a JSON lines file by day and selectors, with the content hash of its events', async () => {
+    const events = scrambled();
+    expect(events.map(keyOf)).not.toEqual(inLogOrder(events));
+    const file = path.join(dir, 'events.jsonl');
+    await writeFile(file, `${events.map(jsonLine).join('\n')}\n`);
+    const storePath = path.join(dir, 'bulk.duckdb');
+    const store = await openStore(storePath);
+    try {
+      const ingest = store.ingestCanonicalFile?.bind(store);
+      if (!ingest) throw new Error('the DuckDB store has a bulk path');
+      expect((await ingest(file, 'jsonl', { label: 'file', now: Date.UTC(2026, 10, 1) })).stored).toBe(60);
+      expect((await store.batches())[0]?.contentSha256).toBe(contentHash(events));
+    } finally {
+      await store.close();
+    }
+    expect(await logKeys(storePath)).toEqual(inLogOrder(events));
+  });
+
+  it('writes a staged batch (chunks from an iterable) in the same order', async () => {
+    const events = scrambled();
+    const storePath = path.join(dir, 'staged.duckdb');
+    const store = await openStore(storePath);
+    try {
+      async function* chunks() {
+        yield events.slice(0, 25);
+        yield events.slice(25);
+      }
+      expect((await store.ingest('staged', chunks())).stored).toBe(60);
+      expect((await store.batches())[0]?.contentSha256).toBe(contentHash(events));
+    } finally {
+      await store.close();
+    }
+    expect(await logKeys(storePath)).toEqual(inLogOrder(events));
+  });
+
+  it("keeps a batch appended straight to the log (a server's request) in its own order", async () => {
+    const events = scrambled();
+    const storePath = path.join(dir, 'direct.duckdb');
+    const store = await openStore(storePath);
+    try {
+      expect((await store.ingest('request', [events])).stored).toBe(60);
+    } finally {
+      await store.close();
+    }
+    expect(await logKeys(storePath)).toEqual(events.map(keyOf));
+  });
+});
