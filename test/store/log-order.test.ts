@@ -101,6 +101,29 @@ describe('the DuckDB log row order', () => {
     expect(await logKeys(storePath)).toEqual(inLogOrder(events));
   });
 
+  it("keeps a file's last record of a repeated key, though the log's order puts it first", async () => {
+    const first = event('repeated', { api_key: 'k-b', time: Date.UTC(2026, 9, 2, 9), input_tokens: 1 });
+    const last = event('repeated', { api_key: 'k-a', time: Date.UTC(2026, 9, 1, 9), input_tokens: 2 });
+    const again = event('twice', { api_key: 'k-c', time: Date.UTC(2026, 9, 3, 9) });
+    const events = [first, again, ...scrambled(), again, last];
+    const file = path.join(dir, 'repeats.jsonl');
+    await writeFile(file, `${events.map(jsonLine).join('\n')}\n`);
+    const store = await openStore(path.join(dir, 'repeats.duckdb'));
+    try {
+      const ingest = store.ingestCanonicalFile?.bind(store);
+      if (!ingest) throw new Error('the DuckDB store has a bulk path');
+      const r = await ingest(file, 'jsonl', { label: 'file', now: Date.UTC(2026, 10, 1) });
+      expect(r).toMatchObject({ stored: 62, duplicates: 1, superseded: 1 });
+      const kept = await store.eventsPage({ from: 0, to: Date.UTC(2027, 0, 1), limit: 100 });
+      expect(kept.filter((e) => e.id === 'repeated')).toEqual([last]);
+      expect(kept.filter((e) => e.id === 'twice')).toHaveLength(1);
+      const stored = [...scrambled(), again, last];
+      expect((await store.batches())[0]?.contentSha256).toBe(contentHash(stored));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('writes a staged batch (chunks from an iterable) in the same order', async () => {
     const events = scrambled();
     const storePath = path.join(dir, 'staged.duckdb');

@@ -453,6 +453,7 @@ export class DuckDBStore implements Store {
     keys: Promise<KeyScanResult> | null,
   ): Promise<IngestResult> {
     const select = canonicalSelectSql(path, format, columns, opts.now);
+    const rows = (seq: number) => `SELECT *, ${seq} AS batch_seq FROM (${select})`;
     // A file of any size loads in bounded memory: DuckDB spills what does not fit.
     const [row] = await this.rows(`SELECT current_setting('memory_limit') AS v`);
     const limit = `SET memory_limit = ${sqlText(String(row?.v))}`;
@@ -465,9 +466,10 @@ export class DuckDBStore implements Store {
         const result = await this.appendBatch(
           opts.label,
           opts.now,
-          (seq) => this.insertRows(`SELECT *, ${seq} AS batch_seq FROM (${select})`, hashed),
+          (seq) => this.insertRows(rows(seq), hashed),
           {
             hashed,
+            inInputOrder: (seq) => this.rewriteInInputOrder(seq, rows(seq)),
             // A batch hashed from its row texts (up to two million events) is read back under the store's
             // own cap: under the bulk cap the rows just written came back from disk (twice the time in SQL).
             afterInsert: async (inserted) => {
@@ -899,6 +901,8 @@ export class DuckDBStore implements Store {
       afterInsert?: (inserted: number) => Promise<void>;
       /** The rows `insert` hashed as it wrote them (appended with their texts, or `insertHashingSql`). */
       hashed?: RowTextHasher;
+      /** Writes the batch's rows again in input order, when `insert` wrote them in the log's and a key repeats. */
+      inInputOrder?: (seq: number) => Promise<void>;
     } = {},
   ): Promise<IngestResult> {
     const { withLinks = false } = more;
@@ -908,7 +912,7 @@ export class DuckDBStore implements Store {
     const inserted = await insert(seq);
     await more.afterInsert?.(inserted);
     // The rows hashed as written are folded while the database looks for repeats among them.
-    const checking = this.repeatsWithin(seq, inserted, more.offered);
+    const checking = this.repeatsWithin(seq, inserted, more.offered, more.inInputOrder);
     const asWritten = more.hashed?.complete ? (more.hashed.finish().get(seq) ?? null) : null;
     const within = await checking;
     const prior = await this.priorVersions(seq, inserted - within.removed, head.earlier);
@@ -953,6 +957,16 @@ export class DuckDBStore implements Store {
     if (hashed === undefined)
       return this.run(`INSERT INTO event_log BY NAME ${rows} ORDER BY ${LOG_ROW_ORDER}`);
     return this.sink.during(hashed, () => this.run(insertHashingSql(rows)));
+  }
+
+  /**
+   * A file's batch written again in the file's order, unhashed (a batch that loses repeats is
+   * hashed from its stored rows): its rows were sorted into `LOG_ROW_ORDER`, and a key repeats in
+   * it, whose last record in the file is the one kept, found by row id.
+   */
+  private async rewriteInInputOrder(seq: number, rows: string): Promise<void> {
+    await this.run(`DELETE FROM event_log WHERE batch_seq = ${seq}`);
+    await this.run(`INSERT INTO event_log BY NAME ${rows}`);
   }
 
   /**
@@ -1005,6 +1019,7 @@ export class DuckDBStore implements Store {
     seq: number,
     inserted: number,
     offered: number | undefined,
+    inInputOrder?: (seq: number) => Promise<void>,
   ): Promise<{ removed: number; duplicates: number; superseded: number }> {
     const batch = `batch_seq = ${seq}`;
     if (offered !== undefined) {
@@ -1019,6 +1034,8 @@ export class DuckDBStore implements Store {
       `SELECT EXISTS (SELECT 1 FROM event_log WHERE ${batch} GROUP BY source, id HAVING count(*) > 1) AS repeated`,
     );
     if (check?.repeated !== true) return { removed: 0, duplicates: 0, superseded: 0 };
+    // The last in input order is kept by row id: rows sorted into the log's order would lose it.
+    await inInputOrder?.(seq);
     await this.run(`CREATE OR REPLACE TEMP TABLE tally_kept AS
       SELECT *, rowid AS krow FROM event_log WHERE rowid IN (SELECT max(rowid) FROM event_log WHERE ${batch} GROUP BY source, id)`);
     const [same] = await this.rows(`SELECT count(*) AS n FROM event_log l JOIN tally_kept k
