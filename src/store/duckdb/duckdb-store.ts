@@ -949,9 +949,9 @@ export class DuckDBStore implements Store {
 
   /**
    * Inserts `rows` (the log's columns and `batch_seq`) into the log in its row order
-   * (`LOG_ROW_ORDER`; only a batch appended straight to the log, `ingestDirect`, keeps its own); with a hasher, each row's
-   * text is hashed as it is written (`insertHashingSql`), so that the batch's content needs no
-   * second read of its rows.
+   * (`LOG_ROW_ORDER`; only a batch appended straight to the log, `ingestDirect`, keeps its own).
+   * With a hasher, each row's text is hashed as it is written (`insertHashingSql`), so that the
+   * batch's content needs no second read of its rows.
    */
   private insertRows(rows: string, hashed?: RowTextHasher): Promise<number> {
     if (hashed === undefined)
