@@ -130,7 +130,7 @@ function csvText(events: readonly UsageEvent[]): string {
 }
 
 /** The bulk path of an adapter that has it (one that lacks it skips these tests by name). */
-function bulk(store: Store): NonNullable<Store['ingestCanonicalFile']> {
+export function bulk(store: Store): NonNullable<Store['ingestCanonicalFile']> {
   const f = store.ingestCanonicalFile;
   if (!f) throw new Error('the adapter has no bulk path but does not say it lacks one');
   return f.bind(store);

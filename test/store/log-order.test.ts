@@ -8,9 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DAY_MS } from '../../src/core/budgets.js';
+import { SELECTOR_FIELDS } from '../../src/core/config.js';
 import type { UsageEvent } from '../../src/core/event.js';
 import { openStore } from '../../src/store/open.js';
-import { contentHash, event, jsonLine } from './contract.js';
+import type { Store } from '../../src/store/store.js';
+import { bulk, contentHash, event, jsonLine } from './contract.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -20,11 +23,9 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const DAY = 86_400_000;
-const SELECTORS = ['api_key', 'service', 'agent', 'project'] as const;
 type Key = [number, ...(string | null)[]];
 
-/** 60 events over three days and four selector shapes (nulls included), in a scrambled order. */
+/** 60 events over three days and five selector shapes (nulls included), in a scrambled order. */
 function scrambled(): UsageEvent[] {
   const shapes: Partial<UsageEvent>[] = [
     { api_key: 'k-b' },
@@ -33,22 +34,18 @@ function scrambled(): UsageEvent[] {
     { agent: 'planner', project: 'p1' },
     { api_key: 'k-a' },
   ];
-  const events = Array.from({ length: 60 }, (_, i) =>
+  // Days and shapes taken by strides, so the events' order is none of the log's.
+  return Array.from({ length: 60 }, (_, i) =>
     event(`e${String(i).padStart(2, '0')}`, {
       ...shapes[(i * 7) % shapes.length],
       time: Date.UTC(2026, 9, 1 + ((i * 11) % 3), (i * 5) % 24, i % 60),
     }),
   );
-  return events.sort(
-    (a, b) =>
-      ((a.id.charCodeAt(2) * 31 + a.id.charCodeAt(1)) % 17) -
-      ((b.id.charCodeAt(2) * 31 + b.id.charCodeAt(1)) % 17),
-  );
 }
 
-const keyOf = (e: Pick<UsageEvent, 'time' | (typeof SELECTORS)[number]>): Key => [
-  Math.floor(e.time / DAY),
-  ...SELECTORS.map((f) => e[f]),
+const keyOf = (e: Pick<UsageEvent, 'time' | (typeof SELECTOR_FIELDS)[number]>): Key => [
+  Math.floor(e.time / DAY_MS),
+  ...SELECTOR_FIELDS.map((f) => e[f]),
 ];
 
 /** Ascending, nulls last: DuckDB's default order. */
@@ -70,7 +67,7 @@ async function logKeys(file: string): Promise<Key[]> {
   try {
     const rows = (
       await conn.runAndReadAll(
-        `SELECT epoch_ms(time)::DOUBLE AS time, ${SELECTORS.join(', ')} FROM event_log ORDER BY rowid`,
+        `SELECT epoch_ms(time)::DOUBLE AS time, ${SELECTOR_FIELDS.join(', ')} FROM event_log ORDER BY rowid`,
       )
     ).getRowObjectsJS();
     return rows.map((r) => keyOf(r as unknown as UsageEvent));
@@ -82,18 +79,21 @@ async function logKeys(file: string): Promise<Key[]> {
 
 const inLogOrder = (events: readonly UsageEvent[]) => events.map(keyOf).sort(compareKeys);
 
+/** `events` written to a JSON lines file and loaded by the bulk path. */
+async function ingestFile(store: Store, events: readonly UsageEvent[]) {
+  const file = path.join(dir, 'events.jsonl');
+  await writeFile(file, `${events.map(jsonLine).join('\n')}\n`);
+  return bulk(store)(file, 'jsonl', { label: 'file', now: Date.UTC(2026, 10, 1) });
+}
+
 describe('the DuckDB log row order', () => {
   it('writes a JSON lines file by day and selectors, with the content hash of its events', async () => {
     const events = scrambled();
     expect(events.map(keyOf)).not.toEqual(inLogOrder(events));
-    const file = path.join(dir, 'events.jsonl');
-    await writeFile(file, `${events.map(jsonLine).join('\n')}\n`);
     const storePath = path.join(dir, 'bulk.duckdb');
     const store = await openStore(storePath);
     try {
-      const ingest = store.ingestCanonicalFile?.bind(store);
-      if (!ingest) throw new Error('the DuckDB store has a bulk path');
-      expect((await ingest(file, 'jsonl', { label: 'file', now: Date.UTC(2026, 10, 1) })).stored).toBe(60);
+      expect((await ingestFile(store, events)).stored).toBe(60);
       expect((await store.batches())[0]?.contentSha256).toBe(contentHash(events));
     } finally {
       await store.close();
@@ -105,14 +105,9 @@ describe('the DuckDB log row order', () => {
     const first = event('repeated', { api_key: 'k-b', time: Date.UTC(2026, 9, 2, 9), input_tokens: 1 });
     const last = event('repeated', { api_key: 'k-a', time: Date.UTC(2026, 9, 1, 9), input_tokens: 2 });
     const again = event('twice', { api_key: 'k-c', time: Date.UTC(2026, 9, 3, 9) });
-    const events = [first, again, ...scrambled(), again, last];
-    const file = path.join(dir, 'repeats.jsonl');
-    await writeFile(file, `${events.map(jsonLine).join('\n')}\n`);
     const store = await openStore(path.join(dir, 'repeats.duckdb'));
     try {
-      const ingest = store.ingestCanonicalFile?.bind(store);
-      if (!ingest) throw new Error('the DuckDB store has a bulk path');
-      const r = await ingest(file, 'jsonl', { label: 'file', now: Date.UTC(2026, 10, 1) });
+      const r = await ingestFile(store, [first, again, ...scrambled(), again, last]);
       expect(r).toMatchObject({ stored: 62, duplicates: 1, superseded: 1 });
       const kept = await store.eventsPage({ from: 0, to: Date.UTC(2027, 0, 1), limit: 100 });
       expect(kept.filter((e) => e.id === 'repeated')).toEqual([last]);

@@ -31,9 +31,10 @@ export const ALL_EVENT_COLUMNS_DDL = ALL_EVENT_FIELDS.map((f) => `${f} ${columnT
  * minimum and maximum per stretch of rows and skips the stretches a filter
  * rules out, so an identity's events, written together within each day, are
  * found without decoding every row of the log (a replay's signal scope on
- * the benchmark month: 260–320 → ~70 ms), and the groupings by identity read
- * their keys in runs. Order within a batch carries no meaning: every read
- * orders what it returns, and a batch's content hash sorts its row hashes.
+ * the benchmark month: 260–320 → ~70 ms). Order within a batch carries no
+ * meaning to a read (each orders what it returns) or to a batch's content
+ * hash (it sorts its row hashes); the bulk path, which keeps the last record
+ * of a repeated key by row id, writes such a file again in its own order.
  * A server's small batches are appended as they come (sorting them would
  * cluster nothing).
  */
