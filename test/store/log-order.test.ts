@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/core/budgets.js';
 import { SELECTOR_FIELDS } from '../../src/core/config.js';
 import type { UsageEvent } from '../../src/core/event.js';
+import { DuckDBStore } from '../../src/store/duckdb/duckdb-store.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/store.js';
 import { bulk, contentHash, event, jsonLine } from './contract.js';
@@ -114,6 +115,25 @@ describe('the DuckDB log row order', () => {
       expect(kept.filter((e) => e.id === 'twice')).toHaveLength(1);
       const stored = [...scrambled(), again, last];
       expect((await store.batches())[0]?.contentSha256).toBe(contentHash(stored));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.each([
+    ['hashed as it is written', {}],
+    ['hashed from its stored rows', { hashTextsMax: 0 }],
+  ])('keeps the last of three records of a key when two are the same (%s)', async (_, opts) => {
+    const v1 = event('thrice', { api_key: 'k-a', time: Date.UTC(2026, 9, 1, 9), input_tokens: 1 });
+    const v2 = event('thrice', { api_key: 'k-a', time: Date.UTC(2026, 9, 3, 9), input_tokens: 2 });
+    const store = await DuckDBStore.open(path.join(dir, 'thrice.duckdb'), opts);
+    try {
+      const r = await ingestFile(store, [v1, ...scrambled(), v2, v1]);
+      expect(r).toMatchObject({ stored: 61, duplicates: 1, superseded: 1 });
+      const kept = await store.eventsPage({ from: 0, to: Date.UTC(2027, 0, 1), limit: 100 });
+      expect(kept.filter((e) => e.id === 'thrice')).toEqual([v1]);
+      expect((await store.batches())[0]?.contentSha256).toBe(contentHash([...scrambled(), v1]));
+      expect(await store.verify()).toMatchObject({ ok: true, events: 61 });
     } finally {
       await store.close();
     }

@@ -104,7 +104,13 @@ import {
   traceEventsSql,
 } from './replay-sql.js';
 import { insertHashingSql, RowTextSink } from './row-text-sink.js';
-import { ALL_EVENT_COLUMNS_DDL, LOG_ROW_ORDER, liveEventsViewSql, MIGRATIONS } from './schema.js';
+import {
+  ALL_EVENT_COLUMNS_DDL,
+  LOG_ROW_ORDER,
+  liveEventsViewSql,
+  MIGRATIONS,
+  TYPED_FIELDS,
+} from './schema.js';
 import { type KeysMemo, readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type TupleCensus, takeCensus } from './tuple-census.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
@@ -149,6 +155,22 @@ const LINK_COLUMNS_DDL = LINK_FIELDS.map((f) => `${f} VARCHAR`).join(', ');
 /** Two rows of the log (or staging) hold the same event: every canonical field equal. */
 const SAME_CONTENT = (a: string, b: string) =>
   `(${ALL_EVENT_FIELDS.map((f) => `${a}.${f} IS NOT DISTINCT FROM ${b}.${f}`).join(' AND ')})`;
+
+/**
+ * For each key of `tally_repeats`, the row id of a row with its last record in `input` (the
+ * input's records in its order, as stored): DuckDB numbers them as they stream
+ * (`row_number() OVER ()` keeps the reader's order), only the first `records` of them, the ones
+ * the batch was written from. Rows of identical content are the same record: any of them is kept.
+ */
+function keptByInputSql(input: string, records: number): string {
+  return `SELECT max(r.lrow) AS krow FROM tally_repeats r JOIN (
+    SELECT * FROM (SELECT *, row_number() OVER () AS input_row FROM (${input})) i
+    SEMI JOIN (SELECT DISTINCT source, id FROM tally_repeats) k ON i.source = k.source AND i.id = k.id
+    WHERE i.input_row <= ${Math.trunc(records)}
+    QUALIFY i.input_row = max(i.input_row) OVER (PARTITION BY i.source, i.id)
+  ) last ON r.source = last.source AND r.id = last.id AND ${SAME_CONTENT('r', 'last')}
+  GROUP BY r.source, r.id`;
+}
 
 /** A connection to read from: the store's own, or a snapshot's. */
 type Db = ChunkDb;
@@ -469,7 +491,7 @@ export class DuckDBStore implements Store {
           (seq) => this.insertRows(rows(seq), hashed),
           {
             hashed,
-            inInputOrder: (seq) => this.rewriteInInputOrder(seq, rows(seq)),
+            inInputOrder: `SELECT ${TYPED_FIELDS} FROM (${select})`,
             // A batch hashed from its row texts (up to two million events) is read back under the store's
             // own cap: under the bulk cap the rows just written came back from disk (twice the time in SQL).
             afterInsert: async (inserted) => {
@@ -901,8 +923,11 @@ export class DuckDBStore implements Store {
       afterInsert?: (inserted: number) => Promise<void>;
       /** The rows `insert` hashed as it wrote them (appended with their texts, or `insertHashingSql`). */
       hashed?: RowTextHasher;
-      /** Writes the batch's rows again in input order, when `insert` wrote them in the log's and a key repeats. */
-      inInputOrder?: (seq: number) => Promise<void>;
+      /**
+       * The batch's records again, in input order, as the log stores them: `insert` wrote them in
+       * the log's order, so a repeated key's last record is found here instead of by row id.
+       */
+      inInputOrder?: string;
     } = {},
   ): Promise<IngestResult> {
     const { withLinks = false } = more;
@@ -960,16 +985,6 @@ export class DuckDBStore implements Store {
   }
 
   /**
-   * A file's batch written again in the file's order, unhashed (a batch that loses repeats is
-   * hashed from its stored rows): its rows were sorted into `LOG_ROW_ORDER`, and a key repeats in
-   * it, whose last record in the file is the one kept, found by row id.
-   */
-  private async rewriteInInputOrder(seq: number, rows: string): Promise<void> {
-    await this.run(`DELETE FROM event_log WHERE batch_seq = ${seq}`);
-    await this.run(`INSERT INTO event_log BY NAME ${rows}`);
-  }
-
-  /**
    * The chain's head (the last batch's number and chain hash) and whether the log holds any event:
    * read once, then kept as this store's batches commit (it is the file's only writer). A
    * transaction that fails forgets it, so that it is read again.
@@ -1013,13 +1028,14 @@ export class DuckDBStore implements Store {
    * Records of one input with the same (source, id): an identical repeat is
    * a duplicate, a different one an earlier version the last supersedes.
    * `offered`: the records were already reduced to the last as they were
-   * inserted (the staging table still holds them all).
+   * inserted (the staging table still holds them all). `inInputOrder`: the
+   * input's records in its order, when the batch was not written in it.
    */
   private async repeatsWithin(
     seq: number,
     inserted: number,
     offered: number | undefined,
-    inInputOrder?: (seq: number) => Promise<void>,
+    inInputOrder?: string,
   ): Promise<{ removed: number; duplicates: number; superseded: number }> {
     const batch = `batch_seq = ${seq}`;
     if (offered !== undefined) {
@@ -1034,15 +1050,51 @@ export class DuckDBStore implements Store {
       `SELECT EXISTS (SELECT 1 FROM event_log WHERE ${batch} GROUP BY source, id HAVING count(*) > 1) AS repeated`,
     );
     if (check?.repeated !== true) return { removed: 0, duplicates: 0, superseded: 0 };
-    // The last in input order is kept by row id: rows sorted into the log's order would lose it.
-    await inInputOrder?.(seq);
-    await this.run(`CREATE OR REPLACE TEMP TABLE tally_kept AS
-      SELECT *, rowid AS krow FROM event_log WHERE rowid IN (SELECT max(rowid) FROM event_log WHERE ${batch} GROUP BY source, id)`);
-    const [same] = await this.rows(`SELECT count(*) AS n FROM event_log l JOIN tally_kept k
-      ON l.${batch} AND l.source = k.source AND l.id = k.id AND l.rowid <> k.krow AND ${SAME_CONTENT('l', 'k')}`);
-    const removed = await this.run(`DELETE FROM event_log WHERE ${batch}
-      AND rowid NOT IN (SELECT max(rowid) FROM event_log WHERE ${batch} GROUP BY source, id)`);
-    await this.run(`DROP TABLE tally_kept`);
+    try {
+      return await this.keepLastRecords(seq, inserted, inInputOrder);
+    } finally {
+      for (const t of ['tally_repeats', 'tally_kept']) await this.run(`DROP TABLE IF EXISTS ${t}`);
+    }
+  }
+
+  /**
+   * Keeps one row of each key repeated in batch `seq`: the input's last
+   * record of it. Only the rows of repeated keys are read again
+   * (`tally_repeats`). Where the rows were written in input order, the last
+   * is the one with the highest row id; otherwise (a file written in the
+   * log's order) it is found in `inInputOrder`, the input read again and
+   * numbered as it streams, and kept is a row of the key with its content.
+   */
+  private async keepLastRecords(
+    seq: number,
+    inserted: number,
+    inInputOrder?: string,
+  ): Promise<{ removed: number; duplicates: number; superseded: number }> {
+    await this.run(`CREATE OR REPLACE TEMP TABLE tally_repeats AS
+      SELECT l.*, l.rowid AS lrow FROM event_log l
+      SEMI JOIN (SELECT source, id FROM event_log WHERE batch_seq = ${seq} GROUP BY source, id HAVING count(*) > 1) k
+        ON l.source = k.source AND l.id = k.id
+      WHERE l.batch_seq = ${seq}`);
+    const [keys] = await this.rows(
+      `SELECT count(*) AS n FROM (SELECT DISTINCT source, id FROM tally_repeats)`,
+    );
+    await this.run(
+      `CREATE OR REPLACE TEMP TABLE tally_kept AS ${
+        inInputOrder === undefined
+          ? 'SELECT max(lrow) AS krow FROM tally_repeats GROUP BY source, id'
+          : keptByInputSql(inInputOrder, inserted)
+      }`,
+    );
+    const [kept] = await this.rows(`SELECT count(*) AS n FROM tally_kept`);
+    if (num(kept?.n) !== num(keys?.n))
+      throw new StoreError(
+        `batch ${seq}: the last record of ${num(keys?.n) - num(kept?.n)} repeated key(s) was not read again from the input; was it changed while it was loaded?`,
+      );
+    const [same] = await this.rows(`SELECT count(*) AS n FROM tally_repeats r JOIN tally_repeats k
+      ON r.source = k.source AND r.id = k.id AND r.lrow <> k.lrow AND ${SAME_CONTENT('r', 'k')}
+      WHERE k.lrow IN (SELECT krow FROM tally_kept)`);
+    const removed = await this.run(`DELETE FROM event_log WHERE batch_seq = ${seq} AND rowid IN (
+      SELECT lrow FROM tally_repeats WHERE lrow NOT IN (SELECT krow FROM tally_kept))`);
     const duplicates = num(same?.n);
     return { removed, duplicates, superseded: removed - duplicates };
   }

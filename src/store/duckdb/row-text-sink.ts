@@ -13,11 +13,10 @@
  */
 import { createRequire } from 'node:module';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { ALL_EVENT_FIELDS } from '../../core/event.js';
 import { type RowTextHasher, rowTextSql } from '../audit.js';
 import { DUCKDB_AUDIT } from './audit.js';
 import { AsideHasher } from './row-hash-aside.js';
-import { columnType, LOG_ROW_ORDER } from './schema.js';
+import { LOG_ROW_ORDER, TYPED_FIELDS } from './schema.js';
 import { eachTextBytes, integerColumn, packTextBytes } from './text-bytes.js';
 import type { ChunkDb } from './usage-read.js';
 
@@ -110,10 +109,9 @@ export class RowTextSink {
  * in the log's row order (`LOG_ROW_ORDER`). Run within `RowTextSink.during`.
  */
 export function insertHashingSql(rows: string): string {
-  const typed = ALL_EVENT_FIELDS.map((f) => `CAST(${f} AS ${columnType(f)}) AS ${f}`).join(', ');
   // The call is a column the filter reads: as a filter of its own, DuckDB took ten times as long.
   return `INSERT INTO event_log BY NAME
   SELECT * EXCLUDE (hashed) FROM (
-    SELECT *, ${NAME}(batch_seq, ${rowTextSql(DUCKDB_AUDIT)}) AS hashed FROM (SELECT ${typed}, batch_seq FROM (${rows}) r))
+    SELECT *, ${NAME}(batch_seq, ${rowTextSql(DUCKDB_AUDIT)}) AS hashed FROM (SELECT ${TYPED_FIELDS}, batch_seq FROM (${rows}) r))
   WHERE hashed ORDER BY ${LOG_ROW_ORDER}`;
 }

@@ -33,12 +33,15 @@ export const ALL_EVENT_COLUMNS_DDL = ALL_EVENT_FIELDS.map((f) => `${f} ${columnT
  * found without decoding every row of the log (a replay's signal scope on
  * the benchmark month: 260–320 → ~70 ms). Order within a batch carries no
  * meaning to a read (each orders what it returns) or to a batch's content
- * hash (it sorts its row hashes); the bulk path, which keeps the last record
- * of a repeated key by row id, writes such a file again in its own order.
+ * hash (it sorts its row hashes); the bulk path, which keeps a repeated
+ * key's last record in the file, finds it by reading the file again.
  * A server's small batches are appended as they come (sorting them would
  * cluster nothing).
  */
 export const LOG_ROW_ORDER = `date_trunc('day', time), ${SELECTOR_FIELDS.join(', ')}`;
+
+/** Every canonical field cast to its column's type: a query's values as the log stores them. */
+export const TYPED_FIELDS = ALL_EVENT_FIELDS.map((f) => `CAST(${f} AS ${columnType(f)}) AS ${f}`).join(', ');
 
 /**
  * The append-only log is `event_log`; `events` is the view of the live
