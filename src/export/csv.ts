@@ -10,9 +10,14 @@ export type CsvValue = string | number | null;
 
 export function csvField(v: CsvValue): string {
   if (v === null) return '';
-  const s = typeof v === 'number' ? String(v) : neutralise(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  // A number's text holds none of the characters that need quotes.
+  if (typeof v === 'number') return String(v);
+  const s = neutralise(v);
+  return QUOTED.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
+
+/** What makes a field need quotes. */
+const QUOTED = /[",\r\n]/;
 
 /** Plain decimal numbers (amounts such as `-1.23`) are written as they are. */
 const NUMBER = /^[+-]?[0-9]+(?:\.[0-9]+)?$/;
@@ -25,8 +30,11 @@ const NUMBER = /^[+-]?[0-9]+(?:\.[0-9]+)?$/;
  * stay numbers.
  */
 export function neutralise(s: string): string {
-  return /^[=+\-@\t\r]/.test(s) && !NUMBER.test(s) ? `'${s}` : s;
+  return FORMULA_STARTS.has(s.charCodeAt(0)) && !NUMBER.test(s) ? `'${s}` : s;
 }
+
+/** The first characters of a formula: `=`, `+`, `-`, `@`, tab and carriage return. */
+const FORMULA_STARTS = new Set([...'=+-@\t\r'].map((c) => c.charCodeAt(0)));
 
 export function csvTable(header: readonly string[], rows: Iterable<readonly CsvValue[]>): string {
   return csvRecords([header, ...rows]);

@@ -12,7 +12,7 @@ import { type Amounts, addAmounts, type Charge, emptyAmounts, type LineKey } fro
 import type { Config, SharedPool } from '../core/config.js';
 import { allocateLargestRemainder, formatMoney, type Money, ONE } from '../core/money.js';
 import { iso as isoOf, KEY_FIELDS, poolShareAsLine } from '../core/statement.js';
-import { csvRecords } from './csv.js';
+import { csvField, csvRecords } from './csv.js';
 import { type Names, nameOf, namesOf } from './names.js';
 
 export type FocusColumnType = 'varchar' | 'decimal' | 'timestamp' | 'json' | 'bigint' | 'boolean';
@@ -198,7 +198,15 @@ export const FOCUS_CSV_HEADER = csvRecords([FOCUS_NAMES]);
 
 /** FOCUS rows as CSV records, without the header. */
 export function focusCsvRecords(rows: readonly FocusRow[]): string {
-  return csvRecords(rows.map((r) => FOCUS_NAMES.map((n) => r[n])));
+  // One array of fields reused for every row: a month's export writes millions of them.
+  const records = new Array<string>(rows.length);
+  const fields = new Array<string>(FOCUS_NAMES.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as FocusRow;
+    for (let i = 0; i < FOCUS_NAMES.length; i++) fields[i] = csvField(row[FOCUS_NAMES[i] as FocusColumn]);
+    records[r] = fields.join(',');
+  }
+  return `${records.join('\r\n')}\r\n`;
 }
 
 /** What makes a usage row: the day, the line, and what FOCUS needs single-valued on a row. */
@@ -278,33 +286,31 @@ function usageRow(u: UsageRow, meta: FocusMeta): FocusRow {
   const [quantity, unit] = tokens > 0 ? [tokens, 'Tokens'] : [u.requests || u.events, 'Requests'];
   const start = u.day ?? meta.period.start;
   const what = u.model ?? u.category ?? 'usage';
-  return {
-    ...NULL_ROW,
-    ...common(u, meta),
-    ChargeCategory: 'Usage',
-    ChargeDescription: `${what} (${u.category ?? 'usage'}) used by ${u.identity ?? 'an unknown identity'}`,
-    ChargeFrequency: 'Usage-Based',
-    ChargePeriodStart: iso(start),
-    ChargePeriodEnd: iso(u.day === null ? meta.period.end : u.day + DAY_MS),
-    ConsumedQuantity: String(quantity),
-    ConsumedUnit: unit,
-    InvoiceIssuerName: provider,
-    PricingCategory: 'Standard',
-    PricingQuantity: String(quantity),
-    PricingUnit: unit,
-    ProviderName: provider,
-    PublisherName: provider,
-    ResourceId: u.identity,
-    ResourceName: u.identity,
-    ResourceType: u.identity === null ? null : 'Non-Human Identity',
-    ServiceName: SERVICE_NAMES[provider] ?? `${provider} API`,
-    SkuId: what,
-    SubAccountId: u.project,
-    SubAccountName: u.project,
-    SubAccountType: u.project === null ? null : 'Project',
-    x_IdentityId: u.identity,
-    x_Estimated: u.estimated ? 'true' : 'false',
-  };
+  const row = commonRow(u, meta);
+  row.ChargeCategory = 'Usage';
+  row.ChargeDescription = `${what} (${u.category ?? 'usage'}) used by ${u.identity ?? 'an unknown identity'}`;
+  row.ChargeFrequency = 'Usage-Based';
+  row.ChargePeriodStart = iso(start);
+  row.ChargePeriodEnd = iso(u.day === null ? meta.period.end : u.day + DAY_MS);
+  row.ConsumedQuantity = String(quantity);
+  row.ConsumedUnit = unit;
+  row.InvoiceIssuerName = provider;
+  row.PricingCategory = 'Standard';
+  row.PricingQuantity = String(quantity);
+  row.PricingUnit = unit;
+  row.ProviderName = provider;
+  row.PublisherName = provider;
+  row.ResourceId = u.identity;
+  row.ResourceName = u.identity;
+  row.ResourceType = u.identity === null ? null : 'Non-Human Identity';
+  row.ServiceName = SERVICE_NAMES[provider] ?? `${provider} API`;
+  row.SkuId = what;
+  row.SubAccountId = u.project;
+  row.SubAccountName = u.project;
+  row.SubAccountType = u.project === null ? null : 'Project';
+  row.x_IdentityId = u.identity;
+  row.x_Estimated = u.estimated ? 'true' : 'false';
+  return row;
 }
 
 /** Each share with its AllocatedRatio, in pico-units: exact, and summing to 1 within each pool. */
@@ -323,37 +329,34 @@ function poolRatios(shares: readonly PoolShare[]): [PoolShare, Money][] {
 function poolRow(share: PoolShare, ratio: Money, meta: FocusMeta): FocusRow {
   const pool = meta.pools.find((p) => p.id === share.pool);
   if (!pool) throw new RangeError(`pool share for a pool not in the configuration: ${share.pool}`);
-  const line = poolShareAsLine(share);
   const org = account(meta).name;
-  const amount = formatMoney(line.effective_cost);
-  return {
-    ...NULL_ROW,
-    ...common(line, meta),
-    AllocatedMethodDetails: methodDetails(share, pool, ratio),
-    AllocatedMethodId: pool.method,
-    AllocatedResourceId: share.consumer,
-    AllocatedResourceName: share.consumer === null ? null : nameOf(meta.names, pool.level, share.consumer),
-    ChargeCategory: 'Usage',
-    ChargeDescription: `Share of shared pool ${pool.id} (${pool.method} by ${pool.level})`,
-    ChargeFrequency: 'Recurring',
-    ChargePeriodStart: iso(meta.period.start),
-    ChargePeriodEnd: iso(meta.period.end),
-    ContractedUnitPrice: amount,
-    InvoiceIssuerName: org,
-    ListUnitPrice: amount,
-    PricingCategory: 'Other',
-    PricingCurrencyContractedUnitPrice: amount,
-    PricingCurrencyListUnitPrice: amount,
-    PricingQuantity: '1',
-    PricingUnit: 'Pool Share',
-    ProviderName: org,
-    PublisherName: org,
-    ResourceId: pool.id,
-    ResourceName: pool.id,
-    ResourceType: 'Shared Pool',
-    ServiceName: pool.id,
-    SkuId: pool.id,
-  };
+  const row = commonRow(poolShareAsLine(share), meta);
+  const amount = row.EffectiveCost;
+  row.AllocatedMethodDetails = methodDetails(share, pool, ratio);
+  row.AllocatedMethodId = pool.method;
+  row.AllocatedResourceId = share.consumer;
+  row.AllocatedResourceName = share.consumer === null ? null : nameOf(meta.names, pool.level, share.consumer);
+  row.ChargeCategory = 'Usage';
+  row.ChargeDescription = `Share of shared pool ${pool.id} (${pool.method} by ${pool.level})`;
+  row.ChargeFrequency = 'Recurring';
+  row.ChargePeriodStart = iso(meta.period.start);
+  row.ChargePeriodEnd = iso(meta.period.end);
+  row.ContractedUnitPrice = amount;
+  row.InvoiceIssuerName = org;
+  row.ListUnitPrice = amount;
+  row.PricingCategory = 'Other';
+  row.PricingCurrencyContractedUnitPrice = amount;
+  row.PricingCurrencyListUnitPrice = amount;
+  row.PricingQuantity = '1';
+  row.PricingUnit = 'Pool Share';
+  row.ProviderName = org;
+  row.PublisherName = org;
+  row.ResourceId = pool.id;
+  row.ResourceName = pool.id;
+  row.ResourceType = 'Shared Pool';
+  row.ServiceName = pool.id;
+  row.SkuId = pool.id;
+  return row;
 }
 
 /** The FOCUS AllocatedMethodDetails object: the share's ratio and the basis quantity behind it. */
@@ -380,41 +383,44 @@ function basisOf(pool: SharedPool, value: bigint): [string, string] {
 /** Every column null; rows are spread from it, which is much faster than building one per row. */
 const NULL_ROW = Object.fromEntries(FOCUS_COLUMNS.map(([name]) => [name, null])) as FocusRow;
 
-/** The columns every row fills the same way from its line and amounts. */
-function common(line: LineKey & Amounts, meta: FocusMeta): Partial<FocusRow> {
+/**
+ * A row with the columns every row fills the same way from its line and amounts, the others null:
+ * one copy of `NULL_ROW`, its columns then set in place (a month's export makes millions).
+ */
+function commonRow(line: LineKey & Amounts, meta: FocusMeta): FocusRow {
   const effective = formatMoney(line.effective_cost);
   const { id, name } = account(meta);
-  return {
-    BilledCost: formatMoney(line.billed_cost),
-    BillingAccountId: id,
-    BillingAccountName: name,
-    BillingAccountType: 'Chargeback',
-    BillingCurrency: meta.currency,
-    BillingPeriodStart: iso(meta.period.start),
-    BillingPeriodEnd: iso(meta.period.end),
-    ChargeClass: meta.chargeClass ?? null,
-    ContractedCost: effective,
-    EffectiveCost: effective,
-    ListCost: formatMoney(line.list_cost),
-    PricingCurrency: meta.currency,
-    PricingCurrencyEffectiveCost: effective,
-    ServiceCategory: 'AI and Machine Learning',
-    ServiceSubcategory: 'Generative AI',
-    Tags: tags(line),
-    x_CostCenterId: line.cost_center,
-    x_TeamId: line.team,
-    x_ApplicationId: line.application,
-    x_TenantId: line.tenant,
-    x_Environment: line.environment,
-    x_CostCategory: line.category,
-    x_AttributionStatus: line.status,
-    x_AttributionReason: line.reason,
-    x_SharedPoolId: line.pool,
-    x_InputTokens: line.input_tokens,
-    x_OutputTokens: line.output_tokens,
-    x_Events: line.events,
-    x_Estimated: 'false',
-  };
+  const row = { ...NULL_ROW };
+  row.BilledCost = formatMoney(line.billed_cost);
+  row.BillingAccountId = id;
+  row.BillingAccountName = name;
+  row.BillingAccountType = 'Chargeback';
+  row.BillingCurrency = meta.currency;
+  row.BillingPeriodStart = iso(meta.period.start);
+  row.BillingPeriodEnd = iso(meta.period.end);
+  row.ChargeClass = meta.chargeClass ?? null;
+  row.ContractedCost = effective;
+  row.EffectiveCost = effective;
+  row.ListCost = formatMoney(line.list_cost);
+  row.PricingCurrency = meta.currency;
+  row.PricingCurrencyEffectiveCost = effective;
+  row.ServiceCategory = 'AI and Machine Learning';
+  row.ServiceSubcategory = 'Generative AI';
+  row.Tags = tags(line);
+  row.x_CostCenterId = line.cost_center;
+  row.x_TeamId = line.team;
+  row.x_ApplicationId = line.application;
+  row.x_TenantId = line.tenant;
+  row.x_Environment = line.environment;
+  row.x_CostCategory = line.category;
+  row.x_AttributionStatus = line.status;
+  row.x_AttributionReason = line.reason;
+  row.x_SharedPoolId = line.pool;
+  row.x_InputTokens = line.input_tokens;
+  row.x_OutputTokens = line.output_tokens;
+  row.x_Events = line.events;
+  row.x_Estimated = 'false';
+  return row;
 }
 
 function tags(k: LineKey): string {

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { PoolShare } from '../../src/core/allocation.js';
 import type { Charge, LineKey } from '../../src/core/attribution.js';
 import { type Money, parseMoney } from '../../src/core/money.js';
+import { csvRecords } from '../../src/export/csv.js';
 import {
+  FOCUS_NAMES,
   type FocusColumn,
   type FocusRow,
   FocusUsage,
@@ -269,6 +271,26 @@ describe('FOCUS rows', () => {
     expect(chunks.flat()).toEqual(all);
     expect([...focusCsvChunks(chunks)].join('')).toBe(renderFocusCsv(all));
     expect(renderFocusCsv([]).split('\r\n')).toHaveLength(2); // the header and its CRLF alone
+  });
+
+  it('writes each row as the general CSV writer does, its columns in FOCUS order', () => {
+    // Values a telemetry sender controls: separators, quotes, line breaks, formula starts.
+    const hostile = ['a,b', 'say "hi"', 'two\nlines', '=SUM(A1)', '-1.23', '+x', '@cmd', '\tlead', 'plain'];
+    const charges = hostile.map((text, i) =>
+      charge({
+        day: OCT.start + i * DAY,
+        tenant: text,
+        identity: `nhi-${text}`,
+        model: text,
+        input_tokens: i,
+      }),
+    );
+    const rows = focusRows(charges, [share()], meta);
+    for (const row of rows) expect(Object.keys(row)).toEqual(FOCUS_NAMES);
+    const general = csvRecords([FOCUS_NAMES, ...rows.map((r) => FOCUS_NAMES.map((n) => r[n]))]);
+    expect(renderFocusCsv(rows)).toBe(general);
+    expect(general).toContain('"a,b"');
+    expect(general).toContain("'=SUM(A1)");
   });
 
   it('sums charges of one day, line and identity into one row and splits the rest', () => {
