@@ -324,14 +324,16 @@ class BatchBuckets {
 
   /**
    * Each bucket's hash (`bucketHash`, '' for an empty bucket or one taken out by `takeBuckets`):
-   * what the content hash folds (`contentOfBuckets`). The digests are let go as they are hashed.
+   * what the content hash folds (`contentOfBuckets`). The digests are let go as they are hashed,
+   * unless `keep` is given: then each bucket's sorted digests are put in it.
    */
-  bucketHashes(): string[] {
+  bucketHashes(keep?: Uint8Array[]): string[] {
     const sorted = this.rows === null ? null : sortedDigests(this.rows.all(), this.rows.n, 0);
     this.rows = null;
     const hashes: string[] = [];
     for (let b = 0; b < 256; b++) {
       const digests = sorted === null ? this.bucketSorted(b) : bucketOf(sorted, b);
+      keep?.push(digests);
       hashes.push(digests.length > 0 ? hexSha256(digests) : '');
     }
     this.buckets = null;
@@ -651,6 +653,17 @@ export class RowTextHasher {
   }
 
   /**
+   * As `finish`, each batch's content with its sorted digests kept (32 bytes a row), so that rows
+   * deleted after they were hashed can be taken out of it (`KeptContent.without`).
+   */
+  finishKeeping(): Map<number, KeptContent> {
+    const out = new Map<number, KeptContent>();
+    for (const [seq, b] of this.finishBuckets(true))
+      out.set(seq, new KeptContent(b.count, b.hashes, b.sorted as Uint8Array[]));
+    return out;
+  }
+
+  /**
    * For each large batch, the digests of its buckets `from` to 255, taken out to be hashed
    * elsewhere (`bucketHash`, another thread) while `finishBuckets` hashes the rest.
    */
@@ -664,16 +677,68 @@ export class RowTextHasher {
   }
 
   /** Each batch's count and its buckets' hashes ('' for those empty or taken out), in batch order. */
-  finishBuckets(): Map<number, { count: number; hashes: string[] }> {
+  finishBuckets(keep = false): Map<number, { count: number; hashes: string[]; sorted?: Uint8Array[] }> {
     if (this.gaveUp) throw new Error(`RowTextHasher: more than ${this.limit} rows, their digests let go`);
-    const out = new Map<number, { count: number; hashes: string[] }>();
+    const out = new Map<number, { count: number; hashes: string[]; sorted?: Uint8Array[] }>();
     for (const seq of [...this.batches.keys()].sort((a, b) => a - b)) {
       const batch = this.batches.get(seq) as BatchBuckets;
-      out.set(seq, { count: batch.count, hashes: batch.bucketHashes() });
+      const sorted: Uint8Array[] | undefined = keep ? [] : undefined;
+      out.set(seq, { count: batch.count, hashes: batch.bucketHashes(sorted), ...(sorted ? { sorted } : {}) });
       this.batches.delete(seq);
     }
     return out;
   }
+}
+
+/**
+ * A batch's count and content hash with the sorted digests of its buckets, from which rows can be
+ * taken out: a batch that lost a few rows after they were hashed (repeats, duplicates of earlier
+ * batches) gets the content of the rows it keeps without hashing them again.
+ */
+export class KeptContent implements BatchContent {
+  readonly content: string;
+
+  constructor(
+    readonly count: number,
+    private readonly hashes: readonly string[],
+    private readonly sorted: readonly Uint8Array[],
+  ) {
+    this.content = contentOfBuckets(hashes);
+  }
+
+  /** The content without one row of each of `digests` (`rowDigest`); throws if one is not among the rows. */
+  without(digests: readonly string[]): BatchContent {
+    if (digests.length === 0) return { count: this.count, content: this.content };
+    const sorted = [...this.sorted];
+    const hashes = [...this.hashes];
+    const changed = new Set<number>();
+    for (const d of digests) {
+      const b = d.charCodeAt(0);
+      const bucket = sorted[b] as Uint8Array;
+      const at = indexOfDigest(bucket, d);
+      if (at < 0) throw new Error('KeptContent: a row taken out was not among the rows hashed');
+      const rest = new Uint8Array(bucket.length - 32);
+      rest.set(bucket.subarray(0, at * 32));
+      rest.set(bucket.subarray((at + 1) * 32), at * 32);
+      sorted[b] = rest;
+      changed.add(b);
+    }
+    for (const b of changed) {
+      const bucket = sorted[b] as Uint8Array;
+      hashes[b] = bucket.length > 0 ? hexSha256(bucket) : '';
+    }
+    return { count: this.count - digests.length, content: contentOfBuckets(hashes) };
+  }
+}
+
+/** Where digest `d` (32 bytes in a one-byte string) is among the 32-byte digests of `bucket`; -1 if absent. */
+function indexOfDigest(bucket: Uint8Array, d: string): number {
+  for (let i = 0; i < bucket.length; i += 32) {
+    let k = 0;
+    while (k < 32 && bucket[i + k] === d.charCodeAt(k)) k++;
+    if (k === 32) return i / 32;
+  }
+  return -1;
 }
 
 /**

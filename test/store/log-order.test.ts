@@ -139,6 +139,26 @@ describe('the DuckDB log row order', () => {
     }
   });
 
+  it.each([
+    ['hashed as it is written', {}],
+    ['hashed from its stored rows', { hashTextsMax: 0 }],
+  ])('stores a second file that repeats an event of the first and corrects another (%s)', async (_, opts) => {
+    const first = scrambled();
+    const same = first[3] as UsageEvent;
+    const corrected = { ...(first[8] as UsageEvent), input_tokens: 999 };
+    const fresh = scrambled().map((e) => ({ ...e, id: `next-${e.id}` }));
+    const store = await DuckDBStore.open(path.join(dir, 'overlap.duckdb'), opts);
+    try {
+      await ingestFile(store, first);
+      const r = await ingestFile(store, [...fresh.slice(0, 30), same, corrected, ...fresh.slice(30)]);
+      expect(r).toMatchObject({ stored: 61, duplicates: 1, superseded: 1 });
+      expect((await store.batches())[1]?.contentSha256).toBe(contentHash([...fresh, corrected]));
+      expect(await store.verify()).toMatchObject({ ok: true, batches: 2 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('writes a staged batch (chunks from an iterable) in the same order', async () => {
     const events = scrambled();
     const storePath = path.join(dir, 'staged.duckdb');

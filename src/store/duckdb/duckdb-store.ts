@@ -172,6 +172,20 @@ function keptByInputSql(input: string, records: number): string {
   GROUP BY r.source, r.id`;
 }
 
+/**
+ * Rows a batch lost after it was written: repeats within it (`removed`, of which `duplicates` were
+ * identical and the rest superseded) and the digests of the rows deleted (`gone`: none deleted,
+ * `[]`; not known, null).
+ */
+interface Removed {
+  removed: number;
+  duplicates: number;
+  superseded: number;
+  gone: readonly string[] | null;
+}
+
+const NONE_REMOVED: Removed = { removed: 0, duplicates: 0, superseded: 0, gone: [] };
+
 /** A connection to read from: the store's own, or a snapshot's. */
 type Db = ChunkDb;
 
@@ -936,23 +950,29 @@ export class DuckDBStore implements Store {
     const prev = head.chain;
     const inserted = await insert(seq);
     await more.afterInsert?.(inserted);
-    // The rows hashed as written are folded while the database looks for repeats among them.
-    const checking = this.repeatsWithin(seq, inserted, more.offered, more.inInputOrder);
-    const asWritten = more.hashed?.complete ? (more.hashed.finish().get(seq) ?? null) : null;
+    // The rows hashed as written are folded while the database looks for repeats among them; the
+    // digests are kept, so that rows deleted afterwards can be taken out of the content.
+    const hashed = more.hashed?.complete === true;
+    const checking = this.repeatsWithin(seq, inserted, more.offered, {
+      inInputOrder: more.inInputOrder,
+      hashed,
+    });
+    const asWritten = hashed ? (more.hashed?.finishKeeping().get(seq) ?? null) : null;
     const within = await checking;
-    const prior = await this.priorVersions(seq, inserted - within.removed, head.earlier);
+    const prior = await this.priorVersions(seq, inserted - within.removed, head.earlier, hashed);
     const stored = inserted - within.removed - prior.duplicates;
+    const gone = within.gone && prior.gone ? [...within.gone, ...prior.gone] : null;
     const duplicates = within.duplicates + prior.duplicates;
     const superseded = within.superseded + prior.superseded;
     const links = withLinks ? await this.insertLinks(seq) : 0;
     if (stored > 0 || links > 0) {
       const where = `WHERE batch_seq = ${seq}`;
-      // Rows hashed as written and all kept: their content without reading them back.
+      // Rows hashed as written, less those deleted since: their content without reading them back.
       const c =
         stored === 0
           ? undefined
-          : stored === inserted && asWritten !== null
-            ? asWritten
+          : asWritten !== null && gone !== null
+            ? asWritten.without(gone)
             : (await this.newContent(where, stored)).get(seq);
       if (stored > 0 && c?.count !== stored)
         throw new StoreError(`batch ${seq}: hashed ${c?.count ?? 0} events, stored ${stored}`);
@@ -1035,23 +1055,23 @@ export class DuckDBStore implements Store {
     seq: number,
     inserted: number,
     offered: number | undefined,
-    inInputOrder?: string,
-  ): Promise<{ removed: number; duplicates: number; superseded: number }> {
+    opts: { inInputOrder?: string | undefined; hashed: boolean },
+  ): Promise<Removed> {
     const batch = `batch_seq = ${seq}`;
     if (offered !== undefined) {
       const repeats = offered - inserted;
-      if (repeats === 0) return { removed: 0, duplicates: 0, superseded: 0 };
+      if (repeats === 0) return NONE_REMOVED;
       const [same] = await this.rows(`SELECT count(*) AS n FROM ${STAGE} s JOIN event_log l
         ON l.${batch} AND l.source = s.source AND l.id = s.id AND ${SAME_CONTENT('l', 's')}`);
       const duplicates = num(same?.n) - inserted;
-      return { removed: 0, duplicates, superseded: repeats - duplicates };
+      return { removed: 0, duplicates, superseded: repeats - duplicates, gone: [] };
     }
     const [check] = await this.rows(
       `SELECT EXISTS (SELECT 1 FROM event_log WHERE ${batch} GROUP BY source, id HAVING count(*) > 1) AS repeated`,
     );
-    if (check?.repeated !== true) return { removed: 0, duplicates: 0, superseded: 0 };
+    if (check?.repeated !== true) return NONE_REMOVED;
     try {
-      return await this.keepLastRecords(seq, inserted, inInputOrder);
+      return await this.keepLastRecords(seq, inserted, opts);
     } finally {
       for (const t of ['tally_repeats', 'tally_kept']) await this.run(`DROP TABLE IF EXISTS ${t}`);
     }
@@ -1068,15 +1088,15 @@ export class DuckDBStore implements Store {
   private async keepLastRecords(
     seq: number,
     inserted: number,
-    inInputOrder?: string,
-  ): Promise<{ removed: number; duplicates: number; superseded: number }> {
+    { inInputOrder, hashed }: { inInputOrder?: string | undefined; hashed: boolean },
+  ): Promise<Removed> {
     await this.run(`CREATE OR REPLACE TEMP TABLE tally_repeats AS
       SELECT l.*, l.rowid AS lrow FROM event_log l
       SEMI JOIN (SELECT source, id FROM event_log WHERE batch_seq = ${seq} GROUP BY source, id HAVING count(*) > 1) k
         ON l.source = k.source AND l.id = k.id
       WHERE l.batch_seq = ${seq}`);
     const [keys] = await this.rows(
-      `SELECT count(*) AS n FROM (SELECT DISTINCT source, id FROM tally_repeats)`,
+      `SELECT count(DISTINCT (source, id)) AS n, count(*) AS rows FROM tally_repeats`,
     );
     await this.run(
       `CREATE OR REPLACE TEMP TABLE tally_kept AS ${
@@ -1093,10 +1113,34 @@ export class DuckDBStore implements Store {
     const [same] = await this.rows(`SELECT count(*) AS n FROM tally_repeats r JOIN tally_repeats k
       ON r.source = k.source AND r.id = k.id AND r.lrow <> k.lrow AND ${SAME_CONTENT('r', 'k')}
       WHERE k.lrow IN (SELECT krow FROM tally_kept)`);
+    const dropped = 'WHERE lrow NOT IN (SELECT krow FROM tally_kept)';
+    const gone = await this.digestsOf(
+      'tally_repeats',
+      dropped,
+      num(keys?.rows) - num(kept?.n),
+      hashed && inserted,
+    );
     const removed = await this.run(`DELETE FROM event_log WHERE batch_seq = ${seq} AND rowid IN (
-      SELECT lrow FROM tally_repeats WHERE lrow NOT IN (SELECT krow FROM tally_kept))`);
+      SELECT lrow FROM tally_repeats ${dropped})`);
     const duplicates = num(same?.n);
-    return { removed, duplicates, superseded: removed - duplicates };
+    return { removed, duplicates, superseded: removed - duplicates, gone };
+  }
+
+  /**
+   * The row digests (`rowDigest`) of the `n` rows of `table` that `where` selects, about to be
+   * deleted from a batch of `hashedRows` rows hashed as they were written, so that they can be
+   * taken out of its content; null when the batch was not so hashed (`hashedRows` false), or
+   * when they are more than half its rows (hashing the rest again then costs less).
+   */
+  private async digestsOf(
+    table: string,
+    where: string,
+    n: number,
+    hashedRows: number | false,
+  ): Promise<string[] | null> {
+    if (n === 0) return [];
+    if (hashedRows === false || n * 2 > hashedRows) return null;
+    return (await this.rows(rowTextsSql(DUCKDB_AUDIT, table, where))).map((r) => rowDigest(String(r.t)));
   }
 
   /**
@@ -1108,18 +1152,25 @@ export class DuckDBStore implements Store {
     seq: number,
     rows: number,
     earlier: boolean,
-  ): Promise<{ duplicates: number; superseded: number }> {
+    hashed = false,
+  ): Promise<{ duplicates: number; superseded: number; gone: readonly string[] | null }> {
     if (!earlier) {
       this.keyFilter = null;
-      return { duplicates: 0, superseded: 0 };
+      return { duplicates: 0, superseded: 0, gone: [] };
     }
-    if (!(await this.keysMaybeLogged(seq, rows))) return { duplicates: 0, superseded: 0 };
+    if (!(await this.keysMaybeLogged(seq, rows))) return { duplicates: 0, superseded: 0, gone: [] };
     await this.run(`CREATE OR REPLACE TEMP TABLE tally_prior AS
       SELECT o.source, o.id, o.batch_seq, ${SAME_CONTENT('o', 'n')} AS same
       FROM event_log n JOIN events o ON o.source = n.source AND o.id = n.id
       WHERE n.batch_seq = ${seq} AND o.batch_seq <> ${seq}`);
-    const duplicates = await this.run(`DELETE FROM event_log WHERE batch_seq = ${seq} AND EXISTS (
-      SELECT 1 FROM tally_prior p WHERE p.same AND p.source = event_log.source AND p.id = event_log.id)`);
+    const repeated = `WHERE batch_seq = ${seq} AND EXISTS (
+      SELECT 1 FROM tally_prior p WHERE p.same AND p.source = event_log.source AND p.id = event_log.id)`;
+    const [same] = await this.rows(`SELECT count(*) AS n FROM tally_prior WHERE same`);
+    await this.run(`CREATE OR REPLACE TEMP TABLE tally_dups AS SELECT n.* FROM event_log n
+      SEMI JOIN (SELECT source, id FROM tally_prior WHERE same) p ON p.source = n.source AND p.id = n.id
+      WHERE n.batch_seq = ${seq}`);
+    const gone = await this.digestsOf('tally_dups', '', num(same?.n), hashed && rows);
+    const duplicates = num(same?.n) === 0 ? 0 : await this.run(`DELETE FROM event_log ${repeated}`);
     const superseded = await this.run(
       `INSERT INTO superseded SELECT source, id, batch_seq, ${seq} FROM tally_prior WHERE NOT same`,
     );
@@ -1128,7 +1179,7 @@ export class DuckDBStore implements Store {
       const marked = await this.rows(`SELECT DISTINCT batch_seq FROM superseded ORDER BY batch_seq`);
       await this.run(liveEventsViewSql(marked.map((r) => num(r.batch_seq))));
     }
-    return { duplicates, superseded };
+    return { duplicates, superseded, gone };
   }
 
   /**
