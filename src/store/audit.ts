@@ -706,39 +706,53 @@ export class KeptContent implements BatchContent {
     this.content = contentOfBuckets(hashes);
   }
 
-  /** The content without one row of each of `digests` (`rowDigest`); throws if one is not among the rows. */
+  /**
+   * The content without one row of each of `digests` (`rowDigest`); throws if one is not among the
+   * rows. Each bucket that loses rows is copied once without them and hashed again.
+   */
   without(digests: readonly string[]): BatchContent {
     if (digests.length === 0) return { count: this.count, content: this.content };
-    const sorted = [...this.sorted];
-    const hashes = [...this.hashes];
-    const changed = new Set<number>();
+    const byBucket = new Map<number, Map<string, number>>();
     for (const d of digests) {
       const b = d.charCodeAt(0);
-      const bucket = sorted[b] as Uint8Array;
-      const at = indexOfDigest(bucket, d);
-      if (at < 0) throw new Error('KeptContent: a row taken out was not among the rows hashed');
-      const rest = new Uint8Array(bucket.length - 32);
-      rest.set(bucket.subarray(0, at * 32));
-      rest.set(bucket.subarray((at + 1) * 32), at * 32);
-      sorted[b] = rest;
-      changed.add(b);
+      const gone = byBucket.get(b) ?? new Map<string, number>();
+      gone.set(d, (gone.get(d) ?? 0) + 1);
+      byBucket.set(b, gone);
     }
-    for (const b of changed) {
-      const bucket = sorted[b] as Uint8Array;
-      hashes[b] = bucket.length > 0 ? hexSha256(bucket) : '';
+    const hashes = [...this.hashes];
+    for (const [b, gone] of byBucket) {
+      const rest = withoutDigests(this.sorted[b] as Uint8Array, gone);
+      hashes[b] = rest.length > 0 ? hexSha256(rest) : '';
     }
     return { count: this.count - digests.length, content: contentOfBuckets(hashes) };
   }
 }
 
-/** Where digest `d` (32 bytes in a one-byte string) is among the 32-byte digests of `bucket`; -1 if absent. */
-function indexOfDigest(bucket: Uint8Array, d: string): number {
-  for (let i = 0; i < bucket.length; i += 32) {
-    let k = 0;
-    while (k < 32 && bucket[i + k] === d.charCodeAt(k)) k++;
-    if (k === 32) return i / 32;
+/**
+ * The 32-byte digests of `bucket` without as many of each as `gone` counts (keyed by the digest
+ * as a one-byte string), in their order; throws if `gone` names one the bucket lacks.
+ */
+function withoutDigests(bucket: Uint8Array, gone: Map<string, number>): Uint8Array {
+  const rest = new Uint8Array(bucket.length);
+  let left = 0;
+  for (const n of gone.values()) left += n;
+  let kept = 0;
+  for (let at = 0; at < bucket.length; at += 32) {
+    const digest = bucket.subarray(at, at + 32);
+    if (left > 0) {
+      const key = Buffer.from(digest.buffer, digest.byteOffset, 32).toString('latin1');
+      const n = gone.get(key) ?? 0;
+      if (n > 0) {
+        gone.set(key, n - 1);
+        left--;
+        continue;
+      }
+    }
+    rest.set(digest, kept);
+    kept += 32;
   }
-  return -1;
+  if (left > 0) throw new Error('KeptContent: a row taken out was not among the rows hashed');
+  return rest.subarray(0, kept);
 }
 
 /**

@@ -32,6 +32,13 @@ describe('KeptContent', () => {
     expect(c.without([])).toEqual(contentOf(texts));
   });
 
+  it('takes out many rows of every bucket at once', () => {
+    const texts = Array.from({ length: 9_000 }, (_, i) => `row ${i % 7_000}`);
+    const gone = texts.filter((_, i) => i % 5 === 0 || i >= 8_990);
+    const stay = texts.filter((_, i) => !(i % 5 === 0 || i >= 8_990));
+    expect(kept(texts).without(gone.map(rowDigest))).toEqual(contentOf(stay));
+  });
+
   it('takes out one of two identical rows, and refuses a row it never hashed', () => {
     const texts = ['same', 'same', 'other'];
     const c = kept(texts);

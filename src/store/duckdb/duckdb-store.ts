@@ -1106,10 +1106,11 @@ export class DuckDBStore implements Store {
       }`,
     );
     const [kept] = await this.rows(`SELECT count(*) AS n FROM tally_kept`);
-    if (num(kept?.n) !== num(keys?.n))
-      throw new StoreError(
-        `batch ${seq}: the last record of ${num(keys?.n) - num(kept?.n)} repeated key(s) was not read again from the input; was it changed while it was loaded?`,
-      );
+    if (num(kept?.n) !== num(keys?.n)) {
+      const detail = `the last record of ${num(keys?.n) - num(kept?.n)} repeated id(s) was not found when the input was read again: was it changed while it was loaded?`;
+      // Given the input's query, the bulk path reports it as the input's fault, naming the file.
+      throw new StoreError(`batch ${seq}: ${detail}`, inInputOrder, new Error(detail));
+    }
     const [same] = await this.rows(`SELECT count(*) AS n FROM tally_repeats r JOIN tally_repeats k
       ON r.source = k.source AND r.id = k.id AND r.lrow <> k.lrow AND ${SAME_CONTENT('r', 'k')}
       WHERE k.lrow IN (SELECT krow FROM tally_kept)`);
@@ -1129,8 +1130,9 @@ export class DuckDBStore implements Store {
   /**
    * The row digests (`rowDigest`) of the `n` rows of `table` that `where` selects, about to be
    * deleted from a batch of `hashedRows` rows hashed as they were written, so that they can be
-   * taken out of its content; null when the batch was not so hashed (`hashedRows` false), or
-   * when they are more than half its rows (hashing the rest again then costs less).
+   * taken out of its content; null when the batch was not so hashed (`hashedRows` false), when
+   * they are more than half its rows (hashing the rest again then costs less), or more than are
+   * read as strings (`hashInNodeMax`).
    */
   private async digestsOf(
     table: string,
@@ -1139,7 +1141,7 @@ export class DuckDBStore implements Store {
     hashedRows: number | false,
   ): Promise<string[] | null> {
     if (n === 0) return [];
-    if (hashedRows === false || n * 2 > hashedRows) return null;
+    if (hashedRows === false || n * 2 > hashedRows || n > this.hashInNodeMax) return null;
     return (await this.rows(rowTextsSql(DUCKDB_AUDIT, table, where))).map((r) => rowDigest(String(r.t)));
   }
 
