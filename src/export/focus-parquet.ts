@@ -15,7 +15,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { FOCUS_COLUMNS, FOCUS_NAMES, type FocusColumnType, type FocusRow } from './focus.js';
+import {
+  FOCUS_COLUMNS,
+  FOCUS_NAMES,
+  type FocusColumn,
+  type FocusColumnType,
+  type FocusRow,
+} from './focus.js';
 
 const SQL_TYPES: Record<FocusColumnType, string> = {
   varchar: 'VARCHAR',
@@ -43,7 +49,7 @@ export class FocusParquetWriter {
   #fd: number | null;
   #rows = 0;
 
-  /** A writer whose rows wait in `dir` (where DuckDB also spills, beyond a modest memory cap). */
+  /** A writer whose rows wait in `dir` (where DuckDB also spills, beyond its memory cap of 1.5 GB). */
   constructor(private readonly dir: string) {
     this.#lines = path.join(dir, 'focus.jsonl');
     this.#fd = openSync(this.#lines, 'w');
@@ -52,15 +58,24 @@ export class FocusParquetWriter {
   append(rows: readonly FocusRow[]): void {
     if (this.#fd === null) throw new RangeError('FOCUS Parquet: rows appended after the file was written');
     if (rows.length === 0) return;
-    writeSync(this.#fd, `${rows.map((r) => JSON.stringify(FOCUS_NAMES.map((n) => r[n]))).join('\n')}\n`);
+    // One array of values reused for every row, written as the row's line.
+    const values = new Array<FocusRow[FocusColumn]>(FOCUS_NAMES.length);
+    const lines = new Array<string>(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r] as FocusRow;
+      for (let i = 0; i < FOCUS_NAMES.length; i++) values[i] = row[FOCUS_NAMES[i] as FocusColumn];
+      lines[r] = JSON.stringify(values);
+    }
+    writeSync(this.#fd, `${lines.join('\n')}\n`);
     this.#rows += rows.length;
   }
 
   /** Writes every row appended, in order, to the Parquet file `file`; the writer is closed. Returns the rows written. */
   async finish(file: string): Promise<number> {
     this.close();
+    // Under 1.2 GB DuckDB wrote the file on one thread (twice the time); it used ~600–800 MB.
     const db = await DuckDBInstance.create(':memory:', {
-      memory_limit: '512MB',
+      memory_limit: '1536MB',
       temp_directory: path.join(this.dir, 'spill'),
     });
     const conn = await db.connect();
