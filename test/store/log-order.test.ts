@@ -87,6 +87,12 @@ async function ingestFile(store: Store, events: readonly UsageEvent[]) {
   return bulk(store)(file, 'jsonl', { label: 'file', now: Date.UTC(2026, 10, 1) });
 }
 
+/** A batch's content hashed as DuckDB writes its rows, or (past the hasher's limit) from its stored rows. */
+const HASHINGS = [
+  ['hashed as it is written', {}],
+  ['hashed from its stored rows', { hashTextsMax: 0 }],
+] as const;
+
 describe('the DuckDB log row order', () => {
   it('writes a JSON lines file by day and selectors, with the content hash of its events', async () => {
     const events = scrambled();
@@ -120,44 +126,44 @@ describe('the DuckDB log row order', () => {
     }
   });
 
-  it.each([
-    ['hashed as it is written', {}],
-    ['hashed from its stored rows', { hashTextsMax: 0 }],
-  ])('keeps the last of three records of a key when two are the same (%s)', async (_, opts) => {
-    const v1 = event('thrice', { api_key: 'k-a', time: Date.UTC(2026, 9, 1, 9), input_tokens: 1 });
-    const v2 = event('thrice', { api_key: 'k-a', time: Date.UTC(2026, 9, 3, 9), input_tokens: 2 });
-    const store = await DuckDBStore.open(path.join(dir, 'thrice.duckdb'), opts);
-    try {
-      const r = await ingestFile(store, [v1, ...scrambled(), v2, v1]);
-      expect(r).toMatchObject({ stored: 61, duplicates: 1, superseded: 1 });
-      const kept = await store.eventsPage({ from: 0, to: Date.UTC(2027, 0, 1), limit: 100 });
-      expect(kept.filter((e) => e.id === 'thrice')).toEqual([v1]);
-      expect((await store.batches())[0]?.contentSha256).toBe(contentHash([...scrambled(), v1]));
-      expect(await store.verify()).toMatchObject({ ok: true, events: 61 });
-    } finally {
-      await store.close();
-    }
-  });
+  it.each(HASHINGS)(
+    'keeps the last of three records of a key when two are the same (%s)',
+    async (_, opts) => {
+      const v1 = event('thrice', { api_key: 'k-a', time: Date.UTC(2026, 9, 1, 9), input_tokens: 1 });
+      const v2 = event('thrice', { api_key: 'k-a', time: Date.UTC(2026, 9, 3, 9), input_tokens: 2 });
+      const store = await DuckDBStore.open(path.join(dir, 'thrice.duckdb'), opts);
+      try {
+        const r = await ingestFile(store, [v1, ...scrambled(), v2, v1]);
+        expect(r).toMatchObject({ stored: 61, duplicates: 1, superseded: 1 });
+        const kept = await store.eventsPage({ from: 0, to: Date.UTC(2027, 0, 1), limit: 100 });
+        expect(kept.filter((e) => e.id === 'thrice')).toEqual([v1]);
+        expect((await store.batches())[0]?.contentSha256).toBe(contentHash([...scrambled(), v1]));
+        expect(await store.verify()).toMatchObject({ ok: true, events: 61 });
+      } finally {
+        await store.close();
+      }
+    },
+  );
 
-  it.each([
-    ['hashed as it is written', {}],
-    ['hashed from its stored rows', { hashTextsMax: 0 }],
-  ])('stores a second file that repeats an event of the first and corrects another (%s)', async (_, opts) => {
-    const first = scrambled();
-    const same = first[3] as UsageEvent;
-    const corrected = { ...(first[8] as UsageEvent), input_tokens: 999 };
-    const fresh = scrambled().map((e) => ({ ...e, id: `next-${e.id}` }));
-    const store = await DuckDBStore.open(path.join(dir, 'overlap.duckdb'), opts);
-    try {
-      await ingestFile(store, first);
-      const r = await ingestFile(store, [...fresh.slice(0, 30), same, corrected, ...fresh.slice(30)]);
-      expect(r).toMatchObject({ stored: 61, duplicates: 1, superseded: 1 });
-      expect((await store.batches())[1]?.contentSha256).toBe(contentHash([...fresh, corrected]));
-      expect(await store.verify()).toMatchObject({ ok: true, batches: 2 });
-    } finally {
-      await store.close();
-    }
-  });
+  it.each(HASHINGS)(
+    'stores a second file that repeats an event of the first and corrects another (%s)',
+    async (_, opts) => {
+      const first = scrambled();
+      const same = first[3] as UsageEvent;
+      const corrected = { ...(first[8] as UsageEvent), input_tokens: 999 };
+      const fresh = scrambled().map((e) => ({ ...e, id: `next-${e.id}` }));
+      const store = await DuckDBStore.open(path.join(dir, 'overlap.duckdb'), opts);
+      try {
+        await ingestFile(store, first);
+        const r = await ingestFile(store, [...fresh.slice(0, 30), same, corrected, ...fresh.slice(30)]);
+        expect(r).toMatchObject({ stored: 61, duplicates: 1, superseded: 1 });
+        expect((await store.batches())[1]?.contentSha256).toBe(contentHash([...fresh, corrected]));
+        expect(await store.verify()).toMatchObject({ ok: true, batches: 2 });
+      } finally {
+        await store.close();
+      }
+    },
+  );
 
   it('writes a staged batch (chunks from an iterable) in the same order', async () => {
     const events = scrambled();
