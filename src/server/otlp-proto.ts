@@ -287,3 +287,73 @@ export function encodeStatus(code: number, message: string): Buffer {
     lenField(2, Buffer.from(message)),
   ]);
 }
+
+/** The OTLP/JSON span fields `encodeTraceRequest` writes. */
+export interface SpanJson {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: AttributeJson[];
+}
+
+/** An attribute with a string, integer (decimal string) or double value. */
+export interface AttributeJson {
+  key: string;
+  value: { stringValue: string } | { intValue: string } | { doubleValue: number };
+}
+
+/**
+ * ExportTraceServiceRequest bytes for an OTLP/JSON request of one resource and one scope, with the
+ * fields above only: the inverse of `decodeTraceRequest` on them (a server's warm-up,
+ * src/server/warm-up.ts, sends such a request through its own parser).
+ */
+export function encodeTraceRequest(resource: AttributeJson[], spans: SpanJson[]): Buffer {
+  const resourceBytes = Buffer.concat(resource.map((a) => lenField(1, attributeBytes(a))));
+  const scope = lenField(2, Buffer.concat(spans.map((s) => lenField(2, spanBytes(s)))));
+  return lenField(1, Buffer.concat([lenField(1, resourceBytes), scope]));
+}
+
+function spanBytes(s: SpanJson): Buffer {
+  return Buffer.concat([
+    lenField(1, Buffer.from(s.traceId, 'hex')),
+    lenField(2, Buffer.from(s.spanId, 'hex')),
+    ...(s.parentSpanId === undefined ? [] : [lenField(4, Buffer.from(s.parentSpanId, 'hex'))]),
+    lenField(5, Buffer.from(s.name)),
+    fixed64Field(7, s.startTimeUnixNano),
+    fixed64Field(8, s.endTimeUnixNano),
+    ...s.attributes.map((a) => lenField(9, attributeBytes(a))),
+  ]);
+}
+
+function fixed64Field(no: number, decimal: string): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(decimal));
+  return Buffer.concat([Buffer.from(tag(no, I64)), b]);
+}
+
+function attributeBytes({ key, value }: AttributeJson): Buffer {
+  let v: Buffer;
+  if ('stringValue' in value) v = lenField(1, Buffer.from(value.stringValue));
+  else if ('intValue' in value) v = Buffer.from([...tag(3, VARINT), ...int64Bytes(BigInt(value.intValue))]);
+  else {
+    v = Buffer.alloc(9);
+    v[0] = (4 << 3) | I64;
+    v.writeDoubleLE(value.doubleValue, 1);
+  }
+  return Buffer.concat([lenField(1, Buffer.from(key)), lenField(2, v)]);
+}
+
+/** A signed 64-bit integer as a protobuf varint (two's complement, ten bytes when negative). */
+function int64Bytes(n: bigint): number[] {
+  let v = BigInt.asUintN(64, n);
+  const out: number[] = [];
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+  return out;
+}

@@ -123,6 +123,28 @@ export class TracePool {
     while (this.slots.length < this.size) this.slots.push(this.newSlot());
   }
 
+  /**
+   * Parses `body` once in every worker, starting them first, or here when there are none (a
+   * server's warm-up, src/server/warm-up.ts): the results, one per worker.
+   */
+  everywhere(what: ParseWork, body: Buffer): Promise<(ParsedTraces | ParsedEvents)[]> {
+    if (this.size < 1)
+      return Promise.all([
+        what.kind === 'traces'
+          ? parseTracesHere(what.encoding, body, what.now)
+          : parseEventsHere(what.format, what.contentType, body, what.now),
+      ]);
+    this.start();
+    return Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<ParsedTraces | ParsedEvents>((resolve, reject) =>
+            slot.post(this.job(what, body), { resolve, reject }),
+          ),
+      ),
+    );
+  }
+
   /** Stops the workers; requests still waiting fail. */
   async close(): Promise<void> {
     const slots = this.slots;
@@ -131,9 +153,13 @@ export class TracePool {
   }
 
   private inWorker(what: ParseWork, body: Buffer): Promise<ParsedTraces | ParsedEvents> {
-    // A copy of its own, handed over without another copy; the caller's buffer stays usable.
-    const job: ParseJob = { ...what, id: this.seq++, body: new Uint8Array(body) };
+    const job = this.job(what, body);
     return new Promise((resolve, reject) => this.slot().post(job, { resolve, reject }));
+  }
+
+  private job(what: ParseWork, body: Buffer): ParseJob {
+    // A copy of its own, handed over without another copy; the caller's buffer stays usable.
+    return { ...what, id: this.seq++, body: new Uint8Array(body) };
   }
 
   /** The least busy worker, starting another while fewer than `size` run and all are busy. */

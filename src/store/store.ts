@@ -181,8 +181,11 @@ export interface Store {
    * afterwards, is stored exactly as if this had not been called. Returns whether it did any.
    */
   prepareIngest?(events: readonly UsageEvent[]): boolean;
-  /** Optional: reads ahead what the first commit of a process that keeps writing would (`tally serve`). */
-  warmWrites?(): Promise<void>;
+  /**
+   * Optional: reads ahead what the first commit of a process that keeps writing would (`tally serve`),
+   * and runs the `rehearsal` events through an ingest that stores nothing (rolled back).
+   */
+  warmWrites?(rehearsal?: UsageEvent[]): Promise<void>;
   /**
    * Optional bulk path for canonical `jsonl`/`csv` files: the database parses
    * and validates the file itself. Same contract as `ingest`; when any record

@@ -12,6 +12,7 @@ import { BudgetAlerts } from '../../server/alerts.js';
 import { createApp } from '../../server/app.js';
 import { SignalNotices } from '../../server/notify.js';
 import { TracePool } from '../../server/trace-pool.js';
+import { warmUp } from '../../server/warm-up.js';
 import { storeFilePath } from '../../store/open.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
 import { type Context, openContext, serverNoteFile } from '../context.js';
@@ -52,6 +53,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // Every read of the API is bounded in time (SPEC §9): past it the query is interrupted and the reply is a 422.
   const readTimeout = number(values, 'read-timeout', 60);
   const traces = new TracePool(Math.floor(number(values, 'parse-workers', defaultParseWorkers())));
+  // The workers load their modules while the store opens.
   traces.start();
 
   const context = await openContext(values, {
@@ -60,7 +62,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     readTimeoutMs: Math.max(1, readTimeout * 1000),
   });
   const { store, config, storeUrl } = context;
-  await store.warmWrites?.();
+  // Before it listens: a server that could not warm up still serves, its first requests slower.
+  await warmUp(traces, store).catch((e: unknown) => {
+    process.stderr.write(`tally serve: warm-up skipped: ${e instanceof Error ? e.message : String(e)}\n`);
+  });
   const queue = await replicaQueue(values, context);
   const alerts = config.alertWebhook ? new BudgetAlerts(store, config, config.alertWebhook) : null;
   const notices = config.notify ? new SignalNotices(store, config, config.notify) : null;
