@@ -2,7 +2,7 @@
 // its own process so that one's memory does not weigh on the next, and writes
 // their figures into BENCHMARKS.md. Benchmarks import the built code (dist/).
 // `npm run bench -- b1` runs only the benchmarks whose file name contains b1.
-// B3 (a 6.75 GB file) runs only when named: `npm run bench -- b3`.
+// B3 (a ~7 GB file) runs only when named: `npm run bench -- b3`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -107,6 +107,20 @@ describe('warmUp', () => {
     }
   });
 
+  it('parses the samples in this thread when there are no workers (`--parse-workers 0`)', async () => {
+    const store = await DuckDBStore.open(path.join(dir, 'b.duckdb'));
+    const here = new TracePool(0, WORKER);
+    try {
+      const warmed = await warmUp(here, store);
+      expect(here.running).toBe(0);
+      expect(warmed).toMatchObject({ events: WARM_UP_RECORDS, rejected: 0 });
+      expect(warmed.fromSpans).toHaveLength(2);
+    } finally {
+      await here.close();
+      await store.close();
+    }
+  });
+
   it('stores nothing: the next batch continues the chain as if there had been no warm-up', async () => {
     const run = async (file: string, warm: boolean) => {
       const store = await DuckDBStore.open(path.join(dir, file));
