@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS } from '../../src/core/budgets.js';
 import { SELECTOR_FIELDS } from '../../src/core/config.js';
@@ -121,6 +121,39 @@ describe('the DuckDB log row order', () => {
       expect(kept.filter((e) => e.id === 'twice')).toHaveLength(1);
       const stored = [...scrambled(), again, last];
       expect((await store.batches())[0]?.contentSha256).toBe(contentHash(stored));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a file whose repeated key reads otherwise the second time, naming it, and stores nothing', async () => {
+    const first = event('repeated', { api_key: 'k-b', time: Date.UTC(2026, 9, 2, 9), input_tokens: 1 });
+    const last = event('repeated', { api_key: 'k-a', time: Date.UTC(2026, 9, 1, 9), input_tokens: 2 });
+    const file = path.join(dir, 'events.jsonl');
+    const lines = (last: UsageEvent) => `${[first, ...scrambled(), last].map(jsonLine).join('\n')}\n`;
+    await writeFile(file, lines(last));
+    const store = await DuckDBStore.open(path.join(dir, 'changed.duckdb'));
+    // The file really changes between the insert and the second read that finds each repeated
+    // key's last record: the last record of `repeated` then matches no row the insert wrote.
+    const conn = (store as unknown as { conn: DuckDBConnection }).conn;
+    const run = conn.run.bind(conn);
+    let changed = false;
+    conn.run = async (sql, values) => {
+      if (!changed && sql.includes('TEMP TABLE tally_kept')) {
+        changed = true;
+        await writeFile(file, lines({ ...last, input_tokens: 3 }));
+      }
+      return run(sql, values);
+    };
+    try {
+      const load = bulk(store)(file, 'jsonl', { label: 'file', now: Date.UTC(2026, 10, 1) });
+      await expect(load).rejects.toThrow(
+        `${file} is not a valid canonical jsonl file (the last record of 1 repeated id(s) was not found when the input was read again: was it changed while it was loaded?)`,
+      );
+      await expect(load).rejects.toMatchObject({ code: 'invalid_input' });
+      expect(changed).toBe(true);
+      expect(await store.batches()).toEqual([]);
+      expect(await store.eventsPage({ from: 0, to: Date.UTC(2027, 0, 1), limit: 100 })).toEqual([]);
     } finally {
       await store.close();
     }
