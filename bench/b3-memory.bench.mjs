@@ -17,7 +17,7 @@ try {
   const file = path.join(dir, 'events.jsonl');
   const config = path.join(dir, 'tally.yaml');
   writeFileSync(config, 'store: ./tally.duckdb\ncurrency: USD\n');
-  let t = performance.now();
+  const t = performance.now();
   generate(file, n);
   const generateMs = performance.now() - t;
   const loadBefore = load();
