@@ -339,9 +339,9 @@ function attributeBytes({ key, value }: AttributeJson): Buffer {
   if ('stringValue' in value) v = lenField(1, Buffer.from(value.stringValue));
   else if ('intValue' in value) v = Buffer.from([...tag(3, VARINT), ...int64Bytes(BigInt(value.intValue))]);
   else {
-    v = Buffer.alloc(9);
-    v[0] = (4 << 3) | I64;
-    v.writeDoubleLE(value.doubleValue, 1);
+    const double = Buffer.alloc(8);
+    double.writeDoubleLE(value.doubleValue);
+    v = Buffer.concat([Buffer.from(tag(4, I64)), double]);
   }
   return Buffer.concat([lenField(1, Buffer.from(key)), lenField(2, v)]);
 }

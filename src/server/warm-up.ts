@@ -6,7 +6,6 @@
  * of ~45 (B7: four concurrent requests of 1,000 events; docs/decisions.md, "A server warmed up
  * before it listens").
  */
-import type { UsageEvent } from '../core/event.js';
 import type { Store } from '../store/store.js';
 import type { OtlpEncoding, ParsedEvents, ParsedTraces } from './ingest.js';
 import { type AttributeJson, encodeTraceRequest, type SpanJson } from './otlp-proto.js';
@@ -30,7 +29,7 @@ export interface WarmedUp {
 
 /** Parses the samples in every worker, then rehearses the store's ingest with the sample events. */
 export async function warmUp(pool: TracePool, store: Store, now = Date.now()): Promise<WarmedUp> {
-  const events = Buffer.from(JSON.stringify(sampleEvents(now)));
+  const eventsBody = Buffer.from(JSON.stringify(sampleEvents(now)));
   const spans = sampleSpans(now);
   const traces: [OtlpEncoding, Buffer][] = [
     ['protobuf', encodeTraceRequest(SAMPLE_RESOURCE, spans)],
@@ -43,26 +42,24 @@ export async function warmUp(pool: TracePool, store: Store, now = Date.now()): P
       ),
     ],
   ];
-  const warmed: WarmedUp = { events: 0, fromSpans: [], rejected: 0 };
-  let rehearsal: UsageEvent[] = [];
+  // Every round parses the same samples; what the last gave is what the warm-up reports.
+  let events: ParsedEvents[] = [];
+  let fromSpans: ParsedTraces[][] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const parsed = (await pool.everywhere(
+    events = (await pool.everywhere(
       { kind: 'events', format: 'canonical', contentType: 'application/json', now },
-      events,
+      eventsBody,
     )) as ParsedEvents[];
-    rehearsal = parsed[0]?.events ?? [];
-    warmed.fromSpans = [];
-    warmed.rejected = parsed.reduce((n, p) => n + p.rejected, 0);
-    for (const [encoding, body] of traces) {
-      const fromSpans = (await pool.everywhere({ kind: 'traces', encoding, now }, body)) as ParsedTraces[];
-      warmed.rejected += fromSpans.reduce((n, p) => n + p.rejected, 0);
-      warmed.fromSpans.push({
-        events: fromSpans[0]?.events.length ?? 0,
-        links: fromSpans[0]?.links.length ?? 0,
-      });
-    }
+    fromSpans = [];
+    for (const [encoding, body] of traces)
+      fromSpans.push((await pool.everywhere({ kind: 'traces', encoding, now }, body)) as ParsedTraces[]);
   }
-  warmed.events = rehearsal.length;
+  const rehearsal = events[0]?.events ?? [];
+  const warmed: WarmedUp = {
+    events: rehearsal.length,
+    fromSpans: fromSpans.map((p) => ({ events: p[0]?.events.length ?? 0, links: p[0]?.links.length ?? 0 })),
+    rejected: [events, ...fromSpans].flat().reduce((n, p) => n + p.rejected, 0),
+  };
   await store.warmWrites?.(rehearsal);
   return warmed;
 }

@@ -186,6 +186,15 @@ interface Removed {
 
 const NONE_REMOVED: Removed = { removed: 0, duplicates: 0, superseded: 0, gone: [] };
 
+/**
+ * The hashes of the keys that occur more than once in batch `seq`. Grouped by the keys' hash, not
+ * their texts: ~2.4× faster and ~60 MB less for 10M keys. A repeated key always repeats its hash;
+ * a key that only shares one with another (at 10M keys, about one load in a million) is one
+ * record of its own, and `keepLastRecords` keeps it as it keeps each repeated key's last.
+ */
+const repeatedKeyHashesSql = (seq: number) =>
+  `SELECT hash(source, id) AS h FROM event_log WHERE batch_seq = ${seq} GROUP BY h HAVING count(*) > 1`;
+
 /** A connection to read from: the store's own, or a snapshot's. */
 type Db = ChunkDb;
 
@@ -1092,12 +1101,7 @@ export class DuckDBStore implements Store {
       const duplicates = num(same?.n) - inserted;
       return { removed: 0, duplicates, superseded: repeats - duplicates, gone: [] };
     }
-    // Grouped by the keys' hash, not their texts: ~2.4× faster and ~60 MB less for 10M keys. A
-    // repeated key always repeats its hash; keys that only share one (at 10M keys, about one load
-    // in a million) cost `keepLastRecords` its exact look, which finds no repeat.
-    const [check] = await this.rows(
-      `SELECT EXISTS (SELECT 1 FROM event_log WHERE ${batch} GROUP BY hash(source, id) HAVING count(*) > 1) AS repeated`,
-    );
+    const [check] = await this.rows(`SELECT EXISTS (${repeatedKeyHashesSql(seq)}) AS repeated`);
     if (check?.repeated !== true) return NONE_REMOVED;
     try {
       return await this.keepLastRecords(seq, inserted, opts);
@@ -1121,8 +1125,7 @@ export class DuckDBStore implements Store {
   ): Promise<Removed> {
     await this.run(`CREATE OR REPLACE TEMP TABLE tally_repeats AS
       SELECT l.*, l.rowid AS lrow FROM event_log l
-      SEMI JOIN (SELECT source, id FROM event_log WHERE batch_seq = ${seq} GROUP BY source, id HAVING count(*) > 1) k
-        ON l.source = k.source AND l.id = k.id
+      SEMI JOIN (${repeatedKeyHashesSql(seq)}) k ON hash(l.source, l.id) = k.h
       WHERE l.batch_seq = ${seq}`);
     const [keys] = await this.rows(
       `SELECT count(DISTINCT (source, id)) AS n, count(*) AS rows FROM tally_repeats`,
@@ -1178,9 +1181,9 @@ export class DuckDBStore implements Store {
   ): Promise<{ duplicates: number; superseded: number; gone: readonly string[] | null }> {
     if (!earlier) {
       this.keyFilter = null;
-      return { duplicates: 0, superseded: 0, gone: [] };
+      return NONE_REMOVED;
     }
-    if (!(await this.keysMaybeLogged(seq, rows))) return { duplicates: 0, superseded: 0, gone: [] };
+    if (!(await this.keysMaybeLogged(seq, rows))) return NONE_REMOVED;
     await this.run(`CREATE OR REPLACE TEMP TABLE tally_prior AS
       SELECT o.source, o.id, o.batch_seq, ${SAME_CONTENT('o', 'n')} AS same
       FROM event_log n JOIN events o ON o.source = n.source AND o.id = n.id
