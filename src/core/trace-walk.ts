@@ -7,6 +7,15 @@
  * look at a handful of traces, use this one. It also finds the wrappers
  * (core/ai-work.ts): the spans that a token-carrying span has as its nearest
  * token-carrying ancestor.
+ *
+ * A span stored more than once (events of other sources or ids, trace links,
+ * with the same trace and span ids) is one node of the tree, the same
+ * whatever order its copies arrive in, here and in the stores' SQL: its
+ * parent is the smallest parent span id its copies name, its tenant claim
+ * the smallest claim they carry (texts compared by code point, as the
+ * databases compare bytes of UTF-8); it can pay when some copy's selectors
+ * can, and then pays as the first such copy in `tupleOrder`; it carries
+ * tokens when some copy does.
  */
 import { carriesTokens } from './ai-work.js';
 import type { Registry } from './registry.js';
@@ -52,6 +61,34 @@ function usageOf(s: SpanLike): boolean {
 
 const keyOf = (trace: string, span: string) => `${trace}\u0000${span}`;
 
+/** The order of selector tuples among a span's paying copies (the stores' SQL ranks payers by it). */
+export function tupleOrder(a: SelectorTuple, b: SelectorTuple): number {
+  const ka = JSON.stringify([a.api_key, a.service, a.agent, a.project]);
+  const kb = JSON.stringify([b.api_key, b.service, b.agent, b.project]);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** Two texts compared by code point (UTF-16 code units order a character past U+FFFF before U+E000–U+FFFF). */
+export function codePointOrder(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return rank(x) - rank(y);
+  }
+  return a.length - b.length;
+}
+
+/** A UTF-16 code unit's place in code point order: surrogates (characters past U+FFFF) after U+E000–U+FFFF. */
+const rank = (u: number) => (u >= 0xe000 ? u - 0x800 : u >= 0xd800 ? u + 0x2000 : u);
+
+/** The smaller of two optional texts by code point; a missing one never wins. */
+function smaller(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return codePointOrder(b, a) < 0 ? b : a;
+}
+
 export class TraceIndex {
   private readonly nodes = new Map<string, Node>();
   /** The wrappers' keys, each with a token-carrying span below it; found on first use after the last `add`. */
@@ -62,7 +99,7 @@ export class TraceIndex {
     private readonly invoker: boolean,
   ) {}
 
-  /** Adds spans; a span stored twice can pay if either copy's selectors can, carries tokens if either does. */
+  /** Adds spans; a span stored more than once is one node, merged as the module's comment says. */
   add(spans: Iterable<SpanLike>): this {
     this.wrappers = null;
     for (const s of spans) {
@@ -72,10 +109,15 @@ export class TraceIndex {
       const canPay = this.canPay(tuple);
       const usage = usageOf(s);
       const known = this.nodes.get(key);
-      if (known) {
-        known.canPay ||= canPay;
-        known.usage ||= usage;
-      } else this.nodes.set(key, { parent: s.parent_span_id, tenant: s.tenant, tuple, canPay, usage });
+      if (!known) {
+        this.nodes.set(key, { parent: s.parent_span_id, tenant: s.tenant, tuple, canPay, usage });
+        continue;
+      }
+      known.parent = smaller(known.parent, s.parent_span_id);
+      known.tenant = smaller(known.tenant, s.tenant);
+      if (canPay && (!known.canPay || tupleOrder(tuple, known.tuple) < 0)) known.tuple = tuple;
+      known.canPay ||= canPay;
+      known.usage ||= usage;
     }
     return this;
   }

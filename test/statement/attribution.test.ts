@@ -2,8 +2,10 @@
 // by hand from the prices in helpers.ts (m1: $1/M input, $2/M output; m2: $10/M
 // input, $20/M output; invoke_agent $0.002 a call; retrieval on kb $0.0004).
 import { afterEach, describe, expect, it } from 'vitest';
+import type { TraceLink, UsageEvent } from '../../src/core/event.js';
 import { formatMoney } from '../../src/core/money.js';
 import { statementJson } from '../../src/core/statement.js';
+import { explain } from '../../src/service/explain.js';
 import { ADAPTERS } from '../store/adapters.js';
 import { BASE, ev, line, type Scenario, scenario as scenarioOn } from './helpers.js';
 
@@ -126,6 +128,100 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       expect(rootFirst.replace(/"audit_head":"[0-9a-f]+"/, '')).toBe(
         childFirst.replace(/"audit_head":"[0-9a-f]+"/, ''),
       );
+    });
+
+    // One span (t9/p) stored three times with other selectors, parents and claims (two events and a
+    // trace link, of which a store keeps one a span): one ancestor (core/trace-walk.ts), the same in
+    // every store and in `tally explain`, whatever order its copies arrive in.
+    const rootOf = (id: string, span: string, tenant: string) =>
+      ev(id, '2026-10-08T10:00:00Z', {
+        service: 'svc-two',
+        operation: 'invoke_workflow',
+        model: null,
+        tenant,
+        trace_id: 't9',
+        span_id: span,
+      });
+    const copyOf = (id: string, fields: Partial<UsageEvent>) =>
+      ev(id, '2026-10-08T10:00:01Z', {
+        operation: 'invoke_workflow',
+        model: null,
+        trace_id: 't9',
+        span_id: 'p',
+        ...fields,
+      });
+    const leaf = ev('leaf', '2026-10-08T10:00:02Z', {
+      service: 'rag',
+      operation: 'embeddings',
+      input_tokens: 1_000_000,
+      trace_id: 't9',
+      span_id: 'l',
+      parent_span_id: 'p',
+    });
+    const link: TraceLink = {
+      trace_id: 't9',
+      span_id: 'p',
+      parent_span_id: 'r1',
+      tenant: null,
+      api_key: 'key-one',
+      service: null,
+      agent: null,
+      project: null,
+    };
+
+    it('reads a span stored more than once as one ancestor: the first paying copy pays, under the smallest parent', async () => {
+      // svc-two and key-one can pay; key-one's selectors come first. key-zzz cannot: its api_key
+      // beside svc-two's service is no stored tuple (a store that took each field from any copy
+      // failed the whole statement). The smallest parent, r1, carries the tenant inherited.
+      const copies = [
+        copyOf('d1', { api_key: 'key-zzz', parent_span_id: 'r2' }),
+        copyOf('d2', { service: 'svc-two', parent_span_id: 'r2' }),
+      ];
+      const roots = [rootOf('root1', 'r1', 'tenant-x'), rootOf('root2', 'r2', 'tenant-y')];
+      const statements: string[] = [];
+      for (const [events, linkFirst] of [
+        [copies, true],
+        [[...copies].reverse(), false],
+      ] as const) {
+        s = await scenario(BASE, [[leaf, ...roots]]);
+        if (linkFirst) await s.store.ingest('link', [{ events: [], links: [link] }]);
+        for (const e of events) await s.store.ingest(e.id, [[e]]);
+        if (!linkFirst) await s.store.ingest('link', [{ events: [], links: [link] }]);
+        const c = await s.compute();
+        const l = line(c, { category: 'embedding' });
+        expect([l.application, l.tenant, l.status, $(l)]).toEqual([
+          'app-one',
+          'tenant-x',
+          'attributed',
+          '1.00',
+        ]);
+        const x = await explain(s.store, s.config, { id: 'leaf', source: null });
+        expect([x.invoker.rollup, x.owner.application, x.tenant.charged]).toEqual([
+          'invoker',
+          'app-one',
+          'tenant-x',
+        ]);
+        statements.push(JSON.stringify(statementJson(c.statement)).replace(/"audit_head":"[0-9a-f]+"/, ''));
+        await s.close();
+        s = undefined;
+      }
+      expect(statements[1]).toBe(statements[0]);
+    });
+
+    it('reads a span stored more than once as one ancestor: its smallest tenant claim', async () => {
+      const copies = [
+        copyOf('d1', { service: 'svc-two', tenant: 'tenant-y' }),
+        copyOf('d2', { service: 'svc-two', tenant: 'tenant-x' }),
+      ];
+      s = await scenario(BASE, [[leaf], ...copies.map((c) => [c])]);
+      const l = line(await s.compute(), { category: 'embedding' });
+      expect([l.application, l.tenant, $(l)]).toEqual(['app-two', 'tenant-x', '1.00']);
+      const x = await explain(s.store, s.config, { id: 'leaf', source: null });
+      expect([x.owner.application, x.tenant.charged, x.tenant.inherited_from]).toEqual([
+        'app-two',
+        'tenant-x',
+        'p',
+      ]);
     });
 
     it('keeps no_invoker when a shared span has no paying ancestor', async () => {

@@ -25,6 +25,7 @@
  */
 import { TOKEN_COLUMNS } from '../../core/ai-work.js';
 import { AGGREGATE_OPERATIONS, RICH_COUNT_FIELDS } from '../../core/event.js';
+import { tupleOrder } from '../../core/trace-walk.js';
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
 import { sampleColumns, sqlString } from '../rows.js';
 import { CONTEXT_FIELDS, type ContextCensus } from './context-census.js';
@@ -85,7 +86,9 @@ const NODE = (span: string, trace = 'e.trace_id') =>
  * signals): then only the traces of its token-carrying events are walked.
  */
 export function wrapperSetupSql(window: string, scoped?: string): string[] {
-  const parent = `CASE WHEN e.parent_span_id IS NULL THEN NULL ELSE ${NODE('e.parent_span_id')} END`;
+  // A span stored more than once: its smallest named parent (core/trace-walk.ts).
+  const parent = `CASE WHEN min(e.parent_span_id) IS NULL THEN NULL
+    ELSE ${NODE('min(e.parent_span_id)', 'any_value(e.trace_id)')} END`;
   const carriers = `trace_id IS NOT NULL AND span_id IS NOT NULL AND ${CARRIES_TOKENS}`;
   const traces = scoped
     ? `SELECT hash(trace_id) AS th FROM events
@@ -98,7 +101,7 @@ export function wrapperSetupSql(window: string, scoped?: string): string[] {
   return [
     `CREATE OR REPLACE TEMP TABLE tally_wnodes AS
      WITH t AS (${traces})
-     SELECT ${NODE('e.span_id')} AS node, any_value(${parent}) AS next_node, bool_or(e.tok) AS tok,
+     SELECT ${NODE('e.span_id')} AS node, ${parent} AS next_node, bool_or(e.tok) AS tok,
             bool_or(e.tok AND e.plain) AS plain
      FROM (SELECT trace_id, span_id, parent_span_id, ${CARRIES_TOKENS} AS tok,
                   operation NOT IN (${AGGREGATES}) AS plain FROM events
@@ -160,18 +163,27 @@ const NEEDED_TRACE = `e.trace_id IS NOT NULL AND hash(e.trace_id) IN (SELECT DIS
  */
 export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: string[] } {
   const window = windowOf(q);
-  const row = (t: SelectorTuple, shared: boolean) => [t.api_key, t.service, t.agent, t.project, shared];
+  // Payers ranked in core's order: a span stored more than once pays as its first paying copy.
+  const payers = [...q.payerTuples].sort(tupleOrder);
+  const row = (t: SelectorTuple, rank: number | null) => [
+    t.api_key,
+    t.service,
+    t.agent,
+    t.project,
+    rank === null,
+    rank === null ? null : String(rank),
+  ];
   // In a fixed order, so that the same tuples give the same text (the walk's memo is keyed by it).
-  const tuples = [...q.sharedTuples.map((t) => row(t, true)), ...q.payerTuples.map((t) => row(t, false))]
+  const tuples = [...q.sharedTuples.map((t) => row(t, null)), ...payers.map((t, i) => row(t, i))]
     .map((r) => ({ r, k: JSON.stringify(r) }))
     .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
     .map((x) => x.r);
   const walk = [
     `CREATE OR REPLACE TEMP TABLE tally_tuples (api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR,
-       shared BOOLEAN, can_pay BOOLEAN)`,
+       shared BOOLEAN, can_pay BOOLEAN, rank INTEGER)`,
     ...(tuples.length > 0
       ? [
-          `INSERT INTO tally_tuples SELECT r[1], r[2], r[3], r[4], r[5]::BOOLEAN, NOT r[5]::BOOLEAN
+          `INSERT INTO tally_tuples SELECT r[1], r[2], r[3], r[4], r[5]::BOOLEAN, NOT r[5]::BOOLEAN, r[6]::INTEGER
            FROM (${jsonRowsSql(tuples)})`,
         ]
       : []),
@@ -181,14 +193,15 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
      FROM events e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
      WHERE e.${window} AND e.trace_id IS NOT NULL AND e.parent_span_id IS NOT NULL AND (coalesce(t.shared, false) OR e.tenant IS NULL)`,
     // Only the spans that are some span's parent: the walk looks spans up by a parent's node alone.
+    // A span stored more than once is one node (core/trace-walk.ts): its smallest parent and claim,
+    // and, when some copy can pay, the rank of the first paying copy's selectors (`pay_rank`).
     `CREATE OR REPLACE TEMP TABLE tally_spans AS
      WITH parents AS (
        SELECT DISTINCT ${NODE('e.parent_span_id')} AS node FROM (${TRACE_NODES}) e
        WHERE e.parent_span_id IS NOT NULL AND ${NEEDED_TRACE})
-     SELECT ${NODE('e.span_id')} AS node, any_value(${NODE('e.parent_span_id')}) AS next_node,
-            any_value(e.tenant) AS tenant,
-            any_value(e.api_key) AS api_key, any_value(e.service) AS service, any_value(e.agent) AS agent,
-            any_value(e.project) AS project, bool_or(coalesce(t.can_pay, false)) AS can_pay
+     SELECT ${NODE('e.span_id')} AS node, ${NODE('min(e.parent_span_id)', 'any_value(e.trace_id)')} AS next_node,
+            min(e.tenant) AS tenant, min(t.rank) FILTER (WHERE t.can_pay) AS pay_rank,
+            bool_or(coalesce(t.can_pay, false)) AS can_pay
      FROM (${TRACE_NODES}) e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
      WHERE ${NEEDED_TRACE} AND ${NODE('e.span_id')} IN (SELECT node FROM parents)
      GROUP BY node`,
@@ -208,9 +221,9 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
        FROM walk GROUP BY node
      )
      SELECT f.node, f.payer IS NOT NULL AS payer_found,
-            p.api_key AS p_api_key, p.service AS p_service, p.agent AS p_agent, p.project AS p_project,
+            t.api_key AS p_api_key, t.service AS p_service, t.agent AS p_agent, t.project AS p_project,
             f.tenant_found
-     FROM found f LEFT JOIN tally_spans p ON p.node = f.payer`,
+     FROM found f LEFT JOIN tally_spans p ON p.node = f.payer LEFT JOIN tally_tuples t ON t.rank = p.pay_rank`,
   ];
   return { walk, wrappers: wrapperSetupSql(window) };
 }

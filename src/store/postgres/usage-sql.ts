@@ -8,6 +8,7 @@
  */
 import { TOKEN_COLUMNS } from '../../core/ai-work.js';
 import { AGGREGATE_OPERATIONS } from '../../core/event.js';
+import { tupleOrder } from '../../core/trace-walk.js';
 import type { SelectorTuple, UsageQuery, VaryingPairs } from '../../core/usage.js';
 import { sampleColumns, sqlString } from '../rows.js';
 
@@ -38,14 +39,18 @@ export const TRACE_NODES = `SELECT trace_id, span_id, parent_span_id, tenant, ap
 export const sameTuple = (a: string, b: string) =>
   FIELDS.map((f) => `coalesce(${a}.${f}, chr(30)) = coalesce(${b}.${f}, chr(30))`).join(' AND ');
 
+/** The shared and paying tuples; payers ranked in core's order (a span stored twice pays as its first paying copy). */
 function tuplesCte(shared: readonly SelectorTuple[], payers: readonly SelectorTuple[]): string {
-  const row = (t: SelectorTuple, isShared: boolean) =>
-    `(${FIELDS.map((f) => `${sqlString(t[f])}::text`).join(', ')}, ${isShared}, ${!isShared})`;
-  const rows = [...shared.map((t) => row(t, true)), ...payers.map((t) => row(t, false))];
+  const row = (t: SelectorTuple, rank: number | null) =>
+    `(${FIELDS.map((f) => `${sqlString(t[f])}::text`).join(', ')}, ${rank === null}, ${rank !== null}, ${rank ?? 'NULL'}::integer)`;
+  const rows = [...shared.map((t) => row(t, null)), ...[...payers].sort(tupleOrder).map((t, i) => row(t, i))];
   if (rows.length === 0)
-    return `SELECT NULL::text AS api_key, NULL::text AS service, NULL::text AS agent, NULL::text AS project, false AS shared, false AS can_pay WHERE false`;
-  return `SELECT * FROM (VALUES ${rows.join(', ')}) v(api_key, service, agent, project, shared, can_pay)`;
+    return `SELECT NULL::text AS api_key, NULL::text AS service, NULL::text AS agent, NULL::text AS project, false AS shared, false AS can_pay, NULL::integer AS rank WHERE false`;
+  return `SELECT * FROM (VALUES ${rows.join(', ')}) v(api_key, service, agent, project, shared, can_pay, rank)`;
 }
+
+/** The smallest of a column's texts by their bytes (code point order, as core/trace-walk.ts compares them). */
+const smallest = (column: string) => `(min(${column} COLLATE "C") COLLATE "default")`;
 
 function bandCase(column: string, cuts: readonly string[], op: '<' | '<='): string {
   if (cuts.length === 0) return '0';
@@ -80,7 +85,7 @@ wtraces AS (
   GROUP BY e.trace_id HAVING count(*) >= 2
 ),
 wnodes AS (
-  SELECT e.trace_id, e.span_id, min(e.parent_span_id) AS next_span, bool_or(e.tok) AS tok,
+  SELECT e.trace_id, e.span_id, ${smallest('e.parent_span_id')} AS next_span, bool_or(e.tok) AS tok,
          bool_or(e.tok AND e.plain) AS plain
   FROM (SELECT trace_id, span_id, parent_span_id, ${CARRIES_TOKENS} AS tok,
                operation NOT IN (${AGGREGATES}) AS plain FROM events
@@ -117,13 +122,18 @@ needs AS (
   WHERE ${window} AND e.trace_id IS NOT NULL AND e.span_id IS NOT NULL AND e.parent_span_id IS NOT NULL
     AND (coalesce(t.shared, false) OR e.tenant IS NULL)
 ),
-nodes AS (
-  SELECT e.trace_id, e.span_id, min(e.parent_span_id) AS next_span, min(e.tenant) AS tenant,
-         min(e.api_key) AS api_key, min(e.service) AS service, min(e.agent) AS agent, min(e.project) AS project,
-         bool_or(coalesce(t.can_pay, false)) AS can_pay
+copies AS (
+  SELECT e.trace_id, e.span_id, ${smallest('e.parent_span_id')} AS next_span, ${smallest('e.tenant')} AS tenant,
+         min(t.rank) FILTER (WHERE t.can_pay) AS pay_rank
   FROM (${TRACE_NODES}) e LEFT JOIN tuples t ON ${sameTuple('e', 't')}
   WHERE e.span_id IS NOT NULL AND e.trace_id IN (SELECT DISTINCT trace_id FROM needs)
   GROUP BY e.trace_id, e.span_id
+),
+-- A span stored more than once is one node (core/trace-walk.ts): it pays as its first paying copy.
+nodes AS (
+  SELECT c.trace_id, c.span_id, c.next_span, c.tenant, p.api_key, p.service, p.agent, p.project,
+         c.pay_rank IS NOT NULL AS can_pay
+  FROM copies c LEFT JOIN tuples p ON p.rank = c.pay_rank
 ),
 walk AS (
   SELECT n.trace_id, n.span_id, n.next_span, 1 AS depth, n.want_payer, false AS payer_found,
