@@ -224,6 +224,46 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
       ]);
     });
 
+    it('walks each stored copy of a span from the parent it names, as `tally explain` does', async () => {
+      // One shared span (t9/l) recorded three times: under r1, under r2, and without its parent.
+      const copies = [
+        { ...leaf, id: 'l-r1', parent_span_id: 'r1' },
+        { ...leaf, id: 'l-r2', parent_span_id: 'r2' },
+        { ...leaf, id: 'l-none', parent_span_id: null },
+      ];
+      const roots = [rootOf('root1', 'r1', 'tenant-x'), rootOf('root2', 'r2', 'tenant-y')];
+      const want = [
+        ['l-r1', 'app-two', 'tenant-x', null],
+        ['l-r2', 'app-two', 'tenant-y', null],
+        ['l-none', 'app-rag', null, 'no_invoker'],
+      ];
+      const statements: string[] = [];
+      for (const order of [copies, [...copies].reverse()]) {
+        s = await scenario(BASE, [roots, ...order.map((c) => [c])]);
+        const c = await s.compute();
+        for (const [id, application, tenant, reason] of want) {
+          const x = await explain(s.store, s.config, { id: id as string, source: null });
+          expect([id, x.owner.application, x.tenant.charged, x.reason]).toEqual([
+            id,
+            application,
+            tenant,
+            reason,
+          ]);
+        }
+        expect($(line(c, { category: 'embedding', application: 'app-two', tenant: 'tenant-x' }))).toBe(
+          '1.00',
+        );
+        expect($(line(c, { category: 'embedding', application: 'app-two', tenant: 'tenant-y' }))).toBe(
+          '1.00',
+        );
+        expect($(line(c, { category: 'embedding', application: 'app-rag' }))).toBe('1.00');
+        statements.push(JSON.stringify(statementJson(c.statement)).replace(/"audit_head":"[0-9a-f]+"/, ''));
+        await s.close();
+        s = undefined;
+      }
+      expect(statements[1]).toBe(statements[0]);
+    });
+
     it('keeps no_invoker when a shared span has no paying ancestor', async () => {
       s = await scenario(BASE, [
         [ev('x', '2026-10-07T00:00:00Z', { service: 'rag', input_tokens: 1_000_000 })],

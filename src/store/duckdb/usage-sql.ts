@@ -14,7 +14,8 @@
  *  3. `tally_spans`: the stored spans of those traces that are some span's
  *     parent (the events' and the trace links', SPEC §3.2), the only ones the
  *     walk looks up;
- *  4. `tally_resolved`: the walk up the tree, one row per span in need; the
+ *  4. `tally_resolved`: the walk up the tree, one row per span in need and
+ *     parent it names (a span stored twice may name two); the
  *     walk carries the paying ancestor's node, its selectors are looked up once
  *     at the end;
  *  4b. `tally_wnodes`, `tally_wrappers`: the wrappers (core/ai-work.ts), see
@@ -189,7 +190,7 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
       : []),
     `CREATE OR REPLACE TEMP TABLE tally_needs AS
      SELECT ${NODE('e.span_id')} AS node, ${NODE('e.parent_span_id')} AS next_node, e.trace_id,
-            coalesce(t.shared, false) AS want_payer, e.tenant
+            coalesce(t.shared, false) AS want_payer
      FROM events e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
      WHERE e.${window} AND e.trace_id IS NOT NULL AND e.parent_span_id IS NOT NULL AND (coalesce(t.shared, false) OR e.tenant IS NULL)`,
     // Only the spans that are some span's parent: the walk looks spans up by a parent's node alone.
@@ -205,22 +206,27 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
      FROM (${TRACE_NODES}) e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
      WHERE ${NEEDED_TRACE} AND ${NODE('e.span_id')} IN (SELECT node FROM parents)
      GROUP BY node`,
+    // One answer per span and parent it names (`up`): a span stored twice with two parents walks
+    // from each, as each event does in core/trace-walk.ts. The tenant found is the one inherited
+    // (an event's own claim wins over it when the groups are read), so that the copies of a span
+    // with the same parent find the same; the payer, wanted by a shared copy, is its walk's.
     `CREATE OR REPLACE TEMP TABLE tally_resolved AS
      WITH RECURSIVE walk AS (
-       SELECT n.node, n.next_node, 1 AS depth, n.want_payer, NULL::UHUGEINT AS payer, n.tenant AS tenant_found
+       SELECT n.node, n.next_node AS up, n.next_node, 1 AS depth, n.want_payer, NULL::UHUGEINT AS payer,
+              NULL::VARCHAR AS tenant_found
        FROM tally_needs n
        UNION ALL
-       SELECT w.node, s.next_node, w.depth + 1, w.want_payer,
+       SELECT w.node, w.up, s.next_node, w.depth + 1, w.want_payer,
               CASE WHEN w.payer IS NULL AND w.want_payer AND s.can_pay THEN s.node ELSE w.payer END,
               coalesce(w.tenant_found, s.tenant)
        FROM walk w JOIN tally_spans s ON s.node = w.next_node
        WHERE w.depth < 64 AND ((w.want_payer AND w.payer IS NULL) OR w.tenant_found IS NULL)
      ),
      found AS (
-       SELECT node, arg_max(payer, depth) AS payer, arg_max(tenant_found, depth) AS tenant_found
-       FROM walk GROUP BY node
+       SELECT node, up, arg_max(payer, depth) AS payer, arg_max(tenant_found, depth) AS tenant_found
+       FROM walk GROUP BY node, up
      )
-     SELECT f.node, f.payer IS NOT NULL AS payer_found,
+     SELECT f.node, f.up, f.payer IS NOT NULL AS payer_found,
             t.api_key AS p_api_key, t.service AS p_service, t.agent AS p_agent, t.project AS p_project,
             f.tenant_found
      FROM found f LEFT JOIN tally_spans p ON p.node = f.payer LEFT JOIN tally_tuples t ON t.rank = p.pay_rank`,
@@ -357,9 +363,10 @@ function resolvedEvents(window: string, owners: readonly SelectorTuple[] | null 
   return `
   SELECT w.*, r.payer_found, r.p_api_key, r.p_service, r.p_agent, r.p_project, r.tenant_found,
          x.node IS NOT NULL AS wrapper
-  FROM (SELECT *, ${NODE('span_id', 'trace_id')} AS node FROM events WHERE ${window} AND trace_id IS NOT NULL${own}) w
-  LEFT JOIN tally_resolved r ON r.node = w.node LEFT JOIN tally_wrappers x ON x.node = w.node
+  FROM (SELECT *, ${NODE('span_id', 'trace_id')} AS node, ${NODE('parent_span_id', 'trace_id')} AS up
+        FROM events WHERE ${window} AND trace_id IS NOT NULL${own}) w
+  LEFT JOIN tally_resolved r ON r.node = w.node AND r.up = w.up LEFT JOIN tally_wrappers x ON x.node = w.node
   UNION ALL
-  SELECT w.*, NULL::UHUGEINT, NULL::BOOLEAN, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, false
+  SELECT w.*, NULL::UHUGEINT, NULL::UHUGEINT, NULL::BOOLEAN, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, false
   FROM events w WHERE w.${window} AND w.trace_id IS NULL${own}`;
 }

@@ -49,12 +49,12 @@ const VERSION_SQL = `SELECT (SELECT count(*) FROM batches) AS batches, (SELECT m
   (SELECT library_version FROM pragma_version()) AS duckdb, hash('tally walk memo')::VARCHAR AS probe`;
 
 /** `tally_resolved`'s rows as kept: the paying tuple as its hash (`tupleHashSql`). */
-const KEEP_SQL = `SELECT node, payer_found, CASE WHEN payer_found THEN ${tupleHashSql('p_')} END AS payer_h,
+const KEEP_SQL = `SELECT node, up, payer_found, CASE WHEN payer_found THEN ${tupleHashSql('p_')} END AS payer_h,
   tenant_found FROM temp.tally_resolved`;
 
 /** `tally_resolved` from the memo, each paying tuple read from the census by its hash. */
 const RECALL_SQL = `CREATE OR REPLACE TEMP TABLE tally_resolved AS
-  SELECT m.node, m.payer_found, c.api_key AS p_api_key, c.service AS p_service, c.agent AS p_agent,
+  SELECT m.node, m.up, m.payer_found, c.api_key AS p_api_key, c.service AS p_service, c.agent AS p_agent,
          c.project AS p_project, m.tenant_found
   FROM ${WALK_TABLE} m LEFT JOIN tally_census c ON c.h = m.payer_h`;
 

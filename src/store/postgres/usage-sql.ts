@@ -117,7 +117,7 @@ function walkCtes(q: UsageQuery): string {
   return `
 tuples AS (${tuplesCte(q.sharedTuples, q.payerTuples)}),
 needs AS (
-  SELECT e.trace_id, e.span_id, e.parent_span_id AS next_span, coalesce(t.shared, false) AS want_payer, e.tenant
+  SELECT e.trace_id, e.span_id, e.parent_span_id AS next_span, coalesce(t.shared, false) AS want_payer
   FROM events e LEFT JOIN tuples t ON ${sameTuple('e', 't')}
   WHERE ${window} AND e.trace_id IS NOT NULL AND e.span_id IS NOT NULL AND e.parent_span_id IS NOT NULL
     AND (coalesce(t.shared, false) OR e.tenant IS NULL)
@@ -135,13 +135,15 @@ nodes AS (
          c.pay_rank IS NOT NULL AS can_pay
   FROM copies c LEFT JOIN tuples p ON p.rank = c.pay_rank
 ),
+-- One answer per span and parent it names (up), as the DuckDB twin: the tenant found is the one
+-- inherited; where copies of a span with the same parent walked, the one that found a payer answers.
 walk AS (
-  SELECT n.trace_id, n.span_id, n.next_span, 1 AS depth, n.want_payer, false AS payer_found,
+  SELECT n.trace_id, n.span_id, n.next_span AS up, n.next_span, 1 AS depth, n.want_payer, false AS payer_found,
          NULL::text AS p_api_key, NULL::text AS p_service, NULL::text AS p_agent, NULL::text AS p_project,
-         n.tenant AS tenant_found
+         NULL::text AS tenant_found
   FROM needs n
   UNION ALL
-  SELECT w.trace_id, w.span_id, s.next_span, w.depth + 1, w.want_payer,
+  SELECT w.trace_id, w.span_id, w.up, s.next_span, w.depth + 1, w.want_payer,
          w.payer_found OR (w.want_payer AND s.can_pay),
          CASE WHEN ${KEEP} THEN w.p_api_key ELSE s.api_key END,
          CASE WHEN ${KEEP} THEN w.p_service ELSE s.service END,
@@ -152,9 +154,9 @@ walk AS (
   WHERE w.depth < 64 AND ((w.want_payer AND NOT w.payer_found) OR w.tenant_found IS NULL)
 ),
 resolved AS (
-  SELECT DISTINCT ON (trace_id, span_id) trace_id, span_id, payer_found,
+  SELECT DISTINCT ON (trace_id, span_id, up) trace_id, span_id, up, payer_found,
          p_api_key, p_service, p_agent, p_project, tenant_found
-  FROM walk ORDER BY trace_id, span_id, depth DESC
+  FROM walk ORDER BY trace_id, span_id, up, payer_found DESC, depth DESC
 ),${wrapperCtes((a) => `${a}.time >= ${ts(q.from)} AND ${a}.time < ${ts(q.to)}`)}`;
 }
 
@@ -193,7 +195,7 @@ SELECT w.api_key, w.service, w.agent, w.project,
        sum(w.cache_write_1h_tokens) AS cache_write_1h_tokens,
        sum(w.input_audio_tokens) AS input_audio_tokens, sum(w.output_audio_tokens) AS output_audio_tokens,
        count(*) FILTER (WHERE w.status = 'error') AS errors
-FROM events w LEFT JOIN resolved r ON r.trace_id = w.trace_id AND r.span_id = w.span_id
+FROM events w LEFT JOIN resolved r ON r.trace_id = w.trace_id AND r.span_id = w.span_id AND r.up = w.parent_span_id
 LEFT JOIN wrappers x ON x.trace_id = w.trace_id AND x.span_id = w.span_id
 WHERE w.time >= ${ts(q.from)} AND w.time < ${ts(q.to)}
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25`;
