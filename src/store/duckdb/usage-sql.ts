@@ -73,6 +73,13 @@ const NODE = (span: string, trace = 'e.trace_id') =>
   `(hash(${trace}, ${span})::UHUGEINT << 64) + hash(${span}, ${trace})`;
 
 /**
+ * Which of a span's parents a record names, beside its node: a 64-bit hash of
+ * the parent id tells apart the few records of one span (two records whose
+ * parents share a hash would share their walk's answer).
+ */
+const UP = (parent: string) => `hash(${parent})`;
+
+/**
  * The wrappers (core/ai-work.ts) among the events of `window`, in two
  * temporary tables: `tally_wnodes`, every stored span (events' and trace
  * links') of the traces where a token-carrying event of the window has
@@ -189,8 +196,8 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
         ]
       : []),
     `CREATE OR REPLACE TEMP TABLE tally_needs AS
-     SELECT ${NODE('e.span_id')} AS node, ${NODE('e.parent_span_id')} AS next_node, e.trace_id,
-            coalesce(t.shared, false) AS want_payer
+     SELECT ${NODE('e.span_id')} AS node, ${NODE('e.parent_span_id')} AS next_node, ${UP('e.parent_span_id')} AS up,
+            e.trace_id, coalesce(t.shared, false) AS want_payer
      FROM events e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
      WHERE e.${window} AND e.trace_id IS NOT NULL AND e.parent_span_id IS NOT NULL AND (coalesce(t.shared, false) OR e.tenant IS NULL)`,
     // Only the spans that are some span's parent: the walk looks spans up by a parent's node alone.
@@ -212,7 +219,7 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
     // with the same parent find the same; the payer, wanted by a shared copy, is its walk's.
     `CREATE OR REPLACE TEMP TABLE tally_resolved AS
      WITH RECURSIVE walk AS (
-       SELECT n.node, n.next_node AS up, n.next_node, 1 AS depth, n.want_payer, NULL::UHUGEINT AS payer,
+       SELECT n.node, n.up, n.next_node, 1 AS depth, n.want_payer, NULL::UHUGEINT AS payer,
               NULL::VARCHAR AS tenant_found
        FROM tally_needs n
        UNION ALL
@@ -363,10 +370,10 @@ function resolvedEvents(window: string, owners: readonly SelectorTuple[] | null 
   return `
   SELECT w.*, r.payer_found, r.p_api_key, r.p_service, r.p_agent, r.p_project, r.tenant_found,
          x.node IS NOT NULL AS wrapper
-  FROM (SELECT *, ${NODE('span_id', 'trace_id')} AS node, ${NODE('parent_span_id', 'trace_id')} AS up
+  FROM (SELECT *, ${NODE('span_id', 'trace_id')} AS node, ${UP('parent_span_id')} AS up
         FROM events WHERE ${window} AND trace_id IS NOT NULL${own}) w
   LEFT JOIN tally_resolved r ON r.node = w.node AND r.up = w.up LEFT JOIN tally_wrappers x ON x.node = w.node
   UNION ALL
-  SELECT w.*, NULL::UHUGEINT, NULL::UHUGEINT, NULL::BOOLEAN, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, false
+  SELECT w.*, NULL::UHUGEINT, NULL::UBIGINT, NULL::BOOLEAN, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, false
   FROM events w WHERE w.${window} AND w.trace_id IS NULL${own}`;
 }
