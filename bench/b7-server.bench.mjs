@@ -167,7 +167,10 @@ async function load(pathName, contentType, makeBody) {
     .filter(([t0]) => t0 - started >= 500)
     .map(([, ms]) => ms)
     .sort((a, b) => a - b);
-  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  /** The p-quantile of sorted latencies (NaN when there are none). */
+  const quantile = (sorted, p) =>
+    sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+  const q = (p) => quantile(latencies, p);
   const perCpuSecond = (cpu) => (cpu === null || cpu <= 0 ? null : Math.round(items / cpu));
   return {
     perSecond: Math.round(items / seconds),
@@ -179,7 +182,7 @@ async function load(pathName, contentType, makeBody) {
     p50: Number(q(0.5).toFixed(1)),
     p99: Number(q(0.99).toFixed(1)),
     firstMax: Number(Math.max(...first).toFixed(1)),
-    settledP99: Number((settled[Math.floor(0.99 * settled.length)] ?? Number.NaN).toFixed(1)),
+    settledP99: Number(quantile(settled, 0.99).toFixed(1)),
   };
 }
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/core/event.js';
 import { formatMoney, parseMoney } from '../../src/core/money.js';
-import { statementJson } from '../../src/core/statement.js';
+import { KEY_FIELDS, statementJson } from '../../src/core/statement.js';
 import { explain } from '../../src/service/explain.js';
 import { ADAPTERS } from '../store/adapters.js';
 import { BASE, ev, scenario as scenarioOn } from './helpers.js';
@@ -63,19 +63,10 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
             const k = JSON.stringify(x.line?.key);
             byKey.set(k, (byKey.get(k) ?? 0n) + parseMoney(x.line?.event_effective_cost ?? '0'));
           }
+          // Keyed as `tally explain` keys a line: its KEY_FIELDS in order.
           const lines = new Map(
             a.statement.lines.map((l) => [
-              JSON.stringify({
-                cost_center: l.cost_center,
-                team: l.team,
-                application: l.application,
-                tenant: l.tenant,
-                environment: l.environment,
-                category: l.category,
-                status: l.status,
-                reason: l.reason,
-                pool: l.pool,
-              }),
+              JSON.stringify(Object.fromEntries(KEY_FIELDS.map((f) => [f, l[f]]))),
               formatMoney(l.effective_cost),
             ]),
           );

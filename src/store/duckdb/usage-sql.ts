@@ -173,12 +173,12 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
   const window = windowOf(q);
   // Payers ranked in core's order: a span stored more than once pays as its first paying copy.
   const payers = [...q.payerTuples].sort(tupleOrder);
+  // A payer has its rank; a shared tuple has none.
   const row = (t: SelectorTuple, rank: number | null) => [
     t.api_key,
     t.service,
     t.agent,
     t.project,
-    rank === null,
     rank === null ? null : String(rank),
   ];
   // In a fixed order, so that the same tuples give the same text (the walk's memo is keyed by it).
@@ -188,10 +188,10 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
     .map((x) => x.r);
   const walk = [
     `CREATE OR REPLACE TEMP TABLE tally_tuples (api_key VARCHAR, service VARCHAR, agent VARCHAR, project VARCHAR,
-       shared BOOLEAN, can_pay BOOLEAN, rank INTEGER)`,
+       shared BOOLEAN, rank INTEGER)`,
     ...(tuples.length > 0
       ? [
-          `INSERT INTO tally_tuples SELECT r[1], r[2], r[3], r[4], r[5]::BOOLEAN, NOT r[5]::BOOLEAN, r[6]::INTEGER
+          `INSERT INTO tally_tuples SELECT r[1], r[2], r[3], r[4], r[5] IS NULL, r[5]::INTEGER
            FROM (${jsonRowsSql(tuples)})`,
         ]
       : []),
@@ -202,14 +202,14 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
      WHERE e.${window} AND e.trace_id IS NOT NULL AND e.parent_span_id IS NOT NULL AND (coalesce(t.shared, false) OR e.tenant IS NULL)`,
     // Only the spans that are some span's parent: the walk looks spans up by a parent's node alone.
     // A span stored more than once is one node (core/trace-walk.ts): its smallest parent and claim,
-    // and, when some copy can pay, the rank of the first paying copy's selectors (`pay_rank`).
+    // and, when some copy can pay, the rank of the first paying copy's selectors (`pay_rank`; only
+    // payers have a rank).
     `CREATE OR REPLACE TEMP TABLE tally_spans AS
      WITH parents AS (
        SELECT DISTINCT ${NODE('e.parent_span_id')} AS node FROM (${TRACE_NODES}) e
        WHERE e.parent_span_id IS NOT NULL AND ${NEEDED_TRACE})
      SELECT ${NODE('e.span_id')} AS node, ${NODE('min(e.parent_span_id)', 'any_value(e.trace_id)')} AS next_node,
-            min(e.tenant) AS tenant, min(t.rank) FILTER (WHERE t.can_pay) AS pay_rank,
-            bool_or(coalesce(t.can_pay, false)) AS can_pay
+            min(e.tenant) AS tenant, min(t.rank) AS pay_rank
      FROM (${TRACE_NODES}) e LEFT JOIN tally_tuples t ON ${SAME_TUPLE('e', 't')}
      WHERE ${NEEDED_TRACE} AND ${NODE('e.span_id')} IN (SELECT node FROM parents)
      GROUP BY node`,
@@ -224,7 +224,7 @@ export function usageSetupParts(q: UsageQuery): { walk: string[]; wrappers: stri
        FROM tally_needs n
        UNION ALL
        SELECT w.node, w.up, s.next_node, w.depth + 1, w.want_payer,
-              CASE WHEN w.payer IS NULL AND w.want_payer AND s.can_pay THEN s.node ELSE w.payer END,
+              CASE WHEN w.payer IS NULL AND w.want_payer AND s.pay_rank IS NOT NULL THEN s.node ELSE w.payer END,
               coalesce(w.tenant_found, s.tenant)
        FROM walk w JOIN tally_spans s ON s.node = w.next_node
        WHERE w.depth < 64 AND ((w.want_payer AND w.payer IS NULL) OR w.tenant_found IS NULL)

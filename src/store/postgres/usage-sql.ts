@@ -39,14 +39,14 @@ export const TRACE_NODES = `SELECT trace_id, span_id, parent_span_id, tenant, ap
 export const sameTuple = (a: string, b: string) =>
   FIELDS.map((f) => `coalesce(${a}.${f}, chr(30)) = coalesce(${b}.${f}, chr(30))`).join(' AND ');
 
-/** The shared and paying tuples; payers ranked in core's order (a span stored twice pays as its first paying copy). */
+/** The shared and paying tuples; only payers have a rank, in core's order (a span stored twice pays as its first paying copy). */
 function tuplesCte(shared: readonly SelectorTuple[], payers: readonly SelectorTuple[]): string {
   const row = (t: SelectorTuple, rank: number | null) =>
-    `(${FIELDS.map((f) => `${sqlString(t[f])}::text`).join(', ')}, ${rank === null}, ${rank !== null}, ${rank ?? 'NULL'}::integer)`;
+    `(${FIELDS.map((f) => `${sqlString(t[f])}::text`).join(', ')}, ${rank === null}, ${rank ?? 'NULL'}::integer)`;
   const rows = [...shared.map((t) => row(t, null)), ...[...payers].sort(tupleOrder).map((t, i) => row(t, i))];
   if (rows.length === 0)
-    return `SELECT NULL::text AS api_key, NULL::text AS service, NULL::text AS agent, NULL::text AS project, false AS shared, false AS can_pay, NULL::integer AS rank WHERE false`;
-  return `SELECT * FROM (VALUES ${rows.join(', ')}) v(api_key, service, agent, project, shared, can_pay, rank)`;
+    return `SELECT NULL::text AS api_key, NULL::text AS service, NULL::text AS agent, NULL::text AS project, false AS shared, NULL::integer AS rank WHERE false`;
+  return `SELECT * FROM (VALUES ${rows.join(', ')}) v(api_key, service, agent, project, shared, rank)`;
 }
 
 /** The smallest of a column's texts by their bytes (code point order, as core/trace-walk.ts compares them). */
@@ -124,7 +124,7 @@ needs AS (
 ),
 copies AS (
   SELECT e.trace_id, e.span_id, ${smallest('e.parent_span_id')} AS next_span, ${smallest('e.tenant')} AS tenant,
-         min(t.rank) FILTER (WHERE t.can_pay) AS pay_rank
+         min(t.rank) AS pay_rank
   FROM (${TRACE_NODES}) e LEFT JOIN tuples t ON ${sameTuple('e', 't')}
   WHERE e.span_id IS NOT NULL AND e.trace_id IN (SELECT DISTINCT trace_id FROM needs)
   GROUP BY e.trace_id, e.span_id
