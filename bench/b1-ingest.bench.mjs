@@ -1,10 +1,13 @@
 // B1: bulk ingest of a canonical JSON lines file. 1M events with every field
-// present, generated once into the temp directory and reused. Compares
+// present, generated once into the temp directory and reused under a name
+// keyed by the generator's own code (`generatorTag`), so that a changed
+// generator never times a file an earlier one wrote. Compares
 // DuckDB's own load of the same file (CREATE TABLE AS SELECT * FROM
 // read_json) with tally's validated, fingerprinted, deduplicated and
 // hash-chained ingest, both into fresh database files, then times verify.
 // tally is timed as a user runs it: `tally ingest` and `tally verify`, each a
 // process of its own, with peak RSS; the reference runs before and after.
+import { createHash } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -75,6 +78,12 @@ export function generate(file, n) {
   }
 }
 
+/** The generator's code and the event count, hashed (12 hex digits): the cached file's name. */
+export function generatorTag(n) {
+  const code = `${eventLine}\n${generate}\n${BASE}\n${n}`;
+  return createHash('sha256').update(code).digest('hex').slice(0, 12);
+}
+
 const seconds = (ms) => Math.round(ms) / 1000;
 
 /** DuckDB's own load of the file into a fresh database file: the reference. */
@@ -91,7 +100,7 @@ async function duckdbLoad(file, db) {
 
 async function main() {
   const n = 1_000_000;
-  const file = path.join(os.tmpdir(), `tally-b1-${n}.jsonl`);
+  const file = path.join(os.tmpdir(), `tally-b1-${n}-${generatorTag(n)}.jsonl`);
   if (!existsSync(file)) {
     const t = performance.now();
     generate(file, n);

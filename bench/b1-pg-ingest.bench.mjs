@@ -9,7 +9,7 @@
 // (1M events by default); the database: tally_pg_bench, a fresh schema per
 // run, dropped after.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, renameSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -27,9 +27,13 @@ const cell = (v) => {
   return s.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]);
 };
 
-/** The month's rows as COPY text in the canonical column order (made once, beside the JSONL). */
+/**
+ * The month's rows as COPY text in the canonical column order (made once, beside the JSONL, under
+ * a name keyed by this writer's code and the columns, so a changed writer never reuses an older text).
+ */
 async function copyText(jsonl) {
-  const file = `${jsonl}.copy.tsv`;
+  const writer = createHash('sha256').update(`${copyText}\n${cell}\n${ALL_EVENT_FIELDS.join(',')}`);
+  const file = `${jsonl}.${writer.digest('hex').slice(0, 12)}.copy.tsv`;
   if (existsSync(file)) return file;
   const out = createWriteStream(`${file}.part`);
   for await (const line of createInterface({ input: createReadStream(jsonl), crlfDelay: Infinity })) {
