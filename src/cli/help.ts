@@ -3,6 +3,7 @@
  * values of each option (args.ts checks values against them, case-insensitively,
  * so a command's help and its validation cannot drift apart).
  */
+import { maxOf } from '../core/arrays.js';
 
 export interface CommandHelp {
   usage: string;
@@ -297,7 +298,7 @@ export function commandHelp(name: string): string {
   const h = COMMAND_HELP[name];
   if (!h) return HELP;
   const options = [...h.options, ...(h.store === false ? [] : COMMON), ...(h.server ? [SERVER] : [])];
-  const width = Math.max(0, ...options.map(([flag]) => flag.length)) + 2;
+  const width = maxOf([0, ...options.map(([flag]) => flag.length)]) + 2;
   const lines = options.map(([flag, text]) => `  ${flag.padEnd(width)}${text}`);
   return [
     `usage: ${h.usage}`,

@@ -1,4 +1,5 @@
 /** Terminal renderings that are not statement formats: the demo summary. */
+import { pushAll } from '../core/arrays.js';
 import { formatFixed, type Money } from '../core/money.js';
 import { interval95, type SampleUnits } from '../core/sampling.js';
 import type { Signal } from '../core/signals/signal.js';
@@ -66,7 +67,7 @@ export function renderDemoSummary(
     lines.push('', `${title} (attributed effective cost)`);
     for (const [k, v] of top(centsBy(attributed(level), key), 5)) lines.push(`  ${k.padEnd(28)} ${usd(v)}`);
   }
-  lines.push(...estimatedTeams(c));
+  pushAll(lines, estimatedTeams(c));
   for (const status of ['unattributed', 'disputed'] as const) {
     const rows = c.statement.lines.filter((l) => l.status === status);
     lines.push('', `${status[0]?.toUpperCase()}${status.slice(1)}: ${usd(t.cents[`${status}_cost`])}`);

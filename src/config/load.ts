@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pushAll } from '../core/arrays.js';
 import type { Config } from '../core/config.js';
 import { parseConfig, type SourceLocation } from '../core/config-schema.js';
 import { ConfigError, type Problem } from '../core/errors.js';
@@ -105,7 +106,7 @@ class Loader {
     if (this.trees.length === 0 && this.readPlain(text, display(file))) return;
     const parsed = await parseFile(text, display(file));
     if ('problems' in parsed) {
-      this.problems.push(...parsed.problems);
+      pushAll(this.problems, parsed.problems);
       return;
     }
     if (parsed.node === null) return;

@@ -4,6 +4,7 @@
  * to the event's cost: Σ quantity × rate = token cost before the discount;
  * less the discount = token cost; plus unit prices = effective cost.
  */
+import { maxOf } from './arrays.js';
 import type { ModelPrice } from './config.js';
 import { formatMoney, formatScaled, type Money } from './money.js';
 import type { PriceExplanation } from './pricing.js';
@@ -55,7 +56,7 @@ export interface PriceJson {
 
 export function explainPrice(p: PriceExplanation, catalogVersion: string): PriceJson {
   const q = p.quote;
-  const digits = Math.max(0, ...p.components.map((c) => c.scaleDigits));
+  const digits = maxOf([0, ...p.components.map((c) => c.scaleDigits)]);
   const before = p.components.reduce((a, c) => a + c.scaled * 10n ** BigInt(digits - c.scaleDigits), 0n);
   const discountAmount = before - q.tokenCost * 10n ** BigInt(digits);
   return {

@@ -24,6 +24,7 @@
  * ID.AM-08: systems, hardware, software, services and data are managed
  * throughout their life cycles.
  */
+import { maxOf, minOf } from './arrays.js';
 import { type Charge, selectorLabel } from './attribution.js';
 import type { Config, Identity, Selector } from './config.js';
 import { SELECTOR_FIELDS } from './config.js';
@@ -223,8 +224,8 @@ function unregisteredFindings(unmatched: Map<string, UnresolvedUse>, cost: Map<s
     events: u.usage.reduce((n, x) => n + x.events, 0),
     cost: cost.get(u.label) ?? 0n,
     figures: {
-      first_seen: iso(Math.min(...u.usage.map((x) => x.first))),
-      last_seen: iso(Math.max(...u.usage.map((x) => x.last))),
+      first_seen: iso(minOf(u.usage.map((x) => x.first))),
+      last_seen: iso(maxOf(u.usage.map((x) => x.last))),
       ...(u.kind === 'ambiguous' ? { candidates: u.candidates.join(', ') } : {}),
     },
   }));

@@ -3,6 +3,7 @@
  * cost, per provider, model and project, and the true-up that makes the
  * statement equal the bill to the cent.
  */
+import { pushAll } from './arrays.js';
 import type { Charge, LineKey } from './attribution.js';
 import { normalizeModel } from './models.js';
 import { allocateLargestRemainder, CENT, type Money, mulDiv, ONE, roundTo } from './money.js';
@@ -220,7 +221,10 @@ export function trueUp(bill: readonly BillRow[], charges: readonly Charge[]): Ad
       if (norm(row.provider) === k) uninstrumented += splitRow(row, i, owner, lines);
     });
     for (const l of lines.values()) l.adjustment = l.adjusted - l.telemetry;
-    out.push(...[...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l));
+    pushAll(
+      out,
+      [...lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, l]) => l),
+    );
     if (uninstrumented !== 0n) {
       const line = adjustmentLine(
         { ...blankKey(), status: 'unattributed', reason: 'uninstrumented' },

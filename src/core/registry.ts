@@ -2,6 +2,7 @@
  * The registry: identities, their applications, owner teams and cost centers,
  * each effective-dated (SPEC §4.1, §4.2, §4.4, §4.7).
  */
+import { maxOf } from './arrays.js';
 import type { Application, Config, Dated, Identity, SELECTOR_FIELDS, Selector, Team } from './config.js';
 import { modelMatches } from './glob.js';
 import { MIN_KEY_PREFIX_DIGITS, selectorComparisons, selectorScore } from './selectors.js';
@@ -105,7 +106,7 @@ export class Registry {
       const fields = selectorScore(selector, tuple);
       if (fields > (scores.get(position) ?? 0)) scores.set(position, fields);
     }
-    const best = Math.max(0, ...scores.values());
+    const best = maxOf([0, ...scores.values()]);
     const winners = [...scores.entries()]
       .filter(([, score]) => best > 0 && score === best)
       .sort(([a], [b]) => a - b)

@@ -17,6 +17,7 @@
  * ancestor span whose identity may pay, the nearest ancestor with a tenant
  * claim, at most 63 ancestors up, over every stored span of the trace.
  */
+import { minOf } from './arrays.js';
 import { Attributor, type Charge, type Reason, type Status, selectorLabel } from './attribution.js';
 import type { Config, Identity } from './config.js';
 import type { TraceLink, UsageEvent } from './event.js';
@@ -529,7 +530,7 @@ function buildTrees(nodes: readonly ReplayNode[]): ReplayTrace[] {
       else roots.push(n);
     }
     const cost = list.reduce((sum, n) => (n.selected ? sum + n.cost : sum), 0n);
-    traces.push({ traceId, roots, start: Math.min(...list.map((n) => n.event.time)), cost });
+    traces.push({ traceId, roots, start: minOf(list.map((n) => n.event.time)), cost });
   }
   return traces.sort((a, b) => a.start - b.start || cmp(a.traceId ?? '', b.traceId ?? ''));
 }

@@ -12,6 +12,7 @@
  * These are ratios for planning, not amounts: they are computed in floating
  * point from exact sums.
  */
+import { maxOf } from './arrays.js';
 import type { Charge } from './attribution.js';
 import type { Money } from './money.js';
 import { isqrt, mergeSamples, type SampleUnits } from './sampling.js';
@@ -49,7 +50,7 @@ export function planSampling(charges: readonly Charge[], rate: number, target: n
   const teamRates = rows
     .filter((r) => r.level === 'team' && r.rate_for !== null)
     .map((r) => r.rate_for as number);
-  return { rate, target, rows, rate_for: teamRates.length > 0 ? Math.max(...teamRates) : 1 };
+  return { rate, target, rows, rate_for: teamRates.length > 0 ? maxOf(teamRates) : 1 };
 }
 
 type Sums = [PlanRow['level'], string, Money, SampleUnits];

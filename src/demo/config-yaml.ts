@@ -3,6 +3,7 @@
  * style for entities, one-line flow maps for dated entries, as a person
  * would write and review it.
  */
+import { pushAll } from '../core/arrays.js';
 import type { IdentityDef, World } from './world.js';
 
 /** What the YAML needs of an organisation; the demo world and the benchmark registry both fit it. */
@@ -96,9 +97,9 @@ function organisationYaml(world: Registry): string[] {
   const out = ['cost_centers:'];
   for (const cc of world.costCenters) out.push(`  - id: ${cc.id}`, `    name: ${scalar(cc.name)}`);
   out.push('', 'teams:');
-  for (const t of world.teams) out.push(...teamYaml(t));
+  for (const t of world.teams) pushAll(out, teamYaml(t));
   out.push('', 'applications:');
-  for (const a of world.applications) out.push(...applicationYaml(a));
+  for (const a of world.applications) pushAll(out, applicationYaml(a));
   out.push('', 'tenants:');
   for (const t of world.tenants) out.push(`  - id: ${t.id}`, `    name: ${scalar(t.name)}`);
   out.push('', 'identities:');
@@ -193,10 +194,9 @@ function accessYaml(access: YamlExtras['access']): string[] {
 
 export function renderConfigYaml(world: Registry, extras: YamlExtras): string {
   const out = [extras.header.trimEnd(), 'store: ./tally.duckdb', 'currency: USD', ''];
-  out.push(...organisationYaml(world), '');
-  out.push(...pricesYaml(world.dates), '');
-  out.push(...poolsYaml(extras.pools), '');
-  out.push(...policyAndBudgetsYaml(extras.budgets), '');
-  out.push(...accessYaml(extras.access));
+  for (const part of [organisationYaml(world), pricesYaml(world.dates), poolsYaml(extras.pools)])
+    pushAll(out, part).push('');
+  pushAll(out, policyAndBudgetsYaml(extras.budgets)).push('');
+  pushAll(out, accessYaml(extras.access));
   return `${out.join('\n')}\n`;
 }

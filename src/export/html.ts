@@ -86,7 +86,11 @@ function roundedLines(lines: readonly Line[]): Shown[] {
 function byTeam(lines: readonly Shown[]): Map<string | null, Shown[]> {
   const groups = new Map<string | null, Shown[]>();
   const sorted = [...lines].sort((a, b) => teamOrder(a.line.team, b.line.team));
-  for (const l of sorted) groups.set(l.line.team, [...(groups.get(l.line.team) ?? []), l]);
+  for (const l of sorted) {
+    const group = groups.get(l.line.team);
+    if (group) group.push(l);
+    else groups.set(l.line.team, [l]);
+  }
   return groups;
 }
 

@@ -5,6 +5,7 @@
  * lines add up to each subtotal and the subtotals to the totals; the exact
  * figures are in the JSON and FOCUS forms.
  */
+import { maxOf } from '../core/arrays.js';
 import type { Status } from '../core/attribution.js';
 import type { LineCents } from '../core/cents.js';
 import { formatFixed, type Money } from '../core/money.js';
@@ -93,7 +94,8 @@ function linesTable(s: Statement, lines: readonly Line[]): string {
   ];
   const right = head.map((_, i) => i >= keys.length);
   const [top = '', ...rest] = align([head, ...rows, subtotal], right).split('\n');
-  const rule = '-'.repeat(Math.max(top.length, ...rest.map((r) => r.length)));
+  // A month has hundreds of thousands of lines (core/arrays.ts).
+  const rule = '-'.repeat(maxOf([top, ...rest].map((r) => r.length)));
   return [top, rule, ...rest.slice(0, -1), rule, rest.at(-1)].join('\n');
 }
 

@@ -4,9 +4,10 @@
  * becomes { provider, model, project, apiKey, amount } with an exact amount.
  */
 import { readFile } from 'node:fs/promises';
+import { pushAll } from '../core/arrays.js';
 import { InputError, type Problem } from '../core/errors.js';
 import { type Money, parseMoney } from '../core/money.js';
-import { csvRecords } from './csv.js';
+import { type CsvRecord, csvRecords } from './csv.js';
 
 export interface InvoiceRow {
   provider: string;
@@ -42,8 +43,9 @@ export async function readInvoice(file: string): Promise<InvoiceRow[]> {
 
 /** A bill already read (an uploaded one: `file` names where it came from in problems). */
 export async function parseInvoice(text: string, file: string): Promise<InvoiceRow[]> {
-  const records = [];
-  for await (const batch of csvRecords(once(text), file)) records.push(...batch);
+  const records: CsvRecord[] = [];
+  // A month's bill can hold hundreds of thousands of rows (core/arrays.ts).
+  for await (const batch of csvRecords(once(text), file)) pushAll(records, batch);
   const [header, ...rows] = records;
   if (!header) throw new InputError([{ file, reason: 'the invoice is empty' }]);
   const names = header.cells.map((c) => c.trim());

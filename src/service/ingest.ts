@@ -9,6 +9,7 @@ import { chmod, open, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { pushAll } from '../core/arrays.js';
 import { InputError, TallyError } from '../core/errors.js';
 import { detectFormat, type Format, parseStream, type Rejected } from '../ingest/index.js';
 import { quarantineLine } from '../ingest/quarantine.js';
@@ -231,7 +232,7 @@ export async function ingestFile(
       now: opts.now,
       skipInvalid: opts.skipInvalid,
     })) {
-      rejected.push(...chunk.rejected);
+      pushAll(rejected, chunk.rejected);
       ignored += chunk.ignored ?? 0;
       parsed += chunk.events.length + chunk.rejected.length + (chunk.ignored ?? 0);
       opts.onProgress?.(parsed);

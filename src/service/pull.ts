@@ -14,6 +14,7 @@
 
 import { type FetchOptions, getJson } from '../connectors/usage-pull/fetch.js';
 import type { BucketWidth, Provider } from '../connectors/usage-pull/providers.js';
+import { pushAll } from '../core/arrays.js';
 import { InputError } from '../core/errors.js';
 import type { UsageEvent } from '../core/event.js';
 import { parseStream } from '../ingest/index.js';
@@ -181,6 +182,6 @@ async function pageEvents(
     now,
     skipInvalid: false,
   }))
-    events.push(...chunk.events);
+    pushAll(events, chunk.events);
   return events;
 }

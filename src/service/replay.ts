@@ -6,6 +6,7 @@
  */
 
 import { carriesTokens } from '../core/ai-work.js';
+import { pushAll } from '../core/arrays.js';
 import { checkWindow, MAX_REPLAY_EVENTS, MAX_WINDOW_DAYS } from '../core/bounds.js';
 import type { Config, Selector } from '../core/config.js';
 import { SELECTOR_FIELDS } from '../core/config.js';
@@ -73,7 +74,7 @@ export async function computeReplay(store: Store, config: Config, opts: ReplayOp
       throw new LimitError(
         `replay: the window holds more than ${MAX_REPLAY_EVENTS} events; narrow it, or name an --identity or a --trace`,
       );
-    rows.push(...(await store.traceEvents(tracesMissingAncestors(rows))));
+    pushAll(rows, await store.traceEvents(tracesMissingAncestors(rows)));
   } else {
     throw new UsageError('replay: a window (--from and --to) is needed without --trace');
   }

@@ -5,6 +5,7 @@
  * S13. Shared by the CLI, the server, replay and the demo.
  */
 
+import { pushAll } from '../core/arrays.js';
 import { selectorLabel } from '../core/attribution.js';
 import { checkWindow, MAX_WINDOW_DAYS } from '../core/bounds.js';
 import type { Config } from '../core/config.js';
@@ -99,7 +100,7 @@ export async function evaluateSignals(
     const unread = findingsOf.filter((id) => !opts.identities?.includes(id));
     await rememberTuples(store, registry, tuplesOf, unread);
   }
-  signals.push(...(await findingSignals(store, findings, tuplesOf)), ...reconciled);
+  pushAll(pushAll(signals, await findingSignals(store, findings, tuplesOf)), reconciled);
 
   for (const s of signals) {
     if (s.team !== null || !byId.has(s.identity)) continue;
@@ -222,7 +223,7 @@ async function fromStatement(
   if (opts.invoice) {
     const tolerance = BigInt(Math.round(settings.reconcileTolerancePct * 1e6)) * 1_000_000n;
     const rows = reconcile(opts.invoice, charges, tolerance);
-    reconciled.push(...s13FromReconciliation(rows, settings.reconcileTolerancePct, window));
+    pushAll(reconciled, s13FromReconciliation(rows, settings.reconcileTolerancePct, window));
   }
   return { registry, prices, findings, reconciled };
 }

@@ -55,4 +55,23 @@ describe('table', () => {
       'events',
     ]);
   });
+
+  it('renders a month of lines: more than can be spread as a call’s arguments', () => {
+    // 200,000 tenants' lines: the widest row was once found with Math.max(...rows), which
+    // throws past ~120k arguments ("Maximum call stack size exceeded").
+    const many = Array.from({ length: 200_000 }, (_, i) =>
+      charge({ tenant: `tenant-${String(i).padStart(6, '0')}`, events: 1 }),
+    );
+    const out = renderTable(statement(many));
+    const lines = out.split('\n');
+    expect(out).toContain('ATTRIBUTED (200000)');
+    const rows = lines.filter((l) => l.includes(' tenant-'));
+    expect(rows).toHaveLength(200_000);
+    expect(rows.at(-1)).toMatch(/^cc-a +team-a +app-a +tenant-199999 /);
+    const rules = lines.filter((l) => /^-+$/.test(l));
+    expect(rules).toHaveLength(2);
+    expect(rules[0]?.length).toBe(rows[0]?.length);
+    expect(out).toMatch(/^total +.* 200000$/m);
+  });
 });
+

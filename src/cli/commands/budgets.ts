@@ -1,3 +1,4 @@
+import { maxOf } from '../../core/arrays.js';
 import { UsageError } from '../../core/errors.js';
 import { formatFixed } from '../../core/money.js';
 import { iso } from '../../core/statement.js';
@@ -76,7 +77,7 @@ function renderTable(r: BudgetReport): string {
       .map((t) => `${t.percent}%`)
       .join(', '),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const widths = head.map((h, i) => maxOf([h.length, ...rows.map((row) => (row[i] ?? '').length)]));
   const numeric = new Set([2, 3, 4, 5, 6]);
   const line = (cells: string[]) =>
     cells

@@ -1,3 +1,4 @@
+import { maxOf } from '../../core/arrays.js';
 import { UsageError } from '../../core/errors.js';
 import { formatFixed, formatMoney } from '../../core/money.js';
 import type { PlanRow, SamplingPlan } from '../../core/sampling-plan.js';
@@ -91,7 +92,7 @@ function renderTable(period: string, p: SamplingPlan): string {
     pct(r.expected_relative_error),
     pct(r.rate_for),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const widths = head.map((h, i) => maxOf([h.length, ...rows.map((row) => (row[i] ?? '').length)]));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i >= 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
   return [

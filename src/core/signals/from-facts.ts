@@ -4,6 +4,7 @@
  * own pattern explains (the same hour in earlier weeks, the same time of day
  * about a month earlier for month-end work) is not a finding.
  */
+import { maxOf, minOf } from '../arrays.js';
 import { normalizeModel } from '../models.js';
 import { formatMoney, type Money } from '../money.js';
 import type {
@@ -119,8 +120,8 @@ interface HourLike {
 function totals(hours: readonly HourLike[], rank: (h: HourLike) => number) {
   const top = [...hours].sort((a, b) => rank(b) - rank(a) || a.hour - b.hour);
   return {
-    first: Math.min(...hours.map((h) => h.firstSeen)),
-    last: Math.max(...hours.map((h) => h.lastSeen)),
+    first: minOf(hours.map((h) => h.firstSeen)),
+    last: maxOf(hours.map((h) => h.lastSeen)),
     events: hours.reduce((n, h) => n + h.events, 0),
     cost: hours.reduce((m, h) => m + h.cost, 0n),
     ids: top.map((h) => h.eventId),
@@ -193,7 +194,7 @@ export function s07NewModels(
     Array<{ provider: string | null; model: string; first: number; uses: ModelUse[] }>
   >();
   for (const g of byModel.values()) {
-    const first = Math.min(...g.uses.map((u) => u.firstEver));
+    const first = minOf(g.uses.map((u) => u.firstEver));
     if (first < window.start || first >= window.end) continue;
     if (!historyBefore(firstSeen, g.identity, first, s.historyDays)) continue;
     const list = fresh.get(g.identity) ?? [];
@@ -224,8 +225,8 @@ export function s07NewModels(
         models.some((m) => m.premium) ? 'medium' : 'low',
         identity,
         {
-          first: Math.min(...all.map((u) => u.firstSeen ?? u.firstEver)),
-          last: Math.max(...all.map((u) => u.lastSeen ?? u.firstEver)),
+          first: minOf(all.map((u) => u.firstSeen ?? u.firstEver)),
+          last: maxOf(all.map((u) => u.lastSeen ?? u.firstEver)),
           events: all.reduce((n, u) => n + u.events, 0),
           cost: all.reduce((m, u) => m + u.cost, 0n),
           ids: all.flatMap((u) => u.eventIds),
@@ -323,8 +324,8 @@ export function s10Addresses(
         'medium',
         identity,
         {
-          first: Math.min(...list.map((n) => n.firstSeen ?? n.firstEver)),
-          last: Math.max(...list.map((n) => n.lastSeen ?? n.firstEver)),
+          first: minOf(list.map((n) => n.firstSeen ?? n.firstEver)),
+          last: maxOf(list.map((n) => n.lastSeen ?? n.firstEver)),
           events: list.reduce((k, n) => k + n.events, 0),
           cost: list.reduce((m, n) => m + n.cost, 0n),
           ids: list.flatMap((n) => n.eventIds),
@@ -405,8 +406,8 @@ export function s11Claims(
         'medium',
         identity,
         {
-          first: Math.min(...backing.map((c) => c.firstSeen ?? c.firstEver)),
-          last: Math.max(...backing.map((c) => c.lastSeen ?? c.firstEver)),
+          first: minOf(backing.map((c) => c.firstSeen ?? c.firstEver)),
+          last: maxOf(backing.map((c) => c.lastSeen ?? c.firstEver)),
           events: backing.reduce((n, c) => n + c.events, 0),
           cost: backing.reduce((m, c) => m + c.cost, 0n),
           ids: earliestFirst(backing).flatMap((c) => c.eventIds),

@@ -4,6 +4,7 @@
  * paid by a stale owner. Each finding names the events behind it so that the
  * store can sample their ids and first and last times.
  */
+import { minOf } from '../arrays.js';
 import type { Charge, ChargeFlags } from '../attribution.js';
 import type { Identity } from '../config.js';
 import type { Money } from '../money.js';
@@ -85,7 +86,7 @@ export function chargeFindings(
   const out: ChargeFinding[] = [];
   for (const g of groups.values()) {
     const cs = g.charges;
-    const from = Math.min(...cs.map((c) => c.time));
+    const from = minOf(cs.map((c) => c.time));
     const identity = identities.get(g.identity);
     const last = cs.reduce((a, b) => (b.time >= a.time ? b : a));
     const finding: ChargeFinding = {

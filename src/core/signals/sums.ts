@@ -18,6 +18,7 @@
  * up to six decimals per million tokens) and the price book's base rates:
  * close enough to judge a threshold, never used for a statement amount.
  */
+import { maxOf } from '../arrays.js';
 import type { Selector } from '../config.js';
 import type { Money } from '../money.js';
 import type { SelectorTuple } from '../usage.js';
@@ -431,9 +432,9 @@ function rolling(grid: readonly Hour[], baseH: number): Rolling {
       baseH,
     ),
     c5,
-    e5: grid.map((_, i) => Math.max(...events.slice(near(i, 2)[0], near(i, 2)[1] + 1))),
+    e5: grid.map((_, i) => maxOf(events.slice(near(i, 2)[0], near(i, 2)[1] + 1))),
     s3: grid.map((_, i) => sumBefore[near(i, 1)[1] + 1]! - sumBefore[near(i, 1)[0]]!),
-    m3: grid.map((_, i) => Math.max(...events.slice(near(i, 1)[0], near(i, 1)[1] + 1))),
+    m3: grid.map((_, i) => maxOf(events.slice(near(i, 1)[0], near(i, 1)[1] + 1))),
   };
 }
 
@@ -566,7 +567,7 @@ function shapeBaseline(days: Map<number, DayShape>, d: number, baselineDays: num
     const spread = present([medianOf(present(before.map((x) => pick(x).mad))), madOf(meds)]);
     return {
       med: medianOf(meds),
-      mad: spread.length === 0 ? null : Math.max(...spread),
+      mad: spread.length === 0 ? null : maxOf(spread),
       n: before.reduce((s, x) => s + pick(x).n, 0),
     };
   };

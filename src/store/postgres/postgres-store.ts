@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { pushAll } from '../../core/arrays.js';
 import { LimitError, StoreError, TallyError, UsageError } from '../../core/errors.js';
 import { ALL_EVENT_FIELDS, type TraceLink, type UsageEvent } from '../../core/event.js';
 import type { SelectorUsage } from '../../core/posture.js';
@@ -643,7 +644,7 @@ async function* eventsOf(
   for await (const chunk of chunks) {
     if (Array.isArray(chunk)) yield chunk;
     else {
-      if (chunk.links) links.push(...chunk.links);
+      if (chunk.links) pushAll(links, chunk.links);
       yield chunk.events;
     }
   }

@@ -4,6 +4,7 @@
  * PostgreSQL. Rows come back with `time` in epoch milliseconds.
  */
 
+import { pushAll } from '../../core/arrays.js';
 import type { Selector } from '../../core/config.js';
 import { ALL_EVENT_FIELDS } from '../../core/event.js';
 import type { EvidenceFilter } from '../../core/signals/facts.js';
@@ -32,7 +33,7 @@ export function eventsPageSql(q: EventsPageQuery): string {
     const i = sqlString(q.after.id);
     where.push(`(time, source COLLATE "C", id COLLATE "C") < (${t}, ${s} COLLATE "C", ${i} COLLATE "C")`);
   }
-  where.push(...pageFilters(q));
+  pushAll(where, pageFilters(q));
   return `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')}
 ORDER BY time DESC, source COLLATE "C" DESC, id COLLATE "C" DESC LIMIT ${Math.max(1, Math.trunc(q.limit))}`;
 }
