@@ -20,6 +20,14 @@ export const MAX_WINDOW_DAYS = {
 /** Most events one replay loads (the selected spans and their traces). */
 export const MAX_REPLAY_EVENTS = 100_000;
 
+/**
+ * Most sampling units (traces, and events without a trace) one `tally sampling` plan splits a
+ * period's charges by: each is a charge of its own, held in memory (~3–4 KB each; 839k units of
+ * the 1M-event benchmark month peaked at 3.4 GB). Past it, the plan is refused at once instead
+ * of running out of memory minutes later (the 10M-event month's 8.4M units did).
+ */
+export const MAX_SAMPLING_UNITS = 1_000_000;
+
 /** Throws a LimitError when [start, end) is longer than `maxDays`. */
 export function checkWindow(what: string, window: { start: number; end: number }, maxDays: number): void {
   const days = (window.end - window.start) / DAY_MS;

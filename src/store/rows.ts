@@ -38,6 +38,14 @@ export function storedText(field: string, value: string): string {
   return PLAIN_TEXT.has(field) ? value : redactSecrets(value);
 }
 
+/** An event's sampling unit (SPEC §11): its trace, or the event itself when it has none. */
+export const sampleUnitSql = (prefix = '') =>
+  `coalesce(${prefix}trace_id, ${prefix}source || ':' || ${prefix}id)`;
+
+/** How many sampling units the events of [from, to) hold (`tally sampling` splits its charges by them). */
+export const samplingUnitsSql = (window: { from: string; to: string }) =>
+  `SELECT count(DISTINCT ${sampleUnitSql()}) AS n FROM events WHERE time >= ${window.from} AND time < ${window.to}`;
+
 /**
  * The usage-group columns of sampled events and control totals (SPEC §11),
  * alike in both adapters. Sampled events are grouped by their adjusted
@@ -55,7 +63,7 @@ export function sampleColumns(q: Pick<UsageQuery, 'allUnits' | 'reportSources'>,
   if (!sampled && !q.allUnits)
     return `NULL::VARCHAR AS adjusted_count, NULL::VARCHAR AS sample_unit, ${report} AS from_report`;
   return `w.adjusted_count,
-       CASE WHEN ${q.allUnits ? 'true' : 'w.adjusted_count IS NOT NULL'} THEN coalesce(w.trace_id, w.source || ':' || w.id) END AS sample_unit,
+       CASE WHEN ${q.allUnits ? 'true' : 'w.adjusted_count IS NOT NULL'} THEN ${sampleUnitSql('w.')} END AS sample_unit,
        ${report} AS from_report`;
 }
 

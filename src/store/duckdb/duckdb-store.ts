@@ -57,6 +57,7 @@ import {
   rowToEvent,
   rowToSelectorUsage,
   rowToSpan,
+  samplingUnitsSql,
   storedText,
 } from '../rows.js';
 import type {
@@ -891,6 +892,14 @@ export class DuckDBStore implements Store {
 
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]> {
     return this.readTimed(async () => (await this.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
+  }
+
+  samplingUnits(window: { from: number; to: number }): Promise<number> {
+    const at = (t: number) => `epoch_ms(${Math.trunc(t)}::BIGINT)`;
+    return this.readTimed(async () => {
+      const [row] = await this.rows(samplingUnitsSql({ from: at(window.from), to: at(window.to) }));
+      return Number(row?.n ?? 0);
+    });
   }
 
   signalFacts(q: SignalQuery): Promise<SignalFacts> {

@@ -48,6 +48,7 @@ import {
   rowToSignalSum,
   rowToSpan,
   rowToUsageGroup,
+  samplingUnitsSql,
   sqlInt,
   sqlString,
   str,
@@ -460,6 +461,13 @@ export class PostgresStore implements Store {
 
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]> {
     return this.readTimed(async (db) => (await db.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
+  }
+
+  samplingUnits(window: { from: number; to: number }): Promise<number> {
+    return this.readTimed(async (db) => {
+      const [row] = await db.rows(samplingUnitsSql({ from: ts(window.from), to: ts(window.to) }));
+      return Number(row?.n ?? 0);
+    });
   }
 
   /** The store sums events per hour; core computes the facts (baselines, prices, networks) from the sums. */
