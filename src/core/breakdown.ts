@@ -62,31 +62,74 @@ export function partsOf(
   shares: readonly PoolShare[],
   tenantCents = false,
 ): Part[] {
-  const cents = tenantCents ? recentLines(lines, tenantPath) : lines.map((l) => l.cents);
-  const byLine = new Map<string, Map<string, Part>>();
-  const usage = [...charges, ...shares.map((s) => ({ ...poolShareAsLine(s), ...noUsage }))];
-  for (const c of usage) {
+  const sums = new PartSums();
+  for (const c of charges) sums.add(c);
+  return sums.parts(lines, shares, tenantCents);
+}
+
+/**
+ * Charges summed into the parts of their lines as they are made, so that a
+ * month's millions of charges need not be kept (`partsOf` of them all).
+ */
+export class PartSums {
+  /** Line key → part key → part. */
+  readonly #byLine = new Map<string, Map<string, Part>>();
+
+  add(c: LineKey & Usage & Amounts): void {
     const lk = lineKey(c);
-    let parts = byLine.get(lk);
+    let parts = this.#byLine.get(lk);
     if (!parts) {
       parts = new Map();
-      byLine.set(lk, parts);
+      this.#byLine.set(lk, parts);
     }
     const pk = JSON.stringify(USAGE_FIELDS.map((f) => c[f]));
     let p = parts.get(pk);
     if (!p) {
-      p = { ...pick(c), ...emptyAmounts(), cents: { effective_cost: 0n, billed_cost: 0n } };
+      p = newPart(c);
       parts.set(pk, p);
     }
     addAmounts(p, c);
   }
-  return lines.flatMap((l, i) => splitLine(byLine.get(lineKey(l)), cents[i] ?? zeroCents()));
+
+  /** The parts of `lines` (built from the charges added and `shares`), their cents split as `partsOf` says. */
+  parts(lines: readonly Line[], shares: readonly PoolShare[], tenantCents = false): Part[] {
+    for (const s of shares) this.add({ ...poolShareAsLine(s), ...noUsage });
+    const cents = tenantCents ? recentLines(lines, tenantPath) : lines.map((l) => l.cents);
+    return lines.flatMap((l, i) => splitLine(this.#byLine.get(lineKey(l)), cents[i] ?? zeroCents()));
+  }
 }
 
-function pick(c: LineKey & Usage): LineKey & Usage {
-  const out = { ...noUsage } as LineKey & Usage;
-  for (const f of [...KEY_FIELDS, ...USAGE_FIELDS]) (out as unknown as Record<string, unknown>)[f] = c[f];
-  return out;
+/**
+ * An empty part of `c`'s line and usage, every field written out in one literal: a part built by
+ * spreading objects and setting fields in a loop was a slow dictionary-mode object in V8, and a
+ * month's breakdown (1.5M parts) spent ~9 s building them and ~19 s collecting garbage.
+ */
+function newPart(c: LineKey & Usage): Part {
+  return {
+    cost_center: c.cost_center,
+    team: c.team,
+    application: c.application,
+    tenant: c.tenant,
+    environment: c.environment,
+    category: c.category,
+    status: c.status,
+    reason: c.reason,
+    pool: c.pool,
+    provider: c.provider,
+    model: c.model,
+    identity: c.identity,
+    direct_cost: 0n,
+    shared_cost: 0n,
+    effective_cost: 0n,
+    list_cost: 0n,
+    billed_cost: 0n,
+    events: 0,
+    unpriced_events: 0,
+    requests: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cents: { effective_cost: 0n, billed_cost: 0n },
+  };
 }
 
 /** A line's cents over its parts, in the parts' key order, by largest remainder. */

@@ -15,7 +15,7 @@ import {
   groupParts,
   matchesFilter,
   type Part,
-  partsOf,
+  PartSums,
 } from '../core/breakdown.js';
 import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
@@ -23,7 +23,7 @@ import { formatMoney, type Money } from '../core/money.js';
 import { centsText, iso } from '../core/statement.js';
 import { FocusUsage, focusCsvChunks, focusMeta, focusRowChunks } from '../export/focus.js';
 import { type Names, namesOf } from '../export/names.js';
-import { computeStatement, computeStatementEach } from '../service/statement.js';
+import { computeStatementEach } from '../service/statement.js';
 import type { Store } from '../store/store.js';
 import { optional, streamOf } from './http.js';
 import { monthWindow, type Window } from './params.js';
@@ -63,8 +63,10 @@ async function parts(
   team: string | null,
   by: BreakdownDimension,
 ): Promise<Part[]> {
-  const { statement, charges, shares } = await computeStatement(store, config, window);
-  const all = partsOf(statement.lines, charges, shares, by === 'tenant');
+  // Each charge is summed into its part as it is made, not kept: a month's are millions.
+  const sums = new PartSums();
+  const { statement, shares } = await computeStatementEach(store, config, window, {}, (c) => sums.add(c));
+  const all = sums.parts(statement.lines, shares, by === 'tenant');
   return team === null ? all : all.filter((p) => p.team === team);
 }
 

@@ -17,7 +17,7 @@ import {
   sumLines,
   totalsOf,
 } from '../core/statement.js';
-import { computeStatement, computeStatementOnly } from '../service/statement.js';
+import { computeStatementEach, computeStatementOnly } from '../service/statement.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './access.js';
 import { HttpError } from './errors.js';
@@ -94,7 +94,6 @@ export async function dailySpend(
   window: Window,
   team: string | null,
 ): Promise<unknown> {
-  const { charges, statement } = await computeStatement(store, config, window, { byDay: true });
   const first = Math.floor(window.start / DAY) * DAY;
   const days: number[] = [];
   for (let d = first; d < window.end; d += DAY) days.push(d);
@@ -110,13 +109,14 @@ export async function dailySpend(
     return s;
   };
   if (team !== null) seriesOf(team, 'attributed');
-  for (const c of charges) {
-    if (team !== null && c.team !== team) continue;
+  // Each charge is added to its day as it is made, not kept: a month's are millions (5.2 GB held).
+  const { statement } = await computeStatementEach(store, config, window, { byDay: true }, (c) => {
+    if (team !== null && c.team !== team) return;
     const i = index.get(c.day ?? Math.floor(c.time / DAY) * DAY);
-    if (i === undefined) continue;
+    if (i === undefined) return;
     const s = seriesOf(c.status === 'attributed' ? c.team : null, c.status);
     s.costs[i] = (s.costs[i] as Money) + c.direct_cost;
-  }
+  });
   const rank = (s: Series) =>
     s.status === 'attributed' ? (s.team === null ? 1 : 0) : s.status === 'disputed' ? 2 : 3;
   const order = [...series.values()].sort((a, b) =>

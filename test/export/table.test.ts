@@ -74,4 +74,3 @@ describe('table', () => {
     expect(out).toMatch(/^total +.* 200000$/m);
   });
 });
-

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { type Charge, emptyAmounts } from '../../src/core/attribution.js';
 import { changePercent, groupParts, matchesFilter, partsOf } from '../../src/core/breakdown.js';
 import { CENT } from '../../src/core/money.js';
-import { blankKey, buildStatement } from '../../src/core/statement.js';
+import { blankKey, buildStatement, KEY_FIELDS } from '../../src/core/statement.js';
 
 function charge(team: string, model: string, identity: string, cost: bigint): Charge {
   return {
@@ -71,6 +71,23 @@ describe('breakdown', () => {
         },
       ),
     );
+  });
+
+  it('a part carries its line’s key, its usage, the amounts summed and its cents: no field more or less', () => {
+    const charges = [charge('t1', 'm1', 'a', 5n * CENT), charge('t1', 'm1', 'a', 2n * CENT)];
+    const st = buildStatement(charges, [], META);
+    const [part, ...more] = partsOf(st.lines, charges, []);
+    expect(more).toEqual([]);
+    expect(Object.keys(part ?? {}).sort()).toEqual(
+      [...KEY_FIELDS, 'provider', 'model', 'identity', ...Object.keys(emptyAmounts()), 'cents'].sort(),
+    );
+    expect(part).toMatchObject({
+      team: 't1',
+      model: 'm1',
+      identity: 'a',
+      effective_cost: 7n * CENT,
+      events: 2,
+    });
   });
 
   it('change in per cent: one decimal, half away from zero, null without a base', () => {
