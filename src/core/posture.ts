@@ -88,7 +88,7 @@ export interface PostureInput {
   registry: Registry;
   window: { start: number; end: number };
   usage: readonly SelectorUsage[];
-  /** The statement's charges over the window. */
+  /** The statement's charges over the window: all, or those `postureReads` (the same posture). */
   charges: readonly Charge[];
   totals: Totals;
   rotationDays: number;
@@ -199,6 +199,20 @@ function usageByIdentity(
     unmatched.set(key, entry);
   }
   return { seen, unmatched };
+}
+
+/**
+ * Whether the posture reads a charge: an unknown or ambiguous caller's (`unknownCostByLabel`),
+ * one with unpriced events (`unpricedFindings`) or a price fallback (`priceFallbacks`). The
+ * posture of these charges alone is that of all of them, so a month's millions need not be kept.
+ */
+export function postureReads(c: Charge): boolean {
+  return (
+    c.reason === 'unknown_identity' ||
+    c.reason === 'ambiguous_identity' ||
+    c.unpriced_events > 0 ||
+    (c.fallbacks?.length ?? 0) > 0
+  );
 }
 
 /** The effective cost of unknown and ambiguous callers, by the label the statement gives them. */

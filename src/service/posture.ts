@@ -3,17 +3,19 @@
  * a window, by default the 30 days up to the latest event (as `tally
  * signals`). Ownership and key age are judged as of the window's end.
  */
+import type { Charge } from '../core/attribution.js';
 import type { Config } from '../core/config.js';
 import {
   assessPosture,
   DEFAULT_ROTATION_DAYS,
   type Posture,
+  postureReads,
   type UnmatchedSelector,
   unmatchedSelectors,
 } from '../core/posture.js';
 import { Registry } from '../core/registry.js';
 import type { Store } from '../store/store.js';
-import { computeStatement } from './statement.js';
+import { computeStatementEach } from './statement.js';
 
 export interface PostureOptions {
   window?: { start: number; end: number } | null;
@@ -30,7 +32,11 @@ export async function computePosture(
   opts: PostureOptions = {},
 ): Promise<Posture> {
   const window = opts.window ?? (await defaultWindow(store));
-  const { statement, charges, registry } = await computeStatement(store, config, window);
+  // Only the charges the posture reads are kept: a month's are millions.
+  const charges: Charge[] = [];
+  const { statement, registry } = await computeStatementEach(store, config, window, {}, (c) => {
+    if (postureReads(c)) charges.push(c);
+  });
   const usage = await store.selectorUsage({ from: window.start, to: window.end });
   const configured = config.policy.signals.rotation_days;
   return assessPosture({

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseMoney } from '../../src/core/money.js';
-import type { Finding } from '../../src/core/posture.js';
+import { assessPosture, type Finding, postureReads } from '../../src/core/posture.js';
 import { postureJson, renderPostureTable } from '../../src/export/posture.js';
 import { computePosture } from '../../src/service/posture.js';
 import { BASE, ev, OCT, type Scenario, scenario } from '../statement/helpers.js';
@@ -108,6 +108,20 @@ describe('posture', () => {
     expect(p.coverage.direct - p.coverage.attributed).toBeGreaterThanOrEqual(parseMoney('1.00'));
     // Most serious first.
     expect(f[0]?.severity).toBe('critical');
+    // It keeps only the charges it reads (postureReads): the posture of every charge is the same.
+    const all = await s.compute({}, OCT);
+    expect(all.charges.filter(postureReads).length).toBeLessThan(all.charges.length);
+    const usage = await s.store.selectorUsage({ from: OCT.start, to: OCT.end });
+    const fromAll = assessPosture({
+      config: s.config,
+      registry: all.registry,
+      window: OCT,
+      usage,
+      charges: all.charges,
+      totals: all.statement.totals,
+      rotationDays: p.rotationDays,
+    });
+    expect(p).toEqual(fromAll);
   });
 
   it('takes the rotation period from the options and renders JSON and a table', async () => {
