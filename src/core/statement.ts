@@ -497,39 +497,66 @@ function lineJson(l: Line): Record<string, unknown> {
 const LINES_PER_CHUNK = 4096;
 
 /**
- * The JSON form, pretty-printed with two spaces, as text in chunks: the same
- * characters as `JSON.stringify(statementJson(s), null, 2)` followed by a
- * line break. A month's statement is hundreds of megabytes: built as one
- * string it was held with its bytes at once, and could exceed the longest
- * string V8 makes (~512 MB). Each chunk of lines is laid out by
+ * Where the lines stand in each layout of `statementJsonText`: the empty
+ * lines of the head (a line break, or a quote followed by a colon, can only
+ * be the layout's, never inside a string, where it is escaped), what
+ * `JSON.stringify({ lines })` puts around them, and what goes between chunks.
+ */
+const LAYOUTS = {
+  2: {
+    empty: '\n  "lines": [],',
+    open: '{\n  "lines": [\n',
+    close: '\n  ]\n}',
+    first: '[\n',
+    between: ',\n',
+    end: '\n  ]',
+    newline: '\n',
+  },
+  0: {
+    empty: '"lines":[],',
+    open: '{"lines":[',
+    close: ']}',
+    first: '[',
+    between: ',',
+    end: ']',
+    newline: '',
+  },
+} as const;
+
+/**
+ * The JSON form as text in chunks: the same characters as
+ * `JSON.stringify({ ...statementJson(s), ...extra }, null, space)`, followed
+ * by a line break when pretty-printed (`space` 2, what the command writes;
+ * 0 is the API's compact form). A month's statement is hundreds of megabytes:
+ * built as one string it was held with its bytes at once, and could exceed
+ * the longest string V8 makes (~512 MB). Each chunk of lines is laid out by
  * `JSON.stringify` as the value of a `lines` key, at the depth the lines
  * have in the statement, and cut out of it.
  */
-export function* statementJsonText(s: Statement): Generator<string> {
-  const head = `${JSON.stringify(statementJson({ ...s, lines: [] }), null, 2)}\n`;
-  const at = head.indexOf(EMPTY_LINES);
+export function* statementJsonText(
+  s: Statement,
+  opts: { space?: 0 | 2; extra?: Record<string, unknown> } = {},
+): Generator<string> {
+  const space = opts.space ?? 2;
+  const layout = LAYOUTS[space];
+  const head = `${JSON.stringify({ ...(statementJson({ ...s, lines: [] }) as object), ...opts.extra }, null, space)}${layout.newline}`;
+  const at = head.indexOf(layout.empty);
   if (s.lines.length === 0 || at < 0) {
     yield head;
     return;
   }
-  yield head.slice(0, at + EMPTY_LINES.length - 3);
+  yield head.slice(0, at + layout.empty.length - 3);
   for (let from = 0; from < s.lines.length; from += LINES_PER_CHUNK) {
     const lines = JSON.stringify(
       { lines: s.lines.slice(from, from + LINES_PER_CHUNK).map(lineJson) },
       null,
-      2,
+      space,
     );
-    const inner = lines.slice(LINES_OPEN.length, lines.length - LINES_CLOSE.length);
-    yield from === 0 ? `[\n${inner}` : `,\n${inner}`;
+    const inner = lines.slice(layout.open.length, lines.length - layout.close.length);
+    yield from === 0 ? `${layout.first}${inner}` : `${layout.between}${inner}`;
   }
-  yield `\n  ]${head.slice(at + EMPTY_LINES.length - 1)}`;
+  yield `${layout.end}${head.slice(at + layout.empty.length - 1)}`;
 }
-
-/** Where the empty lines of the head stand: a line break can only be the layout's, never inside a string. */
-const EMPTY_LINES = '\n  "lines": [],';
-/** What `JSON.stringify({ lines }, null, 2)` puts around the lines. */
-const LINES_OPEN = '{\n  "lines": [\n';
-const LINES_CLOSE = '\n  ]\n}';
 
 /** The JSON form of SPEC §5, amounts as decimal strings. */
 export function statementJson(s: Statement): unknown {

@@ -1,5 +1,12 @@
 /** Small helpers every route uses: JSON replies, optional query values, byte views. */
 
+/** A JSON document made in chunks (`statementJsonText`), streamed as they are made. */
+export function jsonChunks(chunks: Iterable<string>): Response {
+  return new Response(streamOf(chunks), {
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
+}
+
 export function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), {
     status,

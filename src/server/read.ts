@@ -13,7 +13,7 @@ import {
   iso,
   type Level,
   type Statement,
-  statementJson,
+  statementJsonText,
   sumLines,
   totalsOf,
 } from '../core/statement.js';
@@ -42,12 +42,13 @@ export async function statementFor(
   window: Window,
   level: Level,
   team: string | null,
-): Promise<unknown> {
+): Promise<Iterable<string>> {
   const { statement } = await computeStatementOnly(store, config, window, {
     level: team === null ? level : 'line',
   });
-  if (team === null) return { ...(statementJson(statement) as object), scope: null };
-  return { ...(statementJson(statementOfTeam(statement, team, level)) as object), scope: { team } };
+  // In chunks, compact: a month's line-level statement is hundreds of megabytes of JSON.
+  if (team === null) return statementJsonText(statement, { space: 0, extra: { scope: null } });
+  return statementJsonText(statementOfTeam(statement, team, level), { space: 0, extra: { scope: { team } } });
 }
 
 /** A line-level statement as a team sees it: its own lines summed to `level`, totals recomputed from them alone. */

@@ -1,6 +1,7 @@
 // The statement's JSON text written in chunks (`statementJsonText`, what
 // `tally statement --format json` writes) is, joined, the very text of
-// `JSON.stringify(statementJson(s), null, 2)`: on generated lines with nulls,
+// `JSON.stringify(statementJson(s), null, 2)` (and the API's compact form with
+// its scope, `JSON.stringify({ ...statementJson(s), scope })`): on generated lines with nulls,
 // strings that need escaping, negative and huge amounts, sampled lines, an
 // issued statement it differs from, and more lines than one chunk holds.
 import fc from 'fast-check';
@@ -85,6 +86,11 @@ function statementOf(rows: readonly Row[], shares: ReturnType<typeof share>[] = 
 
 const joined = (s: Statement) => [...statementJsonText(s)].join('');
 const plain = (s: Statement) => `${JSON.stringify(statementJson(s), null, 2)}\n`;
+// The API's form: compact, with its scope after the statement's own fields.
+const SCOPES = [null, { team: 'team-a' }, { team: 'a "quoted", \n "lines":[], name' }];
+const joinedCompact = (s: Statement, scope: unknown) =>
+  [...statementJsonText(s, { space: 0, extra: { scope } })].join('');
+const compact = (s: Statement, scope: unknown) => JSON.stringify({ ...(statementJson(s) as object), scope });
 
 describe('the statement JSON text in chunks', () => {
   it('is JSON.stringify of the JSON form, two spaces, at every level', () => {
@@ -94,6 +100,7 @@ describe('the statement JSON text in chunks', () => {
         for (const level of LEVELS) {
           const at = rollUp(s, level);
           expect(joined(at)).toBe(plain(at));
+          for (const scope of SCOPES) expect(joinedCompact(at, scope)).toBe(compact(at, scope));
         }
       }),
       { numRuns: 150 },
@@ -106,6 +113,10 @@ describe('the statement JSON text in chunks', () => {
     expect(JSON.parse(joined(empty)).lines).toEqual([]);
     const differs = { ...statementOf([]), differs_from_issued: { version: 3, effective_cost_delta: -1234n } };
     expect(joined(differs)).toBe(plain(differs));
+    for (const scope of SCOPES) {
+      expect(joinedCompact(empty, scope)).toBe(compact(empty, scope));
+      expect(joinedCompact(differs, scope)).toBe(compact(differs, scope));
+    }
   });
 
   it('splits a statement of many lines into chunks that join to the whole, pool lines included', () => {
@@ -135,5 +146,8 @@ describe('the statement JSON text in chunks', () => {
     const chunks = [...statementJsonText(s)];
     expect(chunks.length).toBeGreaterThan(3);
     expect(chunks.join('')).toBe(plain(s));
+    const compactChunks = [...statementJsonText(s, { space: 0, extra: { scope: { team: 'team-1' } } })];
+    expect(compactChunks.length).toBeGreaterThan(3);
+    expect(compactChunks.join('')).toBe(compact(s, { team: 'team-1' }));
   });
 });

@@ -8,7 +8,7 @@ import { computeBudgets } from '../../service/budgets.js';
 import { breakdownFilter, breakdownFocus, breakdownJson } from '../breakdown.js';
 import { budgetStatusJson, visibleToTeam } from '../budgets.js';
 import { decodeCursor, EVENT_FILTERS, eventFilter, NONE_FIELDS } from '../drilldown.js';
-import { json, optional } from '../http.js';
+import { json, jsonChunks, optional } from '../http.js';
 import { namesJson } from '../names.js';
 import { currentMonth, intParam, oneOf, windowOf } from '../params.js';
 import { dailySpend, scopeTeam, statementFor } from '../read.js';
@@ -50,7 +50,7 @@ function statementRoutes(app: AppContext): Route[] {
         const window = windowOf(query);
         const level = oneOf(query, 'level', LEVELS, 'line');
         const team = scopeTeam(principal as NonNullable<typeof principal>, optional(query, 'team') ?? null);
-        return json(await statementFor(store, config, window, level, team));
+        return jsonChunks(await statementFor(store, config, window, level, team));
       },
     },
     {
