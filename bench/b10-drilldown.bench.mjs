@@ -9,16 +9,13 @@
 // (the line also holds its identities' other tuples and work rolled up from
 // shared agents). Target: < 500 ms for the first fetch of the line; two more
 // fetches of it are shown beside it.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadConfig } from '../dist/config/load.js';
 import { Registry } from '../dist/core/registry.js';
 import { load } from './lib/cli.mjs';
 import { monthStore } from './lib/month-store.mjs';
-import { serve } from './lib/serve.mjs';
+import { serve, servedConfig } from './lib/serve.mjs';
 
 const TARGET_MS = 500;
 const LINE_RUNS = 3;
@@ -62,15 +59,7 @@ const refMs = performance.now() - t0;
 conn.closeSync();
 instance.closeSync();
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'tally-b9-'));
-const yaml = path.join(dir, 'tally.yaml');
-const access = `access:\n  - { token_sha256: "${createHash('sha256').update(TOKEN).digest('hex')}", role: finance }\n`;
-writeFileSync(
-  yaml,
-  readFileSync(configPath, 'utf8')
-    .replace(/^store:.*$/m, `store: ${storePath}`)
-    .replace(/^access:.*$/m, access),
-);
+const { dir, yaml } = servedConfig(configPath, storePath, TOKEN, 'finance');
 
 const server = await serve(yaml);
 const child = server.child;

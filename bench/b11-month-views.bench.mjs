@@ -10,27 +10,16 @@
 // statement's, to the cent, and the daily series add up to its direct cents.
 // No target: these are the figures to keep an eye on (a view that crashed,
 // took minutes or held gigabytes was found at this scale only).
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { load } from './lib/cli.mjs';
 import { monthStore } from './lib/month-store.mjs';
-import { serve } from './lib/serve.mjs';
+import { serve, servedConfig } from './lib/serve.mjs';
 
 const TOKEN = 'bench-admin-token';
 const loadBefore = load();
 const { storePath, configPath, events, generator } = await monthStore();
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'tally-b11-'));
-const yaml = path.join(dir, 'tally.yaml');
-const access = `access:\n  - { token_sha256: "${createHash('sha256').update(TOKEN).digest('hex')}", role: admin }\n`;
-writeFileSync(
-  yaml,
-  readFileSync(configPath, 'utf8')
-    .replace(/^store:.*$/m, `store: ${storePath}`)
-    .replace(/^access:.*$/m, access),
-);
+const { dir, yaml } = servedConfig(configPath, storePath, TOKEN, 'admin');
 
 /** The server's peak resident memory so far, in MiB (VmHWM), or null where /proc has none. */
 function peakMiB(pid) {

@@ -1,7 +1,10 @@
 // Running `tally serve` (or `tally worker`) as its own process for the server
 // benchmarks, and the canonical request body their load generators post.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,4 +57,21 @@ export function eventsBody(n, batch, services, now) {
     );
   }
   return `[${parts.join(',')}]`;
+}
+
+/**
+ * The month's configuration (`configPath`) served from `storePath` with one access token of `role`,
+ * written as tally.yaml in a new temporary folder: the folder (to remove) and the file.
+ */
+export function servedConfig(configPath, storePath, token, role) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tally-bench-serve-'));
+  const yaml = path.join(dir, 'tally.yaml');
+  const access = `access:\n  - { token_sha256: "${createHash('sha256').update(token).digest('hex')}", role: ${role} }\n`;
+  writeFileSync(
+    yaml,
+    readFileSync(configPath, 'utf8')
+      .replace(/^store:.*$/m, `store: ${storePath}`)
+      .replace(/^access:.*$/m, access),
+  );
+  return { dir, yaml };
 }

@@ -91,7 +91,10 @@ export class PartSums {
     addAmounts(p, c);
   }
 
-  /** The parts of `lines` (built from the charges added and `shares`), their cents split as `partsOf` says. */
+  /**
+   * The parts of `lines` (built from the charges added and `shares`), their cents split as
+   * `partsOf` says. Asked once: it adds the shares to the sums.
+   */
   parts(lines: readonly Line[], shares: readonly PoolShare[], tenantCents = false): Part[] {
     for (const s of shares) this.add({ ...poolShareAsLine(s), ...noUsage });
     const cents = tenantCents ? recentLines(lines, tenantPath) : lines.map((l) => l.cents);

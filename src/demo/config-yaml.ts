@@ -194,9 +194,13 @@ function accessYaml(access: YamlExtras['access']): string[] {
 
 export function renderConfigYaml(world: Registry, extras: YamlExtras): string {
   const out = [extras.header.trimEnd(), 'store: ./tally.duckdb', 'currency: USD', ''];
-  for (const part of [organisationYaml(world), pricesYaml(world.dates), poolsYaml(extras.pools)])
-    pushAll(out, part).push('');
-  pushAll(out, policyAndBudgetsYaml(extras.budgets)).push('');
+  const parts = [
+    organisationYaml(world),
+    pricesYaml(world.dates),
+    poolsYaml(extras.pools),
+    policyAndBudgetsYaml(extras.budgets),
+  ];
+  for (const part of parts) pushAll(out, part).push('');
   pushAll(out, accessYaml(extras.access));
   return `${out.join('\n')}\n`;
 }

@@ -12,6 +12,17 @@ export function coveragePercent(t: Totals): string {
   return `${formatFixed(mulDiv(100n * ONE, t.coverage.attributed, t.coverage.direct), 2)} %`;
 }
 
+/**
+ * The widest cell of each column over `rows` (the head among them), for a
+ * terminal table. A loop, not `Math.max(...cells)`: a month's table has more
+ * rows than a call's arguments may hold (core/arrays.ts).
+ */
+export function columnWidths(rows: readonly (readonly string[])[]): number[] {
+  const widths: number[] = [];
+  for (const r of rows) for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
+  return widths;
+}
+
 /** A difference to the cent with its sign: "+1.23", "-0.05", "0.00". */
 export function signedCents(m: bigint): string {
   const text = formatFixed(m, 2);

@@ -1,8 +1,8 @@
 /** Writers of the posture report: JSON with exact amounts, and a table for a terminal. */
-import { maxOf } from '../core/arrays.js';
 import { formatMoney } from '../core/money.js';
 import type { Posture } from '../core/posture.js';
 import { iso } from '../core/statement.js';
+import { columnWidths } from './format.js';
 
 export function postureJson(p: Posture): unknown {
   return {
@@ -37,7 +37,7 @@ export function renderPostureTable(p: Posture): string {
     f.refs.join(', '),
   ]);
   const head = ['severity', 'finding', 'subject', 'events', 'cost', 'detail', 'refs'];
-  const widths = head.map((h, i) => Math.min(48, maxOf([h.length, ...rows.map((r) => (r[i] ?? '').length)])));
+  const widths = columnWidths([head, ...rows]).map((w) => Math.min(48, w));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))

@@ -2,10 +2,9 @@
  * Signals for people and scripts: the JSON form (SPEC §6: amounts as decimal
  * strings, times ISO) and an aligned table for a terminal.
  */
-import { maxOf } from '../core/arrays.js';
 import { formatMoney } from '../core/money.js';
 import type { Signal } from '../core/signals/signal.js';
-import { cents } from './format.js';
+import { cents, columnWidths } from './format.js';
 
 export interface SignalJson {
   rule: string;
@@ -69,7 +68,7 @@ export function renderSignalsTable(signals: readonly Signal[]): string {
     cents(s.cost),
     s.title,
   ]);
-  const widths = head.map((h, i) => maxOf([h.length, ...rows.map((r) => (r[i] ?? '').length)]));
+  const widths = columnWidths([head, ...rows]);
   const right = new Set([5, 6]);
   const fmt = (r: string[]) =>
     r

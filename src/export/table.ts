@@ -11,7 +11,7 @@ import type { LineCents } from '../core/cents.js';
 import { formatFixed, type Money } from '../core/money.js';
 import { interval95, type SampleUnits } from '../core/sampling.js';
 import { centsText, iso, LEVEL_FIELDS, type Line, type Statement } from '../core/statement.js';
-import { coveragePercent, signedCents } from './format.js';
+import { columnWidths, coveragePercent, signedCents } from './format.js';
 
 const STATUSES: readonly Status[] = ['attributed', 'disputed', 'unattributed'];
 
@@ -101,10 +101,7 @@ function linesTable(s: Statement, lines: readonly Line[]): string {
 
 /** Pads every cell to its column's width; right-aligned columns for numbers. */
 function align(rows: readonly (readonly string[])[], right: readonly boolean[]): string {
-  const widths: number[] = [];
-  for (const r of rows) {
-    for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
-  }
+  const widths = columnWidths(rows);
   return rows
     .map((r) =>
       r

@@ -1,17 +1,14 @@
 /** Small helpers every route uses: JSON replies, optional query values, byte views. */
 
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
 /** A JSON document made in chunks (`statementJsonText`), streamed as they are made. */
 export function jsonChunks(chunks: Iterable<string>): Response {
-  return new Response(streamOf(chunks), {
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-  });
+  return new Response(streamOf(chunks), { headers: JSON_HEADERS });
 }
 
 export function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
-  });
+  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
 }
 
 /** A query value, or undefined when absent or empty. */

@@ -46,9 +46,9 @@ export async function statementFor(
   const { statement } = await computeStatementOnly(store, config, window, {
     level: team === null ? level : 'line',
   });
+  const shown = team === null ? statement : statementOfTeam(statement, team, level);
   // In chunks, compact: a month's line-level statement is hundreds of megabytes of JSON.
-  if (team === null) return statementJsonText(statement, { space: 0, extra: { scope: null } });
-  return statementJsonText(statementOfTeam(statement, team, level), { space: 0, extra: { scope: { team } } });
+  return statementJsonText(shown, { space: 0, extra: { scope: team === null ? null : { team } } });
 }
 
 /** A line-level statement as a team sees it: its own lines summed to `level`, totals recomputed from them alone. */

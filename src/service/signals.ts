@@ -100,7 +100,8 @@ export async function evaluateSignals(
     const unread = findingsOf.filter((id) => !opts.identities?.includes(id));
     await rememberTuples(store, registry, tuplesOf, unread);
   }
-  pushAll(pushAll(signals, await findingSignals(store, findings, tuplesOf)), reconciled);
+  pushAll(signals, await findingSignals(store, findings, tuplesOf));
+  pushAll(signals, reconciled);
 
   for (const s of signals) {
     if (s.team !== null || !byId.has(s.identity)) continue;

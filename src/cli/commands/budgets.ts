@@ -1,7 +1,7 @@
-import { maxOf } from '../../core/arrays.js';
 import { UsageError } from '../../core/errors.js';
 import { formatFixed } from '../../core/money.js';
 import { iso } from '../../core/statement.js';
+import { columnWidths } from '../../export/format.js';
 import {
   type BudgetReport,
   budgetJson,
@@ -77,7 +77,7 @@ function renderTable(r: BudgetReport): string {
       .map((t) => `${t.percent}%`)
       .join(', '),
   ]);
-  const widths = head.map((h, i) => maxOf([h.length, ...rows.map((row) => (row[i] ?? '').length)]));
+  const widths = columnWidths([head, ...rows]);
   const numeric = new Set([2, 3, 4, 5, 6]);
   const line = (cells: string[]) =>
     cells

@@ -1,8 +1,8 @@
-import { maxOf } from '../../core/arrays.js';
 import { UsageError } from '../../core/errors.js';
 import { formatFixed, formatMoney } from '../../core/money.js';
 import type { PlanRow, SamplingPlan } from '../../core/sampling-plan.js';
 import { iso } from '../../core/statement.js';
+import { columnWidths } from '../../export/format.js';
 import { computeSamplingPlan } from '../../service/sampling.js';
 import { monthWindow, str } from '../args.js';
 import { JSON_TYPE, text } from '../output.js';
@@ -92,7 +92,7 @@ function renderTable(period: string, p: SamplingPlan): string {
     pct(r.expected_relative_error),
     pct(r.rate_for),
   ]);
-  const widths = head.map((h, i) => maxOf([h.length, ...rows.map((row) => (row[i] ?? '').length)]));
+  const widths = columnWidths([head, ...rows]);
   const line = (cells: string[]) =>
     cells.map((c, i) => (i >= 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ');
   return [

@@ -8,8 +8,7 @@ import type { EventsPageQuery } from '../store.js';
 import { matchSql, pageFiltersSql } from '../window-sql.js';
 import { DUCKDB_WINDOW } from './replay-sql.js';
 import { SUPERSEDED_ROWS } from './schema.js';
-
-const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
+import { ts } from './usage-sql.js';
 
 const COLUMNS = ALL_EVENT_FIELDS.map((f) => (f === 'time' ? 'epoch_ms(time) AS time' : f)).join(', ');
 

@@ -115,7 +115,7 @@ import {
 import { type KeysMemo, readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type TupleCensus, takeCensus } from './tuple-census.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
-import { usageGroupsSql, usageSetupParts, windowOf } from './usage-sql.js';
+import { ts, usageGroupsSql, usageSetupParts, windowOf } from './usage-sql.js';
 import { keepTable, MemoGate, memoKey, recallTable, WalkMemo } from './walk-memo.js';
 
 /**
@@ -895,9 +895,8 @@ export class DuckDBStore implements Store {
   }
 
   samplingUnits(window: { from: number; to: number }): Promise<number> {
-    const at = (t: number) => `epoch_ms(${Math.trunc(t)}::BIGINT)`;
     return this.readTimed(async () => {
-      const [row] = await this.rows(samplingUnitsSql({ from: at(window.from), to: at(window.to) }));
+      const [row] = await this.rows(samplingUnitsSql({ from: ts(window.from), to: ts(window.to) }));
       return Number(row?.n ?? 0);
     });
   }

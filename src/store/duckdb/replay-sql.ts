@@ -19,9 +19,7 @@ import {
   traceEventsSql as windowTraceEventsSql,
 } from '../window-sql.js';
 import { columnType, liveRowSql } from './schema.js';
-import { TRACE_NODES } from './usage-sql.js';
-
-const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
+import { TRACE_NODES, ts } from './usage-sql.js';
 
 /** Counts and times as DOUBLE: exact below 2^53, and read back as numbers rather than bigints. */
 const COLUMNS = ALL_EVENT_FIELDS.map((f) =>

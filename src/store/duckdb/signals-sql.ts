@@ -27,7 +27,7 @@ import type { SelectorTuple } from '../../core/usage.js';
 import { type Row, sqlString, str, tupleOf } from '../rows.js';
 import { fieldsHashSql, sharedHashesSql } from './hash-key.js';
 import { matchSql } from './replay-sql.js';
-import { eventsWithWrappers, jsonRowsSql, wrapperSetupSql } from './usage-sql.js';
+import { eventsWithWrappers, jsonRowsSql, ts, wrapperSetupSql } from './usage-sql.js';
 
 export const HOURLY = 'tally_signal_hours';
 export const DENSE = 'tally_signal_series';
@@ -39,7 +39,6 @@ export const SCOPED = 'tally_signal_events';
 export const OLDER = 'tally_signal_older';
 
 const HOUR_MS = 3_600_000;
-const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 const int = (n: bigint | number) => `${BigInt(n)}::BIGINT`;
 /** Money per million tokens → pico-units per token: exact for prices with up to six decimals per million. */
 const perToken = (m: bigint) => `${m / 1_000_000n}::BIGINT`;

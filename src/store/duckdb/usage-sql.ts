@@ -44,7 +44,8 @@ export const TRACE_NODES = `SELECT trace_id, span_id, parent_span_id, tenant, ap
     ${CARRIES_TOKENS} AS usage FROM events
   UNION ALL SELECT trace_id, span_id, parent_span_id, tenant, api_key, service, agent, project, false FROM spans`;
 
-const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
+/** A time in epoch milliseconds as a DuckDB timestamp. */
+export const ts = (ms: number) => `epoch_ms(${Math.trunc(ms)}::BIGINT)`;
 
 /** Which of the stretches between `cuts` a value falls in; `op` says on which side a cut itself lies. */
 function bandCase(column: string, cuts: readonly string[], op: '<' | '<='): string {
