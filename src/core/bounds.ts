@@ -21,12 +21,12 @@ export const MAX_WINDOW_DAYS = {
 export const MAX_REPLAY_EVENTS = 100_000;
 
 /**
- * Most sampling units (traces, and events without a trace) one `tally sampling` plan splits a
- * period's charges by: each is a charge of its own, held in memory (~3–4 KB each; 839k units of
- * the 1M-event benchmark month peaked at 3.4 GB). Past it, the plan is refused at once instead
- * of running out of memory minutes later (the 10M-event month's 8.4M units did).
+ * Most traces one `tally sampling` plan holds. A plan folds each charge as it is made; only a
+ * trace's costs to each team and tenant are held until the period's groups are all read (an
+ * event without a trace is a unit whole in its one group, folded at once). A held trace costs
+ * ~365 bytes, so ~1.4 GB at the bound. The 10M-event benchmark month has 0.4M traces.
  */
-export const MAX_SAMPLING_UNITS = 1_000_000;
+export const MAX_SAMPLING_TRACES = 4_000_000;
 
 /** Throws a LimitError when [start, end) is longer than `maxDays`. */
 export function checkWindow(what: string, window: { start: number; end: number }, maxDays: number): void {

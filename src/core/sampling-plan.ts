@@ -15,7 +15,7 @@
 import { maxOf } from './arrays.js';
 import type { Charge } from './attribution.js';
 import type { Money } from './money.js';
-import { isqrt, mergeSamples, type SampleUnits } from './sampling.js';
+import { isEventUnit, isqrt, type Rational } from './sampling.js';
 
 const Z = 1.959964;
 
@@ -42,49 +42,104 @@ export interface SamplingPlan {
 
 /** Per team and tenant, from charges that carry their sampling units (`allUnits`). */
 export function planSampling(charges: readonly Charge[], rate: number, target: number): SamplingPlan {
-  if (!(rate > 0 && rate <= 1)) throw new RangeError('the rate must be in (0, 1]');
-  if (!(target > 0)) throw new RangeError('the target must be above 0');
-  const rows = [...byKey(charges, 'team'), ...byKey(charges, 'tenant')].map(([level, id, cost, units]) =>
-    rowOf(level, id, cost, units, rate, target),
-  );
-  const teamRates = rows
-    .filter((r) => r.level === 'team' && r.rate_for !== null)
-    .map((r) => r.rate_for as number);
-  return { rate, target, rows, rate_for: teamRates.length > 0 ? maxOf(teamRates) : 1 };
+  const sums = new PlanSums(rate, target);
+  for (const c of charges) sums.add(c);
+  return sums.plan();
 }
 
-type Sums = [PlanRow['level'], string, Money, SampleUnits];
+const LEVELS = ['team', 'tenant'] as const;
 
-function byKey(charges: readonly Charge[], level: 'team' | 'tenant'): Sums[] {
-  const sums = new Map<string, Sums>();
-  for (const c of charges) {
-    const id = c[level];
-    if (id === null || c.pool !== null) continue;
-    let s = sums.get(id);
-    if (!s) {
-      s = [level, id, 0n, new Map()];
-      sums.set(id, s);
-    }
-    s[2] += c.effective_cost;
-    if (c.sample) s[3] = mergeSamples(s[3], c.sample);
+/** A team's or tenant's cost, its units, and Σ w·y² over them (y: the unit's cost to it, w: its weight). */
+interface Sums {
+  level: PlanRow['level'];
+  id: string;
+  cost: Money;
+  units: number;
+  squares: bigint;
+}
+
+/**
+ * A plan's sums, folded charge by charge (`allUnits` charges, each of one
+ * sampling unit), so that a month's millions of charges are never kept. A
+ * unit's cost to a team is squared once the unit is whole: an event without
+ * a trace is whole in its one charge; a trace's costs are held until every
+ * charge is added, so memory grows with the period's traces, not its events.
+ */
+export class PlanSums {
+  private readonly sums = new Map<string, Sums>();
+  /** Per trace unit (a `SampleUnits` key): its weight and its cost to each team and tenant so far. */
+  private readonly held = new Map<string, { w: Rational; y: Map<Sums, Money> }>();
+
+  /** At sampling rate `rate`, within `target` (checked before any charge is read). */
+  constructor(
+    private readonly rate: number,
+    private readonly target: number,
+  ) {
+    if (!(rate > 0 && rate <= 1)) throw new RangeError('the rate must be in (0, 1]');
+    if (!(target > 0)) throw new RangeError('the target must be above 0');
   }
-  return [...sums.values()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+
+  add(c: Charge): void {
+    if (c.pool !== null) return;
+    for (const level of LEVELS) {
+      const id = c[level];
+      if (id === null) continue;
+      const s = this.sumsOf(level, id);
+      s.cost += c.effective_cost;
+      for (const [unit, { w, y }] of c.sample ?? []) {
+        if (isEventUnit(unit)) square(s, w, y);
+        else this.hold(unit, w, s, y);
+      }
+    }
+  }
+
+  /** The plan, once every charge is added (asked once: it squares the traces held). */
+  plan(): SamplingPlan {
+    const { rate, target } = this;
+    for (const { w, y } of this.held.values()) for (const [s, cost] of y) square(s, w, cost);
+    this.held.clear();
+    const rows = LEVELS.flatMap((level) =>
+      [...this.sums.values()]
+        .filter((s) => s.level === level)
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((s) => rowOf(s, rate, target)),
+    );
+    const teamRates = rows
+      .filter((r) => r.level === 'team' && r.rate_for !== null)
+      .map((r) => r.rate_for as number);
+    return { rate, target, rows, rate_for: teamRates.length > 0 ? maxOf(teamRates) : 1 };
+  }
+
+  private sumsOf(level: PlanRow['level'], id: string): Sums {
+    const key = `${level}\u0000${id}`;
+    let s = this.sums.get(key);
+    if (!s) {
+      s = { level, id, cost: 0n, units: 0, squares: 0n };
+      this.sums.set(key, s);
+    }
+    return s;
+  }
+
+  private hold(unit: string, w: Rational, s: Sums, y: Money): void {
+    let h = this.held.get(unit);
+    if (!h) {
+      h = { w, y: new Map() };
+      this.held.set(unit, h);
+    }
+    h.y.set(s, (h.y.get(s) ?? 0n) + y);
+  }
 }
 
-function rowOf(
-  level: PlanRow['level'],
-  id: string,
-  cost: Money,
-  units: SampleUnits,
-  rate: number,
-  target: number,
-): PlanRow {
-  // Σ w·y² estimates the population's Σ Y_u² (w = 1 where the period was not sampled).
-  let squares = 0n;
-  for (const { w, y } of units.values()) squares += (y * y * w.n) / w.d;
-  const base = { level, id, cost, units: units.size };
-  if (cost <= 0n) return { ...base, expected_relative_error: null, rate_for: null };
-  const spread = Number(isqrt(squares)) / Number(cost);
+/** A whole unit added to a team's or tenant's sums: Σ w·y² estimates the population's Σ Y_u² (w = 1 unsampled). */
+function square(s: Sums, w: Rational, y: Money): void {
+  s.units++;
+  s.squares += (y * y * w.n) / w.d;
+}
+
+function rowOf(s: Sums, rate: number, target: number): PlanRow {
+  const base = { level: s.level, id: s.id, cost: s.cost, units: s.units };
+  if (s.cost <= 0n) return { ...base, expected_relative_error: null, rate_for: null };
+  const spread = Number(isqrt(s.squares)) / Number(s.cost);
   const error = Z * spread * Math.sqrt(1 / rate - 1);
   const rateFor = spread === 0 ? 0 : 1 / (1 + (target / (Z * spread)) ** 2);
   return {

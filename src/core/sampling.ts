@@ -162,6 +162,20 @@ export function thresholdFor(p: Rational): string {
 // The estimate's variance (docs/sampling.md)
 
 /**
+ * How the store names a sampling unit (SPEC §11): `trace:` and the trace id,
+ * or `event:` and the source and id of an event without a trace. An event
+ * unit is one event, so all of it is in one usage group; a trace unit may be
+ * spread over many.
+ */
+export const TRACE_UNIT = 'trace:';
+export const EVENT_UNIT = 'event:';
+
+/** Whether a unit (or a `SampleUnits` key) is one event, whole in the group that carries it. */
+export function isEventUnit(unit: string): boolean {
+  return unit.startsWith(EVENT_UNIT);
+}
+
+/**
  * The sampled part of a line: per sampling unit (a trace, or an event
  * sampled on its own) its weight and its observed (unweighted) cost.
  * Variance is summed over units, because a unit is kept or dropped whole.

@@ -1,13 +1,15 @@
 /**
  * `tally sampling` (SPEC §11): the period's charges split by sampling unit,
  * and what a sampling rate would cost each team and tenant in precision.
+ * The charges are folded as they are made (core/sampling-plan.ts
+ * `PlanSums`), never kept; only the period's traces are held to the end.
  */
-import { MAX_SAMPLING_UNITS } from '../core/bounds.js';
+import { MAX_SAMPLING_TRACES } from '../core/bounds.js';
 import type { Config } from '../core/config.js';
 import { LimitError } from '../core/errors.js';
-import { planSampling, type SamplingPlan } from '../core/sampling-plan.js';
+import { PlanSums, type SamplingPlan } from '../core/sampling-plan.js';
 import type { Store } from '../store/store.js';
-import { computeStatement } from './statement.js';
+import { eachCharge } from './statement.js';
 
 export async function computeSamplingPlan(
   store: Store,
@@ -15,13 +17,14 @@ export async function computeSamplingPlan(
   window: { start: number; end: number },
   rate: number,
   target: number,
-  maxUnits = MAX_SAMPLING_UNITS,
+  maxTraces = MAX_SAMPLING_TRACES,
 ): Promise<SamplingPlan> {
-  const units = await store.samplingUnits({ from: window.start, to: window.end });
-  if (units > maxUnits)
+  const sums = new PlanSums(rate, target);
+  const traces = await store.samplingTraces({ from: window.start, to: window.end });
+  if (traces > maxTraces)
     throw new LimitError(
-      `sampling: the period holds ${units} sampling units (traces, and events without a trace); a plan holds each in memory and may hold at most ${maxUnits}`,
+      `sampling: the period holds ${traces} traces; a plan holds each trace's costs in memory until the period is read, and may hold at most ${maxTraces}`,
     );
-  const { charges } = await computeStatement(store, config, window, { allUnits: true });
-  return planSampling(charges, rate, target);
+  await eachCharge(store, config, window, { allUnits: true }, (c) => sums.add(c));
+  return sums.plan();
 }

@@ -116,6 +116,23 @@ export function computeKeptCharges(
   });
 }
 
+/**
+ * Each charge of a window handed to `sink` as it is made, without a
+ * statement: no line sums them (`tally sampling` folds them by unit).
+ */
+export function eachCharge(
+  store: Store,
+  config: Config,
+  window: Window,
+  opts: Pick<ComputeOptions, 'allUnits'>,
+  sink: (c: Charge) => void,
+): Promise<void> {
+  return store.snapshot(async (snap) => {
+    const { query, attributor } = await attributing(snap, config, window, opts);
+    await snap.eachUsageGroup(query, (g) => sink(attributor.attribute(g)));
+  });
+}
+
 /** The statement of a window, read from a snapshot the caller holds (to read more from the same one). */
 export async function computeIn(
   store: StoreSnapshot,

@@ -7,6 +7,7 @@
 import { LimitError, StoreError } from '../core/errors.js';
 import { addUnits, EVENT_FIELDS, RICH_COUNT_FIELDS, type Units, type UsageEvent } from '../core/event.js';
 import type { SelectorUsage } from '../core/posture.js';
+import { EVENT_UNIT, TRACE_UNIT } from '../core/sampling.js';
 import { redactSecrets } from '../core/secrets.js';
 import type { SignalSum } from '../core/signals/sums.js';
 import type { SelectorTuple, UsageGroup, UsageQuery } from '../core/usage.js';
@@ -38,13 +39,18 @@ export function storedText(field: string, value: string): string {
   return PLAIN_TEXT.has(field) ? value : redactSecrets(value);
 }
 
-/** An event's sampling unit (SPEC §11): its trace, or the event itself when it has none. */
+/** An event's sampling unit (SPEC §11): its trace, or the event itself when it has none (core/sampling.ts names). */
 export const sampleUnitSql = (prefix = '') =>
-  `coalesce(${prefix}trace_id, ${prefix}source || ':' || ${prefix}id)`;
+  `CASE WHEN ${prefix}trace_id IS NULL THEN '${EVENT_UNIT}' || ${prefix}source || ':' || ${prefix}id
+        ELSE '${TRACE_UNIT}' || ${prefix}trace_id END`;
 
-/** How many sampling units the events of [from, to) hold (`tally sampling` splits its charges by them). */
-export const samplingUnitsSql = (window: { from: string; to: string }) =>
-  `SELECT count(DISTINCT ${sampleUnitSql()}) AS n FROM events WHERE time >= ${window.from} AND time < ${window.to}`;
+/**
+ * How many traces the events of [from, to) hold: the sampling units that
+ * `tally sampling` holds until the period's groups are all read (an event
+ * without a trace is a unit whole in its group).
+ */
+export const samplingTracesSql = (window: { from: string; to: string }) =>
+  `SELECT count(DISTINCT trace_id) AS n FROM events WHERE time >= ${window.from} AND time < ${window.to}`;
 
 /**
  * The usage-group columns of sampled events and control totals (SPEC §11),

@@ -244,8 +244,8 @@ export interface Store {
   traceEvents(traceIds: readonly string[]): Promise<UsageEvent[]>;
   /** Event counts per selector tuple and claimed environment in [from, to). */
   selectorUsage(window: { from: number; to: number }): Promise<SelectorUsage[]>;
-  /** How many sampling units (traces, and events without a trace: SPEC §11) the events of the window hold. */
-  samplingUnits(window: { from: number; to: number }): Promise<number>;
+  /** How many traces the events of the window hold (the sampling units `tally sampling` holds: SPEC §11). */
+  samplingTraces(window: { from: number; to: number }): Promise<number>;
   /** The aggregates behind the behavioural signal rules (core/signals/facts.ts). */
   signalFacts(q: SignalQuery): Promise<SignalFacts>;
   /** First and last time, count and the earliest `limit` ids of the events each filter selects. */

@@ -9,9 +9,11 @@ import { main } from '../../src/cli/main.js';
 import { Attributor } from '../../src/core/attribution.js';
 import { PriceBook } from '../../src/core/pricing.js';
 import { Registry } from '../../src/core/registry.js';
+import { EVENT_UNIT } from '../../src/core/sampling.js';
 import { planSampling } from '../../src/core/sampling-plan.js';
 import type { UsageGroup } from '../../src/core/usage.js';
-import { month, type Stream, statementOf, WORLD } from './world.js';
+import { Random } from '../../src/demo/random.js';
+import { definedPlan, month, type Stream, statementOf, WORLD } from './world.js';
 
 const UNSAMPLED: Stream[] = [
   { key: 'key-a', traces: 600, p: { n: 1n, d: 1n } },
@@ -66,6 +68,42 @@ describe('the expected relative error of a sampling rate', () => {
     expect(row('team-b')?.rate_for).toBeGreaterThan(a?.rate_for ?? 1);
     expect(p.rate_for).toBe(row('team-b')?.rate_for);
     expect(plan(units, 1).rows.every((r) => r.expected_relative_error === 0)).toBe(true);
+  });
+});
+
+describe('the plan folded charge by charge', () => {
+  it('equals the plan of every unit merged first, in any order of the charges', () => {
+    const attributor = new Attributor(new Registry(WORLD), new PriceBook(WORLD.prices), WORLD.policy);
+    for (const seed of [1, 2, 3]) {
+      // Sampled traces of one to three calls (weights of 1, 4 and 10), and calls without a trace.
+      const streams: Stream[] = [
+        { key: 'key-a', traces: 300, p: { n: 1n, d: 4n } },
+        { key: 'key-b', traces: 200, p: { n: 1n, d: 10n } },
+        { key: 'key-c', traces: 100, p: { n: 1n, d: 1n } },
+      ];
+      const { kept } = month(seed, streams);
+      const alone = kept
+        .filter((_, i) => i % 5 === 0)
+        .map((g, i) => ({ ...g, sample_unit: `${EVENT_UNIT}otlp:alone-${i}` }));
+      const charges = [...kept.filter((g) => g.sample_unit !== undefined), ...alone].map((g) =>
+        attributor.attribute(g),
+      );
+      const rnd = new Random(seed);
+      for (let i = charges.length - 1; i > 0; i--) {
+        const j = rnd.int(0, i);
+        [charges[i], charges[j]] = [
+          charges[j] as (typeof charges)[number],
+          charges[i] as (typeof charges)[number],
+        ];
+      }
+      const folded = planSampling(charges, 0.2, 0.05);
+      expect(folded).toEqual(definedPlan(charges, 0.2, 0.05));
+      expect(folded.rows.filter((r) => r.level === 'team').map((r) => r.id)).toEqual([
+        'team-a',
+        'team-b',
+        'team-c',
+      ]);
+    }
   });
 });
 

@@ -1,14 +1,18 @@
-// `tally sampling` splits a period's charges by sampling unit (a trace, or an
-// event without one) and holds each in memory. Past MAX_SAMPLING_UNITS a plan
-// is refused at once with a LimitError naming the count (the 10M-event month's
-// 8.4M units ran out of memory after minutes). Both stores count the units
-// as the plan splits by them.
+// `tally sampling` folds a period's charges as they are made (core/sampling-plan.ts
+// PlanSums): an event without a trace is a sampling unit whole in its one
+// charge, squared at once; a trace's costs are held until the period is read.
+// So a plan holds the period's traces, not its events: both stores count the
+// traces, and past MAX_SAMPLING_TRACES a plan is refused at once with a
+// LimitError naming the count. The plan equals the definition (Σ w·y² over each
+// team's units) computed from every charge kept.
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_SAMPLING_UNITS } from '../../src/core/bounds.js';
+import { MAX_SAMPLING_TRACES } from '../../src/core/bounds.js';
 import { LimitError } from '../../src/core/errors.js';
 import { computeSamplingPlan } from '../../src/service/sampling.js';
+import { computeStatement } from '../../src/service/statement.js';
 import { BASE, ev, OCT, type Scenario, scenario as scenarioOn } from '../statement/helpers.js';
 import { ADAPTERS } from '../store/adapters.js';
+import { definedPlan } from './world.js';
 
 describe.each(ADAPTERS)('$name store', (adapter) => {
   let s: Scenario | undefined;
@@ -45,6 +49,8 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
     }),
     ev('t2-c', '2026-10-04T10:00:02Z', {
       service: 'svc-two',
+      // Another model: a usage group of its own, in the same trace and team as t2-b.
+      model: 'm2',
       input_tokens: 5_000,
       trace_id: 't2',
       span_id: 's3',
@@ -54,21 +60,29 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
     ev('before', '2026-09-30T23:59:59Z', { api_key: 'key-one', input_tokens: 8_000 }),
   ];
 
-  it('counts the units of the period: each trace once, each event without one', async () => {
+  it('counts the traces of the period, each once', async () => {
     s = await scenarioOn(BASE, [events], adapter);
-    expect(await s.store.samplingUnits({ from: OCT.start, to: OCT.end })).toBe(4);
-    expect(await s.store.samplingUnits({ from: OCT.start - 1_000, to: OCT.end })).toBe(5);
+    expect(await s.store.samplingTraces({ from: OCT.start, to: OCT.end })).toBe(2);
+    expect(await s.store.samplingTraces({ from: OCT.start - 1_000, to: OCT.end })).toBe(2);
+    expect(await s.store.samplingTraces({ from: OCT.start, to: Date.UTC(2026, 9, 4) })).toBe(1);
+  });
+
+  it('folds to the plan of every charge kept, each unit squared once per team and tenant', async () => {
+    s = await scenarioOn(BASE, [events], adapter);
+    const plan = await computeSamplingPlan(s.store, s.config, OCT, 0.1, 0.05);
+    const { charges } = await computeStatement(s.store, s.config, OCT, { allUnits: true });
+    expect(plan).toEqual(definedPlan(charges, 0.1, 0.05));
+    // Trace t2 is charged to both applications' teams: a unit of each; t1 and alone-1 to one, alone-2 to the other.
+    const units = plan.rows.filter((r) => r.level === 'team').map((r) => r.units);
+    expect(units.sort()).toEqual([2, 3]);
   });
 
   it('plans up to the bound, and refuses past it with the count', async () => {
     s = await scenarioOn(BASE, [events], adapter);
-    const plan = await computeSamplingPlan(s.store, s.config, OCT, 0.1, 0.05, 4);
-    // Trace t2 is charged to both applications' teams: a unit of each.
-    const units = Object.fromEntries(plan.rows.filter((r) => r.level === 'team').map((r) => [r.id, r.units]));
-    expect(Object.values(units).sort()).toEqual([2, 3]);
-    const refused = computeSamplingPlan(s.store, s.config, OCT, 0.1, 0.05, 3);
+    await expect(computeSamplingPlan(s.store, s.config, OCT, 0.1, 0.05, 2)).resolves.toBeDefined();
+    const refused = computeSamplingPlan(s.store, s.config, OCT, 0.1, 0.05, 1);
     await expect(refused).rejects.toThrow(LimitError);
-    await expect(refused).rejects.toThrow(/4 sampling units .* at most 3/);
-    expect(MAX_SAMPLING_UNITS).toBeGreaterThanOrEqual(1_000_000);
+    await expect(refused).rejects.toThrow(/2 traces; .* at most 1/);
+    expect(MAX_SAMPLING_TRACES).toBeGreaterThanOrEqual(1_000_000);
   });
 });

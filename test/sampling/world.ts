@@ -5,12 +5,22 @@
  * least the threshold), and the statement computed by core from the kept
  * calls, each weighted by the adjusted count of its tracestate.
  */
+
+import type { Charge } from '../../src/core/attribution.js';
 import { Attributor } from '../../src/core/attribution.js';
 import type { Config } from '../../src/core/config.js';
 import { emptyEvent } from '../../src/core/event.js';
 import { PriceBook } from '../../src/core/pricing.js';
 import { Registry } from '../../src/core/registry.js';
-import { adjustedCountFromTraceState, thresholdFor } from '../../src/core/sampling.js';
+import {
+  adjustedCountFromTraceState,
+  isqrt,
+  mergeSamples,
+  type SampleUnits,
+  TRACE_UNIT,
+  thresholdFor,
+} from '../../src/core/sampling.js';
+import type { PlanRow, SamplingPlan } from '../../src/core/sampling-plan.js';
 import { buildStatement, type Statement } from '../../src/core/statement.js';
 import { eventGroup, type UsageGroup } from '../../src/core/usage.js';
 import { Random } from '../../src/demo/random.js';
@@ -94,8 +104,8 @@ export function month(
       for (let c = 0; c < calls; c++) {
         const g = call(rnd, s.key, trace, c);
         all.push(g);
-        units.push({ ...g, sample_unit: trace });
-        if (adjusted) kept.push({ ...g, adjusted_count: adjusted, sample_unit: trace });
+        units.push({ ...g, sample_unit: `${TRACE_UNIT}${trace}` });
+        if (adjusted) kept.push({ ...g, adjusted_count: adjusted, sample_unit: `${TRACE_UNIT}${trace}` });
         else if (keep) kept.push(g);
       }
     }
@@ -112,4 +122,46 @@ export function statementOf(groups: readonly UsageGroup[], cfg: Config = WORLD):
     currency: cfg.currency,
     inputs: { config_sha256: cfg.sha256, catalog_version: 'test', events: groups.length, audit_head: null },
   });
+}
+
+/**
+ * The plan by its definition (docs/sampling.md), from every charge kept: per
+ * team and tenant, every unit's cost merged, then Σ w·y² over the units. What
+ * the plan folds charge by charge must equal it.
+ */
+export function definedPlan(charges: readonly Charge[], rate: number, target: number): SamplingPlan {
+  const z = 1.959964;
+  const rows: PlanRow[] = [];
+  for (const level of ['team', 'tenant'] as const) {
+    const by = new Map<string, { cost: bigint; units: SampleUnits }>();
+    for (const c of charges) {
+      const id = c[level];
+      if (id === null || c.pool !== null) continue;
+      const s = by.get(id) ?? { cost: 0n, units: new Map() };
+      by.set(id, s);
+      s.cost += c.effective_cost;
+      if (c.sample) mergeSamples(s.units, c.sample);
+    }
+    for (const id of [...by.keys()].sort()) {
+      const { cost, units } = by.get(id) as { cost: bigint; units: SampleUnits };
+      let squares = 0n;
+      for (const { w, y } of units.values()) squares += (y * y * w.n) / w.d;
+      const base = { level, id, cost, units: units.size };
+      if (cost <= 0n) {
+        rows.push({ ...base, expected_relative_error: null, rate_for: null });
+        continue;
+      }
+      const spread = Number(isqrt(squares)) / Number(cost);
+      const rateFor = spread === 0 ? 0 : 1 / (1 + (target / (z * spread)) ** 2);
+      rows.push({
+        ...base,
+        expected_relative_error: Math.round(z * spread * Math.sqrt(1 / rate - 1) * 1e6) / 1e6,
+        rate_for: Math.min(1, Math.ceil(rateFor * 1e6) / 1e6),
+      });
+    }
+  }
+  const teamRates = rows
+    .filter((r) => r.level === 'team' && r.rate_for !== null)
+    .map((r) => r.rate_for as number);
+  return { rate, target, rows, rate_for: teamRates.length > 0 ? Math.max(...teamRates) : 1 };
 }

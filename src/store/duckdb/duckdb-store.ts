@@ -57,7 +57,7 @@ import {
   rowToEvent,
   rowToSelectorUsage,
   rowToSpan,
-  samplingUnitsSql,
+  samplingTracesSql,
   storedText,
 } from '../rows.js';
 import type {
@@ -894,9 +894,9 @@ export class DuckDBStore implements Store {
     return this.readTimed(async () => (await this.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  samplingUnits(window: { from: number; to: number }): Promise<number> {
+  samplingTraces(window: { from: number; to: number }): Promise<number> {
     return this.readTimed(async () => {
-      const [row] = await this.rows(samplingUnitsSql({ from: ts(window.from), to: ts(window.to) }));
+      const [row] = await this.rows(samplingTracesSql({ from: ts(window.from), to: ts(window.to) }));
       return Number(row?.n ?? 0);
     });
   }

@@ -44,6 +44,20 @@ export function eachTextBytes(
   });
 }
 
+/** The rows of a VARCHAR column without NULLs, as strings (decoded run by run, without a native call a row). */
+export function textColumn(chunk: Chunk, column: number): string[] {
+  const out = new Array<string>(chunk.rowCount);
+  eachTextRun(chunk, column, (bytes, from, to, length) => {
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let row = from, at = 0; row < to; row++) {
+      const size = length(row);
+      out[row] = buffer.toString('utf8', at, at + size);
+      at += size;
+    }
+  });
+  return out;
+}
+
 /**
  * Calls `run` with each run of rows `[from, to)` of a VARCHAR column without NULLs whose
  * strings lie end to end: their bytes (a copy, or a view of the vector for one inline string),

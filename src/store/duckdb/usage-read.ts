@@ -20,7 +20,7 @@ import {
 import { type SampleFields, sampleOf } from '../rows.js';
 import { CONTEXT_FIELDS } from './context-census.js';
 import { hashKeyMatchSql } from './hash-key.js';
-import { doubleColumn, integerColumn } from './text-bytes.js';
+import { doubleColumn, integerColumn, textColumn } from './text-bytes.js';
 import { TUPLE_FIELDS, type TupleCensus } from './tuple-census.js';
 import { decisionKeysSql } from './usage-sql.js';
 
@@ -33,14 +33,7 @@ export interface ChunkDb {
   chunks(sql: string, each: (chunk: DuckDBDataChunk) => void): Promise<void>;
 }
 
-const REST = [
-  'tenant',
-  ...CONTEXT_FIELDS,
-  'adjusted_count',
-  'sample_unit',
-  'from_report',
-  'wrapper',
-] as const;
+const REST = ['tenant', ...CONTEXT_FIELDS, 'adjusted_count', 'from_report', 'wrapper'] as const;
 const COUNTS = [
   'time',
   'day',
@@ -122,12 +115,13 @@ export async function readGroups(
   const owns = byId(await db.rows('SELECT * FROM tally_d_own'), ownOf);
   const payers = byId(await db.rows('SELECT * FROM tally_d_payer'), payerOf);
   const rests = byId(await db.rows('SELECT * FROM tally_d_rest'), restOf);
+  const units = await hasUnits(db);
   // In the order of their selectors, then of the rest of the key: the groups of one decision come
   // together, so attributing them finds its decisions and lines in the CPU's caches (a month's
   // groups in the hash order took 1.5–2 s more to attribute than the sort costs). Groups by day
   // come day by day (UsageQuery.byDay), so that a day's FOCUS rows can be written once it is summed.
   await db.chunks(
-    `SELECT o.id AS own, p.id AS payer, r.id AS rest, ${COUNTS.map(countSql).join(', ')}
+    `SELECT o.id AS own, p.id AS payer, r.id AS rest, ${COUNTS.map(countSql).join(', ')}${units ? `, ${UNIT_TEXT}` : ''}
      FROM tally_groups g
      JOIN tally_d_own o ON o.own_h = g.own_h AND ${joinOn('o', ['own_x'])}
      JOIN tally_d_payer p ON p.rollup = g.rollup AND p.payer_h = g.payer_h AND ${joinOn('p', ['payer_x'])}
@@ -140,17 +134,19 @@ export async function readGroups(
         Int32Array,
       ];
       const counts = COUNTS.map((_, i) => doubleColumn(chunk, 3 + i));
+      const unitOf = units ? unitColumn(chunk, 3 + COUNTS.length) : null;
       const rows = chunk.rowCount;
       for (let row = 0; row < rows; row++) {
-        each(
-          groupOf(
-            owns[own[row] as number] as SelectorTuple,
-            payers[payer[row] as number] as Payer,
-            rests[rest[row] as number] as Rest,
-            counts,
-            row,
-          ),
+        const g = groupOf(
+          owns[own[row] as number] as SelectorTuple,
+          payers[payer[row] as number] as Payer,
+          rests[rest[row] as number] as Rest,
+          counts,
+          row,
         );
+        const unit = unitOf?.[row];
+        if (unit != null) g.sample_unit = unit;
+        each(g);
       }
     },
   );
@@ -173,6 +169,25 @@ export async function wantedOwners(
     if (!owners.has(k) && wanted(key)) owners.set(k, key.own);
   });
   return [...owners.values()];
+}
+
+/**
+ * Whether any group has a sampling unit (sampled events, or every group of
+ * `tally sampling`). The unit is a column of its own, not of the rest's
+ * dictionary: a unit is most often one event, and a dictionary row a unit
+ * would hold millions of rows in JavaScript.
+ */
+async function hasUnits(db: ChunkDb): Promise<boolean> {
+  const [r] = await db.rows('SELECT count(sample_unit) > 0 AS any FROM tally_groups');
+  return r?.any === true;
+}
+
+/** A group's unit as a text without NULLs: '' for none, else the unit after a '+'. */
+const UNIT_TEXT = `CASE WHEN g.sample_unit IS NULL THEN '' ELSE '+' || g.sample_unit END AS sample_unit`;
+
+/** The sampling units of a chunk's rows (null for a group without one), from `UNIT_TEXT`. */
+function unitColumn(chunk: DuckDBDataChunk, column: number): (string | null)[] {
+  return textColumn(chunk, column).map((t) => (t === '' ? null : t.slice(1)));
 }
 
 /** A count as a DOUBLE without NULLs (the chunk's doubles are read as they lie): 0 for none, the day NaN. */
@@ -233,7 +248,7 @@ function restOf(r: Row): Rest {
     tool: str(r.tool),
     data_source: str(r.data_source),
     units: typeof r.units === 'string' ? (JSON.parse(r.units) as Units) : null,
-    sample: sampleOf(r.adjusted_count, r.sample_unit, r.from_report),
+    sample: sampleOf(r.adjusted_count, null, r.from_report),
     wrapper: r.wrapper === true,
   };
 }
@@ -272,7 +287,6 @@ function groupOf(
     errors: n('errors'),
   };
   if (r.sample.adjusted_count !== undefined) g.adjusted_count = r.sample.adjusted_count;
-  if (r.sample.sample_unit !== undefined) g.sample_unit = r.sample.sample_unit;
   if (r.sample.from_report) g.from_report = true;
   if (r.wrapper) g.wrapper = true;
   for (const f of RICH_COUNT_FIELDS) {

@@ -48,7 +48,7 @@ import {
   rowToSignalSum,
   rowToSpan,
   rowToUsageGroup,
-  samplingUnitsSql,
+  samplingTracesSql,
   sqlInt,
   sqlString,
   str,
@@ -463,9 +463,9 @@ export class PostgresStore implements Store {
     return this.readTimed(async (db) => (await db.rows(selectorUsageSql(window))).map(rowToSelectorUsage));
   }
 
-  samplingUnits(window: { from: number; to: number }): Promise<number> {
+  samplingTraces(window: { from: number; to: number }): Promise<number> {
     return this.readTimed(async (db) => {
-      const [row] = await db.rows(samplingUnitsSql({ from: ts(window.from), to: ts(window.to) }));
+      const [row] = await db.rows(samplingTracesSql({ from: ts(window.from), to: ts(window.to) }));
       return Number(row?.n ?? 0);
     });
   }
