@@ -1,13 +1,15 @@
 // B11: the month's views an analyst opens on the dashboard, as it asks the
 // server for them, on the shared benchmark month (bench/lib/month-store.mjs):
-// the daily spend, the breakdown by team, the posture, and the statement's
-// table through the API (`format=table`: the command's own output, 360k lines).
+// the daily spend, the breakdown by team, the posture, the statement's table
+// through the API (`format=table`: the command's own output, 360k lines), and
+// the sampling plan (`GET /v1/sampling`, what `tally sampling` prints).
 // Each view is asked of a freshly started `tally serve` (its own process), so
 // that its peak memory (the server's VmHWM) is its own, timed from request to
 // last byte. Reference in the same run: the team-level statement
 // (`GET /v1/statements?level=team`), the view every other one adds up to.
 // Guards: the breakdown's total and the table's effective cost are the
-// statement's, to the cent, and the daily series add up to its direct cents.
+// statement's, to the cent, the daily series add up to its direct cents, and
+// the sampling plan's team costs add up to its teams' exact direct cost.
 // No target: these are the figures to keep an eye on (a view that crashed,
 // took minutes or held gigabytes was found at this scale only).
 import { readFileSync, rmSync } from 'node:fs';
@@ -47,19 +49,30 @@ async function view(pathAndQuery) {
 }
 
 const cents = (text) => BigInt(String(text).replace('.', ''));
+/** An exact decimal amount in pico-units (12 decimals). */
+const pico = (text) => {
+  const [whole, frac = ''] = String(text).split('.');
+  const sign = whole.startsWith('-') ? -1n : 1n;
+  return sign * (BigInt(whole.replace('-', '')) * 10n ** 12n + BigInt(frac.padEnd(12, '0')));
+};
 try {
   const statement = await view('/v1/statements?period=2026-10&level=team');
   const daily = await view('/v1/spend/daily?period=2026-10');
   const breakdown = await view('/v1/breakdown?period=2026-10&by=team');
   const posture = await view('/v1/posture?from=2026-10-01&to=2026-11-01');
   const table = await view('/v1/statements?period=2026-10&format=table');
+  const sampling = await view('/v1/sampling?period=2026-10&rate=0.1');
 
   const st = JSON.parse(statement.body);
   const direct = st.lines.reduce((a, l) => a + cents(l.cents.direct_cost), 0n);
   const dailyTotal = cents(JSON.parse(daily.body).total_cents);
   const breakdownTotal = cents(JSON.parse(breakdown.body).totals.cents.effective_cost);
   const tableEffective = /^effective\s+(\S+)$/m.exec(table.body)?.[1];
+  const plan = JSON.parse(sampling.body);
+  const teamsDirect = st.lines.filter((l) => l.team !== null).reduce((a, l) => a + pico(l.direct_cost), 0n);
+  const planTeams = plan.rows.filter((r) => r.level === 'team').reduce((a, r) => a + pico(r.cost), 0n);
   const equal = {
+    sampling: planTeams === teamsDirect,
     daily: dailyTotal === direct,
     breakdown: breakdownTotal === cents(st.totals.cents.effective_cost),
     table: tableEffective !== undefined && cents(tableEffective) === cents(st.totals.cents.effective_cost),
@@ -77,7 +90,8 @@ try {
         'GET /v1/breakdown?by=team': row(breakdown),
         'GET /v1/posture (October)': row(posture),
         'GET /v1/statements?format=table (line level)': `${row(table)}, ${Math.round(table.body.length / 2 ** 20)} MB`,
-        'add up to the statement (daily, breakdown, table)': Object.values(equal).every(Boolean)
+        'GET /v1/sampling?rate=0.1 (tally sampling)': `${row(sampling)}, ${plan.rows.length} rows`,
+        'add up to the statement (daily, breakdown, table, sampling)': Object.values(equal).every(Boolean)
           ? 'yes'
           : JSON.stringify(equal),
         'load average before / after': `${loadBefore} / ${load()}`,

@@ -231,9 +231,7 @@ async function chargesInto(
   let events = 0;
   await store.eachUsageGroup(query, (g) => {
     events += g.events;
-    const charge = attributor.attribute(g);
-    sums.add(charge);
-    sink(charge);
+    sink(attributor.attributeAdding(g, sums));
   });
   return { events, usage: sums.lines() };
 }

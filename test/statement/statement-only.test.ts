@@ -1,7 +1,8 @@
 // A statement computed without its charges (groups summed into lines as they
 // are attributed, `computeStatementOnly`) equals the one computed with them
 // (`computeStatement`): every line, total and cent, at every level, and the
-// comparison with an issued statement; on generated months that mix refused
+// comparison with an issued statement; so does the one whose charges are each
+// handed over as they are made (`computeStatementEach`); on generated months that mix refused
 // and kept tenant claims, unknown and ambiguous selectors, shared work rolled
 // up to its invoker, disputed spend, sampled events and every kind of pool;
 // and the charges it keeps for the signals' findings are the ones they read.
@@ -20,7 +21,12 @@ import { focusRows, renderFocusCsv } from '../../src/export/focus.js';
 import { writeFocusParquet } from '../../src/export/focus-parquet.js';
 import { namesOf } from '../../src/export/names.js';
 import { issueStatement } from '../../src/service/issue.js';
-import { computeKeptCharges, computeStatement, computeStatementOnly } from '../../src/service/statement.js';
+import {
+  computeKeptCharges,
+  computeStatement,
+  computeStatementEach,
+  computeStatementOnly,
+} from '../../src/service/statement.js';
 import { ADAPTERS } from '../store/adapters.js';
 import { BASE, ev, OCT, POOLS, type Scenario, scenario } from './helpers.js';
 
@@ -115,6 +121,11 @@ describe.each(ADAPTERS)('$name store', (adapter) => {
           }
           // the charges kept beside the lines are the ones the signals' findings read, and give the same findings
           const full = await computeStatement(s.store, s.config, window);
+          // each charge handed over as it is made, its line summed by its decision's head: the same lines and charges
+          const each: typeof full.charges = [];
+          const handed = await computeStatementEach(s.store, s.config, window, {}, (c) => each.push(c));
+          expect(statementJson(handed.statement)).toEqual(statementJson(full.statement));
+          expect(inOrder(each)).toEqual(inOrder(full.charges));
           const kept = (await computeKeptCharges(s.store, s.config, window, backsFinding)).charges;
           // (the store hands groups over in no set order: compare as sets)
           expect(inOrder(kept)).toEqual(inOrder(full.charges.filter(backsFinding)));

@@ -13,6 +13,7 @@ import {
   eachTextBytes,
   integerColumn,
   packTextBytes,
+  textColumn,
 } from '../../src/store/duckdb/text-bytes.js';
 
 describe('reading a chunk as bytes', () => {
@@ -27,6 +28,7 @@ describe('reading a chunk as bytes', () => {
     const conn = await instance.connect();
     const read: [number, string][] = [];
     const packed: [number, string][] = [];
+    const texts: [number, string][] = [];
     const expected: [number, string][] = [];
     try {
       const result = await conn.stream(sql);
@@ -43,6 +45,8 @@ describe('reading a chunk as bytes', () => {
         const { bytes, ends } = packTextBytes(chunk, 1);
         for (let row = 0, at = 0; row < ends.length; at = ends[row] as number, row++)
           packed.push([ints[row] as number, Buffer.from(bytes.subarray(at, ends[row])).toString('utf8')]);
+        // The same rows as strings (a usage group's sampling unit).
+        for (const [row, t] of textColumn(chunk, 1).entries()) texts.push([ints[row] as number, t]);
         const values = chunk.getColumnValues(1);
         for (const [i, v] of chunk.getColumnValues(0).entries())
           expected.push([Number(v), String(values[i])]);
@@ -50,17 +54,18 @@ describe('reading a chunk as bytes', () => {
     } finally {
       conn.closeSync();
     }
-    return { read, packed, expected };
+    return { read, packed, texts, expected };
   }
 
   it('reads every row of a text column as the client does: long strings end to end, short ones inline, any UTF-8', async () => {
-    const { read, packed, expected } =
+    const { read, packed, texts, expected } =
       await both(`SELECT i::INTEGER, CASE WHEN i % 7 = 0 THEN 'short ' || (i % 10)
         WHEN i % 11 = 0 THEN '' ELSE concat_ws(chr(31), 'row', i, repeat('é🙂x', i % 50), chr(30)) END
       FROM range(10000) t(i)`);
     expect(read).toHaveLength(10000);
     expect(read).toEqual(expected);
     expect(packed).toEqual(expected);
+    expect(texts).toEqual(expected);
   });
 
   it('reads rows whose strings are not end to end in memory (a column of the table as stored)', async () => {
@@ -69,10 +74,11 @@ describe('reading a chunk as bytes', () => {
       `CREATE TABLE t AS SELECT i::INTEGER AS i, 'value number ' || i || repeat('z', i % 30) AS v FROM range(5000) r(i)`,
     );
     conn.closeSync();
-    const { read, packed, expected } = await both(`SELECT i, v FROM t WHERE i % 3 <> 1`);
+    const { read, packed, texts, expected } = await both(`SELECT i, v FROM t WHERE i % 3 <> 1`);
     expect(read.length).toBeGreaterThan(3000);
     expect(read).toEqual(expected);
     expect(packed).toEqual(expected);
+    expect(texts).toEqual(expected);
   });
 
   it('refuses a NULL', async () => {
