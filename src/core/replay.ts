@@ -126,6 +126,13 @@ export interface ReplayInput {
 }
 
 const MAX_DEPTH = 64;
+/**
+ * A span nested deeper than this in a replay's tree is shown as a root of
+ * its own, as a span whose parent is missing is: every output of the tree
+ * (JSON, Markdown, HTML, the dashboard) is written by depth, and a chain of
+ * tens of thousands of spans each under the last overflowed the stack.
+ */
+export const MAX_TREE_DEPTH = MAX_DEPTH * 4;
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
@@ -529,10 +536,25 @@ function buildTrees(nodes: readonly ReplayNode[]): ReplayTrace[] {
       if (parent && parent !== n && !isAncestor(n, parent, bySpan)) parent.children.push(n);
       else roots.push(n);
     }
+    capDepth(roots);
     const cost = list.reduce((sum, n) => (n.selected ? sum + n.cost : sum), 0n);
     traces.push({ traceId, roots, start: minOf(list.map((n) => n.event.time)), cost });
   }
   return traces.sort((a, b) => a.start - b.start || cmp(a.traceId ?? '', b.traceId ?? ''));
+}
+
+/** Cuts each tree at `MAX_TREE_DEPTH`: the children of a node at that depth become roots (walked without recursion). */
+function capDepth(roots: ReplayNode[]): void {
+  const stack = roots.map((node) => ({ node, depth: 1 }));
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const { node, depth } = top;
+    const cut = depth >= MAX_TREE_DEPTH;
+    for (const child of node.children) {
+      if (cut) roots.push(child);
+      stack.push({ node: child, depth: cut ? 1 : depth + 1 });
+    }
+    if (cut) node.children = [];
+  }
 }
 
 /** Whether `n` is already an ancestor of `candidate` along parent links (a cycle in bad telemetry). */

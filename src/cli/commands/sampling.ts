@@ -83,7 +83,7 @@ function rowJson(r: PlanRow) {
 const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)} %`);
 
 function renderTable(period: string, p: SamplingPlan): string {
-  const head = ['level', 'id', 'cost', 'traces', `error at ${pct(p.rate)}`, `rate for ±${pct(p.target)}`];
+  const head = ['level', 'id', 'cost', 'units', `error at ${pct(p.rate)}`, `rate for ±${pct(p.target)}`];
   const rows = p.rows.map((r) => [
     r.level,
     r.id,

@@ -101,7 +101,7 @@ function planTable(ctx: Ctx, plan: Plan): HTMLElement {
       { label: 'Level' },
       { label: 'Team or tenant' },
       { label: 'Cost', numeric: true },
-      { label: 'Traces', numeric: true },
+      { label: 'Units', numeric: true },
       { label: 'Expected error', numeric: true },
       { label: `Rate for ±${pct(plan.target)}`, numeric: true },
     ],
