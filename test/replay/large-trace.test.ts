@@ -4,11 +4,13 @@
 // more than ~120k elements into `push` overflows V8's stack, so these are
 // larger than that. A chain of spans each under the last is cut into trees
 // of at most MAX_TREE_DEPTH levels (the deeper spans shown as roots, as a span
-// whose parent is missing is), so that no output of it overflows the stack.
+// whose parent is missing is), so that no output of it overflows the stack;
+// the statement and `tally explain` of the span at its end answer too.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { UsageEvent } from '../../src/core/event.js';
 import { MAX_TREE_DEPTH, type Replay } from '../../src/core/replay.js';
 import { renderReplayHtml, renderReplayMarkdown, replayJson } from '../../src/export/replay.js';
+import { explain } from '../../src/service/explain.js';
 import { computeReplay } from '../../src/service/replay.js';
 import { BASE, ev, type Scenario, scenario } from '../statement/helpers.js';
 
@@ -86,5 +88,10 @@ describe('a replay of a span in a large trace', () => {
     // (the Markdown and HTML name a span by its time)
     expect(renderReplayMarkdown(r)).toContain('2026-10-05T10:30:00');
     expect(renderReplayHtml(r)).toContain('2026-10-05T10:30:00');
+    // the statement walks at most 64 ancestors up, and explain says the same of the span at the end
+    const { statement } = await s.compute();
+    expect(statement.totals.events).toBe(n + 1);
+    const x = await explain(s.store, s.config, { id: 'deep-late', source: null });
+    expect(x.line?.key).toBeDefined();
   }, 120_000);
 });
