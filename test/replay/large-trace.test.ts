@@ -13,6 +13,7 @@ import { renderReplayHtml, renderReplayMarkdown, replayJson } from '../../src/ex
 import { explain } from '../../src/service/explain.js';
 import { computeReplay } from '../../src/service/replay.js';
 import { BASE, ev, type Scenario, scenario } from '../statement/helpers.js';
+import { ADAPTERS } from '../store/adapters.js';
 
 const WINDOW = { start: Date.parse('2026-10-05T10:00:00Z'), end: Date.parse('2026-10-05T11:00:00Z') };
 const EARLIER = Date.parse('2026-10-02T00:00:00Z');
@@ -73,25 +74,29 @@ describe('a replay of a span in a large trace', () => {
     expect(walked(r).ids.has('wide-late')).toBe(true);
   }, 120_000);
 
-  it('loads a chain of 30,000 spans each under the last, and draws the span at its end', async () => {
-    const n = 30_000;
-    s = await scenario(BASE, [spans('deep', n, 'deep'), [late('deep', n)]]);
-    const r = await computeReplay(s.store, s.config, { window: WINDOW, identity: 'nhi-one' });
-    expect(r.traces.map((t) => t.traceId)).toEqual(['deep']);
-    const { ids, depth } = walked(r);
-    expect(ids.has('deep-late')).toBe(true);
-    expect(depth).toBe(MAX_TREE_DEPTH);
-    const [trace] = r.traces;
-    expect(trace?.roots.length).toBe(Math.ceil((n + 1) / MAX_TREE_DEPTH));
-    // and every output of it is written
-    expect(JSON.stringify(replayJson(r))).toContain('deep-late');
-    // (the Markdown and HTML name a span by its time)
-    expect(renderReplayMarkdown(r)).toContain('2026-10-05T10:30:00');
-    expect(renderReplayHtml(r)).toContain('2026-10-05T10:30:00');
-    // the statement walks at most 64 ancestors up, and explain says the same of the span at the end
-    const { statement } = await s.compute();
-    expect(statement.totals.events).toBe(n + 1);
-    const x = await explain(s.store, s.config, { id: 'deep-late', source: null });
-    expect(x.line?.key).toBeDefined();
-  }, 120_000);
+  it.each(ADAPTERS)(
+    'loads a chain of 30,000 spans each under the last, and draws the span at its end ($name store)',
+    async (adapter) => {
+      const n = 30_000;
+      s = await scenario(BASE, [spans('deep', n, 'deep'), [late('deep', n)]], adapter);
+      const r = await computeReplay(s.store, s.config, { window: WINDOW, identity: 'nhi-one' });
+      expect(r.traces.map((t) => t.traceId)).toEqual(['deep']);
+      const { ids, depth } = walked(r);
+      expect(ids.has('deep-late')).toBe(true);
+      expect(depth).toBe(MAX_TREE_DEPTH);
+      const [trace] = r.traces;
+      expect(trace?.roots.length).toBe(Math.ceil((n + 1) / MAX_TREE_DEPTH));
+      // and every output of it is written
+      expect(JSON.stringify(replayJson(r))).toContain('deep-late');
+      // (the Markdown and HTML name a span by its time)
+      expect(renderReplayMarkdown(r)).toContain('2026-10-05T10:30:00');
+      expect(renderReplayHtml(r)).toContain('2026-10-05T10:30:00');
+      // the statement walks at most 64 ancestors up, and explain says the same of the span at the end
+      const { statement } = await s.compute();
+      expect(statement.totals.events).toBe(n + 1);
+      const x = await explain(s.store, s.config, { id: 'deep-late', source: null });
+      expect(x.line?.key).toBeDefined();
+    },
+    120_000,
+  );
 });
