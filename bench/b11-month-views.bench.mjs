@@ -13,6 +13,7 @@
 // No target: these are the figures to keep an eye on (a view that crashed,
 // took minutes or held gigabytes was found at this scale only).
 import { readFileSync, rmSync } from 'node:fs';
+import { parseMoney } from '../dist/core/money.js';
 import { load } from './lib/cli.mjs';
 import { monthStore } from './lib/month-store.mjs';
 import { serve, servedConfig } from './lib/serve.mjs';
@@ -49,12 +50,6 @@ async function view(pathAndQuery) {
 }
 
 const cents = (text) => BigInt(String(text).replace('.', ''));
-/** An exact decimal amount in pico-units (12 decimals). */
-const pico = (text) => {
-  const [whole, frac = ''] = String(text).split('.');
-  const sign = whole.startsWith('-') ? -1n : 1n;
-  return sign * (BigInt(whole.replace('-', '')) * 10n ** 12n + BigInt(frac.padEnd(12, '0')));
-};
 try {
   const statement = await view('/v1/statements?period=2026-10&level=team');
   const daily = await view('/v1/spend/daily?period=2026-10');
@@ -69,8 +64,10 @@ try {
   const breakdownTotal = cents(JSON.parse(breakdown.body).totals.cents.effective_cost);
   const tableEffective = /^effective\s+(\S+)$/m.exec(table.body)?.[1];
   const plan = JSON.parse(sampling.body);
-  const teamsDirect = st.lines.filter((l) => l.team !== null).reduce((a, l) => a + pico(l.direct_cost), 0n);
-  const planTeams = plan.rows.filter((r) => r.level === 'team').reduce((a, r) => a + pico(r.cost), 0n);
+  const teamsDirect = st.lines
+    .filter((l) => l.team !== null)
+    .reduce((a, l) => a + parseMoney(l.direct_cost), 0n);
+  const planTeams = plan.rows.filter((r) => r.level === 'team').reduce((a, r) => a + parseMoney(r.cost), 0n);
   const equal = {
     sampling: planTeams === teamsDirect,
     daily: dailyTotal === direct,

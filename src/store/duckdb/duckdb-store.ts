@@ -115,7 +115,7 @@ import {
 import { type KeysMemo, readSignalEvidence, readSignalFacts } from './signals-sql.js';
 import { type TupleCensus, takeCensus } from './tuple-census.js';
 import { type ChunkDb, readGroups, wantedOwners } from './usage-read.js';
-import { ts, usageGroupsSql, usageSetupParts, windowOf } from './usage-sql.js';
+import { groupsCarryUnits, ts, usageGroupsSql, usageSetupParts, windowOf } from './usage-sql.js';
 import { keepTable, MemoGate, memoKey, recallTable, WalkMemo } from './walk-memo.js';
 
 /**
@@ -824,7 +824,8 @@ export class DuckDBStore implements Store {
     if (owners?.length === 0) return;
     const context = await takeContextCensus(db, windowOf(q));
     const varying = varyingPairs(q, context.pairs);
-    await readGroups(db, usageGroupsSql(q, census, context, varying, owners), each, q.byDay);
+    const sql = usageGroupsSql(q, census, context, varying, owners);
+    await readGroups(db, sql, each, { byDay: q.byDay, units: groupsCarryUnits(q, context) });
   }
 
   eventsPage(q: EventsPageQuery): Promise<UsageEvent[]> {

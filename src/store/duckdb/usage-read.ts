@@ -89,13 +89,19 @@ const censusMissSql = `SELECT
   + (SELECT count(*) - count(DISTINCT (own_h, own_x)) FROM tally_d_own)
   + (SELECT count(*) - count(DISTINCT (rollup, payer_h, payer_x)) FROM tally_d_payer) AS n`;
 
-/** Reads the groups of `groupsSql` (a SELECT with UsageGroup's columns), handing each to `each`. */
+/**
+ * Reads the groups of `groupsSql` (a SELECT with UsageGroup's columns), handing each to `each`;
+ * `units`: whether they carry a sampling unit (`groupsCarryUnits`), read as a column of its own,
+ * not through the rest's dictionary: a unit is most often one event, and a dictionary row a unit
+ * would hold millions of rows in JavaScript.
+ */
 export async function readGroups(
   db: ChunkDb,
   groupsSql: string,
   each: (g: UsageGroup) => void,
-  byDay = false,
+  opts: { byDay?: boolean; units?: boolean } = {},
 ): Promise<void> {
+  const { byDay = false, units = false } = opts;
   await db.run(`CREATE OR REPLACE TEMP TABLE tally_groups AS ${groupsSql}`);
   const [big] = await db.rows(
     `SELECT count(*) AS n FROM tally_groups WHERE ${COUNTS.map((c) => `${c} > ${MAX_EXACT}`).join(' OR ')}`,
@@ -115,7 +121,6 @@ export async function readGroups(
   const owns = byId(await db.rows('SELECT * FROM tally_d_own'), ownOf);
   const payers = byId(await db.rows('SELECT * FROM tally_d_payer'), payerOf);
   const rests = byId(await db.rows('SELECT * FROM tally_d_rest'), restOf);
-  const units = await hasUnits(db);
   // In the order of their selectors, then of the rest of the key: the groups of one decision come
   // together, so attributing them finds its decisions and lines in the CPU's caches (a month's
   // groups in the hash order took 1.5–2 s more to attribute than the sort costs). Groups by day
@@ -169,17 +174,6 @@ export async function wantedOwners(
     if (!owners.has(k) && wanted(key)) owners.set(k, key.own);
   });
   return [...owners.values()];
-}
-
-/**
- * Whether any group has a sampling unit (sampled events, or every group of
- * `tally sampling`). The unit is a column of its own, not of the rest's
- * dictionary: a unit is most often one event, and a dictionary row a unit
- * would hold millions of rows in JavaScript.
- */
-async function hasUnits(db: ChunkDb): Promise<boolean> {
-  const [r] = await db.rows('SELECT count(sample_unit) > 0 AS any FROM tally_groups');
-  return r?.any === true;
 }
 
 /** A group's unit as a text without NULLs: '' for none, else the unit after a '+'. */

@@ -267,7 +267,6 @@ export function usageGroupsSql(
     '<=',
   );
   const clockBand = bandCase('(epoch_ms(w.time) % 86400000) / 1000.0', clock.map(String), '<');
-  const sampled = context.pairs.some((p) => p.sampled);
   return `
 SELECT g.* EXCLUDE (ctx_h, ctx_x), ${CONTEXT_FIELDS.map((f) => `c.${f}`).join(', ')}
 FROM (
@@ -281,7 +280,7 @@ SELECT ${decidedBy(census)},
        count(*) AS events, ${exactSum('w.requests')} AS requests,
        ${exactSum('CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END')} AS tier_units,
        ${GROUP_SUMS.map((c) => `${exactSum(`w.${c}`)} AS ${c}`).join(', ')},
-       ${sampleColumns(q, sampled)},
+       ${sampleColumns(q, groupsCarryUnits(q, context))},
        count(*) FILTER (WHERE w.status = 'error') AS errors
 FROM (${resolvedEvents(windowOf(q), owners)}) w
 GROUP BY ALL) g
@@ -307,6 +306,10 @@ SELECT ${decidedBy(census)},
 FROM (${resolvedEvents(windowOf(q))}) w
 GROUP BY ALL`;
 }
+
+/** Whether the window's groups carry a sampling unit: it holds a sampled event, or every group is split by unit. */
+export const groupsCarryUnits = (q: UsageQuery, context: ContextCensus) =>
+  q.allUnits === true || context.pairs.some((p) => p.sampled);
 
 export const windowOf = (q: UsageQuery) => `time >= ${ts(q.from)} AND time < ${ts(q.to)}`;
 
