@@ -281,7 +281,8 @@ class Digests {
       this.used = 0;
     }
     if (typeof digest === 'string') for (let i = 0; i < 32; i++) block[this.used + i] = digest.charCodeAt(i);
-    else block.set(digest.subarray(at, at + 32), this.used);
+    // Byte by byte: a view of the 32 bytes to copy costs more than the copy.
+    else for (let i = 0; i < 32; i++) block[this.used + i] = digest[at + i] as number;
     this.used += 32;
     this.n++;
   }
@@ -311,13 +312,13 @@ class BatchBuckets {
   private rows: Digests | null = new Digests();
   private buckets: Digests[] | null = null;
 
-  /** Adds a row hash given as its 32 bytes in a one-byte (`binary`, Latin-1) string, or as an array's first 32 bytes. */
-  add(digest: string | Uint8Array): void {
+  /** Adds a row hash given as its 32 bytes in a one-byte (`binary`, Latin-1) string, or as the 32 bytes at `at` of an array. */
+  add(digest: string | Uint8Array, at = 0): void {
     this.count++;
-    const first = typeof digest === 'string' ? digest.charCodeAt(0) : (digest[0] as number);
-    if (this.buckets !== null) (this.buckets[first] as Digests).push(digest);
+    const first = typeof digest === 'string' ? digest.charCodeAt(0) : (digest[at] as number);
+    if (this.buckets !== null) (this.buckets[first] as Digests).push(digest, at);
     else {
-      this.rows?.push(digest);
+      this.rows?.push(digest, at);
       if (this.count === SPLIT_AT) this.split();
     }
   }
@@ -567,6 +568,21 @@ export function rowDigest(text: string | Uint8Array): string {
 }
 
 /**
+ * The hashes (`rowDigest`) of row texts that lie end to end in `bytes` (row i ends at `ends[i]`),
+ * row i's 32 bytes at 32 i of the array returned: for `RowTextHasher.addDigests` on another thread.
+ */
+export function packedDigests(bytes: Uint8Array, ends: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(ends.length * 32);
+  for (let row = 0, at = 0; row < ends.length; row++) {
+    const end = ends[row] as number;
+    const digest = rowDigest(new Uint8Array(bytes.buffer, bytes.byteOffset + at, end - at));
+    for (let i = 0, o = row * 32; i < 32; i++) out[o + i] = digest.charCodeAt(i);
+    at = end;
+  }
+  return out;
+}
+
+/**
  * The count and content hash of each batch from its rows' texts, with the
  * SHA-256s computed in Node (OpenSSL) rather than by the database: the same
  * definition. Rows may come in any order and from several readers at once;
@@ -624,6 +640,25 @@ export class RowTextHasher {
   /** A row's hash computed elsewhere (`rowDigest`, or the database's as the first 32 bytes of an array). */
   addDigest(seq: number, digest: string | Uint8Array): void {
     this.batch(seq)?.add(digest);
+  }
+
+  /** Row hashes computed elsewhere (`packedDigests`): row i's 32 bytes at `digests[32 i]`, of the batch `seqs[i]`. */
+  addDigests(seqs: ArrayLike<number>, digests: Uint8Array): void {
+    if (this.gaveUp) return;
+    this.rows += seqs.length;
+    if (this.rows > this.limit) {
+      this.giveUp();
+      return;
+    }
+    let seq = Number.NaN;
+    let batch = undefined as unknown as BatchBuckets;
+    for (let row = 0; row < seqs.length; row++) {
+      if (seqs[row] !== seq) {
+        seq = seqs[row] as number;
+        batch = this.batchOf(seq);
+      }
+      batch.add(digests, row * 32);
+    }
   }
 
   /** The batch a row is added to; none once the hasher gave up. */

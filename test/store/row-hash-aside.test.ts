@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketHash, contentOfBuckets, RowTextHasher } from '../../src/store/audit.js';
+import { bucketHash, contentOfBuckets, packedDigests, RowTextHasher } from '../../src/store/audit.js';
 import { AsideHasher } from '../../src/store/duckdb/row-hash-aside.js';
 
 // The worker runs the built code (dist/, compiled before the tests).
@@ -51,6 +51,44 @@ describe('AsideHasher', () => {
     expect(contents?.get(1)?.count).toBe(rows.filter((r) => r.seq === 1).length);
   });
 
+  it('gives the same contents when the calling thread hashes chunks while the worker is behind', async () => {
+    const rows = Array.from({ length: 9_000 }, (_, i) => ({
+      seq: i % 11 === 0 ? 5 : 2,
+      text: `r${i}\u001fé${'y'.repeat(i % 29)}`,
+    }));
+    const here = new RowTextHasher();
+    for (const r of rows) here.add(r.seq, r.text);
+    // 0: every chunk is hashed by the caller; 2: the worker takes some, the caller the rest.
+    for (const maxInFlight of [0, 2]) {
+      const aside = AsideHasher.start(WORKER, maxInFlight);
+      for (let from = 0; from < rows.length; from += 301) {
+        const chunk = rows.slice(from, from + 301);
+        aside?.take(
+          Int32Array.from(chunk, (r) => r.seq),
+          packed(chunk.map((r) => r.text)),
+        );
+      }
+      expect(aside?.hashedHere).toBeGreaterThan(0);
+      expect(await aside?.finish()).toEqual(here.finish());
+      here.finish(); // let go; refilled below for the next round
+      for (const r of rows) here.add(r.seq, r.text);
+    }
+  });
+
+  it('takes digests packed as it takes the rows they hash', () => {
+    const texts = ['a', 'bé', 'ccc', 'dddd', 'e', 'f'];
+    const seqs = Int32Array.of(1, 1, 2, 1, 3, 3);
+    const { bytes, ends } = packed(texts);
+    const rowsPacked = new RowTextHasher();
+    rowsPacked.addPacked(seqs, bytes, ends);
+    const digests = new RowTextHasher();
+    digests.addDigests(seqs, packedDigests(bytes, ends));
+    expect(digests.finish()).toEqual(rowsPacked.finish());
+    const limited = new RowTextHasher(5);
+    limited.addDigests(seqs, packedDigests(bytes, ends));
+    expect(limited.complete).toBe(false);
+  });
+
   it('a large batch whose upper buckets are hashed elsewhere keeps its content hash', () => {
     const fill = (h: RowTextHasher) => {
       for (let i = 0; i < 9_000; i++) h.add(i < 5_000 ? 2 : 4, `r${i}`);
@@ -94,7 +132,8 @@ describe('AsideHasher', () => {
     );
     const aside = AsideHasher.start(pathToFileURL(script));
     const take = () => {
-      for (let i = 0; i < 100; i++) aside?.take(Int32Array.of(1), packed(['a row']));
+      // Past the chunks it lets wait (those of texts, then those it hashed itself), it waits and sees the failure.
+      for (let i = 0; i < 1_000; i++) aside?.take(Int32Array.of(1), packed(['a row']));
     };
     expect(take).toThrow(/hashing the row texts failed/);
     await aside?.stop();

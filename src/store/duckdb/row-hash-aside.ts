@@ -8,20 +8,26 @@
  * the worker hashes and keeps the digests and folds them at the end, with the
  * same `RowTextHasher`, so the content hashes are the same.
  *
- * At most `MAX_IN_FLIGHT` chunks wait for the worker: past that the main
- * thread waits (`Atomics.wait`), which holds DuckDB's threads back as hashing
- * on the main thread did, so memory stays bounded.
+ * At most `MAX_IN_FLIGHT` chunks of texts wait for the worker: past that the
+ * main thread hashes the next chunk itself and posts its digests, which the
+ * worker adds to the same buckets (a month's worker was busy throughout, and
+ * the main thread waited on it for seconds). Past `MAX_WITH_DIGESTS` chunks
+ * of either kind it waits (`Atomics.wait`), so memory stays bounded.
  */
 import { on } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type BatchContent, bucketHash, contentOfBuckets } from '../audit.js';
+import { type BatchContent, bucketHash, contentOfBuckets, packedDigests } from '../audit.js';
 import type { PackedTexts } from './text-bytes.js';
 
-/** A chunk of rows, or the end (the large batches' buckets from `split` on to be hashed by the caller). */
+/**
+ * A chunk of rows, or of rows hashed by the caller (32 bytes a row), or the end (the large
+ * batches' buckets from `split` on to be hashed by the caller).
+ */
 export type AsideMessage =
   | { kind: 'rows'; seqs: Int32Array; bytes: Uint8Array; ends: Uint32Array }
+  | { kind: 'digests'; seqs: Int32Array; digests: Uint8Array }
   | { kind: 'finish'; split: number };
 
 /**
@@ -44,8 +50,17 @@ const SPLIT_BUCKET = 144;
 export const IN_FLIGHT = 0;
 export const FAILED = 1;
 
-/** Chunks posted and not yet hashed, at most (each ~2,048 rows of a few hundred bytes). */
+/**
+ * Chunks posted and not yet hashed, at most (each ~2,048 rows of a few hundred bytes): past that
+ * the calling thread hashes the next chunk itself.
+ */
 const MAX_IN_FLIGHT = 32;
+
+/**
+ * Chunks in flight, at most, counting those the caller hashed itself: each of those is its
+ * digests (64 KiB for 2,048 rows), which the worker adds in a fraction of the time hashing took.
+ */
+const MAX_WITH_DIGESTS = 256;
 
 /** A worker that takes no chunk for this long is taken as stopped (it cannot be asked while this thread waits). */
 const STALLED_MS = 60_000;
@@ -63,9 +78,13 @@ const WORKER_SCRIPT = new URL('./row-hash-worker.js', import.meta.url);
 export class AsideHasher {
   private readonly shared: Int32Array;
 
+  /** Chunks hashed on the calling thread (`take`). */
+  hashedHere = 0;
+
   private constructor(
     private readonly worker: Worker,
     buffer: SharedArrayBuffer,
+    private readonly maxInFlight: number,
   ) {
     this.shared = new Int32Array(buffer);
     // An error is answered by `finish` (or seen as a stall); without a listener it would be thrown.
@@ -76,15 +95,28 @@ export class AsideHasher {
    * A hasher in a worker, or null where the worker's built script is not there to run (the
    * sources run by the tests, before they are built): the caller then hashes on its thread.
    */
-  static start(script: URL = WORKER_SCRIPT): AsideHasher | null {
+  static start(script: URL = WORKER_SCRIPT, maxInFlight = MAX_IN_FLIGHT): AsideHasher | null {
     if (!existsSync(fileURLToPath(script))) return null;
     const buffer = new SharedArrayBuffer(8);
-    return new AsideHasher(new Worker(script, { workerData: buffer }), buffer);
+    return new AsideHasher(new Worker(script, { workerData: buffer }), buffer, maxInFlight);
   }
 
-  /** Posts a chunk's rows: their batch numbers and texts. Waits first while too many are in flight. */
+  /**
+   * Posts a chunk's rows: their batch numbers and texts; or, while too many wait for the worker,
+   * their digests, hashed here instead of waiting (this thread and DuckDB's, which waits on it,
+   * were otherwise idle while the worker caught up).
+   */
   take(seqs: Int32Array, texts: PackedTexts): void {
-    this.waitBelow(MAX_IN_FLIGHT);
+    if (Atomics.load(this.shared, FAILED) === 1) throw new Error('hashing the row texts failed');
+    if (Atomics.load(this.shared, IN_FLIGHT) >= this.maxInFlight) {
+      this.waitBelow(MAX_WITH_DIGESTS);
+      const digests = packedDigests(texts.bytes, texts.ends);
+      this.hashedHere++;
+      Atomics.add(this.shared, IN_FLIGHT, 1);
+      const message: AsideMessage = { kind: 'digests', seqs, digests };
+      this.worker.postMessage(message, [seqs.buffer as ArrayBuffer, digests.buffer as ArrayBuffer]);
+      return;
+    }
     Atomics.add(this.shared, IN_FLIGHT, 1);
     const message: AsideMessage = { kind: 'rows', seqs, bytes: texts.bytes, ends: texts.ends };
     this.worker.postMessage(message, [seqs.buffer as ArrayBuffer, texts.ends.buffer as ArrayBuffer]);

@@ -16,9 +16,11 @@ const hasher = new RowTextHasher();
 let failure: string | null = null;
 
 parentPort?.on('message', (m: AsideMessage) => {
-  if (m.kind === 'rows') {
+  if (m.kind === 'rows' || m.kind === 'digests') {
     try {
-      if (failure === null) hasher.addPacked(m.seqs, m.bytes, m.ends);
+      // After a failure nothing more is hashed: `finish` answers with it.
+      if (failure === null && m.kind === 'rows') hasher.addPacked(m.seqs, m.bytes, m.ends);
+      else if (failure === null && m.kind === 'digests') hasher.addDigests(m.seqs, m.digests);
     } catch (e) {
       failure = e instanceof Error ? e.message : String(e);
       Atomics.store(shared, FAILED, 1);
