@@ -66,7 +66,8 @@ interface Sums {
  * charge is added, so memory grows with the period's traces, not its events.
  */
 export class PlanSums {
-  private readonly sums = new Map<string, Sums>();
+  /** Per level, each id's sums. */
+  private readonly sums = { team: new Map<string, Sums>(), tenant: new Map<string, Sums>() };
   /** Per trace unit (a `SampleUnits` key): its weight and its cost to each team and tenant so far. */
   private readonly held = new Map<string, { w: Rational; y: Map<Sums, Money> }>();
 
@@ -99,8 +100,7 @@ export class PlanSums {
     for (const { w, y } of this.held.values()) for (const [s, cost] of y) square(s, w, cost);
     this.held.clear();
     const rows = LEVELS.flatMap((level) =>
-      [...this.sums.values()]
-        .filter((s) => s.level === level)
+      [...this.sums[level].values()]
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
         .map((s) => rowOf(s, rate, target)),
     );
@@ -111,11 +111,11 @@ export class PlanSums {
   }
 
   private sumsOf(level: PlanRow['level'], id: string): Sums {
-    const key = `${level}\u0000${id}`;
-    let s = this.sums.get(key);
+    const byId = this.sums[level];
+    let s = byId.get(id);
     if (!s) {
       s = { level, id, cost: 0n, units: 0, squares: 0n };
-      this.sums.set(key, s);
+      byId.set(id, s);
     }
     return s;
   }
@@ -133,7 +133,7 @@ export class PlanSums {
 /** A whole unit added to a team's or tenant's sums: Σ w·y² estimates the population's Σ Y_u² (w = 1 unsampled). */
 function square(s: Sums, w: Rational, y: Money): void {
   s.units++;
-  s.squares += (y * y * w.n) / w.d;
+  s.squares += w.d === 1n && w.n === 1n ? y * y : (y * y * w.n) / w.d;
 }
 
 function rowOf(s: Sums, rate: number, target: number): PlanRow {
