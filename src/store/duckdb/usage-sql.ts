@@ -267,23 +267,33 @@ export function usageGroupsSql(
     '<=',
   );
   const clockBand = bandCase('(epoch_ms(w.time) % 86400000) / 1000.0', clock.map(String), '<');
-  return `
-SELECT g.* EXCLUDE (ctx_h, ctx_x), ${CONTEXT_FIELDS.map((f) => `c.${f}`).join(', ')}
-FROM (
-SELECT ${decidedBy(census)},
+  const keys = `${decidedBy(census)},
        ${hashKeySql(CONTEXT_FIELDS, 'w.', 'ctx', context.collisions)}, w.wrapper,
        ${q.byDay ? "epoch_ms(date_trunc('day', w.time))" : 'NULL::BIGINT'} AS day,
        ${segmentSql(q)} AS segment,
        ${pairBand(varying.tiered, tier)} AS tier,
-       ${pairBand(varying.timeOfDay, clockBand)} AS clock,
-       epoch_ms(min(w.time)) AS time,
-       count(*) AS events, ${exactSum('w.requests')} AS requests,
-       ${exactSum('CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END')} AS tier_units,
-       ${GROUP_SUMS.map((c) => `${exactSum(`w.${c}`)} AS ${c}`).join(', ')},
-       ${sampleColumns(q, groupsCarryUnits(q, context))},
-       count(*) FILTER (WHERE w.status = 'error') AS errors
-FROM (${resolvedEvents(windowOf(q), owners)}) w
-GROUP BY ALL) g
+       ${pairBand(varying.timeOfDay, clockBand)} AS clock`;
+  const units = sampleColumns(q, groupsCarryUnits(q, context));
+  const grouped = (events: string) => `
+SELECT ${keys},
+       ${GROUP_COUNTS.map(([name, sum]) => `${sum} AS ${name}`).join(', ')},
+       ${units},
+       ${ERRORS[0]} AS errors
+FROM (${events}) w
+GROUP BY ALL`;
+  // Every event without a trace is a sampling unit of its own: its group is its row, not worth a hash table's slot.
+  const groups = q.allUnits
+    ? `${grouped(tracedEvents(windowOf(q), owners))}
+UNION ALL BY NAME
+SELECT ${keys},
+       ${GROUP_COUNTS.map(([name, , one]) => `${one} AS ${name}`).join(', ')},
+       ${units},
+       ${ERRORS[1]} AS errors
+FROM (${untracedEvents(windowOf(q), owners)}) w`
+    : grouped(resolvedEvents(windowOf(q), owners));
+  return `
+SELECT g.* EXCLUDE (ctx_h, ctx_x), ${CONTEXT_FIELDS.map((f) => `c.${f}`).join(', ')}
+FROM (${groups}) g
 JOIN tally_ctx c ON ${hashKeyMatchSql(CONTEXT_FIELDS, 'c', 'g', 'ctx')}`;
 }
 
@@ -351,6 +361,29 @@ const GROUP_SUMS = [
 ] as const;
 
 /**
+ * A usage group's counts: each as summed over its events, and as the one
+ * event of a group of one (the same value and type: `count` is BIGINT, the
+ * sums doubles, a count filtered on nothing true 0).
+ */
+const GROUP_COUNTS: readonly (readonly [name: string, grouped: string, one: string])[] = [
+  ['time', 'epoch_ms(min(w.time))', 'epoch_ms(w.time)'],
+  ['events', 'count(*)', '1::BIGINT'],
+  ...(
+    [
+      ['requests', 'w.requests'],
+      ['tier_units', 'CASE WHEN w.requests > 0 THEN w.requests ELSE greatest(w.input_tokens, 1) END'],
+      ...GROUP_SUMS.map((c) => [c, `w.${c}`] as const),
+    ] as const
+  ).map(([name, v]) => [name, exactSum(v), `(${v})::DOUBLE`] as const),
+];
+
+/** A group's failed calls, summed and as its one event's. */
+const ERRORS = [
+  "count(*) FILTER (WHERE w.status = 'error')",
+  "(CASE WHEN w.status = 'error' THEN 1 ELSE 0 END)::BIGINT",
+] as const;
+
+/**
  * Events whose own selectors are one of `owners`, compared as one text
  * (a value holding the separators can only let more events through: the
  * reader tests each group it gets).
@@ -370,14 +403,28 @@ function ownedBy(owners: readonly SelectorTuple[]): string {
  * the joins and the hashing of their ids.
  */
 function resolvedEvents(window: string, owners: readonly SelectorTuple[] | null = null): string {
-  const own = owners === null ? '' : ` AND ${ownedBy(owners)}`;
+  return `${tracedEvents(window, owners)}
+  UNION ALL${untracedEvents(window, owners)}`;
+}
+
+/** `resolvedEvents`' events with a trace id, joined to what the walks resolved for them. */
+function tracedEvents(window: string, owners: readonly SelectorTuple[] | null): string {
   return `
   SELECT w.*, r.payer_found, r.p_api_key, r.p_service, r.p_agent, r.p_project, r.tenant_found,
          x.node IS NOT NULL AS wrapper
   FROM (SELECT *, ${NODE('span_id', 'trace_id')} AS node, ${UP('parent_span_id')} AS up
-        FROM events WHERE ${window} AND trace_id IS NOT NULL${own}) w
-  LEFT JOIN tally_resolved r ON r.node = w.node AND r.up = w.up LEFT JOIN tally_wrappers x ON x.node = w.node
-  UNION ALL
-  SELECT w.*, NULL::UHUGEINT, NULL::UBIGINT, NULL::BOOLEAN, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, false
-  FROM events w WHERE w.${window} AND w.trace_id IS NULL${own}`;
+        FROM events WHERE ${window} AND trace_id IS NOT NULL${ownFilter(owners)}) w
+  LEFT JOIN tally_resolved r ON r.node = w.node AND r.up = w.up LEFT JOIN tally_wrappers x ON x.node = w.node`;
 }
+
+/** `resolvedEvents`' events without a trace id, with the same columns, empty. */
+function untracedEvents(window: string, owners: readonly SelectorTuple[] | null): string {
+  return `
+  SELECT w.*, NULL::UHUGEINT AS node, NULL::UBIGINT AS up, NULL::BOOLEAN AS payer_found,
+         NULL::VARCHAR AS p_api_key, NULL::VARCHAR AS p_service, NULL::VARCHAR AS p_agent,
+         NULL::VARCHAR AS p_project, NULL::VARCHAR AS tenant_found, false AS wrapper
+  FROM events w WHERE w.${window} AND w.trace_id IS NULL${ownFilter(owners)}`;
+}
+
+const ownFilter = (owners: readonly SelectorTuple[] | null) =>
+  owners === null ? '' : ` AND ${ownedBy(owners)}`;
