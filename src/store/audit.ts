@@ -612,23 +612,12 @@ export class RowTextHasher {
    * `add` for each, the batch looked up once a run of rows of the same batch.
    */
   addPacked(seqs: ArrayLike<number>, bytes: Uint8Array, ends: ArrayLike<number>): void {
-    if (this.gaveUp) return;
-    this.rows += seqs.length;
-    if (this.rows > this.limit) {
-      this.giveUp();
-      return;
-    }
-    let seq = Number.NaN;
-    let batch = undefined as unknown as BatchBuckets;
-    for (let row = 0, at = 0; row < seqs.length; row++) {
+    let at = 0;
+    this.addRows(seqs, (batch, row) => {
       const end = ends[row] as number;
-      if (seqs[row] !== seq) {
-        seq = seqs[row] as number;
-        batch = this.batchOf(seq);
-      }
       batch.add(rowDigest(new Uint8Array(bytes.buffer, bytes.byteOffset + at, end - at)));
       at = end;
-    }
+    });
   }
 
   /** A row whose text is not known: the hasher lets every digest go and takes no more (`complete` is false). */
@@ -644,6 +633,14 @@ export class RowTextHasher {
 
   /** Row hashes computed elsewhere (`packedDigests`): row i's 32 bytes at `digests[32 i]`, of the batch `seqs[i]`. */
   addDigests(seqs: ArrayLike<number>, digests: Uint8Array): void {
+    this.addRows(seqs, (batch, row) => batch.add(digests, row * 32));
+  }
+
+  /**
+   * Counts rows of the batches in `seqs` and has `add` add each to its batch, looked up once a run
+   * of rows of the same batch; past the limit, gives up instead.
+   */
+  private addRows(seqs: ArrayLike<number>, add: (batch: BatchBuckets, row: number) => void): void {
     if (this.gaveUp) return;
     this.rows += seqs.length;
     if (this.rows > this.limit) {
@@ -657,7 +654,7 @@ export class RowTextHasher {
         seq = seqs[row] as number;
         batch = this.batchOf(seq);
       }
-      batch.add(digests, row * 32);
+      add(batch, row);
     }
   }
 
