@@ -2,7 +2,7 @@
 import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { parseQueueUrl, QueueUrlError, shownQueueUrl } from '../core/queue-url.js';
-import { connectQueue, ensureStream, type QueueConnection } from '../queue/connect.js';
+import { connectQueue, ensureConsumer, ensureStream, type QueueConnection } from '../queue/connect.js';
 import { str } from './args.js';
 
 /** The queue URL of a command, or null when neither `--queue` nor `queue:` gives one. */
@@ -41,6 +41,21 @@ export async function openQueue(
   return conn;
 }
 
+/**
+ * The workers' consumer on `conn`'s stream, created when missing, tried as the stream is: a
+ * cluster that has just created the stream may still be placing it, and answers late.
+ */
+export async function openConsumer(command: string, conn: QueueConnection): Promise<void> {
+  const s = conn.settings;
+  try {
+    await retrying(() => ensureConsumer(conn));
+  } catch (e) {
+    throw new UsageError(
+      `${command}: cannot create or read the consumer ${s.consumer} of the stream ${s.stream}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
+
 /** Several processes share one queue only through a shared store: the embedded one is one process's. */
 export function needsSharedStore(command: string, storeUrl: string): void {
   if (!/^postgres(ql)?:\/\//i.test(storeUrl))
@@ -50,14 +65,17 @@ export function needsSharedStore(command: string, storeUrl: string): void {
     );
 }
 
-/** A JetStream cluster that is starting or has just lost its leader answers within seconds: try for 20 s. */
-async function retrying(body: () => Promise<void>): Promise<void> {
+/**
+ * A JetStream cluster that is starting or has just lost its leader answers within seconds: `body`
+ * tried `attempts` times, `delayMs` apart (20 s by default); the last failure is thrown.
+ */
+export async function retrying(body: () => Promise<void>, attempts = 20, delayMs = 1_000): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await body();
     } catch (e) {
-      if (attempt >= 20) throw e;
-      await new Promise((r) => setTimeout(r, 1_000));
+      if (attempt >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, delayMs));
     }
   }
 }

@@ -5,13 +5,13 @@
 import { createServer, type Server } from 'node:http';
 import { UsageError } from '../../core/errors.js';
 import { redactSecrets } from '../../core/secrets.js';
-import { ensureConsumer, type QueueConnection } from '../../queue/connect.js';
+import type { QueueConnection } from '../../queue/connect.js';
 import { lagMetrics, workerMetrics } from '../../queue/metrics.js';
 import { queueStatus } from '../../queue/status.js';
 import { QueueWorker } from '../../queue/worker.js';
 import { COMMON_OPTIONS, parse, str } from '../args.js';
 import { openContext } from '../context.js';
-import { needsSharedStore, openQueue, queueUrl } from '../queue.js';
+import { needsSharedStore, openConsumer, openQueue, queueUrl } from '../queue.js';
 
 function count(values: Record<string, unknown>, name: string, dflt: number, min: number): number {
   const v = str(values, name);
@@ -41,7 +41,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       throw new UsageError('worker: no queue: set `queue: nats://…` in tally.yaml or --queue');
     needsSharedStore('worker', storeUrl);
     conn = await openQueue('worker', url, `tally worker ${process.pid}`);
-    await ensureConsumer(conn);
+    await openConsumer('worker', conn);
     const worker = new QueueWorker(conn, store, { batch, waitMs: 1_000, log });
     const metrics =
       metricsPort === null
