@@ -30,14 +30,11 @@ export async function openQueue(
   }
   const conn = await connectQueue(settings, name);
   if (!ensure) return conn;
-  try {
-    await retrying(() => ensureStream(conn));
-  } catch (e) {
+  const stream = `the stream ${settings.stream} on ${shownQueueUrl(url)}`;
+  await ensuring(command, stream, () => ensureStream(conn)).catch(async (e) => {
     await conn.close();
-    throw new UsageError(
-      `${command}: cannot create or read the stream ${settings.stream} on ${shownQueueUrl(url)}: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  }
+    throw e;
+  });
   return conn;
 }
 
@@ -45,13 +42,20 @@ export async function openQueue(
  * The workers' consumer on `conn`'s stream, created when missing, tried as the stream is: a
  * cluster that has just created the stream may still be placing it, and answers late.
  */
-export async function openConsumer(command: string, conn: QueueConnection): Promise<void> {
+export function openConsumer(command: string, conn: QueueConnection): Promise<void> {
   const s = conn.settings;
+  return ensuring(command, `the consumer ${s.consumer} of the stream ${s.stream}`, () =>
+    ensureConsumer(conn),
+  );
+}
+
+/** `body` (creating or reading `what`) tried as `retrying` tries it, then a UsageError naming `what`. */
+async function ensuring(command: string, what: string, body: () => Promise<void>): Promise<void> {
   try {
-    await retrying(() => ensureConsumer(conn));
+    await retrying(body);
   } catch (e) {
     throw new UsageError(
-      `${command}: cannot create or read the consumer ${s.consumer} of the stream ${s.stream}: ${e instanceof Error ? e.message : String(e)}`,
+      `${command}: cannot create or read ${what}: ${e instanceof Error ? e.message : String(e)}`,
     );
   }
 }

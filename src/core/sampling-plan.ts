@@ -15,7 +15,7 @@
 import { maxOf } from './arrays.js';
 import type { Charge } from './attribution.js';
 import type { Money } from './money.js';
-import { isEventUnit, isqrt, type Rational } from './sampling.js';
+import { isEventUnit, isOne, isqrt, type Rational } from './sampling.js';
 
 const Z = 1.959964;
 
@@ -133,7 +133,7 @@ export class PlanSums {
 /** A whole unit added to a team's or tenant's sums: Σ w·y² estimates the population's Σ Y_u² (w = 1 unsampled). */
 function square(s: Sums, w: Rational, y: Money): void {
   s.units++;
-  s.squares += w.d === 1n && w.n === 1n ? y * y : (y * y * w.n) / w.d;
+  s.squares += isOne(w) ? y * y : (y * y * w.n) / w.d;
 }
 
 function rowOf(s: Sums, rate: number, target: number): PlanRow {

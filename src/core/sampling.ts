@@ -16,6 +16,9 @@ export interface Rational {
 }
 
 export const ONE_RATIONAL: Rational = { n: 1n, d: 1n };
+
+/** Whether `w` is 1: an unsampled event's weight, which weighs nothing. */
+export const isOne = (w: Rational) => w.n === 1n && w.d === 1n;
 /** How a `SampleUnits` key ends for the weight 1 (`addSample`). */
 const ONE_SUFFIX = '\u00001/1';
 
@@ -93,7 +96,7 @@ export function weightOf(adjusted: string | null | undefined): Rational {
 
 /** `m` × `w`, to the money unit (half away from zero, as mulDiv rounds). */
 export function weigh(m: Money, w: Rational): Money {
-  return w.d === 1n && w.n === 1n ? m : mulDiv(m, w.n, w.d);
+  return isOne(w) ? m : mulDiv(m, w.n, w.d);
 }
 
 /**
@@ -186,7 +189,7 @@ export type SampleUnits = Map<string, { w: Rational; y: Money }>;
 
 export function addSample(into: SampleUnits, unit: string, w: Rational, y: Money): void {
   // The weight of an unsampled event written once: two bigints in decimal per group cost a month's plan seconds.
-  const key = w === ONE_RATIONAL ? `${unit}${ONE_SUFFIX}` : `${unit}\u0000${w.n}/${w.d}`;
+  const key = isOne(w) ? `${unit}${ONE_SUFFIX}` : `${unit}\u0000${w.n}/${w.d}`;
   const u = into.get(key);
   if (u) u.y += y;
   else into.set(key, { w, y });

@@ -262,6 +262,11 @@ export class ContentHasher {
   }
 }
 
+/** A digest given as a one-byte (`binary`, Latin-1) string, written as its 32 bytes at `at` of `into`. */
+function copyDigest(digest: string, into: Uint8Array, at: number): void {
+  for (let i = 0; i < 32; i++) into[at + i] = digest.charCodeAt(i);
+}
+
 /** The largest block of digests: a long list grows by blocks of this size. */
 const BLOCK_BYTES = 32 * 2048;
 
@@ -280,7 +285,7 @@ class Digests {
       this.blocks.push(block);
       this.used = 0;
     }
-    if (typeof digest === 'string') for (let i = 0; i < 32; i++) block[this.used + i] = digest.charCodeAt(i);
+    if (typeof digest === 'string') copyDigest(digest, block, this.used);
     // Byte by byte: a view of the 32 bytes to copy costs more than the copy.
     else for (let i = 0; i < 32; i++) block[this.used + i] = digest[at + i] as number;
     this.used += 32;
@@ -575,8 +580,7 @@ export function packedDigests(bytes: Uint8Array, ends: ArrayLike<number>): Uint8
   const out = new Uint8Array(ends.length * 32);
   for (let row = 0, at = 0; row < ends.length; row++) {
     const end = ends[row] as number;
-    const digest = rowDigest(new Uint8Array(bytes.buffer, bytes.byteOffset + at, end - at));
-    for (let i = 0, o = row * 32; i < 32; i++) out[o + i] = digest.charCodeAt(i);
+    copyDigest(rowDigest(new Uint8Array(bytes.buffer, bytes.byteOffset + at, end - at)), out, row * 32);
     at = end;
   }
   return out;

@@ -108,18 +108,20 @@ export class AsideHasher {
    */
   take(seqs: Int32Array, texts: PackedTexts): void {
     if (Atomics.load(this.shared, FAILED) === 1) throw new Error('hashing the row texts failed');
-    if (Atomics.load(this.shared, IN_FLIGHT) >= this.maxInFlight) {
-      this.waitBelow(MAX_WITH_DIGESTS);
-      const digests = packedDigests(texts.bytes, texts.ends);
-      this.hashedHere++;
-      Atomics.add(this.shared, IN_FLIGHT, 1);
-      const message: AsideMessage = { kind: 'digests', seqs, digests };
-      this.worker.postMessage(message, [seqs.buffer as ArrayBuffer, digests.buffer as ArrayBuffer]);
+    if (Atomics.load(this.shared, IN_FLIGHT) < this.maxInFlight) {
+      this.post({ kind: 'rows', seqs, bytes: texts.bytes, ends: texts.ends }, texts.ends.buffer);
       return;
     }
+    this.waitBelow(MAX_WITH_DIGESTS);
+    const digests = packedDigests(texts.bytes, texts.ends);
+    this.hashedHere++;
+    this.post({ kind: 'digests', seqs, digests }, digests.buffer);
+  }
+
+  /** Posts a chunk, counted in flight until the worker has taken it; its batch numbers and `moved` are moved, not copied. */
+  private post(message: AsideMessage & { seqs: Int32Array }, moved: ArrayBufferLike): void {
     Atomics.add(this.shared, IN_FLIGHT, 1);
-    const message: AsideMessage = { kind: 'rows', seqs, bytes: texts.bytes, ends: texts.ends };
-    this.worker.postMessage(message, [seqs.buffer as ArrayBuffer, texts.ends.buffer as ArrayBuffer]);
+    this.worker.postMessage(message, [message.seqs.buffer as ArrayBuffer, moved as ArrayBuffer]);
   }
 
   private waitBelow(max: number): void {

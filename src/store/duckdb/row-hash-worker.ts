@@ -16,20 +16,22 @@ const hasher = new RowTextHasher();
 let failure: string | null = null;
 
 parentPort?.on('message', (m: AsideMessage) => {
-  if (m.kind === 'rows' || m.kind === 'digests') {
-    try {
-      // After a failure nothing more is hashed: `finish` answers with it.
-      if (failure === null && m.kind === 'rows') hasher.addPacked(m.seqs, m.bytes, m.ends);
-      else if (failure === null && m.kind === 'digests') hasher.addDigests(m.seqs, m.digests);
-    } catch (e) {
-      failure = e instanceof Error ? e.message : String(e);
-      Atomics.store(shared, FAILED, 1);
-    }
-    Atomics.sub(shared, IN_FLIGHT, 1);
-    Atomics.notify(shared, IN_FLIGHT);
+  if (m.kind === 'finish') {
+    parentPort?.postMessage(finished(m.split));
     return;
   }
-  parentPort?.postMessage(finished(m.split));
+  try {
+    // After a failure nothing more is hashed: `finish` answers with it.
+    if (failure === null) {
+      if (m.kind === 'rows') hasher.addPacked(m.seqs, m.bytes, m.ends);
+      else hasher.addDigests(m.seqs, m.digests);
+    }
+  } catch (e) {
+    failure = e instanceof Error ? e.message : String(e);
+    Atomics.store(shared, FAILED, 1);
+  }
+  Atomics.sub(shared, IN_FLIGHT, 1);
+  Atomics.notify(shared, IN_FLIGHT);
 });
 
 /**

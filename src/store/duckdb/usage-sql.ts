@@ -277,8 +277,7 @@ export function usageGroupsSql(
   const grouped = (events: string) => `
 SELECT ${keys},
        ${GROUP_COUNTS.map(([name, sum]) => `${sum} AS ${name}`).join(', ')},
-       ${units},
-       ${ERRORS[0]} AS errors
+       ${units}
 FROM (${events}) w
 GROUP BY ALL`;
   // Every event without a trace is a sampling unit of its own: its group is its row, not worth a hash table's slot.
@@ -287,8 +286,7 @@ GROUP BY ALL`;
 UNION ALL BY NAME
 SELECT ${keys},
        ${GROUP_COUNTS.map(([name, , one]) => `${one} AS ${name}`).join(', ')},
-       ${units},
-       ${ERRORS[1]} AS errors
+       ${units}
 FROM (${untracedEvents(windowOf(q), owners)}) w`
     : grouped(resolvedEvents(windowOf(q), owners));
   return `
@@ -363,7 +361,7 @@ const GROUP_SUMS = [
 /**
  * A usage group's counts: each as summed over its events, and as the one
  * event of a group of one (the same value and type: `count` is BIGINT, the
- * sums doubles, a count filtered on nothing true 0).
+ * sums doubles, a filtered count 0 or 1).
  */
 const GROUP_COUNTS: readonly (readonly [name: string, grouped: string, one: string])[] = [
   ['time', 'epoch_ms(min(w.time))', 'epoch_ms(w.time)'],
@@ -375,13 +373,12 @@ const GROUP_COUNTS: readonly (readonly [name: string, grouped: string, one: stri
       ...GROUP_SUMS.map((c) => [c, `w.${c}`] as const),
     ] as const
   ).map(([name, v]) => [name, exactSum(v), `(${v})::DOUBLE`] as const),
+  [
+    'errors',
+    "count(*) FILTER (WHERE w.status = 'error')",
+    "(CASE WHEN w.status = 'error' THEN 1 ELSE 0 END)::BIGINT",
+  ],
 ];
-
-/** A group's failed calls, summed and as its one event's. */
-const ERRORS = [
-  "count(*) FILTER (WHERE w.status = 'error')",
-  "(CASE WHEN w.status = 'error' THEN 1 ELSE 0 END)::BIGINT",
-] as const;
 
 /**
  * Events whose own selectors are one of `owners`, compared as one text
