@@ -161,8 +161,13 @@ export function focusRows(
   return [...focusRowChunks(FocusUsage.of(charges).rows(), shares, meta)].flat();
 }
 
-/** Rows per chunk of `focusRowChunks`. */
-const CHUNK_ROWS = 4096;
+/**
+ * Rows per chunk of `focusRowChunks`. A chunk's rows and their text are alive until it is written, so
+ * each young-generation collection copies them: at 4,096 rows the 1M-event month's export spent
+ * 3.2 s in 643 of them; at 1,024 its CSV took 18.6–18.7 s instead of 19.6–19.9 s and its Parquet
+ * 24.0 s instead of 25.2–25.5 s, the same files.
+ */
+const CHUNK_ROWS = 1024;
 
 /**
  * The FOCUS rows of usage rows and pool shares, a chunk at a time: a month
