@@ -5,11 +5,14 @@
 // tenth of B2's month (1M events, the same generator, its own cached store), so
 // that the default run stays short: the 10M month's exports take minutes each
 // (measured by hand in BENCHMARKS.md). Each export's EffectiveCost, BilledCost
-// and x_Events sums must equal the JSON statement's totals to the last digit.
+// and x_Events sums must equal the JSON statement's totals to the last digit,
+// and the JSON statement the one recorded for the month, where one is
+// (lib/recorded-statement.mjs, as B2 checks its month).
 import { readFileSync, rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseMoney } from '../dist/core/money.js';
 import { load, runCli } from './lib/cli.mjs';
+import { matchesRecord } from './lib/recorded-statement.mjs';
 
 process.env.TALLY_BENCH_EVENTS ??= '1000000';
 const { monthStore } = await import('./lib/month-store.mjs');
@@ -26,7 +29,9 @@ try {
   const json = statement('json', jsonOut);
   const csv = statement('focus', csvOut);
   const parquet = statement('focus-parquet', parquetOut);
-  const totals = JSON.parse(readFileSync(jsonOut, 'utf8')).totals;
+  const jsonText = readFileSync(jsonOut, 'utf8');
+  const totals = JSON.parse(jsonText).totals;
+  const recorded = matchesRecord(jsonText, readFileSync(configPath, 'utf8'));
 
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
@@ -58,9 +63,11 @@ try {
         'tally statement --format focus-parquet s / peak RSS MiB': `${s(parquet)} / ${parquet.peakRssMiB}`,
         'focus ÷ json, focus-parquet ÷ json (time)': `${(csv.ms / json.ms).toFixed(1)}, ${(parquet.ms / json.ms).toFixed(1)}`,
         'sums equal the statement (CSV, Parquet)': `${agrees(csvSums)}, ${agrees(parquetSums)}`,
+        'the JSON statement equals the recorded one':
+          recorded === null ? 'none recorded' : recorded ? 'yes' : 'NO',
         'load average before / after': `${loadBefore} / ${load()}`,
       },
-      pass: agrees(csvSums) && agrees(parquetSums) && csvSums.rows === parquetSums.rows,
+      pass: agrees(csvSums) && agrees(parquetSums) && csvSums.rows === parquetSums.rows && recorded !== false,
     }),
   );
 } finally {
