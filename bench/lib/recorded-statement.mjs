@@ -16,7 +16,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'recorded-statements.json');
+/** The repository's records. */
+export const RECORDS = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'recorded-statements.json',
+);
 
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
@@ -38,18 +43,19 @@ export function configKey(yaml) {
   return sha256(yaml.replace(/^store: .*$/m, ''));
 }
 
-function records() {
-  return JSON.parse(readFileSync(FILE, 'utf8'));
+function records(file) {
+  return JSON.parse(readFileSync(file, 'utf8'));
 }
 
 /**
  * Whether `json` (a month's statement) equals the recorded statement of the same events and
- * configuration: true or false, or null when none is recorded for them.
+ * configuration (`yaml`, the configuration's text): true or false, or null when none is recorded
+ * for them in `file`.
  */
-export function matchesRecord(json, yaml) {
+export function matchesRecord(json, yaml, file = RECORDS) {
   const facts = statementFacts(json);
   const config = configKey(yaml);
-  const record = records().find((r) => r.audit_head === facts.head && r.config === config);
+  const record = records(file).find((r) => r.audit_head === facts.head && r.config === config);
   return record ? record.statement_sha256 === facts.digest : null;
 }
 
@@ -57,10 +63,10 @@ export function matchesRecord(json, yaml) {
  * Records `json` as the statement of its events and configuration, replacing any record of them;
  * `by` says which implementation wrote it.
  */
-export function record(json, yaml, month, by) {
+export function record(json, yaml, month, by, file = RECORDS) {
   const facts = statementFacts(json);
   const config = configKey(yaml);
-  const kept = records().filter((r) => !(r.audit_head === facts.head && r.config === config));
+  const kept = records(file).filter((r) => !(r.audit_head === facts.head && r.config === config));
   kept.push({
     month,
     by,
@@ -70,5 +76,5 @@ export function record(json, yaml, month, by) {
     lines: facts.lines,
     effective_cost: facts.total,
   });
-  writeFileSync(FILE, `${JSON.stringify(kept, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(kept, null, 2)}\n`);
 }
