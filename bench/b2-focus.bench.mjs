@@ -11,7 +11,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parseMoney } from '../dist/core/money.js';
-import { load, runCli } from './lib/cli.mjs';
+import { load, runCli, yesNo } from './lib/cli.mjs';
 import { matchesRecord } from './lib/recorded-statement.mjs';
 
 process.env.TALLY_BENCH_EVENTS ??= '1000000';
@@ -63,8 +63,7 @@ try {
         'tally statement --format focus-parquet s / peak RSS MiB': `${s(parquet)} / ${parquet.peakRssMiB}`,
         'focus ÷ json, focus-parquet ÷ json (time)': `${(csv.ms / json.ms).toFixed(1)}, ${(parquet.ms / json.ms).toFixed(1)}`,
         'sums equal the statement (CSV, Parquet)': `${agrees(csvSums)}, ${agrees(parquetSums)}`,
-        'the JSON statement equals the recorded one':
-          recorded === null ? 'none recorded' : recorded ? 'yes' : 'NO',
+        'the JSON statement equals the recorded one': yesNo(recorded, 'none recorded'),
         'load average before / after': `${loadBefore} / ${load()}`,
       },
       pass: agrees(csvSums) && agrees(parquetSums) && csvSums.rows === parquetSums.rows && recorded !== false,

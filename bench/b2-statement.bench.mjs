@@ -29,7 +29,7 @@ import { PriceBook } from '../dist/core/pricing.js';
 import { Registry } from '../dist/core/registry.js';
 import { computeStatement } from '../dist/service/statement.js';
 import { openStore } from '../dist/store/open.js';
-import { load, runCli } from './lib/cli.mjs';
+import { load, runCli, yesNo } from './lib/cli.mjs';
 import { categoryRows, ownerRows, rateRows } from './lib/line-key.mjs';
 import { forgetWalks, monthStore } from './lib/month-store.mjs';
 import { matchesRecord, record } from './lib/recorded-statement.mjs';
@@ -125,7 +125,6 @@ async function referenceRun() {
 }
 
 const ratio = cli.ms / ref;
-const yesNo = (b, none) => (b === null ? none : b ? 'yes' : 'NO');
 console.log(
   JSON.stringify({
     name: 'B2 statement',

@@ -36,3 +36,6 @@ export function runCli(args) {
 export function load() {
   return os.loadavg()[0].toFixed(1);
 }
+
+/** A check's answer as a figure: `yes`, `NO`, or `none` when there was nothing to check against. */
+export const yesNo = (b, none) => (b === null ? none : b ? 'yes' : 'NO');

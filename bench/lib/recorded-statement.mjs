@@ -17,11 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository's records. */
-export const RECORDS = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  'recorded-statements.json',
-);
+const RECORDS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'recorded-statements.json');
 
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
@@ -39,8 +35,15 @@ export function statementFacts(json) {
 }
 
 /** The configuration's hash without the line that names the store file. */
-export function configKey(yaml) {
+function configKey(yaml) {
   return sha256(yaml.replace(/^store: .*$/m, ''));
+}
+
+/** A statement's facts, its configuration's key, and whether a record is of the same events and configuration. */
+function keyed(json, yaml) {
+  const facts = statementFacts(json);
+  const config = configKey(yaml);
+  return { facts, config, isFor: (r) => r.audit_head === facts.head && r.config === config };
 }
 
 function records(file) {
@@ -53,9 +56,8 @@ function records(file) {
  * for them in `file`.
  */
 export function matchesRecord(json, yaml, file = RECORDS) {
-  const facts = statementFacts(json);
-  const config = configKey(yaml);
-  const record = records(file).find((r) => r.audit_head === facts.head && r.config === config);
+  const { facts, isFor } = keyed(json, yaml);
+  const record = records(file).find(isFor);
   return record ? record.statement_sha256 === facts.digest : null;
 }
 
@@ -64,9 +66,8 @@ export function matchesRecord(json, yaml, file = RECORDS) {
  * `by` says which implementation wrote it.
  */
 export function record(json, yaml, month, by, file = RECORDS) {
-  const facts = statementFacts(json);
-  const config = configKey(yaml);
-  const kept = records(file).filter((r) => !(r.audit_head === facts.head && r.config === config));
+  const { facts, config, isFor } = keyed(json, yaml);
+  const kept = records(file).filter((r) => !isFor(r));
   kept.push({
     month,
     by,

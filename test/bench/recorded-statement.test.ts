@@ -17,13 +17,20 @@ let dir: string;
 let records: string;
 
 /** A store file beside its configuration, named by `name`, holding the month's events. */
-async function monthCopy(name: string, from: string, configYaml: string): Promise<string> {
+async function monthCopy(name: string, from: string, configYaml: string): Promise<Month> {
   const store = path.join(dir, `${name}.duckdb`);
   await copyFile(from, store);
   const config = path.join(dir, `${name}.yaml`);
   await writeFile(config, configYaml.replace(/^store:.*$/m, `store: ${store}`));
-  return config;
+  return { store, config };
 }
+
+interface Month {
+  store: string;
+  config: string;
+}
+
+const yamlOf = (m: Month) => readFile(m.config, 'utf8');
 
 /** A canonical JSON lines file ingested into the store file `store` as the benchmarks ingest it (bulk, fixed time). */
 async function ingestInto(store: string, file: string, label: string): Promise<void> {
@@ -36,7 +43,7 @@ async function ingestInto(store: string, file: string, label: string): Promise<v
   }
 }
 
-async function statementOf(config: string): Promise<string> {
+async function statementOf({ config }: Month): Promise<string> {
   const out = path.join(dir, `${path.basename(config)}.json`);
   const run = await runCli(
     ['statement', '--config', config, '--period', '2026-10', '--format', 'json', '--out', out],
@@ -46,9 +53,8 @@ async function statementOf(config: string): Promise<string> {
   return readFile(out, 'utf8');
 }
 
-let first: string;
-let second: string;
-let yamlOf: (config: string) => Promise<string>;
+let first: Month;
+let second: Month;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'tally-recorded-'));
@@ -68,7 +74,6 @@ beforeAll(async () => {
   await ingestInto(made, jsonl, 'bench');
   first = await monthCopy('first', made, configYaml);
   second = await monthCopy('second', made, configYaml);
-  yamlOf = (config) => readFile(config, 'utf8');
 });
 
 afterAll(async () => {
@@ -108,7 +113,7 @@ describe("the month's recorded statement", () => {
       extra,
       `${JSON.stringify({ id: 'extra-1', source: 'test', time: '2026-10-10T00:00:00Z', provider: 'openai', model: 'gpt-4o-mini', operation: 'chat', input_tokens: 10, output_tokens: 5, api_key: 'k-extra' })}\n`,
     );
-    await ingestInto((await yamlOf(second)).match(/^store: (.*)$/m)?.[1] as string, extra, 'extra');
+    await ingestInto(second.store, extra, 'extra');
     expect(matchesRecord(await statementOf(second), await yamlOf(second), records)).toBeNull();
   });
 });
